@@ -1,0 +1,38 @@
+/**
+ * qa-hf — library entry: the stages, their pure cores and the types they share.
+ *
+ *   import { createFileSource, createProcessingStages, createSink, runChain } from 'qa-hf';
+ *   await runChain([createFileSource(['qa.jsonl']), ...createProcessingStages(), createSink({ outputs: { pairs: 'pairs.jsonl' } })]);
+ */
+export { createFileSource, STDIN_NAME, DEFAULT_CHUNK_BYTES } from './streams/file-source';
+export type { FileChunk, InputSpec, FileSourceOptions } from './streams/file-source';
+export { createLineSplitter } from './streams/line-splitter';
+export type { LineSplitterOptions } from './streams/line-splitter';
+export { createJsonParser } from './streams/json-parse';
+export { createSchemaValidator } from './streams/schema-validate';
+export type { SchemaValidatorOptions } from './streams/schema-validate';
+export { createHfMapper } from './streams/hf-mapper';
+export type { HfMapperOptions } from './streams/hf-mapper';
+export { createSerializer } from './streams/serializer';
+export type { SerializerOptions } from './streams/serializer';
+export { createSink } from './streams/sink';
+export type { SinkOptions, SinkTarget } from './streams/sink';
+export { runChain, createProcessingStages } from './streams/chain';
+export type { ProcessingOptions } from './streams/chain';
+
+export type { Batch, Entry, Channel, Row } from './lib/batch';
+export { QaHfError, RECORD_ERROR_CODES } from './lib/errors';
+export type { ErrorCode, RecordErrorCode, RunErrorCode } from './lib/errors';
+export { LineScanner, DEFAULT_MAX_LINE_BYTES } from './lib/lines';
+export { parseBatch } from './lib/parse';
+export { compileSchema, validateBatch } from './lib/schema';
+export { mapBatch } from './lib/map';
+export { serializeBatch, makeJsonlWriters, ERROR_COLUMNS } from './lib/serialize';
+export { makeRowWriter, formatFloat } from './lib/jsonl';
+export type { Column, ColumnType } from './lib/jsonl';
+export { PRESETS, QA_INTERNAL, getPreset } from './lib/presets';
+export type { Preset } from './lib/presets';
+export { Tally, balanced, formatSummary } from './lib/tally';
+export type { Counts } from './lib/tally';
+export { AtomicFile, writeFileAtomic } from './lib/atomic-file';
+export type { OutputTarget } from './lib/atomic-file';

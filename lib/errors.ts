@@ -1,0 +1,115 @@
+/**
+ * errors — the one error class of qa-hf and its codes.
+ *
+ * Record-level codes (a bad line is data: it goes to the error channel with its
+ * provenance) and run-level codes (the run stops with a one-line message and an
+ * exit code) share one class so every message has the same shape:
+ *
+ *   new QaHfError('ERR_JSON_PARSE', 'Unexpected token } at position 12', { file, line, byteOffset })
+ *   err.toLine() // "qa.jsonl:3 (offset 412): ERR_JSON_PARSE: Unexpected token } at position 12"
+ */
+
+/** Codes a single input line can earn; each has its own row in README's errors table. */
+export type RecordErrorCode =
+  | 'ERR_INVALID_UTF8'
+  | 'ERR_LINE_TOO_LONG'
+  | 'ERR_JSON_PARSE'
+  | 'ERR_TRUNCATED_LINE'
+  | 'ERR_NOT_OBJECT'
+  | 'ERR_SCHEMA'
+  | 'ERR_LONE_SURROGATE';
+
+/** Codes that end a run. */
+export type RunErrorCode =
+  | 'ERR_USAGE'
+  | 'ERR_OPTION'
+  | 'ERR_SCHEMA_FILE'
+  | 'ERR_INPUT'
+  | 'ERR_IO'
+  | 'ERR_NO_SPACE'
+  | 'ERR_FAIL_FAST'
+  | 'ERR_CHECKPOINT_MISMATCH'
+  | 'ERR_VERIFY';
+
+export type ErrorCode = RecordErrorCode | RunErrorCode;
+
+export const RECORD_ERROR_CODES: readonly RecordErrorCode[] = [
+  'ERR_INVALID_UTF8',
+  'ERR_LINE_TOO_LONG',
+  'ERR_JSON_PARSE',
+  'ERR_TRUNCATED_LINE',
+  'ERR_NOT_OBJECT',
+  'ERR_SCHEMA',
+  'ERR_LONE_SURROGATE',
+];
+
+export interface ErrorContext {
+  file?: string;
+  /** 1-based line number in `file`. */
+  line?: number;
+  /** Byte offset of the line's first byte in `file`. */
+  byteOffset?: number;
+}
+
+export class QaHfError extends Error {
+  readonly code: ErrorCode;
+  readonly file?: string;
+  readonly line?: number;
+  readonly byteOffset?: number;
+
+  constructor(code: ErrorCode, message: string, context: ErrorContext = {}) {
+    super(message);
+    this.name = 'QaHfError';
+    this.code = code;
+    this.file = context.file;
+    this.line = context.line;
+    this.byteOffset = context.byteOffset;
+  }
+
+  /** The one line a user sees: where, what code, what happened. */
+  toLine(): string {
+    let where = '';
+    if (this.file !== undefined) {
+      where = this.line !== undefined ? `${this.file}:${this.line}` : this.file;
+      if (this.byteOffset !== undefined) where += ` (offset ${this.byteOffset})`;
+      where += ': ';
+    }
+    return `${where}${this.code}: ${this.message}`;
+  }
+}
+
+/** Turns any thrown value into a QaHfError, mapping Node's system errors to friendly words. */
+export function toQaHfError(err: unknown, fallback: RunErrorCode = 'ERR_IO'): QaHfError {
+  if (err instanceof QaHfError) return err;
+  const sys = err as NodeJS.ErrnoException | undefined;
+  if (sys && typeof sys === 'object' && typeof sys.code === 'string') {
+    const path = typeof sys.path === 'string' ? sys.path : undefined;
+    const what = SYSTEM_ERROR_WORDS[sys.code];
+    if (what) {
+      const code: RunErrorCode = sys.code === 'ENOSPC' || sys.code === 'EDQUOT' ? 'ERR_NO_SPACE' : fallback;
+      return new QaHfError(code, `${what}${path ? `: ${path}` : ''} (${sys.code})`);
+    }
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new QaHfError(fallback, message.split('\n')[0]);
+}
+
+const SYSTEM_ERROR_WORDS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EMFILE: 'too many open files',
+  EEXIST: 'file already exists',
+  EIO: 'input/output error',
+  EPIPE: 'broken pipe',
+};
+
+/** Shape of a message ending, as node-csv does: `got ${JSON.stringify(v)}`. */
+export function got(value: unknown): string {
+  return `got ${JSON.stringify(value)}`;
+}

@@ -1,0 +1,233 @@
+/**
+ * lines — byte-exact line scanning, the pure core of the line splitter stage.
+ *
+ * Input: Buffers of one file, in order. Output: a Batch of the complete lines seen
+ * so far, each with its 1-based line number and the byte offset of its first byte.
+ *
+ * Lines are split on bytes (0x0A never occurs inside a multi-byte UTF-8 sequence),
+ * and only then decoded, so offsets stay exact whatever the text holds and invalid
+ * UTF-8 is detected per line rather than silently replaced. split2 decodes first
+ * (StringDecoder turns bad bytes into U+FFFD) and pushes one object per line, which
+ * would cost both exactness and the batching the stages rely on.
+ *
+ *   const scanner = new LineScanner({ file: 'qa.jsonl' });
+ *   const batch = scanner.push(chunk);  // complete lines of chunk (+ carry-over)
+ *   const last = scanner.end();         // the unterminated last line, if any
+ */
+import { isUtf8 } from 'node:buffer';
+import { type Batch, type Entry, newEntry, markError } from './batch';
+import { QaHfError, got } from './errors';
+
+/**
+ * HF `datasets` reads JSON Lines in 10 MiB blocks (`chunksize = 10 << 20` in its
+ * Json builder); a longer line is almost surely a broken record, so that is the
+ * default bound on what one line may hold in memory.
+ */
+export const DEFAULT_MAX_LINE_BYTES = 10 << 20;
+
+/** How much of an over-long line is kept to show in its error record. */
+export const RAW_PREFIX_BYTES = 1024;
+
+const LF = 0x0a;
+const CR = 0x0d;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+export interface LineScannerOptions {
+  /** Name reported in batches and errors. */
+  file?: string;
+  /** Byte offset the first pushed byte has in the file (resume). Default 0. */
+  startOffset?: number;
+  /** Lines already consumed before `startOffset` (resume). Default 0. */
+  startLine?: number;
+  /** Longest line kept, in bytes, without its end of line. */
+  maxLineBytes?: number;
+}
+
+export interface NormalizedScannerOptions {
+  file: string;
+  startOffset: number;
+  startLine: number;
+  maxLineBytes: number;
+}
+
+export function normalizeScannerOptions(options: LineScannerOptions = {}): NormalizedScannerOptions {
+  const file = options.file ?? '<stdin>';
+  if (typeof file !== 'string' || file === '') {
+    throw new QaHfError('ERR_OPTION', `option file must be a non-empty string, ${got(file)}`);
+  }
+  // startOffset and startLine: where a resumed read starts; both or neither matter.
+  const startOffset = options.startOffset ?? 0;
+  const startLine = options.startLine ?? 0;
+  for (const [name, value] of [['startOffset', startOffset], ['startLine', startLine]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new QaHfError('ERR_OPTION', `option ${name} must be a non-negative integer, ${got(value)}`);
+    }
+  }
+  // maxLineBytes: bounds the memory one line may take.
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) {
+    throw new QaHfError('ERR_OPTION', `option maxLineBytes must be a positive integer, ${got(maxLineBytes)}`);
+  }
+  return { file, startOffset, startLine, maxLineBytes };
+}
+
+export class LineScanner {
+  readonly file: string;
+  private readonly maxLineBytes: number;
+  /** Offset of the first byte not yet part of an emitted line. */
+  private lineStart: number;
+  /** Lines emitted so far (the next line is lineCount + 1). */
+  private lineCount: number;
+  /** Bytes of the current unfinished line (bounded by maxLineBytes). */
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  /** True while an over-long line is being skipped up to its newline. */
+  private skipping = false;
+  private skippedPrefix: Buffer = Buffer.alloc(0);
+  private skippedBytes = 0;
+
+  constructor(options: LineScannerOptions = {}) {
+    const normalized = normalizeScannerOptions(options);
+    this.file = normalized.file;
+    this.maxLineBytes = normalized.maxLineBytes;
+    this.lineStart = normalized.startOffset;
+    this.lineCount = normalized.startLine;
+  }
+
+  /** Scans a chunk; returns the lines it completes (possibly none). */
+  push(chunk: Buffer): Batch {
+    const entries: Entry[] = [];
+    let position = 0;
+    while (position < chunk.length) {
+      const newline = chunk.indexOf(LF, position);
+      if (newline < 0) {
+        this.hold(chunk.subarray(position));
+        break;
+      }
+      this.finishLine(chunk.subarray(position, newline), 1, false, entries);
+      position = newline + 1;
+    }
+    return this.batch(entries, false);
+  }
+
+  /** Ends the file: an unterminated last line becomes an entry. */
+  end(): Batch {
+    const entries: Entry[] = [];
+    if (this.carryBytes > 0 || this.skipping) this.finishLine(Buffer.alloc(0), 0, true, entries);
+    return this.batch(entries, true);
+  }
+
+  private batch(entries: Entry[], fileEnd: boolean): Batch {
+    return {
+      file: this.file,
+      entries,
+      endOffset: this.lineStart,
+      endLine: this.lineCount,
+      fileEnd,
+      output: null,
+      stop: null,
+    };
+  }
+
+  /** Keeps the start of an unfinished line, or switches to skipping once it is too long. */
+  private hold(part: Buffer): void {
+    if (this.skipping) {
+      this.skippedBytes += part.length;
+      return;
+    }
+    if (this.carryBytes + part.length > this.maxLineBytes + 1) {
+      // +1: the line may still end in CR, which is not counted as content.
+      this.startSkipping(part);
+      return;
+    }
+    // Copy: the caller may reuse its buffer.
+    this.carry.push(Buffer.from(part));
+    this.carryBytes += part.length;
+  }
+
+  private startSkipping(part: Buffer): void {
+    const head = this.carryBytes > 0 ? Buffer.concat([...this.carry, part]) : part;
+    this.skippedPrefix = Buffer.from(head.subarray(0, RAW_PREFIX_BYTES));
+    this.skippedBytes = head.length;
+    this.carry = [];
+    this.carryBytes = 0;
+    this.skipping = true;
+  }
+
+  /** Emits one line made of the carry plus `tail`; `eolBytes` is 1 for LF, 0 at end of file. */
+  private finishLine(tail: Buffer, eolBytes: number, unterminated: boolean, entries: Entry[]): void {
+    const offset = this.lineStart;
+    const line = ++this.lineCount;
+    if (this.skipping || this.carryBytes + tail.length > this.maxLineBytes + 1) {
+      const length = this.skipping ? this.skippedBytes + tail.length : this.carryBytes + tail.length;
+      if (!this.skipping) this.startSkipping(tail);
+      const entry = newEntry(line, offset, this.skippedPrefix.toString('utf8'), unterminated);
+      markError(entry, 'ERR_LINE_TOO_LONG', `line is ${length} bytes, over the limit of ${this.maxLineBytes} bytes`);
+      entries.push(entry);
+      this.lineStart = offset + length + eolBytes;
+      this.skipping = false;
+      this.skippedPrefix = Buffer.alloc(0);
+      this.skippedBytes = 0;
+      return;
+    }
+    let bytes = tail;
+    if (this.carryBytes > 0) {
+      this.carry.push(tail);
+      bytes = Buffer.concat(this.carry, this.carryBytes + tail.length);
+      this.carry = [];
+      this.carryBytes = 0;
+    }
+    this.lineStart = offset + bytes.length + eolBytes;
+    let start = 0;
+    let end = bytes.length;
+    if (offset === 0 && bytes.length >= 3 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2]) {
+      start = 3;
+    }
+    if (end > start && bytes[end - 1] === CR) end--;
+    const content = bytes.subarray(start, end);
+    if (end - start > this.maxLineBytes) {
+      const entry = newEntry(line, offset, content.subarray(0, RAW_PREFIX_BYTES).toString('utf8'), unterminated);
+      markError(entry, 'ERR_LINE_TOO_LONG', `line is ${end - start} bytes, over the limit of ${this.maxLineBytes} bytes`);
+      entries.push(entry);
+      return;
+    }
+    const entry = newEntry(line, offset, content.toString('utf8'), unterminated);
+    if (isBlank(entry.text)) {
+      entry.channel = 'blank';
+    } else if (!isUtf8(content)) {
+      markError(entry, 'ERR_INVALID_UTF8', `line is not valid UTF-8 (byte ${firstInvalidByte(content)} of the line)`);
+    }
+    entries.push(entry);
+  }
+}
+
+/** Blank: empty or only JSON whitespace. Only the first character is looked at on the hot path. */
+function isBlank(text: string): boolean {
+  if (text.length === 0) return true;
+  const first = text.charCodeAt(0);
+  if (first !== 0x20 && first !== 0x09 && first !== 0x0d) return false;
+  return /^[ \t\r]*$/.test(text);
+}
+
+/** 0-based index of the first byte at which `bytes` stops being valid UTF-8 (only on error lines). */
+export function firstInvalidByte(bytes: Buffer): number {
+  // Validity of prefixes is monotonic when a character cut at the end is allowed
+  // (streaming decode), so a binary search finds the longest valid prefix.
+  let low = 0;
+  let high = bytes.length;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (validStreamingPrefix(bytes.subarray(0, middle))) low = middle;
+    else high = middle - 1;
+  }
+  return low;
+}
+
+function validStreamingPrefix(prefix: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(prefix, { stream: true });
+    return true;
+  } catch {
+    return false;
+  }
+}

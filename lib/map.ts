@@ -1,0 +1,36 @@
+/**
+ * map — applies a preset to a batch: valid records become rows on the pairs or
+ * rejected channel. A row whose strings hold lone surrogates (legal in JSON as
+ * `\ud800`, impossible in UTF-8) becomes ERR_LONE_SURROGATE instead of a line
+ * Arrow would refuse.
+ */
+import { type Batch, markError } from './batch';
+import type { Column } from './jsonl';
+import type { Preset } from './presets';
+
+// String.prototype.isWellFormed is in Node 20 (V8 11.3) but not yet in TS's ES2022 lib.
+type WellFormedString = string & { isWellFormed(): boolean };
+
+export function mapBatch(batch: Batch, preset: Preset): Batch {
+  for (const entry of batch.entries) {
+    if (entry.channel !== null) continue;
+    const { channel, row } = preset.map(entry.value as Record<string, unknown>);
+    const columns = channel === 'pairs' ? preset.pairColumns : preset.rejectedColumns;
+    const bad = firstIllFormedColumn(row, columns);
+    if (bad !== null) {
+      markError(entry, 'ERR_LONE_SURROGATE', `${bad} holds a lone UTF-16 surrogate, which UTF-8 cannot encode`);
+      continue;
+    }
+    entry.channel = channel;
+    entry.row = row;
+    entry.value = undefined; // the row is all later stages need
+  }
+  return batch;
+}
+
+function firstIllFormedColumn(row: Record<string, unknown>, columns: readonly Column[]): string | null {
+  for (const column of columns) {
+    if (column.type === 'string' && !(row[column.name] as WellFormedString).isWellFormed()) return column.name;
+  }
+  return null;
+}

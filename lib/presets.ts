@@ -1,0 +1,83 @@
+/**
+ * presets — how an input record becomes a flat, English-named HF row.
+ *
+ * A preset bundles the input schema, the mapping and the output columns, so the
+ * stages stay generic. The default, `qa-internal`, reads the internal QA pipeline
+ * format (Swedish field names) and writes:
+ *
+ *   {"question","answer","source","persona","validation_score"}          passed pairs
+ *   {…same…, "failure_reason"}                                            rejected pairs
+ */
+import qaInternalSchema from '../schemas/qa-internal.schema.json';
+import type { Row } from './batch';
+import { QaHfError, got } from './errors';
+import type { Column } from './jsonl';
+
+export type PairChannel = 'pairs' | 'rejected';
+
+export interface Mapped {
+  channel: PairChannel;
+  row: Row;
+}
+
+export interface Preset {
+  name: string;
+  description: string;
+  /** JSON Schema every input record must match. */
+  schema: object;
+  /** Columns of a passed pair, in output order. */
+  pairColumns: readonly Column[];
+  /** Columns of a rejected pair, in output order. */
+  rejectedColumns: readonly Column[];
+  /** Maps a record that matched `schema`. Pure: no I/O, no shared state. */
+  map(record: Record<string, unknown>): Mapped;
+}
+
+const QA_PAIR_COLUMNS: readonly Column[] = [
+  { name: 'question', type: 'string' },
+  { name: 'answer', type: 'string' },
+  { name: 'source', type: 'string' },
+  { name: 'persona', type: 'string' },
+  { name: 'validation_score', type: 'float' },
+];
+
+interface QaInternalRecord {
+  question: string;
+  answer: string;
+  source_document?: string;
+  persona: { roll: string; erfarenhet: string };
+  validation: { composite_score: number; passed: boolean; failure_reason?: string };
+}
+
+export const QA_INTERNAL: Preset = {
+  name: 'qa-internal',
+  description: 'internal QA pipeline records (persona.roll, validation.composite_score, …) to flat HF rows',
+  schema: qaInternalSchema,
+  pairColumns: QA_PAIR_COLUMNS,
+  rejectedColumns: [...QA_PAIR_COLUMNS, { name: 'failure_reason', type: 'string' }],
+  map(input) {
+    const record = input as unknown as QaInternalRecord;
+    const row: Row = {
+      question: record.question,
+      answer: record.answer,
+      source: record.source_document ?? '',
+      persona: `${record.persona.roll}/${record.persona.erfarenhet}`,
+      validation_score: record.validation.composite_score,
+    };
+    if (record.validation.passed) return { channel: 'pairs', row };
+    row.failure_reason = record.validation.failure_reason ?? '';
+    return { channel: 'rejected', row };
+  },
+};
+
+export const PRESETS: Readonly<Record<string, Preset>> = { [QA_INTERNAL.name]: QA_INTERNAL };
+
+export const DEFAULT_PRESET = QA_INTERNAL.name;
+
+export function getPreset(name: string): Preset {
+  const preset = PRESETS[name];
+  if (!preset) {
+    throw new QaHfError('ERR_OPTION', `unknown preset, expected one of ${Object.keys(PRESETS).join(', ')}, ${got(name)}`);
+  }
+  return preset;
+}

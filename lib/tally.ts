@@ -1,0 +1,73 @@
+/**
+ * tally — the counts that prove nothing was lost: every line read is a pair, a
+ * rejected pair, an error (by code) or blank, per input file and in total.
+ */
+import type { Batch, Channel } from './batch';
+import type { RecordErrorCode } from './errors';
+
+export interface Counts {
+  lines: number;
+  pairs: number;
+  rejected: number;
+  errors: number;
+  blank: number;
+  errorsByCode: Partial<Record<RecordErrorCode, number>>;
+}
+
+export function emptyCounts(): Counts {
+  return { lines: 0, pairs: 0, rejected: 0, errors: 0, blank: 0, errorsByCode: {} };
+}
+
+export class Tally {
+  readonly total: Counts = emptyCounts();
+  readonly files = new Map<string, Counts>();
+  /** Per file, the line the next entry must have: a gap or repeat is a lost or doubled line. */
+  private readonly nextLine = new Map<string, number>();
+
+  add(batch: Batch): void {
+    let perFile = this.files.get(batch.file);
+    if (!perFile) {
+      perFile = emptyCounts();
+      this.files.set(batch.file, perFile);
+    }
+    let expected = this.nextLine.get(batch.file) ?? batch.endLine - batch.entries.length + 1;
+    for (const entry of batch.entries) {
+      if (entry.line !== expected || entry.channel === null) {
+        throw new Error(`internal: ${batch.file} line ${entry.line} arrived where line ${expected} was due, or unrouted`);
+      }
+      expected++;
+      const channel = entry.channel as Channel;
+      for (const counts of [this.total, perFile]) {
+        counts.lines++;
+        counts[channel]++;
+        if (channel === 'errors') {
+          const code = entry.errorCode!;
+          counts.errorsByCode[code] = (counts.errorsByCode[code] ?? 0) + 1;
+        }
+      }
+    }
+    if (expected !== batch.endLine + 1) {
+      throw new Error(`internal: ${batch.file} batch ends at line ${batch.endLine} but its entries end at ${expected - 1}`);
+    }
+    this.nextLine.set(batch.file, expected);
+  }
+}
+
+/** True when every line is accounted for exactly once. */
+export function balanced(counts: Counts): boolean {
+  const byCode = Object.values(counts.errorsByCode).reduce((sum, n) => sum + (n ?? 0), 0);
+  return counts.lines === counts.pairs + counts.rejected + counts.errors + counts.blank && byCode === counts.errors;
+}
+
+/** The summary a user reads on stderr. */
+export function formatSummary(counts: Counts, notes: string[] = []): string {
+  const codes = Object.entries(counts.errorsByCode)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', ');
+  const lines = [
+    `qa-hf: ${counts.lines} lines read: ${counts.pairs} pairs, ${counts.rejected} rejected, ` +
+      `${counts.errors} errors${codes ? ` (${codes})` : ''}, ${counts.blank} blank`,
+    ...notes.map((note) => `qa-hf: ${note}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,98 @@
+/**
+ * file-source — reads input files one after the other as FileChunks.
+ *
+ * Input: paths (`-` is standard input), each with an optional resume start.
+ * Output: `{ file, data, start?, end? }` objects in file order; `start` on a
+ * file's first chunk when it does not begin at byte 0, `end` on its last (empty) one.
+ * Errors: a missing or unreadable file fails the stream with ERR_INPUT.
+ *
+ *   pipeline(createFileSource(['a.jsonl', 'b.jsonl']), createLineSplitter(), …)
+ */
+import { Readable } from 'node:stream';
+import { promises as fs } from 'node:fs';
+import { QaHfError, got, toQaHfError } from '../lib/errors';
+
+/** One read: large enough that per-batch costs vanish, small enough to bound memory. */
+export const DEFAULT_CHUNK_BYTES = 256 << 10;
+
+export const STDIN_NAME = '<stdin>';
+
+export interface FileChunk {
+  file: string;
+  data: Buffer;
+  /** Where this file's reading starts, when not at its beginning. */
+  start?: { offset: number; line: number };
+  /** True on the chunk that closes the file. */
+  end?: boolean;
+}
+
+export interface InputSpec {
+  path: string;
+  /** Resume point: byte offset and lines already consumed. */
+  start?: { offset: number; line: number };
+}
+
+export interface FileSourceOptions {
+  chunkBytes?: number;
+  /** Stream to read for `-` (tests inject one). Default process.stdin. */
+  stdin?: NodeJS.ReadableStream;
+}
+
+export function createFileSource(inputs: ReadonlyArray<string | InputSpec>, options: FileSourceOptions = {}): Readable {
+  const specs = inputs.map((input) => (typeof input === 'string' ? { path: input } : input));
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) {
+    throw new QaHfError('ERR_OPTION', `option chunkBytes must be a positive integer, ${got(chunkBytes)}`);
+  }
+  const stdin = options.stdin ?? process.stdin;
+  return Readable.from(readAll(specs, chunkBytes, stdin), { objectMode: true, highWaterMark: 2 });
+}
+
+async function* readAll(specs: InputSpec[], chunkBytes: number, stdin: NodeJS.ReadableStream): AsyncGenerator<FileChunk> {
+  for (const spec of specs) {
+    if (spec.path === '-') {
+      for await (const data of stdin) {
+        yield { file: STDIN_NAME, data: typeof data === 'string' ? Buffer.from(data) : (data as Buffer) };
+      }
+      yield { file: STDIN_NAME, data: Buffer.alloc(0), end: true };
+    } else {
+      yield* readFile(spec, chunkBytes);
+    }
+  }
+}
+
+async function* readFile(spec: InputSpec, chunkBytes: number): AsyncGenerator<FileChunk> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(spec.path, 'r');
+  } catch (err) {
+    throw inputError(err, spec.path);
+  }
+  try {
+    let position = spec.start?.offset ?? 0;
+    let first = true;
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(chunkBytes);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(buffer, 0, chunkBytes, position));
+      } catch (err) {
+        throw inputError(err, spec.path);
+      }
+      const chunk: FileChunk = { file: spec.path, data: buffer.subarray(0, bytesRead) };
+      if (first && spec.start) chunk.start = spec.start;
+      if (bytesRead === 0) chunk.end = true;
+      if (bytesRead > 0 || chunk.end) yield chunk;
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      first = false;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+function inputError(err: unknown, file: string): QaHfError {
+  const error = toQaHfError(err, 'ERR_INPUT');
+  return new QaHfError('ERR_INPUT', `cannot read input: ${error.message.replace(`: ${file}`, '')}`, { file });
+}

@@ -1,0 +1,115 @@
+/**
+ * sink — writes serialized batches to their outputs, the last stage of a chain.
+ *
+ * Input: Batch with `output`. Each output name (`pairs`, `rejected`, `errors`)
+ * maps to a path (written atomically: temp file, fsync, rename, directory fsync,
+ * on finish; removed on failure), a Writable such as stdout (written with
+ * backpressure, not ended), or an OutputTarget the caller owns. An output with no
+ * target is counted only. `onCommit` sees every batch once it is written.
+ * Errors: I/O failures (ERR_IO, ERR_NO_SPACE); a batch cut by fail-fast ends the
+ * stream with ERR_FAIL_FAST after its lines are written.
+ *
+ *   createSink({ pairs: process.stdout, rejected: 'rejected.jsonl', errors: 'errors.jsonl' })
+ */
+import { Writable } from 'node:stream';
+import { AtomicFile, type OutputTarget } from '../lib/atomic-file';
+import type { Batch } from '../lib/batch';
+import { QaHfError, toQaHfError } from '../lib/errors';
+import { BATCH_HIGH_WATER_MARK } from './batch-stage';
+
+export type SinkTarget = string | NodeJS.WritableStream | OutputTarget;
+
+export interface SinkOptions {
+  /** Target per output name; outputs without one are counted, not written. */
+  outputs: Record<string, SinkTarget | undefined>;
+  /** Called after a batch is written to every target, before the next one. */
+  onCommit?: (batch: Batch) => void | Promise<void>;
+}
+
+/** Writes to a stream, waiting for 'drain' when it asks for it. */
+class StreamTarget implements OutputTarget {
+  constructor(private readonly stream: NodeJS.WritableStream) {}
+
+  async write(bytes: Buffer): Promise<void> {
+    const stream = this.stream as NodeJS.WritableStream & { destroyed?: boolean };
+    if (stream.destroyed) throw closedError();
+    if (stream.write(bytes)) return;
+    // Wait for drain, but never hang on a stream that errors or closes instead.
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        stream.removeListener('drain', onDrain);
+        stream.removeListener('error', done);
+        stream.removeListener('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onClose = () => done(closedError());
+      stream.on('drain', onDrain);
+      stream.on('error', done);
+      stream.on('close', onClose);
+    });
+  }
+}
+
+function closedError(): NodeJS.ErrnoException {
+  const err: NodeJS.ErrnoException = new Error('output stream closed');
+  err.code = 'EPIPE';
+  return err;
+}
+
+function isOutputTarget(target: SinkTarget): target is OutputTarget {
+  return typeof target === 'object' && !('pipe' in target) && typeof (target as OutputTarget).write === 'function';
+}
+
+export function createSink(options: SinkOptions): Writable {
+  const owned: AtomicFile[] = [];
+  const targets = new Map<string, OutputTarget>();
+  const onCommit = options.onCommit;
+
+  return new Writable({
+    objectMode: true,
+    highWaterMark: BATCH_HIGH_WATER_MARK,
+    construct(callback) {
+      (async () => {
+        for (const [name, target] of Object.entries(options.outputs)) {
+          if (target === undefined) continue;
+          if (typeof target === 'string') {
+            const file = await AtomicFile.open(target);
+            owned.push(file);
+            targets.set(name, file);
+          } else {
+            targets.set(name, isOutputTarget(target) ? target : new StreamTarget(target));
+          }
+        }
+      })().then(() => callback(), (err) => callback(toQaHfError(err)));
+    },
+    write(batch: Batch, _encoding, callback) {
+      (async () => {
+        const output = batch.output;
+        if (!output) throw new Error(`a batch of ${batch.file} reached the sink unserialized`);
+        for (const [name, text] of Object.entries(output)) {
+          const target = targets.get(name);
+          if (target && text.length > 0) await target.write(Buffer.from(text));
+        }
+        if (onCommit) await onCommit(batch);
+        if (batch.stop) {
+          const { line, offset, code, message } = batch.stop;
+          throw new QaHfError('ERR_FAIL_FAST', `${code}: ${message}`, { file: batch.file, line, byteOffset: offset });
+        }
+      })().then(() => callback(), (err) => callback(toQaHfError(err)));
+    },
+    final(callback) {
+      (async () => {
+        for (const file of owned) await file.commit();
+      })().then(() => callback(), (err) => callback(toQaHfError(err)));
+    },
+    destroy(error, callback) {
+      // Failed or interrupted: no partial file may appear under a final name.
+      Promise.all(owned.map((file) => file.abort())).then(
+        () => callback(error),
+        () => callback(error),
+      );
+    },
+  });
+}
