@@ -85,6 +85,7 @@ export class LineScanner {
   private skipping = false;
   private skippedPrefix: Buffer = Buffer.alloc(0);
   private skippedBytes = 0;
+  private skippedLastByte = -1;
 
   constructor(options: LineScannerOptions = {}) {
     const normalized = normalizeScannerOptions(options);
@@ -132,7 +133,7 @@ export class LineScanner {
   /** Keeps the start of an unfinished line, or switches to skipping once it is too long. */
   private hold(part: Buffer): void {
     if (this.skipping) {
-      this.skippedBytes += part.length;
+      this.skipped(part);
       return;
     }
     if (this.carryBytes + part.length > this.maxLineBytes + 1) {
@@ -148,10 +149,17 @@ export class LineScanner {
   private startSkipping(part: Buffer): void {
     const head = this.carryBytes > 0 ? Buffer.concat([...this.carry, part]) : part;
     this.skippedPrefix = Buffer.from(head.subarray(0, RAW_PREFIX_BYTES));
-    this.skippedBytes = head.length;
+    this.skippedBytes = 0;
+    this.skipped(head);
     this.carry = [];
     this.carryBytes = 0;
     this.skipping = true;
+  }
+
+  private skipped(part: Buffer): void {
+    if (part.length === 0) return;
+    this.skippedBytes += part.length;
+    this.skippedLastByte = part[part.length - 1];
   }
 
   /** Emits one line made of the carry plus `tail`; `eolBytes` is 1 for LF, 0 at end of file. */
@@ -159,12 +167,15 @@ export class LineScanner {
     const offset = this.lineStart;
     const line = ++this.lineCount;
     if (this.skipping || this.carryBytes + tail.length > this.maxLineBytes + 1) {
-      const length = this.skipping ? this.skippedBytes + tail.length : this.carryBytes + tail.length;
       if (!this.skipping) this.startSkipping(tail);
+      else this.skipped(tail);
+      const rawLength = this.skippedBytes;
+      // Report the content length, as for any line: a CR before the LF is not content.
+      const length = eolBytes === 1 && this.skippedLastByte === CR ? rawLength - 1 : rawLength;
       const entry = newEntry(line, offset, this.skippedPrefix.toString('utf8'), unterminated);
       markError(entry, 'ERR_LINE_TOO_LONG', `line is ${length} bytes, over the limit of ${this.maxLineBytes} bytes`);
       entries.push(entry);
-      this.lineStart = offset + length + eolBytes;
+      this.lineStart = offset + rawLength + eolBytes;
       this.skipping = false;
       this.skippedPrefix = Buffer.alloc(0);
       this.skippedBytes = 0;
@@ -220,6 +231,8 @@ export function firstInvalidByte(bytes: Buffer): number {
     if (validStreamingPrefix(bytes.subarray(0, middle))) low = middle;
     else high = middle - 1;
   }
+  // That prefix may end inside a character the next byte breaks: back up to its start.
+  while (low > 0 && !isUtf8(bytes.subarray(0, low))) low--;
   return low;
 }
 

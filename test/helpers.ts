@@ -1,0 +1,114 @@
+/** Shared test helpers: a seeded PRNG, record builders and a CLI runner. */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import type { Batch } from '../lib/batch';
+import { runChain } from '../streams/chain';
+
+export const ROOT = path.resolve(__dirname, '..');
+export const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+/** mulberry32: tiny, seeded, good enough to vary fixtures reproducibly. */
+export function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface RecordOverrides {
+  question?: unknown;
+  answer?: unknown;
+  source_document?: unknown;
+  roll?: unknown;
+  erfarenhet?: unknown;
+  score?: unknown;
+  passed?: unknown;
+  failure_reason?: unknown;
+}
+
+/** One record of the internal format, as an object. */
+export function internalRecord(o: RecordOverrides = {}): Record<string, unknown> {
+  const record: Record<string, unknown> = {
+    question: o.question ?? 'Hur ofta ska blodtrycket kontrolleras?',
+    answer: o.answer ?? 'Enligt riktlinjen var fjärde timme för stabila patienter.',
+  };
+  if (o.source_document !== undefined) record.source_document = o.source_document;
+  record.persona = { roll: o.roll ?? 'sjuksköterska', erfarenhet: o.erfarenhet ?? 'erfaren' };
+  const validation: Record<string, unknown> = { composite_score: o.score ?? 0.92, passed: o.passed ?? true };
+  if (o.failure_reason !== undefined) validation.failure_reason = o.failure_reason;
+  record.validation = validation;
+  return record;
+}
+
+const WORDS = ['patient', 'läkemedel', 'sköterska', 'vårdplan', 'överläkare', 'blodtryck', 'smärta', 'åtgärd', '🩺', 'dos', 'Ärende'];
+
+/** A seeded mix of passed, rejected and scores that are whole numbers, as JSONL lines. */
+export function recordLines(count: number, seed: number): string[] {
+  const random = seeded(seed);
+  const pick = () => WORDS[Math.floor(random() * WORDS.length)];
+  const text = (n: number) => Array.from({ length: n }, pick).join(' ');
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const passed = random() < 0.8;
+    const score = random() < 0.1 ? 1 : Math.round(random() * 1000) / 1000;
+    lines.push(
+      JSON.stringify(
+        internalRecord({
+          question: `${text(3 + Math.floor(random() * 8))}?`,
+          answer: text(5 + Math.floor(random() * 30)),
+          source_document: random() < 0.9 ? `dok/${i % 7}.pdf` : undefined,
+          score,
+          passed,
+          failure_reason: passed ? undefined : random() < 0.5 ? 'för vag' : undefined,
+        }),
+      ),
+    );
+  }
+  return lines;
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Runs the built CLI with optional stdin bytes. */
+export function runCli(args: string[], input?: Buffer | string, options: { cwd?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+    child.stdin.on('error', () => undefined); // the CLI may exit before reading everything
+    if (input !== undefined) child.stdin.end(input);
+    else child.stdin.end();
+  });
+}
+
+/** Feeds `bytes` to a stage in chunks of `size` bytes and collects the batches it emits. */
+export async function collectBatches(stages: NodeJS.ReadWriteStream[], bytes: Buffer, size: number): Promise<Batch[]> {
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+  const batches: Batch[] = [];
+  const collect = new Writable({
+    objectMode: true,
+    write(batch: Batch, _encoding, callback) {
+      batches.push(batch);
+      callback();
+    },
+  });
+  await runChain([Readable.from(chunks, { objectMode: true }), ...(stages as never[]), collect]);
+  return batches;
+}

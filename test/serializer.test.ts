@@ -1,0 +1,71 @@
+import { newEntry, type Batch } from '../lib/batch';
+import { formatFloat, makeRowWriter } from '../lib/jsonl';
+import { QA_INTERNAL } from '../lib/presets';
+import { makeJsonlWriters, serializeBatch } from '../lib/serialize';
+
+describe('jsonl rows', () => {
+  test.each([
+    [1, '1.0'],
+    [0, '0.0'],
+    [-0, '-0.0'],
+    [0.5, '0.5'],
+    [0.123456789, '0.123456789'],
+    [1e21, '1e+21'],
+    [1.5e-7, '1.5e-7'],
+    [-3, '-3.0'],
+  ])('float %p is written %s', (value, text) => {
+    expect(formatFloat(value)).toBe(text);
+    expect(typeof JSON.parse(text)).toBe('number');
+  });
+
+  test('rows keep column order and types; UTF-8 is written as is', () => {
+    const write = makeRowWriter([
+      { name: 'b', type: 'string' },
+      { name: 'a', type: 'float' },
+      { name: 'n', type: 'int' },
+      { name: 'ok', type: 'bool' },
+    ]);
+    expect(write({ a: 1, b: 'Hej åäö 😀 "citat"\n\u2028', n: 3, ok: 1, extra: 'ignored' })).toBe(
+      '{"b":"Hej åäö 😀 \\"citat\\"\\n\u2028","a":1.0,"n":3,"ok":true}',
+    );
+  });
+});
+
+describe('serializer', () => {
+  function batch(): Batch {
+    const entries = [newEntry(1, 0, 'p'), newEntry(2, 10, ''), newEntry(3, 11, 'bad'), newEntry(4, 15, 'r')];
+    entries[0].channel = 'pairs';
+    entries[0].row = { question: 'q', answer: 'a', source: '', persona: 'x/y', validation_score: 1 };
+    entries[1].channel = 'blank';
+    entries[2].channel = 'errors';
+    entries[2].errorCode = 'ERR_JSON_PARSE';
+    entries[2].errorMessage = 'nope';
+    entries[3].channel = 'rejected';
+    entries[3].row = { question: 'q', answer: 'a', source: 's', persona: 'x/y', validation_score: 0.25, failure_reason: '' };
+    return { file: 'in.jsonl', entries, endOffset: 20, endLine: 4, fileEnd: false, output: null, stop: null };
+  }
+
+  test('writes each channel with exact bytes', () => {
+    const out = serializeBatch(batch(), makeJsonlWriters(QA_INTERNAL)).output!;
+    expect(out.pairs).toBe('{"question":"q","answer":"a","source":"","persona":"x/y","validation_score":1.0}\n');
+    expect(out.rejected).toBe(
+      '{"question":"q","answer":"a","source":"s","persona":"x/y","validation_score":0.25,"failure_reason":""}\n',
+    );
+    expect(out.errors).toBe('{"file":"in.jsonl","line":3,"offset":11,"code":"ERR_JSON_PARSE","error":"nope","raw":"bad"}\n');
+  });
+
+  test('fail-fast cuts the batch before the first bad line', () => {
+    const cut = serializeBatch(batch(), makeJsonlWriters(QA_INTERNAL), true);
+    expect(cut.entries.map((e) => e.line)).toEqual([1, 2]);
+    expect(cut.endOffset).toBe(11);
+    expect(cut.endLine).toBe(2);
+    expect(cut.stop).toEqual({ line: 3, offset: 11, code: 'ERR_JSON_PARSE', message: 'nope' });
+    expect(cut.output!.rejected).toBe('');
+  });
+
+  test('an unrouted entry is a loud internal error, never a silent drop', () => {
+    const b = batch();
+    b.entries[0].channel = null;
+    expect(() => serializeBatch(b, makeJsonlWriters(QA_INTERNAL))).toThrow(/unmapped/);
+  });
+});
