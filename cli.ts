@@ -28,6 +28,12 @@ const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 const EXIT_VERIFY = 3;
 
+/**
+ * yargs drops a bare `-` from positionals; it stands for stdin, so it is carried
+ * through parsing as a string no path can hold (paths never contain NUL).
+ */
+const STDIN_ARG = '\u0000-';
+
 let debug = process.argv.includes('--debug');
 let stdoutBroken = false;
 
@@ -63,7 +69,7 @@ interface PipeArgs {
 }
 
 async function checkPipeArgs(args: PipeArgs): Promise<string[]> {
-  const files = args.files.length > 0 ? args.files : ['-'];
+  const files = args.files.length > 0 ? args.files.map((file) => (file === STDIN_ARG ? '-' : file)) : ['-'];
   if (files.includes('-') && process.stdin.isTTY) {
     throw new QaHfError('ERR_USAGE', 'no input: name a file or pipe JSONL into qa-hf (see --help)');
   }
@@ -156,12 +162,14 @@ export function buildParser(argv: string[]) {
     .version()
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((message, err) => {
-      if (err) throw err;
+      // yargs reports its own validation failures as YError: those are usage errors too.
+      if (err && err.name !== 'YError') throw err;
       throw new QaHfError('ERR_USAGE', `${message} (see --help)`);
     });
 }
 
-export async function main(argv: string[]): Promise<void> {
+export async function main(rawArgv: string[]): Promise<void> {
+  const argv = rawArgv.map((arg) => (arg === '-' ? STDIN_ARG : arg));
   debug = argv.includes('--debug');
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') stdoutBroken = true;

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Rewrites samples/expected/ from the current build. Review the diff before committing:
+# the sample test compares against these bytes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for input in samples/*.jsonl; do
+  name=$(basename "$input" .jsonl)
+  node dist/cli.js "$input" --rejected "samples/expected/$name.rejected.jsonl" \
+    --errors "samples/expected/$name.errors.jsonl" > "samples/expected/$name.pairs.jsonl" 2> "samples/expected/$name.summary.txt"
+done

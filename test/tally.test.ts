@@ -1,0 +1,42 @@
+import { newEntry, type Batch } from '../lib/batch';
+import { Tally, balanced, formatSummary } from '../lib/tally';
+
+function batch(file: string, lines: number[], endLine = lines[lines.length - 1]): Batch {
+  const entries = lines.map((line) => {
+    const entry = newEntry(line, line * 10, '');
+    entry.channel = line % 3 === 0 ? 'errors' : line % 3 === 1 ? 'pairs' : 'blank';
+    if (entry.channel === 'errors') entry.errorCode = 'ERR_SCHEMA';
+    return entry;
+  });
+  return { file, entries, endOffset: 0, endLine, fileEnd: false, output: null, stop: null };
+}
+
+describe('tally', () => {
+  test('counts per channel, code and file add up to the lines read', () => {
+    const tally = new Tally();
+    tally.add(batch('a', [1, 2, 3]));
+    tally.add(batch('a', [4, 5, 6]));
+    tally.add(batch('b', [1]));
+    expect(tally.total).toEqual({ lines: 7, pairs: 3, rejected: 0, errors: 2, blank: 2, errorsByCode: { ERR_SCHEMA: 2 } });
+    expect(tally.files.get('b')!.lines).toBe(1);
+    expect(balanced(tally.total)).toBe(true);
+    expect(formatSummary(tally.total)).toBe('qa-hf: 7 lines read: 3 pairs, 0 rejected, 2 errors (ERR_SCHEMA 2), 2 blank\n');
+  });
+
+  test('a lost or repeated line is caught', () => {
+    const tally = new Tally();
+    tally.add(batch('a', [1, 2]));
+    expect(() => tally.add(batch('a', [4]))).toThrow(/line 4 arrived where line 3 was due/);
+    expect(() => new Tally().add(batch('a', [1, 2], 3))).toThrow(/internal: a line 1 arrived where line 2 was due/);
+  });
+
+  test('a resumed file may start past line 1', () => {
+    const tally = new Tally();
+    tally.add(batch('a', [41, 42]));
+    expect(tally.total.lines).toBe(2);
+  });
+
+  test('balanced is false when counts do not add up', () => {
+    expect(balanced({ lines: 2, pairs: 1, rejected: 0, errors: 0, blank: 0, errorsByCode: {} })).toBe(false);
+  });
+});
