@@ -71,9 +71,9 @@ const MB = 1e6; // decimal megabytes everywhere, input, output and RSS alike
 
 const BASELINE = "baseline";
 const DEFAULT_COMMANDS: BenchCommand[] = [
-  // The floor: just JSON.parse + JSON.stringify of every line, no mapping, no output (n is
-  // used in the exit code only so the work cannot be optimized away). No
-  // tool that parses each record can beat it by much; the gap to it is the plumbing cost.
+  // The floor: JSON.parse + JSON.stringify of every line, no mapping, no output (n feeds the
+  // exit code only so the work cannot be optimized away). A tool that parses every record
+  // cannot beat it by much; the gap between a tool and the floor is that tool's plumbing.
   {
     name: "floor (parse+stringify)",
     argv: [
@@ -103,11 +103,11 @@ function parseExtra(raw: string | undefined): BenchCommand[] {
   } catch {
     throw new Error(`BENCH_EXTRA must be JSON, got ${JSON.stringify(raw)}`);
   }
-  const isCommand = (c: unknown): c is BenchCommand =>
-    typeof c === "object" && c !== null &&
-    typeof (c as BenchCommand).name === "string" && (c as BenchCommand).name !== "" &&
-    Array.isArray((c as BenchCommand).argv) && (c as BenchCommand).argv.length > 0 &&
-    (c as BenchCommand).argv.every((a) => typeof a === "string");
+  const isCommand = (candidate: unknown): candidate is BenchCommand => {
+    const { name, argv } = (candidate ?? {}) as Partial<BenchCommand>;
+    return typeof name === "string" && name !== "" &&
+      Array.isArray(argv) && argv.length > 0 && argv.every((arg) => typeof arg === "string");
+  };
   if (!Array.isArray(parsed) || !parsed.every(isCommand)) {
     throw new Error(`BENCH_EXTRA must be an array of {"name": string, "argv": string[]}, got ${JSON.stringify(raw)}`);
   }
@@ -307,6 +307,10 @@ function formatTable(rows: Row[], config: BenchConfig): string {
 async function main(): Promise<void> {
   const config = readConfig(process.env);
   const commands = [...DEFAULT_COMMANDS, ...config.extra];
+  // Output files are named by slug, so two commands with one slug would overwrite each other.
+  const slugs = commands.map((command) => slug(command.name));
+  const clash = commands.find((_, index) => slugs.indexOf(slugs[index]) !== index);
+  if (clash) throw new Error(`BENCH_EXTRA names must differ from each other and from the defaults, got ${JSON.stringify(clash.name)}`);
   if (!existsSync(GNU_TIME)) log(`${GNU_TIME} not found: peak RSS will read n/a`);
   mkdirSync(OUT_DIR, { recursive: true });
   const rows: Row[] = [];
