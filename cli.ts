@@ -1,32 +1,25 @@
 #!/usr/bin/env node
 /**
- * cli — the `qa-hf` command.
+ * cli — the `qa-hf` command: argument parsing, exit codes and the one-line error
+ * rule. The work itself is in commands/ (pipe, export, verify).
  *
  *   cat qa_passed.jsonl | qa-hf > qa_pairs.jsonl
- *   qa-hf --rejected rejected.jsonl --errors bad_lines.jsonl qa.jsonl > qa_pairs.jsonl
+ *   qa-hf export qa/ --out dist/
+ *   qa-hf verify dist/
  *
  * Exit codes: 0 done (bad lines included), 1 fail-fast stop or I/O error,
- * 2 usage error. A user sees one-line messages, never a stack trace (unless --debug).
+ * 2 usage error, 3 verify found differences, 130 interrupted (resumable).
+ * A user sees one-line messages, never a stack trace (unless --debug).
  */
-import * as path from 'node:path';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { QaHfError, toQaHfError, type ErrorCode } from './lib/errors';
-import { checkInputFiles } from './lib/inputs';
 import { DEFAULT_MAX_LINE_BYTES } from './lib/lines';
 import { DEFAULT_PRESET, PRESETS } from './lib/presets';
-import { Tally, balanced, formatSummary } from './lib/tally';
-import type { Batch } from './lib/batch';
-import { createFileSource } from './streams/file-source';
-import { createProcessingStages, runChain } from './streams/chain';
-import { createSink } from './streams/sink';
-
-/** Bad lines shown on stderr when there is no --errors file; the rest are counted. */
-const MAX_WARNINGS = 10;
-
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
-const EXIT_VERIFY = 3;
+import { DEFAULT_GLOB } from './lib/discover';
+import { pipeCommand, type PipeArgs } from './commands/pipe';
+import { exportCommand, type ExportArgs } from './commands/export';
+import { verifyCommand, type VerifyArgs } from './commands/verify';
+import { TOOL_VERSION } from './commands/version';
 
 /**
  * yargs drops a bare `-` from positionals; it stands for stdin, so it is carried
@@ -34,19 +27,32 @@ const EXIT_VERIFY = 3;
  */
 const STDIN_ARG = '\u0000-';
 
-let debug = process.argv.includes('--debug');
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+const EXIT_VERIFY = 3;
+const EXIT_INTERRUPTED = 130;
+
+let debug = false;
 let stdoutBroken = false;
 
 function exitCodeFor(code: ErrorCode): number {
-  if (code === 'ERR_USAGE' || code === 'ERR_OPTION') return EXIT_USAGE;
-  if (code === 'ERR_VERIFY') return EXIT_VERIFY;
-  return EXIT_FAILED;
+  switch (code) {
+    case 'ERR_USAGE':
+    case 'ERR_OPTION':
+      return EXIT_USAGE;
+    case 'ERR_VERIFY':
+      return EXIT_VERIFY;
+    case 'ERR_INTERRUPTED':
+      return EXIT_INTERRUPTED;
+    default:
+      return EXIT_FAILED;
+  }
 }
 
 function report(err: unknown): void {
   if (stdoutBroken) {
     // The reader went away (`| head`): that ends a pipe quietly, not an error.
-    process.exitCode = EXIT_OK;
+    process.exitCode = 0;
     return;
   }
   const error = toQaHfError(err);
@@ -58,113 +64,87 @@ function report(err: unknown): void {
   process.exitCode = exitCodeFor(error.code);
 }
 
-interface PipeArgs {
-  files: string[];
-  rejected?: string;
-  errors?: string;
-  failFast: boolean;
-  quiet: boolean;
-  preset: string;
-  maxLineBytes: number;
+/** Options every converting command shares. */
+function processingOptions<T>(command: Argv<T>) {
+  return command
+    .option('fail-fast', { type: 'boolean', default: false, describe: 'stop at the first bad line with exit code 1' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary or warnings on stderr' })
+    .option('preset', { type: 'string', default: DEFAULT_PRESET, choices: Object.keys(PRESETS), describe: 'input format and mapping' })
+    .option('max-line-bytes', {
+      type: 'number',
+      default: DEFAULT_MAX_LINE_BYTES,
+      requiresArg: true,
+      describe: 'longest line accepted; longer ones are ERR_LINE_TOO_LONG',
+    });
 }
 
-async function checkPipeArgs(args: PipeArgs): Promise<string[]> {
-  const files = args.files.length > 0 ? args.files.map((file) => (file === STDIN_ARG ? '-' : file)) : ['-'];
-  if (files.includes('-') && process.stdin.isTTY) {
-    throw new QaHfError('ERR_USAGE', 'no input: name a file or pipe JSONL into qa-hf (see --help)');
-  }
-  const seen = new Set<string>();
-  for (const file of files) {
-    const key = file === '-' ? '-' : path.resolve(file);
-    if (seen.has(key)) throw new QaHfError('ERR_USAGE', `input ${file} is listed twice`);
-    seen.add(key);
-  }
-  for (const [flag, output] of [['--rejected', args.rejected], ['--errors', args.errors]] as const) {
-    if (output !== undefined && seen.has(path.resolve(output))) {
-      throw new QaHfError('ERR_USAGE', `${flag} ${output} is also an input`);
-    }
-  }
-  if (args.rejected !== undefined && args.errors !== undefined && path.resolve(args.rejected) === path.resolve(args.errors)) {
-    throw new QaHfError('ERR_USAGE', '--rejected and --errors name the same file');
-  }
-  await checkInputFiles(files);
-  return files;
-}
-
-async function pipeCommand(args: PipeArgs): Promise<void> {
-  const files = await checkPipeArgs(args);
-  const tally = new Tally();
-  let warnings = 0;
-  const onCommit = (batch: Batch): void => {
-    tally.add(batch);
-    if (args.errors !== undefined || args.quiet) return;
-    for (const entry of batch.entries) {
-      if (entry.channel !== 'errors') continue;
-      if (++warnings <= MAX_WARNINGS) {
-        const error = new QaHfError(entry.errorCode!, entry.errorMessage!, {
-          file: batch.file,
-          line: entry.line,
-          byteOffset: entry.offset,
-        });
-        process.stderr.write(`qa-hf: warning: ${error.toLine()}\n`);
-      }
-    }
+function positiveInteger(name: string) {
+  return (value: number) => {
+    if (!Number.isSafeInteger(value) || value < 1) throw new QaHfError('ERR_USAGE', `--${name} must be a positive integer, got ${JSON.stringify(value)}`);
+    return value;
   };
-  const stages = [
-    createFileSource(files),
-    ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast }),
-    createSink({ outputs: { pairs: process.stdout, rejected: args.rejected, errors: args.errors }, onCommit }),
-  ];
-  try {
-    await runChain(stages);
-  } finally {
-    if (!args.quiet && !stdoutBroken) process.stderr.write(formatSummary(tally.total, summaryNotes(tally, args, warnings)));
-  }
-  if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
-}
-
-function summaryNotes(tally: Tally, args: PipeArgs, warnings: number): string[] {
-  const notes: string[] = [];
-  if (args.rejected === undefined && tally.total.rejected > 0) {
-    notes.push(`${tally.total.rejected} rejected pairs were not written (use --rejected FILE to keep them)`);
-  }
-  if (args.errors === undefined && warnings > MAX_WARNINGS) {
-    notes.push(`${warnings - MAX_WARNINGS} more bad lines not shown (use --errors FILE to keep them all)`);
-  }
-  return notes;
 }
 
 export function buildParser(argv: string[]) {
   return yargs(argv)
     .scriptName('qa-hf')
-    .usage('Usage: $0 [FILE…] [options]\n\nTurns JSONL question-answer records into flat HuggingFace rows.\nReads the FILEs in order (or stdin; - is stdin), writes passed pairs to stdout.')
+    .usage('Turns JSONL question-answer records into flat HuggingFace datasets.')
     .command(
       '$0 [files..]',
-      'convert JSONL records to HF rows on stdout',
+      'convert JSONL records to HF rows on stdout (files in order, or stdin; - is stdin)',
+      (command) =>
+        processingOptions(command)
+          .positional('files', { type: 'string', array: true, default: [], describe: 'input JSONL files (default: stdin)' })
+          .option('rejected', { type: 'string', requiresArg: true, describe: 'write rejected pairs (validation.passed false) to FILE' })
+          .option('errors', { type: 'string', requiresArg: true, describe: 'write bad lines (dead letter, with file, line, offset) to FILE' })
+          .coerce('max-line-bytes', positiveInteger('max-line-bytes'))
+          .example('cat qa_passed.jsonl | $0 > qa_pairs.jsonl', 'convert stdin to stdout')
+          .example('$0 --rejected rej.jsonl --errors bad.jsonl qa.jsonl > pairs.jsonl', 'keep every channel'),
+      (args) => {
+        const files = (args.files as string[]).map((file) => (file === STDIN_ARG ? '-' : file));
+        return pipeCommand({ ...(args as unknown as PipeArgs), files }, { stdoutBroken: () => stdoutBroken });
+      },
+    )
+    .command(
+      'export <inputs..>',
+      'export files or directories to a verified, resumable dataset directory',
+      (command) =>
+        processingOptions(command)
+          .positional('inputs', { type: 'string', array: true, describe: 'JSONL files, or directories searched with --glob' })
+          .option('out', { type: 'string', demandOption: true, requiresArg: true, describe: 'output directory' })
+          .option('glob', { type: 'string', requiresArg: true, describe: `files to take from input directories (default ${DEFAULT_GLOB})` })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'validate and count, write nothing' })
+          .option('restart', { type: 'boolean', default: false, describe: 'discard an interrupted run and start over' })
+          .option('progress', { type: 'boolean', describe: 'progress bar on stderr (default: when stderr is a terminal)' })
+          .option('checkpoint-bytes', { type: 'number', requiresArg: true, hidden: true })
+          .option('checkpoint-ms', { type: 'number', requiresArg: true, hidden: true })
+          .coerce('max-line-bytes', positiveInteger('max-line-bytes'))
+          .example('$0 export qa/ --out dist/', 'every *.jsonl under qa/, in sorted path order')
+          .example("$0 export qa/ --glob 'runs/**/qa_*.jsonl' --out dist/", 'choose files with a glob')
+          .epilogue('Run the same command again after an interruption to resume; --restart starts over.'),
+      (args) => exportCommand(args as unknown as ExportArgs),
+    )
+    .command(
+      'verify <dir>',
+      "check every file of an export against its manifest.json (exit 3 when something differs)",
       (command) =>
         command
-          .positional('files', { type: 'string', array: true, default: [], describe: 'input JSONL files (default: stdin)' })
-          .option('rejected', { type: 'string', describe: 'write rejected pairs (validation.passed false) to FILE', requiresArg: true })
-          .option('errors', { type: 'string', describe: 'write bad lines (dead letter, with file, line, offset) to FILE', requiresArg: true })
-          .option('fail-fast', { type: 'boolean', default: false, describe: 'stop at the first bad line with exit code 1' })
-          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary or warnings on stderr' })
-          .option('preset', { type: 'string', default: DEFAULT_PRESET, choices: Object.keys(PRESETS), describe: 'input format and mapping' })
-          .option('max-line-bytes', { type: 'number', default: DEFAULT_MAX_LINE_BYTES, describe: 'longest line accepted; longer ones are ERR_LINE_TOO_LONG', requiresArg: true })
-          .option('debug', { type: 'boolean', default: false, describe: 'print stack traces of failures' }),
-      (args) => pipeCommand(args as unknown as PipeArgs),
+          .positional('dir', { type: 'string', describe: 'an export output directory' })
+          .option('inputs', { type: 'boolean', default: true, describe: 'also check the inputs (--no-inputs to skip)' })
+          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only differences' }),
+      (args) => verifyCommand(args as unknown as VerifyArgs),
     )
-    .example('cat qa_passed.jsonl | $0 > qa_pairs.jsonl', 'convert stdin to stdout')
-    .example('$0 --rejected rej.jsonl --errors bad.jsonl qa.jsonl > pairs.jsonl', 'keep every channel')
-    .epilogue('Exit codes: 0 done (bad lines included), 1 fail-fast stop or I/O error, 2 usage error.')
+    .option('debug', { type: 'boolean', default: false, describe: 'print stack traces of failures' })
+    .epilogue('Exit codes: 0 done (bad lines included), 1 fail-fast stop or I/O error, 2 usage error, 3 verify differences, 130 interrupted.')
     .strict()
     .help()
     .alias('help', 'h')
-    .version()
+    .version(TOOL_VERSION)
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((message, err) => {
       // yargs reports its own validation failures as YError: those are usage errors too.
       if (err && err.name !== 'YError') throw err;
-      throw new QaHfError('ERR_USAGE', `${message} (see --help)`);
+      throw new QaHfError('ERR_USAGE', `${message ?? err?.message} (see --help)`);
     });
 }
 

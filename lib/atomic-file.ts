@@ -119,8 +119,8 @@ export async function syncDirectory(directory: string): Promise<void> {
 }
 
 /** Writes a whole small file (JSON state, manifest) atomically. */
-export async function writeFileAtomic(finalPath: string, data: string | Buffer): Promise<void> {
-  const file = await AtomicFile.open(finalPath);
+export async function writeFileAtomic(finalPath: string, data: string | Buffer, options: { tempPath?: string } = {}): Promise<void> {
+  const file = await AtomicFile.open(finalPath, { tempPath: options.tempPath });
   try {
     await file.write(typeof data === 'string' ? Buffer.from(data) : data);
     await file.commit();

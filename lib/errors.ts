@@ -29,7 +29,8 @@ export type RunErrorCode =
   | 'ERR_NO_SPACE'
   | 'ERR_FAIL_FAST'
   | 'ERR_CHECKPOINT_MISMATCH'
-  | 'ERR_VERIFY';
+  | 'ERR_VERIFY'
+  | 'ERR_INTERRUPTED';
 
 export type ErrorCode = RecordErrorCode | RunErrorCode;
 

@@ -18,11 +18,28 @@ export function emptyCounts(): Counts {
   return { lines: 0, pairs: 0, rejected: 0, errors: 0, blank: 0, errorsByCode: {} };
 }
 
+/** A Tally as plain JSON, for checkpoints. */
+export interface TallyState {
+  total: Counts;
+  files: Array<[string, Counts]>;
+  nextLine: Array<[string, number]>;
+}
+
 export class Tally {
-  readonly total: Counts = emptyCounts();
-  readonly files = new Map<string, Counts>();
+  readonly total: Counts;
+  readonly files: Map<string, Counts>;
   /** Per file, the line the next entry must have: a gap or repeat is a lost or doubled line. */
-  private readonly nextLine = new Map<string, number>();
+  private readonly nextLine: Map<string, number>;
+
+  constructor(state?: TallyState) {
+    this.total = state ? state.total : emptyCounts();
+    this.files = new Map(state?.files);
+    this.nextLine = new Map(state?.nextLine);
+  }
+
+  toJSON(): TallyState {
+    return { total: this.total, files: [...this.files], nextLine: [...this.nextLine] };
+  }
 
   add(batch: Batch): void {
     let perFile = this.files.get(batch.file);

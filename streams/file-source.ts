@@ -8,6 +8,7 @@
  *
  *   pipeline(createFileSource(['a.jsonl', 'b.jsonl']), createLineSplitter(), …)
  */
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { promises as fs } from 'node:fs';
 import { QaHfError, got, toQaHfError } from '../lib/errors';
@@ -34,6 +35,11 @@ export interface InputSpec {
 
 export interface FileSourceOptions {
   chunkBytes?: number;
+  /**
+   * Called with the sha256 of each file read whole (from byte 0 to its end), so
+   * a manifest needs no second pass over the inputs.
+   */
+  onFileDigest?: (file: string, digest: { sha256: string; bytes: number }) => void;
   /** Stream to read for `-` (tests inject one). Default process.stdin. */
   stdin?: NodeJS.ReadableStream;
 }
@@ -45,10 +51,17 @@ export function createFileSource(inputs: ReadonlyArray<string | InputSpec>, opti
     throw new QaHfError('ERR_OPTION', `option chunkBytes must be a positive integer, ${got(chunkBytes)}`);
   }
   const stdin = options.stdin ?? process.stdin;
-  return Readable.from(readAll(specs, chunkBytes, stdin), { objectMode: true, highWaterMark: 2 });
+  return Readable.from(readAll(specs, chunkBytes, stdin, options.onFileDigest), { objectMode: true, highWaterMark: 2 });
 }
 
-async function* readAll(specs: InputSpec[], chunkBytes: number, stdin: NodeJS.ReadableStream): AsyncGenerator<FileChunk> {
+type DigestListener = FileSourceOptions['onFileDigest'];
+
+async function* readAll(
+  specs: InputSpec[],
+  chunkBytes: number,
+  stdin: NodeJS.ReadableStream,
+  onFileDigest: DigestListener,
+): AsyncGenerator<FileChunk> {
   for (const spec of specs) {
     if (spec.path === '-') {
       for await (const data of stdin) {
@@ -56,12 +69,12 @@ async function* readAll(specs: InputSpec[], chunkBytes: number, stdin: NodeJS.Re
       }
       yield { file: STDIN_NAME, data: Buffer.alloc(0), end: true };
     } else {
-      yield* readFile(spec, chunkBytes);
+      yield* readFile(spec, chunkBytes, onFileDigest);
     }
   }
 }
 
-async function* readFile(spec: InputSpec, chunkBytes: number): AsyncGenerator<FileChunk> {
+async function* readFile(spec: InputSpec, chunkBytes: number, onFileDigest: DigestListener): AsyncGenerator<FileChunk> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(spec.path, 'r');
@@ -71,6 +84,7 @@ async function* readFile(spec: InputSpec, chunkBytes: number): AsyncGenerator<Fi
   try {
     let position = spec.start?.offset ?? 0;
     let first = true;
+    const hash = onFileDigest && position === 0 ? createHash('sha256') : null;
     for (;;) {
       const buffer = Buffer.allocUnsafe(chunkBytes);
       let bytesRead: number;
@@ -81,7 +95,11 @@ async function* readFile(spec: InputSpec, chunkBytes: number): AsyncGenerator<Fi
       }
       const chunk: FileChunk = { file: spec.path, data: buffer.subarray(0, bytesRead) };
       if (first && spec.start) chunk.start = spec.start;
-      if (bytesRead === 0) chunk.end = true;
+      if (hash) hash.update(chunk.data);
+      if (bytesRead === 0) {
+        chunk.end = true;
+        if (hash && onFileDigest) onFileDigest(spec.path, { sha256: hash.digest('hex'), bytes: position });
+      }
       if (bytesRead > 0 || chunk.end) yield chunk;
       if (bytesRead === 0) return;
       position += bytesRead;

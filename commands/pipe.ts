@@ -1,0 +1,78 @@
+/**
+ * pipe — `qa-hf [FILE…]`: JSONL in (files or stdin), passed pairs out on stdout,
+ * rejected pairs and bad lines to optional files, a summary on stderr.
+ */
+import * as path from 'node:path';
+import { QaHfError } from '../lib/errors';
+import { checkInputFiles } from '../lib/inputs';
+import { Tally, balanced } from '../lib/tally';
+import type { Batch } from '../lib/batch';
+import { createFileSource } from '../streams/file-source';
+import { createProcessingStages, runChain } from '../streams/chain';
+import { createSink } from '../streams/sink';
+import { Reporter } from './report';
+
+export interface PipeArgs {
+  files: string[];
+  rejected?: string;
+  errors?: string;
+  failFast: boolean;
+  quiet: boolean;
+  preset: string;
+  maxLineBytes: number;
+}
+
+export interface PipeIo {
+  /** True once stdout's reader went away: the summary is then not printed. */
+  stdoutBroken(): boolean;
+}
+
+async function checkPipeArgs(args: PipeArgs): Promise<string[]> {
+  const files = args.files.length > 0 ? args.files : ['-'];
+  if (files.includes('-') && process.stdin.isTTY) {
+    throw new QaHfError('ERR_USAGE', 'no input: name a file or pipe JSONL into qa-hf (see --help)');
+  }
+  const seen = new Set<string>();
+  for (const file of files) {
+    const key = file === '-' ? '-' : path.resolve(file);
+    if (seen.has(key)) throw new QaHfError('ERR_USAGE', `input ${file} is listed twice`);
+    seen.add(key);
+  }
+  for (const [flag, output] of [['--rejected', args.rejected], ['--errors', args.errors]] as const) {
+    if (output !== undefined && seen.has(path.resolve(output))) {
+      throw new QaHfError('ERR_USAGE', `${flag} ${output} is also an input`);
+    }
+  }
+  if (args.rejected !== undefined && args.errors !== undefined && path.resolve(args.rejected) === path.resolve(args.errors)) {
+    throw new QaHfError('ERR_USAGE', '--rejected and --errors name the same file');
+  }
+  await checkInputFiles(files);
+  return files;
+}
+
+export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
+  const files = await checkPipeArgs(args);
+  const tally = new Tally();
+  const reporter = new Reporter({ quiet: args.quiet, errorsWritten: args.errors !== undefined });
+  const onCommit = (batch: Batch): void => {
+    tally.add(batch);
+    reporter.warn(batch);
+  };
+  const stages = [
+    createFileSource(files),
+    ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast }),
+    createSink({ outputs: { pairs: process.stdout, rejected: args.rejected, errors: args.errors }, onCommit }),
+  ];
+  try {
+    await runChain(stages);
+  } finally {
+    if (!io.stdoutBroken()) {
+      const notes: string[] = [];
+      if (args.rejected === undefined && tally.total.rejected > 0) {
+        notes.push(`${tally.total.rejected} rejected pairs were not written (use --rejected FILE to keep them)`);
+      }
+      reporter.summary(tally, notes);
+    }
+  }
+  if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
+}

@@ -1,0 +1,40 @@
+/**
+ * report — what commands print on stderr: bad-line warnings (capped) and the
+ * closing summary. Shared by pipe mode and export.
+ */
+import type { Batch } from '../lib/batch';
+import { QaHfError } from '../lib/errors';
+import { formatSummary, type Tally } from '../lib/tally';
+
+/** Bad lines shown on stderr when they are not written to a file; the rest are counted. */
+export const MAX_WARNINGS = 10;
+
+export class Reporter {
+  private warnings = 0;
+
+  constructor(
+    private readonly options: { quiet: boolean; errorsWritten: boolean },
+    private readonly stderr: NodeJS.WritableStream = process.stderr,
+  ) {}
+
+  /** Prints the first bad lines of a batch as one-line warnings. */
+  warn(batch: Batch): void {
+    if (this.options.errorsWritten || this.options.quiet) return;
+    for (const entry of batch.entries) {
+      if (entry.channel !== 'errors') continue;
+      if (++this.warnings <= MAX_WARNINGS) {
+        const error = new QaHfError(entry.errorCode!, entry.errorMessage!, { file: batch.file, line: entry.line, byteOffset: entry.offset });
+        this.stderr.write(`qa-hf: warning: ${error.toLine()}\n`);
+      }
+    }
+  }
+
+  summary(tally: Tally, notes: string[] = []): void {
+    if (this.options.quiet) return;
+    const all = [...notes];
+    if (this.warnings > MAX_WARNINGS) {
+      all.push(`${this.warnings - MAX_WARNINGS} more bad lines not shown (use --errors FILE to keep them all)`);
+    }
+    this.stderr.write(formatSummary(tally.total, all));
+  }
+}

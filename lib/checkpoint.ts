@@ -1,0 +1,156 @@
+/**
+ * checkpoint — the durable state that lets an export resume mid-file.
+ *
+ * Written atomically (temp file, fsync, rename, directory fsync) only after every
+ * output was fsynced, so whatever a checkpoint says is on disk is on disk: per
+ * input, the byte offset and line count up to which every record is written; per
+ * output, its committed byte length and record count; the counts and stats so far.
+ * Resuming cuts each output back to its committed length and reads each input from
+ * its offset, which gives the same bytes as a run that was never interrupted.
+ *
+ * A resume is refused (ERR_CHECKPOINT_MISMATCH) when the tool version, the
+ * options or an input changed; a damaged checkpoint file is reported and ignored.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from './atomic-file';
+import { QaHfError } from './errors';
+import { type Fingerprint, fingerprint, fingerprintChange } from './fingerprint';
+import type { StatsState } from './stats';
+import type { TallyState } from './tally';
+
+export const CHECKPOINT_FILE = '.qa-hf-checkpoint.json';
+const CHECKPOINT_FORMAT = 'qa-hf-checkpoint';
+const CHECKPOINT_VERSION = 1;
+
+export interface CheckpointInput {
+  path: string;
+  /** Present once reading of this input has begun. */
+  fingerprint: Fingerprint | null;
+  /** sha256 of the whole input, once it has been read to its end in one run. */
+  sha256: string | null;
+}
+
+export interface Position {
+  /** Index of the input being read; inputs.length once all are done. */
+  input: number;
+  /** Byte offset in that input up to which everything is written. */
+  offset: number;
+  /** Lines of that input consumed up to `offset`. */
+  line: number;
+}
+
+export interface CommittedOutput {
+  bytes: number;
+  records: number;
+}
+
+export interface Checkpoint {
+  format: typeof CHECKPOINT_FORMAT;
+  version: typeof CHECKPOINT_VERSION;
+  tool_version: string;
+  options_hash: string;
+  inputs: CheckpointInput[];
+  position: Position;
+  outputs: Record<string, CommittedOutput>;
+  tally: TallyState;
+  stats: StatsState;
+  /** True once every input is done: only renames and the manifest are left. */
+  finalizing: boolean;
+  /** Processing time of all runs so far, for throughput in stats.json. */
+  elapsed_ms: number;
+  runs: number;
+}
+
+export function checkpointPath(outDir: string): string {
+  return path.join(outDir, CHECKPOINT_FILE);
+}
+
+/**
+ * The temp name is fixed, not per process, so a run killed mid-write leaves one
+ * known file that the next run overwrites or sweeps.
+ */
+export function checkpointTempPath(outDir: string): string {
+  return path.join(outDir, `${CHECKPOINT_FILE}.tmp`);
+}
+
+export async function writeCheckpoint(outDir: string, checkpoint: Checkpoint): Promise<void> {
+  await writeFileAtomic(checkpointPath(outDir), `${JSON.stringify(checkpoint)}\n`, { tempPath: checkpointTempPath(outDir) });
+}
+
+export type ReadResult = { kind: 'none' } | { kind: 'damaged'; reason: string } | { kind: 'ok'; checkpoint: Checkpoint };
+
+export async function readCheckpoint(outDir: string): Promise<ReadResult> {
+  let text: string;
+  try {
+    text = await fs.readFile(checkpointPath(outDir), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
+    throw err;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: 'damaged', reason: 'it is not valid JSON (truncated or corrupted)' };
+  }
+  const reason = shapeProblem(value);
+  return reason ? { kind: 'damaged', reason } : { kind: 'ok', checkpoint: value as Checkpoint };
+}
+
+/** Enough checking that a damaged file can never be mistaken for a state. */
+function shapeProblem(value: unknown): string | null {
+  const c = value as Partial<Checkpoint> | null;
+  if (!c || typeof c !== 'object' || c.format !== CHECKPOINT_FORMAT) return 'it is not a qa-hf checkpoint';
+  if (c.version !== CHECKPOINT_VERSION) return `it has version ${String(c.version)}, expected ${CHECKPOINT_VERSION}`;
+  const p = c.position;
+  if (!p || ![p.input, p.offset, p.line].every((n) => Number.isSafeInteger(n) && n >= 0)) return 'its position is invalid';
+  if (!Array.isArray(c.inputs) || p.input > c.inputs.length) return 'its input list is invalid';
+  if (!c.outputs || typeof c.outputs !== 'object') return 'its outputs are invalid';
+  for (const output of Object.values(c.outputs)) {
+    if (!Number.isSafeInteger(output?.bytes) || !Number.isSafeInteger(output?.records)) return 'its outputs are invalid';
+  }
+  if (!c.tally || !c.stats || typeof c.options_hash !== 'string') return 'it is incomplete';
+  return null;
+}
+
+/**
+ * Why the checkpoint cannot be resumed with these inputs and options, as one
+ * sentence naming what changed, or null when it can.
+ */
+export async function resumeProblem(
+  checkpoint: Checkpoint,
+  expected: { toolVersion: string; optionsHash: string; inputs: readonly string[] },
+): Promise<string | null> {
+  if (checkpoint.tool_version !== expected.toolVersion) {
+    return `the interrupted run used qa-hf ${checkpoint.tool_version}, this is ${expected.toolVersion}`;
+  }
+  const before = checkpoint.inputs.map((input) => input.path);
+  if (before.length !== expected.inputs.length || before.some((file, i) => file !== expected.inputs[i])) {
+    const added = expected.inputs.find((file) => !before.includes(file));
+    const removed = before.find((file) => !expected.inputs.includes(file));
+    if (added) return `input ${added} was not part of the interrupted run`;
+    if (removed) return `input ${removed} of the interrupted run is no longer an input`;
+    return 'the inputs are in a different order than in the interrupted run';
+  }
+  if (checkpoint.options_hash !== expected.optionsHash) return 'the options differ from the interrupted run';
+  for (const input of checkpoint.inputs) {
+    if (!input.fingerprint) continue;
+    let now: Fingerprint;
+    try {
+      now = await fingerprint(input.path, input.fingerprint.sampled_up_to);
+    } catch {
+      return `input ${input.path} can no longer be read`;
+    }
+    const change = fingerprintChange(input.fingerprint, now);
+    if (change) return `input ${input.path} changed since the interrupted run: ${change}`;
+  }
+  return null;
+}
+
+export function mismatchError(outDir: string, reason: string): QaHfError {
+  return new QaHfError(
+    'ERR_CHECKPOINT_MISMATCH',
+    `cannot resume the interrupted export in ${outDir}: ${reason}; run again with --restart to start over`,
+  );
+}

@@ -1,0 +1,144 @@
+/**
+ * manifest — what an export wrote and read, and the check that it still is so.
+ *
+ * manifest.json lists every output (path relative to the output directory, bytes,
+ * records, sha256) and every input (path relative to the output directory, so the
+ * pair can move together; bytes, sha256), the normalized options and their hash,
+ * tool and Node versions, platform, the input directories' git commits, created_at.
+ *
+ *   const problems = await verifyManifest('dist/'); // [] when everything matches
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { QaHfError } from './errors';
+import { hashJson, sha256File } from './fingerprint';
+
+export const MANIFEST_FILE = 'manifest.json';
+const MANIFEST_FORMAT = 'qa-hf-manifest';
+
+export interface ManifestFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+  /** Lines of a JSONL output; absent for files that are not row files. */
+  records?: number;
+}
+
+export interface GitInfo {
+  dir: string;
+  commit: string;
+  dirty: boolean;
+}
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  version: 1;
+  tool: { name: 'qa-hf'; version: string };
+  node: string;
+  platform: string;
+  created_at: string;
+  options: Record<string, unknown>;
+  options_hash: string;
+  inputs: ManifestFile[];
+  input_git: GitInfo[];
+  outputs: ManifestFile[];
+}
+
+export interface ManifestParts {
+  toolVersion: string;
+  options: Record<string, unknown>;
+  inputs: ManifestFile[];
+  inputGit: GitInfo[];
+  outputs: ManifestFile[];
+  createdAt: Date;
+}
+
+export function buildManifest(parts: ManifestParts): Manifest {
+  return {
+    format: MANIFEST_FORMAT,
+    version: 1,
+    tool: { name: 'qa-hf', version: parts.toolVersion },
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    created_at: parts.createdAt.toISOString(),
+    options: parts.options,
+    options_hash: hashJson(parts.options),
+    inputs: parts.inputs,
+    input_git: parts.inputGit,
+    outputs: parts.outputs,
+  };
+}
+
+/** The commit of a directory's git checkout, or null when it is none (or git is absent). */
+export async function gitInfo(dir: string): Promise<GitInfo | null> {
+  const git = (args: string[]) =>
+    new Promise<string | null>((resolve) => {
+      execFile('git', ['-C', dir, ...args], { timeout: 10_000 }, (err, stdout) => resolve(err ? null : stdout.trim()));
+    });
+  const commit = await git(['rev-parse', 'HEAD']);
+  if (!commit) return null;
+  const status = await git(['status', '--porcelain', '--', '.']);
+  return { dir, commit, dirty: status !== null && status !== '' };
+}
+
+/** Relative to the manifest's directory, with forward slashes. */
+export function relativeToDir(dir: string, file: string): string {
+  return path.relative(dir, file).split(path.sep).join('/');
+}
+
+/** Recomputes every file of the manifest in `dir`: the list of what differs. */
+export async function verifyManifest(dir: string, options: { inputs?: boolean } = {}): Promise<string[]> {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as Manifest;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new QaHfError('ERR_VERIFY', code === 'ENOENT' ? `no ${MANIFEST_FILE} in ${dir}` : `${MANIFEST_FILE} in ${dir} is not valid JSON`);
+  }
+  if (manifest.format !== MANIFEST_FORMAT || !Array.isArray(manifest.outputs) || !Array.isArray(manifest.inputs)) {
+    throw new QaHfError('ERR_VERIFY', `${MANIFEST_FILE} in ${dir} is not a qa-hf manifest`);
+  }
+  const problems: string[] = [];
+  if (hashJson(manifest.options) !== manifest.options_hash) problems.push('manifest.json: options do not match options_hash');
+  const groups: Array<[string, ManifestFile[]]> = [['output', manifest.outputs]];
+  if (options.inputs !== false) groups.push(['input', manifest.inputs]);
+  for (const [kind, files] of groups) {
+    for (const file of files) {
+      const problem = await checkFile(dir, file);
+      if (problem) problems.push(`${kind} ${file.path}: ${problem}`);
+    }
+  }
+  const listed = new Set(manifest.outputs.map((file) => file.path));
+  for (const name of await listFiles(dir)) {
+    if (!listed.has(name) && name !== MANIFEST_FILE) problems.push(`output ${name}: not in the manifest`);
+  }
+  return problems;
+}
+
+async function checkFile(dir: string, file: ManifestFile): Promise<string | null> {
+  let actual;
+  try {
+    actual = await sha256File(path.join(dir, file.path));
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `cannot be read (${(err as NodeJS.ErrnoException).code})`;
+  }
+  const differences: string[] = [];
+  if (actual.bytes !== file.bytes) differences.push(`${actual.bytes} bytes, expected ${file.bytes}`);
+  if (file.records !== undefined && actual.lines !== file.records) differences.push(`${actual.lines} records, expected ${file.records}`);
+  if (actual.sha256 !== file.sha256) differences.push('sha256 differs');
+  return differences.length > 0 ? differences.join(', ') : null;
+}
+
+/** Files below `dir` (relative, forward slashes), hidden ones left out. */
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const full = path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name);
+    const relative = relativeToDir(dir, full);
+    if (!relative.split('/').some((part) => part.startsWith('.'))) out.push(relative);
+  }
+  return out.sort();
+}

@@ -1,0 +1,149 @@
+/**
+ * stats — what an export found, accumulated batch by batch in a state that is
+ * plain JSON, so a checkpoint can carry it and a resumed run ends with the same
+ * stats.json as an uninterrupted one.
+ *
+ *   const stats = new StatsAccumulator();       // or new StatsAccumulator(checkpoint.stats)
+ *   stats.add(batch);                           // after the batch is written
+ *   stats.render(tally, inputs, run)            // the stats.json object
+ */
+import type { Batch } from './batch';
+import type { Counts } from './tally';
+
+/** validation_score histogram: ten bins of 0.1; 1.0 falls in the last. */
+export const SCORE_BINS = 10;
+
+export interface LengthStats {
+  count: number;
+  total: number;
+  min: number | null;
+  max: number | null;
+}
+
+export interface ChannelCounts {
+  pairs: number;
+  rejected: number;
+}
+
+export interface StatsState {
+  per_source_document: Record<string, ChannelCounts>;
+  per_persona: Record<string, ChannelCounts>;
+  score_histogram: ChannelCounts[];
+  question_chars: LengthStats;
+  answer_chars: LengthStats;
+}
+
+export function emptyStatsState(): StatsState {
+  const length = (): LengthStats => ({ count: 0, total: 0, min: null, max: null });
+  return {
+    per_source_document: {},
+    per_persona: {},
+    score_histogram: Array.from({ length: SCORE_BINS }, () => ({ pairs: 0, rejected: 0 })),
+    question_chars: length(),
+    answer_chars: length(),
+  };
+}
+
+const SURROGATE = /[\ud800-\udbff]/;
+
+/** Characters as Python's len() counts them: code points, not UTF-16 units. */
+export function codePointLength(text: string): number {
+  if (!SURROGATE.test(text)) return text.length;
+  let length = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xdc00 || c > 0xdfff) length++;
+  }
+  return length;
+}
+
+export class StatsAccumulator {
+  readonly state: StatsState;
+
+  constructor(state: StatsState = emptyStatsState()) {
+    this.state = state;
+  }
+
+  add(batch: Batch): void {
+    const state = this.state;
+    for (const entry of batch.entries) {
+      const channel = entry.channel;
+      if (channel !== 'pairs' && channel !== 'rejected') continue;
+      const row = entry.row as { source?: unknown; persona?: unknown; validation_score?: unknown; question?: unknown; answer?: unknown };
+      if (typeof row.source === 'string') bump(state.per_source_document, row.source, channel);
+      if (typeof row.persona === 'string') bump(state.per_persona, row.persona, channel);
+      if (typeof row.validation_score === 'number') {
+        const bin = Math.min(SCORE_BINS - 1, Math.max(0, Math.floor(row.validation_score * SCORE_BINS)));
+        state.score_histogram[bin][channel]++;
+      }
+      if (typeof row.question === 'string') addLength(state.question_chars, codePointLength(row.question));
+      if (typeof row.answer === 'string') addLength(state.answer_chars, codePointLength(row.answer));
+    }
+  }
+
+  /** The stats.json object: keys sorted where they come from data, so bytes are stable. */
+  render(total: Counts, files: ReadonlyArray<{ path: string; counts: Counts }>, run: Record<string, unknown>): Record<string, unknown> {
+    const state = this.state;
+    return {
+      counts: renderCounts(total),
+      inputs: files.map(({ path, counts }) => ({ path, ...renderCounts(counts) })),
+      records_per_source_document: sortKeys(state.per_source_document),
+      records_per_persona: sortKeys(state.per_persona),
+      validation_score_histogram: state.score_histogram.map((bin, i) => ({
+        range: `${(i / SCORE_BINS).toFixed(1)}-${((i + 1) / SCORE_BINS).toFixed(1)}`,
+        ...bin,
+      })),
+      question_length_chars: renderLength(state.question_chars),
+      answer_length_chars: renderLength(state.answer_chars),
+      run,
+    };
+  }
+}
+
+function bump(map: Record<string, ChannelCounts>, key: string, channel: 'pairs' | 'rejected'): void {
+  // Own-property check: a source named "__proto__" or "constructor" is just a name.
+  let counts = Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined;
+  if (!counts) {
+    counts = { pairs: 0, rejected: 0 };
+    define(map, key, counts);
+  }
+  counts[channel]++;
+}
+
+function addLength(stats: LengthStats, length: number): void {
+  stats.count++;
+  stats.total += length;
+  if (stats.min === null || length < stats.min) stats.min = length;
+  if (stats.max === null || length > stats.max) stats.max = length;
+}
+
+function renderLength(stats: LengthStats): Record<string, number | null> {
+  return { count: stats.count, min: stats.min, max: stats.max, mean: stats.count ? round(stats.total / stats.count, 2) : null };
+}
+
+export function renderCounts(counts: Counts): Record<string, unknown> {
+  return {
+    lines: counts.lines,
+    pairs: counts.pairs,
+    rejected: counts.rejected,
+    errors: counts.errors,
+    blank: counts.blank,
+    errors_by_code: sortKeys(counts.errorsByCode as Record<string, number>),
+  };
+}
+
+function sortKeys<T>(map: Record<string, T>): Record<string, T> {
+  const sorted: Record<string, T> = {};
+  for (const key of Object.keys(map).sort()) define(sorted, key, map[key]);
+  return sorted;
+}
+
+/** Plain assignment would treat a key "__proto__" as the prototype. */
+function define<T>(map: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

@@ -1,0 +1,331 @@
+/**
+ * qa-hf export and verify, end to end in child processes: layout, atomicity,
+ * resume after SIGKILL at random moments, damaged checkpoints, changed inputs,
+ * verify after a flipped byte, ENOSPC and EACCES.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { generateRecords } from '../bench/generate';
+import { CLI, ROOT, runCli, seeded } from './helpers';
+
+const DATA_FILES = ['qa_pairs.jsonl', 'qa_rejected.jsonl', 'qa_errors.jsonl'];
+/** Frequent checkpoints so that kills land between many of them. */
+const FAST_CHECKPOINTS = ['--checkpoint-bytes', '262144', '--checkpoint-ms', '20'];
+
+let dir: string;
+let corpus: string;
+
+async function writeCorpusFile(file: string, records: number, seed: number): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const lines = [...generateRecords(records, seed, { badLineRate: 0.02 })];
+  await fs.writeFile(file, `${lines.join('\n')}\n`);
+}
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-export-'));
+  corpus = path.join(dir, 'qa');
+  // ~4 MB per file: large enough that kills land mid-file, small enough for CI.
+  await writeCorpusFile(path.join(corpus, 'b', 'qa_2.jsonl'), 3000, 2);
+  await writeCorpusFile(path.join(corpus, 'a', 'qa_1.jsonl'), 3000, 1);
+  await writeCorpusFile(path.join(corpus, 'c.jsonl'), 3000, 3);
+  await fs.writeFile(path.join(corpus, 'notes.txt'), 'not an input\n');
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function readAll(out: string): Promise<Record<string, Buffer>> {
+  const files: Record<string, Buffer> = {};
+  for (const name of DATA_FILES) files[name] = await fs.readFile(path.join(out, name));
+  return files;
+}
+
+/** stats.json without the timing of the run, which differs between any two runs. */
+async function statsWithoutRun(out: string): Promise<unknown> {
+  const stats = JSON.parse(await fs.readFile(path.join(out, 'stats.json'), 'utf8'));
+  delete stats.run;
+  return stats;
+}
+
+async function hidden(out: string): Promise<string[]> {
+  return (await fs.readdir(out)).filter((name) => name.startsWith('.'));
+}
+
+let reference: { out: string; files: Record<string, Buffer>; ms: number };
+
+describe('qa-hf export', () => {
+  beforeAll(async () => {
+    const out = path.join(dir, 'reference');
+    const started = Date.now();
+    const result = await runCli(['export', corpus, '--out', out]);
+    expect(result.stderr).toMatch(/wrote /);
+    expect(result.code).toBe(0);
+    reference = { out, files: await readAll(out), ms: Date.now() - started };
+  });
+
+  test('layout: data files, stats.json and manifest.json; nothing hidden left; inputs in sorted path order', async () => {
+    expect((await fs.readdir(reference.out)).sort()).toEqual([...DATA_FILES, 'manifest.json', 'stats.json'].sort());
+    const manifest = JSON.parse(await fs.readFile(path.join(reference.out, 'manifest.json'), 'utf8'));
+    expect(manifest.inputs.map((input: { path: string }) => input.path)).toEqual(['../qa/a/qa_1.jsonl', '../qa/b/qa_2.jsonl', '../qa/c.jsonl']);
+    expect(manifest.outputs.map((o: { path: string }) => o.path)).toEqual([...DATA_FILES, 'stats.json']);
+    expect(manifest).toMatchObject({ tool: { name: 'qa-hf' }, node: process.version, options: { preset: 'qa-internal' } });
+    const stats = JSON.parse(await fs.readFile(path.join(reference.out, 'stats.json'), 'utf8'));
+    const c = stats.counts;
+    expect(c.lines).toBe(c.pairs + c.rejected + c.errors + c.blank);
+    expect(c.lines).toBeGreaterThan(9000);
+    expect(c.errors).toBeGreaterThan(0);
+    const records = (name: string) => reference.files[name].toString('utf8').split('\n').length - 1;
+    expect([records('qa_pairs.jsonl'), records('qa_rejected.jsonl'), records('qa_errors.jsonl')]).toEqual([c.pairs, c.rejected, c.errors]);
+    expect(Object.values(stats.records_per_persona).reduce((n: number, v) => n + (v as { pairs: number }).pairs, 0)).toBe(c.pairs);
+    const verify = await runCli(['verify', reference.out]);
+    expect(verify.code).toBe(0);
+  });
+
+  test('the export equals pipe mode over the same files, byte for byte', async () => {
+    const files = ['a/qa_1.jsonl', 'b/qa_2.jsonl', 'c.jsonl'].map((f) => path.join(corpus, f));
+    const pipe = await runCli([...files, '--quiet']);
+    expect(pipe.stdout.equals(reference.files['qa_pairs.jsonl'])).toBe(true);
+  });
+
+  test('SIGKILL at random moments, then resume: byte-identical outputs and a passing verify', async () => {
+    const out = path.join(dir, 'killed');
+    const random = seeded(20261122);
+    const kills = Number(process.env.QA_HF_KILLS ?? 12);
+    let killedMidRun = 0;
+    let resumedMidFile = 0;
+    let completed = 0;
+    // Kill at random moments until `kills` kills landed mid-run. A run that finishes
+    // first must have produced the reference bytes; the next one then starts over.
+    for (let attempt = 0; killedMidRun < kills && attempt < kills * 4; attempt++) {
+      const child = spawn(process.execPath, [CLI, 'export', corpus, '--out', out, ...FAST_CHECKPOINTS], { stdio: 'ignore' });
+      const delay = 30 + Math.floor(random() * reference.ms);
+      const exitCode = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          resolve(code);
+        });
+      });
+      if (exitCode === 0) {
+        completed++;
+        for (const name of DATA_FILES) expect((await fs.readFile(path.join(out, name))).equals(reference.files[name])).toBe(true);
+        continue;
+      }
+      expect(exitCode).toBeNull(); // killed, not failed
+      killedMidRun++;
+      const checkpoint = await fs.readFile(path.join(out, '.qa-hf-checkpoint.json'), 'utf8').catch(() => null);
+      if (checkpoint && JSON.parse(checkpoint).position.offset > 0) resumedMidFile++;
+      // A reader never sees a partial file under a final name.
+      for (const name of DATA_FILES) {
+        const final = await fs.readFile(path.join(out, name)).catch(() => null);
+        if (final) expect(final.equals(reference.files[name])).toBe(true);
+      }
+    }
+    expect(killedMidRun).toBe(kills);
+    expect(resumedMidFile).toBeGreaterThanOrEqual(1);
+    const last = await runCli(['export', corpus, '--out', out]);
+    expect(last.code).toBe(0);
+    const files = await readAll(out);
+    for (const name of DATA_FILES) expect(files[name].equals(reference.files[name])).toBe(true);
+    expect(await statsWithoutRun(out)).toEqual(await statsWithoutRun(reference.out));
+    expect(await hidden(out)).toEqual([]);
+    expect((await runCli(['verify', out])).code).toBe(0);
+  });
+
+  test('SIGINT stops cleanly with exit 130 and a resumable state', async () => {
+    const out = path.join(dir, 'interrupted');
+    const child = spawn(process.execPath, [CLI, 'export', corpus, '--out', out, ...FAST_CHECKPOINTS], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    // Interrupt once the first checkpoint exists (the run is then well under way).
+    for (let i = 0; i < 500; i++) {
+      if (await fs.access(path.join(out, '.qa-hf-checkpoint.json')).then(() => true, () => false)) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    child.kill('SIGINT');
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    if (code === 0) return; // finished before the signal landed: nothing to check
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/ERR_INTERRUPTED: stopped by SIGINT; run the same command again to resume/);
+    const resumed = await runCli(['export', corpus, '--out', out]);
+    expect(resumed.stderr).toMatch(/resuming the interrupted export/);
+    for (const name of DATA_FILES) expect((await fs.readFile(path.join(out, name))).equals(reference.files[name])).toBe(true);
+  });
+
+  /** Runs an export and kills it once a checkpoint with progress exists. */
+  async function interruptedRun(out: string, input = corpus): Promise<void> {
+    const child = spawn(process.execPath, [CLI, 'export', input, '--out', out, ...FAST_CHECKPOINTS], { stdio: 'ignore' });
+    for (let i = 0; i < 1000; i++) {
+      const text = await fs.readFile(path.join(out, '.qa-hf-checkpoint.json'), 'utf8').catch(() => null);
+      if (text && JSON.parse(text).position.offset > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('close', resolve));
+    await fs.access(path.join(out, '.qa-hf-checkpoint.json'));
+  }
+
+  test.each([
+    ['truncated', (text: string) => text.slice(0, Math.floor(text.length / 2))],
+    ['corrupted', (text: string) => text.replace(/"offset":\d+/, '"offset":"x"')],
+    ['emptied', () => ''],
+  ])('a %s checkpoint is reported and survived: the run starts over, same bytes', async (_name, damage) => {
+    const out = path.join(dir, `damaged-${_name}`);
+    await interruptedRun(out);
+    const file = path.join(out, '.qa-hf-checkpoint.json');
+    await fs.writeFile(file, damage(await fs.readFile(file, 'utf8')));
+    const result = await runCli(['export', corpus, '--out', out]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/the checkpoint in .* is unusable \(.*\); starting over/);
+    for (const name of DATA_FILES) expect((await fs.readFile(path.join(out, name))).equals(reference.files[name])).toBe(true);
+  });
+
+  test('an input edited between runs is detected and named; --restart starts over', async () => {
+    const input = path.join(dir, 'edited-input');
+    await fs.cp(corpus, input, { recursive: true });
+    const out = path.join(dir, 'edited');
+    const edited = path.join(input, 'a', 'qa_1.jsonl');
+    const mtime = new Date('2026-01-01T00:00:00Z');
+    await fs.utimes(edited, mtime, mtime);
+    await interruptedRun(out, input);
+    const bytes = await fs.readFile(edited);
+    bytes[100] = bytes[100] === 0x61 ? 0x62 : 0x61; // same size: only the content changes
+    await fs.writeFile(edited, bytes);
+    await fs.utimes(edited, mtime, mtime); // and even the same mtime
+    const refused = await runCli(['export', input, '--out', out]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/ERR_CHECKPOINT_MISMATCH: .*input .*a\/qa_1\.jsonl changed since the interrupted run: its content changed; run again with --restart/);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    const restarted = await runCli(['export', input, '--out', out, '--restart']);
+    expect(restarted.code).toBe(0);
+    expect((await runCli(['verify', out])).code).toBe(0);
+  });
+
+  test('changed options are refused, naming --restart', async () => {
+    const out = path.join(dir, 'options');
+    await interruptedRun(out);
+    const result = await runCli(['export', corpus, '--out', out, '--max-line-bytes', '5000000']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/the options differ from the interrupted run; run again with --restart/);
+  });
+
+  test('verify fails after one flipped byte, naming the file (exit 3)', async () => {
+    const out = path.join(dir, 'flipped');
+    await fs.cp(reference.out, out, { recursive: true });
+    const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'));
+    manifest.inputs = manifest.inputs.map((input: { path: string }) => ({ ...input, path: path.join('..', 'reference', input.path) }));
+    const target = path.join(out, 'qa_rejected.jsonl');
+    const bytes = await fs.readFile(target);
+    bytes[bytes.length >> 1] ^= 0x01;
+    await fs.writeFile(target, bytes);
+    const result = await runCli(['verify', out, '--no-inputs']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/verify: output qa_rejected\.jsonl: sha256 differs/);
+    expect(result.stderr).toMatch(/ERR_VERIFY: 1 difference from/);
+  });
+
+  test('verify notices a missing, extra or cut file', async () => {
+    const out = path.join(dir, 'tampered');
+    await fs.cp(reference.out, out, { recursive: true });
+    await fs.rm(path.join(out, 'qa_errors.jsonl'));
+    await fs.writeFile(path.join(out, 'extra.jsonl'), '{}\n');
+    await fs.truncate(path.join(out, 'qa_pairs.jsonl'), 10);
+    const result = await runCli(['verify', out, '--no-inputs']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/output qa_errors\.jsonl: missing/);
+    expect(result.stderr).toMatch(/output extra\.jsonl: not in the manifest/);
+    expect(result.stderr).toMatch(/output qa_pairs\.jsonl: 10 bytes, expected \d+, 0 records, expected \d+, sha256 differs/);
+  });
+
+  test('--fail-fast stops with exit 1 at the first bad line and leaves a resumable state', async () => {
+    const out = path.join(dir, 'failfast');
+    const result = await runCli(['export', corpus, '--out', out, '--fail-fast']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/qa_1\.jsonl:\d+ \(offset \d+\): ERR_FAIL_FAST: ERR_/);
+    const checkpoint = JSON.parse(await fs.readFile(path.join(out, '.qa-hf-checkpoint.json'), 'utf8'));
+    expect(checkpoint.position.offset).toBeGreaterThan(0);
+    for (const name of DATA_FILES) await expect(fs.access(path.join(out, name))).rejects.toThrow();
+    const again = await runCli(['export', corpus, '--out', out, '--fail-fast']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/resuming the interrupted export/);
+    expect(again.stderr.match(/ERR_FAIL_FAST.*/)![0]).toBe(result.stderr.match(/ERR_FAIL_FAST.*/)![0]);
+  });
+
+  test('--dry-run validates and counts, writes nothing', async () => {
+    const out = path.join(dir, 'dry');
+    const result = await runCli(['export', corpus, '--out', out, '--dry-run']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/dry run: 3 inputs checked, nothing written/);
+    await expect(fs.access(out)).rejects.toThrow();
+  });
+
+  test('--glob picks files below a directory', async () => {
+    const out = path.join(dir, 'glob');
+    const result = await runCli(['export', corpus, '--glob', 'b/**/qa_*.jsonl', '--out', out]);
+    expect(result.code).toBe(0);
+    const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.inputs.map((i: { path: string }) => i.path)).toEqual(['../qa/b/qa_2.jsonl']);
+  });
+
+  test('an output directory inside the input directory is never read as input', async () => {
+    const result = await runCli(['export', corpus, '--out', path.join(corpus, 'out'), '--quiet']);
+    expect(result.code).toBe(0);
+    const again = await runCli(['export', corpus, '--out', path.join(corpus, 'out'), '--quiet']);
+    expect(again.code).toBe(0);
+    expect((await fs.readFile(path.join(corpus, 'out', 'qa_pairs.jsonl'))).equals(reference.files['qa_pairs.jsonl'])).toBe(true);
+    await fs.rm(path.join(corpus, 'out'), { recursive: true });
+  });
+
+  test.each([
+    [['export', 'no/such/dir', '--out', 'x'], /^qa-hf: no\/such\/dir: ERR_INPUT: cannot read input: no such file or directory \(ENOENT\)\n$/, 1],
+    [['export', '.ci', '--out', 'x'], /^qa-hf: \.ci: ERR_INPUT: no file matches \*\*\/\*\.jsonl in this directory\n$/, 1],
+    [['export', 'samples'], /^qa-hf: ERR_USAGE: Missing required argument: out/, 2],
+    [['export', 'samples', '--out', 'package.json'], /^qa-hf: ERR_IO: cannot use output directory package\.json/, 1],
+  ])('%j: one line, exit %s', async (args, message, code) => {
+    const result = await runCli(args as string[]);
+    expect(result.stderr).toMatch(message);
+    expect(result.code).toBe(code);
+  });
+
+  test('a full disk (ENOSPC): one line, exit 1, no final file; resumes once there is room', async () => {
+    const mount = path.join(dir, 'tiny');
+    await fs.mkdir(mount);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mount]);
+    if (mounted.status !== 0) {
+      console.warn(`ENOSPC test needs a tmpfs mount (root): ${mounted.stderr}`);
+      return;
+    }
+    try {
+      const out = path.join(mount, 'out');
+      const result = await runCli(['export', corpus, '--out', out, ...FAST_CHECKPOINTS]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^qa-hf: ERR_NO_SPACE: no space left on device/m);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      for (const name of DATA_FILES) await expect(fs.access(path.join(out, name))).rejects.toThrow();
+      spawnSync('mount', ['-o', 'remount,size=64m', mount]);
+      const resumed = await runCli(['export', corpus, '--out', out]);
+      expect(resumed.code).toBe(0);
+      for (const name of DATA_FILES) expect((await fs.readFile(path.join(out, name))).equals(reference.files[name])).toBe(true);
+    } finally {
+      spawnSync('umount', [mount]);
+    }
+  });
+
+  test('an output directory that cannot be written (EACCES): one line, exit 1', async () => {
+    const locked = path.join(dir, 'locked');
+    await fs.mkdir(locked);
+    await fs.chmod(locked, 0o555);
+    await fs.chmod(dir, 0o755);
+    // root ignores permissions: run the export as an unprivileged user then.
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const result = spawnSync(process.execPath, [CLI, 'export', path.join(ROOT, 'samples'), '--out', path.join(locked, 'out')], {
+      ...asUser,
+      encoding: 'utf8',
+      cwd: os.tmpdir(),
+    });
+    expect(result.stderr).toMatch(/^qa-hf: ERR_IO: cannot use output directory .*locked\/out: permission denied/);
+    expect(result.status).toBe(1);
+  });
+});
