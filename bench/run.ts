@@ -84,7 +84,16 @@ const DEFAULT_COMMANDS: BenchCommand[] = [
     ],
   },
   { name: BASELINE, argv: ["node", "dist/bench/baseline.js", "{input}"] },
+  // The yardstick: Python's stdlib json loop doing the same mapping.
+  { name: "python stdlib", argv: ["python3", "bench/baseline.py", "{input}"] },
   { name: "qa-hf", argv: ["node", "dist/cli.js", "--quiet", "{input}"] },
+  // Export with its default checkpoint cadence (8 MiB or 2 s) and with checkpoints off:
+  // the difference is what checkpointing costs.
+  { name: "qa-hf export", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet"] },
+  {
+    name: "qa-hf export, no checkpoints",
+    argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--checkpoint-bytes", "1e15", "--checkpoint-ms", "1e12"],
+  },
 ];
 
 function positiveInteger(name: string, raw: string): number {
