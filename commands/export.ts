@@ -30,7 +30,7 @@ import {
 } from '../lib/checkpoint';
 import { discoverInputs } from '../lib/discover';
 import { QaHfError, toQaHfError } from '../lib/errors';
-import { fingerprint, hashJson, sha256File } from '../lib/fingerprint';
+import { type Fingerprint, fingerprint, hashJson, sha256File } from '../lib/fingerprint';
 import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, type ManifestFile } from '../lib/manifest';
 import { StatsAccumulator } from '../lib/stats';
 import { Tally, balanced, emptyCounts } from '../lib/tally';
@@ -198,6 +198,10 @@ class ExportSession {
   private readonly startedAt = Date.now();
   private bytesSinceCheckpoint = 0;
   private lastCheckpointAt = Date.now();
+  private pendingCheckpoint: Promise<void> | null = null;
+  private checkpointError: unknown = null;
+  /** Fingerprints of inputs read to their end: they no longer change while we run. */
+  private readonly wholeFingerprints = new Map<number, Fingerprint>();
 
   private constructor(
     private readonly args: ExportArgs,
@@ -315,7 +319,8 @@ class ExportSession {
       const due =
         this.bytesSinceCheckpoint >= (this.args.checkpointBytes ?? CHECKPOINT_BYTES) ||
         Date.now() - this.lastCheckpointAt >= (this.args.checkpointMs ?? CHECKPOINT_MS);
-      if (due || batch.stop || stop.requested) await this.checkpoint();
+      if (batch.stop || stop.requested) await this.checkpoint(true);
+      else if (due) await this.checkpoint();
       if (stop.requested && !batch.stop) {
         throw new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; run the same command again to resume`);
       }
@@ -328,13 +333,14 @@ class ExportSession {
       ]);
     } catch (err) {
       progress.stop();
+      await this.settleCheckpoint().catch(() => undefined);
       await Promise.all([...this.targets.values()].map((file) => file.abort(false)));
       throw err;
     }
     progress.stop();
     if (!balanced(this.tally.total)) throw new Error('internal: the counts do not add up to the lines read');
     state.finalizing = true;
-    await this.checkpoint();
+    await this.checkpoint(true);
   }
 
   /** Accounts for a batch that the sink has written (not yet durable: see checkpoint). */
@@ -361,23 +367,45 @@ class ExportSession {
     }
   }
 
-  /** Makes the outputs durable, then records the state that says so. */
-  private async checkpoint(): Promise<void> {
-    const state = this.state;
-    for (const file of this.targets.values()) await file.sync();
-    // Fingerprint every input read so far, up to where it was read.
-    for (let i = 0; i <= Math.min(state.position.input, this.inputs.length - 1); i++) {
-      const input = state.inputs[i];
-      const upTo = i < state.position.input ? Number.MAX_SAFE_INTEGER : state.position.offset;
-      if (i < state.position.input && input.fingerprint && input.fingerprint.sampled_up_to === input.fingerprint.size) continue;
-      input.fingerprint = await fingerprint(this.inputs[i], upTo);
-    }
-    state.tally = this.tally.toJSON();
-    state.stats = this.stats.state;
-    state.elapsed_ms += Date.now() - this.lastCheckpointAt;
-    await writeCheckpoint(this.args.out, state);
+  /**
+   * Records the state of this moment once the outputs are durable. The fsyncs and
+   * the write run in the background while batches keep flowing (at most one at a
+   * time): the state is copied now, and fsync covers at least the bytes it counts.
+   */
+  private async checkpoint(wait = false): Promise<void> {
+    await this.settleCheckpoint();
+    const snapshot = structuredClone({ ...this.state, tally: this.tally.toJSON(), stats: this.stats.state });
+    this.state.elapsed_ms += Date.now() - this.lastCheckpointAt;
+    snapshot.elapsed_ms = this.state.elapsed_ms;
     this.bytesSinceCheckpoint = 0;
     this.lastCheckpointAt = Date.now();
+    this.pendingCheckpoint = this.writeSnapshot(snapshot).catch((err) => {
+      this.checkpointError = err;
+    });
+    if (wait) await this.settleCheckpoint();
+  }
+
+  /** Waits for the checkpoint in flight; rethrows its failure. */
+  private async settleCheckpoint(): Promise<void> {
+    if (this.pendingCheckpoint) await this.pendingCheckpoint;
+    this.pendingCheckpoint = null;
+    if (this.checkpointError) throw this.checkpointError;
+  }
+
+  private async writeSnapshot(snapshot: Checkpoint): Promise<void> {
+    for (const file of this.targets.values()) await file.sync();
+    const { position } = snapshot;
+    // Fingerprint every input read so far, up to where it was read (whole ones once).
+    for (let i = 0; i <= Math.min(position.input, this.inputs.length - 1); i++) {
+      const whole = i < position.input;
+      let print = whole ? this.wholeFingerprints.get(i) : undefined;
+      if (!print) {
+        print = await fingerprint(this.inputs[i], whole ? Number.MAX_SAFE_INTEGER : position.offset);
+        if (whole) this.wholeFingerprints.set(i, print);
+      }
+      snapshot.inputs[i].fingerprint = print;
+    }
+    await writeCheckpoint(this.args.out, snapshot);
   }
 
   /** Commits the data files, writes stats.json and manifest.json, removes the checkpoint. Idempotent. */

@@ -58,20 +58,38 @@ export function codePointLength(text: string): number {
 }
 
 export class StatsAccumulator {
-  readonly state: StatsState;
+  // Maps while counting (hot path); plain objects only in `state` (checkpoints, render).
+  private readonly perSource: Map<string, ChannelCounts>;
+  private readonly perPersona: Map<string, ChannelCounts>;
+  private readonly rest: Omit<StatsState, 'per_source_document' | 'per_persona'>;
 
   constructor(state: StatsState = emptyStatsState()) {
-    this.state = state;
+    this.perSource = new Map(Object.entries(state.per_source_document));
+    this.perPersona = new Map(Object.entries(state.per_persona));
+    this.rest = {
+      score_histogram: state.score_histogram,
+      question_chars: state.question_chars,
+      answer_chars: state.answer_chars,
+    };
+  }
+
+  /** The state as plain JSON (a fresh object each call). */
+  get state(): StatsState {
+    return {
+      per_source_document: toRecord(this.perSource),
+      per_persona: toRecord(this.perPersona),
+      ...structuredClone(this.rest),
+    };
   }
 
   add(batch: Batch): void {
-    const state = this.state;
+    const state = this.rest;
     for (const entry of batch.entries) {
       const channel = entry.channel;
       if (channel !== 'pairs' && channel !== 'rejected') continue;
       const row = entry.row as { source?: unknown; persona?: unknown; validation_score?: unknown; question?: unknown; answer?: unknown };
-      if (typeof row.source === 'string') bump(state.per_source_document, row.source, channel);
-      if (typeof row.persona === 'string') bump(state.per_persona, row.persona, channel);
+      if (typeof row.source === 'string') bump(this.perSource, row.source, channel);
+      if (typeof row.persona === 'string') bump(this.perPersona, row.persona, channel);
       if (typeof row.validation_score === 'number') {
         const bin = Math.min(SCORE_BINS - 1, Math.max(0, Math.floor(row.validation_score * SCORE_BINS)));
         state.score_histogram[bin][channel]++;
@@ -100,14 +118,19 @@ export class StatsAccumulator {
   }
 }
 
-function bump(map: Record<string, ChannelCounts>, key: string, channel: 'pairs' | 'rejected'): void {
-  // Own-property check: a source named "__proto__" or "constructor" is just a name.
-  let counts = Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined;
+function bump(map: Map<string, ChannelCounts>, key: string, channel: 'pairs' | 'rejected'): void {
+  let counts = map.get(key);
   if (!counts) {
     counts = { pairs: 0, rejected: 0 };
-    define(map, key, counts);
+    map.set(key, counts);
   }
   counts[channel]++;
+}
+
+function toRecord(map: Map<string, ChannelCounts>): Record<string, ChannelCounts> {
+  const record: Record<string, ChannelCounts> = {};
+  for (const [key, counts] of map) define(record, key, { ...counts });
+  return record;
 }
 
 function addLength(stats: LengthStats, length: number): void {
