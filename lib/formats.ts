@@ -1,0 +1,303 @@
+/**
+ * formats — the output formats of `qa-hf export` and how a flat row becomes each.
+ *
+ * Input: a flat HF row as the preset maps it (question, answer, source, persona,
+ * validation_score[, failure_reason]). Output per format:
+ *
+ *   jsonl     the flat row, keys in column order, floats as floats (lib/jsonl)
+ *   parquet   the flat row as a Parquet row (lib/parquet); no text line here
+ *   csv       RFC 4180: CRLF records, header row, fields quoted when they hold
+ *             a comma, quote, CR or LF, empty strings written "" (see CSV_OPTIONS)
+ *   messages  {"messages":[{"role":"system","content":S}?,{"role":"user","content":Q},
+ *             {"role":"assistant","content":A}]}                 OpenAI / TRL chat
+ *   alpaca    {"instruction":Q,"input":"","output":A[,"system":S]}   LLaMA-Factory alpaca
+ *   sharegpt  {"conversations":[{"from":"human","value":Q},{"from":"gpt","value":A}]
+ *             [,"system":S]}                                    LLaMA-Factory sharegpt
+ *
+ * JSON text is exact: keys in the fixed order above, no spaces, strings as
+ * JSON.stringify writes them (UTF-8 as is, only quotes, backslashes and control
+ * characters escaped). Alpaca carries the system prompt too when one is given:
+ * LLaMA-Factory's alpaca format has a `system` column, and dropping the prompt
+ * silently from one format would make the formats disagree.
+ *
+ * The FORMATS table also says, per format, its file extension, the HF builder that
+ * loads it and the features the dataset card declares.
+ *
+ *   const line = makeLineFormatter('messages', { columns: QA_INTERNAL.pairColumns, systemPrompt: 'Du är…' });
+ *   line({ question: 'Hur?', answer: 'Så.', … }) // '{"messages":[{"role":"system",…}]}'
+ */
+import { stringify } from 'csv-stringify/sync';
+import type { Row } from './batch';
+import { QaHfError, got } from './errors';
+import { type Column, type ColumnType, formatFloat, makeRowWriter } from './jsonl';
+import type { PairChannel } from './presets';
+
+export type FormatName = 'jsonl' | 'parquet' | 'csv' | 'messages' | 'alpaca' | 'sharegpt';
+
+/** A feature as the dataset card's YAML `dataset_info.features` lists it. */
+export type Feature = { name: string; dtype: HfDtype } | { name: string; list: Feature[] };
+export type HfDtype = 'string' | 'float64' | 'int64' | 'bool';
+
+export interface FormatOptions {
+  /** The flat columns of the channel being written (the preset's pair or rejected columns). */
+  columns: readonly Column[];
+  /** `--system-prompt`; absent means no system message / field at all. */
+  systemPrompt?: string;
+  /**
+   * Rows hold byte texts (a string's UTF-8 bytes as latin1, one character per
+   * byte) instead of strings: the line is then the byte text of the line, to be
+   * written with latin1. Every format here decides only on ASCII characters, so
+   * only the system prompt, a constant, needs converting.
+   */
+  byteText?: boolean;
+}
+
+export interface FormatSpec {
+  name: FormatName;
+  /** File extension without dot, before any `.gz`. */
+  extension: 'jsonl' | 'parquet' | 'csv';
+  /** HF `datasets` packaged builder that loads the files. */
+  builder: 'json' | 'csv' | 'parquet';
+  /** Whether `--compress gzip` applies (Parquet compresses inside: snappy). */
+  compressible: boolean;
+  /** Whether the rejected channel is written in this format (chat formats are training data: pairs only). */
+  rejected: boolean;
+  /** LLaMA-Factory `formatting` when the format is one it reads natively. */
+  llamaFactory?: 'alpaca' | 'sharegpt';
+  /** One line of prose for the dataset card. */
+  summary: string;
+  /** The features of one output row. */
+  features(options: FormatOptions): Feature[];
+}
+
+const DTYPES: Record<ColumnType, HfDtype> = { string: 'string', float: 'float64', int: 'int64', bool: 'bool' };
+
+function flatFeatures(options: FormatOptions): Feature[] {
+  return options.columns.map((column) => ({ name: column.name, dtype: DTYPES[column.type] }));
+}
+
+function withSystem(features: Feature[], options: FormatOptions): Feature[] {
+  return options.systemPrompt === undefined ? features : [...features, { name: 'system', dtype: 'string' }];
+}
+
+/** In canonical order: `parseFormatList` returns formats in this order whatever the CLI order. */
+export const FORMATS: Readonly<Record<FormatName, FormatSpec>> = {
+  jsonl: {
+    name: 'jsonl',
+    extension: 'jsonl',
+    builder: 'json',
+    compressible: true,
+    rejected: true,
+    summary: 'flat rows as JSON Lines, one column per field',
+    features: flatFeatures,
+  },
+  parquet: {
+    name: 'parquet',
+    extension: 'parquet',
+    builder: 'parquet',
+    compressible: false,
+    rejected: true,
+    summary: 'the same flat rows as Parquet (snappy), HF features in the file metadata',
+    features: flatFeatures,
+  },
+  csv: {
+    name: 'csv',
+    extension: 'csv',
+    builder: 'csv',
+    compressible: true,
+    rejected: true,
+    summary: 'the same flat rows as RFC 4180 CSV with a header row',
+    features: flatFeatures,
+  },
+  messages: {
+    name: 'messages',
+    extension: 'jsonl',
+    builder: 'json',
+    compressible: true,
+    rejected: false,
+    summary: 'OpenAI / TRL chat format: a `messages` list of role/content turns',
+    features: () => [{ name: 'messages', list: [{ name: 'role', dtype: 'string' }, { name: 'content', dtype: 'string' }] }],
+  },
+  alpaca: {
+    name: 'alpaca',
+    extension: 'jsonl',
+    builder: 'json',
+    compressible: true,
+    rejected: false,
+    llamaFactory: 'alpaca',
+    summary: 'Alpaca instruction format (instruction, input, output), as LLaMA-Factory reads it',
+    features: (options) =>
+      withSystem(
+        [
+          { name: 'instruction', dtype: 'string' },
+          { name: 'input', dtype: 'string' },
+          { name: 'output', dtype: 'string' },
+        ],
+        options,
+      ),
+  },
+  sharegpt: {
+    name: 'sharegpt',
+    extension: 'jsonl',
+    builder: 'json',
+    compressible: true,
+    rejected: false,
+    llamaFactory: 'sharegpt',
+    summary: 'ShareGPT conversations (from/value turns), as LLaMA-Factory reads it',
+    features: (options) =>
+      withSystem([{ name: 'conversations', list: [{ name: 'from', dtype: 'string' }, { name: 'value', dtype: 'string' }] }], options),
+  },
+};
+
+export const FORMAT_NAMES = Object.keys(FORMATS) as FormatName[];
+
+export function isFormatName(name: string): name is FormatName {
+  return Object.prototype.hasOwnProperty.call(FORMATS, name);
+}
+
+/** `--format jsonl,parquet,…` → distinct names in canonical FORMATS order. */
+export function parseFormatList(text: unknown): FormatName[] {
+  if (typeof text !== 'string' || text.trim() === '') {
+    throw new QaHfError('ERR_OPTION', `--format expects a comma-separated list of ${FORMAT_NAMES.join(', ')}, ${got(text)}`);
+  }
+  const wanted = new Set<FormatName>();
+  for (const part of text.split(',')) {
+    const name = part.trim();
+    if (!isFormatName(name)) {
+      throw new QaHfError('ERR_OPTION', `--format ${JSON.stringify(name)} is not one of ${FORMAT_NAMES.join(', ')}, ${got(text)}`);
+    }
+    if (wanted.has(name)) throw new QaHfError('ERR_OPTION', `--format lists ${name} twice, ${got(text)}`);
+    wanted.add(name);
+  }
+  return FORMAT_NAMES.filter((name) => wanted.has(name));
+}
+
+/** `--system-prompt`: absent, or a non-empty string. */
+export function normalizeSystemPrompt(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new QaHfError('ERR_OPTION', `--system-prompt must be non-empty text, ${got(value)}`);
+  }
+  return value;
+}
+
+/** HF config name of a (format, channel): the flat jsonl pairs are `default`, as HF expects. */
+export function configName(format: FormatName, channel: PairChannel): string {
+  if (channel === 'pairs') return format === 'jsonl' ? 'default' : format;
+  return format === 'jsonl' ? 'rejected' : `rejected_${format}`;
+}
+
+/** Folder (relative to --out) of a (format, channel): `jsonl/`, `rejected/jsonl/`, … */
+export function configDirectory(format: FormatName, channel: PairChannel): string {
+  return channel === 'pairs' ? format : `rejected/${format}`;
+}
+
+export type LineFormatter = (row: Row) => string;
+
+/** The field names the chat formats read from a flat row. */
+const PROMPT_FIELD = 'question';
+const RESPONSE_FIELD = 'answer';
+
+function text(row: Row, field: string): string {
+  const value = row[field];
+  if (typeof value !== 'string') throw new TypeError(`internal: row field ${field} is ${typeof value}, not a string`);
+  return JSON.stringify(value);
+}
+
+/**
+ * One JSON object (no newline) per flat row, for every format except parquet and csv.
+ * Options are checked here, once, before any row.
+ */
+export function makeLineFormatter(format: FormatName, options: FormatOptions): LineFormatter {
+  const systemPrompt = normalizeSystemPrompt(options.systemPrompt);
+  const system =
+    systemPrompt === undefined
+      ? undefined
+      : options.byteText
+        ? Buffer.from(JSON.stringify(systemPrompt), 'utf8').toString('latin1')
+        : JSON.stringify(systemPrompt);
+  if (format !== 'jsonl') requireChatColumns(format, options.columns);
+  switch (format) {
+    case 'jsonl':
+      return makeRowWriter(options.columns);
+    case 'messages': {
+      const head =
+        system === undefined ? '{"messages":[' : `{"messages":[{"role":"system","content":${system}},`;
+      return (row) =>
+        `${head}{"role":"user","content":${text(row, PROMPT_FIELD)}},{"role":"assistant","content":${text(row, RESPONSE_FIELD)}}]}`;
+    }
+    case 'alpaca': {
+      const tail = system === undefined ? '}' : `,"system":${system}}`;
+      return (row) => `{"instruction":${text(row, PROMPT_FIELD)},"input":"","output":${text(row, RESPONSE_FIELD)}${tail}`;
+    }
+    case 'sharegpt': {
+      const tail = system === undefined ? '}' : `,"system":${system}}`;
+      return (row) =>
+        `{"conversations":[{"from":"human","value":${text(row, PROMPT_FIELD)}},{"from":"gpt","value":${text(row, RESPONSE_FIELD)}}]${tail}`;
+    }
+    case 'parquet':
+    case 'csv':
+      throw new QaHfError('ERR_USAGE', `${format} is not a line format: use ${format === 'csv' ? 'makeCsvFormatter' : 'lib/parquet'}`);
+  }
+}
+
+function requireChatColumns(format: FormatName, columns: readonly Column[]): void {
+  for (const field of [PROMPT_FIELD, RESPONSE_FIELD]) {
+    if (!columns.some((column) => column.name === field && column.type === 'string')) {
+      throw new QaHfError('ERR_OPTION', `--format ${format} needs a string column ${field}, ${got(columns.map((c) => c.name))}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// CSV
+
+/** RFC 4180 records end in CRLF. */
+export const CSV_RECORD_DELIMITER = '\r\n';
+
+/**
+ * csv-stringify options: CRLF records; a field is quoted when it holds a comma, a
+ * quote (doubled inside), CR or LF. `quote_record_delimiter` must be set: with an
+ * explicit record delimiter csv-stringify 6 otherwise quotes only fields holding
+ * the whole CRLF, and a bare LF or CR would end the record. Empty strings are
+ * written `""`, the one spelling a
+ * reader can tell from a missing value (DuckDB with allow_quoted_nulls=false reads
+ * '' for it; HF's pandas reader needs keep_default_na=False, which the card sets).
+ */
+const CSV_OPTIONS = { record_delimiter: CSV_RECORD_DELIMITER, quote_record_delimiter: true, quoted_empty: true, eof: true } as const;
+
+export interface CsvFormatter {
+  /** The header record, CRLF included: the first bytes of every CSV shard. */
+  readonly header: string;
+  /** Records for a batch of rows, each ending in CRLF ('' for no rows). */
+  rows(rows: readonly Row[]): string;
+  /** One record, CRLF included: for the per-record rollover decision. */
+  row(row: Row): string;
+}
+
+/**
+ * CSV for flat rows: values written like the JSONL (floats as `1.0`), one header per
+ * shard. Quoting looks only at ASCII characters, so rows of byte texts give the byte
+ * text of the CSV (write it with latin1); `byteText` changes nothing here.
+ */
+export function makeCsvFormatter(options: FormatOptions): CsvFormatter {
+  const columns = options.columns;
+  const cells = columns.map((column): ((value: unknown) => string) => {
+    switch (column.type) {
+      case 'string':
+        return (value) => value as string;
+      case 'float':
+        return (value) => formatFloat(value as number);
+      case 'int':
+        return (value) => String(Math.trunc(value as number));
+      case 'bool':
+        return (value) => (value ? 'true' : 'false');
+    }
+  });
+  const record = (row: Row): string[] => columns.map((column, i) => cells[i](row[column.name]));
+  return {
+    header: stringify([columns.map((column) => column.name)], CSV_OPTIONS),
+    rows: (rows) => (rows.length === 0 ? '' : stringify(rows.map(record), CSV_OPTIONS)),
+    row: (row) => stringify([record(row)], CSV_OPTIONS),
+  };
+}

@@ -1,0 +1,524 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { parse as parseYaml } from 'yaml';
+import type { Row } from '../lib/batch';
+import { type CardConfig, type CardDescription, cardMetadata, formatCount, renderCard, renderLlamaFactoryInfo, sizeCategory } from '../lib/card';
+import { QaHfError } from '../lib/errors';
+import { type FormatName, FORMATS, configDirectory, makeCsvFormatter, makeLineFormatter } from '../lib/formats';
+import { QA_INTERNAL } from '../lib/presets';
+import { ShardRoller, finalizeShards, shardTempName } from '../lib/shards';
+import { SplitTracker, makeSplitAssigner, parseSplitSpec } from '../lib/split';
+import { recordLines } from './helpers';
+
+const COLUMNS = { pairs: QA_INTERNAL.pairColumns, rejected: QA_INTERNAL.rejectedColumns };
+
+function thrown(fn: () => unknown): QaHfError {
+  try {
+    fn();
+  } catch (err) {
+    return err as QaHfError;
+  }
+  throw new Error('expected a throw');
+}
+
+function file(name: string, bytes: number) {
+  return { name, bytes };
+}
+
+/** The description behind EXPECTED_README: jsonl + parquet + sharegpt (gzip, 2 shards) + rejected, on the Hub. */
+function hubDescription(): CardDescription {
+  const spec = parseSplitSpec('train=0.8,test=0.2');
+  const tracker = new SplitTracker(spec);
+  [0, 0, 0, 0, 1, 0, 0, 0, 1, 0].forEach((split, i) => tracker.add(split, i < 6 ? 'läkare/ny' : 'sjuksköterska|erfaren'));
+  return {
+    title: 'Vårdfrågor QA',
+    summary: 'Frågor och svar ur vårdriktlinjer.\n',
+    loadPath: 'org/vardfragor',
+    hub: true,
+    language: ['sv'],
+    license: 'cc-by-4.0',
+    columns: COLUMNS,
+    configs: [
+      {
+        format: 'jsonl',
+        channel: 'pairs',
+        splits: [
+          { name: 'train', numExamples: 8, numBytes: 1234, files: [file('train-00000-of-00001.jsonl', 1234)] },
+          { name: 'test', numExamples: 2, numBytes: 300, files: [file('test-00000-of-00001.jsonl', 300)] },
+        ],
+      },
+      {
+        format: 'parquet',
+        channel: 'pairs',
+        splits: [
+          { name: 'train', numExamples: 8, numBytes: 1234, files: [file('train-00000-of-00001.parquet', 2100)] },
+          { name: 'test', numExamples: 2, numBytes: 300, files: [file('test-00000-of-00001.parquet', 1900)] },
+        ],
+      },
+      {
+        format: 'sharegpt',
+        channel: 'pairs',
+        splits: [
+          {
+            name: 'train',
+            numExamples: 8,
+            numBytes: 1500,
+            files: [file('train-00000-of-00002.jsonl.gz', 400), file('train-00001-of-00002.jsonl.gz', 380)],
+          },
+          { name: 'test', numExamples: 2, numBytes: 350, files: [file('test-00000-of-00001.jsonl.gz', 200)] },
+        ],
+      },
+      {
+        format: 'jsonl',
+        channel: 'rejected',
+        splits: [
+          { name: 'train', numExamples: 1, numBytes: 150, files: [file('train-00000-of-00001.jsonl', 150)] },
+          { name: 'test', numExamples: 0, numBytes: 0, files: [] },
+        ],
+      },
+    ],
+    split: { spec, seed: 42, key: 'question', stratifyBy: 'persona', report: tracker.report() },
+    stats: {
+      header: ['persona', 'pairs', 'mean score'],
+      rows: [
+        ['läkare/ny', 6, 0.9],
+        ['sjuksköterska|erfaren', 4, 0.85],
+      ],
+    },
+  };
+}
+
+/** A local export: one split in one plain file, one in two shards, one gzipped. */
+function localDescription(formats: FormatName[], systemPrompt?: string): CardDescription {
+  const configs: CardConfig[] = formats.map((format) => {
+    const ext = FORMATS[format].extension;
+    return {
+      format,
+      channel: 'pairs',
+      splits: [
+        { name: 'train', numExamples: 90, numBytes: 9000, files: [file(`train-00000-of-00002.${ext}`, 5000), file(`train-00001-of-00002.${ext}`, 4000)] },
+        { name: 'validation', numExamples: 5, numBytes: 500, files: [file(`validation-00000-of-00001.${ext}`, 500)] },
+        { name: 'test', numExamples: 5, numBytes: 500, files: [file(`test-00000-of-00001.${ext}.gz`, 200)] },
+      ],
+    };
+  });
+  return { title: 'QA', loadPath: 'dist', columns: COLUMNS, systemPrompt, configs };
+}
+
+const EXPECTED_README = [
+  "---",
+  "pretty_name: Vårdfrågor QA",
+  "language:",
+  "- sv",
+  "license: cc-by-4.0",
+  "task_categories:",
+  "- question-answering",
+  "- text-generation",
+  "size_categories:",
+  "- n<1K",
+  "configs:",
+  "- config_name: default",
+  "  data_files:",
+  "  - split: train",
+  "    path: jsonl/train-*",
+  "  - split: test",
+  "    path: jsonl/test-*",
+  "- config_name: sharegpt",
+  "  data_files:",
+  "  - split: train",
+  "    path: sharegpt/train-*",
+  "  - split: test",
+  "    path: sharegpt/test-*",
+  "- config_name: rejected",
+  "  data_files:",
+  "  - split: train",
+  "    path: rejected/jsonl/train-*",
+  "dataset_info:",
+  "- config_name: default",
+  "  features:",
+  "  - name: question",
+  "    dtype: string",
+  "  - name: answer",
+  "    dtype: string",
+  "  - name: source",
+  "    dtype: string",
+  "  - name: persona",
+  "    dtype: string",
+  "  - name: validation_score",
+  "    dtype: float64",
+  "  splits:",
+  "  - name: train",
+  "    num_bytes: 1234",
+  "    num_examples: 8",
+  "  - name: test",
+  "    num_bytes: 300",
+  "    num_examples: 2",
+  "  download_size: 1534",
+  "  dataset_size: 1534",
+  "- config_name: sharegpt",
+  "  features:",
+  "  - name: conversations",
+  "    list:",
+  "    - name: from",
+  "      dtype: string",
+  "    - name: value",
+  "      dtype: string",
+  "  splits:",
+  "  - name: train",
+  "    num_bytes: 1500",
+  "    num_examples: 8",
+  "  - name: test",
+  "    num_bytes: 350",
+  "    num_examples: 2",
+  "  download_size: 980",
+  "  dataset_size: 1850",
+  "- config_name: rejected",
+  "  features:",
+  "  - name: question",
+  "    dtype: string",
+  "  - name: answer",
+  "    dtype: string",
+  "  - name: source",
+  "    dtype: string",
+  "  - name: persona",
+  "    dtype: string",
+  "  - name: validation_score",
+  "    dtype: float64",
+  "  - name: failure_reason",
+  "    dtype: string",
+  "  splits:",
+  "  - name: train",
+  "    num_bytes: 150",
+  "    num_examples: 1",
+  "  download_size: 150",
+  "  dataset_size: 150",
+  "---",
+  "",
+  "# Vårdfrågor QA",
+  "",
+  "Frågor och svar ur vårdriktlinjer.",
+  "",
+  "## Configurations",
+  "",
+  "| config | folder | format | rows |",
+  "| --- | --- | --- | --- |",
+  "| `default` | `jsonl/` | flat rows as JSON Lines, one column per field | passed pairs |",
+  "| `sharegpt` | `sharegpt/` | ShareGPT conversations (from/value turns), as LLaMA-Factory reads it | passed pairs |",
+  "| `rejected` | `rejected/jsonl/` | flat rows as JSON Lines, one column per field | rejected pairs (failed validation) |",
+  "| parquet (by files) | `parquet/` | the same flat rows as Parquet (snappy), HF features in the file metadata | passed pairs |",
+  "",
+  "Fields per config:",
+  "",
+  "- `default`: `question` (string), `answer` (string), `source` (string), `persona` (string), `validation_score` (float64)",
+  "- `sharegpt`: `conversations` (list of {`from` (string), `value` (string)})",
+  "- `rejected`: `question` (string), `answer` (string), `source` (string), `persona` (string), `validation_score` (float64), `failure_reason` (string)",
+  "- `parquet`: `question` (string), `answer` (string), `source` (string), `persona` (string), `validation_score` (float64)",
+  "",
+  "## Loading",
+  "",
+  "```python",
+  "from datasets import load_dataset",
+  "",
+  "ds = load_dataset(\"org/vardfragor\")",
+  "ds = load_dataset(\"org/vardfragor\", \"sharegpt\")",
+  "ds = load_dataset(\"org/vardfragor\", \"rejected\")",
+  "ds = load_dataset(\"parquet\", data_files={\"train\": \"hf://datasets/org/vardfragor/parquet/train-*\", \"test\": \"hf://datasets/org/vardfragor/parquet/test-*\"})",
+  "```",
+  "",
+  "The `parquet/` files are loaded by file pattern: `datasets` builds every config of a folder with one builder (huggingface/datasets#7101), so only the json configs are declared in this card.",
+  "",
+  "## Splits",
+  "",
+  "| config | train | test | files |",
+  "| --- | --- | --- | --- |",
+  "| `default` | 8 | 2 | 2 |",
+  "| `sharegpt` | 8 | 2 | 3 |",
+  "| `rejected` | 1 | – | 1 |",
+  "| `parquet` | 8 | 2 | 2 |",
+  "",
+  "## Split assignment",
+  "",
+  "Each record's split is decided by MurmurHash3 (x86, 32 bit) of its `question` field (Unicode NFC, whitespace collapsed, trimmed, lower-cased) with seed 42, compared against the cumulative ratios. A record never changes split when the corpus grows, and records with the same key always share a split.",
+  "",
+  "| split | target | records | achieved |",
+  "| --- | --- | --- | --- |",
+  "| train | 80.00 % | 8 | 80.00 % |",
+  "| test | 20.00 % | 2 | 20.00 % |",
+  "",
+  "Ratios within each `persona` value: the hash does not depend on `persona`, so every value gets the target ratios in expectation, with binomial noise that shrinks as 1/√n. The deviation is shown per value; exact per-value counts would require moving records when the corpus grows.",
+  "",
+  "| persona | records | train | test | max deviation |",
+  "| --- | --- | --- | --- | --- |",
+  "| läkare/ny | 6 | 83.33 % | 16.67 % | 3.33 % |",
+  "| sjuksköterska\\|erfaren | 4 | 75.00 % | 25.00 % | 5.00 % |",
+  "",
+  "## Statistics",
+  "",
+  "| persona | pairs | mean score |",
+  "| --- | --- | --- |",
+  "| läkare/ny | 6 | 0.9 |",
+  "| sjuksköterska\\|erfaren | 4 | 0.85 |",
+  "",
+  "## LLaMA-Factory",
+  "",
+  "`dataset_info.json` beside this card declares the `sharegpt` splits for LLaMA-Factory.",
+  "Point `dataset_dir` at this repository and name the datasets:",
+  "",
+  "```yaml",
+  "dataset_dir: \"REMOTE:org/vardfragor\"",
+  "dataset: qa_sharegpt_train",
+  "```",
+  "",
+  "Datasets: `qa_sharegpt_train`, `qa_sharegpt_test`.",
+  '',
+].join('\n');
+
+describe('renderCard', () => {
+  test('exact bytes of a representative card', () => {
+    expect(renderCard(hubDescription())).toBe(EXPECTED_README);
+  });
+
+  test('deterministic: a fresh, equal description renders the same bytes', () => {
+    const again = JSON.parse(JSON.stringify(hubDescription())) as CardDescription;
+    expect(renderCard(again)).toBe(renderCard(hubDescription()));
+  });
+
+  test('the front matter parses back to cardMetadata', () => {
+    const text = renderCard(hubDescription());
+    const front = /^---\n([\s\S]*?)\n---\n/.exec(text);
+    expect(front).not.toBeNull();
+    expect(parseYaml(front![1])).toEqual(cardMetadata(hubDescription()));
+  });
+
+  test('without json formats the parquet configs are declared and csv is loaded by files', () => {
+    const metadata = cardMetadata(localDescription(['parquet', 'csv']));
+    expect(metadata.configs).toEqual([
+      {
+        config_name: 'parquet',
+        default: true,
+        data_files: [
+          { split: 'train', path: 'parquet/train-*' },
+          { split: 'validation', path: 'parquet/validation-*' },
+          { split: 'test', path: 'parquet/test-*' },
+        ],
+      },
+    ]);
+    expect(renderCard(localDescription(['parquet', 'csv']))).toContain(
+      'ds = load_dataset("csv", data_files={"train": "dist/csv/train-*", "validation": "dist/csv/validation-*", "test": "dist/csv/test-*"}, keep_default_na=False)',
+    );
+  });
+
+  test('a csv-only export declares its config with keep_default_na: false', () => {
+    const metadata = cardMetadata(localDescription(['csv']));
+    expect(metadata.configs).toEqual([
+      {
+        config_name: 'csv',
+        default: true,
+        data_files: [
+          { split: 'train', path: 'csv/train-*' },
+          { split: 'validation', path: 'csv/validation-*' },
+          { split: 'test', path: 'csv/test-*' },
+        ],
+        keep_default_na: false,
+      },
+    ]);
+  });
+
+  test('features of chat configs follow the system prompt', () => {
+    const info = cardMetadata(localDescription(['alpaca', 'sharegpt'], 'Du är hjälpsam.')).dataset_info as Array<Record<string, unknown>>;
+    expect(info.map((config) => [config.config_name, config.features])).toEqual([
+      [
+        'alpaca',
+        [
+          { name: 'instruction', dtype: 'string' },
+          { name: 'input', dtype: 'string' },
+          { name: 'output', dtype: 'string' },
+          { name: 'system', dtype: 'string' },
+        ],
+      ],
+      [
+        'sharegpt',
+        [
+          { name: 'conversations', list: [{ name: 'from', dtype: 'string' }, { name: 'value', dtype: 'string' }] },
+          { name: 'system', dtype: 'string' },
+        ],
+      ],
+    ]);
+    expect(info[0].download_size).toBe(9700);
+    expect(info[0].dataset_size).toBe(10000);
+  });
+
+  test('a config with no examples in any split is left out', () => {
+    const description = localDescription(['jsonl']);
+    description.configs.push({ format: 'jsonl', channel: 'rejected', splits: [{ name: 'train', numExamples: 0, numBytes: 0, files: [] }] });
+    expect((cardMetadata(description).configs as Array<{ config_name: string }>).map((c) => c.config_name)).toEqual(['default']);
+  });
+
+  test.each<[string, (d: CardDescription) => void, string]>([
+    [
+      'examples without files',
+      (d) => (d.configs[0].splits[1].files = []),
+      'config default split validation has 5 examples but no files',
+    ],
+    [
+      'a file the glob would miss',
+      (d) => (d.configs[0].splits[1].files = [file('valid-00000-of-00001.jsonl', 1)]),
+      'config default split validation: file "valid-00000-of-00001.jsonl" does not match validation-*',
+    ],
+    ['the same config twice', (d) => d.configs.push(d.configs[0]), 'card lists config default twice'],
+    [
+      'a chat format for rejected pairs',
+      (d) => d.configs.push({ format: 'alpaca', channel: 'rejected', splits: [] }),
+      'alpaca is not written for rejected pairs',
+    ],
+  ])('refuses %s', (_, change, message) => {
+    const description = localDescription(['jsonl']);
+    change(description);
+    expect(thrown(() => renderCard(description)).message).toBe(message);
+  });
+
+  test.each([
+    [0, 'n<1K'],
+    [999, 'n<1K'],
+    [1000, '1K<n<10K'],
+    [99_999, '10K<n<100K'],
+    [1_000_000, '1M<n<10M'],
+    [2e12, 'n>1T'],
+  ])('size category of %d is %s', (n, category) => expect(sizeCategory(n)).toBe(category));
+
+  test.each([
+    [0, '0'],
+    [999, '999'],
+    [1000, '1,000'],
+    [1234567, '1,234,567'],
+    [-12345, '-12,345'],
+  ])('formatCount(%d) = %s', (n, text) => expect(formatCount(n)).toBe(text));
+});
+
+describe('renderLlamaFactoryInfo', () => {
+  test('local: file_name for a split in one plain file, script_url + subset + split otherwise', () => {
+    expect(JSON.parse(renderLlamaFactoryInfo(localDescription(['alpaca'], 'Du är hjälpsam.')))).toEqual({
+      qa_alpaca_train: {
+        script_url: '.',
+        subset: 'alpaca',
+        split: 'train',
+        formatting: 'alpaca',
+        columns: { prompt: 'instruction', query: 'input', response: 'output', system: 'system' },
+      },
+      qa_alpaca_validation: {
+        file_name: 'alpaca/validation-00000-of-00001.jsonl',
+        formatting: 'alpaca',
+        columns: { prompt: 'instruction', query: 'input', response: 'output', system: 'system' },
+      },
+      qa_alpaca_test: {
+        script_url: '.',
+        subset: 'alpaca',
+        split: 'test',
+        formatting: 'alpaca',
+        columns: { prompt: 'instruction', query: 'input', response: 'output', system: 'system' },
+      },
+    });
+  });
+
+  test('exact bytes for the Hub description (sharegpt only, no system prompt)', () => {
+    const entry = (split: string) => [
+      `  "qa_sharegpt_${split}": {`,
+      '    "hf_hub_url": "org/vardfragor",',
+      '    "subset": "sharegpt",',
+      `    "split": "${split}",`,
+      '    "formatting": "sharegpt",',
+      '    "columns": {',
+      '      "messages": "conversations"',
+      '    },',
+      '    "tags": {',
+      '      "role_tag": "from",',
+      '      "content_tag": "value",',
+      '      "user_tag": "human",',
+      '      "assistant_tag": "gpt"',
+      '    }',
+    ];
+    expect(renderLlamaFactoryInfo(hubDescription())).toBe(['{', ...entry('train'), '  },', ...entry('test'), '  }', '}', ''].join('\n'));
+  });
+
+  test('sharegpt with a system prompt maps the system column; prefix is configurable', () => {
+    const description = { ...localDescription(['sharegpt'], 'S'), llamaFactoryPrefix: 'vard' };
+    const info = JSON.parse(renderLlamaFactoryInfo(description));
+    expect(Object.keys(info)).toEqual(['vard_sharegpt_train', 'vard_sharegpt_validation', 'vard_sharegpt_test']);
+    expect(info.vard_sharegpt_validation.columns).toEqual({ messages: 'conversations', system: 'system' });
+  });
+
+  test('no alpaca or sharegpt: an empty object, and no LLaMA-Factory section in the card', () => {
+    expect(renderLlamaFactoryInfo(localDescription(['jsonl', 'messages']))).toBe('{}\n');
+    expect(renderCard(localDescription(['jsonl', 'messages']))).not.toContain('LLaMA-Factory');
+  });
+});
+
+describe('the card describes real files', () => {
+  let dir: string;
+  let instance: DuckDBInstance;
+  let duck: DuckDBConnection;
+  beforeAll(async () => {
+    instance = await DuckDBInstance.create(':memory:');
+    duck = await instance.connect();
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-card-'));
+  });
+  afterAll(async () => {
+    duck.closeSync();
+    instance.closeSync();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  test('shards written with formats + shards + split, read by DuckDB through the YAML data_files globs', async () => {
+    const spec = parseSplitSpec('train=0.8,validation=0.1,test=0.1');
+    const assign = makeSplitAssigner(spec, 42);
+    const rows: Row[] = recordLines(3000, 17).map((line) => QA_INTERNAL.map(JSON.parse(line)).row);
+    const formats: FormatName[] = ['jsonl', 'csv', 'messages'];
+    const configs: CardConfig[] = [];
+    for (const format of formats) {
+      const directory = path.join(dir, configDirectory(format, 'pairs'));
+      await fs.mkdir(directory, { recursive: true });
+      const csv = format === 'csv' ? makeCsvFormatter({ columns: COLUMNS.pairs }) : undefined;
+      const line = csv ? (row: Row) => csv.row(row) : ((f) => (row: Row) => `${f(row)}\n`)(makeLineFormatter(format, { columns: COLUMNS.pairs }));
+      const splits = [];
+      for (const [index, split] of spec.names.entries()) {
+        const records = rows.filter((row) => assign(row.question) === index).map(line);
+        // Small shards so every split rolls over; temp names first, renamed at the end.
+        const roller = new ShardRoller({ maxBytes: 40_000, headerBytes: csv ? Buffer.byteLength(csv.header) : 0 });
+        const shards: string[] = [];
+        for (const record of records) {
+          roller.add(Buffer.byteLength(record));
+          shards[roller.shardIndex] = (shards[roller.shardIndex] ?? csv?.header ?? '') + record;
+        }
+        const ext = FORMATS[format].extension;
+        await Promise.all(shards.map((text, i) => fs.writeFile(path.join(directory, shardTempName(split, i, ext)), text)));
+        const renames = finalizeShards(split, shards.length, ext);
+        for (const { from, to } of renames) await fs.rename(path.join(directory, from), path.join(directory, to));
+        // A leftover temp file of an interrupted run must not be picked up by the glob.
+        await fs.writeFile(path.join(directory, shardTempName(split, shards.length, ext)), shards[0] ?? '');
+        const files = await Promise.all(renames.map(async ({ to }) => file(to, (await fs.stat(path.join(directory, to))).size)));
+        splits.push({ name: split, numExamples: records.length, numBytes: records.reduce((n, r) => n + Buffer.byteLength(r), 0), files });
+      }
+      configs.push({ format, channel: 'pairs', splits });
+    }
+    const description: CardDescription = { title: 'QA', loadPath: dir, columns: COLUMNS, configs };
+    const metadata = cardMetadata(description);
+    const info = metadata.dataset_info as Array<{ config_name: string; splits: Array<{ name: string; num_examples: number }> }>;
+    const named = metadata.configs as Array<{ config_name: string; data_files: Array<{ split: string; path: string }> }>;
+    expect(named.map((config) => config.config_name)).toEqual(['default', 'messages']);
+    expect(configs.every((config) => config.splits.every((split) => split.files.length >= 2))).toBe(true);
+
+    for (const config of named) {
+      const expected = info.find((entry) => entry.config_name === config.config_name)!;
+      for (const { split, path: pattern } of config.data_files) {
+        const [{ n }] = (await duck.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_json('${path.join(dir, pattern)}', format = 'newline_delimited')`)).getRowObjectsJson();
+        expect([split, n]).toEqual([split, expected.splits.find((s) => s.name === split)!.num_examples]);
+      }
+    }
+    // The csv files, loaded by pattern as the card says, hold the same rows as the jsonl ones.
+    const csvCount = await duck.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_csv('${path.join(dir, 'csv', 'train-*')}', header = true)`);
+    expect(csvCount.getRowObjectsJson()[0].n).toBe(configs[0].splits[0].numExamples);
+    expect(configs[0].splits.map((split) => split.numExamples).reduce((a, b) => a + b)).toBe(rows.length);
+  });
+});

@@ -1,0 +1,421 @@
+/**
+ * Needs jest to load hyparquet-writer (ES modules only): see the transform for
+ * node_modules/hyparquet* in jest.config.js.
+ */
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import { AtomicFile, type OutputTarget } from '../lib/atomic-file';
+import type { Row } from '../lib/batch';
+import { QaHfError } from '../lib/errors';
+import type { Column } from '../lib/jsonl';
+import {
+  DEFAULT_ROW_GROUP_ROWS,
+  HF_METADATA_KEY,
+  type ParquetShardOptions,
+  type ParquetShardState,
+  ParquetShardWriter,
+  hfFeaturesMetadata,
+  parquetFeatures,
+  parquetLibrary,
+  pythonJsonDumps,
+} from '../lib/parquet';
+import { QA_INTERNAL } from '../lib/presets';
+import { seeded } from './helpers';
+
+const PAIRS: ParquetShardOptions = { columns: QA_INTERNAL.pairColumns, rowGroupRows: 500 };
+const ROWS_ONE: Row[] = [{ question: 'q', answer: 'a', source: '', persona: 'p', validation_score: 1 }];
+
+/** Collects what a writer hands to its sink. */
+class MemorySink implements OutputTarget {
+  readonly chunks: Buffer[] = [];
+  async write(bytes: Buffer): Promise<void> {
+    this.chunks.push(Buffer.from(bytes));
+  }
+  get bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+function thrown(fn: () => unknown): QaHfError {
+  try {
+    fn();
+  } catch (err) {
+    return err as QaHfError;
+  }
+  throw new Error('expected a throw');
+}
+
+async function rejected(promise: Promise<unknown>): Promise<QaHfError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as QaHfError;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** Seeded rows: Swedish and other UTF-8, quotes, newlines, empty strings, long answers, whole-number scores. */
+function trickyRows(count: number, seed: number): Row[] {
+  const random = seeded(seed);
+  const pieces = ['åäö', 'ÅÄÖ', '🩺', '漢字', 'a,b', 'say "hi"', 'line\nbreak', 'tab\t', 'back\\slash', '', 'é', 'sjuksköterska'];
+  const text = (n: number) => Array.from({ length: n }, () => pieces[Math.floor(random() * pieces.length)]).join(' ');
+  return Array.from({ length: count }, (_, i) => ({
+    question: `${text(1 + Math.floor(random() * 6))} ${i}?`,
+    answer: random() < 0.02 ? text(2000) : text(Math.floor(random() * 40)),
+    source: random() < 0.3 ? '' : `dok/${i % 7}.pdf`,
+    persona: `${pieces[i % pieces.length]}/erfaren`,
+    validation_score: random() < 0.2 ? 1 : Math.round(random() * 1000) / 1000,
+  }));
+}
+
+let dir: string;
+let instance: DuckDBInstance;
+let duck: DuckDBConnection;
+beforeAll(async () => {
+  instance = await DuckDBInstance.create(':memory:');
+  duck = await instance.connect();
+});
+afterAll(() => {
+  duck.closeSync();
+  instance.closeSync();
+});
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-parquet-'));
+});
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function query(sql: string): Promise<Record<string, unknown>[]> {
+  return (await duck.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+}
+
+async function saved(bytes: Buffer, name = 'x.parquet'): Promise<string> {
+  const file = path.join(dir, name);
+  await fs.writeFile(file, bytes);
+  return file;
+}
+
+async function columnTypes(file: string): Promise<Record<string, string>> {
+  const rows = await query(`DESCRIBE SELECT * FROM read_parquet('${file}')`);
+  return Object.fromEntries(rows.map((row) => [row.column_name as string, row.column_type as string]));
+}
+
+async function rowGroupSizes(file: string): Promise<number[]> {
+  const rows = await query(`SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata('${file}') ORDER BY row_group_id`);
+  return rows.map((row) => Number(row.row_group_num_rows));
+}
+
+async function writeAll(rows: Row[], options: ParquetShardOptions = PAIRS): Promise<Buffer> {
+  const sink = new MemorySink();
+  const shard = await ParquetShardWriter.create(sink, options);
+  for (let i = 0; i < rows.length; i += 137) await shard.write(rows.slice(i, i + 137));
+  const length = await shard.finish();
+  expect(length).toBe(sink.bytes.length);
+  return sink.bytes;
+}
+
+const PAIR_FEATURES =
+  '{"info": {"features": {"question": {"dtype": "string", "_type": "Value"}, "answer": {"dtype": "string", "_type": "Value"}, ' +
+  '"source": {"dtype": "string", "_type": "Value"}, "persona": {"dtype": "string", "_type": "Value"}, ' +
+  '"validation_score": {"dtype": "float64", "_type": "Value"}}}}';
+
+describe('HF features metadata', () => {
+  test('the huggingface value is what datasets ArrowWriter writes (json.dumps text)', () => {
+    expect(HF_METADATA_KEY).toBe('huggingface');
+    expect(hfFeaturesMetadata(QA_INTERNAL.pairColumns)).toBe(PAIR_FEATURES);
+    expect(hfFeaturesMetadata(QA_INTERNAL.rejectedColumns)).toBe(
+      PAIR_FEATURES.replace('}}}}', '}, "failure_reason": {"dtype": "string", "_type": "Value"}}}}'),
+    );
+    expect(hfFeaturesMetadata([{ name: 'n', type: 'int' }, { name: 'ok', type: 'bool' }])).toBe(
+      '{"info": {"features": {"n": {"dtype": "int64", "_type": "Value"}, "ok": {"dtype": "bool", "_type": "Value"}}}}',
+    );
+  });
+
+  test.each([
+    [{ å: '🩺\u007f', list: [1, true, null, 'a"b'] }, '{"\\u00e5": "\\ud83e\\ude7a\\u007f", "list": [1, true, null, "a\\"b"]}'],
+    [[], '[]'],
+    [{}, '{}'],
+    ['\n\t\u0001', '"\\n\\t\\u0001"'],
+  ])('pythonJsonDumps(%j)', (value, text) => expect(pythonJsonDumps(value)).toBe(text));
+
+  test('the card features of parquet are the flat columns', () => {
+    expect(parquetFeatures(QA_INTERNAL.pairColumns).map((f) => ('dtype' in f ? f.dtype : 'list'))).toEqual([
+      'string',
+      'string',
+      'string',
+      'string',
+      'float64',
+    ]);
+  });
+});
+
+describe('DuckDB reads what the writer wrote', () => {
+  test('types VARCHAR and DOUBLE, every value, row groups of rowGroupRows, the huggingface metadata', async () => {
+    const rows = trickyRows(2300, 1);
+    const file = await saved(await writeAll(rows));
+    expect(await columnTypes(file)).toEqual({
+      question: 'VARCHAR',
+      answer: 'VARCHAR',
+      source: 'VARCHAR',
+      persona: 'VARCHAR',
+      validation_score: 'DOUBLE',
+    });
+    expect(await query(`SELECT * FROM read_parquet('${file}')`)).toEqual(rows);
+    expect(await rowGroupSizes(file)).toEqual([500, 500, 500, 500, 300]);
+    expect(await query(`SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata('${file}')`)).toEqual([
+      { key: 'huggingface', value: PAIR_FEATURES },
+    ]);
+    const [meta] = await query(`SELECT created_by, num_rows::INTEGER AS num_rows FROM parquet_file_metadata('${file}')`);
+    expect(meta).toEqual({ created_by: 'qa-hf', num_rows: 2300 });
+  });
+
+  test('UTF-8 round-trips: åäö, emoji, CJK, quotes, newlines, empty strings', async () => {
+    const texts = ['åäö ÅÄÖ', '🩺💉', '漢字', 'say "hi"\nnext\r\nline', '', '\u0000nul', 'e\u0301'];
+    const rows = texts.map((text, i) => ({ question: text, answer: text.repeat(3), source: '', persona: text, validation_score: i }));
+    const file = await saved(await writeAll(rows));
+    const read = await query(`SELECT question, answer, persona, octet_length(encode(question))::INTEGER AS bytes FROM read_parquet('${file}')`);
+    expect(read).toEqual(rows.map((row) => ({ question: row.question, answer: row.answer, persona: row.persona, bytes: Buffer.byteLength(row.question as string) })));
+  });
+
+  test('rejected columns, int and bool columns', async () => {
+    const columns: Column[] = [...QA_INTERNAL.rejectedColumns, { name: 'n', type: 'int' }, { name: 'ok', type: 'bool' }];
+    const rows = trickyRows(50, 2).map((row, i) => ({ ...row, failure_reason: i % 2 ? 'för vag' : '', n: i * 1e6, ok: i % 3 === 0 }));
+    const file = await saved(await writeAll(rows, { columns }));
+    expect(await columnTypes(file)).toEqual({
+      question: 'VARCHAR',
+      answer: 'VARCHAR',
+      source: 'VARCHAR',
+      persona: 'VARCHAR',
+      validation_score: 'DOUBLE',
+      failure_reason: 'VARCHAR',
+      n: 'BIGINT',
+      ok: 'BOOLEAN',
+    });
+    expect(await query(`SELECT * FROM read_parquet('${file}')`)).toEqual(rows.map((row) => ({ ...row, n: String(row.n) })));
+  });
+
+  test('an empty shard is a valid file with the columns and no rows', async () => {
+    const file = await saved(await writeAll([]));
+    expect(await columnTypes(file)).toEqual({
+      question: 'VARCHAR',
+      answer: 'VARCHAR',
+      source: 'VARCHAR',
+      persona: 'VARCHAR',
+      validation_score: 'DOUBLE',
+    });
+    expect(await query(`SELECT count(*)::INTEGER AS n FROM read_parquet('${file}')`)).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('row groups', () => {
+  test('the same bytes as hyparquet-writer alone with the same schema, metadata and groups', async () => {
+    // Long answers and U+10FFFF maxima exercise the statistics compaction, which must not change a byte.
+    const rows = trickyRows(1200, 3);
+    rows[7].answer = `${'\u{10FFFF}'.repeat(6)}tail`;
+    rows[8].question = `\u{10FFFF}${'x'.repeat(50)}`;
+    const ours = await writeAll(rows);
+
+    const reference = new ByteWriter();
+    const schema = [
+      { name: 'schema', num_children: 5 },
+      ...QA_INTERNAL.pairColumns.map((c) =>
+        c.type === 'string'
+          ? { name: c.name, type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'OPTIONAL' as const }
+          : { name: c.name, type: 'DOUBLE' as const, repetition_type: 'OPTIONAL' as const },
+      ),
+    ];
+    const writer = new ParquetWriter({ writer: reference, schema, kvMetadata: [{ key: 'huggingface', value: PAIR_FEATURES }], createdBy: 'qa-hf' });
+    for (let i = 0; i < rows.length; i += 500) {
+      const group = rows.slice(i, i + 500);
+      await writer.write({
+        columnData: QA_INTERNAL.pairColumns.map((c) => ({ name: c.name, data: group.map((row) => row[c.name]) as never })),
+        rowGroupSize: group.length,
+        pageSize: 1024 * 1024,
+      });
+    }
+    await writer.finish();
+    expect(ours.equals(Buffer.from(reference.getBytes()))).toBe(true);
+  });
+
+  test('rowGroupBytes ends a group early: 1000 units a row, limit 10000 → groups of 10', async () => {
+    // Each row counts 100 + 890 + 2 + 0 string units + 8 for the score.
+    const rows = Array.from({ length: 35 }, () => ({ question: 'q'.repeat(100), answer: 'a'.repeat(890), source: 'ss', persona: '', validation_score: 0.5 }));
+    const file = await saved(await writeAll(rows, { ...PAIRS, rowGroupBytes: 10_000 }));
+    expect(await rowGroupSizes(file)).toEqual([10, 10, 10, 5]);
+  });
+
+  test('flush() makes a group of what is pending; with nothing pending it does nothing', async () => {
+    const sink = new MemorySink();
+    const shard = await ParquetShardWriter.create(sink, PAIRS);
+    expect([shard.bytes, sink.bytes.toString()]).toEqual([4, 'PAR1']);
+    await shard.flush();
+    expect([shard.bytes, shard.rowGroupCount]).toEqual([4, 0]);
+    await shard.write(trickyRows(30, 4));
+    expect([shard.rows, shard.pendingRows, shard.rowGroupCount]).toEqual([30, 30, 0]);
+    await shard.flush();
+    expect([shard.rows, shard.pendingRows, shard.rowGroupCount, shard.bytes === sink.bytes.length]).toEqual([30, 0, 1, true]);
+    await shard.write(trickyRows(20, 5));
+    await shard.finish();
+    expect(await rowGroupSizes(await saved(sink.bytes))).toEqual([30, 20]);
+    expect(DEFAULT_ROW_GROUP_ROWS).toBe(10_000);
+  });
+
+  test('shouldRollOver: true once the next group of the last group size would pass the limit', async () => {
+    const shard = await ParquetShardWriter.create(new MemorySink(), PAIRS);
+    expect(shard.shouldRollOver(1)).toBe(false); // no group yet: never roll an empty shard
+    await shard.write(trickyRows(500, 6));
+    const group = shard.bytes - 4;
+    expect(shard.shouldRollOver(shard.bytes + group)).toBe(false);
+    expect(shard.shouldRollOver(shard.bytes + group - 1)).toBe(true);
+  });
+});
+
+describe('resume', () => {
+  const ROWS = trickyRows(3000, 7);
+  const CHECKPOINT_EVERY = 700; // rows between checkpoints; rowGroupRows is 500, so groups also end mid-interval
+
+  /**
+   * The export's loop for one shard: batches of 100 rows, a flush + checkpoint
+   * after every CHECKPOINT_EVERY rows. Starts at `from` (a checkpoint) and stops
+   * after row `until`, returning the states it checkpointed.
+   */
+  async function run(shard: ParquetShardWriter, from: number, until: number): Promise<Map<number, ParquetShardState>> {
+    const states = new Map<number, ParquetShardState>();
+    for (let row = from; row < until; ) {
+      const end = Math.min(until, row + 100, (Math.floor(row / CHECKPOINT_EVERY) + 1) * CHECKPOINT_EVERY);
+      await shard.write(ROWS.slice(row, end));
+      row = end;
+      if (row % CHECKPOINT_EVERY === 0) {
+        await shard.flush();
+        states.set(row, shard.checkpoint());
+      }
+    }
+    return states;
+  }
+
+  let whole: Buffer;
+  let states: Map<number, ParquetShardState>;
+  beforeAll(async () => {
+    const sink = new MemorySink();
+    const shard = await ParquetShardWriter.create(sink, PAIRS);
+    states = await run(shard, 0, ROWS.length);
+    states.set(0, JSON.parse(JSON.stringify((await ParquetShardWriter.create(new MemorySink(), PAIRS)).checkpoint())));
+    await shard.finish();
+    whole = sink.bytes;
+  });
+
+  test.each([0, 700, 1400, 2100, 2800])('crash after the checkpoint at row %d, resume: byte-identical file', async (at) => {
+    const final = path.join(dir, 'train-00000-of-00001.parquet');
+    const tempPath = path.join(dir, '.train-00000.parquet.partial');
+    // First run: up to the checkpoint, then some more work that the crash loses.
+    const first = await AtomicFile.open(final, { tempPath });
+    const shard = await ParquetShardWriter.create(first, PAIRS);
+    const seen = await run(shard, 0, at);
+    const state = at === 0 ? shard.checkpoint() : seen.get(at)!;
+    await run(shard, at, Math.min(ROWS.length, at + 650));
+    await shard.flush();
+    await first.abort(false);
+    expect((await fs.stat(tempPath)).size).toBeGreaterThan(state.bytes);
+
+    // Second run: reopen at the checkpointed length and go on from the state, as stored in JSON.
+    const stored = JSON.parse(JSON.stringify(state)) as ParquetShardState;
+    expect(stored).toEqual(states.get(at));
+    const again = await AtomicFile.open(final, { tempPath, keepBytes: stored.bytes });
+    const resumed = ParquetShardWriter.resume(again, PAIRS, stored);
+    expect([resumed.bytes, resumed.rows, resumed.rowGroupCount]).toEqual([stored.bytes, at, stored.rowGroups.length]);
+    await run(resumed, at, ROWS.length);
+    await resumed.finish();
+    await again.commit();
+    const bytes = await fs.readFile(final);
+    expect(bytes.length).toBe(whole.length);
+    expect(bytes.equals(whole)).toBe(true);
+    expect(await query(`SELECT count(*)::INTEGER AS n FROM read_parquet('${final}')`)).toEqual([{ n: ROWS.length }]);
+  });
+
+  test('a score of 0 (footer min -0.0, which JSON would turn into 0) survives the state', async () => {
+    const rows = [0, 0.5, 1].map((score) => ({ ...ROWS_ONE[0], validation_score: score }));
+    const whole = new MemorySink();
+    const uninterrupted = await ParquetShardWriter.create(whole, PAIRS);
+    await uninterrupted.write(rows);
+    await uninterrupted.flush();
+    const state = JSON.parse(JSON.stringify(uninterrupted.checkpoint())) as ParquetShardState;
+    await uninterrupted.write(rows);
+    await uninterrupted.finish();
+
+    const sink = new MemorySink();
+    sink.chunks.push(whole.bytes.subarray(0, state.bytes));
+    const resumed = ParquetShardWriter.resume(sink, PAIRS, state);
+    expect(resumed.checkpoint()).toEqual(state);
+    await resumed.write(rows);
+    await resumed.finish();
+    expect(sink.bytes.equals(whole.bytes)).toBe(true);
+    expect(JSON.stringify(state)).toContain('{"$f":"-0"}');
+  });
+
+  test('the state stays small: string statistics are kept to what the footer writes', () => {
+    const last = states.get(2800)!;
+    const perGroup = JSON.stringify(last).length / last.rowGroups.length;
+    // Answers of up to 2000 pieces (~10 kB) would otherwise sit whole in every group's min/max.
+    expect(perGroup).toBeLessThan(3000);
+    expect(Math.max(...ROWS.map((row) => (row.answer as string).length))).toBeGreaterThan(5000);
+  });
+
+  test('checkpoint refuses pending rows', async () => {
+    const shard = await ParquetShardWriter.create(new MemorySink(), PAIRS);
+    await shard.write(ROWS.slice(0, 3));
+    const err = thrown(() => shard.checkpoint());
+    expect([err.code, err.message]).toEqual(['ERR_USAGE', 'parquet checkpoint with 3 rows pending: flush() first']);
+  });
+
+  test.each<[string, (state: ParquetShardState) => ParquetShardOptions, string]>([
+    ['other columns', () => ({ columns: QA_INTERNAL.rejectedColumns, rowGroupRows: 500 }), 'parquet shard was started with other columns or row group limits'],
+    ['another row group size', () => ({ ...PAIRS, rowGroupRows: 501 }), 'parquet shard was started with other columns or row group limits'],
+    [
+      'another library version',
+      (state) => ((state.library = 'hyparquet-writer@0.0.1'), PAIRS),
+      `parquet shard was started with hyparquet-writer@0.0.1, this is ${'hyparquet-writer@0.17.0'}`,
+    ],
+    ['not a state', (state) => (((state as { format: string }).format = 'x'), PAIRS), 'not a parquet shard state, got "x"'],
+  ])('resume refuses %s', (_, change, message) => {
+    const state = JSON.parse(JSON.stringify(states.get(700))) as ParquetShardState;
+    const options = change(state);
+    const err = thrown(() => ParquetShardWriter.resume(new MemorySink(), options, state));
+    expect([err.code, err.message]).toEqual(['ERR_CHECKPOINT_MISMATCH', message]);
+  });
+
+  test('the library version is the one installed', () => {
+    expect(parquetLibrary()).toBe('hyparquet-writer@0.17.0');
+  });
+});
+
+describe('options and misuse', () => {
+  test.each<[ParquetShardOptions, string]>([
+    [{ columns: [] }, 'parquet needs at least one column, got []'],
+    [
+      { columns: [{ name: 'a', type: 'string' }, { name: 'a', type: 'float' }] },
+      'parquet columns must have distinct names and a known type, got [{"name":"a","type":"string"},{"name":"a","type":"float"}]',
+    ],
+    [{ columns: [{ name: 'a', type: 'date' as never }] }, 'parquet columns must have distinct names and a known type, got [{"name":"a","type":"date"}]'],
+    [{ columns: QA_INTERNAL.pairColumns, rowGroupRows: 0 }, 'parquet rowGroupRows must be a positive integer, got 0'],
+    [{ columns: QA_INTERNAL.pairColumns, rowGroupBytes: 1.5 }, 'parquet rowGroupBytes must be a positive integer, got 1.5'],
+  ])('rejects %j', async (options, message) => {
+    const err = await rejected(ParquetShardWriter.create(new MemorySink(), options));
+    expect([err.code, err.message]).toEqual(['ERR_OPTION', message]);
+  });
+
+  test('writing after finish is an error', async () => {
+    const shard = await ParquetShardWriter.create(new MemorySink(), PAIRS);
+    await shard.finish();
+    const err = await rejected(shard.write(ROWS_ONE));
+    expect([err.code, err.message]).toEqual(['ERR_USAGE', 'parquet shard is already finished']);
+  });
+
+  test('a row with a non-string in a string column is an internal error, not a corrupt file', async () => {
+    const shard = await ParquetShardWriter.create(new MemorySink(), PAIRS);
+    await expect(shard.write([{ ...ROWS_ONE[0], question: 5 }])).rejects.toThrow('internal: parquet column question got number, not a string');
+  });
+});
