@@ -118,8 +118,23 @@ export function buildParser(argv: string[]) {
           .option('progress', { type: 'boolean', describe: 'progress bar on stderr (default: when stderr is a terminal)' })
           .option('checkpoint-bytes', { type: 'number', requiresArg: true, hidden: true })
           .option('checkpoint-ms', { type: 'number', requiresArg: true, hidden: true })
+          .option('checkpoint-lines', { type: 'string', requiresArg: true, hidden: true })
+          .option('format', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'comma-separated output formats: jsonl, parquet, csv, messages, alpaca, sharegpt (default jsonl)',
+          })
+          .option('split', { type: 'string', requiresArg: true, describe: 'splits and ratios, e.g. train=0.8,validation=0.1,test=0.1' })
+          .option('seed', { type: 'string', requiresArg: true, describe: 'seed of the split hash (default 42)' })
+          .option('split-key', { type: 'string', requiresArg: true, describe: 'column hashed for the split (default question)' })
+          .option('stratify-by', { type: 'string', requiresArg: true, describe: 'column whose values get a ratio report per value' })
+          .option('max-shard-size', { type: 'string', requiresArg: true, describe: 'bytes per shard before the next, e.g. 500MB (default)' })
+          .option('compress', { type: 'string', requiresArg: true, describe: 'gzip the text formats (gzip | none; parquet is snappy inside)' })
+          .option('min-score', { type: 'string', requiresArg: true, describe: 'pairs with validation_score below it go to rejected' })
+          .option('system-prompt', { type: 'string', requiresArg: true, describe: 'system message of the messages, alpaca and sharegpt formats' })
           .coerce('max-line-bytes', positiveInteger('max-line-bytes'))
           .example('$0 export qa/ --out dist/', 'every *.jsonl under qa/, in sorted path order')
+          .example('$0 export qa/ --out dist/ --format jsonl,parquet,messages --split train=0.9,test=0.1', 'a HF Hub dataset folder with a card')
           .example("$0 export qa/ --glob 'runs/**/qa_*.jsonl' --out dist/", 'choose files with a glob')
           .epilogue('Run the same command again after an interruption to resume; --restart starts over.'),
       (args) => exportCommand(args as unknown as ExportArgs),

@@ -11,6 +11,14 @@
  * Order of a run: discover inputs → lock DIR → resume or start → stream batches
  * (checkpoint every CHECKPOINT_BYTES of input or CHECKPOINT_MS) → finalize:
  * commit data files, stats.json, manifest.json, remove checkpoint, unlock.
+ *
+ * With --format/--split/… (lib/hub.ts) the data goes to the Hub layout instead:
+ * one folder per format, `{split}-NNNNN-of-NNNNN.{ext}[.gz]` shards, README.md
+ * (dataset card) and dataset_info.json; qa_errors.jsonl stays at the top. The
+ * session is the same; the dataset sink (streams/dataset-sink.ts) writes the
+ * shards, and checkpoints fall only every HubPlan.checkpointLines input lines,
+ * where Parquet row groups and gzip members end, never on a timer, so a resumed
+ * run writes the same bytes.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -32,11 +40,29 @@ import { discoverInputs } from '../lib/discover';
 import { QaHfError, toQaHfError } from '../lib/errors';
 import { type Fingerprint, fingerprint, hashJson, sha256File } from '../lib/fingerprint';
 import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, type ManifestFile } from '../lib/manifest';
+import { renderCard, renderLlamaFactoryInfo } from '../lib/card';
+import {
+  type FinalShard,
+  type HubPlan,
+  type HubState,
+  describeExport,
+  hubDirectories,
+  hubOptionsRecord,
+  hubOutputs,
+  isShardFile,
+  normalizeHubOptions,
+  splitStats,
+} from '../lib/hub';
+import { parquetLibrary } from '../lib/parquet';
+import { getPreset } from '../lib/presets';
+import { finalizeShards } from '../lib/shards';
+import { SplitTracker } from '../lib/split';
 import { StatsAccumulator } from '../lib/stats';
 import { Tally, balanced, emptyCounts } from '../lib/tally';
 import { createFileSource, type InputSpec } from '../streams/file-source';
 import { createProcessingStages, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
+import { DatasetWriters, createDatasetSink } from '../streams/dataset-sink';
 import { Progress } from './progress';
 import { Reporter } from './report';
 import { TOOL_VERSION } from './version';
@@ -51,6 +77,9 @@ type OutputName = keyof typeof OUTPUT_FILES;
 const OUTPUT_NAMES = Object.keys(OUTPUT_FILES) as OutputName[];
 
 export const STATS_FILE = 'stats.json';
+/** The dataset card and LLaMA-Factory's dataset list of a Hub-layout export. */
+export const CARD_FILE = 'README.md';
+export const LLAMA_FACTORY_FILE = 'dataset_info.json';
 const LOCK_FILE = '.qa-hf.lock';
 
 /** Checkpoint at least every 8 MiB of input or 2 s, whichever comes first. */
@@ -70,6 +99,17 @@ export interface ExportArgs {
   maxLineBytes: number;
   checkpointBytes?: number;
   checkpointMs?: number;
+  /** Hub layout (lib/hub.ts HubArgs); all absent: the simple layout. */
+  format?: string;
+  split?: string;
+  seed?: unknown;
+  splitKey?: string;
+  stratifyBy?: string;
+  maxShardSize?: unknown;
+  compress?: string;
+  minScore?: unknown;
+  systemPrompt?: unknown;
+  checkpointLines?: unknown;
 }
 
 function tempPath(out: string, file: string): string {
@@ -83,32 +123,35 @@ function smallTempPath(out: string, file: string): string {
 
 /** Removes what a killed run may leave besides the checkpoint and the .partial files. */
 async function sweepTemps(out: string): Promise<void> {
-  const leftovers = [checkpointTempPath(out), smallTempPath(out, STATS_FILE), smallTempPath(out, MANIFEST_FILE)];
+  const leftovers = [checkpointTempPath(out), ...[STATS_FILE, MANIFEST_FILE, CARD_FILE, LLAMA_FACTORY_FILE].map((file) => smallTempPath(out, file))];
   await Promise.all(leftovers.map((file) => fs.rm(file, { force: true })));
 }
 
 /** What decides the output bytes: a change here means a resume would mix two runs. */
-function normalizedOptions(args: ExportArgs, inputs: string[]): Record<string, unknown> {
-  return {
+function normalizedOptions(args: ExportArgs, inputs: string[], plan: HubPlan | null): Record<string, unknown> {
+  const options: Record<string, unknown> = {
     inputs: inputs.map((file) => path.resolve(file)),
     glob: args.glob ?? null,
     preset: args.preset,
     max_line_bytes: args.maxLineBytes,
     fail_fast: args.failFast,
   };
+  if (plan) options.hub = hubOptionsRecord(plan, parquetLibrary());
+  return options;
 }
 
 export async function exportCommand(args: ExportArgs): Promise<void> {
   const out = args.out;
+  const plan = normalizeHubOptions(args, getPreset(args.preset));
   const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out });
-  const options = normalizedOptions(args, inputs);
+  const options = normalizedOptions(args, inputs, plan);
   if (args.dryRun) return dryRun(args, inputs);
   await prepareOutDir(out);
   const unlock = await lock(out);
   const stopSignals = new StopSignals();
   try {
     await sweepTemps(out);
-    const session = await ExportSession.open(args, inputs, options);
+    const session = await ExportSession.open(args, inputs, options, plan);
     await session.run(stopSignals);
   } finally {
     stopSignals.dispose();
@@ -196,6 +239,10 @@ class ExportSession {
   private readonly inputIndex: Map<string, number>;
   private readonly reporter: Reporter;
   private readonly startedAt = Date.now();
+  /** The outputs in `targets`: all three in the simple layout, only the dead letter in the Hub layout. */
+  private readonly outputNames: readonly OutputName[];
+  /** Hub layout: the shard writers (null in the simple layout, or once finalizing). */
+  private writers: DatasetWriters | null = null;
   private bytesSinceCheckpoint = 0;
   private lastCheckpointAt = Date.now();
   private pendingCheckpoint: Promise<void> | null = null;
@@ -207,6 +254,7 @@ class ExportSession {
     private readonly args: ExportArgs,
     private readonly inputs: string[],
     private readonly options: Record<string, unknown>,
+    private readonly plan: HubPlan | null,
     private readonly state: Checkpoint,
     private readonly tally: Tally,
     private readonly stats: StatsAccumulator,
@@ -214,9 +262,10 @@ class ExportSession {
   ) {
     this.inputIndex = new Map(inputs.map((file, i) => [file, i]));
     this.reporter = new Reporter({ quiet: args.quiet, errorsWritten: true });
+    this.outputNames = plan ? ['errors'] : OUTPUT_NAMES;
   }
 
-  static async open(args: ExportArgs, inputs: string[], options: Record<string, unknown>): Promise<ExportSession> {
+  static async open(args: ExportArgs, inputs: string[], options: Record<string, unknown>, plan: HubPlan | null): Promise<ExportSession> {
     const out = args.out;
     const optionsHash = hashJson(options);
     const fresh = (): Checkpoint => ({
@@ -226,7 +275,7 @@ class ExportSession {
       options_hash: optionsHash,
       inputs: inputs.map((file): CheckpointInput => ({ path: path.resolve(file), fingerprint: null, sha256: null })),
       position: { input: 0, offset: 0, line: 0 },
-      outputs: Object.fromEntries(OUTPUT_NAMES.map((name) => [name, { bytes: 0, records: 0 }])),
+      outputs: Object.fromEntries((plan ? ['errors'] : OUTPUT_NAMES).map((name) => [name, { bytes: 0, records: 0 }])),
       tally: new Tally().toJSON(),
       stats: new StatsAccumulator().state,
       finalizing: false,
@@ -251,14 +300,14 @@ class ExportSession {
       }
     }
     const resumed = state !== null;
-    const session = new ExportSession(args, inputs, options, state ?? fresh(), new Tally(state?.tally), new StatsAccumulator(state?.stats), resumed);
+    const session = new ExportSession(args, inputs, options, plan, state ?? fresh(), new Tally(state?.tally), new StatsAccumulator(state?.stats), resumed);
     if (!state?.finalizing) {
       const opened = await session.openTargets(resumed);
       if (!opened) {
         // The temp files do not match the checkpoint (deleted or cut by hand): the
         // checkpoint cannot be trusted, so begin again from nothing.
         note(args, `the partial files in ${out} do not match its checkpoint; starting over`);
-        return new ExportSession(args, inputs, options, fresh(), new Tally(), new StatsAccumulator(), false).withTargets();
+        return new ExportSession(args, inputs, options, plan, fresh(), new Tally(), new StatsAccumulator(), false).withTargets();
       }
     }
     return session;
@@ -271,22 +320,37 @@ class ExportSession {
 
   /** Opens every temp output: fresh, or cut back to its committed length. False if they do not fit. */
   private async openTargets(resume: boolean): Promise<boolean> {
-    for (const name of OUTPUT_NAMES) {
+    const misfit = (err: unknown) =>
+      resume && ((err as NodeJS.ErrnoException).code === 'ENOENT' || /fewer than/.test((err as Error).message));
+    for (const name of this.outputNames) {
       const final = path.join(this.args.out, OUTPUT_FILES[name]);
       const temp = tempPath(this.args.out, OUTPUT_FILES[name]);
       try {
         const keepBytes = resume ? this.state.outputs[name].bytes : undefined;
         this.targets.set(name, await AtomicFile.open(final, { tempPath: temp, keepBytes }));
       } catch (err) {
-        if (resume && ((err as NodeJS.ErrnoException).code === 'ENOENT' || /fewer than/.test((err as Error).message))) {
-          await Promise.all([...this.targets.values()].map((file) => file.abort(false)));
-          this.targets.clear();
-          return false;
-        }
+        if (misfit(err)) return this.abortTargets();
         throw toQaHfError(err);
       }
     }
+    if (this.plan) {
+      if (!resume) await sweepShards(this.args.out, this.plan);
+      this.writers = await DatasetWriters.open({
+        out: this.args.out,
+        plan: this.plan,
+        preset: getPreset(this.args.preset),
+        errors: this.targets.get('errors')!,
+        state: resume ? this.state.hub : undefined,
+      });
+      if (!this.writers) return this.abortTargets();
+    }
     return true;
+  }
+
+  private async abortTargets(): Promise<false> {
+    await Promise.all([...this.targets.values()].map((file) => file.abort(false)));
+    this.targets.clear();
+    return false;
   }
 
   async run(stop: StopSignals): Promise<void> {
@@ -298,8 +362,8 @@ class ExportSession {
       note(this.args, `resuming the interrupted export in ${this.args.out} at ${where}`);
     }
     if (!state.finalizing) await this.stream(stop);
-    await this.finalize();
-    this.reporter.summary(this.tally, [`wrote ${this.args.out}: ${OUTPUT_NAMES.map((name) => `${OUTPUT_FILES[name]} (${state.outputs[name].records})`).join(', ')}`]);
+    const written = await this.finalize();
+    this.reporter.summary(this.tally, [`wrote ${this.args.out}: ${written}`]);
   }
 
   private async stream(stop: StopSignals): Promise<void> {
@@ -313,27 +377,42 @@ class ExportSession {
     const totalBytes = sizes.reduce((sum, size) => sum + size, 0);
     const doneBefore = (position: Position) => sizes.slice(0, position.input).reduce((sum, size) => sum + size, 0) + position.offset;
     const progress = new Progress(totalBytes, doneBefore(state.position), this.args.progress ?? Boolean(process.stderr.isTTY));
-    const onCommit = async (batch: Batch): Promise<void> => {
+    const interrupted = () => new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; run the same command again to resume`);
+    const commit = (batch: Batch) => {
       this.commitBatch(batch);
       progress.update(doneBefore(state.position), this.tally.total);
+    };
+    // Simple layout: checkpoint after a batch every CHECKPOINT_BYTES or CHECKPOINT_MS, and on a stop.
+    const onCommit = async (batch: Batch): Promise<void> => {
+      commit(batch);
       const due =
         this.bytesSinceCheckpoint >= (this.args.checkpointBytes ?? CHECKPOINT_BYTES) ||
         Date.now() - this.lastCheckpointAt >= (this.args.checkpointMs ?? CHECKPOINT_MS);
       if (batch.stop || stop.requested) await this.checkpoint(true);
       else if (due) await this.checkpoint();
-      if (stop.requested && !batch.stop) {
-        throw new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; run the same command again to resume`);
-      }
+      if (stop.requested && !batch.stop) throw interrupted();
     };
+    // Hub layout: checkpoint only where the sink says (fixed input positions); a stop waits for the next one.
+    const onHubCommit = async (part: Batch, atCheckpoint: boolean): Promise<void> => {
+      commit(part);
+      if (!atCheckpoint) return;
+      await this.checkpoint(true);
+      if (stop.requested) throw interrupted();
+    };
+    const sink = this.writers
+      ? createDatasetSink({ writers: this.writers, linesDone: this.tally.total.lines, checkpointLines: this.plan!.checkpointLines, onCommit: onHubCommit })
+      : createSink({ outputs: Object.fromEntries(this.targets), onCommit });
     try {
       await runChain([
         createFileSource(specs, { onFileDigest: (file, digest) => this.digests.set(file, digest) }),
         ...createProcessingStages({ preset: this.args.preset, maxLineBytes: this.args.maxLineBytes, failFast: this.args.failFast }),
-        createSink({ outputs: Object.fromEntries(this.targets), onCommit }),
+        sink,
       ]);
+      if (this.writers) state.hub = await this.writers.finish();
     } catch (err) {
       progress.stop();
       await this.settleCheckpoint().catch(() => undefined);
+      await this.writers?.abort();
       await Promise.all([...this.targets.values()].map((file) => file.abort(false)));
       throw err;
     }
@@ -350,10 +429,10 @@ class ExportSession {
     this.stats.add(batch);
     this.reporter.warn(batch);
     for (const entry of batch.entries) {
-      const channel = entry.channel;
-      if (channel !== 'blank' && channel !== null) state.outputs[channel].records++;
+      const output = entry.channel === 'blank' || entry.channel === null ? undefined : state.outputs[entry.channel];
+      if (output) output.records++;
     }
-    for (const name of OUTPUT_NAMES) state.outputs[name].bytes = this.targets.get(name)!.bytes;
+    for (const name of this.outputNames) state.outputs[name].bytes = this.targets.get(name)!.bytes;
     const index = this.inputIndex.get(batch.file)!;
     const previous = state.position;
     const advanced = index === previous.input ? batch.endOffset - previous.offset : batch.endOffset;
@@ -371,9 +450,11 @@ class ExportSession {
    * Records the state of this moment once the outputs are durable. The fsyncs and
    * the write run in the background while batches keep flowing (at most one at a
    * time): the state is copied now, and fsync covers at least the bytes it counts.
+   * (The Hub layout always waits: its shards may be committed and closed next.)
    */
   private async checkpoint(wait = false): Promise<void> {
     await this.settleCheckpoint();
+    if (this.writers && !this.state.finalizing) this.state.hub = this.writers.snapshot();
     const snapshot = structuredClone({ ...this.state, tally: this.tally.toJSON(), stats: this.stats.state });
     this.state.elapsed_ms += Date.now() - this.lastCheckpointAt;
     snapshot.elapsed_ms = this.state.elapsed_ms;
@@ -394,6 +475,7 @@ class ExportSession {
 
   private async writeSnapshot(snapshot: Checkpoint): Promise<void> {
     for (const file of this.targets.values()) await file.sync();
+    if (this.writers && !snapshot.finalizing) await this.writers.sync();
     const { position } = snapshot;
     // Fingerprint every input read so far, up to where it was read (whole ones once).
     for (let i = 0; i <= Math.min(position.input, this.inputs.length - 1); i++) {
@@ -408,18 +490,25 @@ class ExportSession {
     await writeCheckpoint(this.args.out, snapshot);
   }
 
-  /** Commits the data files, writes stats.json and manifest.json, removes the checkpoint. Idempotent. */
-  private async finalize(): Promise<void> {
+  /**
+   * Commits the data files (Hub layout: names the shards, writes README.md and
+   * dataset_info.json), writes stats.json and manifest.json, removes the
+   * checkpoint. Idempotent. Returns what was written, for the summary.
+   */
+  private async finalize(): Promise<string> {
     const out = this.args.out;
     const state = this.state;
     const outputs: ManifestFile[] = [];
-    for (const name of OUTPUT_NAMES) {
+    const shards = this.plan ? await nameShards(out, this.plan, state.hub!) : null;
+    // verify counts the lines of a file with `records`: only plain JSON-lines shards have one per record.
+    const lineRecords = (file: string, records: number) => (file.endsWith('.jsonl') ? records : undefined);
+    if (shards) for (const files of shards.values()) for (const shard of files) outputs.push(await manifestEntry(out, shard.path, lineRecords(shard.path, shard.records)));
+    for (const name of this.outputNames) {
       const file = OUTPUT_FILES[name];
       const target = this.targets.get(name);
       if (target) await target.commit();
       else await renameIfPending(out, file, state.outputs[name].bytes);
-      const digest = await sha256File(path.join(out, file));
-      outputs.push({ path: file, bytes: digest.bytes, records: state.outputs[name].records, sha256: digest.sha256 });
+      outputs.push(await manifestEntry(out, file, state.outputs[name].records));
     }
     const inputs: ManifestFile[] = [];
     for (const [i, file] of this.inputs.entries()) {
@@ -429,7 +518,7 @@ class ExportSession {
     }
     const elapsedMs = state.elapsed_ms + (Date.now() - this.lastCheckpointAt);
     const inputBytes = inputs.reduce((sum, input) => sum + input.bytes, 0);
-    const stats = this.stats.render(
+    const { run, ...counted } = this.stats.render(
       this.tally.total,
       this.inputs.map((file) => ({ path: relativeToDir(out, file), counts: this.tally.files.get(file) ?? emptyCounts() })),
       {
@@ -439,10 +528,32 @@ class ExportSession {
         runs: state.runs,
       },
     );
-    const statsText = `${JSON.stringify(stats, null, 2)}\n`;
-    await writeFileAtomic(path.join(out, STATS_FILE), statsText, { tempPath: smallTempPath(out, STATS_FILE) });
-    const statsDigest = await sha256File(path.join(out, STATS_FILE));
-    outputs.push({ path: STATS_FILE, bytes: statsDigest.bytes, sha256: statsDigest.sha256 });
+    const stats: Record<string, unknown> = { ...counted };
+    if (this.plan && shards) {
+      const plan = this.plan;
+      const hub = state.hub!;
+      const report = SplitTracker.restore(plan.spec, hub.tracker).report();
+      if (plan.minScore !== undefined) stats.min_score = { threshold: plan.minScore, below_min_score: hub.belowMinScore };
+      stats.split = splitStats(plan, report);
+      const description = describeExport(plan, hub, shards, {
+        title: path.basename(path.resolve(out)),
+        loadPath: path.basename(path.resolve(out)),
+        preset: getPreset(this.args.preset),
+        counts: this.tally.total,
+        report,
+      });
+      await writeFileAtomic(path.join(out, CARD_FILE), renderCard(description), { tempPath: smallTempPath(out, CARD_FILE) });
+      outputs.push(await manifestEntry(out, CARD_FILE));
+      if (plan.formats.some((format) => format === 'alpaca' || format === 'sharegpt')) {
+        await writeFileAtomic(path.join(out, LLAMA_FACTORY_FILE), renderLlamaFactoryInfo(description), {
+          tempPath: smallTempPath(out, LLAMA_FACTORY_FILE),
+        });
+        outputs.push(await manifestEntry(out, LLAMA_FACTORY_FILE));
+      }
+    }
+    stats.run = run;
+    await writeFileAtomic(path.join(out, STATS_FILE), `${JSON.stringify(stats, null, 2)}\n`, { tempPath: smallTempPath(out, STATS_FILE) });
+    outputs.push(await manifestEntry(out, STATS_FILE));
     const manifest = buildManifest({
       toolVersion: TOOL_VERSION,
       options: this.options,
@@ -457,7 +568,60 @@ class ExportSession {
     await fs.rm(checkpointPath(out), { force: true });
     await sweepTemps(out);
     await syncDirectory(out);
+    if (!shards) return this.outputNames.map((name) => `${OUTPUT_FILES[name]} (${state.outputs[name].records})`).join(', ');
+    const files = [...shards.values()].reduce((n, list) => n + list.length, 0);
+    return `${files} shards in ${this.plan!.formats.join(', ')}, ${CARD_FILE}, ${OUTPUT_FILES.errors} (${state.outputs.errors.records})`;
   }
+}
+
+async function manifestEntry(out: string, file: string, records?: number): Promise<ManifestFile> {
+  const digest = await sha256File(path.join(out, file));
+  return records === undefined ? { path: file, bytes: digest.bytes, sha256: digest.sha256 } : { path: file, bytes: digest.bytes, records, sha256: digest.sha256 };
+}
+
+/** A fresh Hub-layout start: shards of earlier runs would match the card's globs, so they go. */
+async function sweepShards(out: string, plan: HubPlan): Promise<void> {
+  for (const directory of hubDirectories(plan)) {
+    const names = await fs.readdir(path.join(out, directory)).catch(() => [] as string[]);
+    await Promise.all(names.filter(isShardFile).map((name) => fs.rm(path.join(out, directory, name), { force: true })));
+  }
+  await fs.rm(path.join(out, LLAMA_FACTORY_FILE), { force: true });
+}
+
+/**
+ * Gives every finished shard its final `-of-NNNNN` name (redone safely after a
+ * kill: a rename whose source is gone and whose target exists is done), then
+ * removes leftover temp shards. Returns the final shards per output key.
+ */
+async function nameShards(out: string, plan: HubPlan, hub: HubState): Promise<Map<string, FinalShard[]>> {
+  const shards = new Map<string, FinalShard[]>();
+  const states = new Map(hub.outputs.map((state) => [state.key, state]));
+  for (const output of hubOutputs(plan)) {
+    const state = states.get(output.key);
+    if (!state || state.done === 0) continue;
+    const split = output.split;
+    const directory = path.join(out, output.directory);
+    const files: FinalShard[] = [];
+    for (const [i, { from, to }] of finalizeShards(split, state.done, output.extension, output.gzip).entries()) {
+      try {
+        await fs.rename(path.join(directory, from), path.join(directory, to));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw toQaHfError(err);
+        const stat = await fs.stat(path.join(directory, to)).catch(() => null);
+        if (!stat || stat.size !== state.doneBytes[i]) {
+          throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `${output.directory}/${to} in ${out} is missing or cut short; run again with --restart`);
+        }
+      }
+      files.push({ path: `${output.directory}/${to}`, bytes: state.doneBytes[i], records: state.doneRecords[i] });
+    }
+    shards.set(state.key, files);
+  }
+  for (const directory of hubDirectories(plan)) {
+    const names = await fs.readdir(path.join(out, directory)).catch(() => [] as string[]);
+    await Promise.all(names.filter((name) => name.startsWith('.') && isShardFile(name)).map((name) => fs.rm(path.join(out, directory, name), { force: true })));
+    if (names.length) await syncDirectory(path.join(out, directory));
+  }
+  return shards;
 }
 
 /** After a kill during the final renames: finish what was pending. */

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { writeFileAtomic } from './atomic-file';
 import { QaHfError } from './errors';
 import { type Fingerprint, fingerprint, fingerprintChange } from './fingerprint';
+import type { HubState } from './hub';
 import type { StatsState } from './stats';
 import type { TallyState } from './tally';
 
@@ -55,6 +56,8 @@ export interface Checkpoint {
   outputs: Record<string, CommittedOutput>;
   tally: TallyState;
   stats: StatsState;
+  /** Hub layout only: per shard output its roller, open shard and counts; the split tracker. */
+  hub?: HubState;
   /** True once every input is done: only renames and the manifest are left. */
   finalizing: boolean;
   /** Processing time of all runs so far, for throughput in stats.json. */

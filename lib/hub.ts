@@ -1,0 +1,409 @@
+/**
+ * hub — the plan of a Hub-layout export (`qa-hf export --format … --split …`) and
+ * the pure pieces the dataset sink and the export session share: option
+ * normalization, the outputs of a plan, the min-score rule, shard paths, the
+ * checkpoint state of the outputs and the dataset card description.
+ *
+ * The Hub layout is used when an option asks for it (a format other than jsonl,
+ * --split, --compress, --max-shard-size, --min-score); otherwise an export keeps
+ * its simple layout (qa_pairs.jsonl, …) byte for byte. Options that only make
+ * sense with it (--seed, --split-key, --stratify-by without --split;
+ * --system-prompt without a chat format) are usage errors, not ignored.
+ *
+ *   const plan = normalizeHubOptions({ format: 'jsonl,parquet', split: 'train=0.9,test=0.1' }, QA_INTERNAL);
+ *   hubOutputs(plan) // [{ format: 'jsonl', channel: 'pairs', split: 'train', key: 'jsonl/pairs/train' }, …]
+ */
+import { QaHfError, got } from './errors';
+import {
+  FORMATS,
+  type FormatName,
+  configDirectory,
+  normalizeSystemPrompt,
+  parseFormatList,
+} from './formats';
+import type { Row } from './batch';
+import type { CardConfig, CardDescription, CardFile } from './card';
+import type { PairChannel, Preset } from './presets';
+import type { ParquetShardState } from './parquet';
+import { DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_ROWS } from './parquet';
+import { DEFAULT_MAX_SHARD_BYTES, type ShardRollerState, parseByteSize, shardTempName } from './shards';
+import {
+  DEFAULT_SPLIT_SPEC_TEXT,
+  SPLIT_RULE,
+  type SplitSpec,
+  type SplitTrackerReport,
+  type SplitTrackerState,
+  normalizeSeed,
+  parseSplitSpec,
+} from './split';
+
+/** The HF-hub options of `qa-hf export`, as the CLI parsed them (strings where a user typed text). */
+export interface HubArgs {
+  format?: string;
+  split?: string;
+  seed?: unknown;
+  splitKey?: string;
+  stratifyBy?: string;
+  maxShardSize?: unknown;
+  compress?: string;
+  minScore?: unknown;
+  systemPrompt?: unknown;
+  checkpointLines?: unknown;
+}
+
+export type Compression = 'none' | 'gzip';
+
+export interface HubPlan {
+  formats: FormatName[];
+  /** The --split text as normalized (`name=ratio,…`), part of the options hash. */
+  splitText: string;
+  spec: SplitSpec;
+  seed: number;
+  /** Flat-row column hashed for the split. */
+  key: string;
+  stratifyBy?: string;
+  maxShardBytes: number;
+  compression: Compression;
+  minScore?: number;
+  systemPrompt?: string;
+  /** Input lines between checkpoints (the only flush points, so bytes do not depend on timing). */
+  checkpointLines: number;
+  rowGroupRows: number;
+  rowGroupBytes: number;
+}
+
+/** Default --seed: any fixed number does; this one is what most HF examples use. */
+export const DEFAULT_SEED = 42;
+export const DEFAULT_SPLIT_KEY = 'question';
+/**
+ * Lines between checkpoints: 5000 typical 1.3 kB records ≈ 8 MB of input, the
+ * simple layout's checkpoint interval (CHECKPOINT_BYTES).
+ */
+export const DEFAULT_CHECKPOINT_LINES = 5000;
+/** failure_reason of a pair moved to the rejected output by --min-score. */
+export const BELOW_MIN_SCORE = 'below_min_score';
+/** The column --min-score compares. */
+const SCORE_COLUMN = 'validation_score';
+
+const CHAT_FORMATS: readonly FormatName[] = ['messages', 'alpaca', 'sharegpt'];
+
+/** True when these options ask for the Hub layout. */
+export function wantsHubLayout(args: HubArgs): boolean {
+  const onlyJsonl = args.format === undefined || args.format.split(',').every((name) => name.trim() === 'jsonl');
+  return !onlyJsonl || [args.split, args.compress, args.maxShardSize, args.minScore].some((value) => value !== undefined);
+}
+
+function columnOption(option: string, value: unknown, preset: Preset): string {
+  const names = preset.pairColumns.map((column) => column.name);
+  if (typeof value !== 'string' || !names.includes(value)) {
+    throw new QaHfError('ERR_OPTION', `${option} must name an output column (${names.join(', ')}), ${got(value)}`);
+  }
+  return value;
+}
+
+function positiveInteger(option: string, value: unknown): number {
+  const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {
+    throw new QaHfError('ERR_OPTION', `${option} must be a positive integer, ${got(value)}`);
+  }
+  return number;
+}
+
+/**
+ * The plan of a Hub-layout export, or null for the simple layout. Every option is
+ * checked here, before any file is touched; a bad one is one ERR_OPTION/ERR_USAGE line.
+ */
+export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | null {
+  if (!wantsHubLayout(args)) {
+    for (const [option, value] of [
+      ['--seed', args.seed],
+      ['--split-key', args.splitKey],
+      ['--stratify-by', args.stratifyBy],
+    ] as const) {
+      if (value !== undefined) throw new QaHfError('ERR_USAGE', `${option} needs --split, ${got(value)}`);
+    }
+    if (args.systemPrompt !== undefined) {
+      throw new QaHfError('ERR_USAGE', `--system-prompt needs --format messages, alpaca or sharegpt, ${got(args.systemPrompt)}`);
+    }
+    return null;
+  }
+
+  // --format: canonical order, distinct.
+  const formats = parseFormatList(args.format ?? 'jsonl');
+
+  // --split, --seed, --split-key, --stratify-by: the split rule.
+  const spec = parseSplitSpec(args.split ?? DEFAULT_SPLIT_SPEC_TEXT);
+  const splitText = spec.names.map((name, i) => `${name}=${spec.ratios[i]}`).join(',');
+  const seed = normalizeSeed(args.seed ?? DEFAULT_SEED);
+  const key = columnOption('--split-key', args.splitKey ?? DEFAULT_SPLIT_KEY, preset);
+  const stratifyBy = args.stratifyBy === undefined ? undefined : columnOption('--stratify-by', args.stratifyBy, preset);
+
+  // --max-shard-size: bytes per shard before the next one starts.
+  const maxShardBytes = args.maxShardSize === undefined ? DEFAULT_MAX_SHARD_BYTES : parseByteSize(args.maxShardSize);
+
+  // --compress: gzip applies to the text formats; Parquet compresses inside (snappy).
+  const compression = args.compress ?? 'none';
+  if (compression !== 'none' && compression !== 'gzip') {
+    throw new QaHfError('ERR_OPTION', `--compress must be gzip or none, ${got(args.compress)}`);
+  }
+  if (compression === 'gzip' && !formats.some((format) => FORMATS[format].compressible)) {
+    throw new QaHfError('ERR_USAGE', `--compress gzip applies to jsonl, csv, messages, alpaca and sharegpt; parquet is compressed inside (snappy), ${got(args.format)}`);
+  }
+
+  // --min-score: pairs scoring below it go to the rejected output.
+  let minScore: number | undefined;
+  if (args.minScore !== undefined) {
+    minScore = typeof args.minScore === 'string' && args.minScore.trim() !== '' ? Number(args.minScore) : (args.minScore as number);
+    if (typeof minScore !== 'number' || !Number.isFinite(minScore) || minScore < 0 || minScore > 1) {
+      throw new QaHfError('ERR_OPTION', `--min-score must be a number from 0 to 1, ${got(args.minScore)}`);
+    }
+    if (!preset.pairColumns.some((column) => column.name === SCORE_COLUMN)) {
+      throw new QaHfError('ERR_USAGE', `--min-score needs a ${SCORE_COLUMN} column, which preset ${preset.name} does not write`);
+    }
+  }
+
+  // --system-prompt: only the chat formats carry it.
+  const systemPrompt = normalizeSystemPrompt(args.systemPrompt);
+  if (systemPrompt !== undefined && !formats.some((format) => CHAT_FORMATS.includes(format))) {
+    throw new QaHfError('ERR_USAGE', `--system-prompt needs --format messages, alpaca or sharegpt, ${got(args.format ?? 'jsonl')}`);
+  }
+
+  // --checkpoint-lines (hidden, for tests): the fixed flush points.
+  const checkpointLines = args.checkpointLines === undefined ? DEFAULT_CHECKPOINT_LINES : positiveInteger('--checkpoint-lines', args.checkpointLines);
+
+  return {
+    formats,
+    splitText,
+    spec,
+    seed,
+    key,
+    stratifyBy,
+    maxShardBytes,
+    compression,
+    minScore,
+    systemPrompt,
+    checkpointLines,
+    rowGroupRows: DEFAULT_ROW_GROUP_ROWS,
+    rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
+  };
+}
+
+/** What of the plan decides output bytes: goes into the options hash, so a resume with other options is refused. */
+export function hubOptionsRecord(plan: HubPlan, parquetLibrary: string): Record<string, unknown> {
+  return {
+    formats: plan.formats,
+    split: plan.splitText,
+    split_rule: SPLIT_RULE,
+    seed: plan.seed,
+    split_key: plan.key,
+    stratify_by: plan.stratifyBy ?? null,
+    max_shard_bytes: plan.maxShardBytes,
+    compress: plan.compression,
+    min_score: plan.minScore ?? null,
+    system_prompt: plan.systemPrompt ?? null,
+    checkpoint_lines: plan.checkpointLines,
+    row_group_rows: plan.rowGroupRows,
+    row_group_bytes: plan.rowGroupBytes,
+    parquet_library: plan.formats.includes('parquet') ? parquetLibrary : null,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Outputs
+
+/** One output: the shards of one (format, channel, split). */
+export interface HubOutput {
+  format: FormatName;
+  channel: PairChannel;
+  split: string;
+  /** `jsonl/pairs/train`: the key of its checkpoint state. */
+  key: string;
+  /** Folder relative to --out: `jsonl`, `rejected/jsonl`, … */
+  directory: string;
+  extension: string;
+  gzip: boolean;
+}
+
+export function hubOutput(plan: HubPlan, format: FormatName, channel: PairChannel, split: string): HubOutput {
+  const spec = FORMATS[format];
+  return {
+    format,
+    channel,
+    split,
+    key: `${format}/${channel}/${split}`,
+    directory: configDirectory(format, channel),
+    extension: spec.extension,
+    gzip: plan.compression === 'gzip' && spec.compressible,
+  };
+}
+
+/** Every output the plan may write, formats in canonical order, then channel, then split. */
+export function hubOutputs(plan: HubPlan): HubOutput[] {
+  const outputs: HubOutput[] = [];
+  for (const format of plan.formats) {
+    for (const channel of ['pairs', 'rejected'] as const) {
+      if (channel === 'rejected' && !FORMATS[format].rejected) continue;
+      for (const split of plan.spec.names) outputs.push(hubOutput(plan, format, channel, split));
+    }
+  }
+  return outputs;
+}
+
+/** Config folders a plan can write to (for sweeping a fresh start). */
+export function hubDirectories(plan: HubPlan): string[] {
+  return [...new Set(hubOutputs(plan).map((output) => output.directory))];
+}
+
+/** A finished shard before the total is known: `jsonl/.train-00000.jsonl.partial`. */
+export function shardDonePath(output: HubOutput, index: number): string {
+  return `${output.directory}/${shardTempName(output.split, index, output.extension, output.gzip)}`;
+}
+
+/** The shard being written: `jsonl/.train-00000.jsonl.partial.open` (pid-free, so a resume reopens it). */
+export function shardOpenPath(output: HubOutput, index: number): string {
+  return `${shardDonePath(output, index)}.open`;
+}
+
+/** Names a fresh start removes from a config folder: shards and temp shards of any split. */
+const SHARD_FILE = /^\.?[A-Za-z0-9_]+-\d{5}(?:-of-\d{5})?\.(?:jsonl|parquet|csv)(?:\.gz)?(?:\.partial(?:\.open)?)?$/;
+
+export function isShardFile(name: string): boolean {
+  return SHARD_FILE.test(name);
+}
+
+/**
+ * The min-score rule: a pair whose score is below `minScore` becomes a rejected
+ * row with failure_reason "below_min_score". Returns the rejected row, or null
+ * when the pair stays.
+ */
+export function belowMinScore(row: Row, minScore: number | undefined): Row | null {
+  if (minScore === undefined) return null;
+  const score = row[SCORE_COLUMN];
+  if (typeof score !== 'number' || score >= minScore) return null;
+  return { ...row, failure_reason: BELOW_MIN_SCORE };
+}
+
+/** The stratum of a row: its --stratify-by value as text. */
+export function stratumOf(row: Row, field: string | undefined): string | undefined {
+  if (field === undefined) return undefined;
+  const value = row[field];
+  return typeof value === 'string' ? value : JSON.stringify(value ?? null);
+}
+
+// ---------------------------------------------------------------------------
+// Checkpoint state
+
+/** Per output, all a checkpoint needs to continue it byte for byte. */
+export interface HubOutputState {
+  key: string;
+  /** Shards finished and committed under their `.partial` names. */
+  done: number;
+  /** Records per finished shard. */
+  doneRecords: number[];
+  /** Bytes on disk per finished shard. */
+  doneBytes: number[];
+  /** The open shard: its index is `done`, its committed length `bytes`. */
+  open: { bytes: number; records: number; parquet?: ParquetShardState } | null;
+  /** Text formats: the shard roller. */
+  roller?: ShardRollerState;
+  /** Card accumulators: exact counts. */
+  numExamples: number;
+  /** Uncompressed bytes written (text formats), file bytes (parquet). */
+  numBytes: number;
+}
+
+export interface HubState {
+  outputs: HubOutputState[];
+  tracker: SplitTrackerState;
+  /** Pairs moved to rejected by --min-score. */
+  belowMinScore: number;
+}
+
+export function emptyOutputState(key: string): HubOutputState {
+  return { key, done: 0, doneRecords: [], doneBytes: [], open: null, numExamples: 0, numBytes: 0 };
+}
+
+// ---------------------------------------------------------------------------
+// Card
+
+export interface FinalShard {
+  /** Path relative to --out. */
+  path: string;
+  bytes: number;
+  records: number;
+}
+
+/** The card's view of what was written: per config, per split, the final files. */
+export function cardConfigs(plan: HubPlan, state: HubState, files: Map<string, FinalShard[]>): CardConfig[] {
+  const configs: CardConfig[] = [];
+  const byKey = new Map(state.outputs.map((output) => [output.key, output]));
+  for (const format of plan.formats) {
+    for (const channel of ['pairs', 'rejected'] as const) {
+      if (channel === 'rejected' && !FORMATS[format].rejected) continue;
+      const splits = plan.spec.names.map((split) => {
+        const output = hubOutput(plan, format, channel, split);
+        const written = byKey.get(output.key);
+        const shards = files.get(output.key) ?? [];
+        return {
+          name: split,
+          numExamples: written?.numExamples ?? 0,
+          numBytes: written?.numBytes ?? 0,
+          files: shards.map((shard): CardFile => ({ name: shard.path.slice(output.directory.length + 1), bytes: shard.bytes })),
+        };
+      });
+      configs.push({ format, channel, splits });
+    }
+  }
+  return configs;
+}
+
+export interface CardFacts {
+  title: string;
+  loadPath: string;
+  preset: Preset;
+  counts: { lines: number; pairs: number; rejected: number; errors: number; blank: number };
+  report: SplitTrackerReport;
+}
+
+/** The CardDescription of a finished export. */
+export function describeExport(plan: HubPlan, state: HubState, files: Map<string, FinalShard[]>, facts: CardFacts): CardDescription {
+  const { counts } = facts;
+  const rows: Array<Array<string | number>> = [
+    ['input lines', counts.lines],
+    ['pairs (passed)', counts.pairs],
+    ['rejected', counts.rejected],
+  ];
+  if (plan.minScore !== undefined) rows.push([`of which below --min-score ${plan.minScore}`, state.belowMinScore]);
+  rows.push(['bad lines (qa_errors.jsonl)', counts.errors], ['blank lines', counts.blank]);
+  const formats = plan.formats.map((format) => `\`${format}\``).join(', ');
+  return {
+    title: facts.title,
+    summary: [
+      `Question–answer pairs exported by qa-hf (preset \`${facts.preset.name}\`) in ${formats}.`,
+      'Pairs that failed validation are in the `rejected` configs, with `failure_reason`' +
+        (plan.minScore !== undefined ? ` (\`${BELOW_MIN_SCORE}\` for pairs scoring below ${plan.minScore})` : '') +
+        '; input lines that could not be read are listed in `qa_errors.jsonl` with file, line and byte offset.',
+    ].join(' '),
+    loadPath: facts.loadPath,
+    columns: { pairs: facts.preset.pairColumns, rejected: facts.preset.rejectedColumns },
+    systemPrompt: plan.systemPrompt,
+    configs: cardConfigs(plan, state, files),
+    split: { spec: plan.spec, seed: plan.seed, key: plan.key, stratifyBy: plan.stratifyBy, report: facts.report },
+    stats: { header: ['', 'records'], rows },
+  };
+}
+
+/** The `split` section of stats.json: the rule and the achieved ratios (pairs). */
+export function splitStats(plan: HubPlan, report: SplitTrackerReport): Record<string, unknown> {
+  return {
+    rule: SPLIT_RULE,
+    seed: plan.seed,
+    key: plan.key,
+    stratify_by: plan.stratifyBy ?? null,
+    note:
+      'Splits come from a hash of the key, so a record never moves when the corpus grows and duplicates share a split. ' +
+      'Stratification is measured, not enforced: every stratum gets the target ratios in expectation (binomial noise).',
+    counted: 'pairs',
+    ...report,
+  };
+}

@@ -1,0 +1,504 @@
+/**
+ * dataset-sink — the last stage of a Hub-layout export: routes every entry to its
+ * outputs, one pass writing every format.
+ *
+ * Input: mapped Batches (createProcessingStages with rows kept). Per entry:
+ *   errors   → the dead letter (ERROR_COLUMNS rows, as in the simple layout)
+ *   blank    → counted only
+ *   pairs, rejected → the --min-score rule (a low pair becomes rejected,
+ *              failure_reason "below_min_score") → its split (lib/split, by the hash
+ *              of its key) → one shard writer per (format, split, channel), created
+ *              on its first row, so an empty split gets no shard.
+ * Text formats go through a ShardRoller and an AtomicFile per shard (`.partial.open`
+ * while written, `.partial` once full; gzip: one member per checkpoint interval);
+ * Parquet through a ParquetShardWriter, which decides its rollover after each row
+ * group. `DatasetWriters` holds all of them and their checkpoint state.
+ *
+ * Checkpoints fall at fixed input positions: after every `checkpointLines` input
+ * lines, counted over all inputs. There every Parquet writer ends a row group and
+ * every gzip output ends its member, so these flush points must not depend on
+ * timing or chunking for a resumed run to write the same bytes. A batch is cut
+ * there: `onCommit(part, true)` sees its first part once everything is flushed,
+ * `onCommit(rest, false)` the remainder once written.
+ * Errors: I/O failures (ERR_IO, ERR_NO_SPACE); a batch cut by fail-fast ends the
+ * stream with ERR_FAIL_FAST after its lines are written.
+ *
+ *   const writers = await DatasetWriters.open({ out, plan, preset, errors });
+ *   await runChain([source, ...stages, createDatasetSink({ writers, linesDone: 0, onCommit })]);
+ *   await writers.finish();
+ */
+import { once } from 'node:events';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { AtomicFile, type OutputTarget } from '../lib/atomic-file';
+import type { Batch, Entry, Row } from '../lib/batch';
+import { QaHfError, toQaHfError } from '../lib/errors';
+import { FORMATS, makeCsvFormatter, makeLineFormatter } from '../lib/formats';
+import {
+  type HubOutput,
+  type HubOutputState,
+  type HubPlan,
+  type HubState,
+  belowMinScore,
+  emptyOutputState,
+  hubOutput,
+  shardDonePath,
+  shardOpenPath,
+  stratumOf,
+} from '../lib/hub';
+import { makeRowWriter } from '../lib/jsonl';
+import { ParquetShardWriter } from '../lib/parquet';
+import type { Preset } from '../lib/presets';
+import { ERROR_COLUMNS } from '../lib/serialize';
+import { ShardRoller } from '../lib/shards';
+import { SplitTracker, makeSplitAssigner } from '../lib/split';
+import { BATCH_HIGH_WATER_MARK } from './batch-stage';
+
+/** Text is handed to a shard file (or its gzip stream) in pieces of about this size: few syscalls, bounded memory per output. */
+const WRITE_BUFFER_BYTES = 256 << 10;
+/** Compressed bytes waiting for the disk before a writer waits: bounds memory when the disk is slower than zlib. */
+const MAX_QUEUED_GZIP_BYTES = 4 << 20;
+/** zlib's default level; fixed here because it shapes the bytes. */
+const GZIP_LEVEL = 6;
+
+/** One gzip member over a file: started on the first write, ended at a checkpoint or the shard's end. */
+class GzipMember {
+  private readonly gzip = zlib.createGzip({ level: GZIP_LEVEL });
+  private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private failure: unknown = null;
+
+  constructor(file: OutputTarget) {
+    this.gzip.on('data', (chunk: Buffer) => {
+      this.queued += chunk.length;
+      this.queue = this.queue.then(() => file.write(chunk)).then(
+        () => void (this.queued -= chunk.length),
+        (err) => void (this.failure ??= err),
+      );
+    });
+    this.gzip.on('error', (err) => (this.failure ??= err));
+  }
+
+  async write(bytes: Buffer): Promise<void> {
+    if (!this.gzip.write(bytes)) await once(this.gzip, 'drain');
+    if (this.queued > MAX_QUEUED_GZIP_BYTES) await this.queue;
+    this.check();
+  }
+
+  /** Ends the member; resolves once all of it is handed to the file. */
+  async end(): Promise<void> {
+    const ended = once(this.gzip, 'end');
+    this.gzip.end();
+    await ended;
+    await this.queue;
+    this.check();
+  }
+
+  destroy(): void {
+    this.gzip.destroy();
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure;
+  }
+}
+
+interface OutputContext {
+  out: string;
+  plan: HubPlan;
+  preset: Preset;
+}
+
+/** The shards of one (format, channel, split). */
+abstract class ShardOutput {
+  readonly state: HubOutputState;
+  protected file: AtomicFile | null = null;
+
+  constructor(
+    protected readonly context: OutputContext,
+    readonly output: HubOutput,
+    state?: HubOutputState,
+  ) {
+    this.state = state ?? emptyOutputState(output.key);
+  }
+
+  protected columns() {
+    return this.output.channel === 'pairs' ? this.context.preset.pairColumns : this.context.preset.rejectedColumns;
+  }
+
+  protected donePath(index: number): string {
+    return path.join(this.context.out, shardDonePath(this.output, index));
+  }
+
+  protected openPath(index: number): string {
+    return path.join(this.context.out, shardOpenPath(this.output, index));
+  }
+
+  protected async createShard(): Promise<AtomicFile> {
+    await fs.mkdir(path.join(this.context.out, this.output.directory), { recursive: true });
+    this.file = await AtomicFile.open(this.donePath(this.state.done), { tempPath: this.openPath(this.state.done) });
+    this.state.open = { bytes: 0, records: 0 };
+    return this.file;
+  }
+
+  /**
+   * Reopens the open shard at its checkpointed length. A shard finished after the
+   * checkpoint (renamed to `.partial`) is taken back first. False when the file
+   * does not fit the checkpoint.
+   */
+  async reopen(): Promise<boolean> {
+    for (let i = 0; i < this.state.done; i++) {
+      if (!(await exists(this.donePath(i)))) return false;
+    }
+    const open = this.state.open;
+    if (!open) return true;
+    const openPath = this.openPath(this.state.done);
+    if (!(await exists(openPath)) && (await exists(this.donePath(this.state.done)))) {
+      await fs.rename(this.donePath(this.state.done), openPath);
+    }
+    try {
+      this.file = await AtomicFile.open(this.donePath(this.state.done), { tempPath: openPath, keepBytes: open.bytes });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || /fewer than/.test((err as Error).message)) return false;
+      throw toQaHfError(err);
+    }
+    return true;
+  }
+
+  /** Commits the open shard under its `.partial` name. */
+  protected async commitShard(): Promise<void> {
+    const file = this.file!;
+    await file.commit();
+    this.state.doneRecords.push(this.state.open!.records);
+    this.state.doneBytes.push(file.bytes);
+    this.state.done++;
+    this.state.open = null;
+    this.file = null;
+  }
+
+  abstract write(row: Row): Promise<void>;
+  /** At a checkpoint: everything written so far in the file, in a state that can be resumed. */
+  abstract flush(): Promise<void>;
+  /** At the end: the open shard finished and committed. */
+  abstract finish(): Promise<void>;
+
+  async sync(): Promise<void> {
+    if (this.file) await this.file.sync();
+  }
+
+  /** The checkpoint state: valid right after flush(). */
+  snapshot(): HubOutputState {
+    if (this.state.open && this.file) this.state.open.bytes = this.file.bytes;
+    return structuredClone(this.state);
+  }
+
+  async abort(): Promise<void> {
+    if (this.file) await this.file.abort(false);
+    this.file = null;
+  }
+}
+
+/** jsonl, csv and the chat formats: lines, optionally gzip. */
+class TextOutput extends ShardOutput {
+  private readonly line: (row: Row) => string;
+  private readonly header: string;
+  private readonly roller: ShardRoller;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private member: GzipMember | null = null;
+
+  constructor(context: OutputContext, output: HubOutput, state?: HubOutputState) {
+    super(context, output, state);
+    const options = { columns: this.columns(), systemPrompt: context.plan.systemPrompt };
+    if (output.format === 'csv') {
+      const csv = makeCsvFormatter(options);
+      this.line = csv.row;
+      this.header = csv.header;
+    } else {
+      const format = makeLineFormatter(output.format, options);
+      this.line = (row) => `${format(row)}\n`;
+      this.header = '';
+    }
+    const rollerOptions = { maxBytes: context.plan.maxShardBytes, headerBytes: Buffer.byteLength(this.header) };
+    this.roller = this.state.roller ? ShardRoller.restore(rollerOptions, this.state.roller) : new ShardRoller(rollerOptions);
+  }
+
+  async write(row: Row): Promise<void> {
+    const bytes = Buffer.from(this.line(row), 'utf8');
+    if (this.roller.add(bytes.length)) await this.finish();
+    if (!this.file) {
+      await this.createShard();
+      if (this.header) this.push(Buffer.from(this.header, 'utf8'));
+    }
+    this.push(bytes);
+    this.state.open!.records++;
+    this.state.numExamples++;
+    if (this.pendingBytes >= WRITE_BUFFER_BYTES) await this.drain();
+  }
+
+  private push(bytes: Buffer): void {
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    this.state.numBytes += bytes.length;
+  }
+
+  /** Hands the buffered text to the file (through gzip when compressed). */
+  private async drain(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const bytes = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!this.output.gzip) return this.file!.write(bytes);
+    this.member ??= new GzipMember(this.file!);
+    await this.member.write(bytes);
+  }
+
+  async flush(): Promise<void> {
+    if (!this.file) return;
+    await this.drain();
+    if (this.member) await this.member.end();
+    this.member = null;
+  }
+
+  async finish(): Promise<void> {
+    if (!this.file) return;
+    await this.flush();
+    await this.commitShard();
+  }
+
+  override snapshot(): HubOutputState {
+    this.state.roller = this.roller.snapshot();
+    return super.snapshot();
+  }
+
+  override async abort(): Promise<void> {
+    this.member?.destroy();
+    this.member = null;
+    await super.abort();
+  }
+}
+
+/** Parquet: row groups, rollover decided after each one. */
+class ParquetOutput extends ShardOutput {
+  private shard: ParquetShardWriter | null = null;
+
+  private shardOptions() {
+    return { columns: this.columns(), rowGroupRows: this.context.plan.rowGroupRows, rowGroupBytes: this.context.plan.rowGroupBytes };
+  }
+
+  override async reopen(): Promise<boolean> {
+    if (!(await super.reopen())) return false;
+    const open = this.state.open;
+    if (open && this.file) this.shard = ParquetShardWriter.resume(this.file, this.shardOptions(), open.parquet!);
+    return true;
+  }
+
+  async write(row: Row): Promise<void> {
+    if (!this.shard) this.shard = await ParquetShardWriter.create(await this.createShard(), this.shardOptions());
+    const groups = this.shard.rowGroupCount;
+    await this.shard.write([row]);
+    this.state.open!.records++;
+    this.state.numExamples++;
+    if (this.shard.rowGroupCount !== groups) await this.rollIfFull();
+  }
+
+  private async rollIfFull(): Promise<void> {
+    if (this.shard && this.shard.shouldRollOver(this.context.plan.maxShardBytes)) await this.finish();
+  }
+
+  async flush(): Promise<void> {
+    if (!this.shard) return;
+    await this.shard.flush();
+    await this.rollIfFull();
+  }
+
+  async finish(): Promise<void> {
+    if (!this.shard) return;
+    this.state.numBytes += await this.shard.finish();
+    this.shard = null;
+    await this.commitShard();
+  }
+
+  override snapshot(): HubOutputState {
+    if (this.shard && this.state.open) this.state.open.parquet = this.shard.checkpoint();
+    return super.snapshot();
+  }
+
+  override async abort(): Promise<void> {
+    this.shard = null;
+    await super.abort();
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+export interface DatasetWritersOptions {
+  out: string;
+  plan: HubPlan;
+  preset: Preset;
+  /** The dead letter (qa_errors.jsonl), owned by the caller. */
+  errors: OutputTarget;
+  /** A checkpoint's state to continue from; absent for a fresh start. */
+  state?: HubState;
+}
+
+/** Every shard writer of an export, the split assignment and the tracker; plain state for checkpoints. */
+export class DatasetWriters {
+  private readonly outputs = new Map<string, ShardOutput>();
+  private readonly assign: (key: unknown) => number;
+  private readonly tracker: SplitTracker;
+  private readonly errorRow = makeRowWriter(ERROR_COLUMNS);
+  private belowMinScore: number;
+
+  private constructor(private readonly options: DatasetWritersOptions) {
+    const { plan, state } = options;
+    this.assign = makeSplitAssigner(plan.spec, plan.seed);
+    this.tracker = state ? SplitTracker.restore(plan.spec, state.tracker) : new SplitTracker(plan.spec);
+    this.belowMinScore = state?.belowMinScore ?? 0;
+  }
+
+  /** Opens the writers: fresh, or every open shard at its checkpointed length. Null when the files do not fit the state. */
+  static async open(options: DatasetWritersOptions): Promise<DatasetWriters | null> {
+    const writers = new DatasetWriters(options);
+    for (const state of options.state?.outputs ?? []) {
+      const output = writers.outputFor(state.key, state);
+      if (!(await output.reopen())) {
+        await writers.abort();
+        return null;
+      }
+    }
+    return writers;
+  }
+
+  private outputFor(key: string, state?: HubOutputState): ShardOutput {
+    let output = this.outputs.get(key);
+    if (!output) {
+      const [format, channel, split] = key.split('/') as [keyof typeof FORMATS, 'pairs' | 'rejected', string];
+      const spec = hubOutput(this.options.plan, format, channel, split);
+      const context = { out: this.options.out, plan: this.options.plan, preset: this.options.preset };
+      output = format === 'parquet' ? new ParquetOutput(context, spec, state) : new TextOutput(context, spec, state);
+      this.outputs.set(key, output);
+    }
+    return output;
+  }
+
+  /** Writes one entry where it belongs; may turn a pair into a rejected one (--min-score). */
+  async route(entry: Entry, file: string): Promise<void> {
+    const channel = entry.channel;
+    if (channel === 'errors') {
+      const row = { file, line: entry.line, offset: entry.offset, code: entry.errorCode, error: entry.errorMessage, raw: entry.text };
+      await this.options.errors.write(Buffer.from(`${this.errorRow(row)}\n`, 'utf8'));
+      return;
+    }
+    if (channel !== 'pairs' && channel !== 'rejected') return;
+    const plan = this.options.plan;
+    let row = entry.row!;
+    if (channel === 'pairs') {
+      const rejected = belowMinScore(row, plan.minScore);
+      if (rejected) {
+        entry.channel = 'rejected';
+        entry.row = row = rejected;
+        this.belowMinScore++;
+      }
+    }
+    const split = this.assign(row[plan.key]);
+    if (entry.channel === 'pairs') this.tracker.add(split, stratumOf(row, plan.stratifyBy));
+    const splitName = plan.spec.names[split];
+    for (const format of plan.formats) {
+      if (entry.channel === 'rejected' && !FORMATS[format].rejected) continue;
+      await this.outputFor(`${format}/${entry.channel}/${splitName}`).write(row);
+    }
+  }
+
+  /** At a checkpoint: row groups and gzip members end, buffers reach the files. */
+  async flush(): Promise<void> {
+    for (const output of this.outputs.values()) await output.flush();
+  }
+
+  /** fsync of every open shard (finished ones were synced by their commit). */
+  async sync(): Promise<void> {
+    for (const output of this.outputs.values()) await output.sync();
+  }
+
+  /** The state of this moment, right after flush(). */
+  snapshot(): HubState {
+    return {
+      outputs: [...this.outputs.values()].map((output) => output.snapshot()),
+      tracker: this.tracker.snapshot(),
+      belowMinScore: this.belowMinScore,
+    };
+  }
+
+  /** At the end of the input: every open shard finished and committed. */
+  async finish(): Promise<HubState> {
+    for (const output of this.outputs.values()) await output.finish();
+    return this.snapshot();
+  }
+
+  async abort(): Promise<void> {
+    await Promise.all([...this.outputs.values()].map((output) => output.abort()));
+  }
+}
+
+export interface DatasetSinkOptions {
+  writers: DatasetWriters;
+  /** Input lines of all inputs before this run's first one (from the checkpoint's tally). */
+  linesDone: number;
+  /** Lines between checkpoints (HubPlan.checkpointLines). */
+  checkpointLines: number;
+  /** Called with each written part of a batch; `checkpoint` when the part ends at a checkpoint position. */
+  onCommit: (part: Batch, checkpoint: boolean) => Promise<void>;
+}
+
+/** The part of `batch` holding entries [from, to), with the position just after it. */
+function partOf(batch: Batch, from: number, to: number): Batch {
+  const entries = batch.entries;
+  if (from === 0 && to === entries.length) return batch;
+  const whole = to === entries.length;
+  return {
+    ...batch,
+    entries: entries.slice(from, to),
+    endOffset: whole ? batch.endOffset : entries[to].offset,
+    endLine: whole ? batch.endLine : entries[to - 1].line,
+    fileEnd: whole && batch.fileEnd,
+    stop: whole ? batch.stop : null,
+  };
+}
+
+export function createDatasetSink(options: DatasetSinkOptions): Writable {
+  const { writers, checkpointLines, onCommit } = options;
+  if (!Number.isSafeInteger(checkpointLines) || checkpointLines < 1) {
+    throw new QaHfError('ERR_OPTION', `checkpointLines must be a positive integer, got ${JSON.stringify(checkpointLines)}`);
+  }
+  let lines = options.linesDone;
+  return new Writable({
+    objectMode: true,
+    highWaterMark: BATCH_HIGH_WATER_MARK,
+    write(batch: Batch, _encoding, callback) {
+      (async () => {
+        const entries = batch.entries;
+        let from = 0;
+        for (let i = 0; i < entries.length; i++) {
+          await writers.route(entries[i], batch.file);
+          if (++lines % checkpointLines === 0) {
+            await writers.flush();
+            await onCommit(partOf(batch, from, i + 1), true);
+            from = i + 1;
+          }
+        }
+        if (from < entries.length || entries.length === 0) await onCommit(partOf(batch, from, entries.length), false);
+        if (batch.stop) {
+          const { line, offset, code, message } = batch.stop;
+          throw new QaHfError('ERR_FAIL_FAST', `${code}: ${message}`, { file: batch.file, line, byteOffset: offset });
+        }
+      })().then(() => callback(), (err) => callback(toQaHfError(err)));
+    },
+  });
+}

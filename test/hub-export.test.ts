@@ -1,0 +1,406 @@
+/**
+ * qa-hf export in the Hub layout, end to end in child processes: every format in
+ * one pass, read back with DuckDB through the card's own data_files globs; exact
+ * counts; split invariants (no key in two splits, ratios, a grown corpus keeps
+ * every record in its split); --min-score; gzip; usage errors; and SIGKILL at
+ * random moments, then resume: byte-identical files for a multi-format, split, gzip run.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { parse as parseYaml } from 'yaml';
+import { QA_INTERNAL } from '../lib/presets';
+import { normalizeSplitKey } from '../lib/split';
+import { CLI, recordLines, runCli, seeded } from './helpers';
+
+const ALL_FORMATS = 'jsonl,parquet,csv,messages,alpaca,sharegpt';
+const SPLIT = 'train=0.8,validation=0.1,test=0.1';
+const MIN_SCORE = 0.3;
+
+let dir: string;
+let corpus: string;
+let instance: DuckDBInstance;
+let duck: DuckDBConnection;
+
+interface Expected {
+  pairs: Array<Record<string, unknown>>;
+  rejected: Array<Record<string, unknown>>;
+  errors: number;
+}
+
+/** The corpus: seeded records, duplicate questions spelled differently, a few bad lines. */
+function corpusLines(count: number, seed: number): string[] {
+  const lines = recordLines(count, seed);
+  const random = seeded(seed + 1);
+  for (let i = 0; i < count / 100; i++) {
+    const record = JSON.parse(lines[Math.floor(random() * lines.length)]);
+    record.question = `  ${String(record.question).toUpperCase().replace(/ /g, '  ')} `;
+    lines.splice(Math.floor(random() * lines.length), 0, JSON.stringify(record));
+  }
+  for (let i = 0; i < 20; i++) lines.splice(Math.floor(random() * lines.length), 0, i % 2 ? '{"question": ' : '[1,2]');
+  return lines;
+}
+
+function expectedRows(lines: string[], minScore?: number): Expected {
+  const expected: Expected = { pairs: [], rejected: [], errors: 0 };
+  for (const line of lines) {
+    let record: unknown;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      expected.errors++;
+      continue;
+    }
+    if (Array.isArray(record)) {
+      expected.errors++;
+      continue;
+    }
+    const { channel, row } = QA_INTERNAL.map(record as Record<string, unknown>);
+    if (channel === 'pairs' && minScore !== undefined && (row.validation_score as number) < minScore) {
+      expected.rejected.push({ ...row, failure_reason: 'below_min_score' });
+    } else expected[channel].push(row);
+  }
+  return expected;
+}
+
+async function query(sql: string): Promise<Array<Record<string, unknown>>> {
+  return (await duck.runAndReadAll(sql)).getRowObjectsJson() as Array<Record<string, unknown>>;
+}
+
+function sqlPath(file: string): string {
+  return file.replace(/'/g, "''");
+}
+
+/** DuckDB reader of a format's files. */
+function reader(format: string, pattern: string | string[]): string {
+  const files = `[${(Array.isArray(pattern) ? pattern : [pattern]).map((file) => `'${sqlPath(file)}'`).join(', ')}]`;
+  if (format === 'parquet') return `read_parquet(${files}, filename = true)`;
+  if (format === 'csv') return `read_csv(${files}, header = true, allow_quoted_nulls = false, filename = true)`;
+  return `read_json(${files}, format = 'newline_delimited', filename = true)`;
+}
+
+async function columnTypes(source: string): Promise<Record<string, string>> {
+  const rows = await query(`DESCRIBE SELECT * EXCLUDE (filename) FROM ${source}`);
+  return Object.fromEntries(rows.map((row) => [row.column_name as string, row.column_type as string]));
+}
+
+async function card(out: string): Promise<{ configs: Array<{ config_name: string; data_files: Array<{ split: string; path: string }> }>; info: Array<{ config_name: string; splits: Array<{ name: string; num_examples: number; num_bytes: number }> }> }> {
+  const text = await fs.readFile(path.join(out, 'README.md'), 'utf8');
+  const yaml = parseYaml(text.split('---\n')[1]);
+  return { configs: yaml.configs, info: yaml.dataset_info };
+}
+
+async function listFiles(root: string, under = ''): Promise<string[]> {
+  const names: string[] = [];
+  for (const entry of await fs.readdir(path.join(root, under), { withFileTypes: true })) {
+    const relative = under ? `${under}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) names.push(...(await listFiles(root, relative)));
+    else names.push(relative);
+  }
+  return names.sort();
+}
+
+async function readJson(file: string): Promise<Record<string, any>> {
+  return JSON.parse(await fs.readFile(file, 'utf8'));
+}
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-hub-'));
+  corpus = path.join(dir, 'qa');
+  await fs.mkdir(corpus);
+  const lines = corpusLines(30_000, 7);
+  const half = Math.floor(lines.length / 2);
+  await fs.writeFile(path.join(corpus, 'a.jsonl'), `${lines.slice(0, half).join('\n')}\n`);
+  await fs.writeFile(path.join(corpus, 'b.jsonl'), `${lines.slice(half).join('\n')}\n`);
+  instance = await DuckDBInstance.create(':memory:');
+  duck = await instance.connect();
+});
+afterAll(async () => {
+  duck?.closeSync();
+  instance?.closeSync();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('one pass, every format, read back through the card', () => {
+  let out: string;
+  let expected: Expected;
+  beforeAll(async () => {
+    out = path.join(dir, 'all', 'dataset');
+    const args = ['export', corpus, '--out', out, '--format', 'sharegpt,' + ALL_FORMATS.replace(',sharegpt', ''), '--split', SPLIT];
+    args.push('--seed', '7', '--stratify-by', 'source', '--max-shard-size', '1MB', '--min-score', String(MIN_SCORE), '--system-prompt', 'Du är en vårdassistent. 🩺');
+    const result = await runCli(args);
+    expect(result.stderr).toMatch(/wrote .* shards in jsonl, parquet, csv, messages, alpaca, sharegpt/);
+    expect(result.code).toBe(0);
+    const text = (await fs.readFile(path.join(corpus, 'a.jsonl'), 'utf8')) + (await fs.readFile(path.join(corpus, 'b.jsonl'), 'utf8'));
+    expected = expectedRows(text.trimEnd().split('\n'), MIN_SCORE);
+  });
+
+  test('layout: a folder per format, HF shard names, card, dataset_info.json; nothing hidden left; verify passes', async () => {
+    const files = await listFiles(out);
+    expect(files.filter((name) => name.split('/').some((part) => part.startsWith('.')))).toEqual([]);
+    const shards = files.filter((name) => name.includes('/'));
+    for (const name of shards) expect(name).toMatch(/^(rejected\/)?(jsonl|parquet|csv|messages|alpaca|sharegpt)\/(train|validation|test)-\d{5}-of-\d{5}\.(jsonl|parquet|csv)$/);
+    expect(files.filter((name) => !name.includes('/'))).toEqual(['README.md', 'dataset_info.json', 'manifest.json', 'qa_errors.jsonl', 'stats.json']);
+    // Chat formats hold pairs only; 1MB shards roll over in train.
+    expect(shards.some((name) => /^rejected\/(messages|alpaca|sharegpt)/.test(name))).toBe(false);
+    expect(shards.filter((name) => name.startsWith('jsonl/train-')).length).toBeGreaterThan(1);
+    for (const format of ['jsonl', 'csv', 'messages']) {
+      const train = shards.filter((name) => name.startsWith(`${format}/train-`));
+      expect(train.every((name) => name.endsWith(`-of-${String(train.length).padStart(5, '0')}.${format === 'csv' ? 'csv' : 'jsonl'}`))).toBe(true);
+    }
+    const manifest = await readJson(path.join(out, 'manifest.json'));
+    expect(manifest.outputs.map((o: { path: string }) => o.path).sort()).toEqual(files.filter((name) => name !== 'manifest.json'));
+    expect(manifest.options.hub).toMatchObject({ formats: ALL_FORMATS.split(','), split: SPLIT, seed: 7, stratify_by: 'source', max_shard_bytes: 1_000_000 });
+    expect((await runCli(['verify', out])).code).toBe(0);
+  });
+
+  test('every JSON config loads through its data_files glob: exact num_examples, one type per column, no JSON/NULL columns', async () => {
+    const { configs, info } = await card(out);
+    expect(configs.map((config) => config.config_name)).toEqual(['default', 'rejected', 'messages', 'alpaca', 'sharegpt']);
+    for (const config of configs) {
+      const declared = info.find((entry) => entry.config_name === config.config_name)!;
+      expect(config.data_files.map((file) => file.split)).toEqual(['train', 'validation', 'test']);
+      for (const { split, path: pattern } of config.data_files) {
+        const source = reader('jsonl', path.join(out, pattern));
+        const [{ n }] = await query(`SELECT count(*)::INTEGER AS n FROM ${source}`);
+        expect([config.config_name, split, n]).toEqual([config.config_name, split, declared.splits.find((s) => s.name === split)!.num_examples]);
+        const types = Object.values(await columnTypes(source));
+        expect(types.filter((type) => /JSON|NULL/.test(type))).toEqual([]);
+      }
+    }
+    const types = await columnTypes(reader('jsonl', path.join(out, 'jsonl', '*')));
+    expect(types).toEqual({ question: 'VARCHAR', answer: 'VARCHAR', source: 'VARCHAR', persona: 'VARCHAR', validation_score: 'DOUBLE' });
+    expect(await columnTypes(reader('jsonl', path.join(out, 'messages', '*')))).toEqual({ messages: 'STRUCT("role" VARCHAR, "content" VARCHAR)[]' });
+    expect(await columnTypes(reader('jsonl', path.join(out, 'sharegpt', '*')))).toEqual({ conversations: 'STRUCT("from" VARCHAR, "value" VARCHAR)[]', system: 'VARCHAR' });
+  });
+
+  test('num_bytes is the exact uncompressed size of each split', async () => {
+    const { info } = await card(out);
+    for (const entry of info) {
+      const folder = entry.config_name === 'default' ? 'jsonl' : entry.config_name === 'rejected' ? 'rejected/jsonl' : entry.config_name;
+      for (const split of entry.splits) {
+        const names = (await fs.readdir(path.join(out, folder))).filter((name) => name.startsWith(`${split.name}-`));
+        let bytes = 0;
+        for (const name of names) bytes += (await fs.stat(path.join(out, folder, name))).size;
+        expect([entry.config_name, split.name, bytes]).toEqual([entry.config_name, split.name, split.num_bytes]);
+      }
+    }
+  });
+
+  test('parquet, csv and jsonl hold the same rows as the input (UTF-8 round trip); counts equal stats.json', async () => {
+    const stats = await readJson(path.join(out, 'stats.json'));
+    expect(stats.counts).toMatchObject({ pairs: expected.pairs.length, rejected: expected.rejected.length, errors: expected.errors });
+    expect(stats.min_score).toEqual({ threshold: MIN_SCORE, below_min_score: expected.rejected.filter((row) => row.failure_reason === 'below_min_score').length });
+    const canonical = (rows: Array<Record<string, unknown>>) => rows.map((row) => JSON.stringify(row)).sort();
+    const columns = 'question, answer, source, persona, validation_score';
+    for (const format of ['jsonl', 'parquet', 'csv']) {
+      const pairs = await query(`SELECT ${columns} FROM ${reader(format, path.join(out, format, '*'))}`);
+      expect([format, pairs.length]).toEqual([format, expected.pairs.length]);
+      expect(canonical(pairs)).toEqual(canonical(expected.pairs));
+      const rejected = await query(`SELECT ${columns}, failure_reason FROM ${reader(format, path.join(out, 'rejected', format, '*'))}`);
+      expect(canonical(rejected)).toEqual(canonical(expected.rejected));
+    }
+    expect(expected.pairs.some((row) => /🩺/.test(row.question as string))).toBe(true);
+    const types = await columnTypes(reader('parquet', path.join(out, 'parquet', '*')));
+    expect(types).toEqual({ question: 'VARCHAR', answer: 'VARCHAR', source: 'VARCHAR', persona: 'VARCHAR', validation_score: 'DOUBLE' });
+    const csvTypes = await columnTypes(reader('csv', path.join(out, 'rejected', 'csv', '*')));
+    expect(csvTypes.failure_reason).toBe('VARCHAR');
+    const [{ system }] = await query(`SELECT min(system) AS system FROM ${reader('jsonl', path.join(out, 'alpaca', '*'))}`);
+    expect(system).toBe('Du är en vårdassistent. 🩺');
+  });
+
+  test('--min-score: no pair below it; every pair below it is rejected as below_min_score', async () => {
+    const [{ low }] = await query(`SELECT count(*)::INTEGER AS low FROM ${reader('parquet', path.join(out, 'parquet', '*'))} WHERE validation_score < ${MIN_SCORE}`);
+    expect(low).toBe(0);
+    const rows = await query(`SELECT validation_score AS s FROM ${reader('jsonl', path.join(out, 'rejected', 'jsonl', '*'))} WHERE failure_reason = 'below_min_score'`);
+    expect(rows.length).toBeGreaterThan(100);
+    expect(rows.every((row) => (row.s as number) < MIN_SCORE)).toBe(true);
+  });
+
+  test('splits: no key in two splits (duplicates included), ratios within 2 %, strata reported, same in every format', async () => {
+    const rows = await query(`SELECT question, regexp_extract(filename, '(train|validation|test)-', 1) AS split FROM ${reader('jsonl', [path.join(out, 'jsonl', '*'), path.join(out, 'rejected', 'jsonl', '*')])}`);
+    const splitOf = new Map<string, string>();
+    let duplicates = 0;
+    for (const row of rows) {
+      const key = normalizeSplitKey(row.question);
+      const known = splitOf.get(key);
+      if (known !== undefined) {
+        duplicates++;
+        expect(row.split).toBe(known);
+      } else splitOf.set(key, row.split as string);
+    }
+    expect(duplicates).toBeGreaterThan(200);
+    const stats = await readJson(path.join(out, 'stats.json'));
+    expect(stats.split.total).toBe(expected.pairs.length);
+    for (const split of stats.split.splits) expect(Math.abs(split.achieved - split.target)).toBeLessThan(0.02);
+    expect(stats.split.strata.length).toBeGreaterThan(1);
+    for (const stratum of stats.split.strata) expect(stratum.splits.reduce((n: number, s: { count: number }) => n + s.count, 0)).toBe(stratum.total);
+    // The chat formats split the same pairs the same way.
+    const per = async (format: string, field: string) =>
+      query(`SELECT regexp_extract(filename, '(train|validation|test)-', 1) AS split, count(*)::INTEGER AS n FROM ${reader(format === 'parquet' ? 'parquet' : 'jsonl', path.join(out, format, '*'))} GROUP BY 1 ORDER BY 1`).then((r) => [field, r]);
+    const [, jsonl] = await per('jsonl', 'q');
+    for (const format of ['parquet', 'messages', 'alpaca', 'sharegpt']) expect((await per(format, 'q'))[1]).toEqual(jsonl);
+    const readme = await fs.readFile(path.join(out, 'README.md'), 'utf8');
+    expect(readme).toMatch(/## Split assignment/);
+    expect(readme).toMatch(/load_dataset\("parquet", data_files=\{"train": "dataset\/parquet\/train-\*"/);
+    const info = await readJson(path.join(out, 'dataset_info.json'));
+    expect(Object.keys(info)).toEqual(['qa_alpaca_train', 'qa_alpaca_validation', 'qa_alpaca_test', 'qa_sharegpt_train', 'qa_sharegpt_validation', 'qa_sharegpt_test']);
+  });
+});
+
+describe('split stability', () => {
+  test('a grown corpus keeps every old record in its split', async () => {
+    const small = path.join(dir, 'grow', 'small');
+    const grown = path.join(dir, 'grow', 'grown');
+    const first = ['export', path.join(corpus, 'a.jsonl'), '--out', small, '--split', SPLIT, '--seed', '3'];
+    expect((await runCli(first)).code).toBe(0);
+    expect((await runCli(['export', path.join(corpus, 'a.jsonl'), path.join(corpus, 'b.jsonl'), '--out', grown, '--split', SPLIT, '--seed', '3'])).code).toBe(0);
+    const splits = async (out: string) => {
+      const rows = await query(`SELECT question, answer, regexp_extract(filename, '(train|validation|test)-', 1) AS split FROM ${reader('jsonl', path.join(out, 'jsonl', '*'))}`);
+      return new Map(rows.map((row) => [`${row.question}\u0000${row.answer}`, row.split]));
+    };
+    const before = await splits(small);
+    const after = await splits(grown);
+    expect(after.size).toBeGreaterThan(before.size);
+    let moved = 0;
+    for (const [key, split] of before) if (after.get(key) !== split) moved++;
+    expect(moved).toBe(0);
+  });
+});
+
+describe('gzip', () => {
+  test('--compress gzip: .gz shards of several members that DuckDB reads back whole', async () => {
+    const out = path.join(dir, 'gzip', 'dataset');
+    const result = await runCli(['export', path.join(corpus, 'a.jsonl'), '--out', out, '--format', 'jsonl,csv,messages,parquet', '--split', SPLIT, '--compress', 'gzip', '--checkpoint-lines', '3000']);
+    expect(result.code).toBe(0);
+    const files = await listFiles(out);
+    expect(files.filter((name) => name.startsWith('jsonl/')).every((name) => name.endsWith('.jsonl.gz'))).toBe(true);
+    expect(files.filter((name) => name.startsWith('parquet/')).every((name) => name.endsWith('.parquet'))).toBe(true);
+    const first = await fs.readFile(path.join(out, files.find((name) => name.startsWith('jsonl/train-'))!));
+    expect(first.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    expect(first.indexOf(Buffer.from([0x1f, 0x8b, 0x08]), 10)).toBeGreaterThan(0); // a second member
+    const stats = await readJson(path.join(out, 'stats.json'));
+    const { configs } = await card(out);
+    expect(configs[0].data_files[0].path).toBe('jsonl/train-*');
+    for (const format of ['jsonl', 'csv', 'messages']) {
+      const [{ n }] = await query(`SELECT count(*)::INTEGER AS n FROM ${reader(format, path.join(out, format, '*'))}`);
+      expect([format, n]).toEqual([format, stats.counts.pairs]);
+    }
+  });
+});
+
+describe('usage errors: one line, exit 2, naming the value', () => {
+  test.each([
+    [['--seed', '3'], /ERR_USAGE: --seed needs --split, got "3"/],
+    [['--format', 'jsonl,xml'], /ERR_OPTION: --format "xml" is not one of .*got "jsonl,xml"/],
+    [['--split', 'train=0.8,test=0.3'], /ERR_OPTION: --split ratios must sum to 1.*got/],
+    [['--format', 'parquet', '--compress', 'gzip'], /ERR_USAGE: --compress gzip applies to .*parquet is compressed inside \(snappy\), got "parquet"/],
+    [['--compress', 'zstd'], /ERR_OPTION: --compress must be gzip or none, got "zstd"/],
+    [['--split', SPLIT, '--min-score', 'high'], /ERR_OPTION: --min-score must be a number from 0 to 1, got "high"/],
+    [['--split', SPLIT, '--stratify-by', 'roll'], /ERR_OPTION: --stratify-by must name an output column .*got "roll"/],
+    [['--max-shard-size', '12 parsecs'], /ERR_OPTION: --max-shard-size must be a positive size.*got "12 parsecs"/],
+    [['--system-prompt', 'Hej'], /ERR_USAGE: --system-prompt needs --format messages, alpaca or sharegpt, got "Hej"/],
+  ])('%j', async (extra, message) => {
+    const out = path.join(dir, 'usage');
+    const result = await runCli(['export', corpus, '--out', out, ...extra]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+    await expect(fs.access(out)).rejects.toThrow();
+  });
+});
+
+describe('resume', () => {
+  const KILL_ARGS = ['--format', ALL_FORMATS, '--split', SPLIT, '--compress', 'gzip', '--max-shard-size', '150KB', '--min-score', '0.2', '--checkpoint-lines', '250'];
+  let kcorpus: string;
+  let reference: { out: string; ms: number; files: Map<string, Buffer> };
+
+  async function snapshotFiles(out: string): Promise<Map<string, Buffer>> {
+    const files = new Map<string, Buffer>();
+    for (const name of await listFiles(out)) if (name !== 'manifest.json' && name !== 'stats.json') files.set(name, await fs.readFile(path.join(out, name)));
+    return files;
+  }
+
+  async function statsWithoutRun(out: string): Promise<unknown> {
+    const stats = await readJson(path.join(out, 'stats.json'));
+    delete stats.run;
+    return stats;
+  }
+
+  beforeAll(async () => {
+    kcorpus = path.join(dir, 'kill-input');
+    await fs.mkdir(kcorpus);
+    const lines = corpusLines(3000, 11);
+    await fs.writeFile(path.join(kcorpus, 'a.jsonl'), `${lines.slice(0, 1800).join('\n')}\n`);
+    await fs.writeFile(path.join(kcorpus, 'b.jsonl'), `${lines.slice(1800).join('\n')}\n`);
+    const out = path.join(dir, 'kill-reference', 'dataset');
+    const started = Date.now();
+    const result = await runCli(['export', kcorpus, '--out', out, ...KILL_ARGS]);
+    expect(result.code).toBe(0);
+    reference = { out, ms: Date.now() - started, files: await snapshotFiles(out) };
+  });
+
+  test('SIGKILL at random moments, then resume: every file byte-identical, verify passes', async () => {
+    const out = path.join(dir, 'killed', 'dataset');
+    const random = seeded(20261123);
+    const kills = Number(process.env.QA_HF_KILLS ?? 5);
+    let killedMidRun = 0;
+    let resumedMidFile = 0;
+    for (let attempt = 0; killedMidRun < kills && attempt < kills * 4; attempt++) {
+      const child = spawn(process.execPath, [CLI, 'export', kcorpus, '--out', out, ...KILL_ARGS], { stdio: 'ignore' });
+      const delay = 30 + Math.floor(random() * reference.ms);
+      const exitCode = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          resolve(code);
+        });
+      });
+      if (exitCode === 0) {
+        expect(await snapshotFiles(out)).toEqual(reference.files);
+        continue;
+      }
+      expect(exitCode).toBeNull();
+      killedMidRun++;
+      const checkpoint = await fs.readFile(path.join(out, '.qa-hf-checkpoint.json'), 'utf8').catch(() => null);
+      if (checkpoint && JSON.parse(checkpoint).position.offset > 0) resumedMidFile++;
+      // A reader never sees a partial file under a final name.
+      for (const name of await listFiles(out).catch(() => [] as string[])) {
+        if (name.split('/').some((part) => part.startsWith('.')) || name === 'manifest.json' || name === 'stats.json') continue;
+        expect([name, (await fs.readFile(path.join(out, name))).equals(reference.files.get(name)!)]).toEqual([name, true]);
+      }
+    }
+    expect(killedMidRun).toBe(kills);
+    expect(resumedMidFile).toBeGreaterThanOrEqual(1);
+    const last = await runCli(['export', kcorpus, '--out', out, ...KILL_ARGS]);
+    expect(last.code).toBe(0);
+    const files = await snapshotFiles(out);
+    expect([...files.keys()]).toEqual([...reference.files.keys()]);
+    for (const [name, bytes] of files) expect([name, bytes.equals(reference.files.get(name)!)]).toEqual([name, true]);
+    expect(await statsWithoutRun(out)).toEqual(await statsWithoutRun(reference.out));
+    // manifest.json: the same outputs (stats.json differs in `run` only, checked above).
+    const outputs = async (root: string) => (await readJson(path.join(root, 'manifest.json'))).outputs.filter((o: { path: string }) => o.path !== 'stats.json');
+    expect(await outputs(out)).toEqual(await outputs(reference.out));
+    expect((await runCli(['verify', out])).code).toBe(0);
+  }, 150_000); // bounded kills; ~25 s alone, slower when the other suites share the 2 cores
+
+  test('a resume with other hub options is refused, naming --restart', async () => {
+    const out = path.join(dir, 'changed', 'dataset');
+    const child = spawn(process.execPath, [CLI, 'export', kcorpus, '--out', out, ...KILL_ARGS], { stdio: 'ignore' });
+    for (let i = 0; i < 1000; i++) {
+      if (await fs.access(path.join(out, '.qa-hf-checkpoint.json')).then(() => true, () => false)) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('close', resolve));
+    const changed = KILL_ARGS.map((arg) => (arg === '0.2' ? '0.25' : arg));
+    const refused = await runCli(['export', kcorpus, '--out', out, ...changed]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/ERR_CHECKPOINT_MISMATCH: .*the options differ from the interrupted run; run again with --restart/);
+    const restarted = await runCli(['export', kcorpus, '--out', out, ...KILL_ARGS, '--restart']);
+    expect(restarted.code).toBe(0);
+    expect(await snapshotFiles(out)).toEqual(reference.files);
+  });
+});
