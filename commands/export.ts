@@ -43,6 +43,7 @@ import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, typ
 import { renderCard, renderLlamaFactoryInfo } from '../lib/card';
 import {
   type FinalShard,
+  type HubArgs,
   type HubPlan,
   type HubState,
   describeExport,
@@ -86,7 +87,8 @@ const LOCK_FILE = '.qa-hf.lock';
 export const CHECKPOINT_BYTES = 8 << 20;
 export const CHECKPOINT_MS = 2000;
 
-export interface ExportArgs {
+/** Pipe-mode options plus the Hub-layout ones (all absent: the simple layout). */
+export interface ExportArgs extends HubArgs {
   inputs: string[];
   out: string;
   glob?: string;
@@ -99,17 +101,6 @@ export interface ExportArgs {
   maxLineBytes: number;
   checkpointBytes?: number;
   checkpointMs?: number;
-  /** Hub layout (lib/hub.ts HubArgs); all absent: the simple layout. */
-  format?: string;
-  split?: string;
-  seed?: unknown;
-  splitKey?: string;
-  stratifyBy?: string;
-  maxShardSize?: unknown;
-  compress?: string;
-  minScore?: unknown;
-  systemPrompt?: unknown;
-  checkpointLines?: unknown;
 }
 
 function tempPath(out: string, file: string): string {

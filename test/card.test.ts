@@ -10,18 +10,9 @@ import { type FormatName, FORMATS, configDirectory, makeCsvFormatter, makeLineFo
 import { QA_INTERNAL } from '../lib/presets';
 import { ShardRoller, finalizeShards, shardTempName } from '../lib/shards';
 import { SplitTracker, makeSplitAssigner, parseSplitSpec } from '../lib/split';
-import { recordLines } from './helpers';
+import { recordLines, thrown } from './helpers';
 
 const COLUMNS = { pairs: QA_INTERNAL.pairColumns, rejected: QA_INTERNAL.rejectedColumns };
-
-function thrown(fn: () => unknown): QaHfError {
-  try {
-    fn();
-  } catch (err) {
-    return err as QaHfError;
-  }
-  throw new Error('expected a throw');
-}
 
 function file(name: string, bytes: number) {
   return { name, bytes };

@@ -17,7 +17,7 @@ import {
   parseFormatList,
 } from '../lib/formats';
 import { QA_INTERNAL } from '../lib/presets';
-import { seeded } from './helpers';
+import { seeded, thrown } from './helpers';
 
 const PAIRS = { columns: QA_INTERNAL.pairColumns };
 const REJECTED = { columns: QA_INTERNAL.rejectedColumns };
@@ -30,15 +30,6 @@ const ROW: Row = {
   persona: 'sjuksköterska/erfaren',
   validation_score: 1,
 };
-
-function thrown(fn: () => unknown): QaHfError {
-  try {
-    fn();
-  } catch (err) {
-    return err as QaHfError;
-  }
-  throw new Error('expected a throw');
-}
 
 let dir: string;
 let instance: DuckDBInstance;

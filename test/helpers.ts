@@ -3,21 +3,24 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { Batch } from '../lib/batch';
+import type { QaHfError } from '../lib/errors';
+import { mulberry32 } from '../bench/generate';
 import { runChain } from '../streams/chain';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
 
-/** mulberry32: tiny, seeded, good enough to vary fixtures reproducibly. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** mulberry32, the bench generator's seeded PRNG: reproducible fixtures. */
+export const seeded = mulberry32;
+
+/** The error a function throws (fails the test when it does not throw). */
+export function thrown(fn: () => unknown): QaHfError {
+  try {
+    fn();
+  } catch (err) {
+    return err as QaHfError;
+  }
+  throw new Error('expected a throw');
 }
 
 export interface RecordOverrides {

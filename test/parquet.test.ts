@@ -23,7 +23,7 @@ import {
   pythonJsonDumps,
 } from '../lib/parquet';
 import { QA_INTERNAL } from '../lib/presets';
-import { seeded } from './helpers';
+import { seeded, thrown } from './helpers';
 
 const PAIRS: ParquetShardOptions = { columns: QA_INTERNAL.pairColumns, rowGroupRows: 500 };
 const ROWS_ONE: Row[] = [{ question: 'q', answer: 'a', source: '', persona: 'p', validation_score: 1 }];
@@ -37,15 +37,6 @@ class MemorySink implements OutputTarget {
   get bytes(): Buffer {
     return Buffer.concat(this.chunks);
   }
-}
-
-function thrown(fn: () => unknown): QaHfError {
-  try {
-    fn();
-  } catch (err) {
-    return err as QaHfError;
-  }
-  throw new Error('expected a throw');
 }
 
 async function rejected(promise: Promise<unknown>): Promise<QaHfError> {

@@ -9,16 +9,7 @@ import {
   shardTempName,
   startsNewShard,
 } from '../lib/shards';
-import { seeded } from './helpers';
-
-function thrown(fn: () => unknown): QaHfError {
-  try {
-    fn();
-  } catch (err) {
-    return err as QaHfError;
-  }
-  throw new Error('expected a throw');
-}
+import { seeded, thrown } from './helpers';
 
 /** fnmatch-style `*` (any run of characters) as HF's glob resolution applies it to one folder. */
 function globMatches(pattern: string, name: string): boolean {

@@ -9,7 +9,7 @@ import {
   normalizeSplitKey,
   parseSplitSpec,
 } from '../lib/split';
-import { seeded } from './helpers';
+import { seeded, thrown } from './helpers';
 
 const TRAIN_VAL_TEST = parseSplitSpec('train=0.8,validation=0.1,test=0.1');
 
@@ -24,15 +24,6 @@ function questions(count: number, seed: number): string[] {
     out.push(`${words.join(' ')} ${i}?`);
   }
   return out;
-}
-
-function thrown(fn: () => unknown): QaHfError {
-  try {
-    fn();
-  } catch (err) {
-    return err as QaHfError;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('parseSplitSpec', () => {
