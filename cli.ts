@@ -20,6 +20,8 @@ import { pipeCommand, type PipeArgs } from './commands/pipe';
 import { exportCommand, type ExportArgs } from './commands/export';
 import { verifyCommand, type VerifyArgs } from './commands/verify';
 import { TOOL_VERSION } from './commands/version';
+import { DEFAULT_WORKERS } from './streams/chain';
+import { MAX_WORKERS } from './streams/worker-pool';
 
 /**
  * yargs drops a bare `-` from positionals; it stands for stdin, so it is carried
@@ -70,12 +72,26 @@ function processingOptions<T>(command: Argv<T>) {
     .option('fail-fast', { type: 'boolean', default: false, describe: 'stop at the first bad line with exit code 1' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary or warnings on stderr' })
     .option('preset', { type: 'string', default: DEFAULT_PRESET, choices: Object.keys(PRESETS), describe: 'input format and mapping' })
+    .option('workers', {
+      type: 'number',
+      default: DEFAULT_WORKERS,
+      requiresArg: true,
+      describe: 'worker threads for parsing and mapping (0: the main thread; 2 helps on large inputs)',
+    })
     .option('max-line-bytes', {
       type: 'number',
       default: DEFAULT_MAX_LINE_BYTES,
       requiresArg: true,
       describe: 'longest line accepted; longer ones are ERR_LINE_TOO_LONG',
     });
+}
+
+/** --workers: checked here so that a bad value stops a run before it writes anything. */
+function workerCount(value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0 || value > MAX_WORKERS) {
+    throw new QaHfError('ERR_USAGE', `--workers must be an integer from 0 to ${MAX_WORKERS}, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 function positiveInteger(name: string) {
@@ -98,6 +114,7 @@ export function buildParser(argv: string[]) {
           .option('rejected', { type: 'string', requiresArg: true, describe: 'write rejected pairs (validation.passed false) to FILE' })
           .option('errors', { type: 'string', requiresArg: true, describe: 'write bad lines (dead letter, with file, line, offset) to FILE' })
           .coerce('max-line-bytes', positiveInteger('max-line-bytes'))
+          .coerce('workers', workerCount)
           .example('cat qa_passed.jsonl | $0 > qa_pairs.jsonl', 'convert stdin to stdout')
           .example('$0 --rejected rej.jsonl --errors bad.jsonl qa.jsonl > pairs.jsonl', 'keep every channel'),
       (args) => {
@@ -133,6 +150,7 @@ export function buildParser(argv: string[]) {
           .option('min-score', { type: 'string', requiresArg: true, describe: 'pairs with validation_score below it go to rejected' })
           .option('system-prompt', { type: 'string', requiresArg: true, describe: 'system message of the messages, alpaca and sharegpt formats' })
           .coerce('max-line-bytes', positiveInteger('max-line-bytes'))
+          .coerce('workers', workerCount)
           .example('$0 export qa/ --out dist/', 'every *.jsonl under qa/, in sorted path order')
           .example('$0 export qa/ --out dist/ --format jsonl,parquet,messages --split train=0.9,test=0.1', 'a HF Hub dataset folder with a card')
           .example("$0 export qa/ --glob 'runs/**/qa_*.jsonl' --out dist/", 'choose files with a glob')

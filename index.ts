@@ -17,7 +17,9 @@ export { createSerializer } from './streams/serializer';
 export type { SerializerOptions } from './streams/serializer';
 export { createSink } from './streams/sink';
 export type { SinkOptions, SinkTarget } from './streams/sink';
-export { runChain, createProcessingStages } from './streams/chain';
+export { runChain, createProcessingStages, DEFAULT_WORKERS } from './streams/chain';
+export { createWorkerPool, MAX_WORKERS } from './streams/worker-pool';
+export { processBatch } from './lib/worker-task';
 export type { ProcessingOptions } from './streams/chain';
 
 export type { Batch, Entry, Channel, Row } from './lib/batch';

@@ -87,6 +87,7 @@ const DEFAULT_COMMANDS: BenchCommand[] = [
   // The yardstick: Python's stdlib json loop doing the same mapping.
   { name: "python stdlib", argv: ["python3", "bench/baseline.py", "{input}"] },
   { name: "qa-hf", argv: ["node", "dist/cli.js", "--quiet", "{input}"] },
+  { name: "qa-hf --workers 2", argv: ["node", "dist/cli.js", "--quiet", "--workers", "2", "{input}"] },
   // Export with its default checkpoint cadence (8 MiB or 2 s) and with checkpoints off:
   // the difference is what checkpointing costs.
   { name: "qa-hf export", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet"] },

@@ -101,6 +101,7 @@ export interface ExportArgs extends HubArgs {
   maxLineBytes: number;
   checkpointBytes?: number;
   checkpointMs?: number;
+  workers?: number;
 }
 
 function tempPath(out: string, file: string): string {
@@ -157,7 +158,7 @@ async function dryRun(args: ExportArgs, inputs: string[]): Promise<void> {
   try {
     await runChain([
       createFileSource(inputs),
-      ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast }),
+      ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, keepRows: false, workers: args.workers }),
       createSink({ outputs: {}, onCommit: (batch) => (tally.add(batch), reporter.warn(batch)) }),
     ]);
   } finally {
@@ -396,7 +397,12 @@ class ExportSession {
     try {
       await runChain([
         createFileSource(specs, { onFileDigest: (file, digest) => this.digests.set(file, digest) }),
-        ...createProcessingStages({ preset: this.args.preset, maxLineBytes: this.args.maxLineBytes, failFast: this.args.failFast }),
+        ...createProcessingStages({
+          preset: this.args.preset,
+          maxLineBytes: this.args.maxLineBytes,
+          failFast: this.args.failFast,
+          workers: this.args.workers,
+        }),
         sink,
       ]);
       if (this.writers) state.hub = await this.writers.finish();

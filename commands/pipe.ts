@@ -20,6 +20,7 @@ export interface PipeArgs {
   quiet: boolean;
   preset: string;
   maxLineBytes: number;
+  workers: number;
 }
 
 export interface PipeIo {
@@ -60,7 +61,8 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
   };
   const stages = [
     createFileSource(files),
-    ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast }),
+    // keepRows false: pipe mode only counts what it wrote, so lines may stay raw bytes end to end.
+    ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, keepRows: false, workers: args.workers }),
     createSink({ outputs: { pairs: process.stdout, rejected: args.rejected, errors: args.errors }, onCommit }),
   ];
   try {

@@ -10,6 +10,13 @@
  * (StringDecoder turns bad bytes into U+FFFD) and pushes one object per line, which
  * would cost both exactness and the batching the stages rely on.
  *
+ * With `byteText`, a valid line's `text` holds its bytes one character per byte
+ * (latin1) instead of decoded UTF-8: ten times cheaper to make, and JSON.parse,
+ * JSON.stringify and the output encoding all run on one-byte strings. Such a batch
+ * is marked `isByteTextBatch`; only the batch processor (lib/worker-task.ts)
+ * reads it, and it decodes a line for real wherever the byte form could differ
+ * (see lib/byte-text.ts). Error entries always hold decoded text.
+ *
  *   const scanner = new LineScanner({ file: 'qa.jsonl' });
  *   const batch = scanner.push(chunk);  // complete lines of chunk (+ carry-over)
  *   const last = scanner.end();         // the unterminated last line, if any
@@ -32,6 +39,19 @@ const LF = 0x0a;
 const CR = 0x0d;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
+/** Marks a batch whose valid lines hold byte text (one latin1 character per byte). */
+const BYTE_TEXT = Symbol('qa-hf.byteText');
+
+export function isByteTextBatch(batch: Batch): boolean {
+  return (batch as Batch & { [BYTE_TEXT]?: boolean })[BYTE_TEXT] === true;
+}
+
+/** Marks (or unmarks) a batch as holding byte text; for the worker pool, which rebuilds batches. */
+export function setByteTextBatch(batch: Batch, byteText: boolean): void {
+  if (byteText) (batch as Batch & { [BYTE_TEXT]?: boolean })[BYTE_TEXT] = true;
+  else delete (batch as Batch & { [BYTE_TEXT]?: boolean })[BYTE_TEXT];
+}
+
 export interface LineScannerOptions {
   /** Name reported in batches and errors. */
   file?: string;
@@ -41,6 +61,8 @@ export interface LineScannerOptions {
   startLine?: number;
   /** Longest line kept, in bytes, without its end of line. */
   maxLineBytes?: number;
+  /** Valid lines keep their bytes as latin1 text, for the batch processor. Default false. */
+  byteText?: boolean;
 }
 
 export interface NormalizedScannerOptions {
@@ -48,6 +70,7 @@ export interface NormalizedScannerOptions {
   startOffset: number;
   startLine: number;
   maxLineBytes: number;
+  byteText: boolean;
 }
 
 export function normalizeScannerOptions(options: LineScannerOptions = {}): NormalizedScannerOptions {
@@ -68,12 +91,18 @@ export function normalizeScannerOptions(options: LineScannerOptions = {}): Norma
   if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) {
     throw new QaHfError('ERR_OPTION', `option maxLineBytes must be a positive integer, ${got(maxLineBytes)}`);
   }
-  return { file, startOffset, startLine, maxLineBytes };
+  // byteText: how valid lines are handed on (see the header).
+  const byteText = options.byteText ?? false;
+  if (typeof byteText !== 'boolean') {
+    throw new QaHfError('ERR_OPTION', `option byteText must be a boolean, ${got(byteText)}`);
+  }
+  return { file, startOffset, startLine, maxLineBytes, byteText };
 }
 
 export class LineScanner {
   readonly file: string;
   private readonly maxLineBytes: number;
+  private readonly byteText: boolean;
   /** Offset of the first byte not yet part of an emitted line. */
   private lineStart: number;
   /** Lines emitted so far (the next line is lineCount + 1). */
@@ -91,6 +120,7 @@ export class LineScanner {
     const normalized = normalizeScannerOptions(options);
     this.file = normalized.file;
     this.maxLineBytes = normalized.maxLineBytes;
+    this.byteText = normalized.byteText;
     this.lineStart = normalized.startOffset;
     this.lineCount = normalized.startLine;
   }
@@ -99,27 +129,37 @@ export class LineScanner {
   push(chunk: Buffer): Batch {
     const entries: Entry[] = [];
     let position = 0;
-    while (position < chunk.length) {
-      const newline = chunk.indexOf(LF, position);
-      if (newline < 0) {
-        this.hold(chunk.subarray(position));
-        break;
-      }
-      this.finishLine(chunk.subarray(position, newline), 1, false, entries);
+    let newline = chunk.indexOf(LF);
+    if (newline >= 0 && (this.carryBytes > 0 || this.skipping)) {
+      // The line begun in an earlier chunk ends here.
+      this.finishLine(chunk, 0, newline, 1, false, entries, false);
       position = newline + 1;
+      newline = chunk.indexOf(LF, position);
     }
+    if (newline >= 0) {
+      // One validation for all the lines that lie wholly in this chunk: LF never
+      // occurs inside a UTF-8 sequence, so valid bytes split on LF are valid lines.
+      const lastNewline = chunk.lastIndexOf(LF);
+      const allValid = isUtf8(chunk.subarray(position, lastNewline));
+      while (newline >= 0) {
+        this.finishLine(chunk, position, newline, 1, false, entries, allValid);
+        position = newline + 1;
+        newline = chunk.indexOf(LF, position);
+      }
+    }
+    if (position < chunk.length) this.hold(chunk.subarray(position));
     return this.batch(entries, false);
   }
 
   /** Ends the file: an unterminated last line becomes an entry. */
   end(): Batch {
     const entries: Entry[] = [];
-    if (this.carryBytes > 0 || this.skipping) this.finishLine(Buffer.alloc(0), 0, true, entries);
+    if (this.carryBytes > 0 || this.skipping) this.finishLine(Buffer.alloc(0), 0, 0, 0, true, entries, false);
     return this.batch(entries, true);
   }
 
   private batch(entries: Entry[], fileEnd: boolean): Batch {
-    return {
+    const batch: Batch = {
       file: this.file,
       entries,
       endOffset: this.lineStart,
@@ -128,6 +168,8 @@ export class LineScanner {
       output: null,
       stop: null,
     };
+    if (this.byteText) setByteTextBatch(batch, true);
+    return batch;
   }
 
   /** Keeps the start of an unfinished line, or switches to skipping once it is too long. */
@@ -162,11 +204,23 @@ export class LineScanner {
     this.skippedLastByte = part[part.length - 1];
   }
 
-  /** Emits one line made of the carry plus `tail`; `eolBytes` is 1 for LF, 0 at end of file. */
-  private finishLine(tail: Buffer, eolBytes: number, unterminated: boolean, entries: Entry[]): void {
+  /**
+   * Emits one line made of the carry plus `chunk[tailStart, tailEnd)`; `eolBytes` is
+   * 1 for LF, 0 at end of file. `knownValid`: the caller checked these bytes are UTF-8.
+   */
+  private finishLine(
+    chunk: Buffer,
+    tailStart: number,
+    tailEnd: number,
+    eolBytes: number,
+    unterminated: boolean,
+    entries: Entry[],
+    knownValid: boolean,
+  ): void {
     const offset = this.lineStart;
     const line = ++this.lineCount;
-    if (this.skipping || this.carryBytes + tail.length > this.maxLineBytes + 1) {
+    if (this.skipping || this.carryBytes + (tailEnd - tailStart) > this.maxLineBytes + 1) {
+      const tail = chunk.subarray(tailStart, tailEnd);
       if (!this.skipping) this.startSkipping(tail);
       else this.skipped(tail);
       const rawLength = this.skippedBytes;
@@ -181,31 +235,36 @@ export class LineScanner {
       this.skippedBytes = 0;
       return;
     }
-    let bytes = tail;
+    let bytes = chunk;
+    let start = tailStart;
+    let end = tailEnd;
     if (this.carryBytes > 0) {
-      this.carry.push(tail);
-      bytes = Buffer.concat(this.carry, this.carryBytes + tail.length);
+      this.carry.push(chunk.subarray(tailStart, tailEnd));
+      bytes = Buffer.concat(this.carry, this.carryBytes + (tailEnd - tailStart));
+      start = 0;
+      end = bytes.length;
       this.carry = [];
       this.carryBytes = 0;
     }
-    this.lineStart = offset + bytes.length + eolBytes;
-    let start = 0;
-    let end = bytes.length;
-    if (offset === 0 && bytes.length >= 3 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2]) {
-      start = 3;
+    this.lineStart = offset + (end - start) + eolBytes;
+    if (offset === 0 && end - start >= 3 && bytes[start] === BOM[0] && bytes[start + 1] === BOM[1] && bytes[start + 2] === BOM[2]) {
+      start += 3;
     }
     if (end > start && bytes[end - 1] === CR) end--;
-    const content = bytes.subarray(start, end);
     if (end - start > this.maxLineBytes) {
-      const entry = newEntry(line, offset, content.subarray(0, RAW_PREFIX_BYTES).toString('utf8'), unterminated);
+      const prefix = bytes.toString('utf8', start, Math.min(end, start + RAW_PREFIX_BYTES));
+      const entry = newEntry(line, offset, prefix, unterminated);
       markError(entry, 'ERR_LINE_TOO_LONG', `line is ${end - start} bytes, over the limit of ${this.maxLineBytes} bytes`);
       entries.push(entry);
       return;
     }
-    const entry = newEntry(line, offset, content.toString('utf8'), unterminated);
-    if (isBlank(entry.text)) {
+    const valid = knownValid || isUtf8(bytes.subarray(start, end));
+    const text = valid && this.byteText ? bytes.toString('latin1', start, end) : bytes.toString('utf8', start, end);
+    const entry = newEntry(line, offset, text, unterminated);
+    if (isBlank(text)) {
       entry.channel = 'blank';
-    } else if (!isUtf8(content)) {
+    } else if (!valid) {
+      const content = bytes.subarray(start, end);
       markError(entry, 'ERR_INVALID_UTF8', `line is not valid UTF-8 (byte ${firstInvalidByte(content)} of the line)`);
     }
     entries.push(entry);

@@ -23,7 +23,7 @@ export function mapBatch(batch: Batch, preset: Preset): Batch {
     }
     entry.channel = channel;
     entry.row = row;
-    entry.value = undefined; // the row is all later stages need
+    // `value` stays: the serializer's byte-row writer reads it, then drops it.
   }
   return batch;
 }

@@ -1,11 +1,24 @@
 /**
- * serialize — a mapped batch to JSONL text per output: `pairs`, `rejected` and
+ * serialize — a mapped batch to JSONL bytes per output: `pairs`, `rejected` and
  * `errors` (the dead letter, one object per bad line with its provenance).
  *
  *   {"file","line","offset","code","error","raw"}
+ *
+ * Rows are written straight into one growing Buffer per output, never joined into
+ * one long string first: joining builds a rope that must be flattened (and, once
+ * one row holds a character above U+00FF, widened to two bytes per character)
+ * before it can be encoded, which cost as much as writing the rows. Rows of byte
+ * text (lib/byte-text.ts) are copied as latin1, other rows encoded as UTF-8.
+ *
+ * `batch.output` keeps its contract (text per output name), but its values are
+ * decoded from the bytes only when read; `outputBytes(batch.output)` gives the
+ * bytes themselves, which is what the sink writes.
+ *
+ *   serializeBatch(batch, makeJsonlWriters(QA_INTERNAL));
+ *   outputBytes(batch.output!).pairs  // <Buffer 7b 22 71 …>
  */
 import { type Batch, cutAtFirstError } from './batch';
-import { type Column, makeRowWriter, type RowWriter } from './jsonl';
+import { type ByteRowWriter, type Column, makeByteRowWriter, makeRowWriter, type RowWriter } from './jsonl';
 import type { Preset } from './presets';
 
 export const ERROR_COLUMNS: readonly Column[] = [
@@ -17,10 +30,17 @@ export const ERROR_COLUMNS: readonly Column[] = [
   { name: 'raw', type: 'string' },
 ];
 
+/** The outputs a batch is serialized to, in the order they are written. */
+export const OUTPUT_NAMES = ['pairs', 'rejected', 'errors'] as const;
+export type OutputName = (typeof OUTPUT_NAMES)[number];
+
 export interface JsonlWriters {
   pairs: RowWriter;
   rejected: RowWriter;
   errors: RowWriter;
+  /** The same rows for entries whose row holds byte text. */
+  bytePairs: ByteRowWriter;
+  byteRejected: ByteRowWriter;
 }
 
 export function makeJsonlWriters(preset: Preset): JsonlWriters {
@@ -28,31 +48,126 @@ export function makeJsonlWriters(preset: Preset): JsonlWriters {
     pairs: makeRowWriter(preset.pairColumns),
     rejected: makeRowWriter(preset.rejectedColumns),
     errors: makeRowWriter(ERROR_COLUMNS),
+    bytePairs: makeByteRowWriter(preset.pairColumns),
+    byteRejected: makeByteRowWriter(preset.rejectedColumns),
   };
 }
 
-export function serializeBatch(batch: Batch, writers: JsonlWriters, failFast = false): Batch {
+/** Smallest first allocation of an output buffer; most batches then never grow. */
+const MIN_OUTPUT_BYTES = 16 << 10;
+/** A UTF-16 code unit takes at most 3 UTF-8 bytes (a surrogate pair: 4 for 2). */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
+const NEWLINE = 0x0a;
+
+/**
+ * An append-only byte buffer that doubles when full. Its memory is its own
+ * ArrayBuffer (never Node's shared pool), so a worker can transfer it. (Copying
+ * out of a reused scratch buffer instead cost more than the fresh memory saved.)
+ */
+export class ByteWriter {
+  private buffer: Buffer = EMPTY;
+  length = 0;
+
+  constructor(private readonly initialBytes = MIN_OUTPUT_BYTES) {}
+
+  /** Appends a row of byte text (one character per byte) and a newline. */
+  latin1Line(text: string): void {
+    this.reserve(text.length + 1);
+    this.length += this.buffer.write(text, this.length, 'latin1');
+    this.buffer[this.length++] = NEWLINE;
+  }
+
+  /** Appends a row as UTF-8 and a newline. */
+  utf8Line(text: string): void {
+    // Counting the bytes is a second pass over the text: only when the bound does not fit.
+    const bound = text.length * MAX_UTF8_BYTES_PER_UNIT + 1;
+    if (this.length + bound > this.buffer.length) this.reserve(Buffer.byteLength(text, 'utf8') + 1);
+    this.length += this.buffer.write(text, this.length, 'utf8');
+    this.buffer[this.length++] = NEWLINE;
+  }
+
+  /** The bytes written (a view, not a copy). */
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  private reserve(bytes: number): void {
+    const needed = this.length + bytes;
+    if (needed <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(needed, this.buffer.length * 2, this.initialBytes));
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Where `output` keeps its bytes: a symbol, so the object still reads as `{ pairs, rejected, errors }`. */
+const BYTES = Symbol('qa-hf.outputBytes');
+
+export type OutputBytes = Record<OutputName, Buffer>;
+type LazyOutput = Record<string, string> & { [BYTES]?: OutputBytes };
+
+/** An output record whose texts are decoded from `bytes` on first read. */
+export function outputFromBytes(bytes: OutputBytes): Record<string, string> {
+  const decoded: Partial<Record<OutputName, string>> = {};
+  const output = {} as LazyOutput;
+  for (const name of OUTPUT_NAMES) {
+    Object.defineProperty(output, name, {
+      enumerable: true,
+      get: () => (decoded[name] ??= bytes[name].toString('utf8')),
+    });
+  }
+  Object.defineProperty(output, BYTES, { value: bytes, enumerable: false });
+  return output;
+}
+
+/** The bytes of a serialized batch's outputs; texts set by other code are encoded as UTF-8. */
+export function outputBytes(output: Record<string, string>): Record<string, Buffer> {
+  const bytes = (output as LazyOutput)[BYTES];
+  if (bytes) return bytes;
+  const encoded: Record<string, Buffer> = {};
+  for (const [name, text] of Object.entries(output)) encoded[name] = Buffer.from(text, 'utf8');
+  return encoded;
+}
+
+/**
+ * Serializes every entry of the batch to its output. `byteRows[i]` is 1 when
+ * entry i's row holds byte text (the batch processor knows; default: none does).
+ */
+export function serializeBatch(batch: Batch, writers: JsonlWriters, failFast = false, byteRows: Uint8Array | null = null): Batch {
   if (failFast) cutAtFirstError(batch);
-  let pairs = '';
-  let rejected = '';
-  let errors = '';
-  for (const entry of batch.entries) {
+  // Pairs are most of a batch, about as many bytes as its input: one allocation, sized so.
+  let inputUnits = 0;
+  for (const entry of batch.entries) inputUnits += entry.text.length;
+  const pairs = new ByteWriter(Math.max(MIN_OUTPUT_BYTES, inputUnits + (inputUnits >> 3)));
+  const rejected = new ByteWriter();
+  const errors = new ByteWriter();
+  const entries = batch.entries;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    const asBytes = byteRows !== null && byteRows[i] === 1;
     switch (entry.channel) {
       case 'pairs':
-        pairs += `${writers.pairs(entry.row!)}\n`;
+        if (asBytes) pairs.latin1Line(writers.bytePairs(entry.row!, entry.value, entry.text));
+        else pairs.utf8Line(writers.pairs(entry.row!));
         break;
       case 'rejected':
-        rejected += `${writers.rejected(entry.row!)}\n`;
+        if (asBytes) rejected.latin1Line(writers.byteRejected(entry.row!, entry.value, entry.text));
+        else rejected.utf8Line(writers.rejected(entry.row!));
         break;
       case 'errors':
-        errors += `${writers.errors({
-          file: batch.file,
-          line: entry.line,
-          offset: entry.offset,
-          code: entry.errorCode,
-          error: entry.errorMessage,
-          raw: entry.text,
-        })}\n`;
+        // Error entries always hold decoded text (the processor redoes them).
+        errors.utf8Line(
+          writers.errors({
+            file: batch.file,
+            line: entry.line,
+            offset: entry.offset,
+            code: entry.errorCode,
+            error: entry.errorMessage,
+            raw: entry.text,
+          }),
+        );
         break;
       case 'blank':
         break;
@@ -60,7 +175,8 @@ export function serializeBatch(batch: Batch, writers: JsonlWriters, failFast = f
         // A stage was left out of the chain: say so rather than drop the line.
         throw new Error(`line ${entry.line} of ${batch.file} reached the serializer unmapped`);
     }
+    entry.value = undefined; // the mapper keeps it for the byte-row writer; nothing reads it after
   }
-  batch.output = { pairs, rejected, errors };
+  batch.output = outputFromBytes({ pairs: pairs.bytes(), rejected: rejected.bytes(), errors: errors.bytes() });
   return batch;
 }

@@ -1,7 +1,8 @@
 /**
  * sink — writes serialized batches to their outputs, the last stage of a chain.
  *
- * Input: Batch with `output`. Each output name (`pairs`, `rejected`, `errors`)
+ * Input: Batch with `output`, written as the bytes the serializer made (see
+ * outputBytes in lib/serialize.ts). Each output name (`pairs`, `rejected`, `errors`)
  * maps to a path (written atomically: temp file, fsync, rename, directory fsync,
  * on finish; removed on failure), a Writable such as stdout (written with
  * backpressure, not ended), or an OutputTarget the caller owns. An output with no
@@ -15,6 +16,7 @@ import { Writable } from 'node:stream';
 import { AtomicFile, type OutputTarget } from '../lib/atomic-file';
 import type { Batch } from '../lib/batch';
 import { QaHfError, toQaHfError } from '../lib/errors';
+import { outputBytes } from '../lib/serialize';
 import { BATCH_HIGH_WATER_MARK } from './batch-stage';
 
 export type SinkTarget = string | NodeJS.WritableStream | OutputTarget;
@@ -88,9 +90,10 @@ export function createSink(options: SinkOptions): Writable {
       (async () => {
         const output = batch.output;
         if (!output) throw new Error(`a batch of ${batch.file} reached the sink unserialized`);
-        for (const [name, text] of Object.entries(output)) {
+        // The serializer's bytes as they are; texts set by other code are encoded here.
+        for (const [name, bytes] of Object.entries(outputBytes(output))) {
           const target = targets.get(name);
-          if (target && text.length > 0) await target.write(Buffer.from(text));
+          if (target && bytes.length > 0) await target.write(bytes);
         }
         if (onCommit) await onCommit(batch);
         if (batch.stop) {

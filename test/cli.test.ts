@@ -72,6 +72,23 @@ describe('qa-hf pipe mode', () => {
     expect(summary).toEqual({ lines: 5000, pairs: expected.filter((e) => e.channel === 'pairs').length, rejected: expected.filter((e) => e.channel === 'rejected').length, errors: 0, blank: 0 });
   });
 
+  test('--workers 2 writes the same bytes as the main thread, on every channel', async () => {
+    const input = path.join(dir, 'workers.jsonl');
+    const lines = recordLines(3000, 11);
+    lines.splice(100, 0, 'not json', '[1]', '{"question":"\\ud800"}', '');
+    await fs.writeFile(input, `${lines.join('\n')}\n`);
+    const run = async (workers: string) => {
+      const rejected = path.join(dir, `w${workers}-rej.jsonl`);
+      const errors = path.join(dir, `w${workers}-err.jsonl`);
+      const result = await runCli([input, '--workers', workers, '--rejected', rejected, '--errors', errors]);
+      expect(result.code).toBe(0);
+      return [result.stdout, await fs.readFile(rejected), await fs.readFile(errors), Buffer.from(result.stderr)];
+    };
+    const [inProcess, pooled] = [await run('0'), await run('2')];
+    pooled.forEach((bytes, i) => expect(bytes.equals(inProcess[i])).toBe(true));
+    expect(inProcess[2].toString().split('\n')).toHaveLength(4);
+  });
+
   test('- reads stdin among files', async () => {
     const a = path.join(dir, 'one.jsonl');
     await fs.writeFile(a, `${GOOD}\n`);
@@ -156,6 +173,7 @@ describe('qa-hf pipe mode', () => {
     [['--rejected'], /ERR_USAGE: Not enough arguments following: rejected/],
     [['--preset', 'nope'], /ERR_USAGE: Invalid values/],
     [['x.jsonl', 'x.jsonl'], /ERR_USAGE: input x.jsonl is listed twice/],
+    [['--workers', '-1'], /ERR_USAGE: --workers must be an integer from 0 to 64, got -1/],
   ])('usage error %j: one line, exit 2', async (args, message) => {
     const result = await runCli(args, '');
     expect(result.code).toBe(2);

@@ -1,4 +1,4 @@
-import { LineScanner, firstInvalidByte } from '../lib/lines';
+import { LineScanner, firstInvalidByte, isByteTextBatch } from '../lib/lines';
 import type { Batch, Entry } from '../lib/batch';
 import { createLineSplitter } from '../streams/line-splitter';
 import { createFileSource } from '../streams/file-source';
@@ -45,6 +45,32 @@ describe('line splitter', () => {
     expect(last.fileEnd).toBe(true);
     expect(last.endOffset).toBe(MIXED.length);
     expect(last.endLine).toBe(6);
+  });
+
+  test.each([1, 2, 3, 5, 8, 13, 64, 4096])('byte text: chunks of %i bytes give each line its bytes as latin1, offsets unchanged', async (size) => {
+    const bytes = Buffer.concat([MIXED.subarray(0, 20), Buffer.from([0xc3, 0x28, 0x0a]), MIXED.subarray(20)]);
+    const batches = await collectBatches([createLineSplitter({ file: 'b.jsonl', byteText: true })], bytes, size);
+    const entries = flat(batches);
+    const decoded = flat(await collectBatches([createLineSplitter({ file: 'b.jsonl' })], bytes, size));
+    expect(entries.map(({ line, offset, channel, errorCode }) => [line, offset, channel, errorCode])).toEqual(
+      decoded.map(({ line, offset, channel, errorCode }) => [line, offset, channel, errorCode]),
+    );
+    entries.forEach((entry, i) => {
+      // An error entry holds decoded text; any other the latin1 form of the same bytes.
+      const expected = entry.channel === 'errors' ? decoded[i].text : Buffer.from(decoded[i].text, 'utf8').toString('latin1');
+      expect(entry.text).toBe(expected);
+    });
+    expect(entries.some((entry) => entry.errorCode === 'ERR_INVALID_UTF8')).toBe(true);
+    expect(entries.some((entry) => entry.text !== decoded[entries.indexOf(entry)].text)).toBe(true);
+    expect(batches.every(isByteTextBatch)).toBe(true);
+  });
+
+  test('invalid UTF-8 anywhere in a chunk is still found on its own line only', () => {
+    const lines = ['{"a":"å"}', '{"a":"ok"}', '{"a":"😀"}'];
+    const bytes = Buffer.concat([Buffer.from(`${lines.join('\n')}\n`), Buffer.from([0x7b, 0xff, 0x7d, 0x0a]), Buffer.from(`${lines[0]}\n`)]);
+    const batch = new LineScanner({}).push(bytes);
+    expect(batch.entries.map((e) => e.errorCode)).toEqual([null, null, null, 'ERR_INVALID_UTF8', null]);
+    expect(batch.entries.map((e) => e.text).slice(0, 3)).toEqual(lines);
   });
 
   test('offsets count multi-byte characters, CRLF and the BOM in bytes', () => {
@@ -115,6 +141,7 @@ describe('line splitter', () => {
   test('bad options are refused up front with what was given', () => {
     expect(() => createLineSplitter({ maxLineBytes: 0 })).toThrow('option maxLineBytes must be a positive integer, got 0');
     expect(() => createLineSplitter({ startOffset: -1 })).toThrow('got -1');
+    expect(() => createLineSplitter({ byteText: 1 as unknown as boolean })).toThrow('option byteText must be a boolean, got 1');
   });
 
   test('firstInvalidByte finds where valid UTF-8 stops', () => {

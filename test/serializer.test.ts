@@ -1,7 +1,7 @@
 import { newEntry, type Batch } from '../lib/batch';
 import { formatFloat, makeRowWriter } from '../lib/jsonl';
 import { QA_INTERNAL } from '../lib/presets';
-import { makeJsonlWriters, serializeBatch } from '../lib/serialize';
+import { ByteWriter, makeJsonlWriters, outputBytes, outputFromBytes, serializeBatch } from '../lib/serialize';
 
 describe('jsonl rows', () => {
   test.each([
@@ -67,5 +67,41 @@ describe('serializer', () => {
     const b = batch();
     b.entries[0].channel = null;
     expect(() => serializeBatch(b, makeJsonlWriters(QA_INTERNAL))).toThrow(/unmapped/);
+  });
+});
+
+describe('serializer bytes', () => {
+  test('output reads as text per output, and outputBytes gives the very bytes, UTF-8', () => {
+    const batch: Batch = {
+      file: 'u.jsonl',
+      entries: [newEntry(1, 0, 'p')],
+      endOffset: 2,
+      endLine: 1,
+      fileEnd: false,
+      output: null,
+      stop: null,
+    };
+    batch.entries[0].channel = 'pairs';
+    batch.entries[0].row = { question: 'Får jag? 😀', answer: '”Ja” – \u2028', source: '', persona: 'läkare/AT', validation_score: 0.5 };
+    const output = serializeBatch(batch, makeJsonlWriters(QA_INTERNAL)).output!;
+    const line = '{"question":"Får jag? 😀","answer":"”Ja” – \u2028","source":"","persona":"läkare/AT","validation_score":0.5}\n';
+    expect(output).toEqual({ pairs: line, rejected: '', errors: '' });
+    expect(outputBytes(output).pairs.equals(Buffer.from(line, 'utf8'))).toBe(true);
+    expect(Object.keys(output)).toEqual(['pairs', 'rejected', 'errors']);
+  });
+
+  test('texts set by other code are encoded as UTF-8', () => {
+    expect(outputBytes({ pairs: 'å\n' }).pairs).toEqual(Buffer.from([0xc3, 0xa5, 0x0a]));
+    expect(outputBytes(outputFromBytes({ pairs: Buffer.from('x'), rejected: Buffer.alloc(0), errors: Buffer.alloc(0) })).pairs.toString()).toBe('x');
+  });
+
+  test.each([1, 7, 64])('a byte writer grows from %i bytes without losing a byte', (initial) => {
+    const writer = new ByteWriter(initial);
+    const rows = Array.from({ length: 300 }, (_, i) => `${'😀'.repeat(i % 7)}”${i}”${'x'.repeat(i % 50)}`);
+    for (const [i, row] of rows.entries()) {
+      if (i % 2) writer.utf8Line(row);
+      else writer.latin1Line(Buffer.from(row, 'utf8').toString('latin1'));
+    }
+    expect(writer.bytes().toString('utf8')).toBe(rows.map((row) => `${row}\n`).join(''));
   });
 });

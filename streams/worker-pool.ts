@@ -1,0 +1,260 @@
+/**
+ * worker-pool — processes batches on worker threads and hands them on in input order.
+ *
+ * Input: Batches from the line splitter. Output: the same Batches, processed as
+ * the in-process processor would (lib/worker-task.ts: parse, validate, map,
+ * serialize), in the order they came in. Each worker runs processBatch on a copy
+ * of the lines; the routing, changed texts, kept rows and output bytes come back,
+ * the bytes transferred rather than copied.
+ * Backpressure: at most MAX_BATCHES_PER_WORKER batches per worker are out (sent,
+ * or back but waiting for an earlier one); the next input is taken only when one
+ * is handed on, so memory stays bounded however large the input.
+ * Errors: a batch that throws in a worker fails the stream with that error; a
+ * worker that crashes or exits fails it with the reason, never a hang. Workers
+ * start with the first batch and are terminated when the stream ends or is
+ * destroyed, so they never keep the process alive.
+ *
+ * The worker script is this module's compiled file (dist/streams/worker-pool.js).
+ * Loaded from TypeScript sources (ts-jest), it uses that file in dist/, which
+ * `npm test` builds first.
+ *
+ *   runChain([createFileSource(files), createLineSplitter(), createWorkerPool({ workers: 2 }), createSink(…)])
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { Batch } from '../lib/batch';
+import { QaHfError, got, type ErrorCode } from '../lib/errors';
+import { compileSchema } from '../lib/schema';
+import {
+  applyResult,
+  type BatchContextOptions,
+  type BatchResult,
+  type BatchTask,
+  checkBatchOptions,
+  fromTask,
+  makeBatchContext,
+  processBatch,
+  toResult,
+  toTask,
+} from '../lib/worker-task';
+import { BATCH_HIGH_WATER_MARK } from './batch-stage';
+
+/**
+ * Batches out per worker: one being processed and one queued, so a worker never
+ * waits for the main thread between batches. More only adds memory.
+ */
+export const MAX_BATCHES_PER_WORKER = 2;
+
+/** More workers than this is a typo, not a machine (each holds a V8 heap). */
+export const MAX_WORKERS = 64;
+
+/** workerData key that tells this module it was loaded as a pool worker. */
+const WORKER_FLAG = 'qaHfPoolWorker';
+
+export interface WorkerPoolOptions extends BatchContextOptions {
+  /** Worker threads, 1 … MAX_WORKERS. */
+  workers: number;
+  /** Script the workers run instead of this module; for tests of crashing workers. */
+  workerScript?: string;
+}
+
+interface Slot {
+  worker: Worker;
+  index: number;
+  busy: number;
+}
+
+type Reply = { seq: number; result: BatchResult } | { seq: number; error: RemoteError };
+
+interface RemoteError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  file?: string;
+  line?: number;
+  byteOffset?: number;
+}
+
+export function createWorkerPool(options: WorkerPoolOptions): Transform {
+  // workers: threads to start.
+  const workers = options.workers;
+  if (!Number.isSafeInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
+    throw new QaHfError('ERR_OPTION', `option workers must be an integer from 1 to ${MAX_WORKERS}, ${got(workers)}`);
+  }
+  // The rest as the in-process processor checks them. A given schema is compiled
+  // here too, so a bad one fails now; the preset's own is known to compile (and
+  // each worker compiles it anyway: ~65 ms saved on the main thread).
+  checkBatchOptions(options);
+  if (options.schema !== undefined) compileSchema(options.schema);
+  const contextOptions: BatchContextOptions = {
+    preset: options.preset,
+    schema: options.schema,
+    failFast: options.failFast,
+    keepRows: options.keepRows,
+  };
+  const script = options.workerScript ?? workerScript();
+  const limit = workers * MAX_BATCHES_PER_WORKER;
+
+  const slots: Slot[] = [];
+  /** Batches sent, by sequence number, until their result is applied. */
+  const sent = new Map<number, Batch>();
+  /** Processed batches waiting for an earlier one. */
+  const ready = new Map<number, Batch>();
+  let nextSeq = 0;
+  let nextOut = 0;
+  let waiting: TransformCallback | null = null;
+  let flushed: TransformCallback | null = null;
+  let closing = false;
+
+  function start(stream: Transform): void {
+    for (let index = 0; index < workers; index++) {
+      const worker = new Worker(script, { workerData: { [WORKER_FLAG]: true, options: contextOptions } });
+      const slot: Slot = { worker, index, busy: 0 };
+      worker.on('message', (reply: Reply) => onReply(stream, slot, reply));
+      worker.on('error', (err: Error) => fail(stream, new Error(`worker thread ${index + 1} failed: ${err.message}`)));
+      worker.on('messageerror', (err: Error) => fail(stream, new Error(`worker thread ${index + 1} sent a message that cannot be read: ${err.message}`)));
+      worker.on('exit', (code: number) => {
+        if (!closing) fail(stream, new Error(`worker thread ${index + 1} exited unexpectedly with code ${code}`));
+      });
+      slots.push(slot);
+    }
+  }
+
+  function onReply(stream: Transform, slot: Slot, reply: Reply): void {
+    if (closing) return;
+    slot.busy--;
+    if ('error' in reply) {
+      fail(stream, fromRemote(reply.error));
+      return;
+    }
+    const batch = sent.get(reply.seq)!;
+    sent.delete(reply.seq);
+    try {
+      applyResult(batch, reply.result);
+    } catch (err) {
+      fail(stream, err as Error);
+      return;
+    }
+    ready.set(reply.seq, batch);
+    while (ready.has(nextOut)) {
+      const next = ready.get(nextOut)!;
+      ready.delete(nextOut);
+      nextOut++;
+      stream.push(next);
+    }
+    if (waiting && nextSeq - nextOut < limit) {
+      const callback = waiting;
+      waiting = null;
+      callback();
+    }
+    if (flushed && nextOut === nextSeq) finish(flushed);
+  }
+
+  function fail(stream: Transform, err: Error): void {
+    if (closing) return;
+    stream.destroy(err);
+  }
+
+  /** Terminates the workers (their exit is no failure then), then calls back. */
+  function close(callback: () => void): void {
+    closing = true;
+    const all = slots.map((slot) => slot.worker.terminate());
+    sent.clear();
+    ready.clear();
+    Promise.allSettled(all).then(callback, callback);
+  }
+
+  function finish(callback: TransformCallback): void {
+    flushed = null;
+    close(() => callback());
+  }
+
+  return new Transform({
+    writableObjectMode: true,
+    readableObjectMode: true,
+    writableHighWaterMark: BATCH_HIGH_WATER_MARK,
+    readableHighWaterMark: BATCH_HIGH_WATER_MARK,
+    transform(batch: Batch, _encoding: BufferEncoding, callback: TransformCallback) {
+      try {
+        if (slots.length === 0) start(this); // workers start with the first batch
+        // The least busy worker; ties go to the first.
+        let slot = slots[0];
+        for (const candidate of slots) if (candidate.busy < slot.busy) slot = candidate;
+        const seq = nextSeq++;
+        const { task, transfer } = toTask(batch);
+        sent.set(seq, batch);
+        slot.busy++;
+        slot.worker.postMessage({ seq, task }, transfer);
+      } catch (err) {
+        callback(err as Error);
+        return;
+      }
+      if (nextSeq - nextOut < limit) callback();
+      else waiting = callback;
+    },
+    flush(callback: TransformCallback) {
+      if (nextOut === nextSeq) finish(callback);
+      else flushed = callback;
+    },
+    destroy(err: Error | null, callback: (err: Error | null) => void) {
+      waiting = null;
+      flushed = null;
+      close(() => callback(err));
+    },
+  });
+}
+
+/** This module as compiled JavaScript: the file a Worker can run. */
+function workerScript(): string {
+  const script = __filename.endsWith('.ts')
+    ? path.resolve(__dirname, '..', 'dist', 'streams', 'worker-pool.js')
+    : __filename;
+  if (!existsSync(script)) {
+    throw new Error(`the worker pool needs its compiled script ${script}; run npm run build`);
+  }
+  return script;
+}
+
+function toRemote(err: unknown): RemoteError {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const remote: RemoteError = { name: err.name, message: err.message, stack: err.stack };
+  if (err instanceof QaHfError) {
+    remote.code = err.code;
+    remote.file = err.file;
+    remote.line = err.line;
+    remote.byteOffset = err.byteOffset;
+  }
+  return remote;
+}
+
+function fromRemote(remote: RemoteError): Error {
+  const err =
+    remote.name === 'QaHfError' && remote.code !== undefined
+      ? new QaHfError(remote.code as ErrorCode, remote.message, { file: remote.file, line: remote.line, byteOffset: remote.byteOffset })
+      : new Error(remote.message);
+  if (remote.stack) err.stack = remote.stack;
+  return err;
+}
+
+/** The worker side: one context, then one reply per task, in the order received. */
+function serve(options: BatchContextOptions): void {
+  const port = parentPort!;
+  const context = makeBatchContext(options);
+  port.on('message', ({ seq, task }: { seq: number; task: BatchTask }) => {
+    let reply: Reply;
+    let transfer: ArrayBuffer[] = [];
+    try {
+      const processed = toResult(processBatch(fromTask(task), context), task);
+      reply = { seq, result: processed.result };
+      transfer = processed.transfer;
+    } catch (err) {
+      reply = { seq, error: toRemote(err) };
+    }
+    port.postMessage(reply, transfer);
+  });
+}
+
+if (!isMainThread && workerData?.[WORKER_FLAG] === true) serve(workerData.options as BatchContextOptions);
