@@ -496,7 +496,9 @@ class ExportSession {
     const out = this.args.out;
     const state = this.state;
     const outputs: ManifestFile[] = [];
+    crashPoint('finalize-start');
     const shards = this.plan ? await nameShards(out, this.plan, state.hub!) : null;
+    crashPoint('after-shard-names');
     // verify counts the lines of a file with `records`: only plain JSON-lines shards have one per record.
     const lineRecords = (file: string, records: number) => (file.endsWith('.jsonl') ? records : undefined);
     if (shards) for (const files of shards.values()) for (const shard of files) outputs.push(await manifestEntry(out, shard.path, lineRecords(shard.path, shard.records)));
@@ -506,6 +508,7 @@ class ExportSession {
       if (target) await target.commit();
       else await renameIfPending(out, file, state.outputs[name].bytes);
       outputs.push(await manifestEntry(out, file, state.outputs[name].records));
+      crashPoint('after-first-rename');
     }
     const inputs: ManifestFile[] = [];
     for (const [i, file] of this.inputs.entries()) {
@@ -551,6 +554,7 @@ class ExportSession {
     stats.run = run;
     await writeFileAtomic(path.join(out, STATS_FILE), `${JSON.stringify(stats, null, 2)}\n`, { tempPath: smallTempPath(out, STATS_FILE) });
     outputs.push(await manifestEntry(out, STATS_FILE));
+    crashPoint('after-stats');
     const manifest = buildManifest({
       toolVersion: TOOL_VERSION,
       options: this.options,
@@ -562,6 +566,7 @@ class ExportSession {
     await writeFileAtomic(path.join(out, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, {
       tempPath: smallTempPath(out, MANIFEST_FILE),
     });
+    crashPoint('after-manifest');
     await fs.rm(checkpointPath(out), { force: true });
     await sweepTemps(out);
     await syncDirectory(out);
@@ -619,6 +624,14 @@ async function nameShards(out: string, plan: HubPlan, hub: HubState): Promise<Ma
     if (names.length) await syncDirectory(path.join(out, directory));
   }
   return shards;
+}
+
+/**
+ * Test seam: QA_HF_CRASH_AT=<point> kills the process with SIGKILL at that step
+ * of finalize, so tests can land a kill exactly inside the final renames.
+ */
+function crashPoint(point: string): void {
+  if (process.env.QA_HF_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
 }
 
 /** After a kill during the final renames: finish what was pending. */

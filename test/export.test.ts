@@ -134,6 +134,52 @@ describe('qa-hf export', () => {
     expect((await runCli(['verify', out])).code).toBe(0);
   });
 
+  /** Every file below `out` (relative path → bytes), hidden ones included. */
+  async function tree(out: string): Promise<Map<string, Buffer>> {
+    const files = new Map<string, Buffer>();
+    for (const entry of await fs.readdir(out, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const full = path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name);
+      files.set(path.relative(out, full), await fs.readFile(full));
+    }
+    return files;
+  }
+
+  const HUB = ['--format', 'jsonl,parquet,csv,alpaca', '--split', 'train=0.8,test=0.2', '--compress', 'gzip', '--checkpoint-lines', '2000'];
+
+  test.each([
+    ['simple', 'finalize-start'],
+    ['simple', 'after-first-rename'],
+    ['simple', 'after-stats'],
+    ['simple', 'after-manifest'],
+    ['hub', 'after-shard-names'],
+    ['hub', 'after-first-rename'],
+    ['hub', 'after-manifest'],
+  ])('%s layout: a kill during the final step (%s) is finished by the next run, same bytes', async (layout, point) => {
+    const extra = layout === 'hub' ? HUB : [];
+    const name = `final-${layout}-${point}`;
+    // The card names its folder and stats name inputs relative to it: same name, same depth.
+    const referenceOut = path.join(dir, 'final-ref', name);
+    const out = path.join(dir, 'final-crash', name);
+    expect((await runCli(['export', corpus, '--out', referenceOut, ...extra])).code).toBe(0);
+    const crashed = spawnSync(process.execPath, [CLI, 'export', corpus, '--out', out, ...extra], {
+      env: { ...process.env, QA_HF_CRASH_AT: point },
+      encoding: 'utf8',
+    });
+    expect(crashed.signal).toBe('SIGKILL');
+    const rerun = await runCli(['export', corpus, '--out', out, ...extra]);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stderr).toMatch(/resuming the interrupted export .* at its final step/);
+    const [want, got] = [await tree(referenceOut), await tree(out)];
+    expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+    for (const [file, bytes] of want) {
+      if (file === 'manifest.json' || file === 'stats.json') continue;
+      expect([file, got.get(file)!.equals(bytes)]).toEqual([file, true]);
+    }
+    expect(await statsWithoutRun(out)).toEqual(await statsWithoutRun(referenceOut));
+    expect((await runCli(['verify', out])).code).toBe(0);
+  });
+
   test('SIGINT stops cleanly with exit 130 and a resumable state', async () => {
     const out = path.join(dir, 'interrupted');
     const child = spawn(process.execPath, [CLI, 'export', corpus, '--out', out, ...FAST_CHECKPOINTS], { stdio: ['ignore', 'ignore', 'pipe'] });
