@@ -85,14 +85,22 @@ async function* readFile(spec: InputSpec, chunkBytes: number, onFileDigest: Dige
     let position = spec.start?.offset ?? 0;
     let first = true;
     const hash = onFileDigest && position === 0 ? createHash('sha256') : null;
+    // Read ahead: the next chunk is read from disk while this one is processed.
+    const readAt = (at: number) => {
+      const read = handle.read(Buffer.allocUnsafe(chunkBytes), 0, chunkBytes, at);
+      read.catch(() => undefined); // awaited below; never an unhandled rejection if we stop early
+      return read;
+    };
+    let next = readAt(position);
     for (;;) {
-      const buffer = Buffer.allocUnsafe(chunkBytes);
+      let buffer: Buffer;
       let bytesRead: number;
       try {
-        ({ bytesRead } = await handle.read(buffer, 0, chunkBytes, position));
+        ({ buffer, bytesRead } = await next);
       } catch (err) {
         throw inputError(err, spec.path);
       }
+      if (bytesRead > 0) next = readAt(position + bytesRead);
       const chunk: FileChunk = { file: spec.path, data: buffer.subarray(0, bytesRead) };
       if (first && spec.start) chunk.start = spec.start;
       if (hash) hash.update(chunk.data);
@@ -100,7 +108,7 @@ async function* readFile(spec: InputSpec, chunkBytes: number, onFileDigest: Dige
         chunk.end = true;
         if (hash && onFileDigest) onFileDigest(spec.path, { sha256: hash.digest('hex'), bytes: position });
       }
-      if (bytesRead > 0 || chunk.end) yield chunk;
+      yield chunk;
       if (bytesRead === 0) return;
       position += bytesRead;
       first = false;
