@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { useDuckDb } from './duckdb';
 import { parse as parseYaml } from 'yaml';
 import type { Row } from '../lib/batch';
 import { type CardConfig, type CardDescription, cardMetadata, formatCount, renderCard, renderLlamaFactoryInfo, sizeCategory } from '../lib/card';
@@ -448,16 +448,11 @@ describe('renderLlamaFactoryInfo', () => {
 
 describe('the card describes real files', () => {
   let dir: string;
-  let instance: DuckDBInstance;
-  let duck: DuckDBConnection;
+  const { query } = useDuckDb();
   beforeAll(async () => {
-    instance = await DuckDBInstance.create(':memory:');
-    duck = await instance.connect();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-card-'));
   });
   afterAll(async () => {
-    duck.closeSync();
-    instance.closeSync();
     await fs.rm(dir, { recursive: true, force: true });
   });
 
@@ -503,13 +498,13 @@ describe('the card describes real files', () => {
     for (const config of named) {
       const expected = info.find((entry) => entry.config_name === config.config_name)!;
       for (const { split, path: pattern } of config.data_files) {
-        const [{ n }] = (await duck.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_json('${path.join(dir, pattern)}', format = 'newline_delimited')`)).getRowObjectsJson();
+        const [{ n }] = await query(`SELECT count(*)::INTEGER AS n FROM read_json('${path.join(dir, pattern)}', format = 'newline_delimited')`);
         expect([split, n]).toEqual([split, expected.splits.find((s) => s.name === split)!.num_examples]);
       }
     }
     // The csv files, loaded by pattern as the card says, hold the same rows as the jsonl ones.
-    const csvCount = await duck.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_csv('${path.join(dir, 'csv', 'train-*')}', header = true)`);
-    expect(csvCount.getRowObjectsJson()[0].n).toBe(configs[0].splits[0].numExamples);
+    const [csvCount] = await query(`SELECT count(*)::INTEGER AS n FROM read_csv('${path.join(dir, 'csv', 'train-*')}', header = true)`);
+    expect(csvCount.n).toBe(configs[0].splits[0].numExamples);
     expect(configs[0].splits.map((split) => split.numExamples).reduce((a, b) => a + b)).toBe(rows.length);
   });
 });

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { useDuckDb } from './duckdb';
 import type { Row } from '../lib/batch';
 import { QaHfError } from '../lib/errors';
 import {
@@ -32,26 +32,13 @@ const ROW: Row = {
 };
 
 let dir: string;
-let instance: DuckDBInstance;
-let duck: DuckDBConnection;
-beforeAll(async () => {
-  instance = await DuckDBInstance.create(':memory:');
-  duck = await instance.connect();
-});
-afterAll(() => {
-  duck.closeSync();
-  instance.closeSync();
-});
+const { query } = useDuckDb();
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-formats-'));
 });
 afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
-
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  return (await duck.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
-}
 
 async function types(source: string): Promise<Record<string, string>> {
   const rows = await query(`DESCRIBE SELECT * FROM ${source}`);

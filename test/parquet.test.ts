@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { useDuckDb } from './duckdb';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { AtomicFile, type OutputTarget } from '../lib/atomic-file';
 import type { Row } from '../lib/batch';
@@ -63,26 +63,13 @@ function trickyRows(count: number, seed: number): Row[] {
 }
 
 let dir: string;
-let instance: DuckDBInstance;
-let duck: DuckDBConnection;
-beforeAll(async () => {
-  instance = await DuckDBInstance.create(':memory:');
-  duck = await instance.connect();
-});
-afterAll(() => {
-  duck.closeSync();
-  instance.closeSync();
-});
+const { query } = useDuckDb();
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-parquet-'));
 });
 afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
-
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  return (await duck.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
-}
 
 async function saved(bytes: Buffer, name = 'x.parquet'): Promise<string> {
   const file = path.join(dir, name);
