@@ -11,7 +11,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
-import { QaHfError, toQaHfError } from './errors';
+import { QaHfError, inputError, toQaHfError } from './errors';
 
 export const DEFAULT_GLOB = '**/*.jsonl';
 
@@ -31,7 +31,7 @@ export async function discoverInputs(args: readonly string[], options: DiscoverO
     try {
       stat = await fs.stat(arg);
     } catch (err) {
-      throw new QaHfError('ERR_INPUT', `cannot read input: ${toQaHfError(err).message.replace(`: ${arg}`, '')}`, { file: arg });
+      throw inputError(err, arg);
     }
     if (!stat.isDirectory()) {
       files.push(arg);

@@ -110,6 +110,12 @@ const SYSTEM_ERROR_WORDS: Record<string, string> = {
   EPIPE: 'broken pipe',
 };
 
+/** An input that cannot be read: the path goes in the context, not twice in the text. */
+export function inputError(err: unknown, file: string): QaHfError {
+  const message = toQaHfError(err, 'ERR_INPUT').message.replace(`: ${file}`, '');
+  return new QaHfError('ERR_INPUT', `cannot read input: ${message}`, { file });
+}
+
 /** Shape of a message ending, as node-csv does: `got ${JSON.stringify(v)}`. */
 export function got(value: unknown): string {
   return `got ${JSON.stringify(value)}`;

@@ -3,7 +3,7 @@
  * line instead of a half-done run.
  */
 import { promises as fs } from 'node:fs';
-import { QaHfError, toQaHfError } from './errors';
+import { QaHfError, inputError } from './errors';
 
 /** Every path must be a readable regular file (or `-`, standard input). */
 export async function checkInputFiles(files: readonly string[]): Promise<void> {
@@ -17,7 +17,7 @@ export async function checkInputFiles(files: readonly string[]): Promise<void> {
       await fs.access(file, fs.constants.R_OK);
     } catch (err) {
       if (err instanceof QaHfError) throw err;
-      throw new QaHfError('ERR_INPUT', `cannot read input: ${toQaHfError(err).message.replace(`: ${file}`, '')}`, { file });
+      throw inputError(err, file);
     }
   }
 }

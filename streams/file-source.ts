@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { promises as fs } from 'node:fs';
-import { QaHfError, got, toQaHfError } from '../lib/errors';
+import { QaHfError, got, inputError } from '../lib/errors';
 
 /** One read: large enough that per-batch costs vanish, small enough to bound memory. */
 export const DEFAULT_CHUNK_BYTES = 256 << 10;
@@ -116,9 +116,4 @@ async function* readFile(spec: InputSpec, chunkBytes: number, onFileDigest: Dige
   } finally {
     await handle.close();
   }
-}
-
-function inputError(err: unknown, file: string): QaHfError {
-  const error = toQaHfError(err, 'ERR_INPUT');
-  return new QaHfError('ERR_INPUT', `cannot read input: ${error.message.replace(`: ${file}`, '')}`, { file });
 }
