@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateRecords } from '../bench/generate';
-import { CLI, ROOT, runCli, seeded } from './helpers';
+import { CLI, ROOT, listFiles, runCli, runCliKilledAfter, runCliKilledAtCheckpoint, seeded, statsWithoutRun } from './helpers';
 
 const DATA_FILES = ['qa_pairs.jsonl', 'qa_rejected.jsonl', 'qa_errors.jsonl'];
 /** Frequent checkpoints so that kills land between many of them. */
@@ -42,12 +42,6 @@ async function readAll(out: string): Promise<Record<string, Buffer>> {
   return files;
 }
 
-/** stats.json without the timing of the run, which differs between any two runs. */
-async function statsWithoutRun(out: string): Promise<unknown> {
-  const stats = JSON.parse(await fs.readFile(path.join(out, 'stats.json'), 'utf8'));
-  delete stats.run;
-  return stats;
-}
 
 async function hidden(out: string): Promise<string[]> {
   return (await fs.readdir(out)).filter((name) => name.startsWith('.'));
@@ -95,21 +89,11 @@ describe('qa-hf export', () => {
     const kills = Number(process.env.QA_HF_KILLS ?? 12);
     let killedMidRun = 0;
     let resumedMidFile = 0;
-    let completed = 0;
     // Kill at random moments until `kills` kills landed mid-run. A run that finishes
     // first must have produced the reference bytes; the next one then starts over.
     for (let attempt = 0; killedMidRun < kills && attempt < kills * 4; attempt++) {
-      const child = spawn(process.execPath, [CLI, 'export', corpus, '--out', out, ...FAST_CHECKPOINTS], { stdio: 'ignore' });
-      const delay = 30 + Math.floor(random() * reference.ms);
-      const exitCode = await new Promise<number | null>((resolve) => {
-        const timer = setTimeout(() => child.kill('SIGKILL'), delay);
-        child.on('exit', (code) => {
-          clearTimeout(timer);
-          resolve(code);
-        });
-      });
+      const exitCode = await runCliKilledAfter(['export', corpus, '--out', out, ...FAST_CHECKPOINTS], 30 + Math.floor(random() * reference.ms));
       if (exitCode === 0) {
-        completed++;
         for (const name of DATA_FILES) expect((await fs.readFile(path.join(out, name))).equals(reference.files[name])).toBe(true);
         continue;
       }
@@ -137,11 +121,7 @@ describe('qa-hf export', () => {
   /** Every file below `out` (relative path → bytes), hidden ones included. */
   async function tree(out: string): Promise<Map<string, Buffer>> {
     const files = new Map<string, Buffer>();
-    for (const entry of await fs.readdir(out, { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile()) continue;
-      const full = path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name);
-      files.set(path.relative(out, full), await fs.readFile(full));
-    }
+    for (const name of await listFiles(out)) files.set(name, await fs.readFile(path.join(out, name)));
     return files;
   }
 
@@ -202,14 +182,7 @@ describe('qa-hf export', () => {
 
   /** Runs an export and kills it once a checkpoint with progress exists. */
   async function interruptedRun(out: string, input = corpus): Promise<void> {
-    const child = spawn(process.execPath, [CLI, 'export', input, '--out', out, ...FAST_CHECKPOINTS], { stdio: 'ignore' });
-    for (let i = 0; i < 1000; i++) {
-      const text = await fs.readFile(path.join(out, '.qa-hf-checkpoint.json'), 'utf8').catch(() => null);
-      if (text && JSON.parse(text).position.offset > 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.on('close', resolve));
+    await runCliKilledAtCheckpoint(['export', input, '--out', out, ...FAST_CHECKPOINTS], out, true);
     await fs.access(path.join(out, '.qa-hf-checkpoint.json'));
   }
 

@@ -1,5 +1,6 @@
 /** Shared test helpers: a seeded PRNG, record builders and a CLI runner. */
 import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { Batch } from '../lib/batch';
@@ -114,4 +115,54 @@ export async function collectBatches(stages: NodeJS.ReadWriteStream[], bytes: Bu
   });
   await runChain([Readable.from(chunks, { objectMode: true }), ...(stages as never[]), collect]);
   return batches;
+}
+
+/** Runs the CLI and SIGKILLs it after `delayMs`: its exit code, or null when the kill landed. */
+export function runCliKilledAfter(args: string[], delayMs: number): Promise<number | null> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: 'ignore' });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+/** Every file below `root`, hidden ones included, as sorted relative paths with forward slashes. */
+export async function listFiles(root: string, under = ''): Promise<string[]> {
+  const names: string[] = [];
+  for (const entry of await fs.readdir(path.join(root, under), { withFileTypes: true })) {
+    const relative = under ? `${under}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) names.push(...(await listFiles(root, relative)));
+    else names.push(relative);
+  }
+  return names.sort();
+}
+
+export async function readJson(file: string): Promise<Record<string, any>> {
+  return JSON.parse(await fs.readFile(file, 'utf8'));
+}
+
+/** stats.json without `run` (timings), which differs between any two runs. */
+export async function statsWithoutRun(out: string): Promise<unknown> {
+  const stats = await readJson(path.join(out, 'stats.json'));
+  delete stats.run;
+  return stats;
+}
+
+/**
+ * Runs an export (`args`, writing to `out`) and SIGKILLs it once a checkpoint
+ * exists, with `midFile` once one records a position inside an input.
+ */
+export async function runCliKilledAtCheckpoint(args: string[], out: string, midFile = false): Promise<void> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: 'ignore' });
+  const closed = new Promise((resolve) => child.on('close', resolve));
+  for (let i = 0; i < 1000; i++) {
+    const text = await fs.readFile(path.join(out, '.qa-hf-checkpoint.json'), 'utf8').catch(() => null);
+    if (text && (!midFile || JSON.parse(text).position.offset > 0)) break;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  child.kill('SIGKILL');
+  await closed;
 }

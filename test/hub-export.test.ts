@@ -5,15 +5,14 @@
  * every record in its split); --min-score; gzip; usage errors; and SIGKILL at
  * random moments, then resume: byte-identical files for a multi-format, split, gzip run.
  */
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { parse as parseYaml } from 'yaml';
 import { QA_INTERNAL } from '../lib/presets';
 import { normalizeSplitKey } from '../lib/split';
-import { CLI, recordLines, runCli, seeded } from './helpers';
+import { useDuckDb } from './duckdb';
+import { listFiles, readJson, recordLines, runCli, runCliKilledAfter, runCliKilledAtCheckpoint, seeded, statsWithoutRun } from './helpers';
 
 const ALL_FORMATS = 'jsonl,parquet,csv,messages,alpaca,sharegpt';
 const SPLIT = 'train=0.8,validation=0.1,test=0.1';
@@ -21,8 +20,7 @@ const MIN_SCORE = 0.3;
 
 let dir: string;
 let corpus: string;
-let instance: DuckDBInstance;
-let duck: DuckDBConnection;
+const { query } = useDuckDb();
 
 interface Expected {
   pairs: Array<Record<string, unknown>>;
@@ -65,10 +63,6 @@ function expectedRows(lines: string[], minScore?: number): Expected {
   return expected;
 }
 
-async function query(sql: string): Promise<Array<Record<string, unknown>>> {
-  return (await duck.runAndReadAll(sql)).getRowObjectsJson() as Array<Record<string, unknown>>;
-}
-
 function sqlPath(file: string): string {
   return file.replace(/'/g, "''");
 }
@@ -92,20 +86,6 @@ async function card(out: string): Promise<{ configs: Array<{ config_name: string
   return { configs: yaml.configs, info: yaml.dataset_info };
 }
 
-async function listFiles(root: string, under = ''): Promise<string[]> {
-  const names: string[] = [];
-  for (const entry of await fs.readdir(path.join(root, under), { withFileTypes: true })) {
-    const relative = under ? `${under}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) names.push(...(await listFiles(root, relative)));
-    else names.push(relative);
-  }
-  return names.sort();
-}
-
-async function readJson(file: string): Promise<Record<string, any>> {
-  return JSON.parse(await fs.readFile(file, 'utf8'));
-}
-
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-hub-'));
   corpus = path.join(dir, 'qa');
@@ -114,12 +94,8 @@ beforeAll(async () => {
   const half = Math.floor(lines.length / 2);
   await fs.writeFile(path.join(corpus, 'a.jsonl'), `${lines.slice(0, half).join('\n')}\n`);
   await fs.writeFile(path.join(corpus, 'b.jsonl'), `${lines.slice(half).join('\n')}\n`);
-  instance = await DuckDBInstance.create(':memory:');
-  duck = await instance.connect();
 });
 afterAll(async () => {
-  duck?.closeSync();
-  instance?.closeSync();
   await fs.rm(dir, { recursive: true, force: true });
 });
 
@@ -323,12 +299,6 @@ describe('resume', () => {
     return files;
   }
 
-  async function statsWithoutRun(out: string): Promise<unknown> {
-    const stats = await readJson(path.join(out, 'stats.json'));
-    delete stats.run;
-    return stats;
-  }
-
   beforeAll(async () => {
     kcorpus = path.join(dir, 'kill-input');
     await fs.mkdir(kcorpus);
@@ -349,15 +319,7 @@ describe('resume', () => {
     let killedMidRun = 0;
     let resumedMidFile = 0;
     for (let attempt = 0; killedMidRun < kills && attempt < kills * 4; attempt++) {
-      const child = spawn(process.execPath, [CLI, 'export', kcorpus, '--out', out, ...KILL_ARGS], { stdio: 'ignore' });
-      const delay = 30 + Math.floor(random() * reference.ms);
-      const exitCode = await new Promise<number | null>((resolve) => {
-        const timer = setTimeout(() => child.kill('SIGKILL'), delay);
-        child.on('exit', (code) => {
-          clearTimeout(timer);
-          resolve(code);
-        });
-      });
+      const exitCode = await runCliKilledAfter(['export', kcorpus, '--out', out, ...KILL_ARGS], 30 + Math.floor(random() * reference.ms));
       if (exitCode === 0) {
         expect(await snapshotFiles(out)).toEqual(reference.files);
         continue;
@@ -388,13 +350,7 @@ describe('resume', () => {
 
   test('a resume with other hub options is refused, naming --restart', async () => {
     const out = path.join(dir, 'changed', 'dataset');
-    const child = spawn(process.execPath, [CLI, 'export', kcorpus, '--out', out, ...KILL_ARGS], { stdio: 'ignore' });
-    for (let i = 0; i < 1000; i++) {
-      if (await fs.access(path.join(out, '.qa-hf-checkpoint.json')).then(() => true, () => false)) break;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.on('close', resolve));
+    await runCliKilledAtCheckpoint(['export', kcorpus, '--out', out, ...KILL_ARGS], out);
     const changed = KILL_ARGS.map((arg) => (arg === '0.2' ? '0.25' : arg));
     const refused = await runCli(['export', kcorpus, '--out', out, ...changed]);
     expect(refused.code).toBe(1);
