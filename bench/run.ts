@@ -30,6 +30,8 @@ import { writeCorpus } from "./generate";
 interface BenchCommand {
   name: string;
   argv: string[];
+  /** The DuckDB command doing the same job: the table shows DuckDB's time ÷ this one's. */
+  versus?: string;
 }
 
 interface BenchConfig {
@@ -59,6 +61,8 @@ interface Row {
   stdoutFile?: string;
   /** "yes, bytes" | "yes, values" | "no, line N" | "—" (nothing to compare). */
   sameAsBaseline?: string;
+  /** DuckDB's median time for the same job ÷ this command's: ≥ 1 is as fast or faster. */
+  versusDuckDb?: number;
 }
 
 // dist/bench/run.js → repo root; commands and bench/out/ are resolved from there.
@@ -70,6 +74,9 @@ const STDERR_TAIL_CHARS = 4096;
 const MB = 1e6; // decimal megabytes everywhere, input, output and RSS alike
 
 const BASELINE = "baseline";
+const DUCKDB_PIPE = "duckdb pipe";
+const DUCKDB_HUB = "duckdb hub jsonl,parquet";
+const DUCKDB_HUB_ALL = "duckdb hub all formats gzip";
 const DEFAULT_COMMANDS: BenchCommand[] = [
   // The floor: JSON.parse + JSON.stringify of every line, no mapping, no output (n feeds the
   // exit code only so the work cannot be optimized away). A tool that parses every record
@@ -86,14 +93,31 @@ const DEFAULT_COMMANDS: BenchCommand[] = [
   { name: BASELINE, argv: ["node", "dist/bench/baseline.js", "{input}"] },
   // The issue's yardstick: Python's stdlib json loop doing the same mapping.
   { name: "python stdlib", argv: ["python3", "bench/baseline.py", "{input}"] },
-  { name: "qa-hf", argv: ["node", "dist/cli.js", "--quiet", "{input}"] },
-  { name: "qa-hf --workers 2", argv: ["node", "dist/cli.js", "--quiet", "--workers", "2", "{input}"] },
+  // DuckDB (2 threads) doing qa-hf's jobs: the yardstick of the ratio column (bench/duckdb.ts).
+  { name: DUCKDB_PIPE, argv: ["node", "dist/bench/duckdb.js", "pipe-json", "{input}", "{outdir}"] },
+  { name: DUCKDB_HUB, argv: ["node", "dist/bench/duckdb.js", "hub-jsonl-parquet", "{input}", "{outdir}"] },
+  { name: DUCKDB_HUB_ALL, argv: ["node", "dist/bench/duckdb.js", "hub-all-gzip", "{input}", "{outdir}"] },
+  { name: "qa-hf", argv: ["node", "dist/cli.js", "--quiet", "{input}"], versus: DUCKDB_PIPE },
+  { name: "qa-hf --workers 2", argv: ["node", "dist/cli.js", "--quiet", "--workers", "2", "{input}"], versus: DUCKDB_PIPE },
   // Export with its default checkpoint cadence (8 MiB or 2 s) and with checkpoints off:
   // the difference is what checkpointing costs.
   { name: "qa-hf export", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet"] },
   {
     name: "qa-hf export, no checkpoints",
     argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--checkpoint-bytes", "1e15", "--checkpoint-ms", "1e12"],
+  },
+  {
+    name: "qa-hf export hub jsonl,parquet",
+    argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--format", "jsonl,parquet", "--split", "train=0.9,test=0.1"],
+    versus: DUCKDB_HUB,
+  },
+  {
+    name: "qa-hf export hub all formats gzip",
+    argv: [
+      "node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet",
+      "--format", "jsonl,parquet,csv,messages,alpaca,sharegpt", "--split", "train=0.8,validation=0.1,test=0.1", "--compress", "gzip",
+    ],
+    versus: DUCKDB_HUB_ALL,
   },
 ];
 
@@ -287,6 +311,10 @@ async function benchCorpus(commands: BenchCommand[], input: string, records: num
     const rss = results[index].map((r) => r.peakRssKib).filter((kib): kib is number => kib !== null);
     row.peakRssKib = rss.length > 0 ? Math.max(...rss) : null;
   }
+  for (const [index, row] of rows.entries()) {
+    const versus = rows.find((other) => other.command === commands[index].versus);
+    if (row.medianSeconds !== undefined && versus?.medianSeconds !== undefined) row.versusDuckDb = versus.medianSeconds / row.medianSeconds;
+  }
   return rows;
 }
 
@@ -298,18 +326,19 @@ function formatTable(rows: Row[], config: BenchConfig): string {
     `${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, ${(os.totalmem() / 1e9).toFixed(0)} GB RAM, ` +
       `${os.type()} ${os.release()}, Node ${process.version}; median of ${config.runs} runs, seed ${config.seed}`,
     "",
-    "| command | records | input MB | median s | MB/s | records/s | peak RSS MB | output MB | output = baseline |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|:-:|",
+    "| command | records | input MB | median s | MB/s | records/s | peak RSS MB | output MB | output = baseline | × DuckDB |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|:-:|--:|",
   ];
   const body = rows.map((row) => {
     const inputMb = (row.inputBytes / MB).toFixed(1);
     if (row.status !== "ok" || row.medianSeconds === undefined) {
-      return `| ${row.command} | ${row.records} | ${inputMb} | ${row.status} | | | | | |`;
+      return `| ${row.command} | ${row.records} | ${inputMb} | ${row.status} | | | | | | |`;
     }
     return `| ${row.command} | ${row.records} | ${inputMb} | ${row.medianSeconds.toFixed(2)} | ` +
       `${(row.inputBytes / MB / row.medianSeconds).toFixed(1)} | ${Math.round(row.records / row.medianSeconds)} | ` +
       `${row.peakRssKib == null ? "n/a" : ((row.peakRssKib * 1024) / MB).toFixed(0)} | ` +
-      `${((row.outputBytes ?? 0) / MB).toFixed(1)} | ${row.sameAsBaseline ?? "—"} |`;
+      `${((row.outputBytes ?? 0) / MB).toFixed(1)} | ${row.sameAsBaseline ?? "—"} | ` +
+      `${row.versusDuckDb === undefined ? "" : `${row.versusDuckDb.toFixed(2)}×`} |`;
   });
   return [...header, ...body].join("\n") + "\n";
 }
