@@ -48,11 +48,14 @@ function procStart(pid: number): string | null {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
 }
 
+/** When this process started (fixed once: uptime arithmetic would drift by milliseconds). */
+const STARTED_AT = new Date(Date.now() - process.uptime() * 1000).toISOString();
+
 export function currentOwner(): LockOwner {
   return {
     pid: process.pid,
     hostname: os.hostname(),
-    started_at: new Date(Date.now() - process.uptime() * 1000).toISOString(),
+    started_at: STARTED_AT,
     boot_id: readProc('/proc/sys/kernel/random/boot_id'),
     proc_start: procStart(process.pid),
   };
