@@ -8,9 +8,12 @@
  * running the same command again resumes from there. Final names appear only at
  * the end, each by fsync + rename + directory fsync, then the checkpoint goes.
  *
- * Order of a run: discover inputs → lock DIR → resume or start → stream batches
- * (checkpoint every CHECKPOINT_BYTES of input or CHECKPOINT_MS) → finalize:
- * commit data files, stats.json, manifest.json, remove checkpoint, unlock.
+ * Order of a run: refuse inputs inside DIR → discover inputs → lock DIR → claim
+ * DIR (empty, or a previous qa-hf export; foreign files only with --force:
+ * lib/out-dir.ts) → resume or start → stream batches (checkpoint every
+ * CHECKPOINT_BYTES of input or CHECKPOINT_MS) → finalize: commit data files,
+ * stats.json, manifest.json, remove the replaced export's other files, remove
+ * checkpoint, unlock.
  *
  * With --format/--split/… (lib/hub.ts) the data goes to the Hub layout instead:
  * one folder per format, `{split}-NNNNN-of-NNNNN.{ext}[.gz]` shards, README.md
@@ -29,6 +32,7 @@ import {
   type CheckpointInput,
   type CommittedOutput,
   type Position,
+  CHECKPOINT_VERSION,
   checkpointPath,
   checkpointTempPath,
   mismatchError,
@@ -37,8 +41,12 @@ import {
   writeCheckpoint,
 } from '../lib/checkpoint';
 import { discoverInputs } from '../lib/discover';
+import { FORMATS, type FormatName, configDirectory } from '../lib/formats';
+import { takeLock } from '../lib/lock';
+import { type Owns, classifyFiles, collisions, filesToRemove, foreignFilesError, isWorkFile } from '../lib/out-dir';
+import { listOutFiles, prepareOutDir, readPreviousExport, refuseInputFolders, refuseInputsInOut, removeReplaced } from '../lib/out-dir-fs';
 import { QaHfError, toQaHfError } from '../lib/errors';
-import { type Fingerprint, fingerprint, hashJson, sha256File } from '../lib/fingerprint';
+import { PrefixHasher, hashJson, sha256File } from '../lib/fingerprint';
 import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, type ManifestFile } from '../lib/manifest';
 import { renderCard, renderLlamaFactoryInfo } from '../lib/card';
 import {
@@ -46,6 +54,7 @@ import {
   type HubArgs,
   type HubPlan,
   type HubState,
+  applyMinScore,
   describeExport,
   hubDirectories,
   hubOptionsRecord,
@@ -81,7 +90,6 @@ export const STATS_FILE = 'stats.json';
 /** The dataset card and LLaMA-Factory's dataset list of a Hub-layout export. */
 export const CARD_FILE = 'README.md';
 export const LLAMA_FACTORY_FILE = 'dataset_info.json';
-const LOCK_FILE = '.qa-hf.lock';
 
 /** Checkpoint at least every 8 MiB of input or 2 s, whichever comes first. */
 export const CHECKPOINT_BYTES = 8 << 20;
@@ -90,7 +98,10 @@ export const CHECKPOINT_MS = 2000;
 /** Pipe-mode options plus the Hub-layout ones (all absent: the simple layout). */
 export interface ExportArgs extends HubArgs {
   inputs: string[];
-  out: string;
+  /** The output folder; may be absent only with dryRun. */
+  out?: string;
+  /** Write into a folder that holds files of no qa-hf export (kept, unless an output has their name). */
+  force?: boolean;
   glob?: string;
   failFast: boolean;
   dryRun: boolean;
@@ -119,31 +130,52 @@ async function sweepTemps(out: string): Promise<void> {
   await Promise.all(leftovers.map((file) => fs.rm(file, { force: true })));
 }
 
-/** What decides the output bytes: a change here means a resume would mix two runs. */
-function normalizedOptions(args: ExportArgs, inputs: string[], plan: HubPlan | null): Record<string, unknown> {
+/** An export that writes: --out is known. */
+type WritingArgs = ExportArgs & { out: string };
+
+/**
+ * What decides the output bytes: a change here means a resume would mix two runs.
+ * Inputs are relative to --out (no absolute path of this machine in manifest.json,
+ * and the same command gives the same hash). --fail-fast is not here: it changes
+ * where a run stops, never the bytes written before the stop.
+ */
+function normalizedOptions(args: WritingArgs, inputs: string[], plan: HubPlan | null): Record<string, unknown> {
   const options: Record<string, unknown> = {
-    inputs: inputs.map((file) => path.resolve(file)),
+    inputs: inputs.map((file) => relativeToDir(path.resolve(args.out), path.resolve(file))),
     glob: args.glob ?? null,
     preset: args.preset,
     max_line_bytes: args.maxLineBytes,
-    fail_fast: args.failFast,
   };
   if (plan) options.hub = hubOptionsRecord(plan, parquetLibrary());
   return options;
 }
 
+/** The processing stages' options: the same for a run and its dry run, so their counts agree. */
+function stageOptions(args: ExportArgs) {
+  return { preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers };
+}
+
 export async function exportCommand(args: ExportArgs): Promise<void> {
   const out = args.out;
+  if (out === undefined || out === '') {
+    if (!args.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');
+  } else {
+    await refuseInputFolders(args.inputs, out);
+  }
   const plan = normalizeHubOptions(args, getPreset(args.preset));
-  const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out });
-  const options = normalizedOptions(args, inputs, plan);
-  if (args.dryRun) return dryRun(args, inputs);
-  await prepareOutDir(out);
-  const unlock = await lock(out);
+  const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out || undefined });
+  if (out) await refuseInputsInOut(inputs, out);
+  if (args.dryRun) return dryRun(args, inputs, plan);
+  const writing = args as WritingArgs;
+  const options = normalizedOptions(writing, inputs, plan);
+  await prepareOutDir(writing.out);
+  const unlock = await takeLock(writing.out);
   const stopSignals = new StopSignals();
   try {
-    await sweepTemps(out);
-    const session = await ExportSession.open(args, inputs, options, plan);
+    pausePoint('after-lock');
+    const claim = await claimOutDir(writing, plan);
+    await sweepTemps(writing.out);
+    const session = await ExportSession.open(writing, inputs, options, plan, claim);
     await session.run(stopSignals);
   } finally {
     stopSignals.dispose();
@@ -151,59 +183,60 @@ export async function exportCommand(args: ExportArgs): Promise<void> {
   }
 }
 
-/** Validates and counts, writes nothing. */
-async function dryRun(args: ExportArgs, inputs: string[]): Promise<void> {
+/** Validates and counts as the real run with these options would (--min-score included), writes nothing. */
+async function dryRun(args: ExportArgs, inputs: string[], plan: HubPlan | null): Promise<void> {
   const tally = new Tally();
-  const reporter = new Reporter({ quiet: args.quiet, errorsWritten: false });
+  const reporter = new Reporter({
+    quiet: args.quiet,
+    errorsWritten: false,
+    keepHint: `run without --dry-run to write them all to ${OUTPUT_FILES.errors}`,
+  });
+  const onCommit = (batch: Batch) => {
+    if (plan) for (const entry of batch.entries) applyMinScore(entry, plan.minScore);
+    tally.add(batch);
+    reporter.warn(batch);
+  };
   try {
-    await runChain([
-      createFileSource(inputs),
-      ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, keepRows: false, workers: args.workers }),
-      createSink({ outputs: {}, onCommit: (batch) => (tally.add(batch), reporter.warn(batch)) }),
-    ]);
+    await runChain([createFileSource(inputs), ...createProcessingStages(stageOptions(args)), createSink({ outputs: {}, onCommit })]);
   } finally {
-    reporter.summary(tally, [`dry run: ${inputs.length} inputs checked, nothing written`]);
+    const checked = inputs.length === 1 ? '1 input checked' : `${inputs.length} inputs checked`;
+    reporter.summary(tally, [`dry run: ${checked}, nothing written`]);
   }
 }
 
-async function prepareOutDir(out: string): Promise<void> {
-  try {
-    await fs.mkdir(out, { recursive: true });
-    const stat = await fs.stat(out);
-    if (!stat.isDirectory()) throw new QaHfError('ERR_IO', `--out ${out} is not a directory`);
-  } catch (err) {
-    if (err instanceof QaHfError) throw err;
-    throw new QaHfError('ERR_IO', `cannot use output directory ${out}: ${toQaHfError(err).message}`);
-  }
+/** Every name either layout may write: what a checkpoint of an older version owned. */
+const LEGACY_OWNS: Owns = {
+  files: [...Object.values(OUTPUT_FILES), STATS_FILE, MANIFEST_FILE, CARD_FILE, LLAMA_FACTORY_FILE],
+  shard_dirs: (Object.keys(FORMATS) as FormatName[]).flatMap((format) => [configDirectory(format, 'pairs'), configDirectory(format, 'rejected')]),
+};
+
+/** The files a run with this plan writes (shards: by folder, their count is known only at the end). */
+function runOwns(plan: HubPlan | null): Owns {
+  if (!plan) return { files: [...Object.values(OUTPUT_FILES), STATS_FILE, MANIFEST_FILE], shard_dirs: [] };
+  const chat = plan.formats.some((format) => format === 'alpaca' || format === 'sharegpt');
+  return {
+    files: [OUTPUT_FILES.errors, STATS_FILE, MANIFEST_FILE, CARD_FILE, ...(chat ? [LLAMA_FACTORY_FILE] : [])],
+    shard_dirs: hubDirectories(plan),
+  };
 }
 
-/** One export per directory at a time; a lock left by a killed run is taken over. */
-async function lock(out: string): Promise<() => Promise<void>> {
-  const lockPath = path.join(out, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await fs.writeFile(lockPath, `${process.pid}\n`, { flag: 'wx' });
-      return () => fs.rm(lockPath, { force: true });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') throw new QaHfError('ERR_IO', `cannot write to output directory ${out}: ${toQaHfError(err).message}`);
-    }
-    const owner = Number.parseInt(await fs.readFile(lockPath, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) {
-      throw new QaHfError('ERR_IO', `another qa-hf export (pid ${owner}) is writing to ${out}`);
-    }
-    await fs.rm(lockPath, { force: true });
-  }
-  throw new QaHfError('ERR_IO', `cannot lock output directory ${out}`);
+/** What this run owns in --out and which files of an earlier export it replaces. */
+interface OutDirClaim {
+  owns: Owns;
+  replaces: string[];
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/**
+ * --out must be empty or hold a qa-hf export (complete or interrupted); other
+ * files are refused, or with --force kept (those an output collides with are replaced).
+ */
+async function claimOutDir(args: WritingArgs, plan: HubPlan | null): Promise<OutDirClaim> {
+  const owns = runOwns(plan);
+  const { owned, foreign } = classifyFiles(await listOutFiles(args.out), await readPreviousExport(args.out, LEGACY_OWNS));
+  if (foreign.length > 0 && !args.force) throw foreignFilesError(args.out, foreign);
+  const replaced = collisions(foreign, owns);
+  if (replaced.length > 0) note(args, `--force: ${replaced.join(', ')} in ${args.out} will be replaced by this export's files`);
+  return { owns, replaces: owned.filter((file) => !isWorkFile(file)) };
 }
 
 /** SIGINT/SIGTERM ask for a clean stop at the next batch: checkpoint, then exit 130. */
@@ -239,11 +272,13 @@ class ExportSession {
   private lastCheckpointAt = Date.now();
   private pendingCheckpoint: Promise<void> | null = null;
   private checkpointError: unknown = null;
-  /** Fingerprints of inputs read to their end: they no longer change while we run. */
-  private readonly wholeFingerprints = new Map<number, Fingerprint>();
+  /** Per input, the running sha256 of its bytes consumed so far (advanced by writeSnapshot). */
+  private readonly hashers: PrefixHasher[];
+  /** Length of each input read to its end in this run (its fingerprint covers all of it). */
+  private readonly inputEnds = new Map<number, number>();
 
   private constructor(
-    private readonly args: ExportArgs,
+    private readonly args: WritingArgs,
     private readonly inputs: string[],
     private readonly options: Record<string, unknown>,
     private readonly plan: HubPlan | null,
@@ -251,18 +286,20 @@ class ExportSession {
     private readonly tally: Tally,
     private readonly stats: StatsAccumulator,
     private readonly resumed: boolean,
+    hashers?: PrefixHasher[],
   ) {
+    this.hashers = hashers ?? inputs.map((file) => new PrefixHasher(file));
     this.inputIndex = new Map(inputs.map((file, i) => [file, i]));
     this.reporter = new Reporter({ quiet: args.quiet, errorsWritten: true });
     this.outputNames = plan ? ['errors'] : OUTPUT_NAMES;
   }
 
-  static async open(args: ExportArgs, inputs: string[], options: Record<string, unknown>, plan: HubPlan | null): Promise<ExportSession> {
+  static async open(args: WritingArgs, inputs: string[], options: Record<string, unknown>, plan: HubPlan | null, claim: OutDirClaim): Promise<ExportSession> {
     const out = args.out;
     const optionsHash = hashJson(options);
     const fresh = (): Checkpoint => ({
       format: 'qa-hf-checkpoint',
-      version: 1,
+      version: CHECKPOINT_VERSION,
       tool_version: TOOL_VERSION,
       options_hash: optionsHash,
       inputs: inputs.map((file): CheckpointInput => ({ path: path.resolve(file), fingerprint: null, sha256: null })),
@@ -273,7 +310,11 @@ class ExportSession {
       finalizing: false,
       elapsed_ms: 0,
       runs: 0,
+      owns: claim.owns,
+      replaces: claim.replaces,
     });
+    // Primed by the resume check (each input hashed to its checkpointed offset), so the run goes on from there.
+    const hashers = inputs.map((file) => new PrefixHasher(file));
     let state: Checkpoint | null = null;
     if (args.restart) {
       await fs.rm(checkpointPath(out), { force: true });
@@ -286,13 +327,14 @@ class ExportSession {
           toolVersion: TOOL_VERSION,
           optionsHash,
           inputs: inputs.map((file) => path.resolve(file)),
+          hashers,
         });
         if (problem) throw mismatchError(out, problem);
         state = found.checkpoint;
       }
     }
     const resumed = state !== null;
-    const session = new ExportSession(args, inputs, options, plan, state ?? fresh(), new Tally(state?.tally), new StatsAccumulator(state?.stats), resumed);
+    const session = new ExportSession(args, inputs, options, plan, state ?? fresh(), new Tally(state?.tally), new StatsAccumulator(state?.stats), resumed, resumed ? hashers : undefined);
     if (!state?.finalizing) {
       const opened = await session.openTargets(resumed);
       if (!opened) {
@@ -353,6 +395,8 @@ class ExportSession {
       const where = state.finalizing ? 'its final step' : `${this.inputs[at.input]} line ${at.line + 1} (byte ${at.offset})`;
       note(this.args, `resuming the interrupted export in ${this.args.out} at ${where}`);
     }
+    // A fresh run records at once what it owns and replaces, so a kill at any moment leaves a known folder.
+    if (!this.resumed) await this.checkpoint(true);
     if (!state.finalizing) await this.stream(stop);
     const written = await this.finalize();
     this.reporter.summary(this.tally, [`wrote ${this.args.out}: ${written}`]);
@@ -435,6 +479,7 @@ class ExportSession {
     const advanced = index === previous.input ? batch.endOffset - previous.offset : batch.endOffset;
     this.bytesSinceCheckpoint += advanced;
     if (batch.fileEnd) {
+      this.inputEnds.set(index, batch.endOffset);
       const digest = this.digests.get(batch.file);
       state.inputs[index].sha256 = digest ? digest.sha256 : null;
       state.position = { input: index + 1, offset: 0, line: 0 };
@@ -473,18 +518,26 @@ class ExportSession {
   private async writeSnapshot(snapshot: Checkpoint): Promise<void> {
     for (const file of this.targets.values()) await file.sync();
     if (this.writers && !snapshot.finalizing) await this.writers.sync();
-    const { position } = snapshot;
-    // Fingerprint every input read so far, up to where it was read (whole ones once).
-    for (let i = 0; i <= Math.min(position.input, this.inputs.length - 1); i++) {
-      const whole = i < position.input;
-      let print = whole ? this.wholeFingerprints.get(i) : undefined;
-      if (!print) {
-        print = await fingerprint(this.inputs[i], whole ? Number.MAX_SAFE_INTEGER : position.offset);
-        if (whole) this.wholeFingerprints.set(i, print);
-      }
-      snapshot.inputs[i].fingerprint = print;
-    }
+    await this.fingerprintInputs(snapshot);
     await writeCheckpoint(this.args.out, snapshot);
+  }
+
+  /**
+   * Hashes every input on from where the last checkpoint left it to where this one
+   * stands: an input finished in this run to its end (once), the current one to the offset.
+   */
+  private async fingerprintInputs(snapshot: Checkpoint): Promise<void> {
+    const { position } = snapshot;
+    for (let i = 0; i <= Math.min(position.input, this.inputs.length - 1); i++) {
+      const end = i < position.input ? this.inputEnds.get(i) : position.offset;
+      if (end === undefined) continue; // finished in an earlier run: its whole fingerprint is in the state
+      const print = await this.hashers[i].advanceTo(end);
+      snapshot.inputs[i].fingerprint = print;
+      if (i < position.input) {
+        this.state.inputs[i].fingerprint = print;
+        this.inputEnds.delete(i);
+      }
+    }
   }
 
   /**
@@ -567,6 +620,9 @@ class ExportSession {
       tempPath: smallTempPath(out, MANIFEST_FILE),
     });
     crashPoint('after-manifest');
+    // The new export is complete: what an earlier one owned and this one did not write goes now (again after a kill).
+    await removeReplaced(out, filesToRemove(state.replaces ?? [], [...outputs.map((file) => file.path), MANIFEST_FILE]));
+    crashPoint('after-replace');
     await fs.rm(checkpointPath(out), { force: true });
     await sweepTemps(out);
     await syncDirectory(out);
@@ -581,13 +637,16 @@ async function manifestEntry(out: string, file: string, records?: number): Promi
   return records === undefined ? { path: file, bytes: digest.bytes, sha256: digest.sha256 } : { path: file, bytes: digest.bytes, records, sha256: digest.sha256 };
 }
 
-/** A fresh Hub-layout start: shards of earlier runs would match the card's globs, so they go. */
+/**
+ * A fresh Hub-layout start: temp shards of an interrupted run go. Final shards of
+ * an earlier export stay until this one is complete (then `replaces` removes them).
+ */
 async function sweepShards(out: string, plan: HubPlan): Promise<void> {
   for (const directory of hubDirectories(plan)) {
     const names = await fs.readdir(path.join(out, directory)).catch(() => [] as string[]);
-    await Promise.all(names.filter(isShardFile).map((name) => fs.rm(path.join(out, directory, name), { force: true })));
+    const temps = names.filter((name) => name.startsWith('.') && isShardFile(name));
+    await Promise.all(temps.map((name) => fs.rm(path.join(out, directory, name), { force: true })));
   }
-  await fs.rm(path.join(out, LLAMA_FACTORY_FILE), { force: true });
 }
 
 /**
@@ -634,6 +693,11 @@ function crashPoint(point: string): void {
   if (process.env.QA_HF_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
 }
 
+/** Test seam: QA_HF_PAUSE_AT=<point> stops the process (SIGSTOP) there until it gets SIGCONT, e.g. holding the lock. */
+function pausePoint(point: string): void {
+  if (process.env.QA_HF_PAUSE_AT === point) process.kill(process.pid, 'SIGSTOP');
+}
+
 /** After a kill during the final renames: finish what was pending. */
 async function renameIfPending(out: string, file: string, bytes: number): Promise<void> {
   const temp = tempPath(out, file);
@@ -659,7 +723,7 @@ async function inputGit(args: readonly string[]): Promise<GitInfo[]> {
   return found;
 }
 
-function note(args: ExportArgs, message: string): void {
+function note(args: { quiet: boolean }, message: string): void {
   if (!args.quiet) process.stderr.write(`qa-hf: ${message}\n`);
 }
 

@@ -13,7 +13,8 @@ export class Reporter {
   private warnings = 0;
 
   constructor(
-    private readonly options: { quiet: boolean; errorsWritten: boolean },
+    /** `keepHint`: how this command keeps every bad line (it must name an option the command has). */
+    private readonly options: { quiet: boolean; errorsWritten: boolean; keepHint?: string },
     private readonly stderr: NodeJS.WritableStream = process.stderr,
   ) {}
 
@@ -33,7 +34,7 @@ export class Reporter {
     if (this.options.quiet) return;
     const all = [...notes];
     if (this.warnings > MAX_WARNINGS) {
-      all.push(`${this.warnings - MAX_WARNINGS} more bad lines not shown (use --errors FILE to keep them all)`);
+      all.push(`${this.warnings - MAX_WARNINGS} more bad lines not shown (${this.options.keepHint ?? 'use --errors FILE to keep them all'})`);
     }
     this.stderr.write(formatSummary(tally.total, all));
   }

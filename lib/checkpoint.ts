@@ -9,24 +9,32 @@
  * its offset, which gives the same bytes as a run that was never interrupted.
  *
  * A resume is refused (ERR_CHECKPOINT_MISMATCH) when the tool version, the
- * options or an input changed; a damaged checkpoint file is reported and ignored.
+ * options or a byte of an input before its checkpointed offset changed (see
+ * lib/fingerprint.ts; bytes after it may change, e.g. a line fixed after
+ * --fail-fast); a damaged checkpoint file is reported and ignored.
+ *
+ * The checkpoint also says which files of --out the run owns (`owns`) and which
+ * files of an earlier export it replaces (`replaces`, removed once it is complete),
+ * so that a later run tells an interrupted export from a user's files (lib/out-dir.ts).
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomic-file';
 import { QaHfError } from './errors';
-import { type Fingerprint, fingerprint, fingerprintChange } from './fingerprint';
+import { type Fingerprint, PrefixHasher, prefixChange } from './fingerprint';
 import type { HubState } from './hub';
+import type { Owns } from './out-dir';
 import type { StatsState } from './stats';
 import type { TallyState } from './tally';
 
 export const CHECKPOINT_FILE = '.qa-hf-checkpoint.json';
 const CHECKPOINT_FORMAT = 'qa-hf-checkpoint';
-const CHECKPOINT_VERSION = 1;
+/** 2: fingerprints are prefix hashes; `owns` and `replaces`. */
+export const CHECKPOINT_VERSION = 2;
 
 export interface CheckpointInput {
   path: string;
-  /** Present once reading of this input has begun. */
+  /** sha256 of the bytes consumed so far (to the position, or the whole input once done); null before. */
   fingerprint: Fingerprint | null;
   /** sha256 of the whole input, once it has been read to its end in one run. */
   sha256: string | null;
@@ -63,6 +71,10 @@ export interface Checkpoint {
   /** Processing time of all runs so far, for throughput in stats.json. */
   elapsed_ms: number;
   runs: number;
+  /** The files this run writes (absent in checkpoints of older versions). */
+  owns?: Owns;
+  /** Files of an earlier export in --out that this run replaces: removed at the end of finalize. */
+  replaces?: string[];
 }
 
 export function checkpointPath(outDir: string): string {
@@ -123,7 +135,7 @@ function shapeProblem(value: unknown): string | null {
  */
 export async function resumeProblem(
   checkpoint: Checkpoint,
-  expected: { toolVersion: string; optionsHash: string; inputs: readonly string[] },
+  expected: { toolVersion: string; optionsHash: string; inputs: readonly string[]; hashers?: PrefixHasher[] },
 ): Promise<string | null> {
   if (checkpoint.tool_version !== expected.toolVersion) {
     return `the interrupted run used qa-hf ${checkpoint.tool_version}, this is ${expected.toolVersion}`;
@@ -137,16 +149,16 @@ export async function resumeProblem(
     return 'the inputs are in a different order than in the interrupted run';
   }
   if (checkpoint.options_hash !== expected.optionsHash) return 'the options differ from the interrupted run';
-  for (const input of checkpoint.inputs) {
+  for (const [i, input] of checkpoint.inputs.entries()) {
     if (!input.fingerprint) continue;
-    let now: Fingerprint;
+    const { position } = checkpoint;
+    const where = { whole: i < position.input, line: i === position.input ? position.line : 0 };
     try {
-      now = await fingerprint(input.path, input.fingerprint.sampled_up_to);
+      const change = await prefixChange(input.path, input.fingerprint, where, expected.hashers?.[i]);
+      if (change) return change;
     } catch {
       return `input ${input.path} can no longer be read`;
     }
-    const change = fingerprintChange(input.fingerprint, now);
-    if (change) return `input ${input.path} changed since the interrupted run: ${change}`;
   }
   return null;
 }

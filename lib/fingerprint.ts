@@ -1,64 +1,77 @@
 /**
  * fingerprint — is an input still the file an interrupted run was reading?
  *
- * A resume must never mix an old and a new version of an input. The fingerprint
- * is the size, the mtime, and a sha256 over sampled blocks of the bytes before the
- * resume offset: the first and last 64 KiB before it and 16 evenly spaced 4 KiB
- * blocks between. Size and mtime catch every ordinary edit (an editor, `>>`, a
- * regenerated file); the sampled hash catches rewrites that keep both (`cp -p`,
- * `rsync -t`, `touch -r`). It costs ~200 KiB of reads per input per checkpoint
- * whatever the file's size, where hashing the whole prefix would re-read up to
- * the whole corpus at every checkpoint and on every resume.
+ * A resume must never mix an old and a new version of an input, yet fixing a bad
+ * line after --fail-fast must not block it. So the fingerprint of an input is the
+ * sha256 of exactly the bytes a run has consumed: [0, offset) of the input it was
+ * reading, the whole of those it finished. Whatever follows the offset may change
+ * (the fixed line, appended records); a byte before it may not.
+ *
+ * Cheap by construction: a PrefixHasher per input is advanced in the background
+ * checkpoint write from the last checkpointed offset to the new one (each byte is
+ * hashed once per run), and a resume hashes [0, offset) once and compares.
+ *
+ *   const hasher = new PrefixHasher('a.jsonl');
+ *   const print = await hasher.advanceTo(4096); // { bytes: 4096, sha256: '…' }
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 
-const EDGE_BYTES = 64 << 10;
-const SAMPLE_BYTES = 4 << 10;
-const SAMPLES = 16;
-/** Reads for whole-file hashing. */
+/** Reads for hashing: large enough for few syscalls, small enough to keep the event loop moving. */
 const HASH_CHUNK_BYTES = 1 << 20;
 
 export interface Fingerprint {
-  size: number;
-  mtime_ms: number;
-  /** Bytes covered by `sample_sha256` (the resume offset when it was taken). */
-  sampled_up_to: number;
-  sample_sha256: string;
+  /** Bytes of the input covered: the resume offset, or the whole length of a finished input. */
+  bytes: number;
+  /** sha256 of those bytes. */
+  sha256: string;
 }
 
-export async function fingerprint(file: string, upTo: number): Promise<Fingerprint> {
+/** Feeds bytes [from, to) of `file` to `onChunk`; fails when the file is shorter. */
+export async function readRange(file: string, from: number, to: number, onChunk: (chunk: Buffer) => void): Promise<void> {
+  if (to <= from) return;
   const handle = await fs.open(file, 'r');
   try {
-    const stat = await handle.stat();
-    const end = Math.min(upTo, stat.size);
-    const hash = createHash('sha256');
-    for (const [start, length] of sampleRanges(end)) {
-      const buffer = Buffer.alloc(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, start);
-      hash.update(buffer.subarray(0, bytesRead));
+    const buffer = Buffer.allocUnsafe(Math.min(HASH_CHUNK_BYTES, to - from));
+    for (let at = from; at < to; ) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, to - at), at);
+      if (bytesRead === 0) throw Object.assign(new Error(`${file} ends at byte ${at}, before ${to}`), { code: 'ESHORT' });
+      onChunk(buffer.subarray(0, bytesRead));
+      at += bytesRead;
     }
-    return { size: stat.size, mtime_ms: stat.mtimeMs, sampled_up_to: end, sample_sha256: hash.digest('hex') };
   } finally {
     await handle.close();
   }
 }
 
-/** [start, length] of each sampled block below `end`, in order, possibly overlapping. */
-export function sampleRanges(end: number): Array<[number, number]> {
-  if (end <= 2 * EDGE_BYTES + SAMPLES * SAMPLE_BYTES) return end > 0 ? [[0, end]] : [];
-  const ranges: Array<[number, number]> = [[0, EDGE_BYTES]];
-  const span = end - 2 * EDGE_BYTES - SAMPLE_BYTES;
-  for (let i = 0; i < SAMPLES; i++) ranges.push([EDGE_BYTES + Math.floor((span * i) / (SAMPLES - 1)), SAMPLE_BYTES]);
-  ranges.push([end - EDGE_BYTES, EDGE_BYTES]);
-  return ranges;
+/** A running sha256 of an input's first bytes, advanced as a run goes. */
+export class PrefixHasher {
+  private readonly hash = createHash('sha256');
+  private hashed = 0;
+
+  constructor(readonly file: string) {}
+
+  /** Hashes on to byte `to` (never backwards) and returns the fingerprint there. */
+  async advanceTo(to: number): Promise<Fingerprint> {
+    if (to < this.hashed) throw new Error(`internal: ${this.file} hashed to ${this.hashed}, asked for ${to}`);
+    await readRange(this.file, this.hashed, to, (chunk) => this.hash.update(chunk));
+    this.hashed = to;
+    return { bytes: to, sha256: this.hash.copy().digest('hex') };
+  }
 }
 
-/** Why `now` is not `before`, in words for the user, or null when they match. */
-export function fingerprintChange(before: Fingerprint, now: Fingerprint): string | null {
-  if (now.size !== before.size) return `its size changed from ${before.size} to ${now.size} bytes`;
-  if (now.mtime_ms !== before.mtime_ms) return 'its modification time changed';
-  if (now.sample_sha256 !== before.sample_sha256) return 'its content changed';
+/**
+ * Why `file` no longer has the bytes `before` covers, in words for the user, or
+ * null when it has. `whole`: the run read it to its end, so it may not grow either.
+ * On success the hasher (when given) stands at `before.bytes`, ready to go on.
+ */
+export async function prefixChange(file: string, before: Fingerprint, where: { whole: boolean; line: number }, hasher = new PrefixHasher(file)): Promise<string | null> {
+  const size = (await fs.stat(file)).size;
+  const place = where.whole ? `${file}, read to its end by the interrupted run,` : `bytes before line ${where.line + 1} of ${file}`;
+  if (size < before.bytes) return `${place} changed (it is now ${size} bytes, shorter than the ${before.bytes} read)`;
+  const now = await hasher.advanceTo(before.bytes);
+  if (now.sha256 !== before.sha256) return `${place} changed`;
+  if (where.whole && size !== before.bytes) return `${place} changed (it grew from ${before.bytes} to ${size} bytes)`;
   return null;
 }
 

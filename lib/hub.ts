@@ -5,7 +5,8 @@
  * checkpoint state of the outputs and the dataset card description.
  *
  * The Hub layout is used when an option asks for it (a format other than jsonl,
- * --split, --compress, --max-shard-size, --min-score); otherwise an export keeps
+ * --split, --compress gzip, --max-shard-size, --min-score; `--compress none` is no
+ * compression, not a layout switch); otherwise an export keeps
  * its simple layout (qa_pairs.jsonl, …) byte for byte. Options that only make
  * sense with it (--seed, --split-key, --stratify-by without --split;
  * --system-prompt without a chat format) are usage errors, not ignored.
@@ -21,7 +22,7 @@ import {
   normalizeSystemPrompt,
   parseFormatList,
 } from './formats';
-import type { Row } from './batch';
+import type { Entry, Row } from './batch';
 import type { CardConfig, CardDescription, CardFile } from './card';
 import type { PairChannel, Preset } from './presets';
 import type { ParquetShardState } from './parquet';
@@ -90,7 +91,9 @@ const CHAT_FORMATS: readonly FormatName[] = ['messages', 'alpaca', 'sharegpt'];
 /** True when these options ask for the Hub layout. */
 export function wantsHubLayout(args: HubArgs): boolean {
   const onlyJsonl = args.format === undefined || args.format.split(',').every((name) => name.trim() === 'jsonl');
-  return !onlyJsonl || [args.split, args.compress, args.maxShardSize, args.minScore].some((value) => value !== undefined);
+  // `--compress none` asks for no compression, which the simple layout already is: not a layout switch.
+  const compress = args.compress === undefined || args.compress.trim() === 'none' ? undefined : args.compress;
+  return !onlyJsonl || [args.split, compress, args.maxShardSize, args.minScore].some((value) => value !== undefined);
 }
 
 function columnOption(option: string, value: unknown, preset: Preset): string {
@@ -281,6 +284,20 @@ export function belowMinScore(row: Row, minScore: number | undefined): Row | nul
   const score = row[SCORE_COLUMN];
   if (typeof score !== 'number' || score >= minScore) return null;
   return { ...row, failure_reason: BELOW_MIN_SCORE };
+}
+
+/**
+ * Applies the min-score rule to an entry in place: a pair below the score becomes
+ * rejected (the real run's sink and --dry-run both use this, so their counts agree).
+ * True when the entry moved.
+ */
+export function applyMinScore(entry: Entry, minScore: number | undefined): boolean {
+  if (entry.channel !== 'pairs' || entry.row === null) return false;
+  const rejected = belowMinScore(entry.row, minScore);
+  if (!rejected) return false;
+  entry.channel = 'rejected';
+  entry.row = rejected;
+  return true;
 }
 
 /** The stratum of a row: its --stratify-by value as text. */

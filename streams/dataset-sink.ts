@@ -41,7 +41,7 @@ import {
   type HubOutputState,
   type HubPlan,
   type HubState,
-  belowMinScore,
+  applyMinScore,
   emptyOutputState,
   hubOutput,
   shardDonePath,
@@ -399,15 +399,8 @@ export class DatasetWriters {
     }
     if (channel !== 'pairs' && channel !== 'rejected') return;
     const plan = this.options.plan;
-    let row = entry.row!;
-    if (channel === 'pairs') {
-      const rejected = belowMinScore(row, plan.minScore);
-      if (rejected) {
-        entry.channel = 'rejected';
-        entry.row = row = rejected;
-        this.belowMinScore++;
-      }
-    }
+    if (applyMinScore(entry, plan.minScore)) this.belowMinScore++;
+    const row = entry.row!;
     const split = this.assign(row[plan.key]);
     if (entry.channel === 'pairs') this.tracker.add(split, stratumOf(row, plan.stratifyBy));
     const splitName = plan.spec.names[split];

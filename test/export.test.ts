@@ -215,7 +215,7 @@ describe('qa-hf export', () => {
     await fs.utimes(edited, mtime, mtime); // and even the same mtime
     const refused = await runCli(['export', input, '--out', out]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/ERR_CHECKPOINT_MISMATCH: .*input .*a\/qa_1\.jsonl changed since the interrupted run: its content changed; run again with --restart/);
+    expect(refused.stderr).toMatch(/ERR_CHECKPOINT_MISMATCH: .*(bytes before line \d+ of .*a\/qa_1\.jsonl|a\/qa_1\.jsonl, read to its end by the interrupted run,) changed; run again with --restart/);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     const restarted = await runCli(['export', input, '--out', out, '--restart']);
     expect(restarted.code).toBe(0);
@@ -300,7 +300,7 @@ describe('qa-hf export', () => {
   test.each([
     [['export', 'no/such/dir', '--out', 'x'], /^qa-hf: no\/such\/dir: ERR_INPUT: cannot read input: no such file or directory \(ENOENT\)\n$/, 1],
     [['export', '.ci', '--out', 'x'], /^qa-hf: \.ci: ERR_INPUT: no file matches \*\*\/\*\.jsonl in this directory\n$/, 1],
-    [['export', 'samples'], /^qa-hf: ERR_USAGE: Missing required argument: out/, 2],
+    [['export', 'samples'], /^qa-hf: ERR_USAGE: export needs --out DIR \(only --dry-run goes without it\)\n$/, 2],
     [['export', 'samples', '--out', 'package.json'], /^qa-hf: ERR_IO: cannot use output directory package\.json/, 1],
   ])('%j: one line, exit %s', async (args, message, code) => {
     const result = await runCli(args as string[]);

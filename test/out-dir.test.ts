@@ -1,0 +1,227 @@
+/**
+ * The output folder (README "The output folder"): inputs are never inside it, it
+ * must be empty or hold one qa-hf export, a replaced export leaves nothing behind,
+ * foreign files are refused or kept with --force, a read-only --out says so.
+ */
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { classifyFiles, filesToRemove, isWithin, isWorkFile, parentDirs } from '../lib/out-dir';
+import { prepareOutDir } from '../lib/out-dir-fs';
+import { CLI, listFiles, recordLines, runCli } from './helpers';
+
+let dir: string;
+let qa: string;
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-outdir-'));
+  qa = path.join(dir, 'qa');
+  await fs.mkdir(qa);
+  await fs.writeFile(path.join(qa, 'a.jsonl'), `${recordLines(300, 5).join('\n')}\n{"bad\n`);
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function fresh(name: string): Promise<string> {
+  return fs.mkdtemp(path.join(dir, `${name}-`));
+}
+
+describe('ownership rules (pure)', () => {
+  test.each([
+    ['.qa-hf.lock', true],
+    ['.qa-hf.lock.123.abc.tmp', true],
+    ['.qa-hf-checkpoint.json', true],
+    ['.qa_pairs.jsonl.partial', true],
+    ['.stats.json.tmp', true],
+    ['jsonl/.train-00000.jsonl.partial.open', true],
+    ['notes.txt', false],
+    ['sub/.x.partial', false],
+    ['jsonl/train-00000-of-00001.jsonl', false],
+  ])('isWorkFile(%j) is %s', (file, expected) => {
+    expect(isWorkFile(file)).toBe(expected);
+  });
+
+  test('a manifest owns its outputs and itself; a checkpoint its files, shard folders and replaced files', () => {
+    const files = ['README.md', 'jsonl/train-00000-of-00001.jsonl', 'manifest.json', 'notes.txt', 'old.jsonl', 'qa_pairs.jsonl', 'csv/my.csv'];
+    expect(classifyFiles(files, { manifest: ['qa_pairs.jsonl'], checkpoint: null })).toEqual({
+      owned: ['manifest.json', 'qa_pairs.jsonl'],
+      foreign: ['README.md', 'csv/my.csv', 'jsonl/train-00000-of-00001.jsonl', 'notes.txt', 'old.jsonl'],
+    });
+    expect(
+      classifyFiles(files, { manifest: null, checkpoint: { owns: { files: ['README.md'], shard_dirs: ['jsonl', 'csv'] }, replaces: ['old.jsonl'] } }),
+    ).toEqual({ owned: ['README.md', 'jsonl/train-00000-of-00001.jsonl', 'old.jsonl'], foreign: ['csv/my.csv', 'manifest.json', 'notes.txt', 'qa_pairs.jsonl'] });
+  });
+
+  test('what a replace removes, and the folders it may empty (deepest first)', () => {
+    expect(filesToRemove(['qa_pairs.jsonl', 'stats.json', 'jsonl/a.jsonl', '.qa-hf-checkpoint.json'], ['stats.json'])).toEqual(['qa_pairs.jsonl', 'jsonl/a.jsonl']);
+    expect(parentDirs(['rejected/jsonl/a', 'jsonl/b', 'top'])).toEqual(['rejected/jsonl', 'jsonl', 'rejected']);
+    expect([isWithin('/a/b', '/a'), isWithin('/a', '/a'), isWithin('/ab', '/a'), isWithin('/a/..b', '/a')]).toEqual([true, true, false, true]);
+  });
+});
+
+describe('inputs and the output folder', () => {
+  test.each([
+    ['the input file inside --out', (d: string) => ({ input: path.join(d, 'clob', 'qa_pairs.jsonl'), out: path.join(d, 'clob') })],
+    ['--out given with ./ and ..', (d: string) => ({ input: path.join(d, 'clob', 'qa_pairs.jsonl'), out: `${path.join(d, 'clob')}/./../clob/` })],
+    ['--out through a symlink', (d: string) => ({ input: path.join(d, 'clob', 'qa_pairs.jsonl'), out: path.join(d, 'link') })],
+    ['the input through a symlink into --out', (d: string) => ({ input: path.join(d, 'input-link.jsonl'), out: path.join(d, 'clob') })],
+  ])('%s: refused with exit 2 naming the input, which stays untouched', async (_name, layout) => {
+    const d = await fresh('clob');
+    await fs.mkdir(path.join(d, 'clob'));
+    const original = await fs.readFile(path.join(qa, 'a.jsonl'));
+    await fs.writeFile(path.join(d, 'clob', 'qa_pairs.jsonl'), original);
+    await fs.symlink(path.join(d, 'clob'), path.join(d, 'link'));
+    await fs.symlink(path.join(d, 'clob', 'qa_pairs.jsonl'), path.join(d, 'input-link.jsonl'));
+    const { input, out } = layout(d);
+    const result = await runCli(['export', input, '--out', out]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`qa-hf: ${input}: ERR_USAGE: an input cannot lie inside the output folder ${out}: the export would write over it\n`);
+    expect((await fs.readFile(path.join(d, 'clob', 'qa_pairs.jsonl'))).equals(original)).toBe(true);
+    expect(await listFiles(path.join(d, 'clob'))).toEqual(['qa_pairs.jsonl']);
+  });
+
+  test.each([['qa/'], ['qa/./'], ['qa-link']])('the input folder as --out (%s): "the output folder cannot be an input folder", exit 2', async (out) => {
+    await fs.symlink(qa, path.join(dir, 'qa-link')).catch(() => undefined);
+    const result = await runCli(['export', 'qa/', '--out', out], undefined, { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('qa-hf: qa/: ERR_USAGE: the output folder cannot be an input folder; choose another --out\n');
+    expect(await fs.readdir(qa)).toEqual(['a.jsonl']);
+  });
+});
+
+/** Runs an export that must succeed, then verify on its folder. */
+async function exportOk(out: string, ...options: string[]): Promise<void> {
+  const result = await runCli(['export', qa, '--out', out, '-q', ...options]);
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  const verified = await runCli(['verify', out, '-q']);
+  expect(verified.stderr).toBe('');
+  expect(verified.code).toBe(0);
+}
+
+const SIMPLE = ['manifest.json', 'qa_errors.jsonl', 'qa_pairs.jsonl', 'qa_rejected.jsonl', 'stats.json'];
+const HUB_JSONL = [
+  'README.md',
+  'jsonl/test-00000-of-00001.jsonl',
+  'jsonl/train-00000-of-00001.jsonl',
+  'manifest.json',
+  'qa_errors.jsonl',
+  'rejected/jsonl/test-00000-of-00001.jsonl',
+  'rejected/jsonl/train-00000-of-00001.jsonl',
+  'stats.json',
+];
+const HUB_CSV = HUB_JSONL.map((file) => file.replace(/jsonl\/(.*)\.jsonl$/, 'csv/$1.csv'));
+const SPLIT = ['--split', 'train=0.5,test=0.5'];
+
+describe('a previous export is replaced whole', () => {
+  test.each([
+    ['simple → Hub', [], SIMPLE, ['--format', 'jsonl', ...SPLIT], HUB_JSONL],
+    ['Hub → csv only', ['--format', 'jsonl', ...SPLIT], HUB_JSONL, ['--format', 'csv', ...SPLIT], HUB_CSV],
+    ['Hub → simple', ['--format', 'jsonl', ...SPLIT], HUB_JSONL, [], SIMPLE],
+  ])('%s: exactly the new export remains and verify passes', async (_name, first, firstFiles, second, secondFiles) => {
+    const out = await fresh('replace');
+    await exportOk(out, ...first);
+    expect(await listFiles(out)).toEqual(firstFiles);
+    await exportOk(out, ...second);
+    expect(await listFiles(out)).toEqual(secondFiles);
+    // Emptied folders of the old export are gone too.
+    if (!secondFiles.some((file) => file.startsWith('jsonl/'))) await expect(fs.access(path.join(out, 'jsonl'))).rejects.toThrow();
+  });
+
+  test('a kill inside finalize after the new manifest: the rerun completes the replace', async () => {
+    const out = await fresh('replace-kill');
+    await exportOk(out, '--format', 'jsonl', ...SPLIT);
+    const killed = spawnSync(process.execPath, [CLI, 'export', qa, '--out', out, '-q'], { env: { ...process.env, QA_HF_CRASH_AT: 'after-manifest' } });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(await listFiles(out)).toEqual(expect.arrayContaining(['README.md', 'qa_pairs.jsonl', '.qa-hf-checkpoint.json']));
+    await exportOk(out);
+    expect(await listFiles(out)).toEqual(SIMPLE);
+  });
+
+  test('an interrupted export, then other options with --restart: one export remains', async () => {
+    const out = await fresh('interrupted');
+    const killed = spawnSync(process.execPath, [CLI, 'export', qa, '--out', out, '-q', '--format', 'jsonl', ...SPLIT], {
+      env: { ...process.env, QA_HF_CRASH_AT: 'after-shard-names' },
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    const refused = await runCli(['export', qa, '--out', out]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/the options differ from the interrupted run; run again with --restart/);
+    await exportOk(out, '--restart');
+    expect(await listFiles(out)).toEqual(SIMPLE);
+  });
+});
+
+describe('foreign files', () => {
+  test.each([['README.md'], ['notes.txt']])('a user file (%s) is refused, exit 2, naming it; with --force it is kept byte for byte', async (name) => {
+    const out = await fresh('foreign');
+    await fs.writeFile(path.join(out, name), 'my own words\n');
+    const refused = await runCli(['export', qa, '--out', out]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(
+      `qa-hf: ERR_USAGE: --out ${out} holds files that are not from a qa-hf export (${name}); choose an empty folder, or pass --force to write beside them\n`,
+    );
+    expect(await listFiles(out)).toEqual([name]);
+    const forced = await runCli(['export', qa, '--out', out, '--force', '-q']);
+    expect(forced.code).toBe(0);
+    expect(await fs.readFile(path.join(out, name), 'utf8')).toBe('my own words\n');
+    expect(await listFiles(out)).toEqual([...SIMPLE, name].sort());
+  });
+
+  test('the first three foreign files are named, the rest counted', async () => {
+    const out = await fresh('many');
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await fs.writeFile(path.join(out, name), '');
+    const refused = await runCli(['export', qa, '--out', out]);
+    expect(refused.stderr).toMatch(/\(a, b, c and 2 more\)/);
+    expect(refused.code).toBe(2);
+  });
+
+  test('with --force, a foreign README.md that the Hub card collides with is replaced, and said so', async () => {
+    const out = await fresh('collide');
+    await fs.writeFile(path.join(out, 'README.md'), 'mine\n');
+    await fs.writeFile(path.join(out, 'keep.txt'), 'kept\n');
+    const forced = await runCli(['export', qa, '--out', out, '--force', '--format', 'jsonl', ...SPLIT]);
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toContain(`qa-hf: --force: README.md in ${out} will be replaced by this export's files\n`);
+    expect(await fs.readFile(path.join(out, 'README.md'), 'utf8')).toMatch(/^---\n/);
+    expect(await fs.readFile(path.join(out, 'keep.txt'), 'utf8')).toBe('kept\n');
+  });
+});
+
+describe('a read-only --out', () => {
+  test('says read-only, not ENOENT (injected: mkdir fails with ENOENT as on a read-only mount)', async () => {
+    expect.assertions(1);
+    const fsp = require('node:fs').promises as typeof fs;
+    const enoent = Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+    const erofs = Object.assign(new Error('EROFS'), { code: 'EROFS' });
+    const mkdir = jest.spyOn(fsp, 'mkdir').mockRejectedValue(enoent);
+    const access = jest.spyOn(fsp, 'access').mockRejectedValue(erofs);
+    try {
+      await expect(prepareOutDir(path.join(dir, 'ro', 'out'))).rejects.toThrow(`cannot use output directory ${path.join(dir, 'ro', 'out')}: read-only file system (EROFS)`);
+    } finally {
+      mkdir.mockRestore();
+      access.mockRestore();
+    }
+  });
+
+  // A real read-only mount needs root; without it this test is reported as skipped, never passed.
+  const asRoot = process.getuid?.() === 0 ? test : test.skip;
+  asRoot('on a real read-only tmpfs: one line, exit 1, "read-only file system"', async () => {
+    const mount = path.join(dir, 'ro-mount');
+    await fs.mkdir(mount);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', mount]);
+    expect(mounted.status).toBe(0);
+    try {
+      for (const out of [path.join(mount, 'new', 'out'), mount]) {
+        const result = await runCli(['export', qa, '--out', out]);
+        expect(result.stderr).toBe(`qa-hf: ERR_IO: cannot use output directory ${out}: read-only file system: ${mount} (EROFS)\n`);
+        expect(result.code).toBe(1);
+      }
+    } finally {
+      spawnSync('umount', [mount]);
+    }
+  });
+});
+
