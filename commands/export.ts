@@ -59,7 +59,7 @@ import { getPreset } from '../lib/presets';
 import { finalizeShards } from '../lib/shards';
 import { SplitTracker } from '../lib/split';
 import { StatsAccumulator } from '../lib/stats';
-import { Tally, balanced, emptyCounts } from '../lib/tally';
+import { Tally, balanced, count, emptyCounts } from '../lib/tally';
 import { createFileSource, type InputSpec } from '../streams/file-source';
 import { createProcessingStages, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
@@ -162,7 +162,7 @@ async function dryRun(args: ExportArgs, inputs: string[]): Promise<void> {
       createSink({ outputs: {}, onCommit: (batch) => (tally.add(batch), reporter.warn(batch)) }),
     ]);
   } finally {
-    reporter.summary(tally, [`dry run: ${inputs.length} inputs checked, nothing written`]);
+    reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`]);
   }
 }
 
@@ -572,7 +572,7 @@ class ExportSession {
     await syncDirectory(out);
     if (!shards) return this.outputNames.map((name) => `${OUTPUT_FILES[name]} (${state.outputs[name].records})`).join(', ');
     const files = [...shards.values()].reduce((n, list) => n + list.length, 0);
-    return `${files} shards in ${this.plan!.formats.join(', ')}, ${CARD_FILE}, ${OUTPUT_FILES.errors} (${state.outputs.errors.records})`;
+    return `${count(files, 'shard')} in ${this.plan!.formats.join(', ')}, ${CARD_FILE}, ${OUTPUT_FILES.errors} (${state.outputs.errors.records})`;
   }
 }
 

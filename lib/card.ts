@@ -46,6 +46,7 @@ import type { Column } from './jsonl';
 import type { PairChannel } from './presets';
 import { dataFilesPattern } from './shards';
 import type { SplitSpec, SplitTrackerReport } from './split';
+import { noun } from './tally';
 
 export interface CardFile {
   /** Final file name inside the config folder: `train-00000-of-00001.jsonl`. */
@@ -391,8 +392,8 @@ function renderSplitRule(rule: CardSplitRule): string {
           ]),
         ),
       );
-      if (strata.length > shown.length) lines.push(`…and ${formatCount(strata.length - shown.length)} more values.`);
-      if (report.overflowStrata) lines.push(`${formatCount(report.overflowRecords)} records had values beyond the first tracked ones.`);
+      if (strata.length > shown.length) lines.push(`…and ${formatCount(strata.length - shown.length)} more ${noun(strata.length - shown.length, 'value')}.`);
+      if (report.overflowStrata) lines.push(`${formatCount(report.overflowRecords)} ${noun(report.overflowRecords, 'record')} had values beyond the first tracked ones.`);
     }
   }
   return lines.join('\n\n');
