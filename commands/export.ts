@@ -64,7 +64,7 @@ import { createFileSource, type InputSpec } from '../streams/file-source';
 import { createProcessingStages, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
 import { DatasetWriters, createDatasetSink } from '../streams/dataset-sink';
-import { Progress } from './progress';
+import { Progress, progressEnabled } from './progress';
 import { Reporter } from './report';
 import { TOOL_VERSION } from './version';
 
@@ -368,7 +368,7 @@ class ExportSession {
     const sizes = await Promise.all(this.inputs.map(async (file) => (await fs.stat(file)).size));
     const totalBytes = sizes.reduce((sum, size) => sum + size, 0);
     const doneBefore = (position: Position) => sizes.slice(0, position.input).reduce((sum, size) => sum + size, 0) + position.offset;
-    const progress = new Progress(totalBytes, doneBefore(state.position), this.args.progress ?? Boolean(process.stderr.isTTY));
+    const progress = new Progress(totalBytes, doneBefore(state.position), progressEnabled(this.args));
     const interrupted = () => new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; run the same command again to resume`);
     const commit = (batch: Batch) => {
       this.commitBatch(batch);
