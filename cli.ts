@@ -7,15 +7,17 @@
  *   qa-hf export qa/ --out dist/
  *   qa-hf verify dist/
  *
- * Exit codes: 0 done (bad lines included), 1 fail-fast stop or I/O error,
- * 2 usage error, 3 verify found differences, 130 interrupted (resumable).
+ * Exit codes: 0 done (bad lines included), 1 fail-fast stop, I/O error or missing
+ * input (verify: a DIR missing or without manifest.json), 2 usage error, 3 verify
+ * found differences, 130 interrupted (resumable).
  * A user sees one-line messages, never a stack trace (unless --debug).
  */
 import yargs, { type Argv } from 'yargs';
-import { QaHfError, toQaHfError, type ErrorCode } from './lib/errors';
+import { QaHfError, got, toQaHfError, type ErrorCode } from './lib/errors';
 import { DEFAULT_MAX_LINE_BYTES } from './lib/lines';
 import { DEFAULT_PRESET, PRESETS } from './lib/presets';
 import { DEFAULT_GLOB } from './lib/discover';
+import { parseByteSize } from './lib/shards';
 import { pipeCommand, type PipeArgs } from './commands/pipe';
 import { exportCommand, type ExportArgs } from './commands/export';
 import { verifyCommand, type VerifyArgs } from './commands/verify';
@@ -71,7 +73,7 @@ function processingOptions<T>(command: Argv<T>) {
   return command
     .option('fail-fast', { type: 'boolean', default: false, describe: 'stop at the first bad line with exit code 1' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary or warnings on stderr' })
-    .option('preset', { type: 'string', default: DEFAULT_PRESET, choices: Object.keys(PRESETS), describe: 'input format and mapping' })
+    .option('preset', { type: 'string', default: DEFAULT_PRESET, describe: `input format and mapping: ${Object.keys(PRESETS).join(', ')}` })
     .option('workers', {
       type: 'number',
       default: DEFAULT_WORKERS,
@@ -79,11 +81,25 @@ function processingOptions<T>(command: Argv<T>) {
       describe: 'worker threads for parsing and mapping (0: the main thread; 2 helps on large inputs)',
     })
     .option('max-line-bytes', {
-      type: 'number',
+      type: 'string',
       default: DEFAULT_MAX_LINE_BYTES,
+      defaultDescription: '10MiB',
       requiresArg: true,
-      describe: 'longest line accepted; longer ones are ERR_LINE_TOO_LONG',
-    });
+      describe: 'longest line accepted, in bytes or with a unit (1MiB, 500KB); longer ones are ERR_LINE_TOO_LONG',
+    })
+    .coerce('preset', presetName)
+    .coerce('max-line-bytes', (value: unknown) => parseByteSize(value, '--max-line-bytes'));
+}
+
+/**
+ * --preset: checked here rather than with yargs `choices`, whose message takes two
+ * lines; one line naming the valid presets, exit 2.
+ */
+function presetName(value: unknown): string {
+  if (typeof value !== 'string' || !Object.hasOwn(PRESETS, value)) {
+    throw new QaHfError('ERR_OPTION', `--preset must be one of ${Object.keys(PRESETS).join(', ')}, ${got(value)}`);
+  }
+  return value;
 }
 
 /** --workers: checked here so that a bad value stops a run before it writes anything. */
@@ -92,13 +108,6 @@ function workerCount(value: number): number {
     throw new QaHfError('ERR_USAGE', `--workers must be an integer from 0 to ${MAX_WORKERS}, got ${JSON.stringify(value)}`);
   }
   return value;
-}
-
-function positiveInteger(name: string) {
-  return (value: number) => {
-    if (!Number.isSafeInteger(value) || value < 1) throw new QaHfError('ERR_USAGE', `--${name} must be a positive integer, got ${JSON.stringify(value)}`);
-    return value;
-  };
 }
 
 export function buildParser(argv: string[]) {
@@ -113,7 +122,6 @@ export function buildParser(argv: string[]) {
           .positional('files', { type: 'string', array: true, default: [], describe: 'input JSONL files (default: stdin)' })
           .option('rejected', { type: 'string', requiresArg: true, describe: 'write rejected pairs (validation.passed false) to FILE' })
           .option('errors', { type: 'string', requiresArg: true, describe: 'write bad lines (dead letter, with file, line, offset) to FILE' })
-          .coerce('max-line-bytes', positiveInteger('max-line-bytes'))
           .coerce('workers', workerCount)
           .example('cat qa_passed.jsonl | $0 > qa_pairs.jsonl', 'convert stdin to stdout')
           .example('$0 --rejected rej.jsonl --errors bad.jsonl qa.jsonl > pairs.jsonl', 'keep every channel'),
@@ -150,7 +158,6 @@ export function buildParser(argv: string[]) {
           .option('compress', { type: 'string', requiresArg: true, describe: 'gzip the text formats (gzip | none, the default; parquet is snappy inside)' })
           .option('min-score', { type: 'string', requiresArg: true, describe: 'pairs with validation_score below it go to rejected' })
           .option('system-prompt', { type: 'string', requiresArg: true, describe: 'system message of the messages, alpaca and sharegpt formats' })
-          .coerce('max-line-bytes', positiveInteger('max-line-bytes'))
           .coerce('workers', workerCount)
           .example('$0 export qa/ --out dist/', 'every *.jsonl under qa/, in sorted path order')
           .example('$0 export qa/ --out dist/ --format jsonl,parquet,messages --split train=0.9,test=0.1', 'a HF Hub dataset folder with a card')
@@ -160,7 +167,7 @@ export function buildParser(argv: string[]) {
     )
     .command(
       'verify <dir>',
-      "check every file of an export against its manifest.json (exit 3 when something differs)",
+      'check every file of an export against its manifest.json (exit 3 when something differs, 1 when DIR is no export)',
       (command) =>
         command
           .positional('dir', { type: 'string', describe: 'an export output directory' })
@@ -169,7 +176,10 @@ export function buildParser(argv: string[]) {
       (args) => verifyCommand(args as unknown as VerifyArgs),
     )
     .option('debug', { type: 'boolean', default: false, describe: 'print stack traces of failures' })
-    .epilogue('Exit codes: 0 done (bad lines included), 1 fail-fast stop or I/O error, 2 usage error, 3 verify differences, 130 interrupted.')
+    .epilogue(
+      'Exit codes: 0 done (bad lines included), 1 fail-fast stop, I/O error or a missing input (also a verify DIR that is ' +
+        'missing or has no manifest.json), 2 usage error, 3 verify differences, 130 interrupted.',
+    )
     .strict()
     .help()
     .alias('help', 'h')

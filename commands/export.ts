@@ -68,12 +68,12 @@ import { getPreset } from '../lib/presets';
 import { finalizeShards } from '../lib/shards';
 import { SplitTracker } from '../lib/split';
 import { StatsAccumulator } from '../lib/stats';
-import { Tally, balanced, emptyCounts } from '../lib/tally';
+import { Tally, balanced, count, emptyCounts } from '../lib/tally';
 import { createFileSource, type InputSpec } from '../streams/file-source';
 import { createProcessingStages, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
 import { DatasetWriters, createDatasetSink } from '../streams/dataset-sink';
-import { Progress } from './progress';
+import { Progress, progressEnabled } from './progress';
 import { Reporter } from './report';
 import { TOOL_VERSION } from './version';
 
@@ -199,8 +199,7 @@ async function dryRun(args: ExportArgs, inputs: string[], plan: HubPlan | null):
   try {
     await runChain([createFileSource(inputs), ...createProcessingStages(stageOptions(args)), createSink({ outputs: {}, onCommit })]);
   } finally {
-    const checked = inputs.length === 1 ? '1 input checked' : `${inputs.length} inputs checked`;
-    reporter.summary(tally, [`dry run: ${checked}, nothing written`]);
+    reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`]);
   }
 }
 
@@ -412,7 +411,7 @@ class ExportSession {
     const sizes = await Promise.all(this.inputs.map(async (file) => (await fs.stat(file)).size));
     const totalBytes = sizes.reduce((sum, size) => sum + size, 0);
     const doneBefore = (position: Position) => sizes.slice(0, position.input).reduce((sum, size) => sum + size, 0) + position.offset;
-    const progress = new Progress(totalBytes, doneBefore(state.position), this.args.progress ?? Boolean(process.stderr.isTTY));
+    const progress = new Progress(totalBytes, doneBefore(state.position), progressEnabled(this.args));
     const interrupted = () => new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; run the same command again to resume`);
     const commit = (batch: Batch) => {
       this.commitBatch(batch);
@@ -628,7 +627,7 @@ class ExportSession {
     await syncDirectory(out);
     if (!shards) return this.outputNames.map((name) => `${OUTPUT_FILES[name]} (${state.outputs[name].records})`).join(', ');
     const files = [...shards.values()].reduce((n, list) => n + list.length, 0);
-    return `${files} shards in ${this.plan!.formats.join(', ')}, ${CARD_FILE}, ${OUTPUT_FILES.errors} (${state.outputs.errors.records})`;
+    return `${count(files, 'shard')} in ${this.plan!.formats.join(', ')}, ${CARD_FILE}, ${OUTPUT_FILES.errors} (${state.outputs.errors.records})`;
   }
 }
 

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { QaHfError } from '../lib/errors';
 import { checkInputFiles } from '../lib/inputs';
-import { Tally, balanced } from '../lib/tally';
+import { Tally, balanced, count } from '../lib/tally';
 import type { Batch } from '../lib/batch';
 import { createFileSource } from '../streams/file-source';
 import { createProcessingStages, runChain } from '../streams/chain';
@@ -71,7 +71,7 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
     if (!io.stdoutBroken()) {
       const notes: string[] = [];
       if (args.rejected === undefined && tally.total.rejected > 0) {
-        notes.push(`${tally.total.rejected} rejected pairs were not written (use --rejected FILE to keep them)`);
+        notes.push(`${count(tally.total.rejected, 'rejected pair was', 'rejected pairs were')} not written (use --rejected FILE to keep them)`);
       }
       reporter.summary(tally, notes);
     }

@@ -4,7 +4,7 @@
  */
 import type { Batch } from '../lib/batch';
 import { QaHfError } from '../lib/errors';
-import { formatSummary, type Tally } from '../lib/tally';
+import { count, formatSummary, type Tally } from '../lib/tally';
 
 /** Bad lines shown on stderr when they are not written to a file; the rest are counted. */
 export const MAX_WARNINGS = 10;
@@ -34,7 +34,7 @@ export class Reporter {
     if (this.options.quiet) return;
     const all = [...notes];
     if (this.warnings > MAX_WARNINGS) {
-      all.push(`${this.warnings - MAX_WARNINGS} more bad lines not shown (${this.options.keepHint ?? 'use --errors FILE to keep them all'})`);
+      all.push(`${count(this.warnings - MAX_WARNINGS, 'more bad line')} not shown (${this.options.keepHint ?? 'use --errors FILE to keep them all'})`);
     }
     this.stderr.write(formatSummary(tally.total, all));
   }

@@ -89,3 +89,20 @@ export function cutAtFirstError(batch: Batch): boolean {
   batch.fileEnd = false;
   return true;
 }
+
+/**
+ * True when `batch` only closes the file `previous` already reached: no lines, the
+ * same position. The two are one commit (streams/sink.ts: onCommit fires once per commit).
+ */
+export function onlyClosesFile(previous: Batch, batch: Batch): boolean {
+  return (
+    batch.fileEnd &&
+    batch.entries.length === 0 &&
+    !batch.stop &&
+    !previous.fileEnd &&
+    !previous.stop &&
+    batch.file === previous.file &&
+    batch.endOffset === previous.endOffset &&
+    batch.endLine === previous.endLine
+  );
+}

@@ -46,6 +46,7 @@ import type { Column } from './jsonl';
 import type { PairChannel } from './presets';
 import { dataFilesPattern } from './shards';
 import type { SplitSpec, SplitTrackerReport } from './split';
+import { noun } from './tally';
 
 export interface CardFile {
   /** Final file name inside the config folder: `train-00000-of-00001.jsonl`. */
@@ -240,6 +241,13 @@ function percent(ratio: number): string {
   return `${(ratio * 100).toFixed(2)} %`;
 }
 
+/** A z-score with its sign and two decimals: "+0.20", "-1.35", "0.00" (never "-0.00"). */
+export function formatZScore(z: number): string {
+  const rounded = Math.round(z * 100) / 100;
+  if (rounded === 0) return '0.00';
+  return `${rounded > 0 ? '+' : ''}${rounded.toFixed(2)}`;
+}
+
 function cell(value: string | number): string {
   const text = typeof value === 'number' ? (Number.isInteger(value) ? formatCount(value) : String(value)) : value;
   return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -366,15 +374,25 @@ function renderSplitRule(rule: CardSplitRule): string {
   const report = rule.report;
   const rows = rule.spec.names.map((name, i) => {
     const achieved = report?.splits[i];
-    return [name, percent(rule.spec.ratios[i]), achieved ? achieved.count : '–', achieved ? percent(achieved.achieved) : '–'];
+    return [
+      name,
+      percent(rule.spec.ratios[i]),
+      achieved ? achieved.count : '–',
+      achieved ? percent(achieved.achieved) : '–',
+      achieved ? formatZScore(achieved.zScore) : '–',
+    ];
   });
-  lines.push(table(['split', 'target', 'records', 'achieved'], rows));
+  lines.push(table(['split', 'target', 'records', 'achieved', 'z-score'], rows));
+  lines.push(
+    'The z-score is the deviation from the target over its binomial standard error, sqrt(target × (1 − target) / records):' +
+      ' within ±2 is ordinary chance, beyond ±4 points at something else (many duplicate keys).',
+  );
   if (rule.stratifyBy) {
     lines.push(
       [
         `Ratios within each \`${rule.stratifyBy}\` value: the hash does not depend on \`${rule.stratifyBy}\`, so every value`,
-        'gets the target ratios in expectation, with binomial noise that shrinks as 1/√n. The deviation is shown per value;',
-        'exact per-value counts would require moving records when the corpus grows.',
+        'gets the target ratios in expectation, with binomial noise that shrinks as 1/√n. The achieved ratio and its z-score',
+        'are shown per split and per value; exact per-value counts would require moving records when the corpus grows.',
       ].join(' '),
     );
     if (report && report.strata.length) {
@@ -386,13 +404,13 @@ function renderSplitRule(rule: CardSplitRule): string {
           shown.map((stratum) => [
             stratum.stratum,
             stratum.total,
-            ...stratum.splits.map((split) => percent(split.achieved)),
+            ...stratum.splits.map((split) => `${percent(split.achieved)} (z ${formatZScore(split.zScore)})`),
             percent(stratum.maxDeviation),
           ]),
         ),
       );
-      if (strata.length > shown.length) lines.push(`…and ${formatCount(strata.length - shown.length)} more values.`);
-      if (report.overflowStrata) lines.push(`${formatCount(report.overflowRecords)} records had values beyond the first tracked ones.`);
+      if (strata.length > shown.length) lines.push(`…and ${formatCount(strata.length - shown.length)} more ${noun(strata.length - shown.length, 'value')}.`);
+      if (report.overflowStrata) lines.push(`${formatCount(report.overflowRecords)} ${noun(report.overflowRecords, 'record')} had values beyond the first tracked ones.`);
     }
   }
   return lines.join('\n\n');

@@ -28,6 +28,7 @@ import type { PairChannel, Preset } from './presets';
 import type { ParquetShardState } from './parquet';
 import { DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_ROWS } from './parquet';
 import { DEFAULT_MAX_SHARD_BYTES, type ShardRollerState, parseByteSize, shardTempName } from './shards';
+import { renderSplitReport } from './stats';
 import {
   DEFAULT_SPLIT_SPEC_TEXT,
   SPLIT_RULE,
@@ -421,6 +422,6 @@ export function splitStats(plan: HubPlan, report: SplitTrackerReport): Record<st
       'Splits come from a hash of the key, so a record never moves when the corpus grows and duplicates share a split. ' +
       'Stratification is measured, not enforced: every stratum gets the target ratios in expectation (binomial noise).',
     counted: 'pairs',
-    ...report,
+    ...renderSplitReport(report),
   };
 }

@@ -11,7 +11,7 @@
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { QaHfError } from './errors';
+import { QaHfError, toQaHfError } from './errors';
 import { hashJson, sha256File } from './fingerprint';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -87,16 +87,34 @@ export function relativeToDir(dir: string, file: string): string {
   return path.relative(dir, file).split(path.sep).join('/');
 }
 
-/** Recomputes every file of the manifest in `dir`: the list of what differs. */
+/**
+ * Recomputes every file of the manifest in `dir`: the list of what differs.
+ * A `dir` that is missing, not a directory or holds no manifest.json is no export
+ * at all, so nothing could have been tampered with: ERR_INPUT (exit 1), not
+ * ERR_VERIFY (exit 3, kept for an export whose files or manifest differ).
+ */
 export async function verifyManifest(dir: string, options: { inputs?: boolean } = {}): Promise<string[]> {
-  let manifest: Manifest;
+  const stat = await fs.stat(dir).catch((err: NodeJS.ErrnoException) => err);
+  if (stat instanceof Error) {
+    const reason = stat.code === 'ENOENT' ? 'does not exist' : `cannot be read (${stat.code ?? stat.message})`;
+    throw new QaHfError('ERR_INPUT', `${dir} ${reason}: give the output directory of a qa-hf export`);
+  }
+  if (!stat.isDirectory()) throw new QaHfError('ERR_INPUT', `${dir} is not a directory: give the output directory of a qa-hf export`);
+  let text: string;
   try {
-    manifest = JSON.parse(await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as Manifest;
+    text = await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new QaHfError('ERR_VERIFY', code === 'ENOENT' ? `no ${MANIFEST_FILE} in ${dir}` : `${MANIFEST_FILE} in ${dir} is not valid JSON`);
+    if (code === 'ENOENT') throw new QaHfError('ERR_INPUT', `no ${MANIFEST_FILE} in ${dir}: not a finished qa-hf export`);
+    throw toQaHfError(err, 'ERR_INPUT');
   }
-  if (manifest.format !== MANIFEST_FORMAT || !Array.isArray(manifest.outputs) || !Array.isArray(manifest.inputs)) {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(text) as Manifest;
+  } catch {
+    throw new QaHfError('ERR_VERIFY', `${MANIFEST_FILE} in ${dir} is not valid JSON`);
+  }
+  if (typeof manifest !== 'object' || manifest === null || manifest.format !== MANIFEST_FORMAT || !Array.isArray(manifest.outputs) || !Array.isArray(manifest.inputs)) {
     throw new QaHfError('ERR_VERIFY', `${MANIFEST_FILE} in ${dir} is not a qa-hf manifest`);
   }
   const problems: string[] = [];

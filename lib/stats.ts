@@ -6,8 +6,14 @@
  *   const stats = new StatsAccumulator();       // or new StatsAccumulator(checkpoint.stats)
  *   stats.add(batch);                           // after the batch is written
  *   stats.render(tally, inputs, run)            // the stats.json object
+ *
+ * stats.json is rendered here, with two rules for every key and number in it:
+ * keys are snake_case (`z_score`, `max_deviation`), and floats carry at most
+ * STATS_SIGNIFICANT_DIGITS significant digits (roundFloats), so the file reads
+ * `0.0123457`, not `0.012345678901234567`. Integers (counts) are never touched.
  */
 import type { Batch } from './batch';
+import type { RatioReport, SplitTrackerReport } from './split';
 import type { Counts } from './tally';
 
 /** validation_score histogram: ten bins of 0.1; 1.0 falls in the last. */
@@ -102,7 +108,7 @@ export class StatsAccumulator {
   /** The stats.json object: keys sorted where they come from data, so bytes are stable. */
   render(total: Counts, files: ReadonlyArray<{ path: string; counts: Counts }>, run: Record<string, unknown>): Record<string, unknown> {
     const state = this.state;
-    return {
+    return roundFloats({
       counts: renderCounts(total),
       inputs: files.map(({ path, counts }) => ({ path, ...renderCounts(counts) })),
       records_per_source_document: sortKeys(state.per_source_document),
@@ -114,7 +120,7 @@ export class StatsAccumulator {
       question_length_chars: renderLength(state.question_chars),
       answer_length_chars: renderLength(state.answer_chars),
       run,
-    };
+    });
   }
 }
 
@@ -141,7 +147,7 @@ function addLength(stats: LengthStats, length: number): void {
 }
 
 function renderLength(stats: LengthStats): Record<string, number | null> {
-  return { count: stats.count, min: stats.min, max: stats.max, mean: stats.count ? round(stats.total / stats.count, 2) : null };
+  return { count: stats.count, min: stats.min, max: stats.max, mean: stats.count ? stats.total / stats.count : null };
 }
 
 export function renderCounts(counts: Counts): Record<string, unknown> {
@@ -166,7 +172,47 @@ function define<T>(map: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-function round(value: number, digits: number): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
+/** Significant digits of a float in stats.json: plenty for ratios and rates, short enough to read. */
+export const STATS_SIGNIFICANT_DIGITS = 6;
+
+/** A float to STATS_SIGNIFICANT_DIGITS significant digits; integers and non-finite values as they are. */
+export function roundFloat(value: number): number {
+  if (Number.isInteger(value) || !Number.isFinite(value)) return value;
+  return Number(value.toPrecision(STATS_SIGNIFICANT_DIGITS));
+}
+
+/** A copy of a JSON value with every float rounded by roundFloat (key order kept). */
+export function roundFloats<T>(value: T): T {
+  if (typeof value === 'number') return roundFloat(value) as T;
+  if (Array.isArray(value)) return value.map((item) => roundFloats(item)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) define(copy, key, roundFloats(item));
+  return copy as T;
+}
+
+function renderRatios(report: RatioReport): Record<string, unknown> {
+  return {
+    total: report.total,
+    splits: report.splits.map((split) => ({
+      split: split.split,
+      target: split.target,
+      count: split.count,
+      achieved: split.achieved,
+      deviation: split.deviation,
+      z_score: split.zScore,
+    })),
+    max_deviation: report.maxDeviation,
+    max_abs_z_score: report.maxAbsZScore,
+  };
+}
+
+/** The split tracker's report as stats.json holds it (`split` minus the rule): snake_case, rounded. */
+export function renderSplitReport(report: SplitTrackerReport): Record<string, unknown> {
+  return roundFloats({
+    ...renderRatios(report),
+    strata: report.strata.map((stratum) => ({ stratum: stratum.stratum, ...renderRatios(stratum) })),
+    overflow_records: report.overflowRecords,
+    overflow_strata: report.overflowStrata,
+  });
 }

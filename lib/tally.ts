@@ -76,14 +76,28 @@ export function balanced(counts: Counts): boolean {
   return counts.lines === counts.pairs + counts.rejected + counts.errors + counts.blank && byCode === counts.errors;
 }
 
+/**
+ * `n` and the noun, singular for exactly one: count(1, 'pair') → "1 pair",
+ * count(2, 'pair') → "2 pairs". Nouns that do not change ("rejected", "blank")
+ * need no call; irregular ones pass their plural.
+ */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${noun(n, singular, plural)}`;
+}
+
+/** The noun alone, for callers that format `n` themselves (digit groups). */
+export function noun(n: number, singular: string, plural = `${singular}s`): string {
+  return n === 1 ? singular : plural;
+}
+
 /** The summary a user reads on stderr. */
 export function formatSummary(counts: Counts, notes: string[] = []): string {
   const codes = Object.entries(counts.errorsByCode)
     .map(([code, n]) => `${code} ${n}`)
     .join(', ');
   const lines = [
-    `qa-hf: ${counts.lines} lines read: ${counts.pairs} pairs, ${counts.rejected} rejected, ` +
-      `${counts.errors} errors${codes ? ` (${codes})` : ''}, ${counts.blank} blank`,
+    `qa-hf: ${count(counts.lines, 'line')} read: ${count(counts.pairs, 'pair')}, ${counts.rejected} rejected, ` +
+      `${count(counts.errors, 'error')}${codes ? ` (${codes})` : ''}, ${counts.blank} blank`,
     ...notes.map((note) => `qa-hf: ${note}`),
   ];
   return `${lines.join('\n')}\n`;

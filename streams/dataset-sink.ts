@@ -19,7 +19,10 @@
  * every gzip output ends its member, so these flush points must not depend on
  * timing or chunking for a resumed run to write the same bytes. A batch is cut
  * there: `onCommit(part, true)` sees its first part once everything is flushed,
- * `onCommit(rest, false)` the remainder once written.
+ * `onCommit(rest, false)` the remainder once written. Each commit is reported
+ * once: a file's end that adds no line is merged into the part before it (as in
+ * streams/sink.ts), so a part without a checkpoint is reported when the next
+ * batch arrives or the stream ends.
  * Errors: I/O failures (ERR_IO, ERR_NO_SPACE); a batch cut by fail-fast ends the
  * stream with ERR_FAIL_FAST after its lines are written.
  *
@@ -33,7 +36,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { AtomicFile, type OutputTarget } from '../lib/atomic-file';
-import type { Batch, Entry, Row } from '../lib/batch';
+import { type Batch, type Entry, type Row, onlyClosesFile } from '../lib/batch';
 import { QaHfError, toQaHfError } from '../lib/errors';
 import { FORMATS, makeCsvFormatter, makeLineFormatter } from '../lib/formats';
 import {
@@ -471,11 +474,23 @@ export function createDatasetSink(options: DatasetSinkOptions): Writable {
     throw new QaHfError('ERR_OPTION', `checkpointLines must be a positive integer, got ${JSON.stringify(checkpointLines)}`);
   }
   let lines = options.linesDone;
+  /** The last part, written but not yet reported (see the header). */
+  let pending: Batch | null = null;
+  const reportPending = async (): Promise<void> => {
+    const part = pending;
+    pending = null;
+    if (part) await onCommit(part, false);
+  };
   return new Writable({
     objectMode: true,
     highWaterMark: BATCH_HIGH_WATER_MARK,
     write(batch: Batch, _encoding, callback) {
       (async () => {
+        if (pending && onlyClosesFile(pending, batch)) {
+          pending = { ...pending, fileEnd: true };
+          return reportPending();
+        }
+        await reportPending();
         const entries = batch.entries;
         let from = 0;
         for (let i = 0; i < entries.length; i++) {
@@ -486,12 +501,19 @@ export function createDatasetSink(options: DatasetSinkOptions): Writable {
             from = i + 1;
           }
         }
-        if (from < entries.length || entries.length === 0) await onCommit(partOf(batch, from, entries.length), false);
+        if (from < entries.length || entries.length === 0) {
+          const rest = partOf(batch, from, entries.length);
+          if (rest.fileEnd || rest.stop) await onCommit(rest, false);
+          else pending = rest;
+        }
         if (batch.stop) {
           const { line, offset, code, message } = batch.stop;
           throw new QaHfError('ERR_FAIL_FAST', `${code}: ${message}`, { file: batch.file, line, byteOffset: offset });
         }
       })().then(() => callback(), (err) => callback(toQaHfError(err)));
+    },
+    final(callback) {
+      reportPending().then(() => callback(), (err) => callback(toQaHfError(err)));
     },
   });
 }

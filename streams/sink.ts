@@ -6,7 +6,11 @@
  * maps to a path (written atomically: temp file, fsync, rename, directory fsync,
  * on finish; removed on failure), a Writable such as stdout (written with
  * backpressure, not ended), or an OutputTarget the caller owns. An output with no
- * target is counted only. `onCommit` sees every batch once it is written.
+ * target is counted only. `onCommit` fires once per commit, after the batch is
+ * written and before the next one is: a file's end that adds no line (its last
+ * chunk ended on a line break) is the same commit as the batch before it, so that
+ * batch is reported once, with `fileEnd` set, not twice at the same offset. (Hence
+ * a batch is reported when the next one arrives or the stream ends.)
  * Errors: I/O failures (ERR_IO, ERR_NO_SPACE); a batch cut by fail-fast ends the
  * stream with ERR_FAIL_FAST after its lines are written.
  *
@@ -14,7 +18,7 @@
  */
 import { Writable } from 'node:stream';
 import { AtomicFile, type OutputTarget } from '../lib/atomic-file';
-import type { Batch } from '../lib/batch';
+import { type Batch, onlyClosesFile } from '../lib/batch';
 import { QaHfError, toQaHfError } from '../lib/errors';
 import { outputBytes } from '../lib/serialize';
 import { BATCH_HIGH_WATER_MARK } from './batch-stage';
@@ -68,6 +72,13 @@ export function createSink(options: SinkOptions): Writable {
   const owned: AtomicFile[] = [];
   const targets = new Map<string, OutputTarget>();
   const onCommit = options.onCommit;
+  /** Written, not yet reported: waits to see whether the next batch only closes its file. */
+  let pending: Batch | null = null;
+  const reportPending = async (): Promise<void> => {
+    const batch = pending;
+    pending = null;
+    if (batch && onCommit) await onCommit(batch);
+  };
 
   return new Writable({
     objectMode: true,
@@ -88,6 +99,11 @@ export function createSink(options: SinkOptions): Writable {
     },
     write(batch: Batch, _encoding, callback) {
       (async () => {
+        if (pending && onlyClosesFile(pending, batch)) {
+          pending = { ...pending, fileEnd: true };
+          return reportPending();
+        }
+        await reportPending();
         const output = batch.output;
         if (!output) throw new Error(`a batch of ${batch.file} reached the sink unserialized`);
         // The serializer's bytes as they are; texts set by other code are encoded here.
@@ -95,7 +111,8 @@ export function createSink(options: SinkOptions): Writable {
           const target = targets.get(name);
           if (target && bytes.length > 0) await target.write(bytes);
         }
-        if (onCommit) await onCommit(batch);
+        if (onCommit && !batch.fileEnd && !batch.stop) pending = batch;
+        else if (onCommit) await onCommit(batch);
         if (batch.stop) {
           const { line, offset, code, message } = batch.stop;
           throw new QaHfError('ERR_FAIL_FAST', `${code}: ${message}`, { file: batch.file, line, byteOffset: offset });
@@ -104,6 +121,7 @@ export function createSink(options: SinkOptions): Writable {
     },
     final(callback) {
       (async () => {
+        await reportPending();
         for (const file of owned) await file.commit();
       })().then(() => callback(), (err) => callback(toQaHfError(err)));
     },

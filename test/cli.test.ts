@@ -25,7 +25,7 @@ interface Summary {
 }
 
 function summaryOf(stderr: string): Summary {
-  const match = /(\d+) lines read: (\d+) pairs, (\d+) rejected, (\d+) errors.*, (\d+) blank/.exec(stderr);
+  const match = /(\d+) lines? read: (\d+) pairs?, (\d+) rejected, (\d+) errors?.*, (\d+) blank/.exec(stderr);
   if (!match) throw new Error(`no summary in: ${stderr}`);
   const [lines, pairs, rejected, errors, blank] = match.slice(1).map(Number);
   return { lines, pairs, rejected, errors, blank };
@@ -52,7 +52,7 @@ describe('qa-hf pipe mode', () => {
     const result = await runCli([], `${GOOD}\n`);
     expect(result.code).toBe(0);
     expect(result.stdout.toString('utf8')).toBe(GOOD_ROW);
-    expect(result.stderr).toBe('qa-hf: 1 lines read: 1 pairs, 0 rejected, 0 errors, 0 blank\n');
+    expect(result.stderr).toBe('qa-hf: 1 line read: 1 pair, 0 rejected, 0 errors, 0 blank\n');
   });
 
   test('5 000 seeded records: every byte as the independent mapping says, across several files in order', async () => {
@@ -99,7 +99,7 @@ describe('qa-hf pipe mode', () => {
   test('without --rejected, rejected pairs are counted and named in the summary', async () => {
     const result = await runCli([], `${GOOD.replace('"passed":true', '"passed":false')}\n`);
     expect(result.stdout.length).toBe(0);
-    expect(result.stderr).toMatch(/1 rejected pairs were not written \(use --rejected FILE/);
+    expect(result.stderr).toMatch(/1 rejected pair was not written \(use --rejected FILE/);
   });
 
   test('--quiet prints nothing on stderr', async () => {
@@ -171,7 +171,7 @@ describe('qa-hf pipe mode', () => {
   test.each([
     [['--bogus'], /ERR_USAGE: Unknown argument: bogus/],
     [['--rejected'], /ERR_USAGE: Not enough arguments following: rejected/],
-    [['--preset', 'nope'], /ERR_USAGE: Invalid values/],
+    [['--preset', 'nope'], /ERR_USAGE: --preset must be one of qa-internal, got "nope"/],
     [['x.jsonl', 'x.jsonl'], /ERR_USAGE: input x.jsonl is listed twice/],
     [['--workers', '-1'], /ERR_USAGE: --workers must be an integer from 0 to 64, got -1/],
   ])('usage error %j: one line, exit 2', async (args, message) => {

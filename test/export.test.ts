@@ -162,22 +162,38 @@ describe('qa-hf export', () => {
 
   test('SIGINT stops cleanly with exit 130 and a resumable state', async () => {
     const out = path.join(dir, 'interrupted');
+    const checkpointFile = path.join(out, '.qa-hf-checkpoint.json');
     const child = spawn(process.execPath, [CLI, 'export', corpus, '--out', out, ...FAST_CHECKPOINTS], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    // Interrupt once the first checkpoint exists (the run is then well under way).
-    for (let i = 0; i < 500; i++) {
-      if (await fs.access(path.join(out, '.qa-hf-checkpoint.json')).then(() => true, () => false)) break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    const closed = new Promise((resolve) => child.on('close', resolve));
+    // Freeze the run as soon as its first checkpoint exists, so the signal cannot
+    // lose a race with the end of the run: the checkpoint then lies in the first of
+    // three ~4 MB inputs, and SIGINT, sent while frozen, is handled on SIGCONT.
+    let first: { position: { input: number; offset: number } } | null = null;
+    for (let i = 0; i < 5000 && !first; i++) {
+      const text = await fs.readFile(checkpointFile, 'utf8').catch(() => null);
+      if (text) {
+        child.kill('SIGSTOP');
+        first = JSON.parse(await fs.readFile(checkpointFile, 'utf8'));
+      } else await new Promise((resolve) => setTimeout(resolve, 2));
     }
+    expect(first?.position.input).toBe(0);
     child.kill('SIGINT');
-    const code = await new Promise((resolve) => child.on('close', resolve));
-    if (code === 0) return; // finished before the signal landed: nothing to check
-    expect(code).toBe(130);
-    expect(stderr).toMatch(/ERR_INTERRUPTED: stopped by SIGINT; run the same command again to resume/);
+    child.kill('SIGCONT');
+    expect(await closed).toBe(130);
+    expect(stderr).toMatch(/^qa-hf: ERR_INTERRUPTED: stopped by SIGINT; run the same command again to resume$/m);
+    // Stopped mid-run: a checkpoint short of the end, no final data file, the partial files kept.
+    const last = JSON.parse(await fs.readFile(checkpointFile, 'utf8'));
+    expect(last).toMatchObject({ finalizing: false });
+    expect(last.position.input).toBeLessThan(3);
+    for (const name of DATA_FILES) await expect(fs.access(path.join(out, name))).rejects.toThrow();
     const resumed = await runCli(['export', corpus, '--out', out]);
+    expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(/resuming the interrupted export/);
     for (const name of DATA_FILES) expect((await fs.readFile(path.join(out, name))).equals(reference.files[name])).toBe(true);
+    expect(await statsWithoutRun(out)).toEqual(await statsWithoutRun(reference.out));
+    expect((await runCli(['verify', out])).code).toBe(0);
   });
 
   /** Runs an export and kills it once a checkpoint with progress exists. */

@@ -1,5 +1,5 @@
 import { newEntry, type Batch } from '../lib/batch';
-import { Tally, balanced, formatSummary } from '../lib/tally';
+import { Tally, balanced, count, emptyCounts, formatSummary } from '../lib/tally';
 
 function batch(file: string, lines: number[], endLine = lines[lines.length - 1]): Batch {
   const entries = lines.map((line) => {
@@ -34,6 +34,25 @@ describe('tally', () => {
     const tally = new Tally();
     tally.add(batch('a', [41, 42]));
     expect(tally.total.lines).toBe(2);
+  });
+
+  test.each([
+    [0, 'qa-hf: 0 lines read: 0 pairs, 0 rejected, 0 errors, 0 blank\n'],
+    [1, 'qa-hf: 1 line read: 1 pair, 1 rejected, 1 error (ERR_SCHEMA 1), 1 blank\n'],
+    [2, 'qa-hf: 2 lines read: 2 pairs, 2 rejected, 2 errors (ERR_SCHEMA 2), 2 blank\n'],
+  ])('the summary says %i of each in the right number', (n, expected) => {
+    const counts = { ...emptyCounts(), lines: n, pairs: n, rejected: n, errors: n, blank: n, errorsByCode: n ? { ERR_SCHEMA: n } : {} };
+    expect(formatSummary(counts)).toBe(expected);
+  });
+
+  test.each([
+    [0, 'input', undefined, '0 inputs'],
+    [1, 'input', undefined, '1 input'],
+    [2, 'shard', undefined, '2 shards'],
+    [1, 'entry', 'entries', '1 entry'],
+    [3, 'entry', 'entries', '3 entries'],
+  ])('count(%i, %s) is singular only for one', (n, singular, plural, expected) => {
+    expect(count(n, singular, plural)).toBe(expected);
   });
 
   test('balanced is false when counts do not add up', () => {
