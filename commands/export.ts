@@ -38,7 +38,8 @@ import {
 } from '../lib/checkpoint';
 import { discoverInputs } from '../lib/discover';
 import { QaHfError, toQaHfError } from '../lib/errors';
-import { type Fingerprint, fingerprint, hashJson, sha256File } from '../lib/fingerprint';
+import { type Fingerprint, fingerprint, fingerprintCompressed, hashJson, sha256File } from '../lib/fingerprint';
+import { type InputInfo, describeInputs, startedStream } from '../lib/inputs';
 import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, type ManifestFile } from '../lib/manifest';
 import { renderCard, renderLlamaFactoryInfo } from '../lib/card';
 import {
@@ -60,7 +61,8 @@ import { finalizeShards } from '../lib/shards';
 import { SplitTracker } from '../lib/split';
 import { StatsAccumulator } from '../lib/stats';
 import { Tally, balanced, emptyCounts } from '../lib/tally';
-import { createFileSource, type InputSpec } from '../streams/file-source';
+import { createFileSource, inputName, type InputSpec } from '../streams/file-source';
+import { printHint } from './hint';
 import { createProcessingStages, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
 import { DatasetWriters, createDatasetSink } from '../streams/dataset-sink';
@@ -157,7 +159,7 @@ async function dryRun(args: ExportArgs, inputs: string[]): Promise<void> {
   const reporter = new Reporter({ quiet: args.quiet, errorsWritten: false });
   try {
     await runChain([
-      createFileSource(inputs),
+      createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }),
       ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, keepRows: false, workers: args.workers }),
       createSink({ outputs: {}, onCommit: (batch) => (tally.add(batch), reporter.warn(batch)) }),
     ]);
@@ -241,6 +243,10 @@ class ExportSession {
   private checkpointError: unknown = null;
   /** Fingerprints of inputs read to their end: they no longer change while we run. */
   private readonly wholeFingerprints = new Map<number, Fingerprint>();
+  /** Per input: read as a stream (stdin, a pipe)? compressed? its size on disk. */
+  private inputInfo: InputInfo[] = [];
+  /** An input that failed mid-read (damaged compressed data): the run ends with it before that file's end is committed. */
+  private inputFailure: QaHfError | null = null;
 
   private constructor(
     private readonly args: ExportArgs,
@@ -252,7 +258,7 @@ class ExportSession {
     private readonly stats: StatsAccumulator,
     private readonly resumed: boolean,
   ) {
-    this.inputIndex = new Map(inputs.map((file, i) => [file, i]));
+    this.inputIndex = new Map(inputs.map((file, i) => [inputName(file), i]));
     this.reporter = new Reporter({ quiet: args.quiet, errorsWritten: true });
     this.outputNames = plan ? ['errors'] : OUTPUT_NAMES;
   }
@@ -274,6 +280,12 @@ class ExportSession {
       elapsed_ms: 0,
       runs: 0,
     });
+    const infos = await describeInputs(inputs);
+    const streams = inputs.filter((_file, i) => infos[i].stream).map(inputName);
+    if (streams.length > 0) {
+      const which = streams.length === 1 ? `${streams[0]} is` : `${streams.join(', ')} are`;
+      note(args, `note: ${which} read as a stream (stdin or a pipe): if this export is interrupted it cannot resume; run it again with --restart`);
+    }
     let state: Checkpoint | null = null;
     if (args.restart) {
       await fs.rm(checkpointPath(out), { force: true });
@@ -282,6 +294,10 @@ class ExportSession {
       if (found.kind === 'damaged') {
         note(args, `the checkpoint in ${out} is unusable (${found.reason}); starting over`);
       } else if (found.kind === 'ok') {
+        const stream = startedStream(found.checkpoint.position, infos);
+        if (stream !== null) {
+          throw mismatchError(out, `input ${inputName(inputs[stream])} was read as a stream (stdin or a pipe), which cannot be read again from where it stopped`);
+        }
         const problem = await resumeProblem(found.checkpoint, {
           toolVersion: TOOL_VERSION,
           optionsHash,
@@ -293,13 +309,16 @@ class ExportSession {
     }
     const resumed = state !== null;
     const session = new ExportSession(args, inputs, options, plan, state ?? fresh(), new Tally(state?.tally), new StatsAccumulator(state?.stats), resumed);
+    session.inputInfo = infos;
     if (!state?.finalizing) {
       const opened = await session.openTargets(resumed);
       if (!opened) {
         // The temp files do not match the checkpoint (deleted or cut by hand): the
         // checkpoint cannot be trusted, so begin again from nothing.
         note(args, `the partial files in ${out} do not match its checkpoint; starting over`);
-        return new ExportSession(args, inputs, options, plan, fresh(), new Tally(), new StatsAccumulator(), false).withTargets();
+        const restarted = new ExportSession(args, inputs, options, plan, fresh(), new Tally(), new StatsAccumulator(), false);
+        restarted.inputInfo = infos;
+        return restarted.withTargets();
       }
     }
     return session;
@@ -365,12 +384,21 @@ class ExportSession {
       path: file,
       start: i === 0 && offset > 0 ? { offset, line } : undefined,
     }));
-    const sizes = await Promise.all(this.inputs.map(async (file) => (await fs.stat(file)).size));
+    // Progress counts bytes on disk: a compressed input's by the raw bytes read (its offsets are decompressed ones); a stream's size is unknown (0).
+    const sizes = this.inputInfo.map((info) => info.size);
     const totalBytes = sizes.reduce((sum, size) => sum + size, 0);
-    const doneBefore = (position: Position) => sizes.slice(0, position.input).reduce((sum, size) => sum + size, 0) + position.offset;
+    const rawRead = new Map<number, number>();
+    const doneIn = (position: Position) => {
+      const info = this.inputInfo[position.input];
+      if (!info) return 0;
+      return Math.min(info.compressed || info.stream ? (rawRead.get(position.input) ?? 0) : position.offset, info.size);
+    };
+    const doneBefore = (position: Position) => sizes.slice(0, position.input).reduce((sum, size) => sum + size, 0) + doneIn(position);
     const progress = new Progress(totalBytes, doneBefore(state.position), this.args.progress ?? Boolean(process.stderr.isTTY));
     const interrupted = () => new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; run the same command again to resume`);
     const commit = (batch: Batch) => {
+      // A damaged input's end is never committed: the checkpoint stays before it, so a rerun meets the same failure.
+      if (this.inputFailure && batch.fileEnd) throw this.inputFailure;
       this.commitBatch(batch);
       progress.update(doneBefore(state.position), this.tally.total);
     };
@@ -396,7 +424,12 @@ class ExportSession {
       : createSink({ outputs: Object.fromEntries(this.targets), onCommit });
     try {
       await runChain([
-        createFileSource(specs, { onFileDigest: (file, digest) => this.digests.set(file, digest) }),
+        createFileSource(specs, {
+          onFileDigest: (file, digest) => this.digests.set(file, digest),
+          onHint: (_file, hint) => printHint(hint, this.args.quiet),
+          onRawBytes: (file, bytes) => rawRead.set(this.inputIndex.get(file)!, bytes),
+          onInputError: (error) => (this.inputFailure = error),
+        }),
         ...createProcessingStages({
           preset: this.args.preset,
           maxLineBytes: this.args.maxLineBytes,
@@ -405,6 +438,7 @@ class ExportSession {
         }),
         sink,
       ]);
+      if (this.inputFailure) throw this.inputFailure;
       if (this.writers) state.hub = await this.writers.finish();
     } catch (err) {
       progress.stop();
@@ -476,10 +510,13 @@ class ExportSession {
     const { position } = snapshot;
     // Fingerprint every input read so far, up to where it was read (whole ones once).
     for (let i = 0; i <= Math.min(position.input, this.inputs.length - 1); i++) {
-      const whole = i < position.input;
+      const info = this.inputInfo[i];
+      if (info.stream) continue; // nothing to fingerprint: a resume past a stream is refused (startedStream)
+      const whole = i < position.input || info.compressed;
       let print = whole ? this.wholeFingerprints.get(i) : undefined;
       if (!print) {
-        print = await fingerprint(this.inputs[i], whole ? Number.MAX_SAFE_INTEGER : position.offset);
+        if (info.compressed) print = await fingerprintCompressed(this.inputs[i]);
+        else print = await fingerprint(this.inputs[i], whole ? Number.MAX_SAFE_INTEGER : position.offset);
         if (whole) this.wholeFingerprints.set(i, print);
       }
       snapshot.inputs[i].fingerprint = print;
@@ -512,6 +549,13 @@ class ExportSession {
     }
     const inputs: ManifestFile[] = [];
     for (const [i, file] of this.inputs.entries()) {
+      if (this.inputInfo[i].stream) {
+        // Hashed while it streamed by; verify cannot read it again and says so.
+        const digest = this.digests.get(inputName(file));
+        if (!digest) throw new Error(`internal: no digest of the streamed input ${inputName(file)}`);
+        inputs.push({ path: file, bytes: digest.bytes, sha256: digest.sha256, stream: true }); // as given: `-`, /dev/fd/63, a FIFO
+        continue;
+      }
       const known = state.inputs[i].sha256;
       const digest = known ? { sha256: known, bytes: (await fs.stat(file)).size } : await sha256File(file);
       inputs.push({ path: relativeToDir(out, file), bytes: digest.bytes, sha256: digest.sha256 });
@@ -520,7 +564,7 @@ class ExportSession {
     const inputBytes = inputs.reduce((sum, input) => sum + input.bytes, 0);
     const { run, ...counted } = this.stats.render(
       this.tally.total,
-      this.inputs.map((file) => ({ path: relativeToDir(out, file), counts: this.tally.files.get(file) ?? emptyCounts() })),
+      this.inputs.map((file) => ({ path: relativeToDir(out, file), counts: this.tally.files.get(inputName(file)) ?? emptyCounts() })),
       {
         duration_s: round(elapsedMs / 1000),
         input_mb_per_s: round(inputBytes / 1e6 / Math.max(elapsedMs / 1000, 1e-3)),
@@ -652,6 +696,7 @@ async function renameIfPending(out: string, file: string, bytes: number): Promis
 async function inputGit(args: readonly string[]): Promise<GitInfo[]> {
   const found: GitInfo[] = [];
   for (const arg of args) {
+    if (arg === '-') continue; // standard input has no folder
     const stat = await fs.stat(arg).catch(() => null);
     const info = await gitInfo(stat?.isDirectory() ? arg : path.dirname(arg));
     if (info && !found.some((known) => known.commit === info.commit && known.dir === info.dir)) found.push(info);

@@ -44,6 +44,15 @@ export async function fingerprint(file: string, upTo: number): Promise<Fingerpri
   }
 }
 
+/**
+ * A compressed input's fingerprint: its raw bytes as a whole. A resume offset
+ * counts decompressed bytes and says nothing of raw positions, and a resume
+ * decompresses from byte 0 anyway, so the whole file must be the one read before.
+ */
+export function fingerprintCompressed(file: string): Promise<Fingerprint> {
+  return fingerprint(file, Number.MAX_SAFE_INTEGER);
+}
+
 /** [start, length] of each sampled block below `end`, in order, possibly overlapping. */
 export function sampleRanges(end: number): Array<[number, number]> {
   if (end <= 2 * EDGE_BYTES + SAMPLES * SAMPLE_BYTES) return end > 0 ? [[0, end]] : [];

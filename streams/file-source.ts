@@ -32,6 +32,11 @@ const STREAM_CHUNK_BYTES = 64 << 10;
 
 export const STDIN_NAME = '<stdin>';
 
+/** The name an input's chunks, batches and errors carry: `-` is STDIN_NAME. */
+export function inputName(path: string): string {
+  return path === '-' ? STDIN_NAME : path;
+}
+
 export interface FileChunk {
   file: string;
   data: Buffer;
@@ -105,7 +110,7 @@ interface RawInput {
 
 /** Reads one input; true when it failed and onInputError took the failure. */
 async function* readInput(spec: InputSpec, context: SourceContext): AsyncGenerator<FileChunk, boolean> {
-  const name = spec.path === '-' ? STDIN_NAME : spec.path;
+  const name = inputName(spec.path);
   const raw = await openRaw(spec.path, name, context);
   try {
     if (spec.start && spec.start.offset > 0 && !raw.seekable) {
