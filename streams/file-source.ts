@@ -224,7 +224,7 @@ async function* readCompressed(
     if (err instanceof QaHfError) {
       failure = err;
     } else {
-      const reason = toQaHfError(err).message;
+      const reason = typeof (err as Error)?.message === 'string' ? (err as Error).message : String(err);
       failure = new QaHfError('ERR_INPUT', `cannot read input: its ${compression} data is damaged or cut short after ${position} decompressed bytes (${reason})`, {
         file: name,
       });
