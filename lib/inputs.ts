@@ -1,6 +1,7 @@
 /**
  * inputs — checks input paths before any stream exists, so a typo gives one clear
- * line instead of a half-done run.
+ * line instead of a half-done run; tells which inputs are streams (stdin, a FIFO,
+ * `<(…)`: never resumed mid-way) and which are compressed, for an export's plan.
  */
 import { promises as fs } from 'node:fs';
 import { detectCompression, isReadableCompression, MAGIC_BYTES } from './compression';
