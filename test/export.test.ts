@@ -299,7 +299,7 @@ describe('qa-hf export', () => {
 
   test.each([
     [['export', 'no/such/dir', '--out', 'x'], /^qa-hf: no\/such\/dir: ERR_INPUT: cannot read input: no such file or directory \(ENOENT\)\n$/, 1],
-    [['export', '.ci', '--out', 'x'], /^qa-hf: \.ci: ERR_INPUT: no file matches \*\*\/\*\.jsonl in this directory\n$/, 1],
+    [['export', '.ci', '--out', 'x'], /^qa-hf: \.ci: ERR_INPUT: no file matches \*\*\/\*\.\{jsonl,jsonl\.gz,jsonl\.zst\} in this directory\n$/, 1],
     [['export', 'samples'], /^qa-hf: ERR_USAGE: Missing required argument: out/, 2],
     [['export', 'samples', '--out', 'package.json'], /^qa-hf: ERR_IO: cannot use output directory package\.json/, 1],
   ])('%j: one line, exit %s', async (args, message, code) => {
