@@ -35,6 +35,7 @@ export async function discoverInputs(args: readonly string[], options: DiscoverO
   const identities = new Set<string>();
   for (const arg of args) {
     if (arg === '-') {
+      if (process.stdin.isTTY) throw new QaHfError('ERR_USAGE', 'input - is standard input, which is a terminal here: pipe JSONL into qa-hf (see --help)');
       if (seen.has('-')) throw new QaHfError('ERR_USAGE', 'input is named twice', { file: arg });
       seen.add('-');
       files.push(arg);
