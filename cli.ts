@@ -163,7 +163,10 @@ export function buildParser(argv: string[]) {
           .example('$0 export qa/ --out dist/ --format jsonl,parquet,messages --split train=0.9,test=0.1', 'a HF Hub dataset folder with a card')
           .example("$0 export qa/ --glob 'runs/**/qa_*.jsonl' --out dist/", 'choose files with a glob')
           .epilogue('Run the same command again after an interruption to resume; --restart starts over.'),
-      (args) => exportCommand(args as unknown as ExportArgs),
+      (args) => {
+        const inputs = (args.inputs as string[]).map((file) => (file === STDIN_ARG ? '-' : file));
+        return exportCommand({ ...(args as unknown as ExportArgs), inputs });
+      },
     )
     .command(
       'verify <dir>',

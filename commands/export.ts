@@ -47,6 +47,7 @@ import { type Owns, classifyFiles, collisions, filesToRemove, foreignFilesError,
 import { listOutFiles, prepareOutDir, readPreviousExport, refuseInputFolders, refuseInputsInOut, removeReplaced } from '../lib/out-dir-fs';
 import { QaHfError, toQaHfError } from '../lib/errors';
 import { PrefixHasher, hashJson, sha256File } from '../lib/fingerprint';
+import { type InputInfo, describeInputs, startedStream } from '../lib/inputs';
 import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, type ManifestFile } from '../lib/manifest';
 import { renderCard, renderLlamaFactoryInfo } from '../lib/card';
 import {
@@ -69,7 +70,8 @@ import { finalizeShards } from '../lib/shards';
 import { SplitTracker } from '../lib/split';
 import { StatsAccumulator } from '../lib/stats';
 import { Tally, balanced, count, emptyCounts } from '../lib/tally';
-import { createFileSource, type InputSpec } from '../streams/file-source';
+import { createFileSource, inputName, type InputSpec } from '../streams/file-source';
+import { printHint } from './hint';
 import { createProcessingStages, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
 import { DatasetWriters, createDatasetSink } from '../streams/dataset-sink';
@@ -197,7 +199,7 @@ async function dryRun(args: ExportArgs, inputs: string[], plan: HubPlan | null):
     reporter.warn(batch);
   };
   try {
-    await runChain([createFileSource(inputs), ...createProcessingStages(stageOptions(args)), createSink({ outputs: {}, onCommit })]);
+    await runChain([createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }), ...createProcessingStages(stageOptions(args)), createSink({ outputs: {}, onCommit })]);
   } finally {
     reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`]);
   }
@@ -275,6 +277,10 @@ class ExportSession {
   private readonly hashers: PrefixHasher[];
   /** Length of each input read to its end in this run (its fingerprint covers all of it). */
   private readonly inputEnds = new Map<number, number>();
+  /** Per input: read as a stream (stdin, a pipe)? compressed? its size on disk. */
+  private inputInfo: InputInfo[] = [];
+  /** An input that failed mid-read (damaged compressed data): the run ends with it before that file's end is committed. */
+  private inputFailure: QaHfError | null = null;
 
   private constructor(
     private readonly args: WritingArgs,
@@ -288,7 +294,7 @@ class ExportSession {
     hashers?: PrefixHasher[],
   ) {
     this.hashers = hashers ?? inputs.map((file) => new PrefixHasher(file));
-    this.inputIndex = new Map(inputs.map((file, i) => [file, i]));
+    this.inputIndex = new Map(inputs.map((file, i) => [inputName(file), i]));
     this.reporter = new Reporter({ quiet: args.quiet, errorsWritten: true });
     this.outputNames = plan ? ['errors'] : OUTPUT_NAMES;
   }
@@ -314,6 +320,12 @@ class ExportSession {
     });
     // Primed by the resume check (each input hashed to its checkpointed offset), so the run goes on from there.
     const hashers = inputs.map((file) => new PrefixHasher(file));
+    const infos = await describeInputs(inputs);
+    const streams = inputs.filter((_file, i) => infos[i].stream).map(inputName);
+    if (streams.length > 0) {
+      const which = streams.length === 1 ? `${streams[0]} is` : `${streams.join(', ')} are`;
+      note(args, `note: ${which} read as a stream (stdin or a pipe): if this export is interrupted it cannot resume; run it again with --restart`);
+    }
     let state: Checkpoint | null = null;
     if (args.restart) {
       await fs.rm(checkpointPath(out), { force: true });
@@ -322,11 +334,16 @@ class ExportSession {
       if (found.kind === 'damaged') {
         note(args, `the checkpoint in ${out} is unusable (${found.reason}); starting over`);
       } else if (found.kind === 'ok') {
+        const stream = startedStream(found.checkpoint.position, infos);
+        if (stream !== null) {
+          throw mismatchError(out, `input ${inputName(inputs[stream])} was read as a stream (stdin or a pipe), which cannot be read again from where it stopped`);
+        }
         const problem = await resumeProblem(found.checkpoint, {
           toolVersion: TOOL_VERSION,
           optionsHash,
           inputs: inputs.map((file) => path.resolve(file)),
           hashers,
+          wholeInputs: infos.map((info) => info.compressed),
         });
         if (problem) throw mismatchError(out, problem);
         state = found.checkpoint;
@@ -334,13 +351,16 @@ class ExportSession {
     }
     const resumed = state !== null;
     const session = new ExportSession(args, inputs, options, plan, state ?? fresh(), new Tally(state?.tally), new StatsAccumulator(state?.stats), resumed, resumed ? hashers : undefined);
+    session.inputInfo = infos;
     if (!state?.finalizing) {
       const opened = await session.openTargets(resumed);
       if (!opened) {
         // The temp files do not match the checkpoint (deleted or cut by hand): the
         // checkpoint cannot be trusted, so begin again from nothing.
         note(args, `the partial files in ${out} do not match its checkpoint; starting over`);
-        return new ExportSession(args, inputs, options, plan, fresh(), new Tally(), new StatsAccumulator(), false).withTargets();
+        const restarted = new ExportSession(args, inputs, options, plan, fresh(), new Tally(), new StatsAccumulator(), false);
+        restarted.inputInfo = infos;
+        return restarted.withTargets();
       }
     }
     return session;
@@ -408,12 +428,21 @@ class ExportSession {
       path: file,
       start: i === 0 && offset > 0 ? { offset, line } : undefined,
     }));
-    const sizes = await Promise.all(this.inputs.map(async (file) => (await fs.stat(file)).size));
+    // Progress counts bytes on disk: a compressed input's by the raw bytes read (its offsets are decompressed ones); a stream's size is unknown (0).
+    const sizes = this.inputInfo.map((info) => info.size);
     const totalBytes = sizes.reduce((sum, size) => sum + size, 0);
-    const doneBefore = (position: Position) => sizes.slice(0, position.input).reduce((sum, size) => sum + size, 0) + position.offset;
+    const rawRead = new Map<number, number>();
+    const doneIn = (position: Position) => {
+      const info = this.inputInfo[position.input];
+      if (!info) return 0;
+      return Math.min(info.compressed || info.stream ? (rawRead.get(position.input) ?? 0) : position.offset, info.size);
+    };
+    const doneBefore = (position: Position) => sizes.slice(0, position.input).reduce((sum, size) => sum + size, 0) + doneIn(position);
     const progress = new Progress(totalBytes, doneBefore(state.position), progressEnabled(this.args));
     const interrupted = () => new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; run the same command again to resume`);
     const commit = (batch: Batch) => {
+      // A damaged input's end is never committed: the checkpoint stays before it, so a rerun meets the same failure.
+      if (this.inputFailure && batch.fileEnd) throw this.inputFailure;
       this.commitBatch(batch);
       progress.update(doneBefore(state.position), this.tally.total);
     };
@@ -439,7 +468,12 @@ class ExportSession {
       : createSink({ outputs: Object.fromEntries(this.targets), onCommit });
     try {
       await runChain([
-        createFileSource(specs, { onFileDigest: (file, digest) => this.digests.set(file, digest) }),
+        createFileSource(specs, {
+          onFileDigest: (file, digest) => this.digests.set(file, digest),
+          onHint: (_file, hint) => printHint(hint, this.args.quiet),
+          onRawBytes: (file, bytes) => rawRead.set(this.inputIndex.get(file)!, bytes),
+          onInputError: (error) => (this.inputFailure = error),
+        }),
         ...createProcessingStages({
           preset: this.args.preset,
           maxLineBytes: this.args.maxLineBytes,
@@ -448,6 +482,7 @@ class ExportSession {
         }),
         sink,
       ]);
+      if (this.inputFailure) throw this.inputFailure;
       if (this.writers) state.hub = await this.writers.finish();
     } catch (err) {
       progress.stop();
@@ -528,7 +563,10 @@ class ExportSession {
   private async fingerprintInputs(snapshot: Checkpoint): Promise<void> {
     const { position } = snapshot;
     for (let i = 0; i <= Math.min(position.input, this.inputs.length - 1); i++) {
-      const end = i < position.input ? this.inputEnds.get(i) : position.offset;
+      const info = this.inputInfo[i];
+      if (info.stream) continue; // nothing to read again: a resume past a stream is refused (startedStream)
+      // A compressed input's offsets count decompressed bytes: its fingerprint is the whole raw file.
+      const end = info.compressed ? info.size : i < position.input ? this.inputEnds.get(i) : position.offset;
       if (end === undefined) continue; // finished in an earlier run: its whole fingerprint is in the state
       const print = await this.hashers[i].advanceTo(end);
       snapshot.inputs[i].fingerprint = print;
@@ -564,6 +602,13 @@ class ExportSession {
     }
     const inputs: ManifestFile[] = [];
     for (const [i, file] of this.inputs.entries()) {
+      if (this.inputInfo[i].stream) {
+        // Hashed while it streamed by; verify cannot read it again and says so.
+        const digest = this.digests.get(inputName(file));
+        if (!digest) throw new Error(`internal: no digest of the streamed input ${inputName(file)}`);
+        inputs.push({ path: file, bytes: digest.bytes, sha256: digest.sha256, stream: true }); // as given: `-`, /dev/fd/63, a FIFO
+        continue;
+      }
       const known = state.inputs[i].sha256;
       const digest = known ? { sha256: known, bytes: (await fs.stat(file)).size } : await sha256File(file);
       inputs.push({ path: relativeToDir(out, file), bytes: digest.bytes, sha256: digest.sha256 });
@@ -572,7 +617,7 @@ class ExportSession {
     const inputBytes = inputs.reduce((sum, input) => sum + input.bytes, 0);
     const { run, ...counted } = this.stats.render(
       this.tally.total,
-      this.inputs.map((file) => ({ path: relativeToDir(out, file), counts: this.tally.files.get(file) ?? emptyCounts() })),
+      this.inputs.map((file) => ({ path: relativeToDir(out, file), counts: this.tally.files.get(inputName(file)) ?? emptyCounts() })),
       {
         duration_s: round(elapsedMs / 1000),
         input_mb_per_s: round(inputBytes / 1e6 / Math.max(elapsedMs / 1000, 1e-3)),
@@ -715,6 +760,7 @@ async function renameIfPending(out: string, file: string, bytes: number): Promis
 async function inputGit(args: readonly string[]): Promise<GitInfo[]> {
   const found: GitInfo[] = [];
   for (const arg of args) {
+    if (arg === '-') continue; // standard input has no folder
     const stat = await fs.stat(arg).catch(() => null);
     const info = await gitInfo(stat?.isDirectory() ? arg : path.dirname(arg));
     if (info && !found.some((known) => known.commit === info.commit && known.dir === info.dir)) found.push(info);

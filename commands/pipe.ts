@@ -8,6 +8,7 @@ import { checkInputFiles } from '../lib/inputs';
 import { Tally, balanced, count } from '../lib/tally';
 import type { Batch } from '../lib/batch';
 import { createFileSource } from '../streams/file-source';
+import { printHint } from './hint';
 import { createProcessingStages, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
 import { Reporter } from './report';
@@ -59,14 +60,20 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
     tally.add(batch);
     reporter.warn(batch);
   };
+  let inputFailure: QaHfError | null = null;
   const stages = [
-    createFileSource(files),
+    createFileSource(files, {
+      onHint: (_file, hint) => printHint(hint, args.quiet),
+      // A damaged input ends the run, but only after the lines read before it are written and counted.
+      onInputError: (error) => (inputFailure = error),
+    }),
     // keepRows false: pipe mode only counts what it wrote, so lines may stay raw bytes end to end.
     ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, keepRows: false, workers: args.workers }),
     createSink({ outputs: { pairs: process.stdout, rejected: args.rejected, errors: args.errors }, onCommit }),
   ];
   try {
     await runChain(stages);
+    if (inputFailure) throw inputFailure;
   } finally {
     if (!io.stdoutBroken()) {
       const notes: string[] = [];

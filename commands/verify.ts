@@ -12,7 +12,10 @@ export interface VerifyArgs {
 }
 
 export async function verifyCommand(args: VerifyArgs): Promise<void> {
-  const problems = await verifyManifest(args.dir, { inputs: args.inputs });
+  const onSkip = (message: string) => {
+    if (!args.quiet) process.stderr.write(`qa-hf: verify: ${message}\n`);
+  };
+  const problems = await verifyManifest(args.dir, { inputs: args.inputs, onSkip });
   if (problems.length > 0) {
     for (const problem of problems) process.stderr.write(`qa-hf: verify: ${problem}\n`);
     throw new QaHfError('ERR_VERIFY', `${problems.length} difference${problems.length === 1 ? '' : 's'} from ${args.dir}/manifest.json`);

@@ -135,7 +135,14 @@ function shapeProblem(value: unknown): string | null {
  */
 export async function resumeProblem(
   checkpoint: Checkpoint,
-  expected: { toolVersion: string; optionsHash: string; inputs: readonly string[]; hashers?: PrefixHasher[] },
+  expected: {
+    toolVersion: string;
+    optionsHash: string;
+    inputs: readonly string[];
+    hashers?: PrefixHasher[];
+    /** Inputs whose fingerprint covers the whole file even mid-way (compressed: offsets are decompressed). */
+    wholeInputs?: readonly boolean[];
+  },
 ): Promise<string | null> {
   if (checkpoint.tool_version !== expected.toolVersion) {
     return `the interrupted run used qa-hf ${checkpoint.tool_version}, this is ${expected.toolVersion}`;
@@ -152,7 +159,7 @@ export async function resumeProblem(
   for (const [i, input] of checkpoint.inputs.entries()) {
     if (!input.fingerprint) continue;
     const { position } = checkpoint;
-    const where = { whole: i < position.input, line: i === position.input ? position.line : 0 };
+    const where = { whole: i < position.input || expected.wholeInputs?.[i] === true, line: i === position.input ? position.line : 0 };
     try {
       const change = await prefixChange(input.path, input.fingerprint, where, expected.hashers?.[i]);
       if (change) return change;

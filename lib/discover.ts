@@ -1,19 +1,25 @@
 /**
  * discover — which files an export reads, in which order.
  *
- * A file argument is taken as is; a directory stands for every file below it that
- * matches the glob (default `**\/*.jsonl`), in sorted relative-path order, so the
- * same tree always gives the same order (and so the same output bytes). The output
- * directory is never read as input, even when it lies inside an input directory.
+ * A file argument is taken as is (a FIFO or `/dev/fd/N` too; `-` is standard
+ * input); a directory stands for every file below it that matches the glob
+ * (default `**\/*.{jsonl,jsonl.gz,jsonl.zst}`), in sorted relative-path order, so
+ * the same tree always gives the same order (and so the same output bytes).
+ * Symbolic links are followed (lib/walk.ts); a file reached twice through links
+ * is read once, under its first path in that order. A link whose target is
+ * missing is an error naming it. The output directory is never read as input,
+ * even when it lies inside an input directory.
  *
  *   await discoverInputs(['qa/'], { glob: 'runs/**\/qa_*.jsonl', exclude: 'dist/' })
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
-import { QaHfError, inputError, toQaHfError } from './errors';
+import { QaHfError, inputError } from './errors';
+import { walkFiles } from './walk';
 
-export const DEFAULT_GLOB = '**/*.jsonl';
+/** JSON Lines, plain or compressed (compression is told by the bytes, lib/compression.ts). */
+export const DEFAULT_GLOB = '**/*.{jsonl,jsonl.gz,jsonl.zst}';
 
 export interface DiscoverOptions {
   glob?: string;
@@ -24,9 +30,17 @@ export interface DiscoverOptions {
 export async function discoverInputs(args: readonly string[], options: DiscoverOptions = {}): Promise<string[]> {
   const glob = options.glob ?? DEFAULT_GLOB;
   const isMatch = picomatch(glob, { dot: false });
-  const exclude = options.exclude ? path.resolve(options.exclude) : null;
   const files: string[] = [];
+  const seen = new Set<string>();
+  const identities = new Set<string>();
   for (const arg of args) {
+    if (arg === '-') {
+      if (process.stdin.isTTY) throw new QaHfError('ERR_USAGE', 'input - is standard input, which is a terminal here: pipe JSONL into qa-hf (see --help)');
+      if (seen.has('-')) throw new QaHfError('ERR_USAGE', 'input is named twice', { file: arg });
+      seen.add('-');
+      files.push(arg);
+      continue;
+    }
     let stat;
     try {
       stat = await fs.stat(arg);
@@ -34,51 +48,31 @@ export async function discoverInputs(args: readonly string[], options: DiscoverO
       throw inputError(err, arg);
     }
     if (!stat.isDirectory()) {
+      const key = path.resolve(arg);
+      const identity = `${stat.dev}:${stat.ino}`;
+      if (seen.has(key) || identities.has(identity)) throw new QaHfError('ERR_USAGE', 'input is named twice', { file: arg });
+      seen.add(key);
+      identities.add(identity);
       files.push(arg);
       continue;
     }
-    const found = (await walk(arg, exclude))
-      .filter((relative) => isMatch(relative))
-      .sort(compareBytes)
-      .map((relative) => path.join(arg, relative));
+    const found = (await walkFiles(arg, { exclude: options.exclude })).filter((entry) => isMatch(entry.relative));
     if (found.length === 0) {
       throw new QaHfError('ERR_INPUT', `no file matches ${glob} in this directory`, { file: arg });
     }
-    files.push(...found);
-  }
-  const seen = new Set<string>();
-  for (const file of files) {
-    const key = path.resolve(file);
-    if (seen.has(key)) throw new QaHfError('ERR_USAGE', 'input is named twice', { file });
-    seen.add(key);
+    for (const entry of found) {
+      const file = path.join(arg, entry.relative);
+      if (entry.broken) throw new QaHfError('ERR_INPUT', 'cannot read input: it is a symbolic link whose target is missing', { file });
+      const key = path.resolve(file);
+      if (seen.has(key)) throw new QaHfError('ERR_USAGE', 'input is named twice', { file });
+      seen.add(key);
+      // One file reached through several links is read once.
+      const target = await fs.stat(file);
+      const identity = `${target.dev}:${target.ino}`;
+      if (identities.has(identity)) continue;
+      identities.add(identity);
+      files.push(file);
+    }
   }
   return files;
-}
-
-/** Relative POSIX paths of the regular files below `root`, skipping `exclude`. */
-async function walk(root: string, exclude: string | null): Promise<string[]> {
-  const out: string[] = [];
-  const pending = [''];
-  while (pending.length > 0) {
-    const relativeDir = pending.pop()!;
-    const absoluteDir = path.join(root, relativeDir);
-    if (exclude !== null && path.resolve(absoluteDir) === exclude) continue;
-    let entries;
-    try {
-      entries = await fs.readdir(absoluteDir, { withFileTypes: true });
-    } catch (err) {
-      throw new QaHfError('ERR_INPUT', `cannot list directory: ${toQaHfError(err).message}`, { file: absoluteDir });
-    }
-    for (const entry of entries) {
-      const relative = relativeDir === '' ? entry.name : `${relativeDir}/${entry.name}`;
-      if (entry.isDirectory()) pending.push(relative);
-      else if (entry.isFile()) out.push(relative);
-    }
-  }
-  return out;
-}
-
-/** Sort by UTF-8 bytes, not locale: the order must not depend on the machine. */
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }

@@ -13,6 +13,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { QaHfError, toQaHfError } from './errors';
 import { hashJson, sha256File } from './fingerprint';
+import { walkFiles } from './walk';
 
 export const MANIFEST_FILE = 'manifest.json';
 const MANIFEST_FORMAT = 'qa-hf-manifest';
@@ -23,6 +24,11 @@ export interface ManifestFile {
   sha256: string;
   /** Lines of a JSONL output; absent for files that are not row files. */
   records?: number;
+  /**
+   * An input read as a stream (stdin, a FIFO, `<(…)`): bytes and sha256 were
+   * computed while it streamed by, and verify cannot read it again.
+   */
+  stream?: true;
 }
 
 export interface GitInfo {
@@ -93,7 +99,10 @@ export function relativeToDir(dir: string, file: string): string {
  * at all, so nothing could have been tampered with: ERR_INPUT (exit 1), not
  * ERR_VERIFY (exit 3, kept for an export whose files or manifest differ).
  */
-export async function verifyManifest(dir: string, options: { inputs?: boolean } = {}): Promise<string[]> {
+export async function verifyManifest(
+  dir: string,
+  options: { inputs?: boolean; onSkip?: (message: string) => void } = {},
+): Promise<string[]> {
   const stat = await fs.stat(dir).catch((err: NodeJS.ErrnoException) => err);
   if (stat instanceof Error) {
     const reason = stat.code === 'ENOENT' ? 'does not exist' : `cannot be read (${stat.code ?? stat.message})`;
@@ -123,6 +132,11 @@ export async function verifyManifest(dir: string, options: { inputs?: boolean } 
   if (options.inputs !== false) groups.push(['input', manifest.inputs]);
   for (const [kind, files] of groups) {
     for (const file of files) {
+      const skip = kind === 'input' ? await unreadableInput(dir, file) : null;
+      if (skip) {
+        options.onSkip?.(`input ${file.path}: not checked (${skip})`);
+        continue;
+      }
       const problem = await checkFile(dir, file);
       if (problem) problems.push(`${kind} ${file.path}: ${problem}`);
     }
@@ -148,15 +162,18 @@ async function checkFile(dir: string, file: ManifestFile): Promise<string | null
   return differences.length > 0 ? differences.join(', ') : null;
 }
 
-/** Files below `dir` (relative, forward slashes), hidden ones left out. */
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    const full = path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name);
-    const relative = relativeToDir(dir, full);
-    if (!relative.split('/').some((part) => part.startsWith('.'))) out.push(relative);
-  }
-  return out.sort();
+/**
+ * Why an input cannot be hashed again, or null when it can: one read as a
+ * stream, or a path that is no longer a regular file (opening a FIFO would block).
+ */
+async function unreadableInput(dir: string, file: ManifestFile): Promise<string | null> {
+  if (file.stream) return 'it was read from standard input or a pipe; its sha256 was recorded while streaming';
+  const stat = await fs.stat(path.join(dir, file.path)).catch(() => null);
+  if (stat && !stat.isFile()) return 'it is not a regular file, so it cannot be read again';
+  return null;
+}
+
+/** Files below `dir` (relative, forward slashes, links followed), hidden ones left out. */
+export async function listFiles(dir: string): Promise<string[]> {
+  return (await walkFiles(dir, { skipHidden: true })).map((entry) => entry.relative);
 }
