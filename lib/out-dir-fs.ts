@@ -12,6 +12,7 @@ import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { syncDirectory } from './atomic-file';
 import { QaHfError, toQaHfError } from './errors';
+import { walkFiles } from './walk';
 import { CHECKPOINT_NAME, MANIFEST_NAME, type Owns, type PreviousExport, isWithin, parentDirs } from './out-dir';
 
 /** The real path of `file`, also when it (or its last parts) do not exist yet: links and `./` resolved. */
@@ -75,18 +76,7 @@ async function whyNotWritable(out: string, err: unknown): Promise<unknown> {
 
 /** Every file below `out` (hidden too; links are files, never followed), relative with forward slashes. */
 export async function listOutFiles(out: string): Promise<string[]> {
-  const files: string[] = [];
-  const pending = [''];
-  while (pending.length > 0) {
-    const relativeDir = pending.pop()!;
-    const entries = await fs.readdir(path.join(out, relativeDir), { withFileTypes: true });
-    for (const entry of entries) {
-      const relative = relativeDir === '' ? entry.name : `${relativeDir}/${entry.name}`;
-      if (entry.isDirectory()) pending.push(relative);
-      else files.push(relative);
-    }
-  }
-  return files.sort();
+  return (await walkFiles(out, { literal: true })).map((entry) => entry.relative);
 }
 
 /** Reads the claims of a previous export in `out`; `legacyOwns` stands for a checkpoint written before runs recorded theirs. */

@@ -1,8 +1,9 @@
 /**
  * walk — the one directory walker: the files below a directory, links followed.
  *
- * Used by discovery (lib/discover.ts: which files an export reads) and by verify
- * (lib/manifest.ts: which files of an export folder its manifest does not list).
+ * Used by discovery (lib/discover.ts: which files an export reads), by verify
+ * (lib/manifest.ts: which files of an export folder its manifest does not list)
+ * and, with `literal`, by the output-folder check (lib/out-dir-fs.ts).
  * Symbolic links are followed, to files and to directories; a directory is
  * walked once however many links lead to it (by device and inode), so a link to
  * an ancestor (a cycle) or two links to one folder cannot repeat or loop. Entries
@@ -28,6 +29,11 @@ export interface WalkOptions {
   exclude?: string | null;
   /** Leave out files and folders whose name starts with a dot. */
   skipHidden?: boolean;
+  /**
+   * List what is there, links and special files included, without following a
+   * link: an export's own folder, where a link or a FIFO is a foreign entry too.
+   */
+  literal?: boolean;
 }
 
 /** The files below `root`, sorted by their relative path's bytes. */
@@ -52,6 +58,10 @@ export async function walkFiles(root: string, options: WalkOptions = {}): Promis
       if (options.skipHidden && entry.name.startsWith('.')) continue;
       const relative = relativeDir === '' ? entry.name : `${relativeDir}/${entry.name}`;
       const absolute = path.join(root, relative);
+      if (options.literal && !entry.isDirectory()) {
+        out.push({ relative });
+        continue;
+      }
       let stat: Stats | null = null;
       if (entry.isSymbolicLink()) {
         stat = await fs.stat(absolute).catch(() => null);
