@@ -3,17 +3,20 @@
  *
  * Input: Batch with `output`, written as the bytes the serializer made (see
  * outputBytes in lib/serialize.ts). Each output name (`pairs`, `rejected`, `errors`)
- * maps to a path (written atomically: temp file, fsync, rename, directory fsync,
- * on finish; removed on failure), a Writable such as stdout (written with
- * backpressure, not ended), or an OutputTarget the caller owns. An output with no
- * target is counted only. `onCommit` sees every batch once it is written.
+ * maps to a path (opened by lib/output-target.ts: a regular file or new path is
+ * written atomically — temp file, fsync, rename, directory fsync, on finish; removed
+ * on failure —, a symlink is followed, a device or FIFO is written through), a
+ * Writable such as stdout (written with backpressure, not ended), or an
+ * OutputTarget the caller owns. An output with no target is counted only.
+ * `onCommit` sees every batch once it is written.
  * Errors: I/O failures (ERR_IO, ERR_NO_SPACE); a batch cut by fail-fast ends the
  * stream with ERR_FAIL_FAST after its lines are written.
  *
  *   createSink({ pairs: process.stdout, rejected: 'rejected.jsonl', errors: 'errors.jsonl' })
  */
 import { Writable } from 'node:stream';
-import { AtomicFile, type OutputTarget } from '../lib/atomic-file';
+import type { FileSystem, OutputTarget } from '../lib/atomic-file';
+import { openOutputTarget, type OpenOutputTarget } from '../lib/output-target';
 import type { Batch } from '../lib/batch';
 import { QaHfError, toQaHfError } from '../lib/errors';
 import { outputBytes } from '../lib/serialize';
@@ -26,6 +29,8 @@ export interface SinkOptions {
   outputs: Record<string, SinkTarget | undefined>;
   /** Called after a batch is written to every target, before the next one. */
   onCommit?: (batch: Batch) => void | Promise<void>;
+  /** The file layer of path outputs; default node's `fs.promises` (tests inject faults). */
+  fs?: FileSystem;
 }
 
 /** Writes to a stream, waiting for 'drain' when it asks for it. */
@@ -65,7 +70,7 @@ function isOutputTarget(target: SinkTarget): target is OutputTarget {
 }
 
 export function createSink(options: SinkOptions): Writable {
-  const owned: AtomicFile[] = [];
+  const owned: OpenOutputTarget[] = [];
   const targets = new Map<string, OutputTarget>();
   const onCommit = options.onCommit;
 
@@ -77,7 +82,7 @@ export function createSink(options: SinkOptions): Writable {
         for (const [name, target] of Object.entries(options.outputs)) {
           if (target === undefined) continue;
           if (typeof target === 'string') {
-            const file = await AtomicFile.open(target);
+            const file = await openOutputTarget(target, { fs: options.fs });
             owned.push(file);
             targets.set(name, file);
           } else {
@@ -104,7 +109,7 @@ export function createSink(options: SinkOptions): Writable {
     },
     final(callback) {
       (async () => {
-        for (const file of owned) await file.commit();
+        for (const file of owned) await file.finish();
       })().then(() => callback(), (err) => callback(toQaHfError(err)));
     },
     destroy(error, callback) {
