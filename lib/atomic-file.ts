@@ -191,8 +191,8 @@ export async function syncDirectory(directory: string, fs: FileSystem = NODE_FIL
 }
 
 /** Writes a whole small file (JSON state, manifest) atomically. */
-export async function writeFileAtomic(finalPath: string, data: string | Buffer, options: { tempPath?: string } = {}): Promise<void> {
-  const file = await AtomicFile.open(finalPath, { tempPath: options.tempPath });
+export async function writeFileAtomic(finalPath: string, data: string | Buffer, options: { tempPath?: string; fs?: FileSystem } = {}): Promise<void> {
+  const file = await AtomicFile.open(finalPath, { tempPath: options.tempPath, fs: options.fs });
   try {
     await file.write(typeof data === 'string' ? Buffer.from(data) : data);
     await file.commit();
