@@ -2,9 +2,11 @@
  * pipe — `qa-hf [FILE…]`: JSONL in (files or stdin), passed pairs out on stdout,
  * rejected pairs and bad lines to optional files, a summary on stderr.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { QaHfError } from '../lib/errors';
 import { checkInputFiles } from '../lib/inputs';
+import { checkOutputTarget, type OutputPlan } from '../lib/output-target';
 import { Tally, balanced, count } from '../lib/tally';
 import type { Batch } from '../lib/batch';
 import { createFileSource } from '../streams/file-source';
@@ -40,16 +42,32 @@ async function checkPipeArgs(args: PipeArgs): Promise<string[]> {
     if (seen.has(key)) throw new QaHfError('ERR_USAGE', `input ${file} is listed twice`);
     seen.add(key);
   }
+  // Every output is checked before any input is read: a typo costs nothing.
+  const plans: OutputPlan[] = [];
   for (const [flag, output] of [['--rejected', args.rejected], ['--errors', args.errors]] as const) {
-    if (output !== undefined && seen.has(path.resolve(output))) {
-      throw new QaHfError('ERR_USAGE', `${flag} ${output} is also an input`);
-    }
+    if (output === undefined) continue;
+    if (seen.has(path.resolve(output))) throw new QaHfError('ERR_USAGE', `${flag} ${output} is also an input`);
+    const plan = await checkOutputTarget(output, { label: flag });
+    // Through a link too: an input is never replaced.
+    if (plan.stat && (await isOneOf(plan.stat, files))) throw new QaHfError('ERR_USAGE', `${flag} ${output} is also an input`);
+    plans.push(plan);
   }
-  if (args.rejected !== undefined && args.errors !== undefined && path.resolve(args.rejected) === path.resolve(args.errors)) {
+  // Two atomic outputs on one file would rename over each other; a device or FIFO may take both.
+  if (plans.length === 2 && plans[0].kind === 'atomic' && path.resolve(plans[0].resolved) === path.resolve(plans[1].resolved)) {
     throw new QaHfError('ERR_USAGE', '--rejected and --errors name the same file');
   }
   await checkInputFiles(files);
   return files;
+}
+
+/** True when `stat` is the file of one of `files` (same device and inode). */
+async function isOneOf(stat: { dev: number; ino: number }, files: readonly string[]): Promise<boolean> {
+  for (const file of files) {
+    if (file === '-') continue;
+    const input = await fs.stat(file).catch(() => null);
+    if (input && input.dev === stat.dev && input.ino === stat.ino) return true;
+  }
+  return false;
 }
 
 export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {

@@ -6,12 +6,63 @@
  * either no file or the whole file, never a prefix. A temp file can be reopened at
  * a committed length (resume): whatever was written past it is cut away.
  *
+ * Failures of write, sync and commit are QaHfErrors naming the final file
+ * (ERR_NO_SPACE for a full disk, ERR_IO otherwise); the temp file stays until
+ * `abort()` (a resumable export keeps it), so a caller decides. The file layer is
+ * an option (`fs`), so faults can be injected in tests.
+ *
  *   const file = await AtomicFile.open('dist/qa_pairs.jsonl');
  *   await file.write(Buffer.from('{"question":"…"}\n'));
  *   await file.commit();
  */
-import { promises as fs } from 'node:fs';
+import { promises as nodeFs, type Stats } from 'node:fs';
 import * as path from 'node:path';
+import { QaHfError, toQaHfError } from './errors';
+
+/** The part of a file handle qa-hf's outputs use (node's FileHandle has it). */
+export interface FileHandleLike {
+  write(buffer: Buffer, offset: number, length: number, position: number | null): Promise<{ bytesWritten: number }>;
+  sync(): Promise<void>;
+  datasync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  stat(): Promise<{ size: number }>;
+  close(): Promise<void>;
+}
+
+/** The file layer of outputs: node's `fs.promises` by default, a fake in fault tests. */
+export interface FileSystem {
+  open(file: string, flags: string | number, mode?: number): Promise<FileHandleLike>;
+  rename(from: string, to: string): Promise<void>;
+  rm(file: string, options: { force: boolean }): Promise<void>;
+  stat(file: string): Promise<Stats>;
+  lstat(file: string): Promise<Stats>;
+  readlink(file: string): Promise<string>;
+  realpath(file: string): Promise<string>;
+  readdir(directory: string): Promise<string[]>;
+  access(file: string, mode: number): Promise<void>;
+}
+
+export const NODE_FILE_SYSTEM: FileSystem = {
+  open: (file, flags, mode) => nodeFs.open(file, flags, mode),
+  rename: (from, to) => nodeFs.rename(from, to),
+  rm: (file, options) => nodeFs.rm(file, options),
+  stat: (file) => nodeFs.stat(file),
+  lstat: (file) => nodeFs.lstat(file),
+  readlink: (file) => nodeFs.readlink(file),
+  realpath: (file) => nodeFs.realpath(file),
+  readdir: (directory) => nodeFs.readdir(directory),
+  access: (file, mode) => nodeFs.access(file, mode),
+};
+
+/** A failure while writing an output, as one line naming the output (not its temp file). */
+export function outputError(err: unknown, file: string): QaHfError {
+  if (err instanceof QaHfError) return err.file === file ? err : new QaHfError(err.code, err.message, { file });
+  const sys = err as NodeJS.ErrnoException;
+  // The words without the path: toQaHfError would name the temp file the error came from.
+  const bare = sys && typeof sys === 'object' && typeof sys.code === 'string' ? Object.assign(new Error(sys.message), { code: sys.code }) : err;
+  const converted = toQaHfError(bare);
+  return new QaHfError(converted.code, `cannot write output: ${converted.message}`, { file });
+}
 
 export interface OutputTarget {
   /** Resolves once `bytes` are handed to the OS (not necessarily on disk). */
@@ -23,6 +74,8 @@ export interface AtomicFileOptions {
   tempPath?: string;
   /** Reopen an existing temp file and keep its first `keepBytes` bytes (resume). */
   keepBytes?: number;
+  /** The file layer; default node's `fs.promises`. */
+  fs?: FileSystem;
 }
 
 export class AtomicFile implements OutputTarget {
@@ -30,20 +83,27 @@ export class AtomicFile implements OutputTarget {
   readonly tempPath: string;
   /** Bytes in the temp file so far. */
   bytes: number;
-  private handle: fs.FileHandle | null;
+  private handle: FileHandleLike | null;
+  private readonly fs: FileSystem;
 
-  private constructor(finalPath: string, tempPath: string, handle: fs.FileHandle, bytes: number) {
+  private constructor(finalPath: string, tempPath: string, handle: FileHandleLike, bytes: number, fs: FileSystem) {
     this.finalPath = finalPath;
     this.tempPath = tempPath;
     this.handle = handle;
     this.bytes = bytes;
+    this.fs = fs;
   }
 
   static defaultTempPath(finalPath: string): string {
     return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${process.pid}.tmp`);
   }
 
+  /**
+   * Opens the temp file. Its errors stay node's system errors (a resuming caller
+   * tells a missing temp file, ENOENT, from a real failure).
+   */
   static async open(finalPath: string, options: AtomicFileOptions = {}): Promise<AtomicFile> {
+    const fs = options.fs ?? NODE_FILE_SYSTEM;
     const tempPath = options.tempPath ?? AtomicFile.defaultTempPath(finalPath);
     if (options.keepBytes !== undefined) {
       const handle = await fs.open(tempPath, 'r+');
@@ -58,35 +118,47 @@ export class AtomicFile implements OutputTarget {
         await handle.close();
         throw err;
       }
-      return new AtomicFile(finalPath, tempPath, handle, options.keepBytes);
+      return new AtomicFile(finalPath, tempPath, handle, options.keepBytes, fs);
     }
     const handle = await fs.open(tempPath, 'w');
-    return new AtomicFile(finalPath, tempPath, handle, 0);
+    return new AtomicFile(finalPath, tempPath, handle, 0, fs);
   }
 
   async write(bytes: Buffer): Promise<void> {
     const handle = this.live();
     let done = 0;
-    // A regular-file write may be short (e.g. near ENOSPC): loop until all is written.
-    while (done < bytes.length) {
-      const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, this.bytes + done);
-      done += bytesWritten;
+    try {
+      // A regular-file write may be short (e.g. near ENOSPC): loop until all is written.
+      while (done < bytes.length) {
+        const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, this.bytes + done);
+        done += bytesWritten;
+      }
+    } catch (err) {
+      throw outputError(err, this.finalPath);
     }
     this.bytes += bytes.length;
   }
 
   /** Makes everything written so far durable (the checkpoint relies on this). */
   async sync(): Promise<void> {
-    await this.live().datasync();
+    const handle = this.live();
+    await handle.datasync().catch((err: unknown) => {
+      throw outputError(err, this.finalPath);
+    });
   }
 
   async commit(): Promise<void> {
     const handle = this.live();
-    await handle.sync();
-    await handle.close();
-    this.handle = null;
-    await fs.rename(this.tempPath, this.finalPath);
-    await syncDirectory(path.dirname(this.finalPath));
+    try {
+      await handle.sync();
+      // From here on the handle is closed whatever happens; abort() still removes the temp file.
+      this.handle = null;
+      await handle.close();
+      await this.fs.rename(this.tempPath, this.finalPath);
+      await syncDirectory(path.dirname(this.finalPath), this.fs);
+    } catch (err) {
+      throw outputError(err, this.finalPath);
+    }
   }
 
   /** Closes without committing; `remove` also deletes the temp file. */
@@ -96,17 +168,17 @@ export class AtomicFile implements OutputTarget {
       this.handle = null;
       await handle.close().catch(() => undefined);
     }
-    if (remove) await fs.rm(this.tempPath, { force: true });
+    if (remove) await this.fs.rm(this.tempPath, { force: true });
   }
 
-  private live(): fs.FileHandle {
+  private live(): FileHandleLike {
     if (!this.handle) throw new Error(`${this.finalPath} is already committed or aborted`);
     return this.handle;
   }
 }
 
 /** fsync of a directory makes a rename in it durable. */
-export async function syncDirectory(directory: string): Promise<void> {
+export async function syncDirectory(directory: string, fs: FileSystem = NODE_FILE_SYSTEM): Promise<void> {
   const handle = await fs.open(directory, 'r');
   try {
     await handle.sync();
@@ -119,8 +191,8 @@ export async function syncDirectory(directory: string): Promise<void> {
 }
 
 /** Writes a whole small file (JSON state, manifest) atomically. */
-export async function writeFileAtomic(finalPath: string, data: string | Buffer, options: { tempPath?: string } = {}): Promise<void> {
-  const file = await AtomicFile.open(finalPath, { tempPath: options.tempPath });
+export async function writeFileAtomic(finalPath: string, data: string | Buffer, options: { tempPath?: string; fs?: FileSystem } = {}): Promise<void> {
+  const file = await AtomicFile.open(finalPath, { tempPath: options.tempPath, fs: options.fs });
   try {
     await file.write(typeof data === 'string' ? Buffer.from(data) : data);
     await file.commit();

@@ -3,10 +3,12 @@
  *
  * Input: Batch with `output`, written as the bytes the serializer made (see
  * outputBytes in lib/serialize.ts). Each output name (`pairs`, `rejected`, `errors`)
- * maps to a path (written atomically: temp file, fsync, rename, directory fsync,
- * on finish; removed on failure), a Writable such as stdout (written with
- * backpressure, not ended), or an OutputTarget the caller owns. An output with no
- * target is counted only. `onCommit` fires once per commit, after the batch is
+ * maps to a path (opened by lib/output-target.ts: a regular file or new path is
+ * written atomically — temp file, fsync, rename, directory fsync, on finish; removed
+ * on failure —, a symlink is followed, a device or FIFO is written through), a
+ * Writable such as stdout (written with backpressure, not ended), or an
+ * OutputTarget the caller owns. An output with no target is counted only.
+ * `onCommit` fires once per commit, after the batch is
  * written and before the next one is: a file's end that adds no line (its last
  * chunk ended on a line break) is the same commit as the batch before it, so that
  * batch is reported once, with `fileEnd` set, not twice at the same offset. (Hence
@@ -17,7 +19,8 @@
  *   createSink({ pairs: process.stdout, rejected: 'rejected.jsonl', errors: 'errors.jsonl' })
  */
 import { Writable } from 'node:stream';
-import { AtomicFile, type OutputTarget } from '../lib/atomic-file';
+import type { FileSystem, OutputTarget } from '../lib/atomic-file';
+import { openOutputTarget, type OpenOutputTarget } from '../lib/output-target';
 import { type Batch, onlyClosesFile } from '../lib/batch';
 import { QaHfError, toQaHfError } from '../lib/errors';
 import { outputBytes } from '../lib/serialize';
@@ -30,6 +33,8 @@ export interface SinkOptions {
   outputs: Record<string, SinkTarget | undefined>;
   /** Called after a batch is written to every target, before the next one. */
   onCommit?: (batch: Batch) => void | Promise<void>;
+  /** The file layer of path outputs; default node's `fs.promises` (tests inject faults). */
+  fs?: FileSystem;
 }
 
 /** Writes to a stream, waiting for 'drain' when it asks for it. */
@@ -69,7 +74,7 @@ function isOutputTarget(target: SinkTarget): target is OutputTarget {
 }
 
 export function createSink(options: SinkOptions): Writable {
-  const owned: AtomicFile[] = [];
+  const owned: OpenOutputTarget[] = [];
   const targets = new Map<string, OutputTarget>();
   const onCommit = options.onCommit;
   /** Written, not yet reported: waits to see whether the next batch only closes its file. */
@@ -88,7 +93,7 @@ export function createSink(options: SinkOptions): Writable {
         for (const [name, target] of Object.entries(options.outputs)) {
           if (target === undefined) continue;
           if (typeof target === 'string') {
-            const file = await AtomicFile.open(target);
+            const file = await openOutputTarget(target, { fs: options.fs });
             owned.push(file);
             targets.set(name, file);
           } else {
@@ -122,7 +127,7 @@ export function createSink(options: SinkOptions): Writable {
     final(callback) {
       (async () => {
         await reportPending();
-        for (const file of owned) await file.commit();
+        for (const file of owned) await file.finish();
       })().then(() => callback(), (err) => callback(toQaHfError(err)));
     },
     destroy(error, callback) {

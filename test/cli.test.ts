@@ -187,11 +187,12 @@ describe('qa-hf pipe mode', () => {
     expect(result.stderr).toBe('qa-hf: no/such.jsonl: ERR_INPUT: cannot read input: no such file or directory (ENOENT)\n');
   });
 
-  test('an unwritable --errors file: one line, exit 1, no partial file', async () => {
-    const result = await runCli(['--errors', path.join(dir, 'missing-dir', 'e.jsonl')], `${GOOD}\n`);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^qa-hf: ERR_IO: no such file or directory/m);
-    expect(result.stderr).not.toMatch(NO_STACK);
+  test('an --errors file in a missing directory: one line naming it, exit 2, before any input is read', async () => {
+    const errors = path.join(dir, 'missing-dir', 'e.jsonl');
+    const result = await runCli(['--errors', errors], `${GOOD}\n`);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`qa-hf: ERR_USAGE: --errors ${errors}: directory ${path.dirname(errors)} does not exist\n`);
+    expect(result.stdout.length).toBe(0);
   });
 
   test('--rejected and --errors appear atomically and only on success', async () => {
