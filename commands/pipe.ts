@@ -2,7 +2,7 @@
  * pipe — `qa-hf [FILE…]`: JSONL in (files or stdin), passed pairs out on stdout,
  * rejected pairs and bad lines to optional files, a summary on stderr.
  */
-import { promises as fs } from 'node:fs';
+import { fstatSync, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { QaHfError } from '../lib/errors';
 import { checkInputFiles } from '../lib/inputs';
@@ -48,6 +48,10 @@ async function checkPipeArgs(args: PipeArgs): Promise<string[]> {
     if (output === undefined) continue;
     if (seen.has(path.resolve(output))) throw new QaHfError('ERR_USAGE', `${flag} ${output} is also an input`);
     const plan = await checkOutputTarget(output, { label: flag });
+    // Standard output carries the pairs: another kind of row in the same stream is no dataset.
+    if (plan.kind === 'descriptor' && (plan.fd === 1 || sameFile(plan.stat, fstatSync(1)))) {
+      throw new QaHfError('ERR_USAGE', `${flag} ${output} is standard output, where the pairs go; name a file`);
+    }
     // Through a link too: an input is never replaced.
     if (plan.stat && (await isOneOf(plan.stat, files))) throw new QaHfError('ERR_USAGE', `${flag} ${output} is also an input`);
     plans.push(plan);
@@ -102,4 +106,9 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
     }
   }
   if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
+}
+
+/** The same file or pipe (a terminal shared by stdout and stderr is no dataset: that is fine). */
+function sameFile(a: Stats | null, b: Stats): boolean {
+  return a !== null && !b.isCharacterDevice() && a.dev === b.dev && a.ino === b.ino;
 }

@@ -10,7 +10,12 @@
  *   A dangling link creates the file it points to, as `>` does in a shell;
  * - anything else (character or block device, FIFO, socket): written through as
  *   a stream, with no temp file and no rename. `/dev/null` stays `/dev/null`; a
- *   FIFO waits for its reader, as `cat > fifo` does.
+ *   FIFO waits for its reader, as `cat > fifo` does;
+ * - a descriptor this process already holds, named as a path (`/dev/stdout`,
+ *   `/dev/stderr`, `/dev/fd/N`, `/proc/self/fd/N`, or a link to one): written
+ *   through that descriptor, so it shares the offset of whoever else writes there
+ *   (a shell's `> file`). Never reopened, replaced or truncated: the file behind
+ *   `/dev/stdout` is the user's, and reopening it would overwrite the pairs.
  *
  * `checkOutputTarget` runs the same decision before any input is read and refuses,
  * naming the path as typed: a directory or a missing parent directory (ERR_USAGE),
@@ -26,13 +31,14 @@
 import { constants } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream, fstatSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { AtomicFile, NODE_FILE_SYSTEM, outputError, type FileHandleLike, type FileSystem, type OutputTarget } from './atomic-file';
 import { QaHfError, toQaHfError } from './errors';
 
 /** How an output is written: see the header. */
-export type OutputKind = 'atomic' | 'streamed' | 'socket';
+export type OutputKind = 'atomic' | 'streamed' | 'socket' | 'descriptor';
 
 export interface OutputPlan {
   /** The path as the user typed it; messages name this one. */
@@ -42,6 +48,8 @@ export interface OutputPlan {
   kind: OutputKind;
   /** The resolved file as it is now; null when it does not exist yet. */
   stat: Stats | null;
+  /** kind 'descriptor': the descriptor written through. */
+  fd?: number;
 }
 
 export interface OutputTargetOptions {
@@ -62,10 +70,28 @@ export interface OpenOutputTarget extends OutputTarget {
 /** Linux's MAXSYMLINKS: a longer chain is a loop. */
 const MAX_SYMLINKS = 40;
 
-/** Follows symbolic links from `target` to the first path that is not one (it may not exist). */
-async function resolveLinks(target: string, fs: FileSystem, named: string): Promise<{ resolved: string; stat: Stats | null }> {
+/** The descriptor a path names, when it names one of this process's: `/dev/stdout`, `/dev/fd/3`, `/proc/self/fd/3`. */
+export function descriptorOf(file: string): number | null {
+  const absolute = path.resolve(file);
+  if (absolute === '/dev/stdout') return 1;
+  if (absolute === '/dev/stderr') return 2;
+  const match = /^\/(?:dev\/fd|proc\/(?:self|thread-self|(\d+))\/fd)\/(\d+)$/.exec(absolute);
+  if (!match || (match[1] !== undefined && Number(match[1]) !== process.pid)) return null;
+  return Number(match[2]);
+}
+
+/** Follows symbolic links from `target` to the first path that is not one (it may not exist), or to a descriptor. */
+async function resolveLinks(target: string, fs: FileSystem, named: string): Promise<{ resolved: string; stat: Stats | null; fd?: number }> {
   let current = target;
   for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
+    const fd = descriptorOf(current);
+    if (fd !== null) {
+      try {
+        return { resolved: current, stat: fstatSync(fd), fd };
+      } catch {
+        throw new QaHfError('ERR_USAGE', `${named}: descriptor ${fd} is not open`);
+      }
+    }
     let stat: Stats;
     try {
       stat = await fs.lstat(current);
@@ -97,7 +123,8 @@ export async function planOutput(target: string, options: OutputTargetOptions = 
   const fs = options.fs ?? NODE_FILE_SYSTEM;
   const named = `${options.label ?? 'output'} ${target}`;
   if (target === '' || /[\\/]$/.test(target)) throw new QaHfError('ERR_USAGE', `${named} is a directory, not a file`);
-  const { resolved, stat } = await resolveLinks(target, fs, named);
+  const { resolved, stat, fd } = await resolveLinks(target, fs, named);
+  if (fd !== undefined) return { path: target, resolved, kind: 'descriptor', stat, fd };
   if (stat?.isDirectory()) throw new QaHfError('ERR_USAGE', `${named} is a directory, not a file`);
   if (stat && !stat.isFile()) return { path: target, resolved, kind: stat.isSocket() ? 'socket' : 'streamed', stat };
   const parent = path.dirname(resolved);
@@ -118,6 +145,7 @@ export async function planOutput(target: string, options: OutputTargetOptions = 
 export async function checkOutputTarget(target: string, options: OutputTargetOptions = {}): Promise<OutputPlan> {
   const fs = options.fs ?? NODE_FILE_SYSTEM;
   const plan = await planOutput(target, options);
+  if (plan.kind === 'descriptor') return plan; // open already: there is nothing to check
   const where = plan.kind === 'atomic' ? path.dirname(plan.resolved) : plan.resolved;
   const mode = plan.kind === 'atomic' ? constants.W_OK | constants.X_OK : constants.W_OK;
   await fs.access(where, mode).catch((err: unknown) => {
@@ -140,6 +168,8 @@ export async function openOutputTarget(target: string, options: OutputTargetOpti
         return new StreamedOutput(target, await fs.open(plan.resolved, constants.O_WRONLY));
       case 'socket':
         return await SocketOutput.connect(target, plan.resolved);
+      case 'descriptor':
+        return new DescriptorOutput(target, plan.fd!);
     }
   } catch (err) {
     throw outputError(err, target);
@@ -277,5 +307,40 @@ class SocketOutput implements OpenOutputTarget {
 
   async abort(): Promise<void> {
     this.socket.destroy();
+  }
+}
+
+/** A descriptor this process holds (`/dev/stdout`, `/dev/fd/3`): written through it, never closed. */
+class DescriptorOutput implements OpenOutputTarget {
+  readonly kind = 'descriptor' as const;
+  private readonly stream: NodeJS.WritableStream & { destroyed?: boolean; writableNeedDrain?: boolean };
+  private readonly own: boolean;
+  private failure: Error | null = null;
+
+  constructor(
+    readonly path: string,
+    fd: number,
+  ) {
+    // stdout and stderr already have their stream; sharing it keeps the order of what both write.
+    this.own = fd !== 1 && fd !== 2;
+    this.stream = fd === 1 ? process.stdout : fd === 2 ? process.stderr : createWriteStream('', { fd, autoClose: false });
+    if (this.own) this.stream.on('error', (err: Error) => (this.failure = err));
+  }
+
+  async write(bytes: Buffer): Promise<void> {
+    if (this.failure) throw outputError(this.failure, this.path);
+    await new Promise<void>((resolve, reject) => {
+      this.stream.write(bytes, (err?: Error | null) => (err ? reject(outputError(err, this.path)) : resolve()));
+    });
+  }
+
+  async finish(): Promise<void> {
+    if (this.failure) throw outputError(this.failure, this.path);
+    // autoClose false: end() flushes and leaves the descriptor open for its owner.
+    if (this.own) await new Promise<void>((resolve) => this.stream.end(resolve));
+  }
+
+  async abort(): Promise<void> {
+    if (this.own) this.stream.end();
   }
 }

@@ -227,6 +227,44 @@ describe('qa-hf pipe mode: output targets end to end', () => {
     expect(await fs.readFile(path.join(dir, 'real.jsonl'), 'utf8')).toMatch(/^\{"file":".*qa_dirty\.jsonl","line":\d+,"offset":\d+,"code":"ERR_/);
   });
 
+  /** Runs the CLI under bash, so redirections (`> file`, `3> file`, a pipe) are the shell's own. */
+  function shell(script: string): { code: number | null; stderr: string } {
+    const run = spawnSync('bash', ['-o', 'pipefail', '-c', script], { cwd: dir, encoding: 'utf8', env: { ...process.env, CLI, INPUT } });
+    return { code: run.status, stderr: run.stderr };
+  }
+
+  test('--errors /dev/stderr and /dev/fd/3: written through the descriptor; the pairs on stdout are intact', async () => {
+    expect(shell('node "$CLI" "$INPUT" -q > pairs.ref').code).toBe(0);
+    expect(shell('node "$CLI" "$INPUT" -q --errors e.ref > /dev/null').code).toBe(0);
+    const viaStderr = shell('node "$CLI" "$INPUT" -q --errors /dev/stderr > pairs.a 2> errors.a');
+    expect(viaStderr.code).toBe(0);
+    const viaFd = shell('node "$CLI" "$INPUT" -q --errors /dev/fd/3 3> errors.b | cat > pairs.b');
+    expect(viaFd.code).toBe(0);
+    const reference = { pairs: await fs.readFile(path.join(dir, 'pairs.ref')), errors: await fs.readFile(path.join(dir, 'e.ref')) };
+    expect(reference.errors.length).toBeGreaterThan(0);
+    for (const suffix of ['a', 'b']) {
+      expect(await fs.readFile(path.join(dir, `pairs.${suffix}`))).toEqual(reference.pairs);
+      expect(await fs.readFile(path.join(dir, `errors.${suffix}`))).toEqual(reference.errors);
+    }
+    expect(await listFiles(dir)).toEqual(['e.ref', 'errors.a', 'errors.b', 'pairs.a', 'pairs.b', 'pairs.ref']);
+  });
+
+  test.each([
+    ['/dev/stdout into a file', '--rejected /dev/stdout > pairs'],
+    ['/dev/stdout into a pipe', '--rejected /dev/stdout | cat > pairs'],
+    ['a link to /dev/stdout', '--errors out-link > pairs'],
+    ['/dev/fd/3 duplicated from stdout', '--errors /dev/fd/3 > pairs 3>&1'],
+  ])('%s: refused, one line, exit 2, stdout untouched', async (_what, tail) => {
+    await fs.symlink('/dev/stdout', path.join(dir, 'out-link'));
+    await fs.writeFile(path.join(dir, 'pairs'), 'kept\n');
+    const result = shell(`node "$CLI" "$INPUT" ${tail}`);
+    expect(result.stderr).toMatch(/^qa-hf: ERR_USAGE: --(rejected|errors) \S+ is standard output, where the pairs go; name a file\n$/);
+    expect(result.code).toBe(2);
+    // `> pairs` truncated it (the shell's doing); qa-hf wrote nothing into it.
+    expect(await fs.readFile(path.join(dir, 'pairs'), 'utf8')).toBe('');
+    expect((await fs.lstat(path.join(dir, 'out-link'))).isSymbolicLink()).toBe(true);
+  });
+
   test('an output linked to an input is refused: the input is never replaced', async () => {
     const input = path.join(dir, 'in.jsonl');
     await fs.copyFile(INPUT, input);
