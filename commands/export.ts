@@ -652,12 +652,17 @@ class ExportSession {
     await writeFileAtomic(path.join(out, STATS_FILE), `${JSON.stringify(stats, null, 2)}\n`, { tempPath: smallTempPath(out, STATS_FILE) });
     outputs.push(await manifestEntry(out, STATS_FILE));
     crashPoint('after-stats');
+    // Foreign files --force kept in place: named, so verify knows they are the user's, not stray outputs.
+    const written = [...outputs.map((file) => file.path), MANIFEST_FILE];
+    const leaving = new Set([...written, ...filesToRemove(state.replaces ?? [], written)]);
+    const kept = (await listOutFiles(out)).filter((file) => !leaving.has(file) && !isWorkFile(file));
     const manifest = buildManifest({
       toolVersion: TOOL_VERSION,
       options: this.options,
       inputs,
       inputGit: await inputGit(this.args.inputs),
       outputs,
+      kept,
       createdAt: new Date(),
     });
     await writeFileAtomic(path.join(out, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, {

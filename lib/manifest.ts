@@ -49,6 +49,8 @@ export interface Manifest {
   inputs: ManifestFile[];
   input_git: GitInfo[];
   outputs: ManifestFile[];
+  /** Files in the folder that are not this export's (kept there by --force); verify leaves them be. */
+  kept?: string[];
 }
 
 export interface ManifestParts {
@@ -58,6 +60,7 @@ export interface ManifestParts {
   inputGit: GitInfo[];
   outputs: ManifestFile[];
   createdAt: Date;
+  kept?: string[];
 }
 
 export function buildManifest(parts: ManifestParts): Manifest {
@@ -73,6 +76,8 @@ export function buildManifest(parts: ManifestParts): Manifest {
     inputs: parts.inputs,
     input_git: parts.inputGit,
     outputs: parts.outputs,
+    // Only when there are any, so a plain export's manifest has no such key.
+    ...(parts.kept && parts.kept.length > 0 ? { kept: parts.kept } : {}),
   };
 }
 
@@ -141,7 +146,7 @@ export async function verifyManifest(
       if (problem) problems.push(`${kind} ${file.path}: ${problem}`);
     }
   }
-  const listed = new Set(manifest.outputs.map((file) => file.path));
+  const listed = new Set([...manifest.outputs.map((file) => file.path), ...(Array.isArray(manifest.kept) ? manifest.kept : [])]);
   for (const name of await listFiles(dir)) {
     if (!listed.has(name) && name !== MANIFEST_FILE) problems.push(`output ${name}: not in the manifest`);
   }

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { classifyFiles, filesToRemove, isWithin, isWorkFile, parentDirs } from '../lib/out-dir';
 import { prepareOutDir } from '../lib/out-dir-fs';
-import { CLI, listFiles, recordLines, runCli } from './helpers';
+import { CLI, listFiles, readJson, recordLines, runCli } from './helpers';
 
 let dir: string;
 let qa: string;
@@ -168,6 +168,14 @@ describe('foreign files', () => {
     expect(forced.code).toBe(0);
     expect(await fs.readFile(path.join(out, name), 'utf8')).toBe('my own words\n');
     expect(await listFiles(out)).toEqual([...SIMPLE, name].sort());
+    // The manifest names the kept file as the user's, so verify passes right after the run.
+    expect((await readJson(path.join(out, 'manifest.json'))).kept).toEqual([name]);
+    const verified = await runCli(['verify', out]);
+    expect(verified.stderr).toBe(`qa-hf: ${out}: every file matches manifest.json\n`);
+    expect(verified.code).toBe(0);
+    // A file added afterwards is still reported.
+    await fs.writeFile(path.join(out, 'later.txt'), 'x');
+    expect((await runCli(['verify', out])).stderr).toMatch(/output later\.txt: not in the manifest/);
   });
 
   test('the first three foreign files are named, the rest counted', async () => {
