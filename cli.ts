@@ -16,7 +16,7 @@ import yargs, { type Argv } from 'yargs';
 import { QaHfError, got, toQaHfError, type ErrorCode } from './lib/errors';
 import { DEFAULT_MAX_LINE_BYTES } from './lib/lines';
 import { DEFAULT_PRESET, PRESETS } from './lib/presets';
-import { DEFAULT_GLOB } from './lib/discover';
+import { DEFAULT_GLOB } from './lib/io/discover';
 import { parseByteSize } from './lib/shards';
 import { pipeCommand, type PipeArgs } from './commands/pipe';
 import { exportCommand, type ExportArgs } from './commands/export';

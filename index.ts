@@ -36,5 +36,5 @@ export { PRESETS, QA_INTERNAL, getPreset } from './lib/presets';
 export type { Preset } from './lib/presets';
 export { Tally, balanced, formatSummary } from './lib/tally';
 export type { Counts } from './lib/tally';
-export { AtomicFile, writeFileAtomic } from './lib/atomic-file';
-export type { OutputTarget } from './lib/atomic-file';
+export { AtomicFile, writeFileAtomic } from './lib/io/atomic-file';
+export type { OutputTarget } from './lib/target';

@@ -25,7 +25,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { AtomicFile, syncDirectory, writeFileAtomic } from '../lib/atomic-file';
+import { AtomicFile, syncDirectory, writeFileAtomic } from '../lib/io/atomic-file';
 import type { Batch } from '../lib/batch';
 import {
   type Checkpoint,
@@ -39,16 +39,17 @@ import {
   readCheckpoint,
   resumeProblem,
   writeCheckpoint,
-} from '../lib/checkpoint';
-import { discoverInputs } from '../lib/discover';
+} from '../lib/io/checkpoint';
+import { discoverInputs } from '../lib/io/discover';
 import { FORMATS, type FormatName, configDirectory } from '../lib/formats';
-import { takeLock } from '../lib/lock';
+import { takeLock } from '../lib/io/lock';
 import { type Owns, classifyFiles, collisions, filesToRemove, foreignFilesError, isWorkFile } from '../lib/out-dir';
-import { listOutFiles, prepareOutDir, readPreviousExport, refuseInputFolders, refuseInputsInOut, removeReplaced } from '../lib/out-dir-fs';
+import { listOutFiles, prepareOutDir, readPreviousExport, refuseInputFolders, refuseInputsInOut, removeReplaced } from '../lib/io/out-dir-fs';
 import { QaHfError, toQaHfError } from '../lib/errors';
-import { PrefixHasher, hashJson, sha256File } from '../lib/fingerprint';
-import { type InputInfo, describeInputs, startedStream } from '../lib/inputs';
-import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, type ManifestFile } from '../lib/manifest';
+import { hashJson } from '../lib/canonical-json';
+import { PrefixHasher, sha256File } from '../lib/io/fingerprint';
+import { type InputInfo, describeInputs, startedStream } from '../lib/io/inputs';
+import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, type ManifestFile } from '../lib/io/manifest';
 import { renderCard, renderLlamaFactoryInfo } from '../lib/card';
 import {
   type FinalShard,

@@ -5,8 +5,8 @@
 import { fstatSync, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { QaHfError } from '../lib/errors';
-import { checkInputFiles } from '../lib/inputs';
-import { checkOutputTarget, type OutputPlan } from '../lib/output-target';
+import { checkInputFiles } from '../lib/io/inputs';
+import { checkOutputTarget, type OutputPlan } from '../lib/io/output-target';
 import { Tally, balanced, count } from '../lib/tally';
 import type { Batch } from '../lib/batch';
 import { createFileSource } from '../streams/file-source';

@@ -3,7 +3,7 @@
  * Exit 0 when all match, 3 with one line per difference otherwise.
  */
 import { QaHfError } from '../lib/errors';
-import { verifyManifest } from '../lib/manifest';
+import { verifyManifest } from '../lib/io/manifest';
 
 export interface VerifyArgs {
   dir: string;

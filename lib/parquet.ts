@@ -33,10 +33,9 @@
  *   const resumed = ParquetShardWriter.resume(again, { columns: QA_INTERNAL.pairColumns }, state);
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
-import type { OutputTarget } from './atomic-file';
+import type { OutputTarget } from './target';
 import type { Row } from './batch';
 import { QaHfError, got } from './errors';
 import { type Feature, FORMATS } from './formats';
@@ -193,11 +192,14 @@ function normalizeOptions(options: ParquetShardOptions): NormalizedOptions {
 
 let libraryVersion: string | undefined;
 
-/** `hyparquet-writer@x.y.z`, read from its package.json (its exports map hides the file from require). */
+/**
+ * `hyparquet-writer@x.y.z`, from its package.json, loaded like a module by its absolute
+ * path (its exports map hides `hyparquet-writer/package.json` from a bare require).
+ */
 export function parquetLibrary(): string {
   if (libraryVersion === undefined) {
     const entry = require.resolve('hyparquet-writer');
-    const pkg = JSON.parse(readFileSync(path.join(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
+    const pkg = require(path.join(path.dirname(entry), '..', 'package.json')) as { version: string };
     libraryVersion = `hyparquet-writer@${pkg.version}`;
   }
   return libraryVersion;

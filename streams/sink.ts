@@ -3,7 +3,7 @@
  *
  * Input: Batch with `output`, written as the bytes the serializer made (see
  * outputBytes in lib/serialize.ts). Each output name (`pairs`, `rejected`, `errors`)
- * maps to a path (opened by lib/output-target.ts: a regular file or new path is
+ * maps to a path (opened by lib/io/output-target.ts: a regular file or new path is
  * written atomically — temp file, fsync, rename, directory fsync, on finish; removed
  * on failure —, a symlink is followed, a device or FIFO is written through), a
  * Writable such as stdout (written with backpressure, not ended), or an
@@ -19,8 +19,9 @@
  *   createSink({ pairs: process.stdout, rejected: 'rejected.jsonl', errors: 'errors.jsonl' })
  */
 import { Writable } from 'node:stream';
-import type { FileSystem, OutputTarget } from '../lib/atomic-file';
-import { openOutputTarget, type OpenOutputTarget } from '../lib/output-target';
+import type { FileSystem } from '../lib/io/atomic-file';
+import type { OutputTarget } from '../lib/target';
+import { openOutputTarget, type OpenOutputTarget } from '../lib/io/output-target';
 import { type Batch, onlyClosesFile } from '../lib/batch';
 import { QaHfError, toQaHfError } from '../lib/errors';
 import { outputBytes } from '../lib/serialize';

@@ -2,10 +2,10 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { discoverInputs } from '../lib/discover';
+import { discoverInputs } from '../lib/io/discover';
 import type { QaHfError } from '../lib/errors';
-import { listFiles } from '../lib/manifest';
-import { walkFiles } from '../lib/walk';
+import { listFiles } from '../lib/io/manifest';
+import { walkFiles } from '../lib/io/walk';
 
 let dir: string;
 beforeEach(async () => {

@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PrefixHasher, prefixChange } from '../lib/fingerprint';
+import { PrefixHasher, prefixChange } from '../lib/io/fingerprint';
 import { internalRecord, listFiles, recordLines, runCli, statsWithoutRun } from './helpers';
 
 const BAD_LINE = 700; // 1-based

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Batch } from '../lib/batch';
-import { AtomicFile, NODE_FILE_SYSTEM, writeFileAtomic, type FileSystem } from '../lib/atomic-file';
+import { AtomicFile, NODE_FILE_SYSTEM, writeFileAtomic, type FileSystem } from '../lib/io/atomic-file';
 import { QaHfError } from '../lib/errors';
 import { createSink } from '../streams/sink';
 import { runChain } from '../streams/chain';

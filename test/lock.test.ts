@@ -1,12 +1,12 @@
 /**
- * The export lock (lib/lock.ts): atomic with its owner, a live one refuses, a
+ * The export lock (lib/io/lock.ts): atomic with its owner, a live one refuses, a
  * dead one is taken over, one that cannot be read is never deleted.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { currentOwner, takeLock } from '../lib/lock';
+import { currentOwner, takeLock } from '../lib/io/lock';
 import { CLI, ROOT, recordLines, runCli } from './helpers';
 
 let dir: string;

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { classifyFiles, filesToRemove, isWithin, isWorkFile, parentDirs } from '../lib/out-dir';
-import { prepareOutDir } from '../lib/out-dir-fs';
+import { prepareOutDir } from '../lib/io/out-dir-fs';
 import { CLI, listFiles, readJson, recordLines, runCli } from './helpers';
 
 let dir: string;

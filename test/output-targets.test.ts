@@ -1,5 +1,5 @@
 /**
- * Output targets (lib/output-target.ts) through the sink and the CLI: a device, a
+ * Output targets (lib/io/output-target.ts) through the sink and the CLI: a device, a
  * FIFO and a socket are written through and stay what they are; a symlink (a chain,
  * a dangling one) is followed and stays a link; a directory, a missing parent or an
  * unwritable place is refused before any input is read; stale temp files of dead
@@ -12,8 +12,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Batch } from '../lib/batch';
-import { NODE_FILE_SYSTEM, type FileSystem } from '../lib/atomic-file';
-import { checkOutputTarget, planOutput } from '../lib/output-target';
+import { NODE_FILE_SYSTEM, type FileSystem } from '../lib/io/atomic-file';
+import { checkOutputTarget, planOutput } from '../lib/io/output-target';
 import { createSink } from '../streams/sink';
 import { runChain } from '../streams/chain';
 import { CLI, ROOT, listFiles, runCli } from './helpers';

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable, PassThrough } from 'node:stream';
 import type { Batch } from '../lib/batch';
-import { AtomicFile } from '../lib/atomic-file';
+import { AtomicFile } from '../lib/io/atomic-file';
 import { createSink } from '../streams/sink';
 import { runChain } from '../streams/chain';
 

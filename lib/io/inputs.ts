@@ -4,8 +4,8 @@
  * `<(…)`: never resumed mid-way) and which are compressed, for an export's plan.
  */
 import { promises as fs } from 'node:fs';
-import { detectCompression, isReadableCompression, MAGIC_BYTES } from './compression';
-import { QaHfError, inputError } from './errors';
+import { detectCompression, isReadableCompression, MAGIC_BYTES } from '../compression';
+import { QaHfError, inputError } from '../errors';
 
 /** Every path must be a readable regular file (or `-`, standard input). */
 export async function checkInputFiles(files: readonly string[]): Promise<void> {

@@ -34,8 +34,9 @@ import { once } from 'node:events';
 import { createWriteStream, fstatSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { AtomicFile, NODE_FILE_SYSTEM, outputError, type FileHandleLike, type FileSystem, type OutputTarget } from './atomic-file';
-import { QaHfError, toQaHfError } from './errors';
+import { AtomicFile, NODE_FILE_SYSTEM, outputError, type FileHandleLike, type FileSystem } from './atomic-file';
+import type { OutputTarget } from '../target';
+import { QaHfError, toQaHfError } from '../errors';
 
 /** How an output is written: see the header. */
 export type OutputKind = 'atomic' | 'streamed' | 'socket' | 'descriptor';

@@ -16,8 +16,8 @@
 import { readFileSync, rmSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { QaHfError, toQaHfError } from './errors';
-import { LOCK_NAME } from './out-dir';
+import { QaHfError, toQaHfError } from '../errors';
+import { LOCK_NAME } from '../out-dir';
 
 export interface LockOwner {
   pid: number;

@@ -15,7 +15,7 @@
  */
 import { promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
-import { QaHfError, toQaHfError } from './errors';
+import { QaHfError, toQaHfError } from '../errors';
 
 export interface WalkEntry {
   /** Path below the root, with forward slashes. */

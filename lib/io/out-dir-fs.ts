@@ -11,9 +11,9 @@
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { syncDirectory } from './atomic-file';
-import { QaHfError, toQaHfError } from './errors';
+import { QaHfError, toQaHfError } from '../errors';
 import { walkFiles } from './walk';
-import { CHECKPOINT_NAME, MANIFEST_NAME, type Owns, type PreviousExport, isWithin, parentDirs } from './out-dir';
+import { CHECKPOINT_NAME, MANIFEST_NAME, type Owns, type PreviousExport, isWithin, parentDirs } from '../out-dir';
 
 /** The real path of `file`, also when it (or its last parts) do not exist yet: links and `./` resolved. */
 export async function realPathOf(file: string): Promise<string> {

@@ -17,7 +17,8 @@
  */
 import { promises as nodeFs, type Stats } from 'node:fs';
 import * as path from 'node:path';
-import { QaHfError, toQaHfError } from './errors';
+import { QaHfError, toQaHfError } from '../errors';
+import type { OutputTarget } from '../target';
 
 /** The part of a file handle qa-hf's outputs use (node's FileHandle has it). */
 export interface FileHandleLike {
@@ -62,11 +63,6 @@ export function outputError(err: unknown, file: string): QaHfError {
   const bare = sys && typeof sys === 'object' && typeof sys.code === 'string' ? Object.assign(new Error(sys.message), { code: sys.code }) : err;
   const converted = toQaHfError(bare);
   return new QaHfError(converted.code, `cannot write output: ${converted.message}`, { file });
-}
-
-export interface OutputTarget {
-  /** Resolves once `bytes` are handed to the OS (not necessarily on disk). */
-  write(bytes: Buffer): Promise<void>;
 }
 
 export interface AtomicFileOptions {

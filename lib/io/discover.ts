@@ -15,7 +15,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
-import { QaHfError, inputError } from './errors';
+import { QaHfError, inputError } from '../errors';
 import { walkFiles } from './walk';
 
 /** JSON Lines, plain or compressed (compression is told by the bytes, lib/compression.ts). */

@@ -11,8 +11,9 @@
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { QaHfError, toQaHfError } from './errors';
-import { hashJson, sha256File } from './fingerprint';
+import { QaHfError, toQaHfError } from '../errors';
+import { hashJson } from '../canonical-json';
+import { sha256File } from './fingerprint';
 import { walkFiles } from './walk';
 
 export const MANIFEST_FILE = 'manifest.json';

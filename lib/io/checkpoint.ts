@@ -20,12 +20,12 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomic-file';
-import { QaHfError } from './errors';
+import { QaHfError } from '../errors';
 import { type Fingerprint, PrefixHasher, prefixChange } from './fingerprint';
-import type { HubState } from './hub';
-import type { Owns } from './out-dir';
-import type { StatsState } from './stats';
-import type { TallyState } from './tally';
+import type { HubState } from '../hub';
+import type { Owns } from '../out-dir';
+import type { StatsState } from '../stats';
+import type { TallyState } from '../tally';
 
 export const CHECKPOINT_FILE = '.qa-hf-checkpoint.json';
 const CHECKPOINT_FORMAT = 'qa-hf-checkpoint';
