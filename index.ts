@@ -31,7 +31,7 @@ export { compileSchema, validateBatch } from './lib/schema';
 export { mapBatch } from './lib/map';
 export { serializeBatch, makeJsonlWriters, ERROR_COLUMNS } from './lib/serialize';
 export { makeRowWriter, formatFloat } from './lib/jsonl';
-export type { Column, ColumnType } from './lib/jsonl';
+export type { Column, ColumnType } from './lib/columns';
 export { PRESETS, QA_INTERNAL, getPreset } from './lib/presets';
 export type { Preset } from './lib/presets';
 export { Tally, balanced, formatSummary } from './lib/tally';

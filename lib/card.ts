@@ -42,7 +42,7 @@
 import { stringify as stringifyYaml } from 'yaml';
 import { QaHfError } from './errors';
 import { FORMATS, type Feature, type FormatName, type FormatSpec, configDirectory, configName } from './formats';
-import type { Column } from './jsonl';
+import type { Column } from './columns';
 import type { PairChannel } from './presets';
 import { dataFilesPattern } from './shards';
 import type { SplitSpec, SplitTrackerReport } from './split';

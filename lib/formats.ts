@@ -29,7 +29,8 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Row } from './batch';
 import { QaHfError, got } from './errors';
-import { type Column, type ColumnType, formatFloat, makeRowWriter } from './jsonl';
+import type { Column, ColumnType } from './columns';
+import { formatFloat, makeRowWriter } from './jsonl';
 import type { PairChannel } from './presets';
 
 export type FormatName = 'jsonl' | 'parquet' | 'csv' | 'messages' | 'alpaca' | 'sharegpt';

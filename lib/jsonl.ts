@@ -17,14 +17,9 @@
  *   write({ q: 'Hej', s: 1 }) // '{"q":"Hej","s":1.0}'
  */
 import { toByteText } from './byte-text';
+import type { Column, ColumnType } from './columns';
 import { isCanonicalLiteral, LiteralLocator } from './literals';
 
-export type ColumnType = 'string' | 'float' | 'int' | 'bool';
-
-export interface Column {
-  name: string;
-  type: ColumnType;
-}
 
 /** A float literal for any finite number: `1` → `1.0`, `-0` → `-0.0`, `1e21` stays. */
 export function formatFloat(value: number): string {

@@ -5,7 +5,7 @@
  * Arrow would refuse.
  */
 import { type Batch, markError } from './batch';
-import type { Column } from './jsonl';
+import type { Column } from './columns';
 import type { Preset } from './presets';
 
 // String.prototype.isWellFormed is in Node 20 (V8 11.3) but not yet in TS's ES2022 lib.

@@ -39,7 +39,7 @@ import type { OutputTarget } from './target';
 import type { Row } from './batch';
 import { QaHfError, got } from './errors';
 import { type Feature, FORMATS } from './formats';
-import type { Column, ColumnType } from './jsonl';
+import type { Column, ColumnType } from './columns';
 
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
 type KeyValue = NonNullable<ConstructorParameters<typeof ParquetWriter>[0]['kvMetadata']>[number];

@@ -11,7 +11,7 @@
 import qaInternalSchema from '../schemas/qa-internal.schema.json';
 import type { Row } from './batch';
 import { QaHfError, got } from './errors';
-import type { Column } from './jsonl';
+import type { Column } from './columns';
 
 export type PairChannel = 'pairs' | 'rejected';
 

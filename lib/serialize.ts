@@ -18,7 +18,8 @@
  *   outputBytes(batch.output!).pairs  // <Buffer 7b 22 71 …>
  */
 import { type Batch, cutAtFirstError } from './batch';
-import { type ByteRowWriter, type Column, makeByteRowWriter, makeRowWriter, type RowWriter } from './jsonl';
+import type { Column } from './columns';
+import { type ByteRowWriter, makeByteRowWriter, makeRowWriter, type RowWriter } from './jsonl';
 import type { Preset } from './presets';
 
 export const ERROR_COLUMNS: readonly Column[] = [

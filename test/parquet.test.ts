@@ -11,7 +11,7 @@ import { AtomicFile } from '../lib/io/atomic-file';
 import type { OutputTarget } from '../lib/target';
 import type { Row } from '../lib/batch';
 import { QaHfError } from '../lib/errors';
-import type { Column } from '../lib/jsonl';
+import type { Column } from '../lib/columns';
 import {
   DEFAULT_ROW_GROUP_ROWS,
   HF_METADATA_KEY,
