@@ -20,7 +20,7 @@
  *     the concatenation of φs;
  *   - latin1-encoding φ(x) gives UTF-8(x).
  * What is not covered is avoided: a line with `\u` is decoded; a preset is used on
- * byte text only when its mapping is known to commute with φ (BYTE_TRANSPARENT_PRESETS);
+ * byte text only when its mapping is known to commute with φ (`Preset.byteTransparent`);
  * a schema only when passing it as bytes implies passing it as text
  * (isByteSafeSchema); and any line that fails as bytes is redone as decoded text,
  * so every error message, error row and `raw` field comes from the real text.
@@ -50,16 +50,12 @@ export function needsDecoding(byteText: string): boolean {
 }
 
 /**
- * Names of the presets (lib/presets.ts) whose `map` commutes with φ. qa-internal's
- * only copies strings, joins them with `/`, and tests `passed` and `?? ''`. A new
- * preset is not listed until its mapping is checked the same way; until then it
- * runs on decoded text.
+ * True when lines for `preset` and `schema` may travel as byte text: the preset
+ * promises that its `map` commutes with φ (`byteTransparent`, lib/presets.ts) and
+ * the schema passes as bytes exactly when it passes as text (isByteSafeSchema).
  */
-export const BYTE_TRANSPARENT_PRESETS: ReadonlySet<string> = new Set(['qa-internal']);
-
-/** True when lines for `preset` and `schema` may travel as byte text. */
 export function canUseByteText(preset: Preset, schema: object): boolean {
-  return BYTE_TRANSPARENT_PRESETS.has(preset.name) && isByteSafeSchema(schema);
+  return preset.byteTransparent === true && isByteSafeSchema(schema);
 }
 
 /** Keywords that carry no constraint. */

@@ -31,6 +31,16 @@ export interface Preset {
   rejectedColumns: readonly Column[];
   /** Maps a record that matched `schema`. Pure: no I/O, no shared state. */
   map(record: Record<string, unknown>): Mapped;
+  /**
+   * The promise that `map` commutes with φ (lib/byte-text.ts): given the byte text of
+   * a record (every string its UTF-8 bytes read as latin1) it returns the byte text of
+   * the row it returns for the decoded record, and the same channel. True when `map`
+   * only copies strings, joins them with ASCII, compares them with ASCII or
+   * tests numbers and booleans; false when it measures, slices, cases or otherwise
+   * looks inside a string. Only then may lines for this preset travel as byte text
+   * (the fast path); a preset that is not checked this way says false.
+   */
+  byteTransparent: boolean;
 }
 
 const QA_PAIR_COLUMNS: readonly Column[] = [
@@ -68,6 +78,8 @@ export const QA_INTERNAL: Preset = {
     row.failure_reason = record.validation.failure_reason ?? '';
     return { channel: 'rejected', row };
   },
+  // map copies strings, joins two with '/', tests `passed` and `?? ''`: all commute with φ.
+  byteTransparent: true,
 };
 
 export const PRESETS: Readonly<Record<string, Preset>> = { [QA_INTERNAL.name]: QA_INTERNAL };

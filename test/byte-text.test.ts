@@ -75,9 +75,16 @@ describe('byte text', () => {
   });
 
   test('the qa-internal preset and schema may use byte text', () => {
+    expect(QA_INTERNAL.byteTransparent).toBe(true);
     expect(isByteSafeSchema(QA_INTERNAL.schema)).toBe(true);
     expect(canUseByteText(QA_INTERNAL, QA_INTERNAL.schema)).toBe(true);
-    expect(canUseByteText({ ...QA_INTERNAL, name: 'other' }, QA_INTERNAL.schema)).toBe(false);
+  });
+
+  test.each([
+    ['another name, byteTransparent true', { name: 'other', byteTransparent: true }, true],
+    ['the same name, byteTransparent false', { byteTransparent: false }, false],
+  ])('byte text follows the preset field, not its name: %s', (_label, change, expected) => {
+    expect(canUseByteText({ ...QA_INTERNAL, ...change }, QA_INTERNAL.schema)).toBe(expected);
   });
 
   test.each([
