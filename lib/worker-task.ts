@@ -24,7 +24,7 @@
  */
 import { type Batch, type Channel, type Entry, type Row, cutAtFirstError, markError, newEntry } from './batch';
 import { fromByteText, needsDecoding } from './byte-text';
-import { QaHfError, got, type RecordErrorCode } from './errors';
+import { QaHfError, got, type ErrorCode, type RecordErrorCode } from './errors';
 import { isByteTextBatch, setByteTextBatch } from './lines';
 import { mapBatch } from './map';
 import { parseBatch, parseEntry } from './parse';
@@ -267,4 +267,39 @@ export function applyResult(batch: Batch, result: BatchResult): Batch {
   setByteTextBatch(batch, false);
   batch.output = outputFromBytes(result.output);
   return batch;
+}
+
+/** An error as it crosses a thread boundary: a QaHfError keeps its code, file, line and offset. */
+export interface RemoteError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  file?: string;
+  line?: number;
+  byteOffset?: number;
+}
+
+/** A worker's reply to the task with sequence number `seq`. */
+export type WorkerReply = { seq: number; result: BatchResult } | { seq: number; error: RemoteError };
+
+export function toRemote(err: unknown): RemoteError {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const remote: RemoteError = { name: err.name, message: err.message, stack: err.stack };
+  if (err instanceof QaHfError) {
+    remote.code = err.code;
+    remote.file = err.file;
+    remote.line = err.line;
+    remote.byteOffset = err.byteOffset;
+  }
+  return remote;
+}
+
+export function fromRemote(remote: RemoteError): Error {
+  const err =
+    remote.name === 'QaHfError' && remote.code !== undefined
+      ? new QaHfError(remote.code as ErrorCode, remote.message, { file: remote.file, line: remote.line, byteOffset: remote.byteOffset })
+      : new Error(remote.message);
+  if (remote.stack) err.stack = remote.stack;
+  return err;
 }

@@ -14,31 +14,20 @@
  * start with the first batch and are terminated when the stream ends or is
  * destroyed, so they never keep the process alive.
  *
- * The worker script is this module's compiled file (dist/streams/worker-pool.js).
- * Loaded from TypeScript sources (ts-jest), it uses that file in dist/, which
- * `npm test` builds first.
+ * The workers run a dedicated entry, streams/worker.ts (compiled: dist/streams/worker.js),
+ * which the main thread never imports. Loaded from TypeScript sources (ts-jest), the
+ * pool uses that file in dist/, which `npm test` builds first.
  *
  *   runChain([createFileSource(files), createLineSplitter(), createWorkerPool({ workers: 2 }), createSink(…)])
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { Batch } from '../lib/batch';
-import { QaHfError, got, type ErrorCode } from '../lib/errors';
+import { QaHfError, got } from '../lib/errors';
 import { compileSchema } from '../lib/schema';
-import {
-  applyResult,
-  type BatchContextOptions,
-  type BatchResult,
-  type BatchTask,
-  checkBatchOptions,
-  fromTask,
-  makeBatchContext,
-  processBatch,
-  toResult,
-  toTask,
-} from '../lib/worker-task';
+import { applyResult, type BatchContextOptions, checkBatchOptions, fromRemote, toTask, type WorkerReply } from '../lib/worker-task';
 import { BATCH_HIGH_WATER_MARK } from './batch-stage';
 
 /**
@@ -50,13 +39,10 @@ export const MAX_BATCHES_PER_WORKER = 2;
 /** More workers than this is a typo, not a machine (each holds a V8 heap). */
 export const MAX_WORKERS = 64;
 
-/** workerData key that tells this module it was loaded as a pool worker. */
-const WORKER_FLAG = 'qaHfPoolWorker';
-
 export interface WorkerPoolOptions extends BatchContextOptions {
   /** Worker threads, 1 … MAX_WORKERS. */
   workers: number;
-  /** Script the workers run instead of this module; for tests of crashing workers. */
+  /** Script the workers run instead of streams/worker.js; for tests of crashing workers. */
   workerScript?: string;
 }
 
@@ -64,18 +50,6 @@ interface Slot {
   worker: Worker;
   index: number;
   busy: number;
-}
-
-type Reply = { seq: number; result: BatchResult } | { seq: number; error: RemoteError };
-
-interface RemoteError {
-  name: string;
-  message: string;
-  stack?: string;
-  code?: string;
-  file?: string;
-  line?: number;
-  byteOffset?: number;
 }
 
 export function createWorkerPool(options: WorkerPoolOptions): Transform {
@@ -111,9 +85,9 @@ export function createWorkerPool(options: WorkerPoolOptions): Transform {
 
   function start(stream: Transform): void {
     for (let index = 0; index < workers; index++) {
-      const worker = new Worker(script, { workerData: { [WORKER_FLAG]: true, options: contextOptions } });
+      const worker = new Worker(script, { workerData: { options: contextOptions } });
       const slot: Slot = { worker, index, busy: 0 };
-      worker.on('message', (reply: Reply) => onReply(stream, slot, reply));
+      worker.on('message', (reply: WorkerReply) => onReply(stream, slot, reply));
       worker.on('error', (err: Error) => fail(stream, new Error(`worker thread ${index + 1} failed: ${err.message}`)));
       worker.on('messageerror', (err: Error) => fail(stream, new Error(`worker thread ${index + 1} sent a message that cannot be read: ${err.message}`)));
       worker.on('exit', (code: number) => {
@@ -123,7 +97,7 @@ export function createWorkerPool(options: WorkerPoolOptions): Transform {
     }
   }
 
-  function onReply(stream: Transform, slot: Slot, reply: Reply): void {
+  function onReply(stream: Transform, slot: Slot, reply: WorkerReply): void {
     if (closing) return;
     slot.busy--;
     if ('error' in reply) {
@@ -207,54 +181,16 @@ export function createWorkerPool(options: WorkerPoolOptions): Transform {
   });
 }
 
-/** This module as compiled JavaScript: the file a Worker can run. */
+/**
+ * The worker entry (streams/worker.ts) as compiled JavaScript: beside this file in
+ * dist/, or, loaded from TypeScript sources (ts-jest), the built one in dist/.
+ */
 function workerScript(): string {
   const script = __filename.endsWith('.ts')
-    ? path.resolve(__dirname, '..', 'dist', 'streams', 'worker-pool.js')
-    : __filename;
+    ? path.resolve(__dirname, '..', 'dist', 'streams', 'worker.js')
+    : path.join(__dirname, 'worker.js');
   if (!existsSync(script)) {
     throw new Error(`the worker pool needs its compiled script ${script}; run npm run build`);
   }
   return script;
 }
-
-function toRemote(err: unknown): RemoteError {
-  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
-  const remote: RemoteError = { name: err.name, message: err.message, stack: err.stack };
-  if (err instanceof QaHfError) {
-    remote.code = err.code;
-    remote.file = err.file;
-    remote.line = err.line;
-    remote.byteOffset = err.byteOffset;
-  }
-  return remote;
-}
-
-function fromRemote(remote: RemoteError): Error {
-  const err =
-    remote.name === 'QaHfError' && remote.code !== undefined
-      ? new QaHfError(remote.code as ErrorCode, remote.message, { file: remote.file, line: remote.line, byteOffset: remote.byteOffset })
-      : new Error(remote.message);
-  if (remote.stack) err.stack = remote.stack;
-  return err;
-}
-
-/** The worker side: one context, then one reply per task, in the order received. */
-function serve(options: BatchContextOptions): void {
-  const port = parentPort!;
-  const context = makeBatchContext(options);
-  port.on('message', ({ seq, task }: { seq: number; task: BatchTask }) => {
-    let reply: Reply;
-    let transfer: ArrayBuffer[] = [];
-    try {
-      const processed = toResult(processBatch(fromTask(task), context), task);
-      reply = { seq, result: processed.result };
-      transfer = processed.transfer;
-    } catch (err) {
-      reply = { seq, error: toRemote(err) };
-    }
-    port.postMessage(reply, transfer);
-  });
-}
-
-if (!isMainThread && workerData?.[WORKER_FLAG] === true) serve(workerData.options as BatchContextOptions);

@@ -1,6 +1,6 @@
 /**
  * The worker pool against the in-process processor. Its workers run the compiled
- * dist/streams/worker-pool.js (built by `npm test` before jest runs).
+ * dist/streams/worker.js (built by `npm test` before jest runs).
  */
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
