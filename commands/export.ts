@@ -30,7 +30,6 @@ import type { Batch } from '../lib/batch';
 import {
   type Checkpoint,
   type CheckpointInput,
-  type CommittedOutput,
   type Position,
   CHECKPOINT_VERSION,
   checkpointPath,

@@ -73,7 +73,7 @@ const NUMERIC = new Set([
   'maxLength',
 ]);
 
-const ASCII = /^[\x00-\x7f]*$/;
+const ASCII = /^\p{ASCII}*$/u;
 
 /**
  * True when every record that passes `schema` as byte text also passes it as text.

@@ -45,6 +45,7 @@ type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][nu
 type KeyValue = NonNullable<ConstructorParameters<typeof ParquetWriter>[0]['kvMetadata']>[number];
 
 // The footer's min/max encoder; its .d.ts sits where node10 resolution does not look.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a deep file the exports map of hyparquet-writer does not type
 const { unconvertMinMax } = require('hyparquet-writer/src/unconvert.js') as {
   unconvertMinMax(value: unknown, element: SchemaElement, isMax: boolean): Uint8Array | undefined;
 };
@@ -199,6 +200,7 @@ let libraryVersion: string | undefined;
 export function parquetLibrary(): string {
   if (libraryVersion === undefined) {
     const entry = require.resolve('hyparquet-writer');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json by absolute path, past the exports map
     const pkg = require(path.join(path.dirname(entry), '..', 'package.json')) as { version: string };
     libraryVersion = `hyparquet-writer@${pkg.version}`;
   }

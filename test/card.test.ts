@@ -5,7 +5,6 @@ import { useDuckDb } from './duckdb';
 import { parse as parseYaml } from 'yaml';
 import type { Row } from '../lib/batch';
 import { type CardConfig, type CardDescription, cardMetadata, formatCount, renderCard, renderLlamaFactoryInfo, sizeCategory } from '../lib/card';
-import { QaHfError } from '../lib/errors';
 import { type FormatName, FORMATS, configDirectory, makeCsvFormatter, makeLineFormatter } from '../lib/formats';
 import { QA_INTERNAL } from '../lib/presets';
 import { ShardRoller, finalizeShards, shardTempName } from '../lib/shards';

@@ -3,7 +3,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { useDuckDb } from './duckdb';
 import type { Row } from '../lib/batch';
-import { QaHfError } from '../lib/errors';
 import {
   CSV_RECORD_DELIMITER,
   FORMATS,

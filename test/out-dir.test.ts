@@ -201,11 +201,10 @@ describe('foreign files', () => {
 describe('a read-only --out', () => {
   test('says read-only, not ENOENT (injected: mkdir fails with ENOENT as on a read-only mount)', async () => {
     expect.assertions(1);
-    const fsp = require('node:fs').promises as typeof fs;
     const enoent = Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
     const erofs = Object.assign(new Error('EROFS'), { code: 'EROFS' });
-    const mkdir = jest.spyOn(fsp, 'mkdir').mockRejectedValue(enoent);
-    const access = jest.spyOn(fsp, 'access').mockRejectedValue(erofs);
+    const mkdir = jest.spyOn(fs, 'mkdir').mockRejectedValue(enoent);
+    const access = jest.spyOn(fs, 'access').mockRejectedValue(erofs);
     try {
       await expect(prepareOutDir(path.join(dir, 'ro', 'out'))).rejects.toThrow(`cannot use output directory ${path.join(dir, 'ro', 'out')}: read-only file system (EROFS)`);
     } finally {

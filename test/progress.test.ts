@@ -102,6 +102,7 @@ function fakeTerminal(columns: number): { stream: NodeJS.WriteStream; frames: ()
   }) as unknown as NodeJS.WriteStream & { columns: number };
   Object.assign(stream, { isTTY: true, columns });
   // Each redraw is cursor-to-column-1, the line, clear-to-end-of-line.
+  // eslint-disable-next-line no-control-regex -- the ANSI escapes of the progress line are the subject
   return { stream, frames: () => [...written.matchAll(/\x1b\[1G([^\x1b]*)\x1b\[0K/g)].map((match) => match[1]) };
 }
 
@@ -162,6 +163,7 @@ describe('qa-hf export progress', () => {
     expect(run.error).toBeUndefined();
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/qa-hf: 4000 lines read: 3428 pairs, 572 rejected, 0 errors, 0 blank/);
+    // eslint-disable-next-line no-control-regex -- the ANSI escapes of the progress line are the subject
     return [...run.stdout.matchAll(/\x1b\[1G([^\x1b]*)\x1b\[0K/g)].map((match) => match[1]);
   }
 

@@ -1,4 +1,3 @@
-import { QaHfError } from '../lib/errors';
 import {
   DEFAULT_MAX_SHARD_BYTES,
   ShardRoller,
