@@ -75,7 +75,7 @@ function processingOptions<T>(command: Argv<T>) {
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary or warnings on stderr' })
     .option('preset', { type: 'string', default: DEFAULT_PRESET, describe: `input format and mapping: ${Object.keys(PRESETS).join(', ')}` })
     .option('workers', {
-      type: 'number',
+      type: 'string',
       default: DEFAULT_WORKERS,
       requiresArg: true,
       describe: 'worker threads for parsing and mapping (0: the main thread; 2 helps on large inputs)',
@@ -103,11 +103,13 @@ function presetName(value: unknown): string {
 }
 
 /** --workers: checked here so that a bad value stops a run before it writes anything. */
-function workerCount(value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0 || value > MAX_WORKERS) {
+function workerCount(value: string | number): number {
+  // Read as text: yargs turns a non-number into NaN, and the message must show what was typed.
+  const count = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(count) || count < 0 || count > MAX_WORKERS) {
     throw new QaHfError('ERR_USAGE', `--workers must be an integer from 0 to ${MAX_WORKERS}, got ${JSON.stringify(value)}`);
   }
-  return value;
+  return count;
 }
 
 export function buildParser(argv: string[]) {

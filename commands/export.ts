@@ -143,7 +143,8 @@ type WritingArgs = ExportArgs & { out: string };
  */
 function normalizedOptions(args: WritingArgs, inputs: string[], plan: HubPlan | null): Record<string, unknown> {
   const options: Record<string, unknown> = {
-    inputs: inputs.map((file) => relativeToDir(path.resolve(args.out), path.resolve(file))),
+    // Relative to --out, as in the manifest's inputs; stdin and descriptors (`-`, /dev/fd/63) as given.
+    inputs: inputs.map((file) => (file === '-' || /^\/(dev|proc)\//.test(file) ? file : relativeToDir(path.resolve(args.out), path.resolve(file)))),
     glob: args.glob ?? null,
     preset: args.preset,
     max_line_bytes: args.maxLineBytes,
@@ -439,7 +440,9 @@ class ExportSession {
     };
     const doneBefore = (position: Position) => sizes.slice(0, position.input).reduce((sum, size) => sum + size, 0) + doneIn(position);
     const progress = new Progress(totalBytes, doneBefore(state.position), progressEnabled(this.args));
-    const interrupted = () => new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; run the same command again to resume`);
+    // A stream (stdin, a pipe) cannot be read again: such a run can only be started over.
+    const again = this.inputInfo.some((info) => info.stream) ? 'an export from a stream cannot resume: run it again with --restart' : 'run the same command again to resume';
+    const interrupted = () => new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; ${again}`);
     const commit = (batch: Batch) => {
       // A damaged input's end is never committed: the checkpoint stays before it, so a rerun meets the same failure.
       if (this.inputFailure && batch.fileEnd) throw this.inputFailure;
@@ -660,7 +663,7 @@ class ExportSession {
       toolVersion: TOOL_VERSION,
       options: this.options,
       inputs,
-      inputGit: await inputGit(this.args.inputs),
+      inputGit: await inputGit(this.args.inputs, this.args.out),
       outputs,
       kept,
       createdAt: new Date(),
@@ -762,12 +765,15 @@ async function renameIfPending(out: string, file: string, bytes: number): Promis
   }
 }
 
-async function inputGit(args: readonly string[]): Promise<GitInfo[]> {
+async function inputGit(args: readonly string[], out: string): Promise<GitInfo[]> {
   const found: GitInfo[] = [];
   for (const arg of args) {
     if (arg === '-') continue; // standard input has no folder
     const stat = await fs.stat(arg).catch(() => null);
-    const info = await gitInfo(stat?.isDirectory() ? arg : path.dirname(arg));
+    const dir = stat?.isDirectory() ? arg : path.dirname(arg);
+    const info = await gitInfo(dir);
+    // Named relative to --out, like the inputs: no path of this machine in the manifest.
+    if (info) info.dir = relativeToDir(path.resolve(out), path.resolve(dir)) || '.';
     if (info && !found.some((known) => known.commit === info.commit && known.dir === info.dir)) found.push(info);
   }
   return found;

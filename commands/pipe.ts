@@ -52,6 +52,7 @@ async function checkPipeArgs(args: PipeArgs): Promise<string[]> {
     if (plan.kind === 'descriptor' && (plan.fd === 1 || sameFile(plan.stat, fstatSync(1)))) {
       throw new QaHfError('ERR_USAGE', `${flag} ${output} is standard output, where the pairs go; name a file`);
     }
+    if (plan.kind === 'descriptor' && plan.fd === 0) throw new QaHfError('ERR_USAGE', `${flag} ${output} is standard input, an input`);
     // Through a link too: an input is never replaced.
     if (plan.stat && (await isOneOf(plan.stat, files))) throw new QaHfError('ERR_USAGE', `${flag} ${output} is also an input`);
     plans.push(plan);
@@ -67,8 +68,8 @@ async function checkPipeArgs(args: PipeArgs): Promise<string[]> {
 /** True when `stat` is the file of one of `files` (same device and inode). */
 async function isOneOf(stat: { dev: number; ino: number }, files: readonly string[]): Promise<boolean> {
   for (const file of files) {
-    if (file === '-') continue;
-    const input = await fs.stat(file).catch(() => null);
+    // Standard input read from a file (`< in.jsonl`) is that file; a terminal is nobody's file.
+    const input = file === '-' ? stdinFile() : await fs.stat(file).catch(() => null);
     if (input && input.dev === stat.dev && input.ino === stat.ino) return true;
   }
   return false;
@@ -100,7 +101,7 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
     if (!io.stdoutBroken()) {
       const notes: string[] = [];
       if (args.rejected === undefined && tally.total.rejected > 0) {
-        notes.push(`${count(tally.total.rejected, 'rejected pair was', 'rejected pairs were')} not written (use --rejected FILE to keep them)`);
+        notes.push(`${count(tally.total.rejected, 'rejected pair was', 'rejected pairs were')} not written (use --rejected FILE to keep ${tally.total.rejected === 1 ? 'it' : 'them'})`);
       }
       reporter.summary(tally, notes);
     }
@@ -111,4 +112,13 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
 /** The same file or pipe (a terminal shared by stdout and stderr is no dataset: that is fine). */
 function sameFile(a: Stats | null, b: Stats): boolean {
   return a !== null && !b.isCharacterDevice() && a.dev === b.dev && a.ino === b.ino;
+}
+
+function stdinFile(): Stats | null {
+  try {
+    const stat = fstatSync(0);
+    return stat.isCharacterDevice() ? null : stat;
+  } catch {
+    return null;
+  }
 }

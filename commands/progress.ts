@@ -123,6 +123,8 @@ export class Progress {
           format: () => layoutProgress(progressFields(this.state()), (tty ? (stream.columns || 80) : LOG_WIDTH) - 1),
           fps: FPS,
           noTTYOutput: !tty,
+          // A log line already ends in a newline: the one stop() adds would leave a blank line.
+          clearOnComplete: !tty,
           notTTYSchedule: LOG_SECONDS * 1000,
           hideCursor: tty,
         })
@@ -147,8 +149,9 @@ export class Progress {
   }
 }
 
+/** Decimal units, one decimal: a small input reads `2.6 kB`, not `0.0 MB`. */
 function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
+  return bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /** Seconds as `42s`, `3m05s`, `1h02m`. */

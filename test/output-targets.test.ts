@@ -171,7 +171,7 @@ describe('sink: what a path output is', () => {
 describe('checkOutputTarget: refused before anything is read', () => {
   test.each([
     ['a directory', (d: string) => d, (d: string) => `--errors ${d} is a directory, not a file`],
-    ['a path ending in /', (d: string) => `${d}/new/`, (d: string) => `--errors ${d}/new/ is a directory, not a file`],
+    ['a path ending in /', (d: string) => `${d}/new/`, (d: string) => `--errors ${d}/new/ names a directory (it ends in /), not a file`],
     ['a missing parent', (d: string) => `${d}/missing/e.jsonl`, (d: string) => `--errors ${d}/missing/e.jsonl: directory ${d}/missing does not exist`],
     ['a parent that is a file', (d: string) => `${d}/file/e.jsonl`, (d: string) => `--errors ${d}/file/e.jsonl: ${d}/file is not a directory`],
     ['a link to a missing folder', (d: string) => `${d}/dangling`, (d: string) => `--errors ${d}/dangling: directory ${d}/nowhere does not exist`],

@@ -46,7 +46,10 @@ export async function refuseInputFolders(args: readonly string[], out: string): 
 export async function refuseInputsInOut(inputs: readonly string[], out: string): Promise<void> {
   const realOut = await realPathOf(out);
   for (const input of inputs) {
-    if (isWithin(await realPathOf(input), realOut)) {
+    if (input === '-') continue;
+    // Both the file an input is and the entry naming it: a link inside --out would be replaced by an output.
+    const entry = path.join(await realPathOf(path.dirname(input)), path.basename(input));
+    if (isWithin(await realPathOf(input), realOut) || isWithin(entry, realOut)) {
       throw new QaHfError('ERR_USAGE', `an input cannot lie inside the output folder ${out}: the export would write over it`, { file: input });
     }
   }
@@ -55,13 +58,37 @@ export async function refuseInputsInOut(inputs: readonly string[], out: string):
 /** Creates --out; a folder that cannot be written says why (read-only, permission), not a bare ENOENT. */
 export async function prepareOutDir(out: string): Promise<void> {
   try {
-    await fs.mkdir(out, { recursive: true });
-    const stat = await fs.stat(out);
-    if (!stat.isDirectory()) throw new QaHfError('ERR_IO', `--out ${out} is not a directory`);
+    const stat = await fs.stat(out).catch(() => null);
+    if (stat && !stat.isDirectory()) throw new QaHfError('ERR_USAGE', `--out ${out} is not a directory`);
+    if (!stat) await makeDirectories(out);
     await fs.access(out, constants.W_OK);
   } catch (err) {
     if (err instanceof QaHfError) throw err;
     throw new QaHfError('ERR_IO', `cannot use output directory ${out}: ${toQaHfError(await whyNotWritable(out, err)).message}`);
+  }
+}
+
+/**
+ * mkdir -p, one level at a time from the nearest existing folder. Not
+ * `fs.mkdir(…, { recursive: true })`: on a file system that answers ENOENT for
+ * a folder it cannot hold (procfs: `--out /proc/x`), Node's recursive mkdir
+ * retries forever; a plain mkdir fails at once.
+ */
+async function makeDirectories(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const stat = await fs.stat(at).catch(() => null);
+    if (stat) {
+      if (!stat.isDirectory()) throw new QaHfError('ERR_USAGE', `--out ${dir}: ${at} is not a directory`);
+      break;
+    }
+    missing.push(at);
+    if (path.dirname(at) === at) break;
+  }
+  for (const at of missing.reverse()) {
+    await fs.mkdir(at).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err; // made meanwhile by another process: fine
+    });
   }
 }
 

@@ -123,7 +123,10 @@ function cannotWrite(err: unknown, named: string): QaHfError {
 export async function planOutput(target: string, options: OutputTargetOptions = {}): Promise<OutputPlan> {
   const fs = options.fs ?? NODE_FILE_SYSTEM;
   const named = `${options.label ?? 'output'} ${target}`;
-  if (target === '' || /[\\/]$/.test(target)) throw new QaHfError('ERR_USAGE', `${named} is a directory, not a file`);
+  if (target === '' || /[\\/]$/.test(target)) {
+    const isDirectory = await fs.stat(target || '.').then((stat) => stat.isDirectory(), () => false);
+    throw new QaHfError('ERR_USAGE', `${named} ${isDirectory ? 'is a directory' : 'names a directory (it ends in /)'}, not a file`);
+  }
   const { resolved, stat, fd } = await resolveLinks(target, fs, named);
   if (fd !== undefined) return { path: target, resolved, kind: 'descriptor', stat, fd };
   if (stat?.isDirectory()) throw new QaHfError('ERR_USAGE', `${named} is a directory, not a file`);
