@@ -87,8 +87,8 @@ export function progressFields(state: ProgressState): ProgressField[] {
     { name: 'label', priority: 3, text: 'qa-hf' },
     { name: 'bar', priority: 2, ratio },
     { name: 'percent', priority: 0, text: `${Math.floor(ratio * 100)}%` },
-    { name: 'bytes', priority: 1, text: `${megabytes(state.doneBytes)} of ${megabytes(state.totalBytes)}` },
-    { name: 'rate', priority: 4, text: `${megabytes(state.rate)}/s` },
+    { name: 'bytes', priority: 1, text: `${size(state.doneBytes, state.totalBytes)} of ${size(state.totalBytes, state.totalBytes)}` },
+    { name: 'rate', priority: 4, text: `${size(state.rate, state.totalBytes)}/s` },
     { name: 'eta', priority: 5, text: `ETA ${state.rate > 0 ? duration(remaining / state.rate) : '--'}` },
     { name: 'counts', priority: 6, text: `${count(pairs, 'pair')}, ${rejected} rejected, ${count(errors, 'error')}` },
   ];
@@ -149,9 +149,10 @@ export class Progress {
   }
 }
 
-/** Decimal units, one decimal: a small input reads `2.6 kB`, not `0.0 MB`. */
-function megabytes(bytes: number): string {
-  return bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
+/** Decimal units (B, kB, MB; one decimal), chosen by the total: a 2.6 kB input reads `1.3 kB of 2.6 kB`, not `0.0 MB of 0.0 MB`. */
+function size(bytes: number, total: number): string {
+  if (total < 1e3) return `${Math.round(bytes)} B`;
+  return total < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /** Seconds as `42s`, `3m05s`, `1h02m`. */

@@ -317,7 +317,7 @@ describe('qa-hf export', () => {
     [['export', 'no/such/dir', '--out', 'x'], /^qa-hf: no\/such\/dir: ERR_INPUT: cannot read input: no such file or directory \(ENOENT\)\n$/, 1],
     [['export', '.ci', '--out', 'x'], /^qa-hf: \.ci: ERR_INPUT: no file matches \*\*\/\*\.\{jsonl,jsonl\.gz,jsonl\.zst\} in this directory\n$/, 1],
     [['export', 'samples'], /^qa-hf: ERR_USAGE: export needs --out DIR \(only --dry-run goes without it\)\n$/, 2],
-    [['export', 'samples', '--out', 'package.json'], /^qa-hf: ERR_IO: cannot use output directory package\.json/, 1],
+    [['export', 'samples', '--out', 'package.json'], /^qa-hf: ERR_USAGE: --out package\.json is not a directory\n$/, 2],
   ])('%j: one line, exit %s', async (args, message, code) => {
     const result = await runCli(args as string[]);
     expect(result.stderr).toMatch(message);

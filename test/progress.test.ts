@@ -22,8 +22,8 @@ const FIELD_PATTERNS: Array<[string, RegExp]> = [
   ['label', /^qa-hf$/],
   ['bar', /^[█░]{10,40}$/],
   ['percent', /^\d{1,3}%$/],
-  ['bytes', /^\d+\.\d MB of \d+\.\d MB$/],
-  ['rate', /^\d+\.\d MB\/s$/],
+  ['bytes', /^\d+(\.\d [kM])? ?B of \d+(\.\d [kM])? ?B$/],
+  ['rate', /^\d+(\.\d [kM])? ?B\/s$/],
   ['eta', /^ETA (\d+s|\d+m\d\ds|\d+h\d\dm|--)$/],
   ['counts', /^\d+ pairs?, \d+ rejected, \d+ errors?$/],
 ];
