@@ -2,8 +2,10 @@
  * qa-hf export in the Hub layout, end to end in child processes: every format in
  * one pass, read back with DuckDB through the card's own data_files globs; exact
  * counts; split invariants (no key in two splits, ratios, a grown corpus keeps
- * every record in its split); --min-score; gzip; usage errors; and SIGKILL at
- * random moments, then resume: byte-identical files for a multi-format, split, gzip run.
+ * every record in its split); --min-score; gzip and its levels; zstd (.jsonl.zst,
+ * .csv.zst, the zstd codec inside Parquet) read back through the card; usage errors;
+ * and SIGKILL at random moments, then resume: byte-identical files for a
+ * multi-format, split run with gzip and with zstd.
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -410,8 +412,9 @@ describe('usage errors: one line, exit 2, naming the value', () => {
   });
 });
 
-describe('resume', () => {
-  const KILL_ARGS = ['--format', ALL_FORMATS, '--split', SPLIT, '--compress', 'gzip', '--max-shard-size', '150KB', '--min-score', '0.2', '--checkpoint-lines', '250'];
+// gzip members and zstd frames (and zstd-coded Parquet) end at checkpoints: a resume appends the same bytes.
+describe.each(['gzip', 'zstd'])('resume, --compress %s', (codec) => {
+  const KILL_ARGS = ['--format', ALL_FORMATS, '--split', SPLIT, '--compress', codec, '--max-shard-size', '150KB', '--min-score', '0.2', '--checkpoint-lines', '250'];
   let kcorpus: string;
   let reference: { out: string; ms: number; files: Map<string, Buffer> };
 
@@ -422,12 +425,12 @@ describe('resume', () => {
   }
 
   beforeAll(async () => {
-    kcorpus = path.join(dir, 'kill-input');
+    kcorpus = path.join(dir, `kill-input-${codec}`);
     await fs.mkdir(kcorpus);
     const lines = corpusLines(3000, 11);
     await fs.writeFile(path.join(kcorpus, 'a.jsonl'), `${lines.slice(0, 1800).join('\n')}\n`);
     await fs.writeFile(path.join(kcorpus, 'b.jsonl'), `${lines.slice(1800).join('\n')}\n`);
-    const out = path.join(dir, 'kill-reference', 'dataset');
+    const out = path.join(dir, `kill-reference-${codec}`, 'dataset');
     const started = Date.now();
     const result = await runCli(['export', kcorpus, '--out', out, ...KILL_ARGS]);
     expect(result.code).toBe(0);
@@ -435,9 +438,11 @@ describe('resume', () => {
   });
 
   test('SIGKILL at random moments, then resume: every file byte-identical, verify passes', async () => {
-    const out = path.join(dir, 'killed', 'dataset');
+    const out = path.join(dir, `killed-${codec}`, 'dataset');
     const random = seeded(20261123);
     const kills = Number(process.env.QA_HF_KILLS ?? 5);
+    const extension = codec === 'gzip' ? '.gz' : '.zst';
+    expect([...reference.files.keys()].filter((name) => /^(jsonl|csv|messages)\//.test(name)).every((name) => name.endsWith(extension))).toBe(true);
     let killedMidRun = 0;
     let resumedMidFile = 0;
     for (let attempt = 0; killedMidRun < kills && attempt < kills * 4; attempt++) {
@@ -470,10 +475,10 @@ describe('resume', () => {
     expect((await runCli(['verify', out])).code).toBe(0);
   }, 150_000); // bounded kills; ~25 s alone, slower when the other suites share the 2 cores
 
-  test('a resume with other hub options is refused, naming --restart', async () => {
-    const out = path.join(dir, 'changed', 'dataset');
+  test('a resume with other hub options (gzip: --min-score; zstd: --compress-level) is refused, naming --restart', async () => {
+    const out = path.join(dir, `changed-${codec}`, 'dataset');
     await runCliKilledAtCheckpoint(['export', kcorpus, '--out', out, ...KILL_ARGS], out);
-    const changed = KILL_ARGS.map((arg) => (arg === '0.2' ? '0.25' : arg));
+    const changed = codec === 'gzip' ? KILL_ARGS.map((arg) => (arg === '0.2' ? '0.25' : arg)) : [...KILL_ARGS, '--compress-level', '4'];
     const refused = await runCli(['export', kcorpus, '--out', out, ...changed]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/ERR_CHECKPOINT_MISMATCH: .*the options differ from the interrupted run; run again with --restart/);
