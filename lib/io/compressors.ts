@@ -21,7 +21,6 @@
  *   await member.end(); // at a checkpoint: the frame is complete in the file
  */
 import { once } from 'node:events';
-import type { Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type { CodecChoice } from '../compression';
 import type { OutputTarget } from '../target';
@@ -44,7 +43,9 @@ export interface MemberCompressor {
  * The codec's compressing stream. zstd writes its frame checksum (XXH64, 4 bytes),
  * as the zstd CLI does, so a damaged shard fails to decode instead of decoding wrong.
  */
-function codecStream({ codec, level }: CodecChoice): Transform {
+type CodecStream = zlib.Gzip | InstanceType<typeof import('zstd-napi').CompressStream>;
+
+function codecStream({ codec, level }: CodecChoice): CodecStream {
   if (codec === 'gzip') return zlib.createGzip({ level });
   const { CompressStream } = loadZstd('write zstd');
   return new CompressStream({ compressionLevel: level, checksumFlag: true });
@@ -52,7 +53,7 @@ function codecStream({ codec, level }: CodecChoice): Transform {
 
 /** A member over `file`: its compressed bytes are written in order. */
 class StreamMember implements MemberCompressor {
-  private readonly stream: Transform;
+  private readonly stream: CodecStream;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
   private failure: unknown = null;
