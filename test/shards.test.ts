@@ -8,6 +8,7 @@ import {
   shardTempName,
   startsNewShard,
 } from '../lib/shards';
+import { isShardFile } from '../lib/hub';
 import { seeded, thrown } from './helpers';
 
 /** fnmatch-style `*` (any run of characters) as HF's glob resolution applies it to one folder. */
@@ -64,6 +65,15 @@ describe('names', () => {
     }
     // Split names are \w+ only, so one split's glob never takes another split's files.
     expect(globMatches(pattern, shardFileName('train_small', 0, 1, 'jsonl'))).toBe(false);
+  });
+
+  test.each(['gzip', 'zstd', null] as const)('isShardFile (what a fresh start and finalize sweep) knows every name of codec %s', (codec) => {
+    for (const extension of ['jsonl', 'csv']) {
+      expect(isShardFile(shardFileName('train', 0, 2, extension, codec))).toBe(true);
+      expect(isShardFile(shardTempName('train', 1, extension, codec))).toBe(true);
+      expect(isShardFile(`${shardTempName('train', 1, extension, codec)}.open`)).toBe(true);
+    }
+    expect(isShardFile(`train-00000-of-00001.jsonl${codec === 'zstd' ? '.zstd' : '.bz2'}`)).toBe(false);
   });
 
   test('finalizeShards lists the renames in index order', () => {
