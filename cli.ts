@@ -157,7 +157,12 @@ export function buildParser(argv: string[]) {
           .option('split-key', { type: 'string', requiresArg: true, describe: 'column hashed for the split (default question)' })
           .option('stratify-by', { type: 'string', requiresArg: true, describe: 'column whose values get a ratio report per value' })
           .option('max-shard-size', { type: 'string', requiresArg: true, describe: 'bytes per shard before the next, e.g. 500MB (default)' })
-          .option('compress', { type: 'string', requiresArg: true, describe: 'gzip the text formats (gzip | none, the default; parquet is snappy inside)' })
+          .option('compress', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'compress the text formats: gzip (.gz), zstd (.zst, also the codec inside parquet) or none (the default; parquet stays snappy inside)',
+          })
+          .option('compress-level', { type: 'string', requiresArg: true, describe: 'level of --compress: gzip 1-9 (default 6), zstd 1-19 (default 3)' })
           .option('min-score', { type: 'string', requiresArg: true, describe: 'pairs with validation_score below it go to rejected' })
           .option('system-prompt', { type: 'string', requiresArg: true, describe: 'system message of the messages, alpaca and sharegpt formats' })
           .coerce('workers', workerCount)

@@ -715,7 +715,7 @@ async function nameShards(out: string, plan: HubPlan, hub: HubState): Promise<Ma
     const split = output.split;
     const directory = path.join(out, output.directory);
     const files: FinalShard[] = [];
-    for (const [i, { from, to }] of finalizeShards(split, state.done, output.extension, output.gzip).entries()) {
+    for (const [i, { from, to }] of finalizeShards(split, state.done, output.extension, output.compression?.codec).entries()) {
       try {
         await fs.rename(path.join(directory, from), path.join(directory, to));
       } catch (err) {

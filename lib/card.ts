@@ -10,7 +10,10 @@
  *   configs        one per (format, channel) of the primary builder; the flat jsonl
  *                  pairs are `default`; data_files per split as globs
  *                  `{folder}/{split}-*`, which match the final shard names and never
- *                  the hidden `.partial` temp files
+ *                  the hidden `.partial` temp files; compressed shards (`.jsonl.gz`,
+ *                  `.csv.zst`) match the same globs: `datasets` picks the builder by
+ *                  the inner extension and decompresses (gzip built in, zstd with the
+ *                  `zstandard` package, which the Loading section names)
  *   dataset_info   per such config: features (from FORMATS), splits with
  *                  num_examples and num_bytes, download_size, dataset_size
  * HF datasets picks ONE builder module for a folder, from the first config's files,
@@ -28,11 +31,11 @@
  *
  * dataset_info.json: per alpaca/sharegpt config and split, an entry LLaMA-Factory
  * reads (`dataset_dir` = the export folder). A split in one plain file gets
- * `file_name` (LLaMA-Factory's file loader); a split in several shards or .gz gets
+ * `file_name` (LLaMA-Factory's file loader); a split in several shards or .gz/.zst gets
  * `script_url: "."` + `subset` + `split`, which makes LLaMA-Factory call
  * `load_dataset(<export folder>, <config>, split=<split>)` and so read this card's
  * configs. (Pointing `file_name` at the format folder would mix train, validation
- * and test into one training set, and LLaMA-Factory's file loader rejects `.gz`.)
+ * and test into one training set, and LLaMA-Factory's file loader rejects `.gz` and `.zst`.)
  * For a Hub dataset every entry is `hf_hub_url` + `subset` + `split`
  * (`dataset_dir: REMOTE:<id>` makes LLaMA-Factory fetch this file from the repo).
  *
@@ -51,7 +54,7 @@ import { noun } from './tally';
 export interface CardFile {
   /** Final file name inside the config folder: `train-00000-of-00001.jsonl`. */
   name: string;
-  /** Size on disk (after gzip when compressed). */
+  /** Size on disk (after gzip/zstd when compressed). */
   bytes: number;
 }
 
@@ -305,6 +308,9 @@ export function renderCard(description: CardDescription): string {
       calls.push(`ds = load_dataset(${python(config.builder)}, data_files={${files.join(', ')}}${extra})`);
     }
     const lines = ['## Loading', ['```python', 'from datasets import load_dataset', '', ...calls, '```'].join('\n')];
+    if (configs.some((config) => config.splits.some((split) => split.files.some((file) => file.name.endsWith('.zst'))))) {
+      lines.push('The `.zst` files are zstd-compressed; `datasets` decompresses them with the `zstandard` package: `pip install zstandard`.');
+    }
     if (byFiles.length) {
       lines.push(
         [
@@ -419,9 +425,9 @@ function renderSplitRule(rule: CardSplitRule): string {
 // ---------------------------------------------------------------------------
 // LLaMA-Factory
 
-/** LLaMA-Factory FILEEXT2TYPE knows .jsonl but not .gz. */
+/** LLaMA-Factory FILEEXT2TYPE knows .jsonl but not .gz or .zst. */
 function isPlainFile(name: string): boolean {
-  return !name.endsWith('.gz');
+  return !name.endsWith('.gz') && !name.endsWith('.zst');
 }
 
 function llamaFactoryEntries(description: CardDescription): Record<string, Record<string, unknown>> {

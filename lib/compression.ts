@@ -50,3 +50,28 @@ export const COMPRESSION_EXTENSIONS: Record<Compression, readonly string[]> = {
   xz: ['.xz'],
   zip: ['.zip'],
 };
+
+// ---------------------------------------------------------------------------
+// Writing: what `qa-hf export --compress` makes of the text formats.
+
+/** The compressions qa-hf writes (the ones it reads): gzip members, zstd frames. */
+export type Codec = ReadableCompression;
+
+/** File-name ending of a compressed shard: `.jsonl.gz`, `.csv.zst` (HF datasets infers the builder from the inner one). */
+export const CODEC_EXTENSIONS: Record<Codec, string> = { gzip: '.gz', zstd: '.zst' };
+
+/**
+ * Levels a user may ask for, and the default of each. gzip: zlib's 1–9, default 6
+ * (zlib's own default). zstd: 1–19, default 3 (the zstd CLI's default); 20–22 are
+ * left out because they need far more memory per frame (zstd's `--ultra`).
+ */
+export const CODEC_LEVELS: Record<Codec, { min: number; max: number; default: number }> = {
+  gzip: { min: 1, max: 9, default: 6 },
+  zstd: { min: 1, max: 19, default: 3 },
+};
+
+/** A codec with its level: everything that shapes the compressed bytes (with the library version). */
+export interface CodecChoice {
+  codec: Codec;
+  level: number;
+}

@@ -5,7 +5,7 @@
  * checkpoint state of the outputs and the dataset card description.
  *
  * The Hub layout is used when an option asks for it (a format other than jsonl,
- * --split, --compress gzip, --max-shard-size, --min-score; `--compress none` is no
+ * --split, --compress gzip|zstd, --max-shard-size, --min-score; `--compress none` is no
  * compression, not a layout switch); otherwise an export keeps
  * its simple layout (qa_pairs.jsonl, …) byte for byte. Options that only make
  * sense with it (--seed, --split-key, --stratify-by without --split;
@@ -14,6 +14,7 @@
  *   const plan = normalizeHubOptions({ format: 'jsonl,parquet', split: 'train=0.9,test=0.1' }, QA_INTERNAL);
  *   hubOutputs(plan) // [{ format: 'jsonl', channel: 'pairs', split: 'train', key: 'jsonl/pairs/train' }, …]
  */
+import { CODEC_LEVELS, type Codec, type CodecChoice } from './compression';
 import { QaHfError, got } from './errors';
 import {
   FORMATS,
@@ -29,6 +30,7 @@ import type { ParquetShardState } from './parquet';
 import { DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_ROWS } from './parquet';
 import { DEFAULT_MAX_SHARD_BYTES, type ShardRollerState, parseByteSize, shardTempName } from './shards';
 import { renderSplitReport } from './stats';
+import { zstdLibrary } from './zstd';
 import {
   DEFAULT_SPLIT_SPEC_TEXT,
   SPLIT_RULE,
@@ -48,12 +50,14 @@ export interface HubArgs {
   stratifyBy?: string;
   maxShardSize?: unknown;
   compress?: string;
+  compressLevel?: unknown;
   minScore?: unknown;
   systemPrompt?: unknown;
   checkpointLines?: unknown;
 }
 
-export type Compression = 'none' | 'gzip';
+/** --compress: none, or the codec of the text formats (zstd also Parquet's codec, inside the file). */
+export type Compression = 'none' | Codec;
 
 export interface HubPlan {
   formats: FormatName[];
@@ -66,6 +70,8 @@ export interface HubPlan {
   stratifyBy?: string;
   maxShardBytes: number;
   compression: Compression;
+  /** --compress-level, or the codec's default; absent with `none`. */
+  compressionLevel?: number;
   minScore?: number;
   systemPrompt?: string;
   /** Input lines between checkpoints (the only flush points, so bytes do not depend on timing). */
@@ -96,6 +102,9 @@ export function wantsHubLayout(args: HubArgs): boolean {
   const compress = args.compress === undefined || args.compress.trim() === 'none' ? undefined : args.compress;
   return !onlyJsonl || [args.split, compress, args.maxShardSize, args.minScore].some((value) => value !== undefined);
 }
+
+/** The codec names --compress takes. */
+const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'zstd'];
 
 function columnOption(option: string, value: unknown, preset: Preset): string {
   const names = preset.pairColumns.map((column) => column.name);
@@ -129,6 +138,8 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
     if (args.systemPrompt !== undefined) {
       throw new QaHfError('ERR_USAGE', `--system-prompt needs --format messages, alpaca or sharegpt, ${got(args.systemPrompt)}`);
     }
+    if (args.compress !== undefined) compressionOptions(args, ['jsonl']); // `none`: still checked, never silently taken
+    else if (args.compressLevel !== undefined) throw new QaHfError('ERR_USAGE', `--compress-level needs --compress gzip or zstd, ${got(args.compressLevel)}`);
     return null;
   }
 
@@ -145,14 +156,8 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
   // --max-shard-size: bytes per shard before the next one starts.
   const maxShardBytes = args.maxShardSize === undefined ? DEFAULT_MAX_SHARD_BYTES : parseByteSize(args.maxShardSize);
 
-  // --compress: gzip applies to the text formats; Parquet compresses inside (snappy).
-  const compression = args.compress ?? 'none';
-  if (compression !== 'none' && compression !== 'gzip') {
-    throw new QaHfError('ERR_OPTION', `--compress must be gzip or none, ${got(args.compress)}`);
-  }
-  if (compression === 'gzip' && !formats.some((format) => FORMATS[format].compressible)) {
-    throw new QaHfError('ERR_USAGE', `--compress gzip applies to jsonl, csv, messages, alpaca and sharegpt; parquet is compressed inside (snappy), ${got(args.format)}`);
-  }
+  // --compress, --compress-level: the text formats' codec (and Parquet's with zstd).
+  const { compression, compressionLevel } = compressionOptions(args, formats);
 
   // --min-score: pairs scoring below it go to the rejected output.
   let minScore: number | undefined;
@@ -184,6 +189,7 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
     stratifyBy,
     maxShardBytes,
     compression,
+    compressionLevel,
     minScore,
     systemPrompt,
     checkpointLines,
@@ -192,8 +198,48 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
   };
 }
 
+/**
+ * --compress and --compress-level. gzip compresses the text formats; Parquet stays
+ * snappy inside (a gzip codec inside Parquet decodes slowly and gains little), so
+ * gzip needs a text format. zstd compresses the text formats as `.zst` frames and
+ * is the codec inside Parquet. Never an outer compressor around a Parquet file.
+ */
+function compressionOptions(args: HubArgs, formats: readonly FormatName[]): { compression: Compression; compressionLevel?: number } {
+  const compression = (args.compress ?? 'none').trim() as Compression;
+  if (!COMPRESSIONS.includes(compression)) {
+    throw new QaHfError('ERR_OPTION', `--compress must be gzip, zstd or none, ${got(args.compress)}`);
+  }
+  if (compression === 'none') {
+    if (args.compressLevel !== undefined) throw new QaHfError('ERR_USAGE', `--compress-level needs --compress gzip or zstd, ${got(args.compressLevel)}`);
+    return { compression };
+  }
+  if (compression === 'gzip' && !formats.some((format) => FORMATS[format].compressible)) {
+    throw new QaHfError('ERR_USAGE', `--compress gzip applies to jsonl, csv, messages, alpaca and sharegpt; parquet is compressed inside (snappy, or --compress zstd), ${got(args.format)}`);
+  }
+  const levels = CODEC_LEVELS[compression];
+  if (args.compressLevel === undefined) return { compression, compressionLevel: levels.default };
+  const raw = args.compressLevel;
+  const level = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : raw;
+  if (typeof level !== 'number' || !Number.isSafeInteger(level) || level < levels.min || level > levels.max) {
+    throw new QaHfError('ERR_OPTION', `--compress-level must be an integer from ${levels.min} to ${levels.max} for ${compression}, ${got(raw)}`);
+  }
+  return { compression, compressionLevel: level };
+}
+
+/** The codec of the text formats' shards, or null when they are plain. */
+export function textCompression(plan: HubPlan): CodecChoice | null {
+  return plan.compression === 'none' ? null : { codec: plan.compression, level: plan.compressionLevel! };
+}
+
+/** The codec inside Parquet files: zstd with --compress zstd, else snappy (also with --compress gzip). */
+export function parquetCompression(plan: HubPlan): { codec: 'SNAPPY' } | { codec: 'ZSTD'; level: number } {
+  return plan.compression === 'zstd' ? { codec: 'ZSTD', level: plan.compressionLevel! } : { codec: 'SNAPPY' };
+}
+
 /** What of the plan decides output bytes: goes into the options hash, so a resume with other options is refused. */
 export function hubOptionsRecord(plan: HubPlan, parquetLibrary: string): Record<string, unknown> {
+  // Level and encoder only when compressing: the record (and manifest.json) of a plain export stays as it was.
+  const codec = plan.compression === 'none' ? {} : { compress_level: plan.compressionLevel, ...(plan.compression === 'zstd' ? { zstd_library: zstdLibrary() } : {}) };
   return {
     formats: plan.formats,
     split: plan.splitText,
@@ -203,6 +249,7 @@ export function hubOptionsRecord(plan: HubPlan, parquetLibrary: string): Record<
     stratify_by: plan.stratifyBy ?? null,
     max_shard_bytes: plan.maxShardBytes,
     compress: plan.compression,
+    ...codec,
     min_score: plan.minScore ?? null,
     system_prompt: plan.systemPrompt ?? null,
     checkpoint_lines: plan.checkpointLines,
@@ -225,7 +272,8 @@ export interface HubOutput {
   /** Folder relative to --out: `jsonl`, `rejected/jsonl`, … */
   directory: string;
   extension: string;
-  gzip: boolean;
+  /** Text formats with --compress gzip|zstd: the codec of its members; null when plain (and for Parquet, compressed inside). */
+  compression: CodecChoice | null;
 }
 
 export function hubOutput(plan: HubPlan, format: FormatName, channel: PairChannel, split: string): HubOutput {
@@ -237,7 +285,7 @@ export function hubOutput(plan: HubPlan, format: FormatName, channel: PairChanne
     key: `${format}/${channel}/${split}`,
     directory: configDirectory(format, channel),
     extension: spec.extension,
-    gzip: plan.compression === 'gzip' && spec.compressible,
+    compression: spec.compressible ? textCompression(plan) : null,
   };
 }
 
@@ -260,7 +308,7 @@ export function hubDirectories(plan: HubPlan): string[] {
 
 /** A finished shard before the total is known: `jsonl/.train-00000.jsonl.partial`. */
 export function shardDonePath(output: HubOutput, index: number): string {
-  return `${output.directory}/${shardTempName(output.split, index, output.extension, output.gzip)}`;
+  return `${output.directory}/${shardTempName(output.split, index, output.extension, output.compression?.codec)}`;
 }
 
 /** The shard being written: `jsonl/.train-00000.jsonl.partial.open` (pid-free, so a resume reopens it). */
@@ -269,7 +317,7 @@ export function shardOpenPath(output: HubOutput, index: number): string {
 }
 
 /** Names a fresh start removes from a config folder: shards and temp shards of any split. */
-const SHARD_FILE = /^\.?[A-Za-z0-9_]+-\d{5}(?:-of-\d{5})?\.(?:jsonl|parquet|csv)(?:\.gz)?(?:\.partial(?:\.open)?)?$/;
+const SHARD_FILE = /^\.?[A-Za-z0-9_]+-\d{5}(?:-of-\d{5})?\.(?:jsonl|parquet|csv)(?:\.gz|\.zst)?(?:\.partial(?:\.open)?)?$/;
 
 export function isShardFile(name: string): boolean {
   return SHARD_FILE.test(name);

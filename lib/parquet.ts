@@ -40,6 +40,8 @@ import type { Row } from './batch';
 import { QaHfError, got } from './errors';
 import { type Feature, FORMATS } from './formats';
 import type { Column, ColumnType } from './columns';
+import { CODEC_LEVELS } from './compression';
+import { loadZstd, zstdLibrary } from './zstd';
 
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
 type KeyValue = NonNullable<ConstructorParameters<typeof ParquetWriter>[0]['kvMetadata']>[number];
@@ -71,8 +73,18 @@ export const HF_METADATA_KEY = 'huggingface';
 
 const STATE_FORMAT = 'qa-hf-parquet-state/1';
 
+/**
+ * The codec inside the file: SNAPPY (hyparquet-writer's own, the default: what
+ * pyarrow and HF write) or ZSTD at a level (zstd-napi; Arrow, DuckDB and HF
+ * datasets read both). Pages are compressed whole, so the bytes depend on the
+ * level and the zstd version only: both are in the shard state's digest.
+ */
+export type ParquetCodec = { codec: 'SNAPPY' } | { codec: 'ZSTD'; level: number };
+
 export interface ParquetShardOptions {
   columns: readonly Column[];
+  /** Default SNAPPY. */
+  compression?: ParquetCodec;
   rowGroupRows?: number;
   rowGroupBytes?: number;
   /** Footer `created_by`; default `qa-hf`. */
@@ -84,6 +96,7 @@ interface NormalizedOptions {
   rowGroupRows: number;
   rowGroupBytes: number;
   createdBy: string;
+  compression: ParquetCodec;
   schema: SchemaElement[];
   kvMetadata: KeyValue[];
   digest: string;
@@ -183,12 +196,32 @@ function normalizeOptions(options: ParquetShardOptions): NormalizedOptions {
   const rowGroupBytes = positiveInteger(options.rowGroupBytes, DEFAULT_ROW_GROUP_BYTES, 'rowGroupBytes');
   const createdBy = options.createdBy ?? 'qa-hf';
   if (typeof createdBy !== 'string' || createdBy === '') throw new QaHfError('ERR_OPTION', `parquet createdBy must be text, ${got(createdBy)}`);
+  const compression = normalizeCodec(options.compression);
   const schema: SchemaElement[] = [{ name: 'schema', num_children: columns.length }, ...columns.map(schemaElement)];
   const kvMetadata: KeyValue[] = [{ key: HF_METADATA_KEY, value: hfFeaturesMetadata(columns) }];
+  // SNAPPY adds nothing to the digest, so a state written before codecs were an option still resumes.
+  const codec = compression.codec === 'ZSTD' ? { codec: compression, zstd: zstdLibrary() } : {};
   const digest = createHash('sha256')
-    .update(JSON.stringify({ schema, kvMetadata, createdBy, rowGroupRows, rowGroupBytes, PAGE_SIZE }))
+    .update(JSON.stringify({ schema, kvMetadata, createdBy, rowGroupRows, rowGroupBytes, PAGE_SIZE, ...codec }))
     .digest('hex');
-  return { columns: columns.map((c) => ({ name: c.name, type: c.type })), rowGroupRows, rowGroupBytes, createdBy, schema, kvMetadata, digest };
+  return { columns: columns.map((c) => ({ name: c.name, type: c.type })), rowGroupRows, rowGroupBytes, createdBy, compression, schema, kvMetadata, digest };
+}
+
+function normalizeCodec(compression: ParquetCodec | undefined): ParquetCodec {
+  if (compression === undefined || compression.codec === 'SNAPPY') return { codec: 'SNAPPY' };
+  const { min, max } = CODEC_LEVELS.zstd;
+  if (compression.codec !== 'ZSTD' || !Number.isSafeInteger(compression.level) || compression.level < min || compression.level > max) {
+    throw new QaHfError('ERR_OPTION', `parquet compression must be SNAPPY or ZSTD with a level from ${min} to ${max}, ${got(compression)}`);
+  }
+  return { codec: 'ZSTD', level: compression.level };
+}
+
+/** hyparquet-writer's codec options for `compression`: SNAPPY is built in, ZSTD compresses each page with zstd-napi. */
+function writerCodec(compression: ParquetCodec): Pick<ConstructorParameters<typeof ParquetWriter>[0], 'codec' | 'compressors'> {
+  if (compression.codec === 'SNAPPY') return { codec: 'SNAPPY' };
+  const zstd = loadZstd('write zstd Parquet');
+  const parameters = { compressionLevel: compression.level };
+  return { codec: 'ZSTD', compressors: { ZSTD: (bytes: Uint8Array) => zstd.compress(bytes, parameters) } };
 }
 
 let libraryVersion: string | undefined;
@@ -329,7 +362,7 @@ export class ParquetShardWriter {
     this.parquet = new ParquetWriter({
       writer: this.writer,
       schema: options.schema,
-      codec: 'SNAPPY',
+      ...writerCodec(options.compression),
       kvMetadata: options.kvMetadata,
       createdBy: options.createdBy,
     });

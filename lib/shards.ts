@@ -1,24 +1,25 @@
 /**
  * shards — file names of data shards and when a shard is full.
  *
- * Final names follow HF `push_to_hub`: `{split}-{NNNNN}-of-{NNNNN}.{ext}[.gz]`, index
+ * Final names follow HF `push_to_hub`: `{split}-{NNNNN}-of-{NNNNN}.{ext}[.gz|.zst]`, index
  * and total zero-padded to 5 digits. The total is known only when the split ends,
  * so while a split is written its shards live under deterministic hidden temp
- * names (`.{split}-{NNNNN}.{ext}[.gz].partial`: no pid, so a resumed run finds
+ * names (`.{split}-{NNNNN}.{ext}[.gz|.zst].partial`: no pid, so a resumed run finds
  * them; a leading dot, so HF's data_files globs skip them), and `finalizeShards`
  * lists the renames once the count is known.
  *
  * Rollover: a shard is full when the next record would take it past
  * `--max-shard-size` (default 500 MB, HF's `push_to_hub` default). Text formats
- * count uncompressed bytes, so the decision does not depend on gzip's output and
- * is the same on every run and resume (a .gz shard is smaller than the limit);
+ * count uncompressed bytes, so the decision does not depend on the codec's output
+ * and is the same on every run and resume (a .gz/.zst shard is smaller than the limit);
  * a shard always takes at least one record, so a record larger than the limit
  * gets a shard of its own. Parquet decides after each row group (lib/parquet).
  *
  *   const roller = new ShardRoller({ maxBytes: parseByteSize('500MB') });
  *   if (roller.add(Buffer.byteLength(line) + 1)) { … close shard roller.shardIndex - 1, open the next … }
- *   shardFileName('train', 0, 3, 'jsonl', true) // 'train-00000-of-00003.jsonl.gz'
+ *   shardFileName('train', 0, 3, 'jsonl', 'zstd') // 'train-00000-of-00003.jsonl.zst'
  */
+import { CODEC_EXTENSIONS, type Codec } from './compression';
 import { QaHfError, got } from './errors';
 
 /** HF `push_to_hub(max_shard_size="500MB")` default (datasets.config.MAX_SHARD_SIZE). */
@@ -64,21 +65,21 @@ function checkName(split: string, index: number): void {
   if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`shard index must be a non-negative integer, got ${index}`);
 }
 
-function suffix(extension: string, gzip: boolean): string {
-  return gzip ? `${extension}.gz` : extension;
+function suffix(extension: string, codec: Codec | null | undefined): string {
+  return codec ? `${extension}${CODEC_EXTENSIONS[codec]}` : extension;
 }
 
-/** Final name: `train-00000-of-00003.jsonl` (`.jsonl.gz` when gzip). */
-export function shardFileName(split: string, index: number, total: number, extension: string, gzip = false): string {
+/** Final name: `train-00000-of-00003.jsonl` (`.jsonl.gz` with gzip, `.jsonl.zst` with zstd). */
+export function shardFileName(split: string, index: number, total: number, extension: string, codec?: Codec | null): string {
   checkName(split, index);
   if (!Number.isSafeInteger(total) || index >= total) throw new RangeError(`shard ${index} of ${total} does not exist`);
-  return `${split}-${pad(index)}-of-${pad(total)}.${suffix(extension, gzip)}`;
+  return `${split}-${pad(index)}-of-${pad(total)}.${suffix(extension, codec)}`;
 }
 
 /** Name while the total is unknown: hidden, pid-free, so a resume reopens it and HF globs ignore it. */
-export function shardTempName(split: string, index: number, extension: string, gzip = false): string {
+export function shardTempName(split: string, index: number, extension: string, codec?: Codec | null): string {
   checkName(split, index);
-  return `.${split}-${pad(index)}.${suffix(extension, gzip)}.partial`;
+  return `.${split}-${pad(index)}.${suffix(extension, codec)}.partial`;
 }
 
 export interface ShardRename {
@@ -91,10 +92,10 @@ export interface ShardRename {
  * index order. Idempotent to carry out after a crash: a pair whose `from` is gone
  * and whose `to` exists is done.
  */
-export function finalizeShards(split: string, count: number, extension: string, gzip = false): ShardRename[] {
+export function finalizeShards(split: string, count: number, extension: string, codec?: Codec | null): ShardRename[] {
   const renames: ShardRename[] = [];
   for (let i = 0; i < count; i++) {
-    renames.push({ from: shardTempName(split, i, extension, gzip), to: shardFileName(split, i, count, extension, gzip) });
+    renames.push({ from: shardTempName(split, i, extension, codec), to: shardFileName(split, i, count, extension, codec) });
   }
   return renames;
 }

@@ -10,13 +10,14 @@
  *              of its key) → one shard writer per (format, split, channel), created
  *              on its first row, so an empty split gets no shard.
  * Text formats go through a ShardRoller and an AtomicFile per shard (`.partial.open`
- * while written, `.partial` once full; gzip: one member per checkpoint interval);
+ * while written, `.partial` once full; gzip/zstd: one member/frame per checkpoint
+ * interval, lib/io/compressors.ts);
  * Parquet through a ParquetShardWriter, which decides its rollover after each row
  * group. `DatasetWriters` holds all of them and their checkpoint state.
  *
  * Checkpoints fall at fixed input positions: after every `checkpointLines` input
  * lines, counted over all inputs. There every Parquet writer ends a row group and
- * every gzip output ends its member, so these flush points must not depend on
+ * every compressed output ends its gzip member or zstd frame, so these flush points must not depend on
  * timing or chunking for a resumed run to write the same bytes. A batch is cut
  * there: `onCommit(part, true)` sees its first part once everything is flushed,
  * `onCommit(rest, false)` the remainder once written. Each commit is reported
@@ -30,12 +31,11 @@
  *   await runChain([source, ...stages, createDatasetSink({ writers, linesDone: 0, onCommit })]);
  *   await writers.finish();
  */
-import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import * as zlib from 'node:zlib';
 import { AtomicFile } from '../lib/io/atomic-file';
+import { type MemberCompressor, openMember } from '../lib/io/compressors';
 import type { OutputTarget } from '../lib/target';
 import { type Batch, type Entry, type Row, onlyClosesFile } from '../lib/batch';
 import { QaHfError, toQaHfError } from '../lib/errors';
@@ -48,6 +48,7 @@ import {
   applyMinScore,
   emptyOutputState,
   hubOutput,
+  parquetCompression,
   shardDonePath,
   shardOpenPath,
   stratumOf,
@@ -60,55 +61,8 @@ import { ShardRoller } from '../lib/shards';
 import { SplitTracker, makeSplitAssigner } from '../lib/split';
 import { BATCH_HIGH_WATER_MARK } from './batch-stage';
 
-/** Text is handed to a shard file (or its gzip stream) in pieces of about this size: few syscalls, bounded memory per output. */
+/** Text is handed to a shard file (or its compressor) in pieces of about this size: few syscalls, bounded memory per output. */
 const WRITE_BUFFER_BYTES = 256 << 10;
-/** Compressed bytes waiting for the disk before a writer waits: bounds memory when the disk is slower than zlib. */
-const MAX_QUEUED_GZIP_BYTES = 4 << 20;
-/** zlib's default level; fixed here because it shapes the bytes. */
-const GZIP_LEVEL = 6;
-
-/** One gzip member over a file: started on the first write, ended at a checkpoint or the shard's end. */
-class GzipMember {
-  private readonly gzip = zlib.createGzip({ level: GZIP_LEVEL });
-  private queue: Promise<void> = Promise.resolve();
-  private queued = 0;
-  private failure: unknown = null;
-
-  constructor(file: OutputTarget) {
-    this.gzip.on('data', (chunk: Buffer) => {
-      this.queued += chunk.length;
-      this.queue = this.queue.then(() => file.write(chunk)).then(
-        () => void (this.queued -= chunk.length),
-        (err) => void (this.failure ??= err),
-      );
-    });
-    this.gzip.on('error', (err) => (this.failure ??= err));
-  }
-
-  async write(bytes: Buffer): Promise<void> {
-    if (!this.gzip.write(bytes)) await once(this.gzip, 'drain');
-    if (this.queued > MAX_QUEUED_GZIP_BYTES) await this.queue;
-    this.check();
-  }
-
-  /** Ends the member; resolves once all of it is handed to the file. */
-  async end(): Promise<void> {
-    const ended = once(this.gzip, 'end');
-    this.gzip.end();
-    await ended;
-    await this.queue;
-    this.check();
-  }
-
-  destroy(): void {
-    this.gzip.destroy();
-  }
-
-  private check(): void {
-    if (this.failure) throw this.failure;
-  }
-}
-
 interface OutputContext {
   out: string;
   plan: HubPlan;
@@ -204,14 +158,14 @@ abstract class ShardOutput {
   }
 }
 
-/** jsonl, csv and the chat formats: lines, optionally gzip. */
+/** jsonl, csv and the chat formats: lines, optionally gzip or zstd. */
 class TextOutput extends ShardOutput {
   private readonly line: (row: Row) => string;
   private readonly header: string;
   private readonly roller: ShardRoller;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private member: GzipMember | null = null;
+  private member: MemberCompressor | null = null;
 
   constructor(context: OutputContext, output: HubOutput, state?: HubOutputState) {
     super(context, output, state);
@@ -248,14 +202,14 @@ class TextOutput extends ShardOutput {
     this.state.numBytes += bytes.length;
   }
 
-  /** Hands the buffered text to the file (through gzip when compressed). */
+  /** Hands the buffered text to the file (through the compressor when compressed). */
   private async drain(): Promise<void> {
     if (this.pendingBytes === 0) return;
     const bytes = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
-    if (!this.output.gzip) return this.file!.write(bytes);
-    this.member ??= new GzipMember(this.file!);
+    if (!this.output.compression) return this.file!.write(bytes);
+    this.member ??= openMember(this.output.compression, this.file!);
     await this.member.write(bytes);
   }
 
@@ -289,7 +243,8 @@ class ParquetOutput extends ShardOutput {
   private shard: ParquetShardWriter | null = null;
 
   private shardOptions() {
-    return { columns: this.columns(), rowGroupRows: this.context.plan.rowGroupRows, rowGroupBytes: this.context.plan.rowGroupBytes };
+    const plan = this.context.plan;
+    return { columns: this.columns(), rowGroupRows: plan.rowGroupRows, rowGroupBytes: plan.rowGroupBytes, compression: parquetCompression(plan) };
   }
 
   override async reopen(): Promise<boolean> {
@@ -414,7 +369,7 @@ export class DatasetWriters {
     }
   }
 
-  /** At a checkpoint: row groups and gzip members end, buffers reach the files. */
+  /** At a checkpoint: row groups, gzip members and zstd frames end, buffers reach the files. */
   async flush(): Promise<void> {
     for (const output of this.outputs.values()) await output.flush();
   }

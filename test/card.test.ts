@@ -389,6 +389,20 @@ describe('renderCard', () => {
   ])('formatCount(%d) = %s', (n, text) => expect(formatCount(n)).toBe(text));
 });
 
+describe('zstd shards in the card', () => {
+  test('the Loading section names the zstandard package only when a .zst file is listed', () => {
+    const note = 'The `.zst` files are zstd-compressed; `datasets` decompresses them with the `zstandard` package: `pip install zstandard`.';
+    const plain = renderCard(localDescription(['jsonl']));
+    expect(plain).not.toContain('zstandard');
+    const zst = localDescription(['jsonl', 'csv']);
+    zst.configs[1].splits[2].files = [file('test-00000-of-00001.csv.zst', 200)];
+    const card = renderCard(zst);
+    expect(card).toContain(`\`\`\`\n\n${note}`);
+    // The globs do not change: `{split}-*` takes the .zst shards.
+    expect(cardMetadata(zst)).toEqual(cardMetadata(localDescription(['jsonl', 'csv'])));
+  });
+});
+
 describe('renderLlamaFactoryInfo', () => {
   test('local: file_name for a split in one plain file, script_url + subset + split otherwise', () => {
     expect(JSON.parse(renderLlamaFactoryInfo(localDescription(['alpaca'], 'Du är hjälpsam.')))).toEqual({
@@ -412,6 +426,12 @@ describe('renderLlamaFactoryInfo', () => {
         columns: { prompt: 'instruction', query: 'input', response: 'output', system: 'system' },
       },
     });
+  });
+
+  test.each([['gz'], ['zst']])('a one-file split of .%s goes through the card (LLaMA-Factory reads plain files only)', (codec) => {
+    const description = localDescription(['sharegpt']);
+    description.configs[0].splits[1].files = [file(`validation-00000-of-00001.jsonl.${codec}`, 300)];
+    expect(JSON.parse(renderLlamaFactoryInfo(description)).qa_sharegpt_validation).toMatchObject({ script_url: '.', subset: 'sharegpt', split: 'validation' });
   });
 
   test('exact bytes for the Hub description (sharegpt only, no system prompt)', () => {

@@ -2,13 +2,17 @@
  * qa-hf export in the Hub layout, end to end in child processes: every format in
  * one pass, read back with DuckDB through the card's own data_files globs; exact
  * counts; split invariants (no key in two splits, ratios, a grown corpus keeps
- * every record in its split); --min-score; gzip; usage errors; and SIGKILL at
- * random moments, then resume: byte-identical files for a multi-format, split, gzip run.
+ * every record in its split); --min-score; gzip and its levels; zstd (.jsonl.zst,
+ * .csv.zst, the zstd codec inside Parquet) read back through the card; usage errors;
+ * and SIGKILL at random moments, then resume: byte-identical files for a
+ * multi-format, split run with gzip and with zstd.
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
+import { decompress as zstdDecompress } from 'zstd-napi';
 import { QA_INTERNAL } from '../lib/presets';
 import { normalizeSplitKey } from '../lib/split';
 import { useDuckDb } from './duckdb';
@@ -17,6 +21,8 @@ import { listFiles, readJson, recordLines, runCli, runCliKilledAfter, runCliKill
 const ALL_FORMATS = 'jsonl,parquet,csv,messages,alpaca,sharegpt';
 const SPLIT = 'train=0.8,validation=0.1,test=0.1';
 const MIN_SCORE = 0.3;
+/** A gzip member's first bytes as zlib writes them: magic, deflate, no flags, no mtime (a false match inside compressed data is possible but not in these seeded files). */
+const GZIP_MEMBER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00]);
 
 let dir: string;
 let corpus: string;
@@ -265,6 +271,118 @@ describe('gzip', () => {
       expect([format, n]).toEqual([format, stats.counts.pairs]);
     }
   });
+
+  test.each([
+    [[], 0, 6],
+    [['--compress-level', '9'], 2, 9],
+    [['--compress-level', '1'], 4, 1],
+  ])('--compress gzip %j: every member at that level (XFL %d), the same text', async (extra, xfl, level) => {
+    const out = path.join(dir, `gzip-level-${level}`, 'dataset');
+    const result = await runCli(['export', path.join(corpus, 'b.jsonl'), '--out', out, '--format', 'jsonl', '--split', SPLIT, '--compress', 'gzip', '--checkpoint-lines', '3000', ...extra]);
+    expect(result.code).toBe(0);
+    const name = (await listFiles(out)).find((file) => file.startsWith('jsonl/train-'))!;
+    const bytes = await fs.readFile(path.join(out, name));
+    // RFC 1952 XFL: zlib writes 2 at level 9, 4 at level 1, 0 otherwise; the first member's header, then every later one's.
+    const members = [0];
+    for (let at = bytes.indexOf(GZIP_MEMBER, 10); at > 0; at = bytes.indexOf(GZIP_MEMBER, at + 10)) members.push(at);
+    expect(members.length).toBeGreaterThan(1);
+    expect(members.map((at) => bytes[at + 8])).toEqual(members.map(() => xfl));
+    expect(gunzipSync(bytes).equals(gunzipSync(await fs.readFile(path.join(dir, 'gzip-level-6', 'dataset', name))))).toBe(true);
+    expect((await readJson(path.join(out, 'manifest.json'))).options.hub).toMatchObject({ compress: 'gzip', compress_level: level });
+  });
+});
+
+describe('zstd', () => {
+  const ARGS = ['--format', ALL_FORMATS, '--split', SPLIT, '--min-score', String(MIN_SCORE), '--checkpoint-lines', '3000'];
+  let out: string;
+  let plain: string;
+  beforeAll(async () => {
+    out = path.join(dir, 'zstd', 'dataset');
+    plain = path.join(dir, 'zstd-plain', 'dataset');
+    const input = path.join(corpus, 'a.jsonl');
+    expect((await runCli(['export', input, '--out', out, ...ARGS, '--compress', 'zstd'])).code).toBe(0);
+    expect((await runCli(['export', input, '--out', plain, ...ARGS])).code).toBe(0);
+  });
+
+  test('.jsonl.zst / .csv.zst shards of several frames that decompress to the plain export byte for byte; parquet is not wrapped', async () => {
+    const files = (await listFiles(out)).filter((name) => /-of-/.test(name));
+    const plainFiles = (await listFiles(plain)).filter((name) => /-of-/.test(name));
+    const text = plainFiles.filter((name) => !name.endsWith('.parquet'));
+    expect(files).toEqual(plainFiles.map((name) => (name.endsWith('.parquet') ? name : `${name}.zst`)).sort());
+    expect(text.length).toBeGreaterThanOrEqual(6 * 3);
+    let framed = 0;
+    for (const name of text) {
+      const bytes = await fs.readFile(path.join(out, `${name}.zst`));
+      expect(bytes.subarray(0, 4)).toEqual(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]));
+      if (bytes.indexOf(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), 4) > 0) framed++; // a frame per checkpoint interval
+      expect([name, zstdDecompress(bytes).equals(await fs.readFile(path.join(plain, name)))]).toEqual([name, true]);
+    }
+    expect(framed).toBeGreaterThan(0);
+    for (const name of files.filter((name) => name.endsWith('.parquet'))) {
+      expect((await fs.readFile(path.join(out, name))).subarray(0, 4).toString('latin1')).toBe('PAR1');
+    }
+    const manifest = await readJson(path.join(out, 'manifest.json'));
+    expect(manifest.options.hub).toMatchObject({ compress: 'zstd', compress_level: 3, zstd_library: expect.stringMatching(/^zstd-napi@\S+ \(zstd \d+\.\d+\.\d+\)$/) });
+    expect((await runCli(['verify', out])).code).toBe(0);
+  });
+
+  test('parquet: the zstd codec inside every column chunk, the same rows as the snappy export', async () => {
+    const codecs = await query(`SELECT DISTINCT compression FROM parquet_metadata('${sqlPath(path.join(out, '**', '*.parquet'))}')`);
+    expect(codecs).toEqual([{ compression: 'ZSTD' }]);
+    const snappy = await query(`SELECT DISTINCT compression FROM parquet_metadata('${sqlPath(path.join(plain, '**', '*.parquet'))}')`);
+    expect(snappy).toEqual([{ compression: 'SNAPPY' }]);
+    const rows = (root: string) => query(`SELECT * EXCLUDE (filename) FROM ${reader('parquet', path.join(root, 'parquet', '*'))} ORDER BY ALL`);
+    const zstdRows = await rows(out);
+    expect(zstdRows.length).toBeGreaterThan(1000);
+    expect(zstdRows).toEqual(await rows(plain));
+    expect(await columnTypes(reader('parquet', path.join(out, 'parquet', '*')))).toEqual({ question: 'VARCHAR', answer: 'VARCHAR', source: 'VARCHAR', persona: 'VARCHAR', validation_score: 'DOUBLE' });
+  });
+
+  test('every config loads through its card glob: exact num_examples, the plain types; num_bytes the uncompressed size', async () => {
+    const { configs, info } = await card(out);
+    expect(configs.map((config) => config.config_name)).toEqual(['default', 'rejected', 'messages', 'alpaca', 'sharegpt']);
+    // num_bytes and dataset_size count uncompressed bytes: the plain export's; download_size is the files on disk.
+    const withoutDownload = (entries: typeof info) => entries.map(({ download_size, ...entry }: Record<string, unknown>) => (expect(download_size).toEqual(expect.any(Number)), entry));
+    expect(withoutDownload(info)).toEqual(withoutDownload((await card(plain)).info));
+    expect(info.every((entry) => (entry as unknown as { download_size: number; dataset_size: number }).download_size < (entry as unknown as { dataset_size: number }).dataset_size)).toBe(true);
+    for (const config of configs) {
+      const declared = info.find((entry) => entry.config_name === config.config_name)!;
+      for (const { split, path: pattern } of config.data_files) {
+        const matched = (await fs.readdir(path.join(out, path.dirname(pattern)))).filter((name) => name.startsWith(`${split}-`));
+        expect(matched.length).toBeGreaterThan(0);
+        expect(matched.every((name) => name.endsWith('.jsonl.zst'))).toBe(true);
+        const source = reader('jsonl', path.join(out, pattern));
+        const [{ n }] = await query(`SELECT count(*)::INTEGER AS n FROM ${source}`);
+        expect([config.config_name, split, n]).toEqual([config.config_name, split, declared.splits.find((s) => s.name === split)!.num_examples]);
+        const folder = path.dirname(pattern);
+        expect([config.config_name, await columnTypes(source)]).toEqual([config.config_name, await columnTypes(reader('jsonl', path.join(plain, folder, `${split}-*`)))]);
+      }
+    }
+    for (const channel of ['', 'rejected/']) {
+      const csv = reader('csv', path.join(out, `${channel}csv`, '*'));
+      const plainCsv = reader('csv', path.join(plain, `${channel}csv`, '*'));
+      expect((await fs.readdir(path.join(out, `${channel}csv`))).every((name) => name.endsWith('.csv.zst'))).toBe(true);
+      expect(await query(`SELECT * EXCLUDE (filename) FROM ${csv} ORDER BY ALL`)).toEqual(await query(`SELECT * EXCLUDE (filename) FROM ${plainCsv} ORDER BY ALL`));
+    }
+    const readme = await fs.readFile(path.join(out, 'README.md'), 'utf8');
+    expect(readme).toMatch(/load_dataset\("csv", data_files=\{"train": "dataset\/csv\/train-\*"/);
+    expect(readme).toMatch(/pip install zstandard/);
+    expect(await fs.readFile(path.join(plain, 'README.md'), 'utf8')).not.toMatch(/zstandard/);
+    // LLaMA-Factory's file loader knows no .zst: a one-shard split goes through the card's configs.
+    const llama = await readJson(path.join(out, 'dataset_info.json'));
+    expect(Object.values(llama).every((entry) => (entry as { script_url?: string }).script_url === '.')).toBe(true);
+  });
+
+  test('--compress-level: the level shapes the bytes (12 is smaller than 3), the rows are the same', async () => {
+    const high = path.join(dir, 'zstd-12', 'dataset');
+    const args = ARGS.map((arg) => (arg === ALL_FORMATS ? 'jsonl' : arg));
+    expect((await runCli(['export', path.join(corpus, 'a.jsonl'), '--out', high, ...args, '--compress', 'zstd', '--compress-level', '12'])).code).toBe(0);
+    const name = (await listFiles(high)).find((file) => file.startsWith('jsonl/train-'))!;
+    const bytes = await fs.readFile(path.join(high, name));
+    expect(zstdDecompress(bytes).equals(await fs.readFile(path.join(plain, name.replace(/\.zst$/, ''))))).toBe(true);
+    expect(bytes.length).toBeLessThan((await fs.stat(path.join(out, name))).size);
+    expect((await readJson(path.join(high, 'manifest.json'))).options.hub).toMatchObject({ compress: 'zstd', compress_level: 12 });
+  });
 });
 
 describe('usage errors: one line, exit 2, naming the value', () => {
@@ -272,8 +390,14 @@ describe('usage errors: one line, exit 2, naming the value', () => {
     [['--seed', '3'], /ERR_USAGE: --seed needs --split, got "3"/],
     [['--format', 'jsonl,xml'], /ERR_OPTION: --format "xml" is not one of .*got "jsonl,xml"/],
     [['--split', 'train=0.8,test=0.3'], /ERR_OPTION: --split ratios must sum to 1.*got/],
-    [['--format', 'parquet', '--compress', 'gzip'], /ERR_USAGE: --compress gzip applies to .*parquet is compressed inside \(snappy\), got "parquet"/],
-    [['--compress', 'zstd'], /ERR_OPTION: --compress must be gzip or none, got "zstd"/],
+    [['--format', 'parquet', '--compress', 'gzip'], /ERR_USAGE: --compress gzip applies to .*parquet is compressed inside \(snappy, or --compress zstd\), got "parquet"/],
+    [['--compress', 'xz'], /ERR_OPTION: --compress must be gzip, zstd or none, got "xz"/],
+    [['--compress', 'gzip', '--compress-level', '10'], /ERR_OPTION: --compress-level must be an integer from 1 to 9 for gzip, got "10"/],
+    [['--compress', 'zstd', '--compress-level', '20'], /ERR_OPTION: --compress-level must be an integer from 1 to 19 for zstd, got "20"/],
+    [['--compress', 'zstd', '--compress-level', 'fast'], /ERR_OPTION: --compress-level must be an integer from 1 to 19 for zstd, got "fast"/],
+    [['--compress-level', '3'], /ERR_USAGE: --compress-level needs --compress gzip or zstd, got "3"/],
+    [['--compress', 'none', '--compress-level', '3'], /ERR_USAGE: --compress-level needs --compress gzip or zstd, got "3"/],
+    [['--split', SPLIT, '--compress-level', '3'], /ERR_USAGE: --compress-level needs --compress gzip or zstd, got "3"/],
     [['--split', SPLIT, '--min-score', 'high'], /ERR_OPTION: --min-score must be a number from 0 to 1, got "high"/],
     [['--split', SPLIT, '--stratify-by', 'roll'], /ERR_OPTION: --stratify-by must name an output column .*got "roll"/],
     [['--max-shard-size', '12 parsecs'], /ERR_OPTION: --max-shard-size must be a positive size.*got "12 parsecs"/],
@@ -288,8 +412,9 @@ describe('usage errors: one line, exit 2, naming the value', () => {
   });
 });
 
-describe('resume', () => {
-  const KILL_ARGS = ['--format', ALL_FORMATS, '--split', SPLIT, '--compress', 'gzip', '--max-shard-size', '150KB', '--min-score', '0.2', '--checkpoint-lines', '250'];
+// gzip members and zstd frames (and zstd-coded Parquet) end at checkpoints: a resume appends the same bytes.
+describe.each(['gzip', 'zstd'])('resume, --compress %s', (codec) => {
+  const KILL_ARGS = ['--format', ALL_FORMATS, '--split', SPLIT, '--compress', codec, '--max-shard-size', '150KB', '--min-score', '0.2', '--checkpoint-lines', '250'];
   let kcorpus: string;
   let reference: { out: string; ms: number; files: Map<string, Buffer> };
 
@@ -300,12 +425,12 @@ describe('resume', () => {
   }
 
   beforeAll(async () => {
-    kcorpus = path.join(dir, 'kill-input');
+    kcorpus = path.join(dir, `kill-input-${codec}`);
     await fs.mkdir(kcorpus);
     const lines = corpusLines(3000, 11);
     await fs.writeFile(path.join(kcorpus, 'a.jsonl'), `${lines.slice(0, 1800).join('\n')}\n`);
     await fs.writeFile(path.join(kcorpus, 'b.jsonl'), `${lines.slice(1800).join('\n')}\n`);
-    const out = path.join(dir, 'kill-reference', 'dataset');
+    const out = path.join(dir, `kill-reference-${codec}`, 'dataset');
     const started = Date.now();
     const result = await runCli(['export', kcorpus, '--out', out, ...KILL_ARGS]);
     expect(result.code).toBe(0);
@@ -313,9 +438,11 @@ describe('resume', () => {
   });
 
   test('SIGKILL at random moments, then resume: every file byte-identical, verify passes', async () => {
-    const out = path.join(dir, 'killed', 'dataset');
+    const out = path.join(dir, `killed-${codec}`, 'dataset');
     const random = seeded(20261123);
     const kills = Number(process.env.QA_HF_KILLS ?? 5);
+    const extension = codec === 'gzip' ? '.gz' : '.zst';
+    expect([...reference.files.keys()].filter((name) => /^(jsonl|csv|messages)\//.test(name)).every((name) => name.endsWith(extension))).toBe(true);
     let killedMidRun = 0;
     let resumedMidFile = 0;
     for (let attempt = 0; killedMidRun < kills && attempt < kills * 4; attempt++) {
@@ -348,10 +475,10 @@ describe('resume', () => {
     expect((await runCli(['verify', out])).code).toBe(0);
   }, 150_000); // bounded kills; ~25 s alone, slower when the other suites share the 2 cores
 
-  test('a resume with other hub options is refused, naming --restart', async () => {
-    const out = path.join(dir, 'changed', 'dataset');
+  test('a resume with other hub options (gzip: --min-score; zstd: --compress-level) is refused, naming --restart', async () => {
+    const out = path.join(dir, `changed-${codec}`, 'dataset');
     await runCliKilledAtCheckpoint(['export', kcorpus, '--out', out, ...KILL_ARGS], out);
-    const changed = KILL_ARGS.map((arg) => (arg === '0.2' ? '0.25' : arg));
+    const changed = codec === 'gzip' ? KILL_ARGS.map((arg) => (arg === '0.2' ? '0.25' : arg)) : [...KILL_ARGS, '--compress-level', '4'];
     const refused = await runCli(['export', kcorpus, '--out', out, ...changed]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/ERR_CHECKPOINT_MISMATCH: .*the options differ from the interrupted run; run again with --restart/);

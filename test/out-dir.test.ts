@@ -113,6 +113,8 @@ const HUB_JSONL = [
   'stats.json',
 ];
 const HUB_CSV = HUB_JSONL.map((file) => file.replace(/jsonl\/(.*)\.jsonl$/, 'csv/$1.csv'));
+const HUB_ZST = HUB_JSONL.map((file) => file.replace(/\.jsonl$/, '.jsonl.zst').replace('qa_errors.jsonl.zst', 'qa_errors.jsonl'));
+const HUB_GZ = HUB_ZST.map((file) => file.replace(/\.zst$/, '.gz'));
 const SPLIT = ['--split', 'train=0.5,test=0.5'];
 
 describe('a previous export is replaced whole', () => {
@@ -120,6 +122,7 @@ describe('a previous export is replaced whole', () => {
     ['simple → Hub', [], SIMPLE, ['--format', 'jsonl', ...SPLIT], HUB_JSONL],
     ['Hub → csv only', ['--format', 'jsonl', ...SPLIT], HUB_JSONL, ['--format', 'csv', ...SPLIT], HUB_CSV],
     ['Hub → simple', ['--format', 'jsonl', ...SPLIT], HUB_JSONL, [], SIMPLE],
+    ['zstd Hub → gzip Hub', ['--format', 'jsonl', ...SPLIT, '--compress', 'zstd'], HUB_ZST, ['--format', 'jsonl', ...SPLIT, '--compress', 'gzip'], HUB_GZ],
   ])('%s: exactly the new export remains and verify passes', async (_name, first, firstFiles, second, secondFiles) => {
     const out = await fresh('replace');
     await exportOk(out, ...first);

@@ -190,6 +190,36 @@ describe('DuckDB reads what the writer wrote', () => {
   });
 });
 
+describe('zstd codec', () => {
+  test('every column chunk ZSTD, the same rows as SNAPPY, the level shapes the bytes; a resume is byte-identical', async () => {
+    const rows = trickyRows(2300, 4);
+    const zstd = (level: number): ParquetShardOptions => ({ ...PAIRS, compression: { codec: 'ZSTD', level } });
+    const file = await saved(await writeAll(rows, zstd(3)), 'zstd.parquet');
+    const snappy = await saved(await writeAll(rows), 'snappy.parquet');
+    expect(await query(`SELECT DISTINCT compression FROM parquet_metadata('${file}')`)).toEqual([{ compression: 'ZSTD' }]);
+    expect(await query(`SELECT DISTINCT compression FROM parquet_metadata('${snappy}')`)).toEqual([{ compression: 'SNAPPY' }]);
+    expect(await query(`SELECT * FROM read_parquet('${file}')`)).toEqual(rows);
+    expect(await columnTypes(file)).toEqual(await columnTypes(snappy));
+    expect((await writeAll(rows, zstd(3))).equals(await fs.readFile(file))).toBe(true);
+    expect((await writeAll(rows, zstd(9))).equals(await fs.readFile(file))).toBe(false);
+    // A checkpoint at row 700, a crash, a resume with the same codec: the uninterrupted file.
+    const whole = new MemorySink();
+    const shard = await ParquetShardWriter.create(whole, zstd(3));
+    await shard.write(rows.slice(0, 700));
+    await shard.flush();
+    const state = JSON.parse(JSON.stringify(shard.checkpoint())) as ParquetShardState;
+    await shard.write(rows.slice(700));
+    await shard.finish();
+    const again = new MemorySink();
+    again.chunks.push(whole.bytes.subarray(0, state.bytes));
+    const resumed = ParquetShardWriter.resume(again, zstd(3), state);
+    await resumed.write(rows.slice(700));
+    await resumed.finish();
+    expect(again.bytes.equals(whole.bytes)).toBe(true);
+    expect(await query(`SELECT count(*)::INTEGER AS n FROM read_parquet('${await saved(again.bytes, 'resumed.parquet')}')`)).toEqual([{ n: 2300 }]);
+  });
+});
+
 describe('row groups', () => {
   test('the same bytes as hyparquet-writer alone with the same schema, metadata and groups', async () => {
     // Long answers and U+10FFFF maxima exercise the statistics compaction, which must not change a byte.
@@ -359,6 +389,7 @@ describe('resume', () => {
       `parquet shard was started with hyparquet-writer@0.0.1, this is ${'hyparquet-writer@0.17.0'}`,
     ],
     ['not a state', (state) => (((state as { format: string }).format = 'x'), PAIRS), 'not a parquet shard state, got "x"'],
+    ['another codec', () => ({ ...PAIRS, compression: { codec: 'ZSTD', level: 3 } }), 'parquet shard was started with other columns or row group limits'],
   ])('resume refuses %s', (_, change, message) => {
     const state = JSON.parse(JSON.stringify(states.get(700))) as ParquetShardState;
     const options = change(state);
@@ -381,6 +412,11 @@ describe('options and misuse', () => {
     [{ columns: [{ name: 'a', type: 'date' as never }] }, 'parquet columns must have distinct names and a known type, got [{"name":"a","type":"date"}]'],
     [{ columns: QA_INTERNAL.pairColumns, rowGroupRows: 0 }, 'parquet rowGroupRows must be a positive integer, got 0'],
     [{ columns: QA_INTERNAL.pairColumns, rowGroupBytes: 1.5 }, 'parquet rowGroupBytes must be a positive integer, got 1.5'],
+    [
+      { columns: QA_INTERNAL.pairColumns, compression: { codec: 'ZSTD', level: 20 } },
+      'parquet compression must be SNAPPY or ZSTD with a level from 1 to 19, got {"codec":"ZSTD","level":20}',
+    ],
+    [{ columns: QA_INTERNAL.pairColumns, compression: { codec: 'GZIP' } as never }, 'parquet compression must be SNAPPY or ZSTD with a level from 1 to 19, got {"codec":"GZIP"}'],
   ])('rejects %j', async (options, message) => {
     const err = await rejected(ParquetShardWriter.create(new MemorySink(), options));
     expect([err.code, err.message]).toEqual(['ERR_OPTION', message]);

@@ -8,6 +8,7 @@ import {
   shardTempName,
   startsNewShard,
 } from '../lib/shards';
+import { isShardFile } from '../lib/hub';
 import { seeded, thrown } from './helpers';
 
 /** fnmatch-style `*` (any run of characters) as HF's glob resolution applies it to one folder. */
@@ -44,25 +45,40 @@ describe('parseByteSize', () => {
 
 describe('names', () => {
   test.each([
-    ['train', 0, 1, 'jsonl', false, 'train-00000-of-00001.jsonl'],
-    ['validation', 2, 3, 'csv', true, 'validation-00002-of-00003.csv.gz'],
-    ['test', 99_999, 100_000, 'parquet', false, 'test-99999-of-100000.parquet'],
-  ])('%s %d of %d .%s gzip=%s → %s', (split, index, total, extension, gzip, name) => {
-    expect(shardFileName(split, index, total, extension, gzip)).toBe(name);
+    ['train', 0, 1, 'jsonl', null, 'train-00000-of-00001.jsonl'],
+    ['validation', 2, 3, 'csv', 'gzip', 'validation-00002-of-00003.csv.gz'],
+    ['train', 0, 2, 'jsonl', 'zstd', 'train-00000-of-00002.jsonl.zst'],
+    ['test', 1, 2, 'csv', 'zstd', 'test-00001-of-00002.csv.zst'],
+    ['test', 99_999, 100_000, 'parquet', null, 'test-99999-of-100000.parquet'],
+  ] as const)('%s %d of %d .%s codec=%s → %s', (split, index, total, extension, codec, name) => {
+    expect(shardFileName(split, index, total, extension, codec)).toBe(name);
   });
 
   test('temp names are hidden, pid-free and never match the data_files glob', () => {
-    expect(shardTempName('train', 3, 'jsonl', true)).toBe('.train-00003.jsonl.gz.partial');
+    expect(shardTempName('train', 3, 'jsonl', 'gzip')).toBe('.train-00003.jsonl.gz.partial');
+    expect(shardTempName('train', 3, 'csv', 'zstd')).toBe('.train-00003.csv.zst.partial');
     expect(dataFilesPattern('rejected/jsonl', 'train')).toBe('rejected/jsonl/train-*');
     const pattern = 'train-*';
-    expect(globMatches(pattern, shardFileName('train', 0, 2, 'jsonl', true))).toBe(true);
-    expect(globMatches(pattern, shardTempName('train', 0, 'jsonl', true))).toBe(false);
+    for (const codec of ['gzip', 'zstd'] as const) {
+      expect(globMatches(pattern, shardFileName('train', 0, 2, 'jsonl', codec))).toBe(true);
+      expect(globMatches(pattern, shardTempName('train', 0, 'jsonl', codec))).toBe(false);
+    }
     // Split names are \w+ only, so one split's glob never takes another split's files.
     expect(globMatches(pattern, shardFileName('train_small', 0, 1, 'jsonl'))).toBe(false);
   });
 
+  test.each(['gzip', 'zstd', null] as const)('isShardFile (what a fresh start and finalize sweep) knows every name of codec %s', (codec) => {
+    for (const extension of ['jsonl', 'csv']) {
+      expect(isShardFile(shardFileName('train', 0, 2, extension, codec))).toBe(true);
+      expect(isShardFile(shardTempName('train', 1, extension, codec))).toBe(true);
+      expect(isShardFile(`${shardTempName('train', 1, extension, codec)}.open`)).toBe(true);
+    }
+    expect(isShardFile(`train-00000-of-00001.jsonl${codec === 'zstd' ? '.zstd' : '.bz2'}`)).toBe(false);
+  });
+
   test('finalizeShards lists the renames in index order', () => {
-    expect(finalizeShards('test', 2, 'jsonl', false)).toEqual([
+    expect(finalizeShards('test', 2, 'jsonl', 'zstd')[1]).toEqual({ from: '.test-00001.jsonl.zst.partial', to: 'test-00001-of-00002.jsonl.zst' });
+    expect(finalizeShards('test', 2, 'jsonl', null)).toEqual([
       { from: '.test-00000.jsonl.partial', to: 'test-00000-of-00002.jsonl' },
       { from: '.test-00001.jsonl.partial', to: 'test-00001-of-00002.jsonl' },
     ]);
