@@ -61,11 +61,12 @@ export function createProcessingStages(options: ProcessingOptions = {}): Transfo
   }
   const { preset, keepRows } = checkBatchOptions(options);
   const byteText = !keepRows && canUseByteText(preset, options.schema ?? preset.schema);
-  const splitter = createLineSplitter({ maxLineBytes: options.maxLineBytes, byteText });
   if (workers > 0) {
-    const { schema, failFast } = options;
-    return [splitter, createWorkerPool({ workers, preset: options.preset, schema, failFast, keepRows })];
+    // The pool splits the lines too, on its threads.
+    const { schema, failFast, maxLineBytes } = options;
+    return [createWorkerPool({ workers, preset: options.preset, schema, failFast, keepRows, maxLineBytes, byteText })];
   }
+  const splitter = createLineSplitter({ maxLineBytes: options.maxLineBytes, byteText });
   const context = makeBatchContext(options);
   return [splitter, batchStage((batch) => processBatch(batch, context))];
 }

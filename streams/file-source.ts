@@ -44,6 +44,11 @@ export interface FileChunk {
   start?: { offset: number; line: number };
   /** True on the chunk that closes the file. */
   end?: boolean;
+  /**
+   * True when `data` is the only view of its memory (a read of its own, never
+   * reused): a consumer may take it, e.g. transfer it to a worker thread.
+   */
+  detachable?: boolean;
 }
 
 export interface InputSpec {
@@ -159,7 +164,8 @@ async function* readPlain(spec: InputSpec, name: string, raw: RawInput, context:
       hash?.update(data);
       position += data.length;
       onRawBytes?.(name, position);
-      yield chunk(data);
+      // A regular file's reads each get memory of their own (positionalChunks).
+      yield raw.seekable ? { ...chunk(data), detachable: true } : chunk(data);
     }
   } catch (err) {
     const failure = inputError(err, name);
@@ -346,7 +352,8 @@ async function* sequentialChunks(handle: fs.FileHandle, chunkBytes: number): Asy
 /** Positional reads from `from`; the next chunk is read from disk while this one is processed. */
 async function* positionalChunks(handle: fs.FileHandle, from: number, chunkBytes: number): AsyncGenerator<Buffer> {
   const readAt = (at: number) => {
-    const read = handle.read(Buffer.allocUnsafe(chunkBytes), 0, chunkBytes, at);
+    // allocUnsafeSlow: never a slice of Node's shared pool, so the chunk may be detached (FileChunk.detachable).
+    const read = handle.read(Buffer.allocUnsafeSlow(chunkBytes), 0, chunkBytes, at);
     read.catch(() => undefined); // awaited below; never an unhandled rejection if we stop early
     return read;
   };
