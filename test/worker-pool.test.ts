@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { Batch } from '../lib/batch';
 import { outputBytes } from '../lib/serialize';
-import { createProcessingStages, runChain } from '../streams/chain';
+import { createProcessingStages, defaultWorkerCount, runChain, WORKERS_FROM_BYTES } from '../streams/chain';
 import { createFileSource } from '../streams/file-source';
 import { createWorkerPool, MAX_TASKS_PER_WORKER } from '../streams/worker-pool';
 import { ROOT, collectBatches, recordLines } from './helpers';
@@ -161,5 +161,16 @@ describe('worker pool', () => {
     expect(signal).toBeNull();
     expect(code).toBe(0);
     expect(stdout).toMatch(extra ? /failed stop/ : /done 20000/);
+  });
+
+  test.each([
+    [null, 8, 0], // a pipe on stdin: size unknown
+    [WORKERS_FROM_BYTES - 1, 8, 0],
+    [WORKERS_FROM_BYTES, 1, 0],
+    [WORKERS_FROM_BYTES, 2, 2],
+    [WORKERS_FROM_BYTES * 10, 3, 3],
+    [WORKERS_FROM_BYTES * 10, 16, 4],
+  ])('the default worker count for %s input bytes on %i cores is %i', (bytes, cores, expected) => {
+    expect(defaultWorkerCount(bytes, cores)).toBe(expected);
   });
 });
