@@ -58,6 +58,14 @@ import type { FileChunk } from './file-source';
  */
 export const MAX_TASKS_PER_WORKER = 2;
 
+/**
+ * Young generation of each worker's V8 heap, in MB. V8's default (up to 3 × 16 MB
+ * semi-spaces per isolate) is made for one heap per process; at 12, 2 workers on
+ * the 520 MB bench corpus peaked at 167 MB RSS instead of 229, for the same CPU
+ * time (4.08 s user against 3.99; at 6, scavenges cost 20 % more).
+ */
+const WORKER_YOUNG_GENERATION_MB = 12;
+
 /** More workers than this is a typo, not a machine (each holds a V8 heap). */
 export const MAX_WORKERS = 64;
 
@@ -128,7 +136,7 @@ export function createWorkerPool(options: WorkerPoolOptions): Transform {
 
   function start(stream: Transform): void {
     for (let index = 0; index < workers; index++) {
-      const worker = new Worker(script, { workerData: { options: workerOptions } });
+      const worker = new Worker(script, { workerData: { options: workerOptions }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
       const slot: Slot = { worker, index, busy: 0 };
       worker.on('message', (reply: WorkerReply) => onReply(stream, slot, reply));
       worker.on('error', (err: Error) => fail(stream, new Error(`worker thread ${index + 1} failed: ${err.message}`)));
