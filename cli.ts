@@ -22,7 +22,6 @@ import { pipeCommand, type PipeArgs } from './commands/pipe';
 import { exportCommand, type ExportArgs } from './commands/export';
 import { verifyCommand, type VerifyArgs } from './commands/verify';
 import { TOOL_VERSION } from './commands/version';
-import { DEFAULT_WORKERS } from './streams/chain';
 import { MAX_WORKERS } from './streams/worker-pool';
 
 /**
@@ -76,9 +75,9 @@ function processingOptions<T>(command: Argv<T>) {
     .option('preset', { type: 'string', default: DEFAULT_PRESET, describe: `input format and mapping: ${Object.keys(PRESETS).join(', ')}` })
     .option('workers', {
       type: 'string',
-      default: DEFAULT_WORKERS,
+      defaultDescription: 'pipe mode: min(cores, 4) for inputs of 64 MiB or more, else 0; export: 0',
       requiresArg: true,
-      describe: 'worker threads for parsing and mapping (0: the main thread; 2 helps on large inputs)',
+      describe: 'worker threads for splitting, parsing, mapping and serializing (0: the main thread)',
     })
     .option('max-line-bytes', {
       type: 'string',

@@ -9,6 +9,8 @@
  *                          when absent) and {outdir} (a fresh directory per run); a leading "node"
  *                          means this Node binary; paths are relative to the repo root. E.g.
  *                          '[{"name":"export","argv":["node","dist/cli.js","export","{input}","--out","{outdir}"]}]'
+ *           BENCH_ONLY     comma-separated command names to run (default: all), e.g.
+ *                          'baseline (node, naive),duckdb pipe,qa-hf,qa-hf --workers 0,qa-hf --workers 2'
  * Output: a markdown table on stdout (paste it into bench/README.md); progress on stderr.
  *         Corpora are cached in bench/out/ by seed and size; each command's stdout goes to
  *         bench/out/<command>-<records>.out so output bytes can be compared with the baseline.
@@ -97,7 +99,9 @@ const DEFAULT_COMMANDS: BenchCommand[] = [
   { name: DUCKDB_PIPE, argv: ["node", "dist/bench/duckdb.js", "pipe-json", "{input}", "{outdir}"] },
   { name: DUCKDB_HUB, argv: ["node", "dist/bench/duckdb.js", "hub-jsonl-parquet", "{input}", "{outdir}"] },
   { name: DUCKDB_HUB_ALL, argv: ["node", "dist/bench/duckdb.js", "hub-all-gzip", "{input}", "{outdir}"] },
+  // Without --workers: the default worker count (min(cores, 4) from 64 MiB of input; streams/chain.ts).
   { name: "qa-hf", argv: ["node", "dist/cli.js", "--quiet", "{input}"], versus: DUCKDB_PIPE },
+  { name: "qa-hf --workers 0", argv: ["node", "dist/cli.js", "--quiet", "--workers", "0", "{input}"], versus: DUCKDB_PIPE },
   { name: "qa-hf --workers 2", argv: ["node", "dist/cli.js", "--quiet", "--workers", "2", "{input}"], versus: DUCKDB_PIPE },
   // Export with its default checkpoint cadence (8 MiB or 2 s) and with checkpoints off:
   // the difference is what checkpointing costs.
@@ -345,7 +349,8 @@ function formatTable(rows: Row[], config: BenchConfig): string {
 
 async function main(): Promise<void> {
   const config = readConfig(process.env);
-  const commands = [...DEFAULT_COMMANDS, ...config.extra];
+  const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
+  const commands = [...DEFAULT_COMMANDS, ...config.extra].filter((command) => !only || only.includes(command.name));
   // Output files are named by slug, so two commands with one slug would overwrite each other.
   const slugs = commands.map((command) => slug(command.name));
   const clash = commands.find((_, index) => slugs.indexOf(slugs[index]) !== index);

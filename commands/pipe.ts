@@ -3,6 +3,7 @@
  * rejected pairs and bad lines to optional files, a summary on stderr.
  */
 import { fstatSync, promises as fs, type Stats } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { QaHfError } from '../lib/errors';
 import { checkInputFiles } from '../lib/io/inputs';
@@ -11,7 +12,7 @@ import { Tally, balanced, count } from '../lib/tally';
 import type { Batch } from '../lib/batch';
 import { createFileSource } from '../streams/file-source';
 import { printHint } from './hint';
-import { createProcessingStages, runChain } from '../streams/chain';
+import { createProcessingStages, defaultWorkerCount, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
 import { Reporter } from './report';
 
@@ -23,7 +24,8 @@ export interface PipeArgs {
   quiet: boolean;
   preset: string;
   maxLineBytes: number;
-  workers: number;
+  /** Unset: defaultWorkerCount of the inputs' size and the machine's cores. */
+  workers?: number;
 }
 
 export interface PipeIo {
@@ -91,7 +93,7 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
       onInputError: (error) => (inputFailure = error),
     }),
     // keepRows false: pipe mode only counts what it wrote, so lines may stay raw bytes end to end.
-    ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, keepRows: false, workers: args.workers }),
+    ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, keepRows: false, workers: args.workers ?? defaultWorkerCount(await inputBytes(files), availableParallelism()) }),
     createSink({ outputs: { pairs: process.stdout, rejected: args.rejected, errors: args.errors }, onCommit }),
   ];
   try {
@@ -107,6 +109,17 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
     }
   }
   if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
+}
+
+/** Bytes on disk of the inputs when all are regular files (stdin too, when redirected from one); else null. */
+async function inputBytes(files: readonly string[]): Promise<number | null> {
+  let total = 0;
+  for (const file of files) {
+    const stat = file === '-' ? fstatSync(0) : await fs.stat(file).catch(() => null);
+    if (!stat || !stat.isFile()) return null;
+    total += stat.size;
+  }
+  return total;
 }
 
 /** The same file or pipe (a terminal shared by stdout and stderr is no dataset: that is fine). */

@@ -99,6 +99,97 @@ export function normalizeScannerOptions(options: LineScannerOptions = {}): Norma
   return { file, startOffset, startLine, maxLineBytes, byteText };
 }
 
+/**
+ * The bytes of the line not yet finished: held (at most maxLineBytes + 1 of them,
+ * copied), or, once the line is known to be too long, only its first
+ * RAW_PREFIX_BYTES, its length so far and its last byte. Shared by the scanner and
+ * the chunk cutter (LineCutter), which hands it to a worker's scanner as a CarryState.
+ */
+export class LineCarry {
+  parts: Buffer[] = [];
+  bytes = 0;
+  /** True while an over-long line is being skipped up to its newline. */
+  skipping = false;
+  skippedPrefix: Buffer = EMPTY;
+  skippedBytes = 0;
+  skippedLastByte = -1;
+
+  constructor(readonly maxLineBytes: number) {}
+
+  get empty(): boolean {
+    return this.bytes === 0 && !this.skipping;
+  }
+
+  /** Keeps the start of an unfinished line, or switches to skipping once it is too long. */
+  hold(part: Buffer): void {
+    if (this.skipping) {
+      this.skipped(part);
+      return;
+    }
+    if (this.bytes + part.length > this.maxLineBytes + 1) {
+      // +1: the line may still end in CR, which is not counted as content.
+      this.startSkipping(part);
+      return;
+    }
+    // Copy: the caller may reuse (or transfer) its buffer.
+    this.parts.push(Buffer.from(part));
+    this.bytes += part.length;
+  }
+
+  startSkipping(part: Buffer): void {
+    const head = this.bytes > 0 ? Buffer.concat([...this.parts, part]) : part;
+    this.skippedPrefix = Buffer.from(head.subarray(0, RAW_PREFIX_BYTES));
+    this.skippedBytes = 0;
+    this.skipped(head);
+    this.parts = [];
+    this.bytes = 0;
+    this.skipping = true;
+  }
+
+  skipped(part: Buffer): void {
+    if (part.length === 0) return;
+    this.skippedBytes += part.length;
+    this.skippedLastByte = part[part.length - 1];
+  }
+
+  clear(): void {
+    this.parts = [];
+    this.bytes = 0;
+    this.skipping = false;
+    this.skippedPrefix = EMPTY;
+    this.skippedBytes = 0;
+    this.skippedLastByte = -1;
+  }
+
+  /** The state as plain data, to start a scanner elsewhere (another thread) in the middle of this line. */
+  state(): CarryState {
+    if (this.skipping) return { head: null, skipped: { prefix: this.skippedPrefix, bytes: this.skippedBytes, lastByte: this.skippedLastByte } };
+    return { head: this.bytes > 0 ? Buffer.concat(this.parts, this.bytes) : null, skipped: null };
+  }
+
+  /** Takes over a state made by state(). */
+  restore(state: CarryState): void {
+    this.clear();
+    if (state.skipped) {
+      this.skipping = true;
+      this.skippedPrefix = Buffer.from(state.skipped.prefix.buffer, state.skipped.prefix.byteOffset, state.skipped.prefix.length);
+      this.skippedBytes = state.skipped.bytes;
+      this.skippedLastByte = state.skipped.lastByte;
+    } else if (state.head && state.head.length > 0) {
+      this.parts.push(Buffer.from(state.head.buffer, state.head.byteOffset, state.head.length));
+      this.bytes = state.head.length;
+    }
+  }
+}
+
+/** An unfinished line as plain data (it survives structured clone): held bytes, or an over-long line's summary. */
+export interface CarryState {
+  head: Uint8Array | null;
+  skipped: { prefix: Uint8Array; bytes: number; lastByte: number } | null;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 export class LineScanner {
   readonly file: string;
   private readonly maxLineBytes: number;
@@ -108,21 +199,21 @@ export class LineScanner {
   /** Lines emitted so far (the next line is lineCount + 1). */
   private lineCount: number;
   /** Bytes of the current unfinished line (bounded by maxLineBytes). */
-  private carry: Buffer[] = [];
-  private carryBytes = 0;
-  /** True while an over-long line is being skipped up to its newline. */
-  private skipping = false;
-  private skippedPrefix: Buffer = Buffer.alloc(0);
-  private skippedBytes = 0;
-  private skippedLastByte = -1;
+  private readonly carry: LineCarry;
 
-  constructor(options: LineScannerOptions = {}) {
+  /**
+   * `carry`: the scan starts inside a line that began at `startOffset` (a chunk
+   * cut by LineCutter, continued on a worker thread).
+   */
+  constructor(options: LineScannerOptions = {}, carry?: CarryState) {
     const normalized = normalizeScannerOptions(options);
     this.file = normalized.file;
     this.maxLineBytes = normalized.maxLineBytes;
     this.byteText = normalized.byteText;
     this.lineStart = normalized.startOffset;
     this.lineCount = normalized.startLine;
+    this.carry = new LineCarry(this.maxLineBytes);
+    if (carry) this.carry.restore(carry);
   }
 
   /** Scans a chunk; returns the lines it completes (possibly none). */
@@ -130,7 +221,7 @@ export class LineScanner {
     const entries: Entry[] = [];
     let position = 0;
     let newline = chunk.indexOf(LF);
-    if (newline >= 0 && (this.carryBytes > 0 || this.skipping)) {
+    if (newline >= 0 && !this.carry.empty) {
       // The line begun in an earlier chunk ends here.
       this.finishLine(chunk, 0, newline, 1, false, entries, false);
       position = newline + 1;
@@ -147,14 +238,14 @@ export class LineScanner {
         newline = chunk.indexOf(LF, position);
       }
     }
-    if (position < chunk.length) this.hold(chunk.subarray(position));
+    if (position < chunk.length) this.carry.hold(chunk.subarray(position));
     return this.batch(entries, false);
   }
 
   /** Ends the file: an unterminated last line becomes an entry. */
   end(): Batch {
     const entries: Entry[] = [];
-    if (this.carryBytes > 0 || this.skipping) this.finishLine(Buffer.alloc(0), 0, 0, 0, true, entries, false);
+    if (!this.carry.empty) this.finishLine(EMPTY, 0, 0, 0, true, entries, false);
     return this.batch(entries, true);
   }
 
@@ -172,38 +263,6 @@ export class LineScanner {
     return batch;
   }
 
-  /** Keeps the start of an unfinished line, or switches to skipping once it is too long. */
-  private hold(part: Buffer): void {
-    if (this.skipping) {
-      this.skipped(part);
-      return;
-    }
-    if (this.carryBytes + part.length > this.maxLineBytes + 1) {
-      // +1: the line may still end in CR, which is not counted as content.
-      this.startSkipping(part);
-      return;
-    }
-    // Copy: the caller may reuse its buffer.
-    this.carry.push(Buffer.from(part));
-    this.carryBytes += part.length;
-  }
-
-  private startSkipping(part: Buffer): void {
-    const head = this.carryBytes > 0 ? Buffer.concat([...this.carry, part]) : part;
-    this.skippedPrefix = Buffer.from(head.subarray(0, RAW_PREFIX_BYTES));
-    this.skippedBytes = 0;
-    this.skipped(head);
-    this.carry = [];
-    this.carryBytes = 0;
-    this.skipping = true;
-  }
-
-  private skipped(part: Buffer): void {
-    if (part.length === 0) return;
-    this.skippedBytes += part.length;
-    this.skippedLastByte = part[part.length - 1];
-  }
-
   /**
    * Emits one line made of the carry plus `chunk[tailStart, tailEnd)`; `eolBytes` is
    * 1 for LF, 0 at end of file. `knownValid`: the caller checked these bytes are UTF-8.
@@ -219,32 +278,30 @@ export class LineScanner {
   ): void {
     const offset = this.lineStart;
     const line = ++this.lineCount;
-    if (this.skipping || this.carryBytes + (tailEnd - tailStart) > this.maxLineBytes + 1) {
+    const carry = this.carry;
+    if (carry.skipping || carry.bytes + (tailEnd - tailStart) > this.maxLineBytes + 1) {
       const tail = chunk.subarray(tailStart, tailEnd);
-      if (!this.skipping) this.startSkipping(tail);
-      else this.skipped(tail);
-      const rawLength = this.skippedBytes;
+      if (!carry.skipping) carry.startSkipping(tail);
+      else carry.skipped(tail);
+      const rawLength = carry.skippedBytes;
       // Report the content length, as for any line: a CR before the LF is not content.
-      const length = eolBytes === 1 && this.skippedLastByte === CR ? rawLength - 1 : rawLength;
-      const entry = newEntry(line, offset, this.skippedPrefix.toString('utf8'), unterminated);
+      const length = eolBytes === 1 && carry.skippedLastByte === CR ? rawLength - 1 : rawLength;
+      const entry = newEntry(line, offset, carry.skippedPrefix.toString('utf8'), unterminated);
       markError(entry, 'ERR_LINE_TOO_LONG', `line is ${length} bytes, over the limit of ${this.maxLineBytes} bytes`);
       entries.push(entry);
       this.lineStart = offset + rawLength + eolBytes;
-      this.skipping = false;
-      this.skippedPrefix = Buffer.alloc(0);
-      this.skippedBytes = 0;
+      carry.clear();
       return;
     }
     let bytes = chunk;
     let start = tailStart;
     let end = tailEnd;
-    if (this.carryBytes > 0) {
-      this.carry.push(chunk.subarray(tailStart, tailEnd));
-      bytes = Buffer.concat(this.carry, this.carryBytes + (tailEnd - tailStart));
+    if (carry.bytes > 0) {
+      carry.parts.push(chunk.subarray(tailStart, tailEnd));
+      bytes = Buffer.concat(carry.parts, carry.bytes + (tailEnd - tailStart));
       start = 0;
       end = bytes.length;
-      this.carry = [];
-      this.carryBytes = 0;
+      carry.clear();
     }
     this.lineStart = offset + (end - start) + eolBytes;
     if (offset === 0 && end - start >= 3 && bytes[start] === BOM[0] && bytes[start + 1] === BOM[1] && bytes[start + 2] === BOM[2]) {
@@ -301,5 +358,67 @@ function validStreamingPrefix(prefix: Buffer): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Where a chunk is cut: the bytes up to its last newline, with the unfinished line before them. */
+export interface LinePiece {
+  /** Offset in the file of the piece's first line: where `carry` began, or `body` if none. */
+  startOffset: number;
+  /** The start of the first line, carried from earlier chunks. */
+  carry: CarryState;
+  /** Bytes up to and including the chunk's last newline (a view of the chunk); empty at the end of a file. */
+  body: Buffer;
+  /** True for the piece that ends the file: an unterminated last line is a line. */
+  fileEnd: boolean;
+}
+
+/**
+ * LineCutter — cuts a file's chunks after their last newline, so that each piece
+ * holds whole lines and can be scanned on its own, on any thread:
+ *
+ *   new LineScanner({ file, startOffset: piece.startOffset, maxLineBytes, byteText }, piece.carry)
+ *     .push(piece.body)   // or .end() for a fileEnd piece
+ *
+ * gives the entries the scanner of the whole file gives for that chunk (lines
+ * numbered from 1: the cutter never counts lines). The bytes after the last newline
+ * are copied into the carry (at most maxLineBytes + 1, then only an over-long
+ * line's summary), so `body` is the caller's to transfer.
+ */
+export class LineCutter {
+  private readonly carry: LineCarry;
+  /** Offset of the first byte of the unfinished line. */
+  private lineStart: number;
+  /** Offset of the next byte to come. */
+  private position: number;
+
+  constructor(maxLineBytes: number, startOffset = 0) {
+    this.carry = new LineCarry(maxLineBytes);
+    this.lineStart = startOffset;
+    this.position = startOffset;
+  }
+
+  /** The piece of lines `chunk` completes, or null when it holds no newline (its bytes are carried). */
+  push(chunk: Buffer): LinePiece | null {
+    const lastNewline = chunk.lastIndexOf(LF);
+    if (lastNewline < 0) {
+      this.carry.hold(chunk);
+      this.position += chunk.length;
+      return null;
+    }
+    const piece: LinePiece = { startOffset: this.lineStart, carry: this.carry.state(), body: chunk.subarray(0, lastNewline + 1), fileEnd: false };
+    this.carry.clear();
+    this.carry.hold(chunk.subarray(lastNewline + 1));
+    this.lineStart = this.position + lastNewline + 1;
+    this.position += chunk.length;
+    return piece;
+  }
+
+  /** The piece that ends the file: the unfinished line, if any. */
+  end(): LinePiece {
+    const piece: LinePiece = { startOffset: this.lineStart, carry: this.carry.state(), body: EMPTY, fileEnd: true };
+    this.carry.clear();
+    this.lineStart = this.position;
+    return piece;
   }
 }

@@ -17,7 +17,7 @@
  *   serializeBatch(batch, makeJsonlWriters(QA_INTERNAL));
  *   outputBytes(batch.output!).pairs  // <Buffer 7b 22 71 …>
  */
-import { type Batch, cutAtFirstError } from './batch';
+import { type Batch, type Entry, cutAtFirstError } from './batch';
 import type { Column } from './columns';
 import { type ByteRowWriter, makeByteRowWriter, makeRowWriter, type RowWriter } from './jsonl';
 import type { Preset } from './presets';
@@ -158,17 +158,7 @@ export function serializeBatch(batch: Batch, writers: JsonlWriters, failFast = f
         else rejected.utf8Line(writers.rejected(entry.row!));
         break;
       case 'errors':
-        // Error entries always hold decoded text (the processor redoes them).
-        errors.utf8Line(
-          writers.errors({
-            file: batch.file,
-            line: entry.line,
-            offset: entry.offset,
-            code: entry.errorCode,
-            error: entry.errorMessage,
-            raw: entry.text,
-          }),
-        );
+        writeErrorRow(errors, writers.errors, batch.file, entry);
         break;
       case 'blank':
         break;
@@ -180,4 +170,19 @@ export function serializeBatch(batch: Batch, writers: JsonlWriters, failFast = f
   }
   batch.output = outputFromBytes({ pairs: pairs.bytes(), rejected: rejected.bytes(), errors: errors.bytes() });
   return batch;
+}
+
+/** The dead-letter row of an error entry. Error entries always hold decoded text (the processor redoes them). */
+function writeErrorRow(errors: ByteWriter, write: RowWriter, file: string, entry: Entry): void {
+  errors.utf8Line(write({ file, line: entry.line, offset: entry.offset, code: entry.errorCode, error: entry.errorMessage, raw: entry.text }));
+}
+
+/**
+ * The `errors` output of a batch alone: for the worker pool, whose main thread
+ * numbers the lines and so writes the dead-letter rows (they carry `line`).
+ */
+export function serializeErrors(batch: Batch, write: RowWriter): Buffer {
+  const errors = new ByteWriter(1 << 10);
+  for (const entry of batch.entries) if (entry.channel === 'errors') writeErrorRow(errors, write, batch.file, entry);
+  return errors.bytes();
 }

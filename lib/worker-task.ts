@@ -8,29 +8,32 @@
  * decoded first, and a line that ends in an error as bytes is decoded and redone,
  * so every error carries the messages and text of the decoded line.
  *
- * toTask / fromTask / toResult / applyResult: what crosses a thread boundary. A
- * task carries a batch's lines (columns of typed arrays plus the texts); a result
- * carries the routing of each line, the changed texts and rows, and the output
- * bytes, which are transferred rather than copied. Applying a result to the batch
- * the task came from leaves it as processBatch would have.
+ * toChunkTask / runChunkTask / batchFromResult: what crosses a thread boundary.
+ * The main thread cuts a file's chunks after their last newline (LineCutter) and
+ * sends each piece, its bytes transferred; the worker scans it into lines
+ * (LineScanner, numbered from 1 within the piece), processes them and returns the
+ * routing of each line, the kept texts and rows and the output bytes, transferred.
+ * The main thread, which takes results in order, numbers the lines and writes the
+ * dead-letter rows (they carry `line`; bad lines are rare).
  *
  *   const context = makeBatchContext({ preset: 'qa-internal', failFast: false });
  *   processBatch(batch, context);      // batch.output is set
  *
- *   // main thread                         // worker
- *   const { task, transfer } = toTask(batch);   const processed = processBatch(fromTask(task), context);
- *   port.postMessage(task, transfer);      →    post(toResult(processed, task));
- *   applyResult(batch, result);            ←
+ *   // main thread                                  // worker
+ *   const { task, transfer } = toChunkTask(file, cutter.push(chunk), true);
+ *   port.postMessage(task, transfer);          →    post(runChunkTask(task, context, scan));
+ *   batchFromResult(file, linesBefore, result, writeErrors);   ←
  */
-import { type Batch, type Channel, type Entry, type Row, cutAtFirstError, markError, newEntry } from './batch';
+import { type Batch, type Channel, type Entry, type Row, markError, newEntry } from './batch';
 import { fromByteText, needsDecoding } from './byte-text';
 import { QaHfError, got, type ErrorCode, type RecordErrorCode } from './errors';
-import { isByteTextBatch, setByteTextBatch } from './lines';
+import { type CarryState, isByteTextBatch, LineScanner, type LinePiece, setByteTextBatch } from './lines';
+import type { RowWriter } from './jsonl';
 import { mapBatch } from './map';
 import { parseBatch, parseEntry } from './parse';
 import { DEFAULT_PRESET, getPreset, type Preset } from './presets';
 import { compileSchema, type RecordValidator, validateBatch } from './schema';
-import { type JsonlWriters, makeJsonlWriters, type OutputBytes, outputBytes, outputFromBytes, serializeBatch } from './serialize';
+import { type JsonlWriters, makeJsonlWriters, outputBytes, outputFromBytes, serializeBatch, serializeErrors } from './serialize';
 
 export interface BatchContextOptions {
   /** Preset name. Default qa-internal. */
@@ -142,131 +145,130 @@ const CHANNELS: readonly (Channel | null)[] = [null, 'pairs', 'rejected', 'error
 const CHANNEL_CODES = new Map(CHANNELS.map((channel, code) => [channel, code]));
 const UNTERMINATED = 0x80;
 
-export interface BatchTask {
-  file: string;
+/** What a worker needs besides the batch context: how to scan its pieces into lines. */
+export interface ScanContextOptions {
+  maxLineBytes: number;
+  /** Valid lines stay byte text (lib/byte-text.ts): decided once, by the pool. */
   byteText: boolean;
-  endOffset: number;
-  endLine: number;
-  fileEnd: boolean;
-  texts: string[];
-  lines: Float64Array;
-  offsets: Float64Array;
-  /** Channel code, | UNTERMINATED. */
-  flags: Uint8Array;
-  /** Entries the splitter already routed to `errors`: [index, code, message]. */
-  errors: Array<[number, RecordErrorCode, string]>;
 }
 
-export interface BatchResult {
-  /** Channel code per entry left after a fail-fast cut. */
-  channels: Uint8Array;
+/** What a pool's worker starts with. */
+export interface WorkerOptions extends BatchContextOptions, ScanContextOptions {}
+
+/** A piece of a file cut by LineCutter, as it goes to a worker. */
+export interface ChunkTask {
+  file: string;
+  startOffset: number;
+  carry: CarryState;
+  body: Uint8Array;
+  fileEnd: boolean;
+}
+
+export interface ChunkResult {
+  /** Lines scanned, numbered from 1 within the piece (before a fail-fast cut). */
+  lines: number;
+  /** Line count (within the piece) and byte offset (in the file) just past the batch. */
+  endLine: number;
+  endOffset: number;
+  fileEnd: boolean;
+  /** Channel code | UNTERMINATED per entry left after a fail-fast cut. */
+  flags: Uint8Array;
+  offsets: Float64Array;
   /** Error entries: [index, code, message]. */
   errors: Array<[number, RecordErrorCode, string]>;
-  /** Entries whose text changed: [index, text]. */
+  /** Entries whose text is kept (not ''): [index, text]. */
   texts: Array<[number, string]>;
   /** Rows of pairs and rejected entries when kept: [index, row]. */
   rows: Array<[number, Row]>;
-  /** Present when fail-fast cut the batch: the bad line that stops the run. */
+  /** Present when fail-fast cut the batch: the bad line (numbered within the piece) that stops the run. */
   stop: Batch['stop'];
-  output: OutputBytes;
+  /** Output bytes; the `errors` output is written by the main thread, which knows the line numbers. */
+  pairs: Uint8Array;
+  rejected: Uint8Array;
 }
 
-/** What a worker needs of a batch; `transfer` lists the buffers to move rather than copy. */
-export function toTask(batch: Batch): { task: BatchTask; transfer: ArrayBuffer[] } {
-  const count = batch.entries.length;
-  const task: BatchTask = {
-    file: batch.file,
-    byteText: isByteTextBatch(batch),
-    endOffset: batch.endOffset,
+/**
+ * A piece as a task; `transfer` lists the buffers to move rather than copy. The
+ * body moves when `detachable` says the chunk is the only view of its memory (a
+ * read of its own); otherwise it is copied once, into memory that can move.
+ */
+export function toChunkTask(file: string, piece: LinePiece, detachable: boolean): { task: ChunkTask; transfer: ArrayBuffer[] } {
+  let body: Uint8Array = piece.body;
+  if (body.length > 0 && !(detachable && body.byteOffset === 0)) {
+    const copy = Buffer.allocUnsafeSlow(body.length);
+    copy.set(body);
+    body = copy;
+  }
+  const task: ChunkTask = { file, startOffset: piece.startOffset, carry: piece.carry, body, fileEnd: piece.fileEnd };
+  return { task, transfer: body.length > 0 ? [body.buffer as ArrayBuffer] : [] };
+}
+
+/** Scans and processes a task (in a worker); `transfer` moves the result's typed arrays and output bytes. */
+export function runChunkTask(task: ChunkTask, context: BatchContext, scan: ScanContextOptions): { result: ChunkResult; transfer: ArrayBuffer[] } {
+  const scanner = new LineScanner({ file: task.file, startOffset: task.startOffset, startLine: 0, ...scan }, task.carry);
+  const batch = task.fileEnd ? scanner.end() : scanner.push(Buffer.from(task.body.buffer, task.body.byteOffset, task.body.length));
+  const lines = batch.entries.length;
+  processBatch(batch, context);
+  const entries = batch.entries;
+  const count = entries.length;
+  const output = outputBytes(batch.output!);
+  const result: ChunkResult = {
+    lines,
     endLine: batch.endLine,
+    endOffset: batch.endOffset,
     fileEnd: batch.fileEnd,
-    texts: new Array<string>(count),
-    lines: new Float64Array(count),
-    offsets: new Float64Array(count),
     flags: new Uint8Array(count),
-    errors: [],
-  };
-  for (let i = 0; i < count; i++) {
-    const entry = batch.entries[i];
-    task.texts[i] = entry.text;
-    task.lines[i] = entry.line;
-    task.offsets[i] = entry.offset;
-    task.flags[i] = CHANNEL_CODES.get(entry.channel)! | (entry.unterminated ? UNTERMINATED : 0);
-    if (entry.channel === 'errors') task.errors.push([i, entry.errorCode!, entry.errorMessage!]);
-  }
-  return { task, transfer: [task.lines.buffer as ArrayBuffer, task.offsets.buffer as ArrayBuffer, task.flags.buffer as ArrayBuffer] };
-}
-
-/** The batch a task stands for, as the splitter made it. */
-export function fromTask(task: BatchTask): Batch {
-  const entries: Entry[] = new Array(task.texts.length);
-  for (let i = 0; i < entries.length; i++) {
-    const flags = task.flags[i];
-    const entry = newEntry(task.lines[i], task.offsets[i], task.texts[i], (flags & UNTERMINATED) !== 0);
-    entry.channel = CHANNELS[flags & ~UNTERMINATED];
-    entries[i] = entry;
-  }
-  for (const [index, code, message] of task.errors) markError(entries[index], code, message);
-  const batch: Batch = {
-    file: task.file,
-    entries,
-    endOffset: task.endOffset,
-    endLine: task.endLine,
-    fileEnd: task.fileEnd,
-    output: null,
-    stop: null,
-  };
-  setByteTextBatch(batch, task.byteText);
-  return batch;
-}
-
-/** The outcome of processing `batch` (made by fromTask(task)); `transfer` moves the output bytes. */
-export function toResult(batch: Batch, task: BatchTask): { result: BatchResult; transfer: ArrayBuffer[] } {
-  const count = batch.entries.length;
-  const result: BatchResult = {
-    channels: new Uint8Array(count),
+    offsets: new Float64Array(count),
     errors: [],
     texts: [],
     rows: [],
     stop: batch.stop,
-    output: outputBytes(batch.output!) as OutputBytes,
+    pairs: output.pairs,
+    rejected: output.rejected,
   };
   for (let i = 0; i < count; i++) {
-    const entry = batch.entries[i];
-    result.channels[i] = CHANNEL_CODES.get(entry.channel)!;
+    const entry = entries[i];
+    result.flags[i] = CHANNEL_CODES.get(entry.channel)! | (entry.unterminated ? UNTERMINATED : 0);
+    result.offsets[i] = entry.offset;
     if (entry.channel === 'errors') result.errors.push([i, entry.errorCode!, entry.errorMessage!]);
-    if (entry.text !== task.texts[i]) result.texts.push([i, entry.text]);
+    if (entry.text !== '') result.texts.push([i, entry.text]);
     if (entry.row !== null) result.rows.push([i, entry.row]);
   }
-  const transfer = [result.channels.buffer as ArrayBuffer];
-  for (const bytes of Object.values(result.output)) {
-    // Only a buffer that owns its memory can move; an empty one is not worth it.
+  const transfer = [result.flags.buffer as ArrayBuffer, result.offsets.buffer as ArrayBuffer];
+  for (const bytes of [result.pairs, result.rejected]) {
+    // Only a buffer that owns its memory can move (ByteWriter's do); an empty one is not worth it.
     if (bytes.length > 0 && bytes.byteOffset === 0 && !transfer.includes(bytes.buffer as ArrayBuffer)) transfer.push(bytes.buffer as ArrayBuffer);
   }
   return { result, transfer };
 }
 
-/** Makes `batch` (the one the task came from) what processBatch would have made it. */
-export function applyResult(batch: Batch, result: BatchResult): Batch {
-  const entries = batch.entries;
-  const kept = result.channels.length;
-  for (let i = 0; i < kept; i++) {
-    const entry = entries[i];
-    entry.channel = CHANNELS[result.channels[i]];
-    entry.value = undefined;
-    entry.row = null;
+/**
+ * The batch a result stands for, numbered from `lineBase` (lines of `file` before
+ * the piece): what the line splitter and processBatch would have made of the
+ * piece in-process. `writeErrors` writes the dead-letter rows (ERROR_COLUMNS).
+ */
+export function batchFromResult(file: string, lineBase: number, result: ChunkResult, writeErrors: RowWriter): Batch {
+  const count = result.flags.length;
+  const entries: Entry[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const flags = result.flags[i];
+    const entry = newEntry(lineBase + i + 1, result.offsets[i], '', (flags & UNTERMINATED) !== 0);
+    entry.channel = CHANNELS[flags & ~UNTERMINATED];
+    entries[i] = entry;
   }
   for (const [index, code, message] of result.errors) markError(entries[index], code, message);
   for (const [index, text] of result.texts) entries[index].text = text;
   for (const [index, row] of result.rows) entries[index].row = row;
-  if (result.stop) {
-    // The worker cut the batch at entry `kept`, its first error: cut the same way here.
-    markError(entries[kept], result.stop.code, result.stop.message);
-    cutAtFirstError(batch);
-  }
-  setByteTextBatch(batch, false);
-  batch.output = outputFromBytes(result.output);
+  const stop = result.stop ? { ...result.stop, line: lineBase + result.stop.line } : null;
+  const batch: Batch = { file, entries, endOffset: result.endOffset, endLine: lineBase + result.endLine, fileEnd: result.fileEnd, output: null, stop };
+  const errors = result.errors.length > 0 ? serializeErrors(batch, writeErrors) : Buffer.alloc(0);
+  batch.output = outputFromBytes({ pairs: asBuffer(result.pairs), rejected: asBuffer(result.rejected), errors });
   return batch;
+}
+
+/** A Buffer over a Uint8Array's memory (structured clone delivers Buffers as plain Uint8Arrays). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 /** An error as it crosses a thread boundary: a QaHfError keeps its code, file, line and offset. */
@@ -281,7 +283,7 @@ export interface RemoteError {
 }
 
 /** A worker's reply to the task with sequence number `seq`. */
-export type WorkerReply = { seq: number; result: BatchResult } | { seq: number; error: RemoteError };
+export type WorkerReply = { seq: number; result: ChunkResult } | { seq: number; error: RemoteError };
 
 export function toRemote(err: unknown): RemoteError {
   if (!(err instanceof Error)) return { name: 'Error', message: String(err) };

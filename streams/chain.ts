@@ -26,14 +26,35 @@ export function runChain(stages: Stream[]): Promise<void> {
 }
 
 /**
- * Worker threads a CLI should start by default: none. On the 2-vCPU bench machine
- * (pipe mode, keepRows false) 2 workers gave 150 MB/s against 120 in-process on
- * the 400k corpus, but nothing on the 100k one: each worker starts in ~0.2 s
- * (modules, schema compile), the main thread still reads, splits, copies lines to
- * the workers and writes (about a third of the work), and peak RSS grows from
- * ~130 to ~270 MB. So the pool is opt-in: `workers: 2` for large inputs.
+ * Worker threads createProcessingStages starts when not told: none. A library
+ * caller knows its input; the CLI picks a count per run with defaultWorkerCount.
  */
 export const DEFAULT_WORKERS = 0;
+
+/**
+ * Input bytes from which workers pay off. Each worker starts in ~0.3 s of CPU
+ * (modules, schema compile) before its first piece; on the 2-core bench machine
+ * (bench/README.md) 2 workers were level with the main thread alone at 16 MB
+ * (slower) to 66 MB, and ahead from there on (1.5–1.8× at 130–520 MB).
+ */
+export const WORKERS_FROM_BYTES = 64 << 20;
+
+/**
+ * More workers than this gain nothing in pipe mode: past it the main thread
+ * (read, order, write; ~20 % of one core at 2 workers) and the disk bound the run.
+ */
+export const MAX_DEFAULT_WORKERS = 4;
+
+/**
+ * The worker count the CLI uses without --workers: min(cores, MAX_DEFAULT_WORKERS)
+ * when the input is known to hold at least WORKERS_FROM_BYTES, else 0 (the main
+ * thread). `inputBytes` null: unknown (a pipe on stdin), taken as small, since a
+ * short interactive run would pay the start-up for nothing; --workers says otherwise.
+ */
+export function defaultWorkerCount(inputBytes: number | null, cores: number): number {
+  if (inputBytes === null || inputBytes < WORKERS_FROM_BYTES || cores < 2) return 0;
+  return Math.min(cores, MAX_DEFAULT_WORKERS);
+}
 
 export interface ProcessingOptions {
   preset?: string;
@@ -41,7 +62,7 @@ export interface ProcessingOptions {
   schema?: object;
   maxLineBytes?: number;
   failFast?: boolean;
-  /** Worker threads for the processing; 0 processes in the main thread. Default 0. */
+  /** Worker threads for the processing; 0 processes in the main thread. Default DEFAULT_WORKERS (0). */
   workers?: number;
   /**
    * Keep `row` and `text` of pairs and rejected entries for whoever reads them
@@ -61,11 +82,12 @@ export function createProcessingStages(options: ProcessingOptions = {}): Transfo
   }
   const { preset, keepRows } = checkBatchOptions(options);
   const byteText = !keepRows && canUseByteText(preset, options.schema ?? preset.schema);
-  const splitter = createLineSplitter({ maxLineBytes: options.maxLineBytes, byteText });
   if (workers > 0) {
-    const { schema, failFast } = options;
-    return [splitter, createWorkerPool({ workers, preset: options.preset, schema, failFast, keepRows })];
+    // The pool splits the lines too, on its threads.
+    const { schema, failFast, maxLineBytes } = options;
+    return [createWorkerPool({ workers, preset: options.preset, schema, failFast, keepRows, maxLineBytes, byteText })];
   }
+  const splitter = createLineSplitter({ maxLineBytes: options.maxLineBytes, byteText });
   const context = makeBatchContext(options);
   return [splitter, batchStage((batch) => processBatch(batch, context))];
 }

@@ -22,7 +22,8 @@ import { Readable, pipeline } from 'node:stream';
 import { promises as fs } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { MAGIC_BYTES, type ReadableCompression, detectCompression, isReadableCompression } from '../lib/compression';
-import { QaHfError, got, inputError, toQaHfError } from '../lib/errors';
+import { QaHfError, got, inputError } from '../lib/errors';
+import { loadZstd } from '../lib/zstd';
 import { HINT_HEAD_BYTES, inputHint } from '../lib/input-hints';
 
 /** One read: large enough that per-batch costs vanish, small enough to bound memory. */
@@ -44,6 +45,11 @@ export interface FileChunk {
   start?: { offset: number; line: number };
   /** True on the chunk that closes the file. */
   end?: boolean;
+  /**
+   * True when `data` is the only view of its memory (a read of its own, never
+   * reused): a consumer may take it, e.g. transfer it to a worker thread.
+   */
+  detachable?: boolean;
 }
 
 export interface InputSpec {
@@ -159,7 +165,8 @@ async function* readPlain(spec: InputSpec, name: string, raw: RawInput, context:
       hash?.update(data);
       position += data.length;
       onRawBytes?.(name, position);
-      yield chunk(data);
+      // A regular file's reads each get memory of their own (positionalChunks).
+      yield raw.seekable ? { ...chunk(data), detachable: true } : chunk(data);
     }
   } catch (err) {
     const failure = inputError(err, name);
@@ -251,19 +258,9 @@ async function* readCompressed(
 /** The decompressed bytes of `raw`; a read error of `raw` or damaged data fails the iteration. */
 function decompress(raw: AsyncIterable<Buffer>, compression: ReadableCompression): Readable {
   // node:zlib's gunzip reads every member of a multi-member file (gzip -c a >> b) as one stream.
-  const decompressor = compression === 'gzip' ? createGunzip() : new (loadZstd().DecompressStream)();
+  const decompressor = compression === 'gzip' ? createGunzip() : new (loadZstd('read zstd input').DecompressStream)();
   pipeline(Readable.from(raw), decompressor, () => undefined); // errors reach the decompressor's iteration
   return decompressor;
-}
-
-/** zstd-napi is a native addon: loaded on the first zstd input only. */
-function loadZstd(): typeof import('zstd-napi') {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('zstd-napi') as typeof import('zstd-napi');
-  } catch (err) {
-    throw new QaHfError('ERR_INPUT', `cannot read zstd input: the zstd-napi module failed to load (${toQaHfError(err).message})`);
-  }
 }
 
 async function openRaw(file: string, name: string, context: SourceContext): Promise<RawInput> {
@@ -346,7 +343,8 @@ async function* sequentialChunks(handle: fs.FileHandle, chunkBytes: number): Asy
 /** Positional reads from `from`; the next chunk is read from disk while this one is processed. */
 async function* positionalChunks(handle: fs.FileHandle, from: number, chunkBytes: number): AsyncGenerator<Buffer> {
   const readAt = (at: number) => {
-    const read = handle.read(Buffer.allocUnsafe(chunkBytes), 0, chunkBytes, at);
+    // allocUnsafeSlow: never a slice of Node's shared pool, so the chunk may be detached (FileChunk.detachable).
+    const read = handle.read(Buffer.allocUnsafeSlow(chunkBytes), 0, chunkBytes, at);
     read.catch(() => undefined); // awaited below; never an unhandled rejection if we stop early
     return read;
   };

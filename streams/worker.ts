@@ -2,31 +2,25 @@
  * worker — the entry a worker thread of the pool (streams/worker-pool.ts) runs, and
  * nothing else: the main thread never imports it.
  *
- * Input: `workerData.options` (BatchContextOptions), then one message per batch,
- * `{ seq, task }` (lib/worker-task.ts: toTask). Output: one WorkerReply per task, in
- * the order received, the output bytes transferred rather than copied; a batch that
- * throws replies with the error (toRemote), so the pool fails the stream with it.
+ * Input: `workerData.options` (WorkerOptions: the batch context and how to scan),
+ * then one message per piece of a file, `{ seq, task }` (lib/worker-task.ts:
+ * toChunkTask), its bytes transferred. Output: one WorkerReply per task, in the
+ * order received: the piece scanned into lines, parsed, validated, mapped and
+ * serialized (runChunkTask), the output bytes transferred rather than copied; a
+ * task that throws replies with the error (toRemote), so the pool fails the stream.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import {
-  type BatchContextOptions,
-  type BatchTask,
-  fromTask,
-  makeBatchContext,
-  processBatch,
-  toRemote,
-  toResult,
-  type WorkerReply,
-} from '../lib/worker-task';
+import { type ChunkTask, makeBatchContext, runChunkTask, toRemote, type WorkerOptions, type WorkerReply } from '../lib/worker-task';
 
 /** One context, then one reply per task, in the order received. */
-function serve(port: NonNullable<typeof parentPort>, options: BatchContextOptions): void {
+function serve(port: NonNullable<typeof parentPort>, options: WorkerOptions): void {
   const context = makeBatchContext(options);
-  port.on('message', ({ seq, task }: { seq: number; task: BatchTask }) => {
+  const scan = { maxLineBytes: options.maxLineBytes, byteText: options.byteText };
+  port.on('message', ({ seq, task }: { seq: number; task: ChunkTask }) => {
     let reply: WorkerReply;
     let transfer: ArrayBuffer[] = [];
     try {
-      const processed = toResult(processBatch(fromTask(task), context), task);
+      const processed = runChunkTask(task, context, scan);
       reply = { seq, result: processed.result };
       transfer = processed.transfer;
     } catch (err) {
@@ -37,4 +31,4 @@ function serve(port: NonNullable<typeof parentPort>, options: BatchContextOption
 }
 
 if (parentPort === null) throw new Error('streams/worker.js is the entry of a worker-pool thread; it does not run on the main thread');
-serve(parentPort, (workerData as { options: BatchContextOptions }).options);
+serve(parentPort, (workerData as { options: WorkerOptions }).options);

@@ -7,13 +7,11 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { type Batch, newEntry } from '../lib/batch';
+import type { Batch } from '../lib/batch';
 import { outputBytes } from '../lib/serialize';
-import { makeBatchContext, processBatch } from '../lib/worker-task';
-import { createProcessingStages, runChain } from '../streams/chain';
+import { createProcessingStages, defaultWorkerCount, runChain, WORKERS_FROM_BYTES } from '../streams/chain';
 import { createFileSource } from '../streams/file-source';
-import { createLineSplitter } from '../streams/line-splitter';
-import { createWorkerPool, MAX_BATCHES_PER_WORKER } from '../streams/worker-pool';
+import { createWorkerPool, MAX_TASKS_PER_WORKER } from '../streams/worker-pool';
 import { ROOT, collectBatches, recordLines } from './helpers';
 
 const BAD = ['not json', '[1,2]', '{"question":"x"}', '', '{"question":"\\u00e5","answer":"a","persona":{"roll":"r","erfarenhet":"e"},"validation":{"composite_score":2,"passed":true}}'];
@@ -78,7 +76,7 @@ describe('worker pool', () => {
     }
   });
 
-  test('at most MAX_BATCHES_PER_WORKER batches per worker are out while the consumer stalls', async () => {
+  test('at most MAX_TASKS_PER_WORKER batches per worker are out while the consumer stalls', async () => {
     let pulled = 0;
     const source = new Readable({
       objectMode: true,
@@ -93,31 +91,31 @@ describe('worker pool', () => {
     const pool = createWorkerPool({ workers });
     let received = 0;
     const stalled = new Writable({ objectMode: true, highWaterMark: 1, write: () => void received++ });
-    const done = runChain([source, createLineSplitter(), pool, stalled]).catch((err: Error) => err);
+    const done = runChain([source, pool, stalled]).catch((err: Error) => err);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    // The pool holds at most `workers × MAX_BATCHES_PER_WORKER`; the rest is stream buffers (a few per stage).
+    // The pool holds at most `workers × MAX_TASKS_PER_WORKER`; the rest is stream buffers (a few per stage).
     expect(received).toBe(1);
-    expect(pulled).toBeLessThan(workers * MAX_BATCHES_PER_WORKER + 12);
-    expect(pulled).toBeGreaterThanOrEqual(workers * MAX_BATCHES_PER_WORKER);
+    expect(pulled).toBeLessThan(workers * MAX_TASKS_PER_WORKER + 12);
+    expect(pulled).toBeGreaterThanOrEqual(workers * MAX_TASKS_PER_WORKER);
     pool.destroy(new Error('test over'));
     expect(await done).toEqual(new Error('test over'));
   });
 
-  test('a batch that throws in a worker fails the stream with the error the in-process processor throws', async () => {
-    const broken = (): Batch => {
-      const entry = newEntry(1, 0, 'x');
-      entry.channel = 'pairs'; // routed, yet without a row
-      return { file: 'b', entries: [entry], endOffset: 2, endLine: 1, fileEnd: false, output: null, stop: null };
-    };
-    let message = '';
-    try {
-      processBatch(broken(), makeBatchContext());
-    } catch (err) {
-      message = (err as Error).message;
-    }
-    expect(message).toMatch(/null/);
+  test('an error a worker replies with fails the stream with its code, file and offset', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-pool-'));
+    const workerScript = path.join(dir, 'refuse.js');
+    const dist = path.join(ROOT, 'dist', 'lib');
+    await fs.writeFile(
+      workerScript,
+      `const { parentPort } = require('node:worker_threads');
+       const { toRemote } = require(${JSON.stringify(path.join(dist, 'worker-task.js'))});
+       const { QaHfError } = require(${JSON.stringify(path.join(dist, 'errors.js'))});
+       parentPort.on('message', ({ seq }) => parentPort.postMessage({ seq, error: toRemote(new QaHfError('ERR_INPUT', 'boom', { file: 'f', byteOffset: 7 })) }));`,
+    );
     const sink = new Writable({ objectMode: true, write: (_b, _e, cb) => cb() });
-    await expect(runChain([Readable.from([broken()]), createWorkerPool({ workers: 2 }), sink])).rejects.toThrow(message);
+    const chain = runChain([Readable.from([corpus(50)]), createWorkerPool({ workers: 2, workerScript }), sink]);
+    await expect(chain).rejects.toMatchObject({ name: 'QaHfError', code: 'ERR_INPUT', message: 'boom', file: 'f', byteOffset: 7 });
+    await fs.rm(dir, { recursive: true });
   });
 
   test.each([
@@ -128,7 +126,7 @@ describe('worker pool', () => {
     const workerScript = path.join(dir, 'crash.js');
     await fs.writeFile(workerScript, code);
     const sink = new Writable({ objectMode: true, write: (_b, _e, cb) => cb() });
-    const chain = runChain([Readable.from([corpus(50)]), createLineSplitter(), createWorkerPool({ workers: 1, workerScript }), sink]);
+    const chain = runChain([Readable.from([corpus(50)]), createWorkerPool({ workers: 1, workerScript }), sink]);
     await expect(chain).rejects.toThrow(reason);
     await fs.rm(dir, { recursive: true });
   });
@@ -142,7 +140,7 @@ describe('worker pool', () => {
 
   test.each([
     ['ends', ''],
-    ['is destroyed midway', 'stages[1].once("data", () => stages[1].destroy(new Error("stop")));'],
+    ['is destroyed midway', 'stages[0].once("data", () => stages[0].destroy(new Error("stop")));'],
   ])('the process exits once a pool %s (its workers are terminated)', async (_what, extra) => {
     const script = `
       const { Readable, Writable } = require('node:stream');
@@ -163,5 +161,16 @@ describe('worker pool', () => {
     expect(signal).toBeNull();
     expect(code).toBe(0);
     expect(stdout).toMatch(extra ? /failed stop/ : /done 20000/);
+  });
+
+  test.each([
+    [null, 8, 0], // a pipe on stdin: size unknown
+    [WORKERS_FROM_BYTES - 1, 8, 0],
+    [WORKERS_FROM_BYTES, 1, 0],
+    [WORKERS_FROM_BYTES, 2, 2],
+    [WORKERS_FROM_BYTES * 10, 3, 3],
+    [WORKERS_FROM_BYTES * 10, 16, 4],
+  ])('the default worker count for %s input bytes on %i cores is %i', (bytes, cores, expected) => {
+    expect(defaultWorkerCount(bytes, cores)).toBe(expected);
   });
 });
