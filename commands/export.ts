@@ -55,13 +55,15 @@ import {
   type HubArgs,
   type HubPlan,
   type HubState,
-  applyMinScore,
+  type ExportPlan,
+  FIXED_FILES,
   describeExport,
+  flushNeutral,
   hubDirectories,
   hubOptionsRecord,
   hubOutputs,
   isShardFile,
-  normalizeHubOptions,
+  normalizeExportPlan,
   splitStats,
 } from '../lib/hub';
 import { parquetLibrary } from '../lib/parquet';
@@ -74,19 +76,15 @@ import { createFileSource, inputName, type InputSpec } from '../streams/file-sou
 import { printHint } from './hint';
 import { createProcessingStages, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
+import { createRouter } from '../streams/router';
 import { DatasetWriters, createDatasetSink } from '../streams/dataset-sink';
 import { Progress, progressEnabled } from './progress';
 import { Reporter } from './report';
 import { TOOL_VERSION } from './version';
 
 /** The data files of an export, by output channel. */
-export const OUTPUT_FILES = {
-  pairs: 'qa_pairs.jsonl',
-  rejected: 'qa_rejected.jsonl',
-  errors: 'qa_errors.jsonl',
-} as const;
+export const OUTPUT_FILES = FIXED_FILES;
 type OutputName = keyof typeof OUTPUT_FILES;
-const OUTPUT_NAMES = Object.keys(OUTPUT_FILES) as OutputName[];
 
 export const STATS_FILE = 'stats.json';
 /** The dataset card and LLaMA-Factory's dataset list of a Hub-layout export. */
@@ -141,14 +139,15 @@ type WritingArgs = ExportArgs & { out: string };
  * and the same command gives the same hash). --fail-fast is not here: it changes
  * where a run stops, never the bytes written before the stop.
  */
-function normalizedOptions(args: WritingArgs, inputs: string[], plan: HubPlan | null): Record<string, unknown> {
+function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan): Record<string, unknown> {
   const options: Record<string, unknown> = {
     inputs: inputs.map((file) => relativeToDir(path.resolve(args.out), path.resolve(file))),
     glob: args.glob ?? null,
     preset: args.preset,
     max_line_bytes: args.maxLineBytes,
   };
-  if (plan) options.hub = hubOptionsRecord(plan, parquetLibrary());
+  // The simple layout's plan has nothing to add: its checkpoint interval changes no byte (flushNeutral).
+  if (plan.layout === 'hub') options.hub = hubOptionsRecord(plan, parquetLibrary());
   return options;
 }
 
@@ -164,7 +163,7 @@ export async function exportCommand(args: ExportArgs): Promise<void> {
   } else {
     await refuseInputFolders(args.inputs, out);
   }
-  const plan = normalizeHubOptions(args, getPreset(args.preset));
+  const plan = normalizeExportPlan(args, getPreset(args.preset));
   const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out || undefined });
   if (out) await refuseInputsInOut(inputs, out);
   if (args.dryRun) return dryRun(args, inputs, plan);
@@ -186,7 +185,7 @@ export async function exportCommand(args: ExportArgs): Promise<void> {
 }
 
 /** Validates and counts as the real run with these options would (--min-score included), writes nothing. */
-async function dryRun(args: ExportArgs, inputs: string[], plan: HubPlan | null): Promise<void> {
+async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Promise<void> {
   const tally = new Tally();
   const reporter = new Reporter({
     quiet: args.quiet,
@@ -194,12 +193,11 @@ async function dryRun(args: ExportArgs, inputs: string[], plan: HubPlan | null):
     keepHint: `run without --dry-run to write them all to ${OUTPUT_FILES.errors}`,
   });
   const onCommit = (batch: Batch) => {
-    if (plan) for (const entry of batch.entries) applyMinScore(entry, plan.minScore);
     tally.add(batch);
     reporter.warn(batch);
   };
   try {
-    await runChain([createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }), ...createProcessingStages(stageOptions(args)), createSink({ outputs: {}, onCommit })]);
+    await runChain([createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }), ...createProcessingStages(stageOptions(args)), createRouter({ plan }), createSink({ outputs: {}, onCommit })]);
   } finally {
     reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`]);
   }
@@ -212,8 +210,8 @@ const LEGACY_OWNS: Owns = {
 };
 
 /** The files a run with this plan writes (shards: by folder, their count is known only at the end). */
-function runOwns(plan: HubPlan | null): Owns {
-  if (!plan) return { files: [...Object.values(OUTPUT_FILES), STATS_FILE, MANIFEST_FILE], shard_dirs: [] };
+function runOwns(plan: ExportPlan): Owns {
+  if (plan.layout === 'simple') return { files: [...Object.values(OUTPUT_FILES), STATS_FILE, MANIFEST_FILE], shard_dirs: [] };
   const chat = plan.formats.some((format) => format === 'alpaca' || format === 'sharegpt');
   return {
     files: [OUTPUT_FILES.errors, STATS_FILE, MANIFEST_FILE, CARD_FILE, ...(chat ? [LLAMA_FACTORY_FILE] : [])],
@@ -231,7 +229,7 @@ interface OutDirClaim {
  * --out must be empty or hold a qa-hf export (complete or interrupted); other
  * files are refused, or with --force kept (those an output collides with are replaced).
  */
-async function claimOutDir(args: WritingArgs, plan: HubPlan | null): Promise<OutDirClaim> {
+async function claimOutDir(args: WritingArgs, plan: ExportPlan): Promise<OutDirClaim> {
   const owns = runOwns(plan);
   const { owned, foreign } = classifyFiles(await listOutFiles(args.out), await readPreviousExport(args.out, LEGACY_OWNS));
   if (foreign.length > 0 && !args.force) throw foreignFilesError(args.out, foreign);
@@ -265,11 +263,19 @@ class ExportSession {
   private readonly inputIndex: Map<string, number>;
   private readonly reporter: Reporter;
   private readonly startedAt = Date.now();
-  /** The outputs in `targets`: all three in the simple layout, only the dead letter in the Hub layout. */
+  /** The outputs in `targets`: the plan's fixed files (all three in the simple layout, only the dead letter in the Hub layout). */
   private readonly outputNames: readonly OutputName[];
-  /** Hub layout: the shard writers (null in the simple layout, or once finalizing). */
+  /** The writers of the fixed files and shards (null once finalizing). */
   private writers: DatasetWriters | null = null;
   private bytesSinceCheckpoint = 0;
+  /**
+   * A checkpoint's fsyncs and write may run while batches keep flowing only when no
+   * file is committed mid-stream (no shard limit: the simple layout); otherwise a
+   * shard synced by the checkpoint could be committed and closed under it.
+   */
+  private get backgroundCheckpoints(): boolean {
+    return this.plan.maxShardBytes === Number.POSITIVE_INFINITY;
+  }
   private lastCheckpointAt = Date.now();
   private pendingCheckpoint: Promise<void> | null = null;
   private checkpointError: unknown = null;
@@ -286,7 +292,7 @@ class ExportSession {
     private readonly args: WritingArgs,
     private readonly inputs: string[],
     private readonly options: Record<string, unknown>,
-    private readonly plan: HubPlan | null,
+    private readonly plan: ExportPlan,
     private readonly state: Checkpoint,
     private readonly tally: Tally,
     private readonly stats: StatsAccumulator,
@@ -296,10 +302,10 @@ class ExportSession {
     this.hashers = hashers ?? inputs.map((file) => new PrefixHasher(file));
     this.inputIndex = new Map(inputs.map((file, i) => [inputName(file), i]));
     this.reporter = new Reporter({ quiet: args.quiet, errorsWritten: true });
-    this.outputNames = plan ? ['errors'] : OUTPUT_NAMES;
+    this.outputNames = plan.fixed;
   }
 
-  static async open(args: WritingArgs, inputs: string[], options: Record<string, unknown>, plan: HubPlan | null, claim: OutDirClaim): Promise<ExportSession> {
+  static async open(args: WritingArgs, inputs: string[], options: Record<string, unknown>, plan: ExportPlan, claim: OutDirClaim): Promise<ExportSession> {
     const out = args.out;
     const optionsHash = hashJson(options);
     const fresh = (): Checkpoint => ({
@@ -309,7 +315,7 @@ class ExportSession {
       options_hash: optionsHash,
       inputs: inputs.map((file): CheckpointInput => ({ path: path.resolve(file), fingerprint: null, sha256: null })),
       position: { input: 0, offset: 0, line: 0 },
-      outputs: Object.fromEntries((plan ? ['errors'] : OUTPUT_NAMES).map((name) => [name, { bytes: 0, records: 0 }])),
+      outputs: Object.fromEntries(plan.fixed.map((name) => [name, { bytes: 0, records: 0 }])),
       tally: new Tally().toJSON(),
       stats: new StatsAccumulator().state,
       finalizing: false,
@@ -386,17 +392,15 @@ class ExportSession {
         throw toQaHfError(err);
       }
     }
-    if (this.plan) {
-      if (!resume) await sweepShards(this.args.out, this.plan);
-      this.writers = await DatasetWriters.open({
-        out: this.args.out,
-        plan: this.plan,
-        preset: getPreset(this.args.preset),
-        errors: this.targets.get('errors')!,
-        state: resume ? this.state.hub : undefined,
-      });
-      if (!this.writers) return this.abortTargets();
-    }
+    if (!resume) await sweepShards(this.args.out, this.plan);
+    this.writers = await DatasetWriters.open({
+      out: this.args.out,
+      plan: this.plan,
+      preset: getPreset(this.args.preset),
+      fixed: Object.fromEntries(this.targets),
+      state: resume ? this.state.hub : undefined,
+    });
+    if (!this.writers) return this.abortTargets();
     return true;
   }
 
@@ -446,26 +450,24 @@ class ExportSession {
       this.commitBatch(batch);
       progress.update(doneBefore(state.position), this.tally.total);
     };
-    // Simple layout: checkpoint after a batch every CHECKPOINT_BYTES or CHECKPOINT_MS, and on a stop.
-    const onCommit = async (batch: Batch): Promise<void> => {
-      commit(batch);
-      const due =
-        this.bytesSinceCheckpoint >= (this.args.checkpointBytes ?? CHECKPOINT_BYTES) ||
-        Date.now() - this.lastCheckpointAt >= (this.args.checkpointMs ?? CHECKPOINT_MS);
-      if (batch.stop || stop.requested) await this.checkpoint(true);
-      else if (due) await this.checkpoint();
-      if (stop.requested && !batch.stop) throw interrupted();
-    };
-    // Hub layout: checkpoint only where the sink says (fixed input positions); a stop waits for the next one.
-    const onHubCommit = async (part: Batch, atCheckpoint: boolean): Promise<void> => {
+    // One policy for both layouts (see checkpointDue): a checkpoint at every fixed
+    // input position the sink cuts at, and in a flush-neutral plan also after any
+    // part once CHECKPOINT_BYTES or CHECKPOINT_MS have passed, and at a stop.
+    const neutral = flushNeutral(this.plan);
+    const onCommit = async (part: Batch, atFixedPosition: boolean): Promise<void> => {
       commit(part);
-      if (!atCheckpoint) return;
-      await this.checkpoint(true);
-      if (stop.requested) throw interrupted();
+      const capped =
+        neutral &&
+        (this.bytesSinceCheckpoint >= (this.args.checkpointBytes ?? CHECKPOINT_BYTES) ||
+          Date.now() - this.lastCheckpointAt >= (this.args.checkpointMs ?? CHECKPOINT_MS));
+      // A stop (fail-fast's cut, a signal) checkpoints where it falls only in a flush-neutral plan; otherwise a signal waits for the next fixed position.
+      const stopping = neutral ? part.stop !== null || stop.requested !== null : atFixedPosition && stop.requested !== null;
+      if (!atFixedPosition && !capped && !stopping) return;
+      if (!atFixedPosition) await this.writers!.flush(); // the sink flushed at a fixed position; here only buffers reach the files
+      await this.checkpoint(stopping || !this.backgroundCheckpoints);
+      if (stop.requested && !part.stop && stopping) throw interrupted();
     };
-    const sink = this.writers
-      ? createDatasetSink({ writers: this.writers, linesDone: this.tally.total.lines, checkpointLines: this.plan!.checkpointLines, onCommit: onHubCommit })
-      : createSink({ outputs: Object.fromEntries(this.targets), onCommit });
+    const sink = createDatasetSink({ writers: this.writers!, linesDone: this.tally.total.lines, checkpointLines: this.plan.checkpointLines, onCommit });
     try {
       await runChain([
         createFileSource(specs, {
@@ -474,16 +476,13 @@ class ExportSession {
           onRawBytes: (file, bytes) => rawRead.set(this.inputIndex.get(file)!, bytes),
           onInputError: (error) => (this.inputFailure = error),
         }),
-        ...createProcessingStages({
-          preset: this.args.preset,
-          maxLineBytes: this.args.maxLineBytes,
-          failFast: this.args.failFast,
-          workers: this.args.workers,
-        }),
+        ...createProcessingStages(stageOptions(this.args)),
+        createRouter({ plan: this.plan }),
         sink,
       ]);
       if (this.inputFailure) throw this.inputFailure;
-      if (this.writers) state.hub = await this.writers.finish();
+      await this.settleCheckpoint();
+      state.hub = await this.writers!.finish();
     } catch (err) {
       progress.stop();
       await this.settleCheckpoint().catch(() => undefined);
@@ -526,7 +525,7 @@ class ExportSession {
    * Records the state of this moment once the outputs are durable. The fsyncs and
    * the write run in the background while batches keep flowing (at most one at a
    * time): the state is copied now, and fsync covers at least the bytes it counts.
-   * (The Hub layout always waits: its shards may be committed and closed next.)
+   * (See backgroundCheckpoints for when the caller waits.)
    */
   private async checkpoint(wait = false): Promise<void> {
     await this.settleCheckpoint();
@@ -587,11 +586,11 @@ class ExportSession {
     const state = this.state;
     const outputs: ManifestFile[] = [];
     crashPoint('finalize-start');
-    const shards = this.plan ? await nameShards(out, this.plan, state.hub!) : null;
+    const shards = await nameShards(out, this.plan, state.hub);
     crashPoint('after-shard-names');
     // verify counts the lines of a file with `records`: only plain JSON-lines shards have one per record.
     const lineRecords = (file: string, records: number) => (file.endsWith('.jsonl') ? records : undefined);
-    if (shards) for (const files of shards.values()) for (const shard of files) outputs.push(await manifestEntry(out, shard.path, lineRecords(shard.path, shard.records)));
+    for (const files of shards.values()) for (const shard of files) outputs.push(await manifestEntry(out, shard.path, lineRecords(shard.path, shard.records)));
     for (const name of this.outputNames) {
       const file = OUTPUT_FILES[name];
       const target = this.targets.get(name);
@@ -626,7 +625,7 @@ class ExportSession {
       },
     );
     const stats: Record<string, unknown> = { ...counted };
-    if (this.plan && shards) {
+    if (this.plan.layout === 'hub') {
       const plan = this.plan;
       const hub = state.hub!;
       const report = SplitTracker.restore(plan.spec, hub.tracker).report();
@@ -675,9 +674,9 @@ class ExportSession {
     await fs.rm(checkpointPath(out), { force: true });
     await sweepTemps(out);
     await syncDirectory(out);
-    if (!shards) return this.outputNames.map((name) => `${OUTPUT_FILES[name]} (${state.outputs[name].records})`).join(', ');
+    if (this.plan.layout === 'simple') return this.outputNames.map((name) => `${OUTPUT_FILES[name]} (${state.outputs[name].records})`).join(', ');
     const files = [...shards.values()].reduce((n, list) => n + list.length, 0);
-    return `${count(files, 'shard')} in ${this.plan!.formats.join(', ')}, ${CARD_FILE}, ${OUTPUT_FILES.errors} (${state.outputs.errors.records})`;
+    return `${count(files, 'shard')} in ${this.plan.formats.join(', ')}, ${CARD_FILE}, ${OUTPUT_FILES.errors} (${state.outputs.errors.records})`;
   }
 }
 
@@ -703,9 +702,9 @@ async function sweepShards(out: string, plan: HubPlan): Promise<void> {
  * kill: a rename whose source is gone and whose target exists is done), then
  * removes leftover temp shards. Returns the final shards per output key.
  */
-async function nameShards(out: string, plan: HubPlan, hub: HubState): Promise<Map<string, FinalShard[]>> {
+async function nameShards(out: string, plan: ExportPlan, hub: HubState | undefined): Promise<Map<string, FinalShard[]>> {
   const shards = new Map<string, FinalShard[]>();
-  const states = new Map(hub.outputs.map((state) => [state.key, state]));
+  const states = new Map((hub?.outputs ?? []).map((state) => [state.key, state]));
   for (const output of hubOutputs(plan)) {
     const state = states.get(output.key);
     if (!state || state.done === 0) continue;
