@@ -29,6 +29,7 @@ import { QaHfError, got } from '../lib/errors';
 import { compileSchema } from '../lib/schema';
 import { applyResult, type BatchContextOptions, checkBatchOptions, fromRemote, toTask, type WorkerReply } from '../lib/worker-task';
 import { BATCH_HIGH_WATER_MARK } from './batch-stage';
+import { MAX_WORKERS } from '../lib/options';
 
 /**
  * Batches out per worker: one being processed and one queued, so a worker never
@@ -36,8 +37,8 @@ import { BATCH_HIGH_WATER_MARK } from './batch-stage';
  */
 export const MAX_BATCHES_PER_WORKER = 2;
 
-/** More workers than this is a typo, not a machine (each holds a V8 heap). */
-export const MAX_WORKERS = 64;
+/** More workers than this is a typo, not a machine: lib/options.ts, the one option normalizer, owns the bound. */
+export { MAX_WORKERS };
 
 export interface WorkerPoolOptions extends BatchContextOptions {
   /** Worker threads, 1 … MAX_WORKERS. */

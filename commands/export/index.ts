@@ -32,9 +32,9 @@ import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } f
 import { listOutFiles, prepareOutDir, readPreviousExport, refuseInputFolders, refuseInputsInOut } from '../../lib/io/out-dir-fs';
 import { QaHfError } from '../../lib/errors';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
-import { type ExportPlan, hubDirectories, hubOptionsRecord, normalizeExportPlan } from '../../lib/hub';
+import { type ExportPlan, hubDirectories, hubOptionsRecord } from '../../lib/hub';
+import { normalizeExportOptions } from '../../lib/options';
 import { parquetLibrary } from '../../lib/parquet';
-import { getPreset } from '../../lib/presets';
 import { Tally, count } from '../../lib/tally';
 import { createFileSource } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
@@ -86,7 +86,8 @@ export async function exportCommand(args: ExportArgs): Promise<void> {
   } else {
     await refuseInputFolders(args.inputs, out);
   }
-  const plan = normalizeExportPlan(args, getPreset(args.preset));
+  // Every option checked before any file is touched (lib/options.ts); args itself is not changed.
+  const { plan } = normalizeExportOptions(args, 'cli');
   const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out || undefined });
   if (out) await refuseInputsInOut(inputs, out);
   if (args.dryRun) return dryRun(args, inputs, plan);
