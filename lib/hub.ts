@@ -1,13 +1,14 @@
 /**
- * hub — the plan of a Hub-layout export (`qa-hf export --format … --split …`) and
- * the pure pieces the dataset sink and the export session share: option
- * normalization, the outputs of a plan, the min-score rule, shard paths, the
- * checkpoint state of the outputs and the dataset card description.
+ * hub — the plan of an export, either layout (`normalizeExportPlan`; the Hub
+ * layout's options: `qa-hf export --format … --split …`), and the pure pieces the
+ * dataset sink and the export session share: the outputs of a plan, shard paths,
+ * the checkpoint state of the outputs and the dataset card description. (The
+ * min-score rule is routing: lib/route.ts.)
  *
  * The Hub layout is used when an option asks for it (a format other than jsonl,
  * --split, --compress gzip, --max-shard-size, --min-score; `--compress none` is no
- * compression, not a layout switch); otherwise an export keeps
- * its simple layout (qa_pairs.jsonl, …) byte for byte. Options that only make
+ * compression, not a layout switch); otherwise an export's plan is the simple
+ * layout (qa_pairs.jsonl, … in fixed files), written byte for byte as before. Options that only make
  * sense with it (--seed, --split-key, --stratify-by without --split;
  * --system-prompt without a chat format) are usage errors, not ignored.
  *
