@@ -13,16 +13,15 @@
  * A user sees one-line messages, never a stack trace (unless --debug).
  */
 import yargs, { type Argv } from 'yargs';
-import { QaHfError, got, toQaHfError, type ErrorCode } from './lib/errors';
+import { QaHfError, toQaHfError, type ErrorCode } from './lib/errors';
 import { DEFAULT_MAX_LINE_BYTES } from './lib/lines';
 import { DEFAULT_PRESET, PRESETS } from './lib/presets';
 import { DEFAULT_GLOB } from './lib/io/discover';
-import { parseByteSize } from './lib/shards';
 import { pipeCommand, type PipeArgs } from './commands/pipe';
 import { exportCommand, type ExportArgs } from './commands/export';
+import { maxLineBytesOption, presetOption, workersOption } from './lib/options';
 import { verifyCommand, type VerifyArgs } from './commands/verify';
 import { TOOL_VERSION } from './commands/version';
-import { MAX_WORKERS } from './streams/worker-pool';
 
 /**
  * yargs drops a bare `-` from positionals; it stands for stdin, so it is carried
@@ -87,29 +86,17 @@ function processingOptions<T>(command: Argv<T>) {
       describe: 'longest line accepted, in bytes or with a unit (1MiB, 500KB); longer ones are ERR_LINE_TOO_LONG',
     })
     .coerce('preset', presetName)
-    .coerce('max-line-bytes', (value: unknown) => parseByteSize(value, '--max-line-bytes'));
+    .coerce('max-line-bytes', maxLineBytes);
 }
 
 /**
- * --preset: checked here rather than with yargs `choices`, whose message takes two
- * lines; one line naming the valid presets, exit 2.
+ * --preset, --workers, --max-line-bytes: checked by lib/options.ts (the one
+ * normalizer) while yargs parses, rather than with yargs `choices`, whose message
+ * takes two lines; a bad value is one line naming the option, exit 2.
  */
-function presetName(value: unknown): string {
-  if (typeof value !== 'string' || !Object.hasOwn(PRESETS, value)) {
-    throw new QaHfError('ERR_OPTION', `--preset must be one of ${Object.keys(PRESETS).join(', ')}, ${got(value)}`);
-  }
-  return value;
-}
-
-/** --workers: checked here so that a bad value stops a run before it writes anything. */
-function workerCount(value: string | number): number {
-  // Read as text: yargs turns a non-number into NaN, and the message must show what was typed.
-  const count = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(count) || count < 0 || count > MAX_WORKERS) {
-    throw new QaHfError('ERR_USAGE', `--workers must be an integer from 0 to ${MAX_WORKERS}, got ${JSON.stringify(value)}`);
-  }
-  return count;
-}
+const presetName = (value: unknown) => presetOption(value, 'cli');
+const workerCount = (value: unknown) => workersOption(value, 'cli');
+const maxLineBytes = (value: unknown) => maxLineBytesOption(value, 'cli');
 
 export function buildParser(argv: string[]) {
   return yargs(argv)

@@ -32,6 +32,8 @@ export interface Entry {
   row: Row | null;
   /** Null until a stage decides. */
   channel: Channel | null;
+  /** Index of the split in the export plan (lib/route.ts decides; 0 until then and in a one-split plan). */
+  split: number;
   errorCode: RecordErrorCode | null;
   errorMessage: string | null;
 }
@@ -62,6 +64,7 @@ export function newEntry(line: number, offset: number, text: string, unterminate
     value: undefined,
     row: null,
     channel: null,
+    split: 0,
     errorCode: null,
     errorMessage: null,
   };

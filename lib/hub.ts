@@ -1,13 +1,14 @@
 /**
- * hub — the plan of a Hub-layout export (`qa-hf export --format … --split …`) and
- * the pure pieces the dataset sink and the export session share: option
- * normalization, the outputs of a plan, the min-score rule, shard paths, the
- * checkpoint state of the outputs and the dataset card description.
+ * hub — the plan of an export, either layout (`normalizeExportPlan`; the Hub
+ * layout's options: `qa-hf export --format … --split …`), and the pure pieces the
+ * dataset sink and the export session share: the outputs of a plan, shard paths,
+ * the checkpoint state of the outputs and the dataset card description. (The
+ * min-score rule is routing: lib/route.ts.)
  *
  * The Hub layout is used when an option asks for it (a format other than jsonl,
  * --split, --compress gzip|zstd, --max-shard-size, --min-score; `--compress none` is no
- * compression, not a layout switch); otherwise an export keeps
- * its simple layout (qa_pairs.jsonl, …) byte for byte. Options that only make
+ * compression, not a layout switch); otherwise an export's plan is the simple
+ * layout (qa_pairs.jsonl, … in fixed files), written byte for byte as before. Options that only make
  * sense with it (--seed, --split-key, --stratify-by without --split;
  * --system-prompt without a chat format) are usage errors, not ignored.
  *
@@ -23,7 +24,8 @@ import {
   normalizeSystemPrompt,
   parseFormatList,
 } from './formats';
-import type { Entry, Row } from './batch';
+import type { Row } from './batch';
+import { BELOW_MIN_SCORE, SCORE_COLUMN } from './route';
 import type { CardConfig, CardDescription, CardFile } from './card';
 import type { PairChannel, Preset } from './presets';
 import type { ParquetShardState } from './parquet';
@@ -59,7 +61,27 @@ export interface HubArgs {
 /** --compress: none, or the codec of the text formats (zstd also Parquet's codec, inside the file). */
 export type Compression = 'none' | Codec;
 
+/** An export's plan (both layouts): the name the session uses. */
+export type ExportPlan = HubPlan;
+
+/** The files written whole under a fixed name, by channel: `qa_errors.jsonl` always, the simple layout's pairs and rejected too. */
+export const FIXED_FILES = {
+  pairs: 'qa_pairs.jsonl',
+  rejected: 'qa_rejected.jsonl',
+  errors: 'qa_errors.jsonl',
+} as const;
+export type FixedChannel = keyof typeof FIXED_FILES;
+
+/**
+ * The plan of an export, either layout. The simple layout is a plan like any
+ * other: jsonl, one split, no shard limit, no compression, no card, and its pairs
+ * and rejected rows in fixed files (`fixed`) instead of shards.
+ */
 export interface HubPlan {
+  /** `simple`: qa_pairs.jsonl, qa_rejected.jsonl, qa_errors.jsonl; `hub`: shards per format and split, a dataset card. */
+  layout: 'simple' | 'hub';
+  /** Channels written to one file of a fixed name (FIXED_FILES), in this order; the others go to shards. */
+  fixed: FixedChannel[];
   formats: FormatName[];
   /** The --split text as normalized (`name=ratio,…`), part of the options hash. */
   splitText: string;
@@ -88,10 +110,6 @@ export const DEFAULT_SPLIT_KEY = 'question';
  * simple layout's checkpoint interval (CHECKPOINT_BYTES).
  */
 export const DEFAULT_CHECKPOINT_LINES = 5000;
-/** failure_reason of a pair moved to the rejected output by --min-score. */
-export const BELOW_MIN_SCORE = 'below_min_score';
-/** The column --min-score compares. */
-const SCORE_COLUMN = 'validation_score';
 
 const CHAT_FORMATS: readonly FormatName[] = ['messages', 'alpaca', 'sharegpt'];
 
@@ -181,6 +199,8 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
   const checkpointLines = args.checkpointLines === undefined ? DEFAULT_CHECKPOINT_LINES : positiveInteger('--checkpoint-lines', args.checkpointLines);
 
   return {
+    layout: 'hub',
+    fixed: ['errors'],
     formats,
     splitText,
     spec,
@@ -234,6 +254,44 @@ export function textCompression(plan: HubPlan): CodecChoice | null {
 /** The codec inside Parquet files: zstd with --compress zstd, else snappy (also with --compress gzip). */
 export function parquetCompression(plan: HubPlan): { codec: 'SNAPPY' } | { codec: 'ZSTD'; level: number } {
   return plan.compression === 'zstd' ? { codec: 'ZSTD', level: plan.compressionLevel! } : { codec: 'SNAPPY' };
+}
+
+/** The one split of the simple layout (named as `datasets` names a lone split). */
+const SIMPLE_SPLIT = 'train=1';
+
+/**
+ * The plan of an export in either layout; every option checked here, before any
+ * file is touched. The simple layout's plan: qa_pairs.jsonl, qa_rejected.jsonl and
+ * qa_errors.jsonl under fixed names, one split, no shard limit, no card.
+ */
+export function normalizeExportPlan(args: HubArgs, preset: Preset): ExportPlan {
+  const hub = normalizeHubOptions(args, preset);
+  if (hub) return hub;
+  const spec = parseSplitSpec(SIMPLE_SPLIT);
+  return {
+    layout: 'simple',
+    fixed: ['pairs', 'rejected', 'errors'],
+    formats: ['jsonl'],
+    splitText: SIMPLE_SPLIT,
+    spec,
+    seed: DEFAULT_SEED,
+    key: DEFAULT_SPLIT_KEY,
+    maxShardBytes: Number.POSITIVE_INFINITY,
+    compression: 'none',
+    // --checkpoint-lines (hidden, for tests): as in the Hub layout.
+    checkpointLines: args.checkpointLines === undefined ? DEFAULT_CHECKPOINT_LINES : positiveInteger('--checkpoint-lines', args.checkpointLines),
+    rowGroupRows: DEFAULT_ROW_GROUP_ROWS,
+    rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
+  };
+}
+
+/**
+ * True when ending a flush point changes no byte: no gzip member and no Parquet
+ * row group ends there. Such a plan may also checkpoint at any batch end (on a
+ * byte or time cap), since where a checkpoint falls cannot show in the output.
+ */
+export function flushNeutral(plan: ExportPlan): boolean {
+  return plan.compression === 'none' && !plan.formats.includes('parquet');
 }
 
 /** What of the plan decides output bytes: goes into the options hash, so a resume with other options is refused. */
@@ -295,6 +353,7 @@ export function hubOutputs(plan: HubPlan): HubOutput[] {
   for (const format of plan.formats) {
     for (const channel of ['pairs', 'rejected'] as const) {
       if (channel === 'rejected' && !FORMATS[format].rejected) continue;
+      if (plan.fixed.includes(channel)) continue; // a fixed file, not shards
       for (const split of plan.spec.names) outputs.push(hubOutput(plan, format, channel, split));
     }
   }
@@ -321,32 +380,6 @@ const SHARD_FILE = /^\.?[A-Za-z0-9_]+-\d{5}(?:-of-\d{5})?\.(?:jsonl|parquet|csv)
 
 export function isShardFile(name: string): boolean {
   return SHARD_FILE.test(name);
-}
-
-/**
- * The min-score rule: a pair whose score is below `minScore` becomes a rejected
- * row with failure_reason "below_min_score". Returns the rejected row, or null
- * when the pair stays.
- */
-export function belowMinScore(row: Row, minScore: number | undefined): Row | null {
-  if (minScore === undefined) return null;
-  const score = row[SCORE_COLUMN];
-  if (typeof score !== 'number' || score >= minScore) return null;
-  return { ...row, failure_reason: BELOW_MIN_SCORE };
-}
-
-/**
- * Applies the min-score rule to an entry in place: a pair below the score becomes
- * rejected (the real run's sink and --dry-run both use this, so their counts agree).
- * True when the entry moved.
- */
-export function applyMinScore(entry: Entry, minScore: number | undefined): boolean {
-  if (entry.channel !== 'pairs' || entry.row === null) return false;
-  const rejected = belowMinScore(entry.row, minScore);
-  if (!rejected) return false;
-  entry.channel = 'rejected';
-  entry.row = rejected;
-  return true;
 }
 
 /** The stratum of a row: its --stratify-by value as text. */

@@ -26,10 +26,11 @@
  */
 import { type Batch, type Channel, type Entry, type Row, markError, newEntry } from './batch';
 import { fromByteText, needsDecoding } from './byte-text';
-import { QaHfError, got, type ErrorCode, type RecordErrorCode } from './errors';
+import { QaHfError, type ErrorCode, type RecordErrorCode } from './errors';
 import { type CarryState, isByteTextBatch, LineScanner, type LinePiece, setByteTextBatch } from './lines';
 import type { RowWriter } from './jsonl';
 import { mapBatch } from './map';
+import { booleanOption } from './options';
 import { parseBatch, parseEntry } from './parse';
 import { DEFAULT_PRESET, getPreset, type Preset } from './presets';
 import { compileSchema, type RecordValidator, validateBatch } from './schema';
@@ -61,11 +62,9 @@ export interface BatchContext {
 /** Checks the options (not the schema) and resolves the preset; throws ERR_OPTION. */
 export function checkBatchOptions(options: BatchContextOptions = {}): { preset: Preset; failFast: boolean; keepRows: boolean } {
   const preset = getPreset(options.preset ?? DEFAULT_PRESET);
-  const failFast = options.failFast ?? false;
-  const keepRows = options.keepRows ?? true;
-  for (const [name, value] of [['failFast', failFast], ['keepRows', keepRows]] as const) {
-    if (typeof value !== 'boolean') throw new QaHfError('ERR_OPTION', `option ${name} must be a boolean, ${got(value)}`);
-  }
+  // Checked by the one normalizer (lib/options.ts).
+  const failFast = booleanOption('failFast', options.failFast, false);
+  const keepRows = booleanOption('keepRows', options.keepRows, true);
   return { preset, failFast, keepRows };
 }
 

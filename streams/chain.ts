@@ -13,11 +13,11 @@
 import pump from 'pump';
 import type { Stream, Transform } from 'node:stream';
 import { canUseByteText } from '../lib/byte-text';
-import { QaHfError, got } from '../lib/errors';
 import { checkBatchOptions, makeBatchContext, processBatch } from '../lib/worker-task';
 import { batchStage } from './batch-stage';
 import { createLineSplitter } from './line-splitter';
-import { createWorkerPool, MAX_WORKERS } from './worker-pool';
+import { workersOption } from '../lib/options';
+import { createWorkerPool } from './worker-pool';
 
 export function runChain(stages: Stream[]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -75,11 +75,8 @@ export interface ProcessingOptions {
 
 /** Splitter → processor (in-process or a worker pool), options checked up front. */
 export function createProcessingStages(options: ProcessingOptions = {}): Transform[] {
-  // workers: 0 means the main thread does the work.
-  const workers = options.workers ?? DEFAULT_WORKERS;
-  if (!Number.isSafeInteger(workers) || workers < 0 || workers > MAX_WORKERS) {
-    throw new QaHfError('ERR_OPTION', `option workers must be an integer from 0 to ${MAX_WORKERS}, ${got(workers)}`);
-  }
+  // Checked by the one normalizer (lib/options.ts); workers: 0 means the main thread does the work.
+  const workers = workersOption(options.workers, 'library', DEFAULT_WORKERS);
   const { preset, keepRows } = checkBatchOptions(options);
   const byteText = !keepRows && canUseByteText(preset, options.schema ?? preset.schema);
   if (workers > 0) {

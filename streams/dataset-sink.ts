@@ -1,14 +1,16 @@
 /**
- * dataset-sink — the last stage of a Hub-layout export: routes every entry to its
- * outputs, one pass writing every format.
+ * dataset-sink — the last stage of an export, either layout: writes every routed
+ * entry where the plan and the router (streams/router.ts) sent it, one pass
+ * writing every format. It only writes: channels and splits are decided upstream.
  *
- * Input: mapped Batches (createProcessingStages with rows kept). Per entry:
- *   errors   → the dead letter (ERROR_COLUMNS rows, as in the simple layout)
+ * Input: routed Batches (createProcessingStages with rows kept, then createRouter). Per entry:
+ *   a fixed channel (plan.fixed: errors always; pairs and rejected in the simple
+ *            layout) → its fixed file (qa_errors.jsonl, …): the processor's JSONL
+ *            bytes as they are when the batch is written whole and nothing moved,
+ *            else the same rows written here
  *   blank    → counted only
- *   pairs, rejected → the --min-score rule (a low pair becomes rejected,
- *              failure_reason "below_min_score") → its split (lib/split, by the hash
- *              of its key) → one shard writer per (format, split, channel), created
- *              on its first row, so an empty split gets no shard.
+ *   pairs, rejected → one shard writer per (format, split, channel), created on
+ *            its first row, so an empty split gets no shard.
  * Text formats go through a ShardRoller and an AtomicFile per shard (`.partial.open`
  * while written, `.partial` once full; gzip/zstd: one member/frame per checkpoint
  * interval, lib/io/compressors.ts);
@@ -27,8 +29,8 @@
  * Errors: I/O failures (ERR_IO, ERR_NO_SPACE); a batch cut by fail-fast ends the
  * stream with ERR_FAIL_FAST after its lines are written.
  *
- *   const writers = await DatasetWriters.open({ out, plan, preset, errors });
- *   await runChain([source, ...stages, createDatasetSink({ writers, linesDone: 0, onCommit })]);
+ *   const writers = await DatasetWriters.open({ out, plan, preset, fixed: { errors } });
+ *   await runChain([source, ...stages, createRouter({ plan }), createDatasetSink({ writers, linesDone: 0, checkpointLines, onCommit })]);
  *   await writers.finish();
  */
 import { promises as fs } from 'node:fs';
@@ -44,8 +46,8 @@ import {
   type HubOutput,
   type HubOutputState,
   type HubPlan,
+  type FixedChannel,
   type HubState,
-  applyMinScore,
   emptyOutputState,
   hubOutput,
   parquetCompression,
@@ -56,9 +58,10 @@ import {
 import { makeRowWriter } from '../lib/jsonl';
 import { ParquetShardWriter } from '../lib/parquet';
 import type { Preset } from '../lib/presets';
-import { ERROR_COLUMNS } from '../lib/serialize';
+import { BELOW_MIN_SCORE } from '../lib/route';
+import { ERROR_COLUMNS, outputBytes } from '../lib/serialize';
 import { ShardRoller } from '../lib/shards';
-import { SplitTracker, makeSplitAssigner } from '../lib/split';
+import { SplitTracker } from '../lib/split';
 import { BATCH_HIGH_WATER_MARK } from './batch-stage';
 
 /** Text is handed to a shard file (or its compressor) in pieces of about this size: few syscalls, bounded memory per output. */
@@ -302,25 +305,25 @@ export interface DatasetWritersOptions {
   out: string;
   plan: HubPlan;
   preset: Preset;
-  /** The dead letter (qa_errors.jsonl), owned by the caller. */
-  errors: OutputTarget;
+  /** The fixed-name files of the plan (`plan.fixed`: qa_errors.jsonl; the simple layout's pairs and rejected too), owned by the caller. */
+  fixed: Partial<Record<FixedChannel, OutputTarget>>;
   /** A checkpoint's state to continue from; absent for a fresh start. */
   state?: HubState;
 }
 
-/** Every shard writer of an export, the split assignment and the tracker; plain state for checkpoints. */
+/** Every writer of an export (fixed files and shards) and the split tracker; plain state for checkpoints. */
 export class DatasetWriters {
   private readonly outputs = new Map<string, ShardOutput>();
-  private readonly assign: (key: unknown) => number;
   private readonly tracker: SplitTracker;
-  private readonly errorRow = makeRowWriter(ERROR_COLUMNS);
+  /** JSONL rows of the fixed files: the serializer's writers, so a row written here has the processor's bytes. */
+  private readonly fixedRow: Record<FixedChannel, (row: Row) => string>;
   private belowMinScore: number;
 
   private constructor(private readonly options: DatasetWritersOptions) {
-    const { plan, state } = options;
-    this.assign = makeSplitAssigner(plan.spec, plan.seed);
+    const { plan, state, preset } = options;
     this.tracker = state ? SplitTracker.restore(plan.spec, state.tracker) : new SplitTracker(plan.spec);
     this.belowMinScore = state?.belowMinScore ?? 0;
+    this.fixedRow = { pairs: makeRowWriter(preset.pairColumns), rejected: makeRowWriter(preset.rejectedColumns), errors: makeRowWriter(ERROR_COLUMNS) };
   }
 
   /** Opens the writers: fresh, or every open shard at its checkpointed length. Null when the files do not fit the state. */
@@ -348,21 +351,45 @@ export class DatasetWriters {
     return output;
   }
 
-  /** Writes one entry where it belongs; may turn a pair into a rejected one (--min-score). */
-  async route(entry: Entry, file: string): Promise<void> {
-    const channel = entry.channel;
-    if (channel === 'errors') {
-      const row = { file, line: entry.line, offset: entry.offset, code: entry.errorCode, error: entry.errorMessage, raw: entry.text };
-      await this.options.errors.write(Buffer.from(`${this.errorRow(row)}\n`, 'utf8'));
-      return;
-    }
-    if (channel !== 'pairs' && channel !== 'rejected') return;
+  /**
+   * Writes entries [from, to) of a routed batch where the router sent them. The
+   * fixed files get the processor's bytes as they are when the part is the whole
+   * batch and nothing was moved (`output` kept); otherwise their rows are written
+   * here with the same writers, one write per file per part.
+   */
+  async writePart(batch: Batch, from: number, to: number): Promise<void> {
     const plan = this.options.plan;
-    if (applyMinScore(entry, plan.minScore)) this.belowMinScore++;
+    const fixed = this.options.fixed;
+    const entries = batch.entries;
+    const whole = from === 0 && to === entries.length && batch.output !== null;
+    const rows: Partial<Record<FixedChannel, string[]>> = {};
+    for (let i = from; i < to; i++) {
+      const entry = entries[i];
+      const channel = entry.channel;
+      if (channel === 'blank' || channel === null) continue;
+      if (channel === 'rejected' && plan.minScore !== undefined && entry.row?.failure_reason === BELOW_MIN_SCORE) this.belowMinScore++;
+      if (fixed[channel]) {
+        if (!whole) (rows[channel] ??= []).push(`${this.fixedRow[channel](channel === 'errors' ? errorRow(batch.file, entry) : entry.row!)}\n`);
+        continue;
+      }
+      if (channel === 'errors') continue; // a plan always has the dead letter among its fixed files
+      await this.writeShards(entry);
+    }
+    const bytes = whole ? outputBytes(batch.output!) : null;
+    for (const channel of plan.fixed) {
+      const target = fixed[channel];
+      if (!target) continue;
+      const data = bytes ? bytes[channel] : rows[channel] ? Buffer.from(rows[channel]!.join(''), 'utf8') : null;
+      if (data && data.length > 0) await target.write(data);
+    }
+  }
+
+  /** A pair or rejected row to the shards of its split, one per format. */
+  private async writeShards(entry: Entry): Promise<void> {
+    const plan = this.options.plan;
     const row = entry.row!;
-    const split = this.assign(row[plan.key]);
-    if (entry.channel === 'pairs') this.tracker.add(split, stratumOf(row, plan.stratifyBy));
-    const splitName = plan.spec.names[split];
+    if (entry.channel === 'pairs') this.tracker.add(entry.split, stratumOf(row, plan.stratifyBy));
+    const splitName = plan.spec.names[entry.split];
     for (const format of plan.formats) {
       if (entry.channel === 'rejected' && !FORMATS[format].rejected) continue;
       await this.outputFor(`${format}/${entry.channel}/${splitName}`).write(row);
@@ -449,14 +476,15 @@ export function createDatasetSink(options: DatasetSinkOptions): Writable {
         await reportPending();
         const entries = batch.entries;
         let from = 0;
+        // The fixed positions inside this batch cut it into parts; most batches have none.
         for (let i = 0; i < entries.length; i++) {
-          await writers.route(entries[i], batch.file);
-          if (++lines % checkpointLines === 0) {
-            await writers.flush();
-            await onCommit(partOf(batch, from, i + 1), true);
-            from = i + 1;
-          }
+          if (++lines % checkpointLines !== 0) continue;
+          await writers.writePart(batch, from, i + 1);
+          await writers.flush();
+          await onCommit(partOf(batch, from, i + 1), true);
+          from = i + 1;
         }
+        if (from < entries.length) await writers.writePart(batch, from, entries.length);
         if (from < entries.length || entries.length === 0) {
           const rest = partOf(batch, from, entries.length);
           if (rest.fileEnd || rest.stop) await onCommit(rest, false);
@@ -472,4 +500,9 @@ export function createDatasetSink(options: DatasetSinkOptions): Writable {
       reportPending().then(() => callback(), (err) => callback(toQaHfError(err)));
     },
   });
+}
+
+/** The dead-letter row of an error entry (lib/serialize.ts ERROR_COLUMNS). */
+function errorRow(file: string, entry: Entry): Row {
+  return { file, line: entry.line, offset: entry.offset, code: entry.errorCode, error: entry.errorMessage, raw: entry.text };
 }

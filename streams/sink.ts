@@ -16,10 +16,15 @@
  * Errors: I/O failures (ERR_IO, ERR_NO_SPACE); a batch cut by fail-fast ends the
  * stream with ERR_FAIL_FAST after its lines are written.
  *
+ * With `commits: true` the sink is resumable (see SinkOptions.commits): chain it
+ * into createCheckpoint (streams/checkpoint.ts).
+ *
  *   createSink({ pairs: process.stdout, rejected: 'rejected.jsonl', errors: 'errors.jsonl' })
  */
-import { Writable } from 'node:stream';
-import type { FileSystem } from '../lib/io/atomic-file';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Transform, Writable } from 'node:stream';
+import { AtomicFile, type FileSystem, syncDirectory } from '../lib/io/atomic-file';
 import type { OutputTarget } from '../lib/target';
 import { openOutputTarget, type OpenOutputTarget } from '../lib/io/output-target';
 import { type Batch, onlyClosesFile } from '../lib/batch';
@@ -36,6 +41,15 @@ export interface SinkOptions {
   onCommit?: (batch: Batch) => void | Promise<void>;
   /** The file layer of path outputs; default node's `fs.promises` (tests inject faults). */
   fs?: FileSystem;
+  /**
+   * Resumable: every output a file path, written under a fixed temp name
+   * (`.name.partial`, kept when the run fails or is killed), and the stream a
+   * Transform that pushes a SinkCommit after each commit, for streams/checkpoint.ts.
+   * The final renames are left to the last commit's `finish`.
+   */
+  commits?: boolean;
+  /** With `commits`: continue the outputs from a checkpoint (their temp files cut back to its lengths). */
+  resume?: SinkResume | null;
 }
 
 /** Writes to a stream, waiting for 'drain' when it asks for it. */
@@ -74,69 +88,179 @@ function isOutputTarget(target: SinkTarget): target is OutputTarget {
   return typeof target === 'object' && !('pipe' in target) && typeof (target as OutputTarget).write === 'function';
 }
 
-export function createSink(options: SinkOptions): Writable {
+/**
+ * What a resumable sink (`commits: true`) hands downstream after each commit, for
+ * streams/checkpoint.ts: the input position committed and every output's length.
+ */
+export interface SinkCommit {
+  /** The input (as given to the file source) and the position just past its last committed line. */
+  file: string;
+  offset: number;
+  line: number;
+  fileEnd: boolean;
+  /** Bytes written per output name, up to and including this commit. */
+  outputs: Record<string, number>;
+  /** Makes at least those bytes durable (fsync of every output). */
+  sync(): Promise<void>;
+  /** On the last commit only: every input consumed; renames the outputs to their final names. */
+  finish?: () => Promise<void>;
+}
+
+/** Where a resumable sink starts: the outputs' committed lengths (streams/checkpoint.ts loadResumePoint). */
+export interface SinkResume {
+  outputs: Record<string, number>;
+  /** The previous run consumed everything: only the renames may be left. */
+  complete: boolean;
+}
+
+/** A resumable output's temp file: fixed (not per process), so the next run finds it: `dir/.name.partial`. */
+export function resumableTempPath(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.partial`);
+}
+
+/** Renames a resumable output's temp file to its final name if that is still to be done. */
+async function finishResumable(file: string): Promise<void> {
+  try {
+    await fs.rename(resumableTempPath(file), file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await fs.access(file); // renamed by a run killed just after: the final file must be there
+  }
+  await syncDirectory(path.dirname(file));
+}
+
+export function createSink(options: SinkOptions & { commits: true }): Transform;
+export function createSink(options: SinkOptions): Writable;
+export function createSink(options: SinkOptions): Writable | Transform {
   const owned: OpenOutputTarget[] = [];
   const targets = new Map<string, OutputTarget>();
   const onCommit = options.onCommit;
+  const commits = options.commits === true;
+  /** Resumable mode: the outputs as AtomicFiles with fixed temp names, by name and final path. */
+  const resumable = new Map<string, { file: AtomicFile | null; path: string }>();
+  if (commits) {
+    for (const [name, target] of Object.entries(options.outputs)) {
+      if (target !== undefined && typeof target !== 'string') {
+        throw new QaHfError('ERR_OPTION', `a resumable sink (commits: true) writes files named by path; output ${name} is not one, got ${JSON.stringify(String(target))}`);
+      }
+    }
+  }
+  let push: (commit: SinkCommit) => void = () => undefined;
+  const lengths = (): Record<string, number> => Object.fromEntries([...resumable].map(([name, output]) => [name, output.file?.bytes ?? options.resume?.outputs[name] ?? 0]));
+  /** Set once final() has synced and closed the outputs: every commit's bytes are durable from then on. */
+  let closed = false;
+  const sync = async (): Promise<void> => {
+    if (closed) return;
+    for (const output of resumable.values()) await output.file?.sync();
+  };
   /** Written, not yet reported: waits to see whether the next batch only closes its file. */
   let pending: Batch | null = null;
+  const report = async (batch: Batch): Promise<void> => {
+    if (onCommit) await onCommit(batch);
+    if (commits) push({ file: batch.file, offset: batch.endOffset, line: batch.endLine, fileEnd: batch.fileEnd, outputs: lengths(), sync });
+  };
   const reportPending = async (): Promise<void> => {
     const batch = pending;
     pending = null;
-    if (batch && onCommit) await onCommit(batch);
+    if (batch) await report(batch);
   };
+  const reporting = onCommit !== undefined || commits;
 
+  const construct = async (): Promise<void> => {
+    for (const [name, target] of Object.entries(options.outputs)) {
+      if (target === undefined) continue;
+      if (commits) {
+        const file = target as string;
+        const keepBytes = options.resume ? (options.resume.outputs[name] ?? 0) : undefined;
+        if (options.resume?.complete) {
+          resumable.set(name, { file: null, path: file });
+          continue;
+        }
+        const opened = await AtomicFile.open(file, { tempPath: resumableTempPath(file), keepBytes }).catch((err: unknown) => {
+          if (keepBytes !== undefined && ((err as NodeJS.ErrnoException).code === 'ENOENT' || /fewer than/.test((err as Error).message))) {
+            throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `${resumableTempPath(file)} does not match the checkpoint (missing or cut short); remove the checkpoint to start over`);
+          }
+          throw err;
+        });
+        resumable.set(name, { file: opened, path: file });
+        targets.set(name, opened);
+      } else if (typeof target === 'string') {
+        const file = await openOutputTarget(target, { fs: options.fs });
+        owned.push(file);
+        targets.set(name, file);
+      } else {
+        targets.set(name, isOutputTarget(target) ? target : new StreamTarget(target));
+      }
+    }
+  };
+  const write = async (batch: Batch): Promise<void> => {
+    if (pending && onlyClosesFile(pending, batch)) {
+      pending = { ...pending, fileEnd: true };
+      return reportPending();
+    }
+    await reportPending();
+    const output = batch.output;
+    // A batch whose entries a router moved has no serialized output: only a counting sink (no targets) takes it.
+    if (!output && targets.size > 0) throw new Error(`a batch of ${batch.file} reached the sink unserialized`);
+    // The serializer's bytes as they are; texts set by other code are encoded here.
+    for (const [name, bytes] of Object.entries(output ? outputBytes(output) : {})) {
+      const target = targets.get(name);
+      if (target && bytes.length > 0) await target.write(bytes);
+    }
+    if (reporting && !batch.fileEnd && !batch.stop) pending = batch;
+    else if (reporting) await report(batch);
+    if (batch.stop) {
+      const { line, offset, code, message } = batch.stop;
+      throw new QaHfError('ERR_FAIL_FAST', `${code}: ${message}`, { file: batch.file, line, byteOffset: offset });
+    }
+  };
+  const final = async (): Promise<void> => {
+    await reportPending();
+    for (const file of owned) await file.finish();
+    if (!commits) return;
+    // Resumable: the renames wait for the checkpoint stage, which first records that everything is written.
+    await sync();
+    closed = true;
+    for (const output of resumable.values()) {
+      if (output.file) await output.file.abort(false); // closed, kept under its temp name
+    }
+    const finish = async () => {
+      for (const output of resumable.values()) await finishResumable(output.path);
+    };
+    push({ file: '', offset: 0, line: 0, fileEnd: true, outputs: lengths(), sync: async () => undefined, finish });
+  };
+  const destroy = (error: Error | null, callback: (error?: Error | null) => void): void => {
+    // Failed or interrupted: no partial file may appear under a final name; a resumable one keeps its temp file for the next run.
+    const closing = [...owned.map((file) => file.abort()), ...[...resumable.values()].map((output) => output.file?.abort(false))];
+    Promise.all(closing).then(
+      () => callback(error),
+      () => callback(error),
+    );
+  };
+  const done = (callback: (error?: Error | null) => void) => (promise: Promise<void>) =>
+    promise.then(
+      () => callback(),
+      (err) => callback(toQaHfError(err)),
+    );
+
+  if (commits) {
+    const stream = new Transform({
+      objectMode: true,
+      highWaterMark: BATCH_HIGH_WATER_MARK,
+      construct: (callback) => done(callback)(construct()),
+      transform: (batch: Batch, _encoding, callback) => done(callback)(write(batch)),
+      flush: (callback) => done(callback)(final()),
+      destroy,
+    });
+    push = (commit) => void stream.push(commit);
+    return stream;
+  }
   return new Writable({
     objectMode: true,
     highWaterMark: BATCH_HIGH_WATER_MARK,
-    construct(callback) {
-      (async () => {
-        for (const [name, target] of Object.entries(options.outputs)) {
-          if (target === undefined) continue;
-          if (typeof target === 'string') {
-            const file = await openOutputTarget(target, { fs: options.fs });
-            owned.push(file);
-            targets.set(name, file);
-          } else {
-            targets.set(name, isOutputTarget(target) ? target : new StreamTarget(target));
-          }
-        }
-      })().then(() => callback(), (err) => callback(toQaHfError(err)));
-    },
-    write(batch: Batch, _encoding, callback) {
-      (async () => {
-        if (pending && onlyClosesFile(pending, batch)) {
-          pending = { ...pending, fileEnd: true };
-          return reportPending();
-        }
-        await reportPending();
-        const output = batch.output;
-        if (!output) throw new Error(`a batch of ${batch.file} reached the sink unserialized`);
-        // The serializer's bytes as they are; texts set by other code are encoded here.
-        for (const [name, bytes] of Object.entries(outputBytes(output))) {
-          const target = targets.get(name);
-          if (target && bytes.length > 0) await target.write(bytes);
-        }
-        if (onCommit && !batch.fileEnd && !batch.stop) pending = batch;
-        else if (onCommit) await onCommit(batch);
-        if (batch.stop) {
-          const { line, offset, code, message } = batch.stop;
-          throw new QaHfError('ERR_FAIL_FAST', `${code}: ${message}`, { file: batch.file, line, byteOffset: offset });
-        }
-      })().then(() => callback(), (err) => callback(toQaHfError(err)));
-    },
-    final(callback) {
-      (async () => {
-        await reportPending();
-        for (const file of owned) await file.finish();
-      })().then(() => callback(), (err) => callback(toQaHfError(err)));
-    },
-    destroy(error, callback) {
-      // Failed or interrupted: no partial file may appear under a final name.
-      Promise.all(owned.map((file) => file.abort())).then(
-        () => callback(error),
-        () => callback(error),
-      );
-    },
+    construct: (callback) => done(callback)(construct()),
+    write: (batch: Batch, _encoding, callback) => done(callback)(write(batch)),
+    final: (callback) => done(callback)(final()),
+    destroy,
   });
 }

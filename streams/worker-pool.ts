@@ -51,6 +51,7 @@ import {
 } from '../lib/worker-task';
 import { BATCH_HIGH_WATER_MARK } from './batch-stage';
 import type { FileChunk } from './file-source';
+import { MAX_WORKERS } from '../lib/options';
 
 /**
  * Pieces out per worker: one being processed and one queued, so a worker never
@@ -66,8 +67,8 @@ export const MAX_TASKS_PER_WORKER = 2;
  */
 const WORKER_YOUNG_GENERATION_MB = 12;
 
-/** More workers than this is a typo, not a machine (each holds a V8 heap). */
-export const MAX_WORKERS = 64;
+/** More workers than this is a typo, not a machine: lib/options.ts, the one option normalizer, owns the bound. */
+export { MAX_WORKERS };
 
 export interface WorkerPoolOptions extends BatchContextOptions, LineScannerOptions {
   /** Worker threads, 1 … MAX_WORKERS. */

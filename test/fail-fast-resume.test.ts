@@ -13,6 +13,8 @@ import { internalRecord, listFiles, recordLines, runCli, statsWithoutRun } from 
 
 const BAD_LINE = 700; // 1-based
 const HUB = ['--format', 'jsonl,csv', '--split', 'train=0.8,test=0.2', '--checkpoint-lines', '100'];
+/** Parquet row groups end at flush points: this plan is not flush-neutral (lib/hub.ts flushNeutral). */
+const HUB_PARQUET = ['--format', 'jsonl,parquet', '--split', 'train=0.8,test=0.2', '--checkpoint-lines', '100'];
 
 let dir: string;
 let lines: string[];
@@ -45,9 +47,10 @@ async function snapshot(out: string): Promise<Record<string, string>> {
 }
 
 describe.each([
-  ['simple layout', [] as string[]],
-  ['Hub layout', HUB],
-])('after --fail-fast (%s)', (_name, layout) => {
+  ['simple layout', [] as string[], BAD_LINE - 1],
+  ['Hub layout, flush-neutral', HUB, BAD_LINE - 1],
+  ['Hub layout with parquet', HUB_PARQUET, 600],
+])('after --fail-fast (%s)', (_name, layout, checkpointLine) => {
   test.each([
     ['with --fail-fast', ['--fail-fast']],
     ['without --fail-fast', []],
@@ -68,8 +71,8 @@ describe.each([
     expect(stopped.code).toBe(1);
     expect(stopped.stderr).toContain(`qa.jsonl:${BAD_LINE} (offset `);
     const checkpoint = JSON.parse(await fs.readFile(path.join(out, '.qa-hf-checkpoint.json'), 'utf8'));
-    // The simple layout checkpoints at the bad line itself, and has not written it; the Hub layout at its last fixed point before it.
-    expect(checkpoint.position.line).toBe(layout.length === 0 ? BAD_LINE - 1 : 600);
+    // A flush-neutral plan checkpoints at the bad line itself, and has not written it; one with Parquet at its last fixed point before it.
+    expect(checkpoint.position.line).toBe(checkpointLine);
     expect(checkpoint.outputs.errors.records).toBe(0);
 
     await fs.writeFile(input, fixed());

@@ -176,3 +176,46 @@ export function mismatchError(outDir: string, reason: string): QaHfError {
     `cannot resume the interrupted export in ${outDir}: ${reason}; run again with --restart to start over`,
   );
 }
+
+// ---------------------------------------------------------------------------
+// The checkpoint of a library chain (streams/checkpoint.ts)
+
+/** What a chain's checkpoint records: how far the inputs are consumed and how long each output is. */
+export interface ChainCheckpoint {
+  format: 'qa-hf-chain-checkpoint';
+  version: 1;
+  /** The inputs as the chain was given them, in order. */
+  inputs: string[];
+  /** The next line to read: input index, byte offset in it, lines of it consumed. */
+  position: Position;
+  /** Committed bytes per output name. */
+  outputs: Record<string, number>;
+  /** Every input consumed and the outputs' lengths final: only their renames may be left. */
+  complete: boolean;
+}
+
+/** Writes it atomically (fixed temp name `<file>.tmp`: a killed write leaves one known file). */
+export async function writeChainCheckpoint(file: string, checkpoint: ChainCheckpoint): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(checkpoint)}\n`, { tempPath: `${file}.tmp` });
+}
+
+/** The checkpoint at `file`, or null when there is none; a damaged one is ERR_CHECKPOINT_MISMATCH. */
+export async function readChainCheckpoint(file: string): Promise<ChainCheckpoint | null> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  let value: Partial<ChainCheckpoint> | null = null;
+  try {
+    value = JSON.parse(text) as Partial<ChainCheckpoint>;
+  } catch {
+    // reported below
+  }
+  if (!value || value.format !== 'qa-hf-chain-checkpoint' || value.version !== 1 || !Array.isArray(value.inputs) || !value.position || !value.outputs) {
+    throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `${file} is not a qa-hf chain checkpoint (damaged?); remove it and the outputs' .partial files to start over`);
+  }
+  return value as ChainCheckpoint;
+}

@@ -1,0 +1,225 @@
+/**
+ * export/checkpoint — when an export records a checkpoint, what it records, and
+ * the resume check of a run that finds one.
+ *
+ * When (one policy for both layouts, `checkpointDue`): at every fixed input
+ * position, every `plan.checkpointLines` input lines counted over all inputs (the
+ * dataset sink cuts a batch there and flushes every writer); in a flush-neutral
+ * plan (no gzip, no Parquet: lib/hub.ts flushNeutral, e.g. the simple layout) also
+ * after any committed part once CHECKPOINT_BYTES of input or CHECKPOINT_MS have
+ * passed, and where a stop (a signal, fail-fast's cut) falls. Where such a plan
+ * checkpoints cannot show in its bytes; in any other plan a flush point ends a
+ * gzip member or a Parquet row group, so only the fixed positions may be one.
+ *
+ * What: the input position, each fixed file's committed length and records, the
+ * shard writers' state, the tally and stats, the input fingerprints up to the
+ * position; written atomically (lib/io/checkpoint.ts) once the outputs are fsynced.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { AtomicFile } from '../../lib/io/atomic-file';
+import {
+  type Checkpoint,
+  type CheckpointInput,
+  CHECKPOINT_VERSION,
+  checkpointPath,
+  mismatchError,
+  readCheckpoint,
+  resumeProblem,
+  writeCheckpoint,
+} from '../../lib/io/checkpoint';
+import { type ExportPlan, flushNeutral } from '../../lib/hub';
+import { PrefixHasher } from '../../lib/io/fingerprint';
+import { type InputInfo, startedStream } from '../../lib/io/inputs';
+import { StatsAccumulator } from '../../lib/stats';
+import { Tally } from '../../lib/tally';
+import { inputName } from '../../streams/file-source';
+import type { DatasetWriters } from '../../streams/dataset-sink';
+import { TOOL_VERSION } from '../version';
+import { type OutDirClaim, type WritingArgs, note } from './files';
+
+/** The byte/time cap of a flush-neutral plan: at least every 8 MiB of input or 2 s, whichever comes first. */
+export const CHECKPOINT_BYTES = 8 << 20;
+export const CHECKPOINT_MS = 2000;
+
+/** What `checkpointDue` weighs about the part just committed. */
+export interface DueFacts {
+  /** The part ends at a fixed input position (the sink flushed every writer there). */
+  atFixedPosition: boolean;
+  /** The part ends where fail-fast cut the input. */
+  failFastCut: boolean;
+  /** A signal asked the run to stop. */
+  stopRequested: boolean;
+  bytesSinceCheckpoint: number;
+  msSinceCheckpoint: number;
+}
+
+/** The decision: record a checkpoint here, and whether the run stops after it. */
+export interface Due {
+  record: boolean;
+  /** Record and wait for it (a stop), rather than letting it finish in the background. */
+  stop: boolean;
+}
+
+/** The one checkpoint policy (see the header). Pure. */
+export function checkpointDue(plan: ExportPlan, facts: DueFacts, caps: { bytes: number; ms: number }): Due {
+  if (!flushNeutral(plan)) {
+    const stop = facts.atFixedPosition && facts.stopRequested;
+    return { record: facts.atFixedPosition, stop };
+  }
+  const stop = facts.failFastCut || facts.stopRequested;
+  const capped = facts.bytesSinceCheckpoint >= caps.bytes || facts.msSinceCheckpoint >= caps.ms;
+  return { record: facts.atFixedPosition || capped || stop, stop };
+}
+
+/** A fresh run's state: nothing read, nothing written. */
+export function freshCheckpoint(inputs: readonly string[], plan: ExportPlan, optionsHash: string, claim: OutDirClaim): Checkpoint {
+  return {
+    format: 'qa-hf-checkpoint',
+    version: CHECKPOINT_VERSION,
+    tool_version: TOOL_VERSION,
+    options_hash: optionsHash,
+    inputs: inputs.map((file): CheckpointInput => ({ path: path.resolve(file), fingerprint: null, sha256: null })),
+    position: { input: 0, offset: 0, line: 0 },
+    outputs: Object.fromEntries(plan.fixed.map((name) => [name, { bytes: 0, records: 0 }])),
+    tally: new Tally().toJSON(),
+    stats: new StatsAccumulator().state,
+    finalizing: false,
+    elapsed_ms: 0,
+    runs: 0,
+    owns: claim.owns,
+    replaces: claim.replaces,
+  };
+}
+
+/**
+ * The checkpoint to resume from, or null to start fresh (none, --restart, or a
+ * damaged one, which is noted). A checkpoint of other inputs, options or tool
+ * version is refused (ERR_CHECKPOINT_MISMATCH). `hashers` end primed to each
+ * input's checkpointed offset.
+ */
+export async function loadResumeState(
+  args: WritingArgs,
+  inputs: readonly string[],
+  infos: readonly InputInfo[],
+  optionsHash: string,
+  hashers: PrefixHasher[],
+): Promise<Checkpoint | null> {
+  const out = args.out;
+  if (args.restart) {
+    await fs.rm(checkpointPath(out), { force: true });
+    return null;
+  }
+  const found = await readCheckpoint(out);
+  if (found.kind === 'damaged') note(args, `the checkpoint in ${out} is unusable (${found.reason}); starting over`);
+  if (found.kind !== 'ok') return null;
+  const stream = startedStream(found.checkpoint.position, [...infos]);
+  if (stream !== null) {
+    throw mismatchError(out, `input ${inputName(inputs[stream])} was read as a stream (stdin or a pipe), which cannot be read again from where it stopped`);
+  }
+  const problem = await resumeProblem(found.checkpoint, {
+    toolVersion: TOOL_VERSION,
+    optionsHash,
+    inputs: inputs.map((file) => path.resolve(file)),
+    hashers,
+    wholeInputs: infos.map((info) => info.compressed),
+  });
+  if (problem) throw mismatchError(out, problem);
+  return found.checkpoint;
+}
+
+/** What a checkpoint copies from the session at the moment it is taken. */
+export interface CheckpointSources {
+  tally: Tally;
+  stats: StatsAccumulator;
+  writers: DatasetWriters | null;
+  targets: Iterable<AtomicFile>;
+}
+
+/** Records checkpoints of one run: at most one in flight, its failure rethrown by the next call. */
+export class Checkpointer {
+  bytesSinceCheckpoint = 0;
+  private lastCheckpointAt = Date.now();
+  private pending: Promise<void> | null = null;
+  private failure: unknown = null;
+  /** Length of each input read to its end in this run (its fingerprint covers all of it). */
+  readonly inputEnds = new Map<number, number>();
+
+  constructor(
+    private readonly out: string,
+    private readonly state: Checkpoint,
+    private readonly inputInfo: readonly InputInfo[],
+    /** Per input, the running sha256 of its bytes consumed so far (advanced by each checkpoint). */
+    private readonly hashers: PrefixHasher[],
+    /**
+     * May a checkpoint's fsyncs and write run while batches keep flowing? Only when
+     * no file is committed mid-stream (no shard limit: the simple layout); otherwise
+     * a shard synced by the checkpoint could be committed and closed under it.
+     */
+    private readonly background: boolean,
+  ) {}
+
+  msSinceCheckpoint(): number {
+    return Date.now() - this.lastCheckpointAt;
+  }
+
+  /** The run time of this moment (for stats.json): earlier runs' and this one's up to now. */
+  elapsedMs(): number {
+    return this.state.elapsed_ms + this.msSinceCheckpoint();
+  }
+
+  /**
+   * Records the state of this moment once the outputs are durable. The state is
+   * copied now; the fsyncs and the write run in the background when allowed
+   * (fsync covers at least the bytes the copy counts), unless `wait`.
+   */
+  async record(sources: CheckpointSources, wait = false): Promise<void> {
+    await this.settle();
+    const state = this.state;
+    if (sources.writers && !state.finalizing) state.hub = sources.writers.snapshot();
+    const snapshot = structuredClone({ ...state, tally: sources.tally.toJSON(), stats: sources.stats.state });
+    state.elapsed_ms += Date.now() - this.lastCheckpointAt;
+    snapshot.elapsed_ms = state.elapsed_ms;
+    this.bytesSinceCheckpoint = 0;
+    this.lastCheckpointAt = Date.now();
+    this.pending = this.write(snapshot, sources).catch((err) => {
+      this.failure = err;
+    });
+    if (wait || !this.background) await this.settle();
+  }
+
+  /** Waits for the checkpoint in flight; rethrows its failure. */
+  async settle(): Promise<void> {
+    if (this.pending) await this.pending;
+    this.pending = null;
+    if (this.failure) throw this.failure;
+  }
+
+  private async write(snapshot: Checkpoint, sources: CheckpointSources): Promise<void> {
+    for (const file of sources.targets) await file.sync();
+    if (sources.writers && !snapshot.finalizing) await sources.writers.sync();
+    await this.fingerprintInputs(snapshot);
+    await writeCheckpoint(this.out, snapshot);
+  }
+
+  /**
+   * Hashes every input on from where the last checkpoint left it to where this one
+   * stands: an input finished in this run to its end (once), the current one to the offset.
+   */
+  private async fingerprintInputs(snapshot: Checkpoint): Promise<void> {
+    const { position } = snapshot;
+    for (let i = 0; i <= Math.min(position.input, this.inputInfo.length - 1); i++) {
+      const info = this.inputInfo[i];
+      if (info.stream) continue; // nothing to read again: a resume past a stream is refused (startedStream)
+      // A compressed input's offsets count decompressed bytes: its fingerprint is the whole raw file.
+      const end = info.compressed ? info.size : i < position.input ? this.inputEnds.get(i) : position.offset;
+      if (end === undefined) continue; // finished in an earlier run: its whole fingerprint is in the state
+      const print = await this.hashers[i].advanceTo(end);
+      snapshot.inputs[i].fingerprint = print;
+      if (i < position.input) {
+        this.state.inputs[i].fingerprint = print;
+        this.inputEnds.delete(i);
+      }
+    }
+  }
+}

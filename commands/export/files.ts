@@ -1,0 +1,113 @@
+/**
+ * export/files — the names an export writes in --out (data files, stats.json, the
+ * card, their temp names), the sweep of a killed run's leftovers, the stop signals
+ * and the test seams (QA_HF_CRASH_AT, QA_HF_PAUSE_AT) the other export modules share.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { checkpointTempPath } from '../../lib/io/checkpoint';
+import { type HubArgs, type HubPlan, FIXED_FILES, hubDirectories, isShardFile } from '../../lib/hub';
+import { MANIFEST_FILE } from '../../lib/io/manifest';
+import type { Owns } from '../../lib/out-dir';
+
+/** The data files of an export, by output channel. */
+export const OUTPUT_FILES = FIXED_FILES;
+export type OutputName = keyof typeof OUTPUT_FILES;
+
+export const STATS_FILE = 'stats.json';
+/** The dataset card and LLaMA-Factory's dataset list of a Hub-layout export. */
+export const CARD_FILE = 'README.md';
+export const LLAMA_FACTORY_FILE = 'dataset_info.json';
+
+/** Pipe-mode options plus the Hub-layout ones (all absent: the simple layout). */
+export interface ExportArgs extends HubArgs {
+  inputs: string[];
+  /** The output folder; may be absent only with dryRun. */
+  out?: string;
+  /** Write into a folder that holds files of no qa-hf export (kept, unless an output has their name). */
+  force?: boolean;
+  glob?: string;
+  failFast: boolean;
+  dryRun: boolean;
+  restart: boolean;
+  progress?: boolean;
+  quiet: boolean;
+  preset: string;
+  maxLineBytes: number;
+  checkpointBytes?: number;
+  checkpointMs?: number;
+  workers?: number;
+}
+
+export function tempPath(out: string, file: string): string {
+  return path.join(out, `.${file}.partial`);
+}
+
+/** Temp names of the small files written whole; fixed, so a killed run's leftovers are known. */
+export function smallTempPath(out: string, file: string): string {
+  return path.join(out, `.${file}.tmp`);
+}
+
+/** Removes what a killed run may leave besides the checkpoint and the .partial files. */
+export async function sweepTemps(out: string): Promise<void> {
+  const leftovers = [checkpointTempPath(out), ...[STATS_FILE, MANIFEST_FILE, CARD_FILE, LLAMA_FACTORY_FILE].map((file) => smallTempPath(out, file))];
+  await Promise.all(leftovers.map((file) => fs.rm(file, { force: true })));
+}
+
+/** An export that writes: --out is known. */
+export type WritingArgs = ExportArgs & { out: string };
+
+/** What this run owns in --out and which files of an earlier export it replaces. */
+export interface OutDirClaim {
+  owns: Owns;
+  replaces: string[];
+}
+
+/**
+ * A fresh Hub-layout start: temp shards of an interrupted run go. Final shards of
+ * an earlier export stay until this one is complete (then `replaces` removes them).
+ */
+export async function sweepShards(out: string, plan: HubPlan): Promise<void> {
+  for (const directory of hubDirectories(plan)) {
+    const names = await fs.readdir(path.join(out, directory)).catch(() => [] as string[]);
+    const temps = names.filter((name) => name.startsWith('.') && isShardFile(name));
+    await Promise.all(temps.map((name) => fs.rm(path.join(out, directory, name), { force: true })));
+  }
+}
+
+/** SIGINT/SIGTERM ask for a clean stop at the next batch: checkpoint, then exit 130. */
+export class StopSignals {
+  requested: NodeJS.Signals | null = null;
+  private readonly handler = (signal: NodeJS.Signals) => {
+    if (this.requested) process.exit(130); // second signal: give up at once; the last checkpoint stands
+    this.requested = signal;
+  };
+
+  constructor() {
+    process.on('SIGINT', this.handler);
+    process.on('SIGTERM', this.handler);
+  }
+
+  dispose(): void {
+    process.removeListener('SIGINT', this.handler);
+    process.removeListener('SIGTERM', this.handler);
+  }
+}
+
+/**
+ * Test seam: QA_HF_CRASH_AT=<point> kills the process with SIGKILL at that step
+ * of finalize, so tests can land a kill exactly inside the final renames.
+ */
+export function crashPoint(point: string): void {
+  if (process.env.QA_HF_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
+}
+
+/** Test seam: QA_HF_PAUSE_AT=<point> stops the process (SIGSTOP) there until it gets SIGCONT, e.g. holding the lock. */
+export function pausePoint(point: string): void {
+  if (process.env.QA_HF_PAUSE_AT === point) process.kill(process.pid, 'SIGSTOP');
+}
+
+export function note(args: { quiet: boolean }, message: string): void {
+  if (!args.quiet) process.stderr.write(`qa-hf: ${message}\n`);
+}
+

@@ -1,0 +1,159 @@
+/**
+ * export — `qa-hf export INPUT… --out DIR`: a whole corpus to a verified dataset
+ * directory, resumable mid-file after any interruption. This file is the command:
+ * options → plan → claim --out → lock → session (export/session.ts), whose
+ * checkpoints are export/checkpoint.ts's and whose last step is export/finalize.ts.
+ *
+ * DIR gets qa_pairs.jsonl, qa_rejected.jsonl, qa_errors.jsonl, stats.json and
+ * manifest.json. While running, the data files grow under hidden temporary names
+ * and a checkpoint records how far every output and input is durably written;
+ * running the same command again resumes from there. Final names appear only at
+ * the end, each by fsync + rename + directory fsync, then the checkpoint goes.
+ *
+ * Order of a run: refuse inputs inside DIR → discover inputs → lock DIR → claim
+ * DIR (empty, or a previous qa-hf export; foreign files only with --force:
+ * lib/out-dir.ts) → resume or start → stream batches (checkpoints: see
+ * export/checkpoint.ts) → finalize: commit data files,
+ * stats.json, manifest.json, remove the replaced export's other files, remove
+ * checkpoint, unlock.
+ *
+ * With --format/--split/… (lib/hub.ts) the data goes to the Hub layout instead:
+ * one folder per format, `{split}-NNNNN-of-NNNNN.{ext}[.gz]` shards, README.md
+ * (dataset card) and dataset_info.json; qa_errors.jsonl stays at the top. Both
+ * layouts are plans (lib/hub.ts normalizeExportPlan) run by the same session,
+ * router, dataset sink (streams/dataset-sink.ts), checkpoint policy and finalize.
+ */
+import * as path from 'node:path';
+import type { Batch } from '../../lib/batch';
+import { discoverInputs } from '../../lib/io/discover';
+import { FORMATS, type FormatName, configDirectory } from '../../lib/formats';
+import { takeLock } from '../../lib/io/lock';
+import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } from '../../lib/out-dir';
+import { listOutFiles, prepareOutDir, readPreviousExport, refuseInputFolders, refuseInputsInOut } from '../../lib/io/out-dir-fs';
+import { QaHfError } from '../../lib/errors';
+import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
+import { type ExportPlan, hubDirectories, hubOptionsRecord } from '../../lib/hub';
+import { normalizeExportOptions } from '../../lib/options';
+import { parquetLibrary } from '../../lib/parquet';
+import { Tally, count } from '../../lib/tally';
+import { createFileSource } from '../../streams/file-source';
+import { createProcessingStages, runChain } from '../../streams/chain';
+import { createRouter } from '../../streams/router';
+import { createSink } from '../../streams/sink';
+import { printHint } from '../hint';
+import { Reporter } from '../report';
+import { ExportSession, stageOptions } from './session';
+import {
+  CARD_FILE,
+  type ExportArgs,
+  LLAMA_FACTORY_FILE,
+  type OutDirClaim,
+  OUTPUT_FILES,
+  STATS_FILE,
+  StopSignals,
+  type WritingArgs,
+  note,
+  pausePoint,
+  sweepTemps,
+} from './files';
+
+export { CARD_FILE, LLAMA_FACTORY_FILE, OUTPUT_FILES, STATS_FILE, type ExportArgs } from './files';
+export { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
+
+/**
+ * What decides the output bytes: a change here means a resume would mix two runs.
+ * Inputs are relative to --out (no absolute path of this machine in manifest.json,
+ * and the same command gives the same hash). --fail-fast is not here: it changes
+ * where a run stops, never the bytes written before the stop.
+ */
+function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan): Record<string, unknown> {
+  const options: Record<string, unknown> = {
+    // Relative to --out, as in the manifest's inputs; stdin and descriptors (`-`, /dev/fd/63) as given.
+    inputs: inputs.map((file) => (file === '-' || /^\/(dev|proc)\//.test(file) ? file : relativeToDir(path.resolve(args.out), path.resolve(file)))),
+    glob: args.glob ?? null,
+    preset: args.preset,
+    max_line_bytes: args.maxLineBytes,
+  };
+  // The simple layout's plan has nothing to add: its checkpoint interval changes no byte (flushNeutral).
+  if (plan.layout === 'hub') options.hub = hubOptionsRecord(plan, parquetLibrary());
+  return options;
+}
+
+
+export async function exportCommand(args: ExportArgs): Promise<void> {
+  const out = args.out;
+  if (out === undefined || out === '') {
+    if (!args.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');
+  } else {
+    await refuseInputFolders(args.inputs, out);
+  }
+  // Every option checked before any file is touched (lib/options.ts); args itself is not changed.
+  const { plan } = normalizeExportOptions(args, 'cli');
+  const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out || undefined });
+  if (out) await refuseInputsInOut(inputs, out);
+  if (args.dryRun) return dryRun(args, inputs, plan);
+  const writing = args as WritingArgs;
+  const options = normalizedOptions(writing, inputs, plan);
+  await prepareOutDir(writing.out);
+  const unlock = await takeLock(writing.out);
+  const stopSignals = new StopSignals();
+  try {
+    pausePoint('after-lock');
+    const claim = await claimOutDir(writing, plan);
+    await sweepTemps(writing.out);
+    const session = await ExportSession.open(writing, inputs, options, plan, claim);
+    await session.run(stopSignals);
+  } finally {
+    stopSignals.dispose();
+    await unlock();
+  }
+}
+
+/** Validates and counts as the real run with these options would (--min-score included), writes nothing. */
+async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Promise<void> {
+  const tally = new Tally();
+  const reporter = new Reporter({
+    quiet: args.quiet,
+    errorsWritten: false,
+    keepHint: `run without --dry-run to write them all to ${OUTPUT_FILES.errors}`,
+  });
+  const onCommit = (batch: Batch) => {
+    tally.add(batch);
+    reporter.warn(batch);
+  };
+  try {
+    await runChain([createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }), ...createProcessingStages(stageOptions(args)), createRouter({ plan }), createSink({ outputs: {}, onCommit })]);
+  } finally {
+    reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`]);
+  }
+}
+
+/** Every name either layout may write: what a checkpoint of an older version owned. */
+const LEGACY_OWNS: Owns = {
+  files: [...Object.values(OUTPUT_FILES), STATS_FILE, MANIFEST_FILE, CARD_FILE, LLAMA_FACTORY_FILE],
+  shard_dirs: (Object.keys(FORMATS) as FormatName[]).flatMap((format) => [configDirectory(format, 'pairs'), configDirectory(format, 'rejected')]),
+};
+
+/** The files a run with this plan writes (shards: by folder, their count is known only at the end). */
+function runOwns(plan: ExportPlan): Owns {
+  if (plan.layout === 'simple') return { files: [...Object.values(OUTPUT_FILES), STATS_FILE, MANIFEST_FILE], shard_dirs: [] };
+  const chat = plan.formats.some((format) => format === 'alpaca' || format === 'sharegpt');
+  return {
+    files: [OUTPUT_FILES.errors, STATS_FILE, MANIFEST_FILE, CARD_FILE, ...(chat ? [LLAMA_FACTORY_FILE] : [])],
+    shard_dirs: hubDirectories(plan),
+  };
+}
+
+/**
+ * --out must be empty or hold a qa-hf export (complete or interrupted); other
+ * files are refused, or with --force kept (those an output collides with are replaced).
+ */
+async function claimOutDir(args: WritingArgs, plan: ExportPlan): Promise<OutDirClaim> {
+  const owns = runOwns(plan);
+  const { owned, foreign } = classifyFiles(await listOutFiles(args.out), await readPreviousExport(args.out, LEGACY_OWNS));
+  if (foreign.length > 0 && !args.force) throw foreignFilesError(args.out, foreign);
+  const replaced = collisions(foreign, owns);
+  if (replaced.length > 0) note(args, `--force: ${replaced.join(', ')} in ${args.out} will be replaced by this export's files`);
+  return { owns, replaces: owned.filter((file) => !isWorkFile(file)) };
+}
+

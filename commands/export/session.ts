@@ -1,0 +1,266 @@
+/**
+ * export/session — one run of an export: opens the fixed files and the writers
+ * (fresh, or cut back to a checkpoint), streams the inputs through
+ * source → processing → router → dataset sink, accounts for every committed part
+ * (tally, stats, position), lets export/checkpoint.ts record checkpoints, and
+ * hands over to export/finalize.ts.
+ */
+import { AtomicFile } from '../../lib/io/atomic-file';
+import type { Batch } from '../../lib/batch';
+import type { Checkpoint, Position } from '../../lib/io/checkpoint';
+import { QaHfError, toQaHfError } from '../../lib/errors';
+import { hashJson } from '../../lib/canonical-json';
+import { PrefixHasher } from '../../lib/io/fingerprint';
+import { type InputInfo, describeInputs } from '../../lib/io/inputs';
+import type { ExportPlan } from '../../lib/hub';
+import { getPreset } from '../../lib/presets';
+import { StatsAccumulator } from '../../lib/stats';
+import { Tally, balanced } from '../../lib/tally';
+import { createFileSource, inputName, type InputSpec } from '../../streams/file-source';
+import { createProcessingStages, runChain } from '../../streams/chain';
+import { createRouter } from '../../streams/router';
+import { DatasetWriters, createDatasetSink } from '../../streams/dataset-sink';
+import { printHint } from '../hint';
+import { Progress, progressEnabled } from '../progress';
+import { Reporter } from '../report';
+import * as path from 'node:path';
+import { CHECKPOINT_BYTES, CHECKPOINT_MS, Checkpointer, checkpointDue, freshCheckpoint, loadResumeState } from './checkpoint';
+import { finalizeExport } from './finalize';
+import { type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type StopSignals, type WritingArgs, note, sweepShards, tempPath } from './files';
+
+/** The processing stages' options: the same for a run and its dry run, so their counts agree. */
+export function stageOptions(args: ExportArgs) {
+  return { preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers };
+}
+
+export class ExportSession {
+  private readonly targets = new Map<OutputName, AtomicFile>();
+  private readonly digests = new Map<string, { sha256: string; bytes: number }>();
+  private readonly inputIndex: Map<string, number>;
+  private readonly reporter: Reporter;
+  /** The writers of the fixed files and shards (null once finalizing). */
+  private writers: DatasetWriters | null = null;
+  private readonly checkpoints: Checkpointer;
+  /** An input that failed mid-read (damaged compressed data): the run ends with it before that file's end is committed. */
+  private inputFailure: QaHfError | null = null;
+
+  private constructor(
+    private readonly args: WritingArgs,
+    private readonly inputs: string[],
+    private readonly options: Record<string, unknown>,
+    private readonly plan: ExportPlan,
+    private readonly state: Checkpoint,
+    /** Per input: read as a stream (stdin, a pipe)? compressed? its size on disk. */
+    private readonly inputInfo: InputInfo[],
+    private readonly tally: Tally,
+    private readonly stats: StatsAccumulator,
+    private readonly resumed: boolean,
+    hashers?: PrefixHasher[],
+  ) {
+    this.inputIndex = new Map(inputs.map((file, i) => [inputName(file), i]));
+    this.reporter = new Reporter({ quiet: args.quiet, errorsWritten: true });
+    const background = plan.maxShardBytes === Number.POSITIVE_INFINITY;
+    this.checkpoints = new Checkpointer(args.out, state, inputInfo, hashers ?? inputs.map((file) => new PrefixHasher(file)), background);
+  }
+
+  static async open(args: WritingArgs, inputs: string[], options: Record<string, unknown>, plan: ExportPlan, claim: OutDirClaim): Promise<ExportSession> {
+    const optionsHash = hashJson(options);
+    const fresh = () => freshCheckpoint(inputs, plan, optionsHash, claim);
+    // Primed by the resume check (each input hashed to its checkpointed offset), so the run goes on from there.
+    const hashers = inputs.map((file) => new PrefixHasher(file));
+    const infos = await describeInputs(inputs);
+    const streams = inputs.filter((_file, i) => infos[i].stream).map(inputName);
+    if (streams.length > 0) {
+      const which = streams.length === 1 ? `${streams[0]} is` : `${streams.join(', ')} are`;
+      note(args, `note: ${which} read as a stream (stdin or a pipe): if this export is interrupted it cannot resume; run it again with --restart`);
+    }
+    const state = await loadResumeState(args, inputs, infos, optionsHash, hashers);
+    const resumed = state !== null;
+    const session = new ExportSession(args, inputs, options, plan, state ?? fresh(), infos, new Tally(state?.tally), new StatsAccumulator(state?.stats), resumed, resumed ? hashers : undefined);
+    if (!state?.finalizing) {
+      const opened = await session.openTargets(resumed);
+      if (!opened) {
+        // The temp files do not match the checkpoint (deleted or cut by hand): the
+        // checkpoint cannot be trusted, so begin again from nothing.
+        note(args, `the partial files in ${args.out} do not match its checkpoint; starting over`);
+        const restarted = new ExportSession(args, inputs, options, plan, fresh(), infos, new Tally(), new StatsAccumulator(), false);
+        return restarted.withTargets();
+      }
+    }
+    return session;
+  }
+
+  private async withTargets(): Promise<this> {
+    await this.openTargets(false);
+    return this;
+  }
+
+  /** Opens every temp output: fresh, or cut back to its committed length. False if they do not fit. */
+  private async openTargets(resume: boolean): Promise<boolean> {
+    const misfit = (err: unknown) =>
+      resume && ((err as NodeJS.ErrnoException).code === 'ENOENT' || /fewer than/.test((err as Error).message));
+    for (const name of this.plan.fixed) {
+      const final = path.join(this.args.out, OUTPUT_FILES[name]);
+      const temp = tempPath(this.args.out, OUTPUT_FILES[name]);
+      try {
+        const keepBytes = resume ? this.state.outputs[name].bytes : undefined;
+        this.targets.set(name, await AtomicFile.open(final, { tempPath: temp, keepBytes }));
+      } catch (err) {
+        if (misfit(err)) return this.abortTargets();
+        throw toQaHfError(err);
+      }
+    }
+    if (!resume) await sweepShards(this.args.out, this.plan);
+    this.writers = await DatasetWriters.open({
+      out: this.args.out,
+      plan: this.plan,
+      preset: getPreset(this.args.preset),
+      fixed: Object.fromEntries(this.targets),
+      state: resume ? this.state.hub : undefined,
+    });
+    if (!this.writers) return this.abortTargets();
+    return true;
+  }
+
+  private async abortTargets(): Promise<false> {
+    await Promise.all([...this.targets.values()].map((file) => file.abort(false)));
+    this.targets.clear();
+    return false;
+  }
+
+  async run(stop: StopSignals): Promise<void> {
+    const state = this.state;
+    state.runs++;
+    if (this.resumed && !this.args.quiet) {
+      const at = state.position;
+      const where = state.finalizing ? 'its final step' : `${this.inputs[at.input]} line ${at.line + 1} (byte ${at.offset})`;
+      note(this.args, `resuming the interrupted export in ${this.args.out} at ${where}`);
+    }
+    // A fresh run records at once what it owns and replaces, so a kill at any moment leaves a known folder.
+    if (!this.resumed) await this.checkpoint(true);
+    if (!state.finalizing) await this.stream(stop);
+    const written = await this.finalize();
+    this.reporter.summary(this.tally, [`wrote ${this.args.out}: ${written}`]);
+  }
+
+  private async stream(stop: StopSignals): Promise<void> {
+    const state = this.state;
+    const { input, offset, line } = state.position;
+    const specs: InputSpec[] = this.inputs.slice(input).map((file, i) => ({
+      path: file,
+      start: i === 0 && offset > 0 ? { offset, line } : undefined,
+    }));
+    // Progress counts bytes on disk: a compressed input's by the raw bytes read (its offsets are decompressed ones); a stream's size is unknown (0).
+    const sizes = this.inputInfo.map((info) => info.size);
+    const totalBytes = sizes.reduce((sum, size) => sum + size, 0);
+    const rawRead = new Map<number, number>();
+    const doneIn = (position: Position) => {
+      const info = this.inputInfo[position.input];
+      if (!info) return 0;
+      return Math.min(info.compressed || info.stream ? (rawRead.get(position.input) ?? 0) : position.offset, info.size);
+    };
+    const doneBefore = (position: Position) => sizes.slice(0, position.input).reduce((sum, size) => sum + size, 0) + doneIn(position);
+    const progress = new Progress(totalBytes, doneBefore(state.position), progressEnabled(this.args));
+    // A stream (stdin, a pipe) cannot be read again: such a run can only be started over.
+    const again = this.inputInfo.some((info) => info.stream) ? 'an export from a stream cannot resume: run it again with --restart' : 'run the same command again to resume';
+    const interrupted = () => new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; ${again}`);
+    const commit = (batch: Batch) => {
+      // A damaged input's end is never committed: the checkpoint stays before it, so a rerun meets the same failure.
+      if (this.inputFailure && batch.fileEnd) throw this.inputFailure;
+      this.commitBatch(batch);
+      progress.update(doneBefore(state.position), this.tally.total);
+    };
+    // One policy for both layouts: export/checkpoint.ts checkpointDue.
+    const caps = { bytes: this.args.checkpointBytes ?? CHECKPOINT_BYTES, ms: this.args.checkpointMs ?? CHECKPOINT_MS };
+    const onCommit = async (part: Batch, atFixedPosition: boolean): Promise<void> => {
+      commit(part);
+      const due = checkpointDue(
+        this.plan,
+        {
+          atFixedPosition,
+          failFastCut: part.stop !== null,
+          stopRequested: stop.requested !== null,
+          bytesSinceCheckpoint: this.checkpoints.bytesSinceCheckpoint,
+          msSinceCheckpoint: this.checkpoints.msSinceCheckpoint(),
+        },
+        caps,
+      );
+      if (!due.record) return;
+      if (!atFixedPosition) await this.writers!.flush(); // the sink flushed at a fixed position; elsewhere buffers reach the files here
+      await this.checkpoint(due.stop);
+      if (due.stop && stop.requested && !part.stop) throw interrupted();
+    };
+    const sink = createDatasetSink({ writers: this.writers!, linesDone: this.tally.total.lines, checkpointLines: this.plan.checkpointLines, onCommit });
+    try {
+      await runChain([
+        createFileSource(specs, {
+          onFileDigest: (file, digest) => this.digests.set(file, digest),
+          onHint: (_file, hint) => printHint(hint, this.args.quiet),
+          onRawBytes: (file, bytes) => rawRead.set(this.inputIndex.get(file)!, bytes),
+          onInputError: (error) => (this.inputFailure = error),
+        }),
+        ...createProcessingStages(stageOptions(this.args)),
+        createRouter({ plan: this.plan }),
+        sink,
+      ]);
+      if (this.inputFailure) throw this.inputFailure;
+      await this.checkpoints.settle();
+      state.hub = await this.writers!.finish();
+    } catch (err) {
+      progress.stop();
+      await this.checkpoints.settle().catch(() => undefined);
+      await this.writers?.abort();
+      await Promise.all([...this.targets.values()].map((file) => file.abort(false)));
+      throw err;
+    }
+    progress.stop();
+    if (!balanced(this.tally.total)) throw new Error('internal: the counts do not add up to the lines read');
+    state.finalizing = true;
+    await this.checkpoint(true);
+  }
+
+  /** Accounts for a batch that the sink has written (not yet durable: see checkpoint). */
+  private commitBatch(batch: Batch): void {
+    const state = this.state;
+    this.tally.add(batch);
+    this.stats.add(batch);
+    this.reporter.warn(batch);
+    for (const entry of batch.entries) {
+      const output = entry.channel === 'blank' || entry.channel === null ? undefined : state.outputs[entry.channel];
+      if (output) output.records++;
+    }
+    for (const name of this.plan.fixed) state.outputs[name].bytes = this.targets.get(name)!.bytes;
+    const index = this.inputIndex.get(batch.file)!;
+    const previous = state.position;
+    const advanced = index === previous.input ? batch.endOffset - previous.offset : batch.endOffset;
+    this.checkpoints.bytesSinceCheckpoint += advanced;
+    if (batch.fileEnd) {
+      this.checkpoints.inputEnds.set(index, batch.endOffset);
+      const digest = this.digests.get(batch.file);
+      state.inputs[index].sha256 = digest ? digest.sha256 : null;
+      state.position = { input: index + 1, offset: 0, line: 0 };
+    } else {
+      state.position = { input: index, offset: batch.endOffset, line: batch.endLine };
+    }
+  }
+
+  private async checkpoint(wait = false): Promise<void> {
+    await this.checkpoints.record({ tally: this.tally, stats: this.stats, writers: this.writers, targets: this.targets.values() }, wait);
+  }
+
+  private finalize(): Promise<string> {
+    return finalizeExport({
+      args: this.args,
+      plan: this.plan,
+      inputs: this.inputs,
+      inputInfo: this.inputInfo,
+      options: this.options,
+      state: this.state,
+      tally: this.tally,
+      stats: this.stats,
+      targets: this.targets,
+      digests: this.digests,
+      elapsedMs: this.checkpoints.elapsedMs(),
+    });
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * options — the one normalizer of the options of the CLI and the library (and,
+ * next, the config file): each option checked in its own block, defaults filled
+ * in, the caller's object never mutated. A bad value is one ERR_OPTION line that
+ * names the option as its caller knows it — `--max-line-bytes` on the command
+ * line, `option maxLineBytes` in the library — and ends with `got <value>`.
+ *
+ *   normalizeProcessingOptions({ workers: 2 })
+ *   // { preset: 'qa-internal', maxLineBytes: 10485760, failFast: false, workers: 2, keepRows: true }
+ *   normalizeExportOptions(argv, 'cli').plan.layout // 'simple'
+ */
+import { QaHfError, got } from './errors';
+import { type ExportPlan, type HubArgs, normalizeExportPlan } from './hub';
+import { DEFAULT_MAX_LINE_BYTES } from './lines';
+import { DEFAULT_PRESET, PRESETS, getPreset } from './presets';
+import { parseByteSize } from './shards';
+
+/** More workers than this is a typo, not a machine (each holds a V8 heap). */
+export const MAX_WORKERS = 64;
+
+/** Who names the options: the CLI (`--fail-fast`) or the library (`option failFast`). */
+export type OptionStyle = 'cli' | 'library';
+
+/** An option's name as its caller typed it. */
+export function optionName(key: string, style: OptionStyle): string {
+  return style === 'cli' ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : `option ${key}`;
+}
+
+/** `preset`: a known preset's name. */
+export function presetOption(value: unknown, style: OptionStyle = 'library'): string {
+  if (value === undefined) return DEFAULT_PRESET;
+  if (typeof value !== 'string' || !Object.hasOwn(PRESETS, value)) {
+    throw new QaHfError('ERR_OPTION', `${optionName('preset', style)} must be one of ${Object.keys(PRESETS).join(', ')}, ${got(value)}`);
+  }
+  return value;
+}
+
+/** `workers`: threads of the worker pool, 0 (the main thread) … MAX_WORKERS. */
+export function workersOption(value: unknown, style: OptionStyle = 'library', fallback = 0): number {
+  if (value === undefined) return fallback;
+  // The CLI passes the text as typed (a number type would turn `abc` into NaN, shown as null).
+  const count = style === 'cli' && typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0 || count > MAX_WORKERS) {
+    throw new QaHfError('ERR_OPTION', `${optionName('workers', style)} must be an integer from 0 to ${MAX_WORKERS}, ${got(value)}`);
+  }
+  return count;
+}
+
+/** A boolean option (`failFast`, `keepRows`, `byteText`, …). */
+export function booleanOption(key: string, value: unknown, fallback: boolean, style: OptionStyle = 'library'): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new QaHfError('ERR_OPTION', `${optionName(key, style)} must be a boolean, ${got(value)}`);
+  return value;
+}
+
+/** A positive integer option (`maxLineBytes` in the library, checkpoint intervals). */
+export function positiveIntegerOption(key: string, value: unknown, fallback: number, style: OptionStyle = 'library'): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new QaHfError('ERR_OPTION', `${optionName(key, style)} must be a positive integer, ${got(value)}`);
+  }
+  return value;
+}
+
+/** A positive number option (the hidden checkpoint caps of the CLI: `--checkpoint-bytes 1e15`). */
+export function positiveNumberOption(key: string, value: unknown, style: OptionStyle = 'library'): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value > 0)) throw new QaHfError('ERR_OPTION', `${optionName(key, style)} must be a positive number, ${got(value)}`);
+  return value;
+}
+
+/** `maxLineBytes`: the library takes an integer; the CLI also a size with a unit (`1MiB`). */
+export function maxLineBytesOption(value: unknown, style: OptionStyle = 'library'): number {
+  if (value === undefined) return DEFAULT_MAX_LINE_BYTES;
+  if (style === 'cli') return parseByteSize(value, optionName('maxLineBytes', style));
+  return positiveIntegerOption('maxLineBytes', value, DEFAULT_MAX_LINE_BYTES, style);
+}
+
+/** What the processing stages take (streams/chain.ts createProcessingStages). */
+export interface ProcessingOptionsInput {
+  preset?: unknown;
+  schema?: object;
+  maxLineBytes?: unknown;
+  failFast?: unknown;
+  workers?: unknown;
+  keepRows?: unknown;
+}
+
+export interface ProcessingOptions {
+  preset: string;
+  schema?: object;
+  maxLineBytes: number;
+  failFast: boolean;
+  workers: number;
+  keepRows: boolean;
+}
+
+/** The processing options, checked and with their defaults; `options` is not changed. */
+export function normalizeProcessingOptions(options: ProcessingOptionsInput = {}, style: OptionStyle = 'library'): ProcessingOptions {
+  // preset: the input format and mapping (lib/presets.ts).
+  const preset = presetOption(options.preset, style);
+
+  // schema: a JSON Schema object replacing the preset's (compiled, and so checked, by the processor).
+  const schema = options.schema;
+  if (schema !== undefined && (typeof schema !== 'object' || schema === null || Array.isArray(schema))) {
+    throw new QaHfError('ERR_OPTION', `${optionName('schema', style)} must be a JSON Schema object, ${got(schema)}`);
+  }
+
+  // maxLineBytes: bounds the memory one line may take; longer lines are ERR_LINE_TOO_LONG.
+  const maxLineBytes = maxLineBytesOption(options.maxLineBytes, style);
+
+  // failFast: stop at the first bad line.
+  const failFast = booleanOption('failFast', options.failFast, false, style);
+
+  // workers: 0 processes in the main thread.
+  const workers = workersOption(options.workers, style);
+
+  // keepRows: rows kept after serializing (export reads them); the pipe mode passes false.
+  const keepRows = booleanOption('keepRows', options.keepRows, true, style);
+
+  return schema === undefined ? { preset, maxLineBytes, failFast, workers, keepRows } : { preset, schema, maxLineBytes, failFast, workers, keepRows };
+}
+
+/** `qa-hf export`'s options as parsed (strings where a user typed text). */
+export interface ExportOptionsInput extends HubArgs, ProcessingOptionsInput {
+  inputs?: unknown;
+  out?: unknown;
+  force?: unknown;
+  glob?: unknown;
+  dryRun?: unknown;
+  restart?: unknown;
+  progress?: unknown;
+  quiet?: unknown;
+  checkpointBytes?: unknown;
+  checkpointMs?: unknown;
+}
+
+export interface ExportOptions extends ProcessingOptions {
+  inputs: string[];
+  out?: string;
+  force: boolean;
+  glob?: string;
+  dryRun: boolean;
+  restart: boolean;
+  progress?: boolean;
+  quiet: boolean;
+  checkpointBytes?: number;
+  checkpointMs?: number;
+  /** The layout, formats, split, … (lib/hub.ts normalizeExportPlan). */
+  plan: ExportPlan;
+}
+
+/** Export's options, checked and with their defaults, the plan included; `options` is not changed. */
+export function normalizeExportOptions(options: ExportOptionsInput, style: OptionStyle = 'library'): ExportOptions {
+  const processing = normalizeProcessingOptions(options, style);
+
+  // inputs: files or directories, at least one.
+  const inputs = options.inputs;
+  if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((input) => typeof input === 'string' && input !== '')) {
+    throw new QaHfError('ERR_OPTION', `${optionName('inputs', style)} must name one or more files or directories, ${got(inputs)}`);
+  }
+
+  // out: the output folder; checked for presence by the command (only --dry-run goes without it).
+  const out = options.out;
+  if (out !== undefined && typeof out !== 'string') throw new QaHfError('ERR_OPTION', `${optionName('out', style)} must be a folder path, ${got(out)}`);
+
+  // glob: which files to take from input folders.
+  const glob = options.glob;
+  if (glob !== undefined && (typeof glob !== 'string' || glob === '')) throw new QaHfError('ERR_OPTION', `${optionName('glob', style)} must be a glob pattern, ${got(glob)}`);
+
+  // force, dryRun, restart, quiet: switches; progress: undefined means "when stderr is a terminal".
+  const force = booleanOption('force', options.force, false, style);
+  const dryRun = booleanOption('dryRun', options.dryRun, false, style);
+  const restart = booleanOption('restart', options.restart, false, style);
+  const quiet = booleanOption('quiet', options.quiet, false, style);
+  const progress = options.progress === undefined ? undefined : booleanOption('progress', options.progress, false, style);
+
+  // checkpointBytes, checkpointMs (hidden, for tests and the bench): the cap of a flush-neutral plan.
+  const checkpointBytes = positiveNumberOption('checkpointBytes', options.checkpointBytes, style);
+  const checkpointMs = positiveNumberOption('checkpointMs', options.checkpointMs, style);
+
+  // The Hub options (--format, --split, …, --checkpoint-lines) make the plan.
+  const plan = normalizeExportPlan(options, getPreset(processing.preset));
+
+  return { ...processing, inputs: [...inputs], out, force, glob, dryRun, restart, progress, quiet, checkpointBytes, checkpointMs, plan };
+}

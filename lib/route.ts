@@ -1,0 +1,90 @@
+/**
+ * route — where an entry goes, decided once, before any sink: its channel, its
+ * split and, for a pair moved out, its failure_reason. Pure: no stream, no file.
+ *
+ * The processor decides pairs / rejected / errors / blank from the schema and the
+ * preset. Routing then applies the plan's rules to the pairs, in order, the first
+ * that fails moving the pair to the rejected output with its reason:
+ *   1. --min-score: a validation_score below it → "below_min_score"
+ *   (issue 9's quality rules — pii, dedup, tiers — plug in here as further rules)
+ * and assigns pairs and rejected rows their split by the hash of the plan's key
+ * column (lib/split.ts), so a record never moves when the corpus grows.
+ * A sink only writes what this decided; it never changes a channel or a split.
+ *
+ *   const route = makeRouter(plan);
+ *   route(entry) // { channel: 'rejected', split: 1, row: { …, failure_reason: 'below_min_score' } }
+ */
+import type { Channel, Entry, Row } from './batch';
+import { type SplitSpec, makeSplitAssigner } from './split';
+
+/** failure_reason of a pair moved to the rejected output by --min-score. */
+export const BELOW_MIN_SCORE = 'below_min_score';
+/** The column --min-score compares. */
+export const SCORE_COLUMN = 'validation_score';
+
+/** What routing needs of an export plan (lib/hub.ts ExportPlan has it all). */
+export interface RoutePlan {
+  spec: SplitSpec;
+  seed: number;
+  /** Flat-row column hashed for the split. */
+  key: string;
+  minScore?: number;
+}
+
+/** The decision for one entry: the row is replaced when a rule moved the pair (it gains failure_reason). */
+export interface Route {
+  channel: Channel;
+  split: number;
+  row: Row | null;
+}
+
+/** A rule over a pair's row: the failure_reason that moves it to rejected, or null when it stays. */
+export type RouteRule = (row: Row) => string | null;
+
+/** The min-score rule: a pair whose score is below `minScore` fails with "below_min_score". */
+export function minScoreRule(minScore: number): RouteRule {
+  return (row) => {
+    const score = row[SCORE_COLUMN];
+    return typeof score === 'number' && score < minScore ? BELOW_MIN_SCORE : null;
+  };
+}
+
+/** The plan's rules over pairs, in the order they apply. */
+export function planRules(plan: RoutePlan): RouteRule[] {
+  const rules: RouteRule[] = [];
+  if (plan.minScore !== undefined) rules.push(minScoreRule(plan.minScore));
+  return rules;
+}
+
+/** The router of a plan: entry → its route. Entries the processor has not decided are an internal error. */
+export function makeRouter(plan: RoutePlan): (entry: Entry) => Route {
+  const rules = planRules(plan);
+  // One split: every row goes there, no hashing.
+  const assign = plan.spec.names.length === 1 ? () => 0 : makeSplitAssigner(plan.spec, plan.seed);
+  return (entry) => {
+    const channel = entry.channel;
+    if (channel === null) throw new Error(`line ${entry.line} reached the router undecided`);
+    if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) return { channel, split: 0, row: entry.row };
+    let row = entry.row;
+    let routed: Channel = channel;
+    if (channel === 'pairs') {
+      for (const rule of rules) {
+        const reason = rule(row);
+        if (reason === null) continue;
+        row = { ...row, failure_reason: reason };
+        routed = 'rejected';
+        break;
+      }
+    }
+    return { channel: routed, split: assign(row[plan.key]), row };
+  };
+}
+
+/** Sets the route on the entry; true when its channel changed (its serialized bytes are then stale). */
+export function applyRoute(entry: Entry, route: Route): boolean {
+  const moved = entry.channel !== route.channel;
+  entry.channel = route.channel;
+  entry.row = route.row;
+  entry.split = route.split;
+  return moved;
+}

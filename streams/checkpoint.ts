@@ -1,0 +1,129 @@
+/**
+ * checkpoint — the last stage of a resumable chain: records, atomically, how far
+ * the inputs are consumed and how long every output is, as the sink reports it.
+ *
+ * Input: SinkCommits from `createSink({ …, commits: true })` (streams/sink.ts):
+ * after each commit the input position (file, byte offset, line) and the bytes of
+ * every output. Every `everyBytes` of input or `everyMs` (whichever comes first)
+ * it has the sink fsync its outputs, then writes the checkpoint (temp file, fsync,
+ * rename: lib/io/checkpoint.ts). At the end it records the run complete, lets the
+ * sink rename its outputs to their final names, and removes the checkpoint. A run
+ * killed at any moment and started again with `loadResumePoint` continues from the
+ * last checkpoint and writes the same bytes as an uninterrupted run: outputs are
+ * cut back to the lengths recorded, inputs read on from the offset recorded.
+ * (The CLI's `qa-hf export` checkpoints the same way, and also fingerprints its
+ * inputs; this stage trusts that the inputs did not change between the runs.)
+ * Errors: ERR_CHECKPOINT_MISMATCH when the checkpoint names other inputs or is
+ * damaged; I/O failures as the sink's.
+ *
+ *   const resume = await loadResumePoint('out/run.checkpoint', inputs);
+ *   await runChain([
+ *     createFileSource(resume?.inputs ?? inputs), ...createProcessingStages(),
+ *     createSink({ outputs: { pairs: 'out/pairs.jsonl' }, commits: true, resume }),
+ *     createCheckpoint({ path: 'out/run.checkpoint', inputs }),
+ *   ]);
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import { syncDirectory } from '../lib/io/atomic-file';
+import { type ChainCheckpoint, readChainCheckpoint, writeChainCheckpoint } from '../lib/io/checkpoint';
+import { QaHfError, got, toQaHfError } from '../lib/errors';
+import type { InputSpec } from './file-source';
+import type { SinkCommit, SinkResume } from './sink';
+
+/** Default cadence: at least every 8 MiB of input or 2 s, as `qa-hf export` (its CHECKPOINT_BYTES, CHECKPOINT_MS). */
+export const DEFAULT_CHECKPOINT_BYTES = 8 << 20;
+export const DEFAULT_CHECKPOINT_MS = 2000;
+
+export interface CheckpointOptions {
+  /** The checkpoint file. */
+  path: string;
+  /** The inputs, exactly as given to the file source of a fresh run. */
+  inputs: readonly string[];
+  /** Input bytes between checkpoints; default 8 MiB. */
+  everyBytes?: number;
+  /** Milliseconds between checkpoints; default 2000. */
+  everyMs?: number;
+}
+
+/** Where a run resumes: the inputs left (the first from its offset) and the sink's resume. */
+export interface ResumePoint extends SinkResume {
+  inputs: InputSpec[];
+}
+
+/**
+ * The resume point recorded at `file`, or null when there is none (a fresh run).
+ * A checkpoint of other inputs is refused.
+ */
+export async function loadResumePoint(file: string, inputs: readonly string[]): Promise<ResumePoint | null> {
+  const checkpoint = await readChainCheckpoint(file);
+  if (!checkpoint) return null;
+  if (JSON.stringify(checkpoint.inputs) !== JSON.stringify(inputs)) {
+    throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `${file} was recorded for other inputs (${checkpoint.inputs.join(', ')}); remove it to start over`);
+  }
+  const { input, offset, line } = checkpoint.position;
+  const left = checkpoint.complete ? [] : inputs.slice(input).map((name, i): InputSpec => ({ path: name, start: i === 0 && offset > 0 ? { offset, line } : undefined }));
+  return { inputs: left, outputs: checkpoint.outputs, complete: checkpoint.complete };
+}
+
+function positive(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0)) throw new QaHfError('ERR_OPTION', `option ${name} must be a positive number, ${got(value)}`);
+  return value;
+}
+
+export function createCheckpoint(options: CheckpointOptions): Writable {
+  const file = options.path;
+  if (typeof file !== 'string' || file === '') throw new QaHfError('ERR_OPTION', `option path must name the checkpoint file, ${got(file)}`);
+  const inputs = [...options.inputs];
+  const everyBytes = positive('everyBytes', options.everyBytes, DEFAULT_CHECKPOINT_BYTES);
+  const everyMs = positive('everyMs', options.everyMs, DEFAULT_CHECKPOINT_MS);
+  const index = new Map(inputs.map((name, i) => [name, i]));
+  let state: ChainCheckpoint | null = null;
+  let bytesSince = 0;
+  let lastAt = Date.now();
+
+  const record = async (commit: SinkCommit, checkpoint: ChainCheckpoint): Promise<void> => {
+    await commit.sync();
+    await writeChainCheckpoint(file, checkpoint);
+    bytesSince = 0;
+    lastAt = Date.now();
+  };
+
+  const take = async (commit: SinkCommit): Promise<void> => {
+    // The first commit of this run: continue the recorded position (or start at the beginning).
+    state ??= (await readChainCheckpoint(file)) ?? {
+      format: 'qa-hf-chain-checkpoint',
+      version: 1,
+      inputs,
+      position: { input: 0, offset: 0, line: 0 },
+      outputs: {},
+      complete: false,
+    };
+    if (commit.finish) {
+      await record(commit, { ...state, position: { input: inputs.length, offset: 0, line: 0 }, outputs: commit.outputs, complete: true });
+      await commit.finish();
+      await fs.rm(file, { force: true });
+      await syncDirectory(path.dirname(path.resolve(file)));
+      return;
+    }
+    const at = index.get(commit.file);
+    if (at === undefined) throw new Error(`internal: a commit of ${commit.file}, which is not among the checkpoint's inputs`);
+    const previous = state.position;
+    bytesSince += at === previous.input ? commit.offset - previous.offset : commit.offset;
+    state.position = commit.fileEnd ? { input: at + 1, offset: 0, line: 0 } : { input: at, offset: commit.offset, line: commit.line };
+    state.outputs = commit.outputs;
+    if (bytesSince >= everyBytes || Date.now() - lastAt >= everyMs) await record(commit, { ...state });
+  };
+
+  return new Writable({
+    objectMode: true,
+    write(commit: SinkCommit, _encoding, callback) {
+      take(commit).then(
+        () => callback(),
+        (err) => callback(toQaHfError(err)),
+      );
+    },
+  });
+}

@@ -1,0 +1,31 @@
+/**
+ * router — the routing stage between the processor and the sink (lib/route.ts:
+ * min-score and the coming quality rules, then the split of every pair and
+ * rejected row).
+ *
+ * Input: processed Batches. Output: the same Batches, each entry with its final
+ * `channel` and `split`. When a rule moved an entry to another channel the
+ * processor's serialized bytes no longer match the entries: `output` is then set
+ * to null and the sink writes that batch row by row.
+ * Errors: none of its own (an undecided entry is an internal error).
+ *
+ *   await runChain([source, ...createProcessingStages(options), createRouter({ plan }), sink]);
+ */
+import type { Transform } from 'node:stream';
+import type { Batch } from '../lib/batch';
+import { type RoutePlan, applyRoute, makeRouter } from '../lib/route';
+import { batchStage } from './batch-stage';
+
+export interface RouterOptions {
+  plan: RoutePlan;
+}
+
+export function createRouter(options: RouterOptions): Transform {
+  const route = makeRouter(options.plan);
+  return batchStage((batch: Batch) => {
+    let moved = false;
+    for (const entry of batch.entries) if (applyRoute(entry, route(entry))) moved = true;
+    if (moved) batch.output = null;
+    return batch;
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * commands/export/checkpoint.ts checkpointDue: the one checkpoint policy of both
+ * layouts. Fixed input positions always; a byte/time cap and a stop where it
+ * falls only in a flush-neutral plan (no gzip, no Parquet), where a checkpoint's
+ * place cannot show in the bytes.
+ */
+import { checkpointDue } from '../commands/export/checkpoint';
+import { normalizeExportPlan } from '../lib/hub';
+import { QA_INTERNAL } from '../lib/presets';
+
+const simple = normalizeExportPlan({}, QA_INTERNAL);
+const hubText = normalizeExportPlan({ format: 'jsonl,csv', split: 'train=0.9,test=0.1' }, QA_INTERNAL);
+const hubGzip = normalizeExportPlan({ format: 'jsonl', compress: 'gzip' }, QA_INTERNAL);
+const hubParquet = normalizeExportPlan({ format: 'parquet' }, QA_INTERNAL);
+const caps = { bytes: 100, ms: 1000 };
+const quiet = { atFixedPosition: false, failFastCut: false, stopRequested: false, bytesSinceCheckpoint: 0, msSinceCheckpoint: 0 };
+
+test.each([
+  ['simple', simple, true],
+  ['Hub jsonl,csv', hubText, true],
+  ['Hub gzip', hubGzip, false],
+  ['Hub parquet', hubParquet, false],
+])('%s plan: flush-neutral %s', (_name, plan, neutral) => {
+  expect(checkpointDue(plan, quiet, caps)).toEqual({ record: false, stop: false });
+  expect(checkpointDue(plan, { ...quiet, atFixedPosition: true }, caps)).toEqual({ record: true, stop: false });
+  expect(checkpointDue(plan, { ...quiet, bytesSinceCheckpoint: 100 }, caps)).toEqual({ record: neutral, stop: false });
+  expect(checkpointDue(plan, { ...quiet, msSinceCheckpoint: 1000 }, caps)).toEqual({ record: neutral, stop: false });
+  expect(checkpointDue(plan, { ...quiet, failFastCut: true }, caps)).toEqual({ record: neutral, stop: neutral });
+  expect(checkpointDue(plan, { ...quiet, stopRequested: true }, caps)).toEqual({ record: neutral, stop: neutral });
+  expect(checkpointDue(plan, { ...quiet, stopRequested: true, atFixedPosition: true }, caps)).toEqual({ record: true, stop: true });
+});
+
+test('the simple layout is a plan: fixed files, one split, no shard limit, no compression, the default checkpoint lines', () => {
+  expect(simple).toMatchObject({ layout: 'simple', fixed: ['pairs', 'rejected', 'errors'], formats: ['jsonl'], splitText: 'train=1', maxShardBytes: Infinity, compression: 'none', checkpointLines: 5000 });
+  expect(hubText).toMatchObject({ layout: 'hub', fixed: ['errors'] });
+});
