@@ -6,13 +6,14 @@
  * line, `option maxLineBytes` in the library — and ends with `got <value>`.
  *
  *   normalizeProcessingOptions({ workers: 2 })
- *   // { preset: 'qa-internal', maxLineBytes: 10485760, failFast: false, workers: 2, keepRows: true }
+ *   // { preset: 'qa-internal', maxLineBytes: 10485760, failFast: false, workers: 2, keepRows: true, serialize: ['pairs', 'rejected', 'errors'] }
  *   normalizeExportOptions(argv, 'cli').plan.layout // 'simple'
  */
 import { QaHfError, got } from './errors';
 import { type ExportPlan, type HubArgs, normalizeExportPlan } from './hub';
 import { DEFAULT_MAX_LINE_BYTES } from './lines';
 import { DEFAULT_PRESET, PRESETS, getPreset } from './presets';
+import { OUTPUT_NAMES, type OutputName } from './serialize';
 import { parseByteSize } from './shards';
 
 /** More workers than this is a typo, not a machine (each holds a V8 heap). */
@@ -69,6 +70,22 @@ export function positiveNumberOption(key: string, value: unknown, style: OptionS
   return value;
 }
 
+/**
+ * `serialize`: the outputs whose JSONL bytes the processor writes into
+ * `batch.output` (pairs, rejected, errors); default all three. A caller that never
+ * writes an output's bytes leaves it out and saves its serializing: the Hub layout
+ * writes its pairs and rejected rows to shards from `entry.row`, a dry run nothing.
+ * Returned in OUTPUT_NAMES order.
+ */
+export function serializeOption(value: unknown, style: OptionStyle = 'library'): readonly OutputName[] {
+  if (value === undefined) return OUTPUT_NAMES;
+  const names: readonly unknown[] | null = Array.isArray(value) ? value : null;
+  if (names === null || names.some((name) => !(OUTPUT_NAMES as readonly unknown[]).includes(name))) {
+    throw new QaHfError('ERR_OPTION', `${optionName('serialize', style)} must be an array of ${OUTPUT_NAMES.join(', ')}, ${got(value)}`);
+  }
+  return OUTPUT_NAMES.filter((name) => names.includes(name));
+}
+
 /** `maxLineBytes`: the library takes an integer; the CLI also a size with a unit (`1MiB`). */
 export function maxLineBytesOption(value: unknown, style: OptionStyle = 'library'): number {
   if (value === undefined) return DEFAULT_MAX_LINE_BYTES;
@@ -84,6 +101,7 @@ export interface ProcessingOptionsInput {
   failFast?: unknown;
   workers?: unknown;
   keepRows?: unknown;
+  serialize?: unknown;
 }
 
 export interface ProcessingOptions {
@@ -93,6 +111,7 @@ export interface ProcessingOptions {
   failFast: boolean;
   workers: number;
   keepRows: boolean;
+  serialize: readonly OutputName[];
 }
 
 /** The processing options, checked and with their defaults; `options` is not changed. */
@@ -118,7 +137,11 @@ export function normalizeProcessingOptions(options: ProcessingOptionsInput = {},
   // keepRows: rows kept after serializing (export reads them); the pipe mode passes false.
   const keepRows = booleanOption('keepRows', options.keepRows, true, style);
 
-  return schema === undefined ? { preset, maxLineBytes, failFast, workers, keepRows } : { preset, schema, maxLineBytes, failFast, workers, keepRows };
+  // serialize: the outputs whose bytes are wanted (serializeOption).
+  const serialize = serializeOption(options.serialize, style);
+
+  const normalized = { preset, maxLineBytes, failFast, workers, keepRows, serialize };
+  return schema === undefined ? normalized : { ...normalized, schema };
 }
 
 /** `qa-hf export`'s options as parsed (strings where a user typed text). */

@@ -12,7 +12,11 @@
  *
  * `batch.output` keeps its contract (text per output name), but its values are
  * decoded from the bytes only when read; `outputBytes(batch.output)` gives the
- * bytes themselves, which is what the sink writes.
+ * bytes themselves, which is what the sink writes. Only the outputs asked for
+ * (`serialize`, lib/options.ts serializeOption; default all) are written and
+ * present: the Hub layout writes pairs and rejected rows to shards from the rows,
+ * never these bytes, so it asks for `errors` alone; a writer that finds an output
+ * absent writes its rows itself (streams/dataset-sink.ts).
  *
  *   serializeBatch(batch, makeJsonlWriters(QA_INTERNAL));
  *   outputBytes(batch.output!).pairs  // <Buffer 7b 22 71 …>
@@ -106,7 +110,8 @@ const EMPTY = Buffer.alloc(0);
 /** Where `output` keeps its bytes: a symbol, so the object still reads as `{ pairs, rejected, errors }`. */
 const BYTES = Symbol('qa-hf.outputBytes');
 
-export type OutputBytes = Record<OutputName, Buffer>;
+/** The bytes per output; an output not serialized (see serializeBatch's `wanted`) is absent. */
+export type OutputBytes = Partial<Record<OutputName, Buffer>>;
 type LazyOutput = Record<string, string> & { [BYTES]?: OutputBytes };
 
 /** An output record whose texts are decoded from `bytes` on first read. */
@@ -114,33 +119,48 @@ export function outputFromBytes(bytes: OutputBytes): Record<string, string> {
   const decoded: Partial<Record<OutputName, string>> = {};
   const output = {} as LazyOutput;
   for (const name of OUTPUT_NAMES) {
+    const buffer = bytes[name];
+    if (buffer === undefined) continue;
     Object.defineProperty(output, name, {
       enumerable: true,
-      get: () => (decoded[name] ??= bytes[name].toString('utf8')),
+      get: () => (decoded[name] ??= buffer.toString('utf8')),
     });
   }
   Object.defineProperty(output, BYTES, { value: bytes, enumerable: false });
   return output;
 }
 
-/** The bytes of a serialized batch's outputs; texts set by other code are encoded as UTF-8. */
+/**
+ * The bytes of a serialized batch's outputs; texts set by other code are encoded
+ * as UTF-8. An output not serialized has no key (check with `in` or `!== undefined`).
+ */
 export function outputBytes(output: Record<string, string>): Record<string, Buffer> {
   const bytes = (output as LazyOutput)[BYTES];
-  if (bytes) return bytes;
+  if (bytes) return bytes as Record<string, Buffer>;
   const encoded: Record<string, Buffer> = {};
   for (const [name, text] of Object.entries(output)) encoded[name] = Buffer.from(text, 'utf8');
   return encoded;
 }
 
 /**
- * Serializes every entry of the batch to its output. `byteRows[i]` is 1 when
- * entry i's row holds byte text (the batch processor knows; default: none does).
+ * Serializes every entry of the batch to its output, of the outputs `wanted`
+ * (default all; the others are left out of `batch.output`). `byteRows[i]` is 1
+ * when entry i's row holds byte text (the batch processor knows; default: none does).
  */
-export function serializeBatch(batch: Batch, writers: JsonlWriters, failFast = false, byteRows: Uint8Array | null = null): Batch {
+export function serializeBatch(
+  batch: Batch,
+  writers: JsonlWriters,
+  failFast = false,
+  byteRows: Uint8Array | null = null,
+  wanted: readonly OutputName[] = OUTPUT_NAMES,
+): Batch {
   if (failFast) cutAtFirstError(batch);
+  const wantPairs = wanted.includes('pairs');
+  const wantRejected = wanted.includes('rejected');
+  const wantErrors = wanted.includes('errors');
   // Pairs are most of a batch, about as many bytes as its input: one allocation, sized so.
   let inputUnits = 0;
-  for (const entry of batch.entries) inputUnits += entry.text.length;
+  if (wantPairs) for (const entry of batch.entries) inputUnits += entry.text.length;
   const pairs = new ByteWriter(Math.max(MIN_OUTPUT_BYTES, inputUnits + (inputUnits >> 3)));
   const rejected = new ByteWriter();
   const errors = new ByteWriter();
@@ -150,15 +170,17 @@ export function serializeBatch(batch: Batch, writers: JsonlWriters, failFast = f
     const asBytes = byteRows !== null && byteRows[i] === 1;
     switch (entry.channel) {
       case 'pairs':
+        if (!wantPairs) break;
         if (asBytes) pairs.latin1Line(writers.bytePairs(entry.row!, entry.value, entry.text));
         else pairs.utf8Line(writers.pairs(entry.row!));
         break;
       case 'rejected':
+        if (!wantRejected) break;
         if (asBytes) rejected.latin1Line(writers.byteRejected(entry.row!, entry.value, entry.text));
         else rejected.utf8Line(writers.rejected(entry.row!));
         break;
       case 'errors':
-        writeErrorRow(errors, writers.errors, batch.file, entry);
+        if (wantErrors) writeErrorRow(errors, writers.errors, batch.file, entry);
         break;
       case 'blank':
         break;
@@ -168,7 +190,11 @@ export function serializeBatch(batch: Batch, writers: JsonlWriters, failFast = f
     }
     entry.value = undefined; // the mapper keeps it for the byte-row writer; nothing reads it after
   }
-  batch.output = outputFromBytes({ pairs: pairs.bytes(), rejected: rejected.bytes(), errors: errors.bytes() });
+  const bytes: OutputBytes = {};
+  if (wantPairs) bytes.pairs = pairs.bytes();
+  if (wantRejected) bytes.rejected = rejected.bytes();
+  if (wantErrors) bytes.errors = errors.bytes();
+  batch.output = outputFromBytes(bytes);
   return batch;
 }
 

@@ -30,11 +30,11 @@ import { QaHfError, type ErrorCode, type RecordErrorCode } from './errors';
 import { type CarryState, isByteTextBatch, LineScanner, type LinePiece, setByteTextBatch } from './lines';
 import type { RowWriter } from './jsonl';
 import { mapBatch } from './map';
-import { booleanOption } from './options';
+import { booleanOption, serializeOption } from './options';
 import { parseBatch, parseEntry } from './parse';
 import { DEFAULT_PRESET, getPreset, type Preset } from './presets';
 import { compileSchema, type RecordValidator, validateBatch } from './schema';
-import { type JsonlWriters, makeJsonlWriters, outputBytes, outputFromBytes, serializeBatch, serializeErrors } from './serialize';
+import { type JsonlWriters, makeJsonlWriters, type OutputBytes, type OutputName, outputBytes, outputFromBytes, serializeBatch, serializeErrors } from './serialize';
 
 export interface BatchContextOptions {
   /** Preset name. Default qa-internal. */
@@ -49,6 +49,12 @@ export interface BatchContextOptions {
    * is all the pipe mode needs and lets the rows stay byte text.
    */
   keepRows?: boolean;
+  /**
+   * The outputs whose JSONL bytes `batch.output` gets: pairs, rejected, errors
+   * (default all; lib/options.ts serializeOption). The others are not serialized
+   * and are absent from `output`; with workers, they are not sent back either.
+   */
+  serialize?: readonly OutputName[];
 }
 
 export interface BatchContext {
@@ -57,22 +63,24 @@ export interface BatchContext {
   writers: JsonlWriters;
   failFast: boolean;
   keepRows: boolean;
+  serialize: readonly OutputName[];
 }
 
 /** Checks the options (not the schema) and resolves the preset; throws ERR_OPTION. */
-export function checkBatchOptions(options: BatchContextOptions = {}): { preset: Preset; failFast: boolean; keepRows: boolean } {
+export function checkBatchOptions(options: BatchContextOptions = {}): { preset: Preset; failFast: boolean; keepRows: boolean; serialize: readonly OutputName[] } {
   const preset = getPreset(options.preset ?? DEFAULT_PRESET);
   // Checked by the one normalizer (lib/options.ts).
   const failFast = booleanOption('failFast', options.failFast, false);
   const keepRows = booleanOption('keepRows', options.keepRows, true);
-  return { preset, failFast, keepRows };
+  const serialize = serializeOption(options.serialize);
+  return { preset, failFast, keepRows, serialize };
 }
 
 /** Checks the options and compiles the schema (ERR_SCHEMA_FILE) once, before any batch. */
 export function makeBatchContext(options: BatchContextOptions = {}): BatchContext {
-  const { preset, failFast, keepRows } = checkBatchOptions(options);
+  const { preset, failFast, keepRows, serialize } = checkBatchOptions(options);
   const validate = compileSchema(options.schema ?? preset.schema);
-  return { preset, validate, writers: makeJsonlWriters(preset), failFast, keepRows };
+  return { preset, validate, writers: makeJsonlWriters(preset), failFast, keepRows, serialize };
 }
 
 /** Processes a batch from the line splitter; sets `output`, routes every entry. */
@@ -100,7 +108,7 @@ export function processBatch(batch: Batch, context: BatchContext): Batch {
       }
     }
   }
-  serializeBatch(batch, context.writers, context.failFast, byteRows);
+  serializeBatch(batch, context.writers, context.failFast, byteRows, context.serialize);
   // The batch may have been cut (fail-fast): only its first entries.length rows remain.
   for (let i = 0; i < batch.entries.length; i++) {
     const entry = batch.entries[i];
@@ -181,9 +189,12 @@ export interface ChunkResult {
   rows: Array<[number, Row]>;
   /** Present when fail-fast cut the batch: the bad line (numbered within the piece) that stops the run. */
   stop: Batch['stop'];
-  /** Output bytes; the `errors` output is written by the main thread, which knows the line numbers. */
-  pairs: Uint8Array;
-  rejected: Uint8Array;
+  /**
+   * Output bytes, null when not serialized (BatchContextOptions.serialize); the
+   * `errors` output is written by the main thread, which knows the line numbers.
+   */
+  pairs: Uint8Array | null;
+  rejected: Uint8Array | null;
 }
 
 /**
@@ -222,8 +233,8 @@ export function runChunkTask(task: ChunkTask, context: BatchContext, scan: ScanC
     texts: [],
     rows: [],
     stop: batch.stop,
-    pairs: output.pairs,
-    rejected: output.rejected,
+    pairs: output.pairs ?? null,
+    rejected: output.rejected ?? null,
   };
   for (let i = 0; i < count; i++) {
     const entry = entries[i];
@@ -236,7 +247,7 @@ export function runChunkTask(task: ChunkTask, context: BatchContext, scan: ScanC
   const transfer = [result.flags.buffer as ArrayBuffer, result.offsets.buffer as ArrayBuffer];
   for (const bytes of [result.pairs, result.rejected]) {
     // Only a buffer that owns its memory can move (ByteWriter's do); an empty one is not worth it.
-    if (bytes.length > 0 && bytes.byteOffset === 0 && !transfer.includes(bytes.buffer as ArrayBuffer)) transfer.push(bytes.buffer as ArrayBuffer);
+    if (bytes !== null && bytes.length > 0 && bytes.byteOffset === 0 && !transfer.includes(bytes.buffer as ArrayBuffer)) transfer.push(bytes.buffer as ArrayBuffer);
   }
   return { result, transfer };
 }
@@ -244,9 +255,10 @@ export function runChunkTask(task: ChunkTask, context: BatchContext, scan: ScanC
 /**
  * The batch a result stands for, numbered from `lineBase` (lines of `file` before
  * the piece): what the line splitter and processBatch would have made of the
- * piece in-process. `writeErrors` writes the dead-letter rows (ERROR_COLUMNS).
+ * piece in-process. `writeErrors` writes the dead-letter rows (ERROR_COLUMNS);
+ * null when the `errors` output is not serialized.
  */
-export function batchFromResult(file: string, lineBase: number, result: ChunkResult, writeErrors: RowWriter): Batch {
+export function batchFromResult(file: string, lineBase: number, result: ChunkResult, writeErrors: RowWriter | null): Batch {
   const count = result.flags.length;
   const entries: Entry[] = new Array(count);
   for (let i = 0; i < count; i++) {
@@ -260,8 +272,11 @@ export function batchFromResult(file: string, lineBase: number, result: ChunkRes
   for (const [index, row] of result.rows) entries[index].row = row;
   const stop = result.stop ? { ...result.stop, line: lineBase + result.stop.line } : null;
   const batch: Batch = { file, entries, endOffset: result.endOffset, endLine: lineBase + result.endLine, fileEnd: result.fileEnd, output: null, stop };
-  const errors = result.errors.length > 0 ? serializeErrors(batch, writeErrors) : Buffer.alloc(0);
-  batch.output = outputFromBytes({ pairs: asBuffer(result.pairs), rejected: asBuffer(result.rejected), errors });
+  const bytes: OutputBytes = {};
+  if (result.pairs !== null) bytes.pairs = asBuffer(result.pairs);
+  if (result.rejected !== null) bytes.rejected = asBuffer(result.rejected);
+  if (writeErrors !== null) bytes.errors = result.errors.length > 0 ? serializeErrors(batch, writeErrors) : Buffer.alloc(0);
+  batch.output = outputFromBytes(bytes);
   return batch;
 }
 

@@ -13,6 +13,7 @@
 import pump from 'pump';
 import type { Stream, Transform } from 'node:stream';
 import { canUseByteText } from '../lib/byte-text';
+import type { OutputName } from '../lib/serialize';
 import { checkBatchOptions, makeBatchContext, processBatch } from '../lib/worker-task';
 import { batchStage } from './batch-stage';
 import { createLineSplitter } from './line-splitter';
@@ -71,6 +72,13 @@ export interface ProcessingOptions {
    * (lib/byte-text.ts), about twice as fast, with the same output bytes.
    */
   keepRows?: boolean;
+  /**
+   * The outputs whose JSONL bytes the processor writes into `batch.output`: pairs,
+   * rejected, errors (default all). An export's Hub layout writes pairs and
+   * rejected rows to shards from `entry.row`, so it asks for errors alone; a dry
+   * run for none (lib/worker-task.ts BatchContextOptions.serialize).
+   */
+  serialize?: readonly OutputName[];
 }
 
 /** Splitter → processor (in-process or a worker pool), options checked up front. */
@@ -81,8 +89,8 @@ export function createProcessingStages(options: ProcessingOptions = {}): Transfo
   const byteText = !keepRows && canUseByteText(preset, options.schema ?? preset.schema);
   if (workers > 0) {
     // The pool splits the lines too, on its threads.
-    const { schema, failFast, maxLineBytes } = options;
-    return [createWorkerPool({ workers, preset: options.preset, schema, failFast, keepRows, maxLineBytes, byteText })];
+    const { schema, failFast, maxLineBytes, serialize } = options;
+    return [createWorkerPool({ workers, preset: options.preset, schema, failFast, keepRows, maxLineBytes, byteText, serialize })];
   }
   const splitter = createLineSplitter({ maxLineBytes: options.maxLineBytes, byteText });
   const context = makeBatchContext(options);

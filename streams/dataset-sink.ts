@@ -354,14 +354,16 @@ export class DatasetWriters {
   /**
    * Writes entries [from, to) of a routed batch where the router sent them. The
    * fixed files get the processor's bytes as they are when the part is the whole
-   * batch and nothing was moved (`output` kept); otherwise their rows are written
-   * here with the same writers, one write per file per part.
+   * batch, nothing was moved (`output` kept) and the processor serialized every
+   * fixed channel (its `serialize` option); otherwise their rows are written here
+   * with the same writers, one write per file per part.
    */
   async writePart(batch: Batch, from: number, to: number): Promise<void> {
     const plan = this.options.plan;
     const fixed = this.options.fixed;
     const entries = batch.entries;
-    const whole = from === 0 && to === entries.length && batch.output !== null;
+    const serialized = batch.output !== null ? outputBytes(batch.output) : null;
+    const whole = from === 0 && to === entries.length && serialized !== null && plan.fixed.every((channel) => serialized[channel] !== undefined);
     const rows: Partial<Record<FixedChannel, string[]>> = {};
     for (let i = from; i < to; i++) {
       const entry = entries[i];
@@ -375,7 +377,7 @@ export class DatasetWriters {
       if (channel === 'errors') continue; // a plan always has the dead letter among its fixed files
       await this.writeShards(entry);
     }
-    const bytes = whole ? outputBytes(batch.output!) : null;
+    const bytes = whole ? serialized : null;
     for (const channel of plan.fixed) {
       const target = fixed[channel];
       if (!target) continue;

@@ -205,7 +205,7 @@ export function createSink(options: SinkOptions): Writable | Transform {
     // The serializer's bytes as they are; texts set by other code are encoded here.
     for (const [name, bytes] of Object.entries(output ? outputBytes(output) : {})) {
       const target = targets.get(name);
-      if (target && bytes.length > 0) await target.write(bytes);
+      if (target && bytes !== undefined && bytes.length > 0) await target.write(bytes);
     }
     if (reporting && !batch.fileEnd && !batch.stop) pending = batch;
     else if (reporting) await report(batch);

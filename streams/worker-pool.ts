@@ -100,7 +100,7 @@ export function createWorkerPool(options: WorkerPoolOptions): Transform {
   // in-process processor does. A given schema is compiled here too, so a bad one
   // fails now; the preset's own is known to compile (and each worker compiles it anyway).
   const scanDefaults = normalizeScannerOptions(options);
-  const { preset, keepRows } = checkBatchOptions(options);
+  const { preset, keepRows, serialize } = checkBatchOptions(options);
   if (options.schema !== undefined) compileSchema(options.schema);
   // Byte text unless the caller says otherwise: only when rows are not kept and it is safe (lib/byte-text.ts).
   const byteText = options.byteText ?? (!keepRows && canUseByteText(preset, options.schema ?? preset.schema));
@@ -109,10 +109,12 @@ export function createWorkerPool(options: WorkerPoolOptions): Transform {
     schema: options.schema,
     failFast: options.failFast,
     keepRows: options.keepRows,
+    serialize,
     maxLineBytes: scanDefaults.maxLineBytes,
     byteText,
   };
-  const writeErrors = makeRowWriter(ERROR_COLUMNS);
+  // The dead-letter rows are written here (they carry the line number), when wanted.
+  const writeErrors = serialize.includes('errors') ? makeRowWriter(ERROR_COLUMNS) : null;
   const script = options.workerScript ?? workerScript();
   const limit = workers * MAX_TASKS_PER_WORKER;
 

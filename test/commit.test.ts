@@ -1,4 +1,8 @@
-/** onCommit fires once per commit: in the sink and in the dataset sink, never twice at one position. */
+/**
+ * onCommit fires once per commit: in the sink and in the dataset sink, never twice
+ * at one position. The dataset writers write a fixed file's rows themselves when
+ * the processor did not serialize them (its `serialize` option).
+ */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,7 +11,10 @@ import { newEntry, type Batch } from '../lib/batch';
 import { createFileSource } from '../streams/file-source';
 import { createProcessingStages, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
-import { type DatasetWriters, createDatasetSink } from '../streams/dataset-sink';
+import { DatasetWriters, createDatasetSink } from '../streams/dataset-sink';
+import { createRouter } from '../streams/router';
+import { normalizeExportPlan } from '../lib/hub';
+import { QA_INTERNAL } from '../lib/presets';
 import { recordLines } from './helpers';
 
 type Seen = Array<[file: string, endOffset: number, lines: number, fileEnd: boolean]>;
@@ -74,5 +81,35 @@ describe('createDatasetSink onCommit', () => {
     const batches = checkpointLines === 100 ? [batch('a', [1, 2, 3], 30), batch('a', [], 30, true)] : [batch('a', [1, 2, 3], 30), batch('a', [], 30, true), batch('b', [1], 10, true)];
     await runChain([Readable.from(batches, { objectMode: true }), createDatasetSink({ writers, linesDone: 0, checkpointLines, onCommit })]);
     expect(seen).toEqual(expected);
+  });
+});
+
+describe('DatasetWriters and the processor serialize option', () => {
+  /** The simple layout's three fixed files, collected in memory, from a chain whose processor serializes `serialize`. */
+  async function simpleLayout(bytes: Buffer, serialize: Array<'pairs' | 'rejected' | 'errors'>): Promise<Record<string, string>> {
+    const written: Record<string, Buffer[]> = { pairs: [], rejected: [], errors: [] };
+    const target = (name: string) => ({ write: async (data: Buffer) => void written[name].push(Buffer.from(data)) });
+    const plan = normalizeExportPlan({}, QA_INTERNAL);
+    const writers = (await DatasetWriters.open({ out: os.tmpdir(), plan, preset: QA_INTERNAL, fixed: { pairs: target('pairs'), rejected: target('rejected'), errors: target('errors') } }))!;
+    const chunks = [bytes.subarray(0, 5000), bytes.subarray(5000)];
+    await runChain([
+      Readable.from(chunks, { objectMode: true }),
+      ...createProcessingStages({ serialize }),
+      createRouter({ plan }),
+      createDatasetSink({ writers, linesDone: 0, checkpointLines: plan.checkpointLines, onCommit: async () => undefined }),
+    ]);
+    return Object.fromEntries(Object.entries(written).map(([name, parts]) => [name, Buffer.concat(parts).toString('utf8')]));
+  }
+
+  test('a fixed file whose bytes the processor left out is written from the rows: the same bytes', async () => {
+    const lines = recordLines(200, 3);
+    lines.splice(50, 0, 'not json', '[1]');
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
+    const expected = await simpleLayout(bytes, ['pairs', 'rejected', 'errors']);
+    expect(expected.pairs.length).toBeGreaterThan(0);
+    expect(expected.rejected.length).toBeGreaterThan(0);
+    expect(expected.errors.split('\n')).toHaveLength(3);
+    expect(await simpleLayout(bytes, ['errors'])).toEqual(expected);
+    expect(await simpleLayout(bytes, [])).toEqual(expected);
   });
 });

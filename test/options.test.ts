@@ -9,7 +9,8 @@ import { MAX_WORKERS, normalizeExportOptions, normalizeProcessingOptions, option
 
 describe('normalizeProcessingOptions', () => {
   test('defaults', () => {
-    expect(normalizeProcessingOptions()).toEqual({ preset: 'qa-internal', maxLineBytes: 10 << 20, failFast: false, workers: 0, keepRows: true });
+    expect(normalizeProcessingOptions()).toEqual({ preset: 'qa-internal', maxLineBytes: 10 << 20, failFast: false, workers: 0, keepRows: true, serialize: ['pairs', 'rejected', 'errors'] });
+    expect(normalizeProcessingOptions({ serialize: ['errors', 'pairs'] }).serialize).toEqual(['pairs', 'errors']);
   });
 
   test.each([
@@ -22,6 +23,8 @@ describe('normalizeProcessingOptions', () => {
     [{ failFast: 'yes' }, 'library', 'option failFast must be a boolean, got "yes"'],
     [{ keepRows: 1 }, 'library', 'option keepRows must be a boolean, got 1'],
     [{ schema: [] }, 'library', 'option schema must be a JSON Schema object, got []'],
+    [{ serialize: ['pairs', 'stdout'] }, 'library', 'option serialize must be an array of pairs, rejected, errors, got ["pairs","stdout"]'],
+    [{ serialize: 'errors' }, 'library', 'option serialize must be an array of pairs, rejected, errors, got "errors"'],
   ] as const)('%j (%s): %s', (options, style, message) => {
     expect.assertions(2);
     try {

@@ -63,6 +63,17 @@ describe('serializer', () => {
     expect(cut.output!.rejected).toBe('');
   });
 
+  test.each([
+    [['errors'], ['errors']],
+    [['rejected', 'pairs'], ['pairs', 'rejected']],
+    [[], []],
+  ] as const)('serialize %j: only those outputs are written and present, with the same bytes', (wanted, present) => {
+    const all = outputBytes(serializeBatch(batch(), makeJsonlWriters(QA_INTERNAL)).output!);
+    const some = outputBytes(serializeBatch(batch(), makeJsonlWriters(QA_INTERNAL), false, null, wanted).output!);
+    expect(Object.keys(some)).toEqual(present);
+    for (const name of present) expect(some[name].equals(all[name])).toBe(true);
+  });
+
   test('an unrouted entry is a loud internal error, never a silent drop', () => {
     const b = batch();
     b.entries[0].channel = null;

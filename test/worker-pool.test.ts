@@ -56,6 +56,18 @@ describe('worker pool', () => {
     expect(expected.errors.length + expected.pairs.length).toBeGreaterThan(0);
   });
 
+  test.each([0, 2])('serialize [errors], %i workers: pairs and rejected are not serialized; the same errors bytes and routing as serializing all', async (workers) => {
+    const chunk = 7919;
+    const all = await collectBatches(createProcessingStages({ workers: 0 }), bytes, chunk);
+    const some = await collectBatches(createProcessingStages({ workers, serialize: ['errors'] }), bytes, chunk);
+    const routing = (batches: Batch[]) => batches.flatMap((b) => b.entries.map((e) => [e.line, e.offset, e.channel, e.errorCode, e.text, e.row]));
+    expect(routing(some)).toEqual(routing(all));
+    expect(some.every((b) => Object.keys(outputBytes(b.output!)).join() === 'errors')).toBe(true);
+    const errors = (batches: Batch[]) => Buffer.concat(batches.map((b) => outputBytes(b.output!).errors));
+    expect(errors(some).equals(errors(all))).toBe(true);
+    expect(errors(all).length).toBeGreaterThan(0);
+  });
+
   test('samples through a pool give the expected bytes', async () => {
     for (const name of ['qa_dirty', 'qa_mixed']) {
       const chunks: Record<string, Buffer[]> = { pairs: [], rejected: [], errors: [] };

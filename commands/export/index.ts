@@ -122,7 +122,7 @@ async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Pro
     reporter.warn(batch);
   };
   try {
-    await runChain([createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }), ...createProcessingStages(stageOptions(args)), createRouter({ plan }), createSink({ outputs: {}, onCommit })]);
+    await runChain([createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }), ...createProcessingStages(stageOptions(args, [])), createRouter({ plan }), createSink({ outputs: {}, onCommit })]);
   } finally {
     reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`]);
   }

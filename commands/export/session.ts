@@ -12,7 +12,7 @@ import { QaHfError, toQaHfError } from '../../lib/errors';
 import { hashJson } from '../../lib/canonical-json';
 import { PrefixHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, describeInputs } from '../../lib/io/inputs';
-import type { ExportPlan } from '../../lib/hub';
+import type { ExportPlan, FixedChannel } from '../../lib/hub';
 import { getPreset } from '../../lib/presets';
 import { StatsAccumulator } from '../../lib/stats';
 import { Tally, balanced } from '../../lib/tally';
@@ -28,9 +28,15 @@ import { CHECKPOINT_BYTES, CHECKPOINT_MS, Checkpointer, checkpointDue, freshChec
 import { finalizeExport } from './finalize';
 import { type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type StopSignals, type WritingArgs, note, sweepShards, tempPath } from './files';
 
-/** The processing stages' options: the same for a run and its dry run, so their counts agree. */
-export function stageOptions(args: ExportArgs) {
-  return { preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers };
+/**
+ * The processing stages' options: the same for a run and its dry run, so their
+ * counts agree. `serialize`: the outputs whose JSONL bytes are written as the
+ * processor makes them, the plan's fixed files (the simple layout: all three; the
+ * Hub layout: qa_errors.jsonl alone, its shards are written from the rows); a dry
+ * run writes nothing, so none.
+ */
+export function stageOptions(args: ExportArgs, serialize: readonly FixedChannel[]) {
+  return { preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize };
 }
 
 export class ExportSession {
@@ -199,7 +205,7 @@ export class ExportSession {
           onRawBytes: (file, bytes) => rawRead.set(this.inputIndex.get(file)!, bytes),
           onInputError: (error) => (this.inputFailure = error),
         }),
-        ...createProcessingStages(stageOptions(this.args)),
+        ...createProcessingStages(stageOptions(this.args, this.plan.fixed)),
         createRouter({ plan: this.plan }),
         sink,
       ]);
