@@ -74,7 +74,7 @@ function processingOptions<T>(command: Argv<T>) {
     .option('preset', { type: 'string', default: DEFAULT_PRESET, describe: `input format and mapping: ${Object.keys(PRESETS).join(', ')}` })
     .option('workers', {
       type: 'string',
-      defaultDescription: 'pipe mode: min(cores, 4) for inputs of 64 MiB or more, else 0; export: 0',
+      defaultDescription: 'pipe mode: min(cores, 4) for inputs of 64 MiB or more, else 0; export: 0 (its main thread bounds it; workers measured no faster)',
       requiresArg: true,
       describe: 'worker threads for splitting, parsing, mapping and serializing (0: the main thread)',
     })
