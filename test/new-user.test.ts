@@ -60,7 +60,7 @@ describe('pipe mode: an output that is an input', () => {
     try {
       const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, stdio: [input.fd, 'ignore', 'pipe'] });
       let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       return { code, stderr };
     } finally {

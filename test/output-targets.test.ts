@@ -81,7 +81,7 @@ describe('sink: what a path output is', () => {
     const chunks: Buffer[] = [];
     const reader = createReadStream(fifo);
     reader.on('data', (chunk) => chunks.push(chunk as Buffer));
-    const read = new Promise((resolve) => reader.on('close', resolve));
+    const read = new Promise<void>((resolve) => reader.on('close', () => resolve()));
     await sinkTo(fifo);
     await read;
     expect(Buffer.concat(chunks).toString('utf8')).toBe(ERRORS.join(''));
@@ -151,7 +151,7 @@ describe('sink: what a path output is', () => {
     const reader = createReadStream(fifo);
     const chunks: Buffer[] = [];
     reader.on('data', (chunk) => chunks.push(chunk as Buffer));
-    const read = new Promise((resolve) => reader.on('close', resolve));
+    const read = new Promise<void>((resolve) => reader.on('close', () => resolve()));
     await sinkTo(path.join(dir, 'link'));
     await read;
     expect(Buffer.concat(chunks).toString('utf8')).toBe(ERRORS.join(''));
