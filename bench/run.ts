@@ -9,8 +9,8 @@
  *                          when absent) and {outdir} (a fresh directory per run); a leading "node"
  *                          means this Node binary; paths are relative to the repo root. E.g.
  *                          '[{"name":"export","argv":["node","dist/cli.js","export","{input}","--out","{outdir}"]}]'
- *           BENCH_ONLY     comma-separated command names to run (default: all), e.g.
- *                          'baseline (node, naive),duckdb pipe,qa-hf,qa-hf --workers 0,qa-hf --workers 2'
+ *           BENCH_ONLY     semicolon-separated command names to run (default: all; names may hold commas), e.g.
+ *                          'baseline;duckdb pipe;qa-hf;qa-hf --workers 0;qa-hf --workers 2'
  * Output: a markdown table on stdout (paste it into bench/README.md); progress on stderr.
  *         Corpora are cached in bench/out/ by seed and size; each command's stdout goes to
  *         bench/out/<command>-<records>.out so output bytes can be compared with the baseline.
@@ -349,7 +349,7 @@ function formatTable(rows: Row[], config: BenchConfig): string {
 
 async function main(): Promise<void> {
   const config = readConfig(process.env);
-  const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
+  const only = process.env.BENCH_ONLY?.split(";").map((name) => name.trim());
   const commands = [...DEFAULT_COMMANDS, ...config.extra].filter((command) => !only || only.includes(command.name));
   // Output files are named by slug, so two commands with one slug would overwrite each other.
   const slugs = commands.map((command) => slug(command.name));
