@@ -25,6 +25,7 @@ import { MAGIC_BYTES, type ReadableCompression, detectCompression, isReadableCom
 import { QaHfError, got, inputError } from '../lib/errors';
 import { loadZstd } from '../lib/zstd';
 import { HINT_HEAD_BYTES, inputHint } from '../lib/input-hints';
+import type { PrefixHashTap } from '../lib/io/fingerprint';
 
 /** One read: large enough that per-batch costs vanish, small enough to bound memory. */
 export const DEFAULT_CHUNK_BYTES = 256 << 10;
@@ -56,14 +57,21 @@ export interface InputSpec {
   path: string;
   /** Resume point: byte offset (decompressed, for a compressed file) and lines already consumed. */
   start?: { offset: number; line: number };
+  /**
+   * For fingerprints without a second read (lib/io/fingerprint.ts): a regular
+   * uncompressed file's running sha256 goes on from the tap's hash of the bytes
+   * before `start`, and a copy of it is handed to the tap after each read.
+   */
+  hashTap?: PrefixHashTap;
 }
 
 export interface FileSourceOptions {
   chunkBytes?: number;
   /**
    * Called with the sha256 and size of each file's raw bytes (compressed, as on
-   * disk) once read whole from byte 0, so a manifest needs no second pass. A
-   * compressed file is always read from byte 0, so it always gets one.
+   * disk) once read whole from byte 0 (or from a resume start whose hashTap gave
+   * the hash before it), so a manifest needs no second pass. A compressed file is
+   * always read from byte 0, so it always gets one.
    */
   onFileDigest?: (file: string, digest: { sha256: string; bytes: number }) => void;
   /** Stream to read for `-` (tests inject one). Default process.stdin. */
@@ -151,7 +159,9 @@ async function* readPlain(spec: InputSpec, name: string, raw: RawInput, context:
   const { onFileDigest, onRawBytes } = context.options;
   hint(context, name, raw.head);
   const from = spec.start?.offset ?? 0;
-  const hash = onFileDigest && from === 0 ? createHash('sha256') : null;
+  const tap = raw.seekable ? spec.hashTap : undefined; // a stream input has no fingerprint
+  const primed = tap?.startAt(from) ?? null;
+  const hash = primed ?? (onFileDigest && from === 0 ? createHash('sha256') : null);
   let position = from;
   let first = true;
   const chunk = (data: Buffer): FileChunk => {
@@ -164,6 +174,7 @@ async function* readPlain(spec: InputSpec, name: string, raw: RawInput, context:
     for await (const data of raw.chunks(from)) {
       hash?.update(data);
       position += data.length;
+      if (primed) tap!.keep(position, primed.copy());
       onRawBytes?.(name, position);
       // A regular file's reads each get memory of their own (positionalChunks).
       yield raw.seekable ? { ...chunk(data), detachable: true } : chunk(data);

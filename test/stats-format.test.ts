@@ -108,6 +108,24 @@ describe('stats.json rendering', () => {
   });
 });
 
+test('a source or persona named "__proto__" is a key like any other: in the state (a checkpoint), after a resume from it, and in stats.json', () => {
+  const stats = new StatsAccumulator();
+  const entries = ['__proto__', 'constructor', '__proto__'].map((source, i) => {
+    const entry = newEntry(i + 1, i * 10, '');
+    entry.channel = i === 1 ? 'rejected' : 'pairs';
+    entry.row = { question: 'q', answer: 'a', source, persona: source, validation_score: 0.5 };
+    return entry;
+  });
+  stats.add({ file: 'f', entries, endOffset: 30, endLine: 3, fileEnd: true, output: null, stop: null });
+  const json = JSON.stringify(stats.state.per_source_document);
+  expect(json).toBe('{"__proto__":{"pairs":2,"rejected":0},"constructor":{"pairs":0,"rejected":1}}');
+  const resumed = new StatsAccumulator(JSON.parse(JSON.stringify(stats.state)));
+  expect(JSON.stringify(resumed.state)).toBe(JSON.stringify(stats.state));
+  const rendered = resumed.render(new Tally().total, [], {}) as Record<string, unknown>;
+  expect(JSON.stringify(rendered.records_per_persona)).toBe('{"__proto__":{"pairs":2,"rejected":0},"constructor":{"pairs":0,"rejected":1}}');
+  expect(Object.getPrototypeOf(rendered)).toBe(Object.prototype);
+});
+
 describe('formatZScore', () => {
   test.each([
     [0, '0.00'],

@@ -31,12 +31,14 @@ import {
 import { type ExportPlan, flushNeutral } from '../../lib/hub';
 import { PrefixHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, startedStream } from '../../lib/io/inputs';
-import { StatsAccumulator } from '../../lib/stats';
+import { StatsAccumulator, emptyStatsState } from '../../lib/stats';
 import { Tally } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import type { DatasetWriters } from '../../streams/dataset-sink';
 import { TOOL_VERSION } from '../version';
 import { type OutDirClaim, type WritingArgs, note } from './files';
+
+const EMPTY_STATS = emptyStatsState();
 
 /** The byte/time cap of a flush-neutral plan: at least every 8 MiB of input or 2 s, whichever comes first. */
 export const CHECKPOINT_BYTES = 8 << 20;
@@ -177,7 +179,8 @@ export class Checkpointer {
     await this.settle();
     const state = this.state;
     if (sources.writers && !state.finalizing) state.hub = sources.writers.snapshot();
-    const snapshot = structuredClone({ ...state, tally: sources.tally.toJSON(), stats: sources.stats.state });
+    // The stats (the bulk: a count per source document) come as a fresh copy; the rest is cloned.
+    const snapshot: Checkpoint = { ...structuredClone({ ...state, tally: sources.tally.toJSON(), stats: EMPTY_STATS }), stats: sources.stats.state };
     state.elapsed_ms += Date.now() - this.lastCheckpointAt;
     snapshot.elapsed_ms = state.elapsed_ms;
     this.bytesSinceCheckpoint = 0;

@@ -47,6 +47,8 @@ export class ExportSession {
   /** The writers of the fixed files and shards (null once finalizing). */
   private writers: DatasetWriters | null = null;
   private readonly checkpoints: Checkpointer;
+  /** Per input, the running sha256 of its bytes consumed so far: fed by the file source, read by the checkpoints. */
+  private readonly hashers: PrefixHasher[];
   /** An input that failed mid-read (damaged compressed data): the run ends with it before that file's end is committed. */
   private inputFailure: QaHfError | null = null;
 
@@ -66,7 +68,8 @@ export class ExportSession {
     this.inputIndex = new Map(inputs.map((file, i) => [inputName(file), i]));
     this.reporter = new Reporter({ quiet: args.quiet, errorsWritten: true });
     const background = plan.maxShardBytes === Number.POSITIVE_INFINITY;
-    this.checkpoints = new Checkpointer(args.out, state, inputInfo, hashers ?? inputs.map((file) => new PrefixHasher(file)), background);
+    this.hashers = hashers ?? inputs.map((file) => new PrefixHasher(file));
+    this.checkpoints = new Checkpointer(args.out, state, inputInfo, this.hashers, background);
   }
 
   static async open(args: WritingArgs, inputs: string[], options: Record<string, unknown>, plan: ExportPlan, claim: OutDirClaim): Promise<ExportSession> {
@@ -155,6 +158,7 @@ export class ExportSession {
     const specs: InputSpec[] = this.inputs.slice(input).map((file, i) => ({
       path: file,
       start: i === 0 && offset > 0 ? { offset, line } : undefined,
+      hashTap: this.hashers[input + i], // each byte read and hashed once: the checkpoints' fingerprints come from the source's hash
     }));
     // Progress counts bytes on disk: a compressed input's by the raw bytes read (its offsets are decompressed ones); a stream's size is unknown (0).
     const sizes = this.inputInfo.map((info) => info.size);
