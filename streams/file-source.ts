@@ -17,7 +17,7 @@
  *
  *   pipeline(createFileSource(['a.jsonl', 'b.jsonl.gz']), createLineSplitter(), …)
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Readable, pipeline } from 'node:stream';
 import { promises as fs } from 'node:fs';
 import { createGunzip } from 'node:zlib';
@@ -148,6 +148,39 @@ function hint(context: SourceContext, name: string, head: Buffer, decompressFail
   if (text) context.options.onHint!(name, text);
 }
 
+/** Chunks of one input, in order: the first carries the resume start, when there is one. */
+function chunkMaker(name: string, spec: InputSpec): (data: Buffer) => FileChunk {
+  let first = true;
+  return (data) => {
+    const out: FileChunk = { file: name, data };
+    if (first && spec.start) out.start = spec.start;
+    first = false;
+    return out;
+  };
+}
+
+/**
+ * How reading an input ends: a failure is handed over (with a closing chunk when
+ * the caller takes input errors); otherwise its digest, then the closing chunk.
+ */
+function* endOfInput(
+  context: SourceContext,
+  name: string,
+  closing: FileChunk,
+  failure: QaHfError | null,
+  hash: Hash | null,
+  bytes: number,
+): Generator<FileChunk, QaHfError | null> {
+  if (failure) {
+    const end = failedEnd(context, closing, failure);
+    if (end) yield end;
+    return failure;
+  }
+  if (hash) context.options.onFileDigest?.(name, { sha256: hash.digest('hex'), bytes });
+  yield { ...closing, end: true };
+  return null;
+}
+
 /** The closing chunk of a file that failed: counted like a complete file, the error handed over first. */
 function failedEnd(context: SourceContext, chunk: FileChunk, failure: QaHfError): FileChunk | null {
   if (!context.options.onInputError) return null;
@@ -163,13 +196,8 @@ async function* readPlain(spec: InputSpec, name: string, raw: RawInput, context:
   const primed = tap?.startAt(from) ?? null;
   const hash = primed ?? (onFileDigest && from === 0 ? createHash('sha256') : null);
   let position = from;
-  let first = true;
-  const chunk = (data: Buffer): FileChunk => {
-    const out: FileChunk = { file: name, data };
-    if (first && spec.start) out.start = spec.start;
-    first = false;
-    return out;
-  };
+  const chunk = chunkMaker(name, spec);
+  let failure: QaHfError | null = null;
   try {
     for await (const data of raw.chunks(from)) {
       hash?.update(data);
@@ -180,14 +208,9 @@ async function* readPlain(spec: InputSpec, name: string, raw: RawInput, context:
       yield raw.seekable ? { ...chunk(data), detachable: true } : chunk(data);
     }
   } catch (err) {
-    const failure = inputError(err, name);
-    const end = failedEnd(context, chunk(Buffer.alloc(0)), failure);
-    if (end) yield end;
-    return failure;
+    failure = inputError(err, name);
   }
-  if (hash && onFileDigest) onFileDigest(name, { sha256: hash.digest('hex'), bytes: position });
-  yield { ...chunk(Buffer.alloc(0)), end: true };
-  return null;
+  return yield* endOfInput(context, name, chunk(Buffer.alloc(0)), failure, hash, position);
 }
 
 async function* readCompressed(
@@ -215,13 +238,7 @@ async function* readCompressed(
   }
   let position = 0; // decompressed bytes so far
   let head: Buffer | null = Buffer.alloc(0); // the first decompressed bytes, until hinted
-  let first = true;
-  const chunk = (data: Buffer): FileChunk => {
-    const out: FileChunk = { file: name, data };
-    if (first && spec.start) out.start = spec.start;
-    first = false;
-    return out;
-  };
+  const chunk = chunkMaker(name, spec);
   let failure: QaHfError | null = null;
   try {
     for await (const out of decompress(rawChunks(), compression)) {
@@ -256,14 +273,7 @@ async function* readCompressed(
       file: name,
     });
   }
-  if (failure) {
-    const end = failedEnd(context, chunk(Buffer.alloc(0)), failure);
-    if (end) yield end;
-    return failure;
-  }
-  if (hash && onFileDigest) onFileDigest(name, { sha256: hash.digest('hex'), bytes: rawBytes });
-  yield { ...chunk(Buffer.alloc(0)), end: true };
-  return null;
+  return yield* endOfInput(context, name, chunk(Buffer.alloc(0)), failure, hash, rawBytes);
 }
 
 /** The decompressed bytes of `raw`; a read error of `raw` or damaged data fails the iteration. */

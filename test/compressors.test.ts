@@ -9,17 +9,7 @@ import { decompress as zstdDecompress } from 'zstd-napi';
 import type { CodecChoice } from '../lib/compression';
 import { openMember } from '../lib/io/compressors';
 import type { OutputTarget } from '../lib/target';
-import { recordLines } from './helpers';
-
-class MemorySink implements OutputTarget {
-  readonly chunks: Buffer[] = [];
-  async write(bytes: Buffer): Promise<void> {
-    this.chunks.push(Buffer.from(bytes));
-  }
-  get bytes(): Buffer {
-    return Buffer.concat(this.chunks);
-  }
-}
+import { MemorySink, recordLines } from './helpers';
 
 const TEXT = Buffer.from(`${recordLines(2000, 3).join('\n')}\n`, 'utf8');
 const DECODE = { gzip: gunzipSync, zstd: zstdDecompress };

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { Batch } from '../lib/batch';
 import type { QaHfError } from '../lib/errors';
+import type { OutputTarget } from '../lib/target';
 import { mulberry32 } from '../bench/generate';
 import { runChain } from '../streams/chain';
 
@@ -165,4 +166,15 @@ export async function runCliKilledAtCheckpoint(args: string[], out: string, midF
   }
   child.kill('SIGKILL');
   await closed;
+}
+
+/** An OutputTarget in memory: collects what a writer hands to it. */
+export class MemorySink implements OutputTarget {
+  readonly chunks: Buffer[] = [];
+  async write(bytes: Buffer): Promise<void> {
+    this.chunks.push(Buffer.from(bytes));
+  }
+  get bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
 }

@@ -8,7 +8,6 @@ import * as path from 'node:path';
 import { useDuckDb } from './duckdb';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { AtomicFile } from '../lib/io/atomic-file';
-import type { OutputTarget } from '../lib/target';
 import type { Row } from '../lib/batch';
 import { QaHfError } from '../lib/errors';
 import type { Column } from '../lib/columns';
@@ -24,21 +23,10 @@ import {
   pythonJsonDumps,
 } from '../lib/parquet';
 import { QA_INTERNAL } from '../lib/presets';
-import { seeded, thrown } from './helpers';
+import { MemorySink, seeded, thrown } from './helpers';
 
 const PAIRS: ParquetShardOptions = { columns: QA_INTERNAL.pairColumns, rowGroupRows: 500 };
 const ROWS_ONE: Row[] = [{ question: 'q', answer: 'a', source: '', persona: 'p', validation_score: 1 }];
-
-/** Collects what a writer hands to its sink. */
-class MemorySink implements OutputTarget {
-  readonly chunks: Buffer[] = [];
-  async write(bytes: Buffer): Promise<void> {
-    this.chunks.push(Buffer.from(bytes));
-  }
-  get bytes(): Buffer {
-    return Buffer.concat(this.chunks);
-  }
-}
 
 async function rejected(promise: Promise<unknown>): Promise<QaHfError> {
   try {
