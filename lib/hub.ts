@@ -132,6 +132,11 @@ function columnOption(option: string, value: unknown, preset: Preset): string {
   return value;
 }
 
+/** --checkpoint-lines (hidden, for tests): input lines between fixed checkpoint positions, either layout. */
+function checkpointLinesOf(args: HubArgs): number {
+  return args.checkpointLines === undefined ? DEFAULT_CHECKPOINT_LINES : positiveInteger('--checkpoint-lines', args.checkpointLines);
+}
+
 function positiveInteger(option: string, value: unknown): number {
   const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {
@@ -195,8 +200,7 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
     throw new QaHfError('ERR_USAGE', `--system-prompt needs --format messages, alpaca or sharegpt, ${got(args.format ?? 'jsonl')}`);
   }
 
-  // --checkpoint-lines (hidden, for tests): the fixed flush points.
-  const checkpointLines = args.checkpointLines === undefined ? DEFAULT_CHECKPOINT_LINES : positiveInteger('--checkpoint-lines', args.checkpointLines);
+  const checkpointLines = checkpointLinesOf(args);
 
   return {
     layout: 'hub',
@@ -278,8 +282,7 @@ export function normalizeExportPlan(args: HubArgs, preset: Preset): ExportPlan {
     key: DEFAULT_SPLIT_KEY,
     maxShardBytes: Number.POSITIVE_INFINITY,
     compression: 'none',
-    // --checkpoint-lines (hidden, for tests): as in the Hub layout.
-    checkpointLines: args.checkpointLines === undefined ? DEFAULT_CHECKPOINT_LINES : positiveInteger('--checkpoint-lines', args.checkpointLines),
+    checkpointLines: checkpointLinesOf(args),
     rowGroupRows: DEFAULT_ROW_GROUP_ROWS,
     rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
   };

@@ -70,16 +70,22 @@ function parseOwner(text: string): LockOwner | null {
   }
 }
 
+/** True when a process with this pid exists (EPERM: it does, under another user). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Whether the owner of a lock still runs; null when that cannot be known (another host). */
 export function ownerAlive(owner: LockOwner): boolean | null {
   if (owner.hostname !== os.hostname()) return null;
   const bootId = readProc('/proc/sys/kernel/random/boot_id');
   if (owner.boot_id && bootId && owner.boot_id !== bootId) return false;
-  try {
-    process.kill(owner.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!processAlive(owner.pid)) return false;
   const start = procStart(owner.pid);
   return !(owner.proc_start && start && owner.proc_start !== start);
 }

@@ -37,6 +37,7 @@ import * as path from 'node:path';
 import { AtomicFile, NODE_FILE_SYSTEM, outputError, type FileHandleLike, type FileSystem } from './atomic-file';
 import type { OutputTarget } from '../target';
 import { QaHfError, toQaHfError } from '../errors';
+import { processAlive } from './lock';
 
 /** How an output is written: see the header. */
 export type OutputKind = 'atomic' | 'streamed' | 'socket' | 'descriptor';
@@ -185,15 +186,6 @@ function tempPattern(name: string): RegExp {
   return new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.tmp$`);
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes temp files of `finalPath` that a qa-hf process, now dead, left behind (SIGKILL). */
 async function removeStaleTemps(finalPath: string, fs: FileSystem): Promise<void> {
