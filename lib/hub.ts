@@ -106,10 +106,16 @@ export interface HubPlan {
 export const DEFAULT_SEED = 42;
 export const DEFAULT_SPLIT_KEY = 'question';
 /**
- * Lines between checkpoints: 5000 typical 1.3 kB records ≈ 8 MB of input, the
- * simple layout's checkpoint interval (CHECKPOINT_BYTES).
+ * Lines between the fixed checkpoint positions: 50 000 typical 1.3 kB records ≈ 65 MB
+ * of input, about a second of work. Each position ends a Parquet row group and a
+ * gzip/zstd member in every output, and the Parquet footer keeps every row group's
+ * metadata until the shard closes, so the interval sets how many there are: at
+ * 5000 lines a 1.6 M-record export held 320 row groups per file (a 10 % split's
+ * of ~500 rows) and its live heap grew 27 → 68 MB; at 50 000 it stays flat.
+ * Flush-neutral plans (the simple layout) also checkpoint every CHECKPOINT_BYTES
+ * or CHECKPOINT_MS, so for them this interval rarely matters.
  */
-export const DEFAULT_CHECKPOINT_LINES = 5000;
+export const DEFAULT_CHECKPOINT_LINES = 50_000;
 
 const CHAT_FORMATS: readonly FormatName[] = ['messages', 'alpaca', 'sharegpt'];
 

@@ -31,6 +31,6 @@ test.each([
 });
 
 test('the simple layout is a plan: fixed files, one split, no shard limit, no compression, the default checkpoint lines', () => {
-  expect(simple).toMatchObject({ layout: 'simple', fixed: ['pairs', 'rejected', 'errors'], formats: ['jsonl'], splitText: 'train=1', maxShardBytes: Infinity, compression: 'none', checkpointLines: 5000 });
+  expect(simple).toMatchObject({ layout: 'simple', fixed: ['pairs', 'rejected', 'errors'], formats: ['jsonl'], splitText: 'train=1', maxShardBytes: Infinity, compression: 'none', checkpointLines: 50_000 });
   expect(hubText).toMatchObject({ layout: 'hub', fixed: ['errors'] });
 });
