@@ -187,31 +187,31 @@ export function keyPath(pointer: string): string {
 function yamlLocator(doc: Document, lines: LineCounter): Config['locate'] {
   return (pointer, at = 'value') => {
     let node: unknown = doc.contents;
-    let offset = 0;
+    let offset = (node as Node | null)?.range?.[0] ?? 0;
+    // A segment the file lacks is placed at the key of the node that lacks it.
+    let keyOffset = 0;
     const parts = segments(pointer);
     for (const [i, part] of parts.entries()) {
-      const last = i === parts.length - 1;
       if (isMap(node)) {
         const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === part);
-        if (!pair) break;
-        const key = pair.key as Node;
-        if (key.range) offset = key.range[0];
-        if (last && at === 'key') {
-          node = null;
+        if (!pair) {
+          offset = keyOffset;
+          break;
+        }
+        keyOffset = (pair.key as Node).range?.[0] ?? keyOffset;
+        if (i === parts.length - 1 && at === 'key') {
+          offset = keyOffset;
           break;
         }
         node = pair.value;
-      } else if (isSeq(node)) {
-        const item = node.items[Number(part)];
-        if (!/^\d+$/.test(part) || item === undefined) break;
-        node = item;
+      } else if (isSeq(node) && /^\d+$/.test(part) && node.items[Number(part)] !== undefined) {
+        node = node.items[Number(part)];
       } else {
+        offset = keyOffset;
         break;
       }
-      const range = (node as Node | null)?.range;
-      if (range) offset = range[0];
+      offset = (node as Node | null)?.range?.[0] ?? keyOffset;
     }
-    if (parts.length === 0 && (node as Node | null)?.range) offset = (node as Node).range![0];
     const { line, col } = lines.linePos(offset);
     return { line, column: col };
   };
@@ -220,7 +220,10 @@ function yamlLocator(doc: Document, lines: LineCounter): Config['locate'] {
 /** An ERR_CONFIG (or other) error at a JSON pointer of the config: file:line:column, or the key path without a file. */
 export function configError(config: Pick<Config, 'file' | 'locate'>, pointer: string, message: string, at: 'key' | 'value' = 'value', code: ErrorCode = 'ERR_CONFIG'): QaHfError {
   const position = config.locate(pointer, at);
-  if (config.file === undefined || position === undefined) return new QaHfError(code, `config ${keyPath(pointer)}: ${message}`);
+  if (config.file === undefined || position === undefined) {
+    const key = keyPath(pointer);
+    return new QaHfError(code, `config ${message.startsWith(`${key} `) ? message : `${key}: ${message}`}`);
+  }
   return new QaHfError(code, message, { file: config.file, line: position.line, column: position.column });
 }
 
