@@ -269,7 +269,7 @@ function describeSchemaError(error: ErrorObject): { pointer: string; at: 'key' |
       const pointer = `${error.instancePath}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
       const known = Object.keys((error.parentSchema as { properties?: object }).properties ?? {});
       const near = suggestion(key, error.instancePath === '' ? TOP_KEYS : known);
-      const hint = near ? `; did you mean ${JSON.stringify(near)}?` : error.instancePath === '' ? ' (see "Config file" in the README)' : ` (known: ${known.join(', ')})`;
+      const hint = near ? `; did you mean ${JSON.stringify(near)}?` : error.instancePath === '' ? ' (see "The config file" in the README)' : ` (known: ${known.join(', ')})`;
       return { pointer, at: 'key', message: `unknown key ${JSON.stringify(key)}${error.instancePath === '' ? '' : ` in ${where}`}${hint}` };
     }
     case 'type': {
