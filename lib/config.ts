@@ -370,7 +370,8 @@ export function validateSemantics(config: Config, checks: readonly SemanticCheck
 
 /** A relative path of the config, resolved against its folder (kept as written when that is the working directory). */
 export function configPath(config: Pick<Config, 'baseDir'>, file: string): string {
-  return config.baseDir === '' || path.isAbsolute(file) ? file : path.join(config.baseDir, file);
+  // `-` is standard input, not a file beside the config.
+  return config.baseDir === '' || file === '-' || path.isAbsolute(file) ? file : path.join(config.baseDir, file);
 }
 
 /** A comma list as the CLI takes it: `a, b` → ['a', 'b']. */

@@ -132,3 +132,13 @@ describe('a bad config is one line with file:line:column and exit 2', () => {
   });
 });
 
+
+test('a card without the Hub layout is a usage error, placed at the card key when it came from the file', async () => {
+  const cwd = await workdir('card-simple', 'inputs: [qa_mixed.jsonl]\nout: out\ncard:\n  name: Vård\n');
+  const fromFile = await runCli(['export'], undefined, { cwd });
+  expect(fromFile.stderr).toBe('qa-hf: qa-hf.yaml:3:1: ERR_USAGE: card needs the Hub layout (format, split, …), which writes the dataset card\n');
+  expect(fromFile.code).toBe(2);
+  const fromFlag = await runCli(['export', 'qa_mixed.jsonl', '--out', 'out', '--card-license', 'mit'], undefined, { cwd: await workdir('card-flag') });
+  expect(fromFlag.stderr).toBe('qa-hf: ERR_USAGE: --card-* needs the Hub layout (format, split, …), which writes the dataset card, got {"license":"mit"}\n');
+  expect(fromFlag.code).toBe(2);
+});

@@ -266,3 +266,7 @@ test('normalizeEffective: option values as normalized, section paths relocated',
     formats: { mine: { module: '../conf/m.mjs' } },
   });
 });
+
+test('`-` in inputs is standard input, not a file beside the config', () => {
+  expect(resolveArgs('export', {}, parse('inputs: ["-", qa/]\n', 'conf')).args.inputs).toEqual(['-', 'conf/qa/']);
+});

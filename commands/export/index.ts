@@ -34,7 +34,7 @@ import { QaHfError } from '../../lib/errors';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
 import { type ExportPlan, hubDirectories, hubOptionsRecord } from '../../lib/hub';
 import { type ExportOptions, normalizeExportOptions } from '../../lib/options';
-import { type Config, configFromObject, normalizeEffective, resolveArgs, withConfigPositions } from '../../lib/config';
+import { type Config, configError, configFromObject, normalizeEffective, resolveArgs, withConfigPositions } from '../../lib/config';
 import { type Counts, Tally, count } from '../../lib/tally';
 import { parquetLibrary } from '../../lib/parquet';
 import { createFileSource } from '../../streams/file-source';
@@ -116,6 +116,12 @@ export function resolveExport(cli: Record<string, unknown>, config: Config | nul
     throw new QaHfError('ERR_USAGE', 'export needs one or more inputs: name them, or list them under inputs: in the config file (see --help)');
   }
   const options = withConfigPositions(config, fromFile, () => normalizeExportOptions(args, 'cli'));
+  // As --system-prompt without a chat format: a card only the Hub layout writes is a usage error, not ignored.
+  if (args.card !== undefined && options.plan.layout === 'simple') {
+    const message = 'needs the Hub layout (format, split, …), which writes the dataset card';
+    if (!config || !fromFile.has('card')) throw new QaHfError('ERR_USAGE', `--card-* ${message}, got ${JSON.stringify(args.card)}`);
+    throw configError(config, '/card', `card ${message}`, 'key', 'ERR_USAGE');
+  }
   return { args: { ...(args as unknown as ExportArgs), settings: effective }, options };
 }
 
