@@ -18,8 +18,10 @@ import { DEFAULT_MAX_LINE_BYTES } from './lib/lines';
 import { DEFAULT_PRESET, PRESETS } from './lib/presets';
 import { DEFAULT_GLOB } from './lib/io/discover';
 import { pipeCommand, type PipeArgs } from './commands/pipe';
-import { exportCommand, type ExportArgs } from './commands/export';
-import { maxLineBytesOption, presetOption, workersOption } from './lib/options';
+import { exportCommand, resolveExport } from './commands/export';
+import { maxLineBytesOption, normalizeProcessingOptions, presetOption, workersOption } from './lib/options';
+import { CARD_FLAGS, CONFIG_FILE, resolveArgs, withConfigPositions } from './lib/config';
+import { loadConfigFile } from './lib/io/config-file';
 import { verifyCommand, type VerifyArgs } from './commands/verify';
 import { TOOL_VERSION } from './commands/version';
 
@@ -41,6 +43,7 @@ function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'ERR_USAGE':
     case 'ERR_OPTION':
+    case 'ERR_CONFIG':
       return EXIT_USAGE;
     case 'ERR_VERIFY':
       return EXIT_VERIFY;
@@ -66,12 +69,21 @@ function report(err: unknown): void {
   process.exitCode = exitCodeFor(error.code);
 }
 
-/** Options every converting command shares. */
+/**
+ * Options every converting command shares. Options a config file may set have no
+ * yargs default (the help shows it): a flag not typed is undefined, so the file's
+ * value stands, and lib/config.ts fills the defaults after the merge.
+ */
 function processingOptions<T>(command: Argv<T>) {
   return command
-    .option('fail-fast', { type: 'boolean', default: false, describe: 'stop at the first bad line with exit code 1' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary or warnings on stderr' })
-    .option('preset', { type: 'string', default: DEFAULT_PRESET, describe: `input format and mapping: ${Object.keys(PRESETS).join(', ')}` })
+    .option('config', {
+      type: 'string',
+      requiresArg: true,
+      describe: `options and mapping from a YAML file (default: ${CONFIG_FILE} in the working directory, if there); flags override it`,
+    })
+    .option('fail-fast', { type: 'boolean', defaultDescription: 'false', describe: 'stop at the first bad line with exit code 1' })
+    .option('quiet', { alias: 'q', type: 'boolean', defaultDescription: 'false', describe: 'no summary or warnings on stderr' })
+    .option('preset', { type: 'string', defaultDescription: DEFAULT_PRESET, describe: `input format and mapping: ${Object.keys(PRESETS).join(', ')}` })
     .option('workers', {
       type: 'string',
       defaultDescription: 'pipe mode: min(cores, 4) for inputs of 64 MiB or more, else 0; export: 0 (its main thread bounds it; workers measured no faster)',
@@ -80,8 +92,7 @@ function processingOptions<T>(command: Argv<T>) {
     })
     .option('max-line-bytes', {
       type: 'string',
-      default: DEFAULT_MAX_LINE_BYTES,
-      defaultDescription: '10MiB',
+      defaultDescription: `${DEFAULT_MAX_LINE_BYTES / 1048576}MiB`,
       requiresArg: true,
       describe: 'longest line accepted, in bytes or with a unit (1MiB, 500KB); longer ones are ERR_LINE_TOO_LONG',
     })
@@ -113,22 +124,25 @@ export function buildParser(argv: string[]) {
           .coerce('workers', workerCount)
           .example('cat qa_passed.jsonl | $0 > qa_pairs.jsonl', 'convert stdin to stdout')
           .example('$0 --rejected rej.jsonl --errors bad.jsonl qa.jsonl > pairs.jsonl', 'keep every channel'),
-      (args) => {
+      async (args) => {
         const files = (args.files as string[]).map((file) => (file === STDIN_ARG ? '-' : file));
-        return pipeCommand({ ...(args as unknown as PipeArgs), files }, { stdoutBroken: () => stdoutBroken });
+        const config = await loadConfigFile(args.config);
+        const { args: merged, fromFile } = resolveArgs('pipe', { ...args, files }, config);
+        withConfigPositions(config, fromFile, () => normalizeProcessingOptions(merged, 'cli'));
+        await pipeCommand(merged as unknown as PipeArgs, { stdoutBroken: () => stdoutBroken });
       },
     )
     .command(
-      'export <inputs..>',
+      'export [inputs..]',
       'export files or directories to a verified, resumable dataset directory',
       (command) =>
         processingOptions(command)
-          .positional('inputs', { type: 'string', array: true, describe: 'JSONL files, or directories searched with --glob' })
+          .positional('inputs', { type: 'string', array: true, describe: 'JSONL files, or directories searched with --glob (or inputs: in the config file)' })
           .option('out', { type: 'string', requiresArg: true, describe: 'output directory: empty, or holding a previous qa-hf export (required unless --dry-run)' })
-          .option('force', { type: 'boolean', default: false, describe: 'write into an --out that holds other files (kept, unless an output has their name)' })
+          .option('force', { type: 'boolean', defaultDescription: 'false', describe: 'write into an --out that holds other files (kept, unless an output has their name)' })
           .option('glob', { type: 'string', requiresArg: true, describe: `files to take from input directories (default ${DEFAULT_GLOB})` })
-          .option('dry-run', { type: 'boolean', default: false, describe: 'validate and count as the real run would (--out not needed), write nothing' })
-          .option('restart', { type: 'boolean', default: false, describe: 'discard an interrupted run and start over' })
+          .option('dry-run', { type: 'boolean', defaultDescription: 'false', describe: 'validate and count as the real run would (--out not needed), write nothing' })
+          .option('restart', { type: 'boolean', defaultDescription: 'false', describe: 'discard an interrupted run and start over' })
           .option('progress', { type: 'boolean', describe: 'progress bar on stderr (default: when stderr is a terminal)' })
           .option('checkpoint-bytes', { type: 'number', requiresArg: true, hidden: true })
           .option('checkpoint-ms', { type: 'number', requiresArg: true, hidden: true })
@@ -151,14 +165,27 @@ export function buildParser(argv: string[]) {
           .option('compress-level', { type: 'string', requiresArg: true, describe: 'level of --compress: gzip 1-9 (default 6), zstd 1-19 (default 3)' })
           .option('min-score', { type: 'string', requiresArg: true, describe: 'pairs with validation_score below it go to rejected' })
           .option('system-prompt', { type: 'string', requiresArg: true, describe: 'system message of the messages, alpaca and sharegpt formats' })
+          .option(CARD_FLAGS.name, { type: 'string', requiresArg: true, describe: "the dataset card's title and pretty_name (default: the --out folder's name)" })
+          .option(CARD_FLAGS.description, { type: 'string', requiresArg: true, describe: "the dataset card's first paragraph" })
+          .option(CARD_FLAGS.license, { type: 'string', requiresArg: true, describe: 'license id in the card header: mit, apache-2.0, cc-by-4.0, other, …' })
+          .option(CARD_FLAGS.language, { type: 'string', requiresArg: true, describe: 'comma-separated language codes in the card header, e.g. sv,en' })
+          .option(CARD_FLAGS.tags, { type: 'string', requiresArg: true, describe: 'comma-separated tags in the card header' })
+          .option(CARD_FLAGS.task_categories, {
+            type: 'string',
+            requiresArg: true,
+            describe: 'comma-separated task categories in the card header (default question-answering,text-generation)',
+          })
+          .group(Object.values(CARD_FLAGS), 'Dataset card (Hub layout; also card: in the config file):')
           .coerce('workers', workerCount)
           .example('$0 export qa/ --out dist/', 'every *.jsonl under qa/, in sorted path order')
           .example('$0 export qa/ --out dist/ --format jsonl,parquet,messages --split train=0.9,test=0.1', 'a HF Hub dataset folder with a card')
           .example("$0 export qa/ --glob 'runs/**/qa_*.jsonl' --out dist/", 'choose files with a glob')
           .epilogue('Run the same command again after an interruption to resume; --restart starts over.'),
-      (args) => {
-        const inputs = (args.inputs as string[]).map((file) => (file === STDIN_ARG ? '-' : file));
-        return exportCommand({ ...(args as unknown as ExportArgs), inputs });
+      async (args) => {
+        const inputs = ((args.inputs as string[] | undefined) ?? []).map((file) => (file === STDIN_ARG ? '-' : file));
+        const config = await loadConfigFile(args.config);
+        const { args: resolved } = resolveExport({ ...args, inputs }, config);
+        await exportCommand(resolved);
       },
     )
     .command(

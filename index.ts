@@ -44,3 +44,8 @@ export { Tally, balanced, formatSummary } from './lib/tally';
 export type { Counts } from './lib/tally';
 export { AtomicFile, writeFileAtomic } from './lib/io/atomic-file';
 export type { OutputTarget } from './lib/target';
+export { exportDataset, resolveExport } from './commands/export';
+export type { ExportDatasetOptions, ExportProgress, ExportArgs } from './commands/export';
+export { CONFIG_FILE, parseConfigText, configFromObject, validateSemantics, SEMANTIC_CHECKS } from './lib/config';
+export type { Config, SemanticCheck, MappingSection, FormatsSection, SegmentSection } from './lib/config';
+export type { CardMeta } from './lib/card';

@@ -10,6 +10,7 @@ import { checkInputFiles } from '../lib/io/inputs';
 import { checkOutputTarget, type OutputPlan } from '../lib/io/output-target';
 import { Tally, balanced, count } from '../lib/tally';
 import type { Batch } from '../lib/batch';
+import type { FormatsSection, MappingSection, SegmentSection } from '../lib/config';
 import { createFileSource } from '../streams/file-source';
 import { printHint } from './hint';
 import { createProcessingStages, defaultWorkerCount, runChain } from '../streams/chain';
@@ -26,6 +27,10 @@ export interface PipeArgs {
   maxLineBytes: number;
   /** Unset: defaultWorkerCount of the inputs' size and the machine's cores. */
   workers?: number;
+  /** The config's mapping sections, `formats:` and `segment:` as plain data (lib/config.ts). */
+  mapping?: MappingSection;
+  formats?: FormatsSection;
+  segment?: SegmentSection;
 }
 
 export interface PipeIo {

@@ -94,6 +94,8 @@ export interface CardDescription {
   language?: string[];
   license?: string;
   taskCategories?: string[];
+  /** Free tags of the YAML header. */
+  tags?: string[];
   columns: { pairs: readonly Column[]; rejected: readonly Column[] };
   systemPrompt?: string;
   configs: CardConfig[];
@@ -105,6 +107,20 @@ export interface CardDescription {
 }
 
 const DEFAULT_TASK_CATEGORIES = ['question-answering', 'text-generation'];
+
+/**
+ * The card metadata a user gives (the config's `card:` section, the --card-* flags),
+ * lists normalized: `name` is the title and `pretty_name`, `description` the first
+ * paragraph, the others go to the YAML header as the Hub names them.
+ */
+export interface CardMeta {
+  name?: string;
+  description?: string;
+  license?: string;
+  language?: string[];
+  tags?: string[];
+  task_categories?: string[];
+}
 
 /** Extra builder parameters per format, written into the config (HF passes them to the builder config). */
 const BUILDER_PARAMETERS: Partial<Record<FormatName, Record<string, unknown>>> = {
@@ -209,6 +225,7 @@ export function cardMetadata(description: CardDescription): Record<string, unkno
   if (description.language?.length) metadata.language = [...description.language];
   if (description.license) metadata.license = description.license;
   metadata.task_categories = [...(description.taskCategories ?? DEFAULT_TASK_CATEGORIES)];
+  if (description.tags?.length) metadata.tags = [...description.tags];
   metadata.size_categories = [sizeCategory(pairs ? sum(pairs.splits.map((split) => split.numExamples)) : 0)];
   metadata.configs = configs.map((config, i) => ({
     config_name: config.name,
@@ -322,6 +339,7 @@ export function renderCard(description: CardDescription): string {
     }
     parts.push(...lines);
   }
+  parts.push(...renderTraining(description, named));
 
   const splitNames: string[] = [];
   for (const config of configs) for (const split of config.splits) if (!splitNames.includes(split.name)) splitNames.push(split.name);
@@ -365,6 +383,77 @@ export function renderCard(description: CardDescription): string {
     );
   }
   return `${parts.join('\n\n')}\n`;
+}
+
+// ---------------------------------------------------------------------------
+// Trainers
+
+/**
+ * Per chat format, axolotl's dataset entry (its `type` and the fields it reads) and
+ * whether TRL's SFTTrainer takes the rows as they are (a `messages` column of
+ * role/content turns). axolotl's `chat_template` reads any list of turns given its
+ * field and key names; `sharegpt`'s human/gpt roles are in axolotl's default role map.
+ */
+const TRAINERS: Partial<Record<FormatName, { axolotl: Record<string, unknown>; trl: boolean }>> = {
+  messages: { axolotl: { type: 'chat_template', field_messages: 'messages' }, trl: true },
+  alpaca: { axolotl: { type: 'alpaca' }, trl: false },
+  sharegpt: { axolotl: { type: 'chat_template', field_messages: 'conversations', message_property_mappings: { role: 'from', content: 'value' } }, trl: false },
+};
+
+/** The split a snippet trains on (`train` when there is one, else the first) and the one it evaluates on, if any. */
+function trainingSplits(config: ResolvedConfig): { train: string; eval?: string } {
+  const names = config.splits.map((split) => split.name);
+  const train = names.includes('train') ? 'train' : names[0];
+  const evaluation = ['validation', 'test'].find((name) => name !== train && names.includes(name));
+  return evaluation === undefined ? { train } : { train, eval: evaluation };
+}
+
+/** `## Training`: ready-to-copy entries for axolotl, TRL and LLaMA-Factory, for the chat formats exported. */
+function renderTraining(description: CardDescription, named: ResolvedConfig[]): string[] {
+  const chat = named.filter((config) => config.config.channel === 'pairs' && TRAINERS[config.config.format]);
+  if (chat.length === 0) return [];
+  const parts = ['## Training'];
+  const datasets = chat.map((config) => ({
+    path: description.loadPath,
+    name: config.name,
+    split: trainingSplits(config).train,
+    ...TRAINERS[config.config.format]!.axolotl,
+  }));
+  parts.push(
+    [
+      'axolotl, in the `datasets:` of its config file:',
+      '',
+      '```yaml',
+      stringifyYaml({ datasets }, { lineWidth: 0, indentSeq: false }).trimEnd(),
+      '```',
+    ].join('\n'),
+  );
+  for (const config of chat.filter((item) => TRAINERS[item.config.format]!.trl)) {
+    const splits = trainingSplits(config);
+    parts.push(
+      [
+        `TRL's \`SFTTrainer\` takes the \`${config.name}\` config as it is:`,
+        '',
+        '```python',
+        'from datasets import load_dataset',
+        'from trl import SFTConfig, SFTTrainer',
+        '',
+        `ds = load_dataset(${python(description.loadPath)}, ${python(config.name)})`,
+        'trainer = SFTTrainer(',
+        '    model="Qwen/Qwen2.5-0.5B",  # your base model',
+        `    train_dataset=ds[${python(splits.train)}],`,
+        ...(splits.eval === undefined ? [] : [`    eval_dataset=ds[${python(splits.eval)}],`]),
+        '    args=SFTConfig(output_dir="sft-output"),',
+        ')',
+        'trainer.train()',
+        '```',
+      ].join('\n'),
+    );
+  }
+  if (Object.keys(llamaFactoryEntries(description)).length > 0) {
+    parts.push('LLaMA-Factory: `dataset_info.json` beside this card declares the datasets (see LLaMA-Factory below).');
+  }
+  return parts;
 }
 
 function renderSplitRule(rule: CardSplitRule): string {

@@ -23,6 +23,7 @@ export type RecordErrorCode =
 export type RunErrorCode =
   | 'ERR_USAGE'
   | 'ERR_OPTION'
+  | 'ERR_CONFIG'
   | 'ERR_SCHEMA_FILE'
   | 'ERR_INPUT'
   | 'ERR_IO'
@@ -50,6 +51,8 @@ export interface ErrorContext {
   line?: number;
   /** Byte offset of the line's first byte in `file`. */
   byteOffset?: number;
+  /** 1-based column in `line` (a config file's positions: `qa-hf.yaml:3:5`). */
+  column?: number;
 }
 
 export class QaHfError extends Error {
@@ -57,6 +60,7 @@ export class QaHfError extends Error {
   readonly file?: string;
   readonly line?: number;
   readonly byteOffset?: number;
+  readonly column?: number;
 
   constructor(code: ErrorCode, message: string, context: ErrorContext = {}) {
     super(message);
@@ -65,6 +69,7 @@ export class QaHfError extends Error {
     this.file = context.file;
     this.line = context.line;
     this.byteOffset = context.byteOffset;
+    this.column = context.column;
   }
 
   /** The one line a user sees: where, what code, what happened. */
@@ -72,6 +77,7 @@ export class QaHfError extends Error {
     let where = '';
     if (this.file !== undefined) {
       where = this.line !== undefined ? `${this.file}:${this.line}` : this.file;
+      if (this.line !== undefined && this.column !== undefined) where += `:${this.column}`;
       if (this.byteOffset !== undefined) where += ` (offset ${this.byteOffset})`;
       where += ': ';
     }

@@ -26,7 +26,7 @@ import {
 } from './formats';
 import type { Row } from './batch';
 import { BELOW_MIN_SCORE, SCORE_COLUMN } from './route';
-import type { CardConfig, CardDescription, CardFile } from './card';
+import type { CardConfig, CardDescription, CardFile, CardMeta } from './card';
 import type { PairChannel, Preset } from './presets';
 import type { ParquetShardState } from './parquet';
 import { DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_ROWS } from './parquet';
@@ -471,6 +471,8 @@ export interface CardFacts {
   preset: Preset;
   counts: { lines: number; pairs: number; rejected: number; errors: number; blank: number };
   report: SplitTrackerReport;
+  /** The user's card metadata (config `card:`, --card-* flags). */
+  card?: CardMeta;
 }
 
 /** The CardDescription of a finished export. */
@@ -484,14 +486,20 @@ export function describeExport(plan: HubPlan, state: HubState, files: Map<string
   if (plan.minScore !== undefined) rows.push([`of which below --min-score ${plan.minScore}`, state.belowMinScore]);
   rows.push(['bad lines (qa_errors.jsonl)', counts.errors], ['blank lines', counts.blank]);
   const formats = plan.formats.map((format) => `\`${format}\``).join(', ');
+  const card = facts.card ?? {};
+  const generated = [
+    `Question–answer pairs exported by qa-hf (preset \`${facts.preset.name}\`) in ${formats}.`,
+    'Pairs that failed validation are in the `rejected` configs, with `failure_reason`' +
+      (plan.minScore !== undefined ? ` (\`${BELOW_MIN_SCORE}\` for pairs scoring below ${plan.minScore})` : '') +
+      '; input lines that could not be read are listed in `qa_errors.jsonl` with file, line and byte offset.',
+  ].join(' ');
   return {
-    title: facts.title,
-    summary: [
-      `Question–answer pairs exported by qa-hf (preset \`${facts.preset.name}\`) in ${formats}.`,
-      'Pairs that failed validation are in the `rejected` configs, with `failure_reason`' +
-        (plan.minScore !== undefined ? ` (\`${BELOW_MIN_SCORE}\` for pairs scoring below ${plan.minScore})` : '') +
-        '; input lines that could not be read are listed in `qa_errors.jsonl` with file, line and byte offset.',
-    ].join(' '),
+    title: card.name ?? facts.title,
+    summary: card.description === undefined ? generated : `${card.description.trim()}\n\n${generated}`,
+    ...(card.language ? { language: card.language } : {}),
+    ...(card.license ? { license: card.license } : {}),
+    ...(card.task_categories ? { taskCategories: card.task_categories } : {}),
+    ...(card.tags ? { tags: card.tags } : {}),
     loadPath: facts.loadPath,
     columns: { pairs: facts.preset.pairColumns, rejected: facts.preset.rejectedColumns },
     systemPrompt: plan.systemPrompt,

@@ -219,6 +219,24 @@ const EXPECTED_README = [
   "",
   "The `parquet/` files are loaded by file pattern: `datasets` builds every config of a folder with one builder (huggingface/datasets#7101), so only the json configs are declared in this card.",
   "",
+  "## Training",
+  "",
+  "axolotl, in the `datasets:` of its config file:",
+  "",
+  "```yaml",
+  "datasets:",
+  "- path: org/vardfragor",
+  "  name: sharegpt",
+  "  split: train",
+  "  type: chat_template",
+  "  field_messages: conversations",
+  "  message_property_mappings:",
+  "    role: from",
+  "    content: value",
+  "```",
+  "",
+  "LLaMA-Factory: `dataset_info.json` beside this card declares the datasets (see LLaMA-Factory below).",
+  "",
   "## Splits",
   "",
   "| config | train | test | files |",
@@ -387,6 +405,95 @@ describe('renderCard', () => {
     [1234567, '1,234,567'],
     [-12345, '-12,345'],
   ])('formatCount(%d) = %s', (n, text) => expect(formatCount(n)).toBe(text));
+});
+
+/** The `## Training` section of a card: from its heading to the next `## `. */
+function trainingSection(readme: string): string | null {
+  const start = readme.indexOf('## Training\n');
+  if (start < 0) return null;
+  return readme.slice(start, readme.indexOf('\n## ', start + 1) + 1);
+}
+
+describe('trainer snippets in the card', () => {
+  test('messages, alpaca and sharegpt: axolotl entries, TRL for messages, LLaMA-Factory pointed to (exact text)', () => {
+    expect(trainingSection(renderCard(localDescription(['jsonl', 'messages', 'alpaca', 'sharegpt'])))).toBe(
+      [
+        '## Training',
+        '',
+        'axolotl, in the `datasets:` of its config file:',
+        '',
+        '```yaml',
+        'datasets:',
+        '- path: dist',
+        '  name: messages',
+        '  split: train',
+        '  type: chat_template',
+        '  field_messages: messages',
+        '- path: dist',
+        '  name: alpaca',
+        '  split: train',
+        '  type: alpaca',
+        '- path: dist',
+        '  name: sharegpt',
+        '  split: train',
+        '  type: chat_template',
+        '  field_messages: conversations',
+        '  message_property_mappings:',
+        '    role: from',
+        '    content: value',
+        '```',
+        '',
+        "TRL's `SFTTrainer` takes the `messages` config as it is:",
+        '',
+        '```python',
+        'from datasets import load_dataset',
+        'from trl import SFTConfig, SFTTrainer',
+        '',
+        'ds = load_dataset("dist", "messages")',
+        'trainer = SFTTrainer(',
+        '    model="Qwen/Qwen2.5-0.5B",  # your base model',
+        '    train_dataset=ds["train"],',
+        '    eval_dataset=ds["validation"],',
+        '    args=SFTConfig(output_dir="sft-output"),',
+        ')',
+        'trainer.train()',
+        '```',
+        '',
+        'LLaMA-Factory: `dataset_info.json` beside this card declares the datasets (see LLaMA-Factory below).',
+        '',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('only the formats exported: messages alone has no alpaca entry and no LLaMA-Factory line; flat formats none at all', () => {
+    const section = trainingSection(renderCard(localDescription(['messages'])))!;
+    expect(section).toContain('  type: chat_template\n  field_messages: messages\n```');
+    expect(section).not.toMatch(/alpaca|sharegpt|LLaMA-Factory/);
+    expect(section).toContain('from trl import SFTConfig, SFTTrainer');
+    expect(trainingSection(renderCard(localDescription(['alpaca'])))).not.toMatch(/SFTTrainer|messages/);
+    expect(trainingSection(renderCard(localDescription(['jsonl', 'parquet', 'csv'])))).toBeNull();
+  });
+
+  test('TRL trains on train and evaluates on validation, else test, else nothing', () => {
+    const description = localDescription(['messages']);
+    const drop = (name: string) => (description.configs[0].splits = description.configs[0].splits.filter((split) => split.name !== name));
+    drop('validation');
+    expect(trainingSection(renderCard(description))).toContain('    train_dataset=ds["train"],\n    eval_dataset=ds["test"],\n');
+    drop('test');
+    expect(trainingSection(renderCard(description))).toContain('    train_dataset=ds["train"],\n    args=');
+  });
+});
+
+describe('card metadata from the config', () => {
+  test('name, license, language, tags and task categories in the YAML header, in the Hub order', () => {
+    const description = { ...localDescription(['jsonl']), title: 'Vård', language: ['sv', 'en'], license: 'mit', tags: ['medicin'], taskCategories: ['question-answering'] };
+    expect(renderCard(description).split('size_categories:')[0]).toBe(
+      ['---', 'pretty_name: Vård', 'language:', '- sv', '- en', 'license: mit', 'task_categories:', '- question-answering', 'tags:', '- medicin', ''].join('\n'),
+    );
+    expect(renderCard(description)).toContain('\n# Vård\n');
+    expect(Object.keys(cardMetadata(localDescription(['jsonl'])))).not.toContain('tags');
+  });
 });
 
 describe('zstd shards in the card', () => {

@@ -9,6 +9,9 @@ import { checkpointTempPath } from '../../lib/io/checkpoint';
 import { type HubArgs, type HubPlan, FIXED_FILES, hubDirectories, isShardFile } from '../../lib/hub';
 import { MANIFEST_FILE } from '../../lib/io/manifest';
 import type { Owns } from '../../lib/out-dir';
+import type { CardMeta } from '../../lib/card';
+import type { Counts } from '../../lib/tally';
+import type { FormatsSection, MappingSection, SegmentSection } from '../../lib/config';
 
 /** The data files of an export, by output channel. */
 export const OUTPUT_FILES = FIXED_FILES;
@@ -37,6 +40,23 @@ export interface ExportArgs extends HubArgs {
   checkpointBytes?: number;
   checkpointMs?: number;
   workers?: number;
+  /** The dataset card's metadata (config `card:`, --card-* flags). */
+  card?: CardMeta;
+  /** The config's mapping sections, `formats:` and `segment:` as plain data (lib/config.ts). */
+  mapping?: MappingSection;
+  formats?: FormatsSection;
+  segment?: SegmentSection;
+  /** The effective config (lib/config.ts resolveArgs): what the file and the flags set that decides the output. */
+  settings?: Record<string, unknown>;
+  /** The library's progress callback (exportDataset): after every committed part. */
+  onProgress?: (progress: ExportProgress) => void;
+}
+
+/** What exportDataset's onProgress gets: input bytes done of all, and the counts so far. */
+export interface ExportProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  counts: Counts;
 }
 
 export function tempPath(out: string, file: string): string {

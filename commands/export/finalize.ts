@@ -104,6 +104,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<string> 
       preset: getPreset(args.preset),
       counts: tally.total,
       report,
+      card: args.card,
     });
     await writeFileAtomic(path.join(out, CARD_FILE), renderCard(description), { tempPath: smallTempPath(out, CARD_FILE) });
     outputs.push(await manifestEntry(out, CARD_FILE));

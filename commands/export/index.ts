@@ -33,9 +33,10 @@ import { listOutFiles, prepareOutDir, readPreviousExport, refuseInputFolders, re
 import { QaHfError } from '../../lib/errors';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
 import { type ExportPlan, hubDirectories, hubOptionsRecord } from '../../lib/hub';
-import { normalizeExportOptions } from '../../lib/options';
+import { type ExportOptions, normalizeExportOptions } from '../../lib/options';
+import { type Config, configError, configFromObject, normalizeEffective, resolveArgs, withConfigPositions } from '../../lib/config';
+import { type Counts, Tally, count } from '../../lib/tally';
 import { parquetLibrary } from '../../lib/parquet';
-import { Tally, count } from '../../lib/tally';
 import { createFileSource } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
 import { createRouter } from '../../streams/router';
@@ -46,6 +47,7 @@ import { ExportSession, stageOptions } from './session';
 import {
   CARD_FILE,
   type ExportArgs,
+  type ExportProgress,
   LLAMA_FACTORY_FILE,
   type OutDirClaim,
   OUTPUT_FILES,
@@ -57,7 +59,7 @@ import {
   sweepTemps,
 } from './files';
 
-export { CARD_FILE, LLAMA_FACTORY_FILE, OUTPUT_FILES, STATS_FILE, type ExportArgs } from './files';
+export { CARD_FILE, LLAMA_FACTORY_FILE, OUTPUT_FILES, STATS_FILE, type ExportArgs, type ExportProgress } from './files';
 export { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
 
 /**
@@ -76,11 +78,81 @@ function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan
   };
   // The simple layout's plan has nothing to add: its checkpoint interval changes no byte (flushNeutral).
   if (plan.layout === 'hub') options.hub = hubOptionsRecord(plan, parquetLibrary());
+  // The effective config (what the config file and the flags set), so a changed mapping or card refuses a resume too.
+  if (args.settings && Object.keys(args.settings).length > 0) {
+    const relocate = (file: string) => relativeToDir(path.resolve(args.out), path.resolve(file));
+    options.config = normalizeEffective(args.settings, normalizedSettings(args, plan), relocate);
+  }
   return options;
 }
 
+/** The options the effective config can name, as the normalizers made them (file keys). */
+function normalizedSettings(args: WritingArgs, plan: ExportPlan): Record<string, unknown> {
+  return {
+    preset: args.preset,
+    'max-line-bytes': args.maxLineBytes,
+    format: plan.formats,
+    split: Object.fromEntries(plan.spec.names.map((name, i) => [name, plan.spec.ratios[i]])),
+    seed: plan.seed,
+    'split-key': plan.key,
+    'stratify-by': plan.stratifyBy,
+    'max-shard-size': plan.maxShardBytes,
+    compress: plan.compression,
+    'compress-level': plan.compressionLevel,
+    'min-score': plan.minScore,
+    'system-prompt': plan.systemPrompt,
+  };
+}
 
-export async function exportCommand(args: ExportArgs): Promise<void> {
+/**
+ * Export's arguments from the parsed flags (`cli`: undefined where not typed) over
+ * a config (file or library object), checked: a bad value from the file is placed
+ * at its line and column. The one path of the CLI and of exportDataset.
+ */
+export function resolveExport(cli: Record<string, unknown>, config: Config | null): { args: ExportArgs; options: ExportOptions } {
+  const { args, fromFile, effective } = resolveArgs('export', cli, config);
+  const inputs = args.inputs;
+  if (!Array.isArray(inputs) || inputs.length === 0) {
+    throw new QaHfError('ERR_USAGE', 'export needs one or more inputs: name them, or list them under inputs: in the config file (see --help)');
+  }
+  const options = withConfigPositions(config, fromFile, () => normalizeExportOptions(args, 'cli'));
+  // As --system-prompt without a chat format: a card only the Hub layout writes is a usage error, not ignored.
+  if (args.card !== undefined && options.plan.layout === 'simple') {
+    const message = 'needs the Hub layout (format, split, …), which writes the dataset card';
+    if (!config || !fromFile.has('card')) throw new QaHfError('ERR_USAGE', `--card-* ${message}, got ${JSON.stringify(args.card)}`);
+    throw configError(config, '/card', `card ${message}`, 'key', 'ERR_USAGE');
+  }
+  return { args: { ...(args as unknown as ExportArgs), settings: effective }, options };
+}
+
+/** exportDataset's options. */
+export interface ExportDatasetOptions {
+  /** After every committed part: input bytes done of all, and the counts so far. */
+  onProgress?: (progress: ExportProgress) => void;
+  /** The folder relative paths of the config resolve against; default the working directory. */
+  baseDir?: string;
+}
+
+/**
+ * The library's export: the same config object as a qa-hf.yaml holds (the same
+ * keys: `inputs`, `out`, `format: [jsonl, parquet]`, `card: {…}`, …) gives the same
+ * files as `qa-hf export` run with that file. Quiet unless the config says
+ * `quiet: false`. While it runs, SIGINT/SIGTERM stop it at the next checkpoint
+ * (the promise rejects with ERR_INTERRUPTED; calling it again resumes).
+ *
+ *   const counts = await exportDataset({ inputs: ['qa/'], out: 'dist', format: ['jsonl', 'parquet'] });
+ */
+export async function exportDataset(config: Record<string, unknown>, options: ExportDatasetOptions = {}): Promise<Counts> {
+  const baseDir = options.baseDir === undefined ? '' : path.relative(process.cwd(), path.resolve(options.baseDir));
+  const loaded = configFromObject(config, baseDir);
+  const quiet = loaded.values.quiet === undefined ? { quiet: true } : {};
+  const { args } = resolveExport(quiet, loaded);
+  return exportCommand({ ...args, onProgress: options.onProgress });
+}
+
+
+/** Runs an export; returns the counts of the whole export (a dry run's: what a real run would count). */
+export async function exportCommand(args: ExportArgs): Promise<Counts> {
   const out = args.out;
   if (out === undefined || out === '') {
     if (!args.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');
@@ -102,7 +174,7 @@ export async function exportCommand(args: ExportArgs): Promise<void> {
     const claim = await claimOutDir(writing, plan);
     await sweepTemps(writing.out);
     const session = await ExportSession.open(writing, inputs, options, plan, claim);
-    await session.run(stopSignals);
+    return await session.run(stopSignals);
   } finally {
     stopSignals.dispose();
     await unlock();
@@ -110,7 +182,7 @@ export async function exportCommand(args: ExportArgs): Promise<void> {
 }
 
 /** Validates and counts as the real run with these options would (--min-score included), writes nothing. */
-async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Promise<void> {
+async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Promise<Counts> {
   const tally = new Tally();
   const reporter = new Reporter({
     quiet: args.quiet,
@@ -126,6 +198,7 @@ async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Pro
   } finally {
     reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`]);
   }
+  return tally.total;
 }
 
 /** Every name either layout may write: what a checkpoint of an older version owned. */

@@ -15,7 +15,7 @@ import { type InputInfo, describeInputs } from '../../lib/io/inputs';
 import type { ExportPlan, FixedChannel } from '../../lib/hub';
 import { getPreset } from '../../lib/presets';
 import { StatsAccumulator } from '../../lib/stats';
-import { Tally, balanced } from '../../lib/tally';
+import { type Counts, Tally, balanced } from '../../lib/tally';
 import { createFileSource, inputName, type InputSpec } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
 import { createRouter } from '../../streams/router';
@@ -137,7 +137,8 @@ export class ExportSession {
     return false;
   }
 
-  async run(stop: StopSignals): Promise<void> {
+  /** Streams (or finishes) the export; returns the counts of the whole export, earlier runs included. */
+  async run(stop: StopSignals): Promise<Counts> {
     const state = this.state;
     state.runs++;
     if (this.resumed && !this.args.quiet) {
@@ -150,6 +151,7 @@ export class ExportSession {
     if (!state.finalizing) await this.stream(stop);
     const written = await this.finalize();
     this.reporter.summary(this.tally, [`wrote ${this.args.out}: ${written}`]);
+    return this.tally.total;
   }
 
   private async stream(stop: StopSignals): Promise<void> {
@@ -179,6 +181,7 @@ export class ExportSession {
       if (this.inputFailure && batch.fileEnd) throw this.inputFailure;
       this.commitBatch(batch);
       progress.update(doneBefore(state.position), this.tally.total);
+      this.args.onProgress?.({ bytesDone: doneBefore(state.position), bytesTotal: totalBytes, counts: { ...this.tally.total, errorsByCode: { ...this.tally.total.errorsByCode } } });
     };
     // One policy for both layouts: export/checkpoint.ts checkpointDue.
     const caps = { bytes: this.args.checkpointBytes ?? CHECKPOINT_BYTES, ms: this.args.checkpointMs ?? CHECKPOINT_MS };

@@ -1,0 +1,144 @@
+/**
+ * The config file end to end (built dist/cli.js): qa-hf.yaml in the working directory,
+ * --config FILE, flags over the file, one-line errors with exit 2, the effective config
+ * in manifest.json. (Its part in the resume check and exportDataset: config-export.test.ts.)
+ */
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ROOT, runCli } from './helpers';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-config-'));
+  for (const name of ['qa_mixed.jsonl', 'qa_dirty.jsonl']) await fs.copyFile(path.join(ROOT, 'samples', name), path.join(dir, name));
+});
+
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+/** A fresh working directory holding the samples and, when given, a qa-hf.yaml. */
+async function workdir(name: string, yaml?: string): Promise<string> {
+  const cwd = path.join(dir, name);
+  await fs.mkdir(cwd);
+  for (const sample of ['qa_mixed.jsonl', 'qa_dirty.jsonl']) await fs.copyFile(path.join(dir, sample), path.join(cwd, sample));
+  if (yaml !== undefined) await fs.writeFile(path.join(cwd, 'qa-hf.yaml'), yaml);
+  return cwd;
+}
+
+async function readJson(file: string): Promise<Record<string, any>> {
+  return JSON.parse(await fs.readFile(file, 'utf8'));
+}
+
+const HUB_YAML = [
+  'inputs: [qa_mixed.jsonl]',
+  'out: out',
+  'format: [messages, jsonl]',
+  'split: {train: 0.5, test: 0.5}',
+  'card:',
+  '  name: Vårdfrågor',
+  '  license: cc-by-4.0',
+  '  language: sv',
+  '  tags: [medicin]',
+  '',
+].join('\n');
+
+test('qa-hf.yaml in the working directory is read: inputs, out and options from the file; manifest.json holds the effective config', async () => {
+  const cwd = await workdir('cwd-file', HUB_YAML);
+  const result = await runCli(['export'], undefined, { cwd });
+  expect(result.stderr).toMatch(/wrote out: /);
+  expect(result.code).toBe(0);
+  const manifest = await readJson(path.join(cwd, 'out', 'manifest.json'));
+  expect(manifest.options.inputs).toEqual(['../qa_mixed.jsonl']);
+  expect(manifest.options.hub.formats).toEqual(['jsonl', 'messages']);
+  expect(manifest.options.config).toEqual({
+    format: ['jsonl', 'messages'],
+    split: { train: 0.5, test: 0.5 },
+    card: { name: 'Vårdfrågor', license: 'cc-by-4.0', language: ['sv'], tags: ['medicin'] },
+  });
+  const card = await fs.readFile(path.join(cwd, 'out', 'README.md'), 'utf8');
+  expect(card.startsWith('---\npretty_name: Vårdfrågor\nlanguage:\n- sv\nlicense: cc-by-4.0\ntask_categories:\n- question-answering\n- text-generation\ntags:\n- medicin\n')).toBe(true);
+  expect(card).toContain('\n# Vårdfrågor\n');
+});
+
+test('--config FILE: its relative paths resolve against its folder; a flag overrides it, a default does not', async () => {
+  const cwd = await workdir('explicit');
+  await fs.mkdir(path.join(cwd, 'conf'));
+  const yaml = ['inputs: [../qa_mixed.jsonl]', 'out: ../out', 'quiet: true', 'split: {train: 0.5, test: 0.5}', 'card: {name: Från filen, license: mit}', ''].join('\n');
+  await fs.writeFile(path.join(cwd, 'conf', 'settings.yaml'), yaml);
+  const result = await runCli(['export', '--config', 'conf/settings.yaml', '--split', 'train=1', '--card-license', 'apache-2.0'], undefined, { cwd });
+  expect(result.stderr).toBe(''); // quiet: true from the file stands (no default false over it)
+  expect(result.code).toBe(0);
+  const manifest = await readJson(path.join(cwd, 'out', 'manifest.json'));
+  expect(manifest.options.hub.split).toBe('train=1');
+  expect(manifest.options.config).toEqual({ split: { train: 1 }, card: { name: 'Från filen', license: 'apache-2.0' } });
+  const loud = await runCli(['export', '--config', 'conf/settings.yaml', '--no-quiet', '--out', 'out2'], undefined, { cwd });
+  expect(loud.code).toBe(0);
+  expect(loud.stderr).toMatch(/wrote out2: /);
+});
+
+test('pipe mode reads the file too (fail-fast: true), and a typed flag overrides it', async () => {
+  const cwd = await workdir('pipe', 'fail-fast: true\nout: ignored-by-pipe-mode\n');
+  const stopped = await runCli(['qa_dirty.jsonl'], undefined, { cwd });
+  expect(stopped.code).toBe(1);
+  expect(stopped.stderr).toMatch(/ERR_FAIL_FAST/);
+  const whole = await runCli(['qa_dirty.jsonl', '--no-fail-fast'], undefined, { cwd });
+  expect(whole.code).toBe(0);
+  expect(whole.stdout.equals(await fs.readFile(path.join(ROOT, 'samples/expected/qa_dirty.pairs.jsonl')))).toBe(true);
+});
+
+describe('a bad config is one line with file:line:column and exit 2', () => {
+  // pipe mode: true when it refuses the file too (it does not read split).
+  test.each([
+    ['an unknown key', 'inputs: [qa_mixed.jsonl]\nout: out\nfromat: [jsonl]\n', 'qa-hf: qa-hf.yaml:3:1: ERR_CONFIG: unknown key "fromat"; did you mean "format"?', true],
+    ['a wrong type', 'inputs: [qa_mixed.jsonl]\nout: out\nworkers: two\n', 'qa-hf: qa-hf.yaml:3:10: ERR_CONFIG: workers must be an integer, got "two"', true],
+    ['a bad value', 'inputs: [qa_mixed.jsonl]\nout: out\nmin-score: 1.5\n', 'qa-hf: qa-hf.yaml:3:12: ERR_CONFIG: min-score must be <= 1, got 1.5', true],
+    [
+      'a value the option normalizer refuses',
+      'inputs: [qa_mixed.jsonl]\nout: out\nsplit:\n  train: 0.5\n  test: 0.7\n',
+      'qa-hf: qa-hf.yaml:4:3: ERR_OPTION: split ratios must sum to 1, they sum to 1.2, got "train=0.5,test=0.7"',
+      false,
+    ],
+    [
+      'bad YAML syntax',
+      'inputs: [qa_mixed.jsonl\nout: out\n',
+      'qa-hf: qa-hf.yaml:2:1: ERR_CONFIG: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+      true,
+    ],
+  ])('%s', async (name, yaml, line, pipeToo) => {
+    const cwd = await workdir(`bad-${name.replace(/\W+/g, '-')}`, yaml);
+    const result = await runCli(['export'], undefined, { cwd });
+    expect(result.stderr).toBe(`${line}\n`);
+    expect(result.code).toBe(2);
+    const pipe = await runCli(['qa_mixed.jsonl', '-q'], undefined, { cwd });
+    expect({ stderr: pipe.stderr, code: pipe.code }).toEqual(pipeToo ? { stderr: `${line}\n`, code: 2 } : { stderr: '', code: 0 });
+    await expect(fs.access(path.join(cwd, 'out'))).rejects.toThrow(); // nothing written
+  });
+
+  test('a missing --config FILE', async () => {
+    const cwd = await workdir('missing');
+    const result = await runCli(['export', 'qa_mixed.jsonl', '--out', 'out', '--config', 'nope.yaml'], undefined, { cwd });
+    expect(result.stderr).toBe('qa-hf: ERR_CONFIG: cannot read --config nope.yaml: no such file or directory (ENOENT)\n');
+    expect(result.code).toBe(2);
+  });
+
+  test('no inputs on the command line nor in the file', async () => {
+    const cwd = await workdir('no-inputs', 'out: out\n');
+    const result = await runCli(['export'], undefined, { cwd });
+    expect(result.stderr).toBe('qa-hf: ERR_USAGE: export needs one or more inputs: name them, or list them under inputs: in the config file (see --help)\n');
+    expect(result.code).toBe(2);
+  });
+});
+
+
+test('a card without the Hub layout is a usage error, placed at the card key when it came from the file', async () => {
+  const cwd = await workdir('card-simple', 'inputs: [qa_mixed.jsonl]\nout: out\ncard:\n  name: Vård\n');
+  const fromFile = await runCli(['export'], undefined, { cwd });
+  expect(fromFile.stderr).toBe('qa-hf: qa-hf.yaml:3:1: ERR_USAGE: card needs the Hub layout (format, split, …), which writes the dataset card\n');
+  expect(fromFile.code).toBe(2);
+  const fromFlag = await runCli(['export', 'qa_mixed.jsonl', '--out', 'out', '--card-license', 'mit'], undefined, { cwd: await workdir('card-flag') });
+  expect(fromFlag.stderr).toBe('qa-hf: ERR_USAGE: --card-* needs the Hub layout (format, split, …), which writes the dataset card, got {"license":"mit"}\n');
+  expect(fromFlag.code).toBe(2);
+});
