@@ -23,6 +23,7 @@
  */
 import * as path from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
+import { closest, distance } from 'fastest-levenshtein';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import configSchema from '../schemas/config.schema.json';
 import type { CardMeta } from './card';
@@ -232,21 +233,10 @@ function suggestion(key: string, known: readonly string[]): string | undefined {
   const kebab = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/_/g, '-');
   const candidates = [kebab, key.replace(/-/g, '_')];
   for (const candidate of candidates) if (candidate !== key && known.includes(candidate)) return candidate;
-  return known.find((name) => editDistance(name, key) <= (key.length >= 5 ? 2 : 1));
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_v, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length];
+  if (known.length === 0) return undefined;
+  // The nearest known key, when a typo away: one edit for short keys, two from five characters.
+  const near = closest(key, [...known]);
+  return distance(near, key) <= (key.length >= 5 ? 2 : 1) ? near : undefined;
 }
 
 const TYPE_WORDS: Record<string, string> = {

@@ -66,6 +66,7 @@ describe('parseConfigText', () => {
   // Each bad config: exactly the one line a user sees (after "qa-hf: "), the value's (or the unknown key's) line and column.
   test.each([
     ['an unknown key', 'format: [jsonl]\nfromat: [csv]\n', 'qa-hf.yaml:2:1: ERR_CONFIG: unknown key "fromat"; did you mean "format"?'],
+    ['a typo nearer one key than another (formt: format, not force)', 'formt: [jsonl]\n', 'qa-hf.yaml:1:1: ERR_CONFIG: unknown key "formt"; did you mean "format"?'],
     ['a camelCase key', 'minScore: 0.5\n', 'qa-hf.yaml:1:1: ERR_CONFIG: unknown key "minScore"; did you mean "min-score"?'],
     ['an unknown key far from any', 'colour: blue\n', 'qa-hf.yaml:1:1: ERR_CONFIG: unknown key "colour" (see "The config file" in the README)'],
     ['an unknown key in a section', 'card:\n  name: x\n  licence: mit\n', 'qa-hf.yaml:3:3: ERR_CONFIG: unknown key "licence" in card; did you mean "license"?'],
