@@ -18,11 +18,13 @@
 import { CODEC_LEVELS, type Codec, type CodecChoice } from './compression';
 import { QaHfError, got } from './errors';
 import {
+  CHAT_FORMATS,
   FORMATS,
   type FormatName,
   configDirectory,
   normalizeSystemPrompt,
   parseFormatList,
+  requireChatColumns,
 } from './formats';
 import type { Row } from './batch';
 import { BELOW_MIN_SCORE, SCORE_COLUMN } from './route';
@@ -111,7 +113,6 @@ export const DEFAULT_SPLIT_KEY = 'question';
  */
 export const DEFAULT_CHECKPOINT_LINES = 5000;
 
-const CHAT_FORMATS: readonly FormatName[] = ['messages', 'alpaca', 'sharegpt'];
 
 /** True when these options ask for the Hub layout. */
 export function wantsHubLayout(args: HubArgs): boolean {
@@ -159,15 +160,16 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
       if (value !== undefined) throw new QaHfError('ERR_USAGE', `${option} needs --split, ${got(value)}`);
     }
     if (args.systemPrompt !== undefined) {
-      throw new QaHfError('ERR_USAGE', `--system-prompt needs --format messages, alpaca or sharegpt, ${got(args.systemPrompt)}`);
+      throw new QaHfError('ERR_USAGE', `--system-prompt needs --format messages, alpaca, sharegpt or prompt-completion, ${got(args.systemPrompt)}`);
     }
     if (args.compress !== undefined) compressionOptions(args, ['jsonl']); // `none`: still checked, never silently taken
     else if (args.compressLevel !== undefined) throw new QaHfError('ERR_USAGE', `--compress-level needs --compress gzip or zstd, ${got(args.compressLevel)}`);
     return null;
   }
 
-  // --format: canonical order, distinct.
+  // --format: canonical order, distinct; a chat format needs question and answer columns.
   const formats = parseFormatList(args.format ?? 'jsonl');
+  for (const format of formats) if (CHAT_FORMATS.includes(format)) requireChatColumns(format, preset.pairColumns);
 
   // --split, --seed, --split-key, --stratify-by: the split rule.
   const spec = parseSplitSpec(args.split ?? DEFAULT_SPLIT_SPEC_TEXT);
@@ -197,7 +199,7 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
   // --system-prompt: only the chat formats carry it.
   const systemPrompt = normalizeSystemPrompt(args.systemPrompt);
   if (systemPrompt !== undefined && !formats.some((format) => CHAT_FORMATS.includes(format))) {
-    throw new QaHfError('ERR_USAGE', `--system-prompt needs --format messages, alpaca or sharegpt, ${got(args.format ?? 'jsonl')}`);
+    throw new QaHfError('ERR_USAGE', `--system-prompt needs --format messages, alpaca, sharegpt or prompt-completion, ${got(args.format ?? 'jsonl')}`);
   }
 
   const checkpointLines = checkpointLinesOf(args);
@@ -238,7 +240,7 @@ function compressionOptions(args: HubArgs, formats: readonly FormatName[]): { co
     return { compression };
   }
   if (compression === 'gzip' && !formats.some((format) => FORMATS[format].compressible)) {
-    throw new QaHfError('ERR_USAGE', `--compress gzip applies to jsonl, csv, messages, alpaca and sharegpt; parquet is compressed inside (snappy, or --compress zstd), ${got(args.format)}`);
+    throw new QaHfError('ERR_USAGE', `--compress gzip applies to jsonl, csv, messages, alpaca, sharegpt and prompt-completion; parquet is compressed inside (snappy, or --compress zstd), ${got(args.format)}`);
   }
   const levels = CODEC_LEVELS[compression];
   if (args.compressLevel === undefined) return { compression, compressionLevel: levels.default };
