@@ -41,6 +41,7 @@ function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'ERR_USAGE':
     case 'ERR_OPTION':
+    case 'ERR_CONFIG':
       return EXIT_USAGE;
     case 'ERR_VERIFY':
       return EXIT_VERIFY;

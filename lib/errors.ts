@@ -23,6 +23,8 @@ export type RecordErrorCode =
 export type RunErrorCode =
   | 'ERR_USAGE'
   | 'ERR_OPTION'
+  | 'ERR_CONFIG'
+  | 'ERR_FORMAT_MODULE'
   | 'ERR_SCHEMA_FILE'
   | 'ERR_INPUT'
   | 'ERR_IO'
@@ -50,6 +52,8 @@ export interface ErrorContext {
   line?: number;
   /** Byte offset of the line's first byte in `file`. */
   byteOffset?: number;
+  /** ERR_CONFIG: JSON pointer of the bad value in the config (`/segment/instruction/0`). */
+  pointer?: string;
 }
 
 export class QaHfError extends Error {
@@ -57,6 +61,7 @@ export class QaHfError extends Error {
   readonly file?: string;
   readonly line?: number;
   readonly byteOffset?: number;
+  readonly pointer?: string;
 
   constructor(code: ErrorCode, message: string, context: ErrorContext = {}) {
     super(message);
@@ -65,6 +70,7 @@ export class QaHfError extends Error {
     this.file = context.file;
     this.line = context.line;
     this.byteOffset = context.byteOffset;
+    if (context.pointer !== undefined) this.pointer = context.pointer;
   }
 
   /** The one line a user sees: where, what code, what happened. */

@@ -205,14 +205,14 @@ export function normalizeSystemPrompt(value: unknown): string | undefined {
   return value;
 }
 
-/** HF config name of a (format, channel): the flat jsonl pairs are `default`, as HF expects. */
-export function configName(format: FormatName, channel: PairChannel): string {
+/** HF config name of a (format, channel): the flat jsonl pairs are `default`, as HF expects; a custom format's is its name. */
+export function configName(format: string, channel: PairChannel): string {
   if (channel === 'pairs') return format === 'jsonl' ? 'default' : format;
   return format === 'jsonl' ? 'rejected' : `rejected_${format}`;
 }
 
 /** Folder (relative to --out) of a (format, channel): `jsonl/`, `rejected/jsonl/`, … */
-export function configDirectory(format: FormatName, channel: PairChannel): string {
+export function configDirectory(format: string, channel: PairChannel): string {
   return channel === 'pairs' ? format : `rejected/${format}`;
 }
 

@@ -9,6 +9,7 @@ import { checkpointTempPath } from '../../lib/io/checkpoint';
 import { type HubArgs, type HubPlan, FIXED_FILES, hubDirectories, isShardFile } from '../../lib/hub';
 import { MANIFEST_FILE } from '../../lib/io/manifest';
 import type { Owns } from '../../lib/out-dir';
+import type { SegmentSpec } from '../../lib/segment';
 
 /** The data files of an export, by output channel. */
 export const OUTPUT_FILES = FIXED_FILES;
@@ -37,6 +38,8 @@ export interface ExportArgs extends HubArgs {
   checkpointBytes?: number;
   checkpointMs?: number;
   workers?: number;
+  /** Segmentation of documents (lib/segment.ts), as the config file gives it. */
+  segment?: SegmentSpec;
 }
 
 export function tempPath(out: string, file: string): string {

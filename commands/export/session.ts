@@ -36,7 +36,7 @@ import { type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type 
  * run writes nothing, so none.
  */
 export function stageOptions(args: ExportArgs, serialize: readonly FixedChannel[]) {
-  return { preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize };
+  return { preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize, segment: args.segment };
 }
 
 export class ExportSession {
@@ -236,6 +236,10 @@ export class ExportSession {
     this.stats.add(batch);
     this.reporter.warn(batch);
     for (const entry of batch.entries) {
+      if (entry.channel === 'segmented') {
+        for (const segment of entry.segments!) state.outputs[segment.channel].records++;
+        continue;
+      }
       const output = entry.channel === 'blank' || entry.channel === null ? undefined : state.outputs[entry.channel];
       if (output) output.records++;
     }
