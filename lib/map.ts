@@ -5,7 +5,9 @@
  * Arrow would refuse.
  *
  * segmentBatch: with the `segment` option, each valid record is a document cut
- * into segments (lib/segment.ts), each mapped by the preset as a record; the line
+ * into segments (lib/segment.ts), each mapped by the preset as a record
+ * `{instruction, context, output, offset, document}` (`document`: the input record,
+ * so a mapping can carry e.g. `document.id` for tracing); the line
  * ends in the channel `segmented` with its rows (possibly none) in `segments`. A
  * document whose text field is missing or not a string is ERR_SCHEMA; a segment
  * whose row holds a lone surrogate makes the whole line ERR_LONE_SURROGATE (a
@@ -54,8 +56,10 @@ export function segmentBatch(batch: Batch, preset: Preset, segmenter: Segmenter)
     }
     const rows: SegmentRow[] = [];
     let bad: string | null = null;
+    const document = entry.value as Record<string, unknown>;
     for (const segment of segmenter.segments(text)) {
-      const { channel, row } = preset.map(segment as unknown as Record<string, unknown>);
+      // The document rides along (a reference, not a copy), so a mapping can reach its fields (`document.id`).
+      const { channel, row } = preset.map({ ...segment, document });
       bad = firstIllFormedColumn(row, channel === 'pairs' ? preset.pairColumns : preset.rejectedColumns);
       if (bad !== null) break;
       rows.push({ channel, row, split: 0 });

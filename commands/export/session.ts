@@ -237,7 +237,10 @@ export class ExportSession {
     this.reporter.warn(batch);
     for (const entry of batch.entries) {
       if (entry.channel === 'segmented') {
-        for (const segment of entry.segments!) state.outputs[segment.channel].records++;
+        for (const segment of entry.segments!) {
+          const output = state.outputs[segment.channel]; // a fixed file (the simple layout), or shards
+          if (output) output.records++;
+        }
         continue;
       }
       const output = entry.channel === 'blank' || entry.channel === null ? undefined : state.outputs[entry.channel];
