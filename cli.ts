@@ -150,7 +150,7 @@ export function buildParser(argv: string[]) {
           .option('format', {
             type: 'string',
             requiresArg: true,
-            describe: 'comma-separated output formats: jsonl, parquet, csv, messages, alpaca, sharegpt (default jsonl)',
+            describe: 'comma-separated output formats: jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion (default jsonl)',
           })
           .option('split', { type: 'string', requiresArg: true, describe: 'splits and ratios, e.g. train=0.8,validation=0.1,test=0.1' })
           .option('seed', { type: 'string', requiresArg: true, describe: 'seed of the split hash (default 42)' })
@@ -164,7 +164,7 @@ export function buildParser(argv: string[]) {
           })
           .option('compress-level', { type: 'string', requiresArg: true, describe: 'level of --compress: gzip 1-9 (default 6), zstd 1-19 (default 3)' })
           .option('min-score', { type: 'string', requiresArg: true, describe: 'pairs with validation_score below it go to rejected' })
-          .option('system-prompt', { type: 'string', requiresArg: true, describe: 'system message of the messages, alpaca and sharegpt formats' })
+          .option('system-prompt', { type: 'string', requiresArg: true, describe: 'system message of the messages, alpaca and sharegpt formats (prompt-completion: before the prompt)' })
           .option(CARD_FLAGS.name, { type: 'string', requiresArg: true, describe: "the dataset card's title and pretty_name (default: the --out folder's name)" })
           .option(CARD_FLAGS.description, { type: 'string', requiresArg: true, describe: "the dataset card's first paragraph" })
           .option(CARD_FLAGS.license, { type: 'string', requiresArg: true, describe: 'license id in the card header: mit, apache-2.0, cc-by-4.0, other, …' })

@@ -8,14 +8,30 @@
  *
  * Every input line becomes exactly one Entry, and every Entry ends in exactly one
  * channel: that is the "nothing lost" invariant, checked by `Tally`.
+ *
+ * One line, several rows (segmentation, lib/segment.ts): the line's Entry ends in
+ * the channel `segmented` and holds its rows in `segments`, each with its own
+ * channel (pairs or rejected) and split. The Entry stays the unit of counting,
+ * of the dead letter (a line that fails is one error, none of its rows written)
+ * and of checkpoints (a batch is only ever cut between entries, so all rows of a
+ * line are committed together). A document with no segment is `segmented` with
+ * `segments` empty.
  */
 import type { RecordErrorCode } from './errors';
 
-/** Where an entry ends: an output, the dead-letter output, or counted as blank. */
-export type Channel = 'pairs' | 'rejected' | 'errors' | 'blank';
+/** Where an entry ends: an output, the dead-letter output, counted as blank, or cut into rows (`segments`). */
+export type Channel = 'pairs' | 'rejected' | 'errors' | 'blank' | 'segmented';
 
 /** A mapped output row: plain object whose keys the preset's columns order. */
 export type Row = Record<string, unknown>;
+
+/** One row of a segmented line: where it goes, decided as an entry's would be. */
+export interface SegmentRow {
+  channel: 'pairs' | 'rejected';
+  row: Row;
+  /** Index of the split in the export plan (lib/route.ts decides). */
+  split: number;
+}
 
 export interface Entry {
   /** 1-based line number in `Batch.file`. */
@@ -34,6 +50,8 @@ export interface Entry {
   channel: Channel | null;
   /** Index of the split in the export plan (lib/route.ts decides; 0 until then and in a one-split plan). */
   split: number;
+  /** Channel `segmented`: the line's rows, in document order (possibly none); else null. */
+  segments: SegmentRow[] | null;
   errorCode: RecordErrorCode | null;
   errorMessage: string | null;
 }
@@ -65,6 +83,7 @@ export function newEntry(line: number, offset: number, text: string, unterminate
     row: null,
     channel: null,
     split: 0,
+    segments: null,
     errorCode: null,
     errorMessage: null,
   };

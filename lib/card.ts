@@ -67,7 +67,10 @@ export interface CardSplit {
 }
 
 export interface CardConfig {
-  format: FormatName;
+  /** A built-in format's name, or a custom format's (then `custom` is set). */
+  format: string;
+  /** A custom format (lib/custom-format.ts): its module as given and its declared columns. */
+  custom?: { module: string; columns: readonly Column[] };
   channel: PairChannel;
   /** In the order of `--split`. */
   splits: CardSplit[];
@@ -131,10 +134,25 @@ const BUILDER_PARAMETERS: Partial<Record<FormatName, Record<string, unknown>>> =
 /** Strata listed in the card at most; the rest are summarized in one line (bounded card size). */
 const MAX_STRATA_IN_CARD = 50;
 
+/** What the card needs of a format: the built-in's FORMATS entry, or a custom format's (JSONL rows of its declared columns, pairs only). */
+type CardFormat = Pick<FormatSpec, 'builder' | 'rejected' | 'summary' | 'llamaFactory' | 'features'>;
+
+function formatOf(config: CardConfig): CardFormat {
+  const custom = config.custom;
+  if (custom === undefined) return FORMATS[config.format as FormatName];
+  return {
+    builder: 'json',
+    rejected: false,
+    summary: `custom format (module \`${custom.module}\`): JSON Lines of its declared columns`,
+    features: () => FORMATS.jsonl.features({ columns: custom.columns }),
+  };
+}
+
 interface ResolvedConfig {
   name: string;
   directory: string;
   config: CardConfig;
+  format: CardFormat;
   builder: FormatSpec['builder'];
   splits: CardSplit[];
   features: Feature[];
@@ -159,7 +177,8 @@ function resolveConfigs(description: CardDescription): ResolvedConfig[] {
     const name = configName(config.format, config.channel);
     if (seen.has(name)) throw new QaHfError('ERR_USAGE', `card lists config ${name} twice`);
     seen.add(name);
-    if (config.channel === 'rejected' && !FORMATS[config.format].rejected) {
+    const format = formatOf(config);
+    if (config.channel === 'rejected' && !format.rejected) {
       throw new QaHfError('ERR_USAGE', `${config.format} is not written for rejected pairs`);
     }
     const directory = configDirectory(config.format, config.channel);
@@ -170,8 +189,8 @@ function resolveConfigs(description: CardDescription): ResolvedConfig[] {
     }
     if (splits.length === 0) continue;
     const columns = config.channel === 'pairs' ? description.columns.pairs : description.columns.rejected;
-    const features = FORMATS[config.format].features({ columns, systemPrompt: description.systemPrompt });
-    resolved.push({ name, directory, config, builder: FORMATS[config.format].builder, splits, features });
+    const features = format.features({ columns, systemPrompt: description.systemPrompt });
+    resolved.push({ name, directory, config, format, builder: format.builder, splits, features });
   }
   return resolved;
 }
@@ -231,7 +250,7 @@ export function cardMetadata(description: CardDescription): Record<string, unkno
     config_name: config.name,
     ...(i === 0 && !hasDefault ? { default: true } : {}),
     data_files: config.splits.map((split) => ({ split: split.name, path: dataFilesPattern(config.directory, split.name) })),
-    ...BUILDER_PARAMETERS[config.config.format],
+    ...BUILDER_PARAMETERS[config.config.format as FormatName],
   }));
   metadata.dataset_info = configs.map((config) => ({
     config_name: config.name,
@@ -303,7 +322,7 @@ export function renderCard(description: CardDescription): string {
       configs.map((config) => [
         named.includes(config) ? `\`${config.name}\`` : `${config.name} (by files)`,
         `\`${config.directory}/\``,
-        FORMATS[config.config.format].summary,
+        config.format.summary,
         config.config.channel === 'pairs' ? 'passed pairs' : 'rejected pairs (failed validation)',
       ]),
     ),
@@ -364,7 +383,7 @@ export function renderCard(description: CardDescription): string {
 
   const entries = llamaFactoryEntries(description);
   if (Object.keys(entries).length) {
-    const formats = named.filter((config) => FORMATS[config.config.format].llamaFactory && config.config.channel === 'pairs');
+    const formats = named.filter((config) => config.format.llamaFactory && config.config.channel === 'pairs');
     parts.push(
       '## LLaMA-Factory',
       [
@@ -394,10 +413,12 @@ export function renderCard(description: CardDescription): string {
  * role/content turns). axolotl's `chat_template` reads any list of turns given its
  * field and key names; `sharegpt`'s human/gpt roles are in axolotl's default role map.
  */
-const TRAINERS: Partial<Record<FormatName, { axolotl: Record<string, unknown>; trl: boolean }>> = {
+const TRAINERS: Readonly<Record<string, { axolotl?: Record<string, unknown>; trl: boolean }>> = {
   messages: { axolotl: { type: 'chat_template', field_messages: 'messages' }, trl: true },
   alpaca: { axolotl: { type: 'alpaca' }, trl: false },
   sharegpt: { axolotl: { type: 'chat_template', field_messages: 'conversations', message_property_mappings: { role: 'from', content: 'value' } }, trl: false },
+  // TRL's prompt–completion form; axolotl has no loader that reads these two fields as they are.
+  'prompt-completion': { trl: true },
 };
 
 /** The split a snippet trains on (`train` when there is one, else the first) and the one it evaluates on, if any. */
@@ -410,16 +431,16 @@ function trainingSplits(config: ResolvedConfig): { train: string; eval?: string 
 
 /** `## Training`: ready-to-copy entries for axolotl, TRL and LLaMA-Factory, for the chat formats exported. */
 function renderTraining(description: CardDescription, named: ResolvedConfig[]): string[] {
-  const chat = named.filter((config) => config.config.channel === 'pairs' && TRAINERS[config.config.format]);
+  const chat = named.filter((config) => config.config.channel === 'pairs' && Object.hasOwn(TRAINERS, config.config.format));
   if (chat.length === 0) return [];
   const parts = ['## Training'];
-  const datasets = chat.map((config) => ({
+  const datasets = chat.filter((config) => TRAINERS[config.config.format].axolotl).map((config) => ({
     path: description.loadPath,
     name: config.name,
     split: trainingSplits(config).train,
-    ...TRAINERS[config.config.format]!.axolotl,
+    ...TRAINERS[config.config.format].axolotl,
   }));
-  parts.push(
+  if (datasets.length > 0) parts.push(
     [
       'axolotl, in the `datasets:` of its config file:',
       '',
@@ -428,7 +449,7 @@ function renderTraining(description: CardDescription, named: ResolvedConfig[]): 
       '```',
     ].join('\n'),
   );
-  for (const config of chat.filter((item) => TRAINERS[item.config.format]!.trl)) {
+  for (const config of chat.filter((item) => TRAINERS[item.config.format].trl)) {
     const splits = trainingSplits(config);
     parts.push(
       [
@@ -525,7 +546,7 @@ function llamaFactoryEntries(description: CardDescription): Record<string, Recor
   const entries: Record<string, Record<string, unknown>> = {};
   // alpaca and sharegpt are json, the primary builder whenever present: always named configs.
   for (const config of partitionConfigs(description).named) {
-    const formatting = FORMATS[config.config.format].llamaFactory;
+    const formatting = config.format.llamaFactory;
     if (!formatting || config.config.channel !== 'pairs') continue;
     for (const split of config.splits) {
       let source: Record<string, unknown>;

@@ -24,6 +24,7 @@ export type RunErrorCode =
   | 'ERR_USAGE'
   | 'ERR_OPTION'
   | 'ERR_CONFIG'
+  | 'ERR_FORMAT_MODULE'
   | 'ERR_SCHEMA_FILE'
   | 'ERR_INPUT'
   | 'ERR_IO'
@@ -53,6 +54,8 @@ export interface ErrorContext {
   byteOffset?: number;
   /** 1-based column in `line` (a config file's positions: `qa-hf.yaml:3:5`). */
   column?: number;
+  /** ERR_CONFIG: JSON pointer of the bad value in the config (`/segment/instruction/0`). */
+  pointer?: string;
 }
 
 export class QaHfError extends Error {
@@ -61,6 +64,7 @@ export class QaHfError extends Error {
   readonly line?: number;
   readonly byteOffset?: number;
   readonly column?: number;
+  readonly pointer?: string;
 
   constructor(code: ErrorCode, message: string, context: ErrorContext = {}) {
     super(message);
@@ -70,6 +74,7 @@ export class QaHfError extends Error {
     this.line = context.line;
     this.byteOffset = context.byteOffset;
     this.column = context.column;
+    if (context.pointer !== undefined) this.pointer = context.pointer;
   }
 
   /** The one line a user sees: where, what code, what happened. */

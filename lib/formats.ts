@@ -8,11 +8,19 @@
  *   parquet   the flat row as a Parquet row (lib/parquet); no text line here
  *   csv       RFC 4180: CRLF records, header row, fields quoted when they hold
  *             a comma, quote, CR or LF, empty strings written "" (see CSV_OPTIONS)
- *   messages  {"messages":[{"role":"system","content":S}?,{"role":"user","content":Q},
+ *   messages  {"messages":[{"role":"system","content":S}?,{"role":"user","content":U},
  *             {"role":"assistant","content":A}]}                 OpenAI / TRL chat
- *   alpaca    {"instruction":Q,"input":"","output":A[,"system":S]}   LLaMA-Factory alpaca
- *   sharegpt  {"conversations":[{"from":"human","value":Q},{"from":"gpt","value":A}]
+ *   alpaca    {"instruction":Q,"input":C,"output":A[,"system":S]}  LLaMA-Factory alpaca
+ *   sharegpt  {"conversations":[{"from":"human","value":U},{"from":"gpt","value":A}]
  *             [,"system":S]}                                    LLaMA-Factory sharegpt
+ *   prompt-completion {"prompt":P,"completion":A}               TRL prompt–completion (standard)
+ *
+ * Q = `question`, A = `answer`, C = `context` (a string column of the row; '' when the
+ * columns have none). U, the user's turn, is Q, or C + a blank line + Q when C is not
+ * empty (the context first, as a reader meets it). P is U, preceded by S and a blank
+ * line when a system prompt is given: TRL's standard prompt–completion rows are plain
+ * text with no turns, so the prompt text is the only place a system prompt reaches the
+ * model.
  *
  * JSON text is exact: keys in the fixed order above, no spaces, strings as
  * JSON.stringify writes them (UTF-8 as is, only quotes, backslashes and control
@@ -33,7 +41,7 @@ import type { Column, ColumnType } from './columns';
 import { formatFloat, makeRowWriter } from './jsonl';
 import type { PairChannel } from './presets';
 
-export type FormatName = 'jsonl' | 'parquet' | 'csv' | 'messages' | 'alpaca' | 'sharegpt';
+export type FormatName = 'jsonl' | 'parquet' | 'csv' | 'messages' | 'alpaca' | 'sharegpt' | 'prompt-completion';
 
 /** A feature as the dataset card's YAML `dataset_info.features` lists it. */
 export type Feature = { name: string; dtype: HfDtype } | { name: string; list: Feature[] };
@@ -148,7 +156,22 @@ export const FORMATS: Readonly<Record<FormatName, FormatSpec>> = {
     features: (options) =>
       withSystem([{ name: 'conversations', list: [{ name: 'from', dtype: 'string' }, { name: 'value', dtype: 'string' }] }], options),
   },
+  'prompt-completion': {
+    name: 'prompt-completion',
+    extension: 'jsonl',
+    builder: 'json',
+    compressible: true,
+    rejected: false,
+    summary: "TRL's prompt–completion format (standard: prompt and completion as text)",
+    features: () => [
+      { name: 'prompt', dtype: 'string' },
+      { name: 'completion', dtype: 'string' },
+    ],
+  },
 };
+
+/** The formats that need question and answer columns (and read context, and --system-prompt). */
+export const CHAT_FORMATS: readonly FormatName[] = ['messages', 'alpaca', 'sharegpt', 'prompt-completion'];
 
 export const FORMAT_NAMES = Object.keys(FORMATS) as FormatName[];
 
@@ -182,14 +205,14 @@ export function normalizeSystemPrompt(value: unknown): string | undefined {
   return value;
 }
 
-/** HF config name of a (format, channel): the flat jsonl pairs are `default`, as HF expects. */
-export function configName(format: FormatName, channel: PairChannel): string {
+/** HF config name of a (format, channel): the flat jsonl pairs are `default`, as HF expects; a custom format's is its name. */
+export function configName(format: string, channel: PairChannel): string {
   if (channel === 'pairs') return format === 'jsonl' ? 'default' : format;
   return format === 'jsonl' ? 'rejected' : `rejected_${format}`;
 }
 
 /** Folder (relative to --out) of a (format, channel): `jsonl/`, `rejected/jsonl/`, … */
-export function configDirectory(format: FormatName, channel: PairChannel): string {
+export function configDirectory(format: string, channel: PairChannel): string {
   return channel === 'pairs' ? format : `rejected/${format}`;
 }
 
@@ -198,11 +221,26 @@ export type LineFormatter = (row: Row) => string;
 /** The field names the chat formats read from a flat row. */
 const PROMPT_FIELD = 'question';
 const RESPONSE_FIELD = 'answer';
+/** Read when the columns have it (a string column): alpaca's input, before the question elsewhere. */
+export const CONTEXT_FIELD = 'context';
+/** Between the context (or the system prompt of prompt-completion) and the question: a blank line. */
+export const CONTEXT_SEPARATOR = '\n\n';
 
-function text(row: Row, field: string): string {
+function raw(row: Row, field: string): string {
   const value = row[field];
   if (typeof value !== 'string') throw new TypeError(`internal: row field ${field} is ${typeof value}, not a string`);
-  return JSON.stringify(value);
+  return value;
+}
+
+function text(row: Row, field: string): string {
+  return JSON.stringify(raw(row, field));
+}
+
+/** The user's turn: the question, after the context and a blank line when there is one. */
+function userText(row: Row, withContext: boolean): string {
+  if (!withContext) return raw(row, PROMPT_FIELD);
+  const context = raw(row, CONTEXT_FIELD);
+  return context === '' ? raw(row, PROMPT_FIELD) : `${context}${CONTEXT_SEPARATOR}${raw(row, PROMPT_FIELD)}`;
 }
 
 /**
@@ -218,6 +256,7 @@ export function makeLineFormatter(format: FormatName, options: FormatOptions): L
         ? Buffer.from(JSON.stringify(systemPrompt), 'utf8').toString('latin1')
         : JSON.stringify(systemPrompt);
   if (format !== 'jsonl') requireChatColumns(format, options.columns);
+  const withContext = options.columns.some((column) => column.name === CONTEXT_FIELD && column.type === 'string');
   switch (format) {
     case 'jsonl':
       return makeRowWriter(options.columns);
@@ -225,16 +264,23 @@ export function makeLineFormatter(format: FormatName, options: FormatOptions): L
       const head =
         system === undefined ? '{"messages":[' : `{"messages":[{"role":"system","content":${system}},`;
       return (row) =>
-        `${head}{"role":"user","content":${text(row, PROMPT_FIELD)}},{"role":"assistant","content":${text(row, RESPONSE_FIELD)}}]}`;
+        `${head}{"role":"user","content":${JSON.stringify(userText(row, withContext))}},{"role":"assistant","content":${text(row, RESPONSE_FIELD)}}]}`;
     }
     case 'alpaca': {
       const tail = system === undefined ? '}' : `,"system":${system}}`;
-      return (row) => `{"instruction":${text(row, PROMPT_FIELD)},"input":"","output":${text(row, RESPONSE_FIELD)}${tail}`;
+      const input = withContext ? (row: Row) => text(row, CONTEXT_FIELD) : () => '""';
+      return (row) => `{"instruction":${text(row, PROMPT_FIELD)},"input":${input(row)},"output":${text(row, RESPONSE_FIELD)}${tail}`;
     }
     case 'sharegpt': {
       const tail = system === undefined ? '}' : `,"system":${system}}`;
       return (row) =>
-        `{"conversations":[{"from":"human","value":${text(row, PROMPT_FIELD)}},{"from":"gpt","value":${text(row, RESPONSE_FIELD)}}]${tail}`;
+        `{"conversations":[{"from":"human","value":${JSON.stringify(userText(row, withContext))}},{"from":"gpt","value":${text(row, RESPONSE_FIELD)}}]${tail}`;
+    }
+    case 'prompt-completion': {
+      // The system prompt as text (byte text when the rows are), not as a JSON literal.
+      const head =
+        systemPrompt === undefined ? '' : `${options.byteText ? Buffer.from(systemPrompt, 'utf8').toString('latin1') : systemPrompt}${CONTEXT_SEPARATOR}`;
+      return (row) => `{"prompt":${JSON.stringify(head + userText(row, withContext))},"completion":${text(row, RESPONSE_FIELD)}}`;
     }
     case 'parquet':
     case 'csv':
@@ -242,10 +288,14 @@ export function makeLineFormatter(format: FormatName, options: FormatOptions): L
   }
 }
 
-function requireChatColumns(format: FormatName, columns: readonly Column[]): void {
+/** A chat format needs string columns question and answer: ERR_OPTION naming what the mapping has. */
+export function requireChatColumns(format: FormatName, columns: readonly Column[]): void {
   for (const field of [PROMPT_FIELD, RESPONSE_FIELD]) {
     if (!columns.some((column) => column.name === field && column.type === 'string')) {
-      throw new QaHfError('ERR_OPTION', `--format ${format} needs a string column ${field}, ${got(columns.map((c) => c.name))}`);
+      throw new QaHfError(
+        'ERR_OPTION',
+        `--format ${format} needs string columns question and answer (a chat format: one question, one answer per row); the mapping has no ${field}, ${got(columns.map((c) => c.name))}`,
+      );
     }
   }
 }

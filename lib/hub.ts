@@ -18,12 +18,16 @@
 import { CODEC_LEVELS, type Codec, type CodecChoice } from './compression';
 import { QaHfError, got } from './errors';
 import {
+  CHAT_FORMATS,
   FORMATS,
   type FormatName,
   configDirectory,
   normalizeSystemPrompt,
+  isFormatName,
   parseFormatList,
+  requireChatColumns,
 } from './formats';
+import type { CustomFormat, CustomFormatSpec } from './custom-format';
 import type { Row } from './batch';
 import { BELOW_MIN_SCORE, SCORE_COLUMN } from './route';
 import type { CardConfig, CardDescription, CardFile, CardMeta } from './card';
@@ -56,6 +60,12 @@ export interface HubArgs {
   minScore?: unknown;
   systemPrompt?: unknown;
   checkpointLines?: unknown;
+  /**
+   * The config's `formats` map (plain data): name → `{}` for a built-in format
+   * (added to `format`'s list; a `format` given too replaces the built-in names),
+   * or `{ module: path }` for a custom format module (lib/custom-format.ts).
+   */
+  formats?: unknown;
 }
 
 /** --compress: none, or the codec of the text formats (zstd also Parquet's codec, inside the file). */
@@ -83,6 +93,11 @@ export interface HubPlan {
   /** Channels written to one file of a fixed name (FIXED_FILES), in this order; the others go to shards. */
   fixed: FixedChannel[];
   formats: FormatName[];
+  /**
+   * Custom format modules, by name (sorted): as normalized, their names and paths;
+   * once the command has loaded them (lib/io/format-module.ts), the checked formats.
+   */
+  custom: ReadonlyArray<CustomFormatSpec | CustomFormat>;
   /** The --split text as normalized (`name=ratio,…`), part of the options hash. */
   splitText: string;
   spec: SplitSpec;
@@ -117,14 +132,49 @@ export const DEFAULT_SPLIT_KEY = 'question';
  */
 export const DEFAULT_CHECKPOINT_LINES = 50_000;
 
-const CHAT_FORMATS: readonly FormatName[] = ['messages', 'alpaca', 'sharegpt'];
 
 /** True when these options ask for the Hub layout. */
 export function wantsHubLayout(args: HubArgs): boolean {
   const onlyJsonl = args.format === undefined || args.format.split(',').every((name) => name.trim() === 'jsonl');
   // `--compress none` asks for no compression, which the simple layout already is: not a layout switch.
   const compress = args.compress === undefined || args.compress.trim() === 'none' ? undefined : args.compress;
-  return !onlyJsonl || [args.split, compress, args.maxShardSize, args.minScore].some((value) => value !== undefined);
+  return !onlyJsonl || formatsMap(args.formats).wantsHub || [args.split, compress, args.maxShardSize, args.minScore].some((value) => value !== undefined);
+}
+
+/** Names a custom format may take: a config and folder name (no `/`), never a built-in's, `default` or `rejected`. */
+const CUSTOM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+
+/**
+ * The `formats` map: built-in names (`{}`) and custom modules (`{module}`), checked.
+ * ERR_OPTION naming the key; `wantsHub`: anything but jsonl alone.
+ */
+export function formatsMap(value: unknown): { builtIn: FormatName[]; custom: CustomFormatSpec[]; wantsHub: boolean } {
+  if (value === undefined) return { builtIn: [], custom: [], wantsHub: false };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new QaHfError('ERR_OPTION', `option formats must map format names to {} or {module: path}, ${got(value)}`);
+  }
+  const builtIn: FormatName[] = [];
+  const custom: CustomFormatSpec[] = [];
+  for (const [name, entry] of Object.entries(value)) {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      throw new QaHfError('ERR_OPTION', `option formats.${name} must be {} (a built-in format) or {module: path}, ${got(entry)}`);
+    }
+    const keys = Object.keys(entry);
+    const module = (entry as { module?: unknown }).module;
+    if (keys.some((key) => key !== 'module')) throw new QaHfError('ERR_OPTION', `option formats.${name} takes only module, ${got(entry)}`);
+    if (module === undefined) {
+      if (!isFormatName(name)) throw new QaHfError('ERR_OPTION', `option formats.${name} is not a built-in format (${Object.keys(FORMATS).join(', ')}); a custom one needs {module: path}, ${got(entry)}`);
+      builtIn.push(name);
+      continue;
+    }
+    if (typeof module !== 'string' || module === '') throw new QaHfError('ERR_OPTION', `option formats.${name}.module must be a file path, ${got(module)}`);
+    if (isFormatName(name) || name === 'default' || name === 'rejected' || !CUSTOM_NAME.test(name)) {
+      throw new QaHfError('ERR_OPTION', `option formats.${name}: a custom format needs a name of its own (letters, digits, _ and -; not a built-in format, default or rejected), ${got(name)}`);
+    }
+    custom.push({ name, module });
+  }
+  custom.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { builtIn, custom, wantsHub: custom.length > 0 || builtIn.some((name) => name !== 'jsonl') };
 }
 
 /** The codec names --compress takes. */
@@ -165,15 +215,19 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
       if (value !== undefined) throw new QaHfError('ERR_USAGE', `${option} needs --split, ${got(value)}`);
     }
     if (args.systemPrompt !== undefined) {
-      throw new QaHfError('ERR_USAGE', `--system-prompt needs --format messages, alpaca or sharegpt, ${got(args.systemPrompt)}`);
+      throw new QaHfError('ERR_USAGE', `--system-prompt needs --format messages, alpaca, sharegpt or prompt-completion, ${got(args.systemPrompt)}`);
     }
     if (args.compress !== undefined) compressionOptions(args, ['jsonl']); // `none`: still checked, never silently taken
     else if (args.compressLevel !== undefined) throw new QaHfError('ERR_USAGE', `--compress-level needs --compress gzip or zstd, ${got(args.compressLevel)}`);
     return null;
   }
 
-  // --format: canonical order, distinct.
-  const formats = parseFormatList(args.format ?? 'jsonl');
+  // --format (or the built-in names of `formats`): canonical order, distinct; a chat format needs question and answer columns.
+  // `formats`' custom modules: written beside them (a custom format alone writes no jsonl).
+  const map = formatsMap(args.formats);
+  const formats =
+    args.format !== undefined ? parseFormatList(args.format) : map.builtIn.length > 0 ? parseFormatList(map.builtIn.join(',')) : map.custom.length > 0 ? [] : ['jsonl' as const];
+  for (const format of formats) if (CHAT_FORMATS.includes(format)) requireChatColumns(format, preset.pairColumns);
 
   // --split, --seed, --split-key, --stratify-by: the split rule.
   const spec = parseSplitSpec(args.split ?? DEFAULT_SPLIT_SPEC_TEXT);
@@ -203,7 +257,7 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
   // --system-prompt: only the chat formats carry it.
   const systemPrompt = normalizeSystemPrompt(args.systemPrompt);
   if (systemPrompt !== undefined && !formats.some((format) => CHAT_FORMATS.includes(format))) {
-    throw new QaHfError('ERR_USAGE', `--system-prompt needs --format messages, alpaca or sharegpt, ${got(args.format ?? 'jsonl')}`);
+    throw new QaHfError('ERR_USAGE', `--system-prompt needs --format messages, alpaca, sharegpt or prompt-completion, ${got(args.format ?? 'jsonl')}`);
   }
 
   const checkpointLines = checkpointLinesOf(args);
@@ -212,6 +266,7 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
     layout: 'hub',
     fixed: ['errors'],
     formats,
+    custom: map.custom,
     splitText,
     spec,
     seed,
@@ -243,8 +298,8 @@ function compressionOptions(args: HubArgs, formats: readonly FormatName[]): { co
     if (args.compressLevel !== undefined) throw new QaHfError('ERR_USAGE', `--compress-level needs --compress gzip or zstd, ${got(args.compressLevel)}`);
     return { compression };
   }
-  if (compression === 'gzip' && !formats.some((format) => FORMATS[format].compressible)) {
-    throw new QaHfError('ERR_USAGE', `--compress gzip applies to jsonl, csv, messages, alpaca and sharegpt; parquet is compressed inside (snappy, or --compress zstd), ${got(args.format)}`);
+  if (compression === 'gzip' && !formats.some((format) => FORMATS[format].compressible) && formatsMap(args.formats).custom.length === 0) {
+    throw new QaHfError('ERR_USAGE', `--compress gzip applies to jsonl, csv, messages, alpaca, sharegpt and prompt-completion; parquet is compressed inside (snappy, or --compress zstd), ${got(args.format)}`);
   }
   const levels = CODEC_LEVELS[compression];
   if (args.compressLevel === undefined) return { compression, compressionLevel: levels.default };
@@ -282,6 +337,7 @@ export function normalizeExportPlan(args: HubArgs, preset: Preset): ExportPlan {
     layout: 'simple',
     fixed: ['pairs', 'rejected', 'errors'],
     formats: ['jsonl'],
+    custom: [],
     splitText: SIMPLE_SPLIT,
     spec,
     seed: DEFAULT_SEED,
@@ -309,6 +365,8 @@ export function hubOptionsRecord(plan: HubPlan, parquetLibrary: string): Record<
   const codec = plan.compression === 'none' ? {} : { compress_level: plan.compressionLevel, ...(plan.compression === 'zstd' ? { zstd_library: zstdLibrary() } : {}) };
   return {
     formats: plan.formats,
+    // Custom formats only when there are some: the record (and manifest.json) of other exports stays as it was.
+    ...(plan.custom.length > 0 ? { custom_formats: plan.custom.map((format) => ({ name: format.name, module: format.module, sha256: 'sha256' in format ? format.sha256 : null })) } : {}),
     split: plan.splitText,
     split_rule: SPLIT_RULE,
     seed: plan.seed,
@@ -331,7 +389,9 @@ export function hubOptionsRecord(plan: HubPlan, parquetLibrary: string): Record<
 
 /** One output: the shards of one (format, channel, split). */
 export interface HubOutput {
-  format: FormatName;
+  /** A built-in format's name, or a custom format's (`custom`). */
+  format: string;
+  custom: boolean;
   channel: PairChannel;
   split: string;
   /** `jsonl/pairs/train`: the key of its checkpoint state. */
@@ -343,10 +403,19 @@ export interface HubOutput {
   compression: CodecChoice | null;
 }
 
-export function hubOutput(plan: HubPlan, format: FormatName, channel: PairChannel, split: string): HubOutput {
-  const spec = FORMATS[format];
+/** What the outputs of a custom format are: JSONL (compressible), pairs only, like the chat formats. */
+const CUSTOM_OUTPUT = { extension: 'jsonl', compressible: true, rejected: false } as const;
+
+/** Whether a format (built-in or custom) is written for rejected rows. */
+export function writesRejected(format: string): boolean {
+  return isFormatName(format) ? FORMATS[format].rejected : CUSTOM_OUTPUT.rejected;
+}
+
+export function hubOutput(plan: HubPlan, format: string, channel: PairChannel, split: string): HubOutput {
+  const spec = isFormatName(format) ? FORMATS[format] : CUSTOM_OUTPUT;
   return {
     format,
+    custom: !isFormatName(format),
     channel,
     split,
     key: `${format}/${channel}/${split}`,
@@ -359,14 +428,19 @@ export function hubOutput(plan: HubPlan, format: FormatName, channel: PairChanne
 /** Every output the plan may write, formats in canonical order, then channel, then split. */
 export function hubOutputs(plan: HubPlan): HubOutput[] {
   const outputs: HubOutput[] = [];
-  for (const format of plan.formats) {
+  for (const format of planFormats(plan)) {
     for (const channel of ['pairs', 'rejected'] as const) {
-      if (channel === 'rejected' && !FORMATS[format].rejected) continue;
+      if (channel === 'rejected' && !writesRejected(format)) continue;
       if (plan.fixed.includes(channel)) continue; // a fixed file, not shards
       for (const split of plan.spec.names) outputs.push(hubOutput(plan, format, channel, split));
     }
   }
   return outputs;
+}
+
+/** Every format of the plan: the built-in ones in canonical order, then the custom ones by name. */
+export function planFormats(plan: HubPlan): string[] {
+  return [...plan.formats, ...plan.custom.map((format) => format.name)];
 }
 
 /** Config folders a plan can write to (for sweeping a fresh start). */
@@ -445,9 +519,10 @@ export interface FinalShard {
 export function cardConfigs(plan: HubPlan, state: HubState, files: Map<string, FinalShard[]>): CardConfig[] {
   const configs: CardConfig[] = [];
   const byKey = new Map(state.outputs.map((output) => [output.key, output]));
-  for (const format of plan.formats) {
+  for (const format of planFormats(plan)) {
+    const custom = plan.custom.find((item) => item.name === format);
     for (const channel of ['pairs', 'rejected'] as const) {
-      if (channel === 'rejected' && !FORMATS[format].rejected) continue;
+      if (channel === 'rejected' && !writesRejected(format)) continue;
       const splits = plan.spec.names.map((split) => {
         const output = hubOutput(plan, format, channel, split);
         const written = byKey.get(output.key);
@@ -459,7 +534,8 @@ export function cardConfigs(plan: HubPlan, state: HubState, files: Map<string, F
           files: shards.map((shard): CardFile => ({ name: shard.path.slice(output.directory.length + 1), bytes: shard.bytes })),
         };
       });
-      configs.push({ format, channel, splits });
+      if (custom === undefined) configs.push({ format: format as FormatName, channel, splits });
+      else configs.push({ format, channel, splits, custom: { module: custom.module, columns: 'columns' in custom ? custom.columns : [] } });
     }
   }
   return configs;
@@ -485,7 +561,7 @@ export function describeExport(plan: HubPlan, state: HubState, files: Map<string
   ];
   if (plan.minScore !== undefined) rows.push([`of which below --min-score ${plan.minScore}`, state.belowMinScore]);
   rows.push(['bad lines (qa_errors.jsonl)', counts.errors], ['blank lines', counts.blank]);
-  const formats = plan.formats.map((format) => `\`${format}\``).join(', ');
+  const formats = planFormats(plan).map((format) => `\`${format}\``).join(', ');
   const card = facts.card ?? {};
   const generated = [
     `Question–answer pairs exported by qa-hf (preset \`${facts.preset.name}\`) in ${formats}.`,

@@ -3,10 +3,20 @@
  * rejected channel. A row whose strings hold lone surrogates (legal in JSON as
  * `\ud800`, impossible in UTF-8) becomes ERR_LONE_SURROGATE instead of a line
  * Arrow would refuse.
+ *
+ * segmentBatch: with the `segment` option, each valid record is a document cut
+ * into segments (lib/segment.ts), each mapped by the preset as a record
+ * `{instruction, context, output, offset, document}` (`document`: the input record,
+ * so a mapping can carry e.g. `document.id` for tracing); the line
+ * ends in the channel `segmented` with its rows (possibly none) in `segments`. A
+ * document whose text field is missing or not a string is ERR_SCHEMA; a segment
+ * whose row holds a lone surrogate makes the whole line ERR_LONE_SURROGATE (a
+ * line ends in one place: none of its rows is written then).
  */
-import { type Batch, markError } from './batch';
+import { type Batch, type SegmentRow, markError } from './batch';
 import type { Column } from './columns';
 import type { Preset } from './presets';
+import type { Segmenter } from './segment';
 
 // String.prototype.isWellFormed is in Node 20 (V8 11.3) but not yet in TS's ES2022 lib.
 type WellFormedString = string & { isWellFormed(): boolean };
@@ -33,4 +43,42 @@ function firstIllFormedColumn(row: Record<string, unknown>, columns: readonly Co
     if (column.type === 'string' && !(row[column.name] as WellFormedString).isWellFormed()) return column.name;
   }
   return null;
+}
+
+export function segmentBatch(batch: Batch, preset: Preset, segmenter: Segmenter): Batch {
+  const field = segmenter.field;
+  for (const entry of batch.entries) {
+    if (entry.channel !== null) continue;
+    const text = (entry.value as Record<string, unknown>)[field];
+    if (typeof text !== 'string') {
+      markError(entry, 'ERR_SCHEMA', `segment field ${JSON.stringify(field)} must be a string, got ${kindOf(text)}`);
+      continue;
+    }
+    const rows: SegmentRow[] = [];
+    let bad: string | null = null;
+    const document = entry.value as Record<string, unknown>;
+    for (const segment of segmenter.segments(text)) {
+      // The document rides along (a reference, not a copy), so a mapping can reach its fields (`document.id`).
+      const { channel, row } = preset.map({ ...segment, document });
+      bad = firstIllFormedColumn(row, channel === 'pairs' ? preset.pairColumns : preset.rejectedColumns);
+      if (bad !== null) break;
+      rows.push({ channel, row, split: 0 });
+    }
+    if (bad !== null) {
+      markError(entry, 'ERR_LONE_SURROGATE', `${bad} of a segment holds a lone UTF-16 surrogate, which UTF-8 cannot encode`);
+      continue;
+    }
+    entry.channel = 'segmented';
+    entry.segments = rows;
+    entry.value = undefined;
+  }
+  return batch;
+}
+
+/** What a non-string value is, in a few words (never the value: it may be a whole document). */
+function kindOf(value: unknown): string {
+  if (value === undefined) return 'nothing (the field is missing)';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

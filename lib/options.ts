@@ -12,7 +12,8 @@
 import { QaHfError, got } from './errors';
 import { type ExportPlan, type HubArgs, normalizeExportPlan } from './hub';
 import { DEFAULT_MAX_LINE_BYTES } from './lines';
-import { DEFAULT_PRESET, PRESETS, getPreset } from './presets';
+import { DEFAULT_PRESET, PRESETS, SEGMENTS, getPreset } from './presets';
+import { compileSegmenter, type SegmentSpec } from './segment';
 import { OUTPUT_NAMES, type OutputName } from './serialize';
 import { parseByteSize } from './shards';
 
@@ -102,6 +103,8 @@ export interface ProcessingOptionsInput {
   workers?: unknown;
   keepRows?: unknown;
   serialize?: unknown;
+  /** The config's `segment` section (lib/segment.ts SegmentSpec), plain data. */
+  segment?: unknown;
 }
 
 export interface ProcessingOptions {
@@ -112,12 +115,17 @@ export interface ProcessingOptions {
   workers: number;
   keepRows: boolean;
   serialize: readonly OutputName[];
+  segment?: SegmentSpec;
 }
 
 /** The processing options, checked and with their defaults; `options` is not changed. */
 export function normalizeProcessingOptions(options: ProcessingOptionsInput = {}, style: OptionStyle = 'library'): ProcessingOptions {
-  // preset: the input format and mapping (lib/presets.ts).
-  const preset = presetOption(options.preset, style);
+  // segment: documents cut into records (lib/segment.ts); a bad spec or pattern is ERR_CONFIG with its pointer.
+  const segment = options.segment === undefined ? undefined : (options.segment as SegmentSpec);
+  if (segment !== undefined) compileSegmenter(segment);
+
+  // preset: the input format and mapping (lib/presets.ts); with segment, `segments` unless named.
+  const preset = options.preset === undefined && segment !== undefined ? SEGMENTS.name : presetOption(options.preset, style);
 
   // schema: a JSON Schema object replacing the preset's (compiled, and so checked, by the processor).
   const schema = options.schema;
@@ -140,8 +148,10 @@ export function normalizeProcessingOptions(options: ProcessingOptionsInput = {},
   // serialize: the outputs whose bytes are wanted (serializeOption).
   const serialize = serializeOption(options.serialize, style);
 
-  const normalized = { preset, maxLineBytes, failFast, workers, keepRows, serialize };
-  return schema === undefined ? normalized : { ...normalized, schema };
+  const normalized: ProcessingOptions = { preset, maxLineBytes, failFast, workers, keepRows, serialize };
+  if (schema !== undefined) normalized.schema = schema;
+  if (segment !== undefined) normalized.segment = segment;
+  return normalized;
 }
 
 /** `qa-hf export`'s options as parsed (strings where a user typed text). */

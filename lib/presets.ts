@@ -82,7 +82,47 @@ export const QA_INTERNAL: Preset = {
   byteTransparent: true,
 };
 
-export const PRESETS: Readonly<Record<string, Preset>> = { [QA_INTERNAL.name]: QA_INTERNAL };
+/**
+ * `segments`: the records segmentation cuts out of documents (lib/segment.ts:
+ * instruction, context, output, offset) as question–answer rows; every segment
+ * passes. The default mapping of the `segment` option; on its own it reads JSONL
+ * of such records (its schema: those four fields). With `segment`, its schema is
+ * not applied (the segments are made by qa-hf; `schema` then checks the documents).
+ */
+export const SEGMENTS: Preset = {
+  name: 'segments',
+  description: 'segments (instruction, context, output, offset; cut out of documents by the segment option) to question, answer, context, offset',
+  schema: {
+    type: 'object',
+    required: ['instruction', 'context', 'output', 'offset'],
+    properties: {
+      instruction: { type: 'string' },
+      context: { type: 'string' },
+      output: { type: 'string' },
+      offset: { type: 'integer', minimum: 0 },
+    },
+  },
+  pairColumns: [
+    { name: 'question', type: 'string' },
+    { name: 'answer', type: 'string' },
+    { name: 'context', type: 'string' },
+    { name: 'offset', type: 'int' },
+  ],
+  rejectedColumns: [
+    { name: 'question', type: 'string' },
+    { name: 'answer', type: 'string' },
+    { name: 'context', type: 'string' },
+    { name: 'offset', type: 'int' },
+    { name: 'failure_reason', type: 'string' },
+  ],
+  map(record) {
+    return { channel: 'pairs', row: { question: record.instruction, answer: record.output, context: record.context, offset: record.offset } };
+  },
+  // Segmentation reads characters (regular expressions, code-point offsets): never byte text.
+  byteTransparent: false,
+};
+
+export const PRESETS: Readonly<Record<string, Preset>> = { [QA_INTERNAL.name]: QA_INTERNAL, [SEGMENTS.name]: SEGMENTS };
 
 export const DEFAULT_PRESET = QA_INTERNAL.name;
 

@@ -9,12 +9,13 @@
  *   (issue 9's quality rules — pii, dedup, tiers — plug in here as further rules)
  * and assigns pairs and rejected rows their split by the hash of the plan's key
  * column (lib/split.ts), so a record never moves when the corpus grows.
+ * A segmented line's rows (Entry.segments) are routed one by one, the same way.
  * A sink only writes what this decided; it never changes a channel or a split.
  *
  *   const route = makeRouter(plan);
  *   route(entry) // { channel: 'rejected', split: 1, row: { …, failure_reason: 'below_min_score' } }
  */
-import type { Channel, Entry, Row } from './batch';
+import type { Channel, Entry, Row, SegmentRow } from './batch';
 import { type SplitSpec, makeSplitAssigner } from './split';
 
 /** failure_reason of a pair moved to the rejected output by --min-score. */
@@ -31,11 +32,16 @@ export interface RoutePlan {
   minScore?: number;
 }
 
-/** The decision for one entry: the row is replaced when a rule moved the pair (it gains failure_reason). */
+/**
+ * The decision for one entry: the row is replaced when a rule moved the pair (it
+ * gains failure_reason). A segmented line's rows are each routed as an entry's
+ * row would be (`segments`).
+ */
 export interface Route {
   channel: Channel;
   split: number;
   row: Row | null;
+  segments: SegmentRow[] | null;
 }
 
 /** A rule over a pair's row: the failure_reason that moves it to rejected, or null when it stays. */
@@ -61,12 +67,8 @@ export function makeRouter(plan: RoutePlan): (entry: Entry) => Route {
   const rules = planRules(plan);
   // One split: every row goes there, no hashing.
   const assign = plan.spec.names.length === 1 ? () => 0 : makeSplitAssigner(plan.spec, plan.seed);
-  return (entry) => {
-    const channel = entry.channel;
-    if (channel === null) throw new Error(`line ${entry.line} reached the router undecided`);
-    if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) return { channel, split: 0, row: entry.row };
-    let row = entry.row;
-    let routed: Channel = channel;
+  const routeRow = (channel: 'pairs' | 'rejected', row: Row): SegmentRow => {
+    let routed = channel;
     if (channel === 'pairs') {
       for (const rule of rules) {
         const reason = rule(row);
@@ -78,11 +80,22 @@ export function makeRouter(plan: RoutePlan): (entry: Entry) => Route {
     }
     return { channel: routed, split: assign(row[plan.key]), row };
   };
+  return (entry) => {
+    const channel = entry.channel;
+    if (channel === null) throw new Error(`line ${entry.line} reached the router undecided`);
+    if (channel === 'segmented') return { channel, split: 0, row: null, segments: entry.segments!.map((segment) => routeRow(segment.channel, segment.row)) };
+    if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) return { channel, split: 0, row: entry.row, segments: null };
+    return { ...routeRow(channel, entry.row), segments: null };
+  };
 }
 
 /** Sets the route on the entry; true when its channel changed (its serialized bytes are then stale). */
 export function applyRoute(entry: Entry, route: Route): boolean {
-  const moved = entry.channel !== route.channel;
+  let moved = entry.channel !== route.channel;
+  if (route.segments !== null) {
+    moved ||= route.segments.some((segment, i) => segment.channel !== entry.segments![i].channel);
+    entry.segments = route.segments;
+  }
   entry.channel = route.channel;
   entry.row = route.row;
   entry.split = route.split;

@@ -1,6 +1,7 @@
 /**
  * serialize — a mapped batch to JSONL bytes per output: `pairs`, `rejected` and
- * `errors` (the dead letter, one object per bad line with its provenance).
+ * `errors` (the dead letter, one object per bad line with its provenance). A
+ * segmented line writes each of its rows to the output of the row's channel.
  *
  *   {"file","line","offset","code","error","raw"}
  *
@@ -181,6 +182,12 @@ export function serializeBatch(
         break;
       case 'errors':
         if (wantErrors) writeErrorRow(errors, writers.errors, batch.file, entry);
+        break;
+      case 'segmented':
+        // A segmented line's rows, in document order (never byte text: segmentation decodes).
+        for (const segment of entry.segments!) {
+          if (segment.channel === 'pairs' ? wantPairs : wantRejected) (segment.channel === 'pairs' ? pairs : rejected).utf8Line((segment.channel === 'pairs' ? writers.pairs : writers.rejected)(segment.row));
+        }
         break;
       case 'blank':
         break;

@@ -89,20 +89,23 @@ export class StatsAccumulator {
   }
 
   add(batch: Batch): void {
-    const state = this.rest;
     for (const entry of batch.entries) {
       const channel = entry.channel;
-      if (channel !== 'pairs' && channel !== 'rejected') continue;
-      const row = entry.row as { source?: unknown; persona?: unknown; validation_score?: unknown; question?: unknown; answer?: unknown };
-      if (typeof row.source === 'string') bump(this.perSource, row.source, channel);
-      if (typeof row.persona === 'string') bump(this.perPersona, row.persona, channel);
-      if (typeof row.validation_score === 'number') {
-        const bin = Math.min(SCORE_BINS - 1, Math.max(0, Math.floor(row.validation_score * SCORE_BINS)));
-        state.score_histogram[bin][channel]++;
-      }
-      if (typeof row.question === 'string') addLength(state.question_chars, codePointLength(row.question));
-      if (typeof row.answer === 'string') addLength(state.answer_chars, codePointLength(row.answer));
+      if (channel === 'pairs' || channel === 'rejected') this.addRow(entry.row!, channel);
+      else if (channel === 'segmented') for (const segment of entry.segments!) this.addRow(segment.row, segment.channel);
     }
+  }
+
+  private addRow(row: { source?: unknown; persona?: unknown; validation_score?: unknown; question?: unknown; answer?: unknown }, channel: 'pairs' | 'rejected'): void {
+    const state = this.rest;
+    if (typeof row.source === 'string') bump(this.perSource, row.source, channel);
+    if (typeof row.persona === 'string') bump(this.perPersona, row.persona, channel);
+    if (typeof row.validation_score === 'number') {
+      const bin = Math.min(SCORE_BINS - 1, Math.max(0, Math.floor(row.validation_score * SCORE_BINS)));
+      state.score_histogram[bin][channel]++;
+    }
+    if (typeof row.question === 'string') addLength(state.question_chars, codePointLength(row.question));
+    if (typeof row.answer === 'string') addLength(state.answer_chars, codePointLength(row.answer));
   }
 
   /** The stats.json object: keys sorted where they come from data, so bytes are stable. */
@@ -155,13 +158,23 @@ function renderLength(stats: LengthStats): Record<string, number | null> {
   return { count: stats.count, min: stats.min, max: stats.max, mean: stats.count ? stats.total / stats.count : null };
 }
 
+/**
+ * The counts as stats.json shows them. Segmentation's counts (`segmented` lines,
+ * `no_segments` among them, the rows they gave: `segment_pairs`, `segment_rejected`)
+ * appear when a line was segmented, so other exports keep their stats.json as it was.
+ */
 export function renderCounts(counts: Counts): Record<string, unknown> {
+  const segmented =
+    counts.segmented > 0
+      ? { segmented: counts.segmented, no_segments: counts.noSegments, segment_pairs: counts.segmentPairs, segment_rejected: counts.segmentRejected }
+      : {};
   return {
     lines: counts.lines,
     pairs: counts.pairs,
     rejected: counts.rejected,
     errors: counts.errors,
     blank: counts.blank,
+    ...segmented,
     errors_by_code: sortKeys(counts.errorsByCode as Record<string, number>),
   };
 }

@@ -1,6 +1,9 @@
 /**
  * tally — the counts that prove nothing was lost: every line read is a pair, a
- * rejected pair, an error (by code) or blank, per input file and in total.
+ * rejected pair, an error (by code), blank or segmented (a document cut into
+ * rows, lib/segment.ts), per input file and in total. A segmented line counts
+ * once in `segmented` (and in `noSegments` when it held none); the rows it gave
+ * are counted apart, in `segmentPairs` and `segmentRejected`, so lines still add up.
  */
 import type { Batch, Channel } from './batch';
 import type { RecordErrorCode } from './errors';
@@ -11,11 +14,18 @@ export interface Counts {
   rejected: number;
   errors: number;
   blank: number;
+  /** Lines cut into rows (segmentation), whatever their number of rows. */
+  segmented: number;
+  /** Of the segmented lines, those without any segment. */
+  noSegments: number;
+  /** Rows of segmented lines, by channel. */
+  segmentPairs: number;
+  segmentRejected: number;
   errorsByCode: Partial<Record<RecordErrorCode, number>>;
 }
 
 export function emptyCounts(): Counts {
-  return { lines: 0, pairs: 0, rejected: 0, errors: 0, blank: 0, errorsByCode: {} };
+  return { lines: 0, pairs: 0, rejected: 0, errors: 0, blank: 0, segmented: 0, noSegments: 0, segmentPairs: 0, segmentRejected: 0, errorsByCode: {} };
 }
 
 /** A Tally as plain JSON, for checkpoints. */
@@ -60,6 +70,13 @@ export class Tally {
         if (channel === 'errors') {
           const code = entry.errorCode!;
           counts.errorsByCode[code] = (counts.errorsByCode[code] ?? 0) + 1;
+        } else if (channel === 'segmented') {
+          const segments = entry.segments!;
+          if (segments.length === 0) counts.noSegments++;
+          for (const segment of segments) {
+            if (segment.channel === 'pairs') counts.segmentPairs++;
+            else counts.segmentRejected++;
+          }
         }
       }
     }
@@ -73,7 +90,7 @@ export class Tally {
 /** True when every line is accounted for exactly once. */
 export function balanced(counts: Counts): boolean {
   const byCode = Object.values(counts.errorsByCode).reduce((sum, n) => sum + (n ?? 0), 0);
-  return counts.lines === counts.pairs + counts.rejected + counts.errors + counts.blank && byCode === counts.errors;
+  return counts.lines === counts.pairs + counts.rejected + counts.errors + counts.blank + counts.segmented && byCode === counts.errors;
 }
 
 /**
@@ -97,8 +114,14 @@ export function formatSummary(counts: Counts, notes: string[] = []): string {
     .join(', ');
   const lines = [
     `qa-hf: ${count(counts.lines, 'line')} read: ${count(counts.pairs, 'pair')}, ${counts.rejected} rejected, ` +
-      `${count(counts.errors, 'error')}${codes ? ` (${codes})` : ''}, ${counts.blank} blank`,
+      `${count(counts.errors, 'error')}${codes ? ` (${codes})` : ''}, ${counts.blank} blank${segmentedSummary(counts)}`,
     ...notes.map((note) => `qa-hf: ${note}`),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** `, 3 segmented into 7 pairs and 0 rejected (1 without segments)`; '' when nothing was segmented. */
+function segmentedSummary(counts: Counts): string {
+  if (counts.segmented === 0) return '';
+  return `, ${counts.segmented} segmented into ${count(counts.segmentPairs, 'pair')} and ${counts.segmentRejected} rejected (${counts.noSegments} without segments)`;
 }

@@ -2,8 +2,8 @@
  * worker-task — all the work one batch needs after line splitting, as one pure
  * function, so it runs the same in-process or in a worker thread.
  *
- * processBatch: parse → validate → map → serialize (parseBatch, validateBatch,
- * mapBatch, serializeBatch), and, for a byte-text batch (lib/byte-text.ts), the
+ * processBatch: parse → validate → [segment →] map → serialize (parseBatch,
+ * validateBatch, segmentBatch with the `segment` option, mapBatch, serializeBatch), and, for a byte-text batch (lib/byte-text.ts), the
  * checks that make byte text safe: a line that may parse differently as bytes is
  * decoded first, and a line that ends in an error as bytes is decoded and redone,
  * so every error carries the messages and text of the decoded line.
@@ -24,15 +24,16 @@
  *   port.postMessage(task, transfer);          →    post(runChunkTask(task, context, scan));
  *   batchFromResult(file, linesBefore, result, writeErrors);   ←
  */
-import { type Batch, type Channel, type Entry, type Row, markError, newEntry } from './batch';
+import { type Batch, type Channel, type Entry, type Row, type SegmentRow, markError, newEntry } from './batch';
 import { fromByteText, needsDecoding } from './byte-text';
 import { QaHfError, type ErrorCode, type RecordErrorCode } from './errors';
 import { type CarryState, isByteTextBatch, LineScanner, type LinePiece, setByteTextBatch } from './lines';
 import type { RowWriter } from './jsonl';
-import { mapBatch } from './map';
+import { mapBatch, segmentBatch } from './map';
 import { booleanOption, serializeOption } from './options';
 import { parseBatch, parseEntry } from './parse';
-import { DEFAULT_PRESET, getPreset, type Preset } from './presets';
+import { DEFAULT_PRESET, getPreset, type Preset, QA_INTERNAL, SEGMENTS } from './presets';
+import { compileSegmenter, type SegmentSpec, type Segmenter } from './segment';
 import { compileSchema, type RecordValidator, validateBatch } from './schema';
 import { type JsonlWriters, makeJsonlWriters, type OutputBytes, type OutputName, outputBytes, outputFromBytes, serializeBatch, serializeErrors } from './serialize';
 
@@ -55,6 +56,12 @@ export interface BatchContextOptions {
    * and are absent from `output`; with workers, they are not sent back either.
    */
   serialize?: readonly OutputName[];
+  /**
+   * Segmentation (lib/segment.ts SegmentSpec, plain data): each valid record is a
+   * document cut into segments, which the preset then maps (default preset then:
+   * `segments`). Compiled once per context, so once in each worker.
+   */
+  segment?: SegmentSpec;
 }
 
 export interface BatchContext {
@@ -64,23 +71,38 @@ export interface BatchContext {
   failFast: boolean;
   keepRows: boolean;
   serialize: readonly OutputName[];
+  segmenter: Segmenter | null;
 }
 
-/** Checks the options (not the schema) and resolves the preset; throws ERR_OPTION. */
-export function checkBatchOptions(options: BatchContextOptions = {}): { preset: Preset; failFast: boolean; keepRows: boolean; serialize: readonly OutputName[] } {
-  const preset = getPreset(options.preset ?? DEFAULT_PRESET);
+/** What a document must be when no schema is given: an object (segmentBatch checks its text field). */
+const DOCUMENT_SCHEMA = { type: 'object' };
+
+/** Checks the options (not the schema) and resolves the preset; throws ERR_OPTION (ERR_CONFIG for `segment`). */
+export function checkBatchOptions(options: BatchContextOptions = {}): {
+  preset: Preset;
+  failFast: boolean;
+  keepRows: boolean;
+  serialize: readonly OutputName[];
+  segmenter: Segmenter | null;
+} {
   // Checked by the one normalizer (lib/options.ts).
+  const segmenter = options.segment === undefined ? null : compileSegmenter(options.segment);
+  const preset = getPreset(options.preset ?? (segmenter ? SEGMENTS.name : DEFAULT_PRESET));
+  if (segmenter && preset.name === QA_INTERNAL.name) {
+    throw new QaHfError('ERR_OPTION', `option segment needs a mapping of segments (instruction, context, output, offset): preset ${SEGMENTS.name} or a mapping, got preset ${JSON.stringify(preset.name)}`);
+  }
   const failFast = booleanOption('failFast', options.failFast, false);
   const keepRows = booleanOption('keepRows', options.keepRows, true);
   const serialize = serializeOption(options.serialize);
-  return { preset, failFast, keepRows, serialize };
+  return { preset, failFast, keepRows, serialize, segmenter };
 }
 
 /** Checks the options and compiles the schema (ERR_SCHEMA_FILE) once, before any batch. */
 export function makeBatchContext(options: BatchContextOptions = {}): BatchContext {
-  const { preset, failFast, keepRows, serialize } = checkBatchOptions(options);
-  const validate = compileSchema(options.schema ?? preset.schema);
-  return { preset, validate, writers: makeJsonlWriters(preset), failFast, keepRows, serialize };
+  const { preset, failFast, keepRows, serialize, segmenter } = checkBatchOptions(options);
+  // With segment, the preset maps segments (made here, valid by construction): the schema checks the documents, if one is given.
+  const validate = compileSchema(options.schema ?? (segmenter ? DOCUMENT_SCHEMA : preset.schema));
+  return { preset, validate, writers: makeJsonlWriters(preset), failFast, keepRows, serialize, segmenter };
 }
 
 /** Processes a batch from the line splitter; sets `output`, routes every entry. */
@@ -99,6 +121,7 @@ export function processBatch(batch: Batch, context: BatchContext): Batch {
   }
   parseBatch(batch);
   validateBatch(batch, context.validate);
+  if (context.segmenter !== null) segmentBatch(batch, context.preset, context.segmenter);
   mapBatch(batch, context.preset);
   if (byteRows !== null) {
     for (let i = 0; i < entries.length; i++) {
@@ -113,6 +136,12 @@ export function processBatch(batch: Batch, context: BatchContext): Batch {
   for (let i = 0; i < batch.entries.length; i++) {
     const entry = batch.entries[i];
     entry.value = undefined;
+    if (entry.channel === 'segmented') {
+      // The document is not needed any more (it can be large); the rows are, unless not kept: the counts read only their channels.
+      entry.text = '';
+      if (!context.keepRows) for (const segment of entry.segments!) segment.row = {};
+      continue;
+    }
     if (entry.channel !== 'pairs' && entry.channel !== 'rejected') continue;
     if (!context.keepRows) {
       entry.row = null;
@@ -148,7 +177,7 @@ function decodeRow(row: Row): Row {
 // ---- across threads ----
 
 /** Channels as small integers, in a Uint8Array per batch. */
-const CHANNELS: readonly (Channel | null)[] = [null, 'pairs', 'rejected', 'errors', 'blank'];
+const CHANNELS: readonly (Channel | null)[] = [null, 'pairs', 'rejected', 'errors', 'blank', 'segmented'];
 const CHANNEL_CODES = new Map(CHANNELS.map((channel, code) => [channel, code]));
 const UNTERMINATED = 0x80;
 
@@ -187,6 +216,8 @@ export interface ChunkResult {
   texts: Array<[number, string]>;
   /** Rows of pairs and rejected entries when kept: [index, row]. */
   rows: Array<[number, Row]>;
+  /** The rows of segmented entries: [index, segments] (rows emptied when not kept; channels always). */
+  segments: Array<[number, SegmentRow[]]>;
   /** Present when fail-fast cut the batch: the bad line (numbered within the piece) that stops the run. */
   stop: Batch['stop'];
   /**
@@ -232,6 +263,7 @@ export function runChunkTask(task: ChunkTask, context: BatchContext, scan: ScanC
     errors: [],
     texts: [],
     rows: [],
+    segments: [],
     stop: batch.stop,
     pairs: output.pairs ?? null,
     rejected: output.rejected ?? null,
@@ -243,6 +275,7 @@ export function runChunkTask(task: ChunkTask, context: BatchContext, scan: ScanC
     if (entry.channel === 'errors') result.errors.push([i, entry.errorCode!, entry.errorMessage!]);
     if (entry.text !== '') result.texts.push([i, entry.text]);
     if (entry.row !== null) result.rows.push([i, entry.row]);
+    if (entry.segments !== null) result.segments.push([i, entry.segments]);
   }
   const transfer = [result.flags.buffer as ArrayBuffer, result.offsets.buffer as ArrayBuffer];
   for (const bytes of [result.pairs, result.rejected]) {
@@ -270,6 +303,7 @@ export function batchFromResult(file: string, lineBase: number, result: ChunkRes
   for (const [index, code, message] of result.errors) markError(entries[index], code, message);
   for (const [index, text] of result.texts) entries[index].text = text;
   for (const [index, row] of result.rows) entries[index].row = row;
+  for (const [index, segments] of result.segments) entries[index].segments = segments;
   const stop = result.stop ? { ...result.stop, line: lineBase + result.stop.line } : null;
   const batch: Batch = { file, entries, endOffset: result.endOffset, endLine: lineBase + result.endLine, fileEnd: result.fileEnd, output: null, stop };
   const bytes: OutputBytes = {};

@@ -14,6 +14,7 @@ import pump from 'pump';
 import type { Stream, Transform } from 'node:stream';
 import { canUseByteText } from '../lib/byte-text';
 import type { OutputName } from '../lib/serialize';
+import type { SegmentSpec } from '../lib/segment';
 import { checkBatchOptions, makeBatchContext, processBatch } from '../lib/worker-task';
 import { batchStage } from './batch-stage';
 import { createLineSplitter } from './line-splitter';
@@ -83,18 +84,21 @@ export interface ProcessingOptions {
    * run for none (lib/worker-task.ts BatchContextOptions.serialize).
    */
   serialize?: readonly OutputName[];
+  /** Segmentation of documents (lib/segment.ts SegmentSpec): plain data, compiled here and in each worker. */
+  segment?: SegmentSpec;
 }
 
 /** Splitter → processor (in-process or a worker pool), options checked up front. */
 export function createProcessingStages(options: ProcessingOptions = {}): Transform[] {
   // Checked by the one normalizer (lib/options.ts); workers: 0 means the main thread does the work.
   const workers = workersOption(options.workers, 'library', DEFAULT_WORKERS);
-  const { preset, keepRows } = checkBatchOptions(options);
-  const byteText = !keepRows && canUseByteText(preset, options.schema ?? preset.schema);
+  const { preset, keepRows, segmenter } = checkBatchOptions(options);
+  // Segmentation reads characters (regular expressions, offsets): never byte text.
+  const byteText = !keepRows && segmenter === null && canUseByteText(preset, options.schema ?? preset.schema);
   if (workers > 0) {
     // The pool splits the lines too, on its threads.
-    const { schema, failFast, maxLineBytes, serialize } = options;
-    return [createWorkerPool({ workers, preset: options.preset, schema, failFast, keepRows, maxLineBytes, byteText, serialize })];
+    const { schema, failFast, maxLineBytes, serialize, segment } = options;
+    return [createWorkerPool({ workers, preset: options.preset, schema, failFast, keepRows, maxLineBytes, byteText, serialize, segment })];
   }
   const splitter = createLineSplitter({ maxLineBytes: options.maxLineBytes, byteText });
   const context = makeBatchContext(options);

@@ -11,6 +11,7 @@
  *   blank    → counted only
  *   pairs, rejected → one shard writer per (format, split, channel), created on
  *            its first row, so an empty split gets no shard.
+ *   segmented → each of its rows (Entry.segments) as a pair or rejected row above.
  * Text formats go through a ShardRoller and an AtomicFile per shard (`.partial.open`
  * while written, `.partial` once full; gzip/zstd: one member/frame per checkpoint
  * interval, lib/io/compressors.ts);
@@ -40,8 +41,9 @@ import { AtomicFile } from '../lib/io/atomic-file';
 import { type MemberCompressor, openMember } from '../lib/io/compressors';
 import type { OutputTarget } from '../lib/target';
 import { type Batch, type Entry, type Row, onlyClosesFile } from '../lib/batch';
-import { QaHfError, toQaHfError } from '../lib/errors';
-import { FORMATS, makeCsvFormatter, makeLineFormatter } from '../lib/formats';
+import { type ErrorContext, QaHfError, toQaHfError } from '../lib/errors';
+import { type FormatName, makeCsvFormatter, makeLineFormatter } from '../lib/formats';
+import { makeCustomFormatter } from '../lib/custom-format';
 import {
   type HubOutput,
   type HubOutputState,
@@ -51,9 +53,11 @@ import {
   emptyOutputState,
   hubOutput,
   parquetCompression,
+  planFormats,
   shardDonePath,
   shardOpenPath,
   stratumOf,
+  writesRejected,
 } from '../lib/hub';
 import { makeRowWriter } from '../lib/jsonl';
 import { ParquetShardWriter } from '../lib/parquet';
@@ -139,7 +143,8 @@ abstract class ShardOutput {
     this.file = null;
   }
 
-  abstract write(row: Row): Promise<void>;
+  /** Writes a row; `where` is its input line (file, line, byte offset), for a custom format's errors. */
+  abstract write(row: Row, where: ErrorContext): Promise<void>;
   /** At a checkpoint: everything written so far in the file, in a state that can be resumed. */
   abstract flush(): Promise<void>;
   /** At the end: the open shard finished and committed. */
@@ -163,7 +168,7 @@ abstract class ShardOutput {
 
 /** jsonl, csv and the chat formats: lines, optionally gzip or zstd. */
 class TextOutput extends ShardOutput {
-  private readonly line: (row: Row) => string;
+  private readonly line: (row: Row, where: ErrorContext) => string;
   private readonly header: string;
   private readonly roller: ShardRoller;
   private pending: Buffer[] = [];
@@ -173,12 +178,19 @@ class TextOutput extends ShardOutput {
   constructor(context: OutputContext, output: HubOutput, state?: HubOutputState) {
     super(context, output, state);
     const options = { columns: this.columns(), systemPrompt: context.plan.systemPrompt };
-    if (output.format === 'csv') {
+    if (output.custom) {
+      // A custom format module's rows, checked (lib/custom-format.ts); its errors name the input line.
+      const custom = context.plan.custom.find((format) => format.name === output.format);
+      if (custom === undefined || !('row' in custom)) throw new Error(`internal: custom format ${output.format} was not loaded`);
+      const format = makeCustomFormatter(custom);
+      this.line = (row, where) => `${format(row, where)}\n`;
+      this.header = '';
+    } else if (output.format === 'csv') {
       const csv = makeCsvFormatter(options);
       this.line = csv.row;
       this.header = csv.header;
     } else {
-      const format = makeLineFormatter(output.format, options);
+      const format = makeLineFormatter(output.format as FormatName, options);
       this.line = (row) => `${format(row)}\n`;
       this.header = '';
     }
@@ -186,8 +198,8 @@ class TextOutput extends ShardOutput {
     this.roller = this.state.roller ? ShardRoller.restore(rollerOptions, this.state.roller) : new ShardRoller(rollerOptions);
   }
 
-  async write(row: Row): Promise<void> {
-    const bytes = Buffer.from(this.line(row), 'utf8');
+  async write(row: Row, where: ErrorContext): Promise<void> {
+    const bytes = Buffer.from(this.line(row, where), 'utf8');
     if (this.roller.add(bytes.length)) await this.finish();
     if (!this.file) {
       await this.createShard();
@@ -318,11 +330,14 @@ export class DatasetWriters {
   /** JSONL rows of the fixed files: the serializer's writers, so a row written here has the processor's bytes. */
   private readonly fixedRow: Record<FixedChannel, (row: Row) => string>;
   private belowMinScore: number;
+  /** The plan's formats, built-in and custom (lib/hub.ts planFormats). */
+  private readonly formats: string[];
 
   private constructor(private readonly options: DatasetWritersOptions) {
     const { plan, state, preset } = options;
     this.tracker = state ? SplitTracker.restore(plan.spec, state.tracker) : new SplitTracker(plan.spec);
     this.belowMinScore = state?.belowMinScore ?? 0;
+    this.formats = planFormats(plan);
     this.fixedRow = { pairs: makeRowWriter(preset.pairColumns), rejected: makeRowWriter(preset.rejectedColumns), errors: makeRowWriter(ERROR_COLUMNS) };
   }
 
@@ -342,7 +357,7 @@ export class DatasetWriters {
   private outputFor(key: string, state?: HubOutputState): ShardOutput {
     let output = this.outputs.get(key);
     if (!output) {
-      const [format, channel, split] = key.split('/') as [keyof typeof FORMATS, 'pairs' | 'rejected', string];
+      const [format, channel, split] = key.split('/') as [string, 'pairs' | 'rejected', string];
       const spec = hubOutput(this.options.plan, format, channel, split);
       const context = { out: this.options.out, plan: this.options.plan, preset: this.options.preset };
       output = format === 'parquet' ? new ParquetOutput(context, spec, state) : new TextOutput(context, spec, state);
@@ -365,17 +380,28 @@ export class DatasetWriters {
     const serialized = batch.output !== null ? outputBytes(batch.output) : null;
     const whole = from === 0 && to === entries.length && serialized !== null && plan.fixed.every((channel) => serialized[channel] !== undefined);
     const rows: Partial<Record<FixedChannel, string[]>> = {};
+    const writeRow = async (channel: 'pairs' | 'rejected', row: Row, split: number, entry: Entry): Promise<void> => {
+      if (channel === 'rejected' && plan.minScore !== undefined && row.failure_reason === BELOW_MIN_SCORE) this.belowMinScore++;
+      if (fixed[channel]) {
+        if (!whole) (rows[channel] ??= []).push(`${this.fixedRow[channel](row)}\n`);
+      } else {
+        await this.writeShards(channel, row, split, { file: batch.file, line: entry.line, byteOffset: entry.offset });
+      }
+    };
     for (let i = from; i < to; i++) {
       const entry = entries[i];
       const channel = entry.channel;
       if (channel === 'blank' || channel === null) continue;
-      if (channel === 'rejected' && plan.minScore !== undefined && entry.row?.failure_reason === BELOW_MIN_SCORE) this.belowMinScore++;
-      if (fixed[channel]) {
-        if (!whole) (rows[channel] ??= []).push(`${this.fixedRow[channel](channel === 'errors' ? errorRow(batch.file, entry) : entry.row!)}\n`);
+      if (channel === 'segmented') {
+        // A segmented line's rows, in order: all of them are in this part (parts are cut between lines).
+        for (const segment of entry.segments!) await writeRow(segment.channel, segment.row, segment.split, entry);
         continue;
       }
-      if (channel === 'errors') continue; // a plan always has the dead letter among its fixed files
-      await this.writeShards(entry);
+      if (channel === 'errors') {
+        if (fixed.errors && !whole) (rows.errors ??= []).push(`${this.fixedRow.errors(errorRow(batch.file, entry))}\n`);
+        continue; // a plan always has the dead letter among its fixed files
+      }
+      await writeRow(channel, entry.row!, entry.split, entry);
     }
     const bytes = whole ? serialized : null;
     for (const channel of plan.fixed) {
@@ -387,14 +413,13 @@ export class DatasetWriters {
   }
 
   /** A pair or rejected row to the shards of its split, one per format. */
-  private async writeShards(entry: Entry): Promise<void> {
+  private async writeShards(channel: 'pairs' | 'rejected', row: Row, split: number, where: ErrorContext): Promise<void> {
     const plan = this.options.plan;
-    const row = entry.row!;
-    if (entry.channel === 'pairs') this.tracker.add(entry.split, stratumOf(row, plan.stratifyBy));
-    const splitName = plan.spec.names[entry.split];
-    for (const format of plan.formats) {
-      if (entry.channel === 'rejected' && !FORMATS[format].rejected) continue;
-      await this.outputFor(`${format}/${entry.channel}/${splitName}`).write(row);
+    if (channel === 'pairs') this.tracker.add(split, stratumOf(row, plan.stratifyBy));
+    const splitName = plan.spec.names[split];
+    for (const format of this.formats) {
+      if (channel === 'rejected' && !writesRejected(format)) continue;
+      await this.outputFor(`${format}/${channel}/${splitName}`).write(row, where);
     }
   }
 

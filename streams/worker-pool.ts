@@ -100,13 +100,15 @@ export function createWorkerPool(options: WorkerPoolOptions): Transform {
   // in-process processor does. A given schema is compiled here too, so a bad one
   // fails now; the preset's own is known to compile (and each worker compiles it anyway).
   const scanDefaults = normalizeScannerOptions(options);
-  const { preset, keepRows, serialize } = checkBatchOptions(options);
+  const { preset, keepRows, serialize, segmenter } = checkBatchOptions(options);
   if (options.schema !== undefined) compileSchema(options.schema);
-  // Byte text unless the caller says otherwise: only when rows are not kept and it is safe (lib/byte-text.ts).
-  const byteText = options.byteText ?? (!keepRows && canUseByteText(preset, options.schema ?? preset.schema));
+  // Byte text unless the caller says otherwise: only when rows are not kept and it is safe (lib/byte-text.ts); segmentation reads characters.
+  const byteText = options.byteText ?? (!keepRows && segmenter === null && canUseByteText(preset, options.schema ?? preset.schema));
   const workerOptions: WorkerOptions = {
     preset: options.preset,
     schema: options.schema,
+    // Plain data: each worker compiles its own segmenter (makeBatchContext).
+    segment: options.segment,
     failFast: options.failFast,
     keepRows: options.keepRows,
     serialize,

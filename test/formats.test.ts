@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { useDuckDb } from './duckdb';
 import type { Row } from '../lib/batch';
 import {
+  CHAT_FORMATS,
   CSV_RECORD_DELIMITER,
   FORMATS,
   FORMAT_NAMES,
@@ -15,7 +16,8 @@ import {
   normalizeSystemPrompt,
   parseFormatList,
 } from '../lib/formats';
-import { QA_INTERNAL } from '../lib/presets';
+import { normalizeExportPlan } from '../lib/hub';
+import { type Preset, QA_INTERNAL } from '../lib/presets';
 import { seeded, thrown } from './helpers';
 
 const PAIRS = { columns: QA_INTERNAL.pairColumns };
@@ -79,6 +81,8 @@ describe('line formats: exact bytes', () => {
       SYSTEM,
       '{"conversations":[{"from":"human","value":"Hur ofta?"},{"from":"gpt","value":"Var 4:e timme."}],"system":"Du är en vänlig \\"sjuksköterska\\"."}',
     ],
+    ['prompt-completion', undefined, '{"prompt":"Hur ofta?","completion":"Var 4:e timme."}'],
+    ['prompt-completion', SYSTEM, '{"prompt":"Du är en vänlig \\"sjuksköterska\\".\\n\\nHur ofta?","completion":"Var 4:e timme."}'],
   ])('%s (system prompt %j)', (format, systemPrompt, line) => {
     expect(makeLineFormatter(format, { ...PAIRS, systemPrompt })(ROW)).toBe(line);
   });
@@ -106,7 +110,8 @@ describe('line formats: exact bytes', () => {
         messages: { messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: q }, { role: 'assistant', content: a }] },
         alpaca: { instruction: q, input: '', output: a, system: SYSTEM },
         sharegpt: { conversations: [{ from: 'human', value: q }, { from: 'gpt', value: a }], system: SYSTEM },
-      }[format as 'jsonl' | 'messages' | 'alpaca' | 'sharegpt'];
+        'prompt-completion': { prompt: `${SYSTEM}\n\n${q}`, completion: a },
+      }[format as 'jsonl' | 'messages' | 'alpaca' | 'sharegpt' | 'prompt-completion'];
       expect(parsed).toEqual(expected);
     }
   });
@@ -118,12 +123,16 @@ describe('line formats: exact bytes', () => {
     expect(thrown(() => makeLineFormatter(format, PAIRS)).message).toBe(message);
   });
 
-  test('chat formats need string question and answer columns', () => {
-    const err = thrown(() => makeLineFormatter('messages', { columns: [{ name: 'question', type: 'string' }] }));
-    expect([err.code, err.message]).toEqual(['ERR_OPTION', '--format messages needs a string column answer, got ["question"]']);
+  test.each(CHAT_FORMATS)('%s needs string question and answer columns', (format) => {
+    const err = thrown(() => makeLineFormatter(format, { columns: [{ name: 'question', type: 'string' }] }));
+    expect([err.code, err.message]).toEqual([
+      'ERR_OPTION',
+      `--format ${format} needs string columns question and answer (a chat format: one question, one answer per row); the mapping has no answer, got ["question"]`,
+    ]);
   });
 
   test('a row without the prompt field is an internal error, not invalid JSON', () => {
+    expect(() => makeLineFormatter('prompt-completion', PAIRS)({ answer: 'x' })).toThrow('internal: row field question is undefined, not a string');
     expect(() => makeLineFormatter('alpaca', PAIRS)({ answer: 'x' })).toThrow('internal: row field question is undefined, not a string');
   });
 });
@@ -198,6 +207,7 @@ describe('DuckDB reads the JSON line formats', () => {
     ['messages', undefined, { messages: 'STRUCT("role" VARCHAR, "content" VARCHAR)[]' }],
     ['alpaca', SYSTEM, { instruction: 'VARCHAR', input: 'VARCHAR', output: 'VARCHAR', system: 'VARCHAR' }],
     ['sharegpt', SYSTEM, { conversations: 'STRUCT("from" VARCHAR, "value" VARCHAR)[]', system: 'VARCHAR' }],
+    ['prompt-completion', SYSTEM, { prompt: 'VARCHAR', completion: 'VARCHAR' }],
   ])('%s: types and values', async (format, systemPrompt, expectedTypes) => {
     const rows = trickyRows(200, 4);
     const source = await writeLines(format, rows, systemPrompt);
@@ -209,11 +219,47 @@ describe('DuckDB reads the JSON line formats', () => {
   });
 });
 
+describe('context: a string column `context` goes before the question (alpaca: input)', () => {
+  const WITH_CONTEXT = { columns: [...QA_INTERNAL.pairColumns, { name: 'context', type: 'string' as const }] };
+  const CTX = { ...ROW, context: 'Patienten har "feber".' };
+  test.each<[FormatName, string | undefined, string]>([
+    [
+      'messages',
+      undefined,
+      '{"messages":[{"role":"user","content":"Patienten har \\"feber\\".\\n\\nHur ofta?"},{"role":"assistant","content":"Var 4:e timme."}]}',
+    ],
+    ['alpaca', undefined, '{"instruction":"Hur ofta?","input":"Patienten har \\"feber\\".","output":"Var 4:e timme."}'],
+    ['alpaca', SYSTEM, '{"instruction":"Hur ofta?","input":"Patienten har \\"feber\\".","output":"Var 4:e timme.","system":"Du är en vänlig \\"sjuksköterska\\"."}'],
+    [
+      'sharegpt',
+      undefined,
+      '{"conversations":[{"from":"human","value":"Patienten har \\"feber\\".\\n\\nHur ofta?"},{"from":"gpt","value":"Var 4:e timme."}]}',
+    ],
+    ['prompt-completion', undefined, '{"prompt":"Patienten har \\"feber\\".\\n\\nHur ofta?","completion":"Var 4:e timme."}'],
+    [
+      'prompt-completion',
+      SYSTEM,
+      '{"prompt":"Du är en vänlig \\"sjuksköterska\\".\\n\\nPatienten har \\"feber\\".\\n\\nHur ofta?","completion":"Var 4:e timme."}',
+    ],
+  ])('%s (system prompt %j)', (format, systemPrompt, line) => {
+    expect(makeLineFormatter(format, { ...WITH_CONTEXT, systemPrompt })(CTX)).toBe(line);
+  });
+
+  test.each(CHAT_FORMATS)('%s: an empty context leaves the row as without one', (format) => {
+    expect(makeLineFormatter(format, WITH_CONTEXT)({ ...ROW, context: '' })).toBe(makeLineFormatter(format, PAIRS)(ROW));
+  });
+
+  test('a context column that is not a string is not read', () => {
+    const columns = [...QA_INTERNAL.pairColumns, { name: 'context', type: 'int' as const }];
+    expect(makeLineFormatter('messages', { columns })({ ...ROW, context: 3 })).toBe(makeLineFormatter('messages', PAIRS)(ROW));
+  });
+});
+
 describe('rows of byte texts (UTF-8 bytes as latin1) give the byte text of the output', () => {
   const latin1 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
   const asBytes = (row: Row): Row => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'string' ? latin1(v) : v]));
 
-  test.each(['jsonl', 'messages', 'alpaca', 'sharegpt'] as FormatName[])('%s, with a non-ASCII system prompt', (format) => {
+  test.each(['jsonl', 'messages', 'alpaca', 'sharegpt', 'prompt-completion'] as FormatName[])('%s, with a non-ASCII system prompt', (format) => {
     const text = makeLineFormatter(format, { ...PAIRS, systemPrompt: SYSTEM });
     const bytes = makeLineFormatter(format, { ...PAIRS, systemPrompt: SYSTEM, byteText: true });
     const rows = trickyRows(300, 12);
@@ -233,15 +279,16 @@ describe('parseFormatList', () => {
   test.each([
     ['sharegpt,jsonl', ['jsonl', 'sharegpt']],
     ['jsonl,parquet,csv,messages,alpaca,sharegpt', ['jsonl', 'parquet', 'csv', 'messages', 'alpaca', 'sharegpt']],
+    ['prompt-completion,jsonl', ['jsonl', 'prompt-completion']],
     [' csv , parquet ', ['parquet', 'csv']],
   ])('%j → canonical order', (text, names) => expect(parseFormatList(text)).toEqual(names));
 
   test.each([
-    ['', '--format expects a comma-separated list of jsonl, parquet, csv, messages, alpaca, sharegpt, got ""'],
-    [undefined, '--format expects a comma-separated list of jsonl, parquet, csv, messages, alpaca, sharegpt, got undefined'],
-    ['jsonl,xml', '--format "xml" is not one of jsonl, parquet, csv, messages, alpaca, sharegpt, got "jsonl,xml"'],
+    ['', '--format expects a comma-separated list of jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, got ""'],
+    [undefined, '--format expects a comma-separated list of jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, got undefined'],
+    ['jsonl,xml', '--format "xml" is not one of jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, got "jsonl,xml"'],
     ['jsonl,jsonl', '--format lists jsonl twice, got "jsonl,jsonl"'],
-    ['JSONL', '--format "JSONL" is not one of jsonl, parquet, csv, messages, alpaca, sharegpt, got "JSONL"'],
+    ['JSONL', '--format "JSONL" is not one of jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, got "JSONL"'],
   ])('rejects %j', (text, message) => {
     const err = thrown(() => parseFormatList(text));
     expect([err.code, err.message]).toEqual(['ERR_OPTION', message]);
@@ -267,6 +314,7 @@ describe('options and the FORMATS table', () => {
       ['messages', 'jsonl', 'json', true, false, null],
       ['alpaca', 'jsonl', 'json', true, false, 'alpaca'],
       ['sharegpt', 'jsonl', 'json', true, false, 'sharegpt'],
+      ['prompt-completion', 'jsonl', 'json', true, false, null],
     ]);
   });
 
@@ -293,15 +341,35 @@ describe('options and the FORMATS table', () => {
       { name: 'conversations', list: [{ name: 'from', dtype: 'string' }, { name: 'value', dtype: 'string' }] },
       { name: 'system', dtype: 'string' },
     ]);
+    expect(FORMATS['prompt-completion'].features({ ...PAIRS, systemPrompt: SYSTEM })).toEqual([
+      { name: 'prompt', dtype: 'string' },
+      { name: 'completion', dtype: 'string' },
+    ]);
   });
 
   test.each<[FormatName, 'pairs' | 'rejected', string, string]>([
     ['jsonl', 'pairs', 'default', 'jsonl'],
     ['parquet', 'pairs', 'parquet', 'parquet'],
     ['messages', 'pairs', 'messages', 'messages'],
+    ['prompt-completion', 'pairs', 'prompt-completion', 'prompt-completion'],
     ['jsonl', 'rejected', 'rejected', 'rejected/jsonl'],
     ['csv', 'rejected', 'rejected_csv', 'rejected/csv'],
   ])('%s %s → config %s in %s/', (format, channel, name, directory) => {
     expect([configName(format, channel), configDirectory(format, channel)]).toEqual([name, directory]);
+  });
+});
+
+describe('a chat format without question and answer columns is refused at start-up', () => {
+  const DOCUMENTS: Preset = { ...QA_INTERNAL, name: 'documents', pairColumns: [{ name: 'id', type: 'string' }, { name: 'text', type: 'string' }] };
+  test.each(CHAT_FORMATS)('--format jsonl,%s', (format) => {
+    const err = thrown(() => normalizeExportPlan({ format: `jsonl,${format}` }, DOCUMENTS));
+    expect([err.code, err.message]).toEqual([
+      'ERR_OPTION',
+      `--format ${format} needs string columns question and answer (a chat format: one question, one answer per row); the mapping has no question, got ["id","text"]`,
+    ]);
+  });
+
+  test('the flat formats take any columns', () => {
+    expect(normalizeExportPlan({ format: 'jsonl,parquet,csv', splitKey: 'id' }, DOCUMENTS).formats).toEqual(['jsonl', 'parquet', 'csv']);
   });
 });

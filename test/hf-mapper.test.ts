@@ -44,6 +44,6 @@ describe('hf mapper (qa-internal)', () => {
   });
 
   test('unknown presets are refused with the choices', () => {
-    expect(() => getPreset('nope')).toThrow('unknown preset, expected one of qa-internal, got "nope"');
+    expect(() => getPreset('nope')).toThrow('unknown preset, expected one of qa-internal, segments, got "nope"');
   });
 });

@@ -14,8 +14,8 @@ describe('normalizeProcessingOptions', () => {
   });
 
   test.each([
-    [{ preset: 'nope' }, 'library', 'option preset must be one of qa-internal, got "nope"'],
-    [{ preset: 'constructor' }, 'cli', '--preset must be one of qa-internal, got "constructor"'],
+    [{ preset: 'nope' }, 'library', 'option preset must be one of qa-internal, segments, got "nope"'],
+    [{ preset: 'constructor' }, 'cli', '--preset must be one of qa-internal, segments, got "constructor"'],
     [{ workers: -1 }, 'library', `option workers must be an integer from 0 to ${MAX_WORKERS}, got -1`],
     [{ workers: 1.5 }, 'cli', `--workers must be an integer from 0 to ${MAX_WORKERS}, got 1.5`],
     [{ maxLineBytes: 0 }, 'library', 'option maxLineBytes must be a positive integer, got 0'],

@@ -39,8 +39,8 @@ describe('makeRouter', () => {
   });
 
   test('errors and blanks pass as they are, split 0', () => {
-    expect(route(entry('errors', null))).toEqual({ channel: 'errors', split: 0, row: null });
-    expect(route(entry('blank', null))).toEqual({ channel: 'blank', split: 0, row: null });
+    expect(route(entry('errors', null))).toEqual({ channel: 'errors', split: 0, row: null, segments: null });
+    expect(route(entry('blank', null))).toEqual({ channel: 'blank', split: 0, row: null, segments: null });
   });
 
   test('splits spread over both names; one split means no hashing', () => {
@@ -53,6 +53,26 @@ describe('makeRouter', () => {
 
   test('an undecided entry is an internal error', () => {
     expect(() => route(entry(null, null))).toThrow('reached the router undecided');
+  });
+
+  test('a segmented line: each row routed as an entry would be (min-score, split); a moved row is a move', () => {
+    const line = entry('segmented', null);
+    const rows = [
+      { question: 'a', validation_score: 0.9 },
+      { question: 'b', validation_score: 0.1 },
+    ];
+    line.segments = rows.map((row) => ({ channel: 'pairs' as const, row, split: 0 }));
+    const decided = route(line);
+    expect([decided.channel, decided.row]).toEqual(['segmented', null]);
+    expect(decided.segments).toEqual([
+      { channel: 'pairs', row: rows[0], split: assign('a') },
+      { channel: 'rejected', row: { ...rows[1], failure_reason: BELOW_MIN_SCORE }, split: assign('b') },
+    ]);
+    expect(applyRoute(line, decided)).toBe(true);
+    expect(line.segments![1].channel).toBe('rejected');
+    const kept = entry('segmented', null);
+    kept.segments = [{ channel: 'pairs', row: rows[0], split: 0 }];
+    expect(applyRoute(kept, route(kept))).toBe(false);
   });
 
   test('applyRoute reports a move', () => {

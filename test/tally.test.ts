@@ -17,10 +17,29 @@ describe('tally', () => {
     tally.add(batch('a', [1, 2, 3]));
     tally.add(batch('a', [4, 5, 6]));
     tally.add(batch('b', [1]));
-    expect(tally.total).toEqual({ lines: 7, pairs: 3, rejected: 0, errors: 2, blank: 2, errorsByCode: { ERR_SCHEMA: 2 } });
+    expect(tally.total).toEqual({ ...emptyCounts(), lines: 7, pairs: 3, rejected: 0, errors: 2, blank: 2, errorsByCode: { ERR_SCHEMA: 2 } });
     expect(tally.files.get('b')!.lines).toBe(1);
     expect(balanced(tally.total)).toBe(true);
     expect(formatSummary(tally.total)).toBe('qa-hf: 7 lines read: 3 pairs, 0 rejected, 2 errors (ERR_SCHEMA 2), 2 blank\n');
+  });
+
+  test('a segmented line counts once, whatever its rows; its rows are counted apart by channel', () => {
+    const entries = [1, 2, 3].map((line) => newEntry(line, line * 10, ''));
+    entries[0].channel = 'segmented';
+    entries[0].segments = [
+      { channel: 'pairs', row: {}, split: 0 },
+      { channel: 'rejected', row: {}, split: 0 },
+      { channel: 'pairs', row: {}, split: 0 },
+    ];
+    entries[1].channel = 'segmented';
+    entries[1].segments = [];
+    entries[2].channel = 'pairs';
+    const tally = new Tally();
+    tally.add({ file: 'd', entries, endOffset: 40, endLine: 3, fileEnd: true, output: null, stop: null });
+    expect(tally.total).toEqual({ ...emptyCounts(), lines: 3, pairs: 1, segmented: 2, noSegments: 1, segmentPairs: 2, segmentRejected: 1 });
+    expect(balanced(tally.total)).toBe(true);
+    expect(balanced({ ...tally.total, segmented: 1 })).toBe(false);
+    expect(formatSummary(tally.total)).toBe('qa-hf: 3 lines read: 1 pair, 0 rejected, 0 errors, 0 blank, 2 segmented into 2 pairs and 1 rejected (1 without segments)\n');
   });
 
   test('a lost or repeated line is caught', () => {
@@ -56,6 +75,6 @@ describe('tally', () => {
   });
 
   test('balanced is false when counts do not add up', () => {
-    expect(balanced({ lines: 2, pairs: 1, rejected: 0, errors: 0, blank: 0, errorsByCode: {} })).toBe(false);
+    expect(balanced({ ...emptyCounts(), lines: 2, pairs: 1 })).toBe(false);
   });
 });

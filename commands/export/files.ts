@@ -11,7 +11,8 @@ import { MANIFEST_FILE } from '../../lib/io/manifest';
 import type { Owns } from '../../lib/out-dir';
 import type { CardMeta } from '../../lib/card';
 import type { Counts } from '../../lib/tally';
-import type { FormatsSection, MappingSection, SegmentSection } from '../../lib/config';
+import type { FormatsSection, MappingSection } from '../../lib/config';
+import type { SegmentSpec } from '../../lib/segment';
 
 /** The data files of an export, by output channel. */
 export const OUTPUT_FILES = FIXED_FILES;
@@ -45,7 +46,8 @@ export interface ExportArgs extends HubArgs {
   /** The config's mapping sections, `formats:` and `segment:` as plain data (lib/config.ts). */
   mapping?: MappingSection;
   formats?: FormatsSection;
-  segment?: SegmentSection;
+  /** Segmentation of documents (lib/segment.ts), as the config file gives it. */
+  segment?: SegmentSpec;
   /** The effective config (lib/config.ts resolveArgs): what the file and the flags set that decides the output. */
   settings?: Record<string, unknown>;
   /** The library's progress callback (exportDataset): after every committed part. */

@@ -16,7 +16,7 @@ import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, typ
 import { filesToRemove, isWorkFile } from '../../lib/out-dir';
 import { listOutFiles, removeReplaced } from '../../lib/io/out-dir-fs';
 import { renderCard, renderLlamaFactoryInfo } from '../../lib/card';
-import { type ExportPlan, type FinalShard, type HubState, describeExport, hubDirectories, hubOutputs, isShardFile, splitStats } from '../../lib/hub';
+import { type ExportPlan, type FinalShard, type HubState, describeExport, hubDirectories, hubOutputs, isShardFile, planFormats, splitStats } from '../../lib/hub';
 import { getPreset } from '../../lib/presets';
 import { finalizeShards } from '../../lib/shards';
 import { SplitTracker } from '../../lib/split';
@@ -144,7 +144,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<string> 
   await syncDirectory(out);
   if (plan.layout === 'simple') return plan.fixed.map((name) => `${OUTPUT_FILES[name]} (${state.outputs[name].records})`).join(', ');
   const files = [...shards.values()].reduce((n, list) => n + list.length, 0);
-  return `${count(files, 'shard')} in ${plan.formats.join(', ')}, ${CARD_FILE}, ${OUTPUT_FILES.errors} (${state.outputs.errors.records})`;
+  return `${count(files, 'shard')} in ${planFormats(plan).join(', ')}, ${CARD_FILE}, ${OUTPUT_FILES.errors} (${state.outputs.errors.records})`;
 }
 
 async function manifestEntry(out: string, file: string, records?: number): Promise<ManifestFile> {

@@ -36,6 +36,7 @@ import { type ExportPlan, hubDirectories, hubOptionsRecord } from '../../lib/hub
 import { type ExportOptions, normalizeExportOptions } from '../../lib/options';
 import { type Config, configError, configFromObject, normalizeEffective, resolveArgs, withConfigPositions } from '../../lib/config';
 import { type Counts, Tally, count } from '../../lib/tally';
+import { loadCustomFormats } from '../../lib/io/format-module';
 import { parquetLibrary } from '../../lib/parquet';
 import { createFileSource } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
@@ -76,6 +77,8 @@ function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan
     preset: args.preset,
     max_line_bytes: args.maxLineBytes,
   };
+  // Only when segmenting: other exports keep their options hash.
+  if (args.segment !== undefined) options.segment = args.segment;
   // The simple layout's plan has nothing to add: its checkpoint interval changes no byte (flushNeutral).
   if (plan.layout === 'hub') options.hub = hubOptionsRecord(plan, parquetLibrary());
   // The effective config (what the config file and the flags set), so a changed mapping or card refuses a resume too.
@@ -152,15 +155,19 @@ export async function exportDataset(config: Record<string, unknown>, options: Ex
 
 
 /** Runs an export; returns the counts of the whole export (a dry run's: what a real run would count). */
-export async function exportCommand(args: ExportArgs): Promise<Counts> {
-  const out = args.out;
+export async function exportCommand(given: ExportArgs): Promise<Counts> {
+  const out = given.out;
   if (out === undefined || out === '') {
-    if (!args.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');
+    if (!given.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');
   } else {
-    await refuseInputFolders(args.inputs, out);
+    await refuseInputFolders(given.inputs, out);
   }
-  // Every option checked before any file is touched (lib/options.ts); args itself is not changed.
-  const { plan } = normalizeExportOptions(args, 'cli');
+  // Every option checked before any file is touched (lib/options.ts); `given` itself is not changed.
+  const normalized = normalizeExportOptions(given, 'cli');
+  // The preset as normalized (with segment and no preset: `segments`).
+  const args: ExportArgs = { ...given, preset: normalized.preset };
+  // Custom format modules: loaded (and checked) now, before any file is touched; their sha256 goes into the options hash.
+  const plan: ExportPlan = normalized.plan.custom.length > 0 ? { ...normalized.plan, custom: await loadCustomFormats(normalized.plan.custom) } : normalized.plan;
   const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out || undefined });
   if (out) await refuseInputsInOut(inputs, out);
   if (args.dryRun) return dryRun(args, inputs, plan);

@@ -36,7 +36,7 @@ import { type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type 
  * run writes nothing, so none.
  */
 export function stageOptions(args: ExportArgs, serialize: readonly FixedChannel[]) {
-  return { preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize };
+  return { preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize, segment: args.segment };
 }
 
 export class ExportSession {
@@ -239,6 +239,13 @@ export class ExportSession {
     this.stats.add(batch);
     this.reporter.warn(batch);
     for (const entry of batch.entries) {
+      if (entry.channel === 'segmented') {
+        for (const segment of entry.segments!) {
+          const output = state.outputs[segment.channel]; // a fixed file (the simple layout), or shards
+          if (output) output.records++;
+        }
+        continue;
+      }
       const output = entry.channel === 'blank' || entry.channel === null ? undefined : state.outputs[entry.channel];
       if (output) output.records++;
     }
