@@ -15,7 +15,7 @@
 import yargs, { type Argv } from 'yargs';
 import { QaHfError, toQaHfError, type ErrorCode } from './lib/errors';
 import { DEFAULT_MAX_LINE_BYTES } from './lib/lines';
-import { DEFAULT_PRESET, PRESETS } from './lib/presets';
+import { DEFAULT_PRESET, PRESET_NAMES } from './lib/presets';
 import { DEFAULT_GLOB } from './lib/io/discover';
 import { pipeCommand, type PipeArgs } from './commands/pipe';
 import { exportCommand, type ExportArgs } from './commands/export';
@@ -41,6 +41,7 @@ function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'ERR_USAGE':
     case 'ERR_OPTION':
+    case 'ERR_CONFIG':
       return EXIT_USAGE;
     case 'ERR_VERIFY':
       return EXIT_VERIFY;
@@ -71,7 +72,7 @@ function processingOptions<T>(command: Argv<T>) {
   return command
     .option('fail-fast', { type: 'boolean', default: false, describe: 'stop at the first bad line with exit code 1' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary or warnings on stderr' })
-    .option('preset', { type: 'string', default: DEFAULT_PRESET, describe: `input format and mapping: ${Object.keys(PRESETS).join(', ')}` })
+    .option('preset', { type: 'string', default: DEFAULT_PRESET, describe: `input format and mapping (presets/NAME.yaml): ${PRESET_NAMES.join(', ')}` })
     .option('workers', {
       type: 'string',
       defaultDescription: 'pipe mode: min(cores, 4) for inputs of 64 MiB or more, else 0; export: 0 (its main thread bounds it; workers measured no faster)',

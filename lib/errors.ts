@@ -17,12 +17,14 @@ export type RecordErrorCode =
   | 'ERR_TRUNCATED_LINE'
   | 'ERR_NOT_OBJECT'
   | 'ERR_SCHEMA'
+  | 'ERR_MAPPING'
   | 'ERR_LONE_SURROGATE';
 
 /** Codes that end a run. */
 export type RunErrorCode =
   | 'ERR_USAGE'
   | 'ERR_OPTION'
+  | 'ERR_CONFIG'
   | 'ERR_SCHEMA_FILE'
   | 'ERR_INPUT'
   | 'ERR_IO'
@@ -41,6 +43,7 @@ export const RECORD_ERROR_CODES: readonly RecordErrorCode[] = [
   'ERR_TRUNCATED_LINE',
   'ERR_NOT_OBJECT',
   'ERR_SCHEMA',
+  'ERR_MAPPING',
   'ERR_LONE_SURROGATE',
 ];
 
@@ -50,6 +53,12 @@ export interface ErrorContext {
   line?: number;
   /** Byte offset of the line's first byte in `file`. */
   byteOffset?: number;
+  /**
+   * ERR_CONFIG: the JSON pointer (RFC 6901) of the offending node of a config or
+   * mapping spec, e.g. `/columns/answer/jsonata`; whoever read the file turns it
+   * into file:line:column (the `yaml` library keeps positions).
+   */
+  pointer?: string;
 }
 
 export class QaHfError extends Error {
@@ -57,6 +66,7 @@ export class QaHfError extends Error {
   readonly file?: string;
   readonly line?: number;
   readonly byteOffset?: number;
+  readonly pointer?: string;
 
   constructor(code: ErrorCode, message: string, context: ErrorContext = {}) {
     super(message);
@@ -65,6 +75,7 @@ export class QaHfError extends Error {
     this.file = context.file;
     this.line = context.line;
     this.byteOffset = context.byteOffset;
+    if (context.pointer !== undefined) this.pointer = context.pointer;
   }
 
   /** The one line a user sees: where, what code, what happened. */
@@ -74,6 +85,8 @@ export class QaHfError extends Error {
       where = this.line !== undefined ? `${this.file}:${this.line}` : this.file;
       if (this.byteOffset !== undefined) where += ` (offset ${this.byteOffset})`;
       where += ': ';
+    } else if (this.pointer !== undefined) {
+      where = `${this.pointer === '' ? '/' : this.pointer}: `;
     }
     return `${where}${this.code}: ${this.message}`;
   }
@@ -114,6 +127,22 @@ const SYSTEM_ERROR_WORDS: Record<string, string> = {
 export function inputError(err: unknown, file: string): QaHfError {
   const message = toQaHfError(err, 'ERR_INPUT').message.replace(`: ${file}`, '');
   return new QaHfError('ERR_INPUT', `cannot read input: ${message}`, { file });
+}
+
+/**
+ * A bad config or mapping spec: ERR_CONFIG with the JSON pointer of the node at
+ * fault (`/columns/answer/jsonata`); the message does not repeat the pointer.
+ *
+ *   configError('/columns/answer/type', 'unknown column type, got "text"').toLine()
+ *   // "/columns/answer/type: ERR_CONFIG: unknown column type, got \"text\""
+ */
+export function configError(pointer: string, message: string): QaHfError & { pointer: string } {
+  return new QaHfError('ERR_CONFIG', message, { pointer }) as QaHfError & { pointer: string };
+}
+
+/** A JSON pointer (RFC 6901) from its reference tokens: `pointerOf(['columns', 'a/b'])` → `/columns/a~1b`. */
+export function pointerOf(tokens: readonly (string | number)[]): string {
+  return tokens.map((token) => `/${String(token).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }
 
 /** Shape of a message ending, as node-csv does: `got ${JSON.stringify(v)}`. */

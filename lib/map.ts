@@ -2,7 +2,8 @@
  * map — applies a preset to a batch: valid records become rows on the pairs or
  * rejected channel. A row whose strings hold lone surrogates (legal in JSON as
  * `\ud800`, impossible in UTF-8) becomes ERR_LONE_SURROGATE instead of a line
- * Arrow would refuse.
+ * Arrow would refuse. A record a mapping cannot make a row of (a missing path, a
+ * value of the wrong type: lib/mapping.ts) becomes ERR_MAPPING.
  */
 import { type Batch, markError } from './batch';
 import type { Column } from './columns';
@@ -14,7 +15,12 @@ type WellFormedString = string & { isWellFormed(): boolean };
 export function mapBatch(batch: Batch, preset: Preset): Batch {
   for (const entry of batch.entries) {
     if (entry.channel !== null) continue;
-    const { channel, row } = preset.map(entry.value as Record<string, unknown>);
+    const mapped = preset.map(entry.value as Record<string, unknown>);
+    if (mapped.channel === 'errors') {
+      markError(entry, 'ERR_MAPPING', mapped.message);
+      continue;
+    }
+    const { channel, row } = mapped;
     const columns = channel === 'pairs' ? preset.pairColumns : preset.rejectedColumns;
     const bad = firstIllFormedColumn(row, columns);
     if (bad !== null) {
@@ -31,6 +37,7 @@ export function mapBatch(batch: Batch, preset: Preset): Batch {
 function firstIllFormedColumn(row: Record<string, unknown>, columns: readonly Column[]): string | null {
   for (const column of columns) {
     if (column.type === 'string' && !(row[column.name] as WellFormedString).isWellFormed()) return column.name;
+    if (column.type === 'list<string>' && !(row[column.name] as WellFormedString[]).every((item) => item.isWellFormed())) return column.name;
   }
   return null;
 }

@@ -32,13 +32,20 @@ import type { RowWriter } from './jsonl';
 import { mapBatch } from './map';
 import { booleanOption, serializeOption } from './options';
 import { parseBatch, parseEntry } from './parse';
-import { DEFAULT_PRESET, getPreset, type Preset } from './presets';
+import { type MappingSpec, resolvePreset } from './mapping';
+import type { Preset } from './presets';
 import { compileSchema, type RecordValidator, validateBatch } from './schema';
 import { type JsonlWriters, makeJsonlWriters, type OutputBytes, type OutputName, outputBytes, outputFromBytes, serializeBatch, serializeErrors } from './serialize';
 
 export interface BatchContextOptions {
-  /** Preset name. Default qa-internal. */
+  /** Preset name. Default qa-internal (or `config` with a mapping). */
   preset?: string;
+  /**
+   * A declarative mapping (lib/mapping.ts), plain data: compiled in each worker,
+   * and used instead of the preset written in code. A shipped mapped preset
+   * (`squad`, …) comes as its name and its mapping (lib/io/presets.ts withPresetMapping).
+   */
+  mapping?: MappingSpec;
   /** JSON Schema object replacing the preset's. */
   schema?: object;
   /** Cut each batch before its first bad line (see cutAtFirstError). Default false. */
@@ -68,7 +75,7 @@ export interface BatchContext {
 
 /** Checks the options (not the schema) and resolves the preset; throws ERR_OPTION. */
 export function checkBatchOptions(options: BatchContextOptions = {}): { preset: Preset; failFast: boolean; keepRows: boolean; serialize: readonly OutputName[] } {
-  const preset = getPreset(options.preset ?? DEFAULT_PRESET);
+  const preset = resolvePreset(options);
   // Checked by the one normalizer (lib/options.ts).
   const failFast = booleanOption('failFast', options.failFast, false);
   const keepRows = booleanOption('keepRows', options.keepRows, true);

@@ -106,6 +106,7 @@ export function createWorkerPool(options: WorkerPoolOptions): Transform {
   const byteText = options.byteText ?? (!keepRows && canUseByteText(preset, options.schema ?? preset.schema));
   const workerOptions: WorkerOptions = {
     preset: options.preset,
+    mapping: options.mapping,
     schema: options.schema,
     failFast: options.failFast,
     keepRows: options.keepRows,

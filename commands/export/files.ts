@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { checkpointTempPath } from '../../lib/io/checkpoint';
 import { type HubArgs, type HubPlan, FIXED_FILES, hubDirectories, isShardFile } from '../../lib/hub';
+import type { MappingSpec } from '../../lib/mapping';
 import { MANIFEST_FILE } from '../../lib/io/manifest';
 import type { Owns } from '../../lib/out-dir';
 
@@ -33,6 +34,8 @@ export interface ExportArgs extends HubArgs {
   progress?: boolean;
   quiet: boolean;
   preset: string;
+  /** A declarative mapping (lib/mapping.ts): a config's, or a shipped mapped preset's. */
+  mapping?: MappingSpec;
   maxLineBytes: number;
   checkpointBytes?: number;
   checkpointMs?: number;

@@ -34,6 +34,7 @@ import { QaHfError } from '../../lib/errors';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
 import { type ExportPlan, hubDirectories, hubOptionsRecord } from '../../lib/hub';
 import { normalizeExportOptions } from '../../lib/options';
+import { withPresetMapping } from '../../lib/io/presets';
 import { parquetLibrary } from '../../lib/parquet';
 import { Tally, count } from '../../lib/tally';
 import { createFileSource } from '../../streams/file-source';
@@ -74,13 +75,17 @@ function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan
     preset: args.preset,
     max_line_bytes: args.maxLineBytes,
   };
+  // The mapping decides every row: a changed one refuses a resume, as a changed option does.
+  if (args.mapping !== undefined) options.mapping = args.mapping;
   // The simple layout's plan has nothing to add: its checkpoint interval changes no byte (flushNeutral).
   if (plan.layout === 'hub') options.hub = hubOptionsRecord(plan, parquetLibrary());
   return options;
 }
 
 
-export async function exportCommand(args: ExportArgs): Promise<void> {
+export async function exportCommand(given: ExportArgs): Promise<void> {
+  // A shipped mapped preset (`--preset squad`) is run, hashed and described by its mapping.
+  const args = withPresetMapping(given);
   const out = args.out;
   if (out === undefined || out === '') {
     if (!args.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');
