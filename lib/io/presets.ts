@@ -61,7 +61,12 @@ export function loadMappingSchema(spec: MappingSpec, baseDir: string): MappingSp
 /** Reads one preset file: its name, description and mapping (checked by compiling it). */
 export function readPresetFile(file: string): PresetFile {
   const yaml = readFileSync(file, 'utf8');
-  const document: unknown = parseYaml(yaml);
+  let document: unknown;
+  try {
+    document = parseYaml(yaml);
+  } catch (err) {
+    throw new QaHfError('ERR_CONFIG', (err as Error).message.split('\n')[0], { file });
+  }
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
     throw new QaHfError('ERR_CONFIG', `a preset file must be a mapping, ${got(document)}`, { file });
   }
