@@ -209,3 +209,21 @@ export function trickyLines(count: number, seed: number): string[] {
   }
   return lines;
 }
+
+/** A seeded SQuAD-shaped corpus with unanswerable, broken and Swedish records. */
+export function squadLines(count: number, seed: number): string[] {
+  const random = seeded(seed);
+  const words = ['Stockholm', 'Mälaren', 'glukos', 'light', 'energy', 'Linné', 'Moon', 'år', '1969', 'ö'];
+  const text = (n: number) => Array.from({ length: n }, () => words[Math.floor(random() * words.length)]).join(' ');
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const r = random();
+    if (r < 0.02) lines.push('{"id":"broken",');
+    else if (r < 0.04) lines.push(JSON.stringify({ id: `q${i}`, question: 'no context?', answers: { text: ['x'] } }));
+    else {
+      const answers = r < 0.07 ? [] : Array.from({ length: 1 + Math.floor(random() * 3) }, () => text(2));
+      lines.push(JSON.stringify({ id: `q${i}`, title: text(1), context: text(40 + Math.floor(random() * 80)), question: `${text(6)}?`, answers: { text: answers, answer_start: answers.map(() => 0) } }));
+    }
+  }
+  return lines;
+}

@@ -114,7 +114,7 @@ export function presetMapping(name: string): MappingSpec | undefined {
  * every call); options that carry a mapping, or name a preset written in code,
  * are returned as they are. Never changes `options`.
  */
-export function withPresetMapping<T extends { preset?: unknown; mapping?: MappingSpec }>(options: T): T {
+export function withPresetMapping<T extends { preset?: unknown; mapping?: MappingSpec }>(options: T): T & { mapping?: MappingSpec } {
   if (options.mapping !== undefined || typeof options.preset !== 'string') return options;
   const mapping = presetMapping(options.preset);
   return mapping === undefined ? options : { ...options, mapping };
