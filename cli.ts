@@ -21,6 +21,7 @@ import { pipeCommand, type PipeArgs } from './commands/pipe';
 import { exportCommand, type ExportArgs } from './commands/export';
 import { maxLineBytesOption, presetOption, workersOption } from './lib/options';
 import { verifyCommand, type VerifyArgs } from './commands/verify';
+import { presetsCommand, type PresetsArgs } from './commands/presets';
 import { TOOL_VERSION } from './commands/version';
 
 /**
@@ -161,6 +162,12 @@ export function buildParser(argv: string[]) {
         const inputs = (args.inputs as string[]).map((file) => (file === STDIN_ARG ? '-' : file));
         return exportCommand({ ...(args as unknown as ExportArgs), inputs });
       },
+    )
+    .command(
+      'presets [name]',
+      'list the shipped presets (presets/*.yaml), or print one preset\'s YAML mapping',
+      (command) => command.positional('name', { type: 'string', describe: 'a preset whose YAML to print' }),
+      (args) => presetsCommand(args as unknown as PresetsArgs),
     )
     .command(
       'verify <dir>',

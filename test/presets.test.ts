@@ -69,6 +69,18 @@ describe('the shipped preset files', () => {
   });
 });
 
+describe('qa-hf presets', () => {
+  test('lists every preset with its description; with a name prints its YAML; an unknown name is a usage error', async () => {
+    const list = await runCli(['presets']);
+    expect(list.code).toBe(0);
+    expect(list.stdout.toString('utf8').split('\n').filter(Boolean).map((line) => line.split(/\s{2,}/))).toEqual(builtinPresets().map((p) => [p.name, p.description]));
+    const squad = await runCli(['presets', 'squad']);
+    expect(squad.stdout.toString('utf8')).toBe(readFileSync(path.join(ROOT, 'presets/squad.yaml'), 'utf8'));
+    const unknown = await runCli(['presets', 'nope']);
+    expect([unknown.code, unknown.stderr]).toEqual([2, 'qa-hf: ERR_USAGE: no preset of that name, expected one of qa-internal, flat-qa, squad, documents, messages, got "nope"\n']);
+  });
+});
+
 describe('qa-internal: the YAML mapping gives the hand-written preset’s bytes', () => {
   const mapping = builtinPresets().find((preset) => preset.name === 'qa-internal')!.mapping;
   const compiled = loadPresetFromMapping();
