@@ -243,6 +243,15 @@ describe('processing with a mapping', () => {
     ]);
   });
 
+  test('a lone surrogate in a list<string> item is ERR_LONE_SURROGATE, as in a string column', () => {
+    const listed: MappingSpec = { columns: { answers: { path: 'answers.text', type: 'list<string>' } } };
+    const batch = processBatch(splitBatch(['{"answers":{"text":["ok","\\ud800"]}}', '{"answers":{"text":["ok"]}}'], false), makeBatchContext({ mapping: listed }));
+    expect(batch.entries.map((e) => [e.channel, e.errorCode, e.errorMessage])).toEqual([
+      ['errors', 'ERR_LONE_SURROGATE', 'answers holds a lone UTF-16 surrogate, which UTF-8 cannot encode'],
+      ['pairs', null, null],
+    ]);
+  });
+
   test('the spec is plain data: a structured clone compiles to the same preset', () => {
     const clone = structuredClone(spec);
     expect(resolvePreset({ mapping: clone }).pairColumns).toEqual(resolvePreset({ mapping: spec }).pairColumns);
