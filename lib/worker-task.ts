@@ -301,6 +301,7 @@ export interface RemoteError {
   file?: string;
   line?: number;
   byteOffset?: number;
+  pointer?: string;
 }
 
 /** A worker's reply to the task with sequence number `seq`. */
@@ -314,6 +315,7 @@ export function toRemote(err: unknown): RemoteError {
     remote.file = err.file;
     remote.line = err.line;
     remote.byteOffset = err.byteOffset;
+    if (err.pointer !== undefined) remote.pointer = err.pointer;
   }
   return remote;
 }
@@ -321,7 +323,7 @@ export function toRemote(err: unknown): RemoteError {
 export function fromRemote(remote: RemoteError): Error {
   const err =
     remote.name === 'QaHfError' && remote.code !== undefined
-      ? new QaHfError(remote.code as ErrorCode, remote.message, { file: remote.file, line: remote.line, byteOffset: remote.byteOffset })
+      ? new QaHfError(remote.code as ErrorCode, remote.message, { file: remote.file, line: remote.line, byteOffset: remote.byteOffset, pointer: remote.pointer })
       : new Error(remote.message);
   if (remote.stack) err.stack = remote.stack;
   return err;

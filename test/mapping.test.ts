@@ -7,7 +7,7 @@ import { LineScanner } from '../lib/lines';
 import { compileMapping, type MappingSpec, parsePath, resolvePreset } from '../lib/mapping';
 import { type MapResult, QA_INTERNAL } from '../lib/presets';
 import { outputBytes } from '../lib/serialize';
-import { makeBatchContext, processBatch } from '../lib/worker-task';
+import { fromRemote, makeBatchContext, processBatch, toRemote } from '../lib/worker-task';
 import { thrown } from './helpers';
 
 const rowOf = (spec: MappingSpec, record: Record<string, unknown>) => compileMapping(spec, 't').map(record);
@@ -202,6 +202,12 @@ describe('bad specs: ERR_CONFIG with the JSON pointer of the node at fault', () 
     expect(err.toLine()).toBe(`${pointer || '/'}: ERR_CONFIG: ${err.message}`);
     expect(err.message).not.toContain('\n');
   });
+});
+
+test('an ERR_CONFIG crossing a thread boundary keeps its pointer', () => {
+  const err = thrown(() => compileMapping({ columns: { a: { path: 'a', type: 'text' as never } } }, 'x'));
+  const back = fromRemote(structuredClone(toRemote(err))) as QaHfError;
+  expect([back.code, back.pointer, back.message]).toEqual(['ERR_CONFIG', '/columns/a/type', err.message]);
 });
 
 describe('byte transparency', () => {
