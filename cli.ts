@@ -15,7 +15,7 @@
 import yargs, { type Argv } from 'yargs';
 import { QaHfError, toQaHfError, type ErrorCode } from './lib/errors';
 import { DEFAULT_MAX_LINE_BYTES } from './lib/lines';
-import { DEFAULT_PRESET, PRESETS } from './lib/presets';
+import { DEFAULT_PRESET, PRESET_NAMES } from './lib/presets';
 import { DEFAULT_GLOB } from './lib/io/discover';
 import { pipeCommand, type PipeArgs } from './commands/pipe';
 import { exportCommand, resolveExport } from './commands/export';
@@ -23,6 +23,7 @@ import { maxLineBytesOption, normalizeProcessingOptions, presetOption, workersOp
 import { CARD_FLAGS, CONFIG_FILE, resolveArgs, withConfigPositions } from './lib/config';
 import { loadConfigFile } from './lib/io/config-file';
 import { verifyCommand, type VerifyArgs } from './commands/verify';
+import { presetsCommand, type PresetsArgs } from './commands/presets';
 import { TOOL_VERSION } from './commands/version';
 
 /**
@@ -83,7 +84,7 @@ function processingOptions<T>(command: Argv<T>) {
     })
     .option('fail-fast', { type: 'boolean', defaultDescription: 'false', describe: 'stop at the first bad line with exit code 1' })
     .option('quiet', { alias: 'q', type: 'boolean', defaultDescription: 'false', describe: 'no summary or warnings on stderr' })
-    .option('preset', { type: 'string', defaultDescription: DEFAULT_PRESET, describe: `input format and mapping: ${Object.keys(PRESETS).join(', ')}` })
+    .option('preset', { type: 'string', defaultDescription: DEFAULT_PRESET, describe: `input format and mapping (presets/NAME.yaml; list them with qa-hf presets): ${PRESET_NAMES.join(', ')}` })
     .option('workers', {
       type: 'string',
       defaultDescription: 'pipe mode: min(cores, 4) for inputs of 64 MiB or more, else 0; export: 0 (its main thread bounds it; workers measured no faster)',
@@ -187,6 +188,12 @@ export function buildParser(argv: string[]) {
         const { args: resolved } = resolveExport({ ...args, inputs }, config);
         await exportCommand(resolved);
       },
+    )
+    .command(
+      'presets [name]',
+      'list the shipped presets (presets/*.yaml), or print one preset\'s YAML mapping',
+      (command) => command.positional('name', { type: 'string', describe: 'a preset whose YAML to print' }),
+      (args) => presetsCommand(args as unknown as PresetsArgs),
     )
     .command(
       'verify <dir>',

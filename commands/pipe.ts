@@ -10,7 +10,10 @@ import { checkInputFiles } from '../lib/io/inputs';
 import { checkOutputTarget, type OutputPlan } from '../lib/io/output-target';
 import { Tally, balanced, count } from '../lib/tally';
 import type { Batch } from '../lib/batch';
-import type { FormatsSection, MappingSection, SegmentSection } from '../lib/config';
+import type { FormatsSection } from '../lib/config';
+import type { MappingSpec } from '../lib/mapping';
+import type { SegmentSpec } from '../lib/segment';
+import { loadMappingSchema } from '../lib/io/presets';
 import { createFileSource } from '../streams/file-source';
 import { printHint } from './hint';
 import { createProcessingStages, defaultWorkerCount, runChain } from '../streams/chain';
@@ -27,10 +30,10 @@ export interface PipeArgs {
   maxLineBytes: number;
   /** Unset: defaultWorkerCount of the inputs' size and the machine's cores. */
   workers?: number;
-  /** The config's mapping sections, `formats:` and `segment:` as plain data (lib/config.ts). */
-  mapping?: MappingSection;
+  /** The config's mapping sections (lib/mapping.ts), `formats:` and `segment:` as plain data (lib/config.ts). */
+  mapping?: MappingSpec;
   formats?: FormatsSection;
-  segment?: SegmentSection;
+  segment?: SegmentSpec;
 }
 
 export interface PipeIo {
@@ -98,7 +101,16 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
       onInputError: (error) => (inputFailure = error),
     }),
     // keepRows false: pipe mode only counts what it wrote, so lines may stay raw bytes end to end.
-    ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, keepRows: false, workers: args.workers ?? defaultWorkerCount(await inputBytes(files), availableParallelism()) }),
+    ...createProcessingStages({
+      preset: args.preset,
+      // A config's mapping naming its schema file gets the schema read (its path is already resolved).
+      ...(args.mapping === undefined ? {} : { mapping: loadMappingSchema(args.mapping, '') }),
+      ...(args.segment === undefined ? {} : { segment: args.segment }),
+      maxLineBytes: args.maxLineBytes,
+      failFast: args.failFast,
+      keepRows: false,
+      workers: args.workers ?? defaultWorkerCount(await inputBytes(files), availableParallelism()),
+    }),
     createSink({ outputs: { pairs: process.stdout, rejected: args.rejected, errors: args.errors }, onCommit }),
   ];
   try {

@@ -226,7 +226,9 @@ export function sizeCategory(n: number): string {
 }
 
 function yamlFeature(feature: Feature): Record<string, unknown> {
-  return 'dtype' in feature ? { name: feature.name, dtype: feature.dtype } : { name: feature.name, list: feature.list.map(yamlFeature) };
+  if ('dtype' in feature) return { name: feature.name, dtype: feature.dtype };
+  if ('sequence' in feature) return { name: feature.name, sequence: feature.sequence };
+  return { name: feature.name, list: feature.list.map(yamlFeature) };
 }
 
 function sum(values: number[]): number {
@@ -300,6 +302,7 @@ function table(header: string[], rows: Array<Array<string | number>>): string {
 
 function describeFeature(feature: Feature): string {
   if ('dtype' in feature) return `\`${feature.name}\` (${feature.dtype})`;
+  if ('sequence' in feature) return `\`${feature.name}\` (list of ${feature.sequence})`;
   return `\`${feature.name}\` (list of {${feature.list.map((item) => describeFeature(item)).join(', ')}})`;
 }
 

@@ -31,6 +31,8 @@ import { QaHfError, got, type ErrorCode } from './errors';
 import { DEFAULT_MAX_LINE_BYTES } from './lines';
 import { DEFAULT_PRESET } from './presets';
 import { maxLineBytesOption } from './options';
+import { compileMapping, type MappingSpec } from './mapping';
+import { compileSegmenter, type SegmentSpec } from './segment';
 
 /** The file looked for in the working directory when no --config is given. */
 export const CONFIG_FILE = 'qa-hf.yaml';
@@ -331,11 +333,22 @@ export function configFromObject(value: unknown, baseDir = ''): Config {
 export type SemanticCheck = (values: Readonly<Record<string, unknown>>) => void;
 
 /**
- * The semantic checks every config goes through after the schema. The mapping
- * compiler hooks in with one line, e.g.
- * `(values) => { if (values.columns) compileMapping(mappingSection(values)!, 'config'); }`.
+ * The semantic checks every config goes through after the schema: the mapping is
+ * compiled (bad paths, templates, JSONata, types) and the segment patterns too; their
+ * errors carry the JSON pointer of the bad node, placed here at file:line:column.
+ * A schema named by path is read later (lib/io/presets.ts loadMappingSchema).
  */
-export const SEMANTIC_CHECKS: SemanticCheck[] = [];
+export const SEMANTIC_CHECKS: SemanticCheck[] = [
+  (values) => {
+    const section = mappingSection(values);
+    if (section?.columns === undefined) return;
+    const input = typeof section.input?.schema === 'string' ? {} : section.input;
+    compileMapping({ ...section, input } as MappingSpec, 'config');
+  },
+  (values) => {
+    if (values.segment !== undefined) compileSegmenter(values.segment as SegmentSpec);
+  },
+];
 
 /** An error thrown with a JSON `pointer` property (`/columns/answer/jsonata`), placed at file:line:column. */
 export function placeError(config: Config, err: unknown): unknown {

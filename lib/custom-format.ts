@@ -93,6 +93,9 @@ function typeProblem(type: ColumnType, value: unknown): string | null {
       return Number.isSafeInteger(value) ? null : 'must be an integer';
     case 'bool':
       return typeof value === 'boolean' ? null : 'must be a boolean';
+    case 'list<string>':
+      if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) return 'must be a list of strings';
+      return (value as WellFormedString[]).every((item) => item.isWellFormed()) ? null : 'holds a lone UTF-16 surrogate, which UTF-8 cannot encode';
   }
 }
 

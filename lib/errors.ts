@@ -17,6 +17,7 @@ export type RecordErrorCode =
   | 'ERR_TRUNCATED_LINE'
   | 'ERR_NOT_OBJECT'
   | 'ERR_SCHEMA'
+  | 'ERR_MAPPING'
   | 'ERR_LONE_SURROGATE';
 
 /** Codes that end a run. */
@@ -43,6 +44,7 @@ export const RECORD_ERROR_CODES: readonly RecordErrorCode[] = [
   'ERR_TRUNCATED_LINE',
   'ERR_NOT_OBJECT',
   'ERR_SCHEMA',
+  'ERR_MAPPING',
   'ERR_LONE_SURROGATE',
 ];
 
@@ -54,7 +56,11 @@ export interface ErrorContext {
   byteOffset?: number;
   /** 1-based column in `line` (a config file's positions: `qa-hf.yaml:3:5`). */
   column?: number;
-  /** ERR_CONFIG: JSON pointer of the bad value in the config (`/segment/instruction/0`). */
+  /**
+   * ERR_CONFIG: the JSON pointer (RFC 6901) of the offending node of a config or
+   * mapping spec, e.g. `/columns/answer/jsonata`; whoever read the file turns it
+   * into file:line:column (the `yaml` library keeps positions).
+   */
   pointer?: string;
 }
 
@@ -85,6 +91,8 @@ export class QaHfError extends Error {
       if (this.line !== undefined && this.column !== undefined) where += `:${this.column}`;
       if (this.byteOffset !== undefined) where += ` (offset ${this.byteOffset})`;
       where += ': ';
+    } else if (this.pointer !== undefined) {
+      where = `${this.pointer === '' ? '/' : this.pointer}: `;
     }
     return `${where}${this.code}: ${this.message}`;
   }
@@ -125,6 +133,22 @@ const SYSTEM_ERROR_WORDS: Record<string, string> = {
 export function inputError(err: unknown, file: string): QaHfError {
   const message = toQaHfError(err, 'ERR_INPUT').message.replace(`: ${file}`, '');
   return new QaHfError('ERR_INPUT', `cannot read input: ${message}`, { file });
+}
+
+/**
+ * A bad config or mapping spec: ERR_CONFIG with the JSON pointer of the node at
+ * fault (`/columns/answer/jsonata`); the message does not repeat the pointer.
+ *
+ *   configError('/columns/answer/type', 'unknown column type, got "text"').toLine()
+ *   // "/columns/answer/type: ERR_CONFIG: unknown column type, got \"text\""
+ */
+export function configError(pointer: string, message: string): QaHfError & { pointer: string } {
+  return new QaHfError('ERR_CONFIG', message, { pointer }) as QaHfError & { pointer: string };
+}
+
+/** A JSON pointer (RFC 6901) from its reference tokens: `pointerOf(['columns', 'a/b'])` → `/columns/a~1b`. */
+export function pointerOf(tokens: readonly (string | number)[]): string {
+  return tokens.map((token) => `/${String(token).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }
 
 /** Shape of a message ending, as node-csv does: `got ${JSON.stringify(v)}`. */

@@ -44,7 +44,7 @@ import type { PairChannel } from './presets';
 export type FormatName = 'jsonl' | 'parquet' | 'csv' | 'messages' | 'alpaca' | 'sharegpt' | 'prompt-completion';
 
 /** A feature as the dataset card's YAML `dataset_info.features` lists it. */
-export type Feature = { name: string; dtype: HfDtype } | { name: string; list: Feature[] };
+export type Feature = { name: string; dtype: HfDtype } | { name: string; list: Feature[] } | { name: string; sequence: HfDtype };
 export type HfDtype = 'string' | 'float64' | 'int64' | 'bool';
 
 export interface FormatOptions {
@@ -79,10 +79,20 @@ export interface FormatSpec {
   features(options: FormatOptions): Feature[];
 }
 
-const DTYPES: Record<ColumnType, HfDtype> = { string: 'string', float: 'float64', int: 'int64', bool: 'bool' };
+const DTYPES: Record<Exclude<ColumnType, 'list<string>'>, HfDtype> = { string: 'string', float: 'float64', int: 'int64', bool: 'bool' };
+
+/** A flat column's feature: a list<string> column is `sequence: string`. */
+function flatFeature(column: Column): Feature {
+  return column.type === 'list<string>' ? { name: column.name, sequence: 'string' } : { name: column.name, dtype: DTYPES[column.type] };
+}
 
 function flatFeatures(options: FormatOptions): Feature[] {
-  return options.columns.map((column) => ({ name: column.name, dtype: DTYPES[column.type] }));
+  return options.columns.map(flatFeature);
+}
+
+/** CSV has no lists: a list<string> column is its JSON text, a string. */
+function csvFeatures(options: FormatOptions): Feature[] {
+  return options.columns.map((column) => (column.type === 'list<string>' ? { name: column.name, dtype: 'string' } : flatFeature(column)));
 }
 
 function withSystem(features: Feature[], options: FormatOptions): Feature[] {
@@ -116,7 +126,7 @@ export const FORMATS: Readonly<Record<FormatName, FormatSpec>> = {
     compressible: true,
     rejected: true,
     summary: 'the same flat rows as RFC 4180 CSV with a header row',
-    features: flatFeatures,
+    features: csvFeatures,
   },
   messages: {
     name: 'messages',
@@ -327,7 +337,8 @@ export interface CsvFormatter {
 }
 
 /**
- * CSV for flat rows: values written like the JSONL (floats as `1.0`), one header per
+ * CSV for flat rows: values written like the JSONL (floats as `1.0`, a list<string>
+ * as its JSON text, since CSV has no lists), one header per
  * shard. Quoting looks only at ASCII characters, so rows of byte texts give the byte
  * text of the CSV (write it with latin1); `byteText` changes nothing here.
  */
@@ -343,6 +354,8 @@ export function makeCsvFormatter(options: FormatOptions): CsvFormatter {
         return (value) => String(Math.trunc(value as number));
       case 'bool':
         return (value) => (value ? 'true' : 'false');
+      case 'list<string>':
+        return (value) => JSON.stringify(value);
     }
   });
   const record = (row: Row): string[] => columns.map((column, i) => cells[i](row[column.name]));

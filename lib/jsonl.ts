@@ -44,6 +44,8 @@ function formatValue(type: ColumnType, value: unknown): string {
       return String(Math.trunc(value as number));
     case 'bool':
       return value ? 'true' : 'false';
+    case 'list<string>':
+      return JSON.stringify(value);
   }
 }
 

@@ -2,7 +2,8 @@
  * map — applies a preset to a batch: valid records become rows on the pairs or
  * rejected channel. A row whose strings hold lone surrogates (legal in JSON as
  * `\ud800`, impossible in UTF-8) becomes ERR_LONE_SURROGATE instead of a line
- * Arrow would refuse.
+ * Arrow would refuse. A record a mapping cannot make a row of (a missing path, a
+ * value of the wrong type: lib/mapping.ts) becomes ERR_MAPPING.
  *
  * segmentBatch: with the `segment` option, each valid record is a document cut
  * into segments (lib/segment.ts), each mapped by the preset as a record
@@ -24,7 +25,12 @@ type WellFormedString = string & { isWellFormed(): boolean };
 export function mapBatch(batch: Batch, preset: Preset): Batch {
   for (const entry of batch.entries) {
     if (entry.channel !== null) continue;
-    const { channel, row } = preset.map(entry.value as Record<string, unknown>);
+    const mapped = preset.map(entry.value as Record<string, unknown>);
+    if (mapped.channel === 'errors') {
+      markError(entry, 'ERR_MAPPING', mapped.message);
+      continue;
+    }
+    const { channel, row } = mapped;
     const columns = channel === 'pairs' ? preset.pairColumns : preset.rejectedColumns;
     const bad = firstIllFormedColumn(row, columns);
     if (bad !== null) {
@@ -41,6 +47,7 @@ export function mapBatch(batch: Batch, preset: Preset): Batch {
 function firstIllFormedColumn(row: Record<string, unknown>, columns: readonly Column[]): string | null {
   for (const column of columns) {
     if (column.type === 'string' && !(row[column.name] as WellFormedString).isWellFormed()) return column.name;
+    if (column.type === 'list<string>' && !(row[column.name] as WellFormedString[]).every((item) => item.isWellFormed())) return column.name;
   }
   return null;
 }
@@ -56,13 +63,24 @@ export function segmentBatch(batch: Batch, preset: Preset, segmenter: Segmenter)
     }
     const rows: SegmentRow[] = [];
     let bad: string | null = null;
+    let failure: string | null = null;
     const document = entry.value as Record<string, unknown>;
     for (const segment of segmenter.segments(text)) {
       // The document rides along (a reference, not a copy), so a mapping can reach its fields (`document.id`).
-      const { channel, row } = preset.map({ ...segment, document });
+      const mapped = preset.map({ ...segment, document });
+      if (mapped.channel === 'errors') {
+        failure = mapped.message;
+        break;
+      }
+      const { channel, row } = mapped;
       bad = firstIllFormedColumn(row, channel === 'pairs' ? preset.pairColumns : preset.rejectedColumns);
       if (bad !== null) break;
       rows.push({ channel, row, split: 0 });
+    }
+    if (failure !== null) {
+      // A line ends in one place: a segment the mapping cannot make a row of sends the whole document to the dead letter.
+      markError(entry, 'ERR_MAPPING', `a segment at offset ${rows.length === 0 ? 'the first' : `after ${rows.length} rows`}: ${failure}`);
+      continue;
     }
     if (bad !== null) {
       markError(entry, 'ERR_LONE_SURROGATE', `${bad} of a segment holds a lone UTF-16 surrogate, which UTF-8 cannot encode`);

@@ -12,7 +12,8 @@
 import { QaHfError, got } from './errors';
 import { type ExportPlan, type HubArgs, normalizeExportPlan } from './hub';
 import { DEFAULT_MAX_LINE_BYTES } from './lines';
-import { DEFAULT_PRESET, PRESETS, SEGMENTS, getPreset } from './presets';
+import { type MappingSpec, resolvePreset } from './mapping';
+import { DEFAULT_PRESET, PRESET_NAMES, SEGMENTS } from './presets';
 import { compileSegmenter, type SegmentSpec } from './segment';
 import { OUTPUT_NAMES, type OutputName } from './serialize';
 import { parseByteSize } from './shards';
@@ -28,13 +29,28 @@ export function optionName(key: string, style: OptionStyle): string {
   return style === 'cli' ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : `option ${key}`;
 }
 
-/** `preset`: a known preset's name. */
+/** `preset`: a shipped preset's name (presets/*.yaml). */
 export function presetOption(value: unknown, style: OptionStyle = 'library'): string {
   if (value === undefined) return DEFAULT_PRESET;
-  if (typeof value !== 'string' || !Object.hasOwn(PRESETS, value)) {
-    throw new QaHfError('ERR_OPTION', `${optionName('preset', style)} must be one of ${Object.keys(PRESETS).join(', ')}, ${got(value)}`);
+  if (typeof value !== 'string' || !PRESET_NAMES.includes(value)) {
+    throw new QaHfError('ERR_OPTION', `${optionName('preset', style)} must be one of ${PRESET_NAMES.join(', ')}, ${got(value)}`);
   }
   return value;
+}
+
+/**
+ * `mapping`: a declarative mapping (lib/mapping.ts), compiled here so a bad one
+ * fails before any stream exists (ERR_CONFIG with the pointer of the bad node).
+ * A shipped mapped preset's mapping is filled in by the caller (lib/io/presets.ts
+ * withPresetMapping); `preset` then names it.
+ */
+export function mappingOption(value: unknown, preset: string, style: OptionStyle = 'library'): MappingSpec | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new QaHfError('ERR_OPTION', `${optionName('mapping', style)} must be a mapping object, ${got(value)}`);
+  }
+  resolvePreset({ preset, mapping: value as MappingSpec });
+  return value as MappingSpec;
 }
 
 /** `workers`: threads of the worker pool, 0 (the main thread) … MAX_WORKERS. */
@@ -97,6 +113,7 @@ export function maxLineBytesOption(value: unknown, style: OptionStyle = 'library
 /** What the processing stages take (streams/chain.ts createProcessingStages). */
 export interface ProcessingOptionsInput {
   preset?: unknown;
+  mapping?: MappingSpec;
   schema?: object;
   maxLineBytes?: unknown;
   failFast?: unknown;
@@ -109,6 +126,8 @@ export interface ProcessingOptionsInput {
 
 export interface ProcessingOptions {
   preset: string;
+  /** Present for a mapped preset or a config's mapping: what the workers compile. */
+  mapping?: MappingSpec;
   schema?: object;
   maxLineBytes: number;
   failFast: boolean;
@@ -124,8 +143,13 @@ export function normalizeProcessingOptions(options: ProcessingOptionsInput = {},
   const segment = options.segment === undefined ? undefined : (options.segment as SegmentSpec);
   if (segment !== undefined) compileSegmenter(segment);
 
-  // preset: the input format and mapping (lib/presets.ts); with segment, `segments` unless named.
-  const preset = options.preset === undefined && segment !== undefined ? SEGMENTS.name : presetOption(options.preset, style);
+  // preset: the input format and mapping (lib/presets.ts). Unnamed, a mapping is the
+  // config's own (`config`); segments without a mapping are mapped by `segments`.
+  const preset =
+    options.preset !== undefined ? presetOption(options.preset, style) : options.mapping !== undefined ? 'config' : segment !== undefined ? SEGMENTS.name : DEFAULT_PRESET;
+
+  // mapping: a config's mapping or a shipped mapped preset's, compiled (so checked) now.
+  const mapping = mappingOption(options.mapping, preset, style);
 
   // schema: a JSON Schema object replacing the preset's (compiled, and so checked, by the processor).
   const schema = options.schema;
@@ -149,6 +173,7 @@ export function normalizeProcessingOptions(options: ProcessingOptionsInput = {},
   const serialize = serializeOption(options.serialize, style);
 
   const normalized: ProcessingOptions = { preset, maxLineBytes, failFast, workers, keepRows, serialize };
+  if (mapping !== undefined) normalized.mapping = mapping;
   if (schema !== undefined) normalized.schema = schema;
   if (segment !== undefined) normalized.segment = segment;
   return normalized;
@@ -213,7 +238,7 @@ export function normalizeExportOptions(options: ExportOptionsInput, style: Optio
   const checkpointMs = positiveNumberOption('checkpointMs', options.checkpointMs, style);
 
   // The Hub options (--format, --split, …, --checkpoint-lines) make the plan.
-  const plan = normalizeExportPlan(options, getPreset(processing.preset));
+  const plan = normalizeExportPlan(options, resolvePreset(processing));
 
   return { ...processing, inputs: [...inputs], out, force, glob, dryRun, restart, progress, quiet, checkpointBytes, checkpointMs, plan };
 }

@@ -2,7 +2,8 @@
  * parquet — a Parquet shard written row group by row group, resumable byte for byte.
  *
  * Input: flat rows (the preset's columns; string → BYTE_ARRAY/UTF8, float → DOUBLE,
- * int → INT64, bool → BOOLEAN, all OPTIONAL as pyarrow writes them). Output: bytes
+ * int → INT64, bool → BOOLEAN, all OPTIONAL as pyarrow writes them; list<string> →
+ * the 3-level LIST of OPTIONAL UTF8 `element`s pyarrow writes). Output: bytes
  * handed to a sink (`OutputTarget`, e.g. an AtomicFile) in order: `PAR1` at create,
  * one row group per flush, page indexes + footer + `PAR1` at finish. Memory: the
  * pending rows of one row group (≤ rowGroupRows rows and ≤ rowGroupBytes of text)
@@ -98,6 +99,7 @@ interface NormalizedOptions {
   createdBy: string;
   compression: ParquetCodec;
   schema: SchemaElement[];
+  leaves: SchemaElement[];
   kvMetadata: KeyValue[];
   digest: string;
 }
@@ -124,7 +126,7 @@ export interface ParquetShardState {
 // ---------------------------------------------------------------------------
 // HF features metadata
 
-const HF_VALUE_DTYPES: Record<ColumnType, string> = { string: 'string', float: 'float64', int: 'int64', bool: 'bool' };
+const HF_VALUE_DTYPES: Record<ColumnType, string> = { string: 'string', float: 'float64', int: 'int64', bool: 'bool', 'list<string>': 'string' };
 
 /**
  * Python `json.dumps` text (", " and ": " separators, ensure_ascii) of strings, objects,
@@ -146,7 +148,11 @@ export function pythonJsonDumps(value: unknown): string {
 /** The `huggingface` footer value for flat columns, byte-identical to what HF datasets writes. */
 export function hfFeaturesMetadata(columns: readonly Column[]): string {
   const features: Record<string, unknown> = {};
-  for (const column of columns) features[column.name] = { dtype: HF_VALUE_DTYPES[column.type], _type: 'Value' };
+  for (const column of columns) {
+    const value = { dtype: HF_VALUE_DTYPES[column.type], _type: 'Value' };
+    // datasets' Sequence(Value('string')).to_dict(), in its field order.
+    features[column.name] = column.type === 'list<string>' ? { feature: value, length: -1, _type: 'Sequence' } : value;
+  }
   return pythonJsonDumps({ info: { features } });
 }
 
@@ -158,9 +164,21 @@ export function parquetFeatures(columns: readonly Column[]): Feature[] {
 // ---------------------------------------------------------------------------
 // Options
 
+/** A column's schema elements: one for a flat column, three for a LIST (its leaf last). */
+function schemaElements(column: Column): SchemaElement[] {
+  if (column.type !== 'list<string>') return [schemaElement(column)];
+  return [
+    { name: column.name, repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
+    { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+    { name: 'element', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+  ];
+}
+
 function schemaElement(column: Column): SchemaElement {
   const repetition_type = 'OPTIONAL';
   switch (column.type) {
+    case 'list<string>':
+      throw new TypeError('internal: a list column has three schema elements (schemaElements)');
     case 'string':
       return { name: column.name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type };
     case 'float':
@@ -197,14 +215,16 @@ function normalizeOptions(options: ParquetShardOptions): NormalizedOptions {
   const createdBy = options.createdBy ?? 'qa-hf';
   if (typeof createdBy !== 'string' || createdBy === '') throw new QaHfError('ERR_OPTION', `parquet createdBy must be text, ${got(createdBy)}`);
   const compression = normalizeCodec(options.compression);
-  const schema: SchemaElement[] = [{ name: 'schema', num_children: columns.length }, ...columns.map(schemaElement)];
+  const schema: SchemaElement[] = [{ name: 'schema', num_children: columns.length }, ...columns.flatMap(schemaElements)];
+  // One leaf (one column chunk) per column: the element itself, or a list's `element`.
+  const leaves = columns.map((column) => schemaElements(column).at(-1)!);
   const kvMetadata: KeyValue[] = [{ key: HF_METADATA_KEY, value: hfFeaturesMetadata(columns) }];
   // SNAPPY adds nothing to the digest, so a state written before codecs were an option still resumes.
   const codec = compression.codec === 'ZSTD' ? { codec: compression, zstd: zstdLibrary() } : {};
   const digest = createHash('sha256')
     .update(JSON.stringify({ schema, kvMetadata, createdBy, rowGroupRows, rowGroupBytes, PAGE_SIZE, ...codec }))
     .digest('hex');
-  return { columns: columns.map((c) => ({ name: c.name, type: c.type })), rowGroupRows, rowGroupBytes, createdBy, compression, schema, kvMetadata, digest };
+  return { columns: columns.map((c) => ({ name: c.name, type: c.type })), rowGroupRows, rowGroupBytes, createdBy, compression, schema, leaves, kvMetadata, digest };
 }
 
 function normalizeCodec(compression: ParquetCodec | undefined): ParquetCodec {
@@ -309,10 +329,10 @@ interface ChunkStatistics {
   max_value?: unknown;
 }
 
-function compactRowGroup(group: { columns: Array<{ meta_data?: { statistics?: ChunkStatistics } }> }, schema: SchemaElement[]): void {
+function compactRowGroup(group: { columns: Array<{ meta_data?: { statistics?: ChunkStatistics } }> }, leaves: SchemaElement[]): void {
   group.columns.forEach((chunk, c) => {
     const statistics = chunk.meta_data?.statistics;
-    const element = schema[c + 1];
+    const element = leaves[c];
     if (!statistics || element.converted_type !== 'UTF8') return;
     statistics.min_value = compactStatistic(statistics.min_value, element, false);
     statistics.max_value = compactStatistic(statistics.max_value, element, true);
@@ -435,7 +455,7 @@ export class ParquetShardWriter {
         const column = columns[i];
         const value = row[column.name];
         this.pending[i].push(toParquet(column, value));
-        this.pendingBytes += typeof value === 'string' ? value.length : 8;
+        this.pendingBytes += typeof value === 'string' ? value.length : Array.isArray(value) ? listChars(value as string[]) : 8;
       }
       this.pendingCount++;
       if (this.pendingCount >= this.options.rowGroupRows || this.pendingBytes >= this.options.rowGroupBytes) await this.flush();
@@ -454,7 +474,7 @@ export class ParquetShardWriter {
     this.pendingBytes = 0;
     await this.parquet.write({ columnData, rowGroupSize: count, pageSize: PAGE_SIZE });
     const groups = (this.parquet as unknown as WriterInternals).row_groups;
-    compactRowGroup(groups[groups.length - 1] as Parameters<typeof compactRowGroup>[0], this.options.schema);
+    compactRowGroup(groups[groups.length - 1] as Parameters<typeof compactRowGroup>[0], this.options.leaves);
     this.flushedRows += count;
     this.lastRowGroupBytes = this.bytes - before;
   }
@@ -506,6 +526,13 @@ export class ParquetShardWriter {
   }
 }
 
+/** The text a list<string> value holds, counted like a string column's (8 per item for its framing). */
+function listChars(items: readonly string[]): number {
+  let total = 8;
+  for (const item of items) total += item.length + 8;
+  return total;
+}
+
 function toParquet(column: Column, value: unknown): unknown {
   switch (column.type) {
     case 'string':
@@ -518,5 +545,8 @@ function toParquet(column: Column, value: unknown): unknown {
       return BigInt(Math.trunc(value as number));
     case 'bool':
       return Boolean(value);
+    case 'list<string>':
+      if (!Array.isArray(value)) throw new TypeError(`internal: parquet column ${column.name} got ${typeof value}, not a list`);
+      return value;
   }
 }

@@ -20,6 +20,14 @@ export interface Mapped {
   row: Row;
 }
 
+/** A record the mapping cannot make a row of (ERR_MAPPING): the message names the column and the path. */
+export interface MapFailure {
+  channel: 'errors';
+  message: string;
+}
+
+export type MapResult = Mapped | MapFailure;
+
 export interface Preset {
   name: string;
   description: string;
@@ -29,8 +37,8 @@ export interface Preset {
   pairColumns: readonly Column[];
   /** Columns of a rejected pair, in output order. */
   rejectedColumns: readonly Column[];
-  /** Maps a record that matched `schema`. Pure: no I/O, no shared state. */
-  map(record: Record<string, unknown>): Mapped;
+  /** Maps a record that matched `schema`. Pure: no I/O, no shared state; never throws. */
+  map(record: Record<string, unknown>): MapResult;
   /**
    * The promise that `map` commutes with φ (lib/byte-text.ts): given the byte text of
    * a record (every string its UTF-8 bytes read as latin1) it returns the byte text of
@@ -41,6 +49,11 @@ export interface Preset {
    * (the fast path); a preset that is not checked this way says false.
    */
   byteTransparent: boolean;
+}
+
+/** A preset written in code whose map never fails. */
+export interface CodePreset extends Preset {
+  map(record: Record<string, unknown>): Mapped;
 }
 
 const QA_PAIR_COLUMNS: readonly Column[] = [
@@ -59,7 +72,7 @@ interface QaInternalRecord {
   validation: { composite_score: number; passed: boolean; failure_reason?: string };
 }
 
-export const QA_INTERNAL: Preset = {
+export const QA_INTERNAL: CodePreset = {
   name: 'qa-internal',
   description: 'internal QA pipeline records (persona.roll, validation.composite_score, …) to flat HF rows',
   schema: qaInternalSchema,
@@ -122,14 +135,28 @@ export const SEGMENTS: Preset = {
   byteTransparent: false,
 };
 
+/**
+ * The presets written in code: qa-internal, the default, whose hand-written map is
+ * the fast path (presets/qa-internal.yaml is the same mapping as a config; a test
+ * proves both give the same bytes on samples/), and segments.
+ */
 export const PRESETS: Readonly<Record<string, Preset>> = { [QA_INTERNAL.name]: QA_INTERNAL, [SEGMENTS.name]: SEGMENTS };
+
+/**
+ * Every preset shipped with the tool: one YAML file each in presets/ (a test
+ * checks the list against the folder). The ones not in PRESETS are mappings,
+ * loaded by lib/io/presets.ts and handed on as `mapping` (lib/mapping.ts).
+ */
+export const PRESET_NAMES: readonly string[] = ['qa-internal', 'flat-qa', 'squad', 'documents', 'messages', 'segments'];
 
 export const DEFAULT_PRESET = QA_INTERNAL.name;
 
+/** A preset written in code; a mapped preset's name throws (resolve it with its mapping, lib/mapping.ts resolvePreset). */
 export function getPreset(name: string): Preset {
   const preset = PRESETS[name];
   if (!preset) {
-    throw new QaHfError('ERR_OPTION', `unknown preset, expected one of ${Object.keys(PRESETS).join(', ')}, ${got(name)}`);
+    const hint = PRESET_NAMES.includes(name) ? ` (preset ${name} is a mapping: pass its mapping, lib/io/presets.ts presetMapping)` : '';
+    throw new QaHfError('ERR_OPTION', `unknown preset, expected one of ${Object.keys(PRESETS).join(', ')}${hint}, ${got(name)}`);
   }
   return preset;
 }

@@ -32,14 +32,21 @@ import type { RowWriter } from './jsonl';
 import { mapBatch, segmentBatch } from './map';
 import { booleanOption, serializeOption } from './options';
 import { parseBatch, parseEntry } from './parse';
-import { DEFAULT_PRESET, getPreset, type Preset, QA_INTERNAL, SEGMENTS } from './presets';
+import { type MappingSpec, resolvePreset } from './mapping';
+import { type Preset, QA_INTERNAL, SEGMENTS } from './presets';
 import { compileSegmenter, type SegmentSpec, type Segmenter } from './segment';
 import { compileSchema, type RecordValidator, validateBatch } from './schema';
 import { type JsonlWriters, makeJsonlWriters, type OutputBytes, type OutputName, outputBytes, outputFromBytes, serializeBatch, serializeErrors } from './serialize';
 
 export interface BatchContextOptions {
-  /** Preset name. Default qa-internal. */
+  /** Preset name. Default qa-internal (or `config` with a mapping). */
   preset?: string;
+  /**
+   * A declarative mapping (lib/mapping.ts), plain data: compiled in each worker,
+   * and used instead of the preset written in code. A shipped mapped preset
+   * (`squad`, …) comes as its name and its mapping (lib/io/presets.ts withPresetMapping).
+   */
+  mapping?: MappingSpec;
   /** JSON Schema object replacing the preset's. */
   schema?: object;
   /** Cut each batch before its first bad line (see cutAtFirstError). Default false. */
@@ -87,7 +94,8 @@ export function checkBatchOptions(options: BatchContextOptions = {}): {
 } {
   // Checked by the one normalizer (lib/options.ts).
   const segmenter = options.segment === undefined ? null : compileSegmenter(options.segment);
-  const preset = getPreset(options.preset ?? (segmenter ? SEGMENTS.name : DEFAULT_PRESET));
+  // Unnamed and without a mapping, segments are mapped by the `segments` preset.
+  const preset = resolvePreset(segmenter && options.preset === undefined && options.mapping === undefined ? { preset: SEGMENTS.name } : options);
   if (segmenter && preset.name === QA_INTERNAL.name) {
     throw new QaHfError('ERR_OPTION', `option segment needs a mapping of segments (instruction, context, output, offset): preset ${SEGMENTS.name} or a mapping, got preset ${JSON.stringify(preset.name)}`);
   }
@@ -328,6 +336,7 @@ export interface RemoteError {
   file?: string;
   line?: number;
   byteOffset?: number;
+  pointer?: string;
 }
 
 /** A worker's reply to the task with sequence number `seq`. */
@@ -341,6 +350,7 @@ export function toRemote(err: unknown): RemoteError {
     remote.file = err.file;
     remote.line = err.line;
     remote.byteOffset = err.byteOffset;
+    if (err.pointer !== undefined) remote.pointer = err.pointer;
   }
   return remote;
 }
@@ -348,7 +358,7 @@ export function toRemote(err: unknown): RemoteError {
 export function fromRemote(remote: RemoteError): Error {
   const err =
     remote.name === 'QaHfError' && remote.code !== undefined
-      ? new QaHfError(remote.code as ErrorCode, remote.message, { file: remote.file, line: remote.line, byteOffset: remote.byteOffset })
+      ? new QaHfError(remote.code as ErrorCode, remote.message, { file: remote.file, line: remote.line, byteOffset: remote.byteOffset, pointer: remote.pointer })
       : new Error(remote.message);
   if (remote.stack) err.stack = remote.stack;
   return err;

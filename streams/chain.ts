@@ -13,6 +13,8 @@
 import pump from 'pump';
 import type { Stream, Transform } from 'node:stream';
 import { canUseByteText } from '../lib/byte-text';
+import { withPresetMapping } from '../lib/io/presets';
+import type { MappingSpec } from '../lib/mapping';
 import type { OutputName } from '../lib/serialize';
 import type { SegmentSpec } from '../lib/segment';
 import { checkBatchOptions, makeBatchContext, processBatch } from '../lib/worker-task';
@@ -64,6 +66,8 @@ export function defaultWorkerCount(inputBytes: number | null, cores: number): nu
 
 export interface ProcessingOptions {
   preset?: string;
+  /** A declarative mapping (lib/mapping.ts) used instead of the preset's own; a shipped mapped preset's is filled in. */
+  mapping?: MappingSpec;
   /** JSON Schema object replacing the preset's. */
   schema?: object;
   maxLineBytes?: number;
@@ -89,7 +93,9 @@ export interface ProcessingOptions {
 }
 
 /** Splitter → processor (in-process or a worker pool), options checked up front. */
-export function createProcessingStages(options: ProcessingOptions = {}): Transform[] {
+export function createProcessingStages(given: ProcessingOptions = {}): Transform[] {
+  // A shipped mapped preset (`squad`, …) travels as its mapping, compiled in each worker.
+  const options = withPresetMapping(given);
   // Checked by the one normalizer (lib/options.ts); workers: 0 means the main thread does the work.
   const workers = workersOption(options.workers, 'library', DEFAULT_WORKERS);
   const { preset, keepRows, segmenter } = checkBatchOptions(options);
@@ -98,7 +104,7 @@ export function createProcessingStages(options: ProcessingOptions = {}): Transfo
   if (workers > 0) {
     // The pool splits the lines too, on its threads.
     const { schema, failFast, maxLineBytes, serialize, segment } = options;
-    return [createWorkerPool({ workers, preset: options.preset, schema, failFast, keepRows, maxLineBytes, byteText, serialize, segment })];
+    return [createWorkerPool({ workers, preset: options.preset, mapping: options.mapping, schema, failFast, keepRows, maxLineBytes, byteText, serialize, segment })];
   }
   const splitter = createLineSplitter({ maxLineBytes: options.maxLineBytes, byteText });
   const context = makeBatchContext(options);

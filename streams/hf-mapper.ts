@@ -8,14 +8,17 @@
  */
 import type { Transform } from 'node:stream';
 import { mapBatch } from '../lib/map';
-import { DEFAULT_PRESET, getPreset } from '../lib/presets';
+import { withPresetMapping } from '../lib/io/presets';
+import { type MappingSpec, resolvePreset } from '../lib/mapping';
 import { batchStage } from './batch-stage';
 
 export interface HfMapperOptions {
   preset?: string;
+  /** A declarative mapping (lib/mapping.ts) instead of the preset's. */
+  mapping?: MappingSpec;
 }
 
 export function createHfMapper(options: HfMapperOptions = {}): Transform {
-  const preset = getPreset(options.preset ?? DEFAULT_PRESET);
+  const preset = resolvePreset(withPresetMapping(options));
   return batchStage((batch) => mapBatch(batch, preset));
 }

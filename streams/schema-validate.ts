@@ -10,17 +10,20 @@
  */
 import type { Transform } from 'node:stream';
 import { compileSchema, validateBatch } from '../lib/schema';
-import { DEFAULT_PRESET, getPreset } from '../lib/presets';
+import { withPresetMapping } from '../lib/io/presets';
+import { type MappingSpec, resolvePreset } from '../lib/mapping';
 import { batchStage } from './batch-stage';
 
 export interface SchemaValidatorOptions {
   /** JSON Schema object; default: the schema of `preset`. */
   schema?: object;
   preset?: string;
+  /** A declarative mapping (lib/mapping.ts) instead of the preset's. */
+  mapping?: MappingSpec;
 }
 
 export function createSchemaValidator(options: SchemaValidatorOptions = {}): Transform {
-  const schema = options.schema ?? getPreset(options.preset ?? DEFAULT_PRESET).schema;
+  const schema = options.schema ?? resolvePreset(withPresetMapping(options)).schema;
   const validate = compileSchema(schema);
   return batchStage((batch) => validateBatch(batch, validate));
 }

@@ -8,17 +8,20 @@
  *   createSerializer({ failFast: true })
  */
 import type { Transform } from 'node:stream';
-import { DEFAULT_PRESET, getPreset } from '../lib/presets';
+import { withPresetMapping } from '../lib/io/presets';
+import { type MappingSpec, resolvePreset } from '../lib/mapping';
 import { makeJsonlWriters, serializeBatch } from '../lib/serialize';
 import { batchStage } from './batch-stage';
 
 export interface SerializerOptions {
   preset?: string;
+  /** A declarative mapping (lib/mapping.ts) instead of the preset's. */
+  mapping?: MappingSpec;
   failFast?: boolean;
 }
 
 export function createSerializer(options: SerializerOptions = {}): Transform {
-  const writers = makeJsonlWriters(getPreset(options.preset ?? DEFAULT_PRESET));
+  const writers = makeJsonlWriters(resolvePreset(withPresetMapping(options)));
   const failFast = options.failFast ?? false;
   return batchStage((batch) => serializeBatch(batch, writers, failFast));
 }

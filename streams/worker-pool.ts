@@ -106,6 +106,7 @@ export function createWorkerPool(options: WorkerPoolOptions): Transform {
   const byteText = options.byteText ?? (!keepRows && segmenter === null && canUseByteText(preset, options.schema ?? preset.schema));
   const workerOptions: WorkerOptions = {
     preset: options.preset,
+    mapping: options.mapping,
     schema: options.schema,
     // Plain data: each worker compiles its own segmenter (makeBatchContext).
     segment: options.segment,

@@ -9,38 +9,7 @@ import { QA_INTERNAL } from '../lib/presets';
 import { compileSchema, validateBatch } from '../lib/schema';
 import { makeJsonlWriters, outputBytes, serializeBatch } from '../lib/serialize';
 import { makeBatchContext, processBatch } from '../lib/worker-task';
-import { recordLines, seeded } from './helpers';
-
-/** Lines that try every way byte text could differ from decoded text. */
-function trickyLines(count: number, seed: number): string[] {
-  const random = seeded(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
-  const pieces = ['vård', 'ÅÄÖ', '”citat”', '–', '😀', '👩‍⚕️', 'a/b', '\\/', '\\"', '\\\\', '\\n', '\\t', '\\b', '\\f',
-    '\\u00e5', '\\u00E5', '\\u0041', '\\u001f', '\\ud83d\\ude00', '\\ud800', '\\\\u00e5', '\u2028', '\u00a0', '\x7f', 'é', '中文', ' '];
-  const text = () => Array.from({ length: Math.floor(random() * 5) }, () => pick(pieces)).join('');
-  const literal = () => `"${text()}"`;
-  const space = () => pick(['', '', ' ', '\t', ' \r ']);
-  const lines: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const fields: string[] = [];
-    const add = (key: string, value: string) => fields.push(`${space()}"${key}"${space()}:${space()}${value}`);
-    add(pick(['question', 'question', 'question', '\\u0071uestion']), random() < 0.95 ? literal() : '1');
-    add('answer', literal());
-    if (random() < 0.5) add('source_document', literal());
-    if (random() < 0.2) add('question', literal()); // a duplicate: the last wins
-    if (random() < 0.1) add('__proto__', literal());
-    if (random() < 0.1) add('fråga', literal());
-    add('persona', `{"roll":${literal()},"erfarenhet":${literal()}${random() < 0.2 ? `,"roll":${literal()}` : ''}}`);
-    const validation = () =>
-      `{"composite_score":${pick(['0', '1', '0.5', '1e0', '-0', '0.8666666666666667', '2', '"x"'])},"passed":${pick(['true', 'false'])}` +
-      `${random() < 0.5 ? `,"failure_reason":${literal()}` : ''}}`;
-    add('validation', validation());
-    if (random() < 0.15) add('validation', validation());
-    if (random() < 0.3) add('extra', pick(['[1,{"a":"]}"},"\\"]"]', '{"q":{"r":"}"}}', 'null', literal()]));
-    lines.push(`${space()}{${fields.join(',')}}${space()}`);
-  }
-  return lines;
-}
+import { recordLines, trickyLines } from './helpers';
 
 /** The batch the splitter makes of `lines`, as byte text or decoded. */
 function splitBatch(lines: string[], byteText: boolean): Batch {

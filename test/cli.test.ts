@@ -171,7 +171,7 @@ describe('qa-hf pipe mode', () => {
   test.each([
     [['--bogus'], /ERR_USAGE: Unknown argument: bogus/],
     [['--rejected'], /ERR_USAGE: Not enough arguments following: rejected/],
-    [['--preset', 'nope'], /ERR_USAGE: --preset must be one of qa-internal, segments, got "nope"/],
+    [['--preset', 'nope'], /ERR_USAGE: --preset must be one of qa-internal, flat-qa, squad, documents, messages, segments, got "nope"/],
     [['x.jsonl', 'x.jsonl'], /ERR_USAGE: input x.jsonl is listed twice/],
     [['--workers', '-1'], /ERR_USAGE: --workers must be an integer from 0 to 64, got "-1"/],
   ])('usage error %j: one line, exit 2', async (args, message) => {

@@ -19,8 +19,8 @@ describe.each([
   ['export', (options: string[]) => ['export', 'samples/qa_mixed.jsonl', '--out', path.join(dir, 'never'), ...options]],
 ])('%s', (_mode, command) => {
   test.each([
-    [['--preset', 'foo'], 'qa-hf: ERR_USAGE: --preset must be one of qa-internal, segments, got "foo" (see --help)\n'],
-    [['--preset', 'constructor'], 'qa-hf: ERR_USAGE: --preset must be one of qa-internal, segments, got "constructor" (see --help)\n'],
+    [['--preset', 'foo'], 'qa-hf: ERR_USAGE: --preset must be one of qa-internal, flat-qa, squad, documents, messages, segments, got "foo" (see --help)\n'],
+    [['--preset', 'constructor'], 'qa-hf: ERR_USAGE: --preset must be one of qa-internal, flat-qa, squad, documents, messages, segments, got "constructor" (see --help)\n'],
     [['--max-line-bytes', 'abc'], `qa-hf: ERR_USAGE: --max-line-bytes ${SIZE_HINT}, got "abc" (see --help)\n`],
     [['--max-line-bytes', '0'], `qa-hf: ERR_USAGE: --max-line-bytes ${SIZE_HINT}, got "0" (see --help)\n`],
     [['--max-line-bytes', '-5'], `qa-hf: ERR_USAGE: --max-line-bytes ${SIZE_HINT}, got "-5" (see --help)\n`],

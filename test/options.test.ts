@@ -14,8 +14,8 @@ describe('normalizeProcessingOptions', () => {
   });
 
   test.each([
-    [{ preset: 'nope' }, 'library', 'option preset must be one of qa-internal, segments, got "nope"'],
-    [{ preset: 'constructor' }, 'cli', '--preset must be one of qa-internal, segments, got "constructor"'],
+    [{ preset: 'nope' }, 'library', 'option preset must be one of qa-internal, flat-qa, squad, documents, messages, segments, got "nope"'],
+    [{ preset: 'constructor' }, 'cli', '--preset must be one of qa-internal, flat-qa, squad, documents, messages, segments, got "constructor"'],
     [{ workers: -1 }, 'library', `option workers must be an integer from 0 to ${MAX_WORKERS}, got -1`],
     [{ workers: 1.5 }, 'cli', `--workers must be an integer from 0 to ${MAX_WORKERS}, got 1.5`],
     [{ maxLineBytes: 0 }, 'library', 'option maxLineBytes must be a positive integer, got 0'],
@@ -45,6 +45,24 @@ describe('normalizeProcessingOptions', () => {
     expect(optionName('maxLineBytes', 'cli')).toBe('--max-line-bytes');
     expect(optionName('maxLineBytes', 'library')).toBe('option maxLineBytes');
     expect(POOL_MAX_WORKERS).toBe(MAX_WORKERS);
+  });
+});
+
+describe('mapping', () => {
+  const mapping = { columns: { text: 'text', n: { path: 'n', type: 'int' as const } } };
+
+  test('a mapping is compiled up front and kept as plain data; without a preset its name is config', () => {
+    expect(normalizeProcessingOptions({ mapping })).toMatchObject({ preset: 'config', mapping });
+    expect(normalizeProcessingOptions({ preset: 'squad', mapping }).preset).toBe('squad');
+    // The plan's column options check against the mapping's columns.
+    expect(normalizeExportOptions({ inputs: ['d/'], mapping, split: 'train=1', splitKey: 'text' }).plan.layout).toBe('hub');
+    expect(() => normalizeExportOptions({ inputs: ['d/'], mapping, split: 'train=1' })).toThrow('--split-key must name an output column (text, n), got "question"');
+  });
+
+  test('a bad mapping: ERR_CONFIG with the pointer; not an object: ERR_OPTION', () => {
+    const bad = { columns: { text: { jsonata: '$count(' } } };
+    expect(() => normalizeProcessingOptions({ mapping: bad })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG', pointer: '/columns/text/jsonata' }));
+    expect(() => normalizeProcessingOptions({ mapping: 'text' as never })).toThrow('option mapping must be a mapping object, got "text"');
   });
 });
 

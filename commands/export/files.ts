@@ -7,11 +7,12 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { checkpointTempPath } from '../../lib/io/checkpoint';
 import { type HubArgs, type HubPlan, FIXED_FILES, hubDirectories, isShardFile } from '../../lib/hub';
+import type { MappingSpec } from '../../lib/mapping';
 import { MANIFEST_FILE } from '../../lib/io/manifest';
 import type { Owns } from '../../lib/out-dir';
 import type { CardMeta } from '../../lib/card';
 import type { Counts } from '../../lib/tally';
-import type { FormatsSection, MappingSection } from '../../lib/config';
+import type { FormatsSection } from '../../lib/config';
 import type { SegmentSpec } from '../../lib/segment';
 
 /** The data files of an export, by output channel. */
@@ -37,14 +38,15 @@ export interface ExportArgs extends HubArgs {
   progress?: boolean;
   quiet: boolean;
   preset: string;
+  /** A declarative mapping (lib/mapping.ts): a config's, or a shipped mapped preset's. */
+  mapping?: MappingSpec;
   maxLineBytes: number;
   checkpointBytes?: number;
   checkpointMs?: number;
   workers?: number;
   /** The dataset card's metadata (config `card:`, --card-* flags). */
   card?: CardMeta;
-  /** The config's mapping sections, `formats:` and `segment:` as plain data (lib/config.ts). */
-  mapping?: MappingSection;
+  /** The config's `formats:` as plain data (lib/config.ts); its mapping sections are `mapping` above. */
   formats?: FormatsSection;
   /** Segmentation of documents (lib/segment.ts), as the config file gives it. */
   segment?: SegmentSpec;

@@ -17,7 +17,7 @@ import { filesToRemove, isWorkFile } from '../../lib/out-dir';
 import { listOutFiles, removeReplaced } from '../../lib/io/out-dir-fs';
 import { renderCard, renderLlamaFactoryInfo } from '../../lib/card';
 import { type ExportPlan, type FinalShard, type HubState, describeExport, hubDirectories, hubOutputs, isShardFile, planFormats, splitStats } from '../../lib/hub';
-import { getPreset } from '../../lib/presets';
+import { resolvePreset } from '../../lib/mapping';
 import { finalizeShards } from '../../lib/shards';
 import { SplitTracker } from '../../lib/split';
 import type { StatsAccumulator } from '../../lib/stats';
@@ -101,7 +101,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<string> 
     const description = describeExport(plan, hub, shards, {
       title: path.basename(path.resolve(out)),
       loadPath: path.basename(path.resolve(out)),
-      preset: getPreset(args.preset),
+      preset: resolvePreset(args),
       counts: tally.total,
       report,
       card: args.card,

@@ -37,6 +37,8 @@ import { type ExportOptions, normalizeExportOptions } from '../../lib/options';
 import { type Config, configError, configFromObject, normalizeEffective, resolveArgs, withConfigPositions } from '../../lib/config';
 import { type Counts, Tally, count } from '../../lib/tally';
 import { loadCustomFormats } from '../../lib/io/format-module';
+import { loadMappingSchema, withPresetMapping } from '../../lib/io/presets';
+import type { MappingSpec } from '../../lib/mapping';
 import { parquetLibrary } from '../../lib/parquet';
 import { createFileSource } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
@@ -79,6 +81,8 @@ function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan
   };
   // Only when segmenting: other exports keep their options hash.
   if (args.segment !== undefined) options.segment = args.segment;
+  // The mapping decides every row: a changed one refuses a resume, as a changed option does.
+  if (args.mapping !== undefined) options.mapping = args.mapping;
   // The simple layout's plan has nothing to add: its checkpoint interval changes no byte (flushNeutral).
   if (plan.layout === 'hub') options.hub = hubOptionsRecord(plan, parquetLibrary());
   // The effective config (what the config file and the flags set), so a changed mapping or card refuses a resume too.
@@ -155,7 +159,11 @@ export async function exportDataset(config: Record<string, unknown>, options: Ex
 
 
 /** Runs an export; returns the counts of the whole export (a dry run's: what a real run would count). */
-export async function exportCommand(given: ExportArgs): Promise<Counts> {
+export async function exportCommand(typed: ExportArgs): Promise<Counts> {
+  // A shipped mapped preset (`--preset squad`) is run, hashed and described by its mapping;
+  // a config's mapping naming its schema file gets the schema read (paths are already resolved).
+  const named = withPresetMapping(typed);
+  const given: ExportArgs = named.mapping === undefined ? named : { ...named, mapping: loadMappingSchema(named.mapping as MappingSpec, '') as ExportArgs['mapping'] };
   const out = given.out;
   if (out === undefined || out === '') {
     if (!given.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');

@@ -13,7 +13,7 @@ import { hashJson } from '../../lib/canonical-json';
 import { PrefixHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, describeInputs } from '../../lib/io/inputs';
 import type { ExportPlan, FixedChannel } from '../../lib/hub';
-import { getPreset } from '../../lib/presets';
+import { type MappingSpec, resolvePreset } from '../../lib/mapping';
 import { StatsAccumulator } from '../../lib/stats';
 import { type Counts, Tally, balanced } from '../../lib/tally';
 import { createFileSource, inputName, type InputSpec } from '../../streams/file-source';
@@ -36,7 +36,7 @@ import { type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type 
  * run writes nothing, so none.
  */
 export function stageOptions(args: ExportArgs, serialize: readonly FixedChannel[]) {
-  return { preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize, segment: args.segment };
+  return { preset: args.preset, mapping: args.mapping as MappingSpec | undefined, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize, segment: args.segment };
 }
 
 export class ExportSession {
@@ -123,7 +123,7 @@ export class ExportSession {
     this.writers = await DatasetWriters.open({
       out: this.args.out,
       plan: this.plan,
-      preset: getPreset(this.args.preset),
+      preset: resolvePreset(this.args),
       fixed: Object.fromEntries(this.targets),
       state: resume ? this.state.hub : undefined,
     });

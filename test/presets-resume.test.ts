@@ -1,0 +1,71 @@
+/**
+ * A mapped preset (squad: byte text off in an export, Parquet lists), exported in
+ * the Hub layout with --workers 2, SIGKILLed once a checkpoint inside the input
+ * is recorded and run again, gives the bytes of the uninterrupted --workers 0 run.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CLI, ROOT, listFiles, readJson, runCli, squadLines, statsWithoutRun } from './helpers';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-presets-resume-'));
+});
+
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('a mapped preset, SIGKILLed at a checkpoint and run again, gives the uninterrupted run’s bytes', () => {
+  const HUB = ['--preset', 'squad', '--format', 'jsonl,parquet,csv', '--split', 'train=0.8,test=0.2', '--max-shard-size', '200KB', '--checkpoint-lines', '150', '-q'];
+
+  async function outcome(out: string) {
+    const files = new Map<string, Buffer>();
+    for (const name of await listFiles(out)) if (name !== 'manifest.json' && name !== 'stats.json') files.set(name, await fs.readFile(path.join(out, name)));
+    const manifest = await readJson(path.join(out, 'manifest.json'));
+    return { files, stats: await statsWithoutRun(out), outputs: manifest.outputs.filter((output: { path: string }) => output.path !== 'stats.json') };
+  }
+
+  test('squad, --workers 2, Hub layout with Parquet lists', async () => {
+    const input = path.join(dir, 'squad-big.jsonl');
+    await fs.writeFile(input, `${squadLines(4000, 21).join('\n')}\n`);
+    const reference = path.join(dir, 'resume-ref', 'dataset');
+    const done = await runCli(['export', input, '--out', reference, '--workers', '0', ...HUB]);
+    expect([done.code, done.stderr]).toEqual([0, '']);
+
+    const out = path.join(dir, 'resume-killed', 'dataset');
+    const child = spawn(process.execPath, [CLI, 'export', input, '--out', out, '--workers', '2', ...HUB], { cwd: ROOT, stdio: 'ignore' });
+    const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+    const checkpointFile = path.join(out, '.qa-hf-checkpoint.json');
+    for (let i = 0; i < 4000; i++) {
+      const text = await fs.readFile(checkpointFile, 'utf8').catch(() => null);
+      if (text && JSON.parse(text).position.offset > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    child.kill('SIGKILL');
+    expect(await closed).toBe('SIGKILL');
+    expect(JSON.parse(await fs.readFile(checkpointFile, 'utf8')).position.offset).toBeGreaterThan(0);
+    const resumed = await runCli(['export', input, '--out', out, '--workers', '2', ...HUB]);
+    expect([resumed.code, resumed.stderr]).toEqual([0, '']);
+
+    const [expected, actual] = [await outcome(reference), await outcome(out)];
+    expect([...actual.files.keys()]).toEqual([...expected.files.keys()]);
+    expect([...expected.files.keys()].filter((name) => name.startsWith('parquet/')).length).toBeGreaterThan(1);
+    for (const [name, bytes] of actual.files) expect([name, bytes.equals(expected.files.get(name)!)]).toEqual([name, true]);
+    expect(actual.stats).toEqual(expected.stats);
+    expect(actual.outputs).toEqual(expected.outputs);
+    expect(await fs.readFile(path.join(out, 'qa_errors.jsonl'), 'utf8')).toContain('"code":"ERR_MAPPING"');
+  }, 30_000);
+
+  test('the mapping is recorded with the options in manifest.json (a changed one refuses a resume)', async () => {
+    const input = path.join(dir, 'squad-small.jsonl');
+    await fs.writeFile(input, `${squadLines(50, 5).join('\n')}\n`);
+    const out = path.join(dir, 'hash', 'dataset');
+    expect((await runCli(['export', input, '--out', out, '-q', '--preset', 'squad'])).code).toBe(0);
+    const manifest = await readJson(path.join(out, 'manifest.json'));
+    expect(JSON.stringify(manifest)).toContain('answers.text[0]');
+  });
+});
