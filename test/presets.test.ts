@@ -80,7 +80,7 @@ describe('qa-hf presets', () => {
     const squad = await runCli(['presets', 'squad']);
     expect(squad.stdout.toString('utf8')).toBe(readFileSync(path.join(ROOT, 'presets/squad.yaml'), 'utf8'));
     const unknown = await runCli(['presets', 'nope']);
-    expect([unknown.code, unknown.stderr]).toEqual([2, 'qa-hf: ERR_USAGE: no preset of that name, expected one of qa-internal, flat-qa, squad, documents, messages, got "nope"\n']);
+    expect([unknown.code, unknown.stderr]).toEqual([2, 'qa-hf: ERR_USAGE: no preset of that name, expected one of qa-internal, flat-qa, squad, documents, messages, segments, got "nope"\n']);
   });
 });
 
