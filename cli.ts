@@ -21,6 +21,7 @@ import { pipeCommand, type PipeArgs } from './commands/pipe';
 import { exportCommand, resolveExport } from './commands/export';
 import { maxLineBytesOption, normalizeProcessingOptions, presetOption, workersOption } from './lib/options';
 import { CARD_FLAGS, CONFIG_FILE, resolveArgs, withConfigPositions } from './lib/config';
+import { withMappingSchema } from './lib/io/presets';
 import { loadConfigFile } from './lib/io/config-file';
 import { verifyCommand, type VerifyArgs } from './commands/verify';
 import { presetsCommand, type PresetsArgs } from './commands/presets';
@@ -128,7 +129,9 @@ export function buildParser(argv: string[]) {
       async (args) => {
         const files = (args.files as string[]).map((file) => (file === STDIN_ARG ? '-' : file));
         const config = await loadConfigFile(args.config);
-        const { args: merged, fromFile } = resolveArgs('pipe', { ...args, files }, config);
+        const { args: resolved, fromFile } = resolveArgs('pipe', { ...args, files }, config);
+        // A config's mapping naming its schema file: the schema is read now (a bad path is placed in the file).
+        const merged = withMappingSchema(resolved, config);
         withConfigPositions(config, fromFile, () => normalizeProcessingOptions(merged, 'cli'));
         await pipeCommand(merged as unknown as PipeArgs, { stdoutBroken: () => stdoutBroken });
       },

@@ -103,7 +103,11 @@ const DEFAULT_COMMANDS: BenchCommand[] = [
   { name: "qa-hf", argv: ["node", "dist/cli.js", "--quiet", "{input}"], versus: DUCKDB_PIPE },
   { name: "qa-hf --workers 0", argv: ["node", "dist/cli.js", "--quiet", "--workers", "0", "{input}"], versus: DUCKDB_PIPE },
   { name: "qa-hf --workers 2", argv: ["node", "dist/cli.js", "--quiet", "--workers", "2", "{input}"], versus: DUCKDB_PIPE },
-  // Export with its default checkpoint cadence (every 5000 input lines, and 8 MiB or 2 s) and with checkpoints off:
+  // Issue 10: the same mapping declared in a config file (plain paths; one JSONata column), one thread,
+  // against "qa-hf --workers 0" (the hand-written preset).
+  { name: "qa-hf mapped, plain paths", argv: ["node", "dist/cli.js", "--quiet", "--workers", "0", "--config", "bench/configs/mapped-plain.yaml", "{input}"], versus: DUCKDB_PIPE },
+  { name: "qa-hf mapped, JSONata column", argv: ["node", "dist/cli.js", "--quiet", "--workers", "0", "--config", "bench/configs/mapped-jsonata.yaml", "{input}"], versus: DUCKDB_PIPE },
+  // Export with its default checkpoint cadence (every 50 000 input lines, and 8 MiB or 2 s) and with checkpoints off:
   // the difference is what checkpointing costs.
   { name: "qa-hf export", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet"] },
   {

@@ -341,7 +341,7 @@ export type SemanticCheck = (values: Readonly<Record<string, unknown>>) => void;
 export const SEMANTIC_CHECKS: SemanticCheck[] = [
   (values) => {
     const section = mappingSection(values);
-    if (section?.columns === undefined) return;
+    if (section === undefined) return;
     const input = typeof section.input?.schema === 'string' ? {} : section.input;
     compileMapping({ ...section, input } as MappingSpec, 'config');
   },

@@ -64,7 +64,9 @@ const SPEC_KEYS = ['field', 'instruction', 'output', 'context', 'min_output_char
 export const DEFAULT_MIN_OUTPUT_CHARS = 1;
 
 function configError(pointer: string, message: string): QaHfError {
-  return new QaHfError('ERR_CONFIG', `segment${pointer.slice('/segment'.length).replace(/\//g, '.')}: ${message}`, { pointer });
+  // The message does not repeat the key: the pointer names it (`/segment/output/0: ERR_CONFIG: …`,
+  // or a config file's line and column).
+  return new QaHfError('ERR_CONFIG', message, { pointer });
 }
 
 function patterns(spec: Record<string, unknown>, key: 'instruction' | 'output'): RegExp[] {

@@ -102,6 +102,12 @@ describe('a bad config is one line with file:line:column and exit 2', () => {
       false,
     ],
     [
+      'a mapping whose schema file is missing',
+      'inputs: [qa_mixed.jsonl]\nout: out\ninput:\n  schema: ./nope.schema.json\ncolumns:\n  question: question\n',
+      'qa-hf: qa-hf.yaml:4:11: ERR_CONFIG: cannot read the schema ./nope.schema.json: no such file or directory (ENOENT)',
+      true,
+    ],
+    [
       'bad YAML syntax',
       'inputs: [qa_mixed.jsonl\nout: out\n',
       'qa-hf: qa-hf.yaml:2:1: ERR_CONFIG: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',

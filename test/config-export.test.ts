@@ -53,7 +53,7 @@ function crashAt(point: string, args: string[], cwd: string): Promise<NodeJS.Sig
 describe('the effective config is part of the resume check', () => {
   test.each([
     ['card', HUB_YAML.replace('name: Vårdfrågor', 'name: Annat namn')],
-    ['mapping', `${HUB_YAML}keep: [id]\n`],
+    ['mapping', `${HUB_YAML}columns: {question: question, answer: answer}\nkeep: [id]\n`],
   ])('a changed %s refuses the resume; the same config resumes', async (name, changed) => {
     const cwd = await workdir(`resume-${name.replace(/\W+/g, '-')}`, HUB_YAML);
     expect(await crashAt('finalize-start', ['export'], cwd)).toBe('SIGKILL');

@@ -93,7 +93,7 @@ describe('the samples', () => {
   test('a bad pattern: one ERR_CONFIG line with its pointer, exit 2, nothing written', async () => {
     const out = path.join(dir, 'bad');
     const run = await runExport({ inputs: SAMPLES, out, preset: 'segments', segment: { ...SPEC, output: ['(?:Answer|Svar'] } });
-    expect([run.code, run.stderr]).toEqual([2, 'qa-hf: ERR_CONFIG: segment.output.0: invalid regular expression: /(?:Answer|Svar/gsu: Unterminated group\n']);
+    expect([run.code, run.stderr]).toEqual([2, 'qa-hf: /segment/output/0: ERR_CONFIG: invalid regular expression: /(?:Answer|Svar/gsu: Unterminated group\n']);
     await expect(fs.access(out)).rejects.toThrow();
   });
 

@@ -114,15 +114,15 @@ describe('options', () => {
 
 describe('bad specs: ERR_CONFIG with a JSON pointer', () => {
   test.each([
-    [{ ...SPEC, instruction: ['(unclosed'] }, '/segment/instruction/0', 'segment.instruction.0: invalid regular expression: /(unclosed/gsu: Unterminated group'],
-    [{ ...SPEC, output: ['ok', '[z-a]'] }, '/segment/output/1', 'segment.output.1: invalid regular expression: /[z-a]/gsu: Range out of order in character class'],
-    [{ ...SPEC, output: [] }, '/segment/output', 'segment.output: must be a non-empty list of regular expressions, got []'],
-    [{ ...SPEC, instruction: [3] }, '/segment/instruction/0', 'segment.instruction.0: must be a regular expression, got 3'],
-    [{ ...SPEC, field: '' }, '/segment/field', 'segment.field: must name the input field holding the text, got ""'],
-    [{ ...SPEC, context: 'after' }, '/segment/context', 'segment.context: must be none or before, got "after"'],
-    [{ ...SPEC, min_output_chars: -1 }, '/segment/min_output_chars', 'segment.min_output_chars: must be an integer ≥ 0, got -1'],
-    [{ ...SPEC, mode: 'x' }, '/segment/mode', 'segment.mode: unknown key; expected field, instruction, output, context, min_output_chars'],
-    ['text', '/segment', 'segment: must be an object, got "text"'],
+    [{ ...SPEC, instruction: ['(unclosed'] }, '/segment/instruction/0', 'invalid regular expression: /(unclosed/gsu: Unterminated group'],
+    [{ ...SPEC, output: ['ok', '[z-a]'] }, '/segment/output/1', 'invalid regular expression: /[z-a]/gsu: Range out of order in character class'],
+    [{ ...SPEC, output: [] }, '/segment/output', 'must be a non-empty list of regular expressions, got []'],
+    [{ ...SPEC, instruction: [3] }, '/segment/instruction/0', 'must be a regular expression, got 3'],
+    [{ ...SPEC, field: '' }, '/segment/field', 'must name the input field holding the text, got ""'],
+    [{ ...SPEC, context: 'after' }, '/segment/context', 'must be none or before, got "after"'],
+    [{ ...SPEC, min_output_chars: -1 }, '/segment/min_output_chars', 'must be an integer ≥ 0, got -1'],
+    [{ ...SPEC, mode: 'x' }, '/segment/mode', 'unknown key; expected field, instruction, output, context, min_output_chars'],
+    ['text', '/segment', 'must be an object, got "text"'],
   ])('%j', (spec, pointer, message) => {
     const err = thrown(() => compileSegmenter(spec));
     expect([err.code, err.pointer, err.message]).toEqual(['ERR_CONFIG', pointer, message]);

@@ -37,7 +37,7 @@ import { type ExportOptions, normalizeExportOptions } from '../../lib/options';
 import { type Config, configError, configFromObject, normalizeEffective, resolveArgs, withConfigPositions } from '../../lib/config';
 import { type Counts, Tally, count } from '../../lib/tally';
 import { loadCustomFormats } from '../../lib/io/format-module';
-import { loadMappingSchema, withPresetMapping } from '../../lib/io/presets';
+import { loadMappingSchema, withMappingSchema, withPresetMapping } from '../../lib/io/presets';
 import type { MappingSpec } from '../../lib/mapping';
 import { parquetLibrary } from '../../lib/parquet';
 import { createFileSource } from '../../streams/file-source';
@@ -117,7 +117,10 @@ function normalizedSettings(args: WritingArgs, plan: ExportPlan): Record<string,
  * at its line and column. The one path of the CLI and of exportDataset.
  */
 export function resolveExport(cli: Record<string, unknown>, config: Config | null): { args: ExportArgs; options: ExportOptions } {
-  const { args, fromFile, effective } = resolveArgs('export', cli, config);
+  const resolved = resolveArgs('export', cli, config);
+  const { fromFile, effective } = resolved;
+  // A config's mapping naming its schema file: the schema is read now (a bad path is placed in the file).
+  const args = withMappingSchema(resolved.args, config);
   const inputs = args.inputs;
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw new QaHfError('ERR_USAGE', 'export needs one or more inputs: name them, or list them under inputs: in the config file (see --help)');

@@ -11,6 +11,7 @@
  *   loadPreset('squad').pairColumns          // question, answer, context, answers, title, id
  *   builtinPresets().map((p) => p.yaml)      // what `qa-hf presets` lists
  */
+import { type Config, placeError } from '../config';
 import { readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -50,10 +51,18 @@ export function loadMappingSchema(spec: MappingSpec, baseDir: string): MappingSp
   if (typeof given !== 'string') return spec;
   const file = path.resolve(baseDir, given);
   let schema: unknown;
+  let text: string;
   try {
-    schema = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw configError('/input/schema', `cannot read the schema ${file}: ${(err as Error).message.split('\n')[0]}`);
+    const { code } = err as NodeJS.ErrnoException;
+    const reason = code === 'ENOENT' ? 'no such file or directory (ENOENT)' : code === 'EISDIR' ? 'a directory (EISDIR)' : code === 'EACCES' ? 'permission denied (EACCES)' : (err as Error).message.split('\n')[0];
+    throw configError('/input/schema', `cannot read the schema ${given}: ${reason}`);
+  }
+  try {
+    schema = JSON.parse(text);
+  } catch (err) {
+    throw configError('/input/schema', `the schema ${given} is not JSON: ${(err as Error).message.split('\n')[0]}`);
   }
   return { ...spec, input: { ...spec.input, schema: schema as object } };
 }
@@ -123,4 +132,17 @@ export function withPresetMapping<T extends { preset?: unknown; mapping?: Mappin
 /** A preset by name, shipped mapping or written in code (ERR_OPTION for an unknown name). */
 export function loadPreset(name: string): Preset {
   return resolvePreset(withPresetMapping({ preset: name }));
+}
+
+/**
+ * Args whose mapping (from a config) names its schema by path, with the schema read;
+ * a path that cannot be read is ERR_CONFIG placed at the config's `input.schema`.
+ */
+export function withMappingSchema<T extends { mapping?: unknown }>(args: T, config: Config | null): T {
+  if (args.mapping === undefined) return args;
+  try {
+    return { ...args, mapping: loadMappingSchema(args.mapping as MappingSpec, '') };
+  } catch (err) {
+    throw config ? placeError(config, err) : err;
+  }
 }
