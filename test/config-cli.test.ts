@@ -102,6 +102,24 @@ describe('a bad config is one line with file:line:column and exit 2', () => {
       false,
     ],
     [
+      'a bad path in a mapping',
+      'inputs: [qa_mixed.jsonl]\nout: out\ncolumns:\n  question: "a..b"\n',
+      'qa-hf: qa-hf.yaml:4:13: ERR_CONFIG: bad path: names joined by dots with [n] indexes, like answers.text[0], got "a..b"',
+      true,
+    ],
+    [
+      'bad JSONata in a mapping',
+      'inputs: [qa_mixed.jsonl]\nout: out\ncolumns:\n  question: question\n  tags: {jsonata: "$join(", type: string}\n',
+      'qa-hf: qa-hf.yaml:5:19: ERR_CONFIG: bad JSONata at character 6: Expected ")" before end of expression, got "$join("',
+      true,
+    ],
+    [
+      'a bad regular expression in segment',
+      'inputs: [qa_mixed.jsonl]\nout: out\nsegment:\n  field: text\n  instruction: ["(?:Q:"]\n  output: ["A:(.*)"]\n',
+      'qa-hf: qa-hf.yaml:5:17: ERR_CONFIG: invalid regular expression: /(?:Q:/gsu: Unterminated group',
+      true,
+    ],
+    [
       'a mapping whose schema file is missing',
       'inputs: [qa_mixed.jsonl]\nout: out\ninput:\n  schema: ./nope.schema.json\ncolumns:\n  question: question\n',
       'qa-hf: qa-hf.yaml:4:11: ERR_CONFIG: cannot read the schema ./nope.schema.json: no such file or directory (ENOENT)',
