@@ -560,7 +560,9 @@ function llamaFactoryEntries(description: CardDescription): Record<string, Recor
       if (formatting === 'alpaca') {
         entry.columns = { prompt: 'instruction', query: 'input', response: 'output', ...(system ? { system: 'system' } : {}) };
       } else {
-        entry.columns = { messages: 'conversations', ...(system ? { system: 'system' } : {}) };
+        // A conversation column gives sharegpt rows a system field even without --system-prompt.
+        const withSystem = system || config.format.features({ columns: description.columns.pairs, systemPrompt: description.systemPrompt }).some((feature) => feature.name === 'system');
+        entry.columns = { messages: 'conversations', ...(withSystem ? { system: 'system' } : {}) };
         entry.tags = { role_tag: 'from', content_tag: 'value', user_tag: 'human', assistant_tag: 'gpt' };
       }
       entries[`${prefix}_${config.config.format}_${split.name}`] = entry;

@@ -13,6 +13,9 @@
  *   alpaca    {"instruction":Q,"input":C,"output":A[,"system":S]}  LLaMA-Factory alpaca
  *   sharegpt  {"conversations":[{"from":"human","value":U},{"from":"gpt","value":A}]
  *             [,"system":S]}                                    LLaMA-Factory sharegpt
+ *
+ * Rows with a conversation column (`messages`, JSON text of role/content turns, as
+ * the messages preset writes it) go to messages and sharegpt with every turn.
  *   prompt-completion {"prompt":P,"completion":A}               TRL prompt–completion (standard)
  *
  * Q = `question`, A = `answer`, C = `context` (a string column of the row; '' when the
@@ -95,8 +98,13 @@ function csvFeatures(options: FormatOptions): Feature[] {
   return options.columns.map((column) => (column.type === 'list<string>' ? { name: column.name, dtype: 'string' } : flatFeature(column)));
 }
 
-function withSystem(features: Feature[], options: FormatOptions): Feature[] {
-  return options.systemPrompt === undefined ? features : [...features, { name: 'system', dtype: 'string' }];
+function withSystem(features: Feature[], options: FormatOptions, always = false): Feature[] {
+  return options.systemPrompt === undefined && !always ? features : [...features, { name: 'system', dtype: 'string' }];
+}
+
+/** Whether the rows carry a conversation column (CONVERSATION_FIELD, JSON text). */
+function hasConversation(columns: readonly Column[]): boolean {
+  return columns.some((column) => column.name === CONVERSATION_FIELD && column.type === 'string');
 }
 
 /** In canonical order: `parseFormatList` returns formats in this order whatever the CLI order. */
@@ -163,8 +171,9 @@ export const FORMATS: Readonly<Record<FormatName, FormatSpec>> = {
     rejected: false,
     llamaFactory: 'sharegpt',
     summary: 'ShareGPT conversations (from/value turns), as LLaMA-Factory reads it',
+    // With a conversation column every row has `system` (a conversation's own system turn, else the prompt, else "").
     features: (options) =>
-      withSystem([{ name: 'conversations', list: [{ name: 'from', dtype: 'string' }, { name: 'value', dtype: 'string' }] }], options),
+      withSystem([{ name: 'conversations', list: [{ name: 'from', dtype: 'string' }, { name: 'value', dtype: 'string' }] }], options, hasConversation(options.columns)),
   },
   'prompt-completion': {
     name: 'prompt-completion',
@@ -254,6 +263,46 @@ function userText(row: Row, withContext: boolean): string {
 }
 
 /**
+ * A conversation column (the `messages` preset writes the whole chat as JSON text in
+ * `messages`): when the rows have it, the messages and sharegpt formats write every
+ * turn of it, not only the first question and answer.
+ */
+export const CONVERSATION_FIELD = 'messages';
+
+interface Turn {
+  role: string;
+  content: string;
+}
+
+/** The turns of a conversation column's JSON text, or null when it is not a list of {role, content} strings. */
+function conversationOf(row: Row, byteText: boolean): Turn[] | null {
+  const value = row[CONVERSATION_FIELD];
+  if (typeof value !== 'string') return null;
+  let turns: unknown;
+  try {
+    turns = JSON.parse(byteText ? Buffer.from(value, 'latin1').toString('utf8') : value);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(turns) || turns.length === 0) return null;
+  const checked: Turn[] = [];
+  for (const turn of turns) {
+    const { role, content } = (turn ?? {}) as { role?: unknown; content?: unknown };
+    if (typeof role !== 'string' || typeof content !== 'string') return null;
+    checked.push({ role, content });
+  }
+  return checked;
+}
+
+/** JSON text as the rows hold it: byte text (UTF-8 bytes as latin1) when they do. */
+function asRowText(json: string, byteText: boolean): string {
+  return byteText ? Buffer.from(json, 'utf8').toString('latin1') : json;
+}
+
+/** LLaMA-Factory's sharegpt roles for OpenAI-style ones (`tool` results are observations). */
+const SHAREGPT_ROLES: Readonly<Record<string, string>> = { user: 'human', assistant: 'gpt', tool: 'observation' };
+
+/**
  * One JSON object (no newline) per flat row, for every format except parquet and csv.
  * Options are checked here, once, before any row.
  */
@@ -267,14 +316,24 @@ export function makeLineFormatter(format: FormatName, options: FormatOptions): L
         : JSON.stringify(systemPrompt);
   if (format !== 'jsonl') requireChatColumns(format, options.columns);
   const withContext = options.columns.some((column) => column.name === CONTEXT_FIELD && column.type === 'string');
+  const withConversation = hasConversation(options.columns);
+  const byteText = options.byteText === true;
   switch (format) {
     case 'jsonl':
       return makeRowWriter(options.columns);
     case 'messages': {
       const head =
         system === undefined ? '{"messages":[' : `{"messages":[{"role":"system","content":${system}},`;
-      return (row) =>
+      const firstTurn = (row: Row) =>
         `${head}{"role":"user","content":${JSON.stringify(userText(row, withContext))}},{"role":"assistant","content":${text(row, RESPONSE_FIELD)}}]}`;
+      if (!withConversation) return firstTurn;
+      // Every turn; the system prompt only where the conversation has no system turn of its own.
+      return (row) => {
+        const turns = conversationOf(row, byteText);
+        if (turns === null) return firstTurn(row);
+        const all = systemPrompt !== undefined && !turns.some((turn) => turn.role === 'system') ? [{ role: 'system', content: systemPrompt }, ...turns] : turns;
+        return asRowText(JSON.stringify({ messages: all }), byteText);
+      };
     }
     case 'alpaca': {
       const tail = system === undefined ? '}' : `,"system":${system}}`;
@@ -283,8 +342,20 @@ export function makeLineFormatter(format: FormatName, options: FormatOptions): L
     }
     case 'sharegpt': {
       const tail = system === undefined ? '}' : `,"system":${system}}`;
-      return (row) =>
+      const firstTurn = (row: Row) =>
         `{"conversations":[{"from":"human","value":${JSON.stringify(userText(row, withContext))}},{"from":"gpt","value":${text(row, RESPONSE_FIELD)}}]${tail}`;
+      if (!withConversation) return firstTurn;
+      // Every turn, roles as LLaMA-Factory names them; `system` in every row (one set of keys per file):
+      // the conversation's first system turn, else the system prompt, else "".
+      return (row) => {
+        const turns = conversationOf(row, byteText) ?? [
+          { role: 'user', content: userText(row, withContext) },
+          { role: 'assistant', content: raw(row, RESPONSE_FIELD) },
+        ];
+        const own = turns.find((turn) => turn.role === 'system')?.content ?? systemPrompt ?? '';
+        const conversations = turns.filter((turn) => turn.role !== 'system').map((turn) => ({ from: SHAREGPT_ROLES[turn.role] ?? turn.role, value: turn.content }));
+        return asRowText(JSON.stringify({ conversations, system: own }), byteText);
+      };
     }
     case 'prompt-completion': {
       // The system prompt as text (byte text when the rows are), not as a JSON literal.

@@ -373,3 +373,47 @@ describe('a chat format without question and answer columns is refused at start-
     expect(normalizeExportPlan({ format: 'jsonl,parquet,csv', splitKey: 'id' }, DOCUMENTS).formats).toEqual(['jsonl', 'parquet', 'csv']);
   });
 });
+
+describe('a conversation column (the messages preset): messages and sharegpt write every turn', () => {
+  const columns = [
+    { name: 'question', type: 'string' as const },
+    { name: 'answer', type: 'string' as const },
+    { name: 'messages', type: 'string' as const },
+  ];
+  const chat = [
+    { role: 'system', content: 'Var kort.' },
+    { role: 'user', content: 'Hej?' },
+    { role: 'assistant', content: 'Hej!' },
+    { role: 'user', content: 'Dos?' },
+    { role: 'tool', content: '5 mg' },
+    { role: 'assistant', content: '5 mg, två gånger.' },
+  ];
+  const row: Row = { question: 'Hej?', answer: 'Hej!', messages: JSON.stringify(chat) };
+  const plain: Row = { question: 'Å?', answer: 'Ä.', messages: JSON.stringify(chat.slice(1, 3)) };
+  const notAChat: Row = { question: 'Q', answer: 'A', messages: 'not json' };
+
+  test('messages: the turns as they are; the system prompt only where the conversation has no system turn', () => {
+    const line = makeLineFormatter('messages', { columns, systemPrompt: 'Du är en assistent.' });
+    expect(line(row)).toBe(`{"messages":${JSON.stringify(chat)}}`);
+    expect(line(plain)).toBe('{"messages":[{"role":"system","content":"Du är en assistent."},{"role":"user","content":"Hej?"},{"role":"assistant","content":"Hej!"}]}');
+    expect(line(notAChat)).toBe('{"messages":[{"role":"system","content":"Du är en assistent."},{"role":"user","content":"Q"},{"role":"assistant","content":"A"}]}');
+  });
+
+  test('sharegpt: LLaMA-Factory roles, system in every row (one set of keys per file) and in the features', () => {
+    const line = makeLineFormatter('sharegpt', { columns });
+    expect(line(row)).toBe(
+      '{"conversations":[{"from":"human","value":"Hej?"},{"from":"gpt","value":"Hej!"},{"from":"human","value":"Dos?"},{"from":"observation","value":"5 mg"},{"from":"gpt","value":"5 mg, två gånger."}],"system":"Var kort."}',
+    );
+    expect(line(plain)).toBe('{"conversations":[{"from":"human","value":"Hej?"},{"from":"gpt","value":"Hej!"}],"system":""}');
+    expect(line(notAChat)).toBe('{"conversations":[{"from":"human","value":"Q"},{"from":"gpt","value":"A"}],"system":""}');
+    expect(FORMATS.sharegpt.features({ columns }).map((feature) => feature.name)).toEqual(['conversations', 'system']);
+  });
+
+  test('byte text rows give the byte text of the same lines', () => {
+    const toBytes = (value: string) => Buffer.from(value, 'utf8').toString('latin1');
+    const bytes: Row = Object.fromEntries(Object.entries(row).map(([key, value]) => [key, toBytes(value as string)]));
+    for (const format of ['messages', 'sharegpt'] as const) {
+      expect(makeLineFormatter(format, { columns, byteText: true })(bytes)).toBe(toBytes(makeLineFormatter(format, { columns })(row)));
+    }
+  });
+});
