@@ -43,6 +43,7 @@ import { createSink } from '../../streams/sink';
 import { printHint } from '../hint';
 import { Reporter } from '../report';
 import { ExportSession, stageOptions } from './session';
+import { REPORT_FILES, type ReportSetup, prepareReport, reportOptionsRecord } from '../quality-report';
 import {
   CARD_FILE,
   type ExportArgs,
@@ -66,13 +67,14 @@ export { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
  * and the same command gives the same hash). --fail-fast is not here: it changes
  * where a run stops, never the bytes written before the stop.
  */
-function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan): Record<string, unknown> {
+function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan, report: ReportSetup): Record<string, unknown> {
   const options: Record<string, unknown> = {
     // Relative to --out, as in the manifest's inputs; stdin and descriptors (`-`, /dev/fd/63) as given.
     inputs: inputs.map((file) => (file === '-' || /^\/(dev|proc)\//.test(file) ? file : relativeToDir(path.resolve(args.out), path.resolve(file)))),
     glob: args.glob ?? null,
     preset: args.preset,
     max_line_bytes: args.maxLineBytes,
+    report: reportOptionsRecord(report),
   };
   // The simple layout's plan has nothing to add: its checkpoint interval changes no byte (flushNeutral).
   if (plan.layout === 'hub') options.hub = hubOptionsRecord(plan, parquetLibrary());
@@ -89,11 +91,13 @@ export async function exportCommand(args: ExportArgs): Promise<void> {
   }
   // Every option checked before any file is touched (lib/options.ts); args itself is not changed.
   const { plan } = normalizeExportOptions(args, 'cli');
+  // --language, --fail-on, --tokenizer: checked (the tokenizer loaded) before any input is read.
+  const report = await prepareReport(args, 'cli');
   const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out || undefined });
   if (out) await refuseInputsInOut(inputs, out);
   if (args.dryRun) return dryRun(args, inputs, plan);
   const writing = args as WritingArgs;
-  const options = normalizedOptions(writing, inputs, plan);
+  const options = normalizedOptions(writing, inputs, plan, report);
   await prepareOutDir(writing.out);
   const unlock = await takeLock(writing.out);
   const stopSignals = new StopSignals();
@@ -101,7 +105,7 @@ export async function exportCommand(args: ExportArgs): Promise<void> {
     pausePoint('after-lock');
     const claim = await claimOutDir(writing, plan);
     await sweepTemps(writing.out);
-    const session = await ExportSession.open(writing, inputs, options, plan, claim);
+    const session = await ExportSession.open(writing, inputs, options, plan, claim, report);
     await session.run(stopSignals);
   } finally {
     stopSignals.dispose();
@@ -130,16 +134,16 @@ async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Pro
 
 /** Every name either layout may write: what a checkpoint of an older version owned. */
 const LEGACY_OWNS: Owns = {
-  files: [...Object.values(OUTPUT_FILES), STATS_FILE, MANIFEST_FILE, CARD_FILE, LLAMA_FACTORY_FILE],
+  files: [...Object.values(OUTPUT_FILES), STATS_FILE, ...REPORT_FILES, MANIFEST_FILE, CARD_FILE, LLAMA_FACTORY_FILE],
   shard_dirs: (Object.keys(FORMATS) as FormatName[]).flatMap((format) => [configDirectory(format, 'pairs'), configDirectory(format, 'rejected')]),
 };
 
 /** The files a run with this plan writes (shards: by folder, their count is known only at the end). */
 function runOwns(plan: ExportPlan): Owns {
-  if (plan.layout === 'simple') return { files: [...Object.values(OUTPUT_FILES), STATS_FILE, MANIFEST_FILE], shard_dirs: [] };
+  if (plan.layout === 'simple') return { files: [...Object.values(OUTPUT_FILES), STATS_FILE, ...REPORT_FILES, MANIFEST_FILE], shard_dirs: [] };
   const chat = plan.formats.some((format) => format === 'alpaca' || format === 'sharegpt');
   return {
-    files: [OUTPUT_FILES.errors, STATS_FILE, MANIFEST_FILE, CARD_FILE, ...(chat ? [LLAMA_FACTORY_FILE] : [])],
+    files: [OUTPUT_FILES.errors, STATS_FILE, ...REPORT_FILES, MANIFEST_FILE, CARD_FILE, ...(chat ? [LLAMA_FACTORY_FILE] : [])],
     shard_dirs: hubDirectories(plan),
   };
 }
