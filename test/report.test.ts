@@ -2,7 +2,9 @@
 import { newEntry, type Batch, type Channel, type Row } from '../lib/batch';
 import { renderCard } from '../lib/card';
 import {
+  LANGUAGE_CHECK_ALL,
   LANGUAGE_MIN_CHARS,
+  LANGUAGE_STRIDE,
   ReportAccumulator,
   buildReport,
   cardQuality,
@@ -165,8 +167,15 @@ describe('ReportAccumulator on the fixture corpus', () => {
   });
 
   test(`language: answers of ${LANGUAGE_MIN_CHARS}+ characters checked, an English one is a mismatch`, () => {
-    expect(json.groups[0].language).toEqual({ expected: 'sv', checked: 2, mismatched: 1, mismatch_share: 0.5, skipped_short: 1, detected: { en: 1, sv: 1 } });
+    expect(json.groups[0].language).toEqual({ expected: 'sv', checked: 2, mismatched: 1, mismatch_share: 0.5, skipped_short: 1, not_sampled: 0, detected: { en: 1, sv: 1 } });
     expect(report.languageTotals()).toEqual({ checked: 2, mismatched: 1 });
+  });
+
+  test(`past ${LANGUAGE_CHECK_ALL} records of a group, every ${LANGUAGE_STRIDE}th answer is checked`, () => {
+    const many = new ReportAccumulator({ language: 'sv', splitNames });
+    many.add(batchOf(Array.from({ length: LANGUAGE_CHECK_ALL + 25 }, () => ({ channel: 'pairs' as const, row: row('Fråga?', SV) }))));
+    const state = many.state.groups[0].language;
+    expect([state.checked, state.not_sampled, state.skipped_short]).toEqual([LANGUAGE_CHECK_ALL + 2, 23, 0]);
   });
 
   test('--language off: nothing checked, no language_mismatch metric', () => {
