@@ -54,6 +54,8 @@ export function measuredMetrics(options: NormalizedReportOptions, sections: read
 export interface ReportSetup {
   options: NormalizedReportOptions;
   countTokens?: (text: string) => number;
+  /** tinyld's detect, loaded only when the language check is on. */
+  detect?: (text: string) => string;
   /** sha256 of the tokenizer file (the options hash holds it), or null. */
   tokenizerSha256: string | null;
 }
@@ -61,14 +63,15 @@ export interface ReportSetup {
 export async function prepareReport(args: ReportOptionsInput, style: OptionStyle, sections: readonly (keyof QualitySections)[] = []): Promise<ReportSetup> {
   const options = normalizeReportOptions(args, style);
   checkMeasured(options.failOn, measuredMetrics(options, sections), sections.length ? 'by this run' : 'by this run (no PII or dedup section)', style === 'cli' ? '--fail-on' : 'option failOn');
-  if (options.tokenizer === null) return { options, tokenizerSha256: null };
+  const detect = options.language === null ? undefined : (await import('tinyld')).detect;
+  if (options.tokenizer === null) return { options, detect, tokenizerSha256: null };
   const tokenizer = await loadTokenizer(options.tokenizer, style === 'cli' ? '--tokenizer' : 'option tokenizer');
-  return { options, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256 };
+  return { options, detect, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256 };
 }
 
 /** A report accumulator for a run of these split names, fresh or from a checkpoint's state. */
 export function newAccumulator(setup: ReportSetup, splitNames: readonly string[], state?: ConstructorParameters<typeof ReportAccumulator>[1]): ReportAccumulator {
-  return new ReportAccumulator({ language: setup.options.language, splitNames, countTokens: setup.countTokens }, state);
+  return new ReportAccumulator({ language: setup.options.language, splitNames, countTokens: setup.countTokens, detect: setup.detect }, state);
 }
 
 /** What decides the report's bytes, for the options hash (--fail-on does not: it is evaluated at the end). */

@@ -15,9 +15,8 @@ import { DEFAULT_MAX_LINE_BYTES } from './lines';
 import { DEFAULT_PRESET, PRESETS, getPreset } from './presets';
 import { OUTPUT_NAMES, type OutputName } from './serialize';
 import { parseByteSize } from './shards';
-import { DEFAULT_LANGUAGE } from './report';
+import { DEFAULT_LANGUAGE, DETECTABLE_LANGUAGES } from './report';
 import { type ThresholdRule, parseThresholds } from './thresholds';
-import { supportedLanguages, toISO2 } from 'tinyld';
 
 /** More workers than this is a typo, not a machine (each holds a V8 heap). */
 export const MAX_WORKERS = 64;
@@ -230,7 +229,7 @@ export interface NormalizedReportOptions {
 export function normalizeReportOptions(options: ReportOptionsInput, style: OptionStyle = 'library'): NormalizedReportOptions {
   // language: an ISO 639-1 code tinyld knows, or "off".
   const language = options.language ?? DEFAULT_LANGUAGE;
-  if (typeof language !== 'string' || (language !== 'off' && !supportedLanguages.some((code) => toISO2(code) === language))) {
+  if (typeof language !== 'string' || (language !== 'off' && !DETECTABLE_LANGUAGES.includes(language))) {
     throw new QaHfError('ERR_OPTION', `${optionName('language', style)} must be an ISO 639-1 code the detector knows (sv, en, de, …) or off, ${got(language)}`);
   }
 

@@ -29,7 +29,6 @@
  * is checked (`not_sampled` counts the others): the mismatch share is then a
  * sample's, deterministic given the input order.
  */
-import { detect } from 'tinyld';
 import type { Batch, Row } from './batch';
 import { codePointLength, roundFloats, SCORE_BINS } from './stats';
 import { type LengthSketch, type TopCounterState, TopCounter, addLength, emptyLengthSketch, emptyTopCounterState, summarizeLengths } from './sketch';
@@ -60,6 +59,16 @@ export const SHORT_ANSWER_CHARS = 20;
 export const REPORT_TOP_NAMES = 20;
 /** Language of the answers by default (the first corpus is Swedish). */
 export const DEFAULT_LANGUAGE = 'sv';
+/**
+ * The ISO 639-1 codes tinyld detects (its supportedLanguages, as toISO2 gives them;
+ * test/report.test.ts checks this list against the package), kept here so checking
+ * --language does not load the detector (~0.5 s) on every start.
+ */
+export const DETECTABLE_LANGUAGES: readonly string[] = [
+  'af', 'am', 'ber', 'rn', 'ja', 'zh', 'ko', 'my', 'th', 'vi', 'id', 'km', 'tl', 'bn', 'ta', 'hi', 'ur', 'gu', 'kn', 'te', 'fr',
+  'en', 'de', 'es', 'pt', 'it', 'nl', 'ga', 'la', 'cs', 'sr', 'el', 'mk', 'sk', 'da', 'sv', 'fi', 'no', 'is', 'hu', 'ro', 'bg',
+  'be', 'ru', 'uk', 'pl', 'lt', 'et', 'lv', 'hy', 'tr', 'he', 'yi', 'ar', 'fa', 'tt', 'kk', 'mn', 'tk', 'eo', 'vo', 'tlh',
+];
 
 /** The channels a report describes row by row. */
 export type RowChannel = 'pairs' | 'rejected';
@@ -103,6 +112,11 @@ export interface ReportOptions {
   splitNames: readonly string[];
   /** Tokens of a text (--tokenizer); absent: no token lengths. */
   countTokens?: (text: string) => number;
+  /**
+   * The detector, tinyld's `detect` (given, not imported: loading it takes ~0.5 s, which
+   * a run without a report never pays); needed when `language` is set.
+   */
+  detect?: (text: string) => string;
 }
 
 /** The sections the quality helpers give (issue 9 shapes), included as they are when present. */
@@ -137,10 +151,6 @@ export function normalizeForCompare(text: string): string {
   return text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
-/** The language tinyld detects in `text` ('' when it cannot tell). */
-export function detectLanguage(text: string): string {
-  return detect(text.slice(0, LANGUAGE_SAMPLE_CHARS));
-}
 
 export class ReportAccumulator {
   private readonly groups = new Map<string, Group>();
@@ -151,6 +161,7 @@ export class ReportAccumulator {
     state: ReportState = emptyReportState(),
   ) {
     if (state.version !== REPORT_VERSION) throw new Error(`internal: report state version ${String(state.version)}`);
+    if (options.language !== null && !options.detect) throw new Error('internal: a language check needs a detector');
     for (const group of state.groups) this.track(new Group(group));
   }
 
@@ -322,7 +333,7 @@ class Group {
       this.language.skipped_short++;
       return;
     }
-    const detected = detectLanguage(trimmed) || 'und';
+    const detected = options.detect!(trimmed.slice(0, LANGUAGE_SAMPLE_CHARS)) || 'und';
     this.language.checked++;
     if (detected !== options.language) this.language.mismatched++;
     this.detected.set(detected, (this.detected.get(detected) ?? 0) + 1);

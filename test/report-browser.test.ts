@@ -11,6 +11,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import puppeteer from 'puppeteer-core';
+import { detect } from 'tinyld';
 import { newEntry, type Batch, type Row } from '../lib/batch';
 import { ReportAccumulator, buildReport, computeMetrics } from '../lib/report';
 import { renderReportHtml } from '../lib/report-html';
@@ -56,7 +57,7 @@ async function reportHtml(): Promise<string> {
       validation_score: (i % 10) / 10 + 0.05,
     },
   }));
-  const report = new ReportAccumulator({ language: 'sv', splitNames: ['train', 'test'] });
+  const report = new ReportAccumulator({ language: 'sv', detect, splitNames: ['train', 'test'] });
   report.add(batchOf(rows));
   const counts = { ...emptyCounts(), lines: 42, pairs: 32, rejected: 8, errors: 2 };
   const sections = {

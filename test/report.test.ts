@@ -1,7 +1,9 @@
 /** lib/report.ts, lib/sketch.ts: the report's numbers on a fixture corpus, bounded sketches, a state that survives a resume. */
+import { detect, supportedLanguages, toISO2 } from 'tinyld';
 import { newEntry, type Batch, type Channel, type Row } from '../lib/batch';
 import { renderCard } from '../lib/card';
 import {
+  DETECTABLE_LANGUAGES,
   LANGUAGE_CHECK_ALL,
   LANGUAGE_MIN_CHARS,
   LANGUAGE_STRIDE,
@@ -101,6 +103,14 @@ describe('sketch', () => {
 });
 
 describe('text measures', () => {
+  test('the languages --language accepts are the ones tinyld detects', () => {
+    expect(DETECTABLE_LANGUAGES).toEqual(supportedLanguages.map(toISO2));
+  });
+
+  test('a language check without a detector is an internal error', () => {
+    expect(() => new ReportAccumulator({ language: 'sv', splitNames: ['train'] })).toThrow('internal: a language check needs a detector');
+  });
+
   test.each([
     ['', 0],
     ['ett', 1],
@@ -120,7 +130,7 @@ describe('text measures', () => {
 
 describe('ReportAccumulator on the fixture corpus', () => {
   const splitNames = ['train', 'test'];
-  const report = new ReportAccumulator({ language: 'sv', splitNames });
+  const report = new ReportAccumulator({ language: 'sv', detect, splitNames });
   report.add(FIXTURE);
   const json = buildReport(report, { counts: counts(4, 1, 1, 1), metrics: {}, thresholds: [], sections: {}, tokenizer: null }) as any;
 
@@ -172,7 +182,7 @@ describe('ReportAccumulator on the fixture corpus', () => {
   });
 
   test(`past ${LANGUAGE_CHECK_ALL} records of a group, every ${LANGUAGE_STRIDE}th answer is checked`, () => {
-    const many = new ReportAccumulator({ language: 'sv', splitNames });
+    const many = new ReportAccumulator({ language: 'sv', detect, splitNames });
     many.add(batchOf(Array.from({ length: LANGUAGE_CHECK_ALL + 25 }, () => ({ channel: 'pairs' as const, row: row('Fråga?', SV) }))));
     const state = many.state.groups[0].language;
     expect([state.checked, state.not_sampled, state.skipped_short]).toEqual([LANGUAGE_CHECK_ALL + 2, 23, 0]);
@@ -186,7 +196,7 @@ describe('ReportAccumulator on the fixture corpus', () => {
   });
 
   test('token lengths with a token counter', () => {
-    const tokens = new ReportAccumulator({ language: 'sv', splitNames, countTokens: (text) => text.length * 2 });
+    const tokens = new ReportAccumulator({ language: 'sv', detect, splitNames, countTokens: (text) => text.length * 2 });
     tokens.add(FIXTURE);
     const out = buildReport(tokens, { counts: counts(4, 1, 1, 1), metrics: {}, thresholds: [], sections: {}, tokenizer: 't.json' }) as any;
     expect(out.groups[0].columns.question.tokens.max).toBe(28);
@@ -195,7 +205,7 @@ describe('ReportAccumulator on the fixture corpus', () => {
 });
 
 describe('metrics and sections', () => {
-  const report = new ReportAccumulator({ language: 'sv', splitNames: ['train', 'test'] });
+  const report = new ReportAccumulator({ language: 'sv', detect, splitNames: ['train', 'test'] });
   report.add(FIXTURE);
   const sections = {
     pii: { personnummer: { matches: 3, records: 2 }, email: { matches: 1, records: 1 }, records: 3, mode: 'redact', examples: [{ kind: 'personnummer', value: '19850312-****', file: 'a.jsonl', line: 4 }] },
@@ -251,11 +261,11 @@ describe('resume: the state is plain JSON and gives the same report', () => {
   const entries = FIXTURE.entries;
 
   test.each([0, 1, 2, 3, 4, 5, 6, 7])('cut after %i entries, state through JSON, same report.json bytes', (cut) => {
-    const whole = new ReportAccumulator({ language: 'sv', splitNames });
+    const whole = new ReportAccumulator({ language: 'sv', detect, splitNames });
     whole.add(FIXTURE);
-    const first = new ReportAccumulator({ language: 'sv', splitNames });
+    const first = new ReportAccumulator({ language: 'sv', detect, splitNames });
     first.add({ ...FIXTURE, entries: entries.slice(0, cut) });
-    const resumed = new ReportAccumulator({ language: 'sv', splitNames }, JSON.parse(JSON.stringify(first.state)));
+    const resumed = new ReportAccumulator({ language: 'sv', detect, splitNames }, JSON.parse(JSON.stringify(first.state)));
     resumed.add({ ...FIXTURE, entries: entries.slice(cut) });
     const render = (report: ReportAccumulator) => JSON.stringify(buildReport(report, { counts: counts(4, 1, 1, 1), metrics: {}, thresholds: [], sections: {}, tokenizer: null }));
     expect(render(resumed)).toBe(render(whole));
@@ -263,7 +273,7 @@ describe('resume: the state is plain JSON and gives the same report', () => {
   });
 
   test('state is a copy: adding after reading it does not change it', () => {
-    const report = new ReportAccumulator({ language: 'sv', splitNames });
+    const report = new ReportAccumulator({ language: 'sv', detect, splitNames });
     report.add(FIXTURE);
     const state = report.state;
     const text = JSON.stringify(state);

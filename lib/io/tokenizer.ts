@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
+import type { Tokenizer } from '@huggingface/tokenizers';
 import { QaHfError, toQaHfError } from '../errors';
 
 export interface LoadedTokenizer {
@@ -36,9 +36,11 @@ export async function loadTokenizer(file: string, option = '--tokenizer'): Promi
     .then((configText) => JSON.parse(configText) as object)
     .catch(() => ({}));
   let tokenizer: Tokenizer;
+  // Loaded only when --tokenizer is given.
+  const { Tokenizer: TokenizerClass } = await import('@huggingface/tokenizers');
   try {
     if (json === null || typeof json !== 'object' || !('model' in json)) throw new Error('no "model"');
-    tokenizer = new Tokenizer(json, config);
+    tokenizer = new TokenizerClass(json, config);
     tokenizer.encode('a', { add_special_tokens: false });
   } catch (err) {
     throw new QaHfError('ERR_OPTION', `${option} ${file} is not a usable HuggingFace tokenizer.json (${(err as Error).message.split('\n')[0]})`);
