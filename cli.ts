@@ -9,7 +9,7 @@
  *
  * Exit codes: 0 done (bad lines included), 1 fail-fast stop, I/O error or missing
  * input (verify: a DIR missing or without manifest.json), 2 usage error, 3 verify
- * found differences, 130 interrupted (resumable).
+ * found differences, 4 a --fail-on rule breached (all files written), 130 interrupted (resumable).
  * A user sees one-line messages, never a stack trace (unless --debug).
  */
 import yargs, { type Argv } from 'yargs';
@@ -25,6 +25,7 @@ import { withMappingSchema } from './lib/io/presets';
 import { loadConfigFile } from './lib/io/config-file';
 import { verifyCommand, type VerifyArgs } from './commands/verify';
 import { presetsCommand, type PresetsArgs } from './commands/presets';
+import { reportCommand, type ReportCommandArgs } from './commands/quality-report';
 import { TOOL_VERSION } from './commands/version';
 
 /**
@@ -36,6 +37,8 @@ const STDIN_ARG = '\u0000-';
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 const EXIT_VERIFY = 3;
+/** A --fail-on rule was breached: every file is written, the release gate says no. */
+const EXIT_THRESHOLD = 4;
 const EXIT_INTERRUPTED = 130;
 
 let debug = false;
@@ -49,6 +52,8 @@ function exitCodeFor(code: ErrorCode): number {
       return EXIT_USAGE;
     case 'ERR_VERIFY':
       return EXIT_VERIFY;
+    case 'ERR_THRESHOLD':
+      return EXIT_THRESHOLD;
     case 'ERR_INTERRUPTED':
       return EXIT_INTERRUPTED;
     default:
@@ -69,6 +74,18 @@ function report(err: unknown): void {
     process.stderr.write('qa-hf: this is a bug; run again with --debug and report it\n');
   }
   process.exitCode = exitCodeFor(error.code);
+}
+
+/** The quality report's options (export, pipe mode with --report, report). */
+function reportOptions<T>(command: Argv<T>) {
+  return command
+    .option('fail-on', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'release gate: rules like "pii>0,duplicates>0.01,pass_rate<0.6"; a breached rule means exit 4 (all files still written)',
+    })
+    .option('language', { type: 'string', requiresArg: true, describe: 'language the answers should be in (ISO 639-1, default sv), or off' })
+    .option('tokenizer', { type: 'string', requiresArg: true, describe: 'a HuggingFace tokenizer.json: the report adds lengths in tokens' });
 }
 
 /**
@@ -119,10 +136,11 @@ export function buildParser(argv: string[]) {
       '$0 [files..]',
       'convert JSONL records to HF rows on stdout (files in order, or stdin; - is stdin)',
       (command) =>
-        processingOptions(command)
+        reportOptions(processingOptions(command))
           .positional('files', { type: 'string', array: true, default: [], describe: 'input JSONL files (default: stdin)' })
           .option('rejected', { type: 'string', requiresArg: true, describe: 'write rejected pairs (validation.passed false) to FILE' })
           .option('errors', { type: 'string', requiresArg: true, describe: 'write bad lines (dead letter, with file, line, offset) to FILE' })
+          .option('report', { type: 'string', requiresArg: true, describe: 'write the quality report (report.json, report.html) into folder DIR' })
           .coerce('workers', workerCount)
           .example('cat qa_passed.jsonl | $0 > qa_pairs.jsonl', 'convert stdin to stdout')
           .example('$0 --rejected rej.jsonl --errors bad.jsonl qa.jsonl > pairs.jsonl', 'keep every channel'),
@@ -140,7 +158,7 @@ export function buildParser(argv: string[]) {
       'export [inputs..]',
       'export files or directories to a verified, resumable dataset directory',
       (command) =>
-        processingOptions(command)
+        reportOptions(processingOptions(command))
           .positional('inputs', { type: 'string', array: true, describe: 'JSONL files, or directories searched with --glob (or inputs: in the config file)' })
           .option('out', { type: 'string', requiresArg: true, describe: 'output directory: empty, or holding a previous qa-hf export (required unless --dry-run)' })
           .option('force', { type: 'boolean', defaultDescription: 'false', describe: 'write into an --out that holds other files (kept, unless an output has their name)' })
@@ -199,6 +217,25 @@ export function buildParser(argv: string[]) {
       (args) => presetsCommand(args as unknown as PresetsArgs),
     )
     .command(
+      'report <inputs..>',
+      'write only the quality report (report.json, report.html) of files or directories, routed as export would',
+      (command) =>
+        reportOptions(processingOptions(command))
+          .positional('inputs', { type: 'string', array: true, describe: 'JSONL files, or directories searched with --glob' })
+          .option('out', { type: 'string', requiresArg: true, describe: 'folder for report.json and report.html (created; not an export folder)' })
+          .option('glob', { type: 'string', requiresArg: true, describe: `files to take from input directories (default ${DEFAULT_GLOB})` })
+          .option('split', { type: 'string', requiresArg: true, describe: 'splits and ratios, as export takes them' })
+          .option('seed', { type: 'string', requiresArg: true, describe: 'seed of the split hash (default 42)' })
+          .option('split-key', { type: 'string', requiresArg: true, describe: 'column hashed for the split (default question)' })
+          .option('min-score', { type: 'string', requiresArg: true, describe: 'pairs with validation_score below it count as rejected' })
+          .coerce('workers', workerCount)
+          .example('$0 report qa/ --out qa-report/ --fail-on "pass_rate<0.6"', 'the report and release gate without writing a dataset'),
+      (args) => {
+        const inputs = (args.inputs as string[]).map((file) => (file === STDIN_ARG ? '-' : file));
+        return reportCommand({ ...(args as unknown as ReportCommandArgs), inputs });
+      },
+    )
+    .command(
       'verify <dir>',
       'check every file of an export against its manifest.json (exit 3 when something differs, 1 when DIR is no export)',
       (command) =>
@@ -211,7 +248,7 @@ export function buildParser(argv: string[]) {
     .option('debug', { type: 'boolean', default: false, describe: 'print stack traces of failures' })
     .epilogue(
       'Exit codes: 0 done (bad lines included), 1 fail-fast stop, I/O error or a missing input (also a verify DIR that is ' +
-        'missing or has no manifest.json), 2 usage error, 3 verify differences, 130 interrupted.',
+        'missing or has no manifest.json), 2 usage error, 3 verify differences, 4 a --fail-on rule breached (all files written), 130 interrupted.',
     )
     .strict()
     .help()

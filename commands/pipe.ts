@@ -19,9 +19,14 @@ import { printHint } from './hint';
 import { createProcessingStages, defaultWorkerCount, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
 import { Reporter } from './report';
+import type { ReportOptionsInput } from '../lib/options';
+import { type ReportSetup, assembleReport, failOnBreaches, newAccumulator, prepareReport, prepareReportDir, writeReportFiles } from './quality-report';
+import type { ReportAccumulator } from '../lib/report';
 
-export interface PipeArgs {
+export interface PipeArgs extends ReportOptionsInput {
   files: string[];
+  /** Folder for report.json and report.html. */
+  report?: string;
   rejected?: string;
   errors?: string;
   failFast: boolean;
@@ -87,10 +92,15 @@ async function isOneOf(stat: { dev: number; ino: number }, files: readonly strin
 
 export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
   const files = await checkPipeArgs(args);
+  // The quality report (--report DIR, --fail-on): options and tokenizer checked before any input is read.
+  const setup: ReportSetup | null = args.report !== undefined || args.failOn !== undefined ? await prepareReport(args, 'cli') : null;
+  if (args.report !== undefined) await prepareReportDir(args.report, '--report');
+  const report: ReportAccumulator | null = setup ? newAccumulator(setup, ['train']) : null;
   const tally = new Tally();
   const reporter = new Reporter({ quiet: args.quiet, errorsWritten: args.errors !== undefined });
   const onCommit = (batch: Batch): void => {
     tally.add(batch);
+    report?.add(batch);
     reporter.warn(batch);
   };
   let inputFailure: QaHfError | null = null;
@@ -100,7 +110,7 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
       // A damaged input ends the run, but only after the lines read before it are written and counted.
       onInputError: (error) => (inputFailure = error),
     }),
-    // keepRows false: pipe mode only counts what it wrote, so lines may stay raw bytes end to end.
+    // keepRows false: pipe mode only counts what it wrote, so lines may stay raw bytes end to end (the report reads the rows).
     ...createProcessingStages({
       preset: args.preset,
       // A config's mapping naming its schema file gets the schema read (its path is already resolved).
@@ -108,7 +118,7 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
       ...(args.segment === undefined ? {} : { segment: args.segment }),
       maxLineBytes: args.maxLineBytes,
       failFast: args.failFast,
-      keepRows: false,
+      keepRows: report !== null,
       workers: args.workers ?? defaultWorkerCount(await inputBytes(files), availableParallelism()),
     }),
     createSink({ outputs: { pairs: process.stdout, rejected: args.rejected, errors: args.errors }, onCommit }),
@@ -126,6 +136,11 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
     }
   }
   if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
+  if (setup && report) {
+    const assembled = assembleReport(report, setup, tally.total, {});
+    if (args.report !== undefined) await writeReportFiles(args.report, assembled);
+    failOnBreaches(assembled.thresholds, args.report !== undefined ? `${args.report}/report.json` : 'pipe mode');
+  }
 }
 
 /** Bytes on disk of the inputs when all are regular files (stdin too, when redirected from one); else null. */

@@ -107,6 +107,14 @@ export interface CardDescription {
   stats?: { header: string[]; rows: Array<Array<string | number>> };
   /** Prefix of LLaMA-Factory dataset names; default `qa`. */
   llamaFactoryPrefix?: string;
+  /** The "Data quality" section, from the quality report (lib/report.ts cardQuality). */
+  quality?: CardQuality;
+}
+
+/** What the card says of the quality report: one Markdown bullet per finding, and the --fail-on results. */
+export interface CardQuality {
+  notes: string[];
+  thresholds: ReadonlyArray<{ rule: string; value: number; passed: boolean }>;
 }
 
 const DEFAULT_TASK_CATEGORIES = ['question-answering', 'text-generation'];
@@ -383,6 +391,7 @@ export function renderCard(description: CardDescription): string {
   }
   if (description.split) parts.push(renderSplitRule(description.split));
   if (description.stats) parts.push('## Statistics', table(description.stats.header, description.stats.rows));
+  if (description.quality) parts.push(...renderQuality(description.quality));
 
   const entries = llamaFactoryEntries(description);
   if (Object.keys(entries).length) {
@@ -476,6 +485,14 @@ function renderTraining(description: CardDescription, named: ResolvedConfig[]): 
   }
   if (Object.keys(llamaFactoryEntries(description)).length > 0) {
     parts.push('LLaMA-Factory: `dataset_info.json` beside this card declares the datasets (see LLaMA-Factory below).');
+  }
+  return parts;
+}
+
+function renderQuality(quality: CardQuality): string[] {
+  const parts = ['## Data quality', [...quality.notes.map((note) => `- ${note}`), '- Full report: `report.json` and `report.html` beside this card.'].join('\n')];
+  if (quality.thresholds.length) {
+    parts.push(table(['release gate (--fail-on)', 'value', 'result'], quality.thresholds.map((result) => [`\`${result.rule}\``, result.value, result.passed ? 'passed' : 'FAILED'])));
   }
   return parts;
 }

@@ -33,6 +33,7 @@ export type RunErrorCode =
   | 'ERR_FAIL_FAST'
   | 'ERR_CHECKPOINT_MISMATCH'
   | 'ERR_VERIFY'
+  | 'ERR_THRESHOLD'
   | 'ERR_INTERRUPTED';
 
 export type ErrorCode = RecordErrorCode | RunErrorCode;

@@ -17,6 +17,8 @@ import { DEFAULT_PRESET, PRESET_NAMES, SEGMENTS } from './presets';
 import { compileSegmenter, type SegmentSpec } from './segment';
 import { OUTPUT_NAMES, type OutputName } from './serialize';
 import { parseByteSize } from './shards';
+import { DEFAULT_LANGUAGE, DETECTABLE_LANGUAGES } from './report';
+import { type ThresholdRule, parseThresholds } from './thresholds';
 
 /** More workers than this is a typo, not a machine (each holds a V8 heap). */
 export const MAX_WORKERS = 64;
@@ -241,4 +243,38 @@ export function normalizeExportOptions(options: ExportOptionsInput, style: Optio
   const plan = normalizeExportPlan(options, resolvePreset(processing));
 
   return { ...processing, inputs: [...inputs], out, force, glob, dryRun, restart, progress, quiet, checkpointBytes, checkpointMs, plan };
+}
+
+/** The report's options (export, pipe mode with --report, `qa-hf report`). */
+export interface ReportOptionsInput {
+  language?: unknown;
+  failOn?: unknown;
+  tokenizer?: unknown;
+}
+
+export interface NormalizedReportOptions {
+  /** ISO 639-1 code of the answers' language, or null (`off`): no language check. */
+  language: string | null;
+  failOn: ThresholdRule[];
+  /** Path of a HuggingFace tokenizer.json (loaded by lib/io/tokenizer.ts), or null. */
+  tokenizer: string | null;
+}
+
+/** The report's options checked, with defaults; `options` is not changed. */
+export function normalizeReportOptions(options: ReportOptionsInput, style: OptionStyle = 'library'): NormalizedReportOptions {
+  // language: an ISO 639-1 code tinyld knows, or "off".
+  const language = options.language ?? DEFAULT_LANGUAGE;
+  if (typeof language !== 'string' || (language !== 'off' && !DETECTABLE_LANGUAGES.includes(language))) {
+    throw new QaHfError('ERR_OPTION', `${optionName('language', style)} must be an ISO 639-1 code the detector knows (sv, en, de, …) or off, ${got(language)}`);
+  }
+
+  // failOn: the release gate's rules (lib/thresholds.ts).
+  const failOn = parseThresholds(options.failOn, optionName('failOn', style));
+
+  // tokenizer: a tokenizer.json path; read and checked by the command (I/O).
+  const tokenizer = options.tokenizer;
+  if (tokenizer !== undefined && (typeof tokenizer !== 'string' || tokenizer === '')) {
+    throw new QaHfError('ERR_OPTION', `${optionName('tokenizer', style)} must be the path of a tokenizer.json, ${got(tokenizer)}`);
+  }
+  return { language: language === 'off' ? null : language, failOn, tokenizer: tokenizer ?? null };
 }

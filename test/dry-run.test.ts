@@ -65,7 +65,7 @@ test('--compress none keeps the simple layout, byte for byte', async () => {
   const [plain, none] = [await fs.mkdtemp(path.join(dir, 'plain-')), await fs.mkdtemp(path.join(dir, 'none-'))];
   expect((await runCli(['export', input, '--out', plain, '-q'])).code).toBe(0);
   expect((await runCli(['export', input, '--out', none, '-q', '--compress', 'none'])).code).toBe(0);
-  expect(await listFiles(none)).toEqual(['manifest.json', 'qa_errors.jsonl', 'qa_pairs.jsonl', 'qa_rejected.jsonl', 'stats.json']);
+  expect(await listFiles(none)).toEqual(['manifest.json', 'qa_errors.jsonl', 'qa_pairs.jsonl', 'qa_rejected.jsonl', 'report.html', 'report.json', 'stats.json']);
   for (const name of ['qa_pairs.jsonl', 'qa_rejected.jsonl']) {
     expect((await fs.readFile(path.join(none, name))).equals(await fs.readFile(path.join(plain, name)))).toBe(true);
   }

@@ -59,11 +59,11 @@ describe('qa-hf export', () => {
     reference = { out, files: await readAll(out), ms: Date.now() - started };
   });
 
-  test('layout: data files, stats.json and manifest.json; nothing hidden left; inputs in sorted path order', async () => {
-    expect((await fs.readdir(reference.out)).sort()).toEqual([...DATA_FILES, 'manifest.json', 'stats.json'].sort());
+  test('layout: data files, stats.json, the report and manifest.json; nothing hidden left; inputs in sorted path order', async () => {
+    expect((await fs.readdir(reference.out)).sort()).toEqual([...DATA_FILES, 'manifest.json', 'report.html', 'report.json', 'stats.json'].sort());
     const manifest = JSON.parse(await fs.readFile(path.join(reference.out, 'manifest.json'), 'utf8'));
     expect(manifest.inputs.map((input: { path: string }) => input.path)).toEqual(['../qa/a/qa_1.jsonl', '../qa/b/qa_2.jsonl', '../qa/c.jsonl']);
-    expect(manifest.outputs.map((o: { path: string }) => o.path)).toEqual([...DATA_FILES, 'stats.json']);
+    expect(manifest.outputs.map((o: { path: string }) => o.path)).toEqual([...DATA_FILES, 'stats.json', 'report.json', 'report.html']);
     expect(manifest).toMatchObject({ tool: { name: 'qa-hf' }, node: process.version, options: { preset: 'qa-internal' } });
     const stats = JSON.parse(await fs.readFile(path.join(reference.out, 'stats.json'), 'utf8'));
     const c = stats.counts;

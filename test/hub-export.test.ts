@@ -124,7 +124,7 @@ describe('one pass, every format, read back through the card', () => {
     expect(files.filter((name) => name.split('/').some((part) => part.startsWith('.')))).toEqual([]);
     const shards = files.filter((name) => name.includes('/'));
     for (const name of shards) expect(name).toMatch(/^(rejected\/)?(jsonl|parquet|csv|messages|alpaca|sharegpt)\/(train|validation|test)-\d{5}-of-\d{5}\.(jsonl|parquet|csv)$/);
-    expect(files.filter((name) => !name.includes('/'))).toEqual(['README.md', 'dataset_info.json', 'manifest.json', 'qa_errors.jsonl', 'stats.json']);
+    expect(files.filter((name) => !name.includes('/'))).toEqual(['README.md', 'dataset_info.json', 'manifest.json', 'qa_errors.jsonl', 'report.html', 'report.json', 'stats.json']);
     // Chat formats hold pairs only; 1MB shards roll over in train.
     expect(shards.some((name) => /^rejected\/(messages|alpaca|sharegpt)/.test(name))).toBe(false);
     expect(shards.filter((name) => name.startsWith('jsonl/train-')).length).toBeGreaterThan(1);

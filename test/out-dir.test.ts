@@ -101,7 +101,7 @@ async function exportOk(out: string, ...options: string[]): Promise<void> {
   expect(verified.code).toBe(0);
 }
 
-const SIMPLE = ['manifest.json', 'qa_errors.jsonl', 'qa_pairs.jsonl', 'qa_rejected.jsonl', 'stats.json'];
+const SIMPLE = ['manifest.json', 'qa_errors.jsonl', 'qa_pairs.jsonl', 'qa_rejected.jsonl', 'report.html', 'report.json', 'stats.json'];
 const HUB_JSONL = [
   'README.md',
   'jsonl/test-00000-of-00001.jsonl',
@@ -110,6 +110,8 @@ const HUB_JSONL = [
   'qa_errors.jsonl',
   'rejected/jsonl/test-00000-of-00001.jsonl',
   'rejected/jsonl/train-00000-of-00001.jsonl',
+  'report.html',
+  'report.json',
   'stats.json',
 ];
 const HUB_CSV = HUB_JSONL.map((file) => file.replace(/jsonl\/(.*)\.jsonl$/, 'csv/$1.csv'));

@@ -12,7 +12,7 @@
  * gzip member or a Parquet row group, so only the fixed positions may be one.
  *
  * What: the input position, each fixed file's committed length and records, the
- * shard writers' state, the tally and stats, the input fingerprints up to the
+ * shard writers' state, the tally, stats and quality report's state, the input fingerprints up to the
  * position; written atomically (lib/io/checkpoint.ts) once the outputs are fsynced.
  */
 import { promises as fs } from 'node:fs';
@@ -32,6 +32,7 @@ import { type ExportPlan, flushNeutral } from '../../lib/hub';
 import { PrefixHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, startedStream } from '../../lib/io/inputs';
 import { StatsAccumulator, emptyStatsState } from '../../lib/stats';
+import { type ReportAccumulator, emptyReportState } from '../../lib/report';
 import { Tally } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import type { DatasetWriters } from '../../streams/dataset-sink';
@@ -86,6 +87,7 @@ export function freshCheckpoint(inputs: readonly string[], plan: ExportPlan, opt
     outputs: Object.fromEntries(plan.fixed.map((name) => [name, { bytes: 0, records: 0 }])),
     tally: new Tally().toJSON(),
     stats: new StatsAccumulator().state,
+    report: emptyReportState(),
     finalizing: false,
     elapsed_ms: 0,
     runs: 0,
@@ -134,6 +136,7 @@ export async function loadResumeState(
 export interface CheckpointSources {
   tally: Tally;
   stats: StatsAccumulator;
+  report: ReportAccumulator;
   writers: DatasetWriters | null;
   targets: Iterable<AtomicFile>;
 }
@@ -180,7 +183,11 @@ export class Checkpointer {
     const state = this.state;
     if (sources.writers && !state.finalizing) state.hub = sources.writers.snapshot();
     // The stats (the bulk: a count per source document) come as a fresh copy; the rest is cloned.
-    const snapshot: Checkpoint = { ...structuredClone({ ...state, tally: sources.tally.toJSON(), stats: EMPTY_STATS }), stats: sources.stats.state };
+    const snapshot: Checkpoint = {
+      ...structuredClone({ ...state, tally: sources.tally.toJSON(), stats: EMPTY_STATS, report: undefined }),
+      stats: sources.stats.state,
+      report: sources.report.state,
+    };
     state.elapsed_ms += Date.now() - this.lastCheckpointAt;
     snapshot.elapsed_ms = state.elapsed_ms;
     this.bytesSinceCheckpoint = 0;

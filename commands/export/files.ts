@@ -14,6 +14,8 @@ import type { CardMeta } from '../../lib/card';
 import type { Counts } from '../../lib/tally';
 import type { FormatsSection } from '../../lib/config';
 import type { SegmentSpec } from '../../lib/segment';
+import type { ReportOptionsInput } from '../../lib/options';
+import { REPORT_FILES } from '../quality-report';
 
 /** The data files of an export, by output channel. */
 export const OUTPUT_FILES = FIXED_FILES;
@@ -25,7 +27,7 @@ export const CARD_FILE = 'README.md';
 export const LLAMA_FACTORY_FILE = 'dataset_info.json';
 
 /** Pipe-mode options plus the Hub-layout ones (all absent: the simple layout). */
-export interface ExportArgs extends HubArgs {
+export interface ExportArgs extends HubArgs, ReportOptionsInput {
   inputs: string[];
   /** The output folder; may be absent only with dryRun. */
   out?: string;
@@ -74,7 +76,7 @@ export function smallTempPath(out: string, file: string): string {
 
 /** Removes what a killed run may leave besides the checkpoint and the .partial files. */
 export async function sweepTemps(out: string): Promise<void> {
-  const leftovers = [checkpointTempPath(out), ...[STATS_FILE, MANIFEST_FILE, CARD_FILE, LLAMA_FACTORY_FILE].map((file) => smallTempPath(out, file))];
+  const leftovers = [checkpointTempPath(out), ...[STATS_FILE, ...REPORT_FILES, MANIFEST_FILE, CARD_FILE, LLAMA_FACTORY_FILE].map((file) => smallTempPath(out, file))];
   await Promise.all(leftovers.map((file) => fs.rm(file, { force: true })));
 }
 

@@ -21,6 +21,10 @@ import { resolvePreset } from '../../lib/mapping';
 import { finalizeShards } from '../../lib/shards';
 import { SplitTracker } from '../../lib/split';
 import type { StatsAccumulator } from '../../lib/stats';
+import type { QualitySections, ReportAccumulator } from '../../lib/report';
+import type { ThresholdResult } from '../../lib/thresholds';
+import { REPORT_FILES, type ReportSetup, assembleReport, writeReportFiles } from '../quality-report';
+import { cardQuality } from '../../lib/report';
 import { type Tally, count, emptyCounts } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import { TOOL_VERSION } from '../version';
@@ -37,6 +41,10 @@ export interface FinalizeContext {
   state: Checkpoint;
   tally: Tally;
   stats: StatsAccumulator;
+  report: ReportAccumulator;
+  reportSetup: ReportSetup;
+  /** PII, duplicates, tiers (report.json's sections), when the run has them. */
+  sections: QualitySections;
   /** The fixed files still open (absent when resuming the final step: then renamed if pending). */
   targets: ReadonlyMap<OutputName, AtomicFile>;
   /** sha256 and length of inputs read as streams. */
@@ -49,7 +57,7 @@ export interface FinalizeContext {
  * dataset_info.json), writes stats.json and manifest.json, removes the
  * checkpoint. Idempotent. Returns what was written, for the summary.
  */
-export async function finalizeExport(session: FinalizeContext): Promise<string> {
+export async function finalizeExport(session: FinalizeContext): Promise<{ written: string; thresholds: ThresholdResult[] }> {
   const { args, plan, state, tally, stats: accumulator } = session;
   const out = args.out;
   const outputs: ManifestFile[] = [];
@@ -93,6 +101,9 @@ export async function finalizeExport(session: FinalizeContext): Promise<string> 
     },
   );
   const stats: Record<string, unknown> = { ...counted };
+  // The report first: the card's "Data quality" section is drawn from it.
+  const quality = assembleReport(session.report, session.reportSetup, tally.total, session.sections);
+  const thresholds = quality.thresholds;
   if (plan.layout === 'hub') {
     const hub = state.hub!;
     const report = SplitTracker.restore(plan.spec, hub.tracker).report();
@@ -106,6 +117,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<string> 
       report,
       card: args.card,
     });
+    description.quality = cardQuality(quality.json);
     await writeFileAtomic(path.join(out, CARD_FILE), renderCard(description), { tempPath: smallTempPath(out, CARD_FILE) });
     outputs.push(await manifestEntry(out, CARD_FILE));
     if (plan.formats.some((format) => format === 'alpaca' || format === 'sharegpt')) {
@@ -119,6 +131,9 @@ export async function finalizeExport(session: FinalizeContext): Promise<string> 
   await writeFileAtomic(path.join(out, STATS_FILE), `${JSON.stringify(stats, null, 2)}\n`, { tempPath: smallTempPath(out, STATS_FILE) });
   outputs.push(await manifestEntry(out, STATS_FILE));
   crashPoint('after-stats');
+  await writeReportFiles(out, quality, (file) => smallTempPath(out, file));
+  for (const file of REPORT_FILES) outputs.push(await manifestEntry(out, file));
+  crashPoint('after-report');
   // Foreign files --force kept in place: named, so verify knows they are the user's, not stray outputs.
   const written = [...outputs.map((file) => file.path), MANIFEST_FILE];
   const leaving = new Set([...written, ...filesToRemove(state.replaces ?? [], written)]);
@@ -142,9 +157,9 @@ export async function finalizeExport(session: FinalizeContext): Promise<string> 
   await fs.rm(checkpointPath(out), { force: true });
   await sweepTemps(out);
   await syncDirectory(out);
-  if (plan.layout === 'simple') return plan.fixed.map((name) => `${OUTPUT_FILES[name]} (${state.outputs[name].records})`).join(', ');
+  if (plan.layout === 'simple') return { written: plan.fixed.map((name) => `${OUTPUT_FILES[name]} (${state.outputs[name].records})`).join(', '), thresholds };
   const files = [...shards.values()].reduce((n, list) => n + list.length, 0);
-  return `${count(files, 'shard')} in ${planFormats(plan).join(', ')}, ${CARD_FILE}, ${OUTPUT_FILES.errors} (${state.outputs.errors.records})`;
+  return { written: `${count(files, 'shard')} in ${planFormats(plan).join(', ')}, ${CARD_FILE}, ${OUTPUT_FILES.errors} (${state.outputs.errors.records})`, thresholds };
 }
 
 async function manifestEntry(out: string, file: string, records?: number): Promise<ManifestFile> {

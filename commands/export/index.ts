@@ -47,6 +47,7 @@ import { createSink } from '../../streams/sink';
 import { printHint } from '../hint';
 import { Reporter } from '../report';
 import { ExportSession, stageOptions } from './session';
+import { REPORT_FILES, type ReportSetup, prepareReport, reportOptionsRecord } from '../quality-report';
 import {
   CARD_FILE,
   type ExportArgs,
@@ -71,13 +72,14 @@ export { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
  * and the same command gives the same hash). --fail-fast is not here: it changes
  * where a run stops, never the bytes written before the stop.
  */
-function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan): Record<string, unknown> {
+function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan, report: ReportSetup): Record<string, unknown> {
   const options: Record<string, unknown> = {
     // Relative to --out, as in the manifest's inputs; stdin and descriptors (`-`, /dev/fd/63) as given.
     inputs: inputs.map((file) => (file === '-' || /^\/(dev|proc)\//.test(file) ? file : relativeToDir(path.resolve(args.out), path.resolve(file)))),
     glob: args.glob ?? null,
     preset: args.preset,
     max_line_bytes: args.maxLineBytes,
+    report: reportOptionsRecord(report),
   };
   // Only when segmenting: other exports keep their options hash.
   if (args.segment !== undefined) options.segment = args.segment;
@@ -180,11 +182,13 @@ export async function exportCommand(typed: ExportArgs): Promise<Counts> {
   const args: ExportArgs = { ...given, preset: normalized.preset };
   // Custom format modules: loaded (and checked) now, before any file is touched; their sha256 goes into the options hash.
   const plan: ExportPlan = normalized.plan.custom.length > 0 ? { ...normalized.plan, custom: await loadCustomFormats(normalized.plan.custom) } : normalized.plan;
+  // --language, --fail-on, --tokenizer: checked (the tokenizer loaded) before any input is read.
+  const report = await prepareReport(args, 'cli');
   const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out || undefined });
   if (out) await refuseInputsInOut(inputs, out);
   if (args.dryRun) return dryRun(args, inputs, plan);
   const writing = args as WritingArgs;
-  const options = normalizedOptions(writing, inputs, plan);
+  const options = normalizedOptions(writing, inputs, plan, report);
   await prepareOutDir(writing.out);
   const unlock = await takeLock(writing.out);
   const stopSignals = new StopSignals();
@@ -192,7 +196,7 @@ export async function exportCommand(typed: ExportArgs): Promise<Counts> {
     pausePoint('after-lock');
     const claim = await claimOutDir(writing, plan);
     await sweepTemps(writing.out);
-    const session = await ExportSession.open(writing, inputs, options, plan, claim);
+    const session = await ExportSession.open(writing, inputs, options, plan, claim, report);
     return await session.run(stopSignals);
   } finally {
     stopSignals.dispose();
@@ -222,16 +226,16 @@ async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Pro
 
 /** Every name either layout may write: what a checkpoint of an older version owned. */
 const LEGACY_OWNS: Owns = {
-  files: [...Object.values(OUTPUT_FILES), STATS_FILE, MANIFEST_FILE, CARD_FILE, LLAMA_FACTORY_FILE],
+  files: [...Object.values(OUTPUT_FILES), STATS_FILE, ...REPORT_FILES, MANIFEST_FILE, CARD_FILE, LLAMA_FACTORY_FILE],
   shard_dirs: (Object.keys(FORMATS) as FormatName[]).flatMap((format) => [configDirectory(format, 'pairs'), configDirectory(format, 'rejected')]),
 };
 
 /** The files a run with this plan writes (shards: by folder, their count is known only at the end). */
 function runOwns(plan: ExportPlan): Owns {
-  if (plan.layout === 'simple') return { files: [...Object.values(OUTPUT_FILES), STATS_FILE, MANIFEST_FILE], shard_dirs: [] };
+  if (plan.layout === 'simple') return { files: [...Object.values(OUTPUT_FILES), STATS_FILE, ...REPORT_FILES, MANIFEST_FILE], shard_dirs: [] };
   const chat = plan.formats.some((format) => format === 'alpaca' || format === 'sharegpt');
   return {
-    files: [OUTPUT_FILES.errors, STATS_FILE, MANIFEST_FILE, CARD_FILE, ...(chat ? [LLAMA_FACTORY_FILE] : [])],
+    files: [OUTPUT_FILES.errors, STATS_FILE, ...REPORT_FILES, MANIFEST_FILE, CARD_FILE, ...(chat ? [LLAMA_FACTORY_FILE] : [])],
     shard_dirs: hubDirectories(plan),
   };
 }

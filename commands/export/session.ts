@@ -15,6 +15,7 @@ import { type InputInfo, describeInputs } from '../../lib/io/inputs';
 import type { ExportPlan, FixedChannel } from '../../lib/hub';
 import { type MappingSpec, resolvePreset } from '../../lib/mapping';
 import { StatsAccumulator } from '../../lib/stats';
+import type { QualitySections, ReportAccumulator } from '../../lib/report';
 import { type Counts, Tally, balanced } from '../../lib/tally';
 import { createFileSource, inputName, type InputSpec } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
@@ -23,6 +24,7 @@ import { DatasetWriters, createDatasetSink } from '../../streams/dataset-sink';
 import { printHint } from '../hint';
 import { Progress, progressEnabled } from '../progress';
 import { Reporter } from '../report';
+import { type ReportSetup, failOnBreaches, newAccumulator } from '../quality-report';
 import * as path from 'node:path';
 import { CHECKPOINT_BYTES, CHECKPOINT_MS, Checkpointer, checkpointDue, freshCheckpoint, loadResumeState } from './checkpoint';
 import { finalizeExport } from './finalize';
@@ -62,6 +64,8 @@ export class ExportSession {
     private readonly inputInfo: InputInfo[],
     private readonly tally: Tally,
     private readonly stats: StatsAccumulator,
+    private readonly report: ReportAccumulator,
+    private readonly reportSetup: ReportSetup,
     private readonly resumed: boolean,
     hashers?: PrefixHasher[],
   ) {
@@ -72,7 +76,15 @@ export class ExportSession {
     this.checkpoints = new Checkpointer(args.out, state, inputInfo, this.hashers, background);
   }
 
-  static async open(args: WritingArgs, inputs: string[], options: Record<string, unknown>, plan: ExportPlan, claim: OutDirClaim): Promise<ExportSession> {
+  static async open(
+    args: WritingArgs,
+    inputs: string[],
+    options: Record<string, unknown>,
+    plan: ExportPlan,
+    claim: OutDirClaim,
+    reportSetup: ReportSetup,
+  ): Promise<ExportSession> {
+    const report = (state?: ReportAccumulator['state']) => newAccumulator(reportSetup, plan.spec.names, state);
     const optionsHash = hashJson(options);
     const fresh = () => freshCheckpoint(inputs, plan, optionsHash, claim);
     // Primed by the resume check (each input hashed to its checkpointed offset), so the run goes on from there.
@@ -85,14 +97,14 @@ export class ExportSession {
     }
     const state = await loadResumeState(args, inputs, infos, optionsHash, hashers);
     const resumed = state !== null;
-    const session = new ExportSession(args, inputs, options, plan, state ?? fresh(), infos, new Tally(state?.tally), new StatsAccumulator(state?.stats), resumed, resumed ? hashers : undefined);
+    const session = new ExportSession(args, inputs, options, plan, state ?? fresh(), infos, new Tally(state?.tally), new StatsAccumulator(state?.stats), report(state?.report), reportSetup, resumed, resumed ? hashers : undefined);
     if (!state?.finalizing) {
       const opened = await session.openTargets(resumed);
       if (!opened) {
         // The temp files do not match the checkpoint (deleted or cut by hand): the
         // checkpoint cannot be trusted, so begin again from nothing.
         note(args, `the partial files in ${args.out} do not match its checkpoint; starting over`);
-        const restarted = new ExportSession(args, inputs, options, plan, fresh(), infos, new Tally(), new StatsAccumulator(), false);
+        const restarted = new ExportSession(args, inputs, options, plan, fresh(), infos, new Tally(), new StatsAccumulator(), report(), reportSetup, false);
         return restarted.withTargets();
       }
     }
@@ -149,8 +161,9 @@ export class ExportSession {
     // A fresh run records at once what it owns and replaces, so a kill at any moment leaves a known folder.
     if (!this.resumed) await this.checkpoint(true);
     if (!state.finalizing) await this.stream(stop);
-    const written = await this.finalize();
+    const { written, thresholds } = await this.finalize();
     this.reporter.summary(this.tally, [`wrote ${this.args.out}: ${written}`]);
+    failOnBreaches(thresholds, `${this.args.out}/report.json`);
     return this.tally.total;
   }
 
@@ -237,6 +250,7 @@ export class ExportSession {
     const state = this.state;
     this.tally.add(batch);
     this.stats.add(batch);
+    this.report.add(batch);
     this.reporter.warn(batch);
     for (const entry of batch.entries) {
       if (entry.channel === 'segmented') {
@@ -265,11 +279,23 @@ export class ExportSession {
   }
 
   private async checkpoint(wait = false): Promise<void> {
-    await this.checkpoints.record({ tally: this.tally, stats: this.stats, writers: this.writers, targets: this.targets.values() }, wait);
+    await this.checkpoints.record({ tally: this.tally, stats: this.stats, report: this.report, writers: this.writers, targets: this.targets.values() }, wait);
   }
 
-  private finalize(): Promise<string> {
+  /**
+   * The sections of issue 9's quality rules (PII, duplicates, tiers) for report.json,
+   * from their state as of now; none yet. A section given here also makes its
+   * --fail-on metrics measured (prepareReport's `sections`).
+   */
+  private qualitySections(): QualitySections {
+    return {};
+  }
+
+  private finalize(): ReturnType<typeof finalizeExport> {
     return finalizeExport({
+      report: this.report,
+      reportSetup: this.reportSetup,
+      sections: this.qualitySections(),
       args: this.args,
       plan: this.plan,
       inputs: this.inputs,

@@ -24,6 +24,7 @@ import { QaHfError } from '../errors';
 import { type Fingerprint, PrefixHasher, prefixChange } from './fingerprint';
 import type { HubState } from '../hub';
 import type { Owns } from '../out-dir';
+import type { ReportState } from '../report';
 import type { StatsState } from '../stats';
 import type { TallyState } from '../tally';
 
@@ -64,6 +65,8 @@ export interface Checkpoint {
   outputs: Record<string, CommittedOutput>;
   tally: TallyState;
   stats: StatsState;
+  /** The quality report's state (lib/report.ts); absent in checkpoints of older versions (then started over). */
+  report?: ReportState;
   /** Hub layout only: per shard output its roller, open shard and counts; the split tracker. */
   hub?: HubState;
   /** True once every input is done: only renames and the manifest are left. */

@@ -1,0 +1,173 @@
+/**
+ * quality-report — the quality report and release gate as the commands use
+ * them: the options checked and the tokenizer loaded before any input is read
+ * (`prepareReport`), report.json and report.html written atomically at the end
+ * (`writeReportFiles`), the breached --fail-on rules printed one per line and
+ * turned into exit 4 (`failOnBreaches`); and `qa-hf report INPUT… --out DIR`,
+ * which runs the inputs through processing and routing as an export would and
+ * writes only the report.
+ *
+ * Export (commands/export/) and pipe mode (--report DIR) feed a ReportAccumulator
+ * with every routed batch; the pure parts are lib/report.ts, lib/report-html.ts
+ * and lib/thresholds.ts.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Batch } from '../lib/batch';
+import { QaHfError } from '../lib/errors';
+import { writeFileAtomic } from '../lib/io/atomic-file';
+import { discoverInputs } from '../lib/io/discover';
+import { MANIFEST_FILE } from '../lib/io/manifest';
+import { refuseInputFolders, refuseInputsInOut } from '../lib/io/out-dir-fs';
+import { loadTokenizer } from '../lib/io/tokenizer';
+import { type NormalizedReportOptions, type OptionStyle, type ReportOptionsInput, normalizeExportOptions, normalizeReportOptions } from '../lib/options';
+import { type QualitySections, ReportAccumulator, buildReport, computeMetrics } from '../lib/report';
+import { renderReportHtml } from '../lib/report-html';
+import { roundFloat } from '../lib/stats';
+import { type Metric, type ThresholdResult, breachLines, checkMeasured, evaluateThresholds } from '../lib/thresholds';
+import { Tally, balanced, count, type Counts } from '../lib/tally';
+import { createFileSource } from '../streams/file-source';
+import { createProcessingStages, runChain } from '../streams/chain';
+import { createRouter } from '../streams/router';
+import { createSink } from '../streams/sink';
+import { printHint } from './hint';
+import { Reporter } from './report';
+
+export const REPORT_JSON = 'report.json';
+export const REPORT_HTML = 'report.html';
+export const REPORT_FILES = [REPORT_JSON, REPORT_HTML] as const;
+
+/**
+ * Metrics every run measures. pii, duplicates and near_duplicates come from the
+ * PII and dedup sections; a rule on a metric the run does not measure is refused
+ * up front (lib/thresholds.ts checkMeasured).
+ */
+export function measuredMetrics(options: NormalizedReportOptions, sections: readonly (keyof QualitySections)[] = []): Metric[] {
+  const metrics: Metric[] = ['pass_rate', 'errors'];
+  if (options.language !== null) metrics.push('language_mismatch');
+  if (sections.includes('pii')) metrics.push('pii');
+  if (sections.includes('duplicates')) metrics.push('duplicates', 'near_duplicates');
+  return metrics;
+}
+
+/** The report's options, checked, with the tokenizer loaded: what a run needs before reading input. */
+export interface ReportSetup {
+  options: NormalizedReportOptions;
+  countTokens?: (text: string) => number;
+  /** tinyld's detect, loaded only when the language check is on. */
+  detect?: (text: string) => string;
+  /** sha256 of the tokenizer file (the options hash holds it), or null. */
+  tokenizerSha256: string | null;
+}
+
+export async function prepareReport(args: ReportOptionsInput, style: OptionStyle, sections: readonly (keyof QualitySections)[] = []): Promise<ReportSetup> {
+  const options = normalizeReportOptions(args, style);
+  checkMeasured(options.failOn, measuredMetrics(options, sections), sections.length ? 'by this run' : 'by this run (no PII or dedup section)', style === 'cli' ? '--fail-on' : 'option failOn');
+  const detect = options.language === null ? undefined : (await import('tinyld')).detect;
+  if (options.tokenizer === null) return { options, detect, tokenizerSha256: null };
+  const tokenizer = await loadTokenizer(options.tokenizer, style === 'cli' ? '--tokenizer' : 'option tokenizer');
+  return { options, detect, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256 };
+}
+
+/** A report accumulator for a run of these split names, fresh or from a checkpoint's state. */
+export function newAccumulator(setup: ReportSetup, splitNames: readonly string[], state?: ConstructorParameters<typeof ReportAccumulator>[1]): ReportAccumulator {
+  return new ReportAccumulator({ language: setup.options.language, splitNames, countTokens: setup.countTokens, detect: setup.detect }, state);
+}
+
+/** What decides the report's bytes, for the options hash (--fail-on does not: it is evaluated at the end). */
+export function reportOptionsRecord(setup: ReportSetup): Record<string, unknown> {
+  return { language: setup.options.language ?? 'off', tokenizer_sha256: setup.tokenizerSha256 };
+}
+
+export interface AssembledReport {
+  /** The report.json object. */
+  json: Record<string, unknown>;
+  thresholds: ThresholdResult[];
+}
+
+/** The report.json object and the thresholds' results at the end of a run. */
+export function assembleReport(report: ReportAccumulator, setup: ReportSetup, counts: Counts, sections: QualitySections): AssembledReport {
+  const metrics = computeMetrics(report, counts, sections);
+  const thresholds = evaluateThresholds(setup.options.failOn, metrics);
+  const json = buildReport(report, { counts, metrics, thresholds, sections, tokenizer: setup.options.tokenizer === null ? null : path.basename(setup.options.tokenizer) });
+  return { json, thresholds };
+}
+
+/**
+ * Writes report.json and report.html into `dir`, each atomically (a temp name,
+ * fsync, rename). `tempPath` gives the temp name of each (export: fixed names its
+ * sweep knows); default: AtomicFile's per-process one.
+ */
+export async function writeReportFiles(dir: string, assembled: AssembledReport, tempPath?: (file: string) => string): Promise<void> {
+  const { json } = assembled;
+  const html = await renderReportHtml(json, { title: path.basename(path.resolve(dir)) });
+  await writeFileAtomic(path.join(dir, REPORT_JSON), `${JSON.stringify(json, null, 2)}\n`, { tempPath: tempPath?.(REPORT_JSON) });
+  await writeFileAtomic(path.join(dir, REPORT_HTML), html, { tempPath: tempPath?.(REPORT_HTML) });
+}
+
+/** Prints each breached rule on one line and ends the run with exit 4 (ERR_THRESHOLD); nothing when all passed. */
+export function failOnBreaches(thresholds: readonly ThresholdResult[], where: string, stderr: NodeJS.WritableStream = process.stderr): void {
+  const lines = breachLines(thresholds, roundFloat);
+  if (lines.length === 0) return;
+  for (const line of lines) stderr.write(`qa-hf: ${line}\n`);
+  throw new QaHfError('ERR_THRESHOLD', `${lines.length} of ${count(thresholds.length, '--fail-on rule')} breached; every file is written (${where})`);
+}
+
+/** `--report DIR` / `report --out DIR`: a folder that exists or can be made, and holds no export (its report is in its manifest). */
+export async function prepareReportDir(dir: string, option: string): Promise<void> {
+  const stat = await fs.stat(dir).catch(() => null);
+  if (stat && !stat.isDirectory()) throw new QaHfError('ERR_USAGE', `${option} ${dir} is not a folder`);
+  if (stat && (await fs.stat(path.join(dir, MANIFEST_FILE)).catch(() => null))) {
+    throw new QaHfError('ERR_USAGE', `${option} ${dir} holds a qa-hf export (its report is part of it); choose another folder`);
+  }
+  await fs.mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    throw new QaHfError('ERR_IO', `cannot create ${option} ${dir} (${err.code ?? err.message})`);
+  });
+}
+
+/** `qa-hf report`'s arguments: inputs, routing options as export takes them, the report's options. */
+export interface ReportCommandArgs extends ReportOptionsInput {
+  inputs: string[];
+  out?: string;
+  glob?: string;
+  split?: string;
+  seed?: unknown;
+  splitKey?: string;
+  minScore?: unknown;
+  quiet: boolean;
+  preset: string;
+  maxLineBytes: number;
+  workers?: number;
+}
+
+/** `qa-hf report INPUT… --out DIR`: processes and routes as export would, writes only report.json and report.html. */
+export async function reportCommand(args: ReportCommandArgs): Promise<void> {
+  const out = args.out;
+  if (out === undefined || out === '') throw new QaHfError('ERR_USAGE', 'report needs --out DIR');
+  const { plan } = normalizeExportOptions({ ...args, out: undefined }, 'cli');
+  const setup = await prepareReport(args, 'cli');
+  await refuseInputFolders(args.inputs, out);
+  const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out });
+  await refuseInputsInOut(inputs, out);
+  await prepareReportDir(out, '--out');
+  const tally = new Tally();
+  const report = newAccumulator(setup, plan.spec.names);
+  const reporter = new Reporter({ quiet: args.quiet, errorsWritten: false, keepHint: 'run qa-hf export to write them all' });
+  const onCommit = (batch: Batch) => {
+    tally.add(batch);
+    report.add(batch);
+    reporter.warn(batch);
+  };
+  const stages = [
+    createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }),
+    ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, workers: args.workers, serialize: [] }),
+    createRouter({ plan }),
+    createSink({ outputs: {}, onCommit }),
+  ];
+  await runChain(stages);
+  if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
+  const assembled = assembleReport(report, setup, tally.total, {});
+  await writeReportFiles(out, assembled);
+  reporter.summary(tally, [`wrote ${path.join(out, REPORT_JSON)}, ${path.join(out, REPORT_HTML)}`]);
+  failOnBreaches(assembled.thresholds, path.join(out, REPORT_JSON));
+}

@@ -1,0 +1,137 @@
+/**
+ * report.html in a real browser: headless Chromium (the Debian package
+ * `chromium`; .ci/run installs it) opens the file with every section filled in —
+ * PII and duplicate examples too, and data that is HTML — and the test asserts no
+ * console error, no request beyond the file itself, no injected element, and a
+ * non-zero size for every chart; a screenshot goes to test-output/ (gitignored).
+ * Without Chromium the test fails: it never skips.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import puppeteer from 'puppeteer-core';
+import { detect } from 'tinyld';
+import { newEntry, type Batch, type Row } from '../lib/batch';
+import { ReportAccumulator, buildReport, computeMetrics } from '../lib/report';
+import { renderReportHtml } from '../lib/report-html';
+import { evaluateThresholds, parseThresholds } from '../lib/thresholds';
+import { emptyCounts } from '../lib/tally';
+import { ROOT } from './helpers';
+
+const SV = 'Patienten ska få information om behandlingen innan den påbörjas och kan alltid ställa frågor.';
+const HOSTILE = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>';
+
+/** Chromium as installed by apt (or CHROMIUM_PATH). */
+function chromiumPath(): string {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((file): file is string => !!file);
+  const found = candidates.find((file) => existsSync(file));
+  if (found) return found;
+  try {
+    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('Chromium not found: install the Debian package `chromium` (apt-get install -y chromium), as .ci/run does, or set CHROMIUM_PATH');
+  }
+}
+
+function batchOf(rows: { channel: 'pairs' | 'rejected'; split: number; row: Row }[]): Batch {
+  const entries = rows.map((item, i) => {
+    const entry = newEntry(i + 1, i * 100, '');
+    entry.channel = item.channel;
+    entry.split = item.split;
+    entry.row = item.row;
+    return entry;
+  });
+  return { file: 'a.jsonl', entries, endOffset: rows.length * 100, endLine: rows.length, fileEnd: true, output: null, stop: null };
+}
+
+async function reportHtml(): Promise<string> {
+  const rows = Array.from({ length: 40 }, (_, i) => ({
+    channel: (i % 5 === 4 ? 'rejected' : 'pairs') as 'pairs' | 'rejected',
+    split: i % 3 === 0 ? 1 : 0,
+    row: {
+      question: `Fråga ${i}: ${'hur '.repeat(i % 9)}?`,
+      answer: i === 7 ? 'The patient should always be informed about the treatment before it starts.' : `${SV} ${'mer '.repeat(i)}`,
+      source: `dok/${i % 4}.pdf`,
+      persona: i === 3 ? HOSTILE : `roll${i % 3}/erfaren`,
+      validation_score: (i % 10) / 10 + 0.05,
+    },
+  }));
+  const report = new ReportAccumulator({ language: 'sv', detect, splitNames: ['train', 'test'] });
+  report.add(batchOf(rows));
+  const counts = { ...emptyCounts(), lines: 42, pairs: 32, rejected: 8, errors: 2 };
+  const sections = {
+    pii: {
+      personnummer: { matches: 2, records: 2 },
+      email: { matches: 1, records: 1 },
+      records: 3,
+      mode: 'redact',
+      examples: [
+        { kind: 'personnummer', column: 'answer', masked: '19850312-****', file: 'qa.jsonl', line: 12 },
+        { kind: 'email', column: 'question', masked: `a***@${HOSTILE}`, file: 'qa.jsonl', line: 30 },
+      ],
+    },
+    duplicates: {
+      exact: { records: 1, groups: 1 },
+      near: { records: 1, groups: 1 },
+      across_splits: 1,
+      examples: [
+        { kind: 'near', similarity: 0.87, first: { file: 'qa.jsonl', line: 2, question: 'Vad är NEWS2?', answer: SV }, duplicate: { file: 'qa.jsonl', line: 9, question: 'Vad är NEWS2-poäng?', answer: HOSTILE } },
+      ],
+    },
+    tiers: { high: 20, medium: 8, low: 4 },
+  };
+  const metrics = computeMetrics(report, counts, sections);
+  const thresholds = evaluateThresholds(parseThresholds('pii>0,duplicates>0.01,pass_rate<0.6'), metrics);
+  return renderReportHtml(buildReport(report, { counts, metrics, thresholds, sections, tokenizer: null }), { title: `demo ${HOSTILE}` });
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-report-browser-'));
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+test('headless Chromium: no console error, no request, no injected element, every chart has a size', async () => {
+  const html = await reportHtml();
+  const file = path.join(dir, 'report.html');
+  await fs.writeFile(file, html);
+  const charts = (html.match(/<svg /g) ?? []).length;
+  expect(charts).toBe(16); // 4 groups (train, test × pairs, rejected) × score, question length, answer length, personas
+  const browser = await puppeteer.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  try {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warn') problems.push(`${message.type()}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${String(error)}`));
+    page.on('request', (request) => requests.push(request.url()));
+    await page.setViewport({ width: 1280, height: 900 });
+    await page.goto(`file://${file}`, { waitUntil: 'load' });
+    const sizes = await page.$$eval('svg', (svgs) => svgs.map((svg) => svg.getBoundingClientRect()).map((box) => [box.width, box.height]));
+    expect(sizes).toHaveLength(charts);
+    for (const [width, height] of sizes) {
+      expect(width).toBeGreaterThan(0);
+      expect(height).toBeGreaterThan(0);
+    }
+    expect(problems).toEqual([]);
+    expect(requests).toEqual([`file://${file}`]);
+    // The hostile text is shown as text, never run or parsed as markup.
+    expect(await page.title()).toBe(`Quality report: demo ${HOSTILE}`);
+    expect(await page.$$eval('script, img', (elements) => elements.length)).toBe(0);
+    expect(await page.$eval('body', (body) => body.textContent)).toContain('19850312-****');
+    expect(await page.$$eval('.sides .side', (sides) => sides.length)).toBe(2);
+    expect(await page.$eval('.failed', (element) => element.textContent)).toBe('2 of 3 thresholds failed.'); // pii>0 and duplicates>0.01; pass_rate 0.8 passes
+    const shots = path.join(ROOT, 'test-output');
+    await fs.mkdir(shots, { recursive: true });
+    const shot = path.join(shots, 'report.png');
+    await page.screenshot({ path: shot as `${string}.png`, fullPage: true });
+    expect((await fs.stat(shot)).size).toBeGreaterThan(10_000);
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,121 @@
+/**
+ * The quality report in an export (built CLI): report.json and report.html in
+ * the manifest, exact numbers on the fixture corpus; --fail-on breaches exit 4
+ * with every file written and verify passing; bad or unmeasured rules refused
+ * at start-up. Pipe mode, `qa-hf report`, --tokenizer, the card:
+ * report-modes.test.ts; kill and resume: report-resume.test.ts.
+ */
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { readJson, runCli } from './helpers';
+import { REPORT_FIXTURE } from './report-fixture';
+
+let dir: string;
+let input: string;
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-report-cli-'));
+  input = path.join(dir, 'in', 'qa.jsonl');
+  await fs.mkdir(path.dirname(input));
+  await fs.writeFile(input, REPORT_FIXTURE);
+});
+
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('export writes the report', () => {
+  let out: string;
+  let result: Awaited<ReturnType<typeof runCli>>;
+  beforeAll(async () => {
+    out = path.join(dir, 'plain');
+    result = await runCli(['export', input, '--out', out]);
+  });
+
+  test('report.json and report.html beside the data, in the manifest; verify passes', async () => {
+    expect(result.code).toBe(0);
+    const manifest = await readJson(path.join(out, 'manifest.json'));
+    expect(manifest.outputs.map((file: { path: string }) => file.path)).toEqual([
+      'qa_pairs.jsonl',
+      'qa_rejected.jsonl',
+      'qa_errors.jsonl',
+      'stats.json',
+      'report.json',
+      'report.html',
+    ]);
+    expect(manifest.options.report).toEqual({ language: 'sv', tokenizer_sha256: null });
+    expect((await runCli(['verify', out])).code).toBe(0);
+  });
+
+  test('the fixture corpus, exact numbers', async () => {
+    const report = await readJson(path.join(out, 'report.json'));
+    expect(report.counts).toEqual({ lines: 10, pairs: 6, rejected: 2, errors: 1, blank: 1 });
+    expect(report.metrics).toEqual({ pass_rate: 0.75, errors: 0.111111, language_mismatch: 0.25 });
+    expect(report.thresholds).toEqual([]);
+    const [pairs, rejected] = report.groups;
+    expect([pairs.split, pairs.channel, pairs.records, rejected.channel, rejected.records]).toEqual(['train', 'pairs', 6, 'rejected', 2]);
+    expect(pairs.answers).toEqual({ empty: 0, very_short: 2, equal_to_question: 1 }); // "Ja." and "samma"
+    expect(pairs.language).toMatchObject({ checked: 4, mismatched: 1, skipped_short: 2, detected: { en: 1, sv: 3 } });
+    expect(pairs.personas.top).toEqual([
+      { name: 'sjuksköterska/erfaren', count: 5 },
+      { name: 'läkare/erfaren', count: 1 },
+    ]);
+    expect(pairs.source_documents.top).toEqual([
+      { name: 'dok/a.pdf', count: 2 },
+      { name: 'dok/b.pdf', count: 2 },
+      { name: '', count: 1 },
+      { name: 'dok/c.pdf', count: 1 },
+    ]);
+    expect(pairs.validation_score_histogram.map((bin: { count: number }) => bin.count)).toEqual([0, 0, 0, 0, 0, 1, 0, 0, 0, 5]);
+    expect(pairs.columns.answer.chars).toMatchObject({ count: 6, min: 3, max: 103 });
+    const html = await fs.readFile(path.join(out, 'report.html'), 'utf8');
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+  });
+});
+
+describe('--fail-on: exit 4, every file written, verify passes', () => {
+  test('three rules breached (pass_rate, errors, language_mismatch), one line each; one passed', async () => {
+    const out = path.join(dir, 'gate');
+    const result = await runCli(['export', input, '--out', out, '--quiet', '--fail-on', 'pass_rate<0.8,errors>0.1,language_mismatch>0.2,pass_rate<0.1']);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toBe(
+      [
+        'qa-hf: threshold breached: pass_rate<0.8 (value 0.75)',
+        'qa-hf: threshold breached: errors>0.1 (value 0.111111)',
+        'qa-hf: threshold breached: language_mismatch>0.2 (value 0.25)',
+        `qa-hf: ERR_THRESHOLD: 3 of 4 --fail-on rules breached; every file is written (${out}/report.json)`,
+        '',
+      ].join('\n'),
+    );
+    const report = await readJson(path.join(out, 'report.json'));
+    expect(report.thresholds).toEqual([
+      { rule: 'pass_rate<0.8', value: 0.75, passed: false },
+      { rule: 'errors>0.1', value: 0.111111, passed: false },
+      { rule: 'language_mismatch>0.2', value: 0.25, passed: false },
+      { rule: 'pass_rate<0.1', value: 0.75, passed: true },
+    ]);
+    expect((await fs.readdir(out)).sort()).toEqual(['manifest.json', 'qa_errors.jsonl', 'qa_pairs.jsonl', 'qa_rejected.jsonl', 'report.html', 'report.json', 'stats.json']);
+    expect((await runCli(['verify', out])).code).toBe(0);
+  });
+
+  test('every rule passed: exit 0, the thresholds recorded', async () => {
+    const out = path.join(dir, 'gate-pass');
+    const result = await runCli(['export', input, '--out', out, '--quiet', '--fail-on', 'pass_rate<0.5,errors>0.5,language_mismatch>0.5']);
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    expect((await readJson(path.join(out, 'report.json'))).thresholds.map((t: { passed: boolean }) => t.passed)).toEqual([true, true, true]);
+  });
+
+  test.each([
+    ['pii>0', '--fail-on pii>0: pii is not measured by this run (no PII or dedup section)'],
+    ['pass_rate<x', '--fail-on rule must be METRIC<NUMBER or METRIC>NUMBER (metrics: pii, duplicates, near_duplicates, pass_rate, language_mismatch, errors), got "pass_rate<x"'],
+  ])('%s: one ERR_OPTION line at start-up, nothing written', async (rules, message) => {
+    const out = path.join(dir, 'refused');
+    const [rule, ...rest] = rules.split(' ');
+    const result = await runCli(['export', input, '--out', out, '--fail-on', rule, ...rest]);
+    expect([result.code, result.stderr]).toEqual([2, `qa-hf: ERR_OPTION: ${message}\n`]);
+    await expect(fs.stat(out)).rejects.toThrow();
+  });
+});
+
