@@ -11,6 +11,7 @@
  * with every routed batch; the pure parts are lib/report.ts, lib/report-html.ts
  * and lib/thresholds.ts.
  */
+import { withPresetMapping } from '../lib/io/presets';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Batch } from '../lib/batch';
@@ -141,7 +142,9 @@ export interface ReportCommandArgs extends ReportOptionsInput {
 }
 
 /** `qa-hf report INPUT… --out DIR`: processes and routes as export would, writes only report.json and report.html. */
-export async function reportCommand(args: ReportCommandArgs): Promise<void> {
+export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
+  // A shipped mapped preset (`--preset squad`) is checked and run with its mapping.
+  const args = withPresetMapping(typed);
   const out = args.out;
   if (out === undefined || out === '') throw new QaHfError('ERR_USAGE', 'report needs --out DIR');
   const { plan } = normalizeExportOptions({ ...args, out: undefined }, 'cli');
