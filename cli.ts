@@ -89,6 +89,15 @@ function processingOptions<T>(command: Argv<T>) {
     .coerce('max-line-bytes', maxLineBytes);
 }
 
+/** The quality rules (lib/quality.ts), export and pipe mode; checked by the one normalizer. */
+function qualityOptions<T>(command: Argv<T>) {
+  return command
+    .option('pii', { type: 'string', requiresArg: true, describe: 'personal data (personnummer, email, phone, iban, card, ip): report (count, the default), redact ([PHONE], …) or reject' })
+    .option('dedup', { type: 'string', requiresArg: true, describe: 'duplicate pairs: off (count exact ones, the default), exact or near (moved to rejected)' })
+    .option('near-threshold', { type: 'string', requiresArg: true, describe: 'estimated Jaccard similarity from which --dedup near calls two pairs near duplicates (default 0.8)' })
+    .option('tiers', { type: 'string', requiresArg: true, describe: 'passed pairs by validation_score into configs tier_NAME, e.g. high=0.85,medium=0.7 (the rest: tier_low)' });
+}
+
 /**
  * --preset, --workers, --max-line-bytes: checked by lib/options.ts (the one
  * normalizer) while yargs parses, rather than with yargs `choices`, whose message
@@ -122,7 +131,7 @@ export function buildParser(argv: string[]) {
       'export <inputs..>',
       'export files or directories to a verified, resumable dataset directory',
       (command) =>
-        processingOptions(command)
+        qualityOptions(processingOptions(command))
           .positional('inputs', { type: 'string', array: true, describe: 'JSONL files, or directories searched with --glob' })
           .option('out', { type: 'string', requiresArg: true, describe: 'output directory: empty, or holding a previous qa-hf export (required unless --dry-run)' })
           .option('force', { type: 'boolean', default: false, describe: 'write into an --out that holds other files (kept, unless an output has their name)' })

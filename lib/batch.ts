@@ -10,12 +10,39 @@
  * channel: that is the "nothing lost" invariant, checked by `Tally`.
  */
 import type { RecordErrorCode } from './errors';
+import type { PiiKind } from './pii';
 
 /** Where an entry ends: an output, the dead-letter output, or counted as blank. */
 export type Channel = 'pairs' | 'rejected' | 'errors' | 'blank';
 
 /** A mapped output row: plain object whose keys the preset's columns order. */
 export type Row = Record<string, unknown>;
+
+/** One PII match of a row: its kind, column and masked value (lib/pii.ts). */
+export interface PiiHit {
+  kind: PiiKind;
+  column: string;
+  masked: string;
+}
+
+/**
+ * What the quality rules found about a pair or rejected row (lib/quality.ts
+ * QualityRouter sets it in routing; the session counts it once committed).
+ */
+export interface EntryQuality {
+  pii: PiiHit[];
+  duplicate: 'exact' | 'near' | null;
+  /** The kept record a duplicate repeats. */
+  duplicateOf: { file: string; line: number } | null;
+  /** The kept record had no duplicate before this one. */
+  newGroup: boolean;
+  /** The duplicate and the kept record sit in different splits. */
+  acrossSplits: boolean;
+  /** The pair's dedup resume-log bytes (lib/dedup.ts); null when it was not checked. */
+  log: Uint8Array | null;
+  /** --tiers: a passed pair's tier. */
+  tier: string | null;
+}
 
 export interface Entry {
   /** 1-based line number in `Batch.file`. */
@@ -36,6 +63,8 @@ export interface Entry {
   split: number;
   errorCode: RecordErrorCode | null;
   errorMessage: string | null;
+  /** Set by routing when quality rules run (lib/quality.ts); null before and without them. */
+  quality: EntryQuality | null;
 }
 
 export interface Batch {
@@ -67,6 +96,7 @@ export function newEntry(line: number, offset: number, text: string, unterminate
     split: 0,
     errorCode: null,
     errorMessage: null,
+    quality: null,
   };
 }
 

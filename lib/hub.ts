@@ -26,6 +26,7 @@ import {
 } from './formats';
 import type { Row } from './batch';
 import { BELOW_MIN_SCORE, SCORE_COLUMN } from './route';
+import { type QualityArgs, type QualityPlan, normalizeQualityPlan } from './quality';
 import type { CardConfig, CardDescription, CardFile } from './card';
 import type { PairChannel, Preset } from './presets';
 import type { ParquetShardState } from './parquet';
@@ -44,7 +45,7 @@ import {
 } from './split';
 
 /** The HF-hub options of `qa-hf export`, as the CLI parsed them (strings where a user typed text). */
-export interface HubArgs {
+export interface HubArgs extends QualityArgs {
   format?: string;
   split?: string;
   seed?: unknown;
@@ -100,6 +101,8 @@ export interface HubPlan {
   checkpointLines: number;
   rowGroupRows: number;
   rowGroupBytes: number;
+  /** --pii, --dedup, --near-threshold, --tiers (lib/quality.ts); --tiers implies the Hub layout. */
+  quality: QualityPlan;
 }
 
 /** Default --seed: any fixed number does; this one is what most HF examples use. */
@@ -118,7 +121,7 @@ export function wantsHubLayout(args: HubArgs): boolean {
   const onlyJsonl = args.format === undefined || args.format.split(',').every((name) => name.trim() === 'jsonl');
   // `--compress none` asks for no compression, which the simple layout already is: not a layout switch.
   const compress = args.compress === undefined || args.compress.trim() === 'none' ? undefined : args.compress;
-  return !onlyJsonl || [args.split, compress, args.maxShardSize, args.minScore].some((value) => value !== undefined);
+  return !onlyJsonl || [args.split, compress, args.maxShardSize, args.minScore, args.tiers].some((value) => value !== undefined);
 }
 
 /** The codec names --compress takes. */
@@ -202,6 +205,12 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
 
   const checkpointLines = checkpointLinesOf(args);
 
+  // --pii, --dedup, --near-threshold, --tiers: the quality rules (routing).
+  const quality = normalizeQualityPlan(args);
+  if (quality.tiers && !preset.pairColumns.some((column) => column.name === SCORE_COLUMN)) {
+    throw new QaHfError('ERR_USAGE', `--tiers needs a ${SCORE_COLUMN} column, which preset ${preset.name} does not write`);
+  }
+
   return {
     layout: 'hub',
     fixed: ['errors'],
@@ -219,6 +228,7 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
     checkpointLines,
     rowGroupRows: DEFAULT_ROW_GROUP_ROWS,
     rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
+    quality,
   };
 }
 
@@ -285,6 +295,7 @@ export function normalizeExportPlan(args: HubArgs, preset: Preset): ExportPlan {
     checkpointLines: checkpointLinesOf(args),
     rowGroupRows: DEFAULT_ROW_GROUP_ROWS,
     rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
+    quality: normalizeQualityPlan(args),
   };
 }
 

@@ -12,7 +12,9 @@
  * gzip member or a Parquet row group, so only the fixed positions may be one.
  *
  * What: the input position, each fixed file's committed length and records, the
- * shard writers' state, the tally and stats, the input fingerprints up to the
+ * shard writers' state, the tally and stats, the quality counts and the committed
+ * length of the dedup log (a side file, `.qa-hf-dedup.partial`, synced with the
+ * outputs: see export/session.ts), the input fingerprints up to the
  * position; written atomically (lib/io/checkpoint.ts) once the outputs are fsynced.
  */
 import { promises as fs } from 'node:fs';
@@ -32,6 +34,7 @@ import { type ExportPlan, flushNeutral } from '../../lib/hub';
 import { PrefixHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, startedStream } from '../../lib/io/inputs';
 import { StatsAccumulator, emptyStatsState } from '../../lib/stats';
+import { emptyQualityState } from '../../lib/quality';
 import { Tally } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import type { DatasetWriters } from '../../streams/dataset-sink';
@@ -86,6 +89,7 @@ export function freshCheckpoint(inputs: readonly string[], plan: ExportPlan, opt
     outputs: Object.fromEntries(plan.fixed.map((name) => [name, { bytes: 0, records: 0 }])),
     tally: new Tally().toJSON(),
     stats: new StatsAccumulator().state,
+    quality: emptyQualityState(plan.quality),
     finalizing: false,
     elapsed_ms: 0,
     runs: 0,

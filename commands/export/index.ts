@@ -34,6 +34,7 @@ import { QaHfError } from '../../lib/errors';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
 import { type ExportPlan, hubDirectories, hubOptionsRecord } from '../../lib/hub';
 import { normalizeExportOptions } from '../../lib/options';
+import { isDefaultQualityPlan, qualityOptionsRecord } from '../../lib/quality';
 import { parquetLibrary } from '../../lib/parquet';
 import { Tally, count } from '../../lib/tally';
 import { createFileSource } from '../../streams/file-source';
@@ -76,6 +77,8 @@ function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan
   };
   // The simple layout's plan has nothing to add: its checkpoint interval changes no byte (flushNeutral).
   if (plan.layout === 'hub') options.hub = hubOptionsRecord(plan, parquetLibrary());
+  // The quality rules (--pii, --dedup, --tiers) when any is not its default: a default export's options stay as they were.
+  if (!isDefaultQualityPlan(plan.quality)) options.quality = qualityOptionsRecord(plan.quality);
   return options;
 }
 

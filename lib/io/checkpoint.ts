@@ -24,6 +24,7 @@ import { QaHfError } from '../errors';
 import { type Fingerprint, PrefixHasher, prefixChange } from './fingerprint';
 import type { HubState } from '../hub';
 import type { Owns } from '../out-dir';
+import type { QualityState } from '../quality';
 import type { StatsState } from '../stats';
 import type { TallyState } from '../tally';
 
@@ -64,6 +65,8 @@ export interface Checkpoint {
   outputs: Record<string, CommittedOutput>;
   tally: TallyState;
   stats: StatsState;
+  /** The quality rules' counts and the committed length of the dedup log (lib/quality.ts; absent in older checkpoints). */
+  quality?: QualityState;
   /** Hub layout only: per shard output its roller, open shard and counts; the split tracker. */
   hub?: HubState;
   /** True once every input is done: only renames and the manifest are left. */
