@@ -26,7 +26,7 @@ import {
 } from './formats';
 import type { Row } from './batch';
 import { BELOW_MIN_SCORE, SCORE_COLUMN } from './route';
-import { type QualityArgs, type QualityPlan, normalizeQualityPlan } from './quality';
+import { type QualityArgs, type QualityPlan, normalizeQualityPlan, tierNames } from './quality';
 import type { CardConfig, CardDescription, CardFile } from './card';
 import type { PairChannel, Preset } from './presets';
 import type { ParquetShardState } from './parquet';
@@ -338,37 +338,59 @@ export function hubOptionsRecord(plan: HubPlan, parquetLibrary: string): Record<
 export interface HubOutput {
   format: FormatName;
   channel: PairChannel;
+  /** --tiers: the tier of these pairs (a config of its own); null otherwise. */
+  tier: string | null;
   split: string;
-  /** `jsonl/pairs/train`: the key of its checkpoint state. */
+  /** `jsonl/pairs/train`, a tier's `jsonl/tier_high/train`: the key of its checkpoint state. */
   key: string;
-  /** Folder relative to --out: `jsonl`, `rejected/jsonl`, … */
+  /** Folder relative to --out: `jsonl`, `rejected/jsonl`, `tier_high/jsonl`, … */
   directory: string;
   extension: string;
   /** Text formats with --compress gzip|zstd: the codec of its members; null when plain (and for Parquet, compressed inside). */
   compression: CodecChoice | null;
 }
 
-export function hubOutput(plan: HubPlan, format: FormatName, channel: PairChannel, split: string): HubOutput {
+export function hubOutput(plan: HubPlan, format: FormatName, channel: PairChannel, split: string, tier: string | null = null): HubOutput {
   const spec = FORMATS[format];
   return {
     format,
     channel,
+    tier,
     split,
-    key: `${format}/${channel}/${split}`,
-    directory: configDirectory(format, channel),
+    key: outputKey(format, channel, split, tier),
+    directory: configDirectory(format, channel, tier),
     extension: spec.extension,
     compression: spec.compressible ? textCompression(plan) : null,
   };
 }
 
-/** Every output the plan may write, formats in canonical order, then channel, then split. */
+/** The checkpoint key of an output: `jsonl/pairs/train`, `jsonl/rejected/train`, a tier's `jsonl/tier_high/train`. */
+export function outputKey(format: FormatName, channel: PairChannel, split: string, tier: string | null = null): string {
+  return `${format}/${channel === 'pairs' && tier !== null ? `tier_${tier}` : channel}/${split}`;
+}
+
+/** The (format, channel, tier, split) of an output key (outputKey's inverse). */
+export function parseOutputKey(key: string): { format: FormatName; channel: PairChannel; tier: string | null; split: string } {
+  const [format, middle, split] = key.split('/') as [FormatName, string, string];
+  if (middle.startsWith('tier_')) return { format, channel: 'pairs', tier: middle.slice('tier_'.length), split };
+  return { format, channel: middle as PairChannel, tier: null, split };
+}
+
+/** The config groups of a format: its pairs (one per tier with --tiers), then rejected. */
+function channelGroups(plan: HubPlan, format: FormatName): Array<{ channel: PairChannel; tier: string | null }> {
+  const tiers = tierNames(plan.quality);
+  const groups: Array<{ channel: PairChannel; tier: string | null }> = tiers.length > 0 ? tiers.map((tier) => ({ channel: 'pairs' as const, tier })) : [{ channel: 'pairs', tier: null }];
+  if (FORMATS[format].rejected) groups.push({ channel: 'rejected', tier: null });
+  return groups;
+}
+
+/** Every output the plan may write, formats in canonical order, then channel (tiers in order), then split. */
 export function hubOutputs(plan: HubPlan): HubOutput[] {
   const outputs: HubOutput[] = [];
   for (const format of plan.formats) {
-    for (const channel of ['pairs', 'rejected'] as const) {
-      if (channel === 'rejected' && !FORMATS[format].rejected) continue;
+    for (const { channel, tier } of channelGroups(plan, format)) {
       if (plan.fixed.includes(channel)) continue; // a fixed file, not shards
-      for (const split of plan.spec.names) outputs.push(hubOutput(plan, format, channel, split));
+      for (const split of plan.spec.names) outputs.push(hubOutput(plan, format, channel, split, tier));
     }
   }
   return outputs;
@@ -451,10 +473,9 @@ export function cardConfigs(plan: HubPlan, state: HubState, files: Map<string, F
   const configs: CardConfig[] = [];
   const byKey = new Map(state.outputs.map((output) => [output.key, output]));
   for (const format of plan.formats) {
-    for (const channel of ['pairs', 'rejected'] as const) {
-      if (channel === 'rejected' && !FORMATS[format].rejected) continue;
+    for (const { channel, tier } of channelGroups(plan, format)) {
       const splits = plan.spec.names.map((split) => {
-        const output = hubOutput(plan, format, channel, split);
+        const output = hubOutput(plan, format, channel, split, tier);
         const written = byKey.get(output.key);
         const shards = files.get(output.key) ?? [];
         return {
@@ -464,7 +485,7 @@ export function cardConfigs(plan: HubPlan, state: HubState, files: Map<string, F
           files: shards.map((shard): CardFile => ({ name: shard.path.slice(output.directory.length + 1), bytes: shard.bytes })),
         };
       });
-      configs.push({ format, channel, splits });
+      configs.push({ format, channel, ...(tier !== null ? { tier } : {}), splits });
     }
   }
   return configs;

@@ -50,11 +50,14 @@ import {
   type HubState,
   emptyOutputState,
   hubOutput,
+  outputKey,
   parquetCompression,
+  parseOutputKey,
   shardDonePath,
   shardOpenPath,
   stratumOf,
 } from '../lib/hub';
+import { LOW_TIER } from '../lib/quality';
 import { makeRowWriter } from '../lib/jsonl';
 import { ParquetShardWriter } from '../lib/parquet';
 import type { Preset } from '../lib/presets';
@@ -342,8 +345,8 @@ export class DatasetWriters {
   private outputFor(key: string, state?: HubOutputState): ShardOutput {
     let output = this.outputs.get(key);
     if (!output) {
-      const [format, channel, split] = key.split('/') as [keyof typeof FORMATS, 'pairs' | 'rejected', string];
-      const spec = hubOutput(this.options.plan, format, channel, split);
+      const { format, channel, split, tier } = parseOutputKey(key);
+      const spec = hubOutput(this.options.plan, format, channel, split, tier);
       const context = { out: this.options.out, plan: this.options.plan, preset: this.options.preset };
       output = format === 'parquet' ? new ParquetOutput(context, spec, state) : new TextOutput(context, spec, state);
       this.outputs.set(key, output);
@@ -392,9 +395,11 @@ export class DatasetWriters {
     const row = entry.row!;
     if (entry.channel === 'pairs') this.tracker.add(entry.split, stratumOf(row, plan.stratifyBy));
     const splitName = plan.spec.names[entry.split];
+    // --tiers: a passed pair goes to its tier's configs (routing decided it: lib/quality.ts).
+    const tier = entry.channel === 'pairs' && plan.quality.tiers ? (entry.quality?.tier ?? LOW_TIER) : null;
     for (const format of plan.formats) {
       if (entry.channel === 'rejected' && !FORMATS[format].rejected) continue;
-      await this.outputFor(`${format}/${entry.channel}/${splitName}`).write(row);
+      await this.outputFor(outputKey(format, entry.channel as 'pairs' | 'rejected', splitName, tier)).write(row);
     }
   }
 
