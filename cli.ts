@@ -115,7 +115,7 @@ export function buildParser(argv: string[]) {
       '$0 [files..]',
       'convert JSONL records to HF rows on stdout (files in order, or stdin; - is stdin)',
       (command) =>
-        processingOptions(command)
+        qualityOptions(processingOptions(command))
           .positional('files', { type: 'string', array: true, default: [], describe: 'input JSONL files (default: stdin)' })
           .option('rejected', { type: 'string', requiresArg: true, describe: 'write rejected pairs (validation.passed false) to FILE' })
           .option('errors', { type: 'string', requiresArg: true, describe: 'write bad lines (dead letter, with file, line, offset) to FILE' })

@@ -14,6 +14,12 @@ import { createFileSource } from '../streams/file-source';
 import { printHint } from './hint';
 import { createProcessingStages, defaultWorkerCount, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
+import { createRouter } from '../streams/router';
+import { createSerializer } from '../streams/serializer';
+import { inputName } from '../streams/file-source';
+import { type QualityPlan, QualityRouter, isDefaultQualityPlan, normalizeQualityPlan } from '../lib/quality';
+import { DEFAULT_SEED, DEFAULT_SPLIT_KEY } from '../lib/hub';
+import { parseSplitSpec } from '../lib/split';
 import { Reporter } from './report';
 
 export interface PipeArgs {
@@ -26,6 +32,11 @@ export interface PipeArgs {
   maxLineBytes: number;
   /** Unset: defaultWorkerCount of the inputs' size and the machine's cores. */
   workers?: number;
+  /** The quality rules (lib/quality.ts): --pii, --dedup, --near-threshold; --tiers needs export. */
+  pii?: string;
+  dedup?: string;
+  nearThreshold?: string;
+  tiers?: string;
 }
 
 export interface PipeIo {
@@ -77,8 +88,29 @@ async function isOneOf(stat: { dev: number; ino: number }, files: readonly strin
   return false;
 }
 
+/** --pii, --dedup, --near-threshold of pipe mode; --tiers (configs of a dataset folder) is export's. */
+function pipeQualityPlan(args: PipeArgs): QualityPlan {
+  const quality = normalizeQualityPlan(args);
+  if (quality.tiers) throw new QaHfError('ERR_USAGE', `--tiers needs qa-hf export (each tier is a config of a dataset folder), got ${JSON.stringify(args.tiers)}`);
+  return quality;
+}
+
+/**
+ * The quality rules' stages of pipe mode: with only the defaults (count PII, no
+ * dedup) none, so the lines stay raw bytes end to end; otherwise the router (in
+ * input order on this thread, one split) and a serializer for the batches whose
+ * rows it moved or redacted.
+ */
+function qualityStages(quality: QualityPlan, files: readonly string[], preset: string) {
+  if (isDefaultQualityPlan(quality)) return [];
+  const plan = { spec: parseSplitSpec('train=1'), seed: DEFAULT_SEED, key: DEFAULT_SPLIT_KEY, quality };
+  return [createRouter({ plan, quality: new QualityRouter(quality, files.map(inputName)) }), createSerializer({ preset, onlyUnserialized: true })];
+}
+
 export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
   const files = await checkPipeArgs(args);
+  const quality = pipeQualityPlan(args);
+  const rules = qualityStages(quality, files, args.preset);
   const tally = new Tally();
   const reporter = new Reporter({ quiet: args.quiet, errorsWritten: args.errors !== undefined });
   const onCommit = (batch: Batch): void => {
@@ -92,8 +124,9 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
       // A damaged input ends the run, but only after the lines read before it are written and counted.
       onInputError: (error) => (inputFailure = error),
     }),
-    // keepRows false: pipe mode only counts what it wrote, so lines may stay raw bytes end to end.
-    ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, keepRows: false, workers: args.workers ?? defaultWorkerCount(await inputBytes(files), availableParallelism()) }),
+    // keepRows false: pipe mode only counts what it wrote, so lines may stay raw bytes end to end (unless a quality rule reads the rows).
+    ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, failFast: args.failFast, keepRows: rules.length > 0, workers: args.workers ?? defaultWorkerCount(await inputBytes(files), availableParallelism()) }),
+    ...rules,
     createSink({ outputs: { pairs: process.stdout, rejected: args.rejected, errors: args.errors }, onCommit }),
   ];
   try {

@@ -239,3 +239,22 @@ describe('byte identity', () => {
     expect(refused.stderr).toMatch(/ERR_CHECKPOINT_MISMATCH: .*the options differ from the interrupted run/);
   });
 });
+
+describe('pipe mode', () => {
+  test('--pii redact --dedup near: stdout and --rejected are the simple export\'s files, with 0 or 2 workers', async () => {
+    const out = await exportTo('pipe-reference', ['--pii', 'redact', '--dedup', 'near']);
+    for (const workers of ['0', '2']) {
+      const rejected = path.join(dir, `pipe-rejected-${workers}.jsonl`);
+      const result = await runCli([...inputs, '-q', '--pii', 'redact', '--dedup', 'near', '--workers', workers, '--rejected', rejected]);
+      expect(result.code).toBe(0);
+      expect(result.stdout.equals(await fs.readFile(path.join(out, 'qa_pairs.jsonl')))).toBe(true);
+      expect((await fs.readFile(rejected)).equals(await fs.readFile(path.join(out, 'qa_rejected.jsonl')))).toBe(true);
+    }
+    expect((await fs.readFile(path.join(out, 'qa_rejected.jsonl'), 'utf8')).includes('"failure_reason":"near_duplicate"')).toBe(true);
+  });
+
+  test('--tiers is export\'s: one line, exit 2', async () => {
+    const result = await runCli([inputs[0], '--tiers', 'high=0.9']);
+    expect([result.code, result.stderr]).toEqual([2, 'qa-hf: ERR_USAGE: --tiers needs qa-hf export (each tier is a config of a dataset folder), got "high=0.9"\n']);
+  });
+});
