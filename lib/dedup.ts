@@ -4,9 +4,9 @@
  *
  * Exact: the same question and answer after normalization (Unicode NFKC,
  * case-folded, whitespace collapsed, trimmed), compared by a 64-bit hash of the
- * normalized pair (two MurmurHash3 x86_32 lanes; a collision among 1 M records has
- * a chance of about 3 in 10^8). Near: MinHash over word 5-gram shingles of question + answer
- * (words: runs of letters and digits, lower-cased), with LSH in datatrove's layout
+ * normalized pair (exactKey: two 32-bit lanes; a collision among 1 M records has a
+ * chance of about 3 in 10^8). Near: MinHash over word 5-gram shingles of question + answer
+ * (words: see wordHashes), with LSH in datatrove's layout
  * (14 bands × 8 hashes); a candidate sharing a band is verified on its stored
  * signature (8 bits kept per hash, b-bit minwise hashing: the estimate is corrected
  * for the 1/256 chance agreement) and is a near duplicate when the estimated
@@ -28,7 +28,6 @@
  *   index.check('Vad är feber?', 'Över 38 grader.', { split: 0, input: 0, line: 1 }) // { kind: null, … }
  *   index.check('vad är  FEBER?', 'över 38 grader.', { split: 1, input: 0, line: 2 }) // { kind: 'exact', of: { input: 0, line: 1 }, acrossSplits: true, newGroup: true, … }
  */
-import { murmur3 } from './split';
 
 /** datatrove's MinHash defaults: 14 buckets of 8 hashes, word 5-grams. */
 export const NEAR_BANDS = 14;
@@ -52,13 +51,64 @@ const IN_BANDS = 2;
 /** Rotation densification's offset per bin stepped over (any odd constant). */
 const DENSIFY_STEP = 0x165667b1;
 
-/** A word's 32-bit hash (FNV-1a over UTF-16 units, then a murmur finalizer): a shingle's part. */
-function wordHash(word: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 0x01000193);
+/** JavaScript's `\s`: the whitespace normalizeForDedup collapses. */
+function isSpace(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff || c === 0x85;
+}
+
+/**
+ * The exact key of a pair whose parts are NFKC'd and lower-cased: two 32-bit hash
+ * lanes (MurmurHash3's mixing, one UTF-16 unit at a time) over
+ * normalizeForDedup(question) + U+0000 + normalizeForDedup(answer), computed in
+ * one pass with the whitespace collapsed and trimmed on the fly (no string built).
+ */
+/** MurmurHash3's k of a space (32), precomputed. */
+const SPACE_K = Math.imul(Math.imul(32, 0xcc9e2d51) << 15 | Math.imul(32, 0xcc9e2d51) >>> 17, 0x1b873593);
+
+export function exactKey(question: string, answer: string, out: Uint32Array): void {
+  let h1 = SEED_A;
+  let h2 = SEED_B;
+  let units = 0;
+  for (let part = 0; part < 2; part++) {
+    const text = part === 0 ? question : answer;
+    let written = false;
+    let space = false;
+    // Position -1 of the answer is the U+0000 between the two parts.
+    for (let i = part === 0 ? 0 : -1; i < text.length; i++) {
+      const c = i < 0 ? 0 : text.charCodeAt(i);
+      if (i >= 0 && isSpace(c)) {
+        space = true;
+        continue;
+      }
+      if (space && written) {
+        // A collapsed run of whitespace inside the text: one space before this unit.
+        h1 ^= SPACE_K;
+        h1 = (Math.imul((h1 << 13) | (h1 >>> 19), 5) + 0xe6546b64) | 0;
+        h2 ^= Math.imul(SPACE_K ^ 0x5bd1e995, 0x27d4eb2f);
+        h2 = (Math.imul((h2 << 17) | (h2 >>> 15), 9) + 0x85ebca6b) | 0;
+        units++;
+      }
+      let k = Math.imul(c, 0xcc9e2d51);
+      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+      h1 ^= k;
+      h1 = (Math.imul((h1 << 13) | (h1 >>> 19), 5) + 0xe6546b64) | 0;
+      h2 ^= Math.imul(k ^ 0x5bd1e995, 0x27d4eb2f);
+      h2 = (Math.imul((h2 << 17) | (h2 >>> 15), 9) + 0x85ebca6b) | 0;
+      units++;
+      space = false;
+      written = i >= 0;
+    }
+  }
+  out[0] = finalMix(h1, units);
+  out[1] = finalMix(h2, units);
+}
+
+function finalMix(h: number, length: number): number {
+  h ^= length;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return h ^ (h >>> 16);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** The text a pair is compared as: NFKC, case-folded, whitespace runs collapsed to one space, trimmed. */
@@ -111,6 +161,9 @@ class HashSlots {
     this.values[s] = value;
     this.used++;
   }
+  get bytes(): number {
+    return this.keys.byteLength + this.values.byteLength;
+  }
   private empty(s: number): boolean {
     for (let w = 0; w < this.width; w++) if (this.keys[s * this.width + w] !== 0) return false;
     return true;
@@ -159,11 +212,17 @@ export class DedupIndex {
   private readonly near: boolean;
   private readonly threshold: number;
   private readonly key = new Uint32Array(2);
+  private readonly lookup = new Uint32Array(2);
   private readonly minima = new Int32Array(NEAR_HASHES);
 
   constructor(options: { near: boolean; threshold?: number }) {
     this.near = options.near;
     this.threshold = options.threshold ?? DEFAULT_NEAR_THRESHOLD;
+  }
+
+  /** Bytes the index holds now (its typed arrays, capacity included): what grows with the records. */
+  get bytes(): number {
+    return this.exact.bytes + this.bands.byteLength + this.places.bytes.byteLength + (this.near ? this.signatures.bytes.byteLength : 0);
   }
 
   /** Records checked so far. */
@@ -173,13 +232,13 @@ export class DedupIndex {
 
   /** Decides one pair (in input order) and adds it to the index. */
   check(question: string, answer: string, place: RecordPlace): DedupDecision {
-    const q = normalizeForDedup(question);
-    const a = normalizeForDedup(answer);
-    const text = `${q}\u0000${a}`;
+    const q = question.normalize('NFKC').toLowerCase();
+    const a = answer.normalize('NFKC').toLowerCase();
     const log = new Uint8Array(recordLogBytes(this.near));
     const view = new DataView(log.buffer);
-    view.setUint32(0, murmur3(text, SEED_A) || 1);
-    view.setUint32(4, murmur3(text, SEED_B));
+    exactKey(q, a, this.key);
+    view.setUint32(0, this.key[0] || 1);
+    view.setUint32(4, this.key[1]);
     view.setUint8(8, place.split);
     view.setUint16(9, place.input);
     view.setUint32(11, place.line);
@@ -196,7 +255,7 @@ export class DedupIndex {
 
   private apply(log: Uint8Array): DedupDecision {
     const view = new DataView(log.buffer, log.byteOffset, log.length);
-    const key = this.key;
+    const key = this.lookup;
     key[0] = view.getUint32(0);
     key[1] = view.getUint32(4);
     const split = view.getUint8(8);
@@ -234,14 +293,13 @@ export class DedupIndex {
    * 112: the near check costs a few µs a record. 8 low bits kept per bin.
    */
   private signature(text: string, out: Uint8Array): void {
-    const words = text.split(/[^\p{L}\p{N}]+/u).filter((word) => word !== '');
-    const wordHashes = new Int32Array(words.length);
-    for (let w = 0; w < words.length; w++) wordHashes[w] = wordHash(words[w]);
+    const wordHashes = this.wordHashes(text);
+    const count = this.wordCount;
     const minima = this.minima.fill(-1);
-    const shingles = Math.max(1, words.length - SHINGLE_WORDS + 1);
+    const shingles = Math.max(1, count - SHINGLE_WORDS + 1);
     for (let s = 0; s < shingles; s++) {
       let h = SEED_B;
-      const end = Math.min(words.length, s + SHINGLE_WORDS);
+      const end = Math.min(count, s + SHINGLE_WORDS);
       for (let w = s; w < end; w++) h = Math.imul(h ^ wordHashes[w], 0x01000193) ^ (h >>> 15);
       h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
       h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
@@ -258,6 +316,44 @@ export class DedupIndex {
       }
       out[i] = value & 0xff; // the low bits: the high bits of a minimum are mostly 0
     }
+  }
+
+  private hashes = new Int32Array(256);
+  private wordCount = 0;
+
+  /**
+   * The hash of every word of `text` (normalized: lower-cased), in one pass: a word is
+   * a run of ASCII letters and digits or of non-ASCII characters other than spaces
+   * and general punctuation (U+2000–U+206F, U+3000, U+00A0–U+00BF, U+00D7, U+00F7).
+   */
+  private wordHashes(text: string): Int32Array {
+    let count = 0;
+    let h = 0;
+    let inWord = false;
+    for (let i = 0; i <= text.length; i++) {
+      const c = i < text.length ? text.charCodeAt(i) : 32;
+      const word =
+        c < 128
+          ? (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90)
+          : !((c >= 0xa0 && c <= 0xbf) || c === 0xd7 || c === 0xf7 || (c >= 0x2000 && c <= 0x206f) || c === 0x3000);
+      if (word) {
+        if (!inWord) h = 0x811c9dc5;
+        h = Math.imul(h ^ c, 0x01000193);
+        inWord = true;
+      } else if (inWord) {
+        if (count === this.hashes.length) {
+          const grown = new Int32Array(count * 2);
+          grown.set(this.hashes);
+          this.hashes = grown;
+        }
+        h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+        h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+        this.hashes[count++] = h ^ (h >>> 16);
+        inWord = false;
+      }
+    }
+    this.wordCount = count;
+    return this.hashes;
   }
 
   /** A band's slot comes from its 8 signature bytes alone, so a replayed log places it the same. */

@@ -1,5 +1,5 @@
 /** lib/dedup.ts: exact and near duplicates in input order, and the resume log that rebuilds the index. */
-import { DedupIndex, EXACT_LOG_BYTES, NEAR_HASHES, normalizeForDedup, recordLogBytes } from '../lib/dedup';
+import { DedupIndex, EXACT_LOG_BYTES, NEAR_HASHES, exactKey, normalizeForDedup, recordLogBytes } from '../lib/dedup';
 import { seeded } from './helpers';
 
 const WORDS = 'feber huvudvärk patient läkare behandling dos tablett dag vecka sjukhus vård blodtryck hjärta lunga njure lever mage rygg knä axel'.split(' ');
@@ -21,6 +21,27 @@ describe('normalizeForDedup', () => {
     ['a\n\nb', 'a b'],
   ])('%j → %j', (text, normalized) => {
     expect(normalizeForDedup(text)).toBe(normalized);
+  });
+});
+
+describe('exactKey', () => {
+  const key = (q: string, a: string) => {
+    const out = new Uint32Array(2);
+    exactKey(q, a, out);
+    return [...out];
+  };
+  test('hashes the normalized text: collapsing and trimming on the fly equals hashing normalizeForDedup\'s output', () => {
+    const random = seeded(5);
+    const pieces = ['a', 'Ö', ' ', '  ', '\t', '\n', '\u00a0', '\u3000', 'xy', '?'];
+    for (let i = 0; i < 500; i++) {
+      const text = () => Array.from({ length: 1 + Math.floor(random() * 12) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+      const [q, a] = [text(), text()];
+      expect(key(q.toLowerCase(), a.toLowerCase())).toEqual(key(normalizeForDedup(q), normalizeForDedup(a)));
+    }
+  });
+  test('question and answer are kept apart; one changed character changes the key', () => {
+    expect(key('ab', 'c')).not.toEqual(key('a', 'bc'));
+    expect(key('fråga', 'svar')).not.toEqual(key('fråga', 'svaR'));
   });
 });
 
