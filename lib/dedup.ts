@@ -51,6 +51,25 @@ const IN_BANDS = 2;
 /** Rotation densification's offset per bin stepped over (any odd constant). */
 const DENSIFY_STEP = 0x165667b1;
 
+/**
+ * True when NFKC leaves `text` as it is and lower-casing it is lowerLatin per unit:
+ * every unit below U+00A0 or a Latin-1 letter (U+00C0–U+00FF). Most Swedish text is
+ * so; exactKey and the word hashes then fold case as they read, without the two
+ * copies normalize() and toLowerCase() would make.
+ */
+function latinFoldable(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xa0 && (c < 0xc0 || c > 0xff)) return false;
+  }
+  return true;
+}
+
+/** toLowerCase of one unit of a latinFoldable text (A–Z and À–Þ but ×); other units unchanged. */
+function lowerLatin(c: number): number {
+  return (c >= 65 && c <= 90) || (c >= 0xc0 && c <= 0xde && c !== 0xd7) ? c + 32 : c;
+}
+
 /** JavaScript's `\s`: the whitespace normalizeForDedup collapses. */
 function isSpace(c: number): boolean {
   if (c < 128) return c === 32 || (c >= 9 && c <= 13);
@@ -58,50 +77,53 @@ function isSpace(c: number): boolean {
 }
 
 /**
- * The exact key of a pair whose parts are NFKC'd and lower-cased: two 32-bit hash
+ * The exact key of a pair whose parts are NFKC'd and lower-cased (or latinFoldable:
+ * lowerLatin is applied to each unit, a no-op on lower-cased text): two 32-bit hash
  * lanes (MurmurHash3's mixing, one UTF-16 unit at a time) over
  * normalizeForDedup(question) + U+0000 + normalizeForDedup(answer), computed in
  * one pass with the whitespace collapsed and trimmed on the fly (no string built).
  */
-/** MurmurHash3's k of a space (32), precomputed. */
-const SPACE_K = Math.imul(Math.imul(32, 0xcc9e2d51) << 15 | Math.imul(32, 0xcc9e2d51) >>> 17, 0x1b873593);
+/** The normalized pair's UTF-16 units, reused from call to call (grown when a pair is longer). */
+let units = new Uint16Array(4096);
 
 export function exactKey(question: string, answer: string, out: Uint32Array): void {
-  let h1 = SEED_A;
-  let h2 = SEED_B;
-  let units = 0;
+  // First the normalized units, whitespace collapsed and trimmed, U+0000 between the parts…
+  let length = 0;
+  if (units.length < question.length + answer.length + 2) units = new Uint16Array((question.length + answer.length + 2) * 2);
+  const buffer = units;
   for (let part = 0; part < 2; part++) {
     const text = part === 0 ? question : answer;
+    if (part === 1) buffer[length++] = 0;
     let written = false;
     let space = false;
-    // Position -1 of the answer is the U+0000 between the two parts.
-    for (let i = part === 0 ? 0 : -1; i < text.length; i++) {
-      const c = i < 0 ? 0 : text.charCodeAt(i);
-      if (i >= 0 && isSpace(c)) {
+    for (let i = 0; i < text.length; i++) {
+      const c = lowerLatin(text.charCodeAt(i));
+      if (isSpace(c)) {
         space = true;
         continue;
       }
-      if (space && written) {
-        // A collapsed run of whitespace inside the text: one space before this unit.
-        h1 ^= SPACE_K;
-        h1 = (Math.imul((h1 << 13) | (h1 >>> 19), 5) + 0xe6546b64) | 0;
-        h2 ^= Math.imul(SPACE_K ^ 0x5bd1e995, 0x27d4eb2f);
-        h2 = (Math.imul((h2 << 17) | (h2 >>> 15), 9) + 0x85ebca6b) | 0;
-        units++;
-      }
-      let k = Math.imul(c, 0xcc9e2d51);
-      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-      h1 ^= k;
-      h1 = (Math.imul((h1 << 13) | (h1 >>> 19), 5) + 0xe6546b64) | 0;
-      h2 ^= Math.imul(k ^ 0x5bd1e995, 0x27d4eb2f);
-      h2 = (Math.imul((h2 << 17) | (h2 >>> 15), 9) + 0x85ebca6b) | 0;
-      units++;
+      if (space && written) buffer[length++] = 32;
+      buffer[length++] = c;
       space = false;
-      written = i >= 0;
+      written = true;
     }
   }
-  out[0] = finalMix(h1, units);
-  out[1] = finalMix(h2, units);
+  // …then two MurmurHash3-style lanes over them, two units (32 bits) a step.
+  let h1 = SEED_A;
+  let h2 = SEED_B;
+  for (let i = 0; i < length; i += 2) {
+    const block = i + 1 < length ? buffer[i] | (buffer[i + 1] << 16) : buffer[i];
+    let k = Math.imul(block, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h1 ^= k;
+    h1 = (Math.imul((h1 << 13) | (h1 >>> 19), 5) + 0xe6546b64) | 0;
+    let j = Math.imul(block, 0x85ebca6b);
+    j = Math.imul((j << 16) | (j >>> 16), 0xc2b2ae35);
+    h2 ^= j;
+    h2 = (Math.imul((h2 << 17) | (h2 >>> 15), 9) + 0x27d4eb2f) | 0;
+  }
+  out[0] = finalMix(h1, length);
+  out[1] = finalMix(h2, length);
 }
 
 function finalMix(h: number, length: number): number {
@@ -232,8 +254,8 @@ export class DedupIndex {
 
   /** Decides one pair (in input order) and adds it to the index. */
   check(question: string, answer: string, place: RecordPlace): DedupDecision {
-    const q = question.normalize('NFKC').toLowerCase();
-    const a = answer.normalize('NFKC').toLowerCase();
+    const q = latinFoldable(question) ? question : question.normalize('NFKC').toLowerCase();
+    const a = latinFoldable(answer) ? answer : answer.normalize('NFKC').toLowerCase();
     const log = new Uint8Array(recordLogBytes(this.near));
     const view = new DataView(log.buffer);
     exactKey(q, a, this.key);
@@ -331,7 +353,7 @@ export class DedupIndex {
     let h = 0;
     let inWord = false;
     for (let i = 0; i <= text.length; i++) {
-      const c = i < text.length ? text.charCodeAt(i) : 32;
+      const c = i < text.length ? lowerLatin(text.charCodeAt(i)) : 32;
       const word =
         c < 128
           ? (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90)

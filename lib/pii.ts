@@ -10,8 +10,8 @@
  * `v`/`version`). A shape without its validation (wrong check digit, impossible
  * date, a date, a dosage, a version) is not a match.
  *
- * Fast: one combined candidate regex per string; validators run on candidates only;
- * a string with no digit and no `@` is skipped at once.
+ * Fast: one pass over the characters finds the candidates (findPii); validators run
+ * on candidates only; a string with no digit and no `@` is skipped at once.
  *
  *   findPii('Ring 070-123 45 67 eller mejla a.b@c.se')
  *   // [{ kind: 'phone', start: 5, end: 18, text: '070-123 45 67' }, { kind: 'email', … }]
@@ -42,37 +42,93 @@ export interface PiiMatch {
   text: string;
 }
 
-/**
- * One pass finds every candidate: email | iban | ipv4 | a run of digits with the
- * separators people put in numbers (space, -, +). Alternatives are tried left to
- * right at each position, so an address or IBAN is never cut into digit runs.
- */
-const CANDIDATES =
-  /([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})|(\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b)|(\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b(?!\.\d))|((?:\+|\b)\d(?:[\d+-]| (?=\d))*\d\b)/g;
+/** An email address, where the text holds an `@` at all. */
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+/** Tried where a scan position may start one (sticky). */
+const IBAN = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/y;
+const IPV4 = /\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b(?!\.\d)/y;
 
 const QUICK_SKIP = /[\d@]/;
 /** A version number is no IP address: `v1.2.3.4`, `version 10.0.0.1`. */
 const VERSION_BEFORE = /(?:\bv|version|versi[oó]n)\s*$/i;
 const PERSONNUMMER_SHAPE = /^(\d{6}|\d{8})([-+]?)(\d{4})$/;
+/** Fewer digits than this in a run is no personnummer (10), phone (7 with the trunk 0) or card (13). */
+const MIN_RUN_DIGITS = 7;
 
-/** Every match in `text`, in order, not overlapping. */
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isUpper = (c: number) => c >= 65 && c <= 90;
+/** A regex word character (`\w`): what `\b` looks at. */
+const isWordChar = (c: number) => isDigit(c) || isUpper(c) || (c >= 97 && c <= 122) || c === 95;
+
+/**
+ * Every match in `text`, in order, not overlapping. One pass over the characters
+ * finds the candidates — an email around each `@`, an IBAN where two capitals and
+ * two digits start a word, an IPv4 or a run of digits and the separators people put
+ * in numbers (space, -, +) where a digit starts a word — and the validators run on
+ * candidates only; a run with fewer than 7 digits (a dose, a count, 112) is passed over.
+ */
 export function findPii(text: string): PiiMatch[] {
   const matches: PiiMatch[] = [];
   if (!QUICK_SKIP.test(text)) return matches;
-  CANDIDATES.lastIndex = 0;
-  let found: RegExpExecArray | null;
-  while ((found = CANDIDATES.exec(text)) !== null) {
-    const start = found.index;
-    const value = found[0];
-    if (found[1] !== undefined) {
-      matches.push({ kind: 'email', start, end: start + value.length, text: value });
-    } else if (found[2] !== undefined) {
-      if (isValidIBAN(electronicFormatIBAN(value) ?? '')) matches.push({ kind: 'iban', start, end: start + value.length, text: value });
-    } else if (found[3] !== undefined) {
-      if (isIpv4(value) && !VERSION_BEFORE.test(text.slice(Math.max(0, start - 12), start))) matches.push({ kind: 'ip', start, end: start + value.length, text: value });
-    } else {
-      digitRun(value, start, matches);
+  const emails: PiiMatch[] = [];
+  if (text.includes('@')) {
+    EMAIL.lastIndex = 0;
+    let found: RegExpExecArray | null;
+    while ((found = EMAIL.exec(text)) !== null) emails.push({ kind: 'email', start: found.index, end: found.index + found[0].length, text: found[0] });
+  }
+  let nextEmail = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    if (nextEmail < emails.length && i >= emails[nextEmail].start) {
+      matches.push(emails[nextEmail]);
+      i = emails[nextEmail++].end - 1;
+      continue;
     }
+    const c = text.charCodeAt(i);
+    const plus = c === 43 && i + 1 < n && isDigit(text.charCodeAt(i + 1));
+    if (!isDigit(c) && !plus && !isUpper(c)) continue;
+    const boundary = i === 0 || !isWordChar(text.charCodeAt(i - 1));
+    if (isUpper(c)) {
+      if (boundary && i + 3 < n && isUpper(text.charCodeAt(i + 1)) && isDigit(text.charCodeAt(i + 2)) && isDigit(text.charCodeAt(i + 3))) {
+        IBAN.lastIndex = i;
+        const iban = IBAN.exec(text);
+        if (iban && isValidIBAN(electronicFormatIBAN(iban[0]) ?? '')) {
+          matches.push({ kind: 'iban', start: i, end: i + iban[0].length, text: iban[0] });
+          i += iban[0].length - 1;
+          continue;
+        }
+      }
+      while (i + 1 < n && isWordChar(text.charCodeAt(i + 1))) i++; // the rest of the word
+      continue;
+    }
+    if (!boundary && !plus) {
+      while (i + 1 < n && isWordChar(text.charCodeAt(i + 1))) i++; // digits inside a word (NEWS2)
+      continue;
+    }
+    if (!plus) {
+      IPV4.lastIndex = i;
+      const ip = IPV4.exec(text);
+      if (ip) {
+        if (isIpv4(ip[0]) && !VERSION_BEFORE.test(text.slice(Math.max(0, i - 12), i))) matches.push({ kind: 'ip', start: i, end: i + ip[0].length, text: ip[0] });
+        i += ip[0].length - 1;
+        continue;
+      }
+    }
+    // A run: digits, and -, + or one space between digits.
+    let end = i + 1;
+    let digits = plus ? 0 : 1;
+    while (end < n) {
+      const d = text.charCodeAt(end);
+      if (isDigit(d)) digits++;
+      else if (!((d === 45 || d === 43 || d === 32) && end + 1 < n && isDigit(text.charCodeAt(end + 1)))) break;
+      end++;
+    }
+    if (end < n && isWordChar(text.charCodeAt(end))) {
+      while (end < n && isWordChar(text.charCodeAt(end))) end++; // runs into a word: no number
+    } else if (digits >= MIN_RUN_DIGITS) {
+      digitRun(text.slice(i, end), i, matches);
+    }
+    i = end - 1;
   }
   return matches;
 }
