@@ -52,20 +52,10 @@ const IN_BANDS = 2;
 const DENSIFY_STEP = 0x165667b1;
 
 /**
- * True when NFKC leaves `text` as it is and lower-casing it is lowerLatin per unit:
- * every unit below U+00A0 or a Latin-1 letter (U+00C0–U+00FF). Most Swedish text is
- * so; exactKey and the word hashes then fold case as they read, without the two
- * copies normalize() and toLowerCase() would make.
+ * toLowerCase of one unit of Latin-1 text (A–Z and À–Þ but ×); other units unchanged.
+ * Text whose every unit is below U+00A0 or a Latin-1 letter (U+00C0–U+00FF) — most
+ * Swedish text — is unchanged by NFKC, and lower-casing it is this per unit.
  */
-function latinFoldable(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xa0 && (c < 0xc0 || c > 0xff)) return false;
-  }
-  return true;
-}
-
-/** toLowerCase of one unit of a latinFoldable text (A–Z and À–Þ but ×); other units unchanged. */
 function lowerLatin(c: number): number {
   return (c >= 65 && c <= 90) || (c >= 0xc0 && c <= 0xde && c !== 0xd7) ? c + 32 : c;
 }
@@ -77,8 +67,9 @@ function isSpace(c: number): boolean {
 }
 
 /**
- * The exact key of a pair whose parts are NFKC'd and lower-cased (or latinFoldable:
- * lowerLatin is applied to each unit, a no-op on lower-cased text): two 32-bit hash
+ * The exact key of a pair whose parts are NFKC'd and lower-cased (or Latin-1 text:
+ * lowerLatin is applied to each unit, a no-op on lower-cased text; with `latinOnly`
+ * it returns false at the first unit that is not, so the caller normalizes first): two 32-bit hash
  * lanes (MurmurHash3's mixing, one UTF-16 unit at a time) over
  * normalizeForDedup(question) + U+0000 + normalizeForDedup(answer), computed in
  * one pass with the whitespace collapsed and trimmed on the fly (no string built).
@@ -86,7 +77,7 @@ function isSpace(c: number): boolean {
 /** The normalized pair's UTF-16 units, reused from call to call (grown when a pair is longer). */
 let units = new Uint16Array(4096);
 
-export function exactKey(question: string, answer: string, out: Uint32Array): void {
+export function exactKey(question: string, answer: string, out: Uint32Array, latinOnly = false): boolean {
   // First the normalized units, whitespace collapsed and trimmed, U+0000 between the parts…
   let length = 0;
   if (units.length < question.length + answer.length + 2) units = new Uint16Array((question.length + answer.length + 2) * 2);
@@ -97,7 +88,9 @@ export function exactKey(question: string, answer: string, out: Uint32Array): vo
     let written = false;
     let space = false;
     for (let i = 0; i < text.length; i++) {
-      const c = lowerLatin(text.charCodeAt(i));
+      const raw = text.charCodeAt(i);
+      if (latinOnly && raw >= 0xa0 && (raw < 0xc0 || raw > 0xff)) return false;
+      const c = lowerLatin(raw);
       if (isSpace(c)) {
         space = true;
         continue;
@@ -124,6 +117,7 @@ export function exactKey(question: string, answer: string, out: Uint32Array): vo
   }
   out[0] = finalMix(h1, length);
   out[1] = finalMix(h2, length);
+  return true;
 }
 
 function finalMix(h: number, length: number): number {
@@ -254,11 +248,16 @@ export class DedupIndex {
 
   /** Decides one pair (in input order) and adds it to the index. */
   check(question: string, answer: string, place: RecordPlace): DedupDecision {
-    const q = latinFoldable(question) ? question : question.normalize('NFKC').toLowerCase();
-    const a = latinFoldable(answer) ? answer : answer.normalize('NFKC').toLowerCase();
+    let q = question;
+    let a = answer;
+    // Most text is Latin-1 and needs no NFKC: exactKey folds its case as it reads, and says when it met other text.
+    if (!exactKey(q, a, this.key, true)) {
+      q = q.normalize('NFKC').toLowerCase();
+      a = a.normalize('NFKC').toLowerCase();
+      exactKey(q, a, this.key);
+    }
     const log = new Uint8Array(recordLogBytes(this.near));
     const view = new DataView(log.buffer);
-    exactKey(q, a, this.key);
     view.setUint32(0, this.key[0] || 1);
     view.setUint32(4, this.key[1]);
     view.setUint8(8, place.split);

@@ -183,7 +183,8 @@ export class QualityRouter {
     const quality: EntryQuality = { pii: [], duplicate: null, duplicateOf: null, newGroup: false, acrossSplits: false, log: null, tier: null };
     entry.quality = quality;
     let out = row;
-    for (const [column, value] of Object.entries(row)) {
+    for (const column in row) {
+      const value = row[column];
       if (typeof value !== 'string') continue;
       const matches = findPii(value);
       if (matches.length === 0) continue;

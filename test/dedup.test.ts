@@ -59,6 +59,13 @@ describe('exact duplicates', () => {
     expect(second.log.length).toBe(EXACT_LOG_BYTES);
   });
 
+  test('text beyond Latin-1 is NFKC-normalized and case-folded first: full-width, ligatures, Greek capitals', () => {
+    const index = new DedupIndex({ near: false });
+    expect(index.check('feber?', 'ﬁlm ΣΩ', at(1)).kind).toBeNull();
+    expect(index.check('Ｆｅｂｅｒ?', 'FILM σω', at(2))).toMatchObject({ kind: 'exact', of: { line: 1 } });
+    expect(index.check('FEBER?', 'film\u00a0σω', at(3))).toMatchObject({ kind: 'exact', of: { line: 1 } });
+  });
+
   test('unrelated records are never flagged (5000 seeded records)', () => {
     const index = new DedupIndex({ near: true });
     const kinds = corpus(5000, 40, 7).map(([q, a], i) => index.check(q, a, at(i + 1)).kind);
