@@ -119,6 +119,15 @@ function processingOptions<T>(command: Argv<T>) {
     .coerce('max-line-bytes', maxLineBytes);
 }
 
+/** The quality rules (lib/quality.ts), export and pipe mode; checked by the one normalizer. */
+function qualityOptions<T>(command: Argv<T>) {
+  return command
+    .option('pii', { type: 'string', requiresArg: true, describe: 'personal data (personnummer, email, phone, iban, card, ip): report (count, the default), redact ([PHONE], …) or reject' })
+    .option('dedup', { type: 'string', requiresArg: true, describe: 'duplicate pairs: off (count exact ones, the default), exact or near (moved to rejected)' })
+    .option('near-threshold', { type: 'string', requiresArg: true, describe: 'estimated Jaccard similarity from which --dedup near calls two pairs near duplicates (default 0.8)' })
+    .option('tiers', { type: 'string', requiresArg: true, describe: 'passed pairs by validation_score into configs tier_NAME, e.g. high=0.85,medium=0.7 (the rest: tier_low)' });
+}
+
 /**
  * --preset, --workers, --max-line-bytes: checked by lib/options.ts (the one
  * normalizer) while yargs parses, rather than with yargs `choices`, whose message
@@ -136,7 +145,7 @@ export function buildParser(argv: string[]) {
       '$0 [files..]',
       'convert JSONL records to HF rows on stdout (files in order, or stdin; - is stdin)',
       (command) =>
-        reportOptions(processingOptions(command))
+        qualityOptions(reportOptions(processingOptions(command)))
           .positional('files', { type: 'string', array: true, default: [], describe: 'input JSONL files (default: stdin)' })
           .option('rejected', { type: 'string', requiresArg: true, describe: 'write rejected pairs (validation.passed false) to FILE' })
           .option('errors', { type: 'string', requiresArg: true, describe: 'write bad lines (dead letter, with file, line, offset) to FILE' })
@@ -158,7 +167,7 @@ export function buildParser(argv: string[]) {
       'export [inputs..]',
       'export files or directories to a verified, resumable dataset directory',
       (command) =>
-        reportOptions(processingOptions(command))
+        qualityOptions(reportOptions(processingOptions(command)))
           .positional('inputs', { type: 'string', array: true, describe: 'JSONL files, or directories searched with --glob (or inputs: in the config file)' })
           .option('out', { type: 'string', requiresArg: true, describe: 'output directory: empty, or holding a previous qa-hf export (required unless --dry-run)' })
           .option('force', { type: 'boolean', defaultDescription: 'false', describe: 'write into an --out that holds other files (kept, unless an output has their name)' })

@@ -2,6 +2,7 @@
  * pipe — `qa-hf [FILE…]`: JSONL in (files or stdin), passed pairs out on stdout,
  * rejected pairs and bad lines to optional files, a summary on stderr.
  */
+import { QualityAccumulator, duplicatesReport, piiReport } from '../lib/quality';
 import { fstatSync, promises as fs, type Stats } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
@@ -18,6 +19,12 @@ import { createFileSource } from '../streams/file-source';
 import { printHint } from './hint';
 import { createProcessingStages, defaultWorkerCount, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
+import { createRouter } from '../streams/router';
+import { createSerializer } from '../streams/serializer';
+import { inputName } from '../streams/file-source';
+import { type QualityPlan, QualityRouter, isDefaultQualityPlan, normalizeQualityPlan } from '../lib/quality';
+import { DEFAULT_SEED, DEFAULT_SPLIT_KEY } from '../lib/hub';
+import { parseSplitSpec } from '../lib/split';
 import { Reporter } from './report';
 import type { ReportOptionsInput } from '../lib/options';
 import { type ReportSetup, assembleReport, failOnBreaches, newAccumulator, prepareReport, prepareReportDir, writeReportFiles } from './quality-report';
@@ -39,6 +46,11 @@ export interface PipeArgs extends ReportOptionsInput {
   mapping?: MappingSpec;
   formats?: FormatsSection;
   segment?: SegmentSpec;
+  /** The quality rules (lib/quality.ts): --pii, --dedup, --near-threshold; --tiers needs export. */
+  pii?: string;
+  dedup?: string;
+  nearThreshold?: string;
+  tiers?: string;
 }
 
 export interface PipeIo {
@@ -90,17 +102,41 @@ async function isOneOf(stat: { dev: number; ino: number }, files: readonly strin
   return false;
 }
 
+/** --pii, --dedup, --near-threshold of pipe mode; --tiers (configs of a dataset folder) is export's. */
+function pipeQualityPlan(args: PipeArgs): QualityPlan {
+  const quality = normalizeQualityPlan(args);
+  if (quality.tiers) throw new QaHfError('ERR_USAGE', `--tiers needs qa-hf export (each tier is a config of a dataset folder), got ${JSON.stringify(args.tiers)}`);
+  return quality;
+}
+
+/**
+ * The quality rules' stages of pipe mode: with only the defaults (count PII, no
+ * dedup) none, so the lines stay raw bytes end to end; otherwise the router (in
+ * input order on this thread, one split) and a serializer for the batches whose
+ * rows it moved or redacted.
+ */
+function qualityStages(quality: QualityPlan, files: readonly string[], preset: string, always = false) {
+  if (isDefaultQualityPlan(quality) && !always) return [];
+  const plan = { spec: parseSplitSpec('train=1'), seed: DEFAULT_SEED, key: DEFAULT_SPLIT_KEY, quality };
+  return [createRouter({ plan, quality: new QualityRouter(quality, files.map(inputName)) }), createSerializer({ preset, onlyUnserialized: true })];
+}
+
 export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
   const files = await checkPipeArgs(args);
-  // The quality report (--report DIR, --fail-on): options and tokenizer checked before any input is read.
-  const setup: ReportSetup | null = args.report !== undefined || args.failOn !== undefined ? await prepareReport(args, 'cli') : null;
+  // The quality report (--report DIR, --fail-on): options and tokenizer checked before any input is read;
+  // its PII and duplicates sections come from the quality rules, which then run.
+  const setup: ReportSetup | null = args.report !== undefined || args.failOn !== undefined ? await prepareReport(args, 'cli', ['pii', 'duplicates']) : null;
   if (args.report !== undefined) await prepareReportDir(args.report, '--report');
   const report: ReportAccumulator | null = setup ? newAccumulator(setup, ['train']) : null;
+  const quality = pipeQualityPlan(args);
+  const rules = qualityStages(quality, files, args.preset, report !== null);
+  const qualityCounts = report !== null ? new QualityAccumulator(quality) : null;
   const tally = new Tally();
   const reporter = new Reporter({ quiet: args.quiet, errorsWritten: args.errors !== undefined });
   const onCommit = (batch: Batch): void => {
     tally.add(batch);
     report?.add(batch);
+    if (qualityCounts) for (const entry of batch.entries) qualityCounts.add(entry, batch.file, 'train');
     reporter.warn(batch);
   };
   let inputFailure: QaHfError | null = null;
@@ -110,7 +146,7 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
       // A damaged input ends the run, but only after the lines read before it are written and counted.
       onInputError: (error) => (inputFailure = error),
     }),
-    // keepRows false: pipe mode only counts what it wrote, so lines may stay raw bytes end to end (the report reads the rows).
+    // keepRows false: pipe mode only counts what it wrote, so lines may stay raw bytes end to end (the report and the quality rules read the rows).
     ...createProcessingStages({
       preset: args.preset,
       // A config's mapping naming its schema file gets the schema read (its path is already resolved).
@@ -118,9 +154,10 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
       ...(args.segment === undefined ? {} : { segment: args.segment }),
       maxLineBytes: args.maxLineBytes,
       failFast: args.failFast,
-      keepRows: report !== null,
+      keepRows: report !== null || rules.length > 0,
       workers: args.workers ?? defaultWorkerCount(await inputBytes(files), availableParallelism()),
     }),
+    ...rules,
     createSink({ outputs: { pairs: process.stdout, rejected: args.rejected, errors: args.errors }, onCommit }),
   ];
   try {
@@ -137,7 +174,8 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
   }
   if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
   if (setup && report) {
-    const assembled = assembleReport(report, setup, tally.total, {});
+    const state = qualityCounts!.state;
+    const assembled = assembleReport(report, setup, tally.total, { pii: piiReport(state), duplicates: duplicatesReport(state) });
     if (args.report !== undefined) await writeReportFiles(args.report, assembled);
     failOnBreaches(assembled.thresholds, args.report !== undefined ? `${args.report}/report.json` : 'pipe mode');
   }

@@ -18,6 +18,7 @@
  * `segments` empty.
  */
 import type { RecordErrorCode } from './errors';
+import type { PiiKind } from './pii';
 
 /** Where an entry ends: an output, the dead-letter output, counted as blank, or cut into rows (`segments`). */
 export type Channel = 'pairs' | 'rejected' | 'errors' | 'blank' | 'segmented';
@@ -31,6 +32,32 @@ export interface SegmentRow {
   row: Row;
   /** Index of the split in the export plan (lib/route.ts decides). */
   split: number;
+}
+
+/** One PII match of a row: its kind, column and masked value (lib/pii.ts). */
+export interface PiiHit {
+  kind: PiiKind;
+  column: string;
+  masked: string;
+}
+
+/**
+ * What the quality rules found about a pair or rejected row (lib/quality.ts
+ * QualityRouter sets it in routing; the session counts it once committed).
+ */
+export interface EntryQuality {
+  pii: PiiHit[];
+  duplicate: 'exact' | 'near' | null;
+  /** The kept record a duplicate repeats. */
+  duplicateOf: { file: string; line: number } | null;
+  /** The kept record had no duplicate before this one. */
+  newGroup: boolean;
+  /** The duplicate and the kept record sit in different splits. */
+  acrossSplits: boolean;
+  /** The pair's dedup resume-log bytes (lib/dedup.ts); null when it was not checked. */
+  log: Uint8Array | null;
+  /** --tiers: a passed pair's tier. */
+  tier: string | null;
 }
 
 export interface Entry {
@@ -54,6 +81,8 @@ export interface Entry {
   segments: SegmentRow[] | null;
   errorCode: RecordErrorCode | null;
   errorMessage: string | null;
+  /** Set by routing when quality rules run (lib/quality.ts); null before and without them. */
+  quality: EntryQuality | null;
 }
 
 export interface Batch {
@@ -86,6 +115,7 @@ export function newEntry(line: number, offset: number, text: string, unterminate
     segments: null,
     errorCode: null,
     errorMessage: null,
+    quality: null,
   };
 }
 

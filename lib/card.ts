@@ -72,6 +72,8 @@ export interface CardConfig {
   /** A custom format (lib/custom-format.ts): its module as given and its declared columns. */
   custom?: { module: string; columns: readonly Column[] };
   channel: PairChannel;
+  /** --tiers: the tier of these pairs, a config of its own (`tier_high`). */
+  tier?: string;
   /** In the order of `--split`. */
   splits: CardSplit[];
 }
@@ -182,14 +184,14 @@ function resolveConfigs(description: CardDescription): ResolvedConfig[] {
   const seen = new Set<string>();
   const resolved: ResolvedConfig[] = [];
   for (const config of description.configs) {
-    const name = configName(config.format, config.channel);
+    const name = configName(config.format, config.channel, config.tier ?? null);
     if (seen.has(name)) throw new QaHfError('ERR_USAGE', `card lists config ${name} twice`);
     seen.add(name);
     const format = formatOf(config);
     if (config.channel === 'rejected' && !format.rejected) {
       throw new QaHfError('ERR_USAGE', `${config.format} is not written for rejected pairs`);
     }
-    const directory = configDirectory(config.format, config.channel);
+    const directory = configDirectory(config.format, config.channel, config.tier ?? null);
     const splits: CardSplit[] = [];
     for (const split of config.splits) {
       checkSplit(name, split);
@@ -334,7 +336,7 @@ export function renderCard(description: CardDescription): string {
         named.includes(config) ? `\`${config.name}\`` : `${config.name} (by files)`,
         `\`${config.directory}/\``,
         config.format.summary,
-        config.config.channel === 'pairs' ? 'passed pairs' : 'rejected pairs (failed validation)',
+        config.config.channel === 'pairs' ? (config.config.tier !== undefined ? `passed pairs of tier ${config.config.tier}` : 'passed pairs') : 'rejected pairs (failed validation)',
       ]),
     ),
   );

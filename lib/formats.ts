@@ -224,14 +224,20 @@ export function normalizeSystemPrompt(value: unknown): string | undefined {
   return value;
 }
 
-/** HF config name of a (format, channel): the flat jsonl pairs are `default`, as HF expects; a custom format's is its name. */
-export function configName(format: string, channel: PairChannel): string {
+/**
+ * HF config name of a (format, channel): the flat jsonl pairs are `default`, as HF
+ * expects; a custom format's is its name. With --tiers the pairs of a tier are
+ * `tier_NAME` (jsonl), `tier_NAME_parquet`, …
+ */
+export function configName(format: string, channel: PairChannel, tier: string | null = null): string {
+  if (channel === 'pairs' && tier !== null) return format === 'jsonl' ? `tier_${tier}` : `tier_${tier}_${format}`;
   if (channel === 'pairs') return format === 'jsonl' ? 'default' : format;
   return format === 'jsonl' ? 'rejected' : `rejected_${format}`;
 }
 
-/** Folder (relative to --out) of a (format, channel): `jsonl/`, `rejected/jsonl/`, … */
-export function configDirectory(format: string, channel: PairChannel): string {
+/** Folder (relative to --out) of a (format, channel): `jsonl/`, `rejected/jsonl/`, a tier's `tier_high/jsonl/`, … */
+export function configDirectory(format: string, channel: PairChannel, tier: string | null = null): string {
+  if (channel === 'pairs' && tier !== null) return `tier_${tier}/${format}`;
   return channel === 'pairs' ? format : `rejected/${format}`;
 }
 

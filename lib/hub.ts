@@ -30,6 +30,7 @@ import {
 import type { CustomFormat, CustomFormatSpec } from './custom-format';
 import type { Row } from './batch';
 import { BELOW_MIN_SCORE, SCORE_COLUMN } from './route';
+import { type QualityArgs, type QualityPlan, normalizeQualityPlan, tierNames } from './quality';
 import type { CardConfig, CardDescription, CardFile, CardMeta } from './card';
 import type { PairChannel, Preset } from './presets';
 import type { ParquetShardState } from './parquet';
@@ -48,7 +49,7 @@ import {
 } from './split';
 
 /** The HF-hub options of `qa-hf export`, as the CLI parsed them (strings where a user typed text). */
-export interface HubArgs {
+export interface HubArgs extends QualityArgs {
   format?: string;
   split?: string;
   seed?: unknown;
@@ -115,6 +116,8 @@ export interface HubPlan {
   checkpointLines: number;
   rowGroupRows: number;
   rowGroupBytes: number;
+  /** --pii, --dedup, --near-threshold, --tiers (lib/quality.ts); --tiers implies the Hub layout. */
+  quality: QualityPlan;
 }
 
 /** Default --seed: any fixed number does; this one is what most HF examples use. */
@@ -138,7 +141,7 @@ export function wantsHubLayout(args: HubArgs): boolean {
   const onlyJsonl = args.format === undefined || args.format.split(',').every((name) => name.trim() === 'jsonl');
   // `--compress none` asks for no compression, which the simple layout already is: not a layout switch.
   const compress = args.compress === undefined || args.compress.trim() === 'none' ? undefined : args.compress;
-  return !onlyJsonl || formatsMap(args.formats).wantsHub || [args.split, compress, args.maxShardSize, args.minScore].some((value) => value !== undefined);
+  return !onlyJsonl || formatsMap(args.formats).wantsHub || [args.split, compress, args.maxShardSize, args.minScore, args.tiers].some((value) => value !== undefined);
 }
 
 /** Names a custom format may take: a config and folder name (no `/`), never a built-in's, `default` or `rejected`. */
@@ -262,6 +265,12 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
 
   const checkpointLines = checkpointLinesOf(args);
 
+  // --pii, --dedup, --near-threshold, --tiers: the quality rules (routing).
+  const quality = normalizeQualityPlan(args);
+  if (quality.tiers && !preset.pairColumns.some((column) => column.name === SCORE_COLUMN)) {
+    throw new QaHfError('ERR_USAGE', `--tiers needs a ${SCORE_COLUMN} column, which preset ${preset.name} does not write`);
+  }
+
   return {
     layout: 'hub',
     fixed: ['errors'],
@@ -280,6 +289,7 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
     checkpointLines,
     rowGroupRows: DEFAULT_ROW_GROUP_ROWS,
     rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
+    quality,
   };
 }
 
@@ -347,6 +357,7 @@ export function normalizeExportPlan(args: HubArgs, preset: Preset): ExportPlan {
     checkpointLines: checkpointLinesOf(args),
     rowGroupRows: DEFAULT_ROW_GROUP_ROWS,
     rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
+    quality: normalizeQualityPlan(args),
   };
 }
 
@@ -393,10 +404,12 @@ export interface HubOutput {
   format: string;
   custom: boolean;
   channel: PairChannel;
+  /** --tiers: the tier of these pairs (a config of its own); null otherwise. */
+  tier: string | null;
   split: string;
-  /** `jsonl/pairs/train`: the key of its checkpoint state. */
+  /** `jsonl/pairs/train`, a tier's `jsonl/tier_high/train`: the key of its checkpoint state. */
   key: string;
-  /** Folder relative to --out: `jsonl`, `rejected/jsonl`, … */
+  /** Folder relative to --out: `jsonl`, `rejected/jsonl`, `tier_high/jsonl`, … */
   directory: string;
   extension: string;
   /** Text formats with --compress gzip|zstd: the codec of its members; null when plain (and for Parquet, compressed inside). */
@@ -411,28 +424,48 @@ export function writesRejected(format: string): boolean {
   return isFormatName(format) ? FORMATS[format].rejected : CUSTOM_OUTPUT.rejected;
 }
 
-export function hubOutput(plan: HubPlan, format: string, channel: PairChannel, split: string): HubOutput {
+export function hubOutput(plan: HubPlan, format: string, channel: PairChannel, split: string, tier: string | null = null): HubOutput {
   const spec = isFormatName(format) ? FORMATS[format] : CUSTOM_OUTPUT;
   return {
     format,
     custom: !isFormatName(format),
     channel,
+    tier,
     split,
-    key: `${format}/${channel}/${split}`,
-    directory: configDirectory(format, channel),
+    key: outputKey(format, channel, split, tier),
+    directory: configDirectory(format, channel, tier),
     extension: spec.extension,
     compression: spec.compressible ? textCompression(plan) : null,
   };
 }
 
-/** Every output the plan may write, formats in canonical order, then channel, then split. */
+/** The checkpoint key of an output: `jsonl/pairs/train`, `jsonl/rejected/train`, a tier's `jsonl/tier_high/train`. */
+export function outputKey(format: string, channel: PairChannel, split: string, tier: string | null = null): string {
+  return `${format}/${channel === 'pairs' && tier !== null ? `tier_${tier}` : channel}/${split}`;
+}
+
+/** The (format, channel, tier, split) of an output key (outputKey's inverse). */
+export function parseOutputKey(key: string): { format: string; channel: PairChannel; tier: string | null; split: string } {
+  const [format, middle, split] = key.split('/') as [string, string, string];
+  if (middle.startsWith('tier_')) return { format, channel: 'pairs', tier: middle.slice('tier_'.length), split };
+  return { format, channel: middle as PairChannel, tier: null, split };
+}
+
+/** The config groups of a format: its pairs (one per tier with --tiers), then rejected. */
+function channelGroups(plan: HubPlan, format: string): Array<{ channel: PairChannel; tier: string | null }> {
+  const tiers = tierNames(plan.quality);
+  const groups: Array<{ channel: PairChannel; tier: string | null }> = tiers.length > 0 ? tiers.map((tier) => ({ channel: 'pairs' as const, tier })) : [{ channel: 'pairs', tier: null }];
+  if (writesRejected(format)) groups.push({ channel: 'rejected', tier: null });
+  return groups;
+}
+
+/** Every output the plan may write, formats in canonical order, then channel (tiers in order), then split. */
 export function hubOutputs(plan: HubPlan): HubOutput[] {
   const outputs: HubOutput[] = [];
   for (const format of planFormats(plan)) {
-    for (const channel of ['pairs', 'rejected'] as const) {
-      if (channel === 'rejected' && !writesRejected(format)) continue;
+    for (const { channel, tier } of channelGroups(plan, format)) {
       if (plan.fixed.includes(channel)) continue; // a fixed file, not shards
-      for (const split of plan.spec.names) outputs.push(hubOutput(plan, format, channel, split));
+      for (const split of plan.spec.names) outputs.push(hubOutput(plan, format, channel, split, tier));
     }
   }
   return outputs;
@@ -521,10 +554,9 @@ export function cardConfigs(plan: HubPlan, state: HubState, files: Map<string, F
   const byKey = new Map(state.outputs.map((output) => [output.key, output]));
   for (const format of planFormats(plan)) {
     const custom = plan.custom.find((item) => item.name === format);
-    for (const channel of ['pairs', 'rejected'] as const) {
-      if (channel === 'rejected' && !writesRejected(format)) continue;
+    for (const { channel, tier } of channelGroups(plan, format)) {
       const splits = plan.spec.names.map((split) => {
-        const output = hubOutput(plan, format, channel, split);
+        const output = hubOutput(plan, format, channel, split, tier);
         const written = byKey.get(output.key);
         const shards = files.get(output.key) ?? [];
         return {
@@ -534,8 +566,9 @@ export function cardConfigs(plan: HubPlan, state: HubState, files: Map<string, F
           files: shards.map((shard): CardFile => ({ name: shard.path.slice(output.directory.length + 1), bytes: shard.bytes })),
         };
       });
-      if (custom === undefined) configs.push({ format: format as FormatName, channel, splits });
-      else configs.push({ format, channel, splits, custom: { module: custom.module, columns: 'columns' in custom ? custom.columns : [] } });
+      const inTier = tier !== null ? { tier } : {};
+      if (custom === undefined) configs.push({ format: format as FormatName, channel, ...inTier, splits });
+      else configs.push({ format, channel, ...inTier, splits, custom: { module: custom.module, columns: 'columns' in custom ? custom.columns : [] } });
     }
   }
   return configs;

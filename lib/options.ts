@@ -15,6 +15,7 @@ import { DEFAULT_MAX_LINE_BYTES } from './lines';
 import { type MappingSpec, resolvePreset } from './mapping';
 import { DEFAULT_PRESET, PRESET_NAMES, SEGMENTS } from './presets';
 import { compileSegmenter, type SegmentSpec } from './segment';
+import { isDefaultQualityPlan } from './quality';
 import { OUTPUT_NAMES, type OutputName } from './serialize';
 import { parseByteSize } from './shards';
 import { DEFAULT_LANGUAGE, DETECTABLE_LANGUAGES } from './report';
@@ -241,6 +242,10 @@ export function normalizeExportOptions(options: ExportOptionsInput, style: Optio
 
   // The Hub options (--format, --split, …, --checkpoint-lines) make the plan.
   const plan = normalizeExportPlan(options, resolvePreset(processing));
+  // Segmented documents' rows are routed by --min-score and the split only: the quality rules see whole entries.
+  if (processing.segment !== undefined && !isDefaultQualityPlan(plan.quality)) {
+    throw new QaHfError('ERR_OPTION', `--pii redact/reject, --dedup and --tiers do not apply to segmented documents (segment:); export them without, or segment first and export the segments with --preset segments`);
+  }
 
   return { ...processing, inputs: [...inputs], out, force, glob, dryRun, restart, progress, quiet, checkpointBytes, checkpointMs, plan };
 }

@@ -6,16 +6,22 @@
  * preset. Routing then applies the plan's rules to the pairs, in order, the first
  * that fails moving the pair to the rejected output with its reason:
  *   1. --min-score: a validation_score below it → "below_min_score"
- *   (issue 9's quality rules — pii, dedup, tiers — plug in here as further rules)
  * and assigns pairs and rejected rows their split by the hash of the plan's key
- * column (lib/split.ts), so a record never moves when the corpus grows.
- * A segmented line's rows (Entry.segments) are routed one by one, the same way.
+ * column (lib/split.ts), so a record never moves when the corpus grows. Then, with
+ * a quality plan, the quality rules (lib/quality.ts QualityRouter: stateful, so the
+ * router sees entries in input order): PII scanned in pairs and rejected rows
+ * (redacted in the row, or a pair moved with "pii"), then duplicates of passing pairs
+ * ("duplicate", "near_duplicate"), then a passing pair's tier (`entry.quality`).
+ * A segmented line's rows (Entry.segments) are routed one by one by the plan's rules and
+ * split; the quality rules do not see them (lib/hub.ts refuses non-default quality options
+ * with segment).
  * A sink only writes what this decided; it never changes a channel or a split.
  *
  *   const route = makeRouter(plan);
  *   route(entry) // { channel: 'rejected', split: 1, row: { …, failure_reason: 'below_min_score' } }
  */
 import type { Channel, Entry, Row, SegmentRow } from './batch';
+import { type QualityPlan, QualityRouter } from './quality';
 import { type SplitSpec, makeSplitAssigner } from './split';
 
 /** failure_reason of a pair moved to the rejected output by --min-score. */
@@ -30,6 +36,8 @@ export interface RoutePlan {
   /** Flat-row column hashed for the split. */
   key: string;
   minScore?: number;
+  /** --pii, --dedup, --tiers (absent: no quality rules run, as in library chains). */
+  quality?: QualityPlan;
 }
 
 /**
@@ -62,12 +70,20 @@ export function planRules(plan: RoutePlan): RouteRule[] {
   return rules;
 }
 
-/** The router of a plan: entry → its route. Entries the processor has not decided are an internal error. */
-export function makeRouter(plan: RoutePlan): (entry: Entry) => Route {
+/**
+ * The router of a plan: entry (of input `file`) → its route. Entries the processor
+ * has not decided are an internal error. `quality`: the quality rules' state to
+ * use (a resumed run's, restored from its log); by default a fresh one of
+ * `plan.quality`.
+ */
+export function makeRouter(plan: RoutePlan, quality?: QualityRouter): (entry: Entry, file?: string) => Route {
   const rules = planRules(plan);
+  const qualityRouter = quality ?? (plan.quality ? new QualityRouter(plan.quality) : null);
   // One split: every row goes there, no hashing.
   const assign = plan.spec.names.length === 1 ? () => 0 : makeSplitAssigner(plan.spec, plan.seed);
-  const routeRow = (channel: 'pairs' | 'rejected', row: Row): SegmentRow => {
+  // The rules and the split of one row (a segment's; an entry's before its quality rules).
+  const routeRow = (channel: 'pairs' | 'rejected', given: Row): SegmentRow => {
+    let row = given;
     let routed = channel;
     if (channel === 'pairs') {
       for (const rule of rules) {
@@ -78,22 +94,34 @@ export function makeRouter(plan: RoutePlan): (entry: Entry) => Route {
         break;
       }
     }
-    return { channel: routed, split: assign(row[plan.key]), row };
+    return { channel: routed, row, split: assign(row[plan.key]) };
   };
-  return (entry) => {
+  return (entry, file = '') => {
     const channel = entry.channel;
     if (channel === null) throw new Error(`line ${entry.line} reached the router undecided`);
     if (channel === 'segmented') return { channel, split: 0, row: null, segments: entry.segments!.map((segment) => routeRow(segment.channel, segment.row)) };
     if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) return { channel, split: 0, row: entry.row, segments: null };
-    return { ...routeRow(channel, entry.row), segments: null };
+    const first = routeRow(channel, entry.row);
+    let row = first.row;
+    let routed: Channel = first.channel;
+    const split = first.split;
+    if (qualityRouter) {
+      const decision = qualityRouter.apply(entry, row, routed === 'pairs', file, split);
+      row = decision.row;
+      if (decision.reason !== null) {
+        row = { ...row, failure_reason: decision.reason };
+        routed = 'rejected';
+      }
+    }
+    return { channel: routed, split, row, segments: null };
   };
 }
 
-/** Sets the route on the entry; true when its channel changed (its serialized bytes are then stale). */
+/** Sets the route on the entry; true when its channel or row changed (its serialized bytes are then stale). */
 export function applyRoute(entry: Entry, route: Route): boolean {
-  let moved = entry.channel !== route.channel;
+  let moved = entry.channel !== route.channel || entry.row !== route.row;
   if (route.segments !== null) {
-    moved ||= route.segments.some((segment, i) => segment.channel !== entry.segments![i].channel);
+    moved ||= route.segments.some((segment, i) => segment.channel !== entry.segments![i].channel || segment.row !== entry.segments![i].row);
     entry.segments = route.segments;
   }
   entry.channel = route.channel;

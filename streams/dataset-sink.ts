@@ -52,13 +52,16 @@ import {
   type HubState,
   emptyOutputState,
   hubOutput,
+  outputKey,
   parquetCompression,
   planFormats,
+  parseOutputKey,
   shardDonePath,
   shardOpenPath,
   stratumOf,
   writesRejected,
 } from '../lib/hub';
+import { LOW_TIER } from '../lib/quality';
 import { makeRowWriter } from '../lib/jsonl';
 import { ParquetShardWriter } from '../lib/parquet';
 import type { Preset } from '../lib/presets';
@@ -357,8 +360,8 @@ export class DatasetWriters {
   private outputFor(key: string, state?: HubOutputState): ShardOutput {
     let output = this.outputs.get(key);
     if (!output) {
-      const [format, channel, split] = key.split('/') as [string, 'pairs' | 'rejected', string];
-      const spec = hubOutput(this.options.plan, format, channel, split);
+      const { format, channel, split, tier } = parseOutputKey(key);
+      const spec = hubOutput(this.options.plan, format, channel, split, tier);
       const context = { out: this.options.out, plan: this.options.plan, preset: this.options.preset };
       output = format === 'parquet' ? new ParquetOutput(context, spec, state) : new TextOutput(context, spec, state);
       this.outputs.set(key, output);
@@ -385,7 +388,7 @@ export class DatasetWriters {
       if (fixed[channel]) {
         if (!whole) (rows[channel] ??= []).push(`${this.fixedRow[channel](row)}\n`);
       } else {
-        await this.writeShards(channel, row, split, { file: batch.file, line: entry.line, byteOffset: entry.offset });
+        await this.writeShards(channel, row, split, entry, { file: batch.file, line: entry.line, byteOffset: entry.offset });
       }
     };
     for (let i = from; i < to; i++) {
@@ -412,14 +415,18 @@ export class DatasetWriters {
     }
   }
 
-  /** A pair or rejected row to the shards of its split, one per format. */
-  private async writeShards(channel: 'pairs' | 'rejected', row: Row, split: number, where: ErrorContext): Promise<void> {
+  /**
+   * A pair or rejected row to the shards of its split, one per format; with --tiers
+   * a passed pair to its tier's configs (routing decided it: lib/quality.ts).
+   */
+  private async writeShards(channel: 'pairs' | 'rejected', row: Row, split: number, entry: Entry, where: ErrorContext): Promise<void> {
     const plan = this.options.plan;
     if (channel === 'pairs') this.tracker.add(split, stratumOf(row, plan.stratifyBy));
     const splitName = plan.spec.names[split];
+    const tier = channel === 'pairs' && plan.quality.tiers ? (entry.quality?.tier ?? LOW_TIER) : null;
     for (const format of this.formats) {
       if (channel === 'rejected' && !writesRejected(format)) continue;
-      await this.outputFor(`${format}/${channel}/${splitName}`).write(row, where);
+      await this.outputFor(outputKey(format, channel, splitName, tier)).write(row, where);
     }
   }
 

@@ -1,11 +1,12 @@
 /**
  * router — the routing stage between the processor and the sink (lib/route.ts:
- * min-score and the coming quality rules, then the split of every pair and
- * rejected row).
+ * min-score, the split of every pair and rejected row, then the quality rules —
+ * PII, duplicates, tiers — in input order on this thread).
  *
  * Input: processed Batches. Output: the same Batches, each entry with its final
  * `channel` and `split`. When a rule moved an entry to another channel the
- * processor's serialized bytes no longer match the entries: `output` is then set
+ * processor's serialized bytes no longer match the entries (so too when a row
+ * was redacted): `output` is then set
  * to null and the sink writes that batch row by row.
  * Errors: none of its own (an undecided entry is an internal error).
  *
@@ -13,18 +14,21 @@
  */
 import type { Transform } from 'node:stream';
 import type { Batch } from '../lib/batch';
+import type { QualityRouter } from '../lib/quality';
 import { type RoutePlan, applyRoute, makeRouter } from '../lib/route';
 import { batchStage } from './batch-stage';
 
 export interface RouterOptions {
   plan: RoutePlan;
+  /** The quality rules' state (a resumed export's, restored); default a fresh one of `plan.quality`. */
+  quality?: QualityRouter;
 }
 
 export function createRouter(options: RouterOptions): Transform {
-  const route = makeRouter(options.plan);
+  const route = makeRouter(options.plan, options.quality);
   return batchStage((batch: Batch) => {
     let moved = false;
-    for (const entry of batch.entries) if (applyRoute(entry, route(entry))) moved = true;
+    for (const entry of batch.entries) if (applyRoute(entry, route(entry, batch.file))) moved = true;
     if (moved) batch.output = null;
     return batch;
   });

@@ -5,6 +5,10 @@
  * one row per line, fixed keys and types per output). With `failFast`, a batch is
  * cut just before its first bad line and marked to stop the run once written.
  *
+ * With `onlyUnserialized`, a batch that already has its output passes as it is:
+ * after a router that moved or redacted rows (and so cleared `output`), it
+ * serializes only those batches (pipe mode with --pii/--dedup).
+ *
  *   createSerializer({ failFast: true })
  */
 import type { Transform } from 'node:stream';
@@ -18,10 +22,13 @@ export interface SerializerOptions {
   /** A declarative mapping (lib/mapping.ts) instead of the preset's. */
   mapping?: MappingSpec;
   failFast?: boolean;
+  /** Serialize only batches whose `output` is null. */
+  onlyUnserialized?: boolean;
 }
 
 export function createSerializer(options: SerializerOptions = {}): Transform {
   const writers = makeJsonlWriters(resolvePreset(withPresetMapping(options)));
   const failFast = options.failFast ?? false;
-  return batchStage((batch) => serializeBatch(batch, writers, failFast));
+  const only = options.onlyUnserialized ?? false;
+  return batchStage((batch) => (only && batch.output !== null ? batch : serializeBatch(batch, writers, failFast)));
 }

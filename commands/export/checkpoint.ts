@@ -12,7 +12,9 @@
  * gzip member or a Parquet row group, so only the fixed positions may be one.
  *
  * What: the input position, each fixed file's committed length and records, the
- * shard writers' state, the tally, stats and quality report's state, the input fingerprints up to the
+ * shard writers' state, the tally, stats and quality report's state, the quality counts and the
+ * committed length of the dedup log (a side file, `.qa-hf-dedup.partial`, synced with the
+ * outputs: see export/session.ts), the input fingerprints up to the
  * position; written atomically (lib/io/checkpoint.ts) once the outputs are fsynced.
  */
 import { promises as fs } from 'node:fs';
@@ -33,6 +35,7 @@ import { PrefixHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, startedStream } from '../../lib/io/inputs';
 import { StatsAccumulator, emptyStatsState } from '../../lib/stats';
 import { type ReportAccumulator, emptyReportState } from '../../lib/report';
+import { emptyQualityState } from '../../lib/quality';
 import { Tally } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import type { DatasetWriters } from '../../streams/dataset-sink';
@@ -88,6 +91,7 @@ export function freshCheckpoint(inputs: readonly string[], plan: ExportPlan, opt
     tally: new Tally().toJSON(),
     stats: new StatsAccumulator().state,
     report: emptyReportState(),
+    quality: emptyQualityState(plan.quality),
     finalizing: false,
     elapsed_ms: 0,
     runs: 0,

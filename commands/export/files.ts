@@ -65,6 +65,13 @@ export interface ExportProgress {
   counts: Counts;
 }
 
+/**
+ * The dedup resume log (lib/dedup.ts): appended as parts commit, synced with the
+ * outputs at each checkpoint, which records its committed length; replayed on
+ * resume; removed by finalize. Never a user's file (a `.X.partial` work name).
+ */
+export const DEDUP_LOG = 'qa-hf-dedup';
+
 export function tempPath(out: string, file: string): string {
   return path.join(out, `.${file}.partial`);
 }

@@ -28,7 +28,8 @@ import { cardQuality } from '../../lib/report';
 import { type Tally, count, emptyCounts } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import { TOOL_VERSION } from '../version';
-import { CARD_FILE, LLAMA_FACTORY_FILE, OUTPUT_FILES, type OutputName, STATS_FILE, type WritingArgs, crashPoint, smallTempPath, sweepTemps, tempPath } from './files';
+import { qualityStats } from '../../lib/quality';
+import { CARD_FILE, DEDUP_LOG, LLAMA_FACTORY_FILE, OUTPUT_FILES, type OutputName, STATS_FILE, type WritingArgs, crashPoint, smallTempPath, sweepTemps, tempPath } from './files';
 
 /** What finalize reads of the session. */
 export interface FinalizeContext {
@@ -127,6 +128,8 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
       outputs.push(await manifestEntry(out, LLAMA_FACTORY_FILE));
     }
   }
+  // The quality rules' sections (lib/quality.ts), until the report takes them.
+  if (state.quality) stats.quality = qualityStats(state.quality);
   stats.run = run;
   await writeFileAtomic(path.join(out, STATS_FILE), `${JSON.stringify(stats, null, 2)}\n`, { tempPath: smallTempPath(out, STATS_FILE) });
   outputs.push(await manifestEntry(out, STATS_FILE));
@@ -154,6 +157,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
   // The new export is complete: what an earlier one owned and this one did not write goes now (again after a kill).
   await removeReplaced(out, filesToRemove(state.replaces ?? [], [...outputs.map((file) => file.path), MANIFEST_FILE]));
   crashPoint('after-replace');
+  await fs.rm(tempPath(out, DEDUP_LOG), { force: true }); // its decisions are all in the outputs now
   await fs.rm(checkpointPath(out), { force: true });
   await sweepTemps(out);
   await syncDirectory(out);

@@ -39,6 +39,7 @@ import { type Counts, Tally, count } from '../../lib/tally';
 import { loadCustomFormats } from '../../lib/io/format-module';
 import { loadMappingSchema, withMappingSchema, withPresetMapping } from '../../lib/io/presets';
 import type { MappingSpec } from '../../lib/mapping';
+import { isDefaultQualityPlan, qualityOptionsRecord } from '../../lib/quality';
 import { parquetLibrary } from '../../lib/parquet';
 import { createFileSource } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
@@ -92,6 +93,8 @@ function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan
     const relocate = (file: string) => relativeToDir(path.resolve(args.out), path.resolve(file));
     options.config = normalizeEffective(args.settings, normalizedSettings(args, plan), relocate);
   }
+  // The quality rules (--pii, --dedup, --tiers) when any is not its default: a default export's options stay as they were.
+  if (!isDefaultQualityPlan(plan.quality)) options.quality = qualityOptionsRecord(plan.quality);
   return options;
 }
 
@@ -183,7 +186,8 @@ export async function exportCommand(typed: ExportArgs): Promise<Counts> {
   // Custom format modules: loaded (and checked) now, before any file is touched; their sha256 goes into the options hash.
   const plan: ExportPlan = normalized.plan.custom.length > 0 ? { ...normalized.plan, custom: await loadCustomFormats(normalized.plan.custom) } : normalized.plan;
   // --language, --fail-on, --tokenizer: checked (the tokenizer loaded) before any input is read.
-  const report = await prepareReport(args, 'cli');
+  // The quality rules' sections (PII, duplicates) are in every export's report: their --fail-on rules are measured.
+  const report = await prepareReport(args, 'cli', ['pii', 'duplicates']);
   const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out || undefined });
   if (out) await refuseInputsInOut(inputs, out);
   if (args.dryRun) return dryRun(args, inputs, plan);

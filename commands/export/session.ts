@@ -2,9 +2,18 @@
  * export/session — one run of an export: opens the fixed files and the writers
  * (fresh, or cut back to a checkpoint), streams the inputs through
  * source → processing → router → dataset sink, accounts for every committed part
- * (tally, stats, position), lets export/checkpoint.ts record checkpoints, and
- * hands over to export/finalize.ts.
+ * (tally, stats, quality counts, position), lets export/checkpoint.ts record
+ * checkpoints, and hands over to export/finalize.ts.
+ *
+ * The quality rules' dedup state (lib/dedup.ts) lives in the router's
+ * QualityRouter, which runs ahead of what is committed; what is committed is the
+ * log: each committed part's records' log bytes are appended to
+ * `.qa-hf-dedup.partial` before the checkpoint that counts them (the file is synced
+ * with the outputs, its length recorded as quality.log_bytes). A resume cuts the
+ * log back to that length and replays it, so the router continues with the state
+ * of the committed records: the same decisions as an uninterrupted run.
  */
+import { promises as fs } from 'node:fs';
 import { AtomicFile } from '../../lib/io/atomic-file';
 import type { Batch } from '../../lib/batch';
 import type { Checkpoint, Position } from '../../lib/io/checkpoint';
@@ -16,6 +25,7 @@ import type { ExportPlan, FixedChannel } from '../../lib/hub';
 import { type MappingSpec, resolvePreset } from '../../lib/mapping';
 import { StatsAccumulator } from '../../lib/stats';
 import type { QualitySections, ReportAccumulator } from '../../lib/report';
+import { QualityAccumulator, QualityRouter, duplicatesReport, emptyQualityState, piiReport, tiersReport } from '../../lib/quality';
 import { type Counts, Tally, balanced } from '../../lib/tally';
 import { createFileSource, inputName, type InputSpec } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
@@ -28,7 +38,7 @@ import { type ReportSetup, failOnBreaches, newAccumulator } from '../quality-rep
 import * as path from 'node:path';
 import { CHECKPOINT_BYTES, CHECKPOINT_MS, Checkpointer, checkpointDue, freshCheckpoint, loadResumeState } from './checkpoint';
 import { finalizeExport } from './finalize';
-import { type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type StopSignals, type WritingArgs, note, sweepShards, tempPath } from './files';
+import { DEDUP_LOG, type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type StopSignals, type WritingArgs, note, sweepShards, tempPath } from './files';
 
 /**
  * The processing stages' options: the same for a run and its dry run, so their
@@ -53,6 +63,13 @@ export class ExportSession {
   private readonly hashers: PrefixHasher[];
   /** An input that failed mid-read (damaged compressed data): the run ends with it before that file's end is committed. */
   private inputFailure: QaHfError | null = null;
+  /** The quality rules' counts (the checkpoint's `quality`, adopted). */
+  private readonly quality: QualityAccumulator;
+  /** The quality rules of this run, their dedup index restored from the log on resume. */
+  private router: QualityRouter | null = null;
+  /** The dedup resume log (see the header) and the committed parts' bytes not yet appended. */
+  private dedupLog: AtomicFile | null = null;
+  private dedupPending: Uint8Array[] = [];
 
   private constructor(
     private readonly args: WritingArgs,
@@ -74,6 +91,8 @@ export class ExportSession {
     const background = plan.maxShardBytes === Number.POSITIVE_INFINITY;
     this.hashers = hashers ?? inputs.map((file) => new PrefixHasher(file));
     this.checkpoints = new Checkpointer(args.out, state, inputInfo, this.hashers, background);
+    state.quality ??= emptyQualityState(plan.quality);
+    this.quality = new QualityAccumulator(plan.quality, state.quality);
   }
 
   static async open(
@@ -131,6 +150,7 @@ export class ExportSession {
         throw toQaHfError(err);
       }
     }
+    if (!(await this.openDedupLog(resume))) return this.abortTargets();
     if (!resume) await sweepShards(this.args.out, this.plan);
     this.writers = await DatasetWriters.open({
       out: this.args.out,
@@ -146,7 +166,41 @@ export class ExportSession {
   private async abortTargets(): Promise<false> {
     await Promise.all([...this.targets.values()].map((file) => file.abort(false)));
     this.targets.clear();
+    await this.dedupLog?.abort(false);
+    this.dedupLog = null;
     return false;
+  }
+
+  /**
+   * Opens the dedup log, fresh or cut back to its committed length, and makes this
+   * run's quality router, its index replayed from the log. False when the log is
+   * shorter than the checkpoint says (then the checkpoint cannot be trusted).
+   */
+  private async openDedupLog(resume: boolean): Promise<boolean> {
+    const final = path.join(this.args.out, DEDUP_LOG);
+    const temp = tempPath(this.args.out, DEDUP_LOG);
+    const committed = resume ? this.state.quality!.log_bytes : 0;
+    this.router = new QualityRouter(this.plan.quality, this.inputs.map(inputName));
+    try {
+      if (committed > 0) {
+        const log = await fs.readFile(temp);
+        if (log.length < committed) return false;
+        this.router.restore(log.subarray(0, committed));
+      }
+      this.dedupLog = await AtomicFile.open(final, { tempPath: temp, keepBytes: resume ? committed : undefined });
+    } catch (err) {
+      if (resume && (err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw toQaHfError(err);
+    }
+    return true;
+  }
+
+  /** Appends the committed parts' dedup log bytes (before a checkpoint counts them). */
+  private async appendDedupLog(): Promise<void> {
+    if (this.dedupPending.length === 0) return;
+    const bytes = Buffer.concat(this.dedupPending);
+    this.dedupPending = [];
+    await this.dedupLog!.write(bytes);
   }
 
   /** Streams (or finishes) the export; returns the counts of the whole export, earlier runs included. */
@@ -200,6 +254,7 @@ export class ExportSession {
     const caps = { bytes: this.args.checkpointBytes ?? CHECKPOINT_BYTES, ms: this.args.checkpointMs ?? CHECKPOINT_MS };
     const onCommit = async (part: Batch, atFixedPosition: boolean): Promise<void> => {
       commit(part);
+      await this.appendDedupLog();
       const due = checkpointDue(
         this.plan,
         {
@@ -226,7 +281,7 @@ export class ExportSession {
           onInputError: (error) => (this.inputFailure = error),
         }),
         ...createProcessingStages(stageOptions(this.args, this.plan.fixed)),
-        createRouter({ plan: this.plan }),
+        createRouter({ plan: this.plan, quality: this.router! }),
         sink,
       ]);
       if (this.inputFailure) throw this.inputFailure;
@@ -237,12 +292,14 @@ export class ExportSession {
       await this.checkpoints.settle().catch(() => undefined);
       await this.writers?.abort();
       await Promise.all([...this.targets.values()].map((file) => file.abort(false)));
+      await this.dedupLog?.abort(false);
       throw err;
     }
     progress.stop();
     if (!balanced(this.tally.total)) throw new Error('internal: the counts do not add up to the lines read');
     state.finalizing = true;
     await this.checkpoint(true);
+    await this.dedupLog?.abort(false); // closed; finalize removes it
   }
 
   /** Accounts for a batch that the sink has written (not yet durable: see checkpoint). */
@@ -262,6 +319,8 @@ export class ExportSession {
       }
       const output = entry.channel === 'blank' || entry.channel === null ? undefined : state.outputs[entry.channel];
       if (output) output.records++;
+      const log = this.quality.add(entry, batch.file, this.plan.spec.names[entry.split]);
+      if (log !== null) this.dedupPending.push(log);
     }
     for (const name of this.plan.fixed) state.outputs[name].bytes = this.targets.get(name)!.bytes;
     const index = this.inputIndex.get(batch.file)!;
@@ -279,16 +338,19 @@ export class ExportSession {
   }
 
   private async checkpoint(wait = false): Promise<void> {
-    await this.checkpoints.record({ tally: this.tally, stats: this.stats, report: this.report, writers: this.writers, targets: this.targets.values() }, wait);
+    const targets = this.dedupLog ? [...this.targets.values(), this.dedupLog] : this.targets.values();
+    await this.checkpoints.record({ tally: this.tally, stats: this.stats, report: this.report, writers: this.writers, targets }, wait);
   }
 
   /**
-   * The sections of issue 9's quality rules (PII, duplicates, tiers) for report.json,
-   * from their state as of now; none yet. A section given here also makes its
-   * --fail-on metrics measured (prepareReport's `sections`).
+   * The sections of the quality rules (PII, duplicates, tiers) for report.json, from
+   * their state as of now (lib/quality.ts); they also measure --fail-on's pii,
+   * duplicates and near_duplicates (prepareReport's `sections`).
    */
   private qualitySections(): QualitySections {
-    return {};
+    const state = this.quality.state;
+    const tiers = tiersReport(state);
+    return { pii: piiReport(state), duplicates: duplicatesReport(state), ...(tiers ? { tiers } : {}) };
   }
 
   private finalize(): ReturnType<typeof finalizeExport> {

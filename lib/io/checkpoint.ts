@@ -25,6 +25,7 @@ import { type Fingerprint, PrefixHasher, prefixChange } from './fingerprint';
 import type { HubState } from '../hub';
 import type { Owns } from '../out-dir';
 import type { ReportState } from '../report';
+import type { QualityState } from '../quality';
 import type { StatsState } from '../stats';
 import type { TallyState } from '../tally';
 
@@ -67,6 +68,8 @@ export interface Checkpoint {
   stats: StatsState;
   /** The quality report's state (lib/report.ts); absent in checkpoints of older versions (then started over). */
   report?: ReportState;
+  /** The quality rules' counts and the committed length of the dedup log (lib/quality.ts; absent in older checkpoints). */
+  quality?: QualityState;
   /** Hub layout only: per shard output its roller, open shard and counts; the split tracker. */
   hub?: HubState;
   /** True once every input is done: only renames and the manifest are left. */

@@ -1,0 +1,237 @@
+/**
+ * pii — personal data in text, found and validated (pure: no stream, no file).
+ *
+ * Kinds: personnummer (10 or 12 digits, `-`/`+`/no separator, a real date —
+ * samordningsnummer: day + 60 — and the Luhn check digit), email, phone (Swedish
+ * national and +46/0046 forms as people write them, validated by
+ * libphonenumber-js with region SE; a number must start with 0 or +, so dates and
+ * public short numbers — 112, 1177, 113 13 — are not phones), iban (mod-97,
+ * ibantools), card (13–19 digits, Luhn), ip (IPv4, every octet ≤ 255, not after
+ * `v`/`version`). A shape without its validation (wrong check digit, impossible
+ * date, a date, a dosage, a version) is not a match.
+ *
+ * Fast: one pass over the characters finds the candidates (findPii); validators run
+ * on candidates only; a string with no digit and no `@` is skipped at once.
+ *
+ *   findPii('Ring 070-123 45 67 eller mejla a.b@c.se')
+ *   // [{ kind: 'phone', start: 5, end: 18, text: '070-123 45 67' }, { kind: 'email', … }]
+ *   redactPii('pnr 19850312-1235') // 'pnr [PERSONNUMMER]'
+ *   maskPii('personnummer', '19850312-1235') // '19850312-****'
+ */
+import { findPhoneNumbersInText } from 'libphonenumber-js';
+import { electronicFormatIBAN, isValidIBAN } from 'ibantools';
+
+export const PII_KINDS = ['personnummer', 'email', 'phone', 'iban', 'card', 'ip'] as const;
+export type PiiKind = (typeof PII_KINDS)[number];
+
+/** The text a match is replaced by with `--pii redact`. */
+export const PII_PLACEHOLDERS: Record<PiiKind, string> = {
+  personnummer: '[PERSONNUMMER]',
+  email: '[EMAIL]',
+  phone: '[PHONE]',
+  iban: '[IBAN]',
+  card: '[CARD]',
+  ip: '[IP]',
+};
+
+export interface PiiMatch {
+  kind: PiiKind;
+  /** UTF-16 offsets in the scanned string. */
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** An email address, where the text holds an `@` at all. */
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+/** Tried where a scan position may start one (sticky). */
+const IBAN = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/y;
+const IPV4 = /\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b(?!\.\d)/y;
+
+const QUICK_SKIP = /[\d@]/;
+/** A version number is no IP address: `v1.2.3.4`, `version 10.0.0.1`. */
+const VERSION_BEFORE = /(?:\bv|version|versi[oó]n)\s*$/i;
+const PERSONNUMMER_SHAPE = /^(\d{6}|\d{8})([-+]?)(\d{4})$/;
+/** Fewer digits than this in a run is no personnummer (10), phone (7 with the trunk 0) or card (13). */
+const MIN_RUN_DIGITS = 7;
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isUpper = (c: number) => c >= 65 && c <= 90;
+/** A regex word character (`\w`): what `\b` looks at. */
+const isWordChar = (c: number) => isDigit(c) || isUpper(c) || (c >= 97 && c <= 122) || c === 95;
+
+/**
+ * Every match in `text`, in order, not overlapping. One pass over the characters
+ * finds the candidates — an email around each `@`, an IBAN where two capitals and
+ * two digits start a word, an IPv4 or a run of digits and the separators people put
+ * in numbers (space, -, +) where a digit starts a word — and the validators run on
+ * candidates only; a run with fewer than 7 digits (a dose, a count, 112) is passed over.
+ */
+export function findPii(text: string): PiiMatch[] {
+  const matches: PiiMatch[] = [];
+  if (!QUICK_SKIP.test(text)) return matches;
+  const emails: PiiMatch[] = [];
+  if (text.includes('@')) {
+    EMAIL.lastIndex = 0;
+    let found: RegExpExecArray | null;
+    while ((found = EMAIL.exec(text)) !== null) emails.push({ kind: 'email', start: found.index, end: found.index + found[0].length, text: found[0] });
+  }
+  let nextEmail = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    if (nextEmail < emails.length && i >= emails[nextEmail].start) {
+      matches.push(emails[nextEmail]);
+      i = emails[nextEmail++].end - 1;
+      continue;
+    }
+    const c = text.charCodeAt(i);
+    const plus = c === 43 && i + 1 < n && isDigit(text.charCodeAt(i + 1));
+    if (!isDigit(c) && !plus && !isUpper(c)) continue;
+    const boundary = i === 0 || !isWordChar(text.charCodeAt(i - 1));
+    if (isUpper(c)) {
+      if (boundary && i + 3 < n && isUpper(text.charCodeAt(i + 1)) && isDigit(text.charCodeAt(i + 2)) && isDigit(text.charCodeAt(i + 3))) {
+        IBAN.lastIndex = i;
+        const iban = IBAN.exec(text);
+        if (iban && isValidIBAN(electronicFormatIBAN(iban[0]) ?? '')) {
+          matches.push({ kind: 'iban', start: i, end: i + iban[0].length, text: iban[0] });
+          i += iban[0].length - 1;
+          continue;
+        }
+      }
+      while (i + 1 < n && isWordChar(text.charCodeAt(i + 1))) i++; // the rest of the word
+      continue;
+    }
+    if (!boundary && !plus) {
+      while (i + 1 < n && isWordChar(text.charCodeAt(i + 1))) i++; // digits inside a word (NEWS2)
+      continue;
+    }
+    if (!plus) {
+      IPV4.lastIndex = i;
+      const ip = IPV4.exec(text);
+      if (ip) {
+        if (isIpv4(ip[0]) && !VERSION_BEFORE.test(text.slice(Math.max(0, i - 12), i))) matches.push({ kind: 'ip', start: i, end: i + ip[0].length, text: ip[0] });
+        i += ip[0].length - 1;
+        continue;
+      }
+    }
+    // A run: digits, and -, + or one space between digits.
+    let end = i + 1;
+    let digits = plus ? 0 : 1;
+    while (end < n) {
+      const d = text.charCodeAt(end);
+      if (isDigit(d)) digits++;
+      else if (!((d === 45 || d === 43 || d === 32) && end + 1 < n && isDigit(text.charCodeAt(end + 1)))) break;
+      end++;
+    }
+    if (end < n && isWordChar(text.charCodeAt(end))) {
+      while (end < n && isWordChar(text.charCodeAt(end))) end++; // runs into a word: no number
+    } else if (digits >= MIN_RUN_DIGITS) {
+      digitRun(text.slice(i, end), i, matches);
+    }
+    i = end - 1;
+  }
+  return matches;
+}
+
+/** Classifies a run of digits and separators: personnummer, card, or phone numbers inside it. */
+function digitRun(run: string, start: number, matches: PiiMatch[]): void {
+  const shape = PERSONNUMMER_SHAPE.exec(run);
+  if (shape) {
+    if (validPersonnummer(shape[1], shape[2], shape[3])) {
+      matches.push({ kind: 'personnummer', start, end: start + run.length, text: run });
+      return;
+    }
+    // Shaped like one with its separator, but invalid: an invalid personnummer is nothing else either.
+    if (shape[2] !== '') return;
+  }
+  const digits = run.replace(/[^\d]/g, '');
+  if (digits.length >= 13 && digits.length <= 19 && !run.startsWith('+') && luhnValid(digits)) {
+    matches.push({ kind: 'card', start, end: start + run.length, text: run });
+    return;
+  }
+  if (digits.length < 7) return;
+  for (const phone of findPhoneNumbersInText(run, 'SE')) {
+    const text = run.slice(phone.startsAt, phone.endsAt);
+    // People write Swedish numbers with their trunk 0 or +46/0046: a bare digit run (a date, a count) is none.
+    if (!/^(?:0|\+)/.test(text) || !phone.number.isValid()) continue;
+    matches.push({ kind: 'phone', start: start + phone.startsAt, end: start + phone.endsAt, text });
+  }
+}
+
+function isIpv4(text: string): boolean {
+  return text.split('.').every((part) => Number(part) <= 255 && !(part.length > 1 && part.startsWith('0')));
+}
+
+/** Luhn over a digit string: the check digit of personnummer and payment cards. */
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/**
+ * A personnummer's date part (YYMMDD or YYYYMMDD) and number: a real date (day + 60
+ * for a samordningsnummer) and the Luhn digit over the 10-digit form. A 10-digit form
+ * has no century: Feb 29 must be a leap day in 19YY or 20YY.
+ */
+export function validPersonnummer(date: string, separator: string, number: string): boolean {
+  const short = date.length === 8 ? date.slice(2) : date;
+  const month = Number(short.slice(2, 4));
+  let day = Number(short.slice(4, 6));
+  if (day > 60) day -= 60;
+  if (month < 1 || month > 12 || day < 1) return false;
+  const yy = Number(short.slice(0, 2));
+  const years = date.length === 8 ? [Number(date.slice(0, 4))] : [1900 + yy, 2000 + yy];
+  if (separator === '+' && date.length === 8) return false; // `+` (over 100) only in the 10-digit form
+  if (!years.some((year) => day <= daysIn(year, month))) return false;
+  return luhnValid(short + number);
+}
+
+/** A match shown without its value: the leading part that says what it is, the rest as `*`. */
+export function maskPii(kind: PiiKind, text: string): string {
+  const star = (s: string) => s.replace(/[A-Za-z0-9]/g, '*');
+  switch (kind) {
+    case 'personnummer': {
+      const keep = /^\d{8}/.test(text) && !/^\d{6}[-+]/.test(text) && text.replace(/\D/g, '').length === 12 ? 8 : 6;
+      return text.slice(0, keep) + star(text.slice(keep));
+    }
+    case 'email': {
+      const at = text.indexOf('@');
+      const dot = text.lastIndexOf('.');
+      return text.slice(0, 1) + star(text.slice(1, at)) + '@' + star(text.slice(at + 1, dot)) + text.slice(dot);
+    }
+    case 'phone':
+      return text.slice(0, 3) + star(text.slice(3));
+    case 'iban':
+      return text.slice(0, 4) + star(text.slice(4));
+    case 'card':
+      return star(text.slice(0, -4)) + text.slice(-4);
+    case 'ip': {
+      const parts = text.split('.');
+      return `${parts[0]}.${parts[1]}.*.*`;
+    }
+  }
+}
+
+/** `text` with every match replaced by its placeholder; the same string when nothing matched. */
+export function redactPii(text: string, matches: readonly PiiMatch[] = findPii(text)): string {
+  if (matches.length === 0) return text;
+  let out = '';
+  let at = 0;
+  for (const match of matches) {
+    out += text.slice(at, match.start) + PII_PLACEHOLDERS[match.kind];
+    at = match.end;
+  }
+  return out + text.slice(at);
+}

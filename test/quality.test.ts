@@ -1,0 +1,182 @@
+/** lib/quality.ts: the quality options, the rules in routing (lib/route.ts) and the report sections. */
+import { newEntry, type Entry, type Row } from '../lib/batch';
+import { makeRouter } from '../lib/route';
+import { parseSplitSpec } from '../lib/split';
+import {
+  QualityAccumulator,
+  type QualityPlan,
+  QualityRouter,
+  duplicatesReport,
+  normalizeQualityPlan,
+  parseTiers,
+  piiReport,
+  thresholdCounts,
+  tierOf,
+  tiersReport,
+} from '../lib/quality';
+import { thrown } from './helpers';
+
+const plan = (quality: Partial<QualityPlan>) => ({ spec: parseSplitSpec('train=0.5,test=0.5'), seed: 42, key: 'question', quality: { ...normalizeQualityPlan({}), ...quality } });
+
+function pair(line: number, row: Row, channel: 'pairs' | 'rejected' = 'pairs'): Entry {
+  const entry = newEntry(line, line * 100, '');
+  entry.row = row;
+  entry.channel = channel;
+  return entry;
+}
+
+const row = (question: string, answer: string, score = 0.9): Row => ({ question, answer, source: 'd.pdf', persona: 'x/y', validation_score: score });
+
+describe('options', () => {
+  test('defaults: report, off, 0.8, no tiers', () => {
+    expect(normalizeQualityPlan({})).toEqual({ pii: 'report', dedup: 'off', nearThreshold: 0.8, tiers: null });
+  });
+
+  test.each([
+    [{ pii: 'mask' }, 'ERR_OPTION', '--pii must be one of report, redact, reject, got "mask"'],
+    [{ dedup: 'fuzzy' }, 'ERR_OPTION', '--dedup must be one of off, exact, near, got "fuzzy"'],
+    [{ dedup: 'near', nearThreshold: '1.5' }, 'ERR_OPTION', '--near-threshold must be a number above 0 and at most 1, got "1.5"'],
+    [{ nearThreshold: '0.9' }, 'ERR_USAGE', '--near-threshold needs --dedup near, got "0.9"'],
+    [{ tiers: 'high' }, 'ERR_OPTION', '--tiers must be NAME=MIN,… (a name and a minimum validation_score from 0 to 1), got "high"'],
+    [{ tiers: 'high=0.9,high=0.8' }, 'ERR_OPTION', '--tiers must be NAME=MIN,… (high twice), got "high=0.9,high=0.8"'],
+    [{ tiers: 'low=0.5' }, 'ERR_OPTION', '--tiers must be NAME=MIN,… (low is the tier of the others), got "low=0.5"'],
+  ])('%j → %s', (args, code, message) => {
+    const error = thrown(() => normalizeQualityPlan(args));
+    expect([error.code, error.message]).toEqual([code, message]);
+  });
+
+  test('tiers are ordered by their minimum, highest first', () => {
+    expect(parseTiers('medium=0.7, high=0.85')).toEqual([
+      { name: 'high', min: 0.85 },
+      { name: 'medium', min: 0.7 },
+    ]);
+    const tiers = parseTiers('high=0.85,medium=0.7');
+    expect([0.9, 0.85, 0.8, 0.7, 0.69, null].map((score) => tierOf(tiers, score))).toEqual(['high', 'high', 'medium', 'medium', 'low', 'low']);
+  });
+});
+
+describe('routing with the quality rules', () => {
+  const PII = row('Vem ringer jag?', 'Ring 070-123 45 67 eller 19850312-1231.');
+
+  test('report: counted, the row unchanged', () => {
+    const route = makeRouter(plan({ pii: 'report' }));
+    const entry = pair(1, PII);
+    const routed = route(entry, 'a.jsonl');
+    expect(routed.channel).toBe('pairs');
+    expect(routed.row).toBe(PII);
+    expect(entry.quality!.pii).toEqual([
+      { kind: 'phone', column: 'answer', masked: '070-*** ** **' },
+      { kind: 'personnummer', column: 'answer', masked: '19850312-****' },
+    ]);
+  });
+
+  test('redact: every string column of pairs and rejected rows, keys in order', () => {
+    const route = makeRouter(plan({ pii: 'redact' }));
+    const passed = route(pair(1, { ...PII, source: 'mejl anna@x.se' }), 'a.jsonl');
+    expect(JSON.stringify(passed.row)).toBe(JSON.stringify({ question: 'Vem ringer jag?', answer: 'Ring [PHONE] eller [PERSONNUMMER].', source: 'mejl [EMAIL]', persona: 'x/y', validation_score: 0.9 }));
+    const rejected = route(pair(2, { ...PII, failure_reason: 'vag' }, 'rejected'), 'a.jsonl');
+    expect(rejected.row!.answer).toBe('Ring [PHONE] eller [PERSONNUMMER].');
+    expect(rejected.channel).toBe('rejected');
+  });
+
+  test('reject: a pair with a match moves with failure_reason pii; a rejected row stays as it was', () => {
+    const route = makeRouter(plan({ pii: 'reject' }));
+    expect(route(pair(1, PII), 'a.jsonl')).toMatchObject({ channel: 'rejected', row: { ...PII, failure_reason: 'pii' } });
+    expect(route(pair(2, row('Feber?', 'Ring 1177.')), 'a.jsonl').channel).toBe('pairs');
+    expect(route(pair(3, { ...PII, failure_reason: 'vag' }, 'rejected'), 'a.jsonl').row).toMatchObject({ failure_reason: 'vag' });
+  });
+
+  test.each([
+    ['off', 'pairs', null],
+    ['exact', 'rejected', 'duplicate'],
+    ['near', 'rejected', 'duplicate'],
+  ] as const)('--dedup %s: an exact duplicate → %s (%s)', (dedup, channel, reason) => {
+    const route = makeRouter(plan({ dedup }));
+    expect(route(pair(1, row('Feber?', 'Över 38 grader.')), 'a.jsonl').channel).toBe('pairs');
+    const entry = pair(2, row('FEBER?', 'över 38  grader.'));
+    const routed = route(entry, 'a.jsonl');
+    expect([routed.channel, routed.row!.failure_reason ?? null]).toEqual([channel, reason]);
+    expect(entry.quality).toMatchObject({ duplicate: 'exact', duplicateOf: { file: 'a.jsonl', line: 1 }, newGroup: true });
+  });
+
+  test('--dedup near moves near duplicates with near_duplicate; exact leaves them', () => {
+    const long = Array.from({ length: 60 }, (_, i) => `ord${i}`).join(' ');
+    const edited = long.replace('ord30', 'annat');
+    for (const [dedup, channel] of [['exact', 'pairs'], ['near', 'rejected']] as const) {
+      const route = makeRouter(plan({ dedup }));
+      route(pair(1, row('Fråga?', long)), 'a.jsonl');
+      const entry = pair(2, row('Fråga?', edited));
+      expect(route(entry, 'a.jsonl').channel).toBe(channel);
+      if (dedup === 'near') expect(entry.quality!.duplicate).toBe('near');
+    }
+  });
+
+  test('a pair below --min-score is neither checked for duplicates nor tiered', () => {
+    const route = makeRouter({ ...plan({ dedup: 'exact', tiers: parseTiers('high=0.85') }), minScore: 0.5 });
+    const entry = pair(1, row('Feber?', 'Svar.', 0.2));
+    expect(route(entry, 'a.jsonl').row!.failure_reason).toBe('below_min_score');
+    expect(entry.quality).toMatchObject({ log: null, tier: null });
+  });
+
+  test('tiers: a passed pair gets the highest tier it reaches', () => {
+    const route = makeRouter(plan({ tiers: parseTiers('high=0.85,medium=0.7') }));
+    const tiers = [0.95, 0.75, 0.5].map((score, i) => {
+      const entry = pair(i + 1, row(`Fråga ${i}?`, 'Svar.', score));
+      route(entry, 'a.jsonl');
+      return entry.quality!.tier;
+    });
+    expect(tiers).toEqual(['high', 'medium', 'low']);
+  });
+});
+
+describe('report sections', () => {
+  test('counts, masked examples with file and line, every kind present, shares of duplicates', () => {
+    const quality = plan({ pii: 'redact', dedup: 'exact', tiers: parseTiers('high=0.85') }).quality;
+    const router = new QualityRouter(quality, ['a.jsonl']);
+    const accumulator = new QualityAccumulator(quality);
+    const route = makeRouter(plan(quality), router);
+    const rows = [
+      row('Ring?', 'Ring 070-123 45 67 eller 08-123 456 78.'),
+      row('Feber?', 'Över 38 grader.', 0.7),
+      row('feber?', 'över 38 grader.'),
+      row('Mejl?', 'anna@x.se', 0.95),
+    ];
+    rows.forEach((r, i) => {
+      const entry = pair(i + 1, r);
+      const routed = route(entry, 'a.jsonl');
+      entry.channel = routed.channel;
+      entry.row = routed.row;
+      accumulator.add(entry, 'a.jsonl', 'train');
+    });
+    const state = accumulator.state;
+    expect(piiReport(state)).toEqual({
+      mode: 'redact',
+      personnummer: { matches: 0, records: 0, columns: {} },
+      email: { matches: 1, records: 1, columns: { answer: 1 } },
+      phone: { matches: 2, records: 1, columns: { answer: 2 } },
+      iban: { matches: 0, records: 0, columns: {} },
+      card: { matches: 0, records: 0, columns: {} },
+      ip: { matches: 0, records: 0, columns: {} },
+      records: 2,
+      records_scanned: 4,
+      examples: [
+        { kind: 'phone', column: 'answer', masked: '070-*** ** **', file: 'a.jsonl', line: 1 },
+        { kind: 'phone', column: 'answer', masked: '08-*** *** **', file: 'a.jsonl', line: 1 },
+        { kind: 'email', column: 'answer', masked: 'a***@*.se', file: 'a.jsonl', line: 4 },
+      ],
+    });
+    expect(duplicatesReport(state)).toEqual({
+      mode: 'exact',
+      near_threshold: null,
+      checked: ['exact'],
+      records_checked: 4,
+      exact: { records: 1, groups: 1 },
+      near: { records: 0, groups: 0 },
+      across_splits: 0,
+      examples: [{ kind: 'exact', duplicate: { file: 'a.jsonl', line: 3, split: 'train' }, kept: { file: 'a.jsonl', line: 2 }, question: 'feber?' }],
+    });
+    expect(tiersReport(state)).toEqual({ high: 2, low: 1 });
+    expect(thresholdCounts(state)).toEqual({ pii: 2, duplicates: 0.25, near_duplicates: 0, records_checked: 4 });
+    expect(JSON.stringify(state)).not.toMatch(/123 45 67|anna@x/);
+  });
+});
