@@ -80,7 +80,7 @@ describe('qa-hf presets', () => {
     const squad = await runCli(['presets', 'squad']);
     expect(squad.stdout.toString('utf8')).toBe(readFileSync(path.join(ROOT, 'presets/squad.yaml'), 'utf8'));
     const unknown = await runCli(['presets', 'nope']);
-    expect([unknown.code, unknown.stderr]).toEqual([2, 'qa-hf: ERR_USAGE: no preset of that name, expected one of qa-internal, flat-qa, squad, documents, messages, got "nope"\n']);
+    expect([unknown.code, unknown.stderr]).toEqual([2, 'qa-hf: ERR_USAGE: no preset of that name, expected one of qa-internal, flat-qa, squad, documents, messages, segments, got "nope"\n']);
   });
 });
 
@@ -186,5 +186,22 @@ describe('declared types reach Parquet, CSV and the card', () => {
       expect(metadata[0].value).toContain('"turns": {"dtype": "int64", "_type": "Value"}');
     }
     if (preset === 'documents') expect(card).toContain('  - name: metadata\n    dtype: string\n');
+  }, 20_000);
+});
+
+describe('a mapped preset named by the config file, with the default split key', () => {
+  test.each([
+    // documents has no question column: the split hashes its first column, id.
+    ['documents', 'samples/documents_mixed.jsonl', 'id'],
+    ['squad', 'samples/squad_mixed.jsonl', 'question'],
+  ])('preset: %s in qa-hf.yaml, input %s: exports, split key %s', async (preset, input, key) => {
+    const work = path.join(dir, `config-${preset}`);
+    await fs.mkdir(work, { recursive: true });
+    const config = path.join(work, 'qa-hf.yaml');
+    await fs.writeFile(config, `preset: ${preset}\ninputs: [${path.join(ROOT, input)}]\nout: dataset\nformat: [jsonl, parquet]\nsplit: {train: 0.5, test: 0.5}\n`);
+    const result = await runCli(['export', '--config', config, '-q']);
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    const manifest = JSON.parse(await fs.readFile(path.join(work, 'dataset', 'manifest.json'), 'utf8'));
+    expect(manifest.options.hub.split_key).toBe(key);
   }, 20_000);
 });
