@@ -514,7 +514,9 @@ export function resolveArgs(command: CommandName, cli: Record<string, unknown>, 
     if (fromConfig.card) fromFile.add('card');
   }
   for (const key of Object.keys(CARD_FLAGS)) delete args[camel(CARD_FLAGS[key as CardField])];
-  for (const [key, value] of Object.entries(DEFAULTS)) if (args[key] === undefined) args[key] = value;
+  // No preset named: a mapping is the config's own (`config`), a segment spec alone is mapped by `segments` (lib/options.ts).
+  const ownMapping = args.mapping !== undefined || args.segment !== undefined;
+  for (const [key, value] of Object.entries(DEFAULTS)) if (args[key] === undefined && !(key === 'preset' && ownMapping)) args[key] = value;
   const effective: Record<string, unknown> = {};
   for (const key of OUTPUT_KEYS) {
     const name = MAPPING_KEYS.includes(key as (typeof MAPPING_KEYS)[number]) ? undefined : camel(key);
