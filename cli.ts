@@ -22,6 +22,7 @@ import { exportCommand, resolveExport } from './commands/export';
 import { maxLineBytesOption, normalizeProcessingOptions, presetOption, workersOption } from './lib/options';
 import { CARD_FLAGS, CONFIG_FILE, resolveArgs, withConfigPositions } from './lib/config';
 import { loadConfigFile } from './lib/io/config-file';
+import { withPresetMapping } from './lib/io/presets';
 import { verifyCommand, type VerifyArgs } from './commands/verify';
 import { presetsCommand, type PresetsArgs } from './commands/presets';
 import { TOOL_VERSION } from './commands/version';
@@ -129,7 +130,7 @@ export function buildParser(argv: string[]) {
         const files = (args.files as string[]).map((file) => (file === STDIN_ARG ? '-' : file));
         const config = await loadConfigFile(args.config);
         const { args: merged, fromFile } = resolveArgs('pipe', { ...args, files }, config);
-        withConfigPositions(config, fromFile, () => normalizeProcessingOptions(merged, 'cli'));
+        withConfigPositions(config, fromFile, () => normalizeProcessingOptions(withPresetMapping(merged), 'cli'));
         await pipeCommand(merged as unknown as PipeArgs, { stdoutBroken: () => stdoutBroken });
       },
     )

@@ -514,8 +514,9 @@ export function resolveArgs(command: CommandName, cli: Record<string, unknown>, 
     if (fromConfig.card) fromFile.add('card');
   }
   for (const key of Object.keys(CARD_FLAGS)) delete args[camel(CARD_FLAGS[key as CardField])];
-  // No preset named: a mapping is the config's own (`config`), a segment spec alone is mapped by `segments` (lib/options.ts).
-  const ownMapping = args.mapping !== undefined || args.segment !== undefined;
+  // No preset named: a mapping with columns is the config's own (`config`), a segment spec alone is mapped by
+  // `segments` (lib/options.ts); mapping sections without columns (`keep: [id]`) extend the preset (lib/io/presets.ts).
+  const ownMapping = (args.mapping as MappingSection | undefined)?.columns !== undefined || args.segment !== undefined;
   for (const [key, value] of Object.entries(DEFAULTS)) if (args[key] === undefined && !(key === 'preset' && ownMapping)) args[key] = value;
   const effective: Record<string, unknown> = {};
   for (const key of OUTPUT_KEYS) {
@@ -540,6 +541,9 @@ export function withConfigPositions<T>(config: Config | null, fromFile: Readonly
     return normalize();
   } catch (err) {
     if (!config || !(err instanceof QaHfError) || err.line !== undefined) throw err;
+    // A mapping error with its pointer (`/keep/0` of mapping sections that extend a preset), when the file has that key.
+    const top = err.pointer === undefined ? undefined : segments(err.pointer)[0];
+    if (top !== undefined && Object.hasOwn(config.values, top)) throw placeError(config, err);
     const named = /^--([a-z][a-z-]*)/.exec(err.message)?.[1];
     if (named === undefined || !fromFile.has(named)) throw err;
     throw configError(config, `/${named}`, err.message.replace(/^--/, ''), 'value', err.code);

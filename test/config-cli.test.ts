@@ -188,3 +188,21 @@ test('segment: alone in qa-hf.yaml: the segments preset maps the segments (no pr
   expect(await fs.readFile(path.join(cwd, 'out', 'qa_pairs.jsonl'), 'utf8')).toBe('{"question":"Hur?","answer":"Så här.","context":"","offset":7}\n');
   expect((await readJson(path.join(cwd, 'out', 'manifest.json'))).options.preset).toBe('segments');
 });
+
+describe('mapping sections without columns extend the preset (keep: [id] alone)', () => {
+  test.each([
+    ['qa-internal (the default)', 'keep: [id]\n', '{"question":"Vilken är maxdosen paracetamol per dygn för en vuxen?","answer":"För en vuxen med normal lever- och njurfunktion är maxdosen 4 g per dygn, fördelat på 3–4 doser.","source":"fass/paracetamol.pdf","persona":"sjuksköterska/erfaren","validation_score":0.91,"id":"qa-0101"}'],
+    ['a named preset', 'preset: flat-qa\nkeep: [id]\n', '{"question":"Vilken är maxdosen paracetamol per dygn för en vuxen?","answer":"För en vuxen med normal lever- och njurfunktion är maxdosen 4 g per dygn, fördelat på 3–4 doser.","source":"","id":"qa-0101"}'],
+  ])('%s: its columns, then the kept field', async (name, yaml, first) => {
+    const cwd = await workdir(`keep-alone-${name.replace(/\W+/g, '-')}`, yaml);
+    const result = await runCli(['qa_mixed.jsonl', '-q'], undefined, { cwd });
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    expect(String(result.stdout).split('\n')[0]).toBe(first);
+  });
+
+  test('a bad kept field is placed at its file:line:column', async () => {
+    const cwd = await workdir('keep-alone-bad', 'out: x\nkeep: [question]\n');
+    const result = await runCli(['export', 'qa_mixed.jsonl'], undefined, { cwd });
+    expect([result.code, result.stderr]).toEqual([2, 'qa-hf: qa-hf.yaml:2:8: ERR_CONFIG: kept field is already a column, got "question"\n']);
+  });
+});
