@@ -156,7 +156,7 @@ export function buildParser(argv: string[]) {
           })
           .option('split', { type: 'string', requiresArg: true, describe: 'splits and ratios, e.g. train=0.8,validation=0.1,test=0.1' })
           .option('seed', { type: 'string', requiresArg: true, describe: 'seed of the split hash (default 42)' })
-          .option('split-key', { type: 'string', requiresArg: true, describe: 'column hashed for the split (default question)' })
+          .option('split-key', { type: 'string', requiresArg: true, describe: 'column hashed for the split (default question, else the mapping’s first column)' })
           .option('stratify-by', { type: 'string', requiresArg: true, describe: 'column whose values get a ratio report per value' })
           .option('max-shard-size', { type: 'string', requiresArg: true, describe: 'bytes per shard before the next, e.g. 500MB (default)' })
           .option('compress', {
