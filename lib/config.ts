@@ -130,7 +130,7 @@ const CARD_LISTS: readonly CardField[] = ['language', 'tags', 'task_categories']
 
 /** The mapping sections as plain data (lib/mapping.ts compiles them). */
 export interface MappingSection {
-  input?: { schema?: string };
+  input?: { schema?: string | object };
   columns?: Record<string, unknown>;
   passed?: string;
   failure_reason?: string;
@@ -435,7 +435,7 @@ function fileArgs(config: Config, command: CommandName): Record<string, unknown>
   const mapping = mappingSection(values);
   if (mapping) {
     const schema = mapping.input?.schema;
-    args.mapping = schema === undefined ? mapping : { ...mapping, input: { ...mapping.input, schema: configPath(config, schema) } };
+    args.mapping = typeof schema !== 'string' ? mapping : { ...mapping, input: { ...mapping.input, schema: configPath(config, schema) } };
   }
   if (values.formats !== undefined) {
     const formats = values.formats as FormatsSection;
@@ -564,8 +564,8 @@ export function normalizeEffective(
   for (const [key, value] of Object.entries(effective)) {
     if (key in normalized && normalized[key] !== undefined) out[key] = normalized[key];
     else if (key === 'input') {
-      const input = value as { schema?: string };
-      out.input = input.schema === undefined ? input : { ...input, schema: relocate(input.schema) };
+      const input = value as { schema?: string | object };
+      out.input = typeof input.schema !== 'string' ? input : { ...input, schema: relocate(input.schema) };
     } else out[key] = value;
   }
   if (out.formats !== undefined) {

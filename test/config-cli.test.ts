@@ -206,3 +206,15 @@ describe('mapping sections without columns extend the preset (keep: [id] alone)'
     expect([result.code, result.stderr]).toEqual([2, 'qa-hf: qa-hf.yaml:2:8: ERR_CONFIG: kept field is already a column, got "question"\n']);
   });
 });
+
+test.each(['squad', 'messages', 'documents', 'flat-qa'])('qa-hf presets %s, without name and description, is a qa-hf.yaml giving the preset’s bytes (inline input.schema)', async (preset) => {
+  const printed = String((await runCli(['presets', preset])).stdout);
+  const cwd = await workdir(`copied-${preset}`, printed.replace(/^(name|description):.*\n/gm, ''));
+  const input = path.join(ROOT, 'samples', `${preset}_mixed.jsonl`);
+  const copied = await runCli([input, '--errors', 'copied.jsonl'], undefined, { cwd });
+  // Run beside no qa-hf.yaml: the preset by name.
+  const named = await runCli([input, '--preset', preset, '--errors', path.join(cwd, 'named.jsonl')], undefined, { cwd: dir });
+  expect([copied.code, copied.stderr.toString()]).toEqual([0, named.stderr.toString()]);
+  expect(copied.stdout.equals(named.stdout)).toBe(true);
+  expect(await fs.readFile(path.join(cwd, 'copied.jsonl'), 'utf8')).toBe(await fs.readFile(path.join(cwd, 'named.jsonl'), 'utf8'));
+});

@@ -209,7 +209,7 @@ describe('resolveArgs: the flags over the file, then the defaults', () => {
       failFast: true,
       mapping: { columns: { question: 'q' } },
       quiet: false,
-      preset: 'qa-internal',
+      // No preset: the mapping is the config's own (named config by the normalizer).
       maxLineBytes: 10 << 20,
       force: false,
       dryRun: false,
@@ -238,8 +238,8 @@ describe('resolveArgs: the flags over the file, then the defaults', () => {
 describe('withConfigPositions: the option normalizers, placed in the file', () => {
   test.each([
     ['split: {train: 0.5, test: 0.7}\n', 'qa-hf.yaml:1:8: ERR_OPTION: split ratios must sum to 1, they sum to 1.2, got "train=0.5,test=0.7"'],
-    ['preset: nope\n', 'qa-hf.yaml:1:9: ERR_OPTION: preset must be one of qa-internal, got "nope"'],
-    ['format: [jsonl, xml]\n', 'qa-hf.yaml:1:9: ERR_OPTION: format "xml" is not one of jsonl, parquet, csv, messages, alpaca, sharegpt, got "jsonl,xml"'],
+    ['preset: nope\n', 'qa-hf.yaml:1:9: ERR_OPTION: preset must be one of qa-internal, flat-qa, squad, documents, messages, segments, got "nope"'],
+    ['format: [jsonl, xml]\n', 'qa-hf.yaml:1:9: ERR_OPTION: format "xml" is not one of jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, got "jsonl,xml"'],
     ['seed: 7\n', 'qa-hf.yaml:1:7: ERR_USAGE: seed needs --split, got 7'],
   ])('%j', (text, line) => {
     const config = parse(text);
@@ -251,7 +251,7 @@ describe('withConfigPositions: the option normalizers, placed in the file', () =
     const config = parse('quiet: true\n');
     const { args, fromFile } = resolveArgs('pipe', { preset: 'nope' }, config);
     expect(thrown(() => withConfigPositions(config, fromFile, () => normalizeProcessingOptions(args, 'cli'))).toLine()).toBe(
-      'ERR_OPTION: --preset must be one of qa-internal, got "nope"',
+      'ERR_OPTION: --preset must be one of qa-internal, flat-qa, squad, documents, messages, segments, got "nope"',
     );
   });
 });
