@@ -23,6 +23,7 @@ import { maxLineBytesOption, normalizeProcessingOptions, presetOption, workersOp
 import { CARD_FLAGS, CONFIG_FILE, resolveArgs, withConfigPositions } from './lib/config';
 import { withMappingSchema } from './lib/io/presets';
 import { loadConfigFile } from './lib/io/config-file';
+import { withPresetMapping } from './lib/io/presets';
 import { verifyCommand, type VerifyArgs } from './commands/verify';
 import { presetsCommand, type PresetsArgs } from './commands/presets';
 import { reportCommand, type ReportCommandArgs } from './commands/quality-report';
@@ -159,7 +160,7 @@ export function buildParser(argv: string[]) {
         const { args: resolved, fromFile } = resolveArgs('pipe', { ...args, files }, config);
         // A config's mapping naming its schema file: the schema is read now (a bad path is placed in the file).
         const merged = withMappingSchema(resolved, config);
-        withConfigPositions(config, fromFile, () => normalizeProcessingOptions(merged, 'cli'));
+        withConfigPositions(config, fromFile, () => normalizeProcessingOptions(withPresetMapping(merged), 'cli'));
         await pipeCommand(merged as unknown as PipeArgs, { stdoutBroken: () => stdoutBroken });
       },
     )
@@ -185,7 +186,7 @@ export function buildParser(argv: string[]) {
           })
           .option('split', { type: 'string', requiresArg: true, describe: 'splits and ratios, e.g. train=0.8,validation=0.1,test=0.1' })
           .option('seed', { type: 'string', requiresArg: true, describe: 'seed of the split hash (default 42)' })
-          .option('split-key', { type: 'string', requiresArg: true, describe: 'column hashed for the split (default question)' })
+          .option('split-key', { type: 'string', requiresArg: true, describe: 'column hashed for the split (default question, else the mapping’s first column)' })
           .option('stratify-by', { type: 'string', requiresArg: true, describe: 'column whose values get a ratio report per value' })
           .option('max-shard-size', { type: 'string', requiresArg: true, describe: 'bytes per shard before the next, e.g. 500MB (default)' })
           .option('compress', {

@@ -130,7 +130,7 @@ const CARD_LISTS: readonly CardField[] = ['language', 'tags', 'task_categories']
 
 /** The mapping sections as plain data (lib/mapping.ts compiles them). */
 export interface MappingSection {
-  input?: { schema?: string };
+  input?: { schema?: string | object };
   columns?: Record<string, unknown>;
   passed?: string;
   failure_reason?: string;
@@ -435,7 +435,7 @@ function fileArgs(config: Config, command: CommandName): Record<string, unknown>
   const mapping = mappingSection(values);
   if (mapping) {
     const schema = mapping.input?.schema;
-    args.mapping = schema === undefined ? mapping : { ...mapping, input: { ...mapping.input, schema: configPath(config, schema) } };
+    args.mapping = typeof schema !== 'string' ? mapping : { ...mapping, input: { ...mapping.input, schema: configPath(config, schema) } };
   }
   if (values.formats !== undefined) {
     const formats = values.formats as FormatsSection;
@@ -514,7 +514,10 @@ export function resolveArgs(command: CommandName, cli: Record<string, unknown>, 
     if (fromConfig.card) fromFile.add('card');
   }
   for (const key of Object.keys(CARD_FLAGS)) delete args[camel(CARD_FLAGS[key as CardField])];
-  for (const [key, value] of Object.entries(DEFAULTS)) if (args[key] === undefined) args[key] = value;
+  // No preset named: a mapping with columns is the config's own (`config`), a segment spec alone is mapped by
+  // `segments` (lib/options.ts); mapping sections without columns (`keep: [id]`) extend the preset (lib/io/presets.ts).
+  const ownMapping = (args.mapping as MappingSection | undefined)?.columns !== undefined || args.segment !== undefined;
+  for (const [key, value] of Object.entries(DEFAULTS)) if (args[key] === undefined && !(key === 'preset' && ownMapping)) args[key] = value;
   const effective: Record<string, unknown> = {};
   for (const key of OUTPUT_KEYS) {
     const name = MAPPING_KEYS.includes(key as (typeof MAPPING_KEYS)[number]) ? undefined : camel(key);
@@ -538,6 +541,9 @@ export function withConfigPositions<T>(config: Config | null, fromFile: Readonly
     return normalize();
   } catch (err) {
     if (!config || !(err instanceof QaHfError) || err.line !== undefined) throw err;
+    // A mapping error with its pointer (`/keep/0` of mapping sections that extend a preset), when the file has that key.
+    const top = err.pointer === undefined ? undefined : segments(err.pointer)[0];
+    if (top !== undefined && Object.hasOwn(config.values, top)) throw placeError(config, err);
     const named = /^--([a-z][a-z-]*)/.exec(err.message)?.[1];
     if (named === undefined || !fromFile.has(named)) throw err;
     throw configError(config, `/${named}`, err.message.replace(/^--/, ''), 'value', err.code);
@@ -558,8 +564,8 @@ export function normalizeEffective(
   for (const [key, value] of Object.entries(effective)) {
     if (key in normalized && normalized[key] !== undefined) out[key] = normalized[key];
     else if (key === 'input') {
-      const input = value as { schema?: string };
-      out.input = input.schema === undefined ? input : { ...input, schema: relocate(input.schema) };
+      const input = value as { schema?: string | object };
+      out.input = typeof input.schema !== 'string' ? input : { ...input, schema: relocate(input.schema) };
     } else out[key] = value;
   }
   if (out.formats !== undefined) {

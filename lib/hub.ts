@@ -183,6 +183,12 @@ export function formatsMap(value: unknown): { builtIn: FormatName[]; custom: Cus
 /** The codec names --compress takes. */
 const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'zstd'];
 
+/** The default --split-key: `question`, or the first column of a mapping without one (documents: `id`). */
+export function defaultSplitKey(preset: Preset): string {
+  const names = preset.pairColumns.map((column) => column.name);
+  return names.includes(DEFAULT_SPLIT_KEY) || names.length === 0 ? DEFAULT_SPLIT_KEY : names[0];
+}
+
 function columnOption(option: string, value: unknown, preset: Preset): string {
   const names = preset.pairColumns.map((column) => column.name);
   if (typeof value !== 'string' || !names.includes(value)) {
@@ -236,7 +242,7 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
   const spec = parseSplitSpec(args.split ?? DEFAULT_SPLIT_SPEC_TEXT);
   const splitText = spec.names.map((name, i) => `${name}=${spec.ratios[i]}`).join(',');
   const seed = normalizeSeed(args.seed ?? DEFAULT_SEED);
-  const key = columnOption('--split-key', args.splitKey ?? DEFAULT_SPLIT_KEY, preset);
+  const key = columnOption('--split-key', args.splitKey ?? defaultSplitKey(preset), preset);
   const stratifyBy = args.stratifyBy === undefined ? undefined : columnOption('--stratify-by', args.stratifyBy, preset);
 
   // --max-shard-size: bytes per shard before the next one starts.

@@ -52,8 +52,16 @@ export function mappingOption(value: unknown, preset: string, style: OptionStyle
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new QaHfError('ERR_OPTION', `${optionName('mapping', style)} must be a mapping object, ${got(value)}`);
   }
-  resolvePreset({ preset, mapping: value as MappingSpec });
-  return value as MappingSpec;
+  // A schema named by its path is read (and checked) where files are read (lib/io/presets.ts
+  // loadMappingSchema, by the commands); the rest of the mapping is checked now.
+  const spec = value as MappingSpec;
+  resolvePreset({ preset, mapping: withoutSchemaPath(spec) });
+  return spec;
+}
+
+/** A mapping whose schema is named by path, without it: what can be compiled before the file is read. */
+function withoutSchemaPath(spec: MappingSpec): MappingSpec {
+  return typeof spec.input?.schema === 'string' ? { ...spec, input: {} } : spec;
 }
 
 /** `workers`: threads of the worker pool, 0 (the main thread) … MAX_WORKERS. */
@@ -153,6 +161,10 @@ export function normalizeProcessingOptions(options: ProcessingOptionsInput = {},
 
   // mapping: a config's mapping or a shipped mapped preset's, compiled (so checked) now.
   const mapping = mappingOption(options.mapping, preset, style);
+  // Segments read by qa-internal's hand-written map would all fail: refused now, before any file is touched.
+  if (segment !== undefined && mapping === undefined && preset === DEFAULT_PRESET) {
+    throw new QaHfError('ERR_OPTION', `option segment needs a mapping of segments (instruction, context, output, offset): preset ${SEGMENTS.name} or a mapping, got preset ${JSON.stringify(preset)}`);
+  }
 
   // schema: a JSON Schema object replacing the preset's (compiled, and so checked, by the processor).
   const schema = options.schema;
@@ -241,7 +253,7 @@ export function normalizeExportOptions(options: ExportOptionsInput, style: Optio
   const checkpointMs = positiveNumberOption('checkpointMs', options.checkpointMs, style);
 
   // The Hub options (--format, --split, …, --checkpoint-lines) make the plan.
-  const plan = normalizeExportPlan(options, resolvePreset(processing));
+  const plan = normalizeExportPlan(options, resolvePreset(processing.mapping === undefined ? processing : { ...processing, mapping: withoutSchemaPath(processing.mapping) }));
   // Segmented documents' rows are routed by --min-score and the split only: the quality rules see whole entries.
   if (processing.segment !== undefined && !isDefaultQualityPlan(plan.quality)) {
     throw new QaHfError('ERR_OPTION', `--pii redact/reject, --dedup and --tiers do not apply to segmented documents (segment:); export them without, or segment first and export the segments with --preset segments`);

@@ -166,3 +166,79 @@ test('a card without the Hub layout is a usage error, placed at the card key whe
   expect(fromFlag.stderr).toBe('qa-hf: ERR_USAGE: --card-* needs the Hub layout (format, split, …), which writes the dataset card, got {"license":"mit"}\n');
   expect(fromFlag.code).toBe(2);
 });
+
+describe('a mapping of its own in qa-hf.yaml (newcomer paths)', () => {
+  const MAPPING_YAML = [
+    'input:',
+    '  schema: ./schemas/qa.schema.json',
+    'columns:',
+    '  question: question',
+    '  answer: answer',
+    'keep: [id]',
+    '',
+  ].join('\n');
+  const SCHEMA = JSON.stringify({ type: 'object', required: ['id', 'question', 'answer'], properties: { id: { type: 'string', pattern: '^qa-010[1-3]$' } } });
+
+  test.each([
+    ['pipe mode', ['qa_mixed.jsonl', '--errors', 'bad.jsonl'], 'bad.jsonl', '-'],
+    ['export', ['export', 'qa_mixed.jsonl', '--out', 'out'], 'out/qa_errors.jsonl', 'out/qa_pairs.jsonl'],
+  ])('%s: input.schema names a JSON file beside the config; records it refuses are ERR_SCHEMA', async (_name, args, errors, pairs) => {
+    const cwd = await workdir(`schema-path-${args[0]}`, MAPPING_YAML);
+    await fs.mkdir(path.join(cwd, 'schemas'));
+    await fs.writeFile(path.join(cwd, 'schemas', 'qa.schema.json'), SCHEMA);
+    const result = await runCli([...args, '-q'], undefined, { cwd });
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    const rows = (pairs === '-' ? String(result.stdout) : await fs.readFile(path.join(cwd, pairs), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    expect(rows.map((row) => row.id)).toEqual(['qa-0101', 'qa-0102', 'qa-0103']);
+    expect(Object.keys(rows[0])).toEqual(['question', 'answer', 'id']);
+    const bad = (await fs.readFile(path.join(cwd, errors), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    expect(bad.map((entry) => entry.code)).toEqual(['ERR_SCHEMA', 'ERR_SCHEMA']);
+  });
+
+  test('a mapping without preset: is the config’s own, named config in manifest.json and the card', async () => {
+    const cwd = await workdir('mapping-named-config', `${HUB_YAML}columns: {question: question, answer: answer}\n`);
+    const result = await runCli(['export', '-q'], undefined, { cwd });
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    expect((await readJson(path.join(cwd, 'out', 'manifest.json'))).options.preset).toBe('config');
+    expect(await fs.readFile(path.join(cwd, 'out', 'README.md'), 'utf8')).toContain('exported by qa-hf (preset `config`)');
+  });
+});
+
+test('segment: alone in qa-hf.yaml: the segments preset maps the segments (no preset named)', async () => {
+  const cwd = await workdir('segment-alone', ['inputs: [docs.jsonl]', 'out: out', 'segment:', '  field: text', "  instruction: ['Fråga:\\s*(.*?)\\n']", "  output: ['Svar:\\s*(.*?)(?:\\n\\n|$)']", ''].join('\n'));
+  await fs.writeFile(path.join(cwd, 'docs.jsonl'), `${JSON.stringify({ id: 'd1', text: 'Intro.\nFråga: Hur?\nSvar: Så här.' })}\n`);
+  const result = await runCli(['export', '-q'], undefined, { cwd });
+  expect([result.code, result.stderr]).toEqual([0, '']);
+  expect(await fs.readFile(path.join(cwd, 'out', 'qa_pairs.jsonl'), 'utf8')).toBe('{"question":"Hur?","answer":"Så här.","context":"","offset":7}\n');
+  expect((await readJson(path.join(cwd, 'out', 'manifest.json'))).options.preset).toBe('segments');
+});
+
+describe('mapping sections without columns extend the preset (keep: [id] alone)', () => {
+  test.each([
+    ['qa-internal (the default)', 'keep: [id]\n', '{"question":"Vilken är maxdosen paracetamol per dygn för en vuxen?","answer":"För en vuxen med normal lever- och njurfunktion är maxdosen 4 g per dygn, fördelat på 3–4 doser.","source":"fass/paracetamol.pdf","persona":"sjuksköterska/erfaren","validation_score":0.91,"id":"qa-0101"}'],
+    ['a named preset', 'preset: flat-qa\nkeep: [id]\n', '{"question":"Vilken är maxdosen paracetamol per dygn för en vuxen?","answer":"För en vuxen med normal lever- och njurfunktion är maxdosen 4 g per dygn, fördelat på 3–4 doser.","source":"","id":"qa-0101"}'],
+  ])('%s: its columns, then the kept field', async (name, yaml, first) => {
+    const cwd = await workdir(`keep-alone-${name.replace(/\W+/g, '-')}`, yaml);
+    const result = await runCli(['qa_mixed.jsonl', '-q'], undefined, { cwd });
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    expect(String(result.stdout).split('\n')[0]).toBe(first);
+  });
+
+  test('a bad kept field is placed at its file:line:column', async () => {
+    const cwd = await workdir('keep-alone-bad', 'out: x\nkeep: [question]\n');
+    const result = await runCli(['export', 'qa_mixed.jsonl'], undefined, { cwd });
+    expect([result.code, result.stderr]).toEqual([2, 'qa-hf: qa-hf.yaml:2:8: ERR_CONFIG: kept field is already a column, got "question"\n']);
+  });
+});
+
+test.each(['squad', 'messages', 'documents', 'flat-qa'])('qa-hf presets %s, without name and description, is a qa-hf.yaml giving the preset’s bytes (inline input.schema)', async (preset) => {
+  const printed = String((await runCli(['presets', preset])).stdout);
+  const cwd = await workdir(`copied-${preset}`, printed.replace(/^(name|description):.*\n/gm, ''));
+  const input = path.join(ROOT, 'samples', `${preset}_mixed.jsonl`);
+  const copied = await runCli([input, '--errors', 'copied.jsonl'], undefined, { cwd });
+  // Run beside no qa-hf.yaml: the preset by name.
+  const named = await runCli([input, '--preset', preset, '--errors', path.join(cwd, 'named.jsonl')], undefined, { cwd: dir });
+  expect([copied.code, copied.stderr.toString()]).toEqual([0, named.stderr.toString()]);
+  expect(copied.stdout.equals(named.stdout)).toBe(true);
+  expect(await fs.readFile(path.join(cwd, 'copied.jsonl'), 'utf8')).toBe(await fs.readFile(path.join(cwd, 'named.jsonl'), 'utf8'));
+});

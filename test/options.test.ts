@@ -56,7 +56,9 @@ describe('mapping', () => {
     expect(normalizeProcessingOptions({ preset: 'squad', mapping }).preset).toBe('squad');
     // The plan's column options check against the mapping's columns.
     expect(normalizeExportOptions({ inputs: ['d/'], mapping, split: 'train=1', splitKey: 'text' }).plan.layout).toBe('hub');
-    expect(() => normalizeExportOptions({ inputs: ['d/'], mapping, split: 'train=1' })).toThrow('--split-key must name an output column (text, n), got "question"');
+    expect(() => normalizeExportOptions({ inputs: ['d/'], mapping, split: 'train=1', splitKey: 'question' })).toThrow('--split-key must name an output column (text, n), got "question"');
+    // Without a question column the default split key is the first column.
+    expect(normalizeExportOptions({ inputs: ['d/'], mapping, split: 'train=0.5,test=0.5' }).plan.key).toBe('text');
   });
 
   test('a bad mapping: ERR_CONFIG with the pointer; not an object: ERR_OPTION', () => {

@@ -188,3 +188,20 @@ describe('declared types reach Parquet, CSV and the card', () => {
     if (preset === 'documents') expect(card).toContain('  - name: metadata\n    dtype: string\n');
   }, 20_000);
 });
+
+describe('a mapped preset named by the config file, with the default split key', () => {
+  test.each([
+    // documents has no question column: the split hashes its first column, id.
+    ['documents', 'samples/documents_mixed.jsonl', 'id'],
+    ['squad', 'samples/squad_mixed.jsonl', 'question'],
+  ])('preset: %s in qa-hf.yaml, input %s: exports, split key %s', async (preset, input, key) => {
+    const work = path.join(dir, `config-${preset}`);
+    await fs.mkdir(work, { recursive: true });
+    const config = path.join(work, 'qa-hf.yaml');
+    await fs.writeFile(config, `preset: ${preset}\ninputs: [${path.join(ROOT, input)}]\nout: dataset\nformat: [jsonl, parquet]\nsplit: {train: 0.5, test: 0.5}\n`);
+    const result = await runCli(['export', '--config', config, '-q']);
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    const manifest = JSON.parse(await fs.readFile(path.join(work, 'dataset', 'manifest.json'), 'utf8'));
+    expect(manifest.options.hub.split_key).toBe(key);
+  }, 20_000);
+});

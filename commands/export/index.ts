@@ -130,8 +130,8 @@ export function resolveExport(cli: Record<string, unknown>, config: Config | nul
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw new QaHfError('ERR_USAGE', 'export needs one or more inputs: name them, or list them under inputs: in the config file (see --help)');
   }
-  // A shipped mapped preset (`--preset squad`) is checked with its mapping.
-  const options = withConfigPositions(config, fromFile, () => normalizeExportOptions(withPresetMapping(args as { preset?: unknown; mapping?: MappingSpec }), 'cli'));
+  // A shipped mapped preset (`--preset squad`, `preset: documents`) is checked with its mapping, as exportCommand runs it.
+  const options = withConfigPositions(config, fromFile, () => normalizeExportOptions(withPresetMapping(args), 'cli'));
   // As --system-prompt without a chat format: a card only the Hub layout writes is a usage error, not ignored.
   if (args.card !== undefined && options.plan.layout === 'simple') {
     const message = 'needs the Hub layout (format, split, …), which writes the dataset card';

@@ -124,9 +124,25 @@ export function presetMapping(name: string): MappingSpec | undefined {
  * are returned as they are. Never changes `options`.
  */
 export function withPresetMapping<T extends { preset?: unknown; mapping?: MappingSpec }>(options: T): T & { mapping?: MappingSpec } {
-  if (options.mapping !== undefined || typeof options.preset !== 'string') return options;
+  if (typeof options.preset !== 'string') return options;
+  if (options.mapping !== undefined) return extendPreset(options, options.preset, options.mapping);
   const mapping = presetMapping(options.preset);
   return mapping === undefined ? options : { ...options, mapping };
+}
+
+/**
+ * A mapping without `columns` (`keep: [id, model]` alone, or another `passed`) is
+ * the named shipped preset's mapping (qa-internal's YAML too) with those sections
+ * replaced; a mapping with columns is the whole mapping, as given.
+ */
+function extendPreset<T extends { mapping?: MappingSpec }>(options: T, preset: string, mapping: MappingSpec): T {
+  if (!isPlainObject(mapping) || mapping.columns !== undefined) return options;
+  const base = builtinPresets().find((file) => file.name === preset)?.mapping;
+  return base === undefined ? options : { ...options, mapping: { ...base, ...mapping } };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A preset by name, shipped mapping or written in code (ERR_OPTION for an unknown name). */
