@@ -341,7 +341,8 @@ export type SemanticCheck = (values: Readonly<Record<string, unknown>>) => void;
 export const SEMANTIC_CHECKS: SemanticCheck[] = [
   (values) => {
     const section = mappingSection(values);
-    if (section === undefined) return;
+    // Sections without columns extend the named preset's mapping (lib/io/presets.ts), compiled there.
+    if (section?.columns === undefined) return;
     const input = typeof section.input?.schema === 'string' ? {} : section.input;
     compileMapping({ ...section, input } as MappingSpec, 'config');
   },
