@@ -230,7 +230,7 @@ export function buildParser(argv: string[]) {
       'report <inputs..>',
       'write only the quality report (report.json, report.html) of files or directories, routed as export would',
       (command) =>
-        reportOptions(processingOptions(command))
+        qualityOptions(reportOptions(processingOptions(command)))
           .positional('inputs', { type: 'string', array: true, describe: 'JSONL files, or directories searched with --glob' })
           .option('out', { type: 'string', requiresArg: true, describe: 'folder for report.json and report.html (created; not an export folder)' })
           .option('glob', { type: 'string', requiresArg: true, describe: `files to take from input directories (default ${DEFAULT_GLOB})` })

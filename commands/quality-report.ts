@@ -11,6 +11,8 @@
  * with every routed batch; the pure parts are lib/report.ts, lib/report-html.ts
  * and lib/thresholds.ts.
  */
+import { QualityAccumulator, QualityRouter, duplicatesReport, piiReport, tiersReport } from '../lib/quality';
+import { inputName } from '../streams/file-source';
 import { withPresetMapping } from '../lib/io/presets';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -148,28 +150,32 @@ export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
   const out = args.out;
   if (out === undefined || out === '') throw new QaHfError('ERR_USAGE', 'report needs --out DIR');
   const { plan } = normalizeExportOptions({ ...args, out: undefined }, 'cli');
-  const setup = await prepareReport(args, 'cli');
+  const setup = await prepareReport(args, 'cli', ['pii', 'duplicates']);
   await refuseInputFolders(args.inputs, out);
   const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out });
   await refuseInputsInOut(inputs, out);
   await prepareReportDir(out, '--out');
   const tally = new Tally();
   const report = newAccumulator(setup, plan.spec.names);
+  // The quality rules run as in export (routing), so the report has the same pii and duplicates sections.
+  const quality = new QualityAccumulator(plan.quality);
   const reporter = new Reporter({ quiet: args.quiet, errorsWritten: false, keepHint: 'run qa-hf export to write them all' });
   const onCommit = (batch: Batch) => {
     tally.add(batch);
     report.add(batch);
+    for (const entry of batch.entries) if (entry.channel === 'pairs' || entry.channel === 'rejected') quality.add(entry, batch.file, plan.spec.names[entry.split]);
     reporter.warn(batch);
   };
   const stages = [
     createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }),
     ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, workers: args.workers, serialize: [] }),
-    createRouter({ plan }),
+    createRouter({ plan, quality: new QualityRouter(plan.quality, inputs.map(inputName)) }),
     createSink({ outputs: {}, onCommit }),
   ];
   await runChain(stages);
   if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
-  const assembled = assembleReport(report, setup, tally.total, {});
+  const tiers = tiersReport(quality.state);
+  const assembled = assembleReport(report, setup, tally.total, { pii: piiReport(quality.state), duplicates: duplicatesReport(quality.state), ...(tiers ? { tiers } : {}) });
   await writeReportFiles(out, assembled);
   reporter.summary(tally, [`wrote ${path.join(out, REPORT_JSON)}, ${path.join(out, REPORT_HTML)}`]);
   failOnBreaches(assembled.thresholds, path.join(out, REPORT_JSON));

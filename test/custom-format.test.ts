@@ -108,7 +108,7 @@ describe('through the export command', () => {
     const out = path.join(dir, 'out');
     const run = await runExport({ inputs: [INPUT], out, preset: 'qa-internal', formats: { upper: { module } } });
     expect([run.code, run.stderr]).toEqual([0, '']);
-    expect(Object.keys(await dataFiles(out))).toEqual(['README.md', 'qa_errors.jsonl', 'upper/train-00000-of-00001.jsonl']);
+    expect(Object.keys(await dataFiles(out))).toEqual(['README.md', 'qa_errors.jsonl', 'report.html', 'report.json', 'upper/train-00000-of-00001.jsonl']);
     expect(await fs.readFile(path.join(out, 'upper/train-00000-of-00001.jsonl'), 'utf8')).toMatch(/^\{"Q":"[^"a-zåäö]+"\}\n\{"Q":"[^"a-zåäö]+"\}\n$/);
   });
 

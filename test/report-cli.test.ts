@@ -51,7 +51,7 @@ describe('export writes the report', () => {
   test('the fixture corpus, exact numbers', async () => {
     const report = await readJson(path.join(out, 'report.json'));
     expect(report.counts).toEqual({ lines: 10, pairs: 6, rejected: 2, errors: 1, blank: 1 });
-    expect(report.metrics).toEqual({ pass_rate: 0.75, errors: 0.111111, language_mismatch: 0.25 });
+    expect(report.metrics).toEqual({ pass_rate: 0.75, errors: 0.111111, language_mismatch: 0.25, pii: 0, duplicates: 0, near_duplicates: 0 });
     expect(report.thresholds).toEqual([]);
     const [pairs, rejected] = report.groups;
     expect([pairs.split, pairs.channel, pairs.records, rejected.channel, rejected.records]).toEqual(['train', 'pairs', 6, 'rejected', 2]);
@@ -108,7 +108,7 @@ describe('--fail-on: exit 4, every file written, verify passes', () => {
   });
 
   test.each([
-    ['pii>0', '--fail-on pii>0: pii is not measured by this run (no PII or dedup section)'],
+    ['language_mismatch>0 --language off', '--fail-on language_mismatch>0: language_mismatch is not measured by this run'],
     ['pass_rate<x', '--fail-on rule must be METRIC<NUMBER or METRIC>NUMBER (metrics: pii, duplicates, near_duplicates, pass_rate, language_mismatch, errors), got "pass_rate<x"'],
   ])('%s: one ERR_OPTION line at start-up, nothing written', async (rules, message) => {
     const out = path.join(dir, 'refused');
@@ -119,3 +119,40 @@ describe('--fail-on: exit 4, every file written, verify passes', () => {
   });
 });
 
+describe('--fail-on over the quality rules: pii and duplicates', () => {
+  test('a planted personnummer and a repeated pair: pii>0 and duplicates>0 breached, exit 4, every file written, verify passes', async () => {
+    const record = (question: string, answer: string) =>
+      JSON.stringify({ question, answer, source_document: 'dok/a.pdf', persona: { roll: 'sjuksköterska', erfarenhet: 'erfaren' }, validation: { composite_score: 0.9, passed: true } });
+    const lines = [
+      record('Vad gäller vid feber?', 'Kontakta läkare om patienten har feber över 38,5 °C.'),
+      record('Vem ringer jag?', 'Ring patienten, personnummer 19850312-1231, på avdelningen.'),
+      record('Vad gäller vid feber?', 'Kontakta läkare om patienten har feber över 38,5 °C.'),
+      record('Hur dokumenterar jag?', 'I journalen, samma arbetspass.'),
+    ];
+    const planted = path.join(dir, 'planted', 'qa.jsonl');
+    await fs.mkdir(path.dirname(planted), { recursive: true });
+    await fs.writeFile(planted, `${lines.join('\n')}\n`);
+    const out = path.join(dir, 'planted-out');
+    const result = await runCli(['export', planted, '--out', out, '--quiet', '--fail-on', 'pii>0,duplicates>0.2,near_duplicates>0']);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toBe(
+      [
+        'qa-hf: threshold breached: pii>0 (value 1)',
+        'qa-hf: threshold breached: duplicates>0.2 (value 0.25)',
+        `qa-hf: ERR_THRESHOLD: 2 of 3 --fail-on rules breached; every file is written (${out}/report.json)`,
+        '',
+      ].join('\n'),
+    );
+    const report = await readJson(path.join(out, 'report.json'));
+    expect(report.pii.records).toBe(1);
+    expect(report.pii.personnummer).toMatchObject({ matches: 1, records: 1 });
+    expect(report.pii.examples[0]).toMatchObject({ kind: 'personnummer', masked: '19850312-****' });
+    expect(report.duplicates.exact).toEqual({ records: 1, groups: 1 });
+    expect(report.thresholds).toEqual([
+      { rule: 'pii>0', value: 1, passed: false },
+      { rule: 'duplicates>0.2', value: 0.25, passed: false },
+      { rule: 'near_duplicates>0', value: 0, passed: true },
+    ]);
+    expect((await runCli(['verify', out])).code).toBe(0);
+  });
+});
