@@ -11,6 +11,7 @@ import {
   buildReport,
   cardQuality,
   computeMetrics,
+  equalNormalized,
   normalizeForCompare,
   wordCount,
 } from '../lib/report';
@@ -183,9 +184,11 @@ describe('ReportAccumulator on the fixture corpus', () => {
 
   test(`past ${LANGUAGE_CHECK_ALL} records of a group, every ${LANGUAGE_STRIDE}th answer is checked`, () => {
     const many = new ReportAccumulator({ language: 'sv', detect, splitNames });
-    many.add(batchOf(Array.from({ length: LANGUAGE_CHECK_ALL + 25 }, () => ({ channel: 'pairs' as const, row: row('Fråga?', SV) }))));
+    // Records ALL + 1 … ALL + 2·STRIDE + 5: two of them (ALL + STRIDE, ALL + 2·STRIDE; ALL is a multiple of STRIDE) are checked.
+    const extra = 2 * LANGUAGE_STRIDE + 5;
+    many.add(batchOf(Array.from({ length: LANGUAGE_CHECK_ALL + extra }, () => ({ channel: 'pairs' as const, row: row('Fråga?', SV) }))));
     const state = many.state.groups[0].language;
-    expect([state.checked, state.not_sampled, state.skipped_short]).toEqual([LANGUAGE_CHECK_ALL + 2, 23, 0]);
+    expect([state.checked, state.not_sampled, state.skipped_short]).toEqual([LANGUAGE_CHECK_ALL + 2, extra - 2, 0]);
   });
 
   test('--language off: nothing checked, no language_mismatch metric', () => {
@@ -279,5 +282,36 @@ describe('resume: the state is plain JSON and gives the same report', () => {
     const text = JSON.stringify(state);
     report.add(FIXTURE);
     expect(JSON.stringify(state)).toBe(text);
+  });
+});
+
+describe('equalNormalized: "answer equals question" without normalizing plain Latin text', () => {
+  test.each([
+    ['Hej  du', ' hej du ', true],
+    ['Hej du', 'hejdu', false],
+    ['Å ä', 'å Ä', true],
+    ['abc ', 'abc', true],
+    ['ﬁ', 'fi', true], // NFKC: the full path
+    ['x\u00a0y', 'x y', true], // a no-break space: the full path
+    ['A\nB', 'a b', true],
+    ['ab', 'a b', false],
+    ['ß', 'SS', false],
+  ])('%j vs %j: %s', (a, b, equal) => {
+    expect(equalNormalized(a, b)).toBe(equal);
+    expect(equalNormalized(a, b)).toBe(normalizeForCompare(a) === normalizeForCompare(b));
+  });
+
+  test('agrees with normalizeForCompare on 50 000 random strings of letters, Nordic letters, spaces and compatibility characters', () => {
+    const chars = ['a', 'A', 'b', 'å', 'Å', ' ', '\t', '\n', 'ﬁ', '\u00a0', 'é', 'É', 'ß', 'x', '\u2003'];
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const text = () => Array.from({ length: Math.floor(random() * 6) }, () => chars[Math.floor(random() * chars.length)]).join('');
+    let disagreements = 0;
+    for (let t = 0; t < 50_000; t++) {
+      const a = text();
+      const b = random() < 0.5 ? text() : a.toUpperCase().replace(/ /g, '  ');
+      if (equalNormalized(a, b) !== (normalizeForCompare(a) === normalizeForCompare(b))) disagreements++;
+    }
+    expect(disagreements).toBe(0);
   });
 });
