@@ -110,6 +110,10 @@ const DEFAULT_COMMANDS: BenchCommand[] = [
   // Export with its default checkpoint cadence (every 50 000 input lines, and 8 MiB or 2 s) and with checkpoints off:
   // the difference is what checkpointing costs.
   { name: "qa-hf export", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet"] },
+  // Issue 9: the quality rules. "qa-hf export" runs their defaults (PII counted, exact duplicates counted);
+  // these rows move records, and the near-duplicate index is the costly one.
+  { name: "qa-hf export --pii redact --dedup exact", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--pii", "redact", "--dedup", "exact"] },
+  { name: "qa-hf export --pii redact --dedup near", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--pii", "redact", "--dedup", "near"] },
   {
     name: "qa-hf export, no checkpoints",
     argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--checkpoint-bytes", "1e15", "--checkpoint-ms", "1e12", "--checkpoint-lines", "1000000000000"],

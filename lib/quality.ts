@@ -196,8 +196,7 @@ export class QualityRouter {
     }
     if (!passing) return { row: out, reason: null };
     if (this.plan.pii === 'reject' && quality.pii.length > 0) return { row: out, reason: PII_REASON };
-    const question = typeof out.question === 'string' ? out.question : '';
-    const answer = typeof out.answer === 'string' ? out.answer : '';
+    const [question, answer] = dedupText(out);
     const decision = this.dedup.check(question, answer, { split, input: this.inputOf(file), line: entry.line });
     quality.log = decision.log;
     if (decision.kind !== null) {
@@ -364,4 +363,17 @@ export function thresholdCounts(state: QualityState): { pii: number; duplicates:
 /** stats.json `quality` (for now; the report takes these sections). */
 export function qualityStats(state: QualityState): Record<string, unknown> {
   return { pii: piiReport(state), duplicates: duplicatesReport(state), tiers: tiersReport(state), thresholds: thresholdCounts(state) };
+}
+
+/**
+ * What duplicates are judged on: a pair's question and answer; a row without them
+ * (a mapping's own columns) its `text` (the documents preset), else all its string
+ * columns joined — never nothing, which would make every such row a duplicate.
+ */
+export function dedupText(row: Row): [string, string] {
+  if (typeof row.question === 'string' && typeof row.answer === 'string') return [row.question, row.answer];
+  if (typeof row.text === 'string') return [row.text, ''];
+  const parts: string[] = [];
+  for (const column in row) if (typeof row[column] === 'string' && column !== 'failure_reason') parts.push(row[column] as string);
+  return [parts.join('\n'), ''];
 }

@@ -6,6 +6,7 @@ import {
   QualityAccumulator,
   type QualityPlan,
   QualityRouter,
+  dedupText,
   duplicatesReport,
   normalizeQualityPlan,
   parseTiers,
@@ -178,5 +179,28 @@ describe('report sections', () => {
     expect(tiersReport(state)).toEqual({ high: 2, low: 1 });
     expect(thresholdCounts(state)).toEqual({ pii: 2, duplicates: 0.25, near_duplicates: 0, records_checked: 4 });
     expect(JSON.stringify(state)).not.toMatch(/123 45 67|anna@x/);
+  });
+});
+
+describe('dedupText: what duplicates are judged on, for any mapping', () => {
+  test.each([
+    [{ question: 'Q', answer: 'A', source: 's' }, ['Q', 'A']],
+    [{ id: 'd1', text: 'Samma text.', metadata: '{}' }, ['Samma text.', '']],
+    [{ id: 'x', title: 'T', body: 'B', n: 3 }, ['x\nT\nB', '']],
+  ] as Array<[Row, [string, string]]>)('%j', (row, text) => {
+    expect(dedupText(row)).toEqual(text);
+  });
+
+  test('documents with the same text and other ids are duplicates; different texts never', () => {
+    const plan = { spec: parseSplitSpec('train=1'), seed: 42, key: 'id', quality: normalizeQualityPlan({ dedup: 'exact' }) };
+    const route = makeRouter(plan);
+    const doc = (id: string, text: string): Entry => {
+      const entry = newEntry(1, 0, '');
+      entry.channel = 'pairs';
+      entry.row = { id, text, metadata: '{}' };
+      return entry;
+    };
+    const routes = [doc('a', 'Första texten.'), doc('b', 'Andra texten.'), doc('c', 'Första texten.')].map((entry) => route(entry).channel);
+    expect(routes).toEqual(['pairs', 'pairs', 'rejected']);
   });
 });
