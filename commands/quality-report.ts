@@ -168,7 +168,7 @@ export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
   const onCommit = (batch: Batch) => {
     tally.add(batch);
     report.add(batch);
-    for (const entry of batch.entries) if (entry.channel === 'pairs' || entry.channel === 'rejected') quality.add(entry, batch.file, plan.spec.names[entry.split]);
+    for (const entry of batch.entries) if (entry.channel === 'pairs' || entry.channel === 'rejected') quality.add(entry, batch.file, plan.spec.names);
     reporter.warn(batch);
   };
   const stages = [
