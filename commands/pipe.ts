@@ -136,7 +136,7 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
   const onCommit = (batch: Batch): void => {
     tally.add(batch);
     report?.add(batch);
-    if (qualityCounts) for (const entry of batch.entries) qualityCounts.add(entry, batch.file, 'train');
+    if (qualityCounts) for (const entry of batch.entries) qualityCounts.add(entry, batch.file, ['train']);
     reporter.warn(batch);
   };
   let inputFailure: QaHfError | null = null;

@@ -11,7 +11,7 @@
  * with every routed batch; the pure parts are lib/report.ts, lib/report-html.ts
  * and lib/thresholds.ts.
  */
-import { QualityAccumulator, QualityRouter, duplicatesReport, piiReport, tiersReport } from '../lib/quality';
+import { QualityAccumulator, type QualityArgs, QualityRouter, duplicatesReport, normalizeQualityPlan, piiReport, tiersReport } from '../lib/quality';
 import { inputName } from '../streams/file-source';
 import { withPresetMapping } from '../lib/io/presets';
 import { promises as fs } from 'node:fs';
@@ -27,7 +27,7 @@ import { type NormalizedReportOptions, type OptionStyle, type ReportOptionsInput
 import { type QualitySections, ReportAccumulator, buildReport, computeMetrics } from '../lib/report';
 import { renderReportHtml } from '../lib/report-html';
 import { roundFloat } from '../lib/stats';
-import { type Metric, type ThresholdResult, breachLines, checkMeasured, evaluateThresholds } from '../lib/thresholds';
+import { METRICS, type Metric, type ThresholdResult, breachLines, checkMeasured, evaluateThresholds } from '../lib/thresholds';
 import { Tally, balanced, count, type Counts } from '../lib/tally';
 import { createFileSource } from '../streams/file-source';
 import { createProcessingStages, runChain } from '../streams/chain';
@@ -63,9 +63,14 @@ export interface ReportSetup {
   tokenizerSha256: string | null;
 }
 
-export async function prepareReport(args: ReportOptionsInput, style: OptionStyle, sections: readonly (keyof QualitySections)[] = []): Promise<ReportSetup> {
+export async function prepareReport(args: ReportOptionsInput & QualityArgs, style: OptionStyle, sections: readonly (keyof QualitySections)[] = []): Promise<ReportSetup> {
   const options = normalizeReportOptions(args, style);
-  checkMeasured(options.failOn, measuredMetrics(options, sections), sections.length ? 'by this run' : 'by this run (no PII or dedup section)', style === 'cli' ? '--fail-on' : 'option failOn');
+  const option = style === 'cli' ? '--fail-on' : 'option failOn';
+  checkMeasured(options.failOn, measuredMetrics(options, sections), sections.length ? 'by this run' : 'by this run (no PII or dedup section)', option);
+  // Near duplicates are looked for only with --dedup near: without it their share is no measurement (0 would pass anything).
+  if (sections.includes('duplicates') && normalizeQualityPlan(args, style).dedup !== 'near') {
+    checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'near_duplicates'), style === 'cli' ? 'without --dedup near' : 'without dedup near', option);
+  }
   const detect = options.language === null ? undefined : (await import('tinyld')).detect;
   if (options.tokenizer === null) return { options, detect, tokenizerSha256: null };
   const tokenizer = await loadTokenizer(options.tokenizer, style === 'cli' ? '--tokenizer' : 'option tokenizer');
@@ -163,7 +168,7 @@ export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
   const onCommit = (batch: Batch) => {
     tally.add(batch);
     report.add(batch);
-    for (const entry of batch.entries) if (entry.channel === 'pairs' || entry.channel === 'rejected') quality.add(entry, batch.file, plan.spec.names[entry.split]);
+    for (const entry of batch.entries) if (entry.channel === 'pairs' || entry.channel === 'rejected') quality.add(entry, batch.file, plan.spec.names);
     reporter.warn(batch);
   };
   const stages = [

@@ -49,7 +49,7 @@ export interface EntryQuality {
   pii: PiiHit[];
   duplicate: 'exact' | 'near' | null;
   /** The kept record a duplicate repeats. */
-  duplicateOf: { file: string; line: number } | null;
+  duplicateOf: { file: string; line: number; split: number } | null;
   /** The kept record had no duplicate before this one. */
   newGroup: boolean;
   /** The duplicate and the kept record sit in different splits. */

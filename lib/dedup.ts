@@ -27,7 +27,7 @@
  *
  *   const index = new DedupIndex({ near: true, threshold: 0.8 });
  *   index.check('Vad är feber?', 'Över 38 grader.', { split: 0, input: 0, line: 1 }) // { kind: null, … }
- *   index.check('vad är  FEBER?', 'över 38 grader.', { split: 1, input: 0, line: 2 }) // { kind: 'exact', of: { input: 0, line: 1 }, acrossSplits: true, newGroup: true, … }
+ *   index.check('vad är  FEBER?', 'över 38 grader.', { split: 1, input: 0, line: 2 }) // { kind: 'exact', of: { split: 0, input: 0, line: 1 }, acrossSplits: true, newGroup: true, … }
  */
 
 /** datatrove's MinHash defaults: 14 buckets of 8 hashes, word 5-grams. */
@@ -143,7 +143,7 @@ export interface RecordPlace {
 export interface DedupDecision {
   kind: 'exact' | 'near' | null;
   /** The kept record this one duplicates. */
-  of: { input: number; line: number } | null;
+  of: { split: number; input: number; line: number } | null;
   /** The two sit in different splits. */
   acrossSplits: boolean;
   /** The kept record had no duplicate before: a new group. */
@@ -302,8 +302,8 @@ export class DedupIndex {
     const places = new DataView(this.places.bytes.buffer);
     const newGroup = (places.getUint8(first * 8 + 7) & GROUPED) === 0;
     places.setUint8(first * 8 + 7, places.getUint8(first * 8 + 7) | GROUPED);
-    const of = { input: places.getUint16(first * 8 + 1), line: places.getUint32(first * 8 + 3) };
-    return { kind, of, acrossSplits: places.getUint8(first * 8) !== split, newGroup, log };
+    const of = { split: places.getUint8(first * 8), input: places.getUint16(first * 8 + 1), line: places.getUint32(first * 8 + 3) };
+    return { kind, of, acrossSplits: of.split !== split, newGroup, log };
   }
 
   /**

@@ -85,7 +85,8 @@ export function findPii(text: string): PiiMatch[] {
       continue;
     }
     const c = text.charCodeAt(i);
-    const plus = c === 43 && i + 1 < n && isDigit(text.charCodeAt(i + 1));
+    // `+46 …`, or an area code in parentheses: `(08) 123 45 67`.
+    const plus = (c === 43 || c === 40) && i + 1 < n && isDigit(text.charCodeAt(i + 1));
     if (!isDigit(c) && !plus && !isUpper(c)) continue;
     const boundary = i === 0 || !isWordChar(text.charCodeAt(i - 1));
     if (isUpper(c)) {
@@ -114,13 +115,13 @@ export function findPii(text: string): PiiMatch[] {
         continue;
       }
     }
-    // A run: digits, and -, + or one space between digits.
+    // A run: digits, and -, + or one space between digits; `(0)` or `(08) ` inside a phone number.
     let end = i + 1;
     let digits = plus ? 0 : 1;
     while (end < n) {
       const d = text.charCodeAt(end);
       if (isDigit(d)) digits++;
-      else if (!((d === 45 || d === 43 || d === 32) && end + 1 < n && isDigit(text.charCodeAt(end + 1)))) break;
+      else if (!runSeparator(text, end)) break;
       end++;
     }
     if (end < n && isWordChar(text.charCodeAt(end))) {
@@ -131,6 +132,19 @@ export function findPii(text: string): PiiMatch[] {
     i = end - 1;
   }
   return matches;
+}
+
+/**
+ * Whether the character at `at` continues a run of digits: -, +, ( or a space before a digit,
+ * ) before a digit or before a space and a digit, a space before ( and a digit (`+46 (0)70`).
+ */
+function runSeparator(text: string, at: number): boolean {
+  const d = text.charCodeAt(at);
+  const digitAt = (k: number) => k < text.length && isDigit(text.charCodeAt(k));
+  if (d === 45 || d === 43 || d === 40) return digitAt(at + 1);
+  if (d === 41) return digitAt(at + 1) || (text.charCodeAt(at + 1) === 32 && digitAt(at + 2));
+  if (d === 32) return digitAt(at + 1) || (text.charCodeAt(at + 1) === 40 && digitAt(at + 2));
+  return false;
 }
 
 /** Classifies a run of digits and separators: personnummer, card, or phone numbers inside it. */
@@ -153,7 +167,7 @@ function digitRun(run: string, start: number, matches: PiiMatch[]): void {
   for (const phone of findPhoneNumbersInText(run, 'SE')) {
     const text = run.slice(phone.startsAt, phone.endsAt);
     // People write Swedish numbers with their trunk 0 or +46/0046: a bare digit run (a date, a count) is none.
-    if (!/^(?:0|\+)/.test(text) || !phone.number.isValid()) continue;
+    if (!/^(?:\(?0|\+)/.test(text) || !phone.number.isValid()) continue;
     matches.push({ kind: 'phone', start: start + phone.startsAt, end: start + phone.endsAt, text });
   }
 }

@@ -201,7 +201,7 @@ export class QualityRouter {
     quality.log = decision.log;
     if (decision.kind !== null) {
       quality.duplicate = decision.kind;
-      quality.duplicateOf = { file: this.inputs[decision.of!.input] ?? '', line: decision.of!.line };
+      quality.duplicateOf = { file: this.inputs[decision.of!.input] ?? '', line: decision.of!.line, split: decision.of!.split };
       quality.newGroup = decision.newGroup;
       quality.acrossSplits = decision.acrossSplits;
       if (decision.kind === 'exact' && this.plan.dedup !== 'off') return { row: out, reason: DUPLICATE_REASON };
@@ -237,7 +237,7 @@ export interface DuplicateExample {
   kind: 'exact' | 'near';
   /** The duplicate (moved with --dedup exact/near) and the record it repeats (kept). */
   duplicate: { file: string; line: number; split: string };
-  kept: { file: string; line: number };
+  kept: { file: string; line: number; split: string };
   /** The duplicate's question, PII redacted, cut at 200 characters. */
   question: string;
 }
@@ -291,8 +291,9 @@ export class QualityAccumulator {
     this.state = state ?? emptyQualityState(plan);
   }
 
-  /** One committed entry of `file` routed to `splitName`; returns its dedup log bytes (or null). */
-  add(entry: Entry, file: string, splitName: string): Uint8Array | null {
+  /** One committed entry of `file` routed to split `splitNames[entry.split]`; returns its dedup log bytes (or null). */
+  add(entry: Entry, file: string, splitNames: readonly string[]): Uint8Array | null {
+    const splitName = splitNames[entry.split] ?? '';
     const quality = entry.quality;
     if (!quality) return null;
     const state = this.state;
@@ -320,7 +321,7 @@ export class QualityAccumulator {
       if (quality.acrossSplits) state.duplicates.across_splits++;
       if (state.duplicates.examples.length < MAX_EXAMPLES) {
         const question = typeof entry.row?.question === 'string' ? redactPii(entry.row.question).slice(0, EXAMPLE_CHARS) : '';
-        state.duplicates.examples.push({ kind: quality.duplicate, duplicate: { file, line: entry.line, split: splitName }, kept: quality.duplicateOf!, question });
+        state.duplicates.examples.push({ kind: quality.duplicate, duplicate: { file, line: entry.line, split: splitName }, kept: { file: quality.duplicateOf!.file, line: quality.duplicateOf!.line, split: splitNames[quality.duplicateOf!.split] ?? '' }, question });
       }
     }
     if (quality.tier !== null && state.tiers && entry.channel === 'pairs') state.tiers[quality.tier]++;

@@ -553,7 +553,12 @@ export function cardQuality(report: Record<string, unknown>): { notes: string[];
     const exact = numberAt(duplicates, 'exact', 'records');
     const near = numberAt(duplicates, 'near', 'records');
     const mode = fieldText(duplicates, 'mode');
-    notes.push(`Duplicates: ${exact ?? '?'} exact and ${near ?? '?'} near duplicates beyond the first of their group${mode ? ` (dedup: \`${mode}\`)` : ''}.`);
+    // Near duplicates are looked for only with dedup near: without it their 0 is no finding.
+    const nearChecked = !Array.isArray(duplicates.checked) || duplicates.checked.includes('near');
+    const found = nearChecked ? `${exact ?? '?'} exact and ${near ?? '?'} near duplicates` : `${exact ?? '?'} exact duplicates`;
+    const how = mode === 'off' ? 'dedup: `off`, counted and left in the data' : mode ? `dedup: \`${mode}\`` : '';
+    const parts = [how, nearChecked ? '' : 'near duplicates not looked for'].filter((part) => part !== '');
+    notes.push(`Duplicates: ${found} beyond the first of their group${parts.length ? ` (${parts.join('; ')})` : ''}.`);
   }
   const tiers = report.tiers as Record<string, unknown> | undefined;
   if (tiers) {

@@ -51,7 +51,7 @@ describe('exact duplicates', () => {
     const index = new DedupIndex({ near: false });
     expect(index.check('Vad är feber?', 'Över 38 grader.', at(1)).kind).toBeNull();
     const second = index.check('  vad är FEBER? ', 'över  38 grader.', at(2, 1));
-    expect(second).toMatchObject({ kind: 'exact', of: { input: 0, line: 1 }, acrossSplits: true, newGroup: true });
+    expect(second).toMatchObject({ kind: 'exact', of: { split: 0, input: 0, line: 1 }, acrossSplits: true, newGroup: true });
     expect(index.check('Vad är feber?', 'Över 38 grader.', at(3))).toMatchObject({ kind: 'exact', of: { input: 0, line: 1 }, acrossSplits: false, newGroup: false });
     expect(index.check('Vad är feber?', 'Över 39 grader.', at(4)).kind).toBeNull();
     // Question and answer are not one string: moving text between them is another pair.
@@ -108,7 +108,7 @@ describe('near duplicates', () => {
     local.check(q, a, at(1));
     const words = a.split(' ');
     words[100] = 'x';
-    expect(local.check(q, words.join(' '), at(2)).of).toEqual({ input: 0, line: 1 });
+    expect(local.check(q, words.join(' '), at(2)).of).toEqual({ split: 0, input: 0, line: 1 });
     words[150] = 'y';
     expect(local.check(q, words.join(' '), at(3))).toMatchObject({ kind: 'near', of: { input: 0, line: 1 }, newGroup: false });
   });

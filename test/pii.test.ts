@@ -20,6 +20,9 @@ describe('findPii: positives', () => {
     ['mobile, +46', 'ring +46 70 123 45 67', 'phone', '+46 70 123 45 67'],
     ['mobile, 0046', 'ring 0046 70 123 45 67', 'phone', '0046 70 123 45 67'],
     ['mobile, no spaces', 'sms 0701234567', 'phone', '0701234567'],
+    ['area code in parentheses', 'Telefon (08) 123 45 67 till växeln.', 'phone', '(08) 123 45 67'],
+    ['+46 with the trunk 0 in parentheses', 'Nås på +46(0)70-123 45 67 dagtid.', 'phone', '+46(0)70-123 45 67'],
+    ['+46, space, (0)', 'ring +46 (0)70 123 45 67', 'phone', '+46 (0)70 123 45 67'],
     ['iban, grouped', 'konto SE45 5000 0000 0583 9825 7466 tack', 'iban', 'SE45 5000 0000 0583 9825 7466'],
     ['iban, electronic', 'IBAN DE89370400440532013000', 'iban', 'DE89370400440532013000'],
     ['card, grouped', 'kort 4111 1111 1111 1111', 'card', '4111 1111 1111 1111'],
@@ -57,6 +60,9 @@ describe('findPii: look-alikes are not PII', () => {
     ['iban with a wrong check', 'SE46 5000 0000 0583 9825 7466'],
     ['email without a domain', 'skriv till anna@'],
     ['short number', 'rum 4512, avdelning 23'],
+    ['numbers in parentheses', 'dos 500 mg (1000 mg) 2 ggr, år (2019) 1 234 567 patienter, (se 3)'],
+    ['postcode and counts', 'Postnumret är 123 45 Stockholm, Hb 135 g/l, kl. 08.00-16.30'],
+    ['organisation number (month 60)', 'Organisationsnummer 556036-0793'],
     ['text without digits', 'Feber över trettioåtta grader kräver läkarkontakt.'],
   ])('%s', (_name, text) => {
     expect(found(text)).toEqual([]);

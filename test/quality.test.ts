@@ -147,7 +147,8 @@ describe('report sections', () => {
       const routed = route(entry, 'a.jsonl');
       entry.channel = routed.channel;
       entry.row = routed.row;
-      accumulator.add(entry, 'a.jsonl', 'train');
+      entry.split = routed.split;
+      accumulator.add(entry, 'a.jsonl', ['train', 'test']);
     });
     const state = accumulator.state;
     expect(piiReport(state)).toEqual({
@@ -174,11 +175,32 @@ describe('report sections', () => {
       exact: { records: 1, groups: 1 },
       near: { records: 0, groups: 0 },
       across_splits: 0,
-      examples: [{ kind: 'exact', duplicate: { file: 'a.jsonl', line: 3, split: 'train' }, kept: { file: 'a.jsonl', line: 2 }, question: 'feber?' }],
+      examples: [{ kind: 'exact', duplicate: { file: 'a.jsonl', line: 3, split: 'test' }, kept: { file: 'a.jsonl', line: 2, split: 'test' }, question: 'feber?' }],
     });
     expect(tiersReport(state)).toEqual({ high: 2, low: 1 });
     expect(thresholdCounts(state)).toEqual({ pii: 2, duplicates: 0.25, near_duplicates: 0, records_checked: 4 });
     expect(JSON.stringify(state)).not.toMatch(/123 45 67|anna@x/);
+  });
+
+  test('a duplicate in another split than the pair it repeats: both splits in its example, counted across splits', () => {
+    const quality = plan({ dedup: 'exact' }).quality;
+    const router = new QualityRouter(quality, ['a.jsonl', 'b.jsonl']);
+    const accumulator = new QualityAccumulator(quality);
+    const splitNames = ['train', 'validation', 'test'];
+    const places: [string, number, number][] = [
+      ['a.jsonl', 1, 2],
+      ['b.jsonl', 7, 0],
+    ];
+    for (const [file, line, split] of places) {
+      const entry = pair(line, row('Feber?', 'Över 38 grader.'));
+      entry.split = split;
+      router.apply(entry, entry.row!, true, file, split);
+      accumulator.add(entry, file, splitNames);
+    }
+    expect(duplicatesReport(accumulator.state)).toMatchObject({
+      across_splits: 1,
+      examples: [{ kind: 'exact', duplicate: { file: 'b.jsonl', line: 7, split: 'train' }, kept: { file: 'a.jsonl', line: 1, split: 'test' }, question: 'Feber?' }],
+    });
   });
 });
 

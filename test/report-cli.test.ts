@@ -109,12 +109,24 @@ describe('--fail-on: exit 4, every file written, verify passes', () => {
 
   test.each([
     ['language_mismatch>0 --language off', '--fail-on language_mismatch>0: language_mismatch is not measured by this run'],
+    ['near_duplicates>0', '--fail-on near_duplicates>0: near_duplicates is not measured without --dedup near'],
+    ['near_duplicates>0 --dedup exact', '--fail-on near_duplicates>0: near_duplicates is not measured without --dedup near'],
     ['pass_rate<x', '--fail-on rule must be METRIC<NUMBER or METRIC>NUMBER (metrics: pii, duplicates, near_duplicates, pass_rate, language_mismatch, errors), got "pass_rate<x"'],
   ])('%s: one ERR_OPTION line at start-up, nothing written', async (rules, message) => {
     const out = path.join(dir, 'refused');
     const [rule, ...rest] = rules.split(' ');
     const result = await runCli(['export', input, '--out', out, '--fail-on', rule, ...rest]);
     expect([result.code, result.stderr]).toEqual([2, `qa-hf: ERR_OPTION: ${message}\n`]);
+    await expect(fs.stat(out)).rejects.toThrow();
+  });
+
+  test.each([
+    ['report', (out: string) => ['report', input, '--out', out]],
+    ['pipe mode', (out: string) => [input, '--report', out]],
+  ])('near_duplicates>0 without --dedup near in %s: refused at start-up, nothing written', async (_mode, argv) => {
+    const out = path.join(dir, 'refused-near');
+    const result = await runCli([...argv(out), '--fail-on', 'near_duplicates>0']);
+    expect([result.code, result.stdout.length, result.stderr]).toEqual([2, 0, 'qa-hf: ERR_OPTION: --fail-on near_duplicates>0: near_duplicates is not measured without --dedup near\n']);
     await expect(fs.stat(out)).rejects.toThrow();
   });
 });
@@ -133,7 +145,7 @@ describe('--fail-on over the quality rules: pii and duplicates', () => {
     await fs.mkdir(path.dirname(planted), { recursive: true });
     await fs.writeFile(planted, `${lines.join('\n')}\n`);
     const out = path.join(dir, 'planted-out');
-    const result = await runCli(['export', planted, '--out', out, '--quiet', '--fail-on', 'pii>0,duplicates>0.2,near_duplicates>0']);
+    const result = await runCli(['export', planted, '--out', out, '--quiet', '--dedup', 'near', '--fail-on', 'pii>0,duplicates>0.2,near_duplicates>0']);
     expect(result.code).toBe(4);
     expect(result.stderr).toBe(
       [

@@ -257,6 +257,17 @@ describe('metrics and sections', () => {
     expect(card).toContain('## Data quality\n\n- Pass rate (validated pairs among all records): 80.00 %.\n');
     expect(card).toContain('| `pii>0` | 3 | FAILED |');
   });
+
+  test.each([
+    ['off', ['exact'], 'Duplicates: 1 exact duplicates beyond the first of their group (dedup: `off`, counted and left in the data; near duplicates not looked for).'],
+    ['exact', ['exact'], 'Duplicates: 1 exact duplicates beyond the first of their group (dedup: `exact`; near duplicates not looked for).'],
+    ['near', ['exact', 'near'], 'Duplicates: 1 exact and 2 near duplicates beyond the first of their group (dedup: `near`).'],
+  ])('the card\'s duplicates line with dedup %s says what was looked for', (mode, checked, line) => {
+    const withMode = { ...sections, duplicates: { ...sections.duplicates, mode, checked } };
+    const metrics = computeMetrics(report, counts(4, 1, 1, 1), withMode);
+    const json = buildReport(report, { counts: counts(4, 1, 1, 1), metrics, thresholds: [], sections: withMode, tokenizer: null });
+    expect(cardQuality(json).notes[3]).toBe(line);
+  });
 });
 
 describe('resume: the state is plain JSON and gives the same report', () => {

@@ -319,7 +319,7 @@ export class ExportSession {
       }
       const output = entry.channel === 'blank' || entry.channel === null ? undefined : state.outputs[entry.channel];
       if (output) output.records++;
-      const log = this.quality.add(entry, batch.file, this.plan.spec.names[entry.split]);
+      const log = this.quality.add(entry, batch.file, this.plan.spec.names);
       if (log !== null) this.dedupPending.push(log);
     }
     for (const name of this.plan.fixed) state.outputs[name].bytes = this.targets.get(name)!.bytes;
