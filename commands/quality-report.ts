@@ -24,7 +24,7 @@ import { MANIFEST_FILE } from '../lib/io/manifest';
 import { refuseInputFolders, refuseInputsInOut } from '../lib/io/out-dir-fs';
 import { loadTokenizer } from '../lib/io/tokenizer';
 import { type NormalizedReportOptions, type OptionStyle, type ReportOptionsInput, normalizeExportOptions, normalizeReportOptions } from '../lib/options';
-import { type QualitySections, ReportAccumulator, buildReport, computeMetrics } from '../lib/report';
+import { type QualitySections, ReportAccumulator, buildReport, computeMetrics, detectLanguage } from '../lib/report';
 import { renderReportHtml } from '../lib/report-html';
 import { roundFloat } from '../lib/stats';
 import { METRICS, type Metric, type ThresholdResult, breachLines, checkMeasured, evaluateThresholds } from '../lib/thresholds';
@@ -57,7 +57,7 @@ export function measuredMetrics(options: NormalizedReportOptions, sections: read
 export interface ReportSetup {
   options: NormalizedReportOptions;
   countTokens?: (text: string) => number;
-  /** tinyld's detect, loaded only when the language check is on. */
+  /** The language detector (tinyld through lib/report.ts detectLanguage), loaded only when the language check is on. */
   detect?: (text: string) => string;
   /** sha256 of the tokenizer file (the options hash holds it), or null. */
   tokenizerSha256: string | null;
@@ -71,7 +71,7 @@ export async function prepareReport(args: ReportOptionsInput & QualityArgs, styl
   if (sections.includes('duplicates') && normalizeQualityPlan(args, style).dedup !== 'near') {
     checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'near_duplicates'), style === 'cli' ? 'without --dedup near' : 'without dedup near', option);
   }
-  const detect = options.language === null ? undefined : (await import('tinyld')).detect;
+  const detect = options.language === null ? undefined : detectLanguage((await import('tinyld')).detectAll, options.language);
   if (options.tokenizer === null) return { options, detect, tokenizerSha256: null };
   const tokenizer = await loadTokenizer(options.tokenizer, style === 'cli' ? '--tokenizer' : 'option tokenizer');
   return { options, detect, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256 };
