@@ -6,27 +6,20 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ROOT, runCli } from './helpers';
+import { configWorkdir, ROOT, runCli } from './helpers';
 
 let dir: string;
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-config-'));
-  for (const name of ['qa_mixed.jsonl', 'qa_dirty.jsonl']) await fs.copyFile(path.join(ROOT, 'samples', name), path.join(dir, name));
 });
 
 afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-/** A fresh working directory holding the samples and, when given, a qa-hf.yaml. */
-async function workdir(name: string, yaml?: string): Promise<string> {
-  const cwd = path.join(dir, name);
-  await fs.mkdir(cwd);
-  for (const sample of ['qa_mixed.jsonl', 'qa_dirty.jsonl']) await fs.copyFile(path.join(dir, sample), path.join(cwd, sample));
-  if (yaml !== undefined) await fs.writeFile(path.join(cwd, 'qa-hf.yaml'), yaml);
-  return cwd;
-}
+/** A fresh working directory holding the samples and, when given, a qa-hf.yaml (test/helpers.ts). */
+const workdir = (name: string, yaml?: string): Promise<string> => configWorkdir(dir, name, yaml);
 
 async function readJson(file: string): Promise<Record<string, any>> {
   return JSON.parse(await fs.readFile(file, 'utf8'));

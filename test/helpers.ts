@@ -227,3 +227,15 @@ export function squadLines(count: number, seed: number): string[] {
   }
   return lines;
 }
+
+/** The config tests' samples: copied into each working directory. */
+export const CONFIG_SAMPLES = ['qa_mixed.jsonl', 'qa_dirty.jsonl'];
+
+/** A fresh working directory `name` under `dir` holding the config samples and, when given, a qa-hf.yaml. */
+export async function configWorkdir(dir: string, name: string, yaml?: string): Promise<string> {
+  const cwd = path.join(dir, name);
+  await fs.mkdir(cwd);
+  for (const sample of CONFIG_SAMPLES) await fs.copyFile(path.join(ROOT, 'samples', sample), path.join(cwd, sample));
+  if (yaml !== undefined) await fs.writeFile(path.join(cwd, 'qa-hf.yaml'), yaml);
+  return cwd;
+}
