@@ -34,6 +34,9 @@ export interface ChannelCounts {
 export interface StatsState {
   per_source_document: Record<string, ChannelCounts>;
   per_persona: Record<string, ChannelCounts>;
+  /** Records whose source / persona came after MAX_NAMED_VALUES others (absent in older checkpoints: none). */
+  other_source_documents?: ChannelCounts;
+  other_personas?: ChannelCounts;
   score_histogram: ChannelCounts[];
   question_chars: LengthStats;
   answer_chars: LengthStats;
@@ -49,6 +52,15 @@ export function emptyStatsState(): StatsState {
     answer_chars: length(),
   };
 }
+
+/**
+ * Distinct sources and personas counted by name; the records of any later new
+ * value are summed apart (stats.json `records_other_source_documents`), so the
+ * state — saved in every checkpoint — stays bounded when a mapping makes the
+ * source unique per record (`"{title}#{id}"`). First come, first named: the same
+ * names in every run of the same input.
+ */
+export const MAX_NAMED_VALUES = 10_000;
 
 const SURROGATE = /[\ud800-\udbff]/;
 
@@ -67,11 +79,15 @@ export class StatsAccumulator {
   // Maps while counting (hot path); plain objects only in `state` (checkpoints, render).
   private readonly perSource: Map<string, ChannelCounts>;
   private readonly perPersona: Map<string, ChannelCounts>;
-  private readonly rest: Omit<StatsState, 'per_source_document' | 'per_persona'>;
+  private readonly otherSource: ChannelCounts;
+  private readonly otherPersona: ChannelCounts;
+  private readonly rest: Omit<StatsState, 'per_source_document' | 'per_persona' | 'other_source_documents' | 'other_personas'>;
 
   constructor(state: StatsState = emptyStatsState()) {
     this.perSource = new Map(Object.entries(state.per_source_document));
     this.perPersona = new Map(Object.entries(state.per_persona));
+    this.otherSource = { ...(state.other_source_documents ?? { pairs: 0, rejected: 0 }) };
+    this.otherPersona = { ...(state.other_personas ?? { pairs: 0, rejected: 0 }) };
     this.rest = {
       score_histogram: state.score_histogram,
       question_chars: state.question_chars,
@@ -84,6 +100,8 @@ export class StatsAccumulator {
     return {
       per_source_document: toRecord(this.perSource),
       per_persona: toRecord(this.perPersona),
+      ...(isZero(this.otherSource) ? {} : { other_source_documents: { ...this.otherSource } }),
+      ...(isZero(this.otherPersona) ? {} : { other_personas: { ...this.otherPersona } }),
       ...structuredClone(this.rest),
     };
   }
@@ -98,8 +116,8 @@ export class StatsAccumulator {
 
   private addRow(row: { source?: unknown; persona?: unknown; validation_score?: unknown; question?: unknown; answer?: unknown }, channel: 'pairs' | 'rejected'): void {
     const state = this.rest;
-    if (typeof row.source === 'string') bump(this.perSource, row.source, channel);
-    if (typeof row.persona === 'string') bump(this.perPersona, row.persona, channel);
+    if (typeof row.source === 'string') bump(this.perSource, row.source, channel, this.otherSource);
+    if (typeof row.persona === 'string') bump(this.perPersona, row.persona, channel, this.otherPersona);
     if (typeof row.validation_score === 'number') {
       const bin = Math.min(SCORE_BINS - 1, Math.max(0, Math.floor(row.validation_score * SCORE_BINS)));
       state.score_histogram[bin][channel]++;
@@ -115,7 +133,9 @@ export class StatsAccumulator {
       counts: renderCounts(total),
       inputs: files.map(({ path, counts }) => ({ path, ...renderCounts(counts) })),
       records_per_source_document: sortKeys(state.per_source_document),
+      ...(state.other_source_documents ? { records_other_source_documents: state.other_source_documents } : {}),
       records_per_persona: sortKeys(state.per_persona),
+      ...(state.other_personas ? { records_other_personas: state.other_personas } : {}),
       validation_score_histogram: state.score_histogram.map((bin, i) => ({
         range: `${(i / SCORE_BINS).toFixed(1)}-${((i + 1) / SCORE_BINS).toFixed(1)}`,
         ...bin,
@@ -127,13 +147,21 @@ export class StatsAccumulator {
   }
 }
 
-function bump(map: Map<string, ChannelCounts>, key: string, channel: 'pairs' | 'rejected'): void {
+function bump(map: Map<string, ChannelCounts>, key: string, channel: 'pairs' | 'rejected', other: ChannelCounts): void {
   let counts = map.get(key);
   if (!counts) {
+    if (map.size >= MAX_NAMED_VALUES) {
+      other[channel]++;
+      return;
+    }
     counts = { pairs: 0, rejected: 0 };
     map.set(key, counts);
   }
   counts[channel]++;
+}
+
+function isZero(counts: ChannelCounts): boolean {
+  return counts.pairs === 0 && counts.rejected === 0;
 }
 
 /**

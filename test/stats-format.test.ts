@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { newEntry, type Batch } from '../lib/batch';
 import { formatZScore } from '../lib/card';
 import { SplitTracker, parseSplitSpec } from '../lib/split';
-import { StatsAccumulator, renderSplitReport, roundFloat, roundFloats } from '../lib/stats';
+import { MAX_NAMED_VALUES, StatsAccumulator, renderSplitReport, roundFloat, roundFloats } from '../lib/stats';
 import { Tally } from '../lib/tally';
 import { readJson, recordLines, runCli } from './helpers';
 
@@ -161,4 +161,32 @@ test('a Hub export with --split and --stratify-by writes stats.json with snake_c
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+});
+
+test(`sources and personas: named up to ${MAX_NAMED_VALUES}, later new ones summed apart; bounded state, the same after a resume`, () => {
+  const batch = (from: number, count: number): Batch => {
+    const entries = Array.from({ length: count }, (_v, i) => {
+      const entry = newEntry(from + i + 1, (from + i) * 10, '');
+      entry.channel = (from + i) % 4 === 0 ? 'rejected' : 'pairs';
+      // A source unique per record (a mapping's "{title}#{id}"); 3 personas.
+      entry.row = { question: 'q', answer: 'a', source: `doc#${from + i}`, persona: `p${(from + i) % 3}`, validation_score: 0.5 };
+      return entry;
+    });
+    return { file: 'f', entries, endOffset: 0, endLine: 0, fileEnd: false, output: null, stop: null };
+  };
+  const total = MAX_NAMED_VALUES + 40;
+  const whole = new StatsAccumulator();
+  whole.add(batch(0, total));
+  expect(Object.keys(whole.state.per_source_document)).toHaveLength(MAX_NAMED_VALUES);
+  expect(whole.state.other_source_documents).toEqual({ pairs: 30, rejected: 10 });
+  expect(whole.state.other_personas).toBeUndefined();
+  // Cut where a checkpoint may fall, through JSON, then the rest.
+  const first = new StatsAccumulator();
+  first.add(batch(0, MAX_NAMED_VALUES + 5));
+  const resumed = new StatsAccumulator(JSON.parse(JSON.stringify(first.state)));
+  resumed.add(batch(MAX_NAMED_VALUES + 5, total - MAX_NAMED_VALUES - 5));
+  expect(JSON.stringify(resumed.state)).toBe(JSON.stringify(whole.state));
+  const rendered = whole.render(new Tally().total, [], {}) as Record<string, unknown>;
+  expect(rendered.records_other_source_documents).toEqual({ pairs: 30, rejected: 10 });
+  expect(Object.keys(rendered)).not.toContain('records_other_personas');
 });
