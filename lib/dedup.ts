@@ -57,7 +57,8 @@ const DENSIFY_STEP = 0x165667b1;
  * Text whose every unit is below U+00A0 or a Latin-1 letter (U+00C0–U+00FF) — most
  * Swedish text — is unchanged by NFKC, and lower-casing it is this per unit.
  */
-function lowerLatin(c: number): number {
+/** toLowerCase of an ASCII or Latin-1 letter (U+0000–U+00FF), one unit to one; other units as they are. */
+export function lowerLatin(c: number): number {
   return (c >= 65 && c <= 90) || (c >= 0xc0 && c <= 0xde && c !== 0xd7) ? c + 32 : c;
 }
 

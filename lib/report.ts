@@ -34,6 +34,7 @@
  * sample's, deterministic given the input order.
  */
 import type { Batch, Row } from './batch';
+import { lowerLatin, normalizeForDedup } from './dedup';
 import { codePointLength, roundFloats, SCORE_BINS } from './stats';
 import { type LengthSketch, type TopCounterState, TopCounter, addLength, emptyLengthSketch, emptyTopCounterState, summarizeLengths } from './sketch';
 import type { Counts } from './tally';
@@ -182,10 +183,8 @@ export function wordCount(text: string): number {
 }
 const WHITE_SPACE = /\s/;
 
-/** Text compared for "answer equals question": NFKC, case-folded, white space collapsed, trimmed. */
-export function normalizeForCompare(text: string): string {
-  return text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
-}
+/** Text compared for "answer equals question": the duplicate check's normalization (NFKC, case-folded, white space collapsed, trimmed). */
+export const normalizeForCompare = normalizeForDedup;
 
 /** ASCII white space as /\s/ knows it (tab, LF, VT, FF, CR, space). */
 function isAsciiSpace(c: number): boolean {
@@ -195,10 +194,6 @@ function isAsciiSpace(c: number): boolean {
 /** A character NFKC leaves as it is and toLowerCase maps one to one: ASCII and Latin-1 letters (U+00C0–U+00FF). */
 function isPlainLatin(c: number): boolean {
   return c < 0xa0 ? c !== 0x85 : c >= 0xc0 && c <= 0xff;
-}
-
-function lowerLatin(c: number): number {
-  return (c >= 65 && c <= 90) || (c >= 0xc0 && c <= 0xde && c !== 0xd7) ? c + 32 : c;
 }
 
 /**

@@ -9,12 +9,11 @@
  * Then --workers 2, SIGKILLed once a checkpoint inside an input is recorded and
  * run again, gives the bytes of the uninterrupted --workers 0 run.
  */
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateRecords } from '../bench/generate';
-import { CLI, ROOT, listFiles, readJson, runCli, statsWithoutRun } from './helpers';
+import { listFiles, readJson, runCli, runCliKilledAtCheckpoint, statsWithoutRun } from './helpers';
 
 /** Above every generated record line (~1.3 kB, a few times that at most), below the over-long one. */
 const MAX_LINE_BYTES = '100000';
@@ -83,16 +82,8 @@ async function exportWith(out: string, args: string[], workers: number): Promise
 /** Runs an export and SIGKILLs it once a checkpoint inside an input exists; the checkpoint it left. */
 async function killedAtCheckpoint(out: string, args: string[], workers: number): Promise<{ signal: NodeJS.Signals | null; position: { input: number; offset: number } }> {
   const cliArgs = ['export', ...inputs, '--out', out, '-q', '--max-line-bytes', MAX_LINE_BYTES, '--workers', String(workers), ...args];
-  const child = spawn(process.execPath, [CLI, ...cliArgs], { cwd: ROOT, stdio: 'ignore' });
-  const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+  const signal = await runCliKilledAtCheckpoint(cliArgs, out, true);
   const checkpointFile = path.join(out, '.qa-hf-checkpoint.json');
-  for (let i = 0; i < 4000; i++) {
-    const text = await fs.readFile(checkpointFile, 'utf8').catch(() => null);
-    if (text && JSON.parse(text).position.offset > 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  child.kill('SIGKILL');
-  const signal = await closed;
   return { signal, position: JSON.parse(await fs.readFile(checkpointFile, 'utf8')).position };
 }
 

@@ -154,18 +154,18 @@ export async function statsWithoutRun(out: string): Promise<unknown> {
 
 /**
  * Runs an export (`args`, writing to `out`) and SIGKILLs it once a checkpoint
- * exists, with `midFile` once one records a position inside an input.
+ * exists, with `midFile` once one records a position inside an input; the signal it ended by.
  */
-export async function runCliKilledAtCheckpoint(args: string[], out: string, midFile = false): Promise<void> {
+export async function runCliKilledAtCheckpoint(args: string[], out: string, midFile = false): Promise<NodeJS.Signals | null> {
   const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: 'ignore' });
-  const closed = new Promise((resolve) => child.on('close', resolve));
+  const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
   for (let i = 0; i < 1000; i++) {
     const text = await fs.readFile(path.join(out, '.qa-hf-checkpoint.json'), 'utf8').catch(() => null);
     if (text && (!midFile || JSON.parse(text).position.offset > 0)) break;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   child.kill('SIGKILL');
-  await closed;
+  return closed;
 }
 
 /** An OutputTarget in memory: collects what a writer hands to it. */

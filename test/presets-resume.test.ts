@@ -3,11 +3,10 @@
  * the Hub layout with --workers 2, SIGKILLed once a checkpoint inside the input
  * is recorded and run again, gives the bytes of the uninterrupted --workers 0 run.
  */
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLI, ROOT, listFiles, readJson, runCli, squadLines, statsWithoutRun } from './helpers';
+import { listFiles, readJson, runCli, runCliKilledAtCheckpoint, squadLines, statsWithoutRun } from './helpers';
 
 let dir: string;
 
@@ -37,16 +36,8 @@ describe('a mapped preset, SIGKILLed at a checkpoint and run again, gives the un
     expect([done.code, done.stderr]).toEqual([0, '']);
 
     const out = path.join(dir, 'resume-killed', 'dataset');
-    const child = spawn(process.execPath, [CLI, 'export', input, '--out', out, '--workers', '2', ...HUB], { cwd: ROOT, stdio: 'ignore' });
-    const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+    expect(await runCliKilledAtCheckpoint(['export', input, '--out', out, '--workers', '2', ...HUB], out, true)).toBe('SIGKILL');
     const checkpointFile = path.join(out, '.qa-hf-checkpoint.json');
-    for (let i = 0; i < 4000; i++) {
-      const text = await fs.readFile(checkpointFile, 'utf8').catch(() => null);
-      if (text && JSON.parse(text).position.offset > 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    child.kill('SIGKILL');
-    expect(await closed).toBe('SIGKILL');
     expect(JSON.parse(await fs.readFile(checkpointFile, 'utf8')).position.offset).toBeGreaterThan(0);
     const resumed = await runCli(['export', input, '--out', out, '--workers', '2', ...HUB]);
     expect([resumed.code, resumed.stderr]).toEqual([0, '']);
