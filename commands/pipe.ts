@@ -155,6 +155,8 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
       maxLineBytes: args.maxLineBytes,
       failFast: args.failFast,
       keepRows: report !== null || rules.length > 0,
+      // The quality rules' and the report's per-row work, done by the processor (in the workers).
+      ...(rules.length > 0 ? { facts: { pii: quality.pii, near: quality.dedup === 'near', language: report?.language ?? null, report: report !== null } } : {}),
       workers: args.workers ?? defaultWorkerCount(await inputBytes(files), availableParallelism()),
     }),
     ...rules,

@@ -173,7 +173,7 @@ export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
   };
   const stages = [
     createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }),
-    ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, workers: args.workers, serialize: [] }),
+    ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, workers: args.workers, serialize: [], facts: { pii: plan.quality.pii, near: plan.quality.dedup === 'near', language: report.language, report: true } }),
     createRouter({ plan, quality: new QualityRouter(plan.quality, inputs.map(inputName)) }),
     createSink({ outputs: {}, onCommit }),
   ];

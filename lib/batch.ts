@@ -18,7 +18,7 @@
  * `segments` empty.
  */
 import type { RecordErrorCode } from './errors';
-import type { PiiKind } from './pii';
+import type { PiiKind, PiiMatch } from './pii';
 
 /** Where an entry ends: an output, the dead-letter output, counted as blank, or cut into rows (`segments`). */
 export type Channel = 'pairs' | 'rejected' | 'errors' | 'blank' | 'segmented';
@@ -60,6 +60,31 @@ export interface EntryQuality {
   tier: string | null;
 }
 
+/**
+ * What the quality rules and the report read of a pair or rejected row, found
+ * where the row is made (lib/facts.ts; in a worker with --workers) so the main
+ * thread, which sees entries in input order, only looks them up. Each fact is of
+ * `Entry.row` as the processor made it; a consumer holding a changed value
+ * computes that one itself, so facts change speed, never output.
+ */
+export interface EntryFacts {
+  /** The string columns with PII, and their matches (lib/pii.ts findPii); columns without are absent. */
+  pii: Record<string, PiiMatch[]>;
+  /** A pair's dedup fingerprint (lib/dedup.ts DedupIndex.fingerprint) of its text as routing judges it (redacted with --pii redact); null for rejected rows. */
+  dedup: Uint8Array | null;
+  /** The answer, as the report reads it (redacted with --pii redact), is in the language check's hash sample (lib/report.ts languageSampled). */
+  languageSampled: boolean;
+  /**
+   * The report's lengths of the row as it reads it: per key of the row, in key
+   * order, its length in code points and in words (-1, -1 for a value that is not a
+   * string); null when there is no report. Routing keeps the key order and changes
+   * only failure_reason, which the report measures itself.
+   */
+  lengths: Int32Array | null;
+  /** Sampled and long enough: what the detector said of it (lib/report.ts); else null (the report detects it itself when it must). */
+  language: string | null;
+}
+
 export interface Entry {
   /** 1-based line number in `Batch.file`. */
   line: number;
@@ -83,6 +108,8 @@ export interface Entry {
   errorMessage: string | null;
   /** Set by routing when quality rules run (lib/quality.ts); null before and without them. */
   quality: EntryQuality | null;
+  /** Set by the processor when the run's quality rules or report need them (lib/facts.ts); else null. */
+  facts: EntryFacts | null;
 }
 
 export interface Batch {
@@ -116,6 +143,7 @@ export function newEntry(line: number, offset: number, text: string, unterminate
     errorCode: null,
     errorMessage: null,
     quality: null,
+    facts: null,
   };
 }
 

@@ -250,6 +250,15 @@ export class DedupIndex {
 
   /** Decides one pair (in input order) and adds it to the index. */
   check(question: string, answer: string, place: RecordPlace): DedupDecision {
+    return this.checkFingerprint(this.fingerprint(question, answer), place);
+  }
+
+  /**
+   * A pair's log bytes without its place (key, and the signature with near): the
+   * per-record work of check, pure and apart from the index, so it can run where
+   * the row is made (a worker, lib/facts.ts) and checkFingerprint decide in order.
+   */
+  fingerprint(question: string, answer: string): Uint8Array {
     let q = question;
     let a = answer;
     // Most text is Latin-1 and needs no NFKC: exactKey folds its case as it reads, and says when it met other text.
@@ -262,11 +271,18 @@ export class DedupIndex {
     const view = new DataView(log.buffer);
     view.setUint32(0, this.key[0] || 1);
     view.setUint32(4, this.key[1]);
+    if (this.near) this.signature(`${q} ${a}`, log.subarray(EXACT_LOG_BYTES));
+    return log;
+  }
+
+  /** Decides a pair by its fingerprint (adopted: its place is written into it) and adds it to the index. */
+  checkFingerprint(fingerprint: Uint8Array, place: RecordPlace): DedupDecision {
+    if (fingerprint.length !== recordLogBytes(this.near)) throw new Error(`internal: a dedup fingerprint of ${fingerprint.length} bytes, not ${recordLogBytes(this.near)}`);
+    const view = new DataView(fingerprint.buffer, fingerprint.byteOffset, fingerprint.length);
     view.setUint8(8, place.split);
     view.setUint16(9, place.input);
     view.setUint32(11, place.line);
-    if (this.near) this.signature(`${q} ${a}`, log.subarray(EXACT_LOG_BYTES));
-    return this.apply(log);
+    return this.apply(fingerprint);
   }
 
   /** Replays a resume log (whole records), rebuilding the index as it was. */

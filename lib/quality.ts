@@ -25,7 +25,7 @@
 import type { Entry, EntryQuality, Row } from './batch';
 import { QaHfError, got } from './errors';
 import { DEFAULT_NEAR_THRESHOLD, DedupIndex } from './dedup';
-import { PII_KINDS, type PiiKind, findPii, maskPii, redactPii } from './pii';
+import { PII_KINDS, type PiiKind, type PiiMatch, findPii, maskPii, redactPii } from './pii';
 
 /** Who names the options (lib/options.ts OptionStyle; not imported: options imports this module through hub). */
 type OptionStyle = 'cli' | 'library';
@@ -46,6 +46,7 @@ export const MAX_EXAMPLES = 20;
 /** Characters of a duplicate's question shown in its example. */
 const EXAMPLE_CHARS = 200;
 const SCORE_COLUMN = 'validation_score';
+const NO_MATCHES: readonly PiiMatch[] = [];
 
 export interface Tier {
   name: string;
@@ -183,10 +184,13 @@ export class QualityRouter {
     const quality: EntryQuality = { pii: [], duplicate: null, duplicateOf: null, newGroup: false, acrossSplits: false, log: null, tier: null };
     entry.quality = quality;
     let out = row;
+    // The processor's facts (lib/facts.ts) are of entry.row: a value routing left as it was is looked up, not scanned again.
+    const facts = entry.facts;
+    const made = entry.row;
     for (const column in row) {
       const value = row[column];
       if (typeof value !== 'string') continue;
-      const matches = findPii(value);
+      const matches = facts !== null && made !== null && made[column] === value ? (facts.pii[column] ?? NO_MATCHES) : findPii(value);
       if (matches.length === 0) continue;
       for (const match of matches) quality.pii.push({ kind: match.kind, column, masked: maskPii(match.kind, match.text) });
       if (this.plan.pii === 'redact') {
@@ -196,8 +200,14 @@ export class QualityRouter {
     }
     if (!passing) return { row: out, reason: null };
     if (this.plan.pii === 'reject' && quality.pii.length > 0) return { row: out, reason: PII_REASON };
-    const [question, answer] = dedupText(out);
-    const decision = this.dedup.check(question, answer, { split, input: this.inputOf(file), line: entry.line });
+    const place = { split, input: this.inputOf(file), line: entry.line };
+    // A fingerprint is of the text as judged here (routing adds only failure_reason, which dedupText never reads).
+    let decision;
+    if (facts !== null && facts.dedup !== null) decision = this.dedup.checkFingerprint(facts.dedup, place);
+    else {
+      const [question, answer] = dedupText(out);
+      decision = this.dedup.check(question, answer, place);
+    }
     quality.log = decision.log;
     if (decision.kind !== null) {
       quality.duplicate = decision.kind;

@@ -29,11 +29,14 @@
  * on the top guess fails every real corpus. Else the top candidate is recorded
  * (or `und`), and it is a mismatch. `--language off` skips the check (and its cost).
  * Detection costs as much as the rest of an export's per-record work, so past
- * the first LANGUAGE_CHECK_ALL records of a group only every LANGUAGE_STRIDE-th
- * is checked (`not_sampled` counts the others): the mismatch share is then a
- * sample's, deterministic given the input order.
+ * the first LANGUAGE_CHECK_ALL records of a group only the answers in a hash
+ * sample (languageSampled: one in LANGUAGE_STRIDE, by their text) are checked
+ * (`not_sampled` counts the others): the mismatch share is then a sample's,
+ * deterministic given the input. The sample is a function of the answer alone, so
+ * the processor finds and detects it where the row is made (lib/facts.ts: in the
+ * workers) and `add` only reads the entry's facts.
  */
-import type { Batch, Row } from './batch';
+import type { Batch, EntryFacts, Row } from './batch';
 import { lowerLatin, normalizeForDedup } from './dedup';
 import { codePointLength, roundFloats, SCORE_BINS } from './stats';
 import { type LengthSketch, type TopCounterState, TopCounter, addLength, emptyLengthSketch, emptyTopCounterState, summarizeLengths } from './sketch';
@@ -57,13 +60,26 @@ export const LANGUAGE_SAMPLE_CHARS = 300;
 export const LANGUAGE_MIN_ACCURACY = 0.2;
 /**
  * Every record of a (split, channel) up to this many is language-checked; after
- * that every LANGUAGE_STRIDE-th (by its number in the group, so the same records
- * after a resume). 100 k records then cost ~1 s of detection (~2000 checks)
- * instead of 45 s, and a share of 10 % is known within ~±0.7 % (its binomial
- * standard error at 2000 checks); 1.6 M records: 17 k checks, ±0.25 %.
+ * that one answer in LANGUAGE_STRIDE, chosen by a hash of its text
+ * (languageSampled), so the same ones after a resume and in any thread. 100 k
+ * records then cost ~0.5 s of detection (~1200 checks, the sampled ones in the
+ * workers) instead of 45 s, and a share of 10 % is known within ~±0.9 % (its
+ * binomial standard error at 1200 checks); 1.6 M records: 16 k checks, ±0.25 %.
  */
-export const LANGUAGE_CHECK_ALL = 500;
+export const LANGUAGE_CHECK_ALL = 200;
 export const LANGUAGE_STRIDE = 100;
+
+/**
+ * True when a trimmed answer is in the language check's hash sample: FNV-1a over
+ * its first LANGUAGE_SAMPLE_CHARS UTF-16 units, 0 modulo LANGUAGE_STRIDE.
+ */
+export function languageSampled(trimmed: string): boolean {
+  let h = 0x811c9dc5;
+  const end = Math.min(trimmed.length, LANGUAGE_SAMPLE_CHARS);
+  for (let i = 0; i < end; i++) h = Math.imul(h ^ trimmed.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  return ((h ^ (h >>> 12)) >>> 0) % LANGUAGE_STRIDE === 0;
+}
 
 /** tinyld's candidates of a text among `only`: ISO 639-1 codes with an accuracy in [0, 1], best first. */
 export type DetectAll = (text: string, options: { only: string[] }) => ReadonlyArray<{ lang: string; accuracy: number }>;
@@ -172,7 +188,7 @@ export function wordCount(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     // ASCII space, tab, newlines, and the Unicode spaces String.prototype.trim knows.
-    const space = c === 32 || (c >= 9 && c <= 13) || (c > 127 && WHITE_SPACE.test(text[i]));
+    const space = c === 32 || (c >= 9 && c <= 13) || (c > 127 && isUnicodeSpace(c));
     if (space) inWord = false;
     else if (!inWord) {
       inWord = true;
@@ -181,7 +197,10 @@ export function wordCount(text: string): number {
   }
   return words;
 }
-const WHITE_SPACE = /\s/;
+/** The white space of JavaScript's `\s` above ASCII (U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000, U+FEFF). */
+function isUnicodeSpace(c: number): boolean {
+  return c === 0xa0 || (c >= 0x1680 && (c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff));
+}
 
 /** Text compared for "answer equals question": the duplicate check's normalization (NFKC, case-folded, white space collapsed, trimmed). */
 export const normalizeForCompare = normalizeForDedup;
@@ -282,7 +301,7 @@ export class ReportAccumulator {
       const channel = entry.channel;
       if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) continue;
       const split = this.options.splitNames[entry.split] ?? String(entry.split);
-      this.group(split, channel).add(entry.row, this.options);
+      this.group(split, channel).add(entry.row, this.options, entry.facts);
     }
   }
 
@@ -395,10 +414,15 @@ class Group {
     return this.sources.top(REPORT_TOP_NAMES);
   }
 
-  add(row: Row, options: ReportOptions): void {
+  /** `facts`: the entry's, when they are of this row's answer (lib/facts.ts). */
+  add(row: Row, options: ReportOptions, facts: EntryFacts | null = null): void {
     const rest = this.rest;
     rest.records++;
+    // The facts' lengths are by key position (routing keeps the order and changes failure_reason alone).
+    const lengths = facts !== null ? facts.lengths : null;
+    let position = -1;
     for (const name in row) {
+      position++;
       const value = row[name];
       if (typeof value !== 'string') continue;
       let column = this.columns.get(name);
@@ -407,8 +431,13 @@ class Group {
         if (options.countTokens) column.tokens = emptyLengthSketch();
         this.columns.set(name, column);
       }
-      addLength(column.chars, codePointLength(value));
-      addLength(column.words, wordCount(value));
+      if (lengths !== null && 2 * position < lengths.length && lengths[2 * position] >= 0 && name !== 'failure_reason') {
+        addLength(column.chars, lengths[2 * position]);
+        addLength(column.words, lengths[2 * position + 1]);
+      } else {
+        addLength(column.chars, codePointLength(value));
+        addLength(column.words, wordCount(value));
+      }
       if (column.tokens && options.countTokens) addLength(column.tokens, options.countTokens(value));
     }
     const score = row.validation_score;
@@ -423,7 +452,8 @@ class Group {
     else if (length < SHORT_ANSWER_CHARS) rest.short_answers++;
     if (typeof row.question === 'string' && equalNormalized(row.question, answer)) rest.answer_equals_question++;
     if (options.language === null) return;
-    if (rest.records > LANGUAGE_CHECK_ALL && rest.records % LANGUAGE_STRIDE !== 0) {
+    const sampled = facts !== null ? facts.languageSampled : languageSampled(trimmed);
+    if (rest.records > LANGUAGE_CHECK_ALL && !sampled) {
       this.language.not_sampled++;
       return;
     }
@@ -431,7 +461,7 @@ class Group {
       this.language.skipped_short++;
       return;
     }
-    const detected = options.detect!(trimmed.slice(0, LANGUAGE_SAMPLE_CHARS)) || 'und';
+    const detected = (facts?.language ?? options.detect!(trimmed.slice(0, LANGUAGE_SAMPLE_CHARS))) || 'und';
     this.language.checked++;
     if (detected !== options.language) this.language.mismatched++;
     this.detected.set(detected, (this.detected.get(detected) ?? 0) + 1);

@@ -24,7 +24,9 @@
  *   port.postMessage(task, transfer);          →    post(runChunkTask(task, context, scan));
  *   batchFromResult(file, linesBefore, result, writeErrors);   ←
  */
-import { type Batch, type Channel, type Entry, type Row, type SegmentRow, markError, newEntry } from './batch';
+import { type Batch, type Channel, type Entry, type EntryFacts, type Row, type SegmentRow, markError, newEntry } from './batch';
+import { FactFinder, type FactsSpec } from './facts';
+import type { PiiMatch } from './pii';
 import { fromByteText, needsDecoding } from './byte-text';
 import { QaHfError, type ErrorCode, type RecordErrorCode } from './errors';
 import { type CarryState, isByteTextBatch, LineScanner, type LinePiece, setByteTextBatch } from './lines';
@@ -69,6 +71,12 @@ export interface BatchContextOptions {
    * `segments`). Compiled once per context, so once in each worker.
    */
   segment?: SegmentSpec;
+  /**
+   * The quality rules' and the report's facts of every pair and rejected row
+   * (lib/facts.ts), found here, in the worker, instead of on the main thread. Needs
+   * keepRows. Absent: none (routing and the report compute what they need).
+   */
+  facts?: FactsSpec;
 }
 
 export interface BatchContext {
@@ -79,6 +87,7 @@ export interface BatchContext {
   keepRows: boolean;
   serialize: readonly OutputName[];
   segmenter: Segmenter | null;
+  facts: FactFinder | null;
 }
 
 /** What a document must be when no schema is given: an object (segmentBatch checks its text field). */
@@ -110,7 +119,8 @@ export function makeBatchContext(options: BatchContextOptions = {}): BatchContex
   const { preset, failFast, keepRows, serialize, segmenter } = checkBatchOptions(options);
   // With segment, the preset maps segments (made here, valid by construction): the schema checks the documents, if one is given.
   const validate = compileSchema(options.schema ?? (segmenter ? DOCUMENT_SCHEMA : preset.schema));
-  return { preset, validate, writers: makeJsonlWriters(preset), failFast, keepRows, serialize, segmenter };
+  const facts = options.facts !== undefined && keepRows ? new FactFinder(options.facts) : null;
+  return { preset, validate, writers: makeJsonlWriters(preset), failFast, keepRows, serialize, segmenter, facts };
 }
 
 /** Processes a batch from the line splitter; sets `output`, routes every entry. */
@@ -158,6 +168,7 @@ export function processBatch(batch: Batch, context: BatchContext): Batch {
       entry.text = fromByteText(entry.text);
       entry.row = decodeRow(entry.row!);
     }
+    if (context.facts !== null) entry.facts = context.facts.find(entry);
   }
   return batch;
 }
@@ -234,6 +245,94 @@ export interface ChunkResult {
    */
   pairs: Uint8Array | null;
   rejected: Uint8Array | null;
+  /** The entries' facts (lib/facts.ts), packed; null without BatchContextOptions.facts. */
+  facts: PackedFacts | null;
+}
+
+/** Facts as they cross the thread boundary: typed arrays moved, the rare PII matches and detections listed. */
+export interface PackedFacts {
+  /** The entries with facts, ascending; the arrays below follow them. */
+  at: Int32Array;
+  /** 1 when the answer is in the language sample. */
+  sampled: Uint8Array;
+  /** Each pair's dedup fingerprint, `size` bytes per entry of `at` (zeros for rejected rows, whose fingerprint is null). */
+  fingerprints: Uint8Array;
+  size: number;
+  /** The report's lengths (EntryFacts.lengths) one after the other; entry k's from lengthsAt[k] to lengthsAt[k + 1] (all -1 … when absent: lengthsAt[k] = -1). */
+  lengths: Int32Array;
+  lengthsAt: Int32Array;
+  /** Entries (their index) with PII, and the matches by column. */
+  pii: Array<[number, Record<string, PiiMatch[]>]>;
+  /** Entries (their index) with a detected language. */
+  languages: Array<[number, string]>;
+}
+
+function packFacts(entries: readonly Entry[]): PackedFacts {
+  const with_: number[] = [];
+  let size = 0;
+  let lengthCount = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const facts = entries[i].facts;
+    if (facts === null) continue;
+    with_.push(i);
+    if (facts.dedup !== null) size = facts.dedup.length;
+    if (facts.lengths !== null) lengthCount += facts.lengths.length;
+  }
+  const count = with_.length;
+  const packed: PackedFacts = {
+    at: Int32Array.from(with_),
+    sampled: new Uint8Array(count),
+    fingerprints: new Uint8Array(count * size),
+    size,
+    lengths: new Int32Array(lengthCount),
+    lengthsAt: new Int32Array(count + 1),
+    pii: [],
+    languages: [],
+  };
+  let lengthAt = 0;
+  for (let k = 0; k < count; k++) {
+    const i = with_[k];
+    const facts = entries[i].facts!;
+    packed.lengthsAt[k] = facts.lengths === null ? -1 : lengthAt;
+    if (facts.lengths !== null) {
+      packed.lengths.set(facts.lengths, lengthAt);
+      lengthAt += facts.lengths.length;
+    }
+    if (facts.languageSampled) packed.sampled[k] = 1;
+    if (facts.dedup !== null) packed.fingerprints.set(facts.dedup, k * size);
+    for (const _column in facts.pii) {
+      packed.pii.push([i, facts.pii]);
+      break;
+    }
+    if (facts.language !== null) packed.languages.push([i, facts.language]);
+  }
+  packed.lengthsAt[count] = lengthAt;
+  return packed;
+}
+
+/** Where entry k's lengths end: the next entry's start that is not -1. */
+function nextLengths(lengthsAt: Int32Array, k: number): number {
+  let next = k + 1;
+  while (lengthsAt[next] < 0) next++;
+  return lengthsAt[next];
+}
+
+function unpackFacts(entries: Entry[], packed: PackedFacts): void {
+  const pii = new Map(packed.pii);
+  const languages = new Map(packed.languages);
+  const none: Record<string, PiiMatch[]> = {};
+  for (let k = 0; k < packed.at.length; k++) {
+    const i = packed.at[k];
+    const entry = entries[i];
+    const facts: EntryFacts = {
+      pii: pii.get(i) ?? none,
+      dedup: entry.channel === 'pairs' && packed.size > 0 ? packed.fingerprints.subarray(k * packed.size, (k + 1) * packed.size) : null,
+      lengths: packed.lengthsAt[k] < 0 ? null : packed.lengths.subarray(packed.lengthsAt[k], nextLengths(packed.lengthsAt, k)),
+      languageSampled: packed.sampled[k] === 1,
+      language: languages.get(i) ?? null,
+    };
+    entry.facts = facts;
+  }
 }
 
 /**
@@ -275,6 +374,7 @@ export function runChunkTask(task: ChunkTask, context: BatchContext, scan: ScanC
     stop: batch.stop,
     pairs: output.pairs ?? null,
     rejected: output.rejected ?? null,
+    facts: context.facts !== null ? packFacts(entries) : null,
   };
   for (let i = 0; i < count; i++) {
     const entry = entries[i];
@@ -286,6 +386,10 @@ export function runChunkTask(task: ChunkTask, context: BatchContext, scan: ScanC
     if (entry.segments !== null) result.segments.push([i, entry.segments]);
   }
   const transfer = [result.flags.buffer as ArrayBuffer, result.offsets.buffer as ArrayBuffer];
+  if (result.facts !== null) {
+    const { at, sampled, fingerprints, lengths, lengthsAt } = result.facts;
+    transfer.push(at.buffer as ArrayBuffer, sampled.buffer as ArrayBuffer, fingerprints.buffer as ArrayBuffer, lengths.buffer as ArrayBuffer, lengthsAt.buffer as ArrayBuffer);
+  }
   for (const bytes of [result.pairs, result.rejected]) {
     // Only a buffer that owns its memory can move (ByteWriter's do); an empty one is not worth it.
     if (bytes !== null && bytes.length > 0 && bytes.byteOffset === 0 && !transfer.includes(bytes.buffer as ArrayBuffer)) transfer.push(bytes.buffer as ArrayBuffer);
@@ -312,6 +416,7 @@ export function batchFromResult(file: string, lineBase: number, result: ChunkRes
   for (const [index, text] of result.texts) entries[index].text = text;
   for (const [index, row] of result.rows) entries[index].row = row;
   for (const [index, segments] of result.segments) entries[index].segments = segments;
+  if (result.facts !== null) unpackFacts(entries, result.facts);
   const stop = result.stop ? { ...result.stop, line: lineBase + result.stop.line } : null;
   const batch: Batch = { file, entries, endOffset: result.endOffset, endLine: lineBase + result.endLine, fileEnd: result.fileEnd, output: null, stop };
   const bytes: OutputBytes = {};

@@ -17,6 +17,7 @@ import { withPresetMapping } from '../lib/io/presets';
 import type { MappingSpec } from '../lib/mapping';
 import type { OutputName } from '../lib/serialize';
 import type { SegmentSpec } from '../lib/segment';
+import type { FactsSpec } from '../lib/facts';
 import { checkBatchOptions, makeBatchContext, processBatch } from '../lib/worker-task';
 import { batchStage } from './batch-stage';
 import { createLineSplitter } from './line-splitter';
@@ -90,6 +91,8 @@ export interface ProcessingOptions {
   serialize?: readonly OutputName[];
   /** Segmentation of documents (lib/segment.ts SegmentSpec): plain data, compiled here and in each worker. */
   segment?: SegmentSpec;
+  /** The facts the quality rules and the report read (lib/facts.ts), found by the processor (in the workers). */
+  facts?: FactsSpec;
 }
 
 /** Splitter → processor (in-process or a worker pool), options checked up front. */
@@ -103,8 +106,8 @@ export function createProcessingStages(given: ProcessingOptions = {}): Transform
   const byteText = !keepRows && segmenter === null && canUseByteText(preset, options.schema ?? preset.schema);
   if (workers > 0) {
     // The pool splits the lines too, on its threads.
-    const { schema, failFast, maxLineBytes, serialize, segment } = options;
-    return [createWorkerPool({ workers, preset: options.preset, mapping: options.mapping, schema, failFast, keepRows, maxLineBytes, byteText, serialize, segment })];
+    const { schema, failFast, maxLineBytes, serialize, segment, facts } = options;
+    return [createWorkerPool({ workers, preset: options.preset, mapping: options.mapping, schema, failFast, keepRows, maxLineBytes, byteText, serialize, segment, facts })];
   }
   const splitter = createLineSplitter({ maxLineBytes: options.maxLineBytes, byteText });
   const context = makeBatchContext(options);

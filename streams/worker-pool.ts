@@ -110,6 +110,7 @@ export function createWorkerPool(options: WorkerPoolOptions): Transform {
     schema: options.schema,
     // Plain data: each worker compiles its own segmenter (makeBatchContext).
     segment: options.segment,
+    facts: options.facts,
     failFast: options.failFast,
     keepRows: options.keepRows,
     serialize,

@@ -14,6 +14,7 @@ import {
   computeMetrics,
   detectLanguage,
   equalNormalized,
+  languageSampled,
   normalizeForCompare,
   wordCount,
 } from '../lib/report';
@@ -184,13 +185,24 @@ describe('ReportAccumulator on the fixture corpus', () => {
     expect(report.languageTotals()).toEqual({ checked: 2, mismatched: 1 });
   });
 
-  test(`past ${LANGUAGE_CHECK_ALL} records of a group, every ${LANGUAGE_STRIDE}th answer is checked`, () => {
+  test(`past ${LANGUAGE_CHECK_ALL} records of a group, only the answers in the hash sample (1 in ${LANGUAGE_STRIDE}) are checked`, () => {
     const many = new ReportAccumulator({ language: 'sv', detect, splitNames });
-    // Records ALL + 1 … ALL + 2·STRIDE + 5: two of them (ALL + STRIDE, ALL + 2·STRIDE; ALL is a multiple of STRIDE) are checked.
-    const extra = 2 * LANGUAGE_STRIDE + 5;
-    many.add(batchOf(Array.from({ length: LANGUAGE_CHECK_ALL + extra }, () => ({ channel: 'pairs' as const, row: row('Fråga?', SV) }))));
+    const extra = 30 * LANGUAGE_STRIDE;
+    const answers = Array.from({ length: LANGUAGE_CHECK_ALL + extra }, (_, i) => `${SV} Fall ${i}.`);
+    many.add(batchOf(answers.map((answer) => ({ channel: 'pairs' as const, row: row('Fråga?', answer) }))));
+    const sampled = answers.slice(LANGUAGE_CHECK_ALL).filter(languageSampled).length;
+    // Roughly one in STRIDE of the later answers, and never all or none of them.
+    expect(sampled).toBeGreaterThanOrEqual(15);
+    expect(sampled).toBeLessThanOrEqual(50);
     const state = many.state.groups[0].language;
-    expect([state.checked, state.not_sampled, state.skipped_short]).toEqual([LANGUAGE_CHECK_ALL + 2, extra - 2, 0]);
+    expect([state.checked, state.not_sampled, state.skipped_short]).toEqual([LANGUAGE_CHECK_ALL + sampled, extra - sampled, 0]);
+  });
+
+  test('the sample is the text\'s: the same answers are checked whatever their order and group size', () => {
+    const texts = Array.from({ length: 2000 }, (_, i) => `Svar nummer ${i} om behandlingen.`);
+    const picked = texts.filter(languageSampled);
+    expect(texts.slice().reverse().filter(languageSampled)).toEqual(picked.slice().reverse());
+    expect(languageSampled(picked[0])).toBe(true);
   });
 
   test('--language off: nothing checked, no language_mismatch metric', () => {

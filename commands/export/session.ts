@@ -22,6 +22,7 @@ import { hashJson } from '../../lib/canonical-json';
 import { PrefixHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, describeInputs } from '../../lib/io/inputs';
 import type { ExportPlan, FixedChannel } from '../../lib/hub';
+import type { FactsSpec } from '../../lib/facts';
 import { type MappingSpec, resolvePreset } from '../../lib/mapping';
 import { StatsAccumulator } from '../../lib/stats';
 import type { QualitySections, ReportAccumulator } from '../../lib/report';
@@ -47,8 +48,13 @@ import { DEDUP_LOG, type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_F
  * Hub layout: qa_errors.jsonl alone, its shards are written from the rows); a dry
  * run writes nothing, so none.
  */
-export function stageOptions(args: ExportArgs, serialize: readonly FixedChannel[]) {
-  return { preset: args.preset, mapping: args.mapping as MappingSpec | undefined, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize, segment: args.segment };
+export function stageOptions(args: ExportArgs, serialize: readonly FixedChannel[], facts?: FactsSpec) {
+  return { preset: args.preset, mapping: args.mapping as MappingSpec | undefined, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize, segment: args.segment, facts };
+}
+
+/** What the processor finds for the quality rules and the report (lib/facts.ts): their per-row work, moved into the workers. */
+export function factsSpec(plan: ExportPlan, language: string | null): FactsSpec {
+  return { pii: plan.quality.pii, near: plan.quality.dedup === 'near', language, report: true };
 }
 
 export class ExportSession {
@@ -280,7 +286,7 @@ export class ExportSession {
           onRawBytes: (file, bytes) => rawRead.set(this.inputIndex.get(file)!, bytes),
           onInputError: (error) => (this.inputFailure = error),
         }),
-        ...createProcessingStages(stageOptions(this.args, this.plan.fixed)),
+        ...createProcessingStages(stageOptions(this.args, this.plan.fixed, factsSpec(this.plan, this.report.language))),
         createRouter({ plan: this.plan, quality: this.router! }),
         sink,
       ]);

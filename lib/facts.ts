@@ -1,0 +1,117 @@
+/**
+ * facts — what the quality rules and the report read of each pair and rejected
+ * row, found where the row is made (processBatch: in a worker with --workers), so
+ * the main thread, which must see entries in input order, only looks them up.
+ * Pure apart from loading the language detector on the first answer that needs it.
+ *
+ * Per entry (lib/batch.ts EntryFacts):
+ *   - pii: the PII matches of each string column (lib/pii.ts findPii), which the
+ *     quality rules count, mask and redact (lib/quality.ts QualityRouter);
+ *   - dedup: a pair's fingerprint (lib/dedup.ts: the exact key, and the MinHash
+ *     signature with --dedup near) of its text as routing judges it — redacted with
+ *     --pii redact — so only the index lookup stays on the main thread;
+ *   - lengths: the report's length in code points and words of every string column;
+ *   - languageSampled / language: whether the answer, as the report reads it, is in
+ *     the language check's hash sample, and then what the detector says of it
+ *     (lib/report.ts).
+ * Every fact is a function of the row alone; a consumer that holds a value the
+ * facts are not of computes it itself, so facts change where the work runs, never
+ * the output (tests: the same bytes with --workers 0, 1, 2 and with no facts).
+ *
+ *   const finder = new FactFinder({ pii: 'redact', near: false, language: 'sv', report: true });
+ *   entry.facts = finder.find(entry);   // null for entries that are not pairs or rejected rows
+ */
+import type { Entry, EntryFacts, Row } from './batch';
+import { DedupIndex } from './dedup';
+import { type PiiMatch, findPii, redactPii } from './pii';
+import { type PiiMode, dedupText } from './quality';
+import { type DetectAll, LANGUAGE_MIN_CHARS, LANGUAGE_SAMPLE_CHARS, detectLanguage, languageSampled } from './report';
+import { codePointLength } from './stats';
+import { wordCount } from './report';
+
+/** What decides a run's facts: plain data, so each worker builds its own finder. */
+export interface FactsSpec {
+  /** --pii: with `redact` the dedup fingerprint and the language are of the redacted text. */
+  pii: PiiMode;
+  /** --dedup near: fingerprints carry the MinHash signature. */
+  near: boolean;
+  /** The report's --language; null when it is off or there is no report. */
+  language: string | null;
+  /** A report is written: the lengths of every string column are measured. */
+  report: boolean;
+}
+
+/** No PII in a row: one shared, never written. */
+const NO_PII: Record<string, PiiMatch[]> = Object.freeze({}) as Record<string, PiiMatch[]>;
+
+/** tinyld, loaded on first use (~0.3 s): a run that detects nothing never pays for it. */
+function loadTinyld(): DetectAll {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously, in a worker or the main thread
+  return (require('tinyld') as { detectAll: DetectAll }).detectAll;
+}
+
+export class FactFinder {
+  private readonly dedup: DedupIndex;
+  private detector: ((text: string) => string) | null = null;
+
+  constructor(
+    readonly spec: FactsSpec,
+    private readonly loadDetectAll: () => DetectAll = loadTinyld,
+  ) {
+    // Only its fingerprint is used: the index itself stays empty.
+    this.dedup = new DedupIndex({ near: spec.near });
+  }
+
+  /** The facts of a pair or rejected entry with a row; null for the others. */
+  find(entry: Entry): EntryFacts | null {
+    const row = entry.row;
+    if (row === null || (entry.channel !== 'pairs' && entry.channel !== 'rejected')) return null;
+    let pii = NO_PII;
+    // The row as routing judges it and the report reads it.
+    let judged: Row = row;
+    for (const column in row) {
+      const value = row[column];
+      if (typeof value !== 'string') continue;
+      const matches = findPii(value);
+      if (matches.length === 0) continue;
+      if (pii === NO_PII) pii = {};
+      pii[column] = matches;
+      if (this.spec.pii === 'redact') {
+        if (judged === row) judged = { ...row };
+        judged[column] = redactPii(value, matches);
+      }
+    }
+    let dedup: Uint8Array | null = null;
+    // Routing checks only pairs for duplicates (it never moves a rejected row back).
+    if (entry.channel === 'pairs') {
+      const [question, answer] = dedupText(judged);
+      dedup = this.dedup.fingerprint(question, answer);
+    }
+    let sampled = false;
+    let language: string | null = null;
+    const answer = judged.answer;
+    if (this.spec.language !== null && typeof answer === 'string') {
+      const trimmed = answer.trim();
+      sampled = languageSampled(trimmed);
+      if (sampled && codePointLength(trimmed) >= LANGUAGE_MIN_CHARS) language = this.detect(trimmed.slice(0, LANGUAGE_SAMPLE_CHARS));
+    }
+    let lengths: Int32Array | null = null;
+    if (this.spec.report) {
+      const keys = Object.keys(judged);
+      lengths = new Int32Array(keys.length * 2);
+      for (let k = 0; k < keys.length; k++) {
+        const value = judged[keys[k]];
+        if (typeof value === 'string') {
+          lengths[2 * k] = codePointLength(value);
+          lengths[2 * k + 1] = wordCount(value);
+        } else lengths[2 * k] = lengths[2 * k + 1] = -1;
+      }
+    }
+    return { pii, dedup, lengths, languageSampled: sampled, language };
+  }
+
+  private detect(text: string): string {
+    this.detector ??= detectLanguage(this.loadDetectAll(), this.spec.language!);
+    return this.detector(text);
+  }
+}
