@@ -60,6 +60,12 @@ export interface BatchContextOptions {
    */
   keepRows?: boolean;
   /**
+   * With keepRows, keep the text (the input line) of pairs and rejected entries too.
+   * Default true. An export passes false: nothing after the processor reads it,
+   * and with workers it would cross the thread boundary for nothing.
+   */
+  keepTexts?: boolean;
+  /**
    * The outputs whose JSONL bytes `batch.output` gets: pairs, rejected, errors
    * (default all; lib/options.ts serializeOption). The others are not serialized
    * and are absent from `output`; with workers, they are not sent back either.
@@ -85,6 +91,7 @@ export interface BatchContext {
   writers: JsonlWriters;
   failFast: boolean;
   keepRows: boolean;
+  keepTexts: boolean;
   serialize: readonly OutputName[];
   segmenter: Segmenter | null;
   facts: FactFinder | null;
@@ -120,7 +127,8 @@ export function makeBatchContext(options: BatchContextOptions = {}): BatchContex
   // With segment, the preset maps segments (made here, valid by construction): the schema checks the documents, if one is given.
   const validate = compileSchema(options.schema ?? (segmenter ? DOCUMENT_SCHEMA : preset.schema));
   const facts = options.facts !== undefined && keepRows ? new FactFinder(options.facts) : null;
-  return { preset, validate, writers: makeJsonlWriters(preset), failFast, keepRows, serialize, segmenter, facts };
+  const keepTexts = booleanOption('keepTexts', options.keepTexts, true);
+  return { preset, validate, writers: makeJsonlWriters(preset), failFast, keepRows, keepTexts, serialize, segmenter, facts };
 }
 
 /** Processes a batch from the line splitter; sets `output`, routes every entry. */
@@ -164,9 +172,12 @@ export function processBatch(batch: Batch, context: BatchContext): Batch {
     if (!context.keepRows) {
       entry.row = null;
       entry.text = '';
-    } else if (byteRows !== null && byteRows[i] === 1) {
-      entry.text = fromByteText(entry.text);
-      entry.row = decodeRow(entry.row!);
+    } else {
+      if (!context.keepTexts) entry.text = '';
+      if (byteRows !== null && byteRows[i] === 1) {
+        if (context.keepTexts) entry.text = fromByteText(entry.text);
+        entry.row = decodeRow(entry.row!);
+      }
     }
     if (context.facts !== null) entry.facts = context.facts.find(entry);
   }

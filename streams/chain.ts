@@ -82,6 +82,8 @@ export interface ProcessingOptions {
    * (lib/byte-text.ts), about twice as fast, with the same output bytes.
    */
   keepRows?: boolean;
+  /** With keepRows, keep the line text of pairs and rejected entries too (default true; lib/worker-task.ts). */
+  keepTexts?: boolean;
   /**
    * The outputs whose JSONL bytes the processor writes into `batch.output`: pairs,
    * rejected, errors (default all). An export's Hub layout writes pairs and
@@ -106,8 +108,8 @@ export function createProcessingStages(given: ProcessingOptions = {}): Transform
   const byteText = !keepRows && segmenter === null && canUseByteText(preset, options.schema ?? preset.schema);
   if (workers > 0) {
     // The pool splits the lines too, on its threads.
-    const { schema, failFast, maxLineBytes, serialize, segment, facts } = options;
-    return [createWorkerPool({ workers, preset: options.preset, mapping: options.mapping, schema, failFast, keepRows, maxLineBytes, byteText, serialize, segment, facts })];
+    const { schema, failFast, maxLineBytes, serialize, segment, facts, keepTexts } = options;
+    return [createWorkerPool({ workers, preset: options.preset, mapping: options.mapping, schema, failFast, keepRows, keepTexts, maxLineBytes, byteText, serialize, segment, facts })];
   }
   const splitter = createLineSplitter({ maxLineBytes: options.maxLineBytes, byteText });
   const context = makeBatchContext(options);

@@ -113,6 +113,7 @@ export function createWorkerPool(options: WorkerPoolOptions): Transform {
     facts: options.facts,
     failFast: options.failFast,
     keepRows: options.keepRows,
+    keepTexts: options.keepTexts,
     serialize,
     maxLineBytes: scanDefaults.maxLineBytes,
     byteText,

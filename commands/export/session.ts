@@ -49,7 +49,7 @@ import { DEDUP_LOG, type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_F
  * run writes nothing, so none.
  */
 export function stageOptions(args: ExportArgs, serialize: readonly FixedChannel[], facts?: FactsSpec) {
-  return { preset: args.preset, mapping: args.mapping as MappingSpec | undefined, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize, segment: args.segment, facts };
+  return { preset: args.preset, mapping: args.mapping as MappingSpec | undefined, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize, segment: args.segment, facts, keepTexts: false };
 }
 
 /** What the processor finds for the quality rules and the report (lib/facts.ts): their per-row work, moved into the workers. */
