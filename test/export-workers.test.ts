@@ -27,6 +27,8 @@ const LAYOUTS: Array<[string, string[]]> = [
   ['hub', [...HUB, ...HUB_CHECKPOINTS]],
   ['hub gzip', [...HUB, ...HUB_CHECKPOINTS, '--compress', 'gzip']],
   ['hub zstd', [...HUB, ...HUB_CHECKPOINTS, '--compress', 'zstd']],
+  // The quality rules' facts are found in the workers (lib/facts.ts); tiers make a config per tier.
+  ['hub rules', [...HUB, ...HUB_CHECKPOINTS, '--pii', 'redact', '--dedup', 'near', '--tiers', 'high=0.8']],
 ];
 
 let dir: string;
@@ -103,8 +105,12 @@ describe.each(LAYOUTS)('export, %s layout', (layout, args) => {
     expect(codes).toEqual(new Set(['ERR_JSON_PARSE', 'ERR_LINE_TOO_LONG', 'ERR_SCHEMA', 'ERR_NOT_OBJECT']));
     expect(errors.some((row) => row.code === 'ERR_LINE_TOO_LONG' && row.line === 301)).toBe(true);
     if (layout !== 'simple') {
-      const shards = [...reference.files.keys()].filter((name) => name.startsWith('jsonl/train-'));
+      const shards = [...reference.files.keys()].filter((name) => /(^|\/)jsonl\/train-/.test(name));
       expect(shards.length).toBeGreaterThan(2);
+      if (layout === 'hub rules') {
+        expect(shards.some((name) => name.includes('tier_high'))).toBe(true);
+        expect(JSON.parse(reference.files.get('report.json')!.toString('utf8')).duplicates.checked).toEqual(['exact', 'near']);
+      }
       expect(reference.files.has('README.md')).toBe(true);
       expect(reference.files.has('dataset_info.json')).toBe(true);
     } else {
@@ -118,7 +124,7 @@ describe.each(LAYOUTS)('export, %s layout', (layout, args) => {
     expectSameBytes(await outcome(out), reference);
   }, 30_000);
 
-  if (layout === 'simple' || layout === 'hub gzip') {
+  if (layout === 'simple' || layout === 'hub gzip' || layout === 'hub rules') {
     test('--workers 2, SIGKILLed at a checkpoint inside an input and run again: the bytes of the uninterrupted --workers 0 run', async () => {
       const out = path.join(dir, `${folder}-killed`, 'dataset');
       const killed = await killedAtCheckpoint(out, args, 2);
