@@ -93,7 +93,107 @@ function fromEnv(flags: { worldSize?: unknown }, env: Env): RankInfo | null {
   return null;
 }
 
-/** The folder of a rank under --out: `ranks/rank-00002`. */
+/** The folder of the ranks under --out, and of one rank: `ranks/rank-00002`. */
+export const RANKS_DIR = 'ranks';
 export function rankDirName(rank: number): string {
-  return `ranks/rank-${String(rank).padStart(5, '0')}`;
+  return `${RANKS_DIR}/rank-${String(rank).padStart(5, '0')}`;
+}
+
+/** True for a file of a rank's folder (relative to --out, forward slashes): the merge's input, never an export's output. */
+export function isRankFile(relative: string): boolean {
+  return /^ranks\/rank-\d{5,}\//.test(relative);
+}
+
+/** One range of a completed rank (rank.json). */
+export interface RankRange {
+  /** Index into the marker's `inputs`. */
+  input: number;
+  /** Byte offsets of its first line and just past its last (decompressed for a compressed input). */
+  start: number;
+  end: number;
+  /** Lines in it. */
+  lines: number;
+  /** Where its lines are in the rank's entries.jsonl. */
+  entries_offset: number;
+  entries_bytes: number;
+}
+
+/** rank.json: a rank's completion marker (commands/export/rank.ts writes it last). */
+export interface RankMarker {
+  format: 'qa-hf-rank';
+  version: 1;
+  rank: number;
+  world_size: number;
+  source: RankSource;
+  from: string;
+  tool_version: string;
+  options_hash: string;
+  inputs_fingerprint: string;
+  /** The inputs as this rank named them (export's sorted order; relative ones to `cwd`). */
+  inputs: string[];
+  /** The rank's working directory: the merge runs there, so inputs keep the names a single run gives them. */
+  cwd: string;
+  /** The export's arguments (inputs, --out, the rank's own flags apart): the merge runs the same export. */
+  args: Record<string, unknown>;
+  ranges: RankRange[];
+  /** Counts of the rank's lines (lib/tally.ts Counts). */
+  counts: Record<string, unknown>;
+}
+
+/** One rank's range as the merge reads it: the input's lines from `lineBase + 1` on. */
+export interface MergeSegment extends RankRange {
+  rank: number;
+  /** Lines of the same input in earlier ranges: added to the rank's line numbers. */
+  lineBase: number;
+}
+
+/** Per input, the ranges that cover it, in order, and its end. */
+export interface MergeInput {
+  segments: MergeSegment[];
+  /** Byte offset of its end and its lines (a single run's position at its end). */
+  end: number;
+  lines: number;
+}
+
+/**
+ * Checks the markers found (by rank; null: none or unreadable) against each other
+ * and returns how the merge reads them; a missing or mismatched rank is one
+ * ERR_INPUT line naming them (exit 1). `where`: the ranks folder, for the message.
+ */
+export function planMerge(found: ReadonlyMap<number, RankMarker>, where: string): MergeInput[] {
+  if (found.size === 0) throw new QaHfError('ERR_INPUT', `no completed rank in ${where}: run the ranks first (qa-hf export … --rank R --world-size N)`);
+  const first = found.get(Math.min(...found.keys()))!;
+  const worldSize = first.world_size;
+  const missing = Array.from({ length: worldSize }, (_v, i) => i).filter((rank) => !found.has(rank));
+  if (missing.length > 0) {
+    const named = missing.length > 10 ? `${missing.slice(0, 10).join(', ')} and ${missing.length - 10} more` : missing.join(', ');
+    throw new QaHfError('ERR_INPUT', `${missing.length === 1 ? 'rank' : 'ranks'} ${named} of ${worldSize} ${missing.length === 1 ? 'is' : 'are'} not complete in ${where} (no rank.json): run ${missing.length === 1 ? 'it' : 'them'}, then merge again`);
+  }
+  const differs = (marker: RankMarker): string | null => {
+    if (marker.world_size !== worldSize) return `world size ${marker.world_size}, not ${worldSize}`;
+    if (marker.tool_version !== first.tool_version) return `tool version ${marker.tool_version}, not ${first.tool_version}`;
+    if (marker.options_hash !== first.options_hash) return 'other options';
+    if (marker.inputs_fingerprint !== first.inputs_fingerprint) return 'other inputs';
+    return null;
+  };
+  const mismatched = [...found.values()].map((marker) => [marker.rank, differs(marker)] as const).filter(([, why]) => why !== null);
+  if (mismatched.length > 0) {
+    const list = mismatched.map(([rank, why]) => `rank ${rank} (${why})`).join(', ');
+    throw new QaHfError('ERR_INPUT', `ranks in ${where} do not belong to one export: ${list}, against rank ${first.rank}; rerun those ranks with the same command and --restart`);
+  }
+  const inputs: MergeInput[] = first.inputs.map(() => ({ segments: [], end: 0, lines: 0 }));
+  for (let rank = 0; rank < worldSize; rank++) {
+    for (const range of found.get(rank)!.ranges) {
+      const input = inputs[range.input];
+      if (!input || (input.segments.length > 0 && range.start !== input.end)) {
+        throw new QaHfError('ERR_INPUT', `rank ${rank} in ${where} covers bytes ${range.start}–${range.end} of input ${range.input}, which do not follow the ranks before it`);
+      }
+      input.segments.push({ ...range, rank, lineBase: input.lines });
+      input.end = range.end;
+      input.lines += range.lines;
+    }
+  }
+  const uncovered = inputs.findIndex((input) => input.segments.length === 0 || input.segments[0].start !== 0);
+  if (uncovered >= 0) throw new QaHfError('ERR_INPUT', `no rank in ${where} read the start of ${first.inputs[uncovered]}`);
+  return inputs;
 }
