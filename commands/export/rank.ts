@@ -37,7 +37,7 @@ import { createFileSource, inputName } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
 import { TOOL_VERSION } from '../version';
 import { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
-import { StopSignals, type WritingArgs, note } from './files';
+import { StopSignals, type WritingArgs, note, pausePoint } from './files';
 import { stageOptions } from './session';
 
 export const RANK_MARKER = 'rank.json';
@@ -287,6 +287,7 @@ class RankRun {
       }
       if (stop.requested || bytesSince >= caps.bytes || Date.now() - lastAt >= caps.ms) {
         await this.checkpoint(state, entries);
+        pausePoint('rank-checkpoint'); // test seam: a kill lands right after a checkpoint mid-share
         bytesSince = 0;
         lastAt = Date.now();
         if (stop.requested) throw new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; run the same command again to resume the rank`);
