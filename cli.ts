@@ -183,6 +183,7 @@ export function buildParser(argv: string[]) {
             describe: 'run one share of the export (0…N−1) into OUT/ranks/; default from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX; then qa-hf merge OUT',
           })
           .option('world-size', { type: 'string', requiresArg: true, describe: 'the number of ranks N (default from SLURM_ARRAY_TASK_COUNT, AWS_BATCH_JOB_ARRAY_SIZE)' })
+          .option('merge', { type: 'boolean', describe: 'after this rank: merge, if every rank is complete (else say which are not)' })
           .option('checkpoint-bytes', { type: 'number', requiresArg: true, hidden: true })
           .option('checkpoint-ms', { type: 'number', requiresArg: true, hidden: true })
           .option('checkpoint-lines', { type: 'string', requiresArg: true, hidden: true })
@@ -225,6 +226,8 @@ export function buildParser(argv: string[]) {
         const config = await loadConfigFile(args.config);
         const { args: resolved } = resolveExport({ ...args, inputs }, config);
         await exportCommand(resolved);
+        // --merge (a rank's): the last rank to finish assembles the dataset.
+        if (resolved.merge) await mergeCommand({ dir: resolved.out!, quiet: resolved.quiet, progress: resolved.progress, whenComplete: true });
       },
     )
     .command(

@@ -160,11 +160,18 @@ export interface MergeInput {
  * and returns how the merge reads them; a missing or mismatched rank is one
  * ERR_INPUT line naming them (exit 1). `where`: the ranks folder, for the message.
  */
+/** The ranks 0…N−1 without a marker, N the world size of the lowest rank found (all, when none was found: null). */
+export function missingRanks(found: ReadonlyMap<number, RankMarker>): number[] | null {
+  if (found.size === 0) return null;
+  const worldSize = found.get(Math.min(...found.keys()))!.world_size;
+  return Array.from({ length: worldSize }, (_v, i) => i).filter((rank) => !found.has(rank));
+}
+
 export function planMerge(found: ReadonlyMap<number, RankMarker>, where: string): MergeInput[] {
-  if (found.size === 0) throw new QaHfError('ERR_INPUT', `no completed rank in ${where}: run the ranks first (qa-hf export … --rank R --world-size N)`);
+  const missing = missingRanks(found);
+  if (missing === null) throw new QaHfError('ERR_INPUT', `no completed rank in ${where}: run the ranks first (qa-hf export … --rank R --world-size N)`);
   const first = found.get(Math.min(...found.keys()))!;
   const worldSize = first.world_size;
-  const missing = Array.from({ length: worldSize }, (_v, i) => i).filter((rank) => !found.has(rank));
   if (missing.length > 0) {
     const named = missing.length > 10 ? `${missing.slice(0, 10).join(', ')} and ${missing.length - 10} more` : missing.join(', ');
     throw new QaHfError('ERR_INPUT', `${missing.length === 1 ? 'rank' : 'ranks'} ${named} of ${worldSize} ${missing.length === 1 ? 'is' : 'are'} not complete in ${where} (no rank.json): run ${missing.length === 1 ? 'it' : 'them'}, then merge again`);

@@ -97,6 +97,19 @@ describe('merge', () => {
   });
 });
 
+test('--merge: a rank merges once every rank is complete, the others say which are missing', async () => {
+  const first = await cli(['export', 'tiny.jsonl', '--out', 'gm/out', '--rank', '0', '--world-size', '2', '--merge']);
+  expect(first.code).toBe(0);
+  expect(first.stderr).toContain('qa-hf: --merge: rank 1 not complete yet; the last rank to finish merges (or run qa-hf merge gm/out)\n');
+  await expect(fs.access(path.join(root, 'gm/out/manifest.json'))).rejects.toThrow();
+  const last = await cli(['export', 'tiny.jsonl', '--out', 'gm/out', '--rank', '1', '--world-size', '2', '--merge']);
+  expect(last.code).toBe(0);
+  expect(last.stderr).toContain('qa-hf: merging 2 ranks of gm/out\n');
+  expect((await cli(['verify', 'gm/out', '-q'])).code).toBe(0);
+  const single = await cli(['export', 'tiny.jsonl', '--out', 'gm/single', '--merge']);
+  expect([single.code, single.stderr]).toEqual([2, 'qa-hf: ERR_USAGE: --merge is for a rank (--rank R --world-size N, or a scheduler index): a single export needs no merge\n']);
+});
+
 async function expectSameExport(single: string, merged: string): Promise<void> {
   const files = await listFiles(path.join(root, single));
   expect((await listFiles(path.join(root, merged))).filter((file) => !file.startsWith('ranks/'))).toEqual(files);

@@ -200,6 +200,7 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
   const report = await prepareReport(args, 'cli', ['pii', 'duplicates']);
   // A rank of a spread export (flags, else the scheduler's variables); never in the merge, which may run in a job array too.
   const rank = hooks.replay ? null : resolveRank({ rank: args.rank, worldSize: args.worldSize }, process.env);
+  if (args.merge && !rank && !hooks.replay) throw new QaHfError('ERR_USAGE', '--merge is for a rank (--rank R --world-size N, or a scheduler index): a single export needs no merge');
   if (rank && args.dryRun) throw new QaHfError('ERR_USAGE', `--dry-run cannot run as a rank (rank ${rank.rank} from ${rank.from}): run it without ranks`);
   const inputs = hooks.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: out || undefined }));
   if (out) await refuseInputsInOut(inputs, out);

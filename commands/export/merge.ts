@@ -22,7 +22,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { QaHfError, toQaHfError } from '../../lib/errors';
-import { type RankMarker, RANKS_DIR, planMerge, rankDirName } from '../../lib/rank';
+import { type RankMarker, RANKS_DIR, missingRanks, planMerge, rankDirName } from '../../lib/rank';
 import type { Counts } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import { createRankReplay } from '../../streams/rank-replay';
@@ -35,6 +35,11 @@ export interface MergeArgs {
   quiet: boolean;
   restart?: boolean;
   progress?: boolean;
+  /**
+   * `export … --rank R --merge`: merge only if every rank is complete; otherwise say
+   * which are not and return (the last rank to finish merges).
+   */
+  whenComplete?: boolean;
 }
 
 /** The completed ranks' markers in DIR/ranks, by rank. */
@@ -55,8 +60,14 @@ async function findRanks(dir: string): Promise<Map<number, RankMarker>> {
   return found;
 }
 
-export async function mergeCommand(given: MergeArgs): Promise<Counts> {
+export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {
   const found = await findRanks(given.dir);
+  const missing = missingRanks(found);
+  if (given.whenComplete && missing !== null && missing.length > 0) {
+    const named = missing.length > 10 ? `${missing.slice(0, 10).join(', ')}, …` : missing.join(', ');
+    if (!given.quiet) process.stderr.write(`qa-hf: --merge: ${missing.length === 1 ? 'rank' : 'ranks'} ${named} not complete yet; the last rank to finish merges (or run qa-hf merge ${given.dir})\n`);
+    return null;
+  }
   const inputs = planMerge(found, path.join(given.dir, RANKS_DIR));
   const first = found.get(0)!;
   let dir = given.dir;
@@ -75,6 +86,7 @@ export async function mergeCommand(given: MergeArgs): Promise<Counts> {
     progress: given.progress,
     failFast: false,
     dryRun: false,
+    merge: false,
   } satisfies ExportArgs;
   if (!given.quiet) process.stderr.write(`qa-hf: merging ${found.size} ${found.size === 1 ? 'rank' : 'ranks'} of ${dir}\n`);
   const replayInputs = inputs.map((input, i) => ({

@@ -76,7 +76,7 @@ export function inputsFingerprint(out: string, inputs: readonly string[], infos:
 
 /** The export's arguments the merge needs, without what is this run's own. */
 function recordedArgs(args: WritingArgs): Record<string, unknown> {
-  const { inputs: _inputs, out: _out, rank: _rank, worldSize: _worldSize, restart: _restart, onProgress: _onProgress, progress: _progress, ...rest } = args as WritingArgs & {
+  const { inputs: _inputs, out: _out, rank: _rank, worldSize: _worldSize, restart: _restart, onProgress: _onProgress, progress: _progress, merge: _merge, ...rest } = args as WritingArgs & {
     rank?: unknown;
     worldSize?: unknown;
   };
