@@ -78,7 +78,7 @@ beforeAll(async () => {
   await writeCorpus(path.join(root, 'in'));
   const single = await runCli(['export', 'in', '--out', 'single/out', '-q', ...OPTIONS], undefined, { cwd: root });
   expect(single.code).toBe(0);
-}, 30_000);
+}, 60_000);
 afterAll(() => fs.rm(root, { recursive: true, force: true }));
 
 test('3 parallel ranks, one killed mid-share and rerun, merged: the single export, byte for byte', async () => {
@@ -140,7 +140,7 @@ test('3 parallel ranks, one killed mid-share and rerun, merged: the single expor
   // The corpus has what the comparison is about: blank lines, and duplicates decided across ranks.
   const stats = await readJson(path.join(multi, 'stats.json'));
   expect(stats.counts.blank).toBeGreaterThan(30);
-  expect(stats.quality.duplicates.exact.records).toBeGreaterThan(40);
+  expect(stats.quality.duplicates.exact.records).toBeGreaterThan(30);
   for (const split of ['train', 'test']) {
     const rows = (dir: string) => query(`SELECT * FROM read_parquet('${dir}/parquet/${split}-*.parquet')`);
     const [a, b] = await Promise.all([rows(single), rows(multi)]);
@@ -149,4 +149,4 @@ test('3 parallel ranks, one killed mid-share and rerun, merged: the single expor
   }
   const verify = await runCli(['verify', multi]);
   expect([verify.code, verify.stderr]).toEqual([0, `qa-hf: ${multi}: every file matches manifest.json\n`]);
-}, 40_000);
+}, 90_000);
