@@ -19,6 +19,7 @@ import { DEFAULT_PRESET, PRESET_NAMES } from './lib/presets';
 import { DEFAULT_GLOB } from './lib/io/discover';
 import { pipeCommand, type PipeArgs } from './commands/pipe';
 import { exportCommand, resolveExport } from './commands/export';
+import { mergeCommand, type MergeArgs } from './commands/export/merge';
 import { maxLineBytesOption, normalizeProcessingOptions, presetOption, workersOption } from './lib/options';
 import { CARD_FLAGS, CONFIG_FILE, resolveArgs, withConfigPositions } from './lib/config';
 import { withMappingSchema } from './lib/io/presets';
@@ -176,6 +177,13 @@ export function buildParser(argv: string[]) {
           .option('dry-run', { type: 'boolean', defaultDescription: 'false', describe: 'validate and count as the real run would (--out not needed), write nothing' })
           .option('restart', { type: 'boolean', defaultDescription: 'false', describe: 'discard an interrupted run and start over' })
           .option('progress', { type: 'boolean', describe: 'progress bar on stderr (default: when stderr is a terminal)' })
+          .option('rank', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'run one share of the export (0…N−1) into OUT/ranks/; default from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX; then qa-hf merge OUT',
+          })
+          .option('world-size', { type: 'string', requiresArg: true, describe: 'the number of ranks N (default from SLURM_ARRAY_TASK_COUNT, AWS_BATCH_JOB_ARRAY_SIZE)' })
+          .option('merge', { type: 'boolean', describe: 'after this rank: merge, if every rank is complete (else say which are not)' })
           .option('checkpoint-bytes', { type: 'number', requiresArg: true, hidden: true })
           .option('checkpoint-ms', { type: 'number', requiresArg: true, hidden: true })
           .option('checkpoint-lines', { type: 'string', requiresArg: true, hidden: true })
@@ -218,6 +226,8 @@ export function buildParser(argv: string[]) {
         const config = await loadConfigFile(args.config);
         const { args: resolved } = resolveExport({ ...args, inputs }, config);
         await exportCommand(resolved);
+        // --merge (a rank's): the last rank to finish assembles the dataset.
+        if (resolved.merge) await mergeCommand({ dir: resolved.out!, quiet: resolved.quiet, progress: resolved.progress, whenComplete: true });
       },
     )
     .command(
@@ -243,6 +253,20 @@ export function buildParser(argv: string[]) {
       (args) => {
         const inputs = (args.inputs as string[]).map((file) => (file === STDIN_ARG ? '-' : file));
         return reportCommand({ ...(args as unknown as ReportCommandArgs), inputs });
+      },
+    )
+    .command(
+      'merge <dir>',
+      'assemble the dataset in DIR from its ranks (DIR/ranks/, written by export --rank): the same files as one export',
+      (command) =>
+        command
+          .positional('dir', { type: 'string', describe: 'the --out of the ranks' })
+          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary or warnings on stderr' })
+          .option('restart', { type: 'boolean', default: false, describe: 'discard an interrupted merge and start it over' })
+          .option('progress', { type: 'boolean', describe: 'progress bar on stderr (default: when stderr is a terminal)' })
+          .example('$0 merge dist/', 'after every rank of `$0 export qa/ --out dist/ --rank R --world-size N` is complete'),
+      async (args) => {
+        await mergeCommand(args as unknown as MergeArgs);
       },
     )
     .command(

@@ -19,6 +19,7 @@
 import * as path from 'node:path';
 import { QaHfError } from './errors';
 import { isShardFile } from './hub';
+import { isRankFile } from './rank';
 
 /** Fixed names an export writes at the top of --out (either layout). */
 export const MANIFEST_NAME = 'manifest.json';
@@ -43,6 +44,7 @@ export interface PreviousExport {
 
 /** Names of qa-hf's working files: a killed run may leave them; they are never a user's. */
 export function isWorkFile(relative: string): boolean {
+  if (isRankFile(relative)) return true; // a spread export's ranks (lib/rank.ts): what `qa-hf merge` reads
   const name = path.posix.basename(relative);
   const top = !relative.includes('/');
   if (top && (name === LOCK_NAME || name.startsWith(`${LOCK_NAME}.`))) return true;

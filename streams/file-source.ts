@@ -58,6 +58,13 @@ export interface InputSpec {
   /** Resume point: byte offset (decompressed, for a compressed file) and lines already consumed. */
   start?: { offset: number; line: number };
   /**
+   * A rank's share (lib/shares.ts): stop before this byte offset of a regular
+   * uncompressed file, as if the file ended there (a line start, so every line read
+   * is whole). Such a read gives no digest. Ignored for a compressed file, which a
+   * share always takes whole.
+   */
+  end?: number;
+  /**
    * For fingerprints without a second read (lib/io/fingerprint.ts): a regular
    * uncompressed file's running sha256 goes on from the tap's hash of the bytes
    * before `start`, and a copy of it is handed to the tap after each read.
@@ -194,18 +201,22 @@ async function* readPlain(spec: InputSpec, name: string, raw: RawInput, context:
   const from = spec.start?.offset ?? 0;
   const tap = raw.seekable ? spec.hashTap : undefined; // a stream input has no fingerprint
   const primed = tap?.startAt(from) ?? null;
-  const hash = primed ?? (onFileDigest && from === 0 ? createHash('sha256') : null);
+  const end = spec.end ?? Number.POSITIVE_INFINITY;
+  const hash = primed ?? (onFileDigest && from === 0 && spec.end === undefined ? createHash('sha256') : null);
   let position = from;
   const chunk = chunkMaker(name, spec);
   let failure: QaHfError | null = null;
   try {
-    for await (const data of raw.chunks(from)) {
+    for await (const read of raw.chunks(from)) {
+      if (position >= end) break;
+      const data = position + read.length > end ? read.subarray(0, end - position) : read;
       hash?.update(data);
       position += data.length;
       if (primed) tap!.keep(position, primed.copy());
       onRawBytes?.(name, position);
       // A regular file's reads each get memory of their own (positionalChunks).
       yield raw.seekable ? { ...chunk(data), detachable: true } : chunk(data);
+      if (position >= end) break;
     }
   } catch (err) {
     failure = inputError(err, name);

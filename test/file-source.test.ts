@@ -42,6 +42,19 @@ test.each([1, 7, 64, 1 << 16])('a regular file, chunks of %i bytes, from byte 0 
   expect(resumed[0].start).toEqual({ offset, line: 100 });
 });
 
+test.each([1, 7, 64, 1 << 16])('a share: from a start offset up to an end offset (chunks of %i bytes), no digest', async (chunkBytes) => {
+  const file = path.join(dir, 'a.jsonl');
+  await fs.writeFile(file, TEXT);
+  const start = TEXT.indexOf('{"n":50');
+  const end = TEXT.indexOf('{"n":120');
+  const digests: string[] = [];
+  const share = await collect([{ path: file, start: { offset: start, line: 0 }, end }], { chunkBytes, onFileDigest: (name) => digests.push(name) });
+  expect(byFile(share)[file]).toBe(TEXT.slice(start, end));
+  expect(share.at(-1)!.end).toBe(true);
+  expect(digests).toEqual([]);
+  expect(byFile(await collect([{ path: file, end: 0 }], { chunkBytes }))[file]).toBe('');
+});
+
 test('a FIFO with a writer is read sequentially (no ESPIPE), hashed while it streams', async () => {
   const fifo = path.join(dir, 'in.fifo');
   execFileSync('mkfifo', [fifo]);

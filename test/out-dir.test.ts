@@ -39,6 +39,10 @@ describe('ownership rules (pure)', () => {
     ['notes.txt', false],
     ['sub/.x.partial', false],
     ['jsonl/train-00000-of-00001.jsonl', false],
+    ['ranks/rank-00002/entries.jsonl', true], // a spread export's ranks: the merge's input
+    ['ranks/rank-00002/.entries.jsonl.partial', true],
+    ['ranks/notes.txt', false],
+    ['other/ranks/rank-00002/rank.json', false],
   ])('isWorkFile(%j) is %s', (file, expected) => {
     expect(isWorkFile(file)).toBe(expected);
   });

@@ -56,6 +56,11 @@ export interface ExportArgs extends HubArgs, ReportOptionsInput {
   settings?: Record<string, unknown>;
   /** The library's progress callback (exportDataset): after every committed part. */
   onProgress?: (progress: ExportProgress) => void;
+  /** --rank R --world-size N (lib/rank.ts; also from the scheduler's variables): one share, to DIR/ranks/ (export/rank.ts). */
+  rank?: string | number;
+  worldSize?: string | number;
+  /** A rank merges once it finds every rank complete (the CLI runs export/merge.ts after the rank). */
+  merge?: boolean;
 }
 
 /** What exportDataset's onProgress gets: input bytes done of all, and the counts so far. */

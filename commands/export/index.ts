@@ -47,7 +47,9 @@ import { createRouter } from '../../streams/router';
 import { createSink } from '../../streams/sink';
 import { printHint } from '../hint';
 import { Reporter } from '../report';
-import { ExportSession, stageOptions } from './session';
+import { ExportSession, type Replay, stageOptions } from './session';
+import { resolveRank } from '../../lib/rank';
+import { runRank } from './rank';
 import { REPORT_FILES, type ReportSetup, prepareReport, reportOptionsRecord } from '../quality-report';
 import {
   CARD_FILE,
@@ -167,8 +169,16 @@ export async function exportDataset(config: Record<string, unknown>, options: Ex
 }
 
 
+/** How `qa-hf merge` runs the export (export/merge.ts): the ranks' inputs as they read them, and their processed lines. */
+export interface ExportHooks {
+  /** The inputs, already discovered (by the ranks). */
+  inputs?: string[];
+  /** Where the processed lines come from instead of reading and processing the inputs. */
+  replay?: Replay;
+}
+
 /** Runs an export; returns the counts of the whole export (a dry run's: what a real run would count). */
-export async function exportCommand(typed: ExportArgs): Promise<Counts> {
+export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}): Promise<Counts> {
   // A shipped mapped preset (`--preset squad`) is run, hashed and described by its mapping;
   // a config's mapping naming its schema file gets the schema read (paths are already resolved).
   const named = withPresetMapping(typed);
@@ -188,11 +198,16 @@ export async function exportCommand(typed: ExportArgs): Promise<Counts> {
   // --language, --fail-on, --tokenizer: checked (the tokenizer loaded) before any input is read.
   // The quality rules' sections (PII, duplicates) are in every export's report: their --fail-on rules are measured.
   const report = await prepareReport(args, 'cli', ['pii', 'duplicates']);
-  const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out || undefined });
+  // A rank of a spread export (flags, else the scheduler's variables); never in the merge, which may run in a job array too.
+  const rank = hooks.replay ? null : resolveRank({ rank: args.rank, worldSize: args.worldSize }, process.env);
+  if (args.merge && !rank && !hooks.replay) throw new QaHfError('ERR_USAGE', '--merge is for a rank (--rank R --world-size N, or a scheduler index): a single export needs no merge');
+  if (rank && args.dryRun) throw new QaHfError('ERR_USAGE', `--dry-run cannot run as a rank (rank ${rank.rank} from ${rank.from}): run it without ranks`);
+  const inputs = hooks.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: out || undefined }));
   if (out) await refuseInputsInOut(inputs, out);
   if (args.dryRun) return dryRun(args, inputs, plan);
   const writing = args as WritingArgs;
   const options = normalizedOptions(writing, inputs, plan, report);
+  if (rank) return runRank(writing, inputs, options, rank);
   await prepareOutDir(writing.out);
   const unlock = await takeLock(writing.out);
   const stopSignals = new StopSignals();
@@ -200,7 +215,7 @@ export async function exportCommand(typed: ExportArgs): Promise<Counts> {
     pausePoint('after-lock');
     const claim = await claimOutDir(writing, plan);
     await sweepTemps(writing.out);
-    const session = await ExportSession.open(writing, inputs, options, plan, claim, report);
+    const session = await ExportSession.open(writing, inputs, options, plan, claim, report, hooks.replay);
     return await session.run(stopSignals);
   } finally {
     stopSignals.dispose();

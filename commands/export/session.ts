@@ -12,6 +12,10 @@
  * with the outputs, its length recorded as quality.log_bytes). A resume cuts the
  * log back to that length and replays it, so the router continues with the state
  * of the committed records: the same decisions as an uninterrupted run.
+ *
+ * `qa-hf merge` runs this same session with a Replay (export/merge.ts): the ranks'
+ * processed lines, as Batches of the inputs with their own files, lines and
+ * offsets, take the place of source → processing; everything after is this run's.
  */
 import { promises as fs } from 'node:fs';
 import { AtomicFile } from '../../lib/io/atomic-file';
@@ -37,6 +41,7 @@ import { Progress, progressEnabled } from '../progress';
 import { Reporter } from '../report';
 import { type ReportSetup, failOnBreaches, newAccumulator } from '../quality-report';
 import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 import { CHECKPOINT_BYTES, CHECKPOINT_MS, Checkpointer, checkpointDue, freshCheckpoint, loadResumeState } from './checkpoint';
 import { finalizeExport } from './finalize';
 import { DEDUP_LOG, type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type StopSignals, type WritingArgs, note, sweepShards, tempPath } from './files';
@@ -55,6 +60,14 @@ export function stageOptions(args: ExportArgs, serialize: readonly FixedChannel[
 /** What the processor finds for the quality rules and the report (lib/facts.ts): their per-row work, moved into the workers. */
 export function factsSpec(plan: ExportPlan, language: string | null): FactsSpec {
   return { pii: plan.quality.pii, near: plan.quality.dedup === 'near', language, report: true };
+}
+
+/**
+ * Processed lines from elsewhere (the ranks of a merge): a stream of Batches in
+ * input order, exactly as source → processing would give them, from `position` on.
+ */
+export interface Replay {
+  source(position: Position): Readable;
 }
 
 export class ExportSession {
@@ -91,6 +104,7 @@ export class ExportSession {
     private readonly reportSetup: ReportSetup,
     private readonly resumed: boolean,
     hashers?: PrefixHasher[],
+    private readonly replay?: Replay,
   ) {
     this.inputIndex = new Map(inputs.map((file, i) => [inputName(file), i]));
     this.reporter = new Reporter({ quiet: args.quiet, errorsWritten: true });
@@ -108,6 +122,7 @@ export class ExportSession {
     plan: ExportPlan,
     claim: OutDirClaim,
     reportSetup: ReportSetup,
+    replay?: Replay,
   ): Promise<ExportSession> {
     const report = (state?: ReportAccumulator['state']) => newAccumulator(reportSetup, plan.spec.names, state);
     const optionsHash = hashJson(options);
@@ -122,14 +137,14 @@ export class ExportSession {
     }
     const state = await loadResumeState(args, inputs, infos, optionsHash, hashers);
     const resumed = state !== null;
-    const session = new ExportSession(args, inputs, options, plan, state ?? fresh(), infos, new Tally(state?.tally), new StatsAccumulator(state?.stats), report(state?.report), reportSetup, resumed, resumed ? hashers : undefined);
+    const session = new ExportSession(args, inputs, options, plan, state ?? fresh(), infos, new Tally(state?.tally), new StatsAccumulator(state?.stats), report(state?.report), reportSetup, resumed, resumed ? hashers : undefined, replay);
     if (!state?.finalizing) {
       const opened = await session.openTargets(resumed);
       if (!opened) {
         // The temp files do not match the checkpoint (deleted or cut by hand): the
         // checkpoint cannot be trusted, so begin again from nothing.
         note(args, `the partial files in ${args.out} do not match its checkpoint; starting over`);
-        const restarted = new ExportSession(args, inputs, options, plan, fresh(), infos, new Tally(), new StatsAccumulator(), report(), reportSetup, false);
+        const restarted = new ExportSession(args, inputs, options, plan, fresh(), infos, new Tally(), new StatsAccumulator(), report(), reportSetup, false, undefined, replay);
         return restarted.withTargets();
       }
     }
@@ -279,14 +294,19 @@ export class ExportSession {
     };
     const sink = createDatasetSink({ writers: this.writers!, linesDone: this.tally.total.lines, checkpointLines: this.plan.checkpointLines, onCommit });
     try {
+      const upstream = this.replay
+        ? [this.replay.source(state.position)]
+        : [
+            createFileSource(specs, {
+              onFileDigest: (file, digest) => this.digests.set(file, digest),
+              onHint: (_file, hint) => printHint(hint, this.args.quiet),
+              onRawBytes: (file, bytes) => rawRead.set(this.inputIndex.get(file)!, bytes),
+              onInputError: (error) => (this.inputFailure = error),
+            }),
+            ...createProcessingStages(stageOptions(this.args, this.plan.fixed, factsSpec(this.plan, this.report.language))),
+          ];
       await runChain([
-        createFileSource(specs, {
-          onFileDigest: (file, digest) => this.digests.set(file, digest),
-          onHint: (_file, hint) => printHint(hint, this.args.quiet),
-          onRawBytes: (file, bytes) => rawRead.set(this.inputIndex.get(file)!, bytes),
-          onInputError: (error) => (this.inputFailure = error),
-        }),
-        ...createProcessingStages(stageOptions(this.args, this.plan.fixed, factsSpec(this.plan, this.report.language))),
+        ...upstream,
         createRouter({ plan: this.plan, quality: this.router! }),
         sink,
       ]);

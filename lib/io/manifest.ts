@@ -15,6 +15,7 @@ import { QaHfError, toQaHfError } from '../errors';
 import { hashJson } from '../canonical-json';
 import { sha256File } from './fingerprint';
 import { walkFiles } from './walk';
+import { isRankFile } from '../rank';
 
 export const MANIFEST_FILE = 'manifest.json';
 const MANIFEST_FORMAT = 'qa-hf-manifest';
@@ -149,7 +150,8 @@ export async function verifyManifest(
   }
   const listed = new Set([...manifest.outputs.map((file) => file.path), ...(Array.isArray(manifest.kept) ? manifest.kept : [])]);
   for (const name of await listFiles(dir)) {
-    if (!listed.has(name) && name !== MANIFEST_FILE) problems.push(`output ${name}: not in the manifest`);
+    // The ranks a merged export was made from (ranks/rank-NNNNN/) are its sources, not its outputs.
+    if (!listed.has(name) && name !== MANIFEST_FILE && !isRankFile(name)) problems.push(`output ${name}: not in the manifest`);
   }
   return problems;
 }

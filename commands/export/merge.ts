@@ -1,0 +1,98 @@
+/**
+ * export/merge — `qa-hf merge DIR`: assembles the export the ranks in DIR/ranks/
+ * (export/rank.ts) processed, as one run would have written it.
+ *
+ * Checks that every rank 0…N−1 is complete (its rank.json) with the same options,
+ * inputs and tool version (lib/rank.ts planMerge: else one line naming the missing
+ * or mismatched ranks, exit 1), then runs the export the ranks recorded with their
+ * processed lines as its source (streams/rank-replay.ts), in rank order, which is
+ * input order: the router (splits, min-score, the quality rules: duplicates are
+ * decided here, in global input order, as in a single run), the dataset writers,
+ * the checkpoints, stats, report, card and manifest are the single run's own
+ * (export/session.ts). So every output holds the same rows in the same order, the
+ * text formats are byte-identical, the dead letter names each bad line's file, line
+ * and offset as a single run does, and a killed merge resumes like an export.
+ * The merge reads the inputs only to hash them (manifest, resume check): they must
+ * be at the same paths as the ranks read them. It runs in the ranks' working
+ * directory (recorded in rank.json), so relative input names (in qa_errors.jsonl,
+ * stats.json, the report) are the ones a single run there writes.
+ *
+ *   await mergeCommand({ dir: 'dist', quiet: false });
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { QaHfError, toQaHfError } from '../../lib/errors';
+import { type RankMarker, RANKS_DIR, missingRanks, planMerge, rankDirName } from '../../lib/rank';
+import type { Counts } from '../../lib/tally';
+import { inputName } from '../../streams/file-source';
+import { createRankReplay } from '../../streams/rank-replay';
+import type { ExportArgs } from './files';
+import { exportCommand } from './index';
+import { RANK_ENTRIES, readRankMarker } from './rank';
+
+export interface MergeArgs {
+  dir: string;
+  quiet: boolean;
+  restart?: boolean;
+  progress?: boolean;
+  /**
+   * `export … --rank R --merge`: merge only if every rank is complete; otherwise say
+   * which are not and return (the last rank to finish merges).
+   */
+  whenComplete?: boolean;
+}
+
+/** The completed ranks' markers in DIR/ranks, by rank. */
+async function findRanks(dir: string): Promise<Map<number, RankMarker>> {
+  const ranksDir = path.join(dir, RANKS_DIR);
+  let names: string[];
+  try {
+    names = await fs.readdir(ranksDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new QaHfError('ERR_INPUT', `no ${RANKS_DIR} folder in ${dir}: run the ranks first (qa-hf export … --out ${dir} --rank R --world-size N)`);
+    throw toQaHfError(err);
+  }
+  const found = new Map<number, RankMarker>();
+  for (const name of names.filter((entry) => /^rank-\d{5,}$/.test(entry)).sort()) {
+    const marker = await readRankMarker(path.join(ranksDir, name));
+    if (marker && path.posix.basename(rankDirName(marker.rank)) === name) found.set(marker.rank, marker);
+  }
+  return found;
+}
+
+export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {
+  const found = await findRanks(given.dir);
+  const missing = missingRanks(found);
+  if (given.whenComplete && missing !== null && missing.length > 0) {
+    const named = missing.length > 10 ? `${missing.slice(0, 10).join(', ')}, …` : missing.join(', ');
+    if (!given.quiet) process.stderr.write(`qa-hf: --merge: ${missing.length === 1 ? 'rank' : 'ranks'} ${named} not complete yet; the last rank to finish merges (or run qa-hf merge ${given.dir})\n`);
+    return null;
+  }
+  const inputs = planMerge(found, path.join(given.dir, RANKS_DIR));
+  const first = found.get(0)!;
+  let dir = given.dir;
+  if (path.resolve(first.cwd) !== process.cwd()) {
+    const there = await fs.stat(first.cwd).then((stat) => stat.isDirectory(), () => false);
+    if (!there) throw new QaHfError('ERR_INPUT', `the ranks ran in ${first.cwd}, which is not a folder here: run the merge where the inputs are at the paths the ranks read`);
+    dir = path.resolve(given.dir);
+    process.chdir(first.cwd);
+  }
+  const args = {
+    ...(first.args as unknown as ExportArgs),
+    inputs: first.inputs,
+    out: dir,
+    quiet: given.quiet,
+    restart: given.restart ?? false,
+    progress: given.progress,
+    failFast: false,
+    dryRun: false,
+    merge: false,
+  } satisfies ExportArgs;
+  if (!given.quiet) process.stderr.write(`qa-hf: merging ${found.size} ${found.size === 1 ? 'rank' : 'ranks'} of ${dir}\n`);
+  const replayInputs = inputs.map((input, i) => ({
+    ...input,
+    file: inputName(first.inputs[i]),
+    entriesFile: (rank: number) => path.join(dir, rankDirName(rank), RANK_ENTRIES),
+  }));
+  return exportCommand(args, { inputs: first.inputs, replay: { source: (position) => createRankReplay(replayInputs, position) } });
+}

@@ -1,0 +1,306 @@
+/**
+ * export/rank — one rank of an export spread over N machines:
+ * `qa-hf export INPUTS --out DIR --rank R --world-size N` (or the scheduler's
+ * variables: lib/rank.ts). The rank reads only its share of the inputs (lib/shares.ts:
+ * line-aligned byte ranges, balanced by bytes), does the per-line work (split,
+ * parse, validate, map, segment) and writes `DIR/ranks/rank-RRRRR/`:
+ *
+ *   entries.jsonl   every line of its share, processed, in input order (lib/rank-entries.ts)
+ *   rank.json       the completion marker, written last: rank, world size and where
+ *                   they came from, tool version, options hash, inputs fingerprint,
+ *                   the export's arguments (for the merge), per range its input,
+ *                   bytes, lines and place in entries.jsonl, and the counts
+ *
+ * `qa-hf merge DIR` (export/merge.ts) then routes and writes them all as one run.
+ * While running: entries.jsonl grows as `.entries.jsonl.partial`, and a checkpoint
+ * (`.qa-hf-rank-checkpoint.json`, atomic) records after the file is fsynced how far
+ * the share and the file are committed; a rerun cuts the file back and goes on
+ * from there (the same bytes as an uninterrupted run: each line's encoding depends on
+ * the line alone). A rerun of a completed rank does nothing and says so.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import type { Batch } from '../../lib/batch';
+import { hashJson } from '../../lib/canonical-json';
+import { QaHfError, toQaHfError } from '../../lib/errors';
+import { AtomicFile, writeFileAtomic } from '../../lib/io/atomic-file';
+import { type InputInfo, describeInputs } from '../../lib/io/inputs';
+import { takeLock } from '../../lib/io/lock';
+import { relativeToDir } from '../../lib/io/manifest';
+import { rankShares } from '../../lib/io/shares';
+import { type RankInfo, type RankMarker, type RankRange, rankDirName } from '../../lib/rank';
+import { encodeEntry } from '../../lib/rank-entries';
+import type { ShareRange } from '../../lib/shares';
+import { type Counts, Tally, type TallyState, count } from '../../lib/tally';
+import { createFileSource, inputName } from '../../streams/file-source';
+import { createProcessingStages, runChain } from '../../streams/chain';
+import { TOOL_VERSION } from '../version';
+import { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
+import { StopSignals, type WritingArgs, note, pausePoint } from './files';
+import { stageOptions } from './session';
+
+export const RANK_MARKER = 'rank.json';
+export const RANK_ENTRIES = 'entries.jsonl';
+const RANK_CHECKPOINT = '.qa-hf-rank-checkpoint.json';
+const MARKER_FORMAT = 'qa-hf-rank';
+const MARKER_VERSION = 1;
+
+/** The rank's checkpoint: how far its share and entries.jsonl are committed. */
+interface RankCheckpoint {
+  format: 'qa-hf-rank-checkpoint';
+  identity: RankIdentity;
+  planned: ShareRange[];
+  /** The range being read, the byte offset and the lines of it committed. */
+  position: { range: number; offset: number; line: number };
+  done: RankRange[];
+  /** Where the range being read began in entries.jsonl. */
+  range_entries_offset: number;
+  entries_bytes: number;
+  tally: TallyState;
+}
+
+/** What must be equal for a rerun to resume or skip, and for the merge to take the ranks together. */
+interface RankIdentity {
+  rank: number;
+  world_size: number;
+  tool_version: string;
+  options_hash: string;
+  inputs_fingerprint: string;
+}
+
+/** Inputs relative to --out with their sizes: every rank must see the same. */
+export function inputsFingerprint(out: string, inputs: readonly string[], infos: readonly InputInfo[]): string {
+  return hashJson(inputs.map((file, i) => [relativeToDir(path.resolve(out), path.resolve(file)), infos[i].size, infos[i].compressed]));
+}
+
+/** The export's arguments the merge needs, without what is this run's own. */
+function recordedArgs(args: WritingArgs): Record<string, unknown> {
+  const { inputs: _inputs, out: _out, rank: _rank, worldSize: _worldSize, restart: _restart, onProgress: _onProgress, progress: _progress, merge: _merge, ...rest } = args as WritingArgs & {
+    rank?: unknown;
+    worldSize?: unknown;
+  };
+  return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
+}
+
+export async function readRankMarker(dir: string): Promise<RankMarker | null> {
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(dir, RANK_MARKER), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw toQaHfError(err);
+  }
+  try {
+    const marker = JSON.parse(text) as RankMarker;
+    return marker.format === MARKER_FORMAT && marker.version === MARKER_VERSION ? marker : null;
+  } catch {
+    return null;
+  }
+}
+
+function sameIdentity(a: RankIdentity, b: RankIdentity): boolean {
+  return a.rank === b.rank && a.world_size === b.world_size && a.tool_version === b.tool_version && a.options_hash === b.options_hash && a.inputs_fingerprint === b.inputs_fingerprint;
+}
+
+/** Runs rank `info.rank` of the export; returns its counts (nothing new when it was complete). */
+export async function runRank(args: WritingArgs, inputs: string[], options: Record<string, unknown>, info: RankInfo): Promise<Counts> {
+  const label = `rank ${info.rank} of ${info.worldSize} (from ${info.from})`;
+  if (args.failFast) throw new QaHfError('ERR_USAGE', `--fail-fast cannot be used by a rank (${label}): run the ranks without it and read qa_errors.jsonl after the merge`);
+  const infos = await describeInputs(inputs);
+  const stream = inputs.find((_file, i) => infos[i].stream);
+  if (stream !== undefined) throw new QaHfError('ERR_USAGE', `a rank reads its share of regular files; ${inputName(stream)} is a stream (stdin or a pipe)`);
+  const dir = path.join(args.out, rankDirName(info.rank));
+  const identity: RankIdentity = {
+    rank: info.rank,
+    world_size: info.worldSize,
+    tool_version: TOOL_VERSION,
+    options_hash: hashJson(options),
+    inputs_fingerprint: inputsFingerprint(args.out, inputs, infos),
+  };
+  await fs.mkdir(dir, { recursive: true }).catch((err: unknown) => {
+    throw toQaHfError(err);
+  });
+  const unlock = await takeLock(dir);
+  const stop = new StopSignals();
+  try {
+    const done = await readRankMarker(dir);
+    if (done && !args.restart) {
+      if (sameIdentity(done, identity)) {
+        note(args, `${label}: already complete in ${dir}; nothing to do`);
+        return done.counts as unknown as Counts;
+      }
+      throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `${dir} holds a rank completed with other options, inputs or tool version; run with --restart to redo it`);
+    }
+    note(args, `${label}: writing ${dir}`);
+    const run = new RankRun(args, dir, inputs, identity, info);
+    return await run.run(stop);
+  } finally {
+    stop.dispose();
+    await unlock();
+  }
+}
+
+class RankRun {
+  private readonly checkpointPath: string;
+  private readonly markerPath: string;
+  private readonly entriesPath: string;
+  private readonly entriesTemp: string;
+
+  constructor(
+    private readonly args: WritingArgs,
+    private readonly dir: string,
+    private readonly inputs: string[],
+    private readonly identity: RankIdentity,
+    private readonly info: RankInfo,
+  ) {
+    this.checkpointPath = path.join(dir, RANK_CHECKPOINT);
+    this.markerPath = path.join(dir, RANK_MARKER);
+    this.entriesPath = path.join(dir, RANK_ENTRIES);
+    this.entriesTemp = path.join(dir, `.${RANK_ENTRIES}.partial`);
+  }
+
+  /** The checkpoint to resume from, or null: none, --restart, damaged, or of another run (then started over, said so). */
+  private async resumePoint(): Promise<RankCheckpoint | null> {
+    if (this.args.restart) {
+      await fs.rm(this.markerPath, { force: true });
+      await fs.rm(this.checkpointPath, { force: true });
+      return null;
+    }
+    let checkpoint: RankCheckpoint;
+    try {
+      checkpoint = JSON.parse(await fs.readFile(this.checkpointPath, 'utf8')) as RankCheckpoint;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      note(this.args, `the rank checkpoint in ${this.dir} is unusable; starting the rank over`);
+      return null;
+    }
+    if (checkpoint.format !== 'qa-hf-rank-checkpoint' || !checkpoint.identity || !sameIdentity(checkpoint.identity, this.identity)) {
+      throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `the interrupted rank in ${this.dir} ran with other options, inputs or tool version; run with --restart to start it over`);
+    }
+    return checkpoint;
+  }
+
+  async run(stop: StopSignals): Promise<Counts> {
+    let state = await this.resumePoint();
+    let entries: AtomicFile | null = null;
+    if (state) {
+      try {
+        entries = await AtomicFile.open(this.entriesPath, { tempPath: this.entriesTemp, keepBytes: state.entries_bytes });
+        const at = state.position;
+        const range = state.planned[at.range];
+        const where = range ? `${this.inputs[range.input]} byte ${at.offset}` : 'its end';
+        note(this.args, `resuming the interrupted rank at ${where}`);
+      } catch {
+        note(this.args, `the partial entries in ${this.dir} do not match its checkpoint; starting the rank over`);
+        state = null;
+      }
+    }
+    if (!state) {
+      const infos = await describeInputs(this.inputs);
+      const planned = await rankShares(this.inputs, infos, this.info.worldSize, this.info.rank);
+      state = { format: 'qa-hf-rank-checkpoint', identity: this.identity, planned, position: { range: 0, offset: planned[0]?.start ?? 0, line: 0 }, done: [], range_entries_offset: 0, entries_bytes: 0, tally: new Tally().toJSON() };
+      entries = await AtomicFile.open(this.entriesPath, { tempPath: this.entriesTemp });
+      await this.checkpoint(state, entries);
+    }
+    try {
+      await this.stream(state, entries!, stop);
+    } catch (err) {
+      await entries!.abort(false);
+      throw err;
+    }
+    await entries!.commit();
+    const tally = new Tally(state.tally);
+    const marker: RankMarker = {
+      format: MARKER_FORMAT,
+      version: MARKER_VERSION,
+      rank: this.info.rank,
+      world_size: this.info.worldSize,
+      source: this.info.source,
+      from: this.info.from,
+      tool_version: this.identity.tool_version,
+      options_hash: this.identity.options_hash,
+      inputs_fingerprint: this.identity.inputs_fingerprint,
+      inputs: this.inputs,
+      cwd: process.cwd(),
+      args: recordedArgs(this.args),
+      ranges: state.done,
+      counts: tally.total as unknown as Record<string, unknown>,
+    };
+    await writeFileAtomic(this.markerPath, `${JSON.stringify(marker, null, 2)}\n`, { tempPath: path.join(this.dir, `.${RANK_MARKER}.tmp`) });
+    await fs.rm(this.checkpointPath, { force: true });
+    const total = tally.total;
+    note(
+      this.args,
+      `rank ${this.info.rank} of ${this.info.worldSize}: ${count(total.lines, 'line')} of ${count(state.done.length, 'range')} processed (${count(total.errors, 'error')}, ${total.blank} blank); run qa-hf merge ${this.args.out} once every rank is complete`,
+    );
+    return total;
+  }
+
+  private async checkpoint(state: RankCheckpoint, entries: AtomicFile): Promise<void> {
+    await entries.sync();
+    state.entries_bytes = entries.bytes;
+    await writeFileAtomic(this.checkpointPath, `${JSON.stringify(state)}\n`, { tempPath: `${this.checkpointPath}.tmp` });
+  }
+
+  private async stream(state: RankCheckpoint, entries: AtomicFile, stop: StopSignals): Promise<void> {
+    const at = state.position;
+    const remaining = state.planned.slice(at.range);
+    if (remaining.length === 0) return;
+    const specs = remaining.map((range, i) => ({
+      path: this.inputs[range.input],
+      start: i === 0 ? { offset: at.offset, line: at.line } : { offset: range.start, line: 0 },
+      end: range.end ?? undefined,
+    }));
+    const rangeOf = new Map(state.planned.map((range, i) => [inputName(this.inputs[range.input]), i]));
+    const tally = new Tally(state.tally);
+    const caps = { bytes: this.args.checkpointBytes ?? CHECKPOINT_BYTES, ms: this.args.checkpointMs ?? CHECKPOINT_MS };
+    let bytesSince = 0;
+    let lastAt = Date.now();
+    const commit = async (batch: Batch): Promise<void> => {
+      const index = rangeOf.get(batch.file)!;
+      const range = state.planned[index];
+      const lines: string[] = [];
+      const list = batch.entries;
+      for (let i = 0; i < list.length; i++) {
+        const end = i + 1 < list.length ? list[i + 1].offset : batch.endOffset;
+        lines.push(encodeEntry(list[i], end - list[i].offset));
+      }
+      if (lines.length > 0) await entries.write(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
+      tally.add(batch);
+      state.tally = tally.toJSON();
+      bytesSince += batch.endOffset - state.position.offset;
+      if (batch.fileEnd) {
+        state.done.push({
+          input: range.input,
+          start: range.start,
+          end: batch.endOffset,
+          lines: batch.endLine,
+          entries_offset: state.range_entries_offset,
+          entries_bytes: entries.bytes - state.range_entries_offset,
+        });
+        const next = state.planned[index + 1];
+        state.position = { range: index + 1, offset: next?.start ?? 0, line: 0 };
+        state.range_entries_offset = entries.bytes;
+      } else {
+        state.position = { range: index, offset: batch.endOffset, line: batch.endLine };
+      }
+      if (stop.requested || bytesSince >= caps.bytes || Date.now() - lastAt >= caps.ms) {
+        await this.checkpoint(state, entries);
+        pausePoint('rank-checkpoint'); // test seam: a kill lands right after a checkpoint mid-share
+        bytesSince = 0;
+        lastAt = Date.now();
+        if (stop.requested) throw new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; run the same command again to resume the rank`);
+      }
+    };
+    const sink = new Writable({
+      objectMode: true,
+      highWaterMark: 2,
+      write(batch: Batch, _encoding, callback) {
+        commit(batch).then(() => callback(), callback);
+      },
+    });
+    await runChain([createFileSource(specs), ...createProcessingStages({ ...stageOptions(this.args, []), serialize: [] }), sink]);
+    await this.checkpoint(state, entries);
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Ranks and merge end to end (CLI): 3 ranks as parallel processes on a dirty corpus
+ * (blank lines, bad JSON, invalid records, duplicates, CRLF, an empty and a gzip
+ * file, one file big enough to be cut across all ranks), one SIGKILLed after a
+ * checkpoint mid-share and rerun, then `qa-hf merge`, against a single-machine
+ * export in the Hub layout: every file byte-identical (the card and report name the
+ * folder, so both are `…/out`), Parquet rows equal as DuckDB reads them, stats equal
+ * but for `run`, verify passes; a killed merge resumes to the same bytes.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { useDuckDb } from './duckdb';
+import { CLI, listFiles, readJson, recordLines, runCli, runCliKilledAtCheckpoint, statsWithoutRun } from './helpers';
+
+const OPTIONS = ['--format', 'jsonl,parquet,csv', '--split', 'train=0.8,test=0.2', '--dedup', 'exact', '--checkpoint-lines', '700'];
+const { query } = useDuckDb();
+
+let root: string;
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/** The CLI in `root` with extra environment variables; `onSpawn` gets the child (to kill it). */
+function cli(args: string[], env: Record<string, string> = {}): { done: Promise<Run>; pid: number } {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(SLURM_|AWS_BATCH_|JOB_COMPLETION_INDEX)/.test(key)));
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
+  return { done, pid: child.pid! };
+}
+
+/** The dirty corpus: a big file cut across ranks, CRLF with an unterminated last line, an empty file, a gzip file. */
+async function writeCorpus(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  const records = recordLines(3000, 11);
+  const big: string[] = [];
+  records.forEach((line, i) => {
+    big.push(line);
+    if (i % 97 === 0) big.push('');
+    if (i % 89 === 0) big.push('{"question": "trasig');
+    if (i % 83 === 0) big.push('{"question":"Utan svar?"}');
+    if (i % 61 === 0) big.push(records[Math.floor(i / 2)]); // an exact duplicate of an earlier line
+    if (i % 250 === 0) big.push('   ');
+  });
+  await fs.writeFile(path.join(dir, 'a.jsonl'), `\ufeff${big.join('\n')}\n`);
+  await fs.writeFile(path.join(dir, 'b.jsonl'), `${recordLines(40, 12).join('\r\n')}\r\n\r\n[1,2]\r\n${records[5]}`);
+  await fs.writeFile(path.join(dir, 'c.jsonl'), '');
+  await fs.writeFile(path.join(dir, 'd.jsonl.gz'), gzipSync(`${recordLines(60, 13).join('\n')}\n{bad\n${records[7]}\n`));
+}
+
+async function sameFiles(expectedDir: string, actualDir: string): Promise<string[]> {
+  const files = (await listFiles(expectedDir)).filter((file) => !file.startsWith('ranks/'));
+  expect((await listFiles(actualDir)).filter((file) => !file.startsWith('ranks/'))).toEqual(files);
+  const differ: string[] = [];
+  for (const file of files) {
+    if (file === 'manifest.json' || file === 'stats.json') continue;
+    const [a, b] = await Promise.all([fs.readFile(path.join(expectedDir, file)), fs.readFile(path.join(actualDir, file))]);
+    if (!a.equals(b)) differ.push(file);
+  }
+  return differ;
+}
+
+/** manifest.json without what differs between two runs (created_at, stats.json's bytes). */
+async function manifestCore(dir: string): Promise<unknown> {
+  const manifest = await readJson(path.join(dir, 'manifest.json'));
+  return { ...manifest, created_at: null, outputs: manifest.outputs.filter((output: { path: string }) => output.path !== 'stats.json') };
+}
+
+beforeAll(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-merge-'));
+  await writeCorpus(path.join(root, 'in'));
+  const single = await runCli(['export', 'in', '--out', 'single/out', '-q', ...OPTIONS], undefined, { cwd: root });
+  expect(single.code).toBe(0);
+}, 60_000);
+afterAll(() => fs.rm(root, { recursive: true, force: true }));
+
+test('3 parallel ranks, one killed mid-share and rerun, merged: the single export, byte for byte', async () => {
+  const out = 'multi/out';
+  const rank1 = path.join(root, out, 'ranks/rank-00001');
+  // Rank 1 from Slurm's variables (--array=4-6), stopped at its first checkpoint mid-share, then SIGKILLed.
+  const slurm = { SLURM_ARRAY_TASK_ID: '5', SLURM_ARRAY_TASK_MIN: '4', SLURM_ARRAY_TASK_COUNT: '3' };
+  const killed = cli(['export', 'in', '--out', out, ...OPTIONS, '--checkpoint-bytes', '65536'], { ...slurm, QA_HF_PAUSE_AT: 'rank-checkpoint' });
+  const others = [0, 2].map((rank) => cli(['export', 'in', '--out', out, ...OPTIONS, '--rank', String(rank), '--world-size', '3']).done);
+  let checkpoint: { entries_bytes: number; position: { offset: number } } | null = null;
+  for (let i = 0; i < 2000 && !(checkpoint && checkpoint.entries_bytes > 0); i++) {
+    checkpoint = JSON.parse((await fs.readFile(path.join(rank1, '.qa-hf-rank-checkpoint.json'), 'utf8').catch(() => 'null')) as string);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  process.kill(killed.pid, 'SIGKILL');
+  expect((await killed.done).signal).toBe('SIGKILL');
+  expect(checkpoint!.entries_bytes).toBeGreaterThan(0);
+  await expect(fs.access(path.join(rank1, 'rank.json'))).rejects.toThrow(); // killed before completing
+  for (const run of await Promise.all(others)) expect([run.code, run.stderr]).toEqual([0, expect.stringContaining('processed')]);
+
+  // Merging now names the missing rank.
+  const early = await cli(['merge', out]).done;
+  expect([early.code, early.stderr]).toEqual([1, `qa-hf: ERR_INPUT: rank 1 of 3 is not complete in ${out}/ranks (no rank.json): run it, then merge again\n`]);
+
+  const rerun = await cli(['export', 'in', '--out', out, ...OPTIONS, '--checkpoint-bytes', '65536'], slurm).done;
+  expect(rerun.code).toBe(0);
+  expect(rerun.stderr).toContain('rank 1 of 3 (from SLURM_ARRAY_TASK_ID=5 − SLURM_ARRAY_TASK_MIN=4): writing');
+  expect(rerun.stderr).toContain('resuming the interrupted rank at in/a.jsonl byte ');
+  const marker = await readJson(path.join(rank1, 'rank.json'));
+  expect([marker.rank, marker.world_size, marker.source]).toEqual([1, 3, 'slurm']);
+  // The big file is cut across all three ranks.
+  const ranks = await Promise.all([0, 1, 2].map((rank) => readJson(path.join(root, out, `ranks/rank-0000${rank}/rank.json`))));
+  expect(ranks.map((rank) => rank.ranges.some((range: { input: number }) => range.input === 0))).toEqual([true, true, true]);
+
+  // The resumed rank's intermediate equals an uninterrupted run's.
+  expect((await cli(['export', 'in', '--out', 'ref/out', ...OPTIONS, '--rank', '1', '--world-size', '3', '-q']).done).code).toBe(0);
+  const entries = (dir: string) => fs.readFile(path.join(root, dir, 'ranks/rank-00001/entries.jsonl'));
+  expect((await entries(out)).equals(await entries('ref/out'))).toBe(true);
+
+  // A rerun of a complete rank does nothing and says so.
+  const before = await fs.stat(path.join(root, out, 'ranks/rank-00000/entries.jsonl'));
+  const again = await cli(['export', 'in', '--out', out, ...OPTIONS, '--rank', '0', '--world-size', '3']).done;
+  expect([again.code, again.stderr]).toEqual([0, `qa-hf: rank 0 of 3 (from --rank 0 --world-size 3): already complete in ${out}/ranks/rank-00000; nothing to do\n`]);
+  expect((await fs.stat(path.join(root, out, 'ranks/rank-00000/entries.jsonl'))).mtimeMs).toBe(before.mtimeMs);
+
+  // The merge, killed at a checkpoint inside an input, then run again (from another working directory).
+  expect(await runCliKilledAtCheckpoint(['merge', path.join(root, out), '-q'], path.join(root, out), true)).toBe('SIGKILL');
+  const merged = await runCli(['merge', path.join(root, out)]);
+  expect(merged.code).toBe(0);
+  expect(merged.stderr).toContain('resuming the interrupted export');
+  const single = path.join(root, 'single/out');
+  const multi = path.join(root, out);
+  expect(await sameFiles(single, multi)).toEqual([]);
+  expect(await statsWithoutRun(multi)).toEqual(await statsWithoutRun(single));
+  expect(await manifestCore(multi)).toEqual(await manifestCore(single));
+  const errors = (await fs.readFile(path.join(multi, 'qa_errors.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  expect(errors.length).toBeGreaterThan(60);
+  expect(errors.some((error) => error.file === 'in/a.jsonl' && error.line > 2000)).toBe(true); // numbered in the whole file, not in a rank's range
+  // The corpus has what the comparison is about: blank lines, and duplicates decided across ranks.
+  const stats = await readJson(path.join(multi, 'stats.json'));
+  expect(stats.counts.blank).toBeGreaterThan(30);
+  expect(stats.quality.duplicates.exact.records).toBeGreaterThan(30);
+  for (const split of ['train', 'test']) {
+    const rows = (dir: string) => query(`SELECT * FROM read_parquet('${dir}/parquet/${split}-*.parquet')`);
+    const [a, b] = await Promise.all([rows(single), rows(multi)]);
+    expect(a.length).toBeGreaterThan(100);
+    expect(b).toEqual(a);
+  }
+  const verify = await runCli(['verify', multi]);
+  expect([verify.code, verify.stderr]).toEqual([0, `qa-hf: ${multi}: every file matches manifest.json\n`]);
+}, 90_000);

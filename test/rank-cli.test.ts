@@ -1,0 +1,122 @@
+/**
+ * Ranks at the CLI: the rank read from each scheduler's variables and recorded;
+ * bad ranks are one usage line (exit 2); the merge refuses a missing rank, ranks of
+ * other options and a folder without ranks (one line, exit 1); the simple layout
+ * merged equals a single export, also with more ranks than a small corpus has lines.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CLI, listFiles, readJson, recordLines, statsWithoutRun } from './helpers';
+
+let root: string;
+
+interface Run {
+  code: number | null;
+  stderr: string;
+}
+
+/** The CLI in `root`, with no scheduler variables but those given. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(SLURM_|AWS_BATCH_|JOB_COMPLETION_INDEX)/.test(key)));
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+}
+
+beforeAll(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-rank-cli-'));
+  await fs.mkdir(path.join(root, 'in'));
+  const lines = recordLines(300, 5);
+  lines.splice(10, 0, '', '{oops', '{"question":"x"}');
+  await fs.writeFile(path.join(root, 'in/a.jsonl'), `${lines.join('\n')}\n`);
+  await fs.writeFile(path.join(root, 'tiny.jsonl'), `${recordLines(2, 6).join('\n')}\n`);
+});
+afterAll(() => fs.rm(root, { recursive: true, force: true }));
+
+describe('the rank from the scheduler', () => {
+  test.each([
+    ['kubernetes', { JOB_COMPLETION_INDEX: '1' }, ['--world-size', '2'], 1, 'JOB_COMPLETION_INDEX=1'],
+    ['aws-batch', { AWS_BATCH_JOB_ARRAY_INDEX: '0', AWS_BATCH_JOB_ARRAY_SIZE: '2' }, [], 0, 'AWS_BATCH_JOB_ARRAY_INDEX=0'],
+    ['slurm', { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_MIN: '2', SLURM_ARRAY_TASK_COUNT: '2' }, [], 1, 'SLURM_ARRAY_TASK_ID=3 − SLURM_ARRAY_TASK_MIN=2'],
+  ])('%s: printed and recorded in rank.json', async (source, env, flags, rank, from) => {
+    const out = `env-${source}`;
+    const run = await cli(['export', 'in', '--out', out, ...flags], env);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`qa-hf: rank ${rank} of 2 (from ${from}): writing ${out}/ranks/rank-0000${rank}\n`);
+    const marker = await readJson(path.join(root, out, `ranks/rank-0000${rank}/rank.json`));
+    expect([marker.rank, marker.world_size, marker.source, marker.from]).toEqual([rank, 2, source, from]);
+  });
+
+  test.each([
+    ['an Indexed Job without --world-size', [], { JOB_COMPLETION_INDEX: '0' }, "qa-hf: ERR_USAGE: JOB_COMPLETION_INDEX=0 (a Kubernetes Indexed Job) needs --world-size N, the Job's completions\n"],
+    ['rank ≥ world size', ['--rank', '3', '--world-size', '3'], {}, 'qa-hf: ERR_USAGE: rank 3 (--rank 3 --world-size 3) must be below the world size 3\n'],
+    ['a negative rank', ['--rank=-1', '--world-size', '3'], {}, 'qa-hf: ERR_USAGE: --rank must be a whole number ≥ 0, got "-1"\n'],
+    ['--fail-fast in a rank', ['--rank', '0', '--world-size', '2', '--fail-fast'], {}, 'qa-hf: ERR_USAGE: --fail-fast cannot be used by a rank (rank 0 of 2 (from --rank 0 --world-size 2)): run the ranks without it and read qa_errors.jsonl after the merge\n'],
+  ])('%s: one line, exit 2, nothing written', async (_name, flags, env, message) => {
+    const run = await cli(['export', 'in', '--out', 'bad', ...flags], env);
+    expect([run.code, run.stderr]).toEqual([2, message]);
+    expect(await listFiles(path.join(root, 'bad')).catch(() => [])).toEqual([]);
+  });
+});
+
+describe('merge', () => {
+  test('refuses a folder without ranks, a missing rank and a rank of other options; merges once they agree', async () => {
+    const none = await cli(['merge', 'in']);
+    expect([none.code, none.stderr]).toEqual([1, 'qa-hf: ERR_INPUT: no ranks folder in in: run the ranks first (qa-hf export … --out in --rank R --world-size N)\n']);
+    for (const rank of [0, 2]) expect((await cli(['export', 'in', '--out', 'm/out', '--rank', String(rank), '--world-size', '3', '-q'])).code).toBe(0);
+    const missing = await cli(['merge', 'm/out']);
+    expect([missing.code, missing.stderr]).toEqual([1, 'qa-hf: ERR_INPUT: rank 1 of 3 is not complete in m/out/ranks (no rank.json): run it, then merge again\n']);
+    expect((await cli(['export', 'in', '--out', 'm/out', '--rank', '1', '--world-size', '3', '--max-line-bytes', '5MiB', '-q'])).code).toBe(0);
+    const mismatched = await cli(['merge', 'm/out']);
+    expect([mismatched.code, mismatched.stderr]).toEqual([
+      1,
+      'qa-hf: ERR_INPUT: ranks in m/out/ranks do not belong to one export: rank 1 (other options), against rank 0; rerun those ranks with the same command and --restart\n',
+    ]);
+    expect(await listFiles(path.join(root, 'm/out'))).toEqual(expect.not.arrayContaining(['manifest.json']));
+    // A rerun with other options than the completed rank's is refused, --restart redoes it.
+    const other = await cli(['export', 'in', '--out', 'm/out', '--rank', '1', '--world-size', '3', '-q']);
+    expect([other.code, other.stderr]).toEqual([1, 'qa-hf: ERR_CHECKPOINT_MISMATCH: m/out/ranks/rank-00001 holds a rank completed with other options, inputs or tool version; run with --restart to redo it\n']);
+    expect((await cli(['export', 'in', '--out', 'm/out', '--rank', '1', '--world-size', '3', '--restart', '-q'])).code).toBe(0);
+    expect((await cli(['merge', 'm/out', '-q'])).code).toBe(0);
+    expect((await cli(['export', 'in', '--out', 's/out', '-q'])).code).toBe(0);
+    await expectSameExport('s/out', 'm/out');
+  });
+
+  test('more ranks than lines: the empty ranks are complete too, the merge equals a single export', async () => {
+    const runs = await Promise.all([0, 1, 2, 3].map((rank) => cli(['export', 'tiny.jsonl', '--out', 'tm/out', '--rank', String(rank), '--world-size', '4', '-q'])));
+    expect(runs.map((run) => run.code)).toEqual([0, 0, 0, 0]);
+    const ranges = await Promise.all([0, 1, 2, 3].map(async (rank) => (await readJson(path.join(root, `tm/out/ranks/rank-0000${rank}/rank.json`))).ranges.length));
+    expect(ranges.filter((n) => n === 0).length).toBe(2); // two lines: two ranks have nothing
+    expect((await cli(['merge', 'tm/out', '-q'])).code).toBe(0);
+    expect((await cli(['export', 'tiny.jsonl', '--out', 'ts/out', '-q'])).code).toBe(0);
+    await expectSameExport('ts/out', 'tm/out');
+    expect((await cli(['verify', 'tm/out', '-q'])).code).toBe(0);
+  });
+});
+
+test('--merge: a rank merges once every rank is complete, the others say which are missing', async () => {
+  const first = await cli(['export', 'tiny.jsonl', '--out', 'gm/out', '--rank', '0', '--world-size', '2', '--merge']);
+  expect(first.code).toBe(0);
+  expect(first.stderr).toContain('qa-hf: --merge: rank 1 not complete yet; the last rank to finish merges (or run qa-hf merge gm/out)\n');
+  await expect(fs.access(path.join(root, 'gm/out/manifest.json'))).rejects.toThrow();
+  const last = await cli(['export', 'tiny.jsonl', '--out', 'gm/out', '--rank', '1', '--world-size', '2', '--merge']);
+  expect(last.code).toBe(0);
+  expect(last.stderr).toContain('qa-hf: merging 2 ranks of gm/out\n');
+  expect((await cli(['verify', 'gm/out', '-q'])).code).toBe(0);
+  const single = await cli(['export', 'tiny.jsonl', '--out', 'gm/single', '--merge']);
+  expect([single.code, single.stderr]).toEqual([2, 'qa-hf: ERR_USAGE: --merge is for a rank (--rank R --world-size N, or a scheduler index): a single export needs no merge\n']);
+});
+
+async function expectSameExport(single: string, merged: string): Promise<void> {
+  const files = await listFiles(path.join(root, single));
+  expect((await listFiles(path.join(root, merged))).filter((file) => !file.startsWith('ranks/'))).toEqual(files);
+  expect(files).toEqual(expect.arrayContaining(['qa_pairs.jsonl', 'qa_rejected.jsonl', 'qa_errors.jsonl']));
+  for (const file of files.filter((name) => name !== 'manifest.json' && name !== 'stats.json')) {
+    const [a, b] = await Promise.all([fs.readFile(path.join(root, single, file)), fs.readFile(path.join(root, merged, file))]);
+    expect([file, a.equals(b)]).toEqual([file, true]);
+  }
+  expect(await statsWithoutRun(path.join(root, merged))).toEqual(await statsWithoutRun(path.join(root, single)));
+}
