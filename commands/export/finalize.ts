@@ -12,6 +12,8 @@ import { type Checkpoint, checkpointPath } from '../../lib/io/checkpoint';
 import { QaHfError, toQaHfError } from '../../lib/errors';
 import { sha256File } from '../../lib/io/fingerprint';
 import type { InputInfo } from '../../lib/io/inputs';
+import { isS3Url } from '../../lib/s3-url';
+import { sha256Object } from '../../lib/io/s3';
 import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, type ManifestFile } from '../../lib/io/manifest';
 import { filesToRemove, isWorkFile } from '../../lib/out-dir';
 import { listOutFiles, removeReplaced } from '../../lib/io/out-dir-fs';
@@ -86,6 +88,13 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
       continue;
     }
     const known = state.inputs[i].sha256;
+    if (isS3Url(file)) {
+      // An object resumed mid-way was not hashed whole in one run: read once more (guarded by its ETag).
+      const info = session.inputInfo[i];
+      const digest = known ? { sha256: known, bytes: info.size } : await sha256Object(file, { etag: info.etag, size: info.size });
+      inputs.push({ path: file, bytes: digest.bytes, sha256: digest.sha256 });
+      continue;
+    }
     const digest = known ? { sha256: known, bytes: (await fs.stat(file)).size } : await sha256File(file);
     inputs.push({ path: relativeToDir(out, file), bytes: digest.bytes, sha256: digest.sha256 });
   }
@@ -93,7 +102,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
   const inputBytes = inputs.reduce((sum, input) => sum + input.bytes, 0);
   const { run, ...counted } = accumulator.render(
     tally.total,
-    session.inputs.map((file) => ({ path: relativeToDir(out, file), counts: tally.files.get(inputName(file)) ?? emptyCounts() })),
+    session.inputs.map((file) => ({ path: isS3Url(file) ? file : relativeToDir(out, file), counts: tally.files.get(inputName(file)) ?? emptyCounts() })),
     {
       duration_s: round(elapsedMs / 1000),
       input_mb_per_s: round(inputBytes / 1e6 / Math.max(elapsedMs / 1000, 1e-3)),
@@ -225,7 +234,7 @@ async function renameIfPending(out: string, file: string, bytes: number): Promis
 async function inputGit(args: readonly string[], out: string): Promise<GitInfo[]> {
   const found: GitInfo[] = [];
   for (const arg of args) {
-    if (arg === '-') continue; // standard input has no folder
+    if (arg === '-' || isS3Url(arg)) continue; // standard input and objects have no folder
     const stat = await fs.stat(arg).catch(() => null);
     const dir = stat?.isDirectory() ? arg : path.dirname(arg);
     const info = await gitInfo(dir);

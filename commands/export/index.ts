@@ -31,6 +31,7 @@ import { takeLock } from '../../lib/io/lock';
 import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } from '../../lib/out-dir';
 import { listOutFiles, prepareOutDir, readPreviousExport, refuseInputFolders, refuseInputsInOut } from '../../lib/io/out-dir-fs';
 import { QaHfError } from '../../lib/errors';
+import { isS3Url } from '../../lib/s3-url';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
 import { type ExportPlan, hubDirectories, hubOptionsRecord } from '../../lib/hub';
 import { type ExportOptions, normalizeExportOptions } from '../../lib/options';
@@ -76,7 +77,7 @@ export { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
 function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan, report: ReportSetup): Record<string, unknown> {
   const options: Record<string, unknown> = {
     // Relative to --out, as in the manifest's inputs; stdin and descriptors (`-`, /dev/fd/63) as given.
-    inputs: inputs.map((file) => (file === '-' || /^\/(dev|proc)\//.test(file) ? file : relativeToDir(path.resolve(args.out), path.resolve(file)))),
+    inputs: inputs.map((file) => (file === '-' || isS3Url(file) || /^\/(dev|proc)\//.test(file) ? file : relativeToDir(path.resolve(args.out), path.resolve(file)))),
     glob: args.glob ?? null,
     preset: args.preset,
     max_line_bytes: args.maxLineBytes,
