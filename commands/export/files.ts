@@ -33,6 +33,8 @@ export interface ExportArgs extends HubArgs, ReportOptionsInput {
   out?: string;
   /** Write into a folder that holds files of no qa-hf export (kept, unless an output has their name). */
   force?: boolean;
+  /** --out s3://…: the folder under which the export is staged before its upload (default: the temp folder). */
+  stageDir?: string;
   glob?: string;
   failFast: boolean;
   dryRun: boolean;

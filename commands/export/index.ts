@@ -49,6 +49,7 @@ import { createSink } from '../../streams/sink';
 import { printHint } from '../hint';
 import { Reporter } from '../report';
 import { ExportSession, stageOptions } from './session';
+import { exportToObjectStore } from './publish';
 import { REPORT_FILES, type ReportSetup, prepareReport, reportOptionsRecord } from '../quality-report';
 import {
   CARD_FILE,
@@ -174,6 +175,11 @@ export async function exportCommand(typed: ExportArgs): Promise<Counts> {
   // a config's mapping naming its schema file gets the schema read (paths are already resolved).
   const named = withPresetMapping(typed);
   const given: ExportArgs = named.mapping === undefined ? named : { ...named, mapping: loadMappingSchema(named.mapping as MappingSpec, '') as ExportArgs['mapping'] };
+  // --out s3://…: the export runs into a local staging folder, then is uploaded (export/publish.ts).
+  if (given.out !== undefined && isS3Url(given.out)) {
+    if (given.dryRun) return exportCommand({ ...given, out: undefined });
+    return exportToObjectStore({ ...given, out: given.out }, exportCommand);
+  }
   const out = given.out;
   if (out === undefined || out === '') {
     if (!given.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');
