@@ -18,7 +18,6 @@
  * position; written atomically (lib/io/checkpoint.ts) once the outputs are fsynced.
  */
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import type { AtomicFile } from '../../lib/io/atomic-file';
 import {
   type Checkpoint,

@@ -63,6 +63,8 @@ export interface FinalizeContext {
 export async function finalizeExport(session: FinalizeContext): Promise<{ written: string; thresholds: ThresholdResult[] }> {
   const { args, plan, state, tally, stats: accumulator } = session;
   const out = args.out;
+  // Local inputs are named relative to this folder (--out; an export to S3: the working directory).
+  const base = args.inputBase ?? out;
   const outputs: ManifestFile[] = [];
   crashPoint('finalize-start');
   const shards = await nameShards(out, plan, state.hub);
@@ -96,13 +98,13 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
       continue;
     }
     const digest = known ? { sha256: known, bytes: (await fs.stat(file)).size } : await sha256File(file);
-    inputs.push({ path: relativeToDir(out, file), bytes: digest.bytes, sha256: digest.sha256 });
+    inputs.push({ path: relativeToDir(base, file), bytes: digest.bytes, sha256: digest.sha256 });
   }
   const elapsedMs = session.elapsedMs;
   const inputBytes = inputs.reduce((sum, input) => sum + input.bytes, 0);
   const { run, ...counted } = accumulator.render(
     tally.total,
-    session.inputs.map((file) => ({ path: isS3Url(file) ? file : relativeToDir(out, file), counts: tally.files.get(inputName(file)) ?? emptyCounts() })),
+    session.inputs.map((file) => ({ path: isS3Url(file) ? file : relativeToDir(base, file), counts: tally.files.get(inputName(file)) ?? emptyCounts() })),
     {
       duration_s: round(elapsedMs / 1000),
       input_mb_per_s: round(inputBytes / 1e6 / Math.max(elapsedMs / 1000, 1e-3)),
@@ -154,7 +156,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
     toolVersion: TOOL_VERSION,
     options: session.options,
     inputs,
-    inputGit: await inputGit(args.inputs, out),
+    inputGit: await inputGit(args.inputs, base),
     outputs,
     kept,
     createdAt: new Date(),

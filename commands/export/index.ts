@@ -78,7 +78,7 @@ export { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
 function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan, report: ReportSetup): Record<string, unknown> {
   const options: Record<string, unknown> = {
     // Relative to --out, as in the manifest's inputs; stdin and descriptors (`-`, /dev/fd/63) as given.
-    inputs: inputs.map((file) => (file === '-' || isS3Url(file) || /^\/(dev|proc)\//.test(file) ? file : relativeToDir(path.resolve(args.out), path.resolve(file)))),
+    inputs: inputs.map((file) => (file === '-' || isS3Url(file) || /^\/(dev|proc)\//.test(file) ? file : relativeToDir(path.resolve(args.inputBase ?? args.out), path.resolve(file)))),
     glob: args.glob ?? null,
     preset: args.preset,
     max_line_bytes: args.maxLineBytes,
@@ -92,7 +92,7 @@ function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan
   if (plan.layout === 'hub') options.hub = hubOptionsRecord(plan, parquetLibrary());
   // The effective config (what the config file and the flags set), so a changed mapping or card refuses a resume too.
   if (args.settings && Object.keys(args.settings).length > 0) {
-    const relocate = (file: string) => relativeToDir(path.resolve(args.out), path.resolve(file));
+    const relocate = (file: string) => relativeToDir(path.resolve(args.inputBase ?? args.out), path.resolve(file));
     options.config = normalizeEffective(args.settings, normalizedSettings(args, plan), relocate);
   }
   // The quality rules (--pii, --dedup, --tiers) when any is not its default: a default export's options stay as they were.

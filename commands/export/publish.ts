@@ -28,7 +28,7 @@ export async function exportToObjectStore(args: ExportArgs & { out: string }, ex
   let counts: Counts;
   let gate: QaHfError | null = null;
   try {
-    counts = await exportLocal({ ...args, out: stage });
+    counts = await exportLocal({ ...args, out: stage, inputBase: args.inputBase ?? process.cwd() });
   } catch (err) {
     // A --fail-on breach comes after every file is written: the dataset is published, then the gate says no.
     if (!(err instanceof QaHfError && err.code === 'ERR_THRESHOLD')) throw err;

@@ -49,6 +49,7 @@ export function customEndpoint(): string | undefined {
 function loadSdk(): Sdk {
   // The SDK warns on Node < 22 at every client's creation; that is the SDK's support policy, not a problem of this run.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: a run without s3:// never pays for it
   sdk ??= require('@aws-sdk/client-s3') as Sdk;
   return sdk;
 }
@@ -272,6 +273,7 @@ export async function readObjectText(url: string): Promise<string | null> {
 export async function uploadFile(file: string, url: string, metadata: Record<string, string>, contentType?: string): Promise<void> {
   const { bucket, key } = parseS3Url(url);
   loadSdk();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, as the client
   const { Upload } = require('@aws-sdk/lib-storage') as typeof import('@aws-sdk/lib-storage');
   const upload = new Upload({
     client: s3Client(),
