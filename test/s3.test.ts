@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { configureS3, headObject, listObjects, putText, readObjectText, uploadFile } from '../lib/io/s3';
 import { stageDirFor } from '../lib/io/s3-export';
-import { CLI, ROOT, listFiles, recordLines, statsWithoutRun } from './helpers';
+import { CLI, ROOT, internalRecord, listFiles, recordLines, statsWithoutRun } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => { run(): Promise<{ port: number }>; close(): Promise<void> };
@@ -204,7 +204,11 @@ test('a foreign object where an output goes is refused before anything is writte
   expectOneLine(refused, `qa-hf: ERR_USAGE: --out ${url('out/foreign')} holds objects of no qa-hf export that this export would replace: qa_pairs.jsonl; use --force to replace them`);
   expect(await objectKeys('out/foreign/')).toEqual(['notes.txt', 'qa_pairs.jsonl']);
   expect(await objectBytes('out/foreign/qa_pairs.jsonl')).toBe('someone else\n');
-  expect((await run(['export', path.join(local, 'c.jsonl'), '--out', url('out/foreign'), '--force', '-q'])).code).toBe(0);
+  // Only passed pairs: qa_rejected.jsonl and qa_errors.jsonl are empty objects, uploaded and verified too.
+  const passed = path.join(tmp, 'passed.jsonl');
+  await fs.writeFile(passed, `${JSON.stringify(internalRecord())}\n${JSON.stringify(internalRecord({ question: 'Och sedan?' }))}\n`);
+  expect((await run(['export', passed, '--out', url('out/foreign'), '--force', '-q'])).code).toBe(0);
+  expect((await headObject(url('out/foreign/qa_errors.jsonl')))!.size).toBe(0);
   expect(await objectBytes('out/foreign/notes.txt')).toBe('mine\n');
   expect(JSON.parse(await objectBytes('out/foreign/manifest.json')).kept).toEqual(['notes.txt']);
   expect((await run(['verify', url('out/foreign'), '--no-inputs'])).code).toBe(0);

@@ -25,16 +25,13 @@ export async function exportToObjectStore(args: ExportArgs & { out: string }, ex
   const { bucket } = prefixOf(url);
   await checkBucket(bucket, url);
   const stage = stageDirFor(url, args.stageDir);
-  let counts: Counts;
+  // A --fail-on breach comes after every file is written: the dataset is published, then the gate says no.
   let gate: QaHfError | null = null;
-  try {
-    counts = await exportLocal({ ...args, out: stage, inputBase: args.inputBase ?? process.cwd() });
-  } catch (err) {
-    // A --fail-on breach comes after every file is written: the dataset is published, then the gate says no.
+  const counts = await exportLocal({ ...args, out: stage, inputBase: args.inputBase ?? process.cwd() }).catch((err: unknown) => {
     if (!(err instanceof QaHfError && err.code === 'ERR_THRESHOLD')) throw err;
     gate = err;
-    counts = {} as Counts;
-  }
+    return null;
+  });
   crashPoint('before-upload');
   let first = true;
   const result = await publishDir(stage, url, {
@@ -47,6 +44,6 @@ export async function exportToObjectStore(args: ExportArgs & { out: string }, ex
   await fs.rm(path.dirname(stage), { recursive: true, force: true });
   const kept = result.kept.length > 0 ? `; ${result.kept.length} other objects under the prefix kept` : '';
   note(args, `uploaded to ${url}: ${result.uploaded.length} objects (${result.skipped.length} already there), manifest.json last${kept}`);
-  if (gate) throw gate;
+  if (gate || !counts) throw gate;
   return counts;
 }

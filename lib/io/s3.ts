@@ -245,7 +245,10 @@ export async function sha256Object(url: string, options: { etag?: string; size?:
   const hash = createHash('sha256');
   let bytes = 0;
   let lines = 0;
-  for await (const block of objectChunks(url, { from: 0, ...options })) {
+  // The size first: a ranged GET of an empty object is refused (416), so it is never asked for.
+  const head = options.size === undefined ? await headObject(url) : null;
+  if (options.size === undefined && !head) throw s3Error({ name: 'NoSuchKey' }, url);
+  for await (const block of objectChunks(url, { from: 0, etag: options.etag ?? head?.etag, size: options.size ?? head!.size })) {
     hash.update(block);
     for (let at = block.indexOf(0x0a); at >= 0; at = block.indexOf(0x0a, at + 1)) lines++;
     bytes += block.length;
