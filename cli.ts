@@ -29,6 +29,8 @@ import { verifyCommand, type VerifyArgs } from './commands/verify';
 import { presetsCommand, type PresetsArgs } from './commands/presets';
 import { reportCommand, type ReportCommandArgs } from './commands/quality-report';
 import { TOOL_VERSION } from './commands/version';
+import { configureS3 } from './lib/io/s3';
+import { s3UrlStyleOption } from './lib/s3-url';
 
 /**
  * yargs drops a bare `-` from positionals; it stands for stdin, so it is carried
@@ -173,6 +175,7 @@ export function buildParser(argv: string[]) {
           .positional('inputs', { type: 'string', array: true, describe: 'JSONL files, or directories searched with --glob (or inputs: in the config file)' })
           .option('out', { type: 'string', requiresArg: true, describe: 'output directory: empty, or holding a previous qa-hf export (required unless --dry-run)' })
           .option('force', { type: 'boolean', defaultDescription: 'false', describe: 'write into an --out that holds other files (kept, unless an output has their name)' })
+          .option('stage-dir', { type: 'string', requiresArg: true, describe: '--out s3://…: stage the export under DIR before the upload (default: the temp folder)' })
           .option('glob', { type: 'string', requiresArg: true, describe: `files to take from input directories (default ${DEFAULT_GLOB})` })
           .option('dry-run', { type: 'boolean', defaultDescription: 'false', describe: 'validate and count as the real run would (--out not needed), write nothing' })
           .option('restart', { type: 'boolean', defaultDescription: 'false', describe: 'discard an interrupted run and start over' })
@@ -280,6 +283,13 @@ export function buildParser(argv: string[]) {
       (args) => verifyCommand(args as unknown as VerifyArgs),
     )
     .option('debug', { type: 'boolean', default: false, describe: 'print stack traces of failures' })
+    .option('s3-url-style', {
+      type: 'string',
+      requiresArg: true,
+      describe: 's3:// URLs: bucket in the path or in the host name (default: path with AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, else vhost)',
+    })
+    .coerce('s3-url-style', s3UrlStyleOption)
+    .middleware((argv) => configureS3({ urlStyle: argv.s3UrlStyle as ReturnType<typeof s3UrlStyleOption> }))
     .epilogue(
       'Exit codes: 0 done (bad lines included), 1 fail-fast stop, I/O error or a missing input (also a verify DIR that is ' +
         'missing or has no manifest.json), 2 usage error, 3 verify differences, 4 a --fail-on rule breached (all files written), 130 interrupted.',

@@ -21,6 +21,7 @@
  *   const config = parseConfigText('format: [jsonl, parquet]\n', 'qa-hf.yaml', '');
  *   resolveArgs('export', { inputs: ['qa/'], out: 'dist' }, config).format // 'jsonl,parquet'
  */
+import { isS3Url } from './s3-url';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
@@ -374,8 +375,8 @@ export function validateSemantics(config: Config, checks: readonly SemanticCheck
 
 /** A relative path of the config, resolved against its folder (kept as written when that is the working directory). */
 export function configPath(config: Pick<Config, 'baseDir'>, file: string): string {
-  // `-` is standard input, not a file beside the config.
-  return config.baseDir === '' || file === '-' || path.isAbsolute(file) ? file : path.join(config.baseDir, file);
+  // `-` is standard input, not a file beside the config; an s3:// URL is no path.
+  return config.baseDir === '' || file === '-' || isS3Url(file) || path.isAbsolute(file) ? file : path.join(config.baseDir, file);
 }
 
 /** A comma list as the CLI takes it: `a, b` → ['a', 'b']. */

@@ -29,6 +29,7 @@ export type RunErrorCode =
   | 'ERR_SCHEMA_FILE'
   | 'ERR_INPUT'
   | 'ERR_IO'
+  | 'ERR_S3'
   | 'ERR_NO_SPACE'
   | 'ERR_FAIL_FAST'
   | 'ERR_CHECKPOINT_MISMATCH'
@@ -132,6 +133,7 @@ const SYSTEM_ERROR_WORDS: Record<string, string> = {
 
 /** An input that cannot be read: the path goes in the context, not twice in the text. */
 export function inputError(err: unknown, file: string): QaHfError {
+  if (err instanceof QaHfError && err.code === 'ERR_S3') return err; // names its URL already
   const message = toQaHfError(err, 'ERR_INPUT').message.replace(`: ${file}`, '');
   return new QaHfError('ERR_INPUT', `cannot read input: ${message}`, { file });
 }

@@ -15,6 +15,10 @@
  * decompresses again from the start and skips to its offset. A file's first
  * bytes go through lib/input-hints.ts, whose hint goes to `onHint`.
  *
+ * An `s3://bucket/key` input is read like a regular file, by ranged GETs
+ * (lib/io/s3.ts): a resume starts at its offset, and every GET must find the
+ * object's ETag unchanged (the spec's `etag`, else the one its HEAD gives now).
+ *
  *   pipeline(createFileSource(['a.jsonl', 'b.jsonl.gz']), createLineSplitter(), …)
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -26,6 +30,8 @@ import { QaHfError, got, inputError } from '../lib/errors';
 import { loadZstd } from '../lib/zstd';
 import { HINT_HEAD_BYTES, inputHint } from '../lib/input-hints';
 import type { PrefixHashTap } from '../lib/io/fingerprint';
+import { isS3Url } from '../lib/s3-url';
+import { headObject, objectChunks, objectHead, s3Error } from '../lib/io/s3';
 
 /** One read: large enough that per-batch costs vanish, small enough to bound memory. */
 export const DEFAULT_CHUNK_BYTES = 256 << 10;
@@ -70,6 +76,8 @@ export interface InputSpec {
    * before `start`, and a copy of it is handed to the tap after each read.
    */
   hashTap?: PrefixHashTap;
+  /** An S3 object's ETag as the run found it (lib/io/inputs.ts describeInputs): a read of another version fails. */
+  etag?: string;
 }
 
 export interface FileSourceOptions {
@@ -121,8 +129,10 @@ async function* readAll(specs: InputSpec[], context: SourceContext): AsyncGenera
 
 /** An opened input: its first bytes, and its raw bytes from a position. */
 interface RawInput {
-  /** A regular file: positional reads, any start. Otherwise sequential reads from byte 0 only. */
+  /** A regular file (or an S3 object): positional reads, any start. Otherwise sequential reads from byte 0 only. */
   seekable: boolean;
+  /** Each chunk is memory of its own (FileChunk.detachable). */
+  ownsChunks: boolean;
   /** The first bytes: up to HINT_HEAD_BYTES of a regular file, at least MAGIC_BYTES (when it has them) of a stream. */
   head: Buffer;
   chunks(from: number): AsyncIterable<Buffer>;
@@ -132,7 +142,7 @@ interface RawInput {
 /** Reads one input; true when it failed and onInputError took the failure. */
 async function* readInput(spec: InputSpec, context: SourceContext): AsyncGenerator<FileChunk, boolean> {
   const name = inputName(spec.path);
-  const raw = await openRaw(spec.path, name, context);
+  const raw = isS3Url(spec.path) ? await openObject(spec) : await openRaw(spec.path, name, context);
   try {
     if (spec.start && spec.start.offset > 0 && !raw.seekable) {
       throw new QaHfError('ERR_INPUT', 'cannot resume mid-file: it is not a regular file (stdin, a pipe or a device) and cannot be read again', {
@@ -215,7 +225,7 @@ async function* readPlain(spec: InputSpec, name: string, raw: RawInput, context:
       if (primed) tap!.keep(position, primed.copy());
       onRawBytes?.(name, position);
       // A regular file's reads each get memory of their own (positionalChunks).
-      yield raw.seekable ? { ...chunk(data), detachable: true } : chunk(data);
+      yield raw.ownsChunks ? { ...chunk(data), detachable: true } : chunk(data);
       if (position >= end) break;
     }
   } catch (err) {
@@ -320,6 +330,7 @@ async function openRaw(file: string, name: string, context: SourceContext): Prom
     const { bytesRead } = await handle.read(head, 0, HINT_HEAD_BYTES, 0);
     return {
       seekable: true,
+      ownsChunks: true,
       head: head.subarray(0, bytesRead),
       chunks: (from) => positionalChunks(handle, from, context.chunkBytes),
       close: () => handle.close(),
@@ -328,6 +339,23 @@ async function openRaw(file: string, name: string, context: SourceContext): Prom
     await handle.close();
     throw inputError(err, file);
   }
+}
+
+/** An S3 object: its head by one ranged GET, its chunks by another from any offset, each guarded by the ETag. */
+async function openObject(spec: InputSpec): Promise<RawInput> {
+  const url = spec.path;
+  const found = await headObject(url);
+  if (!found) throw s3Error({ name: 'NoSuchKey' }, url);
+  if (spec.etag !== undefined && found.etag !== spec.etag) throw s3Error({ name: 'PreconditionFailed' }, url);
+  const { etag, size } = found;
+  return {
+    seekable: true,
+    // Socket reads may be views of one larger buffer: never transferred, copied.
+    ownsChunks: false,
+    head: await objectHead(url, HINT_HEAD_BYTES, { etag, size }),
+    chunks: (from) => objectChunks(url, { from, etag, size }),
+    close: async () => undefined,
+  };
 }
 
 /** A stream's first MAGIC_BYTES are read ahead; its chunks replay them, then go on. */
@@ -360,7 +388,7 @@ async function streamInput(iterator: AsyncIterator<Buffer | string>, close: () =
       if (!done) await iterator.return?.();
     }
   }
-  return { seekable: false, head: Buffer.concat(buffered).subarray(0, HINT_HEAD_BYTES), chunks, close };
+  return { seekable: false, ownsChunks: false, head: Buffer.concat(buffered).subarray(0, HINT_HEAD_BYTES), chunks, close };
 }
 
 /** Reads at the handle's current position (read(2)): the only way to read a pipe. */

@@ -18,7 +18,6 @@
  * position; written atomically (lib/io/checkpoint.ts) once the outputs are fsynced.
  */
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import type { AtomicFile } from '../../lib/io/atomic-file';
 import {
   type Checkpoint,
@@ -31,8 +30,8 @@ import {
   writeCheckpoint,
 } from '../../lib/io/checkpoint';
 import { type ExportPlan, flushNeutral } from '../../lib/hub';
-import { PrefixHasher } from '../../lib/io/fingerprint';
-import { type InputInfo, startedStream } from '../../lib/io/inputs';
+import type { InputHasher } from '../../lib/io/fingerprint';
+import { type InputInfo, absoluteInput, startedStream } from '../../lib/io/inputs';
 import { StatsAccumulator, emptyStatsState } from '../../lib/stats';
 import { type ReportAccumulator, emptyReportState } from '../../lib/report';
 import { emptyQualityState } from '../../lib/quality';
@@ -85,7 +84,7 @@ export function freshCheckpoint(inputs: readonly string[], plan: ExportPlan, opt
     version: CHECKPOINT_VERSION,
     tool_version: TOOL_VERSION,
     options_hash: optionsHash,
-    inputs: inputs.map((file): CheckpointInput => ({ path: path.resolve(file), fingerprint: null, sha256: null })),
+    inputs: inputs.map((file): CheckpointInput => ({ path: absoluteInput(file), fingerprint: null, sha256: null })),
     position: { input: 0, offset: 0, line: 0 },
     outputs: Object.fromEntries(plan.fixed.map((name) => [name, { bytes: 0, records: 0 }])),
     tally: new Tally().toJSON(),
@@ -111,7 +110,7 @@ export async function loadResumeState(
   inputs: readonly string[],
   infos: readonly InputInfo[],
   optionsHash: string,
-  hashers: PrefixHasher[],
+  hashers: InputHasher[],
 ): Promise<Checkpoint | null> {
   const out = args.out;
   if (args.restart) {
@@ -128,7 +127,7 @@ export async function loadResumeState(
   const problem = await resumeProblem(found.checkpoint, {
     toolVersion: TOOL_VERSION,
     optionsHash,
-    inputs: inputs.map((file) => path.resolve(file)),
+    inputs: inputs.map(absoluteInput),
     hashers,
     wholeInputs: infos.map((info) => info.compressed),
   });
@@ -159,7 +158,7 @@ export class Checkpointer {
     private readonly state: Checkpoint,
     private readonly inputInfo: readonly InputInfo[],
     /** Per input, the running sha256 of its bytes consumed so far (advanced by each checkpoint). */
-    private readonly hashers: PrefixHasher[],
+    private readonly hashers: InputHasher[],
     /**
      * May a checkpoint's fsyncs and write run while batches keep flowing? Only when
      * no file is committed mid-stream (no shard limit: the simple layout); otherwise

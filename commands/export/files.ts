@@ -33,6 +33,14 @@ export interface ExportArgs extends HubArgs, ReportOptionsInput {
   out?: string;
   /** Write into a folder that holds files of no qa-hf export (kept, unless an output has their name). */
   force?: boolean;
+  /** --out s3://…: the folder under which the export is staged before its upload (default: the temp folder). */
+  stageDir?: string;
+  /**
+   * The folder the manifest, stats.json and the options hash name local inputs
+   * relative to; default --out. An export to S3 sets the working directory (its
+   * staging folder is no place a reader knows).
+   */
+  inputBase?: string;
   glob?: string;
   failFast: boolean;
   dryRun: boolean;

@@ -12,6 +12,8 @@ import { type Checkpoint, checkpointPath } from '../../lib/io/checkpoint';
 import { QaHfError, toQaHfError } from '../../lib/errors';
 import { sha256File } from '../../lib/io/fingerprint';
 import type { InputInfo } from '../../lib/io/inputs';
+import { isS3Url } from '../../lib/s3-url';
+import { sha256Object } from '../../lib/io/s3';
 import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, type ManifestFile } from '../../lib/io/manifest';
 import { filesToRemove, isWorkFile } from '../../lib/out-dir';
 import { listOutFiles, removeReplaced } from '../../lib/io/out-dir-fs';
@@ -61,6 +63,8 @@ export interface FinalizeContext {
 export async function finalizeExport(session: FinalizeContext): Promise<{ written: string; thresholds: ThresholdResult[] }> {
   const { args, plan, state, tally, stats: accumulator } = session;
   const out = args.out;
+  // Local inputs are named relative to this folder (--out; an export to S3: the working directory).
+  const base = args.inputBase ?? out;
   const outputs: ManifestFile[] = [];
   crashPoint('finalize-start');
   const shards = await nameShards(out, plan, state.hub);
@@ -86,14 +90,21 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
       continue;
     }
     const known = state.inputs[i].sha256;
+    if (isS3Url(file)) {
+      // An object resumed mid-way was not hashed whole in one run: read once more (guarded by its ETag).
+      const info = session.inputInfo[i];
+      const digest = known ? { sha256: known, bytes: info.size } : await sha256Object(file, { etag: info.etag, size: info.size });
+      inputs.push({ path: file, bytes: digest.bytes, sha256: digest.sha256 });
+      continue;
+    }
     const digest = known ? { sha256: known, bytes: (await fs.stat(file)).size } : await sha256File(file);
-    inputs.push({ path: relativeToDir(out, file), bytes: digest.bytes, sha256: digest.sha256 });
+    inputs.push({ path: relativeToDir(base, file), bytes: digest.bytes, sha256: digest.sha256 });
   }
   const elapsedMs = session.elapsedMs;
   const inputBytes = inputs.reduce((sum, input) => sum + input.bytes, 0);
   const { run, ...counted } = accumulator.render(
     tally.total,
-    session.inputs.map((file) => ({ path: relativeToDir(out, file), counts: tally.files.get(inputName(file)) ?? emptyCounts() })),
+    session.inputs.map((file) => ({ path: isS3Url(file) ? file : relativeToDir(base, file), counts: tally.files.get(inputName(file)) ?? emptyCounts() })),
     {
       duration_s: round(elapsedMs / 1000),
       input_mb_per_s: round(inputBytes / 1e6 / Math.max(elapsedMs / 1000, 1e-3)),
@@ -145,7 +156,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
     toolVersion: TOOL_VERSION,
     options: session.options,
     inputs,
-    inputGit: await inputGit(args.inputs, out),
+    inputGit: await inputGit(args.inputs, base),
     outputs,
     kept,
     createdAt: new Date(),
@@ -225,7 +236,7 @@ async function renameIfPending(out: string, file: string, bytes: number): Promis
 async function inputGit(args: readonly string[], out: string): Promise<GitInfo[]> {
   const found: GitInfo[] = [];
   for (const arg of args) {
-    if (arg === '-') continue; // standard input has no folder
+    if (arg === '-' || isS3Url(arg)) continue; // standard input and objects have no folder
     const stat = await fs.stat(arg).catch(() => null);
     const dir = stat?.isDirectory() ? arg : path.dirname(arg);
     const info = await gitInfo(dir);

@@ -31,6 +31,7 @@ import { takeLock } from '../../lib/io/lock';
 import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } from '../../lib/out-dir';
 import { listOutFiles, prepareOutDir, readPreviousExport, refuseInputFolders, refuseInputsInOut } from '../../lib/io/out-dir-fs';
 import { QaHfError } from '../../lib/errors';
+import { isS3Url } from '../../lib/s3-url';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
 import { type ExportPlan, hubDirectories, hubOptionsRecord } from '../../lib/hub';
 import { type ExportOptions, normalizeExportOptions } from '../../lib/options';
@@ -50,6 +51,7 @@ import { Reporter } from '../report';
 import { ExportSession, type Replay, stageOptions } from './session';
 import { resolveRank } from '../../lib/rank';
 import { runRank } from './rank';
+import { exportToObjectStore } from './publish';
 import { REPORT_FILES, type ReportSetup, prepareReport, reportOptionsRecord } from '../quality-report';
 import {
   CARD_FILE,
@@ -78,7 +80,7 @@ export { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
 function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan, report: ReportSetup): Record<string, unknown> {
   const options: Record<string, unknown> = {
     // Relative to --out, as in the manifest's inputs; stdin and descriptors (`-`, /dev/fd/63) as given.
-    inputs: inputs.map((file) => (file === '-' || /^\/(dev|proc)\//.test(file) ? file : relativeToDir(path.resolve(args.out), path.resolve(file)))),
+    inputs: inputs.map((file) => (file === '-' || isS3Url(file) || /^\/(dev|proc)\//.test(file) ? file : relativeToDir(path.resolve(args.inputBase ?? args.out), path.resolve(file)))),
     glob: args.glob ?? null,
     preset: args.preset,
     max_line_bytes: args.maxLineBytes,
@@ -92,7 +94,7 @@ function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan
   if (plan.layout === 'hub') options.hub = hubOptionsRecord(plan, parquetLibrary());
   // The effective config (what the config file and the flags set), so a changed mapping or card refuses a resume too.
   if (args.settings && Object.keys(args.settings).length > 0) {
-    const relocate = (file: string) => relativeToDir(path.resolve(args.out), path.resolve(file));
+    const relocate = (file: string) => relativeToDir(path.resolve(args.inputBase ?? args.out), path.resolve(file));
     options.config = normalizeEffective(args.settings, normalizedSettings(args, plan), relocate);
   }
   // The quality rules (--pii, --dedup, --tiers) when any is not its default: a default export's options stay as they were.
@@ -183,6 +185,11 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
   // a config's mapping naming its schema file gets the schema read (paths are already resolved).
   const named = withPresetMapping(typed);
   const given: ExportArgs = named.mapping === undefined ? named : { ...named, mapping: loadMappingSchema(named.mapping as MappingSpec, '') as ExportArgs['mapping'] };
+  // --out s3://…: the export runs into a local staging folder, then is uploaded (export/publish.ts).
+  if (given.out !== undefined && isS3Url(given.out)) {
+    if (given.dryRun) return exportCommand({ ...given, out: undefined });
+    return exportToObjectStore({ ...given, out: given.out }, exportCommand);
+  }
   const out = given.out;
   if (out === undefined || out === '') {
     if (!given.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');

@@ -23,7 +23,7 @@ import type { Batch } from '../../lib/batch';
 import type { Checkpoint, Position } from '../../lib/io/checkpoint';
 import { QaHfError, toQaHfError } from '../../lib/errors';
 import { hashJson } from '../../lib/canonical-json';
-import { PrefixHasher } from '../../lib/io/fingerprint';
+import { type InputHasher, inputHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, describeInputs } from '../../lib/io/inputs';
 import type { ExportPlan, FixedChannel } from '../../lib/hub';
 import type { FactsSpec } from '../../lib/facts';
@@ -79,7 +79,7 @@ export class ExportSession {
   private writers: DatasetWriters | null = null;
   private readonly checkpoints: Checkpointer;
   /** Per input, the running sha256 of its bytes consumed so far: fed by the file source, read by the checkpoints. */
-  private readonly hashers: PrefixHasher[];
+  private readonly hashers: InputHasher[];
   /** An input that failed mid-read (damaged compressed data): the run ends with it before that file's end is committed. */
   private inputFailure: QaHfError | null = null;
   /** The quality rules' counts (the checkpoint's `quality`, adopted). */
@@ -103,13 +103,13 @@ export class ExportSession {
     private readonly report: ReportAccumulator,
     private readonly reportSetup: ReportSetup,
     private readonly resumed: boolean,
-    hashers?: PrefixHasher[],
+    hashers?: InputHasher[],
     private readonly replay?: Replay,
   ) {
     this.inputIndex = new Map(inputs.map((file, i) => [inputName(file), i]));
     this.reporter = new Reporter({ quiet: args.quiet, errorsWritten: true });
     const background = plan.maxShardBytes === Number.POSITIVE_INFINITY;
-    this.hashers = hashers ?? inputs.map((file) => new PrefixHasher(file));
+    this.hashers = hashers ?? inputs.map((file, i) => inputHasher(file, inputInfo[i].etag));
     this.checkpoints = new Checkpointer(args.out, state, inputInfo, this.hashers, background);
     state.quality ??= emptyQualityState(plan.quality);
     this.quality = new QualityAccumulator(plan.quality, state.quality);
@@ -128,8 +128,8 @@ export class ExportSession {
     const optionsHash = hashJson(options);
     const fresh = () => freshCheckpoint(inputs, plan, optionsHash, claim);
     // Primed by the resume check (each input hashed to its checkpointed offset), so the run goes on from there.
-    const hashers = inputs.map((file) => new PrefixHasher(file));
     const infos = await describeInputs(inputs);
+    const hashers = inputs.map((file, i) => inputHasher(file, infos[i].etag));
     const streams = inputs.filter((_file, i) => infos[i].stream).map(inputName);
     if (streams.length > 0) {
       const which = streams.length === 1 ? `${streams[0]} is` : `${streams.join(', ')} are`;
@@ -249,6 +249,7 @@ export class ExportSession {
       path: file,
       start: i === 0 && offset > 0 ? { offset, line } : undefined,
       hashTap: this.hashers[input + i], // each byte read and hashed once: the checkpoints' fingerprints come from the source's hash
+      etag: this.inputInfo[input + i].etag, // an S3 object: the version this run found, or the read fails
     }));
     // Progress counts bytes on disk: a compressed input's by the raw bytes read (its offsets are decompressed ones); a stream's size is unknown (0).
     const sizes = this.inputInfo.map((info) => info.size);

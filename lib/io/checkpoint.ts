@@ -21,7 +21,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomic-file';
 import { QaHfError } from '../errors';
-import { type Fingerprint, PrefixHasher, prefixChange } from './fingerprint';
+import { type Fingerprint, type InputHasher, inputChange } from './fingerprint';
 import type { HubState } from '../hub';
 import type { Owns } from '../out-dir';
 import type { ReportState } from '../report';
@@ -145,7 +145,7 @@ export async function resumeProblem(
     toolVersion: string;
     optionsHash: string;
     inputs: readonly string[];
-    hashers?: PrefixHasher[];
+    hashers?: InputHasher[];
     /** Inputs whose fingerprint covers the whole file even mid-way (compressed: offsets are decompressed). */
     wholeInputs?: readonly boolean[];
   },
@@ -167,9 +167,10 @@ export async function resumeProblem(
     const { position } = checkpoint;
     const where = { whole: i < position.input || expected.wholeInputs?.[i] === true, line: i === position.input ? position.line : 0 };
     try {
-      const change = await prefixChange(input.path, input.fingerprint, where, expected.hashers?.[i]);
+      const change = await inputChange(input.path, input.fingerprint, where, expected.hashers?.[i]);
       if (change) return change;
-    } catch {
+    } catch (err) {
+      if (err instanceof QaHfError && err.code === 'ERR_S3') throw err;
       return `input ${input.path} can no longer be read`;
     }
   }

@@ -10,6 +10,10 @@
  * missing is an error naming it. The output directory is never read as input,
  * even when it lies inside an input directory.
  *
+ * An `s3://bucket/prefix/` URL is a directory of objects: every key below it
+ * whose rest matches the glob, sorted by key bytes (lib/io/s3.ts listObjects).
+ * `s3://bucket/key` names that object when it exists, else the prefix `key/`.
+ *
  *   await discoverInputs(['qa/'], { glob: 'runs/**\/qa_*.jsonl', exclude: 'dist/' })
  */
 import { promises as fs } from 'node:fs';
@@ -17,6 +21,8 @@ import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { QaHfError, inputError } from '../errors';
 import { walkFiles } from './walk';
+import { isS3Url, objectUrl, parseS3Url, prefixOf } from '../s3-url';
+import { headObject, listObjects } from './s3';
 
 /** JSON Lines, plain or compressed (compression is told by the bytes, lib/compression.ts). */
 export const DEFAULT_GLOB = '**/*.{jsonl,jsonl.gz,jsonl.zst}';
@@ -39,6 +45,14 @@ export async function discoverInputs(args: readonly string[], options: DiscoverO
       if (seen.has('-')) throw new QaHfError('ERR_USAGE', 'input is named twice', { file: arg });
       seen.add('-');
       files.push(arg);
+      continue;
+    }
+    if (isS3Url(arg)) {
+      for (const url of await discoverObjects(arg, glob, isMatch)) {
+        if (seen.has(url)) throw new QaHfError('ERR_USAGE', 'input is named twice', { file: url });
+        seen.add(url);
+        files.push(url);
+      }
       continue;
     }
     let stat;
@@ -75,4 +89,14 @@ export async function discoverInputs(args: readonly string[], options: DiscoverO
     }
   }
   return files;
+}
+
+/** The objects an s3:// argument stands for (see the header). */
+async function discoverObjects(arg: string, glob: string, isMatch: (relative: string) => boolean): Promise<string[]> {
+  const { bucket, key } = parseS3Url(arg);
+  if (key !== '' && !key.endsWith('/') && (await headObject(arg))) return [arg];
+  const { prefix } = prefixOf(arg);
+  const found = (await listObjects(bucket, prefix)).filter((object) => !object.key.endsWith('/') && isMatch(object.key.slice(prefix.length)));
+  if (found.length === 0) throw new QaHfError('ERR_INPUT', `no object matches ${glob} under this prefix`, { file: arg });
+  return found.map((object) => objectUrl(bucket, object.key));
 }

@@ -18,12 +18,18 @@
  * the background checkpoint write. A resume hashes [0, offset) once, compares,
  * and the reader goes on from that hash.
  *
+ * An S3 object is fingerprinted by its ETag and size instead (ObjectHasher): S3
+ * replaces an object whole, so an unchanged ETag means unchanged bytes, and a
+ * resume need not download the prefix again to hash it.
+ *
  *   const hasher = new PrefixHasher('a.jsonl');
  *   createFileSource([{ path: 'a.jsonl', hashTap: hasher }]) // … read on
  *   const print = await hasher.advanceTo(4096); // { bytes: 4096, sha256: '…' }
  */
 import { type Hash, createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { isS3Url } from '../s3-url';
+import { headObject } from './s3';
 
 /** Reads for hashing: large enough for few syscalls, small enough to keep the event loop moving. */
 const HASH_CHUNK_BYTES = 1 << 20;
@@ -31,8 +37,10 @@ const HASH_CHUNK_BYTES = 1 << 20;
 export interface Fingerprint {
   /** Bytes of the input covered: the resume offset, or the whole length of a finished input. */
   bytes: number;
-  /** sha256 of those bytes. */
-  sha256: string;
+  /** sha256 of those bytes (a local file). */
+  sha256?: string;
+  /** An S3 object's ETag when it was read (instead of sha256: see the header). */
+  etag?: string;
 }
 
 /** Feeds bytes [from, to) of `file` to `onChunk`; fails when the file is shorter. */
@@ -73,8 +81,30 @@ export interface PrefixHashTap {
  */
 export const KEPT_HASHES = 64;
 
+/** What an export's checkpoints ask of each input: its fingerprint at an offset, the reader's tap to help. */
+export interface InputHasher extends PrefixHashTap {
+  advanceTo(to: number): Promise<Fingerprint>;
+}
+
+/** The hasher of an input: an S3 object's ETag (given by its HEAD), else a PrefixHasher. */
+export function inputHasher(file: string, etag?: string): InputHasher {
+  return isS3Url(file) ? new ObjectHasher(etag ?? '') : new PrefixHasher(file);
+}
+
+/** An S3 object's fingerprint: its ETag, whatever the offset; the reader has nothing to hand over. */
+export class ObjectHasher implements InputHasher {
+  constructor(readonly etag: string) {}
+  startAt(): null {
+    return null;
+  }
+  keep(): void {}
+  async advanceTo(to: number): Promise<Fingerprint> {
+    return { bytes: to, etag: this.etag };
+  }
+}
+
 /** A running sha256 of an input's first bytes, advanced as a run goes. */
-export class PrefixHasher implements PrefixHashTap {
+export class PrefixHasher implements InputHasher {
   private hash = createHash('sha256');
   private hashed = 0;
   /** The reader's copies, oldest first, each past `hashed`. */
@@ -121,6 +151,20 @@ export async function prefixChange(file: string, before: Fingerprint, where: { w
   const now = await hasher.advanceTo(before.bytes);
   if (now.sha256 !== before.sha256) return `${place} changed`;
   if (where.whole && size !== before.bytes) return `${place} changed (it grew from ${before.bytes} to ${size} bytes)`;
+  return null;
+}
+
+/**
+ * inputChange: prefixChange for any input. An S3 object changed when its ETag did
+ * (S3 replaces objects whole, so the same ETag is the same bytes).
+ */
+export async function inputChange(file: string, before: Fingerprint, where: { whole: boolean; line: number }, hasher?: InputHasher): Promise<string | null> {
+  if (!isS3Url(file)) return prefixChange(file, before, where, hasher instanceof PrefixHasher ? hasher : undefined);
+  const head = await headObject(file);
+  if (!head) return `${file}, read by the interrupted run, no longer exists`;
+  if (before.etag === undefined || head.etag !== before.etag) {
+    return `${file} changed since the interrupted run read it (its ETag is now ${head.etag}, was ${before.etag ?? 'unknown'})`;
+  }
   return null;
 }
 

@@ -2,15 +2,38 @@
  * inputs — checks input paths before any stream exists, so a typo gives one clear
  * line instead of a half-done run; tells which inputs are streams (stdin, a FIFO,
  * `<(…)`: never resumed mid-way) and which are compressed, for an export's plan.
+ *
+ * An input is a local path, `-` (stdin) or an `s3://bucket/key` URL (lib/s3-url.ts
+ * `isS3Url`); an input list may mix them. An object is read like a regular file
+ * (ranged GETs: resumable at any offset), guarded by the ETag found here.
  */
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { detectCompression, isReadableCompression, MAGIC_BYTES } from '../compression';
 import { QaHfError, inputError } from '../errors';
+import { isS3Url } from '../s3-url';
+import { headObject, objectHead, s3Error } from './s3';
+
+/** An input's name in checkpoints: absolute for a local path, as given for a URL. */
+export function absoluteInput(file: string): string {
+  return isS3Url(file) ? file : path.resolve(file);
+}
+
+/** The object's ETag and size; a missing object is ERR_S3. */
+export async function requireObject(url: string): Promise<{ etag: string; size: number }> {
+  const head = await headObject(url);
+  if (!head) throw s3Error({ name: 'NoSuchKey' }, url);
+  return head;
+}
 
 /** Every path must be a readable regular file (or `-`, standard input). */
 export async function checkInputFiles(files: readonly string[]): Promise<void> {
   for (const file of files) {
     if (file === '-') continue;
+    if (isS3Url(file)) {
+      await requireObject(file);
+      continue;
+    }
     try {
       const stat = await fs.stat(file);
       if (stat.isDirectory()) {
@@ -32,6 +55,8 @@ export interface InputInfo {
   compressed: boolean;
   /** Bytes on disk (compressed); 0 for a stream, whose size is unknown. */
   size: number;
+  /** An S3 object's ETag: every read of it must match (its fingerprint, lib/io/fingerprint.ts). */
+  etag?: string;
 }
 
 /** Looks at each input without reading a stream (a FIFO is never opened here: that would block). */
@@ -39,6 +64,11 @@ export async function describeInputs(files: readonly string[]): Promise<InputInf
   return Promise.all(
     files.map(async (file): Promise<InputInfo> => {
       if (file === '-') return { stream: true, compressed: false, size: 0 };
+      if (isS3Url(file)) {
+        const head = await requireObject(file);
+        const magic = await objectHead(file, MAGIC_BYTES, head);
+        return { stream: false, compressed: isReadableCompression(detectCompression(magic)), size: head.size, etag: head.etag };
+      }
       let stat;
       try {
         stat = await fs.stat(file);

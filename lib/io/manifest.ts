@@ -16,6 +16,8 @@ import { hashJson } from '../canonical-json';
 import { sha256File } from './fingerprint';
 import { walkFiles } from './walk';
 import { isRankFile } from '../rank';
+import { isS3Url } from '../s3-url';
+import { headObject, sha256Object } from './s3';
 
 export const MANIFEST_FILE = 'manifest.json';
 const MANIFEST_FORMAT = 'qa-hf-manifest';
@@ -158,11 +160,22 @@ export async function verifyManifest(
 
 async function checkFile(dir: string, file: ManifestFile): Promise<string | null> {
   let actual;
-  try {
-    actual = await sha256File(path.join(dir, file.path));
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `cannot be read (${(err as NodeJS.ErrnoException).code})`;
+  if (isS3Url(file.path)) {
+    // An input read from S3: hashed again from there (a missing object is a difference, any other failure ERR_S3).
+    if (!(await headObject(file.path))) return 'missing';
+    actual = await sha256Object(file.path);
+  } else {
+    try {
+      actual = await sha256File(path.join(dir, file.path));
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `cannot be read (${(err as NodeJS.ErrnoException).code})`;
+    }
   }
+  return digestDifferences(actual, file);
+}
+
+/** What differs between a file's recomputed digest and its manifest entry, or null. */
+export function digestDifferences(actual: { bytes: number; lines: number; sha256: string }, file: ManifestFile): string | null {
   const differences: string[] = [];
   if (actual.bytes !== file.bytes) differences.push(`${actual.bytes} bytes, expected ${file.bytes}`);
   if (file.records !== undefined && actual.lines !== file.records) differences.push(`${actual.lines} records, expected ${file.records}`);
@@ -176,6 +189,7 @@ async function checkFile(dir: string, file: ManifestFile): Promise<string | null
  */
 async function unreadableInput(dir: string, file: ManifestFile): Promise<string | null> {
   if (file.stream) return 'it was read from standard input or a pipe; its sha256 was recorded while streaming';
+  if (isS3Url(file.path)) return null;
   const stat = await fs.stat(path.join(dir, file.path)).catch(() => null);
   if (stat && !stat.isFile()) return 'it is not a regular file, so it cannot be read again';
   return null;

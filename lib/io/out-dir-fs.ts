@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { syncDirectory } from './atomic-file';
 import { QaHfError, toQaHfError } from '../errors';
 import { walkFiles } from './walk';
+import { isS3Url } from '../s3-url';
 import { CHECKPOINT_NAME, MANIFEST_NAME, type Owns, type PreviousExport, isWithin, parentDirs } from '../out-dir';
 
 /** The real path of `file`, also when it (or its last parts) do not exist yet: links and `./` resolved. */
@@ -46,7 +47,7 @@ export async function refuseInputFolders(args: readonly string[], out: string): 
 export async function refuseInputsInOut(inputs: readonly string[], out: string): Promise<void> {
   const realOut = await realPathOf(out);
   for (const input of inputs) {
-    if (input === '-') continue;
+    if (input === '-' || isS3Url(input)) continue;
     // Both the file an input is and the entry naming it: a link inside --out would be replaced by an output.
     const entry = path.join(await realPathOf(path.dirname(input)), path.basename(input));
     if (isWithin(await realPathOf(input), realOut) || isWithin(entry, realOut)) {

@@ -1,0 +1,191 @@
+/**
+ * s3-export — a finished export folder to an S3 prefix, manifest.json last, and
+ * `verify` of such a prefix.
+ *
+ * An export to `--out s3://bucket/prefix` runs into a local staging folder
+ * (`stageDirFor`: the same folder for the same URL and endpoint, so it holds the
+ * checkpoint a killed run resumes from), then `publishDir` uploads it:
+ *
+ *   1. list the prefix; read the manifest.json there, if any (an earlier export);
+ *   2. for each output, HEAD its key: an object with the same size and sha256
+ *      (user metadata `qa-hf-sha256`, set by every upload) is skipped; an object
+ *      that is neither ours (that metadata, or listed in the earlier manifest) is a
+ *      foreign one and refused unless --force — all before anything is written;
+ *   3. delete the earlier manifest.json (the commit marker is withdrawn before any
+ *      object it vouches for changes);
+ *   4. upload the rest (lib-storage: one PUT, or multipart for big files: an object
+ *      appears under its key only complete), then delete objects of the earlier
+ *      export this one did not write;
+ *   5. PUT manifest.json: the commit marker. A reader that trusts the manifest never
+ *      sees a partial export; a run killed anywhere in 1–5 is finished by the next.
+ *
+ * Objects under the prefix that are not qa-hf's are never deleted; they are listed
+ * as `kept` in the manifest, as --force's kept files are in a folder.
+ *
+ *   await publishDir('/tmp/qa-hf-stage-…/dist', 's3://corpus/dist/', { force: false });
+ *   const problems = await verifyObjects('s3://corpus/dist/');   // [] when all match
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { QaHfError } from '../errors';
+import { hashJson } from '../canonical-json';
+import { isS3Url, objectUrl, prefixName, prefixOf } from '../s3-url';
+import { MANIFEST_FILE, type Manifest, type ManifestFile, digestDifferences } from './manifest';
+import { customEndpoint, deleteObject, headObject, listObjects, putText, readObjectText, sha256Object, uploadFile } from './s3';
+
+/** User metadata every uploaded output carries: its sha256, so a rerun skips what is already there. */
+export const SHA256_METADATA = 'qa-hf-sha256';
+
+/**
+ * The staging folder of an export to `url`: `ROOT/qa-hf-stage-HASH/NAME`, HASH of
+ * the endpoint and URL, NAME the prefix's last segment (the dataset card's title,
+ * as a local export's folder name gives it). ROOT: --stage-dir, else the temp folder.
+ */
+export function stageDirFor(url: string, stageRoot?: string): string {
+  const hash = createHash('sha256').update(`${customEndpoint() ?? 'aws'}\n${url}`).digest('hex').slice(0, 16);
+  return path.join(stageRoot ?? os.tmpdir(), `qa-hf-stage-${hash}`, prefixName(url));
+}
+
+export interface PublishOptions {
+  /** Replace objects of no qa-hf export that have an output's key. */
+  force?: boolean;
+  /** After each uploaded object (test seam: a kill mid-upload). */
+  onUploaded?: (key: string) => void;
+}
+
+export interface PublishResult {
+  uploaded: string[];
+  skipped: string[];
+  /** Objects of an earlier export under the prefix that this one did not write, deleted. */
+  removed: string[];
+  /** Foreign objects left in place. */
+  kept: string[];
+}
+
+function readManifestText(text: string | null): Manifest | null {
+  if (text === null) return null;
+  try {
+    const manifest = JSON.parse(text) as Manifest;
+    return Array.isArray(manifest?.outputs) ? manifest : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Uploads the finished export in `dir` under the prefix `url`, manifest.json last (see the header). */
+export async function publishDir(dir: string, url: string, options: PublishOptions = {}): Promise<PublishResult> {
+  const { bucket, prefix } = prefixOf(url);
+  const manifestText = await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8');
+  const manifest = JSON.parse(manifestText) as Manifest;
+  const keyOf = (relative: string) => `${prefix}${relative}`;
+  const manifestKey = keyOf(MANIFEST_FILE);
+  const existing = new Map((await listObjects(bucket, prefix)).map((object) => [object.key, object]));
+  const earlier = existing.has(manifestKey) ? readManifestText(await readObjectText(objectUrl(bucket, manifestKey))) : null;
+  const earlierOutputs = new Set((earlier?.outputs ?? []).map((file) => file.path));
+  const outputs = new Set(manifest.outputs.map((file) => file.path));
+
+  // Decide everything before writing anything.
+  const uploads: ManifestFile[] = [];
+  const skipped: string[] = [];
+  const foreignCollisions: string[] = [];
+  for (const file of manifest.outputs) {
+    const object = existing.get(keyOf(file.path));
+    if (!object) {
+      uploads.push(file);
+      continue;
+    }
+    const head = await headObject(objectUrl(bucket, object.key));
+    const sha256 = head?.metadata[SHA256_METADATA];
+    if (head && sha256 === file.sha256 && head.size === file.bytes) {
+      skipped.push(file.path);
+      continue;
+    }
+    if (head && sha256 === undefined && !earlierOutputs.has(file.path)) foreignCollisions.push(file.path);
+    uploads.push(file);
+  }
+  if (foreignCollisions.length > 0 && !options.force) {
+    throw new QaHfError(
+      'ERR_USAGE',
+      `--out ${url} holds objects of no qa-hf export that this export would replace: ${foreignCollisions.slice(0, 5).join(', ')}${foreignCollisions.length > 5 ? ', …' : ''}; use --force to replace them`,
+    );
+  }
+  // The rest under the prefix: an earlier export's (listed in its manifest, or carrying our metadata) goes, a foreign one stays.
+  const stale: string[] = [];
+  const kept: string[] = [];
+  for (const key of existing.keys()) {
+    const relative = key.slice(prefix.length);
+    if (key === manifestKey || outputs.has(relative)) continue;
+    const ours = earlierOutputs.has(relative) || (await headObject(objectUrl(bucket, key)))?.metadata[SHA256_METADATA] !== undefined;
+    (ours ? stale : kept).push(relative);
+  }
+
+  if (existing.has(manifestKey)) await deleteObject(objectUrl(bucket, manifestKey));
+  for (const file of uploads) {
+    await uploadFile(path.join(dir, file.path), objectUrl(bucket, keyOf(file.path)), { [SHA256_METADATA]: file.sha256 }, contentType(file.path));
+    options.onUploaded?.(keyOf(file.path));
+  }
+  for (const relative of stale) await deleteObject(objectUrl(bucket, keyOf(relative)));
+  const keptAll = [...new Set([...(manifest.kept ?? []), ...kept])].sort();
+  const published: Manifest = { ...manifest };
+  delete published.kept;
+  if (keptAll.length > 0) published.kept = keptAll;
+  await putText(objectUrl(bucket, manifestKey), `${JSON.stringify(published, null, 2)}\n`);
+  return { uploaded: uploads.map((file) => file.path), skipped, removed: stale, kept };
+}
+
+function contentType(file: string): string | undefined {
+  if (file.endsWith('.json')) return 'application/json';
+  if (file.endsWith('.jsonl')) return 'application/jsonl';
+  if (file.endsWith('.md')) return 'text/markdown; charset=utf-8';
+  if (file.endsWith('.html')) return 'text/html; charset=utf-8';
+  if (file.endsWith('.csv')) return 'text/csv; charset=utf-8';
+  if (file.endsWith('.parquet')) return 'application/vnd.apache.parquet';
+  return undefined;
+}
+
+/**
+ * `qa-hf verify s3://…`: every object of the prefix's manifest.json downloaded and
+ * hashed again; the list of what differs, in the words of a local verify. Inputs
+ * read from S3 are checked too (with `inputs`); local ones cannot be from here.
+ */
+export async function verifyObjects(url: string, options: { inputs?: boolean; onSkip?: (message: string) => void } = {}): Promise<string[]> {
+  const { bucket, prefix } = prefixOf(url);
+  const manifestUrl = objectUrl(bucket, `${prefix}${MANIFEST_FILE}`);
+  const text = await readObjectText(manifestUrl);
+  if (text === null) throw new QaHfError('ERR_INPUT', `no ${MANIFEST_FILE} in ${url}: not a finished qa-hf export`);
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(text) as Manifest;
+  } catch {
+    throw new QaHfError('ERR_VERIFY', `${MANIFEST_FILE} in ${url} is not valid JSON`);
+  }
+  if (typeof manifest !== 'object' || manifest === null || manifest.format !== 'qa-hf-manifest' || !Array.isArray(manifest.outputs) || !Array.isArray(manifest.inputs)) {
+    throw new QaHfError('ERR_VERIFY', `${MANIFEST_FILE} in ${url} is not a qa-hf manifest`);
+  }
+  const problems: string[] = [];
+  if (hashJson(manifest.options) !== manifest.options_hash) problems.push('manifest.json: options do not match options_hash');
+  const listed = new Map((await listObjects(bucket, prefix)).map((object) => [object.key.slice(prefix.length), object]));
+  for (const file of manifest.outputs) {
+    if (!listed.has(file.path)) {
+      problems.push(`output ${file.path}: missing`);
+      continue;
+    }
+    const problem = digestDifferences(await sha256Object(objectUrl(bucket, `${prefix}${file.path}`)), file);
+    if (problem) problems.push(`output ${file.path}: ${problem}`);
+  }
+  if (options.inputs !== false) {
+    for (const file of manifest.inputs) {
+      if (!isS3Url(file.path)) {
+        options.onSkip?.(`input ${file.path}: not checked (a local file of the machine that ran the export)`);
+        continue;
+      }
+      const problem = (await headObject(file.path)) ? digestDifferences(await sha256Object(file.path), file) : 'missing';
+      if (problem) problems.push(`input ${file.path}: ${problem}`);
+    }
+  }
+  const known = new Set([...manifest.outputs.map((file) => file.path), ...(Array.isArray(manifest.kept) ? manifest.kept : []), MANIFEST_FILE]);
+  for (const name of listed.keys()) if (!known.has(name)) problems.push(`output ${name}: not in the manifest`);
+  return problems;
+}
