@@ -41,6 +41,10 @@ import { loadMappingSchema, withMappingSchema, withPresetMapping } from '../../l
 import type { MappingSpec } from '../../lib/mapping';
 import { isDefaultQualityPlan, qualityOptionsRecord } from '../../lib/quality';
 import { parquetLibrary } from '../../lib/parquet';
+import { SAMPLE_RULE } from '../../lib/sample';
+import { versionFolder, versionOption } from '../../lib/options';
+import { isCompletedExport } from '../../lib/io/out-dir-fs';
+import { computeSampleThreshold, routeSample } from './sample';
 import { createFileSource } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
 import { createRouter } from '../../streams/router';
@@ -95,6 +99,9 @@ function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan
   }
   // The quality rules (--pii, --dedup, --tiers) when any is not its default: a default export's options stay as they were.
   if (!isDefaultQualityPlan(plan.quality)) options.quality = qualityOptionsRecord(plan.quality);
+  // --target-samples and --version only when given (the version is in the card's bytes).
+  if (plan.targetSamples !== undefined) options.sample = { target: plan.targetSamples, rule: SAMPLE_RULE, key: plan.key, seed: plan.seed };
+  if (args.version !== undefined) options.version = args.version;
   return options;
 }
 
@@ -172,7 +179,10 @@ export async function exportCommand(typed: ExportArgs): Promise<Counts> {
   // A shipped mapped preset (`--preset squad`) is run, hashed and described by its mapping;
   // a config's mapping naming its schema file gets the schema read (paths are already resolved).
   const named = withPresetMapping(typed);
-  const given: ExportArgs = named.mapping === undefined ? named : { ...named, mapping: loadMappingSchema(named.mapping as MappingSpec, '') as ExportArgs['mapping'] };
+  const loaded: ExportArgs = named.mapping === undefined ? named : { ...named, mapping: loadMappingSchema(named.mapping as MappingSpec, '') as ExportArgs['mapping'] };
+  // --version: the export goes to OUT/vVERSION/ (checked first, so a bad version names no folder).
+  const version = versionOption(loaded.version, 'cli');
+  const given: ExportArgs = version === undefined || !loaded.out ? loaded : { ...loaded, out: path.join(loaded.out, versionFolder(version)), version };
   const out = given.out;
   if (out === undefined || out === '') {
     if (!given.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');
@@ -182,7 +192,7 @@ export async function exportCommand(typed: ExportArgs): Promise<Counts> {
   // Every option checked before any file is touched (lib/options.ts); `given` itself is not changed.
   const normalized = normalizeExportOptions(given, 'cli');
   // The preset as normalized (with segment and no preset: `segments`).
-  const args: ExportArgs = { ...given, preset: normalized.preset };
+  const args: ExportArgs = { ...given, preset: normalized.preset, ...(version === undefined ? {} : { version }) };
   // Custom format modules: loaded (and checked) now, before any file is touched; their sha256 goes into the options hash.
   const plan: ExportPlan = normalized.plan.custom.length > 0 ? { ...normalized.plan, custom: await loadCustomFormats(normalized.plan.custom) } : normalized.plan;
   // --language, --fail-on, --tokenizer: checked (the tokenizer loaded) before any input is read.
@@ -198,6 +208,10 @@ export async function exportCommand(typed: ExportArgs): Promise<Counts> {
   const stopSignals = new StopSignals();
   try {
     pausePoint('after-lock');
+    // A finished version is never written over; an interrupted one (its checkpoint still there) resumes.
+    if (writing.version !== undefined && (await isCompletedExport(writing.out))) {
+      throw new QaHfError('ERR_USAGE', `version ${writing.version} is already complete in ${writing.out} (its manifest.json): a finished version is never overwritten; choose another --version`);
+    }
     const claim = await claimOutDir(writing, plan);
     await sweepTemps(writing.out);
     const session = await ExportSession.open(writing, inputs, options, plan, claim, report);
@@ -221,7 +235,10 @@ async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Pro
     reporter.warn(batch);
   };
   try {
-    await runChain([createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }), ...createProcessingStages(stageOptions(args, [])), createRouter({ plan }), createSink({ outputs: {}, onCommit })]);
+    // --target-samples: the first pass finds the cutoff, as the real run's does.
+    const threshold = plan.targetSamples === undefined ? undefined : await computeSampleThreshold(args, inputs, plan, stageOptions(args, []));
+    const sample = threshold && routeSample(threshold, plan, inputs);
+    await runChain([createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }), ...createProcessingStages(stageOptions(args, [])), createRouter({ plan, sample }), createSink({ outputs: {}, onCommit })]);
   } finally {
     reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`]);
   }
