@@ -44,7 +44,7 @@ import { parquetLibrary } from '../../lib/parquet';
 import { SAMPLE_RULE } from '../../lib/sample';
 import { versionFolder, versionOption } from '../../lib/options';
 import { isCompletedExport } from '../../lib/io/out-dir-fs';
-import { computeSampleThreshold, routeSample } from './sample';
+import { computeSampleThreshold, refuseStreamInputs, routeSample } from './sample';
 import { createFileSource } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
 import { createRouter } from '../../streams/router';
@@ -200,6 +200,7 @@ export async function exportCommand(typed: ExportArgs): Promise<Counts> {
   const report = await prepareReport(args, 'cli', ['pii', 'duplicates']);
   const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out || undefined });
   if (out) await refuseInputsInOut(inputs, out);
+  if (plan.targetSamples !== undefined) await refuseStreamInputs(inputs);
   if (args.dryRun) return dryRun(args, inputs, plan);
   const writing = args as WritingArgs;
   const options = normalizedOptions(writing, inputs, plan, report);

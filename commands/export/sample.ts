@@ -25,22 +25,26 @@ import { createProcessingStages, runChain } from '../../streams/chain';
 import { createRouter } from '../../streams/router';
 import { createSink } from '../../streams/sink';
 import type { ProcessingOptions } from '../../streams/chain';
-import { type ExportArgs, note } from './files';
+import { type ExportArgs, crashPoint, note } from './files';
+
+/** Two passes read every input twice: a stream (stdin, a pipe) can be read once only. Checked before anything is written. */
+export async function refuseStreamInputs(inputs: readonly string[]): Promise<void> {
+  const streams = (await describeInputs(inputs)).flatMap((info, i) => (info.stream ? [inputName(inputs[i])] : []));
+  if (streams.length === 0) return;
+  const which = streams.length === 1 ? `${streams[0]} is` : `${streams.join(', ')} are`;
+  throw new QaHfError('ERR_USAGE', `--target-samples reads the inputs twice (to choose the sample, then to write it), and ${which} read as a stream (stdin or a pipe); save it to a file first`);
+}
 
 /** The first pass: the cutoff of the N smallest sample keys among the passed pairs. `processing`: the export's stage options. */
 export async function computeSampleThreshold(args: ExportArgs, inputs: readonly string[], plan: ExportPlan, processing: ProcessingOptions): Promise<SampleThreshold> {
   const target = plan.targetSamples;
   if (target === undefined) throw new Error('internal: a sample pass without --target-samples');
-  // Two passes read every input twice: a stream (stdin, a pipe) can be read once only.
-  const streams = (await describeInputs(inputs)).flatMap((info, i) => (info.stream ? [inputName(inputs[i])] : []));
-  if (streams.length > 0) {
-    throw new QaHfError('ERR_USAGE', `--target-samples reads the inputs twice (once to choose the sample, once to write it), and ${streams.join(', ')} is read as a stream (stdin or a pipe); save it to a file first`);
-  }
   note(args, `sampling: reading the inputs once to choose ${target} of the passed pairs (--target-samples)`);
   const names = inputs.map(inputName);
   const index = new Map(names.map((name, i) => [name, i]));
   const bottom = new BottomK(target);
   const onCommit = (batch: Batch) => {
+    crashPoint('sampling'); // test seam: a SIGKILL in the middle of this pass
     const input = index.get(batch.file)!;
     for (const entry of batch.entries) if (entry.channel === 'pairs') bottom.offer(sampleKey(entry.row![plan.key], plan.seed, input, entry.line));
   };
