@@ -5,7 +5,8 @@
  * lib/options.ts versionOption (--version).
  */
 import { BottomK, SAMPLE_RULE, compareSampleKeys, makeSampler, sampleKey, targetSamplesOption } from '../lib/sample';
-import { versionFolder, versionOption } from '../lib/options';
+import { normalizeExportOptions, versionFolder, versionOption } from '../lib/options';
+import { withPresetMapping } from '../lib/io/presets';
 import { assignSplit, murmur3, parseSplitSpec } from '../lib/split';
 import { seeded, thrown } from './helpers';
 
@@ -135,5 +136,21 @@ describe('options', () => {
     const error = thrown(() => versionOption(value, 'cli'));
     expect(error.code).toBe('ERR_OPTION');
     expect(error.message).toBe(`--version must be a semantic version such as 1.0.0 or 2.1.0-rc.1, got ${JSON.stringify(value)}`);
+  });
+});
+
+describe('the plan', () => {
+  test('--target-samples is in the plan of either layout, the simple one hashing the mapping\'s key', () => {
+    expect(normalizeExportOptions({ inputs: ['a.jsonl'], targetSamples: '10' }, 'cli').plan).toMatchObject({ layout: 'simple', targetSamples: 10, key: 'question', seed: 42 });
+    expect(normalizeExportOptions(withPresetMapping({ inputs: ['a.jsonl'], preset: 'documents', targetSamples: 10 }), 'cli').plan).toMatchObject({ layout: 'simple', targetSamples: 10, key: 'id' });
+    expect(normalizeExportOptions({ inputs: ['a.jsonl'], split: 'train=0.5,test=0.5', seed: '7', targetSamples: 3 }, 'cli').plan).toMatchObject({ layout: 'hub', targetSamples: 3, seed: 7 });
+    expect('targetSamples' in normalizeExportOptions({ inputs: ['a.jsonl'] }, 'cli').plan).toBe(false);
+  });
+
+  test('with segment: refused, one ERR_OPTION line', () => {
+    const segment = { field: 'text', instruction: ['Fråga: (.+)'], output: ['Svar: (.+)'] };
+    const error = thrown(() => normalizeExportOptions({ inputs: ['a.jsonl'], preset: 'segments', segment, targetSamples: 5 }, 'cli'));
+    expect(error.code).toBe('ERR_OPTION');
+    expect(error.message).toMatch(/^--target-samples does not apply to segmented documents \(segment:\)/);
   });
 });

@@ -98,6 +98,21 @@ describe('a versioned export', () => {
   });
 });
 
+test('the versions folder inside an input folder: no version is read as input by the next', async () => {
+  const corpus = path.join(dir, 'corpus');
+  await fs.mkdir(corpus);
+  await fs.copyFile(input, path.join(corpus, 'qa.jsonl'));
+  const counts: unknown[] = [];
+  for (const version of ['1.0.0', '1.1.0']) {
+    const result = await runCli(['export', corpus, '--out', path.join(corpus, 'dist'), '-q', '--version', version]);
+    expect(result.code).toBe(0);
+    const manifest = await readJson(path.join(corpus, 'dist', `v${version}`, 'manifest.json'));
+    expect(manifest.inputs.map((file: { path: string }) => file.path)).toEqual(['../../qa.jsonl']);
+    counts.push((await readJson(path.join(corpus, 'dist', `v${version}`, 'stats.json'))).counts);
+  }
+  expect(counts[1]).toEqual(counts[0]);
+});
+
 test('the config file names it as version:', async () => {
   const config = path.join(dir, 'versioned.yaml');
   await fs.writeFile(config, 'inputs: [qa.jsonl]\nout: from-config\nversion: 3.0.0\nquiet: true\n');

@@ -184,10 +184,12 @@ export async function exportCommand(typed: ExportArgs): Promise<Counts> {
   const version = versionOption(loaded.version, 'cli');
   const given: ExportArgs = version === undefined || !loaded.out ? loaded : { ...loaded, out: path.join(loaded.out, versionFolder(version)), version };
   const out = given.out;
-  if (out === undefined || out === '') {
+  // The folder the user named: with --version it holds every version, none of which may be an input.
+  const root = loaded.out;
+  if (out === undefined || out === '' || root === undefined) {
     if (!given.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');
   } else {
-    await refuseInputFolders(given.inputs, out);
+    await refuseInputFolders(given.inputs, root);
   }
   // Every option checked before any file is touched (lib/options.ts); `given` itself is not changed.
   const normalized = normalizeExportOptions(given, 'cli');
@@ -198,8 +200,8 @@ export async function exportCommand(typed: ExportArgs): Promise<Counts> {
   // --language, --fail-on, --tokenizer: checked (the tokenizer loaded) before any input is read.
   // The quality rules' sections (PII, duplicates) are in every export's report: their --fail-on rules are measured.
   const report = await prepareReport(args, 'cli', ['pii', 'duplicates']);
-  const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out || undefined });
-  if (out) await refuseInputsInOut(inputs, out);
+  const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: root || undefined });
+  if (root) await refuseInputsInOut(inputs, root);
   if (plan.targetSamples !== undefined) await refuseStreamInputs(inputs);
   if (args.dryRun) return dryRun(args, inputs, plan);
   const writing = args as WritingArgs;
