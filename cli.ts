@@ -208,6 +208,14 @@ export function buildParser(argv: string[]) {
           .option('compress-level', { type: 'string', requiresArg: true, describe: 'level of --compress: gzip 1-9 (default 6), zstd 1-19 (default 3)' })
           .option('min-score', { type: 'string', requiresArg: true, describe: 'pairs with validation_score below it go to rejected' })
           .option('system-prompt', { type: 'string', requiresArg: true, describe: 'system message of the messages, alpaca and sharegpt formats (prompt-completion: before the prompt)' })
+          // Here --version names the dataset's version; `qa-hf --version` still prints qa-hf's.
+          .version(false)
+          .option('version', { type: 'string', requiresArg: true, describe: "the dataset's version, e.g. 1.0.0: written to OUT/v1.0.0/, recorded in manifest.json and the card; a finished version is never overwritten" })
+          .option('target-samples', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'keep a deterministic sample of N passed pairs (smallest hash of the split key and seed; the rest counted as not_sampled); reads the inputs twice',
+          })
           .option(CARD_FLAGS.name, { type: 'string', requiresArg: true, describe: "the dataset card's title and pretty_name (default: the --out folder's name)" })
           .option(CARD_FLAGS.description, { type: 'string', requiresArg: true, describe: "the dataset card's first paragraph" })
           .option(CARD_FLAGS.license, { type: 'string', requiresArg: true, describe: 'license id in the card header: mit, apache-2.0, cc-by-4.0, other, …' })

@@ -20,8 +20,11 @@
 import type { RecordErrorCode } from './errors';
 import type { PiiKind, PiiMatch } from './pii';
 
-/** Where an entry ends: an output, the dead-letter output, counted as blank, or cut into rows (`segments`). */
-export type Channel = 'pairs' | 'rejected' | 'errors' | 'blank' | 'segmented';
+/**
+ * Where an entry ends: an output, the dead-letter output, counted as blank, cut into
+ * rows (`segments`), or a passed pair left out of --target-samples' sample (counted, not written: lib/sample.ts).
+ */
+export type Channel = 'pairs' | 'rejected' | 'errors' | 'blank' | 'segmented' | 'not_sampled';
 
 /** A mapped output row: plain object whose keys the preset's columns order. */
 export type Row = Record<string, unknown>;

@@ -90,6 +90,8 @@ export interface CardSplitRule {
 export interface CardDescription {
   /** Title and `pretty_name`. */
   title: string;
+  /** The dataset's version (`qa-hf export --version`): `version` in the YAML header and a line under the title. */
+  version?: string;
   /** Markdown paragraph(s): what the dataset is. */
   summary?: string;
   /** What to pass to `load_dataset`: the export folder, or a Hub id when `hub` is true. */
@@ -253,6 +255,7 @@ export function cardMetadata(description: CardDescription): Record<string, unkno
   const hasDefault = configs.some((config) => config.name === 'default');
   const pairs = [...configs, ...byFiles].find((config) => config.config.channel === 'pairs');
   const metadata: Record<string, unknown> = { pretty_name: description.title };
+  if (description.version !== undefined) metadata.version = description.version;
   if (description.language?.length) metadata.language = [...description.language];
   if (description.license) metadata.license = description.license;
   metadata.task_categories = [...(description.taskCategories ?? DEFAULT_TASK_CATEGORIES)];
@@ -326,6 +329,7 @@ export function renderCard(description: CardDescription): string {
   const configs = [...named, ...byFiles];
   const yaml = stringifyYaml(cardMetadata(description), { lineWidth: 0, indentSeq: false });
   const parts: string[] = [`---\n${yaml}---`, `# ${description.title}`];
+  if (description.version !== undefined) parts.push(`Version ${description.version}.`);
   if (description.summary) parts.push(description.summary.trim());
 
   parts.push('## Configurations');

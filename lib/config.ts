@@ -87,6 +87,8 @@ const EXPORT_KEYS = [
   'min-score',
   'system-prompt',
   'card',
+  'version',
+  'target-samples',
 ] as const;
 /** The mapping sections, handed on together as args.mapping. */
 export const MAPPING_KEYS = ['input', 'columns', 'passed', 'failure_reason', 'keep'] as const;

@@ -38,6 +38,7 @@ import { DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_ROWS } from './parquet';
 import { DEFAULT_MAX_SHARD_BYTES, type ShardRollerState, parseByteSize, shardTempName } from './shards';
 import { renderSplitReport } from './stats';
 import { zstdLibrary } from './zstd';
+import { targetSamplesOption } from './sample';
 import {
   DEFAULT_SPLIT_SPEC_TEXT,
   SPLIT_RULE,
@@ -61,6 +62,8 @@ export interface HubArgs extends QualityArgs {
   minScore?: unknown;
   systemPrompt?: unknown;
   checkpointLines?: unknown;
+  /** --target-samples N: keep a deterministic sample of N passed pairs (lib/sample.ts); either layout. */
+  targetSamples?: unknown;
   /**
    * The config's `formats` map (plain data): name → `{}` for a built-in format
    * (added to `format`'s list; a `format` given too replaces the built-in names),
@@ -118,6 +121,8 @@ export interface HubPlan {
   rowGroupBytes: number;
   /** --pii, --dedup, --near-threshold, --tiers (lib/quality.ts); --tiers implies the Hub layout. */
   quality: QualityPlan;
+  /** --target-samples: passed pairs to keep, by the bottom-k of `key` and `seed` (lib/sample.ts); absent: all. */
+  targetSamples?: number;
 }
 
 /** Default --seed: any fixed number does; this one is what most HF examples use. */
@@ -296,7 +301,14 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
     rowGroupRows: DEFAULT_ROW_GROUP_ROWS,
     rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
     quality,
+    ...targetSamples(args),
   };
+}
+
+/** --target-samples, only when given: other plans stay as they were. */
+function targetSamples(args: HubArgs): { targetSamples?: number } {
+  const target = targetSamplesOption(args.targetSamples);
+  return target === undefined ? {} : { targetSamples: target };
 }
 
 /**
@@ -357,13 +369,15 @@ export function normalizeExportPlan(args: HubArgs, preset: Preset): ExportPlan {
     splitText: SIMPLE_SPLIT,
     spec,
     seed: DEFAULT_SEED,
-    key: DEFAULT_SPLIT_KEY,
+    // No split here, but --target-samples hashes this key (`question`, or a mapping's first column).
+    key: defaultSplitKey(preset),
     maxShardBytes: Number.POSITIVE_INFINITY,
     compression: 'none',
     checkpointLines: checkpointLinesOf(args),
     rowGroupRows: DEFAULT_ROW_GROUP_ROWS,
     rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
     quality: normalizeQualityPlan(args),
+    ...targetSamples(args),
   };
 }
 
@@ -584,8 +598,10 @@ export interface CardFacts {
   title: string;
   loadPath: string;
   preset: Preset;
-  counts: { lines: number; pairs: number; rejected: number; errors: number; blank: number };
+  counts: { lines: number; pairs: number; rejected: number; errors: number; blank: number; notSampled?: number };
   report: SplitTrackerReport;
+  /** --version: the dataset's version. */
+  version?: string;
   /** The user's card metadata (config `card:`, --card-* flags). */
   card?: CardMeta;
 }
@@ -599,6 +615,7 @@ export function describeExport(plan: HubPlan, state: HubState, files: Map<string
     ['rejected', counts.rejected],
   ];
   if (plan.minScore !== undefined) rows.push([`of which below --min-score ${plan.minScore}`, state.belowMinScore]);
+  if (plan.targetSamples !== undefined) rows.push([`passed pairs not sampled (--target-samples ${plan.targetSamples})`, counts.notSampled ?? 0]);
   rows.push(['bad lines (qa_errors.jsonl)', counts.errors], ['blank lines', counts.blank]);
   const formats = planFormats(plan).map((format) => `\`${format}\``).join(', ');
   const card = facts.card ?? {};
@@ -607,9 +624,13 @@ export function describeExport(plan: HubPlan, state: HubState, files: Map<string
     'Pairs that failed validation are in the `rejected` configs, with `failure_reason`' +
       (plan.minScore !== undefined ? ` (\`${BELOW_MIN_SCORE}\` for pairs scoring below ${plan.minScore})` : '') +
       '; input lines that could not be read are listed in `qa_errors.jsonl` with file, line and byte offset.',
+    ...(plan.targetSamples === undefined
+      ? []
+      : [`The passed pairs are a deterministic sample of at most ${plan.targetSamples}: those with the smallest hash of \`${plan.key}\` (seed ${plan.seed}), so the same corpus gives the same sample and a grown one keeps most of it.`]),
   ].join(' ');
   return {
     title: card.name ?? facts.title,
+    ...(facts.version !== undefined ? { version: facts.version } : {}),
     summary: card.description === undefined ? generated : `${card.description.trim()}\n\n${generated}`,
     ...(card.language ? { language: card.language } : {}),
     ...(card.license ? { license: card.license } : {}),

@@ -206,6 +206,7 @@ export interface ExportOptionsInput extends HubArgs, ProcessingOptionsInput {
   quiet?: unknown;
   checkpointBytes?: unknown;
   checkpointMs?: unknown;
+  version?: unknown;
 }
 
 export interface ExportOptions extends ProcessingOptions {
@@ -219,6 +220,8 @@ export interface ExportOptions extends ProcessingOptions {
   quiet: boolean;
   checkpointBytes?: number;
   checkpointMs?: number;
+  /** --version: the dataset's version (`1.0.0`, no `v`); the export goes to `OUT/v1.0.0/`. */
+  version?: string;
   /** The layout, formats, split, … (lib/hub.ts normalizeExportPlan). */
   plan: ExportPlan;
 }
@@ -258,8 +261,36 @@ export function normalizeExportOptions(options: ExportOptionsInput, style: Optio
   if (processing.segment !== undefined && !isDefaultQualityPlan(plan.quality)) {
     throw new QaHfError('ERR_OPTION', `--pii redact/reject, --dedup and --tiers do not apply to segmented documents (segment:); export them without, or segment first and export the segments with --preset segments`);
   }
+  // --target-samples draws whole lines' pairs: a segmented line's rows are not sampled one by one.
+  if (processing.segment !== undefined && plan.targetSamples !== undefined) {
+    throw new QaHfError('ERR_OPTION', `--target-samples does not apply to segmented documents (segment:); segment first and export the segments with --preset segments, got ${plan.targetSamples}`);
+  }
 
-  return { ...processing, inputs: [...inputs], out, force, glob, dryRun, restart, progress, quiet, checkpointBytes, checkpointMs, plan };
+  // version: the dataset's version, a folder of its own under out.
+  const version = versionOption(options.version, style);
+
+  return { ...processing, inputs: [...inputs], out, force, glob, dryRun, restart, progress, quiet, checkpointBytes, checkpointMs, ...(version === undefined ? {} : { version }), plan };
+}
+
+/** Semantic-version-like: MAJOR.MINOR.PATCH, an optional -pre-release and +build (semver.org's characters). */
+const VERSION_TEXT = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+
+/**
+ * `version`: the dataset's version, `1.0.0` (a leading `v` is taken off: the folder
+ * adds it). A semantic-version-like text, so it is also a safe folder name.
+ */
+export function versionOption(value: unknown, style: OptionStyle = 'library'): string | undefined {
+  if (value === undefined) return undefined;
+  const text = typeof value === 'string' ? value.trim().replace(/^v/, '') : value;
+  if (typeof text !== 'string' || !VERSION_TEXT.test(text)) {
+    throw new QaHfError('ERR_OPTION', `${optionName('version', style)} must be a semantic version such as 1.0.0 or 2.1.0-rc.1, ${got(value)}`);
+  }
+  return text;
+}
+
+/** The folder of a dataset version under the output folder: `OUT/v1.0.0`. */
+export function versionFolder(version: string): string {
+  return `v${version}`;
 }
 
 /** The report's options (export, pipe mode with --report, `qa-hf report`). */

@@ -484,17 +484,18 @@ function numberAt(value: unknown, ...path: string[]): number | undefined {
 
 /**
  * The threshold metrics of a run (lib/thresholds.ts names them):
- * pass_rate = pairs / (pairs + rejected); errors = bad lines / non-blank lines;
+ * pass_rate = passed / (passed + rejected), passed counting the pairs --target-samples
+ * left out of the sample (they passed); errors = bad lines / non-blank lines;
  * language_mismatch = mismatched / checked answers of the passed pairs;
  * pii = records with any match (`pii.records`); duplicates, near_duplicates =
  * `duplicates.exact.records`, `duplicates.near.records` / (pairs + rejected).
  * A metric whose section is absent is absent (a rule on it is refused up front).
  */
 export function computeMetrics(report: ReportAccumulator, counts: Counts, sections: QualitySections): MetricValues {
-  const records = counts.pairs + counts.rejected;
+  const records = counts.pairs + counts.notSampled + counts.rejected;
   const language = report.languageTotals();
   const metrics: MetricValues = {
-    pass_rate: share(counts.pairs, records),
+    pass_rate: share(counts.pairs + counts.notSampled, records),
     errors: share(counts.errors, counts.lines - counts.blank),
   };
   if (report.language !== null) metrics.language_mismatch = share(language.mismatched, language.checked);
@@ -575,6 +576,7 @@ export function buildReport(report: ReportAccumulator, inputs: ReportInputs): Re
       rejected: counts.rejected,
       errors: counts.errors,
       blank: counts.blank,
+      ...(counts.notSampled > 0 ? { not_sampled: counts.notSampled } : {}),
     },
     metrics: inputs.metrics,
     thresholds: inputs.thresholds.map((result) => ({ rule: result.rule, value: result.value, passed: result.passed })),

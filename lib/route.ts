@@ -12,6 +12,9 @@
  * router sees entries in input order): PII scanned in pairs and rejected rows
  * (redacted in the row, or a pair moved with "pii"), then duplicates of passing pairs
  * ("duplicate", "near_duplicate"), then a passing pair's tier (`entry.quality`).
+ * Last, with --target-samples (lib/sample.ts), a pair still passing whose sample key
+ * lies above the first pass's cutoff goes to `not_sampled`: counted, never written.
+ * It comes after every other rule, so the sample is drawn from what would be written.
  * A segmented line's rows (Entry.segments) are routed one by one by the plan's rules and
  * split; the quality rules do not see them (lib/hub.ts refuses non-default quality options
  * with segment).
@@ -22,6 +25,7 @@
  */
 import type { Channel, Entry, Row, SegmentRow } from './batch';
 import { type QualityPlan, QualityRouter } from './quality';
+import type { Sampler } from './sample';
 import { type SplitSpec, makeSplitAssigner } from './split';
 
 /** failure_reason of a pair moved to the rejected output by --min-score. */
@@ -70,17 +74,29 @@ export function planRules(plan: RoutePlan): RouteRule[] {
   return rules;
 }
 
+/** --target-samples' second pass: which passed pairs to keep, and the run's input names (their index breaks ties). */
+export interface RouteSample {
+  sampler: Sampler;
+  inputs: readonly string[];
+}
+
 /**
  * The router of a plan: entry (of input `file`) → its route. Entries the processor
  * has not decided are an internal error. `quality`: the quality rules' state to
  * use (a resumed run's, restored from its log); by default a fresh one of
- * `plan.quality`.
+ * `plan.quality`. `sample`: keep only the sampled passed pairs (the others: `not_sampled`).
  */
-export function makeRouter(plan: RoutePlan, quality?: QualityRouter): (entry: Entry, file?: string) => Route {
+export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: RouteSample): (entry: Entry, file?: string) => Route {
   const rules = planRules(plan);
   const qualityRouter = quality ?? (plan.quality ? new QualityRouter(plan.quality) : null);
   // One split: every row goes there, no hashing.
   const assign = plan.spec.names.length === 1 ? () => 0 : makeSplitAssigner(plan.spec, plan.seed);
+  const inputIndex = new Map(sample?.inputs.map((file, i) => [file, i]));
+  const sampled = (row: Row, file: string, line: number): boolean => {
+    const input = inputIndex.get(file);
+    if (input === undefined) throw new Error(`internal: ${file} is not among the sampled run's inputs`);
+    return sample!.sampler(row[plan.key], input, line);
+  };
   // The rules and the split of one row (a segment's; an entry's before its quality rules).
   const routeRow = (channel: 'pairs' | 'rejected', given: Row): SegmentRow => {
     let row = given;
@@ -113,6 +129,7 @@ export function makeRouter(plan: RoutePlan, quality?: QualityRouter): (entry: En
         routed = 'rejected';
       }
     }
+    if (sample && routed === 'pairs' && !sampled(row, file, entry.line)) routed = 'not_sampled';
     return { channel: routed, split, row, segments: null };
   };
 }

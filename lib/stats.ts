@@ -203,6 +203,8 @@ export function renderCounts(counts: Counts): Record<string, unknown> {
     errors: counts.errors,
     blank: counts.blank,
     ...segmented,
+    // --target-samples: passed pairs left out of the sample, only when there are some (other exports keep their stats.json).
+    ...(counts.notSampled > 0 ? { not_sampled: counts.notSampled } : {}),
     errors_by_code: sortKeys(counts.errorsByCode as Record<string, number>),
   };
 }

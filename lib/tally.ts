@@ -4,6 +4,7 @@
  * rows, lib/segment.ts), per input file and in total. A segmented line counts
  * once in `segmented` (and in `noSegments` when it held none); the rows it gave
  * are counted apart, in `segmentPairs` and `segmentRejected`, so lines still add up.
+ * A passed pair left out of --target-samples' sample counts in `notSampled`.
  */
 import type { Batch, Channel } from './batch';
 import type { RecordErrorCode } from './errors';
@@ -21,11 +22,13 @@ export interface Counts {
   /** Rows of segmented lines, by channel. */
   segmentPairs: number;
   segmentRejected: number;
+  /** Passed pairs left out of the sample (--target-samples): counted, not written. */
+  notSampled: number;
   errorsByCode: Partial<Record<RecordErrorCode, number>>;
 }
 
 export function emptyCounts(): Counts {
-  return { lines: 0, pairs: 0, rejected: 0, errors: 0, blank: 0, segmented: 0, noSegments: 0, segmentPairs: 0, segmentRejected: 0, errorsByCode: {} };
+  return { lines: 0, pairs: 0, rejected: 0, errors: 0, blank: 0, segmented: 0, noSegments: 0, segmentPairs: 0, segmentRejected: 0, notSampled: 0, errorsByCode: {} };
 }
 
 /** A Tally as plain JSON, for checkpoints. */
@@ -42,8 +45,9 @@ export class Tally {
   private readonly nextLine: Map<string, number>;
 
   constructor(state?: TallyState) {
-    this.total = state ? state.total : emptyCounts();
-    this.files = new Map(state?.files);
+    // A state without a newer count (notSampled) gets it as 0.
+    this.total = state ? { ...emptyCounts(), ...state.total } : emptyCounts();
+    this.files = new Map(state?.files.map(([file, counts]) => [file, { ...emptyCounts(), ...counts }]));
     this.nextLine = new Map(state?.nextLine);
   }
 
@@ -66,7 +70,8 @@ export class Tally {
       const channel = entry.channel as Channel;
       for (const counts of [this.total, perFile]) {
         counts.lines++;
-        counts[channel]++;
+        if (channel === 'not_sampled') counts.notSampled++;
+        else counts[channel]++;
         if (channel === 'errors') {
           const code = entry.errorCode!;
           counts.errorsByCode[code] = (counts.errorsByCode[code] ?? 0) + 1;
@@ -90,7 +95,7 @@ export class Tally {
 /** True when every line is accounted for exactly once. */
 export function balanced(counts: Counts): boolean {
   const byCode = Object.values(counts.errorsByCode).reduce((sum, n) => sum + (n ?? 0), 0);
-  return counts.lines === counts.pairs + counts.rejected + counts.errors + counts.blank + counts.segmented && byCode === counts.errors;
+  return counts.lines === counts.pairs + counts.rejected + counts.errors + counts.blank + counts.segmented + counts.notSampled && byCode === counts.errors;
 }
 
 /**
@@ -114,7 +119,8 @@ export function formatSummary(counts: Counts, notes: string[] = []): string {
     .join(', ');
   const lines = [
     `qa-hf: ${count(counts.lines, 'line')} read: ${count(counts.pairs, 'pair')}, ${counts.rejected} rejected, ` +
-      `${count(counts.errors, 'error')}${codes ? ` (${codes})` : ''}, ${counts.blank} blank${segmentedSummary(counts)}`,
+      `${count(counts.errors, 'error')}${codes ? ` (${codes})` : ''}, ${counts.blank} blank${segmentedSummary(counts)}` +
+      (counts.notSampled > 0 ? `, ${counts.notSampled} not sampled` : ''),
     ...notes.map((note) => `qa-hf: ${note}`),
   ];
   return `${lines.join('\n')}\n`;

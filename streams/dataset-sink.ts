@@ -8,7 +8,7 @@
  *            layout) → its fixed file (qa_errors.jsonl, …): the processor's JSONL
  *            bytes as they are when the batch is written whole and nothing moved,
  *            else the same rows written here
- *   blank    → counted only
+ *   blank, not_sampled (--target-samples) → counted only
  *   pairs, rejected → one shard writer per (format, split, channel), created on
  *            its first row, so an empty split gets no shard.
  *   segmented → each of its rows (Entry.segments) as a pair or rejected row above.
@@ -394,7 +394,7 @@ export class DatasetWriters {
     for (let i = from; i < to; i++) {
       const entry = entries[i];
       const channel = entry.channel;
-      if (channel === 'blank' || channel === null) continue;
+      if (channel === 'blank' || channel === 'not_sampled' || channel === null) continue;
       if (channel === 'segmented') {
         // A segmented line's rows, in order: all of them are in this part (parts are cut between lines).
         for (const segment of entry.segments!) await writeRow(segment.channel, segment.row, segment.split, entry);

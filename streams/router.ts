@@ -15,17 +15,19 @@
 import type { Transform } from 'node:stream';
 import type { Batch } from '../lib/batch';
 import type { QualityRouter } from '../lib/quality';
-import { type RoutePlan, applyRoute, makeRouter } from '../lib/route';
+import { type RoutePlan, type RouteSample, applyRoute, makeRouter } from '../lib/route';
 import { batchStage } from './batch-stage';
 
 export interface RouterOptions {
   plan: RoutePlan;
   /** The quality rules' state (a resumed export's, restored); default a fresh one of `plan.quality`. */
   quality?: QualityRouter;
+  /** --target-samples' second pass (lib/sample.ts): the passed pairs outside the sample go to `not_sampled`. */
+  sample?: RouteSample;
 }
 
 export function createRouter(options: RouterOptions): Transform {
-  const route = makeRouter(options.plan, options.quality);
+  const route = makeRouter(options.plan, options.quality, options.sample);
   return batchStage((batch: Batch) => {
     let moved = false;
     for (const entry of batch.entries) if (applyRoute(entry, route(entry, batch.file))) moved = true;

@@ -56,6 +56,8 @@ export interface ExportArgs extends HubArgs, ReportOptionsInput {
   workers?: number;
   /** The dataset card's metadata (config `card:`, --card-* flags). */
   card?: CardMeta;
+  /** --version as normalized (`1.0.0`); `out` is then already the version's folder (`OUT/v1.0.0`). */
+  version?: string;
   /** The config's `formats:` as plain data (lib/config.ts); its mapping sections are `mapping` above. */
   formats?: FormatsSection;
   /** Segmentation of documents (lib/segment.ts), as the config file gives it. */

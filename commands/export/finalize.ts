@@ -27,10 +27,11 @@ import type { QualitySections, ReportAccumulator } from '../../lib/report';
 import type { ThresholdResult } from '../../lib/thresholds';
 import { REPORT_FILES, type ReportSetup, assembleReport, writeReportFiles } from '../quality-report';
 import { cardQuality } from '../../lib/report';
-import { type Tally, count, emptyCounts } from '../../lib/tally';
+import { type Counts, type Tally, count, emptyCounts } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import { TOOL_VERSION } from '../version';
 import { qualityStats } from '../../lib/quality';
+import { SAMPLE_RULE, type SampleThreshold } from '../../lib/sample';
 import { CARD_FILE, DEDUP_LOG, LLAMA_FACTORY_FILE, OUTPUT_FILES, type OutputName, STATS_FILE, type WritingArgs, crashPoint, smallTempPath, sweepTemps, tempPath } from './files';
 
 /** What finalize reads of the session. */
@@ -121,13 +122,17 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
     const report = SplitTracker.restore(plan.spec, hub.tracker).report();
     if (plan.minScore !== undefined) stats.min_score = { threshold: plan.minScore, below_min_score: hub.belowMinScore };
     stats.split = splitStats(plan, report);
+    // A version's folder (OUT/v1.0.0) is titled by OUT and loaded by both names.
+    const folder = path.basename(path.resolve(out));
+    const parent = path.basename(path.dirname(path.resolve(out)));
     const description = describeExport(plan, hub, shards, {
-      title: path.basename(path.resolve(out)),
-      loadPath: path.basename(path.resolve(out)),
+      title: args.version === undefined ? folder : parent,
+      loadPath: args.version === undefined ? folder : `${parent}/${folder}`,
       preset: resolvePreset(args),
       counts: tally.total,
       report,
       card: args.card,
+      ...(args.version === undefined ? {} : { version: args.version }),
     });
     description.quality = cardQuality(quality.json);
     await writeFileAtomic(path.join(out, CARD_FILE), renderCard(description), { tempPath: smallTempPath(out, CARD_FILE) });
@@ -141,6 +146,8 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
   }
   // The quality rules' sections (lib/quality.ts), until the report takes them.
   if (state.quality) stats.quality = qualityStats(state.quality);
+  // --target-samples: the rule, the first pass's cutoff and how the passed pairs divided.
+  if (state.sample) stats.sample = sampleStats(plan, state.sample, tally.total);
   stats.run = run;
   await writeFileAtomic(path.join(out, STATS_FILE), `${JSON.stringify(stats, null, 2)}\n`, { tempPath: smallTempPath(out, STATS_FILE) });
   outputs.push(await manifestEntry(out, STATS_FILE));
@@ -154,6 +161,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
   const kept = (await listOutFiles(out)).filter((file) => !leaving.has(file) && !isWorkFile(file));
   const manifest = buildManifest({
     toolVersion: TOOL_VERSION,
+    ...(args.version === undefined ? {} : { datasetVersion: args.version }),
     options: session.options,
     inputs,
     inputGit: await inputGit(args.inputs, base),
@@ -245,6 +253,20 @@ async function inputGit(args: readonly string[], out: string): Promise<GitInfo[]
     if (info && !found.some((known) => known.commit === info.commit && known.dir === info.dir)) found.push(info);
   }
   return found;
+}
+
+/** stats.json's `sample`: every passed pair is either kept (`pairs`) or `not_sampled`. */
+function sampleStats(plan: ExportPlan, sample: SampleThreshold, counts: Counts): Record<string, unknown> {
+  return {
+    rule: SAMPLE_RULE,
+    key: plan.key,
+    seed: plan.seed,
+    target: sample.target,
+    passed: sample.passed,
+    kept: counts.pairs,
+    not_sampled: counts.notSampled,
+    cutoff: sample.cutoff,
+  };
 }
 
 function round(value: number): number {

@@ -32,6 +32,7 @@ import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } f
 import { listOutFiles, prepareOutDir, readPreviousExport, refuseInputFolders, refuseInputsInOut } from '../../lib/io/out-dir-fs';
 import { QaHfError } from '../../lib/errors';
 import { isS3Url } from '../../lib/s3-url';
+import { headObject } from '../../lib/io/s3';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
 import { type ExportPlan, hubDirectories, hubOptionsRecord } from '../../lib/hub';
 import { type ExportOptions, normalizeExportOptions } from '../../lib/options';
@@ -42,6 +43,10 @@ import { loadMappingSchema, withMappingSchema, withPresetMapping } from '../../l
 import type { MappingSpec } from '../../lib/mapping';
 import { isDefaultQualityPlan, qualityOptionsRecord } from '../../lib/quality';
 import { parquetLibrary } from '../../lib/parquet';
+import { SAMPLE_RULE } from '../../lib/sample';
+import { versionFolder, versionOption } from '../../lib/options';
+import { isCompletedExport } from '../../lib/io/out-dir-fs';
+import { computeSampleThreshold, refuseStreamInputs, routeSample } from './sample';
 import { createFileSource } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
 import { createRouter } from '../../streams/router';
@@ -99,6 +104,9 @@ function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan
   }
   // The quality rules (--pii, --dedup, --tiers) when any is not its default: a default export's options stay as they were.
   if (!isDefaultQualityPlan(plan.quality)) options.quality = qualityOptionsRecord(plan.quality);
+  // --target-samples and --version only when given (the version is in the card's bytes).
+  if (plan.targetSamples !== undefined) options.sample = { target: plan.targetSamples, rule: SAMPLE_RULE, key: plan.key, seed: plan.seed };
+  if (args.version !== undefined) options.version = args.version;
   return options;
 }
 
@@ -177,6 +185,8 @@ export interface ExportHooks {
   inputs?: string[];
   /** Where the processed lines come from instead of reading and processing the inputs. */
   replay?: Replay;
+  /** `out` already names the version's folder (an export to S3 staged locally). */
+  versionApplied?: boolean;
 }
 
 /** Runs an export; returns the counts of the whole export (a dry run's: what a real run would count). */
@@ -184,22 +194,31 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
   // A shipped mapped preset (`--preset squad`) is run, hashed and described by its mapping;
   // a config's mapping naming its schema file gets the schema read (paths are already resolved).
   const named = withPresetMapping(typed);
-  const given: ExportArgs = named.mapping === undefined ? named : { ...named, mapping: loadMappingSchema(named.mapping as MappingSpec, '') as ExportArgs['mapping'] };
-  // --out s3://…: the export runs into a local staging folder, then is uploaded (export/publish.ts).
-  if (given.out !== undefined && isS3Url(given.out)) {
-    if (given.dryRun) return exportCommand({ ...given, out: undefined });
-    return exportToObjectStore({ ...given, out: given.out }, exportCommand);
+  const loaded: ExportArgs = named.mapping === undefined ? named : { ...named, mapping: loadMappingSchema(named.mapping as MappingSpec, '') as ExportArgs['mapping'] };
+  // --version: the export goes to OUT/vVERSION/ (checked first, so a bad version names no folder).
+  const version = versionOption(loaded.version, 'cli');
+  // --out s3://…: the export runs into a local staging folder, then is uploaded (export/publish.ts); with --version to PREFIX/vVERSION/.
+  if (loaded.out !== undefined && isS3Url(loaded.out) && !hooks.versionApplied) {
+    if (loaded.dryRun) return exportCommand({ ...loaded, out: undefined });
+    const url = version === undefined ? loaded.out : `${loaded.out.replace(/\/+$/, '')}/${versionFolder(version)}`;
+    if (version !== undefined && (await headObject(`${url}/${MANIFEST_FILE}`)) !== null) {
+      throw new QaHfError('ERR_USAGE', `version ${version} is already complete in ${url} (its manifest.json): a finished version is never overwritten; choose another --version`);
+    }
+    return exportToObjectStore({ ...loaded, out: url }, (args) => exportCommand(args, { ...hooks, versionApplied: true }));
   }
+  const given: ExportArgs = version === undefined || !loaded.out || hooks.versionApplied ? loaded : { ...loaded, out: path.join(loaded.out, versionFolder(version)), version };
   const out = given.out;
-  if (out === undefined || out === '') {
+  // The folder the user named: with --version it holds every version, none of which may be an input.
+  const root = loaded.out;
+  if (out === undefined || out === '' || root === undefined) {
     if (!given.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');
   } else {
-    await refuseInputFolders(given.inputs, out);
+    await refuseInputFolders(given.inputs, root);
   }
   // Every option checked before any file is touched (lib/options.ts); `given` itself is not changed.
   const normalized = normalizeExportOptions(given, 'cli');
   // The preset as normalized (with segment and no preset: `segments`).
-  const args: ExportArgs = { ...given, preset: normalized.preset };
+  const args: ExportArgs = { ...given, preset: normalized.preset, ...(version === undefined ? {} : { version }) };
   // Custom format modules: loaded (and checked) now, before any file is touched; their sha256 goes into the options hash.
   const plan: ExportPlan = normalized.plan.custom.length > 0 ? { ...normalized.plan, custom: await loadCustomFormats(normalized.plan.custom) } : normalized.plan;
   // --language, --fail-on, --tokenizer: checked (the tokenizer loaded) before any input is read.
@@ -209,8 +228,9 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
   const rank = hooks.replay ? null : resolveRank({ rank: args.rank, worldSize: args.worldSize }, process.env);
   if (args.merge && !rank && !hooks.replay) throw new QaHfError('ERR_USAGE', '--merge is for a rank (--rank R --world-size N, or a scheduler index): a single export needs no merge');
   if (rank && args.dryRun) throw new QaHfError('ERR_USAGE', `--dry-run cannot run as a rank (rank ${rank.rank} from ${rank.from}): run it without ranks`);
-  const inputs = hooks.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: out || undefined }));
-  if (out) await refuseInputsInOut(inputs, out);
+  const inputs = hooks.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: root || undefined }));
+  if (root) await refuseInputsInOut(inputs, root);
+  if (plan.targetSamples !== undefined) await refuseStreamInputs(inputs);
   if (args.dryRun) return dryRun(args, inputs, plan);
   const writing = args as WritingArgs;
   const options = normalizedOptions(writing, inputs, plan, report);
@@ -220,6 +240,10 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
   const stopSignals = new StopSignals();
   try {
     pausePoint('after-lock');
+    // A finished version is never written over; an interrupted one (its checkpoint still there) resumes.
+    if (writing.version !== undefined && (await isCompletedExport(writing.out))) {
+      throw new QaHfError('ERR_USAGE', `version ${writing.version} is already complete in ${writing.out} (its manifest.json): a finished version is never overwritten; choose another --version`);
+    }
     const claim = await claimOutDir(writing, plan);
     await sweepTemps(writing.out);
     const session = await ExportSession.open(writing, inputs, options, plan, claim, report, hooks.replay);
@@ -243,7 +267,10 @@ async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Pro
     reporter.warn(batch);
   };
   try {
-    await runChain([createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }), ...createProcessingStages(stageOptions(args, [])), createRouter({ plan }), createSink({ outputs: {}, onCommit })]);
+    // --target-samples: the first pass finds the cutoff, as the real run's does.
+    const threshold = plan.targetSamples === undefined ? undefined : await computeSampleThreshold(args, inputs, plan, stageOptions(args, []));
+    const sample = threshold && routeSample(threshold, plan, inputs);
+    await runChain([createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }), ...createProcessingStages(stageOptions(args, [])), createRouter({ plan, sample }), createSink({ outputs: {}, onCommit })]);
   } finally {
     reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`]);
   }

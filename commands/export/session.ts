@@ -44,6 +44,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { CHECKPOINT_BYTES, CHECKPOINT_MS, Checkpointer, checkpointDue, freshCheckpoint, loadResumeState } from './checkpoint';
 import { finalizeExport } from './finalize';
+import { checkSampleCounts, computeSampleThreshold, routeSample } from './sample';
 import { DEDUP_LOG, type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type StopSignals, type WritingArgs, note, sweepShards, tempPath } from './files';
 
 /**
@@ -126,7 +127,8 @@ export class ExportSession {
   ): Promise<ExportSession> {
     const report = (state?: ReportAccumulator['state']) => newAccumulator(reportSetup, plan.spec.names, state);
     const optionsHash = hashJson(options);
-    const fresh = () => freshCheckpoint(inputs, plan, optionsHash, claim);
+    let sample: Checkpoint['sample'];
+    const fresh = (): Checkpoint => ({ ...freshCheckpoint(inputs, plan, optionsHash, claim), ...(sample ? { sample } : {}) });
     // Primed by the resume check (each input hashed to its checkpointed offset), so the run goes on from there.
     const infos = await describeInputs(inputs);
     const hashers = inputs.map((file, i) => inputHasher(file, infos[i].etag));
@@ -137,6 +139,12 @@ export class ExportSession {
     }
     const state = await loadResumeState(args, inputs, infos, optionsHash, hashers);
     const resumed = state !== null;
+    // --target-samples: the first pass, unless the checkpoint holds its result (the hash covers the target); a merge's over the ranks' lines.
+    sample = state?.sample;
+    if (plan.targetSamples !== undefined && sample === undefined) {
+      const upstream = replay ? () => [replay.source(freshCheckpoint(inputs, plan, optionsHash, claim).position)] : undefined;
+      sample = await computeSampleThreshold(args, inputs, plan, stageOptions(args, []), upstream);
+    }
     const session = new ExportSession(args, inputs, options, plan, state ?? fresh(), infos, new Tally(state?.tally), new StatsAccumulator(state?.stats), report(state?.report), reportSetup, resumed, resumed ? hashers : undefined, replay);
     if (!state?.finalizing) {
       const opened = await session.openTargets(resumed);
@@ -308,7 +316,7 @@ export class ExportSession {
           ];
       await runChain([
         ...upstream,
-        createRouter({ plan: this.plan, quality: this.router! }),
+        createRouter({ plan: this.plan, quality: this.router!, sample: state.sample && routeSample(state.sample, this.plan, this.inputs) }),
         sink,
       ]);
       if (this.inputFailure) throw this.inputFailure;
@@ -324,6 +332,7 @@ export class ExportSession {
     }
     progress.stop();
     if (!balanced(this.tally.total)) throw new Error('internal: the counts do not add up to the lines read');
+    if (state.sample) checkSampleCounts(state.sample, this.tally.total, this.args.out);
     state.finalizing = true;
     await this.checkpoint(true);
     await this.dedupLog?.abort(false); // closed; finalize removes it
@@ -344,7 +353,7 @@ export class ExportSession {
         }
         continue;
       }
-      const output = entry.channel === 'blank' || entry.channel === null ? undefined : state.outputs[entry.channel];
+      const output = entry.channel === 'blank' || entry.channel === 'not_sampled' || entry.channel === null ? undefined : state.outputs[entry.channel];
       if (output) output.records++;
       const log = this.quality.add(entry, batch.file, this.plan.spec.names);
       if (log !== null) this.dedupPending.push(log);

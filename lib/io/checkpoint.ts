@@ -26,6 +26,7 @@ import type { HubState } from '../hub';
 import type { Owns } from '../out-dir';
 import type { ReportState } from '../report';
 import type { QualityState } from '../quality';
+import type { SampleThreshold } from '../sample';
 import type { StatsState } from '../stats';
 import type { TallyState } from '../tally';
 
@@ -72,6 +73,8 @@ export interface Checkpoint {
   quality?: QualityState;
   /** Hub layout only: per shard output its roller, open shard and counts; the split tracker. */
   hub?: HubState;
+  /** --target-samples: the first pass's result (lib/sample.ts), so a resume keeps the same sample without reading again. */
+  sample?: SampleThreshold;
   /** True once every input is done: only renames and the manifest are left. */
   finalizing: boolean;
   /** Processing time of all runs so far, for throughput in stats.json. */

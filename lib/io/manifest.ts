@@ -45,6 +45,8 @@ export interface Manifest {
   format: typeof MANIFEST_FORMAT;
   version: 1;
   tool: { name: 'qa-hf'; version: string };
+  /** The dataset's version (`qa-hf export --version`), when given. */
+  dataset_version?: string;
   node: string;
   platform: string;
   created_at: string;
@@ -59,6 +61,7 @@ export interface Manifest {
 
 export interface ManifestParts {
   toolVersion: string;
+  datasetVersion?: string;
   options: Record<string, unknown>;
   inputs: ManifestFile[];
   inputGit: GitInfo[];
@@ -72,6 +75,7 @@ export function buildManifest(parts: ManifestParts): Manifest {
     format: MANIFEST_FORMAT,
     version: 1,
     tool: { name: 'qa-hf', version: parts.toolVersion },
+    ...(parts.datasetVersion === undefined ? {} : { dataset_version: parts.datasetVersion }),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     created_at: parts.createdAt.toISOString(),

@@ -139,3 +139,13 @@ export async function removeReplaced(out: string, files: readonly string[]): Pro
   }
   await syncDirectory(out);
 }
+
+/**
+ * True when `out` holds a finished export: a qa-hf manifest.json and no checkpoint
+ * (a checkpoint beside a manifest is an export interrupted, possibly in its last step).
+ */
+export async function isCompletedExport(out: string): Promise<boolean> {
+  const manifest = (await readJson(path.join(out, MANIFEST_NAME))) as { format?: unknown } | null;
+  if (manifest?.format !== 'qa-hf-manifest') return false;
+  return !(await fs.stat(path.join(out, CHECKPOINT_NAME)).then(() => true, () => false));
+}
