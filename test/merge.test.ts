@@ -150,3 +150,22 @@ test('3 parallel ranks, one killed mid-share and rerun, merged: the single expor
   const verify = await runCli(['verify', multi]);
   expect([verify.code, verify.stderr]).toEqual([0, `qa-hf: ${multi}: every file matches manifest.json\n`]);
 }, 90_000);
+
+test('--target-samples with ranks: the merge keeps the global N, as a single export does', async () => {
+  const SAMPLE = ['--format', 'jsonl', '--split', 'train=0.8,test=0.2', '--dedup', 'exact', '--target-samples', '500'];
+  expect((await runCli(['export', 'in', '--out', 'sample-single/out', '-q', ...SAMPLE], undefined, { cwd: root })).code).toBe(0);
+  const ranks = await Promise.all([0, 1, 2].map((rank) => cli(['export', 'in', '--out', 'sample-multi/out', '-q', ...SAMPLE, '--rank', String(rank), '--world-size', '3']).done));
+  for (const run of ranks) expect([run.code, run.stderr]).toEqual([0, '']);
+  const merged = await runCli(['merge', path.join(root, 'sample-multi/out'), '-q']);
+  expect([merged.code, merged.stderr]).toEqual([0, '']);
+  const single = path.join(root, 'sample-single/out');
+  const multi = path.join(root, 'sample-multi/out');
+  expect(await sameFiles(single, multi)).toEqual([]);
+  expect(await statsWithoutRun(multi)).toEqual(await statsWithoutRun(single));
+  const stats = await readJson(path.join(multi, 'stats.json'));
+  // 500 of the passed pairs kept over all ranks, the rest counted, not written.
+  expect(stats.sample.kept).toBe(500);
+  expect(stats.counts.not_sampled).toBeGreaterThan(1000);
+  const written = (await Promise.all((await listFiles(multi)).filter((file) => file.startsWith('jsonl/')).map((file) => fs.readFile(path.join(multi, file), 'utf8')))).join('').split('\n').filter(Boolean);
+  expect(written.length).toBe(500);
+}, 90_000);
