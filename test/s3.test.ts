@@ -271,3 +271,18 @@ test('an unreachable endpoint, a missing bucket and --s3-url-style vhost to a ho
   expect(noBucket.code).toBe(1);
   expectOneLine(noBucket, 'qa-hf: ERR_S3: s3://no-such-bucket/in/: no such bucket "no-such-bucket"');
 });
+
+test('--version to S3: the export goes to PREFIX/vX.Y.Z/ with the version in the manifest and the card; a finished version is refused', async () => {
+  const args = ['export', `${local}/`, '--out', url('versions/ds'), ...HUB, '--version', '1.0.0', '-q'];
+  const first = await run(args);
+  expect([first.code, first.stderr]).toEqual([0, '']);
+  const manifest = JSON.parse(await objectBytes('versions/ds/v1.0.0/manifest.json'));
+  expect(manifest.dataset_version).toBe('1.0.0');
+  expect(await objectBytes('versions/ds/v1.0.0/README.md')).toContain('version: 1.0.0');
+  expect((await objectKeys('versions/ds/')).every((key) => key.startsWith('v1.0.0/'))).toBe(true);
+  const again = await run(args);
+  expect(again.code).toBe(2);
+  expectOneLine(again, `qa-hf: ERR_USAGE: version 1.0.0 is already complete in ${url('versions/ds/v1.0.0')}`);
+  const verified = await run(['verify', url('versions/ds/v1.0.0'), '--no-inputs']);
+  expect(verified.code).toBe(0);
+});
