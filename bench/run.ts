@@ -114,6 +114,10 @@ const DEFAULT_COMMANDS: BenchCommand[] = [
   // these rows move records, and the near-duplicate index is the costly one.
   { name: "qa-hf export --pii redact --dedup exact", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--pii", "redact", "--dedup", "exact"] },
   { name: "qa-hf export --pii redact --dedup near", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--pii", "redact", "--dedup", "near"] },
+  // The same with the quality rules' per-row work in two worker threads (lib/facts.ts).
+  { name: "qa-hf export --workers 2", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--workers", "2"] },
+  { name: "qa-hf export --dedup exact --workers 2", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--dedup", "exact", "--workers", "2"] },
+  { name: "qa-hf export --dedup near --workers 2", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--dedup", "near", "--workers", "2"] },
   {
     name: "qa-hf export, no checkpoints",
     argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--checkpoint-bytes", "1e15", "--checkpoint-ms", "1e12", "--checkpoint-lines", "1000000000000"],
@@ -121,6 +125,11 @@ const DEFAULT_COMMANDS: BenchCommand[] = [
   {
     name: "qa-hf export hub jsonl,parquet",
     argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--format", "jsonl,parquet", "--split", "train=0.9,test=0.1"],
+    versus: DUCKDB_HUB,
+  },
+  {
+    name: "qa-hf export hub jsonl,parquet --workers 2",
+    argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--format", "jsonl,parquet", "--split", "train=0.9,test=0.1", "--workers", "2"],
     versus: DUCKDB_HUB,
   },
   {
