@@ -33,6 +33,11 @@ function describeError(error: ErrorObject | undefined): string {
     return `${where === 'record' ? '' : `${where}.`}${missing} is required`;
   }
   if (error.keyword === 'minLength' && (error.params as { limit: number }).limit === 1) return `${where} must not be empty`;
+  // ajv says "must be string,null" for a list of types.
+  if (error.keyword === 'type') {
+    const types = String((error.params as { type: string | string[] }).type).split(',');
+    if (types.length > 1) return `${where} must be ${types.slice(0, -1).join(', ')} or ${types[types.length - 1]}`;
+  }
   return `${where} ${error.message ?? 'is invalid'}`;
 }
 

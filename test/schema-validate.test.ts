@@ -2,7 +2,7 @@ import { newEntry, type Batch } from '../lib/batch';
 import { compileSchema, validateBatch } from '../lib/schema';
 import { QA_INTERNAL } from '../lib/presets';
 import { createSchemaValidator } from '../streams/schema-validate';
-import { internalRecord } from './helpers';
+import { internalRecord, runCli } from './helpers';
 
 const validate = compileSchema(QA_INTERNAL.schema);
 
@@ -39,5 +39,21 @@ describe('schema validate (qa-internal)', () => {
 
   test('a schema that does not compile is one clear error', () => {
     expect(() => createSchemaValidator({ schema: { type: 'no-such-type' } })).toThrow(/schema does not compile/);
+  });
+});
+
+describe('schema messages', () => {
+  test.each([
+    [{ type: 'object', properties: { source: { type: ['string', 'null'] } } }, { source: 5 }, 'source must be string or null'],
+    [{ type: 'object', properties: { n: { type: ['integer', 'string', 'null'] } } }, { n: 1.5 }, 'n must be integer, string or null'],
+    [{ type: 'object', properties: { s: { type: 'string' } } }, { s: 1 }, 's must be string'],
+  ])('%j on %j: %s', (schema, value, message) => {
+    expect(compileSchema(schema)(value)).toBe(message);
+  });
+
+  test('flat-qa: a null source is the default "", as an absent one; a number is an error', async () => {
+    const result = await runCli(['--preset', 'flat-qa', '-q'], '{"question":"Q?","answer":"A.","source":null}\n{"question":"Q?","answer":"A.","source":5}\n');
+    expect(result.stdout.toString()).toBe('{"question":"Q?","answer":"A.","source":""}\n');
+    expect(result.code).toBe(0);
   });
 });
