@@ -606,6 +606,14 @@ export interface CardFacts {
   card?: CardMeta;
 }
 
+/** What a dataset's rows are, by its columns: question–answer pairs, conversations, or records of the columns named. */
+export function whatRowsAre(columns: readonly { name: string }[]): string {
+  const names = columns.map((column) => column.name);
+  if (names.includes('question') && names.includes('answer')) return 'Question–answer pairs';
+  if (names.includes('messages')) return 'Conversations';
+  return `Records (${names.map((name) => `\`${name}\``).join(', ')})`;
+}
+
 /** The CardDescription of a finished export. */
 export function describeExport(plan: HubPlan, state: HubState, files: Map<string, FinalShard[]>, facts: CardFacts): CardDescription {
   const { counts } = facts;
@@ -620,8 +628,8 @@ export function describeExport(plan: HubPlan, state: HubState, files: Map<string
   const formats = planFormats(plan).map((format) => `\`${format}\``).join(', ');
   const card = facts.card ?? {};
   const generated = [
-    `Question–answer pairs exported by qa-hf (preset \`${facts.preset.name}\`) in ${formats}.`,
-    'Pairs that failed validation are in the `rejected` configs, with `failure_reason`' +
+    `${whatRowsAre(facts.preset.pairColumns)} exported by qa-hf (preset \`${facts.preset.name}\`) in ${formats}.`,
+    `${whatRowsAre(facts.preset.pairColumns) === 'Question–answer pairs' ? 'Pairs' : 'Rows'} that failed validation are in the \`rejected\` configs, with \`failure_reason\`` +
       (plan.minScore !== undefined ? ` (\`${BELOW_MIN_SCORE}\` for pairs scoring below ${plan.minScore})` : '') +
       '; input lines that could not be read are listed in `qa_errors.jsonl` with file, line and byte offset.',
     ...(plan.targetSamples === undefined

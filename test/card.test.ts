@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import { whatRowsAre } from '../lib/hub';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { useDuckDb } from './duckdb';
@@ -634,5 +635,15 @@ describe('the card describes real files', () => {
     const [csvCount] = await query(`SELECT count(*)::INTEGER AS n FROM read_csv('${path.join(dir, 'csv', 'train-*')}', header = true)`);
     expect(csvCount.n).toBe(configs[0].splits[0].numExamples);
     expect(configs[0].splits.map((split) => split.numExamples).reduce((a, b) => a + b)).toBe(rows.length);
+  });
+});
+
+describe('what the rows are, in the card', () => {
+  test.each([
+    [['id', 'question', 'answer'], 'Question–answer pairs'],
+    [['messages', 'source'], 'Conversations'],
+    [['id', 'text', 'metadata'], 'Records (`id`, `text`, `metadata`)'],
+  ])('%j → %s', (names, what) => {
+    expect(whatRowsAre(names.map((name) => ({ name })))).toBe(what);
   });
 });
