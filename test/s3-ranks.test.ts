@@ -173,3 +173,19 @@ test('3 ranks over S3 (one killed mid-upload, rerun with --merge), merged from S
   const verified = await cli(['verify', OUT]);
   expect([verified.code, verified.stderr]).toEqual([0, `qa-hf: ${OUT}: every file matches manifest.json\n`]);
 }, 60_000);
+
+test('--version with ranks over S3: the ranks and the dataset under PREFIX/vVERSION/, --merge finds them there; a finished version is not merged over', async () => {
+  const out = `s3://${BUCKET}/vers`;
+  const args = ['export', `${INPUT}b.jsonl`, '--out', out, '--version', '1.0.0', '--rank', '0', '--world-size', '1', '-q'];
+  const done = await cli([...args, '--merge']);
+  expect([done.code, done.stderr]).toEqual([0, '']);
+  const keys = await objectKeys('vers/');
+  expect(keys.filter((key) => key.startsWith('v1.0.0/ranks/'))).toEqual(['v1.0.0/ranks/rank-00000/entries.jsonl', 'v1.0.0/ranks/rank-00000/rank.json']);
+  expect(keys).toEqual(expect.arrayContaining(['v1.0.0/manifest.json', 'v1.0.0/qa_pairs.jsonl']));
+  expect(keys.filter((key) => !key.startsWith('v1.0.0/') || key.startsWith('v1.0.0/v1.0.0/'))).toEqual([]);
+  expect(JSON.parse((await objectBytes('vers/v1.0.0/manifest.json')).toString()).options.version).toBe('1.0.0');
+  const verified = await cli(['verify', `${out}/v1.0.0`]);
+  expect([verified.code, verified.stderr]).toEqual([0, `qa-hf: ${out}/v1.0.0: every file matches manifest.json\n`]);
+  const again = await cli(['merge', `${out}/v1.0.0`]);
+  expect([again.code, again.stderr]).toEqual([2, `qa-hf: ERR_USAGE: version 1.0.0 is already complete in ${out}/v1.0.0 (its manifest.json): a finished version is never overwritten; choose another --version\n`]);
+}, 30_000);

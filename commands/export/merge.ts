@@ -38,7 +38,8 @@ import type { ExportArgs } from './files';
 import { exportCommand } from './index';
 import { RANK_ENTRIES, RANK_MARKER, parseRankMarker, readRankMarker } from './rank';
 import { isS3Url, prefixOf } from '../../lib/s3-url';
-import { checkBucket } from '../../lib/io/s3';
+import { checkBucket, headObject } from '../../lib/io/s3';
+import { MANIFEST_FILE } from '../../lib/io/manifest';
 import { downloadRank, listRanks, publishDir, stageDirFor } from '../../lib/io/s3-export';
 import { crashPoint, note } from './files';
 
@@ -96,6 +97,10 @@ async function mergeObjectStore(given: MergeArgs): Promise<Counts | null> {
   if (notYet(given, found)) return null;
   planMerge(found, where);
   const first = found.get(0)!;
+  // As an export to S3 with --version: a finished version is never overwritten.
+  if (typeof first.args.version === 'string' && (await headObject(`${url.replace(/\/+$/, '')}/${MANIFEST_FILE}`)) !== null) {
+    throw new QaHfError('ERR_USAGE', `version ${first.args.version} is already complete in ${url} (its manifest.json): a finished version is never overwritten; choose another --version`);
+  }
   const stage = stageDirFor(url, typeof first.args.stageDir === 'string' ? first.args.stageDir : undefined);
   // A killed merge's rank folders are reused; one of no rank listed now (an older world size) would be merged too: it goes.
   const names = new Set([...found.keys()].map((rank) => path.posix.basename(rankDirName(rank))));
@@ -150,5 +155,6 @@ export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {
     file: inputName(first.inputs[i]),
     entriesFile: (rank: number) => path.join(dir, rankDirName(rank), RANK_ENTRIES),
   }));
-  return exportCommand(args, { inputs: first.inputs, replay: { source: (position) => createRankReplay(replayInputs, position) } });
+  // DIR is the version's folder already (the ranks ran in OUT/vVERSION/): the export must not add another.
+  return exportCommand(args, { inputs: first.inputs, replay: { source: (position) => createRankReplay(replayInputs, position) }, versionApplied: true });
 }
