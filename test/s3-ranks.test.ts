@@ -3,7 +3,8 @@
  * s3:// inputs with `--out s3://…` as parallel processes (one SIGKILLed right after
  * its first upload, before its rank.json), `qa-hf merge s3://…` refusing the
  * missing rank, a rerun of a complete rank doing nothing (and one with other options
- * refused), the killed rank rerun with `--merge`, then `qa-hf merge` again: the
+ * refused; one redone with them by --restart is a mismatch the merge refuses), the
+ * killed rank rerun with `--merge`, then `qa-hf merge` again: the
  * objects equal a single-machine export of the same inputs in the Hub layout with
  * `--dedup exact` byte for byte (Parquet too; stats.json but for timings), `verify s3://`
  * passes with the ranks' objects still under `ranks/`.
@@ -172,6 +173,15 @@ test('3 ranks over S3 (one killed mid-upload, rerun with --merge), merged from S
 
   const verified = await cli(['verify', OUT]);
   expect([verified.code, verified.stderr]).toEqual([0, `qa-hf: ${OUT}: every file matches manifest.json\n`]);
+
+  // A rank redone with other options (--restart): the merge refuses the mismatch in one line and changes nothing.
+  const redone = await cli([...rankArgs(2), '--seed', '7', '--restart', '-q']);
+  expect([redone.code, redone.stderr]).toEqual([0, '']);
+  expect(JSON.parse((await objectBytes('out/ds/ranks/rank-00002/rank.json')).toString()).options_hash).not.toBe(markers[2].options_hash);
+  const manifestBefore = await headObject(`${OUT}/manifest.json`);
+  const mismatched = await cli(['merge', OUT]);
+  expect([mismatched.code, mismatched.stderr]).toEqual([1, `qa-hf: ERR_INPUT: ranks in ${OUT}/ranks do not belong to one export: rank 2 (other options), against rank 0; rerun those ranks with the same command and --restart\n`]);
+  expect(await headObject(`${OUT}/manifest.json`)).toEqual(manifestBefore);
 }, 60_000);
 
 test('--version with ranks over S3: the ranks and the dataset under PREFIX/vVERSION/, --merge finds them there; a finished version is not merged over', async () => {

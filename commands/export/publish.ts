@@ -23,7 +23,7 @@ import { QaHfError } from '../../lib/errors';
 import { prefixOf } from '../../lib/s3-url';
 import { checkBucket } from '../../lib/io/s3';
 import { objectUrl } from '../../lib/s3-url';
-import { readObjectText } from '../../lib/io/s3';
+import { deleteObject, readObjectText } from '../../lib/io/s3';
 import { publishDir, publishRank, rankStageDirFor, stageDirFor } from '../../lib/io/s3-export';
 import { writeFileAtomic } from '../../lib/io/atomic-file';
 import { type RankInfo, rankDirName } from '../../lib/rank';
@@ -68,7 +68,10 @@ export async function rankToObjectStore(args: ExportArgs & { out: string }, rank
   const stage = rankStageDirFor(url, rank.rank, args.stageDir);
   const rankDir = rankDirName(rank.rank);
   const localMarker = path.join(stage, rankDir, RANK_MARKER);
-  const remoteMarker = args.restart ? null : await readObjectText(objectUrl(bucket, `${prefix}${rankDir}/${RANK_MARKER}`));
+  const markerUrl = objectUrl(bucket, `${prefix}${rankDir}/${RANK_MARKER}`);
+  // --restart: the marker is withdrawn first, so no merge takes the old marker with new entries.
+  if (args.restart) await deleteObject(markerUrl);
+  const remoteMarker = args.restart ? null : await readObjectText(markerUrl);
   if (remoteMarker !== null) {
     // Complete in S3: the rank's own check compares it with this run (nothing to do, or refused).
     await fs.mkdir(path.dirname(localMarker), { recursive: true });
