@@ -20,7 +20,7 @@ import { DEFAULT_GLOB } from './lib/io/discover';
 import { pipeCommand, type PipeArgs } from './commands/pipe';
 import { exportCommand, resolveExport } from './commands/export';
 import { mergeCommand, type MergeArgs } from './commands/export/merge';
-import { maxLineBytesOption, normalizeProcessingOptions, presetOption, workersOption } from './lib/options';
+import { maxLineBytesOption, normalizeProcessingOptions, presetOption, versionFolder, versionOption, workersOption } from './lib/options';
 import { CARD_FLAGS, CONFIG_FILE, resolveArgs, withConfigPositions } from './lib/config';
 import { withMappingSchema } from './lib/io/presets';
 import { loadConfigFile } from './lib/io/config-file';
@@ -238,7 +238,12 @@ export function buildParser(argv: string[]) {
         const { args: resolved } = resolveExport({ ...args, inputs }, config);
         await exportCommand(resolved);
         // --merge (a rank's): the last rank to finish assembles the dataset.
-        if (resolved.merge) await mergeCommand({ dir: resolved.out!, quiet: resolved.quiet, progress: resolved.progress, whenComplete: true });
+        if (resolved.merge) {
+          // With --version the ranks are in OUT/vVERSION/ (PREFIX/vVERSION/ on S3), where the export put them.
+          const version = versionOption(resolved.version, 'cli');
+          const dir = version === undefined ? resolved.out! : `${resolved.out!.replace(/\/+$/, '')}/${versionFolder(version)}`;
+          await mergeCommand({ dir, quiet: resolved.quiet, progress: resolved.progress, whenComplete: true });
+        }
       },
     )
     .command(
@@ -271,7 +276,7 @@ export function buildParser(argv: string[]) {
       'assemble the dataset in DIR from its ranks (DIR/ranks/, written by export --rank): the same files as one export',
       (command) =>
         command
-          .positional('dir', { type: 'string', describe: 'the --out of the ranks' })
+          .positional('dir', { type: 'string', describe: 'the --out of the ranks (a folder, or s3://bucket/prefix)' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary or warnings on stderr' })
           .option('restart', { type: 'boolean', default: false, describe: 'discard an interrupted merge and start it over' })
           .option('progress', { type: 'boolean', describe: 'progress bar on stderr (default: when stderr is a terminal)' })

@@ -56,7 +56,7 @@ import { Reporter } from '../report';
 import { ExportSession, type Replay, stageOptions } from './session';
 import { resolveRank } from '../../lib/rank';
 import { runRank } from './rank';
-import { exportToObjectStore } from './publish';
+import { exportToObjectStore, rankToObjectStore } from './publish';
 import { REPORT_FILES, type ReportSetup, prepareReport, reportOptionsRecord } from '../quality-report';
 import {
   CARD_FILE,
@@ -187,6 +187,8 @@ export interface ExportHooks {
   replay?: Replay;
   /** `out` already names the version's folder (an export to S3 staged locally). */
   versionApplied?: boolean;
+  /** What messages call `out`: the s3:// URL an export or rank is staged for. */
+  shownOut?: string;
 }
 
 /** Runs an export; returns the counts of the whole export (a dry run's: what a real run would count). */
@@ -201,6 +203,9 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
   if (loaded.out !== undefined && isS3Url(loaded.out) && !hooks.versionApplied) {
     if (loaded.dryRun) return exportCommand({ ...loaded, out: undefined });
     const url = version === undefined ? loaded.out : `${loaded.out.replace(/\/+$/, '')}/${versionFolder(version)}`;
+    // A rank: its folder under PREFIX/ranks/, uploaded with rank.json last (the merge publishes the dataset).
+    const rank = resolveRank({ rank: loaded.rank, worldSize: loaded.worldSize }, process.env);
+    if (rank) return rankToObjectStore({ ...loaded, out: url }, rank, (args) => exportCommand(args, { ...hooks, versionApplied: true, shownOut: url }));
     if (version !== undefined && (await headObject(`${url}/${MANIFEST_FILE}`)) !== null) {
       throw new QaHfError('ERR_USAGE', `version ${version} is already complete in ${url} (its manifest.json): a finished version is never overwritten; choose another --version`);
     }
@@ -234,7 +239,7 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
   if (args.dryRun) return dryRun(args, inputs, plan);
   const writing = args as WritingArgs;
   const options = normalizedOptions(writing, inputs, plan, report);
-  if (rank) return runRank(writing, inputs, options, rank);
+  if (rank) return runRank(writing, inputs, options, rank, hooks.shownOut);
   await prepareOutDir(writing.out);
   const unlock = await takeLock(writing.out);
   const stopSignals = new StopSignals();

@@ -17,6 +17,14 @@
  * directory (recorded in rank.json), so relative input names (in qa_errors.jsonl,
  * stats.json, the report) are the ones a single run there writes.
  *
+ * `qa-hf merge s3://bucket/prefix` (ranks run with that --out): lists
+ * `PREFIX/ranks/`, checks the markers as above (nothing written when they fail),
+ * downloads the ranks' folders into the export's staging folder (lib/io/s3-export.ts
+ * stageDirFor; a killed merge resumes there), merges there and publishes the
+ * dataset under the prefix, manifest.json last (publishDir). The ranks' objects
+ * stay, as a local merge keeps ranks/. With only s3:// inputs the merge needs no
+ * working directory of the ranks' (their `cwd` only names local inputs).
+ *
  *   await mergeCommand({ dir: 'dist', quiet: false });
  */
 import { promises as fs } from 'node:fs';
@@ -28,7 +36,12 @@ import { inputName } from '../../streams/file-source';
 import { createRankReplay } from '../../streams/rank-replay';
 import type { ExportArgs } from './files';
 import { exportCommand } from './index';
-import { RANK_ENTRIES, readRankMarker } from './rank';
+import { RANK_ENTRIES, RANK_MARKER, parseRankMarker, readRankMarker } from './rank';
+import { isS3Url, prefixOf } from '../../lib/s3-url';
+import { checkBucket, headObject } from '../../lib/io/s3';
+import { MANIFEST_FILE } from '../../lib/io/manifest';
+import { downloadRank, listRanks, publishDir, stageDirFor } from '../../lib/io/s3-export';
+import { crashPoint, note } from './files';
 
 export interface MergeArgs {
   dir: string;
@@ -60,18 +73,66 @@ async function findRanks(dir: string): Promise<Map<number, RankMarker>> {
   return found;
 }
 
-export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {
-  const found = await findRanks(given.dir);
+/** `--merge` before every rank is complete: says which are not; true when the merge must wait. */
+function notYet(given: MergeArgs, found: ReadonlyMap<number, RankMarker>): boolean {
   const missing = missingRanks(found);
-  if (given.whenComplete && missing !== null && missing.length > 0) {
-    const named = missing.length > 10 ? `${missing.slice(0, 10).join(', ')}, …` : missing.join(', ');
-    if (!given.quiet) process.stderr.write(`qa-hf: --merge: ${missing.length === 1 ? 'rank' : 'ranks'} ${named} not complete yet; the last rank to finish merges (or run qa-hf merge ${given.dir})\n`);
-    return null;
+  if (!given.whenComplete || missing === null || missing.length === 0) return false;
+  const named = missing.length > 10 ? `${missing.slice(0, 10).join(', ')}, …` : missing.join(', ');
+  if (!given.quiet) process.stderr.write(`qa-hf: --merge: ${missing.length === 1 ? 'rank' : 'ranks'} ${named} not complete yet; the last rank to finish merges (or run qa-hf merge ${given.dir})\n`);
+  return true;
+}
+
+/** `qa-hf merge s3://…`: the ranks under PREFIX/ranks/ checked, downloaded, merged in the staging folder, published (see the header). */
+async function mergeObjectStore(given: MergeArgs): Promise<Counts | null> {
+  const url = given.dir;
+  const where = `${url.replace(/\/+$/, '')}/${RANKS_DIR}`;
+  await checkBucket(prefixOf(url).bucket, url);
+  const listed = await listRanks(url, RANK_MARKER);
+  if (listed === null) throw new QaHfError('ERR_INPUT', `no ${RANKS_DIR}/ under ${url}: run the ranks first (qa-hf export … --out ${url} --rank R --world-size N)`);
+  const found = new Map<number, RankMarker>();
+  for (const rank of listed) {
+    const marker = rank.marker === null ? null : parseRankMarker(rank.marker);
+    if (marker && path.posix.basename(rankDirName(marker.rank)) === rank.name) found.set(marker.rank, marker);
   }
+  if (notYet(given, found)) return null;
+  planMerge(found, where);
+  const first = found.get(0)!;
+  // As an export to S3 with --version: a finished version is never overwritten.
+  if (typeof first.args.version === 'string' && (await headObject(`${url.replace(/\/+$/, '')}/${MANIFEST_FILE}`)) !== null) {
+    throw new QaHfError('ERR_USAGE', `version ${first.args.version} is already complete in ${url} (its manifest.json): a finished version is never overwritten; choose another --version`);
+  }
+  const stage = stageDirFor(url, typeof first.args.stageDir === 'string' ? first.args.stageDir : undefined);
+  // A killed merge's rank folders are reused; one of no rank listed now (an older world size) would be merged too: it goes.
+  const names = new Set([...found.keys()].map((rank) => path.posix.basename(rankDirName(rank))));
+  const staged = await fs.readdir(path.join(stage, RANKS_DIR)).catch(() => [] as string[]);
+  for (const name of staged) if (!names.has(name)) await fs.rm(path.join(stage, RANKS_DIR, name), { recursive: true, force: true });
+  let downloaded = 0;
+  for (const rank of listed) if (found.has(Number(rank.name.slice('rank-'.length)))) downloaded += await downloadRank(url, rank, stage, RANK_MARKER);
+  note(given, `downloaded ${downloaded} objects of ${found.size} ${found.size === 1 ? 'rank' : 'ranks'} from ${where} to ${stage}`);
+  // A --fail-on breach comes after every file is written: the dataset is published, then the gate says no (as an export to S3).
+  let gate: QaHfError | null = null;
+  const counts = await mergeCommand({ ...given, dir: stage, whenComplete: false }).catch((err: unknown) => {
+    if (!(err instanceof QaHfError && err.code === 'ERR_THRESHOLD')) throw err;
+    gate = err;
+    return null;
+  });
+  crashPoint('before-upload');
+  const result = await publishDir(stage, url, { force: first.args.force === true });
+  await fs.rm(path.dirname(stage), { recursive: true, force: true });
+  note(given, `uploaded to ${url}: ${result.uploaded.length} objects (${result.skipped.length} already there), manifest.json last; the ranks' objects under ${where} kept`);
+  if (gate || !counts) throw gate;
+  return counts;
+}
+
+export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {
+  if (isS3Url(given.dir)) return mergeObjectStore(given);
+  const found = await findRanks(given.dir);
+  if (notYet(given, found)) return null;
   const inputs = planMerge(found, path.join(given.dir, RANKS_DIR));
   const first = found.get(0)!;
   let dir = given.dir;
-  if (path.resolve(first.cwd) !== process.cwd()) {
+  // Only local inputs are named relative to the ranks' working directory: s3:// ones need none.
+  if (path.resolve(first.cwd) !== process.cwd() && first.inputs.some((input) => !isS3Url(input))) {
     const there = await fs.stat(first.cwd).then((stat) => stat.isDirectory(), () => false);
     if (!there) throw new QaHfError('ERR_INPUT', `the ranks ran in ${first.cwd}, which is not a folder here: run the merge where the inputs are at the paths the ranks read`);
     dir = path.resolve(given.dir);
@@ -94,5 +155,6 @@ export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {
     file: inputName(first.inputs[i]),
     entriesFile: (rank: number) => path.join(dir, rankDirName(rank), RANK_ENTRIES),
   }));
-  return exportCommand(args, { inputs: first.inputs, replay: { source: (position) => createRankReplay(replayInputs, position) } });
+  // DIR is the version's folder already (the ranks ran in OUT/vVERSION/): the export must not add another.
+  return exportCommand(args, { inputs: first.inputs, replay: { source: (position) => createRankReplay(replayInputs, position) }, versionApplied: true });
 }

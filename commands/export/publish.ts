@@ -7,6 +7,13 @@
  * the export is done again in the staging folder (the same bytes; stats.json's
  * timings aside) and only what differs from the objects already there is uploaded.
  *
+ * A rank (`--rank R`, or a scheduler's index) runs in its own staging folder
+ * (rankStageDirFor), then uploads its `ranks/rank-RRRRR/` folder, rank.json (its
+ * commit marker) last, and removes the folder (rankToObjectStore). A rank whose
+ * rank.json is in S3 already is complete: with the same options and inputs a rerun
+ * does nothing and says so (the marker is put in the staging folder, where the
+ * rank's own check reads it); with others it is refused (--restart redoes it).
+ *
  * The credentials and the bucket are checked first: wrong ones cost one line and
  * write nothing, locally or remotely.
  */
@@ -15,9 +22,14 @@ import * as path from 'node:path';
 import { QaHfError } from '../../lib/errors';
 import { prefixOf } from '../../lib/s3-url';
 import { checkBucket } from '../../lib/io/s3';
-import { publishDir, stageDirFor } from '../../lib/io/s3-export';
+import { objectUrl } from '../../lib/s3-url';
+import { deleteObject, readObjectText } from '../../lib/io/s3';
+import { publishDir, publishRank, rankStageDirFor, stageDirFor } from '../../lib/io/s3-export';
+import { writeFileAtomic } from '../../lib/io/atomic-file';
+import { type RankInfo, rankDirName } from '../../lib/rank';
 import type { Counts } from '../../lib/tally';
 import { type ExportArgs, crashPoint, note } from './files';
+import { RANK_MARKER } from './rank';
 
 /** Runs `exportLocal` into the staging folder of `args.out` (an s3:// URL), then publishes it. */
 export async function exportToObjectStore(args: ExportArgs & { out: string }, exportLocal: (args: ExportArgs) => Promise<Counts>): Promise<Counts> {
@@ -45,5 +57,43 @@ export async function exportToObjectStore(args: ExportArgs & { out: string }, ex
   const kept = result.kept.length > 0 ? `; ${result.kept.length} other objects under the prefix kept` : '';
   note(args, `uploaded to ${url}: ${result.uploaded.length} objects (${result.skipped.length} already there), manifest.json last${kept}`);
   if (gate || !counts) throw gate;
+  return counts;
+}
+
+/** Runs rank `rank` of an export to `args.out` (an s3:// URL) with `exportLocal` in the rank's staging folder, then uploads the rank. */
+export async function rankToObjectStore(args: ExportArgs & { out: string }, rank: RankInfo, exportLocal: (args: ExportArgs) => Promise<Counts>): Promise<Counts> {
+  const url = args.out;
+  const { bucket, prefix } = prefixOf(url);
+  await checkBucket(bucket, url);
+  const stage = rankStageDirFor(url, rank.rank, args.stageDir);
+  const rankDir = rankDirName(rank.rank);
+  const localMarker = path.join(stage, rankDir, RANK_MARKER);
+  const markerUrl = objectUrl(bucket, `${prefix}${rankDir}/${RANK_MARKER}`);
+  // --restart: the marker is withdrawn first, so no merge takes the old marker with new entries.
+  if (args.restart) await deleteObject(markerUrl);
+  const remoteMarker = args.restart ? null : await readObjectText(markerUrl);
+  if (remoteMarker !== null) {
+    // Complete in S3: the rank's own check compares it with this run (nothing to do, or refused).
+    await fs.mkdir(path.dirname(localMarker), { recursive: true });
+    await writeFileAtomic(localMarker, remoteMarker, { tempPath: `${localMarker}.tmp` });
+    try {
+      return await exportLocal({ ...args, out: stage, inputBase: args.inputBase ?? process.cwd() });
+    } finally {
+      await fs.rm(path.dirname(stage), { recursive: true, force: true });
+    }
+  }
+  // Complete here but not in S3 (killed during the upload): the marker goes and the rank is done again (the same bytes).
+  await fs.rm(localMarker, { force: true });
+  const counts = await exportLocal({ ...args, out: stage, inputBase: args.inputBase ?? process.cwd() });
+  crashPoint('before-upload');
+  let first = true;
+  const result = await publishRank(stage, rankDir, url, RANK_MARKER, {
+    onUploaded: () => {
+      if (first) crashPoint('after-first-upload');
+      first = false;
+    },
+  });
+  await fs.rm(path.dirname(stage), { recursive: true, force: true });
+  note(args, `uploaded rank ${rank.rank} to ${url.replace(/\/+$/, '')}/${rankDir}: ${result.uploaded.length} objects (${result.skipped.length} already there), ${RANK_MARKER} last`);
   return counts;
 }

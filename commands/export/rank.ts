@@ -24,6 +24,7 @@ import { Writable } from 'node:stream';
 import type { Batch } from '../../lib/batch';
 import { hashJson } from '../../lib/canonical-json';
 import { QaHfError, toQaHfError } from '../../lib/errors';
+import { isS3Url } from '../../lib/s3-url';
 import { AtomicFile, writeFileAtomic } from '../../lib/io/atomic-file';
 import { type InputInfo, describeInputs } from '../../lib/io/inputs';
 import { takeLock } from '../../lib/io/lock';
@@ -69,9 +70,12 @@ interface RankIdentity {
   inputs_fingerprint: string;
 }
 
-/** Inputs relative to --out with their sizes: every rank must see the same. */
-export function inputsFingerprint(out: string, inputs: readonly string[], infos: readonly InputInfo[]): string {
-  return hashJson(inputs.map((file, i) => [relativeToDir(path.resolve(out), path.resolve(file)), infos[i].size, infos[i].compressed]));
+/**
+ * Inputs relative to --out (to the working directory for an --out s3://, which is
+ * staged in a folder of this machine's), s3:// ones as URLs, with their sizes: every rank must see the same.
+ */
+export function inputsFingerprint(base: string, inputs: readonly string[], infos: readonly InputInfo[]): string {
+  return hashJson(inputs.map((file, i) => [isS3Url(file) ? file : relativeToDir(path.resolve(base), path.resolve(file)), infos[i].size, infos[i].compressed]));
 }
 
 /** The export's arguments the merge needs, without what is this run's own. */
@@ -91,6 +95,11 @@ export async function readRankMarker(dir: string): Promise<RankMarker | null> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw toQaHfError(err);
   }
+  return parseRankMarker(text);
+}
+
+/** rank.json's text as a marker, or null when it is none (damaged, another format or version). */
+export function parseRankMarker(text: string): RankMarker | null {
   try {
     const marker = JSON.parse(text) as RankMarker;
     return marker.format === MARKER_FORMAT && marker.version === MARKER_VERSION ? marker : null;
@@ -103,20 +112,24 @@ function sameIdentity(a: RankIdentity, b: RankIdentity): boolean {
   return a.rank === b.rank && a.world_size === b.world_size && a.tool_version === b.tool_version && a.options_hash === b.options_hash && a.inputs_fingerprint === b.inputs_fingerprint;
 }
 
-/** Runs rank `info.rank` of the export; returns its counts (nothing new when it was complete). */
-export async function runRank(args: WritingArgs, inputs: string[], options: Record<string, unknown>, info: RankInfo): Promise<Counts> {
+/**
+ * Runs rank `info.rank` of the export; returns its counts (nothing new when it was complete).
+ * `shownOut`: the --out messages name (an s3:// URL whose staging folder is `args.out`).
+ */
+export async function runRank(args: WritingArgs, inputs: string[], options: Record<string, unknown>, info: RankInfo, shownOut = args.out): Promise<Counts> {
   const label = `rank ${info.rank} of ${info.worldSize} (from ${info.from})`;
   if (args.failFast) throw new QaHfError('ERR_USAGE', `--fail-fast cannot be used by a rank (${label}): run the ranks without it and read qa_errors.jsonl after the merge`);
   const infos = await describeInputs(inputs);
   const stream = inputs.find((_file, i) => infos[i].stream);
   if (stream !== undefined) throw new QaHfError('ERR_USAGE', `a rank reads its share of regular files; ${inputName(stream)} is a stream (stdin or a pipe)`);
   const dir = path.join(args.out, rankDirName(info.rank));
+  const shown = shownOut === args.out ? dir : `${shownOut.replace(/\/+$/, '')}/${rankDirName(info.rank)}`;
   const identity: RankIdentity = {
     rank: info.rank,
     world_size: info.worldSize,
     tool_version: TOOL_VERSION,
     options_hash: hashJson(options),
-    inputs_fingerprint: inputsFingerprint(args.out, inputs, infos),
+    inputs_fingerprint: inputsFingerprint(args.inputBase ?? args.out, inputs, infos),
   };
   await fs.mkdir(dir, { recursive: true }).catch((err: unknown) => {
     throw toQaHfError(err);
@@ -127,13 +140,13 @@ export async function runRank(args: WritingArgs, inputs: string[], options: Reco
     const done = await readRankMarker(dir);
     if (done && !args.restart) {
       if (sameIdentity(done, identity)) {
-        note(args, `${label}: already complete in ${dir}; nothing to do`);
+        note(args, `${label}: already complete in ${shown}; nothing to do`);
         return done.counts as unknown as Counts;
       }
-      throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `${dir} holds a rank completed with other options, inputs or tool version; run with --restart to redo it`);
+      throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `${shown} holds a rank completed with other options, inputs or tool version; run with --restart to redo it`);
     }
-    note(args, `${label}: writing ${dir}`);
-    const run = new RankRun(args, dir, inputs, identity, info);
+    note(args, `${label}: writing ${shown}${shown === dir ? '' : ` (staged in ${dir})`}`);
+    const run = new RankRun(args, dir, inputs, identity, info, shownOut);
     return await run.run(stop);
   } finally {
     stop.dispose();
@@ -153,6 +166,7 @@ class RankRun {
     private readonly inputs: string[],
     private readonly identity: RankIdentity,
     private readonly info: RankInfo,
+    private readonly shownOut: string,
   ) {
     this.checkpointPath = path.join(dir, RANK_CHECKPOINT);
     this.markerPath = path.join(dir, RANK_MARKER);
@@ -232,7 +246,7 @@ class RankRun {
     const total = tally.total;
     note(
       this.args,
-      `rank ${this.info.rank} of ${this.info.worldSize}: ${count(total.lines, 'line')} of ${count(state.done.length, 'range')} processed (${count(total.errors, 'error')}, ${total.blank} blank); run qa-hf merge ${this.args.out} once every rank is complete`,
+      `rank ${this.info.rank} of ${this.info.worldSize}: ${count(total.lines, 'line')} of ${count(state.done.length, 'range')} processed (${count(total.errors, 'error')}, ${total.blank} blank); run qa-hf merge ${this.shownOut} once every rank is complete`,
     );
     return total;
   }

@@ -20,7 +20,14 @@
  *      sees a partial export; a run killed anywhere in 1–5 is finished by the next.
  *
  * Objects under the prefix that are not qa-hf's are never deleted; they are listed
- * as `kept` in the manifest, as --force's kept files are in a folder.
+ * as `kept` in the manifest, as --force's kept files are in a folder. Objects under
+ * `PREFIX/ranks/rank-NNNNN/` are the ranks' (the merge's input, as a local `ranks/`
+ * folder is): never uploaded, deleted, kept or verified as outputs.
+ *
+ * Ranks (`export … --out s3://… --rank R`): a rank runs in its own staging folder
+ * (`rankStageDirFor`), then `publishRank` uploads its `ranks/rank-RRRRR/` folder,
+ * rank.json (the rank's commit marker) last; the merge lists them (`listRanks`) and
+ * downloads them (`downloadRank`) into the export's staging folder.
  *
  *   await publishDir('/tmp/qa-hf-stage-…/dist', 's3://corpus/dist/', { force: false });
  *   const problems = await verifyObjects('s3://corpus/dist/');   // [] when all match
@@ -32,8 +39,10 @@ import * as path from 'node:path';
 import { QaHfError } from '../errors';
 import { hashJson } from '../canonical-json';
 import { isS3Url, objectUrl, prefixName, prefixOf } from '../s3-url';
+import { RANKS_DIR, isRankFile } from '../rank';
+import { sha256File } from './fingerprint';
 import { MANIFEST_FILE, type Manifest, type ManifestFile, digestDifferences } from './manifest';
-import { customEndpoint, deleteObject, headObject, listObjects, putText, readObjectText, sha256Object, uploadFile } from './s3';
+import { type ListedObject, customEndpoint, deleteObject, downloadFile, headObject, listObjects, putText, readObjectText, sha256Object, uploadFile } from './s3';
 
 /** User metadata every uploaded output carries: its sha256, so a rerun skips what is already there. */
 export const SHA256_METADATA = 'qa-hf-sha256';
@@ -46,6 +55,92 @@ export const SHA256_METADATA = 'qa-hf-sha256';
 export function stageDirFor(url: string, stageRoot?: string): string {
   const hash = createHash('sha256').update(`${customEndpoint() ?? 'aws'}\n${url}`).digest('hex').slice(0, 16);
   return path.join(stageRoot ?? os.tmpdir(), `qa-hf-stage-${hash}`, prefixName(url));
+}
+
+/**
+ * The staging folder of rank `rank` of an export to `url`: `ROOT/qa-hf-stage-HASH-rank-RRRRR/NAME`,
+ * its own, so ranks on one machine never remove each other's (nor the merge's) work.
+ */
+export function rankStageDirFor(url: string, rank: number, stageRoot?: string): string {
+  const stage = stageDirFor(url, stageRoot);
+  return path.join(`${path.dirname(stage)}-rank-${String(rank).padStart(5, '0')}`, path.basename(stage));
+}
+
+/**
+ * Uploads the finished rank folder `dir/rankDir` (`ranks/rank-RRRRR`) to the same
+ * keys under `url`, its files in name order and `marker` (rank.json) last; hidden
+ * files (checkpoint, lock) stay. An object already there with the same size and
+ * sha256 is skipped (a rerun after a kill mid-upload). Returns the keys uploaded.
+ */
+export async function publishRank(dir: string, rankDir: string, url: string, marker: string, options: Pick<PublishOptions, 'onUploaded'> = {}): Promise<{ uploaded: string[]; skipped: string[] }> {
+  const { bucket, prefix } = prefixOf(url);
+  const names = (await fs.readdir(path.join(dir, rankDir))).filter((name) => !name.startsWith('.') && name !== marker).sort();
+  const uploaded: string[] = [];
+  const skipped: string[] = [];
+  for (const name of [...names, marker]) {
+    const file = path.join(dir, rankDir, name);
+    const key = `${prefix}${rankDir}/${name}`;
+    const digest = await sha256File(file);
+    const head = await headObject(objectUrl(bucket, key));
+    if (head && head.size === digest.bytes && head.metadata[SHA256_METADATA] === digest.sha256) {
+      skipped.push(key);
+      continue;
+    }
+    await uploadFile(file, objectUrl(bucket, key), { [SHA256_METADATA]: digest.sha256 }, contentType(name));
+    uploaded.push(key);
+    options.onUploaded?.(key);
+  }
+  return { uploaded, skipped };
+}
+
+/** One rank folder under `PREFIX/ranks/`: its name (`rank-00002`), marker text (null: not complete) and objects. */
+export interface RankObjects {
+  name: string;
+  marker: string | null;
+  objects: ListedObject[];
+}
+
+/** The rank folders under `url` (`PREFIX/ranks/rank-NNNNN/`), by name; null when there is no `ranks/` at all. */
+export async function listRanks(url: string, marker: string): Promise<RankObjects[] | null> {
+  const { bucket, prefix } = prefixOf(url);
+  const listed = await listObjects(bucket, `${prefix}${RANKS_DIR}/`);
+  if (listed.length === 0) return null;
+  const byName = new Map<string, ListedObject[]>();
+  for (const object of listed) {
+    const relative = object.key.slice(prefix.length);
+    if (!isRankFile(relative)) continue;
+    const name = relative.split('/')[1];
+    byName.set(name, [...(byName.get(name) ?? []), object]);
+  }
+  const ranks: RankObjects[] = [];
+  for (const [name, objects] of [...byName.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const markerObject = objects.find((object) => object.key === `${prefix}${RANKS_DIR}/${name}/${marker}`);
+    ranks.push({ name, marker: markerObject ? await readObjectText(objectUrl(bucket, markerObject.key)) : null, objects });
+  }
+  return ranks;
+}
+
+/**
+ * Downloads a rank's objects into `dir/ranks/NAME/`, the marker last. A file already
+ * there (a killed merge's) is kept when its size and sha256 are the object's (metadata).
+ */
+export async function downloadRank(url: string, rank: RankObjects, dir: string, marker: string): Promise<number> {
+  const { bucket, prefix } = prefixOf(url);
+  const markerKey = `${prefix}${RANKS_DIR}/${rank.name}/${marker}`;
+  const ordered = [...rank.objects.filter((object) => object.key !== markerKey), ...rank.objects.filter((object) => object.key === markerKey)];
+  let downloaded = 0;
+  for (const object of ordered) {
+    const relative = object.key.slice(prefix.length);
+    const head = await headObject(objectUrl(bucket, object.key));
+    if (!head) throw new QaHfError('ERR_S3', `${objectUrl(bucket, object.key)}: the object went away during the merge`);
+    const file = path.join(dir, ...relative.split('/'));
+    const sha256 = head.metadata[SHA256_METADATA];
+    const there = await fs.stat(file).then((stat) => stat.size, () => null);
+    if (object.key !== markerKey && sha256 !== undefined && there === head.size && (await sha256File(file)).sha256 === sha256) continue;
+    await downloadFile(objectUrl(bucket, object.key), file, head);
+    downloaded++;
+  }
+  return downloaded;
 }
 
 export interface PublishOptions {
@@ -116,7 +211,7 @@ export async function publishDir(dir: string, url: string, options: PublishOptio
   const kept: string[] = [];
   for (const key of existing.keys()) {
     const relative = key.slice(prefix.length);
-    if (key === manifestKey || outputs.has(relative)) continue;
+    if (key === manifestKey || outputs.has(relative) || isRankFile(relative)) continue;
     const ours = earlierOutputs.has(relative) || (await headObject(objectUrl(bucket, key)))?.metadata[SHA256_METADATA] !== undefined;
     (ours ? stale : kept).push(relative);
   }
@@ -186,6 +281,6 @@ export async function verifyObjects(url: string, options: { inputs?: boolean; on
     }
   }
   const known = new Set([...manifest.outputs.map((file) => file.path), ...(Array.isArray(manifest.kept) ? manifest.kept : []), MANIFEST_FILE]);
-  for (const name of listed.keys()) if (!known.has(name)) problems.push(`output ${name}: not in the manifest`);
+  for (const name of listed.keys()) if (!known.has(name) && !isRankFile(name)) problems.push(`output ${name}: not in the manifest`);
   return problems;
 }

@@ -17,7 +17,8 @@
  *   for await (const chunk of objectChunks(url, { from: 4096, etag: head.etag })) …
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { QaHfError } from '../errors';
@@ -263,6 +264,20 @@ export async function readObjectText(url: string): Promise<string | null> {
   const parts: Buffer[] = [];
   for await (const chunk of objectChunks(url, { from: 0, etag: head.etag, size: head.size })) parts.push(chunk);
   return Buffer.concat(parts).toString('utf8');
+}
+
+/** Downloads the object to `file` (through `.NAME.download` beside it, then a rename: the file appears only complete). */
+export async function downloadFile(url: string, file: string, head: { etag: string; size: number }): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.download`);
+  const handle = await fs.open(temp, 'w');
+  try {
+    for await (const chunk of objectChunks(url, { from: 0, etag: head.etag, size: head.size })) await handle.write(chunk);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temp, file);
 }
 
 // ---------------------------------------------------------------------------
