@@ -122,6 +122,18 @@ export function exactKey(question: string, answer: string, out: Uint32Array, lat
   return true;
 }
 
+/** Big-endian 32-bit integers in a byte array (as DataView writes them; without one a record). */
+function putUint32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = (value >>> 16) & 0xff;
+  bytes[at + 2] = (value >>> 8) & 0xff;
+  bytes[at + 3] = value & 0xff;
+}
+
+function getUint32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
+}
+
 function finalMix(h: number, length: number): number {
   h ^= length;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
@@ -258,7 +270,7 @@ export class DedupIndex {
    * per-record work of check, pure and apart from the index, so it can run where
    * the row is made (a worker, lib/facts.ts) and checkFingerprint decide in order.
    */
-  fingerprint(question: string, answer: string): Uint8Array {
+  fingerprint(question: string, answer: string, into?: Uint8Array): Uint8Array {
     let q = question;
     let a = answer;
     // Most text is Latin-1 and needs no NFKC: exactKey folds its case as it reads, and says when it met other text.
@@ -267,10 +279,10 @@ export class DedupIndex {
       a = a.normalize('NFKC').toLowerCase();
       exactKey(q, a, this.key);
     }
-    const log = new Uint8Array(recordLogBytes(this.near));
-    const view = new DataView(log.buffer);
-    view.setUint32(0, this.key[0] || 1);
-    view.setUint32(4, this.key[1]);
+    // `into`: recordLogBytes of a caller's larger buffer (lib/facts.ts hands out slices of one), which saves an allocation a record.
+    const log = into ?? new Uint8Array(recordLogBytes(this.near));
+    putUint32(log, 0, this.key[0] || 1);
+    putUint32(log, 4, this.key[1]);
     if (this.near) this.signature(`${q} ${a}`, log.subarray(EXACT_LOG_BYTES));
     return log;
   }
@@ -278,10 +290,10 @@ export class DedupIndex {
   /** Decides a pair by its fingerprint (adopted: its place is written into it) and adds it to the index. */
   checkFingerprint(fingerprint: Uint8Array, place: RecordPlace): DedupDecision {
     if (fingerprint.length !== recordLogBytes(this.near)) throw new Error(`internal: a dedup fingerprint of ${fingerprint.length} bytes, not ${recordLogBytes(this.near)}`);
-    const view = new DataView(fingerprint.buffer, fingerprint.byteOffset, fingerprint.length);
-    view.setUint8(8, place.split);
-    view.setUint16(9, place.input);
-    view.setUint32(11, place.line);
+    fingerprint[8] = place.split;
+    fingerprint[9] = place.input >>> 8;
+    fingerprint[10] = place.input & 0xff;
+    putUint32(fingerprint, 11, place.line);
     return this.apply(fingerprint);
   }
 
@@ -293,11 +305,10 @@ export class DedupIndex {
   }
 
   private apply(log: Uint8Array): DedupDecision {
-    const view = new DataView(log.buffer, log.byteOffset, log.length);
     const key = this.lookup;
-    key[0] = view.getUint32(0);
-    key[1] = view.getUint32(4);
-    const split = view.getUint8(8);
+    key[0] = getUint32(log, 0);
+    key[1] = getUint32(log, 4);
+    const split = log[8];
     const record = this.records++;
     this.places.ensure(this.records * 8);
     this.places.bytes.set(log.subarray(8, 15), record * 8);

@@ -22,7 +22,7 @@
  *   entry.facts = finder.find(entry);   // null for entries that are not pairs or rejected rows
  */
 import type { Entry, EntryFacts, Row } from './batch';
-import { DedupIndex } from './dedup';
+import { DedupIndex, recordLogBytes } from './dedup';
 import { type PiiMatch, findPii, redactPii } from './pii';
 import { type PiiMode, dedupText } from './quality';
 import { type DetectAll, LANGUAGE_MIN_CHARS, LANGUAGE_SAMPLE_CHARS, detectLanguage, languageSampled } from './report';
@@ -41,6 +41,9 @@ export interface FactsSpec {
   report: boolean;
 }
 
+/** Fingerprints per buffer (lib/dedup.ts recordLogBytes each). */
+const SLAB_RECORDS = 1024;
+
 /** No PII in a row: one shared, never written. */
 const NO_PII: Record<string, PiiMatch[]> = Object.freeze({}) as Record<string, PiiMatch[]>;
 
@@ -53,6 +56,10 @@ function loadTinyld(): DetectAll {
 export class FactFinder {
   private readonly dedup: DedupIndex;
   private detector: ((text: string) => string) | null = null;
+  /** Fingerprints are slices of one buffer, a new one when it is full: one allocation per SLAB_RECORDS records. */
+  private slab = new Uint8Array(0);
+  private slabUsed = 0;
+  private readonly fingerprintBytes: number;
 
   constructor(
     readonly spec: FactsSpec,
@@ -60,6 +67,7 @@ export class FactFinder {
   ) {
     // Only its fingerprint is used: the index itself stays empty.
     this.dedup = new DedupIndex({ near: spec.near });
+    this.fingerprintBytes = recordLogBytes(spec.near);
   }
 
   /** The facts of a pair or rejected entry with a row; null for the others. */
@@ -85,7 +93,11 @@ export class FactFinder {
     // Routing checks only pairs for duplicates (it never moves a rejected row back).
     if (entry.channel === 'pairs') {
       const [question, answer] = dedupText(judged);
-      dedup = this.dedup.fingerprint(question, answer);
+      if (this.slabUsed + this.fingerprintBytes > this.slab.length) {
+        this.slab = new Uint8Array(this.fingerprintBytes * SLAB_RECORDS);
+        this.slabUsed = 0;
+      }
+      dedup = this.dedup.fingerprint(question, answer, this.slab.subarray(this.slabUsed, (this.slabUsed += this.fingerprintBytes)));
     }
     let sampled = false;
     let language: string | null = null;
