@@ -43,6 +43,8 @@ export interface FactsSpec {
 
 /** Fingerprints per buffer (lib/dedup.ts recordLogBytes each). */
 const SLAB_RECORDS = 1024;
+/** Lengths per buffer (two per column of a row). */
+const LENGTH_SLAB = 16384;
 
 /** No PII in a row: one shared, never written. */
 const NO_PII: Record<string, PiiMatch[]> = Object.freeze({}) as Record<string, PiiMatch[]>;
@@ -60,6 +62,9 @@ export class FactFinder {
   private slab = new Uint8Array(0);
   private slabUsed = 0;
   private readonly fingerprintBytes: number;
+  /** The lengths likewise: slices of one Int32Array. */
+  private lengthSlab = new Int32Array(0);
+  private lengthsUsed = 0;
 
   constructor(
     readonly spec: FactsSpec,
@@ -110,7 +115,11 @@ export class FactFinder {
     let lengths: Int32Array | null = null;
     if (this.spec.report) {
       const keys = Object.keys(judged);
-      lengths = new Int32Array(keys.length * 2);
+      if (this.lengthsUsed + keys.length * 2 > this.lengthSlab.length) {
+        this.lengthSlab = new Int32Array(Math.max(keys.length * 2, LENGTH_SLAB));
+        this.lengthsUsed = 0;
+      }
+      lengths = this.lengthSlab.subarray(this.lengthsUsed, (this.lengthsUsed += keys.length * 2));
       for (let k = 0; k < keys.length; k++) {
         const value = judged[keys[k]];
         if (typeof value === 'string') {
