@@ -45,7 +45,7 @@ import { isDefaultQualityPlan, qualityOptionsRecord } from '../../lib/quality';
 import { parquetLibrary } from '../../lib/parquet';
 import { SAMPLE_RULE } from '../../lib/sample';
 import { versionFolder, versionOption } from '../../lib/options';
-import { isCompletedExport } from '../../lib/io/out-dir-fs';
+import { completedVersion, isCompletedExport } from '../../lib/io/out-dir-fs';
 import { computeSampleThreshold, refuseStreamInputs, routeSample } from './sample';
 import { createFileSource } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
@@ -243,6 +243,11 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
     // A finished version is never written over; an interrupted one (its checkpoint still there) resumes.
     if (writing.version !== undefined && (await isCompletedExport(writing.out))) {
       throw new QaHfError('ERR_USAGE', `version ${writing.version} is already complete in ${writing.out} (its manifest.json): a finished version is never overwritten; choose another --version`);
+    }
+    // … nor by an export pointed at the version's folder itself (--out dist/v1.0.0).
+    const finished = await completedVersion(writing.out);
+    if (finished !== null) {
+      throw new QaHfError('ERR_USAGE', `--out ${writing.out} holds the finished version ${finished} (its manifest.json): a finished version is never overwritten; choose another --out, or --out with another --version`);
     }
     const claim = await claimOutDir(writing, plan);
     await sweepTemps(writing.out);
