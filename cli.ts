@@ -12,6 +12,7 @@
  * found differences, 4 a --fail-on rule breached (all files written), 130 interrupted (resumable).
  * A user sees one-line messages, never a stack trace (unless --debug).
  */
+import * as path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { QaHfError, toQaHfError, type ErrorCode } from './lib/errors';
 import { DEFAULT_MAX_LINE_BYTES } from './lib/lines';
@@ -20,7 +21,7 @@ import { DEFAULT_GLOB } from './lib/io/discover';
 import { pipeCommand, type PipeArgs } from './commands/pipe';
 import { exportCommand, resolveExport } from './commands/export';
 import { mergeCommand, type MergeArgs } from './commands/export/merge';
-import { maxLineBytesOption, normalizeProcessingOptions, presetOption, workersOption } from './lib/options';
+import { maxLineBytesOption, normalizeProcessingOptions, presetOption, versionFolder, versionOption, workersOption } from './lib/options';
 import { CARD_FLAGS, CONFIG_FILE, resolveArgs, withConfigPositions } from './lib/config';
 import { withMappingSchema } from './lib/io/presets';
 import { loadConfigFile } from './lib/io/config-file';
@@ -238,7 +239,12 @@ export function buildParser(argv: string[]) {
         const { args: resolved } = resolveExport({ ...args, inputs }, config);
         await exportCommand(resolved);
         // --merge (a rank's): the last rank to finish assembles the dataset.
-        if (resolved.merge) await mergeCommand({ dir: resolved.out!, quiet: resolved.quiet, progress: resolved.progress, whenComplete: true });
+        // With --version the ranks are in OUT/vVERSION/ranks/, so the merge is of OUT/vVERSION.
+        if (resolved.merge) {
+          const version = versionOption(resolved.version, 'cli');
+          const dir = version === undefined ? resolved.out! : path.join(resolved.out!, versionFolder(version));
+          await mergeCommand({ dir, quiet: resolved.quiet, progress: resolved.progress, whenComplete: true });
+        }
       },
     )
     .command(

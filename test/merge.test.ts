@@ -150,3 +150,20 @@ test('3 parallel ranks, one killed mid-share and rerun, merged: the single expor
   const verify = await runCli(['verify', multi]);
   expect([verify.code, verify.stderr]).toEqual([0, `qa-hf: ${multi}: every file matches manifest.json\n`]);
 }, 90_000);
+
+test('ranks with --version: --merge in each rank (or qa-hf merge OUT/v1.0.0) writes OUT/v1.0.0, the single versioned export; a second merge is refused', async () => {
+  const version = ['--version', '1.0.0', ...OPTIONS];
+  expect((await runCli(['export', 'in', '--out', 'vsingle/out', '-q', ...version], undefined, { cwd: root })).code).toBe(0);
+  const runs = [];
+  for (const rank of [0, 1]) runs.push(await cli(['export', 'in', '--out', 'vmulti/out', ...version, '--rank', String(rank), '--world-size', '2', '--merge']).done);
+  expect(runs.map((run) => run.code)).toEqual([0, 0]);
+  expect(runs[0].stderr).toContain('qa-hf: --merge: rank 1 not complete yet; the last rank to finish merges (or run qa-hf merge vmulti/out/v1.0.0)\n');
+  expect(runs[1].stderr).toContain('qa-hf: merging 2 ranks of vmulti/out/v1.0.0\n');
+  expect((await fs.readdir(path.join(root, 'vmulti/out'))).sort()).toEqual(['v1.0.0']);
+  const single = path.join(root, 'vsingle/out/v1.0.0');
+  const multi = path.join(root, 'vmulti/out/v1.0.0');
+  expect(await sameFiles(single, multi)).toEqual([]);
+  expect(await manifestCore(multi)).toEqual(await manifestCore(single));
+  const again = await cli(['merge', 'vmulti/out/v1.0.0']).done;
+  expect([again.code, again.stderr.split('\n').slice(-2)]).toEqual([2, ['qa-hf: ERR_USAGE: version 1.0.0 is already complete in vmulti/out/v1.0.0 (its manifest.json): a finished version is never overwritten; choose another --version', '']]);
+}, 60_000);

@@ -94,5 +94,6 @@ export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {
     file: inputName(first.inputs[i]),
     entriesFile: (rank: number) => path.join(dir, rankDirName(rank), RANK_ENTRIES),
   }));
-  return exportCommand(args, { inputs: first.inputs, replay: { source: (position) => createRankReplay(replayInputs, position) } });
+  // DIR already is the version's folder when the ranks ran with --version (they wrote OUT/vVERSION/ranks/).
+  return exportCommand(args, { inputs: first.inputs, replay: { source: (position) => createRankReplay(replayInputs, position) }, versionApplied: true });
 }
