@@ -32,7 +32,7 @@ import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } f
 import { listOutFiles, prepareOutDir, readPreviousExport, refuseInputFolders, refuseInputsInOut } from '../../lib/io/out-dir-fs';
 import { QaHfError } from '../../lib/errors';
 import { isS3Url } from '../../lib/s3-url';
-import { headObject } from '../../lib/io/s3';
+import { headObject, readObjectText } from '../../lib/io/s3';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
 import { type ExportPlan, hubDirectories, hubOptionsRecord } from '../../lib/hub';
 import { type ExportOptions, normalizeExportOptions } from '../../lib/options';
@@ -189,6 +189,17 @@ export interface ExportHooks {
   versionApplied?: boolean;
 }
 
+/** The `dataset_version` of a manifest's text (an export with --version), else null. */
+function publishedVersion(text: string | null): string | null {
+  if (text === null) return null;
+  try {
+    const version = (JSON.parse(text) as { dataset_version?: unknown } | null)?.dataset_version;
+    return typeof version === 'string' ? version : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Runs an export; returns the counts of the whole export (a dry run's: what a real run would count). */
 export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}): Promise<Counts> {
   // A shipped mapped preset (`--preset squad`) is run, hashed and described by its mapping;
@@ -203,6 +214,12 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
     const url = version === undefined ? loaded.out : `${loaded.out.replace(/\/+$/, '')}/${versionFolder(version)}`;
     if (version !== undefined && (await headObject(`${url}/${MANIFEST_FILE}`)) !== null) {
       throw new QaHfError('ERR_USAGE', `version ${version} is already complete in ${url} (its manifest.json): a finished version is never overwritten; choose another --version`);
+    }
+    if (version === undefined) {
+      const finished = publishedVersion(await readObjectText(`${url.replace(/\/+$/, '')}/${MANIFEST_FILE}`));
+      if (finished !== null) {
+        throw new QaHfError('ERR_USAGE', `--out ${url} holds the finished version ${finished} (its manifest.json): a finished version is never overwritten; choose another --out, or --out with another --version`);
+      }
     }
     return exportToObjectStore({ ...loaded, out: url }, (args) => exportCommand(args, { ...hooks, versionApplied: true }));
   }
