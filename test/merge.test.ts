@@ -167,3 +167,14 @@ test('ranks with --version: --merge in each rank (or qa-hf merge OUT/v1.0.0) wri
   const again = await cli(['merge', 'vmulti/out/v1.0.0']).done;
   expect([again.code, again.stderr.split('\n').slice(-2)]).toEqual([2, ['qa-hf: ERR_USAGE: version 1.0.0 is already complete in vmulti/out/v1.0.0 (its manifest.json): a finished version is never overwritten; choose another --version', '']]);
 }, 60_000);
+
+test('an input grown after the ranks ran: the merge refuses (one line, exit 1, nothing written) instead of hashing lines no output holds', async () => {
+  await fs.mkdir(path.join(root, 'grow'));
+  const lines = recordLines(50, 21);
+  await fs.writeFile(path.join(root, 'grow/a.jsonl'), `${lines.join('\n')}\n`);
+  for (const rank of [0, 1]) expect((await cli(['export', 'grow', '--out', 'grown', '--rank', String(rank), '--world-size', '2', '-q']).done).code).toBe(0);
+  await fs.appendFile(path.join(root, 'grow/a.jsonl'), `${lines[0]}\n`);
+  const merged = await cli(['merge', 'grown']).done;
+  expect([merged.code, merged.stderr]).toEqual([1, 'qa-hf: ERR_CHECKPOINT_MISMATCH: the inputs changed since the ranks of grown ran (a name or a size differs): rerun every rank with --restart, then merge\n']);
+  expect(await fs.readdir(path.join(root, 'grown'))).toEqual(['ranks']);
+});

@@ -28,7 +28,8 @@ import { inputName } from '../../streams/file-source';
 import { createRankReplay } from '../../streams/rank-replay';
 import type { ExportArgs } from './files';
 import { exportCommand } from './index';
-import { RANK_ENTRIES, readRankMarker } from './rank';
+import { RANK_ENTRIES, inputsFingerprint, readRankMarker } from './rank';
+import { describeInputs } from '../../lib/io/inputs';
 
 export interface MergeArgs {
   dir: string;
@@ -76,6 +77,11 @@ export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {
     if (!there) throw new QaHfError('ERR_INPUT', `the ranks ran in ${first.cwd}, which is not a folder here: run the merge where the inputs are at the paths the ranks read`);
     dir = path.resolve(given.dir);
     process.chdir(first.cwd);
+  }
+  // The inputs must still be what the ranks read (names and sizes, as a rank's resume checks): an
+  // input grown since would be hashed whole into the manifest while its new lines are in no output.
+  if (inputsFingerprint(dir, first.inputs, await describeInputs(first.inputs)) !== first.inputs_fingerprint) {
+    throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `the inputs changed since the ranks of ${dir} ran (a name or a size differs): rerun every rank with --restart, then merge`);
   }
   const args = {
     ...(first.args as unknown as ExportArgs),
