@@ -16,7 +16,7 @@ import { QaHfError } from '../../lib/errors';
 import { prefixOf } from '../../lib/s3-url';
 import { checkBucket } from '../../lib/io/s3';
 import { publishDir, stageDirFor } from '../../lib/io/s3-export';
-import type { Counts } from '../../lib/tally';
+import { type Counts, count } from '../../lib/tally';
 import { type ExportArgs, crashPoint, note } from './files';
 
 /** Runs `exportLocal` into the staging folder of `args.out` (an s3:// URL), then publishes it. */
@@ -42,8 +42,8 @@ export async function exportToObjectStore(args: ExportArgs & { out: string }, ex
     },
   });
   await fs.rm(path.dirname(stage), { recursive: true, force: true });
-  const kept = result.kept.length > 0 ? `; ${result.kept.length} other objects under the prefix kept` : '';
-  note(args, `uploaded to ${url}: ${result.uploaded.length} objects (${result.skipped.length} already there), manifest.json last${kept}`);
+  const kept = result.kept.length > 0 ? `; ${count(result.kept.length, 'other object')} under the prefix kept` : '';
+  note(args, `uploaded to ${url}: ${count(result.uploaded.length, 'object')} (${result.skipped.length} already there), manifest.json last${kept}`);
   if (gate || !counts) throw gate;
   return counts;
 }
