@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLI, listFiles, readJson, recordLines, statsWithoutRun } from './helpers';
+import { CLI, listFiles, readJson, recordLines, runCli, statsWithoutRun } from './helpers';
 
 let root: string;
 
@@ -120,3 +120,10 @@ async function expectSameExport(single: string, merged: string): Promise<void> {
   }
   expect(await statsWithoutRun(path.join(root, merged))).toEqual(await statsWithoutRun(path.join(root, single)));
 }
+
+test('merge --help names the export command as typed (no literal $0)', async () => {
+  const help = await runCli(['merge', '--help']);
+  expect(help.code).toBe(0);
+  expect(help.stdout.toString('utf8')).toContain('after every rank of `qa-hf export qa/ --out dist/ --rank R --world-size N` is');
+  expect(help.stdout.toString('utf8')).not.toContain('`$0');
+});
