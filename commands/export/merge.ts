@@ -28,7 +28,7 @@ import { inputName } from '../../streams/file-source';
 import { createRankReplay } from '../../streams/rank-replay';
 import type { ExportArgs } from './files';
 import { exportCommand } from './index';
-import { RANK_ENTRIES, inputsFingerprint, readRankMarker } from './rank';
+import { RANK_ENTRIES, RANK_MARKER, inputsFingerprint, readRankMarker } from './rank';
 import { describeInputs } from '../../lib/io/inputs';
 
 export interface MergeArgs {
@@ -57,6 +57,10 @@ async function findRanks(dir: string): Promise<Map<number, RankMarker>> {
   for (const name of names.filter((entry) => /^rank-\d{5,}$/.test(entry)).sort()) {
     const marker = await readRankMarker(path.join(ranksDir, name));
     if (marker && path.posix.basename(rankDirName(marker.rank)) === name) found.set(marker.rank, marker);
+    else if (await fs.stat(path.join(ranksDir, name, RANK_MARKER)).then(() => true, () => false)) {
+      // There, but no marker of this rank (damaged, cut, or copied from another): not "missing".
+      throw new QaHfError('ERR_INPUT', `${path.join(ranksDir, name, RANK_MARKER)} is not this rank's completion marker (damaged or from another rank): rerun that rank with --restart, then merge`);
+    }
   }
   return found;
 }
