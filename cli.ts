@@ -12,6 +12,7 @@
  * found differences, 4 a --fail-on rule breached (all files written), 130 interrupted (resumable).
  * A user sees one-line messages, never a stack trace (unless --debug).
  */
+import * as path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { QaHfError, toQaHfError, type ErrorCode } from './lib/errors';
 import { DEFAULT_MAX_LINE_BYTES } from './lib/lines';
@@ -280,7 +281,7 @@ export function buildParser(argv: string[]) {
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary or warnings on stderr' })
           .option('restart', { type: 'boolean', default: false, describe: 'discard an interrupted merge and start it over' })
           .option('progress', { type: 'boolean', describe: 'progress bar on stderr (default: when stderr is a terminal)' })
-          .example('$0 merge dist/', 'after every rank of `$0 export qa/ --out dist/ --rank R --world-size N` is complete'),
+          .example('$0 merge dist/', 'after every rank of `qa-hf export qa/ --out dist/ --rank R --world-size N` is complete'),
       async (args) => {
         await mergeCommand(args as unknown as MergeArgs);
       },

@@ -18,6 +18,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Batch } from '../lib/batch';
 import { QaHfError } from '../lib/errors';
+import { isS3Url } from '../lib/s3-url';
 import { writeFileAtomic } from '../lib/io/atomic-file';
 import { discoverInputs } from '../lib/io/discover';
 import { MANIFEST_FILE } from '../lib/io/manifest';
@@ -123,6 +124,7 @@ export function failOnBreaches(thresholds: readonly ThresholdResult[], where: st
 
 /** `--report DIR` / `report --out DIR`: a folder that exists or can be made, and holds no export (its report is in its manifest). */
 export async function prepareReportDir(dir: string, option: string): Promise<void> {
+  if (isS3Url(dir)) throw new QaHfError('ERR_USAGE', `${option} ${dir}: the report is written to a local folder; s3:// URLs are for inputs, export --out and verify`);
   const stat = await fs.stat(dir).catch(() => null);
   if (stat && !stat.isDirectory()) throw new QaHfError('ERR_USAGE', `${option} ${dir} is not a folder`);
   if (stat && (await fs.stat(path.join(dir, MANIFEST_FILE)).catch(() => null))) {

@@ -169,3 +169,31 @@ test('--target-samples with ranks: the merge keeps the global N, as a single exp
   const written = (await Promise.all((await listFiles(multi)).filter((file) => file.startsWith('jsonl/')).map((file) => fs.readFile(path.join(multi, file), 'utf8')))).join('').split('\n').filter(Boolean);
   expect(written.length).toBe(500);
 }, 90_000);
+
+test('ranks with --version: --merge in each rank (or qa-hf merge OUT/v1.0.0) writes OUT/v1.0.0, the single versioned export; a second merge is refused', async () => {
+  const version = ['--version', '1.0.0', ...OPTIONS];
+  expect((await runCli(['export', 'in', '--out', 'vsingle/out', '-q', ...version], undefined, { cwd: root })).code).toBe(0);
+  const runs = [];
+  for (const rank of [0, 1]) runs.push(await cli(['export', 'in', '--out', 'vmulti/out', ...version, '--rank', String(rank), '--world-size', '2', '--merge']).done);
+  expect(runs.map((run) => run.code)).toEqual([0, 0]);
+  expect(runs[0].stderr).toContain('qa-hf: --merge: rank 1 not complete yet; the last rank to finish merges (or run qa-hf merge vmulti/out/v1.0.0)\n');
+  expect(runs[1].stderr).toContain('qa-hf: merging 2 ranks of vmulti/out/v1.0.0\n');
+  expect((await fs.readdir(path.join(root, 'vmulti/out'))).sort()).toEqual(['v1.0.0']);
+  const single = path.join(root, 'vsingle/out/v1.0.0');
+  const multi = path.join(root, 'vmulti/out/v1.0.0');
+  expect(await sameFiles(single, multi)).toEqual([]);
+  expect(await manifestCore(multi)).toEqual(await manifestCore(single));
+  const again = await cli(['merge', 'vmulti/out/v1.0.0']).done;
+  expect([again.code, again.stderr.split('\n').slice(-2)]).toEqual([2, ['qa-hf: ERR_USAGE: version 1.0.0 is already complete in vmulti/out/v1.0.0 (its manifest.json): a finished version is never overwritten; choose another --version', '']]);
+}, 60_000);
+
+test('an input grown after the ranks ran: the merge refuses (one line, exit 1, nothing written) instead of hashing lines no output holds', async () => {
+  await fs.mkdir(path.join(root, 'grow'));
+  const lines = recordLines(50, 21);
+  await fs.writeFile(path.join(root, 'grow/a.jsonl'), `${lines.join('\n')}\n`);
+  for (const rank of [0, 1]) expect((await cli(['export', 'grow', '--out', 'grown', '--rank', String(rank), '--world-size', '2', '-q']).done).code).toBe(0);
+  await fs.appendFile(path.join(root, 'grow/a.jsonl'), `${lines[0]}\n`);
+  const merged = await cli(['merge', 'grown']).done;
+  expect([merged.code, merged.stderr]).toEqual([1, 'qa-hf: ERR_CHECKPOINT_MISMATCH: the inputs changed since the ranks of grown ran (a name or a size differs): rerun every rank with --restart, then merge\n']);
+  expect(await fs.readdir(path.join(root, 'grown'))).toEqual(['ranks']);
+});

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLI, listFiles, readJson, recordLines, statsWithoutRun } from './helpers';
+import { CLI, listFiles, readJson, recordLines, runCli, statsWithoutRun } from './helpers';
 
 let root: string;
 
@@ -120,3 +120,19 @@ async function expectSameExport(single: string, merged: string): Promise<void> {
   }
   expect(await statsWithoutRun(path.join(root, merged))).toEqual(await statsWithoutRun(path.join(root, single)));
 }
+
+test('merge --help names the export command as typed (no literal $0)', async () => {
+  const help = await runCli(['merge', '--help']);
+  expect(help.code).toBe(0);
+  expect(help.stdout.toString('utf8')).toContain('after every rank of `qa-hf export qa/ --out dist/ --rank R --world-size N` is');
+  expect(help.stdout.toString('utf8')).not.toContain('`$0');
+});
+
+test('a damaged rank.json is named as such by the merge, not reported as a missing rank', async () => {
+  for (const rank of [0, 1]) expect((await cli(['export', 'tiny.jsonl', '--out', 'damaged', '--rank', String(rank), '--world-size', '2', '-q'])).code).toBe(0);
+  const marker = path.join(root, 'damaged/ranks/rank-00001/rank.json');
+  await fs.writeFile(marker, '{"format":"qa-hf-ra');
+  const merged = await cli(['merge', 'damaged']);
+  expect([merged.code, merged.stderr]).toEqual([1, `qa-hf: ERR_INPUT: ${path.join('damaged/ranks/rank-00001/rank.json')} is not this rank's completion marker (damaged or from another rank): rerun that rank with --restart, then merge\n`]);
+  expect(await fs.readdir(path.join(root, 'damaged'))).toEqual(['ranks']);
+});

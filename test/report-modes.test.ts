@@ -66,6 +66,17 @@ describe('pipe mode --report DIR and qa-hf report', () => {
   });
 });
 
+test.each([
+  [['report', 'IN', '--out', 's3://bucket/rep'], '--out s3://bucket/rep: the report is written to a local folder'],
+  [['IN', '--report', 's3://bucket/rep'], '--report s3://bucket/rep: the report is written to a local folder'],
+  [['IN', '--errors', 's3://bucket/errors.jsonl'], '--errors s3://bucket/errors.jsonl: this output is a local file'],
+  [['IN', '--rejected', 's3://bucket/rejected.jsonl'], '--rejected s3://bucket/rejected.jsonl: this output is a local file'],
+])('%p: an s3:// URL where only a local path goes is one line, exit 2, and no local "s3:" folder', async (args, message) => {
+  const result = await runCli(args.map((arg) => (arg === 'IN' ? input : arg)), undefined, { cwd: dir });
+  expect([result.code, result.stderr]).toEqual([2, `qa-hf: ERR_USAGE: ${message}; s3:// URLs are for inputs, export --out and verify\n`]);
+  await expect(fs.access(path.join(dir, 's3:'))).rejects.toMatchObject({ code: 'ENOENT' });
+});
+
 describe('--tokenizer', () => {
   const TOKENIZER = {
     version: '1.0',

@@ -216,6 +216,27 @@ test('a foreign object where an output goes is refused before anything is writte
   expect((await run(['verify', url('out/foreign'), '--no-inputs'])).code).toBe(0);
 });
 
+test('a finished version on S3 is kept: an export to PREFIX/v1.0.0 is refused, one to PREFIX leaves PREFIX/v1.0.0 whole', async () => {
+  const version = await run(['export', path.join(local, 'c.jsonl'), '--out', url('out/vers'), '--version', '1.0.0', '-q']);
+  expect([version.code, version.stderr]).toEqual([0, '']);
+  const versionKeys = await objectKeys('out/vers/v1.0.0/');
+  expect(versionKeys).toContain('qa_pairs.jsonl');
+  const manifest = await objectBytes('out/vers/v1.0.0/manifest.json');
+  // An export pointed at the version's prefix itself is refused as a rerun of the version is.
+  const direct = await run(['export', path.join(local, 'a.jsonl'), '--out', url('out/vers/v1.0.0'), '-q']);
+  expect(direct.code).toBe(2);
+  expectOneLine(direct, `qa-hf: ERR_USAGE: --out ${url('out/vers/v1.0.0')} holds the finished version 1.0.0 (its manifest.json): a finished version is never overwritten`);
+  expect(await objectBytes('out/vers/v1.0.0/manifest.json')).toBe(manifest);
+  const above = await run(['export', path.join(local, 'a.jsonl'), '--out', url('out/vers'), '-q']);
+  expect([above.code, above.stderr]).toEqual([0, '']);
+  expect(await objectKeys('out/vers/v1.0.0/')).toEqual(versionKeys);
+  expect(JSON.parse(await objectBytes('out/vers/manifest.json')).kept).toEqual(versionKeys.map((key) => `v1.0.0/${key}`));
+  for (const prefix of ['out/vers/v1.0.0', 'out/vers']) {
+    const verified = await run(['verify', url(prefix), '--no-inputs']);
+    expect([prefix, verified.code, verified.stderr]).toEqual([prefix, 0, `qa-hf: ${url(prefix)}: every file matches manifest.json\n`]);
+  }
+});
+
 test('a run killed mid-object resumes there by a ranged GET with the same bytes; a changed object (ETag) refuses the resume', async () => {
   const whole = path.join(tmp, 'whole');
   expect((await run(['export', url('big/a.jsonl'), '--out', whole, '-q'])).code).toBe(0);

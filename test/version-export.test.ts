@@ -76,6 +76,15 @@ describe('a versioned export', () => {
     for (const [name, bytes] of now) expect([name, bytes.equals(first.get(name)!)]).toEqual([name, true]);
   });
 
+  test.each([[[]], [['--force']], [['--restart']]])('an export pointed at the version folder itself (--out OUT/v1.0.0 %p, no --version) is refused too', async (extra) => {
+    const folder = path.join(out, 'v1.0.0');
+    const direct = await runCli(['export', input, '--out', folder, '-q', ...extra]);
+    expect([direct.code, direct.stderr]).toEqual([2, `qa-hf: ERR_USAGE: --out ${folder} holds the finished version 1.0.0 (its manifest.json): a finished version is never overwritten; choose another --out, or --out with another --version\n`]);
+    const now = await snapshot(folder);
+    expect([...now.keys()]).toEqual([...first.keys()]);
+    for (const [name, bytes] of now) expect([name, bytes.equals(first.get(name)!)]).toEqual([name, true]);
+  });
+
   test('another version goes beside it (here in the simple layout: the version is in manifest.json)', async () => {
     const next = await runCli(['export', input, '--out', out, '-q', '--version', '1.1.0-rc.1']);
     expect(next.code).toBe(0);

@@ -32,7 +32,7 @@ import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } f
 import { listOutFiles, prepareOutDir, readPreviousExport, refuseInputFolders, refuseInputsInOut } from '../../lib/io/out-dir-fs';
 import { QaHfError } from '../../lib/errors';
 import { isS3Url } from '../../lib/s3-url';
-import { headObject } from '../../lib/io/s3';
+import { headObject, readObjectText } from '../../lib/io/s3';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
 import { type ExportPlan, hubDirectories, hubOptionsRecord } from '../../lib/hub';
 import { type ExportOptions, normalizeExportOptions } from '../../lib/options';
@@ -45,7 +45,7 @@ import { isDefaultQualityPlan, qualityOptionsRecord } from '../../lib/quality';
 import { parquetLibrary } from '../../lib/parquet';
 import { SAMPLE_RULE } from '../../lib/sample';
 import { versionFolder, versionOption } from '../../lib/options';
-import { isCompletedExport } from '../../lib/io/out-dir-fs';
+import { completedVersion, isCompletedExport } from '../../lib/io/out-dir-fs';
 import { computeSampleThreshold, refuseStreamInputs, routeSample } from './sample';
 import { createFileSource } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
@@ -191,6 +191,17 @@ export interface ExportHooks {
   shownOut?: string;
 }
 
+/** The `dataset_version` of a manifest's text (an export with --version), else null. */
+function publishedVersion(text: string | null): string | null {
+  if (text === null) return null;
+  try {
+    const version = (JSON.parse(text) as { dataset_version?: unknown } | null)?.dataset_version;
+    return typeof version === 'string' ? version : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Runs an export; returns the counts of the whole export (a dry run's: what a real run would count). */
 export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}): Promise<Counts> {
   // A shipped mapped preset (`--preset squad`) is run, hashed and described by its mapping;
@@ -208,6 +219,12 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
     if (rank) return rankToObjectStore({ ...loaded, out: url }, rank, (args) => exportCommand(args, { ...hooks, versionApplied: true, shownOut: url }));
     if (version !== undefined && (await headObject(`${url}/${MANIFEST_FILE}`)) !== null) {
       throw new QaHfError('ERR_USAGE', `version ${version} is already complete in ${url} (its manifest.json): a finished version is never overwritten; choose another --version`);
+    }
+    if (version === undefined) {
+      const finished = publishedVersion(await readObjectText(`${url.replace(/\/+$/, '')}/${MANIFEST_FILE}`));
+      if (finished !== null) {
+        throw new QaHfError('ERR_USAGE', `--out ${url} holds the finished version ${finished} (its manifest.json): a finished version is never overwritten; choose another --out, or --out with another --version`);
+      }
     }
     return exportToObjectStore({ ...loaded, out: url }, (args) => exportCommand(args, { ...hooks, versionApplied: true }));
   }
@@ -248,6 +265,11 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
     // A finished version is never written over; an interrupted one (its checkpoint still there) resumes.
     if (writing.version !== undefined && (await isCompletedExport(writing.out))) {
       throw new QaHfError('ERR_USAGE', `version ${writing.version} is already complete in ${writing.out} (its manifest.json): a finished version is never overwritten; choose another --version`);
+    }
+    // … nor by an export pointed at the version's folder itself (--out dist/v1.0.0).
+    const finished = await completedVersion(writing.out);
+    if (finished !== null) {
+      throw new QaHfError('ERR_USAGE', `--out ${writing.out} holds the finished version ${finished} (its manifest.json): a finished version is never overwritten; choose another --out, or --out with another --version`);
     }
     const claim = await claimOutDir(writing, plan);
     await sweepTemps(writing.out);

@@ -36,7 +36,8 @@ import { inputName } from '../../streams/file-source';
 import { createRankReplay } from '../../streams/rank-replay';
 import type { ExportArgs } from './files';
 import { exportCommand } from './index';
-import { RANK_ENTRIES, RANK_MARKER, parseRankMarker, readRankMarker } from './rank';
+import { RANK_ENTRIES, RANK_MARKER, inputsFingerprint, parseRankMarker, readRankMarker } from './rank';
+import { describeInputs } from '../../lib/io/inputs';
 import { isS3Url, prefixOf } from '../../lib/s3-url';
 import { checkBucket, headObject } from '../../lib/io/s3';
 import { MANIFEST_FILE } from '../../lib/io/manifest';
@@ -69,6 +70,10 @@ async function findRanks(dir: string): Promise<Map<number, RankMarker>> {
   for (const name of names.filter((entry) => /^rank-\d{5,}$/.test(entry)).sort()) {
     const marker = await readRankMarker(path.join(ranksDir, name));
     if (marker && path.posix.basename(rankDirName(marker.rank)) === name) found.set(marker.rank, marker);
+    else if (await fs.stat(path.join(ranksDir, name, RANK_MARKER)).then(() => true, () => false)) {
+      // There, but no marker of this rank (damaged, cut, or copied from another): not "missing".
+      throw new QaHfError('ERR_INPUT', `${path.join(ranksDir, name, RANK_MARKER)} is not this rank's completion marker (damaged or from another rank): rerun that rank with --restart, then merge`);
+    }
   }
   return found;
 }
@@ -137,6 +142,11 @@ export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {
     if (!there) throw new QaHfError('ERR_INPUT', `the ranks ran in ${first.cwd}, which is not a folder here: run the merge where the inputs are at the paths the ranks read`);
     dir = path.resolve(given.dir);
     process.chdir(first.cwd);
+  }
+  // The inputs must still be what the ranks read (names and sizes, as a rank's resume checks): an
+  // input grown since would be hashed whole into the manifest while its new lines are in no output.
+  if (inputsFingerprint(dir, first.inputs, await describeInputs(first.inputs)) !== first.inputs_fingerprint) {
+    throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `the inputs changed since the ranks of ${dir} ran (a name or a size differs): rerun every rank with --restart, then merge`);
   }
   const args = {
     ...(first.args as unknown as ExportArgs),

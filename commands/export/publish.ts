@@ -27,7 +27,7 @@ import { deleteObject, readObjectText } from '../../lib/io/s3';
 import { publishDir, publishRank, rankStageDirFor, stageDirFor } from '../../lib/io/s3-export';
 import { writeFileAtomic } from '../../lib/io/atomic-file';
 import { type RankInfo, rankDirName } from '../../lib/rank';
-import type { Counts } from '../../lib/tally';
+import { type Counts, count } from '../../lib/tally';
 import { type ExportArgs, crashPoint, note } from './files';
 import { RANK_MARKER } from './rank';
 
@@ -54,8 +54,8 @@ export async function exportToObjectStore(args: ExportArgs & { out: string }, ex
     },
   });
   await fs.rm(path.dirname(stage), { recursive: true, force: true });
-  const kept = result.kept.length > 0 ? `; ${result.kept.length} other objects under the prefix kept` : '';
-  note(args, `uploaded to ${url}: ${result.uploaded.length} objects (${result.skipped.length} already there), manifest.json last${kept}`);
+  const kept = result.kept.length > 0 ? `; ${count(result.kept.length, 'other object')} under the prefix kept` : '';
+  note(args, `uploaded to ${url}: ${count(result.uploaded.length, 'object')} (${result.skipped.length} already there), manifest.json last${kept}`);
   if (gate || !counts) throw gate;
   return counts;
 }

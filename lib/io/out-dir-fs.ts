@@ -144,6 +144,13 @@ export async function removeReplaced(out: string, files: readonly string[]): Pro
  * True when `out` holds a finished export: a qa-hf manifest.json and no checkpoint
  * (a checkpoint beside a manifest is an export interrupted, possibly in its last step).
  */
+/** The `dataset_version` of the completed export in `out` (exported with --version), else null. */
+export async function completedVersion(out: string): Promise<string | null> {
+  if (!(await isCompletedExport(out))) return null;
+  const manifest = (await readJson(path.join(out, MANIFEST_NAME))) as { dataset_version?: unknown } | null;
+  return typeof manifest?.dataset_version === 'string' ? manifest.dataset_version : null;
+}
+
 export async function isCompletedExport(out: string): Promise<boolean> {
   const manifest = (await readJson(path.join(out, MANIFEST_NAME))) as { format?: unknown } | null;
   if (manifest?.format !== 'qa-hf-manifest') return false;

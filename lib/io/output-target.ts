@@ -37,6 +37,7 @@ import * as path from 'node:path';
 import { AtomicFile, NODE_FILE_SYSTEM, outputError, type FileHandleLike, type FileSystem } from './atomic-file';
 import type { OutputTarget } from '../target';
 import { QaHfError, toQaHfError } from '../errors';
+import { isS3Url } from '../s3-url';
 import { processAlive } from './lock';
 
 /** How an output is written: see the header. */
@@ -124,6 +125,7 @@ function cannotWrite(err: unknown, named: string): QaHfError {
 export async function planOutput(target: string, options: OutputTargetOptions = {}): Promise<OutputPlan> {
   const fs = options.fs ?? NODE_FILE_SYSTEM;
   const named = `${options.label ?? 'output'} ${target}`;
+  if (isS3Url(target)) throw new QaHfError('ERR_USAGE', `${named}: this output is a local file; s3:// URLs are for inputs, export --out and verify`);
   if (target === '' || /[\\/]$/.test(target)) {
     const isDirectory = await fs.stat(target || '.').then((stat) => stat.isDirectory(), () => false);
     throw new QaHfError('ERR_USAGE', `${named} ${isDirectory ? 'is a directory' : 'names a directory (it ends in /)'}, not a file`);

@@ -22,7 +22,9 @@
  * Objects under the prefix that are not qa-hf's are never deleted; they are listed
  * as `kept` in the manifest, as --force's kept files are in a folder. Objects under
  * `PREFIX/ranks/rank-NNNNN/` are the ranks' (the merge's input, as a local `ranks/`
- * folder is): never uploaded, deleted, kept or verified as outputs.
+ * folder is): never uploaded, deleted, kept or verified as outputs. Nor are those of
+ * another export below the prefix (a sub-folder with its own manifest.json, such as
+ * PREFIX/v1.0.0/): they are kept and listed.
  *
  * Ranks (`export … --out s3://… --rank R`): a rank runs in its own staging folder
  * (`rankStageDirFor`), then `publishRank` uploads its `ranks/rank-RRRRR/` folder,
@@ -207,12 +209,15 @@ export async function publishDir(dir: string, url: string, options: PublishOptio
     );
   }
   // The rest under the prefix: an earlier export's (listed in its manifest, or carrying our metadata) goes, a foreign one stays.
+  // Another export below the prefix (a folder with its own manifest.json: a version, a dataset in a
+  // bucket exported to as a whole) is never this one's: its objects carry our metadata too, but stay.
+  const nested = nestedExportFolders([...existing.keys()].map((key) => key.slice(prefix.length)));
   const stale: string[] = [];
   const kept: string[] = [];
   for (const key of existing.keys()) {
     const relative = key.slice(prefix.length);
     if (key === manifestKey || outputs.has(relative) || isRankFile(relative)) continue;
-    const ours = earlierOutputs.has(relative) || (await headObject(objectUrl(bucket, key)))?.metadata[SHA256_METADATA] !== undefined;
+    const ours = !nested.some((folder) => relative.startsWith(folder)) && (earlierOutputs.has(relative) || (await headObject(objectUrl(bucket, key)))?.metadata[SHA256_METADATA] !== undefined);
     (ours ? stale : kept).push(relative);
   }
 
@@ -228,6 +233,12 @@ export async function publishDir(dir: string, url: string, options: PublishOptio
   if (keptAll.length > 0) published.kept = keptAll;
   await putText(objectUrl(bucket, manifestKey), `${JSON.stringify(published, null, 2)}\n`);
   return { uploaded: uploads.map((file) => file.path), skipped, removed: stale, kept };
+}
+
+/** The folders (relative, ending in '/') below a prefix that hold a manifest.json of their own: other exports. */
+export function nestedExportFolders(relativeKeys: string[]): string[] {
+  const suffix = `/${MANIFEST_FILE}`;
+  return relativeKeys.filter((key) => key.endsWith(suffix)).map((key) => key.slice(0, key.length - MANIFEST_FILE.length));
 }
 
 function contentType(file: string): string | undefined {
