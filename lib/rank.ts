@@ -7,7 +7,8 @@
  * whose index variable is set is used):
  *   flags      --rank R --world-size N
  *   kubernetes JOB_COMPLETION_INDEX (Indexed Job); the size only from --world-size
- *   slurm      SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN, size SLURM_ARRAY_TASK_COUNT
+ *   slurm      (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN) / SLURM_ARRAY_TASK_STEP (1 when unset;
+ *              --array=0-8:2 gives ranks 0…4), size SLURM_ARRAY_TASK_COUNT
  *   aws-batch  AWS_BATCH_JOB_ARRAY_INDEX, size AWS_BATCH_JOB_ARRAY_SIZE
  * Nothing set: null (a single-machine export). A bad value is one ERR_USAGE line.
  *
@@ -81,7 +82,12 @@ function fromEnv(flags: { worldSize?: unknown }, env: Env): RankInfo | null {
     if (id < min) throw new QaHfError('ERR_USAGE', `SLURM_ARRAY_TASK_ID=${id} is below SLURM_ARRAY_TASK_MIN=${min}`);
     const size = flagSize ?? (defined(env.SLURM_ARRAY_TASK_COUNT) ? wholeNumber(env.SLURM_ARRAY_TASK_COUNT, 'SLURM_ARRAY_TASK_COUNT') : null);
     if (size === null) throw new QaHfError('ERR_USAGE', `SLURM_ARRAY_TASK_ID=${id} without SLURM_ARRAY_TASK_COUNT needs --world-size N`);
-    return { rank: id - min, worldSize: size, source: 'slurm', from: `SLURM_ARRAY_TASK_ID=${id} − SLURM_ARRAY_TASK_MIN=${min}` };
+    // A stepped array (--array=0-8:2) numbers its tasks MIN, MIN + STEP, …
+    const step = defined(env.SLURM_ARRAY_TASK_STEP) ? wholeNumber(env.SLURM_ARRAY_TASK_STEP, 'SLURM_ARRAY_TASK_STEP') : 1;
+    if (step < 1) throw new QaHfError('ERR_USAGE', `SLURM_ARRAY_TASK_STEP must be 1 or more, got ${step}`);
+    if ((id - min) % step !== 0) throw new QaHfError('ERR_USAGE', `SLURM_ARRAY_TASK_ID=${id} is not SLURM_ARRAY_TASK_MIN=${min} plus a multiple of SLURM_ARRAY_TASK_STEP=${step}`);
+    const stepped = step === 1 ? '' : `) / SLURM_ARRAY_TASK_STEP=${step}`;
+    return { rank: (id - min) / step, worldSize: size, source: 'slurm', from: `${step === 1 ? '' : '('}SLURM_ARRAY_TASK_ID=${id} − SLURM_ARRAY_TASK_MIN=${min}${stepped}` };
   }
   if (defined(env.AWS_BATCH_JOB_ARRAY_INDEX)) {
     const rank = wholeNumber(env.AWS_BATCH_JOB_ARRAY_INDEX, 'AWS_BATCH_JOB_ARRAY_INDEX');

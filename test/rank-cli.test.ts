@@ -50,10 +50,18 @@ describe('the rank from the scheduler', () => {
     expect([marker.rank, marker.world_size, marker.source, marker.from]).toEqual([rank, 2, source, from]);
   });
 
+  test('a dry run inside a job array task is no rank: it counts the whole export, writes nothing', async () => {
+    const run = await cli(['export', 'in', '--out', 'dry', '--dry-run'], { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '3' });
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toContain('rank');
+    expect(await listFiles(path.join(root, 'dry')).catch(() => [])).toEqual([]);
+  });
+
   test.each([
     ['an Indexed Job without --world-size', [], { JOB_COMPLETION_INDEX: '0' }, "qa-hf: ERR_USAGE: JOB_COMPLETION_INDEX=0 (a Kubernetes Indexed Job) needs --world-size N, the Job's completions\n"],
     ['rank ≥ world size', ['--rank', '3', '--world-size', '3'], {}, 'qa-hf: ERR_USAGE: rank 3 (--rank 3 --world-size 3) must be below the world size 3\n'],
     ['a negative rank', ['--rank=-1', '--world-size', '3'], {}, 'qa-hf: ERR_USAGE: --rank must be a whole number ≥ 0, got "-1"\n'],
+    ['--dry-run with --rank', ['--rank', '0', '--world-size', '2', '--dry-run'], {}, 'qa-hf: ERR_USAGE: --dry-run cannot run as a rank (rank 0 from --rank 0 --world-size 2): run it without ranks\n'],
     ['--fail-fast in a rank', ['--rank', '0', '--world-size', '2', '--fail-fast'], {}, 'qa-hf: ERR_USAGE: --fail-fast cannot be used by a rank (rank 0 of 2 (from --rank 0 --world-size 2)): run the ranks without it and read qa_errors.jsonl after the merge\n'],
   ])('%s: one line, exit 2, nothing written', async (_name, flags, env, message) => {
     const run = await cli(['export', 'in', '--out', 'bad', ...flags], env);

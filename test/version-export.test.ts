@@ -156,3 +156,16 @@ test('qa-hf --version still prints the tool version, and export --help lists the
   expect(help.stdout.toString()).toMatch(/--version\s+the dataset's version/);
   expect(help.stdout.toString()).toMatch(/--target-samples\s+keep a deterministic sample/);
 });
+
+test('--version into the folder of an export without versions is refused: its verify would call the version extra files', async () => {
+  const out = path.join(dir, 'plain');
+  expect((await runCli(['export', input, '--out', out, '-q'])).code).toBe(0);
+  const before = await snapshot(out);
+  const versioned = await runCli(['export', input, '--out', out, '-q', '--version', '1.0.0']);
+  expect([versioned.code, versioned.stderr]).toEqual([
+    2,
+    `qa-hf: ERR_USAGE: --out ${out} holds an export (its manifest.json): --version writes ${path.join(out, 'v1.0.0')} inside it, which that export's verify would call extra files; choose another --out for the versions\n`,
+  ]);
+  expect(await snapshot(out)).toEqual(before);
+  expect((await runCli(['verify', out])).code).toBe(0);
+});

@@ -24,6 +24,7 @@
  * router, dataset sink (streams/dataset-sink.ts), checkpoint policy and finalize.
  */
 import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
 import type { Batch } from '../../lib/batch';
 import { discoverInputs } from '../../lib/io/discover';
 import { FORMATS, type FormatName, configDirectory } from '../../lib/formats';
@@ -236,6 +237,10 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
     if (!given.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');
   } else {
     await refuseInputFolders(given.inputs, root);
+    // OUT of a single export: a version's folder inside it would be files its manifest does not list.
+    if (version !== undefined && !hooks.versionApplied && (await fs.stat(path.join(root, MANIFEST_FILE)).then(() => true, () => false))) {
+      throw new QaHfError('ERR_USAGE', `--out ${root} holds an export (its ${MANIFEST_FILE}): --version writes ${path.join(root, versionFolder(version))} inside it, which that export's verify would call extra files; choose another --out for the versions`);
+    }
   }
   // Every option checked before any file is touched (lib/options.ts); `given` itself is not changed.
   const normalized = normalizeExportOptions(given, 'cli');
@@ -247,7 +252,9 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
   // The quality rules' sections (PII, duplicates) are in every export's report: their --fail-on rules are measured.
   const report = await prepareReport(args, 'cli', ['pii', 'duplicates']);
   // A rank of a spread export (flags, else the scheduler's variables); never in the merge, which may run in a job array too.
-  const rank = hooks.replay ? null : resolveRank({ rank: args.rank, worldSize: args.worldSize }, process.env);
+  // A dry run writes nothing, so a scheduler's variables do not make it a rank (the flags still refuse it below).
+  const fromFlagsOnly = args.dryRun && args.rank === undefined && args.worldSize === undefined;
+  const rank = hooks.replay || fromFlagsOnly ? null : resolveRank({ rank: args.rank, worldSize: args.worldSize }, process.env);
   if (args.merge && !rank && !hooks.replay) throw new QaHfError('ERR_USAGE', '--merge is for a rank (--rank R --world-size N, or a scheduler index): a single export needs no merge');
   if (rank && args.dryRun) throw new QaHfError('ERR_USAGE', `--dry-run cannot run as a rank (rank ${rank.rank} from ${rank.from}): run it without ranks`);
   const inputs = hooks.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: root || undefined }));

@@ -145,7 +145,10 @@ export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {
   }
   // The inputs must still be what the ranks read (names and sizes, as a rank's resume checks): an
   // input grown since would be hashed whole into the manifest while its new lines are in no output.
-  if (inputsFingerprint(dir, first.inputs, await describeInputs(first.inputs)) !== first.inputs_fingerprint) {
+  // Named as the ranks named them: relative to their --out, or to their working directory with an --out s3://.
+  const recorded = first.args as { inputBase?: unknown };
+  const base = typeof recorded.inputBase === 'string' ? recorded.inputBase : dir;
+  if (inputsFingerprint(base, first.inputs, await describeInputs(first.inputs)) !== first.inputs_fingerprint) {
     throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `the inputs changed since the ranks of ${dir} ran (a name or a size differs): rerun every rank with --restart, then merge`);
   }
   const args = {
