@@ -142,6 +142,9 @@ export interface RankMarker {
   /** The export's arguments (inputs, --out, the rank's own flags apart): the merge runs the same export. */
   args: Record<string, unknown>;
   ranges: RankRange[];
+  /** sha256 and size of the rank's entries.jsonl: the merge checks them before it reads a line (absent in markers of older builds). */
+  entries_sha256?: string;
+  entries_size?: number;
   /** Counts of the rank's lines (lib/tally.ts Counts). */
   counts: Record<string, unknown>;
 }

@@ -144,3 +144,19 @@ test('a damaged rank.json is named as such by the merge, not reported as a missi
   expect([merged.code, merged.stderr]).toEqual([1, `qa-hf: ERR_INPUT: ${path.join('damaged/ranks/rank-00001/rank.json')} is not this rank's completion marker (damaged or from another rank): rerun that rank with --restart, then merge\n`]);
   expect(await fs.readdir(path.join(root, 'damaged'))).toEqual(['ranks']);
 });
+
+test('a changed byte in a rank\'s entries.jsonl is refused by the merge (its sha256 is in rank.json), not merged into the outputs', async () => {
+  for (const rank of [0, 1]) expect((await cli(['export', 'in', '--out', 'tampered', '--rank', String(rank), '--world-size', '2', '-q'])).code).toBe(0);
+  const entries = path.join(root, 'tampered/ranks/rank-00001/entries.jsonl');
+  const bytes = await fs.readFile(entries);
+  const at = bytes.indexOf('"answer":"') + 12; // a letter of an answer
+  expect(at).toBeGreaterThan(12);
+  bytes[at] = bytes[at] === 0x61 ? 0x62 : 0x61;
+  await fs.writeFile(entries, bytes);
+  const merged = await cli(['merge', 'tampered']);
+  expect([merged.code, merged.stderr]).toEqual([1, `qa-hf: ERR_INPUT: ${path.join('tampered/ranks/rank-00001/entries.jsonl')} differs from its rank.json (sha256): rerun rank 1 with --restart, then merge\n`]);
+  expect(await fs.readdir(path.join(root, 'tampered'))).toEqual(['ranks']);
+  // Rerun with --restart, the merge goes through.
+  expect((await cli(['export', 'in', '--out', 'tampered', '--rank', '1', '--world-size', '2', '-q', '--restart'])).code).toBe(0);
+  expect((await cli(['merge', 'tampered', '-q'])).code).toBe(0);
+});

@@ -38,6 +38,7 @@ import type { ExportArgs } from './files';
 import { exportCommand } from './index';
 import { RANK_ENTRIES, RANK_MARKER, inputsFingerprint, parseRankMarker, readRankMarker } from './rank';
 import { describeInputs } from '../../lib/io/inputs';
+import { sha256File } from '../../lib/io/fingerprint';
 import { isS3Url, prefixOf } from '../../lib/s3-url';
 import { checkBucket, headObject } from '../../lib/io/s3';
 import { MANIFEST_FILE } from '../../lib/io/manifest';
@@ -162,6 +163,16 @@ export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {
     dryRun: false,
     merge: false,
   } satisfies ExportArgs;
+  // Every rank's intermediate is what its rank.json vouches for (a changed byte would be merged into the outputs unseen).
+  for (const [rank, marker] of found) {
+    if (marker.entries_sha256 === undefined) continue;
+    const file = path.join(dir, rankDirName(rank), RANK_ENTRIES);
+    const actual = await sha256File(file).catch(() => null);
+    if (actual === null || actual.sha256 !== marker.entries_sha256 || actual.bytes !== marker.entries_size) {
+      const what = actual === null ? 'is missing' : actual.bytes !== marker.entries_size ? `has ${actual.bytes} bytes, its rank.json says ${marker.entries_size}` : 'differs from its rank.json (sha256)';
+      throw new QaHfError('ERR_INPUT', `${path.join(dir, rankDirName(rank), RANK_ENTRIES)} ${what}: rerun rank ${rank} with --restart, then merge`);
+    }
+  }
   if (!given.quiet) process.stderr.write(`qa-hf: merging ${found.size} ${found.size === 1 ? 'rank' : 'ranks'} of ${dir}\n`);
   const replayInputs = inputs.map((input, i) => ({
     ...input,

@@ -26,6 +26,7 @@ import { hashJson } from '../../lib/canonical-json';
 import { QaHfError, toQaHfError } from '../../lib/errors';
 import { isS3Url } from '../../lib/s3-url';
 import { AtomicFile, writeFileAtomic } from '../../lib/io/atomic-file';
+import { sha256File } from '../../lib/io/fingerprint';
 import { type InputInfo, describeInputs } from '../../lib/io/inputs';
 import { takeLock } from '../../lib/io/lock';
 import { relativeToDir } from '../../lib/io/manifest';
@@ -224,6 +225,8 @@ class RankRun {
       throw err;
     }
     await entries!.commit();
+    // The merge checks the intermediate against this before reading it: a changed byte is refused, not merged.
+    const written = await sha256File(this.entriesPath);
     const tally = new Tally(state.tally);
     const marker: RankMarker = {
       format: MARKER_FORMAT,
@@ -239,6 +242,8 @@ class RankRun {
       cwd: process.cwd(),
       args: recordedArgs(this.args),
       ranges: state.done,
+      entries_sha256: written.sha256,
+      entries_size: written.bytes,
       counts: tally.total as unknown as Record<string, unknown>,
     };
     await writeFileAtomic(this.markerPath, `${JSON.stringify(marker, null, 2)}\n`, { tempPath: path.join(this.dir, `.${RANK_MARKER}.tmp`) });
