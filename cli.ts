@@ -12,7 +12,6 @@
  * found differences, 4 a --fail-on rule breached (all files written), 130 interrupted (resumable).
  * A user sees one-line messages, never a stack trace (unless --debug).
  */
-import * as path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { QaHfError, toQaHfError, type ErrorCode } from './lib/errors';
 import { DEFAULT_MAX_LINE_BYTES } from './lib/lines';
