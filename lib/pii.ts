@@ -49,6 +49,8 @@ const IBAN = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/y;
 const IPV4 = /\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b(?!\.\d)/y;
 
 const QUICK_SKIP = /[\d@]/;
+/** Where findPii's scan can find something: a digit, + or ( before a digit, an IBAN's start. */
+const CANDIDATE = /[+(]?\d|[A-Z]{2}\d{2}/g;
 /** A version number is no IP address: `v1.2.3.4`, `version 10.0.0.1`. */
 const VERSION_BEFORE = /(?:\bv|version|versi[oó]n)\s*$/i;
 const PERSONNUMMER_SHAPE = /^(\d{6}|\d{8})([-+]?)(\d{4})$/;
@@ -84,6 +86,23 @@ export function findPii(text: string): PiiMatch[] {
       i = emails[nextEmail++].end - 1;
       continue;
     }
+    // Jump to the next place a candidate can start (the regex engine scans faster than this loop):
+    // a digit, `+` or `(` before one, or two capitals and two digits (an IBAN). Characters passed
+    // over would each have been skipped below; an email starting before the jump is taken first.
+    CANDIDATE.lastIndex = i;
+    const next = CANDIDATE.exec(text);
+    if (next === null) {
+      if (nextEmail < emails.length) {
+        i = emails[nextEmail].start - 1;
+        continue;
+      }
+      break;
+    }
+    if (nextEmail < emails.length && emails[nextEmail].start < next.index) {
+      i = emails[nextEmail].start - 1;
+      continue;
+    }
+    i = next.index;
     const c = text.charCodeAt(i);
     // `+46 …`, or an area code in parentheses: `(08) 123 45 67`.
     const plus = (c === 43 || c === 40) && i + 1 < n && isDigit(text.charCodeAt(i + 1));

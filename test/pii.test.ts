@@ -39,6 +39,16 @@ describe('findPii: positives', () => {
       ['personnummer', '19850312-1231'],
     ]);
   });
+
+  test('the scan jumps between candidates: matches after long plain text, an email with digits before a number, words with digits passed over', () => {
+    const plain = 'Patienten får information om behandlingen. '.repeat(40);
+    expect(found(`${plain}NEWS2 är 7 och FEV1 är 2,5. ${plain}Mejla a1@b.se, ${plain}sedan (08) 123 45 67; konto SE45 5000 0000 0583 9825 7466.`)).toEqual([
+      ['email', 'a1@b.se'],
+      ['phone', '(08) 123 45 67'],
+      ['iban', 'SE45 5000 0000 0583 9825 7466'],
+    ]);
+    expect(found(`${plain}x@y.se`)).toEqual([['email', 'x@y.se']]);
+  });
 });
 
 describe('findPii: look-alikes are not PII', () => {
