@@ -134,7 +134,7 @@ test('3 ranks over S3 (one killed mid-upload, rerun with --merge), merged from S
   // The killed rank, run again with --merge, completes (its entries.jsonl is already there with the same bytes), then merges.
   const rerun = await cli([...rankArgs(1), '--merge']);
   expect(rerun.code).toBe(0);
-  expect(rerun.stderr).toMatch(/\nqa-hf: uploaded rank 1 to s3:\/\/qa-ranks\/out\/ds\/ranks\/rank-00001: 1 objects \(1 already there\), rank\.json last\nqa-hf: downloaded 6 objects of 3 ranks /);
+  expect(rerun.stderr).toMatch(/\nqa-hf: uploaded rank 1 to s3:\/\/qa-ranks\/out\/ds\/ranks\/rank-00001: 1 object \(1 already there\), rank\.json last\nqa-hf: downloaded 6 objects of 3 ranks /);
   expect(rerun.stderr).toMatch(/manifest\.json last; the ranks' objects under s3:\/\/qa-ranks\/out\/ds\/ranks kept\n$/);
   expect(await headObject(`${OUT}/manifest.json`)).not.toBeNull();
   const markers = await Promise.all([0, 1, 2].map(async (rank) => JSON.parse((await objectBytes(`out/ds/ranks/rank-0000${rank}/rank.json`)).toString())));

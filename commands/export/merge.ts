@@ -31,7 +31,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { QaHfError, toQaHfError } from '../../lib/errors';
 import { type RankMarker, RANKS_DIR, missingRanks, planMerge, rankDirName } from '../../lib/rank';
-import type { Counts } from '../../lib/tally';
+import { type Counts, count } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import { createRankReplay } from '../../streams/rank-replay';
 import type { ExportArgs } from './files';
@@ -42,8 +42,9 @@ import { sha256File } from '../../lib/io/fingerprint';
 import { isS3Url, prefixOf } from '../../lib/s3-url';
 import { checkBucket, headObject } from '../../lib/io/s3';
 import { MANIFEST_FILE } from '../../lib/io/manifest';
-import { downloadRank, listRanks, publishDir, stageDirFor } from '../../lib/io/s3-export';
-import { crashPoint, note } from './files';
+import { downloadRank, listRanks, stageDirFor } from '../../lib/io/s3-export';
+import { publishStaged } from './publish';
+import { note } from './files';
 
 export interface MergeArgs {
   dir: string;
@@ -114,20 +115,10 @@ async function mergeObjectStore(given: MergeArgs): Promise<Counts | null> {
   for (const name of staged) if (!names.has(name)) await fs.rm(path.join(stage, RANKS_DIR, name), { recursive: true, force: true });
   let downloaded = 0;
   for (const rank of listed) if (found.has(Number(rank.name.slice('rank-'.length)))) downloaded += await downloadRank(url, rank, stage, RANK_MARKER);
-  note(given, `downloaded ${downloaded} objects of ${found.size} ${found.size === 1 ? 'rank' : 'ranks'} from ${where} to ${stage}`);
-  // A --fail-on breach comes after every file is written: the dataset is published, then the gate says no (as an export to S3).
-  let gate: QaHfError | null = null;
-  const counts = await mergeCommand({ ...given, dir: stage, whenComplete: false }).catch((err: unknown) => {
-    if (!(err instanceof QaHfError && err.code === 'ERR_THRESHOLD')) throw err;
-    gate = err;
-    return null;
-  });
-  crashPoint('before-upload');
-  const result = await publishDir(stage, url, { force: first.args.force === true });
-  await fs.rm(path.dirname(stage), { recursive: true, force: true });
-  note(given, `uploaded to ${url}: ${result.uploaded.length} objects (${result.skipped.length} already there), manifest.json last; the ranks' objects under ${where} kept`);
-  if (gate || !counts) throw gate;
-  return counts;
+  note(given, `downloaded ${count(downloaded, 'object')} of ${count(found.size, 'rank')} from ${where} to ${stage}`);
+  return publishStaged(stage, url, first.args.force === true, () => mergeCommand({ ...given, dir: stage, whenComplete: false }), (result) =>
+    note(given, `uploaded to ${url}: ${count(result.uploaded.length, 'object')} (${result.skipped.length} already there), manifest.json last; the ranks' objects under ${where} kept`),
+  );
 }
 
 export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {

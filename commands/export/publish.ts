@@ -37,9 +37,28 @@ export async function exportToObjectStore(args: ExportArgs & { out: string }, ex
   const { bucket } = prefixOf(url);
   await checkBucket(bucket, url);
   const stage = stageDirFor(url, args.stageDir);
-  // A --fail-on breach comes after every file is written: the dataset is published, then the gate says no.
+  return publishStaged(stage, url, args.force, () => exportLocal({ ...args, out: stage, inputBase: args.inputBase ?? process.cwd() }), (result) => {
+    const kept = result.kept.length > 0 ? `; ${count(result.kept.length, 'other object')} under the prefix kept` : '';
+    note(args, `uploaded to ${url}: ${count(result.uploaded.length, 'object')} (${result.skipped.length} already there), manifest.json last${kept}`);
+  });
+}
+
+/**
+ * Runs `runLocal` (an export or a merge into the staging folder `stage`), then
+ * publishes `stage` to `url` (lib/io/s3-export.ts publishDir, manifest.json last)
+ * and removes the staging folder; `done` reports the upload. A --fail-on breach
+ * (ERR_THRESHOLD, exit 4) comes after every file is written: the dataset is
+ * published, then the gate says no.
+ */
+export async function publishStaged<T>(
+  stage: string,
+  url: string,
+  force: boolean | undefined,
+  runLocal: () => Promise<T>,
+  done: (result: Awaited<ReturnType<typeof publishDir>>) => void,
+): Promise<T> {
   let gate: QaHfError | null = null;
-  const counts = await exportLocal({ ...args, out: stage, inputBase: args.inputBase ?? process.cwd() }).catch((err: unknown) => {
+  const counts = await runLocal().catch((err: unknown) => {
     if (!(err instanceof QaHfError && err.code === 'ERR_THRESHOLD')) throw err;
     gate = err;
     return null;
@@ -47,17 +66,16 @@ export async function exportToObjectStore(args: ExportArgs & { out: string }, ex
   crashPoint('before-upload');
   let first = true;
   const result = await publishDir(stage, url, {
-    force: args.force,
+    force,
     onUploaded: () => {
       if (first) crashPoint('after-first-upload');
       first = false;
     },
   });
   await fs.rm(path.dirname(stage), { recursive: true, force: true });
-  const kept = result.kept.length > 0 ? `; ${count(result.kept.length, 'other object')} under the prefix kept` : '';
-  note(args, `uploaded to ${url}: ${count(result.uploaded.length, 'object')} (${result.skipped.length} already there), manifest.json last${kept}`);
-  if (gate || !counts) throw gate;
-  return counts;
+  done(result);
+  if (gate) throw gate;
+  return counts as T;
 }
 
 /** Runs rank `rank` of an export to `args.out` (an s3:// URL) with `exportLocal` in the rank's staging folder, then uploads the rank. */
@@ -94,6 +112,6 @@ export async function rankToObjectStore(args: ExportArgs & { out: string }, rank
     },
   });
   await fs.rm(path.dirname(stage), { recursive: true, force: true });
-  note(args, `uploaded rank ${rank.rank} to ${url.replace(/\/+$/, '')}/${rankDir}: ${result.uploaded.length} objects (${result.skipped.length} already there), ${RANK_MARKER} last`);
+  note(args, `uploaded rank ${rank.rank} to ${url.replace(/\/+$/, '')}/${rankDir}: ${count(result.uploaded.length, 'object')} (${result.skipped.length} already there), ${RANK_MARKER} last`);
   return counts;
 }
