@@ -18,6 +18,7 @@ import { loadMappingSchema } from '../lib/io/presets';
 import { createFileSource } from '../streams/file-source';
 import { printHint } from './hint';
 import { createProcessingStages, defaultWorkerCount, runChain } from '../streams/chain';
+import { factsSpec } from '../lib/facts';
 import { createSink } from '../streams/sink';
 import { createRouter } from '../streams/router';
 import { createSerializer } from '../streams/serializer';
@@ -156,7 +157,7 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
       failFast: args.failFast,
       keepRows: report !== null || rules.length > 0,
       // The quality rules' and the report's per-row work, done by the processor (in the workers).
-      ...(rules.length > 0 ? { facts: { pii: quality.pii, near: quality.dedup === 'near', language: report?.language ?? null, report: report !== null } } : {}),
+      ...(rules.length > 0 ? { facts: factsSpec(quality, report?.language ?? null, report !== null) } : {}),
       workers: args.workers ?? defaultWorkerCount(await inputBytes(files), availableParallelism()),
     }),
     ...rules,

@@ -32,6 +32,7 @@ import { METRICS, type Metric, type ThresholdResult, breachLines, checkMeasured,
 import { Tally, balanced, count, type Counts } from '../lib/tally';
 import { createFileSource } from '../streams/file-source';
 import { createProcessingStages, runChain } from '../streams/chain';
+import { factsSpec } from '../lib/facts';
 import { createRouter } from '../streams/router';
 import { createSink } from '../streams/sink';
 import { printHint } from './hint';
@@ -175,7 +176,7 @@ export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
   };
   const stages = [
     createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }),
-    ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, workers: args.workers, serialize: [], facts: { pii: plan.quality.pii, near: plan.quality.dedup === 'near', language: report.language, report: true } }),
+    ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, workers: args.workers, serialize: [], facts: factsSpec(plan.quality, report.language, true) }),
     createRouter({ plan, quality: new QualityRouter(plan.quality, inputs.map(inputName)) }),
     createSink({ outputs: {}, onCommit }),
   ];

@@ -24,7 +24,7 @@
 import type { Entry, EntryFacts, Row } from './batch';
 import { DedupIndex, recordLogBytes } from './dedup';
 import { type PiiMatch, findPii, redactPii } from './pii';
-import { type PiiMode, dedupText } from './quality';
+import { type PiiMode, type QualityPlan, dedupText } from './quality';
 import { type DetectAll, LANGUAGE_MIN_CHARS, LANGUAGE_SAMPLE_CHARS, detectLanguage, languageSampled } from './report';
 import { codePointLength } from './stats';
 import { wordCount } from './report';
@@ -46,8 +46,13 @@ const SLAB_RECORDS = 1024;
 /** Lengths per buffer (two per column of a row). */
 const LENGTH_SLAB = 16384;
 
+/** What a run's quality plan and report need found: the spec of every command that routes (export, pipe mode's rules, report). */
+export function factsSpec(quality: QualityPlan, language: string | null, report: boolean): FactsSpec {
+  return { pii: quality.pii, near: quality.dedup === 'near', language, report };
+}
+
 /** No PII in a row: one shared, never written. */
-const NO_PII: Record<string, PiiMatch[]> = Object.freeze({}) as Record<string, PiiMatch[]>;
+export const NO_PII: Record<string, PiiMatch[]> = Object.freeze({}) as Record<string, PiiMatch[]>;
 
 /** tinyld, loaded on first use (~0.3 s): a run that detects nothing never pays for it. */
 function loadTinyld(): DetectAll {

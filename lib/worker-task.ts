@@ -25,7 +25,7 @@
  *   batchFromResult(file, linesBefore, result, writeErrors);   ←
  */
 import { type Batch, type Channel, type Entry, type EntryFacts, type Row, type SegmentRow, markError, newEntry } from './batch';
-import { FactFinder, type FactsSpec } from './facts';
+import { FactFinder, type FactsSpec, NO_PII } from './facts';
 import type { PiiMatch } from './pii';
 import { fromByteText, needsDecoding } from './byte-text';
 import { QaHfError, type ErrorCode, type RecordErrorCode } from './errors';
@@ -269,7 +269,8 @@ export interface PackedFacts {
   /** Each pair's dedup fingerprint, `size` bytes per entry of `at` (zeros for rejected rows, whose fingerprint is null). */
   fingerprints: Uint8Array;
   size: number;
-  /** The report's lengths (EntryFacts.lengths) one after the other; entry k's from lengthsAt[k] to lengthsAt[k + 1] (all -1 … when absent: lengthsAt[k] = -1). */
+  /** The report's lengths (EntryFacts.lengths) one after the other, entry k's from lengthsAt[k] to lengthsAt[k + 1]; `withLengths` false: none (no report). */
+  withLengths: boolean;
   lengths: Int32Array;
   lengthsAt: Int32Array;
   /** Entries (their index) with PII, and the matches by column. */
@@ -279,22 +280,28 @@ export interface PackedFacts {
 }
 
 function packFacts(entries: readonly Entry[]): PackedFacts {
-  const with_: number[] = [];
+  const at: number[] = [];
   let size = 0;
   let lengthCount = 0;
+  let withLengths = false;
   for (let i = 0; i < entries.length; i++) {
     const facts = entries[i].facts;
     if (facts === null) continue;
-    with_.push(i);
+    at.push(i);
     if (facts.dedup !== null) size = facts.dedup.length;
-    if (facts.lengths !== null) lengthCount += facts.lengths.length;
+    // One finder made them all: every entry has lengths, or none has.
+    if (facts.lengths !== null) {
+      withLengths = true;
+      lengthCount += facts.lengths.length;
+    }
   }
-  const count = with_.length;
+  const count = at.length;
   const packed: PackedFacts = {
-    at: Int32Array.from(with_),
+    at: Int32Array.from(at),
     sampled: new Uint8Array(count),
     fingerprints: new Uint8Array(count * size),
     size,
+    withLengths,
     lengths: new Int32Array(lengthCount),
     lengthsAt: new Int32Array(count + 1),
     pii: [],
@@ -302,9 +309,9 @@ function packFacts(entries: readonly Entry[]): PackedFacts {
   };
   let lengthAt = 0;
   for (let k = 0; k < count; k++) {
-    const i = with_[k];
+    const i = at[k];
     const facts = entries[i].facts!;
-    packed.lengthsAt[k] = facts.lengths === null ? -1 : lengthAt;
+    packed.lengthsAt[k] = lengthAt;
     if (facts.lengths !== null) {
       packed.lengths.set(facts.lengths, lengthAt);
       lengthAt += facts.lengths.length;
@@ -321,24 +328,16 @@ function packFacts(entries: readonly Entry[]): PackedFacts {
   return packed;
 }
 
-/** Where entry k's lengths end: the next entry's start that is not -1. */
-function nextLengths(lengthsAt: Int32Array, k: number): number {
-  let next = k + 1;
-  while (lengthsAt[next] < 0) next++;
-  return lengthsAt[next];
-}
-
 function unpackFacts(entries: Entry[], packed: PackedFacts): void {
   const pii = new Map(packed.pii);
   const languages = new Map(packed.languages);
-  const none: Record<string, PiiMatch[]> = {};
   for (let k = 0; k < packed.at.length; k++) {
     const i = packed.at[k];
     const entry = entries[i];
     const facts: EntryFacts = {
-      pii: pii.get(i) ?? none,
+      pii: pii.get(i) ?? NO_PII,
       dedup: entry.channel === 'pairs' && packed.size > 0 ? packed.fingerprints.subarray(k * packed.size, (k + 1) * packed.size) : null,
-      lengths: packed.lengthsAt[k] < 0 ? null : packed.lengths.subarray(packed.lengthsAt[k], nextLengths(packed.lengthsAt, k)),
+      lengths: packed.withLengths ? packed.lengths.subarray(packed.lengthsAt[k], packed.lengthsAt[k + 1]) : null,
       languageSampled: packed.sampled[k] === 1,
       language: languages.get(i) ?? null,
     };

@@ -26,7 +26,7 @@ import { hashJson } from '../../lib/canonical-json';
 import { type InputHasher, inputHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, describeInputs } from '../../lib/io/inputs';
 import type { ExportPlan, FixedChannel } from '../../lib/hub';
-import type { FactsSpec } from '../../lib/facts';
+import { type FactsSpec, factsSpec } from '../../lib/facts';
 import { type MappingSpec, resolvePreset } from '../../lib/mapping';
 import { StatsAccumulator } from '../../lib/stats';
 import type { QualitySections, ReportAccumulator } from '../../lib/report';
@@ -58,10 +58,6 @@ export function stageOptions(args: ExportArgs, serialize: readonly FixedChannel[
   return { preset: args.preset, mapping: args.mapping as MappingSpec | undefined, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize, segment: args.segment, facts, keepTexts: false };
 }
 
-/** What the processor finds for the quality rules and the report (lib/facts.ts): their per-row work, moved into the workers. */
-export function factsSpec(plan: ExportPlan, language: string | null): FactsSpec {
-  return { pii: plan.quality.pii, near: plan.quality.dedup === 'near', language, report: true };
-}
 
 /**
  * Processed lines from elsewhere (the ranks of a merge): a stream of Batches in
@@ -312,7 +308,7 @@ export class ExportSession {
               onRawBytes: (file, bytes) => rawRead.set(this.inputIndex.get(file)!, bytes),
               onInputError: (error) => (this.inputFailure = error),
             }),
-            ...createProcessingStages(stageOptions(this.args, this.plan.fixed, factsSpec(this.plan, this.report.language))),
+            ...createProcessingStages(stageOptions(this.args, this.plan.fixed, factsSpec(this.plan.quality, this.report.language, true))),
           ];
       await runChain([
         ...upstream,
