@@ -239,3 +239,24 @@ export async function configWorkdir(dir: string, name: string, yaml?: string): P
   if (yaml !== undefined) await fs.writeFile(path.join(cwd, 'qa-hf.yaml'), yaml);
   return cwd;
 }
+
+/** A CLI child's end: its exit code or signal, and what it wrote to stderr. */
+export interface SchedulerRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/**
+ * The CLI as a child in `cwd` without the scheduler variables of the machine running
+ * the tests (SLURM_*, AWS_BATCH_*, JOB_COMPLETION_INDEX: each would make an export a
+ * rank) but those in `env`; `pid` to kill it.
+ */
+export function spawnCliWithoutScheduler(cwd: string, args: string[], env: Record<string, string> = {}): { done: Promise<SchedulerRun>; pid: number } {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(SLURM_|AWS_BATCH_|JOB_COMPLETION_INDEX)/.test(key)));
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...clean, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+  const done = new Promise<SchedulerRun>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
+  return { done, pid: child.pid! };
+}

@@ -7,33 +7,21 @@
  * folder, so both are `…/out`), Parquet rows equal as DuckDB reads them, stats equal
  * but for `run`, verify passes; a killed merge resumes to the same bytes.
  */
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { useDuckDb } from './duckdb';
-import { CLI, listFiles, readJson, recordLines, runCli, runCliKilledAtCheckpoint, statsWithoutRun } from './helpers';
+import { spawnCliWithoutScheduler, listFiles, readJson, recordLines, runCli, runCliKilledAtCheckpoint, statsWithoutRun } from './helpers';
 
 const OPTIONS = ['--format', 'jsonl,parquet,csv', '--split', 'train=0.8,test=0.2', '--dedup', 'exact', '--checkpoint-lines', '700'];
 const { query } = useDuckDb();
 
 let root: string;
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
-/** The CLI in `root` with extra environment variables; `onSpawn` gets the child (to kill it). */
-function cli(args: string[], env: Record<string, string> = {}): { done: Promise<Run>; pid: number } {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(SLURM_|AWS_BATCH_|JOB_COMPLETION_INDEX)/.test(key)));
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
-  return { done, pid: child.pid! };
+/** The CLI in `root`, with no scheduler variables but those given. */
+function cli(args: string[], env: Record<string, string> = {}) {
+  return spawnCliWithoutScheduler(root, args, env);
 }
 
 /** The dirty corpus: a big file cut across ranks, CRLF with an unterminated last line, an empty file, a gzip file. */

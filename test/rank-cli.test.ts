@@ -4,26 +4,16 @@
  * other options and a folder without ranks (one line, exit 1); the simple layout
  * merged equals a single export, also with more ranks than a small corpus has lines.
  */
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLI, listFiles, readJson, recordLines, runCli, statsWithoutRun } from './helpers';
+import { spawnCliWithoutScheduler, listFiles, readJson, recordLines, runCli, statsWithoutRun } from './helpers';
 
 let root: string;
 
-interface Run {
-  code: number | null;
-  stderr: string;
-}
-
 /** The CLI in `root`, with no scheduler variables but those given. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(SLURM_|AWS_BATCH_|JOB_COMPLETION_INDEX)/.test(key)));
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+function cli(args: string[], env: Record<string, string> = {}) {
+  return spawnCliWithoutScheduler(root, args, env).done;
 }
 
 beforeAll(async () => {

@@ -9,14 +9,13 @@
  * `--dedup exact` byte for byte (Parquet too; stats.json but for timings), `verify s3://`
  * passes with the ranks' objects still under `ranks/`.
  */
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { headObject, listObjects, objectChunks, uploadFile } from '../lib/io/s3';
 import { rankStageDirFor, stageDirFor } from '../lib/io/s3-export';
-import { CLI, listFiles, readJson, recordLines, statsWithoutRun } from './helpers';
+import { spawnCliWithoutScheduler, listFiles, readJson, recordLines, statsWithoutRun } from './helpers';
 import { type S3Server, startS3Server } from './s3-server';
 
 const BUCKET = 'qa-ranks';
@@ -27,19 +26,9 @@ const INPUT = `s3://${BUCKET}/in/`;
 let server: S3Server;
 let root: string;
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
 /** The CLI in `root`, without a scheduler's variables of the machine running the tests. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(SLURM_|AWS_BATCH_|JOB_COMPLETION_INDEX)/.test(key)));
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
+function cli(args: string[], env: Record<string, string> = {}) {
+  return spawnCliWithoutScheduler(root, args, env).done;
 }
 
 const rankArgs = (rank: number) => ['export', INPUT, '--out', OUT, ...OPTIONS, '--rank', String(rank), '--world-size', '3'];
