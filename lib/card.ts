@@ -469,9 +469,11 @@ function renderTraining(description: CardDescription, named: ResolvedConfig[]): 
   );
   for (const config of chat.filter((item) => TRAINERS[item.config.format].trl)) {
     const splits = trainingSplits(config);
+    // SFTTrainer joins a standard row's prompt and completion as they are (lib/formats.ts COMPLETION_SEPARATOR).
+    const joined = config.config.format === 'prompt-completion' ? ' (each `completion` begins with a space, TRL\'s separator for standard prompt–completion rows: the trainer joins `prompt + completion` as they are and computes the loss on the completion only)' : '';
     parts.push(
       [
-        `TRL's \`SFTTrainer\` takes the \`${config.name}\` config as it is:`,
+        `TRL's \`SFTTrainer\` takes the \`${config.name}\` config as it is${joined}:`,
         '',
         '```python',
         'from datasets import load_dataset',

@@ -476,6 +476,14 @@ describe('trainer snippets in the card', () => {
     expect(trainingSection(renderCard(localDescription(['jsonl', 'parquet', 'csv'])))).toBeNull();
   });
 
+  test('prompt-completion: the card says where the separator is (TRL joins prompt + completion as they are)', () => {
+    const section = trainingSection(renderCard(localDescription(['prompt-completion'])))!;
+    expect(section).toContain(
+      "TRL's `SFTTrainer` takes the `prompt-completion` config as it is (each `completion` begins with a space, TRL's separator for standard prompt–completion rows: the trainer joins `prompt + completion` as they are and computes the loss on the completion only):\n",
+    );
+    expect(trainingSection(renderCard(localDescription(['messages'])))).toContain("TRL's `SFTTrainer` takes the `messages` config as it is:\n");
+  });
+
   test('TRL trains on train and evaluates on validation, else test, else nothing', () => {
     const description = localDescription(['messages']);
     const drop = (name: string) => (description.configs[0].splits = description.configs[0].splits.filter((split) => split.name !== name));
