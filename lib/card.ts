@@ -22,7 +22,9 @@
  * config beside json ones would be read by the json builder and fail. So the YAML
  * holds the configs of one builder, `json` whenever a JSON format was written
  * (jsonl, messages, alpaca, sharegpt), else `parquet`, else `csv`; the other formats
- * are shown with `load_dataset("parquet" | "csv", data_files=…)`, which always works.
+ * are shown with `load_dataset("parquet" | "csv", data_files=…)`, which always works;
+ * the csv call passes the declared `features=` (CSV has no types: pandas would read a
+ * string column of digits as int64; a YAML csv config gets them from dataset_info).
  * HF `load_dataset` checks num_examples per split against what it reads
  * (NonMatchingSplitsSizesError), so counts must be exact; num_bytes is reported as
  * the uncompressed bytes written (HF's own writer reports Arrow bytes; nothing checks it).
@@ -323,6 +325,15 @@ function python(text: string): string {
   return JSON.stringify(text);
 }
 
+/** `datasets.Features` of flat columns as Python source: `Features({"question": Value("string"), …})`. */
+function pythonFeatures(features: readonly Feature[]): string {
+  const fields = features.map((feature) => {
+    if (!('dtype' in feature)) throw new QaHfError('ERR_USAGE', `internal: feature ${feature.name} is not a flat column`);
+    return `${python(feature.name)}: Value(${python(feature.dtype)})`;
+  });
+  return `Features({${fields.join(', ')}})`;
+}
+
 /** README.md: YAML front matter, then what the dataset is, how to load it, counts and stats. */
 export function renderCard(description: CardDescription): string {
   const { named, byFiles } = partitionConfigs(description);
@@ -355,12 +366,28 @@ export function renderCard(description: CardDescription): string {
         : `ds = load_dataset(${python(description.loadPath)}, ${python(config.name)})`,
     );
     const root = description.hub ? `hf://datasets/${description.loadPath}` : description.loadPath;
+    // CSV has no types: pandas infers them per file, so a string column of digits (`source` "1042")
+    // would load as int64. A CSV loaded by files gets the declared features (the csv builder casts
+    // to them; a YAML-declared csv config gets them from dataset_info), one variable per feature set.
+    const featureVariables = new Map<string, string>();
     for (const config of byFiles) {
       const files = config.splits.map((split) => `${python(split.name)}: ${python(`${root}/${dataFilesPattern(config.directory, split.name)}`)}`);
-      const extra = config.config.format === 'csv' ? ', keep_default_na=False' : '';
+      let extra = '';
+      if (config.config.format === 'csv') {
+        const features = pythonFeatures(config.features);
+        let variable = featureVariables.get(features);
+        if (variable === undefined) {
+          const base = config.config.channel === 'pairs' ? 'csv_features' : 'rejected_csv_features';
+          variable = [...featureVariables.values()].includes(base) ? `${base}_${featureVariables.size + 1}` : base;
+          featureVariables.set(features, variable);
+          calls.push(`${variable} = ${features}`);
+        }
+        extra = `, features=${variable}, keep_default_na=False`;
+      }
       calls.push(`ds = load_dataset(${python(config.builder)}, data_files={${files.join(', ')}}${extra})`);
     }
-    const lines = ['## Loading', ['```python', 'from datasets import load_dataset', '', ...calls, '```'].join('\n')];
+    const imports = featureVariables.size > 0 ? 'from datasets import Features, Value, load_dataset' : 'from datasets import load_dataset';
+    const lines = ['## Loading', ['```python', imports, '', ...calls, '```'].join('\n')];
     if (configs.some((config) => config.splits.some((split) => split.files.some((file) => file.name.endsWith('.zst'))))) {
       lines.push('The `.zst` files are zstd-compressed; `datasets` decompresses them with the `zstandard` package: `pip install zstandard`.');
     }

@@ -316,9 +316,29 @@ describe('renderCard', () => {
         ],
       },
     ]);
+    // Issue 16 item 7: without the declared features pandas reads a column of digits (`source` "1042") as int64.
     expect(renderCard(localDescription(['parquet', 'csv']))).toContain(
-      'ds = load_dataset("csv", data_files={"train": "dist/csv/train-*", "validation": "dist/csv/validation-*", "test": "dist/csv/test-*"}, keep_default_na=False)',
+      [
+        'from datasets import Features, Value, load_dataset',
+        '',
+        'ds = load_dataset("dist")',
+        'csv_features = Features({"question": Value("string"), "answer": Value("string"), "source": Value("string"), "persona": Value("string"), "validation_score": Value("float64")})',
+        'ds = load_dataset("csv", data_files={"train": "dist/csv/train-*", "validation": "dist/csv/validation-*", "test": "dist/csv/test-*"}, features=csv_features, keep_default_na=False)',
+        '```',
+      ].join('\n'),
     );
+  });
+
+  test('csv loaded by files: one features variable per feature set (pairs, rejected), only where csv is', () => {
+    const description = localDescription(['jsonl', 'csv']);
+    description.configs.push({ ...description.configs[1], channel: 'rejected' });
+    const card = renderCard(description);
+    expect(card.match(/^\w+ = Features\(.*$/gm)).toEqual([
+      'csv_features = Features({"question": Value("string"), "answer": Value("string"), "source": Value("string"), "persona": Value("string"), "validation_score": Value("float64")})',
+      'rejected_csv_features = Features({"question": Value("string"), "answer": Value("string"), "source": Value("string"), "persona": Value("string"), "validation_score": Value("float64"), "failure_reason": Value("string")})',
+    ]);
+    expect(card).toContain('"test": "dist/rejected/csv/test-*"}, features=rejected_csv_features, keep_default_na=False)');
+    expect(renderCard(localDescription(['jsonl', 'parquet']))).toContain('```python\nfrom datasets import load_dataset\n');
   });
 
   test('a csv-only export declares its config with keep_default_na: false', () => {
