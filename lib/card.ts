@@ -32,7 +32,9 @@
  * to load), and so is a config left without splits.
  *
  * dataset_info.json: per alpaca/sharegpt config and split, an entry LLaMA-Factory
- * reads (`dataset_dir` = the export folder). A split in one plain file gets
+ * reads (`dataset_dir` = the export folder), named `{prefix}_{config}_{split}` after the
+ * card's config (`qa_alpaca_train`, a tier's `qa_tier_high_alpaca_train`: a name without
+ * the tier would let the last tier overwrite the others). A split in one plain file gets
  * `file_name` (LLaMA-Factory's file loader); a split in several shards or .gz/.zst gets
  * `script_url: "."` + `subset` + `split`, which makes LLaMA-Factory call
  * `load_dataset(<export folder>, <config>, split=<split>)` and so read this card's
@@ -590,7 +592,17 @@ function renderSplitRule(rule: CardSplitRule): string {
 // ---------------------------------------------------------------------------
 // LLaMA-Factory
 
-/** LLaMA-Factory FILEEXT2TYPE knows .jsonl but not .gz or .zst. */
+/**
+ * What this relies on, read in LLaMA-Factory's source (src/llamafactory/data/parser.py
+ * get_dataset_list, loader.py _load_single_dataset, v0.9): an entry is read from
+ * `hf_hub_url`, else `script_url`, else `file_name`, with `subset` and `split` (default
+ * "train"). `file_name` is a file or a folder, and every file of a folder goes into the one
+ * `split` (`load_dataset(type, data_files=[…], split=…)`), so a config folder would mix
+ * train, validation and test; its type comes from the file's last extension (FILEEXT2TYPE
+ * knows `.jsonl`, not `.gz` or `.zst`). `script_url` calls
+ * `load_dataset(os.path.join(dataset_dir, script_url), name=subset, split=split)`: with "."
+ * that reads this card's config, every shard of exactly that split.
+ */
 function isPlainFile(name: string): boolean {
   return !name.endsWith('.gz') && !name.endsWith('.zst');
 }
@@ -617,7 +629,10 @@ function llamaFactoryEntries(description: CardDescription): Record<string, Recor
         entry.columns = { messages: 'conversations', ...(withSystem ? { system: 'system' } : {}) };
         entry.tags = { role_tag: 'from', content_tag: 'value', user_tag: 'human', assistant_tag: 'gpt' };
       }
-      entries[`${prefix}_${config.config.format}_${split.name}`] = entry;
+      // The config's name, tier included: one entry per config and split, never one overwriting another.
+      const key = `${prefix}_${config.name}_${split.name}`;
+      if (Object.hasOwn(entries, key)) throw new QaHfError('ERR_USAGE', `internal: LLaMA-Factory dataset ${key} twice`);
+      entries[key] = entry;
     }
   }
   return entries;

@@ -590,6 +590,24 @@ describe('renderLlamaFactoryInfo', () => {
     expect(renderLlamaFactoryInfo(hubDescription())).toBe(['{', ...entry('train'), '  },', ...entry('test'), '  }', '}', ''].join('\n'));
   });
 
+  // Issue 16 item 8: keys without the tier let tier_low overwrite tier_high.
+  test('tiers: one entry per config and split, the tier in its name, each reading only its own split', () => {
+    const description = localDescription(['alpaca']);
+    const [config] = description.configs;
+    description.configs = ['high', 'low'].map((tier) => ({ ...config, tier }));
+    const info = JSON.parse(renderLlamaFactoryInfo(description));
+    const sources = Object.fromEntries(Object.entries(info as Record<string, Record<string, unknown>>).map(([name, entry]) => [name, entry.file_name ?? `${entry.subset}/${entry.split}`]));
+    expect(sources).toEqual({
+      qa_tier_high_alpaca_train: 'tier_high_alpaca/train',
+      qa_tier_high_alpaca_validation: 'tier_high/alpaca/validation-00000-of-00001.jsonl',
+      qa_tier_high_alpaca_test: 'tier_high_alpaca/test',
+      qa_tier_low_alpaca_train: 'tier_low_alpaca/train',
+      qa_tier_low_alpaca_validation: 'tier_low/alpaca/validation-00000-of-00001.jsonl',
+      qa_tier_low_alpaca_test: 'tier_low_alpaca/test',
+    });
+    expect(renderCard(description)).toContain('dataset: qa_tier_high_alpaca_train\n');
+  });
+
   test('sharegpt with a system prompt maps the system column; prefix is configurable', () => {
     const description = { ...localDescription(['sharegpt'], 'S'), llamaFactoryPrefix: 'vard' };
     const info = JSON.parse(renderLlamaFactoryInfo(description));
