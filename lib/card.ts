@@ -22,7 +22,9 @@
  * config beside json ones would be read by the json builder and fail. So the YAML
  * holds the configs of one builder, `json` whenever a JSON format was written
  * (jsonl, messages, alpaca, sharegpt), else `parquet`, else `csv`; the other formats
- * are shown with `load_dataset("parquet" | "csv", data_files=…)`, which always works.
+ * are shown with `load_dataset("parquet" | "csv", data_files=…)`, which always works;
+ * the csv call passes the declared `features=` (CSV has no types: pandas would read a
+ * string column of digits as int64; a YAML csv config gets them from dataset_info).
  * HF `load_dataset` checks num_examples per split against what it reads
  * (NonMatchingSplitsSizesError), so counts must be exact; num_bytes is reported as
  * the uncompressed bytes written (HF's own writer reports Arrow bytes; nothing checks it).
@@ -30,7 +32,9 @@
  * to load), and so is a config left without splits.
  *
  * dataset_info.json: per alpaca/sharegpt config and split, an entry LLaMA-Factory
- * reads (`dataset_dir` = the export folder). A split in one plain file gets
+ * reads (`dataset_dir` = the export folder), named `{prefix}_{config}_{split}` after the
+ * card's config (`qa_alpaca_train`, a tier's `qa_tier_high_alpaca_train`: a name without
+ * the tier would let the last tier overwrite the others). A split in one plain file gets
  * `file_name` (LLaMA-Factory's file loader); a split in several shards or .gz/.zst gets
  * `script_url: "."` + `subset` + `split`, which makes LLaMA-Factory call
  * `load_dataset(<export folder>, <config>, split=<split>)` and so read this card's
@@ -323,6 +327,15 @@ function python(text: string): string {
   return JSON.stringify(text);
 }
 
+/** `datasets.Features` of flat columns as Python source: `Features({"question": Value("string"), …})`. */
+function pythonFeatures(features: readonly Feature[]): string {
+  const fields = features.map((feature) => {
+    if (!('dtype' in feature)) throw new QaHfError('ERR_USAGE', `internal: feature ${feature.name} is not a flat column`);
+    return `${python(feature.name)}: Value(${python(feature.dtype)})`;
+  });
+  return `Features({${fields.join(', ')}})`;
+}
+
 /** README.md: YAML front matter, then what the dataset is, how to load it, counts and stats. */
 export function renderCard(description: CardDescription): string {
   const { named, byFiles } = partitionConfigs(description);
@@ -355,12 +368,28 @@ export function renderCard(description: CardDescription): string {
         : `ds = load_dataset(${python(description.loadPath)}, ${python(config.name)})`,
     );
     const root = description.hub ? `hf://datasets/${description.loadPath}` : description.loadPath;
+    // CSV has no types: pandas infers them per file, so a string column of digits (`source` "1042")
+    // would load as int64. A CSV loaded by files gets the declared features (the csv builder casts
+    // to them; a YAML-declared csv config gets them from dataset_info), one variable per feature set.
+    const featureVariables = new Map<string, string>();
     for (const config of byFiles) {
       const files = config.splits.map((split) => `${python(split.name)}: ${python(`${root}/${dataFilesPattern(config.directory, split.name)}`)}`);
-      const extra = config.config.format === 'csv' ? ', keep_default_na=False' : '';
+      let extra = '';
+      if (config.config.format === 'csv') {
+        const features = pythonFeatures(config.features);
+        let variable = featureVariables.get(features);
+        if (variable === undefined) {
+          const base = config.config.channel === 'pairs' ? 'csv_features' : 'rejected_csv_features';
+          variable = [...featureVariables.values()].includes(base) ? `${base}_${featureVariables.size + 1}` : base;
+          featureVariables.set(features, variable);
+          calls.push(`${variable} = ${features}`);
+        }
+        extra = `, features=${variable}, keep_default_na=False`;
+      }
       calls.push(`ds = load_dataset(${python(config.builder)}, data_files={${files.join(', ')}}${extra})`);
     }
-    const lines = ['## Loading', ['```python', 'from datasets import load_dataset', '', ...calls, '```'].join('\n')];
+    const imports = featureVariables.size > 0 ? 'from datasets import Features, Value, load_dataset' : 'from datasets import load_dataset';
+    const lines = ['## Loading', ['```python', imports, '', ...calls, '```'].join('\n')];
     if (configs.some((config) => config.splits.some((split) => split.files.some((file) => file.name.endsWith('.zst'))))) {
       lines.push('The `.zst` files are zstd-compressed; `datasets` decompresses them with the `zstandard` package: `pip install zstandard`.');
     }
@@ -469,9 +498,11 @@ function renderTraining(description: CardDescription, named: ResolvedConfig[]): 
   );
   for (const config of chat.filter((item) => TRAINERS[item.config.format].trl)) {
     const splits = trainingSplits(config);
+    // SFTTrainer joins a standard row's prompt and completion as they are (lib/formats.ts COMPLETION_SEPARATOR).
+    const joined = config.config.format === 'prompt-completion' ? ' (each `completion` begins with a space, TRL\'s separator for standard prompt–completion rows: the trainer joins `prompt + completion` as they are and computes the loss on the completion only)' : '';
     parts.push(
       [
-        `TRL's \`SFTTrainer\` takes the \`${config.name}\` config as it is:`,
+        `TRL's \`SFTTrainer\` takes the \`${config.name}\` config as it is${joined}:`,
         '',
         '```python',
         'from datasets import load_dataset',
@@ -561,7 +592,17 @@ function renderSplitRule(rule: CardSplitRule): string {
 // ---------------------------------------------------------------------------
 // LLaMA-Factory
 
-/** LLaMA-Factory FILEEXT2TYPE knows .jsonl but not .gz or .zst. */
+/**
+ * What this relies on, read in LLaMA-Factory's source (src/llamafactory/data/parser.py
+ * get_dataset_list, loader.py _load_single_dataset, v0.9): an entry is read from
+ * `hf_hub_url`, else `script_url`, else `file_name`, with `subset` and `split` (default
+ * "train"). `file_name` is a file or a folder, and every file of a folder goes into the one
+ * `split` (`load_dataset(type, data_files=[…], split=…)`), so a config folder would mix
+ * train, validation and test; its type comes from the file's last extension (FILEEXT2TYPE
+ * knows `.jsonl`, not `.gz` or `.zst`). `script_url` calls
+ * `load_dataset(os.path.join(dataset_dir, script_url), name=subset, split=split)`: with "."
+ * that reads this card's config, every shard of exactly that split.
+ */
 function isPlainFile(name: string): boolean {
   return !name.endsWith('.gz') && !name.endsWith('.zst');
 }
@@ -588,7 +629,10 @@ function llamaFactoryEntries(description: CardDescription): Record<string, Recor
         entry.columns = { messages: 'conversations', ...(withSystem ? { system: 'system' } : {}) };
         entry.tags = { role_tag: 'from', content_tag: 'value', user_tag: 'human', assistant_tag: 'gpt' };
       }
-      entries[`${prefix}_${config.config.format}_${split.name}`] = entry;
+      // The config's name, tier included: one entry per config and split, never one overwriting another.
+      const key = `${prefix}_${config.name}_${split.name}`;
+      if (Object.hasOwn(entries, key)) throw new QaHfError('ERR_USAGE', `internal: LLaMA-Factory dataset ${key} twice`);
+      entries[key] = entry;
     }
   }
   return entries;

@@ -16,14 +16,14 @@
  *
  * Rows with a conversation column (`messages`, JSON text of role/content turns, as
  * the messages preset writes it) go to messages and sharegpt with every turn.
- *   prompt-completion {"prompt":P,"completion":A}               TRL prompt–completion (standard)
+ *   prompt-completion {"prompt":P,"completion":" "+A}           TRL prompt–completion (standard)
  *
  * Q = `question`, A = `answer`, C = `context` (a string column of the row; '' when the
  * columns have none). U, the user's turn, is Q, or C + a blank line + Q when C is not
  * empty (the context first, as a reader meets it). P is U, preceded by S and a blank
  * line when a system prompt is given: TRL's standard prompt–completion rows are plain
  * text with no turns, so the prompt text is the only place a system prompt reaches the
- * model.
+ * model. The completion is A after one space (COMPLETION_SEPARATOR), TRL's convention.
  *
  * JSON text is exact: keys in the fixed order above, no spaces, strings as
  * JSON.stringify writes them (UTF-8 as is, only quotes, backslashes and control
@@ -181,7 +181,7 @@ export const FORMATS: Readonly<Record<FormatName, FormatSpec>> = {
     builder: 'json',
     compressible: true,
     rejected: false,
-    summary: "TRL's prompt–completion format (standard: prompt and completion as text)",
+    summary: "TRL's prompt–completion format (standard: prompt and completion as text; the completion begins with a space, TRL's separator)",
     features: () => [
       { name: 'prompt', dtype: 'string' },
       { name: 'completion', dtype: 'string' },
@@ -250,6 +250,16 @@ const RESPONSE_FIELD = 'answer';
 export const CONTEXT_FIELD = 'context';
 /** Between the context (or the system prompt of prompt-completion) and the question: a blank line. */
 export const CONTEXT_SEPARATOR = '\n\n';
+/**
+ * The start of every prompt-completion `completion`, before the answer. TRL's SFTTrainer
+ * trains on `prompt + completion` joined as they are (trl/trainer/sft_trainer.py
+ * tokenize_fn: `example["prompt"] + example["completion"]`, no separator added), and TRL's
+ * dataset formats page writes standard rows with the separator at the completion's start
+ * (`{"prompt": "The sky is", "completion": " blue."}`). There, not at the prompt's end: the
+ * prompt's tokens must be a prefix of the joined text's (SFTTrainer tokenizes both and
+ * warns of a mismatch), and a BPE tokenizer glues a space to the word after it.
+ */
+export const COMPLETION_SEPARATOR = ' ';
 
 function raw(row: Row, field: string): string {
   const value = row[field];
@@ -367,7 +377,7 @@ export function makeLineFormatter(format: FormatName, options: FormatOptions): L
       // The system prompt as text (byte text when the rows are), not as a JSON literal.
       const head =
         systemPrompt === undefined ? '' : `${options.byteText ? Buffer.from(systemPrompt, 'utf8').toString('latin1') : systemPrompt}${CONTEXT_SEPARATOR}`;
-      return (row) => `{"prompt":${JSON.stringify(head + userText(row, withContext))},"completion":${text(row, RESPONSE_FIELD)}}`;
+      return (row) => `{"prompt":${JSON.stringify(head + userText(row, withContext))},"completion":${JSON.stringify(COMPLETION_SEPARATOR + raw(row, RESPONSE_FIELD))}}`;
     }
     case 'parquet':
     case 'csv':

@@ -10,8 +10,8 @@
  *   - a pair still passing is checked for duplicates (lib/dedup.ts): `exact` moves
  *     exact duplicates ("duplicate"), `near` also near ones ("near_duplicate"); `off`
  *     counts exact duplicates and moves nothing;
- *   - a pair still passing gets its tier (`--tiers high=0.85,medium=0.7`: the highest
- *     whose minimum validation_score it reaches, else `low`).
+ *   - a pair still passing gets its tier (`--tiers high=0.85,medium=0.7`, highest minimum
+ *     first: the first whose minimum validation_score it reaches, else `low`).
  * What it found rides on `entry.quality` to the session, which adds each committed
  * entry to a QualityAccumulator (plain JSON state, carried by the checkpoint) and
  * appends the entry's dedup log bytes to the resume log (see lib/dedup.ts).
@@ -67,20 +67,37 @@ function name(key: string, style: OptionStyle): string {
   return style === 'cli' ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : `option ${key}`;
 }
 
-/** --tiers `NAME=MIN,…`: names of letters, digits and `_`, distinct, not `low`; minimums in [0, 1]. */
+/**
+ * --tiers `NAME=MIN,…`: names of letters, digits and `_`, distinct, not `low`; minimums in [0, 1],
+ * given from the highest down, each strictly below the one before. The order is checked, never
+ * repaired: `high=0.85,medium=0.9` sorted would make `medium` the best tier (and the default
+ * config) without a word, so it is refused, naming the sorted form. Two equal minimums are
+ * refused too: the later tier could never get a pair.
+ */
 export function parseTiers(value: unknown, style: OptionStyle = 'cli'): Tier[] {
-  const bad = (why: string) => new QaHfError('ERR_OPTION', `${name('tiers', style)} must be NAME=MIN,… (${why}), ${got(value)}`);
+  const option = name('tiers', style);
+  const bad = (why: string) => new QaHfError('ERR_OPTION', `${option} must be NAME=MIN,… (${why}), ${got(value)}`);
   if (typeof value !== 'string' || value.trim() === '') throw bad('a name and a minimum validation_score from 0 to 1');
-  const tiers: Tier[] = [];
+  const tiers: Array<Tier & { text: string }> = [];
   for (const part of value.split(',')) {
     const match = /^\s*([A-Za-z0-9_]+)\s*=\s*([0-9.]+)\s*$/.exec(part);
     const min = match ? Number(match[2]) : NaN;
     if (!match || !Number.isFinite(min) || min < 0 || min > 1) throw bad('a name and a minimum validation_score from 0 to 1');
     if (match[1] === LOW_TIER) throw bad(`${LOW_TIER} is the tier of the others`);
     if (tiers.some((tier) => tier.name === match[1])) throw bad(`${match[1]} twice`);
-    tiers.push({ name: match[1], min });
+    tiers.push({ name: match[1], min, text: `${match[1]}=${match[2]}` });
   }
-  return tiers.sort((a, b) => b.min - a.min || (a.name < b.name ? -1 : 1));
+  for (let i = 1; i < tiers.length; i++) {
+    const [before, tier] = [tiers[i - 1], tiers[i]];
+    if (tier.min === before.min) {
+      throw new QaHfError('ERR_OPTION', `${option} minimums must differ: ${tier.text} equals ${before.text}, so ${tier.name} would get no pair, ${got(value)}`);
+    }
+    if (tier.min > before.min) {
+      const sorted = [...tiers].sort((a, b) => b.min - a.min).map((item) => item.text).join(',');
+      throw new QaHfError('ERR_OPTION', `${option} must list the tiers from the highest minimum down (${tier.text} is above ${before.text}; sorted: ${sorted}), ${got(value)}`);
+    }
+  }
+  return tiers.map((tier) => ({ name: tier.name, min: tier.min }));
 }
 
 function choice<T extends string>(key: string, value: unknown, choices: readonly T[], fallback: T, style: OptionStyle): T {

@@ -316,9 +316,29 @@ describe('renderCard', () => {
         ],
       },
     ]);
+    // Issue 16 item 7: without the declared features pandas reads a column of digits (`source` "1042") as int64.
     expect(renderCard(localDescription(['parquet', 'csv']))).toContain(
-      'ds = load_dataset("csv", data_files={"train": "dist/csv/train-*", "validation": "dist/csv/validation-*", "test": "dist/csv/test-*"}, keep_default_na=False)',
+      [
+        'from datasets import Features, Value, load_dataset',
+        '',
+        'ds = load_dataset("dist")',
+        'csv_features = Features({"question": Value("string"), "answer": Value("string"), "source": Value("string"), "persona": Value("string"), "validation_score": Value("float64")})',
+        'ds = load_dataset("csv", data_files={"train": "dist/csv/train-*", "validation": "dist/csv/validation-*", "test": "dist/csv/test-*"}, features=csv_features, keep_default_na=False)',
+        '```',
+      ].join('\n'),
     );
+  });
+
+  test('csv loaded by files: one features variable per feature set (pairs, rejected), only where csv is', () => {
+    const description = localDescription(['jsonl', 'csv']);
+    description.configs.push({ ...description.configs[1], channel: 'rejected' });
+    const card = renderCard(description);
+    expect(card.match(/^\w+ = Features\(.*$/gm)).toEqual([
+      'csv_features = Features({"question": Value("string"), "answer": Value("string"), "source": Value("string"), "persona": Value("string"), "validation_score": Value("float64")})',
+      'rejected_csv_features = Features({"question": Value("string"), "answer": Value("string"), "source": Value("string"), "persona": Value("string"), "validation_score": Value("float64"), "failure_reason": Value("string")})',
+    ]);
+    expect(card).toContain('"test": "dist/rejected/csv/test-*"}, features=rejected_csv_features, keep_default_na=False)');
+    expect(renderCard(localDescription(['jsonl', 'parquet']))).toContain('```python\nfrom datasets import load_dataset\n');
   });
 
   test('a csv-only export declares its config with keep_default_na: false', () => {
@@ -476,6 +496,14 @@ describe('trainer snippets in the card', () => {
     expect(trainingSection(renderCard(localDescription(['jsonl', 'parquet', 'csv'])))).toBeNull();
   });
 
+  test('prompt-completion: the card says where the separator is (TRL joins prompt + completion as they are)', () => {
+    const section = trainingSection(renderCard(localDescription(['prompt-completion'])))!;
+    expect(section).toContain(
+      "TRL's `SFTTrainer` takes the `prompt-completion` config as it is (each `completion` begins with a space, TRL's separator for standard prompt–completion rows: the trainer joins `prompt + completion` as they are and computes the loss on the completion only):\n",
+    );
+    expect(trainingSection(renderCard(localDescription(['messages'])))).toContain("TRL's `SFTTrainer` takes the `messages` config as it is:\n");
+  });
+
   test('TRL trains on train and evaluates on validation, else test, else nothing', () => {
     const description = localDescription(['messages']);
     const drop = (name: string) => (description.configs[0].splits = description.configs[0].splits.filter((split) => split.name !== name));
@@ -560,6 +588,24 @@ describe('renderLlamaFactoryInfo', () => {
       '    }',
     ];
     expect(renderLlamaFactoryInfo(hubDescription())).toBe(['{', ...entry('train'), '  },', ...entry('test'), '  }', '}', ''].join('\n'));
+  });
+
+  // Issue 16 item 8: keys without the tier let tier_low overwrite tier_high.
+  test('tiers: one entry per config and split, the tier in its name, each reading only its own split', () => {
+    const description = localDescription(['alpaca']);
+    const [config] = description.configs;
+    description.configs = ['high', 'low'].map((tier) => ({ ...config, tier }));
+    const info = JSON.parse(renderLlamaFactoryInfo(description));
+    const sources = Object.fromEntries(Object.entries(info as Record<string, Record<string, unknown>>).map(([name, entry]) => [name, entry.file_name ?? `${entry.subset}/${entry.split}`]));
+    expect(sources).toEqual({
+      qa_tier_high_alpaca_train: 'tier_high_alpaca/train',
+      qa_tier_high_alpaca_validation: 'tier_high/alpaca/validation-00000-of-00001.jsonl',
+      qa_tier_high_alpaca_test: 'tier_high_alpaca/test',
+      qa_tier_low_alpaca_train: 'tier_low_alpaca/train',
+      qa_tier_low_alpaca_validation: 'tier_low/alpaca/validation-00000-of-00001.jsonl',
+      qa_tier_low_alpaca_test: 'tier_low_alpaca/test',
+    });
+    expect(renderCard(description)).toContain('dataset: qa_tier_high_alpaca_train\n');
   });
 
   test('sharegpt with a system prompt maps the system column; prefix is configurable', () => {

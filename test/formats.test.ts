@@ -81,8 +81,9 @@ describe('line formats: exact bytes', () => {
       SYSTEM,
       '{"conversations":[{"from":"human","value":"Hur ofta?"},{"from":"gpt","value":"Var 4:e timme."}],"system":"Du är en vänlig \\"sjuksköterska\\"."}',
     ],
-    ['prompt-completion', undefined, '{"prompt":"Hur ofta?","completion":"Var 4:e timme."}'],
-    ['prompt-completion', SYSTEM, '{"prompt":"Du är en vänlig \\"sjuksköterska\\".\\n\\nHur ofta?","completion":"Var 4:e timme."}'],
+    // TRL's standard prompt–completion rows: the completion begins with the separator (a space).
+    ['prompt-completion', undefined, '{"prompt":"Hur ofta?","completion":" Var 4:e timme."}'],
+    ['prompt-completion', SYSTEM, '{"prompt":"Du är en vänlig \\"sjuksköterska\\".\\n\\nHur ofta?","completion":" Var 4:e timme."}'],
   ])('%s (system prompt %j)', (format, systemPrompt, line) => {
     expect(makeLineFormatter(format, { ...PAIRS, systemPrompt })(ROW)).toBe(line);
   });
@@ -110,7 +111,7 @@ describe('line formats: exact bytes', () => {
         messages: { messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: q }, { role: 'assistant', content: a }] },
         alpaca: { instruction: q, input: '', output: a, system: SYSTEM },
         sharegpt: { conversations: [{ from: 'human', value: q }, { from: 'gpt', value: a }], system: SYSTEM },
-        'prompt-completion': { prompt: `${SYSTEM}\n\n${q}`, completion: a },
+        'prompt-completion': { prompt: `${SYSTEM}\n\n${q}`, completion: ` ${a}` },
       }[format as 'jsonl' | 'messages' | 'alpaca' | 'sharegpt' | 'prompt-completion'];
       expect(parsed).toEqual(expected);
     }
@@ -235,11 +236,11 @@ describe('context: a string column `context` goes before the question (alpaca: i
       undefined,
       '{"conversations":[{"from":"human","value":"Patienten har \\"feber\\".\\n\\nHur ofta?"},{"from":"gpt","value":"Var 4:e timme."}]}',
     ],
-    ['prompt-completion', undefined, '{"prompt":"Patienten har \\"feber\\".\\n\\nHur ofta?","completion":"Var 4:e timme."}'],
+    ['prompt-completion', undefined, '{"prompt":"Patienten har \\"feber\\".\\n\\nHur ofta?","completion":" Var 4:e timme."}'],
     [
       'prompt-completion',
       SYSTEM,
-      '{"prompt":"Du är en vänlig \\"sjuksköterska\\".\\n\\nPatienten har \\"feber\\".\\n\\nHur ofta?","completion":"Var 4:e timme."}',
+      '{"prompt":"Du är en vänlig \\"sjuksköterska\\".\\n\\nPatienten har \\"feber\\".\\n\\nHur ofta?","completion":" Var 4:e timme."}',
     ],
   ])('%s (system prompt %j)', (format, systemPrompt, line) => {
     expect(makeLineFormatter(format, { ...WITH_CONTEXT, systemPrompt })(CTX)).toBe(line);

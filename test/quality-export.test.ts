@@ -181,6 +181,16 @@ describe('--tiers', () => {
     expect(Number(rows[0].n)).toBe(tiers.medium);
     expect((await runCli(['verify', out])).code).toBe(0);
   });
+
+  test('tiers out of order: one line, exit 2, showing the sorted form; nothing written', async () => {
+    const out = path.join(dir, 'tiers-out-of-order');
+    const result = await runCli(['export', ...inputs, '--out', out, '--tiers', 'high=0.85,medium=0.9']);
+    expect([result.code, result.stderr]).toEqual([
+      2,
+      'qa-hf: ERR_OPTION: --tiers must list the tiers from the highest minimum down (medium=0.9 is above high=0.85; sorted: medium=0.9,high=0.85), got "high=0.85,medium=0.9"\n',
+    ]);
+    await expect(fs.access(out)).rejects.toThrow();
+  });
 });
 
 /** Runs `command` and SIGKILLs it once the checkpoint records a position inside an input other than the one it had: that position. */

@@ -46,8 +46,18 @@ describe('options', () => {
     expect([error.code, error.message]).toEqual([code, message]);
   });
 
-  test('tiers are ordered by their minimum, highest first', () => {
-    expect(parseTiers('medium=0.7, high=0.85')).toEqual([
+  // Issue 16 item 6: sorting would make `medium` the best tier (and the default config) without a word.
+  test.each([
+    ['high=0.85,medium=0.9', '--tiers must list the tiers from the highest minimum down (medium=0.9 is above high=0.85; sorted: medium=0.9,high=0.85), got "high=0.85,medium=0.9"'],
+    ['a=0.9, b=0.5, c=0.7', '--tiers must list the tiers from the highest minimum down (c=0.7 is above b=0.5; sorted: a=0.9,c=0.7,b=0.5), got "a=0.9, b=0.5, c=0.7"'],
+    ['high=0.8,medium=0.80', '--tiers minimums must differ: medium=0.80 equals high=0.8, so medium would get no pair, got "high=0.8,medium=0.80"'],
+  ])('tiers out of order: %s is refused with the sorted form', (tiers, message) => {
+    const error = thrown(() => normalizeQualityPlan({ tiers }));
+    expect([error.code, error.message]).toEqual(['ERR_OPTION', message]);
+  });
+
+  test('tiers are kept in the order given, highest minimum first', () => {
+    expect(parseTiers('high=0.85, medium=0.7')).toEqual([
       { name: 'high', min: 0.85 },
       { name: 'medium', min: 0.7 },
     ]);

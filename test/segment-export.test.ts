@@ -85,7 +85,7 @@ describe('the samples', () => {
       ],
     });
     expect(JSON.parse(await first('alpaca'))).toEqual({ instruction: question, input: context, output: answer });
-    expect(await first('prompt-completion')).toBe(`{"prompt":${JSON.stringify(`${context}\n\n${question}`)},"completion":${JSON.stringify(answer)}}`);
+    expect(await first('prompt-completion')).toBe(`{"prompt":${JSON.stringify(`${context}\n\n${question}`)},"completion":${JSON.stringify(` ${answer}`)}}`);
     const card = await fs.readFile(path.join(out, 'README.md'), 'utf8');
     expect(card).toContain('- config_name: prompt-completion\n  features:\n  - name: prompt\n    dtype: string\n  - name: completion\n    dtype: string\n');
   });
