@@ -58,6 +58,7 @@ import { ExportSession, type Replay, stageOptions } from './session';
 import { resolveRank } from '../../lib/rank';
 import { runRank } from './rank';
 import { exportToObjectStore, rankToObjectStore } from './publish';
+import { StopSignals } from '../signals';
 import { REPORT_FILES, type ReportSetup, prepareReport, reportOptionsRecord } from '../quality-report';
 import {
   CARD_FILE,
@@ -67,7 +68,6 @@ import {
   type OutDirClaim,
   OUTPUT_FILES,
   STATS_FILE,
-  StopSignals,
   type WritingArgs,
   note,
   pausePoint,
@@ -266,7 +266,7 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
   if (rank) return runRank(writing, inputs, options, rank, hooks.shownOut);
   await prepareOutDir(writing.out);
   const unlock = await takeLock(writing.out);
-  const stopSignals = new StopSignals();
+  const stopSignals = new StopSignals({ quiet: writing.quiet });
   try {
     pausePoint('after-lock');
     // A finished version is never written over; an interrupted one (its checkpoint still there) resumes.
