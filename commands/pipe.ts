@@ -28,6 +28,7 @@ import { DEFAULT_SEED, DEFAULT_SPLIT_KEY } from '../lib/hub';
 import { parseSplitSpec } from '../lib/split';
 import { Reporter } from './report';
 import { exitOnSignal } from './signals';
+import { NO_SPACE_STEP_RERUN, withNextStep } from '../lib/messages';
 import type { ReportOptionsInput } from '../lib/options';
 import { type ReportSetup, assembleReport, failOnBreaches, newAccumulator, prepareReport, prepareReportDir, writeReportFiles } from './quality-report';
 import type { ReportAccumulator } from '../lib/report';
@@ -130,6 +131,9 @@ export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
   const disposeSignals = exitOnSignal(outputs);
   try {
     await convert(args, io, files);
+  } catch (err) {
+    // A full disk: nothing resumes pipe mode, so the whole run again.
+    throw err instanceof QaHfError && err.code === 'ERR_NO_SPACE' ? withNextStep(err, NO_SPACE_STEP_RERUN) : err;
   } finally {
     disposeSignals();
   }
