@@ -12,6 +12,7 @@
  * found differences, 4 a --fail-on rule breached (all files written), 130 interrupted (resumable).
  * A user sees one-line messages, never a stack trace (unless --debug).
  */
+import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { QaHfError, toQaHfError, type ErrorCode } from './lib/errors';
 import { DEFAULT_MAX_LINE_BYTES } from './lib/lines';
@@ -31,6 +32,7 @@ import { reportCommand, type ReportCommandArgs } from './commands/quality-report
 import { TOOL_VERSION } from './commands/version';
 import { configureS3 } from './lib/io/s3';
 import { s3UrlStyleOption } from './lib/s3-url';
+import { unknownCommand, usageMessage } from './lib/messages';
 
 /**
  * yargs drops a bare `-` from positionals; it stands for stdin, so it is carried
@@ -44,6 +46,9 @@ const EXIT_VERIFY = 3;
 /** A --fail-on rule was breached: every file is written, the release gate says no. */
 const EXIT_THRESHOLD = 4;
 const EXIT_INTERRUPTED = 130;
+
+/** The commands besides pipe mode, as declared in buildParser: a first argument a slip away from one is no input file. */
+const COMMANDS = ['export', 'presets', 'report', 'merge', 'verify'];
 
 let debug = false;
 let stdoutBroken = false;
@@ -315,7 +320,7 @@ export function buildParser(argv: string[]) {
     .fail((message, err) => {
       // yargs reports its own validation failures as YError: those are usage errors too.
       if (err && err.name !== 'YError') throw err;
-      throw new QaHfError('ERR_USAGE', `${message ?? err?.message} (see --help)`);
+      throw new QaHfError('ERR_USAGE', usageMessage(message ?? err?.message ?? ''));
     });
 }
 
@@ -327,6 +332,9 @@ export async function main(rawArgv: string[]): Promise<void> {
     else report(err);
   });
   try {
+    // `qa-hf expor in.jsonl`: pipe mode would take `expor` for a file and trip over export's options.
+    const slip = argv.length > 0 ? unknownCommand(argv[0], COMMANDS, existsSync(argv[0])) : null;
+    if (slip !== null) throw new QaHfError('ERR_USAGE', slip);
     await buildParser(argv).parseAsync();
   } catch (err) {
     report(err);

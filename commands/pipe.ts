@@ -27,6 +27,8 @@ import { type QualityPlan, QualityRouter, isDefaultQualityPlan, normalizeQuality
 import { DEFAULT_SEED, DEFAULT_SPLIT_KEY } from '../lib/hub';
 import { parseSplitSpec } from '../lib/split';
 import { Reporter } from './report';
+import { exitOnSignal } from './signals';
+import { NO_SPACE_STEP_RERUN, withNextStep } from '../lib/messages';
 import type { ReportOptionsInput } from '../lib/options';
 import { type ReportSetup, assembleReport, failOnBreaches, newAccumulator, prepareReport, prepareReportDir, writeReportFiles } from './quality-report';
 import type { ReportAccumulator } from '../lib/report';
@@ -124,6 +126,20 @@ function qualityStages(quality: QualityPlan, files: readonly string[], preset: s
 
 export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
   const files = await checkPipeArgs(args);
+  // Nothing resumes pipe mode: a signal ends it at once, its temp files removed (lib/io/atomic-file.ts).
+  const outputs = [['--rejected', args.rejected], ['--errors', args.errors]].flatMap(([flag, file]) => (file === undefined ? [] : [`${flag} ${file}`]));
+  const disposeSignals = exitOnSignal(outputs);
+  try {
+    await convert(args, io, files);
+  } catch (err) {
+    // A full disk: nothing resumes pipe mode, so the whole run again.
+    throw err instanceof QaHfError && err.code === 'ERR_NO_SPACE' ? withNextStep(err, NO_SPACE_STEP_RERUN) : err;
+  } finally {
+    disposeSignals();
+  }
+}
+
+async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<void> {
   // The quality report (--report DIR, --fail-on): options and tokenizer checked before any input is read;
   // its PII and duplicates sections come from the quality rules, which then run.
   const setup: ReportSetup | null = args.report !== undefined || args.failOn !== undefined ? await prepareReport(args, 'cli', ['pii', 'duplicates']) : null;

@@ -68,6 +68,11 @@ export interface ReportSetup {
 export async function prepareReport(args: ReportOptionsInput & QualityArgs, style: OptionStyle, sections: readonly (keyof QualitySections)[] = []): Promise<ReportSetup> {
   const options = normalizeReportOptions(args, style);
   const option = style === 'cli' ? '--fail-on' : 'option failOn';
+  // The language check is off (--language off): say which option turns it on.
+  if (options.language === null) {
+    const off = style === 'cli' ? "with --language off; set --language to the answers' language (e.g. --language sv) or drop the rule" : "with language: off; set language to the answers' language (e.g. sv) or drop the rule";
+    checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'language_mismatch'), off, option);
+  }
   checkMeasured(options.failOn, measuredMetrics(options, sections), sections.length ? 'by this run' : 'by this run (no PII or dedup section)', option);
   // Near duplicates are looked for only with --dedup near: without it their share is no measurement (0 would pass anything).
   if (sections.includes('duplicates') && normalizeQualityPlan(args, style).dedup !== 'near') {

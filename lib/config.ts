@@ -25,7 +25,7 @@ import { isS3Url } from './s3-url';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
 import configSchema from '../schemas/config.schema.json';
 import type { CardMeta } from './card';
 import { QaHfError, got, type ErrorCode } from './errors';
@@ -301,6 +301,28 @@ function checkSchema(config: Config): void {
 }
 
 /**
+ * Where and how to name the first YAML syntax error. A line indented deeper than
+ * its siblings (`  train: 0.9` then `   test: 0.1`) makes the `yaml` library read
+ * the line above's value as the start of a multi-line key and place the error at
+ * that value (BLOCK_AS_IMPLICIT_KEY, "Nested mappings are not allowed in compact
+ * mappings"); the mistake is the deeper line, where that key's range ends: the
+ * error goes to its first character, with words that say what to do.
+ */
+function placeSyntaxError(errors: readonly YAMLError[], text: string): { offset: number; message: string } {
+  const first = errors[0];
+  if (first.code === 'MULTIPLE_DOCS') return { offset: first.pos[0], message: 'a config file holds one YAML document (a second --- starts another)' };
+  const multiline = errors.find((error) => error.code === 'MULTILINE_IMPLICIT_KEY');
+  if ((first.code === 'BLOCK_AS_IMPLICIT_KEY' || first.code === 'MULTILINE_IMPLICIT_KEY') && multiline) {
+    const lineEnd = text.indexOf('\n', multiline.pos[0]);
+    if (lineEnd !== -1 && lineEnd < multiline.pos[1]) {
+      const deeper = lineEnd + 1 + (/^[ \t]*/.exec(text.slice(lineEnd + 1))?.[0].length ?? 0);
+      return { offset: deeper, message: 'this line is indented deeper than the key above it: indent it like the keys beside it' };
+    }
+  }
+  return { offset: first.pos[0], message: first.message.split('\n')[0] };
+}
+
+/**
  * Parses and validates a config file's text. `file` names it in messages;
  * `baseDir` is its folder relative to the working directory ('' for the working directory).
  */
@@ -310,8 +332,8 @@ export function parseConfigText(text: string, file: string, baseDir: string): Co
   const locate = yamlLocator(doc, lines);
   const syntax = doc.errors[0];
   if (syntax) {
-    const { line, col } = lines.linePos(syntax.pos[0]);
-    const message = syntax.code === 'MULTIPLE_DOCS' ? 'a config file holds one YAML document (a second --- starts another)' : syntax.message.split('\n')[0];
+    const { offset, message } = placeSyntaxError(doc.errors, text);
+    const { line, col } = lines.linePos(offset);
     throw new QaHfError('ERR_CONFIG', `YAML: ${message}`, { file, line, column: col });
   }
   const values = (doc.toJS({ maxAliasCount: 100 }) ?? {}) as Record<string, unknown>;

@@ -170,7 +170,7 @@ describe('qa-hf pipe mode', () => {
 
   test.each([
     [['--bogus'], /ERR_USAGE: Unknown argument: bogus/],
-    [['--rejected'], /ERR_USAGE: Not enough arguments following: rejected/],
+    [['--rejected'], /ERR_USAGE: --rejected needs a value, e.g. --rejected rejected.jsonl \(see --help\)/],
     [['--preset', 'nope'], /ERR_USAGE: --preset must be one of qa-internal, flat-qa, squad, documents, messages, segments, got "nope"/],
     [['x.jsonl', 'x.jsonl'], /ERR_USAGE: input x.jsonl is listed twice/],
     [['--workers', '-1'], /ERR_USAGE: --workers must be an integer from 0 to 64, got "-1"/],

@@ -15,6 +15,7 @@ import { normalizeExportOptions, normalizeProcessingOptions } from '../lib/optio
 import { thrown } from './helpers';
 
 const FILE = 'qa-hf.yaml';
+const DEEPER = 'this line is indented deeper than the key above it: indent it like the keys beside it';
 
 function parse(text: string, baseDir = ''): Config {
   return parseConfigText(text, FILE, baseDir);
@@ -100,6 +101,11 @@ describe('parseConfigText', () => {
     ],
     ['a key twice', 'quiet: true\nquiet: false\n', 'qa-hf.yaml:2:1: ERR_CONFIG: YAML: Map keys must be unique'],
     ['two documents', 'quiet: true\n---\nquiet: false\n', 'qa-hf.yaml:2:1: ERR_CONFIG: YAML: a config file holds one YAML document (a second --- starts another)'],
+    // The deeper line is the mistake, not the value above it (where the yaml library places it).
+    ['a key indented deeper than its sibling', 'format: jsonl\nsplit:\n  train: 0.9\n   test: 0.1\n', `qa-hf.yaml:4:4: ERR_CONFIG: YAML: ${DEEPER}`],
+    ['a top key indented under the one above', 'format: jsonl\n  split: train=1\n', `qa-hf.yaml:2:3: ERR_CONFIG: YAML: ${DEEPER}`],
+    ['a card key indented deeper', 'card:\n  name: x\n    license: mit\nseed: 1\n', `qa-hf.yaml:3:5: ERR_CONFIG: YAML: ${DEEPER}`],
+    ['a key indented less than its siblings', 'card:\n  name: x\n license: mit\n', 'qa-hf.yaml:3:1: ERR_CONFIG: YAML: All mapping items must start at the same column'],
   ])('%s is one line with file:line:column', (_name, text, line) => {
     const error = thrown(() => parse(text));
     expect(error).toBeInstanceOf(QaHfError);

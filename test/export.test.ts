@@ -317,7 +317,7 @@ describe('qa-hf export', () => {
     [['export', 'no/such/dir', '--out', 'x'], /^qa-hf: no\/such\/dir: ERR_INPUT: cannot read input: no such file or directory \(ENOENT\)\n$/, 1],
     [['export', '.ci', '--out', 'x'], /^qa-hf: \.ci: ERR_INPUT: no file matches \*\*\/\*\.\{jsonl,jsonl\.gz,jsonl\.zst\} in this directory\n$/, 1],
     [['export', 'samples'], /^qa-hf: ERR_USAGE: export needs --out DIR \(only --dry-run goes without it\)\n$/, 2],
-    [['export', 'samples', '--out', 'package.json'], /^qa-hf: ERR_USAGE: --out package\.json is not a directory\n$/, 2],
+    [['export', 'samples', '--out', 'package.json'], /^qa-hf: ERR_USAGE: --out package\.json is a file, but --out must be a folder: the export writes its files into it \(e\.g\. --out dist\/\)\n$/, 2],
   ])('%j: one line, exit %s', async (args, message, code) => {
     const result = await runCli(args as string[]);
     expect(result.stderr).toMatch(message);
@@ -336,7 +336,7 @@ describe('qa-hf export', () => {
       const out = path.join(mount, 'out');
       const result = await runCli(['export', corpus, '--out', out, ...FAST_CHECKPOINTS]);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/^qa-hf: (\S+: )?ERR_NO_SPACE: (cannot write output: )?no space left on device \(ENOSPC\)$/m);
+      expect(result.stderr).toMatch(/^qa-hf: (\S+: )?ERR_NO_SPACE: (cannot write output: )?no space left on device \(ENOSPC\); free space, then run the same command again to resume$/m);
       expect(result.stderr).not.toMatch(/\n\s+at /);
       for (const name of DATA_FILES) await expect(fs.access(path.join(out, name))).rejects.toThrow();
       spawnSync('mount', ['-o', 'remount,size=64m', mount]);

@@ -29,7 +29,7 @@ describe('--out', () => {
   });
 
   test.each([
-    ['a regular file', 'f.jsonl', 'ERR_USAGE: --out {out} is not a directory'],
+    ['a regular file', 'f.jsonl', 'ERR_USAGE: --out {out} is a file, but --out must be a folder: the export writes its files into it (e.g. --out dist/)'],
     ['below a regular file', 'f.jsonl/sub', 'ERR_USAGE: --out {out}: {dir}/f.jsonl is not a directory'],
   ])('%s: a usage error, exit 2, the file untouched', async (_what, name, message) => {
     await fs.writeFile(path.join(dir, 'f.jsonl'), 'mine\n');

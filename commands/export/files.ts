@@ -1,7 +1,8 @@
 /**
  * export/files — the names an export writes in --out (data files, stats.json, the
- * card, their temp names), the sweep of a killed run's leftovers, the stop signals
- * and the test seams (QA_HF_CRASH_AT, QA_HF_PAUSE_AT) the other export modules share.
+ * card, their temp names), the sweep of a killed run's leftovers and the test
+ * seams (QA_HF_CRASH_AT, QA_HF_PAUSE_AT) the other export modules share; the stop
+ * signals are commands/signals.ts.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -123,25 +124,6 @@ export async function sweepShards(out: string, plan: HubPlan): Promise<void> {
   }
 }
 
-/** SIGINT/SIGTERM ask for a clean stop at the next batch: checkpoint, then exit 130. */
-export class StopSignals {
-  requested: NodeJS.Signals | null = null;
-  private readonly handler = (signal: NodeJS.Signals) => {
-    if (this.requested) process.exit(130); // second signal: give up at once; the last checkpoint stands
-    this.requested = signal;
-  };
-
-  constructor() {
-    process.on('SIGINT', this.handler);
-    process.on('SIGTERM', this.handler);
-  }
-
-  dispose(): void {
-    process.removeListener('SIGINT', this.handler);
-    process.removeListener('SIGTERM', this.handler);
-  }
-}
-
 /**
  * Test seam: QA_HF_CRASH_AT=<point> kills the process with SIGKILL at that step
  * of finalize, so tests can land a kill exactly inside the final renames.
@@ -150,9 +132,12 @@ export function crashPoint(point: string): void {
   if (process.env.QA_HF_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
 }
 
-/** Test seam: QA_HF_PAUSE_AT=<point> stops the process (SIGSTOP) there until it gets SIGCONT, e.g. holding the lock. */
+/**
+ * Test seam: QA_HF_PAUSE_AT=<point>[,<point>…] stops the process (SIGSTOP) at each
+ * of those points until it gets SIGCONT, e.g. holding the lock.
+ */
 export function pausePoint(point: string): void {
-  if (process.env.QA_HF_PAUSE_AT === point) process.kill(process.pid, 'SIGSTOP');
+  if (process.env.QA_HF_PAUSE_AT?.split(',').includes(point)) process.kill(process.pid, 'SIGSTOP');
 }
 
 export function note(args: { quiet: boolean }, message: string): void {

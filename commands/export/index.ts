@@ -30,8 +30,9 @@ import { discoverInputs } from '../../lib/io/discover';
 import { FORMATS, type FormatName, configDirectory } from '../../lib/formats';
 import { takeLock } from '../../lib/io/lock';
 import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } from '../../lib/out-dir';
-import { listOutFiles, prepareOutDir, readPreviousExport, refuseInputFolders, refuseInputsInOut } from '../../lib/io/out-dir-fs';
-import { QaHfError } from '../../lib/errors';
+import { listOutFiles, prepareOutDir, readPreviousExport, refuseFileOut, refuseInputFolders, refuseInputsInOut } from '../../lib/io/out-dir-fs';
+import { NO_SPACE_STEP_RESUME, onlyVersionFolders, versionFolderCandidates, versionsFolderMessage, withNextStep } from '../../lib/messages';
+import { QaHfError, toQaHfError } from '../../lib/errors';
 import { isS3Url } from '../../lib/s3-url';
 import { headObject, readObjectText } from '../../lib/io/s3';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
@@ -58,6 +59,7 @@ import { ExportSession, type Replay, stageOptions } from './session';
 import { resolveRank } from '../../lib/rank';
 import { runRank } from './rank';
 import { exportToObjectStore, rankToObjectStore } from './publish';
+import { StopSignals } from '../signals';
 import { REPORT_FILES, type ReportSetup, prepareReport, reportOptionsRecord } from '../quality-report';
 import {
   CARD_FILE,
@@ -67,7 +69,6 @@ import {
   type OutDirClaim,
   OUTPUT_FILES,
   STATS_FILE,
-  StopSignals,
   type WritingArgs,
   note,
   pausePoint,
@@ -236,6 +237,7 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
   if (out === undefined || out === '' || root === undefined) {
     if (!given.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');
   } else {
+    await refuseFileOut(root);
     await refuseInputFolders(given.inputs, root);
     // OUT of a single export: a version's folder inside it would be files its manifest does not list.
     if (version !== undefined && !hooks.versionApplied && (await fs.stat(path.join(root, MANIFEST_FILE)).then(() => true, () => false))) {
@@ -263,10 +265,10 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
   if (args.dryRun) return dryRun(args, inputs, plan);
   const writing = args as WritingArgs;
   const options = normalizedOptions(writing, inputs, plan, report);
-  if (rank) return runRank(writing, inputs, options, rank, hooks.shownOut);
+  if (rank) return runRank(writing, inputs, options, rank, hooks.shownOut).catch((err: unknown) => Promise.reject(resumableFailure(err)));
   await prepareOutDir(writing.out);
   const unlock = await takeLock(writing.out);
-  const stopSignals = new StopSignals();
+  const stopSignals = new StopSignals({ quiet: writing.quiet });
   try {
     pausePoint('after-lock');
     // A finished version is never written over; an interrupted one (its checkpoint still there) resumes.
@@ -282,10 +284,19 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
     await sweepTemps(writing.out);
     const session = await ExportSession.open(writing, inputs, options, plan, claim, report, hooks.replay);
     return await session.run(stopSignals);
+  } catch (err) {
+    throw resumableFailure(err);
   } finally {
     stopSignals.dispose();
     await unlock();
   }
+}
+
+/** A full disk ends a run that keeps what it committed: its message says to free space and resume. */
+function resumableFailure(err: unknown): unknown {
+  const code = err instanceof QaHfError ? err.code : (err as NodeJS.ErrnoException | null)?.code;
+  if (code !== 'ERR_NO_SPACE' && code !== 'ENOSPC' && code !== 'EDQUOT') return err;
+  return withNextStep(toQaHfError(err), NO_SPACE_STEP_RESUME);
 }
 
 /** Validates and counts as the real run with these options would (--min-score included), writes nothing. */
@@ -334,9 +345,24 @@ function runOwns(plan: ExportPlan): Owns {
 async function claimOutDir(args: WritingArgs, plan: ExportPlan): Promise<OutDirClaim> {
   const owns = runOwns(plan);
   const { owned, foreign } = classifyFiles(await listOutFiles(args.out), await readPreviousExport(args.out, LEGACY_OWNS));
-  if (foreign.length > 0 && !args.force) throw foreignFilesError(args.out, foreign);
+  if (foreign.length > 0 && !args.force) {
+    // Versions side by side (OUT/v1.0.0/, written with --version): a versions folder, not files of someone else.
+    const versions = await qaHfVersionFolders(args.out, foreign);
+    if (onlyVersionFolders(foreign, versions)) throw new QaHfError('ERR_USAGE', versionsFolderMessage(args.out, versions));
+    throw foreignFilesError(args.out, foreign);
+  }
   const replaced = collisions(foreign, owns);
   if (replaced.length > 0) note(args, `--force: ${replaced.join(', ')} in ${args.out} will be replaced by this export's files`);
   return { owns, replaces: owned.filter((file) => !isWorkFile(file)) };
+}
+
+/** The version folders among `files` that hold a qa-hf export, complete (its manifest) or interrupted (its checkpoint). */
+async function qaHfVersionFolders(out: string, files: readonly string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const folder of versionFolderCandidates(files)) {
+    const previous = await readPreviousExport(path.join(out, folder), LEGACY_OWNS);
+    if (previous.manifest !== null || previous.checkpoint !== null) found.push(folder);
+  }
+  return found;
 }
 

@@ -39,7 +39,8 @@ import { createFileSource, inputName } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
 import { TOOL_VERSION } from '../version';
 import { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
-import { StopSignals, type WritingArgs, note, pausePoint } from './files';
+import { type WritingArgs, note, pausePoint } from './files';
+import { StopSignals } from '../signals';
 import { stageOptions } from './session';
 
 export const RANK_MARKER = 'rank.json';
@@ -136,7 +137,8 @@ export async function runRank(args: WritingArgs, inputs: string[], options: Reco
     throw toQaHfError(err);
   });
   const unlock = await takeLock(dir);
-  const stop = new StopSignals();
+  const stop = new StopSignals({ quiet: args.quiet });
+  stop.resume = 'run the same command again to resume the rank';
   try {
     const done = await readRankMarker(dir);
     if (done && !args.restart) {
@@ -309,7 +311,7 @@ class RankRun {
         pausePoint('rank-checkpoint'); // test seam: a kill lands right after a checkpoint mid-share
         bytesSince = 0;
         lastAt = Date.now();
-        if (stop.requested) throw new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; run the same command again to resume the rank`);
+        if (stop.requested) throw new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; ${stop.resume}`);
       }
     };
     const sink = new Writable({

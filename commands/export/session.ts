@@ -45,7 +45,8 @@ import type { Readable } from 'node:stream';
 import { CHECKPOINT_BYTES, CHECKPOINT_MS, Checkpointer, checkpointDue, freshCheckpoint, loadResumeState } from './checkpoint';
 import { finalizeExport } from './finalize';
 import { checkSampleCounts, computeSampleThreshold, routeSample } from './sample';
-import { DEDUP_LOG, type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type StopSignals, type WritingArgs, note, sweepShards, tempPath } from './files';
+import { DEDUP_LOG, type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type WritingArgs, note, pausePoint, sweepShards, tempPath } from './files';
+import type { StopSignals } from '../signals';
 
 /**
  * The processing stages' options: the same for a run and its dry run, so their
@@ -65,6 +66,11 @@ export function stageOptions(args: ExportArgs, serialize: readonly FixedChannel[
  */
 export interface Replay {
   source(position: Position): Readable;
+}
+
+/** How a run stopped by a signal ends (exit 130). */
+function interrupted(stop: StopSignals): QaHfError {
+  return new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; ${stop.resume}`);
 }
 
 export class ExportSession {
@@ -232,6 +238,8 @@ export class ExportSession {
   async run(stop: StopSignals): Promise<Counts> {
     const state = this.state;
     state.runs++;
+    // A stream (stdin, a pipe) cannot be read again: such a run can only be started over.
+    if (this.inputInfo.some((info) => info.stream)) stop.resume = 'an export from a stream cannot resume: run it again with --restart';
     if (this.resumed && !this.args.quiet) {
       const at = state.position;
       const where = state.finalizing ? 'its final step' : `${this.inputs[at.input]} line ${at.line + 1} (byte ${at.offset})`;
@@ -240,6 +248,8 @@ export class ExportSession {
     // A fresh run records at once what it owns and replaces, so a kill at any moment leaves a known folder.
     if (!this.resumed) await this.checkpoint(true);
     if (!state.finalizing) await this.stream(stop);
+    // A stop that came too late to cut the input short stops on the finalizing checkpoint: the rerun finishes.
+    if (stop.requested) throw interrupted(stop);
     const { written, thresholds } = await this.finalize();
     this.reporter.summary(this.tally, [`wrote ${this.args.out}: ${written}`]);
     failOnBreaches(thresholds, `${this.args.out}/report.json`);
@@ -266,9 +276,6 @@ export class ExportSession {
     };
     const doneBefore = (position: Position) => sizes.slice(0, position.input).reduce((sum, size) => sum + size, 0) + doneIn(position);
     const progress = new Progress(totalBytes, doneBefore(state.position), progressEnabled(this.args));
-    // A stream (stdin, a pipe) cannot be read again: such a run can only be started over.
-    const again = this.inputInfo.some((info) => info.stream) ? 'an export from a stream cannot resume: run it again with --restart' : 'run the same command again to resume';
-    const interrupted = () => new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; ${again}`);
     const commit = (batch: Batch) => {
       // A damaged input's end is never committed: the checkpoint stays before it, so a rerun meets the same failure.
       if (this.inputFailure && batch.fileEnd) throw this.inputFailure;
@@ -278,6 +285,7 @@ export class ExportSession {
     };
     // One policy for both layouts: export/checkpoint.ts checkpointDue.
     const caps = { bytes: this.args.checkpointBytes ?? CHECKPOINT_BYTES, ms: this.args.checkpointMs ?? CHECKPOINT_MS };
+    let first = true;
     const onCommit = async (part: Batch, atFixedPosition: boolean): Promise<void> => {
       commit(part);
       await this.appendDedupLog();
@@ -287,15 +295,21 @@ export class ExportSession {
           atFixedPosition,
           failFastCut: part.stop !== null,
           stopRequested: stop.requested !== null,
+          msSinceStop: stop.requested ? Date.now() - stop.requestedAt : 0,
+          linesToFixedPosition: this.plan.checkpointLines - (this.tally.total.lines % this.plan.checkpointLines),
           bytesSinceCheckpoint: this.checkpoints.bytesSinceCheckpoint,
           msSinceCheckpoint: this.checkpoints.msSinceCheckpoint(),
         },
         caps,
       );
-      if (!due.record) return;
-      if (!atFixedPosition) await this.writers!.flush(); // the sink flushed at a fixed position; elsewhere buffers reach the files here
-      await this.checkpoint(due.stop);
-      if (due.stop && stop.requested && !part.stop) throw interrupted();
+      if (due.record) {
+        if (!atFixedPosition) await this.writers!.flush(); // the sink flushed at a fixed position; elsewhere buffers reach the files here
+        await this.checkpoint(due.stop);
+      }
+      // Without a checkpoint here the last one stands: the catch below keeps every temp file for the resume.
+      if (due.stop && stop.requested && !part.stop) throw interrupted(stop);
+      if (first) pausePoint('first-commit'); // test seam: a signal lands mid-run
+      first = false;
     };
     const sink = createDatasetSink({ writers: this.writers!, linesDone: this.tally.total.lines, checkpointLines: this.plan.checkpointLines, onCommit });
     try {

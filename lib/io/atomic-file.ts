@@ -8,14 +8,16 @@
  *
  * Failures of write, sync and commit are QaHfErrors naming the final file
  * (ERR_NO_SPACE for a full disk, ERR_IO otherwise); the temp file stays until
- * `abort()` (a resumable export keeps it), so a caller decides. The file layer is
- * an option (`fs`), so faults can be injected in tests.
+ * `abort()` (a resumable export keeps it), so a caller decides. A temp file under
+ * the default name, `.<name>.<pid>.tmp`, is of use to this process only: one still
+ * there when the process exits (pipe mode's exit on Ctrl-C included) is removed
+ * then. The file layer is an option (`fs`), so faults can be injected in tests.
  *
  *   const file = await AtomicFile.open('dist/qa_pairs.jsonl');
  *   await file.write(Buffer.from('{"question":"…"}\n'));
  *   await file.commit();
  */
-import { promises as nodeFs, type Stats } from 'node:fs';
+import { promises as nodeFs, rmSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { QaHfError, toQaHfError } from '../errors';
 import type { OutputTarget } from '../target';
@@ -63,6 +65,30 @@ export function outputError(err: unknown, file: string): QaHfError {
   const bare = sys && typeof sys === 'object' && typeof sys.code === 'string' ? Object.assign(new Error(sys.message), { code: sys.code }) : err;
   const converted = toQaHfError(bare);
   return new QaHfError(converted.code, `cannot write output: ${converted.message}`, { file });
+}
+
+/** Open temp files under the default (per-process) name: removed at exit if still there. */
+const PROCESS_TEMPS = new Set<string>();
+let exitSweepInstalled = false;
+
+/** Removes this process's temp files still open (at exit; exported for its test). */
+export function removeProcessTemps(): void {
+  for (const file of PROCESS_TEMPS) {
+    try {
+      rmSync(file, { force: true });
+    } catch {
+      // nothing more can be done at exit
+    }
+  }
+  PROCESS_TEMPS.clear();
+}
+
+function claimProcessTemp(file: string): void {
+  if (!exitSweepInstalled) {
+    process.on('exit', removeProcessTemps);
+    exitSweepInstalled = true;
+  }
+  PROCESS_TEMPS.add(file);
 }
 
 export interface AtomicFileOptions {
@@ -117,6 +143,8 @@ export class AtomicFile implements OutputTarget {
       return new AtomicFile(finalPath, tempPath, handle, options.keepBytes, fs);
     }
     const handle = await fs.open(tempPath, 'w');
+    // A fixed temp name is for a later run to continue (kept); a per-process one is not.
+    if (options.tempPath === undefined && fs === NODE_FILE_SYSTEM) claimProcessTemp(tempPath);
     return new AtomicFile(finalPath, tempPath, handle, 0, fs);
   }
 
@@ -151,6 +179,7 @@ export class AtomicFile implements OutputTarget {
       this.handle = null;
       await handle.close();
       await this.fs.rename(this.tempPath, this.finalPath);
+      PROCESS_TEMPS.delete(this.tempPath);
       await syncDirectory(path.dirname(this.finalPath), this.fs);
     } catch (err) {
       throw outputError(err, this.finalPath);
@@ -164,7 +193,10 @@ export class AtomicFile implements OutputTarget {
       this.handle = null;
       await handle.close().catch(() => undefined);
     }
-    if (remove) await this.fs.rm(this.tempPath, { force: true });
+    if (remove) {
+      await this.fs.rm(this.tempPath, { force: true });
+      PROCESS_TEMPS.delete(this.tempPath);
+    }
   }
 
   private live(): FileHandleLike {

@@ -31,6 +31,17 @@ export async function realPathOf(file: string): Promise<string> {
   }
 }
 
+/** The refusal of an --out that is a file (`--out pairs.jsonl`): --out names the folder an export writes into. */
+function fileOutError(out: string): QaHfError {
+  return new QaHfError('ERR_USAGE', `--out ${out} is a file, but --out must be a folder: the export writes its files into it (e.g. --out dist/)`);
+}
+
+/** --out must not be a file; checked before anything else about it (an input that is that file would be named otherwise). */
+export async function refuseFileOut(out: string): Promise<void> {
+  const stat = await fs.stat(out).catch(() => null);
+  if (stat && !stat.isDirectory()) throw fileOutError(out);
+}
+
 /** Input folders named on the command line must not be --out nor lie inside it (checked before discovery). */
 export async function refuseInputFolders(args: readonly string[], out: string): Promise<void> {
   const realOut = await realPathOf(out);
@@ -60,7 +71,7 @@ export async function refuseInputsInOut(inputs: readonly string[], out: string):
 export async function prepareOutDir(out: string): Promise<void> {
   try {
     const stat = await fs.stat(out).catch(() => null);
-    if (stat && !stat.isDirectory()) throw new QaHfError('ERR_USAGE', `--out ${out} is not a directory`);
+    if (stat && !stat.isDirectory()) throw fileOutError(out);
     if (!stat) await makeDirectories(out);
     await fs.access(out, constants.W_OK);
   } catch (err) {
