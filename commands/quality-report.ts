@@ -13,7 +13,10 @@
  */
 import { QualityAccumulator, type QualityArgs, QualityRouter, duplicatesReport, normalizeQualityPlan, piiReport, tiersReport } from '../lib/quality';
 import { inputName } from '../streams/file-source';
-import { withPresetMapping } from '../lib/io/presets';
+import { loadMappingSchema, withMappingSchema, withPresetMapping } from '../lib/io/presets';
+import { type Config, resolveArgs, withConfigPositions } from '../lib/config';
+import type { MappingSpec } from '../lib/mapping';
+import type { SegmentSpec } from '../lib/segment';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Batch } from '../lib/batch';
@@ -142,7 +145,7 @@ export async function prepareReportDir(dir: string, option: string): Promise<voi
 }
 
 /** `qa-hf report`'s arguments: inputs, routing options as export takes them, the report's options. */
-export interface ReportCommandArgs extends ReportOptionsInput {
+export interface ReportCommandArgs extends ReportOptionsInput, QualityArgs {
   inputs: string[];
   out?: string;
   glob?: string;
@@ -150,10 +153,34 @@ export interface ReportCommandArgs extends ReportOptionsInput {
   seed?: unknown;
   splitKey?: string;
   minScore?: unknown;
+  failFast?: boolean;
   quiet: boolean;
   preset: string;
   maxLineBytes: number;
   workers?: number;
+  /** The config's mapping sections and `segment:` (lib/config.ts), as export takes them. */
+  mapping?: MappingSpec;
+  segment?: SegmentSpec;
+}
+
+/**
+ * `qa-hf report`'s arguments from the parsed flags (`cli`: undefined where not typed)
+ * over the config, as export and pipe mode take them: every option checked now, a
+ * bad value from the file placed at its line and column.
+ */
+export function resolveReport(cli: Record<string, unknown>, config: Config | null): ReportCommandArgs {
+  const { args: resolved, fromFile } = resolveArgs('report', cli, config);
+  // A config's mapping naming its schema file: the schema is read now (a bad path is placed in the file).
+  const args = withMappingSchema(resolved, config);
+  const inputs = args.inputs;
+  if (!Array.isArray(inputs) || inputs.length === 0) {
+    throw new QaHfError('ERR_USAGE', 'report needs one or more inputs: name them, or list them under inputs: in the config file (see --help)');
+  }
+  withConfigPositions(config, fromFile, () => {
+    normalizeExportOptions(withPresetMapping({ ...args, out: undefined } as Record<string, unknown>), 'cli');
+    normalizeReportOptions(args, 'cli');
+  });
+  return args as unknown as ReportCommandArgs;
 }
 
 /** `qa-hf report INPUT… --out DIR`: processes and routes as export would, writes only report.json and report.html. */
@@ -181,7 +208,17 @@ export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
   };
   const stages = [
     createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }),
-    ...createProcessingStages({ preset: args.preset, maxLineBytes: args.maxLineBytes, workers: args.workers, serialize: [], facts: factsSpec(plan.quality, report.language, true) }),
+    ...createProcessingStages({
+      preset: args.preset,
+      // A config's mapping and segment: sections, processed as export processes them.
+      ...(args.mapping === undefined ? {} : { mapping: loadMappingSchema(args.mapping, '') }),
+      ...(args.segment === undefined ? {} : { segment: args.segment }),
+      maxLineBytes: args.maxLineBytes,
+      failFast: args.failFast,
+      workers: args.workers,
+      serialize: [],
+      facts: factsSpec(plan.quality, report.language, true),
+    }),
     createRouter({ plan, quality: new QualityRouter(plan.quality, inputs.map(inputName)) }),
     createSink({ outputs: {}, onCommit }),
   ];

@@ -1,12 +1,14 @@
 /**
  * config — the config file (`qa-hf.yaml`, or `--config FILE`) and the library's
- * config object: parsed with positions, validated by schemas/config.schema.json,
- * merged under the command-line flags, and turned into the arguments the commands
- * take. Pure: the file is read by lib/io/config-file.ts.
+ * config object: parsed with positions, validated by the schema lib/config-schema.ts
+ * derives from the option table, merged under the command-line flags, and turned into
+ * the arguments the commands take. Pure: the file is read by lib/io/config-file.ts.
  *
- * Keys are the CLI's long option names as `--help` spells them, without the dashes
- * (`min-score`, `max-line-bytes`); where the CLI takes a comma list the file takes a
- * list (`format: [jsonl, parquet]`) or a map (`split: {train: 0.8, test: 0.2}`), or the
+ * Keys are the options of every command (lib/option-table.ts) by their long names as
+ * `--help` spells them, without the dashes (`min-score`, `max-line-bytes`; the
+ * --card-* flags are the fields of `card:`); each command reads the keys it has
+ * options for. Where the CLI takes a comma list the file takes a list
+ * (`format: [jsonl, parquet]`) or a map (`split: {train: 0.8, test: 0.2}`), or the
  * CLI's text. Sections only a file holds: `card`, and the mapping (`input`, `columns`,
  * `passed`, `failure_reason`, `keep`), `formats` and `segment`, which are checked for
  * their structure here and handed on as plain data (args.mapping, args.formats,
@@ -26,19 +28,14 @@ import * as path from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
-import configSchema from '../schemas/config.schema.json';
+import { configSchema } from './config-schema';
 import type { CardMeta } from './card';
 import { QaHfError, got, type ErrorCode } from './errors';
-import { DEFAULT_MAX_LINE_BYTES } from './lines';
-import { DEFAULT_PRESET } from './presets';
-import { maxLineBytesOption } from './options';
 import { compileMapping, type MappingSpec } from './mapping';
 import { compileSegmenter, type SegmentSpec } from './segment';
+import { type ConfigCommand, type OptionRow, OPTION_TABLE, camel, configKey, fileKeyOf, fileRowsOf } from './option-table';
 
-/** The file looked for in the working directory when no --config is given. */
-export const CONFIG_FILE = 'qa-hf.yaml';
-
-export type CommandName = 'pipe' | 'export';
+export { CONFIG_FILE } from './option-table';
 
 /** A 1-based line and column. */
 export interface ConfigPosition {
@@ -61,75 +58,36 @@ export interface Config {
 }
 
 // ---------------------------------------------------------------------------
-// Keys
+// Keys: derived from the option table (lib/option-table.ts)
 
-/** Keys both commands read. */
-const PROCESSING_KEYS = ['fail-fast', 'quiet', 'preset', 'workers', 'max-line-bytes'] as const;
-/** Keys only pipe mode reads (export ignores them, so one file serves both). */
-const PIPE_KEYS = ['rejected', 'errors'] as const;
-/** Keys only export reads (pipe mode ignores them). */
-const EXPORT_KEYS = [
-  'inputs',
-  'out',
-  'force',
-  'glob',
-  'dry-run',
-  'restart',
-  'progress',
-  'format',
-  'split',
-  'seed',
-  'split-key',
-  'stratify-by',
-  'max-shard-size',
-  'compress',
-  'compress-level',
-  'min-score',
-  'system-prompt',
-  'card',
-  'version',
-  'target-samples',
-] as const;
 /** The mapping sections, handed on together as args.mapping. */
 export const MAPPING_KEYS = ['input', 'columns', 'passed', 'failure_reason', 'keep'] as const;
 
+/** The top-level file key of a row: its name, or the section it is a field of (`card`). */
+const topKey = (row: OptionRow): string => configKey(row.name)[0];
+
 /**
- * Keys that decide the output bytes: the effective config (manifest.json, options
- * hash) holds those set by the file or a flag. Not here: where the data comes from
- * and goes (inputs, glob, out: recorded apart), and run control (workers, quiet, …),
- * which changes no byte.
+ * Keys that decide the output bytes and are named in the effective config
+ * (manifest.json `options.config`, so the options hash) when the file or a flag sets
+ * them: the rows whose identity has `config`, then the file-only sections. Options
+ * that decide the output but came to the file later (--pii, --tiers, --version, …) are
+ * recorded by their own part of the hash (lib/option-table.ts RecordPart), so an
+ * export's options hash stays as it was. Where the data comes from and goes, and run
+ * control, are not here.
  */
-const OUTPUT_KEYS = [
-  'preset',
-  'max-line-bytes',
-  'format',
-  'split',
-  'seed',
-  'split-key',
-  'stratify-by',
-  'max-shard-size',
-  'compress',
-  'compress-level',
-  'min-score',
-  'system-prompt',
-  'card',
+export const OUTPUT_KEYS: readonly string[] = [
+  ...new Set(OPTION_TABLE.filter((row) => row.identity?.includes('config')).map(topKey)),
   ...MAPPING_KEYS,
   'formats',
   'segment',
-] as const;
+];
 
-/** Card fields, with the flag that sets each (comma lists for the list fields). */
-export const CARD_FLAGS = {
-  name: 'card-name',
-  description: 'card-description',
-  license: 'card-license',
-  language: 'card-language',
-  tags: 'card-tags',
-  task_categories: 'card-task-categories',
-} as const;
-export type CardField = keyof typeof CARD_FLAGS;
+/** Card fields, with the flag that sets each (comma lists for the list fields): the table's card-* rows. */
+export const CARD_FLAGS = Object.fromEntries(
+  OPTION_TABLE.map((row) => configKey(row.name)).filter((key) => key.length === 2).map(([, field]) => [field, `card-${field.replace(/_/g, '-')}`]),
+) as Readonly<Record<CardField, string>>;
+export type CardField = 'name' | 'description' | 'license' | 'language' | 'tags' | 'task_categories';
 const CARD_LISTS: readonly CardField[] = ['language', 'tags', 'task_categories'];
-
 
 /** The mapping sections as plain data (lib/mapping.ts compiles them). */
 export interface MappingSection {
@@ -152,27 +110,18 @@ export interface SegmentSection {
   min_output_chars?: number;
 }
 
-/** Defaults of the options the config may set: filled after the merge, so they never override the file. */
-const DEFAULTS: Record<string, unknown> = {
-  failFast: false,
-  quiet: false,
-  preset: DEFAULT_PRESET,
-  maxLineBytes: DEFAULT_MAX_LINE_BYTES,
-  force: false,
-  dryRun: false,
-  restart: false,
-};
-
-function camel(key: string): string {
-  return key.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+/** Defaults of the options a command reads from the file: filled after the merge, so they never override the file. */
+function defaultsOf(command: ConfigCommand): Record<string, unknown> {
+  return Object.fromEntries(fileRowsOf(command).filter((row) => row.default !== undefined).map((row) => [camel(row.name), row.default]));
 }
 
 // ---------------------------------------------------------------------------
 // Parsing and validation
 
 const ajv = new Ajv({ allErrors: false, verbose: true, allowUnionTypes: true, strict: true });
-const validateSchema = ajv.compile(configSchema);
-const TOP_KEYS = Object.keys(configSchema.properties);
+const CONFIG_SCHEMA = configSchema();
+const validateSchema = ajv.compile(CONFIG_SCHEMA);
+const TOP_KEYS = Object.keys(CONFIG_SCHEMA.properties as object);
 
 /** JSON pointer segments (RFC 6901). */
 function segments(pointer: string): string[] {
@@ -408,7 +357,7 @@ function commaList(value: unknown): unknown {
   return typeof value === 'string' ? value.split(',').map((part) => part.trim()) : value;
 }
 
-/** `split: {train: 0.8, test: 0.2}` → the CLI's `train=0.8,test=0.2`. */
+/** `split: {train: 0.8, test: 0.2}` → the CLI's `train=0.8,test=0.2` (and `tiers:` likewise). */
 function splitText(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   return Object.entries(value).map(([name, ratio]) => `${name}=${String(ratio)}`).join(',');
@@ -422,40 +371,42 @@ export function mappingSection(values: Readonly<Record<string, unknown>>): Mappi
 }
 
 /** The arguments a config's values give a command, in the shapes the CLI parses (keys camelCase). */
-function fileArgs(config: Config, command: CommandName): Record<string, unknown> {
+function fileArgs(config: Config, command: ConfigCommand): Record<string, unknown> {
   const values = config.values;
-  const keys = [...PROCESSING_KEYS, ...(command === 'pipe' ? PIPE_KEYS : EXPORT_KEYS)];
   const args: Record<string, unknown> = {};
-  for (const key of keys) {
-    const value = values[key];
+  for (const row of fileRowsOf(command)) {
+    const key = configKey(row.name);
+    // A field of card: (the card-* rows): the section is taken whole, once.
+    if (key.length > 1) {
+      if (values.card !== undefined && args.card === undefined) args.card = normalizeCard(values.card as Record<string, unknown>);
+      continue;
+    }
+    const value = values[row.name];
     if (value === undefined) continue;
-    switch (key) {
-      case 'inputs':
-        args.inputs = ([] as string[]).concat(value as string | string[]).map((file) => configPath(config, file));
+    const name = camel(row.name);
+    switch (fileKeyOf(row)?.shape ?? 'value') {
+      case 'paths':
+        args[name] = ([] as string[]).concat(value as string | string[]).map((file) => configPath(config, file));
         break;
-      case 'out':
-      case 'rejected':
-      case 'errors':
-        args[key] = configPath(config, value as string);
+      case 'path':
+        args[name] = configPath(config, value as string);
         break;
-      case 'format':
-        args.format = Array.isArray(value) ? value.join(',') : value;
+      case 'list':
+        args[name] = Array.isArray(value) ? value.join(',') : value;
         break;
-      case 'split':
-        args.split = splitText(value);
+      case 'map':
+        args[name] = splitText(value);
         break;
-      case 'max-line-bytes':
+      case 'size':
+        // As the CLI's check while parsing makes it: bytes.
         try {
-          args.maxLineBytes = maxLineBytesOption(value, 'cli');
+          args[name] = row.check!(value, 'cli');
         } catch {
-          throw configError(config, `/${key}`, `${key} must be a positive size such as 10MiB or 1000000, ${got(value)}`);
+          throw configError(config, `/${row.name}`, `${row.name} must be a positive size such as 10MiB or 1000000, ${got(value)}`);
         }
         break;
-      case 'card':
-        args.card = normalizeCard(value as Record<string, unknown>);
-        break;
       default:
-        args[camel(key)] = value;
+        args[name] = value;
     }
   }
   const mapping = mappingSection(values);
@@ -520,7 +471,7 @@ export interface Resolved {
  * Merges a command's parsed flags (`cli`: yargs argv, undefined where not typed)
  * over the config's values, then fills the defaults. Runs the semantic checks.
  */
-export function resolveArgs(command: CommandName, cli: Record<string, unknown>, config: Config | null): Resolved {
+export function resolveArgs(command: ConfigCommand, cli: Record<string, unknown>, config: Config | null): Resolved {
   if (config) validateSemantics(config);
   const fromConfig = config ? fileArgs(config, command) : {};
   const args: Record<string, unknown> = {};
@@ -543,7 +494,7 @@ export function resolveArgs(command: CommandName, cli: Record<string, unknown>, 
   // No preset named: a mapping with columns is the config's own (`config`), a segment spec alone is mapped by
   // `segments` (lib/options.ts); mapping sections without columns (`keep: [id]`) extend the preset (lib/io/presets.ts).
   const ownMapping = (args.mapping as MappingSection | undefined)?.columns !== undefined || args.segment !== undefined;
-  for (const [key, value] of Object.entries(DEFAULTS)) if (args[key] === undefined && !(key === 'preset' && ownMapping)) args[key] = value;
+  for (const [key, value] of Object.entries(defaultsOf(command))) if (args[key] === undefined && !(key === 'preset' && ownMapping)) args[key] = value;
   const effective: Record<string, unknown> = {};
   for (const key of OUTPUT_KEYS) {
     const name = MAPPING_KEYS.includes(key as (typeof MAPPING_KEYS)[number]) ? undefined : camel(key);

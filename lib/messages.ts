@@ -10,6 +10,7 @@
  */
 import { closest, distance } from 'fastest-levenshtein';
 import { QaHfError } from './errors';
+import { OPTION_TABLE } from './option-table';
 
 /**
  * A first argument that names no file but is a slip of a command's name: the
@@ -24,54 +25,10 @@ export function unknownCommand(word: string, commands: readonly string[], isPath
   return `unknown command ${JSON.stringify(word)}; did you mean qa-hf ${near}? (see --help)`;
 }
 
-/**
- * A value of each option that takes one, as an example in the message of a flag
- * typed without its value. An option not listed gets the message without example.
- */
-const VALUE_EXAMPLES: Readonly<Record<string, string>> = {
-  config: 'qa-hf.yaml',
-  preset: 'squad',
-  workers: '2',
-  'max-line-bytes': '1MiB',
-  'fail-on': '"pii>0,pass_rate<0.6"',
-  language: 'sv',
-  tokenizer: 'tokenizer.json',
-  pii: 'redact',
-  dedup: 'exact',
-  'near-threshold': '0.8',
-  tiers: 'high=0.85,medium=0.7',
-  rejected: 'rejected.jsonl',
-  errors: 'errors.jsonl',
-  report: 'report/',
-  out: 'dist/',
-  'stage-dir': '/tmp/qa-hf-stage',
-  glob: "'**/*.jsonl'",
-  rank: '0',
-  'world-size': '4',
-  format: 'jsonl,parquet',
-  split: 'train=0.9,test=0.1',
-  seed: '42',
-  'split-key': 'question',
-  'stratify-by': 'persona',
-  'max-shard-size': '500MB',
-  compress: 'gzip',
-  'compress-level': '6',
-  'min-score': '0.7',
-  'system-prompt': '"You answer questions about healthcare."',
-  version: '1.0.0',
-  'target-samples': '10000',
-  'card-name': '"Swedish healthcare QA"',
-  'card-description': '"Question-answer pairs for …"',
-  'card-license': 'cc-by-4.0',
-  'card-language': 'sv',
-  'card-tags': 'medical,swedish',
-  'card-task-categories': 'question-answering',
-  's3-url-style': 'path',
-};
-
 /** The message of an option typed without its value: say a value is expected, with an example. */
 export function missingValueMessage(option: string): string {
-  const example = VALUE_EXAMPLES[option];
+  // The example is the option's row's (lib/option-table.ts); an option without one gets the message without it.
+  const example = OPTION_TABLE.find((row) => row.name === option)?.example;
   return example === undefined ? `--${option} needs a value after it` : `--${option} needs a value, e.g. --${option} ${example}`;
 }
 

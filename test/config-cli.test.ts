@@ -150,6 +150,19 @@ describe('a bad config is one line with file:line:column and exit 2', () => {
 });
 
 
+test('qa-hf report reads the config as export does (inputs, split, the release gate); a bad or missing --config FILE is one line, exit 2', async () => {
+  const cwd = await workdir('report', 'inputs: [qa_mixed.jsonl]\nsplit: {train: 0.5, test: 0.5}\nfail-on: [pass_rate>0.1]\n');
+  const fromFile = await runCli(['report', '--out', 'rep', '-q'], undefined, { cwd });
+  expect(fromFile.stderr).toBe('qa-hf: threshold breached: pass_rate>0.1 (value 0.4)\nqa-hf: ERR_THRESHOLD: 1 of 1 --fail-on rule breached; every file is written (rep/report.json)\n');
+  expect(fromFile.code).toBe(4);
+  expect((await readJson(path.join(cwd, 'rep', 'report.json'))).groups.map((group: { split: string }) => group.split)).toContain('test');
+  await fs.writeFile(path.join(cwd, 'bad.yaml'), 'tiers: {high: 2}\n');
+  const bad = await runCli(['report', 'qa_mixed.jsonl', '--out', 'rep2', '--config', 'bad.yaml'], undefined, { cwd });
+  expect([bad.stderr, bad.code]).toEqual(['qa-hf: bad.yaml:1:15: ERR_CONFIG: tiers.high must be <= 1, got 2\n', 2]);
+  const missing = await runCli(['report', 'qa_mixed.jsonl', '--out', 'rep2', '--config', 'nope.yaml'], undefined, { cwd });
+  expect([missing.stderr, missing.code]).toEqual(['qa-hf: ERR_CONFIG: cannot read --config nope.yaml: no such file or directory (ENOENT)\n', 2]);
+});
+
 test('a card without the Hub layout is a usage error, placed at the card key when it came from the file', async () => {
   const cwd = await workdir('card-simple', 'inputs: [qa_mixed.jsonl]\nout: out\ncard:\n  name: Vård\n');
   const fromFile = await runCli(['export'], undefined, { cwd });

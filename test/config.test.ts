@@ -217,9 +217,7 @@ describe('resolveArgs: the flags over the file, then the defaults', () => {
       quiet: false,
       // No preset: the mapping is the config's own (named config by the normalizer).
       maxLineBytes: 10 << 20,
-      force: false,
-      dryRun: false,
-      restart: false,
+      // Only pipe mode's own defaults (export's force, dry-run, restart are not its options).
     });
   });
 

@@ -278,7 +278,7 @@ test.each([
   expect(await objectKeys('out/denied/')).toEqual([]);
 });
 
-test('an unreachable endpoint, a missing bucket and --s3-url-style vhost to a host without bucket names are one line each, never a stack trace', async () => {
+test('an unreachable endpoint, a missing bucket and --s3-url-style vhost (flag or config file) to a host without bucket names are one line each, never a stack trace', async () => {
   const unreachable = await run([url('in/c.jsonl')], { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' });
   expect(unreachable.code).toBe(1);
   expectOneLine(unreachable, `qa-hf: ERR_S3: ${url('in/c.jsonl')}: cannot reach http://127.0.0.1:9 (ECONNREFUSED)`);
@@ -288,6 +288,11 @@ test('an unreachable endpoint, a missing bucket and --s3-url-style vhost to a ho
   expectOneLine(pathStyle, `qa-hf: ERR_S3: ${url('in/none.jsonl')}: no such object`);
   const vhost = await run([url('in/none.jsonl'), '--s3-url-style', 'vhost'], byName);
   expectOneLine(vhost, `qa-hf: ERR_S3: ${url('in/none.jsonl')}: cannot reach ${byName.AWS_ENDPOINT_URL_S3} (ENOTFOUND)`);
+  // The config file's s3-url-style does what the flag does (the S3 client is configured before the file is read, then again).
+  const styleFile = path.join(tmp, 'vhost.yaml');
+  await fs.writeFile(styleFile, 's3-url-style: vhost\n');
+  const vhostFromFile = await run([url('in/none.jsonl'), '--config', styleFile], byName);
+  expectOneLine(vhostFromFile, `qa-hf: ERR_S3: ${url('in/none.jsonl')}: cannot reach ${byName.AWS_ENDPOINT_URL_S3} (ENOTFOUND)`);
   const noBucket = await run(['export', 's3://no-such-bucket/in/', '--out', path.join(tmp, 'nb')]);
   expect(noBucket.code).toBe(1);
   expectOneLine(noBucket, 'qa-hf: ERR_S3: s3://no-such-bucket/in/: no such bucket "no-such-bucket"');

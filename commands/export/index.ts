@@ -33,11 +33,12 @@ import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } f
 import { listOutFiles, prepareOutDir, readPreviousExport, refuseFileOut, refuseInputFolders, refuseInputsInOut } from '../../lib/io/out-dir-fs';
 import { NO_SPACE_STEP_RESUME, onlyVersionFolders, versionFolderCandidates, versionsFolderMessage, withNextStep } from '../../lib/messages';
 import { QaHfError, toQaHfError } from '../../lib/errors';
-import { isS3Url } from '../../lib/s3-url';
-import { headObject, readObjectText } from '../../lib/io/s3';
+import { isS3Url, s3UrlStyleOption } from '../../lib/s3-url';
+import { configureS3, headObject, readObjectText } from '../../lib/io/s3';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
 import { type ExportPlan, hubDirectories, hubOptionsRecord } from '../../lib/hub';
-import { type ExportOptions, normalizeExportOptions } from '../../lib/options';
+import { type ExportOptions, normalizeExportOptions, normalizeReportOptions } from '../../lib/options';
+import { OPTION_TABLE } from '../../lib/option-table';
 import { type Config, configError, configFromObject, normalizeEffective, resolveArgs, withConfigPositions } from '../../lib/config';
 import { type Counts, Tally, count } from '../../lib/tally';
 import { loadCustomFormats } from '../../lib/io/format-module';
@@ -84,7 +85,7 @@ export { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
  * and the same command gives the same hash). --fail-fast is not here: it changes
  * where a run stops, never the bytes written before the stop.
  */
-function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan, report: ReportSetup): Record<string, unknown> {
+export function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan, report: ReportSetup): Record<string, unknown> {
   const options: Record<string, unknown> = {
     // Relative to --out, as in the manifest's inputs; stdin and descriptors (`-`, /dev/fd/63) as given.
     inputs: inputs.map((file) => (file === '-' || isS3Url(file) || /^\/(dev|proc)\//.test(file) ? file : relativeToDir(path.resolve(args.inputBase ?? args.out), path.resolve(file)))),
@@ -112,22 +113,9 @@ function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan
   return options;
 }
 
-/** The options the effective config can name, as the normalizers made them (file keys). */
+/** The options the effective config can name, as the normalizers made them (file keys): each row's `settled` (lib/option-table.ts). */
 function normalizedSettings(args: WritingArgs, plan: ExportPlan): Record<string, unknown> {
-  return {
-    preset: args.preset,
-    'max-line-bytes': args.maxLineBytes,
-    format: plan.formats,
-    split: Object.fromEntries(plan.spec.names.map((name, i) => [name, plan.spec.ratios[i]])),
-    seed: plan.seed,
-    'split-key': plan.key,
-    'stratify-by': plan.stratifyBy,
-    'max-shard-size': plan.maxShardBytes,
-    compress: plan.compression,
-    'compress-level': plan.compressionLevel,
-    'min-score': plan.minScore,
-    'system-prompt': plan.systemPrompt,
-  };
+  return Object.fromEntries(OPTION_TABLE.flatMap((row) => (row.settled ? [[row.name, row.settled(plan, args)]] : [])));
 }
 
 /**
@@ -145,7 +133,10 @@ export function resolveExport(cli: Record<string, unknown>, config: Config | nul
     throw new QaHfError('ERR_USAGE', 'export needs one or more inputs: name them, or list them under inputs: in the config file (see --help)');
   }
   // A shipped mapped preset (`--preset squad`, `preset: documents`) is checked with its mapping, as exportCommand runs it.
-  const options = withConfigPositions(config, fromFile, () => normalizeExportOptions(withPresetMapping(args), 'cli'));
+  const options = withConfigPositions(config, fromFile, () => {
+    normalizeReportOptions(args, 'cli');
+    return normalizeExportOptions(withPresetMapping(args), 'cli');
+  });
   // As --system-prompt without a chat format: a card only the Hub layout writes is a usage error, not ignored.
   if (args.card !== undefined && options.plan.layout === 'simple') {
     const message = 'needs the Hub layout (format, split, …), which writes the dataset card';
@@ -175,6 +166,9 @@ export interface ExportDatasetOptions {
 export async function exportDataset(config: Record<string, unknown>, options: ExportDatasetOptions = {}): Promise<Counts> {
   const baseDir = options.baseDir === undefined ? '' : path.relative(process.cwd(), path.resolve(options.baseDir));
   const loaded = configFromObject(config, baseDir);
+  // `s3-url-style`, as the CLI's flag or file key would: how s3:// URLs are addressed.
+  const style = loaded.values['s3-url-style'];
+  if (style !== undefined) configureS3({ urlStyle: s3UrlStyleOption(style) });
   const quiet = loaded.values.quiet === undefined ? { quiet: true } : {};
   const { args } = resolveExport(quiet, loaded);
   return exportCommand({ ...args, onProgress: options.onProgress });
@@ -244,15 +238,7 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
       throw new QaHfError('ERR_USAGE', `--out ${root} holds an export (its ${MANIFEST_FILE}): --version writes ${path.join(root, versionFolder(version))} inside it, which that export's verify would call extra files; choose another --out for the versions`);
     }
   }
-  // Every option checked before any file is touched (lib/options.ts); `given` itself is not changed.
-  const normalized = normalizeExportOptions(given, 'cli');
-  // The preset as normalized (with segment and no preset: `segments`).
-  const args: ExportArgs = { ...given, preset: normalized.preset, ...(version === undefined ? {} : { version }) };
-  // Custom format modules: loaded (and checked) now, before any file is touched; their sha256 goes into the options hash.
-  const plan: ExportPlan = normalized.plan.custom.length > 0 ? { ...normalized.plan, custom: await loadCustomFormats(normalized.plan.custom) } : normalized.plan;
-  // --language, --fail-on, --tokenizer: checked (the tokenizer loaded) before any input is read.
-  // The quality rules' sections (PII, duplicates) are in every export's report: their --fail-on rules are measured.
-  const report = await prepareReport(args, 'cli', ['pii', 'duplicates']);
+  const { args, plan, report } = await settleExport(given, version);
   // A rank of a spread export (flags, else the scheduler's variables); never in the merge, which may run in a job array too.
   // A dry run writes nothing, so a scheduler's variables do not make it a rank (the flags still refuse it below).
   const fromFlagsOnly = args.dryRun && args.rank === undefined && args.worldSize === undefined;
@@ -297,6 +283,24 @@ function resumableFailure(err: unknown): unknown {
   const code = err instanceof QaHfError ? err.code : (err as NodeJS.ErrnoException | null)?.code;
   if (code !== 'ERR_NO_SPACE' && code !== 'ENOSPC' && code !== 'EDQUOT') return err;
   return withNextStep(toQaHfError(err), NO_SPACE_STEP_RESUME);
+}
+
+/**
+ * What an export's arguments settle into before any input is read (what the options
+ * hash is made of, with the inputs): every option checked (lib/options.ts; `given`
+ * itself is not changed), the plan with its custom format modules loaded, the report's
+ * options with the tokenizer loaded.
+ */
+export async function settleExport(given: ExportArgs, version: string | undefined): Promise<{ args: ExportArgs; plan: ExportPlan; report: ReportSetup }> {
+  const normalized = normalizeExportOptions(given, 'cli');
+  // The preset as normalized (with segment and no preset: `segments`).
+  const args: ExportArgs = { ...given, preset: normalized.preset, ...(version === undefined ? {} : { version }) };
+  // Custom format modules: loaded (and checked) now, before any file is touched; their sha256 goes into the options hash.
+  const plan: ExportPlan = normalized.plan.custom.length > 0 ? { ...normalized.plan, custom: await loadCustomFormats(normalized.plan.custom) } : normalized.plan;
+  // --language, --fail-on, --tokenizer: checked (the tokenizer loaded) before any input is read.
+  // The quality rules' sections (PII, duplicates) are in every export's report: their --fail-on rules are measured.
+  const report = await prepareReport(args, 'cli', ['pii', 'duplicates']);
+  return { args, plan, report };
 }
 
 /** Validates and counts as the real run with these options would (--min-score included), writes nothing. */

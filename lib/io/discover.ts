@@ -23,9 +23,9 @@ import { QaHfError, inputError } from '../errors';
 import { walkFiles } from './walk';
 import { isS3Url, objectUrl, parseS3Url, prefixOf } from '../s3-url';
 import { headObject, listObjects } from './s3';
+// --glob's default (JSON Lines, plain or compressed) is declared with the option.
+import { DEFAULT_GLOB } from '../option-table';
 
-/** JSON Lines, plain or compressed (compression is told by the bytes, lib/compression.ts). */
-export const DEFAULT_GLOB = '**/*.{jsonl,jsonl.gz,jsonl.zst}';
 
 export interface DiscoverOptions {
   glob?: string;
