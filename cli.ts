@@ -241,7 +241,8 @@ export function buildParser(argv: string[]) {
     .fail((message, err) => {
       // yargs reports its own validation failures as YError: those are usage errors too.
       if (err && err.name !== 'YError') throw err;
-      throw new QaHfError('ERR_USAGE', usageMessage(message ?? err?.message ?? ''));
+      const command = NAMED_COMMANDS.find((name) => name === argv[0]) ?? 'pipe';
+      throw new QaHfError('ERR_USAGE', usageMessage(message ?? err?.message ?? '', command));
     });
 }
 

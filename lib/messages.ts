@@ -10,7 +10,7 @@
  */
 import { closest, distance } from 'fastest-levenshtein';
 import { QaHfError } from './errors';
-import { OPTION_TABLE } from './option-table';
+import { type CommandName, OPTION_TABLE } from './option-table';
 
 /**
  * A first argument that names no file but is a slip of a command's name: the
@@ -26,9 +26,10 @@ export function unknownCommand(word: string, commands: readonly string[], isPath
 }
 
 /** The message of an option typed without its value: say a value is expected, with an example. */
-export function missingValueMessage(option: string): string {
-  // The example is the option's row's (lib/option-table.ts); an option without one gets the message without it.
-  const example = OPTION_TABLE.find((row) => row.name === option)?.example;
+export function missingValueMessage(option: string, command?: CommandName): string {
+  // The example is the option's row's (lib/option-table.ts), the command's own where two commands' rows share a name.
+  const rows = OPTION_TABLE.filter((row) => row.name === option);
+  const example = (rows.find((row) => command !== undefined && row.commands.includes(command)) ?? rows[0])?.example;
   return example === undefined ? `--${option} needs a value after it` : `--${option} needs a value, e.g. --${option} ${example}`;
 }
 
@@ -36,9 +37,9 @@ export function missingValueMessage(option: string): string {
 const NOT_ENOUGH_ARGUMENTS = /^Not enough arguments following: (\S+)$/;
 
 /** A yargs usage failure in words that say what to do (others as yargs words them), ending with the pointer to --help. */
-export function usageMessage(message: string): string {
+export function usageMessage(message: string, command?: CommandName): string {
   const missing = NOT_ENOUGH_ARGUMENTS.exec(message);
-  return `${missing ? missingValueMessage(missing[1]) : message} (see --help)`;
+  return `${missing ? missingValueMessage(missing[1], command) : message} (see --help)`;
 }
 
 /** What to do after a full disk: a resumable run keeps what it committed. */

@@ -208,7 +208,7 @@ describe('the table', () => {
   test('every option a user types with a value has the example its missing-value message shows', () => {
     const valued = OPTION_TABLE.filter((row) => row.type !== 'boolean' && row.positional === undefined && row.hidden === undefined);
     expect(valued.filter((row) => row.example === undefined).map((row) => row.name)).toEqual([]);
-    for (const row of valued) expect(missingValueMessage(row.name)).toBe(`--${row.name} needs a value, e.g. --${row.name} ${row.example}`);
+    for (const row of valued) expect(missingValueMessage(row.name, row.commands[0])).toBe(`--${row.name} needs a value, e.g. --${row.name} ${row.example}`);
   });
 
   test('each check accepts the example and refuses a bad value with one line naming the option', () => {
