@@ -20,7 +20,7 @@ import type { Batch } from '../lib/batch';
 import { QaHfError } from '../lib/errors';
 import { isS3Url } from '../lib/s3-url';
 import { writeFileAtomic } from '../lib/io/atomic-file';
-import { discoverInputs } from '../lib/io/discover';
+import { discoverInputs, skippedExportsNote } from '../lib/io/discover';
 import { MANIFEST_FILE } from '../lib/io/manifest';
 import { refuseInputFolders, refuseInputsInOut } from '../lib/io/out-dir-fs';
 import { loadTokenizer } from '../lib/io/tokenizer';
@@ -168,7 +168,13 @@ export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
   const { plan } = normalizeExportOptions({ ...args, out: undefined }, 'cli');
   const setup = await prepareReport(args, 'cli', ['pii', 'duplicates']);
   await refuseInputFolders(args.inputs, out);
-  const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out });
+  const inputs = await discoverInputs(args.inputs, {
+    glob: args.glob,
+    exclude: out,
+    onSkippedExports: (skipped) => {
+      if (!args.quiet) process.stderr.write(`qa-hf: ${skippedExportsNote(skipped)}\n`);
+    },
+  });
   await refuseInputsInOut(inputs, out);
   await prepareReportDir(out, '--out');
   const tally = new Tally();

@@ -26,7 +26,7 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { Batch } from '../../lib/batch';
-import { discoverInputs } from '../../lib/io/discover';
+import { type SkippedExport, discoverInputs, skippedExportsNote } from '../../lib/io/discover';
 import { FORMATS, type FormatName, configDirectory } from '../../lib/formats';
 import { takeLock } from '../../lib/io/lock';
 import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } from '../../lib/out-dir';
@@ -258,7 +258,8 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
   const rank = hooks.replay || fromFlagsOnly ? null : resolveRank({ rank: args.rank, worldSize: args.worldSize }, process.env);
   if (args.merge && !rank && !hooks.replay) throw new QaHfError('ERR_USAGE', '--merge is for a rank (--rank R --world-size N, or a scheduler index): a single export needs no merge');
   if (rank && args.dryRun) throw new QaHfError('ERR_USAGE', `--dry-run cannot run as a rank (rank ${rank.rank} from ${rank.from}): run it without ranks`);
-  const inputs = hooks.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: root || undefined }));
+  const onSkippedExports = (skipped: readonly SkippedExport[]) => note(args, skippedExportsNote(skipped));
+  const inputs = hooks.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: root || undefined, onSkippedExports }));
   if (root) await refuseInputsInOut(inputs, root);
   if (plan.targetSamples !== undefined) await refuseStreamInputs(inputs);
   if (args.dryRun) return dryRun(args, inputs, plan);
