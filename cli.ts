@@ -9,7 +9,8 @@
  *
  * Exit codes: 0 done (bad lines included), 1 fail-fast stop, I/O error or missing
  * input (verify: a DIR missing or without manifest.json), 2 usage error, 3 verify
- * found differences, 4 a --fail-on rule breached (all files written), 130 interrupted (resumable).
+ * found differences, 4 a --fail-on rule breached (all files written), 5 an input gave nothing
+ * usable: every non-blank line was an error (all files written; 5 wins over 4), 130 interrupted (resumable).
  * A user sees one-line messages, never a stack trace (unless --debug).
  */
 import { existsSync } from 'node:fs';
@@ -44,6 +45,8 @@ const EXIT_USAGE = 2;
 const EXIT_VERIFY = 3;
 /** A --fail-on rule was breached: every file is written, the release gate says no. */
 const EXIT_THRESHOLD = 4;
+/** An input (or the run) gave nothing usable: non-blank lines, every one an error; all files written (lib/usable.ts). */
+const EXIT_UNUSABLE = 5;
 const EXIT_INTERRUPTED = 130;
 
 /** The commands besides pipe mode (lib/option-table.ts): a first argument a slip away from one is no input file. */
@@ -62,6 +65,8 @@ function exitCodeFor(code: ErrorCode): number {
       return EXIT_VERIFY;
     case 'ERR_THRESHOLD':
       return EXIT_THRESHOLD;
+    case 'ERR_UNUSABLE_INPUT':
+      return EXIT_UNUSABLE;
     case 'ERR_INTERRUPTED':
       return EXIT_INTERRUPTED;
     default:
@@ -231,7 +236,8 @@ export function buildParser(argv: string[]) {
     .middleware((argv) => configureS3({ urlStyle: argv.s3UrlStyle as ReturnType<typeof s3UrlStyleOption> }))
     .epilogue(
       'Exit codes: 0 done (bad lines included), 1 fail-fast stop, I/O error or a missing input (also a verify DIR that is ' +
-        'missing or has no manifest.json), 2 usage error, 3 verify differences, 4 a --fail-on rule breached (all files written), 130 interrupted.',
+        'missing or has no manifest.json), 2 usage error, 3 verify differences, 4 a --fail-on rule breached (all files written), ' +
+        '5 an input gave nothing usable: every non-blank line was an error (all files written; 5 before 4), 130 interrupted.',
     )
     .strict()
     .help()

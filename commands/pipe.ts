@@ -12,7 +12,7 @@ import { checkOutputTarget, type OutputPlan } from '../lib/io/output-target';
 import { Tally, balanced, count } from '../lib/tally';
 import type { Batch } from '../lib/batch';
 import type { FormatsSection } from '../lib/config';
-import type { MappingSpec } from '../lib/mapping';
+import { type MappingSpec, presetName } from '../lib/mapping';
 import type { SegmentSpec } from '../lib/segment';
 import { loadMappingSchema } from '../lib/io/presets';
 import { createFileSource } from '../streams/file-source';
@@ -29,6 +29,7 @@ import { parseSplitSpec } from '../lib/split';
 import { Reporter } from './report';
 import { exitOnSignal } from './signals';
 import { NO_SPACE_STEP_RERUN, withNextStep } from '../lib/messages';
+import { type UsableVerdict, judgeUsable } from '../lib/usable';
 import type { ReportOptionsInput } from '../lib/options';
 import { type ReportSetup, assembleReport, failOnBreaches, newAccumulator, prepareReport, prepareReportDir, writeReportFiles } from './quality-report';
 import type { ReportAccumulator } from '../lib/report';
@@ -157,9 +158,13 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
     reporter.warn(batch);
   };
   let inputFailure: QaHfError | null = null;
+  const hints = new Map<string, string>();
   const stages = [
     createFileSource(files, {
-      onHint: (_file, hint) => printHint(hint, args.quiet),
+      onHint: (file, hint) => {
+        hints.set(file, hint);
+        printHint(hint, args.quiet);
+      },
       // A damaged input ends the run, but only after the lines read before it are written and counted.
       onInputError: (error) => (inputFailure = error),
     }),
@@ -179,16 +184,19 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
     ...rules,
     createSink({ outputs: { pairs: process.stdout, rejected: args.rejected, errors: args.errors }, onCommit }),
   ];
+  // An input (or the whole run) that gave nothing usable: exit 5 once everything is written (lib/usable.ts).
+  let usable: UsableVerdict | null = null;
   try {
     await runChain(stages);
     if (inputFailure) throw inputFailure;
+    usable = judgeUsable(tally.total, files.map(inputName), tally.files, { hints, preset: presetName(args), done: "the other inputs' rows are written" });
   } finally {
     if (!io.stdoutBroken()) {
       const notes: string[] = [];
       if (args.rejected === undefined && tally.total.rejected > 0) {
         notes.push(`${count(tally.total.rejected, 'rejected pair was', 'rejected pairs were')} not written (use --rejected FILE to keep ${tally.total.rejected === 1 ? 'it' : 'them'})`);
       }
-      reporter.summary(tally, notes);
+      reporter.summary(tally, [...notes, ...(usable?.notes ?? [])]);
     }
   }
   if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
@@ -196,8 +204,9 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
     const state = qualityCounts!.state;
     const assembled = assembleReport(report, setup, tally.total, { pii: piiReport(state), duplicates: duplicatesReport(state) });
     if (args.report !== undefined) await writeReportFiles(args.report, assembled);
-    failOnBreaches(assembled.thresholds, args.report !== undefined ? `${args.report}/report.json` : 'pipe mode');
+    failOnBreaches(assembled.thresholds, args.report !== undefined ? `${args.report}/report.json` : 'pipe mode', usable?.error ?? null);
   }
+  if (usable?.error) throw usable.error;
 }
 
 /** Bytes on disk of the inputs when all are regular files (stdin too, when redirected from one); else null. */

@@ -23,7 +23,7 @@ import type { Batch } from '../lib/batch';
 import { QaHfError } from '../lib/errors';
 import { isS3Url } from '../lib/s3-url';
 import { writeFileAtomic } from '../lib/io/atomic-file';
-import { discoverInputs } from '../lib/io/discover';
+import { discoverInputs, skippedExportsNote } from '../lib/io/discover';
 import { MANIFEST_FILE } from '../lib/io/manifest';
 import { refuseInputFolders, refuseInputsInOut } from '../lib/io/out-dir-fs';
 import { loadTokenizer } from '../lib/io/tokenizer';
@@ -40,6 +40,8 @@ import { createRouter } from '../streams/router';
 import { createSink } from '../streams/sink';
 import { printHint } from './hint';
 import { Reporter } from './report';
+import { judgeUsable } from '../lib/usable';
+import { presetName } from '../lib/mapping';
 
 export const REPORT_JSON = 'report.json';
 export const REPORT_HTML = 'report.html';
@@ -123,11 +125,17 @@ export async function writeReportFiles(dir: string, assembled: AssembledReport, 
   await writeFileAtomic(path.join(dir, REPORT_HTML), html, { tempPath: tempPath?.(REPORT_HTML) });
 }
 
-/** Prints each breached rule on one line and ends the run with exit 4 (ERR_THRESHOLD); nothing when all passed. */
-export function failOnBreaches(thresholds: readonly ThresholdResult[], where: string, stderr: NodeJS.WritableStream = process.stderr): void {
+/**
+ * Ends a run whose files are all written: prints each breached rule on one line,
+ * then throws the input that gave nothing usable (ERR_UNUSABLE_INPUT, exit 5: it
+ * comes first, since no quality rule means much of such a run), else the breach
+ * (ERR_THRESHOLD, exit 4); nothing when all passed and every input was usable.
+ */
+export function failOnBreaches(thresholds: readonly ThresholdResult[], where: string, unusable: QaHfError | null = null, stderr: NodeJS.WritableStream = process.stderr): void {
   const lines = breachLines(thresholds, roundFloat);
-  if (lines.length === 0) return;
   for (const line of lines) stderr.write(`qa-hf: ${line}\n`);
+  if (unusable) throw unusable;
+  if (lines.length === 0) return;
   throw new QaHfError('ERR_THRESHOLD', `${lines.length} of ${count(thresholds.length, '--fail-on rule')} breached; every file is written (${where})`);
 }
 
@@ -192,7 +200,13 @@ export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
   const { plan } = normalizeExportOptions({ ...args, out: undefined }, 'cli');
   const setup = await prepareReport(args, 'cli', ['pii', 'duplicates']);
   await refuseInputFolders(args.inputs, out);
-  const inputs = await discoverInputs(args.inputs, { glob: args.glob, exclude: out });
+  const inputs = await discoverInputs(args.inputs, {
+    glob: args.glob,
+    exclude: out,
+    onSkippedExports: (skipped) => {
+      if (!args.quiet) process.stderr.write(`qa-hf: ${skippedExportsNote(skipped)}\n`);
+    },
+  });
   await refuseInputsInOut(inputs, out);
   await prepareReportDir(out, '--out');
   const tally = new Tally();
@@ -206,8 +220,14 @@ export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
     for (const entry of batch.entries) if (entry.channel === 'pairs' || entry.channel === 'rejected') quality.add(entry, batch.file, plan.spec.names);
     reporter.warn(batch);
   };
+  const hints = new Map<string, string>();
   const stages = [
-    createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }),
+    createFileSource(inputs, {
+      onHint: (file, hint) => {
+        hints.set(file, hint);
+        printHint(hint, args.quiet);
+      },
+    }),
     ...createProcessingStages({
       preset: args.preset,
       // A config's mapping and segment: sections, processed as export processes them.
@@ -227,6 +247,8 @@ export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
   const tiers = tiersReport(quality.state);
   const assembled = assembleReport(report, setup, tally.total, { pii: piiReport(quality.state), duplicates: duplicatesReport(quality.state), ...(tiers ? { tiers } : {}) });
   await writeReportFiles(out, assembled);
-  reporter.summary(tally, [`wrote ${path.join(out, REPORT_JSON)}, ${path.join(out, REPORT_HTML)}`]);
-  failOnBreaches(assembled.thresholds, path.join(out, REPORT_JSON));
+  // An input (or the whole run) that gave nothing usable: exit 5 once the report is written (lib/usable.ts).
+  const usable = judgeUsable(tally.total, inputs.map(inputName), tally.files, { hints, preset: presetName(args), done: `the report is written (${path.join(out, REPORT_JSON)})` });
+  reporter.summary(tally, [`wrote ${path.join(out, REPORT_JSON)}, ${path.join(out, REPORT_HTML)}`, ...usable.notes]);
+  failOnBreaches(assembled.thresholds, path.join(out, REPORT_JSON), usable.error);
 }

@@ -35,9 +35,17 @@ export type RunErrorCode =
   | 'ERR_CHECKPOINT_MISMATCH'
   | 'ERR_VERIFY'
   | 'ERR_THRESHOLD'
+  | 'ERR_UNUSABLE_INPUT'
   | 'ERR_INTERRUPTED';
 
 export type ErrorCode = RecordErrorCode | RunErrorCode;
+
+/**
+ * Codes a run ends with only after every file is written: a breached --fail-on
+ * rule (exit 4), an input that gave nothing usable (exit 5). The export is
+ * complete (verify passes); an export to S3 is published before the code is raised.
+ */
+export const AFTER_WRITE_CODES: readonly RunErrorCode[] = ['ERR_THRESHOLD', 'ERR_UNUSABLE_INPUT'];
 
 export const RECORD_ERROR_CODES: readonly RecordErrorCode[] = [
   'ERR_INVALID_UTF8',

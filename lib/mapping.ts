@@ -466,6 +466,11 @@ export function compileMapping(spec: MappingSpec, name: string, description = `m
   return { name, description, schema, pairColumns, rejectedColumns, map, byteTransparent: transparent };
 }
 
+/** The name of the preset resolvePreset gives for these options: `preset`, else `config` for a mapping, else the default. */
+export function presetName(options: { preset?: string; mapping?: unknown }): string {
+  return options.preset ?? (options.mapping === undefined ? DEFAULT_PRESET : 'config');
+}
+
 /** Compiled mappings by spec object: a worker and the main thread compile each spec once. */
 const compiledBySpec = new WeakMap<object, Preset>();
 
@@ -476,7 +481,7 @@ const compiledBySpec = new WeakMap<object, Preset>();
 export function resolvePreset(options: { preset?: string; mapping?: MappingSpec }): Preset {
   const mapping = options.mapping;
   if (mapping === undefined) return getPreset(options.preset ?? DEFAULT_PRESET);
-  const name = options.preset ?? 'config';
+  const name = presetName(options);
   const cached = isObject(mapping) ? compiledBySpec.get(mapping) : undefined;
   if (cached !== undefined && cached.name === name) return cached;
   const preset = compileMapping(mapping, name);

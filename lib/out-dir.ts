@@ -26,6 +26,31 @@ export const MANIFEST_NAME = 'manifest.json';
 export const LOCK_NAME = '.qa-hf.lock';
 export const CHECKPOINT_NAME = '.qa-hf-checkpoint.json';
 
+/**
+ * Files that mark a folder as qa-hf's, each with the `format` it holds: a complete
+ * export (manifest.json), an interrupted one (its checkpoint), a rank of a spread
+ * export (rank.json, or the rank's checkpoint). Told by their content, not their
+ * name: a user's own manifest.json marks nothing. (A versions folder holds exports,
+ * each marked.) Directory search skips such folders (lib/io/walk.ts).
+ */
+export const EXPORT_MARKERS: Readonly<Record<string, string>> = {
+  [MANIFEST_NAME]: 'qa-hf-manifest',
+  [CHECKPOINT_NAME]: 'qa-hf-checkpoint',
+  'rank.json': 'qa-hf-rank',
+  '.qa-hf-rank-checkpoint.json': 'qa-hf-rank-checkpoint',
+};
+
+/** True when `text`, the content of a file named `name`, is a marker qa-hf wrote (EXPORT_MARKERS). */
+export function isExportMarker(name: string, text: string): boolean {
+  if (!Object.hasOwn(EXPORT_MARKERS, name)) return false;
+  try {
+    const value = JSON.parse(text) as { format?: unknown } | null;
+    return value !== null && typeof value === 'object' && value.format === EXPORT_MARKERS[name];
+  } catch {
+    return false;
+  }
+}
+
 /** What a run claims in its checkpoint, so that a later run knows the files of an interrupted one. */
 export interface Owns {
   /** Paths relative to --out, forward slashes. */

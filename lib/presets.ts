@@ -67,9 +67,10 @@ const QA_PAIR_COLUMNS: readonly Column[] = [
 interface QaInternalRecord {
   question: string;
   answer: string;
-  source_document?: string;
+  /** null (a Python pipeline's None) as when absent: '' (the schema takes both). */
+  source_document?: string | null;
   persona: { roll: string; erfarenhet: string };
-  validation: { composite_score: number; passed: boolean; failure_reason?: string };
+  validation: { composite_score: number; passed: boolean; failure_reason?: string | null };
 }
 
 export const QA_INTERNAL: CodePreset = {

@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { discoverInputs } from '../lib/io/discover';
+import { type SkippedExport, discoverInputs, skippedExportsNote } from '../lib/io/discover';
 import type { QaHfError } from '../lib/errors';
 import { listFiles } from '../lib/io/manifest';
 import { walkFiles } from '../lib/io/walk';
@@ -72,4 +72,78 @@ test("verify's file list uses the same walker: linked files count, hidden ones a
   const { execFileSync } = await import('node:child_process');
   execFileSync('mkfifo', [path.join(dir, 'out', 'fifo')]);
   expect(await listFiles(path.join(dir, 'out'))).toEqual(['a.jsonl', 'link.jsonl', 'sub/b.csv']);
+});
+
+describe('a folder that holds a qa-hf export is not searched (an earlier export inside an input folder)', () => {
+  const MANIFEST = JSON.stringify({ format: 'qa-hf-manifest', version: 1, outputs: [] });
+  const CHECKPOINT = JSON.stringify({ format: 'qa-hf-checkpoint', version: 2 });
+  const RANK = JSON.stringify({ format: 'qa-hf-rank', version: 1 });
+
+  test('a complete export, an interrupted one, a rank and the versions of a versions folder are skipped and reported once', async () => {
+    await tree({
+      'in/a.jsonl': '{}\n',
+      'in/dist/manifest.json': MANIFEST,
+      'in/dist/qa_pairs.jsonl': '{}\n',
+      'in/dist/v1.0.0/manifest.json': MANIFEST, // inside a skipped folder: not reported on its own
+      'in/half/.qa-hf-checkpoint.json': CHECKPOINT,
+      'in/half/qa_errors.jsonl': '{}\n',
+      'in/spread/ranks/rank-00000/rank.json': RANK,
+      'in/spread/ranks/rank-00000/entries.jsonl': '{}\n',
+      'in/spread/ranks/rank-00001/.qa-hf-rank-checkpoint.json': JSON.stringify({ format: 'qa-hf-rank-checkpoint' }),
+      'in/spread/ranks/rank-00001/x.jsonl': '{}\n',
+      'in/releases/v1.0.0/manifest.json': MANIFEST,
+      'in/releases/v1.0.0/jsonl/train-00000-of-00001.jsonl': '{}\n',
+      'in/releases/v1.1.0/.qa-hf-checkpoint.json': CHECKPOINT,
+      'in/releases/v1.1.0/qa_errors.jsonl': '{}\n',
+      'in/releases/notes.jsonl': '{}\n',
+    });
+    const input = path.join(dir, 'in');
+    const reported: Array<readonly SkippedExport[]> = [];
+    const found = await discoverInputs([input], { onSkippedExports: (skipped) => reported.push(skipped) });
+    expect(found).toEqual(['a.jsonl', 'releases/notes.jsonl'].map((name) => path.join(input, name)));
+    expect(reported).toEqual([
+      [
+        { folder: path.join(input, 'dist'), marker: 'manifest.json' },
+        { folder: path.join(input, 'half'), marker: '.qa-hf-checkpoint.json' },
+        { folder: path.join(input, 'releases/v1.0.0'), marker: 'manifest.json' },
+        { folder: path.join(input, 'releases/v1.1.0'), marker: '.qa-hf-checkpoint.json' },
+        { folder: path.join(input, 'spread/ranks/rank-00000'), marker: 'rank.json' },
+        { folder: path.join(input, 'spread/ranks/rank-00001'), marker: '.qa-hf-rank-checkpoint.json' },
+      ],
+    ]);
+    expect(skippedExportsNote(reported[0])).toBe(
+      `skipped 6 folders that hold qa-hf exports, not read as input: ${path.join(input, 'dist')} (manifest.json), ${path.join(input, 'half')} (.qa-hf-checkpoint.json), ${path.join(input, 'releases/v1.0.0')} (manifest.json) and 3 more; name a file there to read it`,
+    );
+  });
+
+  test("a manifest.json qa-hf did not write marks nothing: that folder is searched, and nothing is reported", async () => {
+    await tree({ 'in/mine/manifest.json': '{"format":"my-own","files":["x.jsonl"]}', 'in/mine/x.jsonl': '{}\n', 'in/other/manifest.json': 'not json', 'in/other/y.jsonl': '{}\n' });
+    const input = path.join(dir, 'in');
+    const onSkippedExports = jest.fn();
+    expect(await discoverInputs([input], { onSkippedExports })).toEqual(['mine/x.jsonl', 'other/y.jsonl'].map((name) => path.join(input, name)));
+    expect(onSkippedExports).not.toHaveBeenCalled();
+  });
+
+  test('a file named explicitly is read, and a folder named explicitly is searched, whatever export it belongs to', async () => {
+    await tree({ 'in/dist/manifest.json': MANIFEST, 'in/dist/qa_pairs.jsonl': '{}\n', 'in/dist/sub/b.jsonl': '{}\n' });
+    const dist = path.join(dir, 'in', 'dist');
+    expect(await discoverInputs([path.join(dist, 'qa_pairs.jsonl')])).toEqual([path.join(dist, 'qa_pairs.jsonl')]);
+    expect(await discoverInputs([dist])).toEqual([path.join(dist, 'qa_pairs.jsonl'), path.join(dist, 'sub/b.jsonl')]);
+  });
+
+  test('an input folder that holds nothing else says so', async () => {
+    expect.assertions(1);
+    await tree({ 'in/dist/manifest.json': MANIFEST, 'in/dist/qa_pairs.jsonl': '{}\n' });
+    const input = path.join(dir, 'in');
+    await discoverInputs([input]).catch((err: QaHfError) =>
+      expect(err.toLine()).toBe(`${input}: ERR_INPUT: no file matches **/*.{jsonl,jsonl.gz,jsonl.zst} in this directory outside the qa-hf exports it holds (${path.join(input, 'dist')})`),
+    );
+  });
+
+  test("verify's walk of an export folder and the output-folder check still list the export's own files", async () => {
+    await tree({ 'dist/manifest.json': MANIFEST, 'dist/qa_pairs.jsonl': '{}\n', 'dist/v1.0.0/manifest.json': MANIFEST, 'dist/v1.0.0/qa_pairs.jsonl': '{}\n' });
+    const dist = path.join(dir, 'dist');
+    expect(await listFiles(dist)).toEqual(['manifest.json', 'qa_pairs.jsonl', 'v1.0.0/manifest.json', 'v1.0.0/qa_pairs.jsonl']);
+    expect((await walkFiles(dist, { literal: true })).map((entry) => entry.relative)).toEqual(['manifest.json', 'qa_pairs.jsonl', 'v1.0.0/manifest.json', 'v1.0.0/qa_pairs.jsonl']);
+  });
 });

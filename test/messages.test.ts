@@ -51,7 +51,8 @@ test.each([
 ])('--max-line-bytes %s is a size like --max-shard-size (%i lines over it)', async (size, tooLong) => {
   // qa_mixed.jsonl has five lines of 271 to 356 bytes.
   const result = await runCli(['--max-line-bytes', size, '--errors', path.join(dir, `e-${size}.jsonl`), 'samples/qa_mixed.jsonl']);
-  expect(result.code).toBe(0);
+  // Every line too long: nothing usable (exit 5).
+  expect(result.code).toBe(tooLong === 5 ? 5 : 0);
   const errors = (await fs.readFile(path.join(dir, `e-${size}.jsonl`), 'utf8')).split('\n').filter(Boolean);
   expect(errors.filter((line) => JSON.parse(line).code === 'ERR_LINE_TOO_LONG')).toHaveLength(tooLong);
 });

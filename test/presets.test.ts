@@ -124,6 +124,44 @@ describe('qa-internal: the YAML mapping gives the hand-written preset’s bytes'
   });
 });
 
+describe('null where a value is optional is as the field absent (a Python pipeline writes None so)', () => {
+  const run = (lines: string[], byteText: boolean, options: Parameters<typeof makeBatchContext>[0]) => {
+    const batch: Batch = new LineScanner({ file: 't.jsonl', byteText }).push(Buffer.from(`${lines.join('\n')}\n`));
+    const done = processBatch(batch, makeBatchContext({ ...options, keepRows: !byteText }));
+    const bytes = outputBytes(done.output!);
+    return { pairs: bytes.pairs!.toString('utf8'), rejected: bytes.rejected!.toString('utf8'), errors: done.entries.map((e) => e.errorMessage) };
+  };
+  const ISSUE_LINE =
+    '{"question":"Q1?","answer":"A1","source_document":null,"persona":{"roll":"läkare","erfarenhet":"ny"},"validation":{"composite_score":0.9,"passed":true,"failure_reason":null}}';
+  const REJECTED_LINE =
+    '{"question":"Q2?","answer":"A2","source_document":null,"persona":{"roll":"läkare","erfarenhet":"ny"},"validation":{"composite_score":0.1,"passed":false,"failure_reason":null}}';
+  const qaInternal = builtinPresets().find((preset) => preset.name === 'qa-internal')!.mapping;
+
+  test.each([
+    ['the hand-written map', false, {}],
+    ['the hand-written map', true, {}],
+    ['presets/qa-internal.yaml', false, { mapping: qaInternal }],
+    ['presets/qa-internal.yaml', true, { mapping: qaInternal }],
+  ])('qa-internal, %s (byte text %s): source "" and failure_reason "", as when absent', (_name, byteText, options) => {
+    expect(run([ISSUE_LINE, REJECTED_LINE], byteText, { preset: 'qa-internal', ...options })).toEqual({
+      pairs: '{"question":"Q1?","answer":"A1","source":"","persona":"läkare/ny","validation_score":0.9}\n',
+      rejected: '{"question":"Q2?","answer":"A2","source":"","persona":"läkare/ny","validation_score":0.1,"failure_reason":""}\n',
+      errors: [null, null],
+    });
+  });
+
+  test.each([false, true])('squad (id, title) and documents (metadata), byte text %s: the defaults, as when absent', (byteText) => {
+    const squad = withPresetMapping({ preset: 'squad' });
+    expect(run(['{"id":null,"title":null,"context":"C","question":"Q?","answers":{"text":["A"]}}'], byteText, squad).pairs).toBe(
+      '{"question":"Q?","answer":"A","context":"C","answers":["A"],"title":"","id":""}\n',
+    );
+    const documents = withPresetMapping({ preset: 'documents' });
+    expect(run(['{"id":"d","text":"T","metadata":null}', '{"id":"e","text":"T"}'], byteText, documents).pairs).toBe(
+      '{"id":"d","text":"T","source":"","language":"","url":"","metadata":"{}"}\n{"id":"e","text":"T","source":"","language":"","url":"","metadata":"{}"}\n',
+    );
+  });
+});
+
 describe('mapped presets in pipe mode: --workers 0 and 2 give the same bytes', () => {
   test.each([
     ['squad', () => squadLines(2000, 7)],
@@ -153,6 +191,8 @@ describe('declared types reach Parquet, CSV and the card', () => {
     ['squad', 'samples/squad_mixed.jsonl', [], { answers: 'VARCHAR[]', question: 'VARCHAR', id: 'VARCHAR' }],
     ['documents', 'samples/documents_mixed.jsonl', ['--split-key', 'id'], { metadata: 'VARCHAR', text: 'VARCHAR' }],
     ['messages', 'samples/messages_mixed.jsonl', [], { turns: 'BIGINT', messages: 'VARCHAR', system: 'VARCHAR' }],
+    // null where a value is optional (source_document, failure_reason): strings, "" as when absent.
+    ['qa-internal', 'samples/qa_python.jsonl', [], { source: 'VARCHAR', validation_score: 'DOUBLE' }],
   ])('%s', async (preset, input, extra, types) => {
     const out = path.join(dir, `types-${preset}`, 'dataset');
     const result = await runCli(['export', input, '--preset', preset, '--out', out, '-q', '--format', 'jsonl,parquet,csv', '--split', 'train=1', ...extra]);
@@ -186,6 +226,14 @@ describe('declared types reach Parquet, CSV and the card', () => {
       expect(metadata[0].value).toContain('"turns": {"dtype": "int64", "_type": "Value"}');
     }
     if (preset === 'documents') expect(card).toContain('  - name: metadata\n    dtype: string\n');
+    if (preset === 'qa-internal') {
+      expect(fromJsonl.map((row) => row.source)).toEqual(['', 'rutiner/gastroskopi.pdf']);
+      const rejected = path.join(out, files.find((name) => name.startsWith('rejected/parquet/train-'))!);
+      const rejectedRows = await duck.query(`SELECT source, failure_reason FROM read_parquet('${rejected}')`);
+      expect(rejectedRows).toEqual([{ source: '', failure_reason: '' }, { source: '', failure_reason: 'faktafel: NSAID undviks vid njursvikt' }]);
+      const rejectedTypes = await duck.query(`DESCRIBE SELECT * FROM read_parquet('${rejected}')`);
+      expect(rejectedTypes.find((row) => row.column_name === 'failure_reason')?.column_type).toBe('VARCHAR');
+    }
   }, 20_000);
 });
 

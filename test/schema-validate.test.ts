@@ -22,10 +22,35 @@ describe('schema validate (qa-internal)', () => {
     [internalRecord({ score: -0.1 }), 'validation.composite_score must be >= 0'],
     [internalRecord({ score: '0.5' }), 'validation.composite_score must be number'],
     [internalRecord({ passed: 'yes' }), 'validation.passed must be boolean'],
-    [internalRecord({ source_document: 3 }), 'source_document must be string'],
-    [internalRecord({ failure_reason: false }), 'validation.failure_reason must be string'],
+    [internalRecord({ source_document: 3 }), 'source_document must be string or null'],
+    [internalRecord({ failure_reason: false }), 'validation.failure_reason must be string or null'],
   ])('%# rejects with "%s"', (record, message) => {
     expect(validate(JSON.parse(JSON.stringify(record)))).toBe(message);
+  });
+
+  test('null in an optional field is as the field absent (a Python pipeline writes None so)', () => {
+    expect(validate(internalRecord({ source_document: null, failure_reason: null }))).toBeNull();
+    expect(validate(internalRecord({ source_document: null, passed: false, failure_reason: null }))).toBeNull();
+  });
+
+  const withNull = (at: string[]): Record<string, unknown> => {
+    const record = structuredClone(internalRecord());
+    let parent = record;
+    for (const key of at.slice(0, -1)) parent = parent[key] as Record<string, unknown>;
+    parent[at[at.length - 1]] = null;
+    return record;
+  };
+  test.each([
+    [['question'], 'question must be string, got null (question is required: null counts as missing)'],
+    [['answer'], 'answer must be string, got null (answer is required: null counts as missing)'],
+    [['persona'], 'persona must be object, got null (persona is required: null counts as missing)'],
+    [['persona', 'roll'], 'persona.roll must be string, got null (persona.roll is required: null counts as missing)'],
+    [['persona', 'erfarenhet'], 'persona.erfarenhet must be string, got null (persona.erfarenhet is required: null counts as missing)'],
+    [['validation'], 'validation must be object, got null (validation is required: null counts as missing)'],
+    [['validation', 'composite_score'], 'validation.composite_score must be number, got null (validation.composite_score is required: null counts as missing)'],
+    [['validation', 'passed'], 'validation.passed must be boolean, got null (validation.passed is required: null counts as missing)'],
+  ])('null in the required %j stays an error that says so', (at, message) => {
+    expect(validate(withNull(at))).toBe(message);
   });
 
   test('marks failing entries ERR_SCHEMA in a batch', () => {
@@ -47,6 +72,10 @@ describe('schema messages', () => {
     [{ type: 'object', properties: { source: { type: ['string', 'null'] } } }, { source: 5 }, 'source must be string or null'],
     [{ type: 'object', properties: { n: { type: ['integer', 'string', 'null'] } } }, { n: 1.5 }, 'n must be integer, string or null'],
     [{ type: 'object', properties: { s: { type: 'string' } } }, { s: 1 }, 's must be string'],
+    // A user's schema: null where it takes none is named; "required" only when it is.
+    [{ type: 'object', properties: { s: { type: 'string' } } }, { s: null }, 's must be string, got null'],
+    [{ type: 'object', required: ['s'], properties: { s: { type: 'string' } } }, { s: null }, 's must be string, got null (s is required: null counts as missing)'],
+    [{ type: 'object', properties: { s: { type: 'string' } } }, null, 'record must be object, got null'],
   ])('%j on %j: %s', (schema, value, message) => {
     expect(compileSchema(schema)(value)).toBe(message);
   });

@@ -26,7 +26,7 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { Batch } from '../../lib/batch';
-import { discoverInputs } from '../../lib/io/discover';
+import { type SkippedExport, discoverInputs, skippedExportsNote } from '../../lib/io/discover';
 import { FORMATS, type FormatName, configDirectory } from '../../lib/formats';
 import { takeLock } from '../../lib/io/lock';
 import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } from '../../lib/out-dir';
@@ -43,14 +43,15 @@ import { type Config, configError, configFromObject, normalizeEffective, resolve
 import { type Counts, Tally, count } from '../../lib/tally';
 import { loadCustomFormats } from '../../lib/io/format-module';
 import { loadMappingSchema, withMappingSchema, withPresetMapping } from '../../lib/io/presets';
-import type { MappingSpec } from '../../lib/mapping';
+import { type MappingSpec, presetName } from '../../lib/mapping';
 import { isDefaultQualityPlan, qualityOptionsRecord } from '../../lib/quality';
 import { parquetLibrary } from '../../lib/parquet';
 import { SAMPLE_RULE } from '../../lib/sample';
 import { versionFolder, versionOption } from '../../lib/options';
 import { completedVersion, isCompletedExport } from '../../lib/io/out-dir-fs';
 import { computeSampleThreshold, refuseStreamInputs, routeSample } from './sample';
-import { createFileSource } from '../../streams/file-source';
+import { createFileSource, inputName } from '../../streams/file-source';
+import { type UsableVerdict, judgeUsable } from '../../lib/usable';
 import { createProcessingStages, runChain } from '../../streams/chain';
 import { createRouter } from '../../streams/router';
 import { createSink } from '../../streams/sink';
@@ -245,7 +246,8 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
   const rank = hooks.replay || fromFlagsOnly ? null : resolveRank({ rank: args.rank, worldSize: args.worldSize }, process.env);
   if (args.merge && !rank && !hooks.replay) throw new QaHfError('ERR_USAGE', '--merge is for a rank (--rank R --world-size N, or a scheduler index): a single export needs no merge');
   if (rank && args.dryRun) throw new QaHfError('ERR_USAGE', `--dry-run cannot run as a rank (rank ${rank.rank} from ${rank.from}): run it without ranks`);
-  const inputs = hooks.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: root || undefined }));
+  const onSkippedExports = (skipped: readonly SkippedExport[]) => note(args, skippedExportsNote(skipped));
+  const inputs = hooks.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: root || undefined, onSkippedExports }));
   if (root) await refuseInputsInOut(inputs, root);
   if (plan.targetSamples !== undefined) await refuseStreamInputs(inputs);
   if (args.dryRun) return dryRun(args, inputs, plan);
@@ -315,14 +317,23 @@ async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Pro
     tally.add(batch);
     reporter.warn(batch);
   };
+  const hints = new Map<string, string>();
+  const onHint = (file: string, hint: string) => {
+    hints.set(file, hint);
+    printHint(hint, args.quiet);
+  };
+  // An input (or the whole run) that gave nothing usable: exit 5, as the real run would end (lib/usable.ts).
+  let usable: UsableVerdict | null = null;
   try {
     // --target-samples: the first pass finds the cutoff, as the real run's does.
     const threshold = plan.targetSamples === undefined ? undefined : await computeSampleThreshold(args, inputs, plan, stageOptions(args, []));
     const sample = threshold && routeSample(threshold, plan, inputs);
-    await runChain([createFileSource(inputs, { onHint: (_file, hint) => printHint(hint, args.quiet) }), ...createProcessingStages(stageOptions(args, [])), createRouter({ plan, sample }), createSink({ outputs: {}, onCommit })]);
+    await runChain([createFileSource(inputs, { onHint }), ...createProcessingStages(stageOptions(args, [])), createRouter({ plan, sample }), createSink({ outputs: {}, onCommit })]);
+    usable = judgeUsable(tally.total, inputs.map(inputName), tally.files, { hints, preset: presetName(args), done: 'nothing written (dry run)' });
   } finally {
-    reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`]);
+    reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`, ...(usable?.notes ?? [])]);
   }
+  if (usable.error) throw usable.error;
   return tally.total;
 }
 

@@ -19,7 +19,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { QaHfError } from '../../lib/errors';
+import { AFTER_WRITE_CODES, QaHfError, type RunErrorCode } from '../../lib/errors';
 import { prefixOf } from '../../lib/s3-url';
 import { checkBucket } from '../../lib/io/s3';
 import { objectUrl } from '../../lib/s3-url';
@@ -47,8 +47,9 @@ export async function exportToObjectStore(args: ExportArgs & { out: string }, ex
  * Runs `runLocal` (an export or a merge into the staging folder `stage`), then
  * publishes `stage` to `url` (lib/io/s3-export.ts publishDir, manifest.json last)
  * and removes the staging folder; `done` reports the upload. A --fail-on breach
- * (ERR_THRESHOLD, exit 4) comes after every file is written: the dataset is
- * published, then the gate says no.
+ * (ERR_THRESHOLD, exit 4) or an input that gave nothing usable (ERR_UNUSABLE_INPUT,
+ * exit 5) comes after every file is written: the dataset is published, then the
+ * gate says no.
  */
 export async function publishStaged<T>(
   stage: string,
@@ -59,7 +60,7 @@ export async function publishStaged<T>(
 ): Promise<T> {
   let gate: QaHfError | null = null;
   const counts = await runLocal().catch((err: unknown) => {
-    if (!(err instanceof QaHfError && err.code === 'ERR_THRESHOLD')) throw err;
+    if (!(err instanceof QaHfError && AFTER_WRITE_CODES.includes(err.code as RunErrorCode))) throw err;
     gate = err;
     return null;
   });

@@ -45,13 +45,14 @@ import { stageOptions } from './session';
 
 export const RANK_MARKER = 'rank.json';
 export const RANK_ENTRIES = 'entries.jsonl';
-const RANK_CHECKPOINT = '.qa-hf-rank-checkpoint.json';
-const MARKER_FORMAT = 'qa-hf-rank';
+export const RANK_CHECKPOINT = '.qa-hf-rank-checkpoint.json';
+export const MARKER_FORMAT = 'qa-hf-rank';
+export const RANK_CHECKPOINT_FORMAT = 'qa-hf-rank-checkpoint';
 const MARKER_VERSION = 1;
 
 /** The rank's checkpoint: how far its share and entries.jsonl are committed. */
 interface RankCheckpoint {
-  format: 'qa-hf-rank-checkpoint';
+  format: typeof RANK_CHECKPOINT_FORMAT;
   identity: RankIdentity;
   planned: ShareRange[];
   /** The range being read, the byte offset and the lines of it committed. */
@@ -192,7 +193,7 @@ class RankRun {
       note(this.args, `the rank checkpoint in ${this.dir} is unusable; starting the rank over`);
       return null;
     }
-    if (checkpoint.format !== 'qa-hf-rank-checkpoint' || !checkpoint.identity || !sameIdentity(checkpoint.identity, this.identity)) {
+    if (checkpoint.format !== RANK_CHECKPOINT_FORMAT || !checkpoint.identity || !sameIdentity(checkpoint.identity, this.identity)) {
       throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `the interrupted rank in ${this.dir} ran with other options, inputs or tool version; run with --restart to start it over`);
     }
     return checkpoint;
@@ -216,7 +217,7 @@ class RankRun {
     if (!state) {
       const infos = await describeInputs(this.inputs);
       const planned = await rankShares(this.inputs, infos, this.info.worldSize, this.info.rank);
-      state = { format: 'qa-hf-rank-checkpoint', identity: this.identity, planned, position: { range: 0, offset: planned[0]?.start ?? 0, line: 0 }, done: [], range_entries_offset: 0, entries_bytes: 0, tally: new Tally().toJSON() };
+      state = { format: RANK_CHECKPOINT_FORMAT, identity: this.identity, planned, position: { range: 0, offset: planned[0]?.start ?? 0, line: 0 }, done: [], range_entries_offset: 0, entries_bytes: 0, tally: new Tally().toJSON() };
       entries = await AtomicFile.open(this.entriesPath, { tempPath: this.entriesTemp });
       await this.checkpoint(state, entries);
     }

@@ -27,11 +27,12 @@ import { type InputHasher, inputHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, describeInputs } from '../../lib/io/inputs';
 import type { ExportPlan, FixedChannel } from '../../lib/hub';
 import { type FactsSpec, factsSpec } from '../../lib/facts';
-import { type MappingSpec, resolvePreset } from '../../lib/mapping';
+import { type MappingSpec, presetName, resolvePreset } from '../../lib/mapping';
 import { StatsAccumulator } from '../../lib/stats';
 import type { QualitySections, ReportAccumulator } from '../../lib/report';
 import { QualityAccumulator, QualityRouter, duplicatesReport, emptyQualityState, piiReport, tiersReport } from '../../lib/quality';
 import { type Counts, Tally, balanced } from '../../lib/tally';
+import { judgeUsable } from '../../lib/usable';
 import { createFileSource, inputName, type InputSpec } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
 import { createRouter } from '../../streams/router';
@@ -92,6 +93,8 @@ export class ExportSession {
   /** The dedup resume log (see the header) and the committed parts' bytes not yet appended. */
   private dedupLog: AtomicFile | null = null;
   private dedupPending: Uint8Array[] = [];
+  /** Whole-file hints of this run's inputs (lib/input-hints.ts), for the cause of an input that gave nothing usable. */
+  private readonly hints = new Map<string, string>();
 
   private constructor(
     private readonly args: WritingArgs,
@@ -251,8 +254,14 @@ export class ExportSession {
     // A stop that came too late to cut the input short stops on the finalizing checkpoint: the rerun finishes.
     if (stop.requested) throw interrupted(stop);
     const { written, thresholds } = await this.finalize();
-    this.reporter.summary(this.tally, [`wrote ${this.args.out}: ${written}`]);
-    failOnBreaches(thresholds, `${this.args.out}/report.json`);
+    // An input (or the whole run) that gave nothing usable: exit 5, every file written as with --fail-on (lib/usable.ts).
+    const usable = judgeUsable(this.tally.total, this.inputs.map(inputName), this.tally.files, {
+      hints: this.hints,
+      preset: presetName(this.args),
+      done: `every file is written (${this.args.out})`,
+    });
+    this.reporter.summary(this.tally, [`wrote ${this.args.out}: ${written}`, ...usable.notes]);
+    failOnBreaches(thresholds, `${this.args.out}/report.json`, usable.error);
     return this.tally.total;
   }
 
@@ -318,7 +327,10 @@ export class ExportSession {
         : [
             createFileSource(specs, {
               onFileDigest: (file, digest) => this.digests.set(file, digest),
-              onHint: (_file, hint) => printHint(hint, this.args.quiet),
+              onHint: (file, hint) => {
+                this.hints.set(file, hint);
+                printHint(hint, this.args.quiet);
+              },
               onRawBytes: (file, bytes) => rawRead.set(this.inputIndex.get(file)!, bytes),
               onInputError: (error) => (this.inputFailure = error),
             }),

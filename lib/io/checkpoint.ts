@@ -31,7 +31,7 @@ import type { StatsState } from '../stats';
 import type { TallyState } from '../tally';
 
 export const CHECKPOINT_FILE = '.qa-hf-checkpoint.json';
-const CHECKPOINT_FORMAT = 'qa-hf-checkpoint';
+export const CHECKPOINT_FORMAT = 'qa-hf-checkpoint';
 /** 2: fingerprints are prefix hashes; `owns` and `replaces`. */
 export const CHECKPOINT_VERSION = 2;
 

@@ -20,7 +20,7 @@ import { isS3Url } from '../s3-url';
 import { headObject, sha256Object } from './s3';
 
 export const MANIFEST_FILE = 'manifest.json';
-const MANIFEST_FORMAT = 'qa-hf-manifest';
+export const MANIFEST_FORMAT = 'qa-hf-manifest';
 
 export interface ManifestFile {
   path: string;

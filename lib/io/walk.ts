@@ -11,17 +11,27 @@
  * twice is listed does not depend on the machine. Special files (FIFOs, sockets,
  * devices) met in a walk are left out: reading one could block forever.
  *
+ * With `skipExports` (discovery), a folder below the root that holds a qa-hf
+ * export — a complete or interrupted one, or a rank (lib/out-dir.ts
+ * EXPORT_MARKERS, told by the marker's content) — is not entered: it is listed
+ * once, with `export` set to the marker found, for the caller to say so. An
+ * earlier export inside an input folder is then never read as input. The root
+ * itself is walked whatever it holds (verify walks an export's own folder).
+ *
  *   await walkFiles('qa/', { exclude: 'dist/' })  // [{ relative: 'a.jsonl' }, { relative: 'runs/b.jsonl' }, …]
  */
-import { promises as fs, type Stats } from 'node:fs';
+import { type Dirent, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { QaHfError, toQaHfError } from '../errors';
+import { EXPORT_MARKERS, isExportMarker } from '../out-dir';
 
 export interface WalkEntry {
   /** Path below the root, with forward slashes. */
   relative: string;
   /** A symbolic link whose target is missing (or loops): listed so the caller can name it. */
   broken?: true;
+  /** With `skipExports`: a folder not entered because it holds a qa-hf export; the marker file found (`manifest.json`). */
+  export?: string;
 }
 
 export interface WalkOptions {
@@ -34,6 +44,8 @@ export interface WalkOptions {
    * link: an export's own folder, where a link or a FIFO is a foreign entry too.
    */
   literal?: boolean;
+  /** Do not enter a folder below the root that holds a qa-hf export (see the header); list it with `export`. */
+  skipExports?: boolean;
 }
 
 /** The files below `root`, sorted by their relative path's bytes. */
@@ -52,6 +64,13 @@ export async function walkFiles(root: string, options: WalkOptions = {}): Promis
       entries = await fs.readdir(absoluteDir, { withFileTypes: true });
     } catch (err) {
       throw new QaHfError('ERR_INPUT', `cannot list directory: ${toQaHfError(err).message}`, { file: absoluteDir });
+    }
+    if (options.skipExports && relativeDir !== '') {
+      const marker = await exportMarkerIn(absoluteDir, entries);
+      if (marker !== null) {
+        out.push({ relative: relativeDir, export: marker });
+        continue;
+      }
     }
     const directories: string[] = [];
     for (const entry of entries.sort((a, b) => compareBytes(a.name, b.name))) {
@@ -84,6 +103,16 @@ export async function walkFiles(root: string, options: WalkOptions = {}): Promis
     pending.push(...directories.reverse());
   }
   return out.sort((a, b) => compareBytes(a.relative, b.relative));
+}
+
+/** The first marker file in `dir` whose content is qa-hf's (lib/out-dir.ts EXPORT_MARKERS), or null. */
+async function exportMarkerIn(dir: string, entries: readonly Dirent[]): Promise<string | null> {
+  for (const entry of entries) {
+    if (!Object.hasOwn(EXPORT_MARKERS, entry.name)) continue;
+    const text = await fs.readFile(path.join(dir, entry.name), 'utf8').catch(() => null);
+    if (text !== null && isExportMarker(entry.name, text)) return entry.name;
+  }
+  return null;
 }
 
 async function directoryId(dir: string): Promise<string | null> {
