@@ -37,6 +37,14 @@ describe('encodeEntry / decodeEntry', () => {
     expect(Object.is(decoded.row!.b, 0)).toBe(true);
   });
 
+  test('a row a rank redacted carries what it held (kind, column, masked), never the value; none: no `p`', () => {
+    const hits = [{ kind: 'phone' as const, column: 'answer', masked: '070-*** ** **' }];
+    const text = encodeEntry(entry('pairs', { row: { answer: 'Ring [PHONE]' }, piiFound: hits }), 9);
+    expect(text).toBe('{"l":7,"o":1234,"n":9,"c":"pairs","r":{"answer":"Ring [PHONE]"},"p":[["phone","answer","070-*** ** **"]]}');
+    expect(decodeEntry(text, 0).entry.piiFound).toEqual(hits);
+    expect(decodeEntry(encodeEntry(entry('pairs', { row: { answer: 'Ring' }, piiFound: [] }), 9), 0).entry.piiFound).toBeNull();
+  });
+
   test('exact bytes of a blank line', () => {
     expect(encodeEntry(entry('blank'), 1)).toBe('{"l":7,"o":1234,"n":1,"c":"blank"}');
   });

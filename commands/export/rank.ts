@@ -3,7 +3,8 @@
  * `qa-hf export INPUTS --out DIR --rank R --world-size N` (or the scheduler's
  * variables: lib/rank.ts). The rank reads only its share of the inputs (lib/shares.ts:
  * line-aligned byte ranges, balanced by bytes), does the per-line work (split,
- * parse, validate, map, segment) and writes `DIR/ranks/rank-RRRRR/`:
+ * parse, validate, map, segment; under --pii redact|reject also the redaction, so no
+ * raw personal data reaches the rank's folder) and writes `DIR/ranks/rank-RRRRR/`:
  *
  *   entries.jsonl   every line of its share, processed, in input order (lib/rank-entries.ts)
  *   rank.json       the completion marker, written last: rank, world size and where
@@ -33,6 +34,7 @@ import { relativeToDir } from '../../lib/io/manifest';
 import { rankShares } from '../../lib/io/shares';
 import { type RankInfo, type RankMarker, type RankRange, rankDirName } from '../../lib/rank';
 import { encodeEntry } from '../../lib/rank-entries';
+import { normalizeQualityPlan, redactForRank, redactsPii } from '../../lib/quality';
 import type { ShareRange } from '../../lib/shares';
 import { type Counts, Tally, type TallyState, count } from '../../lib/tally';
 import { createFileSource, inputName } from '../../streams/file-source';
@@ -276,12 +278,19 @@ class RankRun {
     const caps = { bytes: this.args.checkpointBytes ?? CHECKPOINT_BYTES, ms: this.args.checkpointMs ?? CHECKPOINT_MS };
     let bytesSince = 0;
     let lastAt = Date.now();
+    const redact = redactsPii(normalizeQualityPlan(this.args));
     const commit = async (batch: Batch): Promise<void> => {
       const index = rangeOf.get(batch.file)!;
       const range = state.planned[index];
       const lines: string[] = [];
       const list = batch.entries;
       for (let i = 0; i < list.length; i++) {
+        // The row as routing will write it, with what it held (the processor redacted the bad lines already).
+        if (redact && list[i].row !== null && (list[i].channel === 'pairs' || list[i].channel === 'rejected')) {
+          const { row, hits } = redactForRank(list[i]);
+          list[i].row = row;
+          list[i].piiFound = hits;
+        }
         const end = i + 1 < list.length ? list[i + 1].offset : batch.endOffset;
         lines.push(encodeEntry(list[i], end - list[i].offset));
       }

@@ -30,7 +30,7 @@ import { type FactsSpec, factsSpec } from '../../lib/facts';
 import { type MappingSpec, resolvePreset } from '../../lib/mapping';
 import { StatsAccumulator } from '../../lib/stats';
 import type { QualitySections, ReportAccumulator } from '../../lib/report';
-import { QualityAccumulator, QualityRouter, duplicatesReport, emptyQualityState, piiReport, tiersReport } from '../../lib/quality';
+import { QualityAccumulator, QualityRouter, duplicatesReport, emptyQualityState, normalizeQualityPlan, piiReport, redactsPii, tiersReport } from '../../lib/quality';
 import { type Counts, Tally, balanced } from '../../lib/tally';
 import { createFileSource, inputName, type InputSpec } from '../../streams/file-source';
 import { createProcessingStages, runChain } from '../../streams/chain';
@@ -48,14 +48,16 @@ import { checkSampleCounts, computeSampleThreshold, routeSample } from './sample
 import { DEDUP_LOG, type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type StopSignals, type WritingArgs, note, sweepShards, tempPath } from './files';
 
 /**
- * The processing stages' options: the same for a run and its dry run, so their
- * counts agree. `serialize`: the outputs whose JSONL bytes are written as the
+ * The processing stages' options: the same for a run, its dry run and its ranks, so
+ * their counts and bytes agree. `serialize`: the outputs whose JSONL bytes are written as the
  * processor makes them, the plan's fixed files (the simple layout: all three; the
  * Hub layout: qa_errors.jsonl alone, its shards are written from the rows); a dry
  * run writes nothing, so none.
  */
 export function stageOptions(args: ExportArgs, serialize: readonly FixedChannel[], facts?: FactsSpec) {
-  return { preset: args.preset, mapping: args.mapping as MappingSpec | undefined, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize, segment: args.segment, facts, keepTexts: false };
+  // --pii redact|reject: the bad lines' text redacted where it is made, so the dead letter, a rank's intermediate and the warnings hold none.
+  const redactErrors = redactsPii(normalizeQualityPlan(args));
+  return { preset: args.preset, mapping: args.mapping as MappingSpec | undefined, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize, segment: args.segment, facts, keepTexts: false, redactErrors };
 }
 
 
