@@ -67,6 +67,12 @@ export function stageOptions(args: ExportArgs, serialize: readonly FixedChannel[
  */
 export interface Replay {
   source(position: Position): Readable;
+  /**
+   * The sha256 and size of each input (by name) whose bytes the merge checked against
+   * what the ranks read (commands/export/merge.ts checkInputBytes): the manifest
+   * records these, never a hash of the file as it is at the end.
+   */
+  digests?: ReadonlyMap<string, { sha256: string; bytes: number }>;
 }
 
 export class ExportSession {
@@ -106,6 +112,7 @@ export class ExportSession {
     private readonly replay?: Replay,
   ) {
     this.inputIndex = new Map(inputs.map((file, i) => [inputName(file), i]));
+    for (const [file, digest] of replay?.digests ?? []) this.digests.set(file, digest);
     this.reporter = new Reporter({ quiet: args.quiet, errorsWritten: true });
     const background = plan.maxShardBytes === Number.POSITIVE_INFINITY;
     this.hashers = hashers ?? inputs.map((file, i) => inputHasher(file, inputInfo[i].etag));
