@@ -155,6 +155,10 @@ async function checkInputBytes(files: readonly string[], inputs: readonly MergeI
     if (isS3Url(file)) now = { etag: info.etag ?? '' };
     else {
       const read = await hashRanges(file, segmentCuts(inputs[i], info.compressed, info.size));
+      // The whole-file hash must cover exactly the bytes the ranges cover: a file that grew while it was read, or ranges short of its end, are no such file.
+      if (read.bytes !== info.size || (!info.compressed && inputs[i].end !== read.bytes)) {
+        throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `${file} changed since the ranks read it (it has ${read.bytes} bytes, the ranks read ${info.compressed ? info.size : inputs[i].end}): rerun every rank with --restart, then merge`);
+      }
       now = { segments: read.ranges };
       digest = { sha256: read.sha256, bytes: read.bytes };
     }
