@@ -23,7 +23,7 @@ import { createSink } from '../streams/sink';
 import { createRouter } from '../streams/router';
 import { createSerializer } from '../streams/serializer';
 import { inputName } from '../streams/file-source';
-import { type QualityPlan, QualityRouter, isDefaultQualityPlan, normalizeQualityPlan } from '../lib/quality';
+import { type QualityPlan, QualityRouter, isDefaultQualityPlan, normalizeQualityPlan, redactsPii } from '../lib/quality';
 import { DEFAULT_SEED, DEFAULT_SPLIT_KEY } from '../lib/hub';
 import { parseSplitSpec } from '../lib/split';
 import { Reporter } from './report';
@@ -154,7 +154,8 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
   const onCommit = (batch: Batch): void => {
     tally.add(batch);
     report?.add(batch);
-    if (qualityCounts) for (const entry of batch.entries) qualityCounts.add(entry, batch.file, ['train']);
+    // Bad lines count for pii_written only where they are written (--errors).
+    if (qualityCounts) for (const entry of batch.entries) if (entry.channel !== 'errors' || args.errors !== undefined) qualityCounts.add(entry, batch.file, ['train']);
     reporter.warn(batch);
   };
   let inputFailure: QaHfError | null = null;
@@ -179,6 +180,8 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
       keepRows: report !== null || rules.length > 0,
       // The quality rules' and the report's per-row work, done by the processor (in the workers).
       ...(rules.length > 0 ? { facts: factsSpec(quality, report?.language ?? null, report !== null) } : {}),
+      // --pii redact|reject: the bad lines (--errors, the warnings) redacted where they are made.
+      redactErrors: redactsPii(quality),
       workers: args.workers ?? defaultWorkerCount(await inputBytes(files), availableParallelism()),
     }),
     ...rules,

@@ -11,7 +11,7 @@
  * with every routed batch; the pure parts are lib/report.ts, lib/report-html.ts
  * and lib/thresholds.ts.
  */
-import { QualityAccumulator, type QualityArgs, QualityRouter, duplicatesReport, normalizeQualityPlan, piiReport, tiersReport } from '../lib/quality';
+import { QualityAccumulator, type QualityArgs, QualityRouter, duplicatesReport, normalizeQualityPlan, piiReport, redactsPii, tiersReport } from '../lib/quality';
 import { inputName } from '../streams/file-source';
 import { loadMappingSchema, withMappingSchema, withPresetMapping } from '../lib/io/presets';
 import { type Config, resolveArgs, withConfigPositions } from '../lib/config';
@@ -48,14 +48,14 @@ export const REPORT_HTML = 'report.html';
 export const REPORT_FILES = [REPORT_JSON, REPORT_HTML] as const;
 
 /**
- * Metrics every run measures. pii, duplicates and near_duplicates come from the
- * PII and dedup sections; a rule on a metric the run does not measure is refused
+ * Metrics every run measures. pii, pii_written, duplicates and near_duplicates come
+ * from the PII and dedup sections; a rule on a metric the run does not measure is refused
  * up front (lib/thresholds.ts checkMeasured).
  */
 export function measuredMetrics(options: NormalizedReportOptions, sections: readonly (keyof QualitySections)[] = []): Metric[] {
   const metrics: Metric[] = ['pass_rate', 'errors'];
   if (options.language !== null) metrics.push('language_mismatch');
-  if (sections.includes('pii')) metrics.push('pii');
+  if (sections.includes('pii')) metrics.push('pii', 'pii_written');
   if (sections.includes('duplicates')) metrics.push('duplicates', 'near_duplicates');
   return metrics;
 }
@@ -70,7 +70,7 @@ export interface ReportSetup {
   tokenizerSha256: string | null;
 }
 
-export async function prepareReport(args: ReportOptionsInput & QualityArgs, style: OptionStyle, sections: readonly (keyof QualitySections)[] = []): Promise<ReportSetup> {
+export async function prepareReport(args: ReportOptionsInput & QualityArgs & { segment?: unknown }, style: OptionStyle, sections: readonly (keyof QualitySections)[] = []): Promise<ReportSetup> {
   const options = normalizeReportOptions(args, style);
   const option = style === 'cli' ? '--fail-on' : 'option failOn';
   // The language check is off (--language off): say which option turns it on.
@@ -79,6 +79,8 @@ export async function prepareReport(args: ReportOptionsInput & QualityArgs, styl
     checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'language_mismatch'), off, option);
   }
   checkMeasured(options.failOn, measuredMetrics(options, sections), sections.length ? 'by this run' : 'by this run (no PII or dedup section)', option);
+  // The rows of segmented documents are not scanned for PII: a gate reading their 0 would pass what it never looked at.
+  if (args.segment !== undefined) checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'pii_written'), 'with segment: (the rows of segmented documents are not scanned for PII)', option);
   // Near duplicates are looked for only with --dedup near: without it their share is no measurement (0 would pass anything).
   if (sections.includes('duplicates') && normalizeQualityPlan(args, style).dedup !== 'near') {
     checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'near_duplicates'), style === 'cli' ? 'without --dedup near' : 'without dedup near', option);
@@ -217,7 +219,8 @@ export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
   const onCommit = (batch: Batch) => {
     tally.add(batch);
     report.add(batch);
-    for (const entry of batch.entries) if (entry.channel === 'pairs' || entry.channel === 'rejected') quality.add(entry, batch.file, plan.spec.names);
+    // Bad lines too: the report counts pii_written as the export, which writes them all, would.
+    for (const entry of batch.entries) if (entry.channel === 'pairs' || entry.channel === 'rejected' || entry.channel === 'errors') quality.add(entry, batch.file, plan.spec.names);
     reporter.warn(batch);
   };
   const hints = new Map<string, string>();
@@ -238,6 +241,7 @@ export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
       workers: args.workers,
       serialize: [],
       facts: factsSpec(plan.quality, report.language, true),
+      redactErrors: redactsPii(plan.quality),
     }),
     createRouter({ plan, quality: new QualityRouter(plan.quality, inputs.map(inputName)) }),
     createSink({ outputs: {}, onCommit }),

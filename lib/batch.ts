@@ -50,6 +50,8 @@ export interface PiiHit {
  */
 export interface EntryQuality {
   pii: PiiHit[];
+  /** The row is written with its matches in it (--pii report); false once redacted. */
+  piiWritten: boolean;
   duplicate: 'exact' | 'near' | null;
   /** The kept record a duplicate repeats. */
   duplicateOf: { file: string; line: number; split: number } | null;
@@ -113,6 +115,12 @@ export interface Entry {
   quality: EntryQuality | null;
   /** Set by the processor when the run's quality rules or report need them (lib/facts.ts); else null. */
   facts: EntryFacts | null;
+  /**
+   * The PII a row held before it was redacted upstream: a rank (commands/export/rank.ts,
+   * --pii redact|reject) writes its rows redacted, with these, so the merge's routing
+   * counts and rejects as a single run does without the raw values. Else null.
+   */
+  piiFound: PiiHit[] | null;
 }
 
 export interface Batch {
@@ -147,6 +155,7 @@ export function newEntry(line: number, offset: number, text: string, unterminate
     errorMessage: null,
     quality: null,
     facts: null,
+    piiFound: null,
   };
 }
 

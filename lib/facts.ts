@@ -9,7 +9,7 @@
  *     quality rules count, mask and redact (lib/quality.ts QualityRouter);
  *   - dedup: a pair's fingerprint (lib/dedup.ts: the exact key, and the MinHash
  *     signature with --dedup near) of its text as routing judges it — redacted with
- *     --pii redact — so only the index lookup stays on the main thread;
+ *     --pii redact|reject — so only the index lookup stays on the main thread;
  *   - lengths: the report's length in code points and words of every string column;
  *   - languageSampled / language: whether the answer, as the report reads it, is in
  *     the language check's hash sample, and then what the detector says of it
@@ -23,15 +23,15 @@
  */
 import type { Entry, EntryFacts, Row } from './batch';
 import { DedupIndex, recordLogBytes } from './dedup';
-import { type PiiMatch, findPii, redactPii } from './pii';
-import { type PiiMode, type QualityPlan, dedupText } from './quality';
+import { type PiiMatch, findPii } from './pii';
+import { type PiiMode, type QualityPlan, dedupText, redactValue } from './quality';
 import { type DetectAll, LANGUAGE_MIN_CHARS, LANGUAGE_SAMPLE_CHARS, detectLanguage, languageSampled } from './report';
 import { codePointLength } from './stats';
 import { wordCount } from './report';
 
 /** What decides a run's facts: plain data, so each worker builds its own finder. */
 export interface FactsSpec {
-  /** --pii: with `redact` the dedup fingerprint and the language are of the redacted text. */
+  /** --pii: with `redact` or `reject` the dedup fingerprint, the lengths and the language are of the redacted text (as written). */
   pii: PiiMode;
   /** --dedup near: fingerprints carry the MinHash signature. */
   near: boolean;
@@ -87,16 +87,22 @@ export class FactFinder {
     let pii = NO_PII;
     // The row as routing judges it and the report reads it.
     let judged: Row = row;
+    const redact = this.spec.pii !== 'report';
     for (const column in row) {
       const value = row[column];
       if (typeof value !== 'string') continue;
       const matches = findPii(value);
-      if (matches.length === 0) continue;
-      if (pii === NO_PII) pii = {};
-      pii[column] = matches;
-      if (this.spec.pii === 'redact') {
-        if (judged === row) judged = { ...row };
-        judged[column] = redactPii(value, matches);
+      if (matches.length > 0) {
+        if (pii === NO_PII) pii = {};
+        pii[column] = matches;
+      }
+      // As routing redacts it (lib/quality.ts scanRow): the facts must be of the row as written.
+      if (redact && (matches.length > 0 || value.includes('\\'))) {
+        const redacted = redactValue(value, matches);
+        if (redacted !== value) {
+          if (judged === row) judged = { ...row };
+          judged[column] = redacted;
+        }
       }
     }
     let dedup: Uint8Array | null = null;

@@ -3,10 +3,12 @@
  * options and their counts (pure: no stream, no file).
  *
  * QualityRouter runs in routing (lib/route.ts), on the main thread, in input order:
- *   - every string column of a pair or rejected row is scanned for PII (lib/pii.ts);
- *     `redact` replaces each match in the row before any writer sees it, so every
- *     format is redacted; `reject` moves a pair with a match to rejected ("pii");
- *     `report` only counts;
+ *   - every string column (and list of strings) of a pair or rejected row is scanned
+ *     for PII (lib/pii.ts); `redact` replaces each match in the row before any writer
+ *     sees it, so every format is redacted; `reject` does the same and moves a pair
+ *     with a match to rejected ("pii"), so the rejected files hold none either;
+ *     `report` only counts. (The dead letter's text is redacted where it is made:
+ *     lib/worker-task.ts processBatch, `redactErrors`.);
  *   - a pair still passing is checked for duplicates (lib/dedup.ts): `exact` moves
  *     exact duplicates ("duplicate"), `near` also near ones ("near_duplicate"); `off`
  *     counts exact duplicates and moves nothing;
@@ -22,10 +24,10 @@
  *   const router = new QualityRouter(plan.quality, ['a.jsonl']);
  *   const { row, reason } = router.apply(entry, 'a.jsonl', 0);
  */
-import type { Entry, EntryQuality, Row } from './batch';
+import type { Entry, EntryQuality, PiiHit, Row } from './batch';
 import { QaHfError, got } from './errors';
 import { DEFAULT_NEAR_THRESHOLD, DedupIndex } from './dedup';
-import { PII_KINDS, type PiiKind, type PiiMatch, findPii, maskPii, redactPii } from './pii';
+import { PII_KINDS, type PiiKind, type PiiMatch, findPii, maskPii, redactPii, redactText, textHasPii } from './pii';
 
 /** Who names the options (lib/options.ts OptionStyle; not imported: options imports this module through hub). */
 type OptionStyle = 'cli' | 'library';
@@ -143,6 +145,23 @@ export function qualityOptionsRecord(plan: QualityPlan): Record<string, unknown>
   };
 }
 
+/** True when --pii writes no personal data (`redact`, `reject`): every row and bad line written is redacted. */
+export function redactsPii(plan: QualityPlan): boolean {
+  return plan.pii !== 'report';
+}
+
+/**
+ * A string value as --pii redact|reject writes it: its matches (findPii's, given)
+ * replaced by their placeholders, and where escapes in JSON text (a `json` column,
+ * `"\n070-123 45 67"`) hide one, that one too (lib/pii.ts redactText). The same
+ * string when there is nothing to redact. The one redaction of a row's value: the
+ * processor's facts (lib/facts.ts) and routing use it alike.
+ */
+export function redactValue(value: string, matches: readonly PiiMatch[]): string {
+  const out = matches.length > 0 ? redactPii(value, matches) : value;
+  return out.includes('\\') ? redactText(out) : out;
+}
+
 /** True for --pii report --dedup off without --tiers: the rules only count. */
 export function isDefaultQualityPlan(plan: QualityPlan): boolean {
   return plan.pii === 'report' && plan.dedup === 'off' && plan.tiers === null;
@@ -196,30 +215,38 @@ export class QualityRouter {
     return index;
   }
 
-  /** Applies the rules to a pair or rejected entry whose split is known; sets `entry.quality`. */
+  /** scan, then judge: the rules for a caller whose split does not depend on the row. */
   apply(entry: Entry, row: Row, passing: boolean, file: string, split: number): QualityDecision {
-    const quality: EntryQuality = { pii: [], duplicate: null, duplicateOf: null, newGroup: false, acrossSplits: false, log: null, tier: null };
+    return this.judge(entry, this.scan(entry, row), passing, file, split);
+  }
+
+  /**
+   * The PII rule, first, before the split is known (lib/route.ts): scans a pair or
+   * rejected row, sets `entry.quality`, and returns the row as it is written —
+   * redacted under --pii redact|reject, so the split key is hashed as written (the
+   * same in a single run and a merge of ranks, and reproducible from the dataset).
+   */
+  scan(entry: Entry, row: Row): Row {
+    const quality: EntryQuality = { pii: [], piiWritten: false, duplicate: null, duplicateOf: null, newGroup: false, acrossSplits: false, log: null, tier: null };
     entry.quality = quality;
-    let out = row;
-    // The processor's facts (lib/facts.ts) are of entry.row: a value routing left as it was is looked up, not scanned again.
-    const facts = entry.facts;
-    const made = entry.row;
-    for (const column in row) {
-      const value = row[column];
-      if (typeof value !== 'string') continue;
-      const matches = facts !== null && made !== null && made[column] === value ? (facts.pii[column] ?? NO_MATCHES) : findPii(value);
-      if (matches.length === 0) continue;
-      for (const match of matches) quality.pii.push({ kind: match.kind, column, masked: maskPii(match.kind, match.text) });
-      if (this.plan.pii === 'redact') {
-        if (out === row) out = { ...row };
-        out[column] = redactPii(value, matches);
-      }
-    }
+    const redact = redactsPii(this.plan);
+    // Redacted upstream (a rank's row, in a merge): its hits were found there, its values hold none.
+    const out = entry.piiFound !== null ? row : scanRow(row, entry, quality, redact);
+    if (entry.piiFound !== null) quality.pii.push(...entry.piiFound);
+    // Under report the row goes out as it came: its matches are written.
+    quality.piiWritten = !redact && quality.pii.length > 0;
+    return out;
+  }
+
+  /** The other rules on the row `scan` returned (min-score may have added failure_reason), its split known. */
+  judge(entry: Entry, out: Row, passing: boolean, file: string, split: number): QualityDecision {
+    const quality = entry.quality!;
     if (!passing) return { row: out, reason: null };
     if (this.plan.pii === 'reject' && quality.pii.length > 0) return { row: out, reason: PII_REASON };
     const place = { split, input: this.inputOf(file), line: entry.line };
     // A fingerprint is of the text as judged here (routing adds only failure_reason, which dedupText never reads).
     let decision;
+    const facts = entry.facts;
     if (facts !== null && facts.dedup !== null) decision = this.dedup.checkFingerprint(facts.dedup, place);
     else {
       const [question, answer] = dedupText(out);
@@ -237,6 +264,56 @@ export class QualityRouter {
     if (this.plan.tiers) quality.tier = tierOf(this.plan.tiers, out[SCORE_COLUMN]);
     return { row: out, reason: null };
   }
+}
+
+/**
+ * Scans every string column (and list of strings) of `row` for PII into `quality.pii`;
+ * returns the row to write: redacted (a copy) when `redact`, else `row` itself. The
+ * processor's facts (lib/facts.ts) are of entry.row: a value routing left as it was
+ * is looked up, not scanned again.
+ */
+function scanRow(row: Row, entry: Entry, quality: EntryQuality, redact: boolean): Row {
+  const facts = entry.facts;
+  const made = entry.row;
+  let out = row;
+  for (const column in row) {
+    const value = row[column];
+    let redacted: unknown = value;
+    if (typeof value === 'string') {
+      const matches = facts !== null && made !== null && made[column] === value ? (facts.pii[column] ?? NO_MATCHES) : findPii(value);
+      for (const match of matches) quality.pii.push({ kind: match.kind, column, masked: maskPii(match.kind, match.text) });
+      // A value without a match is redacted only when escapes may hide one (redactValue).
+      if (redact && (matches.length > 0 || value.includes('\\'))) redacted = redactValue(value, matches);
+    } else if (Array.isArray(value)) {
+      // A list<string> column (the squad preset's answers): each string scanned and redacted alike.
+      let list: unknown[] | null = null;
+      value.forEach((item: unknown, i) => {
+        if (typeof item !== 'string') return;
+        const matches = findPii(item);
+        for (const match of matches) quality.pii.push({ kind: match.kind, column, masked: maskPii(match.kind, match.text) });
+        const changed = redact ? redactValue(item, matches) : item;
+        if (changed !== item) (list ??= [...value])[i] = changed;
+      });
+      if (list !== null) redacted = list;
+    }
+    if (redacted !== value) {
+      if (out === row) out = { ...row };
+      out[column] = redacted;
+    }
+  }
+  return out;
+}
+
+/**
+ * A row as a rank writes it under --pii redact|reject (commands/export/rank.ts):
+ * redacted as routing would redact it, with the hits routing would find (they travel
+ * with it, Entry.piiFound), so the merge writes the same bytes and counts without
+ * the raw values ever reaching the rank's folder. `entry` gives the facts, if any.
+ */
+export function redactForRank(entry: Entry): { row: Row; hits: PiiHit[] } {
+  const quality: EntryQuality = { pii: [], piiWritten: false, duplicate: null, duplicateOf: null, newGroup: false, acrossSplits: false, log: null, tier: null };
+  const row = scanRow(entry.row!, entry, quality, true);
+  return { row, hits: quality.pii };
 }
 
 // ---------------------------------------------------------------------------
@@ -270,7 +347,12 @@ export interface DuplicateExample {
 }
 
 export interface QualityState {
-  pii: { mode: PiiMode; kinds: Record<PiiKind, KindCounts>; records: number; examples: PiiExample[] };
+  /**
+   * `written`: records written with a match still in them — pairs and rejected rows
+   * (under --pii report), bad lines in the dead letter (textHasPii of its text and
+   * message); what --fail-on's pii_written reads (absent in older checkpoints: 0).
+   */
+  pii: { mode: PiiMode; kinds: Record<PiiKind, KindCounts>; records: number; examples: PiiExample[]; written?: number };
   duplicates: {
     mode: DedupMode;
     near_threshold: number | null;
@@ -294,7 +376,7 @@ export interface QualityState {
 export function emptyQualityState(plan: QualityPlan): QualityState {
   const kinds = Object.fromEntries(PII_KINDS.map((kind) => [kind, { matches: 0, records: 0, columns: {} }])) as unknown as Record<PiiKind, KindCounts>;
   return {
-    pii: { mode: plan.pii, kinds, records: 0, examples: [] },
+    pii: { mode: plan.pii, kinds, records: 0, examples: [], written: 0 },
     duplicates: {
       mode: plan.dedup,
       near_threshold: plan.dedup === 'near' ? plan.nearThreshold : null,
@@ -318,12 +400,22 @@ export class QualityAccumulator {
     this.state = state ?? emptyQualityState(plan);
   }
 
-  /** One committed entry of `file` routed to split `splitNames[entry.split]`; returns its dedup log bytes (or null). */
+  /**
+   * One committed entry of `file` routed to split `splitNames[entry.split]`; returns its
+   * dedup log bytes (or null). A bad line counts when it is written (the caller passes
+   * error entries only then: pipe mode without --errors writes none) and its text or
+   * message holds a match (under --pii redact|reject the processor redacted them).
+   */
   add(entry: Entry, file: string, splitNames: readonly string[]): Uint8Array | null {
+    const state = this.state;
+    if (entry.channel === 'errors') {
+      if (textHasPii(entry.text) || textHasPii(entry.errorMessage ?? '')) state.pii.written = (state.pii.written ?? 0) + 1;
+      return null;
+    }
     const splitName = splitNames[entry.split] ?? '';
     const quality = entry.quality;
     if (!quality) return null;
-    const state = this.state;
+    if (quality.piiWritten && (entry.channel === 'pairs' || entry.channel === 'rejected')) state.pii.written = (state.pii.written ?? 0) + 1;
     state.scanned++;
     if (quality.pii.length > 0) {
       state.pii.records++;
@@ -356,10 +448,21 @@ export class QualityAccumulator {
   }
 }
 
-/** report.json `pii`: every kind (zeros too) with matches, records and per-column matches; mode, records with any match, masked examples. */
+/**
+ * report.json `pii`: every kind (zeros too) with matches, records and per-column
+ * matches; mode, records with any match, those written with one still in them
+ * (`records_written`: pairs, rejected rows, bad lines), masked examples.
+ */
 export function piiReport(state: QualityState): Record<string, unknown> {
   const kinds = Object.fromEntries(PII_KINDS.map((kind) => [kind, structuredClone(state.pii.kinds[kind])]));
-  return { mode: state.pii.mode, ...kinds, records: state.pii.records, records_scanned: state.scanned, examples: structuredClone(state.pii.examples) };
+  return {
+    mode: state.pii.mode,
+    ...kinds,
+    records: state.pii.records,
+    records_scanned: state.scanned,
+    records_written: state.pii.written ?? 0,
+    examples: structuredClone(state.pii.examples),
+  };
 }
 
 /** report.json `duplicates`: exact and near (records beyond the first of each group, groups), across_splits, examples. */
@@ -382,10 +485,16 @@ export function tiersReport(state: QualityState): Record<string, number> | null 
   return state.tiers ? { ...state.tiers } : null;
 }
 
-/** What --fail-on's rules read: records with any PII; exact and near duplicates as shares of the pairs checked. */
-export function thresholdCounts(state: QualityState): { pii: number; duplicates: number; near_duplicates: number; records_checked: number } {
+/** What --fail-on's rules read: records with any PII found, and written with PII; exact and near duplicates as shares of the pairs checked. */
+export function thresholdCounts(state: QualityState): { pii: number; pii_written: number; duplicates: number; near_duplicates: number; records_checked: number } {
   const share = (n: number) => (state.checked === 0 ? 0 : n / state.checked);
-  return { pii: state.pii.records, duplicates: share(state.duplicates.exact.records), near_duplicates: share(state.duplicates.near.records), records_checked: state.checked };
+  return {
+    pii: state.pii.records,
+    pii_written: state.pii.written ?? 0,
+    duplicates: share(state.duplicates.exact.records),
+    near_duplicates: share(state.duplicates.near.records),
+    records_checked: state.checked,
+  };
 }
 
 /** stats.json `quality` (for now; the report takes these sections). */

@@ -8,15 +8,19 @@
  *   {"l":4,"o":161,"n":1,"c":"blank"}
  *   {"l":5,"o":162,"n":9,"c":"errors","e":"ERR_JSON_PARSE","m":"…","t":"{\"bad"}
  *   {"l":6,"o":171,"n":300,"c":"segmented","s":[["pairs",{…}],["rejected",{…}]]}
+ *   {"l":7,"o":471,"n":80,"c":"pairs","r":{…"answer":"Ring [PHONE]"…},"p":[["phone","answer","070-*** ** **"]]}
  * `l` is the line number within the rank's range (1-based; the merge adds the
  * lines of the file's earlier ranges), `o` the absolute byte offset in the input
  * (decompressed for a compressed input), `n` the line's bytes with its newline.
  * A row's -0 (JSON has none) is written `{"$":"-0"}`, so a float column keeps `-0.0`.
+ * `p`: under --pii redact|reject the rank writes the row redacted, with the PII it
+ * held as routing counts it (kind, column, masked value: Entry.piiFound), never the value.
  *
  *   const text = encodeEntry(entry, 41);
  *   const { entry, bytes } = decodeEntry(text, 100); // line 100 + l
  */
 import { type Channel, type Entry, type Row, type SegmentRow, newEntry } from './batch';
+import type { PiiKind } from './pii';
 import type { RecordErrorCode } from './errors';
 
 const NEG_ZERO_MARK = '-0';
@@ -44,6 +48,7 @@ interface EncodedEntry {
   m?: string;
   t?: string;
   u?: 1;
+  p?: Array<[PiiKind, string, string]>;
 }
 
 /** One entry (routed by the processor, not yet by the router) as its line, without the newline. */
@@ -68,6 +73,7 @@ export function encodeEntry(entry: Entry, bytes: number): string {
       throw new Error(`internal: line ${entry.line} reached the rank's intermediate unrouted`);
   }
   if (entry.unterminated) encoded.u = 1;
+  if (entry.piiFound !== null && entry.piiFound.length > 0) encoded.p = entry.piiFound.map((hit) => [hit.kind, hit.column, hit.masked]);
   return JSON.stringify(encoded, rowReplacer);
 }
 
@@ -82,5 +88,6 @@ export function decodeEntry(text: string, lineBase: number): { entry: Entry; byt
     entry.errorCode = encoded.e;
     entry.errorMessage = encoded.m ?? '';
   }
+  if (encoded.p !== undefined) entry.piiFound = encoded.p.map(([kind, column, masked]) => ({ kind, column, masked }));
   return { entry, bytes: encoded.n };
 }

@@ -122,6 +122,13 @@ export interface RankRange {
   /** Where its lines are in the rank's entries.jsonl. */
   entries_offset: number;
   entries_bytes: number;
+  /**
+   * What the rank read of the input: the sha256 of the bytes of the range (of the
+   * whole raw file for a compressed input), or an S3 object's ETag. The merge checks
+   * the input against it (inputBytesChange). Absent in markers of older builds.
+   */
+  sha256?: string;
+  etag?: string;
 }
 
 /** rank.json: a rank's completion marker (commands/export/rank.ts writes it last). */
@@ -162,6 +169,38 @@ export interface MergeInput {
   /** Byte offset of its end and its lines (a single run's position at its end). */
   end: number;
   lines: number;
+}
+
+/**
+ * What the merge finds of an input now: an S3 object's ETag (its HEAD), or, of a
+ * local file read once (lib/io/fingerprint.ts hashRanges), the sha256 of each of
+ * its segments' byte ranges, in order (a compressed input: one, its whole raw file).
+ */
+export type InputBytesNow = { etag: string } | { segments: string[] };
+
+/** The byte ranges of an input's segments the merge hashes: a compressed input whole (its offsets are decompressed ones). */
+export function segmentCuts(input: MergeInput, compressed: boolean, size: number): Array<[number, number]> {
+  return compressed ? [[0, size]] : input.segments.map((segment) => [segment.start, segment.end]);
+}
+
+/**
+ * Why `file` is not the bytes its ranks read (and the merge would export), as one
+ * sentence naming it and what to do, or null when it is: every segment's recorded
+ * sha256 (or ETag) equals what the merge finds now. A marker that records none (an
+ * older build) cannot vouch for its bytes: it is refused too.
+ */
+export function inputBytesChange(file: string, input: MergeInput, now: InputBytesNow): string | null {
+  for (const [k, segment] of input.segments.entries()) {
+    const recorded = 'etag' in now ? segment.etag : segment.sha256;
+    if (recorded === undefined) return `rank ${segment.rank}'s rank.json records no hash of the bytes of ${file} it read (a marker of an older qa-hf): rerun it with --restart, then merge`;
+    if ('etag' in now) {
+      if (recorded !== now.etag) return `${file} changed since rank ${segment.rank} read it (its ETag is now ${now.etag}, was ${recorded}): the dataset would not hold what the manifest records; rerun every rank with --restart, then merge`;
+    } else if (recorded !== now.segments[k]) {
+      const where = input.segments.length === 1 && segment.start === 0 ? '' : ` (bytes ${segment.start}–${segment.end}, rank ${segment.rank}'s share)`;
+      return `${file} changed since the ranks read it${where}: the dataset would not hold what the manifest records; rerun every rank with --restart, then merge`;
+    }
+  }
+  return null;
 }
 
 /**

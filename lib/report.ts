@@ -487,7 +487,8 @@ function numberAt(value: unknown, ...path: string[]): number | undefined {
  * pass_rate = passed / (passed + rejected), passed counting the pairs --target-samples
  * left out of the sample (they passed); errors = bad lines / non-blank lines;
  * language_mismatch = mismatched / checked answers of the passed pairs;
- * pii = records with any match (`pii.records`); duplicates, near_duplicates =
+ * pii = records with any match (`pii.records`); pii_written = records written with a
+ * match still in them (`pii.records_written`); duplicates, near_duplicates =
  * `duplicates.exact.records`, `duplicates.near.records` / (pairs + rejected).
  * A metric whose section is absent is absent (a rule on it is refused up front).
  */
@@ -501,6 +502,8 @@ export function computeMetrics(report: ReportAccumulator, counts: Counts, sectio
   if (report.language !== null) metrics.language_mismatch = share(language.mismatched, language.checked);
   const pii = numberAt(sections.pii, 'records');
   if (pii !== undefined) metrics.pii = pii;
+  const written = numberAt(sections.pii, 'records_written');
+  if (written !== undefined) metrics.pii_written = written;
   const exact = numberAt(sections.duplicates, 'exact', 'records');
   if (exact !== undefined) metrics.duplicates = share(exact, records);
   const near = numberAt(sections.duplicates, 'near', 'records');
@@ -592,6 +595,20 @@ function fieldText(section: Record<string, unknown>, key: string): string | null
   return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
 }
 
+/** The placeholders of --pii redact, as the card names them. */
+const PLACEHOLDER_LIST = '`[PERSONNUMMER]`, `[EMAIL]`, `[PHONE]`, `[IBAN]`, `[CARD]`, `[IP]`';
+
+/** The card's note on personal data: what was found, and what was done to every file of the folder. */
+function piiNote(pii: Record<string, unknown>): string {
+  const mode = fieldText(pii, 'mode');
+  const found = `${fieldText(pii, 'records') ?? '?'} records with a personnummer, e-mail, phone, IBAN, card or IP match in what was read`;
+  const written = fieldText(pii, 'records_written') ?? '?';
+  const everywhere = `every match was replaced by its placeholder (${PLACEHOLDER_LIST}) in every file of this folder: the rows of every config, split and format, the bad lines' text and messages in \`qa_errors.jsonl\`, and the report's examples (masked) and duplicate questions`;
+  if (mode === 'redact') return `Personal data (\`--pii redact\`): ${found}; ${everywhere}. Records written with a match: ${written}.`;
+  if (mode === 'reject') return `Personal data (\`--pii reject\`): ${found}; pairs with one were moved to the rejected config (\`failure_reason\` \`pii\`), and ${everywhere}. Records written with a match: ${written}.`;
+  return `Personal data (\`--pii ${mode ?? 'report'}\`): ${found}, counted and left as they were: ${written} records written to this folder (pairs, rejected rows, bad lines in \`qa_errors.jsonl\`) hold personal data; export with \`--pii redact\` before publishing.`;
+}
+
 /**
  * The dataset card's "Data quality" section from report.json (lib/card.ts
  * CardQuality): the language check, PII handling, duplicates, tiers, thresholds.
@@ -605,11 +622,7 @@ export function cardQuality(report: Record<string, unknown>): { notes: string[];
     notes.push(`Language: ${(metrics.language_mismatch * 100).toFixed(2)} % of the checked answers (${LANGUAGE_MIN_CHARS} characters or more) are not detected as \`${String(settings.language)}\` (tinyld).`);
   }
   const pii = report.pii as Record<string, unknown> | undefined;
-  if (pii) {
-    const mode = fieldText(pii, 'mode');
-    const records = fieldText(pii, 'records');
-    notes.push(`Personal data: ${records ?? '?'} records with a personnummer, e-mail, phone, IBAN, card or IP match${mode ? ` (handling: \`${mode}\`)` : ''}.`);
-  }
+  if (pii) notes.push(piiNote(pii));
   const duplicates = report.duplicates as Record<string, unknown> | undefined;
   if (duplicates) {
     const exact = numberAt(duplicates, 'exact', 'records');

@@ -7,10 +7,11 @@
  * that fails moving the pair to the rejected output with its reason:
  *   1. --min-score: a validation_score below it → "below_min_score"
  * and assigns pairs and rejected rows their split by the hash of the plan's key
- * column (lib/split.ts), so a record never moves when the corpus grows. Then, with
- * a quality plan, the quality rules (lib/quality.ts QualityRouter: stateful, so the
- * router sees entries in input order): PII scanned in pairs and rejected rows
- * (redacted in the row, or a pair moved with "pii"), then duplicates of passing pairs
+ * column (lib/split.ts), so a record never moves when the corpus grows. With a
+ * quality plan, the quality rules (lib/quality.ts QualityRouter: stateful, so the
+ * router sees entries in input order): PII scanned in pairs and rejected rows first,
+ * before the split (redacted in the row, so the key is hashed as written), then,
+ * the split known, a pair with PII moved with "pii" (--pii reject), duplicates of passing pairs
  * ("duplicate", "near_duplicate"), then a passing pair's tier (`entry.quality`).
  * Last, with --target-samples (lib/sample.ts), a pair still passing whose sample key
  * lies above the first pass's cutoff goes to `not_sampled`: counted, never written.
@@ -117,12 +118,13 @@ export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: Ro
     if (channel === null) throw new Error(`line ${entry.line} reached the router undecided`);
     if (channel === 'segmented') return { channel, split: 0, row: null, segments: entry.segments!.map((segment) => routeRow(segment.channel, segment.row)) };
     if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) return { channel, split: 0, row: entry.row, segments: null };
-    const first = routeRow(channel, entry.row);
+    // PII first: the split key is hashed as it is written (redacted under --pii redact|reject).
+    const first = routeRow(channel, qualityRouter ? qualityRouter.scan(entry, entry.row) : entry.row);
     let row = first.row;
     let routed: Channel = first.channel;
     const split = first.split;
     if (qualityRouter) {
-      const decision = qualityRouter.apply(entry, row, routed === 'pairs', file, split);
+      const decision = qualityRouter.judge(entry, row, routed === 'pairs', file, split);
       row = decision.row;
       if (decision.reason !== null) {
         row = { ...row, failure_reason: decision.reason };

@@ -8,20 +8,22 @@
  *   evaluateThresholds(rules, { pii: 12, duplicates: 0, pass_rate: 0.9 })
  *   // [{ rule: 'pii>0', value: 12, passed: false }, { rule: 'duplicates>0.01', value: 0, passed: true }, …]
  *
- * Metrics: pii (records with any match), duplicates and near_duplicates (share of
- * records), pass_rate (share of records that passed), language_mismatch (share of
- * checked answers of passed pairs), errors (share of non-blank lines that were bad).
+ * Metrics: pii (records with any match in what was read), pii_written (records
+ * written with a match still in them: under --pii redact|reject none), duplicates
+ * and near_duplicates (share of records), pass_rate (share of records that passed),
+ * language_mismatch (share of checked answers of passed pairs), errors (share of
+ * non-blank lines that were bad).
  * A breached rule does not stop the run: every file is written, then exit 4.
  */
 import { QaHfError, got } from './errors';
 
-export const METRICS = ['pii', 'duplicates', 'near_duplicates', 'pass_rate', 'language_mismatch', 'errors'] as const;
+export const METRICS = ['pii', 'pii_written', 'duplicates', 'near_duplicates', 'pass_rate', 'language_mismatch', 'errors'] as const;
 export type Metric = (typeof METRICS)[number];
 
 /** Every metric a --fail-on rule may name, as report.json's `metrics` holds them (lib/report.ts computeMetrics). */
 export type MetricValues = Partial<Record<Metric, number>>;
 
-/** Metrics that are shares (0..1); `pii` is a count of records. */
+/** Metrics that are shares (0..1); `pii` and `pii_written` are counts of records. */
 const SHARES: ReadonlySet<Metric> = new Set(['duplicates', 'near_duplicates', 'pass_rate', 'language_mismatch', 'errors']);
 
 export interface ThresholdRule {

@@ -26,7 +26,7 @@
  */
 import { type Batch, type Channel, type Entry, type EntryFacts, type Row, type SegmentRow, markError, newEntry } from './batch';
 import { FactFinder, type FactsSpec, NO_PII } from './facts';
-import type { PiiMatch } from './pii';
+import { type PiiMatch, redactText } from './pii';
 import { fromByteText, needsDecoding } from './byte-text';
 import { QaHfError, type ErrorCode, type RecordErrorCode } from './errors';
 import { type CarryState, isByteTextBatch, LineScanner, type LinePiece, setByteTextBatch } from './lines';
@@ -83,6 +83,13 @@ export interface BatchContextOptions {
    * keepRows. Absent: none (routing and the report compute what they need).
    */
   facts?: FactsSpec;
+  /**
+   * --pii redact|reject: each bad line's text (the dead letter's `raw`) and message
+   * (a parse error quotes the line) with every PII match replaced (lib/pii.ts
+   * redactText), here where the error is made, so no copy of it (the dead letter,
+   * a rank's intermediate, a warning) holds the raw value. Default false.
+   */
+  redactErrors?: boolean;
 }
 
 export interface BatchContext {
@@ -95,6 +102,7 @@ export interface BatchContext {
   serialize: readonly OutputName[];
   segmenter: Segmenter | null;
   facts: FactFinder | null;
+  redactErrors: boolean;
 }
 
 /** What a document must be when no schema is given: an object (segmentBatch checks its text field). */
@@ -128,7 +136,8 @@ export function makeBatchContext(options: BatchContextOptions = {}): BatchContex
   const validate = compileSchema(options.schema ?? (segmenter ? DOCUMENT_SCHEMA : preset.schema));
   const facts = options.facts !== undefined && keepRows ? new FactFinder(options.facts) : null;
   const keepTexts = booleanOption('keepTexts', options.keepTexts, true);
-  return { preset, validate, writers: makeJsonlWriters(preset), failFast, keepRows, keepTexts, serialize, segmenter, facts };
+  const redactErrors = booleanOption('redactErrors', options.redactErrors, false);
+  return { preset, validate, writers: makeJsonlWriters(preset), failFast, keepRows, keepTexts, serialize, segmenter, facts, redactErrors };
 }
 
 /** Processes a batch from the line splitter; sets `output`, routes every entry. */
@@ -155,6 +164,13 @@ export function processBatch(batch: Batch, context: BatchContext): Batch {
         byteRows[i] = 0;
         redoDecoded(batch, entries[i], context);
       }
+    }
+  }
+  if (context.redactErrors) {
+    for (const entry of entries) {
+      if (entry.channel !== 'errors') continue;
+      entry.text = redactText(entry.text);
+      entry.errorMessage = redactText(entry.errorMessage!);
     }
   }
   serializeBatch(batch, context.writers, context.failFast, byteRows, context.serialize);

@@ -95,6 +95,8 @@ export interface ProcessingOptions {
   segment?: SegmentSpec;
   /** The facts the quality rules and the report read (lib/facts.ts), found by the processor (in the workers). */
   facts?: FactsSpec;
+  /** --pii redact|reject: bad lines' text and messages redacted where they are made (lib/worker-task.ts). */
+  redactErrors?: boolean;
 }
 
 /** Splitter → processor (in-process or a worker pool), options checked up front. */
@@ -108,8 +110,8 @@ export function createProcessingStages(given: ProcessingOptions = {}): Transform
   const byteText = !keepRows && segmenter === null && canUseByteText(preset, options.schema ?? preset.schema);
   if (workers > 0) {
     // The pool splits the lines too, on its threads.
-    const { schema, failFast, maxLineBytes, serialize, segment, facts, keepTexts } = options;
-    return [createWorkerPool({ workers, preset: options.preset, mapping: options.mapping, schema, failFast, keepRows, keepTexts, maxLineBytes, byteText, serialize, segment, facts })];
+    const { schema, failFast, maxLineBytes, serialize, segment, facts, keepTexts, redactErrors } = options;
+    return [createWorkerPool({ workers, preset: options.preset, mapping: options.mapping, schema, failFast, keepRows, keepTexts, maxLineBytes, byteText, serialize, segment, facts, redactErrors })];
   }
   const splitter = createLineSplitter({ maxLineBytes: options.maxLineBytes, byteText });
   const context = makeBatchContext(options);

@@ -111,6 +111,7 @@ export function createWorkerPool(options: WorkerPoolOptions): Transform {
     // Plain data: each worker compiles its own segmenter (makeBatchContext).
     segment: options.segment,
     facts: options.facts,
+    redactErrors: options.redactErrors,
     failFast: options.failFast,
     keepRows: options.keepRows,
     keepTexts: options.keepTexts,

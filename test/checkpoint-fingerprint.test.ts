@@ -13,7 +13,7 @@ import { gzipSync } from 'node:zlib';
 import type { Hash } from 'node:crypto';
 import { generateRecords } from '../bench/generate';
 import type { Checkpoint } from '../lib/io/checkpoint';
-import { KEPT_HASHES, PrefixHasher, type PrefixHashTap } from '../lib/io/fingerprint';
+import { KEPT_HASHES, PrefixHasher, type PrefixHashTap, hashRanges } from '../lib/io/fingerprint';
 import { createFileSource, type FileChunk, type InputSpec } from '../streams/file-source';
 
 /** Every checkpoint the export writes, as written. */
@@ -91,6 +91,26 @@ describe('PrefixHasher fed by the file source', () => {
     await fs.writeFile(file, Buffer.alloc(text.length, 0x20)); // the fingerprints below come from the source's hash
     const at = offset + 3 * 4096;
     expect(await hasher.advanceTo(at)).toEqual({ bytes: at, sha256: sha256(text.subarray(0, at)) });
+  });
+
+  test('a rank\'s share: a hasher from byte `base` gives the digest of exactly the range read, and its fingerprints inside it', async () => {
+    const file = path.join(dir, 'share.jsonl');
+    await fs.writeFile(file, text);
+    const [start, end] = [text.indexOf('{"n":700,'), text.indexOf('{"n":2100,')];
+    const hasher = new PrefixHasher(file, start);
+    const digests: Array<[string, { sha256: string; bytes: number }]> = [];
+    await readSource([{ path: file, start: { offset: start, line: 0 }, end, hashTap: hasher }], 4096, (name, digest) => digests.push([name, digest]));
+    expect(digests).toEqual([[file, { sha256: sha256(text.subarray(start, end)), bytes: end }]]);
+    const at = start + 5000;
+    expect(await hasher.advanceTo(at)).toEqual({ bytes: at, sha256: sha256(text.subarray(start, at)) });
+  });
+
+  test('hashRanges: one read gives the whole file\'s sha256 and each range\'s, ranges across the 1 MiB reads too', async () => {
+    const file = path.join(dir, 'ranges.jsonl');
+    const big = Buffer.concat([text, Buffer.alloc(3 << 20, 0x61), text]);
+    await fs.writeFile(file, big);
+    const cuts: Array<[number, number]> = [[0, 10], [10, 10], [10, (1 << 20) + 7], [(1 << 20) + 7, big.length - 3], [big.length - 3, big.length]];
+    expect(await hashRanges(file, cuts)).toEqual({ sha256: sha256(big), bytes: big.length, ranges: cuts.map(([a, b]) => sha256(big.subarray(a, b))) });
   });
 
   /** A tap that records what it is asked. */

@@ -2,7 +2,8 @@
  * Ranks and merge end to end (CLI): 3 ranks as parallel processes on a dirty corpus
  * (blank lines, bad JSON, invalid records, duplicates, CRLF, an empty and a gzip
  * file, one file big enough to be cut across all ranks), one SIGKILLed after a
- * checkpoint mid-share and rerun, then `qa-hf merge`, against a single-machine
+ * checkpoint mid-share and rerun (refused while a byte it read before the checkpoint is
+ * edited), then `qa-hf merge`, against a single-machine
  * export in the Hub layout: every file byte-identical (the card and report name the
  * folder, so both are `…/out`), Parquet rows equal as DuckDB reads them, stats equal
  * but for `run`, verify passes; a killed merge resumes to the same bytes.
@@ -90,6 +91,19 @@ test('3 parallel ranks, one killed mid-share and rerun, merged: the single expor
   // Merging now names the missing rank.
   const early = await cli(['merge', out]).done;
   expect([early.code, early.stderr]).toEqual([1, `qa-hf: ERR_INPUT: rank 1 of 3 is not complete in ${out}/ranks (no rank.json): run it, then merge again\n`]);
+
+  // A byte of the share read before the checkpoint, edited in place: the resume refuses (the rank would vouch for bytes it never read).
+  const last = JSON.parse(await fs.readFile(path.join(rank1, '.qa-hf-rank-checkpoint.json'), 'utf8')) as { planned: Array<{ input: number; start: number }>; position: { range: number; offset: number } };
+  const reading = last.planned[last.position.range];
+  const input = path.join(root, 'in', ['a.jsonl', 'b.jsonl', 'c.jsonl', 'd.jsonl.gz'][reading.input]);
+  const original = await fs.readFile(input);
+  const edited = Buffer.from(original);
+  edited[reading.start + 9] ^= 0x01;
+  await fs.writeFile(input, edited);
+  const refused = await cli(['export', 'in', '--out', out, ...OPTIONS, '--checkpoint-bytes', '65536', '-q'], slurm).done;
+  const name = path.relative(root, input);
+  expect([refused.code, refused.stderr]).toEqual([1, `qa-hf: ERR_CHECKPOINT_MISMATCH: cannot resume the interrupted rank in ${out}/ranks/rank-00001: bytes ${reading.start}–${last.position.offset} of ${name}, read by the interrupted rank, changed; run with --restart to start it over\n`]);
+  await fs.writeFile(input, original);
 
   const rerun = await cli(['export', 'in', '--out', out, ...OPTIONS, '--checkpoint-bytes', '65536'], slurm).done;
   expect(rerun.code).toBe(0);

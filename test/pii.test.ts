@@ -1,5 +1,5 @@
 /** lib/pii.ts: every kind found and validated, look-alikes left alone, masks and redaction. */
-import { PII_KINDS, type PiiKind, findPii, luhnValid, maskPii, redactPii, validPersonnummer } from '../lib/pii';
+import { PII_KINDS, type PiiKind, findPii, luhnValid, maskPii, redactPii, redactText, textHasPii, validPersonnummer } from '../lib/pii';
 
 /** The kinds and texts found in `text`. */
 const found = (text: string) => findPii(text).map((match) => [match.kind, match.text]);
@@ -123,5 +123,25 @@ describe('maskPii and redactPii', () => {
   test('a string without matches is returned as it is', () => {
     const text = 'Ring 1177 eller 112.';
     expect(redactPii(text)).toBe(text);
+  });
+});
+
+describe('redactText: the text of a bad line', () => {
+  test.each([
+    ['a match as it is', '{"q":"Ring 070-123 45 67"', '{"q":"Ring [PHONE]"'],
+    ['a personnummer written as a JSON number', '{"pnr": 198503121231, "x": 1}', '{"pnr": [PERSONNUMMER], "x": 1}'],
+    ['glued to an escape: \\n before a number', '{"a":"Hej\\n070-123 45 67","b":1', '{"a":"Hej\\n[PHONE]","b":1'],
+    ['an e-mail behind \\u0040', '{"a":"anna\\u0040region.se"}', '{"a":"[EMAIL]"}'],
+    ['a literal the line cuts off', '{"a":"x\\t19850312-1231', '{"a":"x\\t[PERSONNUMMER]'],
+    ['nothing to find', '{"a":"Feber\\n38 grader"}', '{"a":"Feber\\n38 grader"}'],
+  ])('%s', (_name, text, redacted) => {
+    expect(redactText(text)).toBe(redacted);
+    expect(textHasPii(text)).toBe(text !== redacted);
+    expect(textHasPii(redactText(text))).toBe(false);
+  });
+
+  test('redactPii scans again until nothing is found: a redacted value never holds a match', () => {
+    const text = 'mejla a@b.se@c.se, ring 070-123 45 67 070-765 43 21';
+    expect(findPii(redactPii(text))).toEqual([]);
   });
 });

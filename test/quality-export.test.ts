@@ -102,14 +102,14 @@ describe('--pii', () => {
     expect(Number(rows[0].ip)).toBeGreaterThan(0);
     expect(Number(rows[0].raw)).toBe(0);
     const stats = await readJson(path.join(out, 'stats.json'));
-    expect(Object.keys(stats.quality.pii)).toEqual(['mode', 'personnummer', 'email', 'phone', 'iban', 'card', 'ip', 'records', 'records_scanned', 'examples']);
+    expect(Object.keys(stats.quality.pii)).toEqual(['mode', 'personnummer', 'email', 'phone', 'iban', 'card', 'ip', 'records', 'records_scanned', 'records_written', 'examples']);
     for (const kind of ['personnummer', 'email', 'phone', 'iban', 'card', 'ip']) expect([kind, stats.quality.pii[kind].records > 0]).toEqual([kind, true]);
     expect(stats.quality.pii.examples).toHaveLength(20);
     expect(stats.quality.pii.examples[0]).toEqual({ kind: expect.any(String), column: 'answer', masked: expect.stringContaining('*'), file: expect.stringMatching(/a\.jsonl$/), line: expect.any(Number) });
     expect((await runCli(['verify', out])).code).toBe(0);
   });
 
-  test('reject (simple layout): pairs with PII go to qa_rejected.jsonl with failure_reason pii, unredacted; none stay', async () => {
+  test('reject (simple layout): pairs with PII go to qa_rejected.jsonl with failure_reason pii, redacted there too; none stay', async () => {
     const reported = await exportTo('report', []);
     const out = await exportTo('reject', ['--pii', 'reject']);
     const pairs = await jsonl(path.join(out, 'qa_pairs.jsonl'));
@@ -119,7 +119,8 @@ describe('--pii', () => {
     expect(moved.length).toBeGreaterThan(0);
     expect(pairs.length + moved.length).toBe((await jsonl(path.join(reported, 'qa_pairs.jsonl'))).length);
     expect(pairs.some((row) => RAW_PII.some((raw) => String(row.answer).includes(raw)))).toBe(false);
-    expect(moved.every((row) => RAW_PII.some((raw) => String(row.answer).includes(raw)))).toBe(true);
+    expect(rejected.some((row) => RAW_PII.some((raw) => String(row.answer).includes(raw)))).toBe(false);
+    expect(moved.every((row) => /\[(PHONE|PERSONNUMMER|EMAIL|IBAN|CARD|IP)\]/.test(String(row.answer)))).toBe(true);
     // report mode counts the same records and moves nothing.
     expect(stats.quality.pii.mode).toBe('report');
     expect(stats.quality.pii.records).toBeGreaterThanOrEqual(moved.length);

@@ -11,10 +11,12 @@ import {
   normalizeQualityPlan,
   parseTiers,
   piiReport,
+  redactForRank,
   thresholdCounts,
   tierOf,
   tiersReport,
 } from '../lib/quality';
+import { redactText } from '../lib/pii';
 import { thrown } from './helpers';
 
 const plan = (quality: Partial<QualityPlan>) => ({ spec: parseSplitSpec('train=0.5,test=0.5'), seed: 42, key: 'question', quality: { ...normalizeQualityPlan({}), ...quality } });
@@ -90,11 +92,43 @@ describe('routing with the quality rules', () => {
     expect(rejected.channel).toBe('rejected');
   });
 
-  test('reject: a pair with a match moves with failure_reason pii; a rejected row stays as it was', () => {
+  test('reject: a pair with a match moves with failure_reason pii, redacted as redact would; a rejected row stays rejected, redacted', () => {
     const route = makeRouter(plan({ pii: 'reject' }));
-    expect(route(pair(1, PII), 'a.jsonl')).toMatchObject({ channel: 'rejected', row: { ...PII, failure_reason: 'pii' } });
+    const redacted = { ...PII, answer: 'Ring [PHONE] eller [PERSONNUMMER].' };
+    const moved = pair(1, PII);
+    expect(route(moved, 'a.jsonl')).toMatchObject({ channel: 'rejected', row: { ...redacted, failure_reason: 'pii' } });
+    expect(moved.quality!.pii).toHaveLength(2);
+    expect(moved.quality!.piiWritten).toBe(false);
     expect(route(pair(2, row('Feber?', 'Ring 1177.')), 'a.jsonl').channel).toBe('pairs');
-    expect(route(pair(3, { ...PII, failure_reason: 'vag' }, 'rejected'), 'a.jsonl').row).toMatchObject({ failure_reason: 'vag' });
+    const rejected = route(pair(3, { ...PII, failure_reason: 'vag 08-123 456 78' }, 'rejected'), 'a.jsonl');
+    expect(rejected).toMatchObject({ channel: 'rejected', row: { ...redacted, failure_reason: 'vag [PHONE]' } });
+  });
+
+  test('redact: a list of strings (squad\'s answers) element by element; JSON text whose escapes hide a match', () => {
+    const route = makeRouter(plan({ pii: 'redact' }));
+    const entry = pair(1, { question: 'Vem?', answers: ['Ring 070-123 45 67', 'Ingen'], messages: '[{"content":"Hej\\n070-123 45 67"}]' });
+    const routed = route(entry, 'a.jsonl');
+    expect(routed.row).toEqual({ question: 'Vem?', answers: ['Ring [PHONE]', 'Ingen'], messages: '[{"content":"Hej\\n[PHONE]"}]' });
+    expect(entry.quality!.pii).toEqual([{ kind: 'phone', column: 'answers', masked: '070-*** ** **' }]);
+  });
+
+  test('report: the row is written with its matches (piiWritten); redact: never', () => {
+    for (const [mode, written] of [['report', true], ['redact', false]] as const) {
+      const entry = pair(1, PII);
+      makeRouter(plan({ pii: mode }))(entry, 'a.jsonl');
+      expect([mode, entry.quality!.piiWritten]).toEqual([mode, written]);
+    }
+  });
+
+  test('a row a rank redacted (piiFound): its hits counted and acted on, nothing scanned again', () => {
+    const hits = [{ kind: 'phone' as const, column: 'answer', masked: '070-*** ** **' }];
+    const entry = pair(1, row('Vem ringer jag?', 'Ring [PHONE].'));
+    entry.piiFound = hits;
+    const routed = makeRouter(plan({ pii: 'reject' }))(entry, 'a.jsonl');
+    expect(routed).toMatchObject({ channel: 'rejected', row: { answer: 'Ring [PHONE].', failure_reason: 'pii' } });
+    expect(entry.quality!.pii).toEqual(hits);
+    // What a rank writes: the row as routing redacts it, with those hits.
+    expect(redactForRank(pair(1, PII))).toEqual({ row: { ...PII, answer: 'Ring [PHONE] eller [PERSONNUMMER].' }, hits: [expect.objectContaining({ kind: 'phone' }), expect.objectContaining({ kind: 'personnummer' })] });
   });
 
   test.each([
@@ -171,6 +205,7 @@ describe('report sections', () => {
       ip: { matches: 0, records: 0, columns: {} },
       records: 2,
       records_scanned: 4,
+      records_written: 0,
       examples: [
         { kind: 'phone', column: 'answer', masked: '070-*** ** **', file: 'a.jsonl', line: 1 },
         { kind: 'phone', column: 'answer', masked: '08-*** *** **', file: 'a.jsonl', line: 1 },
@@ -188,8 +223,32 @@ describe('report sections', () => {
       examples: [{ kind: 'exact', duplicate: { file: 'a.jsonl', line: 3, split: 'test' }, kept: { file: 'a.jsonl', line: 2, split: 'test' }, question: 'feber?' }],
     });
     expect(tiersReport(state)).toEqual({ high: 2, low: 1 });
-    expect(thresholdCounts(state)).toEqual({ pii: 2, duplicates: 0.25, near_duplicates: 0, records_checked: 4 });
+    expect(thresholdCounts(state)).toEqual({ pii: 2, pii_written: 0, duplicates: 0.25, near_duplicates: 0, records_checked: 4 });
     expect(JSON.stringify(state)).not.toMatch(/123 45 67|anna@x/);
+  });
+
+  test('pii_written: under report the rows written with a match and the bad lines holding one; none once redacted', () => {
+    const written = (mode: 'report' | 'redact' | 'reject') => {
+      const quality = plan({ pii: mode }).quality;
+      const accumulator = new QualityAccumulator(quality);
+      const route = makeRouter(plan(quality), new QualityRouter(quality, ['a.jsonl']));
+      const rows = [row('Ring?', 'Ring 070-123 45 67.'), row('Feber?', 'Över 38 grader.'), row('Mejl?', 'anna@x.se', 0.95)];
+      rows.forEach((r, i) => {
+        const entry = pair(i + 1, r);
+        const routed = route(entry, 'a.jsonl');
+        [entry.channel, entry.row] = [routed.channel, routed.row];
+        accumulator.add(entry, 'a.jsonl', ['train', 'test']);
+      });
+      // Bad lines as the processor leaves them: under redact|reject it has redacted them (lib/worker-task.ts).
+      for (const text of ['{"q": "ring\\n070-123 45 67"', '{"q": 19850312-1231', 'trasig rad']) {
+        const entry = newEntry(9, 900, mode === 'report' ? text : redactText(text));
+        entry.channel = 'errors';
+        entry.errorMessage = 'Unexpected token';
+        accumulator.add(entry, 'a.jsonl', ['train', 'test']);
+      }
+      return thresholdCounts(accumulator.state).pii_written;
+    };
+    expect([written('report'), written('redact'), written('reject')]).toEqual([4, 0, 0]);
   });
 
   test('a duplicate in another split than the pair it repeats: both splits in its example, counted across splits', () => {

@@ -1,6 +1,6 @@
 /** lib/rank-entries.ts (a rank's intermediate lines) and lib/rank.ts planMerge (how the merge reads the ranks). */
 import { type Entry, newEntry } from '../lib/batch';
-import { type RankMarker, planMerge } from '../lib/rank';
+import { type RankMarker, inputBytesChange, planMerge, segmentCuts } from '../lib/rank';
 import { decodeEntry, encodeEntry } from '../lib/rank-entries';
 import { thrown } from './helpers';
 
@@ -35,6 +35,14 @@ describe('encodeEntry / decodeEntry', () => {
     const { entry: decoded } = decodeEntry(encodeEntry(entry('pairs', { row: { a: -0, b: 0 } }), 1), 0);
     expect(Object.is(decoded.row!.a, -0)).toBe(true);
     expect(Object.is(decoded.row!.b, 0)).toBe(true);
+  });
+
+  test('a row a rank redacted carries what it held (kind, column, masked), never the value; none: no `p`', () => {
+    const hits = [{ kind: 'phone' as const, column: 'answer', masked: '070-*** ** **' }];
+    const text = encodeEntry(entry('pairs', { row: { answer: 'Ring [PHONE]' }, piiFound: hits }), 9);
+    expect(text).toBe('{"l":7,"o":1234,"n":9,"c":"pairs","r":{"answer":"Ring [PHONE]"},"p":[["phone","answer","070-*** ** **"]]}');
+    expect(decodeEntry(text, 0).entry.piiFound).toEqual(hits);
+    expect(decodeEntry(encodeEntry(entry('pairs', { row: { answer: 'Ring' }, piiFound: [] }), 9), 0).entry.piiFound).toBeNull();
   });
 
   test('exact bytes of a blank line', () => {
@@ -81,5 +89,33 @@ describe('planMerge', () => {
   ])('%s: one ERR_INPUT line', (_name, found, message) => {
     const error = thrown(() => planMerge(found, 'd'));
     expect([error.code, error.message]).toEqual(['ERR_INPUT', message]);
+  });
+});
+
+describe('inputBytesChange: the merge refuses an input whose bytes are not those its ranks read', () => {
+  const segment = (rank: number, start: number, end: number, read: { sha256?: string; etag?: string }) => ({ input: 0, start, end, lines: 1, entries_offset: 0, entries_bytes: 0, rank, lineBase: 0, ...read });
+  const input = { segments: [segment(0, 0, 100, { sha256: 'a' }), segment(1, 100, 150, { sha256: 'b' })], end: 150, lines: 2 };
+
+  test('the byte ranges hashed: each rank\'s share, a compressed input whole', () => {
+    expect(segmentCuts(input, false, 150)).toEqual([[0, 100], [100, 150]]);
+    expect(segmentCuts({ segments: [segment(0, 0, 9000, {})], end: 9000, lines: 1 }, true, 700)).toEqual([[0, 700]]);
+  });
+
+  test.each([
+    ['the same bytes', { segments: ['a', 'b'] }, null],
+    ['rank 1\'s share edited in place', { segments: ['a', 'c'] }, "in/a.jsonl changed since the ranks read it (bytes 100–150, rank 1's share): the dataset would not hold what the manifest records; rerun every rank with --restart, then merge"],
+  ])('%s', (_name, now, message) => {
+    expect(inputBytesChange('in/a.jsonl', input, now)).toBe(message);
+  });
+
+  test('an object: its ETag must be the one every rank read', () => {
+    const object = { segments: [segment(0, 0, 100, { etag: '"e1"' }), segment(1, 100, 150, { etag: '"e1"' })], end: 150, lines: 2 };
+    expect(inputBytesChange('s3://b/a.jsonl', object, { etag: '"e1"' })).toBeNull();
+    expect(inputBytesChange('s3://b/a.jsonl', object, { etag: '"e2"' })).toBe('s3://b/a.jsonl changed since rank 0 read it (its ETag is now "e2", was "e1"): the dataset would not hold what the manifest records; rerun every rank with --restart, then merge');
+  });
+
+  test('a marker recording no hash (an older build) cannot vouch for its bytes', () => {
+    const old = { segments: [segment(0, 0, 150, {})], end: 150, lines: 1 };
+    expect(inputBytesChange('a.jsonl', old, { segments: ['a'] })).toBe("rank 0's rank.json records no hash of the bytes of a.jsonl it read (a marker of an older qa-hf): rerun it with --restart, then merge");
   });
 });

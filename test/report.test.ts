@@ -225,7 +225,7 @@ describe('metrics and sections', () => {
   const report = new ReportAccumulator({ language: 'sv', detect, splitNames: ['train', 'test'] });
   report.add(FIXTURE);
   const sections = {
-    pii: { personnummer: { matches: 3, records: 2 }, email: { matches: 1, records: 1 }, records: 3, mode: 'redact', examples: [{ kind: 'personnummer', value: '19850312-****', file: 'a.jsonl', line: 4 }] },
+    pii: { personnummer: { matches: 3, records: 2 }, email: { matches: 1, records: 1 }, records: 3, records_written: 0, mode: 'redact', examples: [{ kind: 'personnummer', value: '19850312-****', file: 'a.jsonl', line: 4 }] },
     duplicates: { exact: { records: 1, groups: 1 }, near: { records: 2, groups: 1 }, across_splits: 0 },
     tiers: { high: 2, medium: 1, low: 1 },
   };
@@ -236,6 +236,7 @@ describe('metrics and sections', () => {
       errors: 1 / 6,
       language_mismatch: 0.5,
       pii: 3,
+      pii_written: 0,
       duplicates: 0.2,
       near_duplicates: 0.4,
     });
@@ -263,13 +264,22 @@ describe('metrics and sections', () => {
     expect(quality.notes).toEqual([
       'Pass rate (validated pairs among all records): 80.00 %.',
       'Language: 50.00 % of the checked answers (40 characters or more) are not detected as `sv` (tinyld).',
-      'Personal data: 3 records with a personnummer, e-mail, phone, IBAN, card or IP match (handling: `redact`).',
+      "Personal data (`--pii redact`): 3 records with a personnummer, e-mail, phone, IBAN, card or IP match in what was read; every match was replaced by its placeholder (`[PERSONNUMMER]`, `[EMAIL]`, `[PHONE]`, `[IBAN]`, `[CARD]`, `[IP]`) in every file of this folder: the rows of every config, split and format, the bad lines' text and messages in `qa_errors.jsonl`, and the report's examples (masked) and duplicate questions. Records written with a match: 0.",
       'Duplicates: 1 exact and 2 near duplicates beyond the first of their group.',
       'Tiers: high 2, medium 1, low 1.',
     ]);
     const card = renderCard({ title: 't', loadPath: 't', columns: { pairs: [], rejected: [] }, configs: [], quality });
     expect(card).toContain('## Data quality\n\n- Pass rate (validated pairs among all records): 80.00 %.\n');
     expect(card).toContain('| `pii>0` | 3 | FAILED |');
+  });
+
+  test.each([
+    ['reject', 0, /^Personal data \(`--pii reject`\): 3 records .*; pairs with one were moved to the rejected config \(`failure_reason` `pii`\), and every match was replaced .* in every file of this folder: .*`qa_errors.jsonl`.*Records written with a match: 0\.$/],
+    ['report', 5, /^Personal data \(`--pii report`\): 3 records .*, counted and left as they were: 5 records written to this folder \(pairs, rejected rows, bad lines in `qa_errors.jsonl`\) hold personal data; export with `--pii redact` before publishing\.$/],
+  ])('the card\'s personal-data line with --pii %s says what was done to every file', (mode, written, line) => {
+    const withMode = { ...sections, pii: { ...sections.pii, mode, records_written: written } };
+    const json = buildReport(report, { counts: counts(4, 1, 1, 1), metrics: computeMetrics(report, counts(4, 1, 1, 1), withMode), thresholds: [], sections: withMode, tokenizer: null });
+    expect(cardQuality(json).notes[2]).toMatch(line);
   });
 
   test.each([

@@ -98,7 +98,8 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
       inputs.push({ path: file, bytes: digest.bytes, sha256: digest.sha256 });
       continue;
     }
-    const digest = known ? { sha256: known, bytes: (await fs.stat(file)).size } : await sha256File(file);
+    // A merge's: of the bytes it checked against the ranks' (session digests), as every other input's of the bytes read.
+    const digest = known ? { sha256: known, bytes: session.digests.get(inputName(file))?.bytes ?? (await fs.stat(file)).size } : await sha256File(file);
     inputs.push({ path: relativeToDir(base, file), bytes: digest.bytes, sha256: digest.sha256 });
   }
   const elapsedMs = session.elapsedMs;

@@ -12,8 +12,9 @@
  * (export/session.ts). So every output holds the same rows in the same order, the
  * text formats are byte-identical, the dead letter names each bad line's file, line
  * and offset as a single run does, and a killed merge resumes like an export.
- * The merge reads the inputs only to hash them (manifest, resume check): they must
- * be at the same paths as the ranks read them. It runs in the ranks' working
+ * The merge reads the inputs only to hash them: they must be at the same paths as
+ * the ranks read them, with the bytes the ranks read (checked before anything is
+ * written; see checkInputBytes). It runs in the ranks' working
  * directory (recorded in rank.json), so relative input names (in qa_errors.jsonl,
  * stats.json, the report) are the ones a single run there writes.
  *
@@ -30,17 +31,17 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { QaHfError, toQaHfError } from '../../lib/errors';
-import { type RankMarker, RANKS_DIR, missingRanks, planMerge, rankDirName } from '../../lib/rank';
+import { type InputBytesNow, type MergeInput, type RankMarker, RANKS_DIR, inputBytesChange, missingRanks, planMerge, rankDirName, segmentCuts } from '../../lib/rank';
 import { type Counts, count } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import { createRankReplay } from '../../streams/rank-replay';
 import type { ExportArgs } from './files';
 import { exportCommand } from './index';
 import { RANK_ENTRIES, RANK_MARKER, inputsFingerprint, parseRankMarker, readRankMarker } from './rank';
-import { describeInputs } from '../../lib/io/inputs';
-import { sha256File } from '../../lib/io/fingerprint';
+import { type InputInfo, describeInputs } from '../../lib/io/inputs';
+import { hashRanges, sha256File } from '../../lib/io/fingerprint';
 import { isS3Url, prefixOf } from '../../lib/s3-url';
-import { checkBucket, headObject } from '../../lib/io/s3';
+import { checkBucket, headObject, sha256Object } from '../../lib/io/s3';
 import { MANIFEST_FILE } from '../../lib/io/manifest';
 import { downloadRank, listRanks, stageDirFor } from '../../lib/io/s3-export';
 import { publishStaged } from './publish';
@@ -121,6 +122,57 @@ async function mergeObjectStore(given: MergeArgs): Promise<Counts | null> {
   );
 }
 
+/**
+ * The merge exports what the ranks read, and manifest.json must record the sha256 of
+ * exactly those bytes. An input edited in place since (same name, same size) would
+ * otherwise be hashed whole into the manifest while the dataset holds the old text,
+ * and verify would pass. So every input is checked against what its ranks recorded
+ * (lib/rank.ts inputBytesChange), and refused, named, when it differs.
+ *
+ * Why the merge reads each input once more instead of making the whole-file sha256
+ * from the ranks' hashes: SHA-256 cannot be composed from the hashes of its pieces
+ * (each block is chained onto the state of all bytes before it), and a rank cannot
+ * hand over that state without reading every byte before its share, which is what
+ * ranks exist to avoid. A tree of range hashes would compose, but the manifest's
+ * sha256 is the one `sha256sum` and verify compute. So the merge reads each local
+ * input once, front to back (lib/io/fingerprint.ts hashRanges), hashing in the same
+ * pass the whole file and each rank's byte range, compares the ranges with the ranks'
+ * sha256, and only then takes the whole-file hash for the manifest: it is of bytes
+ * equal to those the ranks read and exported. That one read is the read the manifest's
+ * hash cost before (finalize hashed the inputs at the end), now made before anything
+ * is written. An S3 object: its ETag must be the one every rank read (S3 replaces an
+ * object whole, so the same ETag is the same bytes), and its sha256 is read under
+ * that ETag (a GET with If-Match fails if it changed since).
+ *
+ * Returns the sha256 and size of every input by name, for the manifest.
+ */
+async function checkInputBytes(files: readonly string[], inputs: readonly MergeInput[], infos: readonly InputInfo[]): Promise<Map<string, { sha256: string; bytes: number }>> {
+  const digests = new Map<string, { sha256: string; bytes: number }>();
+  for (const [i, file] of files.entries()) {
+    const info = infos[i];
+    let now: InputBytesNow;
+    let digest: { sha256: string; bytes: number } | null = null;
+    if (isS3Url(file)) now = { etag: info.etag ?? '' };
+    else {
+      const read = await hashRanges(file, segmentCuts(inputs[i], info.compressed, info.size));
+      // The whole-file hash must cover exactly the bytes the ranges cover: a file that grew while it was read, or ranges short of its end, are no such file.
+      if (read.bytes !== info.size || (!info.compressed && inputs[i].end !== read.bytes)) {
+        throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `${file} changed since the ranks read it (it has ${read.bytes} bytes, the ranks read ${info.compressed ? info.size : inputs[i].end}): rerun every rank with --restart, then merge`);
+      }
+      now = { segments: read.ranges };
+      digest = { sha256: read.sha256, bytes: read.bytes };
+    }
+    const change = inputBytesChange(file, inputs[i], now);
+    if (change !== null) throw new QaHfError('ERR_CHECKPOINT_MISMATCH', change);
+    if (digest === null) {
+      const object = await sha256Object(file, { etag: info.etag, size: info.size });
+      digest = { sha256: object.sha256, bytes: object.bytes };
+    }
+    digests.set(inputName(file), digest);
+  }
+  return digests;
+}
+
 export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {
   if (isS3Url(given.dir)) return mergeObjectStore(given);
   const found = await findRanks(given.dir);
@@ -140,7 +192,8 @@ export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {
   // Named as the ranks named them: relative to their --out, or to their working directory with an --out s3://.
   const recorded = first.args as { inputBase?: unknown };
   const base = typeof recorded.inputBase === 'string' ? recorded.inputBase : dir;
-  if (inputsFingerprint(base, first.inputs, await describeInputs(first.inputs)) !== first.inputs_fingerprint) {
+  const infos = await describeInputs(first.inputs);
+  if (inputsFingerprint(base, first.inputs, infos) !== first.inputs_fingerprint) {
     throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `the inputs changed since the ranks of ${dir} ran (a name or a size differs): rerun every rank with --restart, then merge`);
   }
   const args = {
@@ -164,6 +217,8 @@ export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {
       throw new QaHfError('ERR_INPUT', `${path.join(dir, rankDirName(rank), RANK_ENTRIES)} ${what}: rerun rank ${rank} with --restart, then merge`);
     }
   }
+  // … and the bytes the ranks read: their sha256 (an object's ETag) against the inputs now, one read; the manifest's hashes come from it.
+  const digests = await checkInputBytes(first.inputs, inputs, infos);
   if (!given.quiet) process.stderr.write(`qa-hf: merging ${found.size} ${found.size === 1 ? 'rank' : 'ranks'} of ${dir}\n`);
   const replayInputs = inputs.map((input, i) => ({
     ...input,
@@ -171,5 +226,5 @@ export async function mergeCommand(given: MergeArgs): Promise<Counts | null> {
     entriesFile: (rank: number) => path.join(dir, rankDirName(rank), RANK_ENTRIES),
   }));
   // DIR is the version's folder already (the ranks ran in OUT/vVERSION/): the export must not add another.
-  return exportCommand(args, { inputs: first.inputs, replay: { source: (position) => createRankReplay(replayInputs, position) }, versionApplied: true });
+  return exportCommand(args, { inputs: first.inputs, replay: { source: (position) => createRankReplay(replayInputs, position), digests }, versionApplied: true });
 }

@@ -3,20 +3,25 @@
  * `qa-hf export INPUTS --out DIR --rank R --world-size N` (or the scheduler's
  * variables: lib/rank.ts). The rank reads only its share of the inputs (lib/shares.ts:
  * line-aligned byte ranges, balanced by bytes), does the per-line work (split,
- * parse, validate, map, segment) and writes `DIR/ranks/rank-RRRRR/`:
+ * parse, validate, map, segment; under --pii redact|reject also the redaction, so no
+ * raw personal data reaches the rank's folder) and writes `DIR/ranks/rank-RRRRR/`:
  *
  *   entries.jsonl   every line of its share, processed, in input order (lib/rank-entries.ts)
  *   rank.json       the completion marker, written last: rank, world size and where
  *                   they came from, tool version, options hash, inputs fingerprint,
  *                   the export's arguments (for the merge), per range its input,
- *                   bytes, lines and place in entries.jsonl, and the counts
+ *                   bytes, lines, place in entries.jsonl and what it read (the sha256
+ *                   of the range's bytes, hashed as they were read; an S3 object's
+ *                   ETag), and the counts
  *
  * `qa-hf merge DIR` (export/merge.ts) then routes and writes them all as one run.
  * While running: entries.jsonl grows as `.entries.jsonl.partial`, and a checkpoint
  * (`.qa-hf-rank-checkpoint.json`, atomic) records after the file is fsynced how far
  * the share and the file are committed; a rerun cuts the file back and goes on
  * from there (the same bytes as an uninterrupted run: each line's encoding depends on
- * the line alone). A rerun of a completed rank does nothing and says so.
+ * the line alone), once it has checked that the bytes of the range before the
+ * checkpoint are those the interrupted run read (their sha256 is in the checkpoint).
+ * A rerun of a completed rank does nothing and says so.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -26,13 +31,14 @@ import { hashJson } from '../../lib/canonical-json';
 import { QaHfError, toQaHfError } from '../../lib/errors';
 import { isS3Url } from '../../lib/s3-url';
 import { AtomicFile, writeFileAtomic } from '../../lib/io/atomic-file';
-import { sha256File } from '../../lib/io/fingerprint';
+import { type Fingerprint, type InputHasher, PrefixHasher, inputChange, inputHasher, sha256File } from '../../lib/io/fingerprint';
 import { type InputInfo, describeInputs } from '../../lib/io/inputs';
 import { takeLock } from '../../lib/io/lock';
 import { relativeToDir } from '../../lib/io/manifest';
 import { rankShares } from '../../lib/io/shares';
 import { type RankInfo, type RankMarker, type RankRange, rankDirName } from '../../lib/rank';
 import { encodeEntry } from '../../lib/rank-entries';
+import { normalizeQualityPlan, redactForRank, redactsPii } from '../../lib/quality';
 import type { ShareRange } from '../../lib/shares';
 import { type Counts, Tally, type TallyState, count } from '../../lib/tally';
 import { createFileSource, inputName } from '../../streams/file-source';
@@ -55,8 +61,12 @@ interface RankCheckpoint {
   format: typeof RANK_CHECKPOINT_FORMAT;
   identity: RankIdentity;
   planned: ShareRange[];
-  /** The range being read, the byte offset and the lines of it committed. */
-  position: { range: number; offset: number; line: number };
+  /**
+   * The range being read, the byte offset and the lines of it committed; mid-range,
+   * what was read of it: the sha256 of its bytes up to the offset (a compressed
+   * input: of the whole raw file), or an S3 object's ETag.
+   */
+  position: { range: number; offset: number; line: number; fingerprint?: Fingerprint };
   done: RankRange[];
   /** Where the range being read began in entries.jsonl. */
   range_entries_offset: number;
@@ -150,7 +160,7 @@ export async function runRank(args: WritingArgs, inputs: string[], options: Reco
       throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `${shown} holds a rank completed with other options, inputs or tool version; run with --restart to redo it`);
     }
     note(args, `${label}: writing ${shown}${shown === dir ? '' : ` (staged in ${dir})`}`);
-    const run = new RankRun(args, dir, inputs, identity, info, shownOut);
+    const run = new RankRun(args, dir, inputs, infos, identity, info, shownOut);
     return await run.run(stop);
   } finally {
     stop.dispose();
@@ -168,6 +178,7 @@ class RankRun {
     private readonly args: WritingArgs,
     private readonly dir: string,
     private readonly inputs: string[],
+    private readonly infos: InputInfo[],
     private readonly identity: RankIdentity,
     private readonly info: RankInfo,
     private readonly shownOut: string,
@@ -202,6 +213,7 @@ class RankRun {
   async run(stop: StopSignals): Promise<Counts> {
     let state = await this.resumePoint();
     let entries: AtomicFile | null = null;
+    let resumeHasher: InputHasher | null = null;
     if (state) {
       try {
         entries = await AtomicFile.open(this.entriesPath, { tempPath: this.entriesTemp, keepBytes: state.entries_bytes });
@@ -214,15 +226,22 @@ class RankRun {
         state = null;
       }
     }
+    if (state) {
+      try {
+        resumeHasher = await this.resumeCheck(state);
+      } catch (err) {
+        await entries!.abort(false);
+        throw err;
+      }
+    }
     if (!state) {
-      const infos = await describeInputs(this.inputs);
-      const planned = await rankShares(this.inputs, infos, this.info.worldSize, this.info.rank);
+      const planned = await rankShares(this.inputs, this.infos, this.info.worldSize, this.info.rank);
       state = { format: RANK_CHECKPOINT_FORMAT, identity: this.identity, planned, position: { range: 0, offset: planned[0]?.start ?? 0, line: 0 }, done: [], range_entries_offset: 0, entries_bytes: 0, tally: new Tally().toJSON() };
       entries = await AtomicFile.open(this.entriesPath, { tempPath: this.entriesTemp });
       await this.checkpoint(state, entries);
     }
     try {
-      await this.stream(state, entries!, stop);
+      await this.stream(state, entries!, stop, resumeHasher);
     } catch (err) {
       await entries!.abort(false);
       throw err;
@@ -259,32 +278,85 @@ class RankRun {
     return total;
   }
 
+  /** What a range's bytes are hashed by: from its start (a compressed input: its whole raw file; an S3 object: its ETag). */
+  private hasherOf(range: ShareRange): InputHasher {
+    const info = this.infos[range.input];
+    return inputHasher(this.inputs[range.input], info.etag, info.compressed ? 0 : range.start);
+  }
+
+  /** Mid-range: the fingerprint of what was read of the range up to `at` (see RankCheckpoint.position). */
+  private async fingerprintAt(at: RankCheckpoint['position'], range: ShareRange, hasher: InputHasher): Promise<Fingerprint | undefined> {
+    if (at.offset <= range.start && at.line === 0) return undefined; // nothing of it read yet
+    const info = this.infos[range.input];
+    return hasher.advanceTo(info.compressed ? info.size : at.offset);
+  }
+
+  /**
+   * A resume reads on from the checkpoint's offset: the bytes of the range before it,
+   * read by the interrupted run and already in entries.jsonl, must be unchanged (as
+   * an export's resume checks), or the rank would vouch for bytes it never read.
+   * Returns the range's hasher standing at the offset, for the reader to go on from.
+   */
+  private async resumeCheck(state: RankCheckpoint): Promise<InputHasher | null> {
+    const at = state.position;
+    const range = state.planned[at.range];
+    if (!range) return null;
+    const hasher = this.hasherOf(range);
+    if (at.offset <= range.start && at.line === 0) return hasher;
+    const file = this.inputs[range.input];
+    const info = this.infos[range.input];
+    const refuse = (why: string) => new QaHfError('ERR_CHECKPOINT_MISMATCH', `cannot resume the interrupted rank in ${this.dir}: ${why}; run with --restart to start it over`);
+    const before = at.fingerprint;
+    if (!before) throw refuse('its checkpoint records no fingerprint of the bytes it read (an older qa-hf)');
+    if (!info.compressed && hasher instanceof PrefixHasher) {
+      const now = await hasher.advanceTo(at.offset).catch(() => null);
+      if (now === null || now.sha256 !== before.sha256) throw refuse(`bytes ${range.start}–${at.offset} of ${file}, read by the interrupted rank, changed`);
+      return hasher;
+    }
+    const change = await inputChange(file, before, { whole: true, line: at.line }, hasher);
+    if (change) throw refuse(change);
+    return hasher;
+  }
+
   private async checkpoint(state: RankCheckpoint, entries: AtomicFile): Promise<void> {
     await entries.sync();
     state.entries_bytes = entries.bytes;
     await writeFileAtomic(this.checkpointPath, `${JSON.stringify(state)}\n`, { tempPath: `${this.checkpointPath}.tmp` });
   }
 
-  private async stream(state: RankCheckpoint, entries: AtomicFile, stop: StopSignals): Promise<void> {
+  private async stream(state: RankCheckpoint, entries: AtomicFile, stop: StopSignals, resumeHasher: InputHasher | null): Promise<void> {
     const at = state.position;
     const remaining = state.planned.slice(at.range);
     if (remaining.length === 0) return;
+    // Each range's bytes hashed as they are read (the reader's own hash, handed over: no second read).
+    const hashers = remaining.map((range, i) => (i === 0 && resumeHasher !== null ? resumeHasher : this.hasherOf(range)));
     const specs = remaining.map((range, i) => ({
       path: this.inputs[range.input],
       start: i === 0 ? { offset: at.offset, line: at.line } : { offset: range.start, line: 0 },
       end: range.end ?? undefined,
+      hashTap: hashers[i],
+      etag: this.infos[range.input].etag, // an S3 object: the version described, or the read fails
     }));
+    // The sha256 of each range's bytes as read (a compressed input: its whole raw file), by input name.
+    const digests = new Map<string, string>();
     const rangeOf = new Map(state.planned.map((range, i) => [inputName(this.inputs[range.input]), i]));
     const tally = new Tally(state.tally);
     const caps = { bytes: this.args.checkpointBytes ?? CHECKPOINT_BYTES, ms: this.args.checkpointMs ?? CHECKPOINT_MS };
     let bytesSince = 0;
     let lastAt = Date.now();
+    const redact = redactsPii(normalizeQualityPlan(this.args));
     const commit = async (batch: Batch): Promise<void> => {
       const index = rangeOf.get(batch.file)!;
       const range = state.planned[index];
       const lines: string[] = [];
       const list = batch.entries;
       for (let i = 0; i < list.length; i++) {
+        // The row as routing will write it, with what it held (the processor redacted the bad lines already).
+        if (redact && list[i].row !== null && (list[i].channel === 'pairs' || list[i].channel === 'rejected')) {
+          const { row, hits } = redactForRank(list[i]);
+          list[i].row = row;
+          list[i].piiFound = hits;
+        }
         const end = i + 1 < list.length ? list[i + 1].offset : batch.endOffset;
         lines.push(encodeEntry(list[i], end - list[i].offset));
       }
@@ -293,6 +365,10 @@ class RankRun {
       state.tally = tally.toJSON();
       bytesSince += batch.endOffset - state.position.offset;
       if (batch.fileEnd) {
+        // What was read, for the merge to check the input against (lib/rank.ts inputBytesChange).
+        const etag = this.infos[range.input].etag;
+        const read = etag !== undefined ? { etag } : { sha256: digests.get(batch.file) };
+        if (read.sha256 === undefined && etag === undefined) throw new Error(`internal: no digest of ${batch.file}'s range`);
         state.done.push({
           input: range.input,
           start: range.start,
@@ -300,6 +376,7 @@ class RankRun {
           lines: batch.endLine,
           entries_offset: state.range_entries_offset,
           entries_bytes: entries.bytes - state.range_entries_offset,
+          ...read,
         });
         const next = state.planned[index + 1];
         state.position = { range: index + 1, offset: next?.start ?? 0, line: 0 };
@@ -308,6 +385,8 @@ class RankRun {
         state.position = { range: index, offset: batch.endOffset, line: batch.endLine };
       }
       if (stop.requested || bytesSince >= caps.bytes || Date.now() - lastAt >= caps.ms) {
+        const current = state.planned[state.position.range];
+        if (current) state.position.fingerprint = await this.fingerprintAt(state.position, current, hashers[state.position.range - at.range]);
         await this.checkpoint(state, entries);
         pausePoint('rank-checkpoint'); // test seam: a kill lands right after a checkpoint mid-share
         bytesSince = 0;
@@ -322,7 +401,8 @@ class RankRun {
         commit(batch).then(() => callback(), callback);
       },
     });
-    await runChain([createFileSource(specs), ...createProcessingStages({ ...stageOptions(this.args, []), serialize: [] }), sink]);
+    const source = createFileSource(specs, { onFileDigest: (file, digest) => digests.set(file, digest.sha256) });
+    await runChain([source, ...createProcessingStages({ ...stageOptions(this.args, []), serialize: [] }), sink]);
     await this.checkpoint(state, entries);
   }
 }

@@ -30,7 +30,7 @@ import { type FactsSpec, factsSpec } from '../../lib/facts';
 import { type MappingSpec, presetName, resolvePreset } from '../../lib/mapping';
 import { StatsAccumulator } from '../../lib/stats';
 import type { QualitySections, ReportAccumulator } from '../../lib/report';
-import { QualityAccumulator, QualityRouter, duplicatesReport, emptyQualityState, piiReport, tiersReport } from '../../lib/quality';
+import { QualityAccumulator, QualityRouter, duplicatesReport, emptyQualityState, normalizeQualityPlan, piiReport, redactsPii, tiersReport } from '../../lib/quality';
 import { type Counts, Tally, balanced } from '../../lib/tally';
 import { judgeUsable } from '../../lib/usable';
 import { createFileSource, inputName, type InputSpec } from '../../streams/file-source';
@@ -50,14 +50,16 @@ import { DEDUP_LOG, type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_F
 import type { StopSignals } from '../signals';
 
 /**
- * The processing stages' options: the same for a run and its dry run, so their
- * counts agree. `serialize`: the outputs whose JSONL bytes are written as the
+ * The processing stages' options: the same for a run, its dry run and its ranks, so
+ * their counts and bytes agree. `serialize`: the outputs whose JSONL bytes are written as the
  * processor makes them, the plan's fixed files (the simple layout: all three; the
  * Hub layout: qa_errors.jsonl alone, its shards are written from the rows); a dry
  * run writes nothing, so none.
  */
 export function stageOptions(args: ExportArgs, serialize: readonly FixedChannel[], facts?: FactsSpec) {
-  return { preset: args.preset, mapping: args.mapping as MappingSpec | undefined, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize, segment: args.segment, facts, keepTexts: false };
+  // --pii redact|reject: the bad lines' text redacted where it is made, so the dead letter, a rank's intermediate and the warnings hold none.
+  const redactErrors = redactsPii(normalizeQualityPlan(args));
+  return { preset: args.preset, mapping: args.mapping as MappingSpec | undefined, maxLineBytes: args.maxLineBytes, failFast: args.failFast, workers: args.workers, serialize, segment: args.segment, facts, keepTexts: false, redactErrors };
 }
 
 
@@ -67,6 +69,12 @@ export function stageOptions(args: ExportArgs, serialize: readonly FixedChannel[
  */
 export interface Replay {
   source(position: Position): Readable;
+  /**
+   * The sha256 and size of each input (by name) whose bytes the merge checked against
+   * what the ranks read (commands/export/merge.ts checkInputBytes): the manifest
+   * records these, never a hash of the file as it is at the end.
+   */
+  digests?: ReadonlyMap<string, { sha256: string; bytes: number }>;
 }
 
 /** How a run stopped by a signal ends (exit 130). */
@@ -113,6 +121,7 @@ export class ExportSession {
     private readonly replay?: Replay,
   ) {
     this.inputIndex = new Map(inputs.map((file, i) => [inputName(file), i]));
+    for (const [file, digest] of replay?.digests ?? []) this.digests.set(file, digest);
     this.reporter = new Reporter({ quiet: args.quiet, errorsWritten: true });
     const background = plan.maxShardBytes === Number.POSITIVE_INFINITY;
     this.hashers = hashers ?? inputs.map((file, i) => inputHasher(file, inputInfo[i].etag));

@@ -86,9 +86,9 @@ export interface InputHasher extends PrefixHashTap {
   advanceTo(to: number): Promise<Fingerprint>;
 }
 
-/** The hasher of an input: an S3 object's ETag (given by its HEAD), else a PrefixHasher. */
-export function inputHasher(file: string, etag?: string): InputHasher {
-  return isS3Url(file) ? new ObjectHasher(etag ?? '') : new PrefixHasher(file);
+/** The hasher of an input: an S3 object's ETag (given by its HEAD), else a PrefixHasher (of the bytes from `base` on). */
+export function inputHasher(file: string, etag?: string, base = 0): InputHasher {
+  return isS3Url(file) ? new ObjectHasher(etag ?? '') : new PrefixHasher(file, base);
 }
 
 /** An S3 object's fingerprint: its ETag, whatever the offset; the reader has nothing to hand over. */
@@ -103,14 +103,22 @@ export class ObjectHasher implements InputHasher {
   }
 }
 
-/** A running sha256 of an input's first bytes, advanced as a run goes. */
+/**
+ * A running sha256 of an input's first bytes, advanced as a run goes; from byte
+ * `base` on (a rank's range: the bytes of its share) when given.
+ */
 export class PrefixHasher implements InputHasher {
   private hash = createHash('sha256');
-  private hashed = 0;
+  private hashed: number;
   /** The reader's copies, oldest first, each past `hashed`. */
   private readonly kept: Array<{ at: number; hash: Hash }> = [];
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    base = 0,
+  ) {
+    this.hashed = base;
+  }
 
   startAt(offset: number): Hash | null {
     return offset === this.hashed ? this.hash.copy() : null;
@@ -166,6 +174,30 @@ export async function inputChange(file: string, before: Fingerprint, where: { wh
     return `${file} changed since the interrupted run read it (its ETag is now ${head.etag}, was ${before.etag ?? 'unknown'})`;
   }
   return null;
+}
+
+/**
+ * One read of a whole file: its sha256 and size, and the sha256 of each of `ranges`
+ * (`[start, end)` byte ranges, in order, not overlapping), so a merge checks the
+ * ranks' shares and gets the manifest's hash in the same pass (commands/export/merge.ts).
+ */
+export async function hashRanges(file: string, ranges: ReadonlyArray<readonly [number, number]>): Promise<{ sha256: string; bytes: number; ranges: string[] }> {
+  const whole = createHash('sha256');
+  const parts = ranges.map(() => createHash('sha256'));
+  const size = (await fs.stat(file)).size;
+  let at = 0;
+  let first = 0; // the first range not yet past
+  await readRange(file, 0, size, (chunk) => {
+    whole.update(chunk);
+    const end = at + chunk.length;
+    while (first < ranges.length && ranges[first][1] <= at) first++;
+    for (let k = first; k < ranges.length && ranges[k][0] < end; k++) {
+      const [from, to] = ranges[k];
+      if (to > at) parts[k].update(chunk.subarray(Math.max(from, at) - at, Math.min(to, end) - at));
+    }
+    at = end;
+  });
+  return { sha256: whole.digest('hex'), bytes: size, ranges: parts.map((hash) => hash.digest('hex')) };
 }
 
 /** sha256, size and newline count of a whole file, read in 1 MiB blocks. */
