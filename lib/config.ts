@@ -25,7 +25,7 @@
  */
 import { isS3Url } from './s3-url';
 import * as path from 'node:path';
-import Ajv, { type ErrorObject } from 'ajv';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
 import { configSchema } from './config-schema';
@@ -118,9 +118,16 @@ function defaultsOf(command: ConfigCommand): Record<string, unknown> {
 // ---------------------------------------------------------------------------
 // Parsing and validation
 
-const ajv = new Ajv({ allErrors: false, verbose: true, allowUnionTypes: true, strict: true });
 const CONFIG_SCHEMA = configSchema();
-const validateSchema = ajv.compile(CONFIG_SCHEMA);
+/**
+ * The config schema's validator, compiled on first use: ~130 ms of CPU that every CLI start
+ * paid at import, though most runs read no config file and set no card flag.
+ */
+let configValidator: ValidateFunction | undefined;
+function validateSchema(): ValidateFunction {
+  configValidator ??= new Ajv({ allErrors: false, verbose: true, allowUnionTypes: true, strict: true }).compile(CONFIG_SCHEMA);
+  return configValidator;
+}
 const TOP_KEYS = Object.keys(CONFIG_SCHEMA.properties as object);
 
 /** JSON pointer segments (RFC 6901). */
@@ -242,8 +249,9 @@ function describeSchemaError(error: ErrorObject): { pointer: string; at: 'key' |
 }
 
 function checkSchema(config: Config): void {
-  if (validateSchema(config.values)) return;
-  const error = validateSchema.errors![0];
+  const validate = validateSchema();
+  if (validate(config.values)) return;
+  const error = validate.errors![0];
   // propertyNames reports the failing name's own error first; its parent error names the key.
   const described = describeSchemaError(error);
   throw configError(config, described.pointer, described.message, described.at);
@@ -443,8 +451,9 @@ function cardFlags(cli: Record<string, unknown>): Record<string, unknown> | unde
     if (value !== undefined) card[field] = CARD_LISTS.includes(field as CardField) ? commaList(value) : value;
   }
   if (Object.keys(card).length === 0) return undefined;
-  if (!validateSchema({ card })) {
-    const error = validateSchema.errors![0];
+  const validate = validateSchema();
+  if (!validate({ card })) {
+    const error = validate.errors![0];
     const field = segments(error.instancePath)[1];
     const flag = field && Object.hasOwn(CARD_FLAGS, field) ? `--${CARD_FLAGS[field as CardField]}` : '--card-*';
     const message = describeSchemaError(error).message.replace(/^card\.[a-z_]+(\[\d+\])?/, flag);

@@ -19,8 +19,16 @@
  *   maskPii('personnummer', '19850312-1235') // '19850312-****'
  *   redactText('{"q": "ring\\n070-123 45 67"')   // a bad line's text, escapes and all: '{"q": "ring\\n[PHONE]"'
  */
-import { findPhoneNumbersInText } from 'libphonenumber-js';
+import type { findPhoneNumbersInText as FindPhoneNumbers } from 'libphonenumber-js';
 import { electronicFormatIBAN, isValidIBAN } from 'ibantools';
+
+/** libphonenumber-js, loaded on first use (~0.1 s of CPU): a run without --pii never pays for it. */
+let phoneFinder: typeof FindPhoneNumbers | undefined;
+function findPhoneNumbers(): typeof FindPhoneNumbers {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously, in a worker or the main thread
+  phoneFinder ??= (require('libphonenumber-js') as { findPhoneNumbersInText: typeof FindPhoneNumbers }).findPhoneNumbersInText;
+  return phoneFinder;
+}
 
 export const PII_KINDS = ['personnummer', 'email', 'phone', 'iban', 'card', 'ip'] as const;
 export type PiiKind = (typeof PII_KINDS)[number];
@@ -184,7 +192,7 @@ function digitRun(run: string, start: number, matches: PiiMatch[]): void {
     return;
   }
   if (digits.length < 7) return;
-  for (const phone of findPhoneNumbersInText(run, 'SE')) {
+  for (const phone of findPhoneNumbers()(run, 'SE')) {
     const text = run.slice(phone.startsAt, phone.endsAt);
     // People write Swedish numbers with their trunk 0 or +46/0046: a bare digit run (a date, a count) is none.
     if (!/^(?:\(?0|\+)/.test(text) || !phone.number.isValid()) continue;

@@ -5,10 +5,6 @@
  * --fail-on rules and --format lists its normalizers accept. Commands are found
  * in YAML and JSON arrays (`[qa-hf, export, …]`) and in shell text (`run:`,
  * `sh -c`, `sbatch --wrap "…"`), continuation lines joined.
- *
- * PENDING: what the examples use that the ranks branch of issue 11 adds (the
- * `merge` command, `--world-size`). Accepted only while the CLI has no `merge`
- * command; once it has, every name is checked against the real CLI.
  */
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -21,7 +17,6 @@ import { CLI, ROOT, runCli } from './helpers';
 
 const run = promisify(execFile);
 const EXAMPLES = path.join(ROOT, 'examples');
-const PENDING = { commands: ['merge'], options: ['--world-size'] };
 
 /** Splits shell text into words: quotes removed (a quoted string is one word), `\`-newlines joined, comments dropped. */
 function shellWords(text: string): string[][] {
@@ -106,9 +101,8 @@ async function readCli(): Promise<Cli> {
 
 /** What is wrong with one command line (words after `qa-hf`): [] when the CLI takes it. */
 function problems(cli: Cli, words: string[]): string[] {
-  const pending = cli.commands.has('merge') ? { commands: [], options: [] } : PENDING;
   const [command, ...rest] = words[0]?.startsWith('-') ? ['', ...words] : words;
-  if (command !== '' && !cli.commands.has(command)) return (pending.commands as string[]).includes(command) ? [] : [`no command ${JSON.stringify(command)}`];
+  if (command !== '' && !cli.commands.has(command)) return [`no command ${JSON.stringify(command)}`];
   const known = cli.options.get(command)!;
   const found: string[] = [];
   for (let i = 0; i < rest.length; i++) {
@@ -116,7 +110,7 @@ function problems(cli: Cli, words: string[]): string[] {
     if (!/^--?[a-z]/.test(word)) continue;
     const name = word.split('=')[0];
     const bare = name.startsWith('--no-') ? `--${name.slice(5)}` : name;
-    if (!known.has(name) && !known.has(bare) && !(pending.options as string[]).includes(name)) found.push(`${command}: no option ${name}`);
+    if (!known.has(name) && !known.has(bare)) found.push(`${command}: no option ${name}`);
     const value = word.includes('=') ? word.slice(word.indexOf('=') + 1) : rest[i + 1];
     try {
       if (name === '--fail-on') parseThresholds(value, '--fail-on');
@@ -217,6 +211,7 @@ describe('the checker finds what is wrong', () => {
   test.each([
     [['qa-hf export qa/ --out dist --fromat jsonl'], ['export: no option --fromat']],
     [['qa-hf exprot qa/'], ['no command "exprot"']],
+    [['qa-hf merge dist/ --world-size 3'], ['merge: no option --world-size']],
     [['sbatch --wrap "qa-hf verify dist --no-inputs --quick"'], ['verify: no option --quick']],
     [['qa-hf export qa/ --fail-on "pass_rate<"'], [expect.stringMatching(/^export --fail-on "pass_rate<": /)]],
     [['qa-hf export qa/ --format=jsonl,xml'], [expect.stringMatching(/^export --format "jsonl,xml": /)]],
@@ -230,8 +225,8 @@ describe('the checker finds what is wrong', () => {
   });
 
   test('the help of the CLI lists its options (a check that reads nothing would pass anything)', async () => {
-    expect([...cli.commands]).toEqual(expect.arrayContaining(['export', 'verify', 'report', 'presets']));
-    expect([...cli.options.get('export')!]).toEqual(expect.arrayContaining(['--out', '--fail-on', '--version', '--target-samples', '-q', '--card-name']));
+    expect([...cli.commands]).toEqual(expect.arrayContaining(['export', 'verify', 'report', 'presets', 'merge']));
+    expect([...cli.options.get('export')!]).toEqual(expect.arrayContaining(['--out', '--fail-on', '--version', '--target-samples', '-q', '--card-name', '--rank', '--world-size']));
     const help = await runCli(['export', '--help']);
     expect(helpOptions(help.stdout.toString()).size).toBe(cli.options.get('export')!.size);
   });

@@ -86,7 +86,9 @@ describe('qa-hf export', () => {
   test('SIGKILL at random moments, then resume: byte-identical outputs and a passing verify', async () => {
     const out = path.join(dir, 'killed');
     const random = seeded(20261122);
-    const kills = Number(process.env.QA_HF_KILLS ?? 12);
+    // Six kills at random moments prove the point; the kill at each checkpoint kind and at each
+    // step of the final one are the tests below and in the hub, worker and resume suites.
+    const kills = Number(process.env.QA_HF_KILLS ?? 6);
     let killedMidRun = 0;
     let resumedMidFile = 0;
     // Kill at random moments until `kills` kills landed mid-run. A run that finishes
@@ -127,6 +129,19 @@ describe('qa-hf export', () => {
 
   const HUB = ['--format', 'jsonl,parquet,csv,alpaca', '--split', 'train=0.8,test=0.2', '--compress', 'gzip', '--checkpoint-lines', '2000'];
 
+  /** The final step does not depend on the input's size: two small files (~800 kB) in a folder of their own. */
+  let smallCorpus: Promise<string> | undefined;
+  function finalStepInput(): Promise<string> {
+    smallCorpus ??= (async () => {
+      const small = path.join(dir, 'final-input');
+      await writeCorpusFile(path.join(small, 'a.jsonl'), 300, 11);
+      await writeCorpusFile(path.join(small, 'b.jsonl'), 300, 12);
+      return small;
+    })();
+    return smallCorpus;
+  }
+  const finalReferences: Record<string, Promise<number | null>> = {};
+
   test.each([
     ['simple', 'finalize-start'],
     ['simple', 'after-first-rename'],
@@ -137,17 +152,19 @@ describe('qa-hf export', () => {
     ['hub', 'after-manifest'],
   ])('%s layout: a kill during the final step (%s) is finished by the next run, same bytes', async (layout, point) => {
     const extra = layout === 'hub' ? HUB : [];
-    const name = `final-${layout}-${point}`;
+    const input = await finalStepInput();
     // The card names its folder and stats name inputs relative to it: same name, same depth.
-    const referenceOut = path.join(dir, 'final-ref', name);
-    const out = path.join(dir, 'final-crash', name);
-    expect((await runCli(['export', corpus, '--out', referenceOut, ...extra])).code).toBe(0);
-    const crashed = spawnSync(process.execPath, [CLI, 'export', corpus, '--out', out, ...extra], {
+    // One reference export per layout, shared by its crash points.
+    const referenceOut = path.join(dir, 'final-ref', `final-${layout}`);
+    const out = path.join(dir, `final-crash-${point}`, `final-${layout}`);
+    finalReferences[layout] ??= runCli(['export', input, '--out', referenceOut, ...extra]).then((result) => result.code);
+    expect(await finalReferences[layout]).toBe(0);
+    const crashed = spawnSync(process.execPath, [CLI, 'export', input, '--out', out, ...extra], {
       env: { ...process.env, QA_HF_CRASH_AT: point },
       encoding: 'utf8',
     });
     expect(crashed.signal).toBe('SIGKILL');
-    const rerun = await runCli(['export', corpus, '--out', out, ...extra]);
+    const rerun = await runCli(['export', input, '--out', out, ...extra]);
     expect(rerun.code).toBe(0);
     expect(rerun.stderr).toMatch(/resuming the interrupted export .* at its final step/);
     const [want, got] = [await tree(referenceOut), await tree(out)];

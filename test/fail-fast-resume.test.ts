@@ -51,19 +51,26 @@ describe.each([
   ['Hub layout, flush-neutral', HUB, BAD_LINE - 1],
   ['Hub layout with parquet', HUB_PARQUET, 600],
 ])('after --fail-fast (%s)', (_name, layout, checkpointLine) => {
+  /** The clean run of the fixed input, shared by both reruns: its folder, once written. */
+  let cleanRun: Promise<string> | undefined;
+  function cleanDir(): Promise<string> {
+    cleanRun ??= (async () => {
+      const clean = path.join(await fs.mkdtemp(path.join(dir, 'clean-')), 'clean');
+      await fs.mkdir(clean);
+      await fs.writeFile(path.join(clean, 'qa.jsonl'), fixed());
+      expect((await runCli(['export', path.join(clean, 'qa.jsonl'), '--out', path.join(clean, 'out'), ...layout])).code).toBe(0);
+      return clean;
+    })();
+    return cleanRun;
+  }
+
   test.each([
     ['with --fail-fast', ['--fail-fast']],
     ['without --fail-fast', []],
   ])('fix the line, rerun %s: resumed, byte-identical to a clean run of the fixed input', async (_how, rerunFlags) => {
-    // Same folder shape for both, so paths relative to --out and the card's title agree.
-    const work = await fs.mkdtemp(path.join(dir, 'run-'));
-    const [cleanDir, dirtyDir] = [path.join(work, 'clean'), path.join(work, 'dirty')];
-    await fs.mkdir(cleanDir);
+    // Same folder shape for both (RUN/clean/out, RUN/dirty/out), so paths relative to --out and the card's title agree.
+    const dirtyDir = path.join(await fs.mkdtemp(path.join(dir, 'run-')), 'dirty');
     await fs.mkdir(dirtyDir);
-    await fs.writeFile(path.join(cleanDir, 'qa.jsonl'), fixed());
-    const clean = await runCli(['export', path.join(cleanDir, 'qa.jsonl'), '--out', path.join(cleanDir, 'out'), ...layout]);
-    expect(clean.code).toBe(0);
-
     const input = path.join(dirtyDir, 'qa.jsonl');
     const out = path.join(dirtyDir, 'out');
     await fs.writeFile(input, dirty());
@@ -82,7 +89,7 @@ describe.each([
 
     const got = await snapshot(out);
     expect(Object.keys(got).length).toBeGreaterThan(3);
-    expect(got).toEqual(await snapshot(path.join(cleanDir, 'out')));
+    expect(got).toEqual(await snapshot(path.join(await cleanDir(), 'out')));
     expect((await runCli(['verify', out])).code).toBe(0);
   });
 });

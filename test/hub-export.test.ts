@@ -96,7 +96,7 @@ beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-hub-'));
   corpus = path.join(dir, 'qa');
   await fs.mkdir(corpus);
-  const lines = corpusLines(30_000, 7);
+  const lines = corpusLines(15_000, 7);
   const half = Math.floor(lines.length / 2);
   await fs.writeFile(path.join(corpus, 'a.jsonl'), `${lines.slice(0, half).join('\n')}\n`);
   await fs.writeFile(path.join(corpus, 'b.jsonl'), `${lines.slice(half).join('\n')}\n`);
@@ -213,7 +213,7 @@ describe('one pass, every format, read back through the card', () => {
         expect(row.split).toBe(known);
       } else splitOf.set(key, row.split as string);
     }
-    expect(duplicates).toBeGreaterThan(200);
+    expect(duplicates).toBeGreaterThan(100);
     const stats = await readJson(path.join(out, 'stats.json'));
     expect(stats.split.total).toBe(expected.pairs.length);
     for (const split of stats.split.splits) expect(Math.abs(split.achieved - split.target)).toBeLessThan(0.02);

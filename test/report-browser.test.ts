@@ -1,15 +1,16 @@
 /**
- * report.html in a real browser: headless Chromium (the Debian package
- * `chromium`; .ci/run installs it) opens the file with every section filled in —
- * PII and duplicate examples too, and data that is HTML — and the test asserts no
- * console error, no request beyond the file itself, no injected element, and a
- * non-zero size for every chart; a screenshot goes to test-output/ (gitignored).
- * Without Chromium the test fails: it never skips.
+ * report.html in a real browser: headless Chromium (the build shipped inside the npm
+ * package @sparticuz/chromium, a devDependency: `npm ci` brings it, no system package and
+ * no download from elsewhere) opens the file with every section filled in — PII and
+ * duplicate examples too, and data that is HTML — and the test asserts no console error,
+ * no request beyond the file itself, no injected element, and a non-zero size for every
+ * chart; a screenshot goes to test-output/ (gitignored). It never skips.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import puppeteer from 'puppeteer-core';
 import { detect } from 'tinyld';
 import { newEntry, type Batch, type Row } from '../lib/batch';
@@ -19,19 +20,35 @@ import { evaluateThresholds, parseThresholds } from '../lib/thresholds';
 import { emptyCounts } from '../lib/tally';
 import { ROOT } from './helpers';
 
+const run = promisify(execFile);
 const SV = 'Patienten ska få information om behandlingen innan den påbörjas och kan alltid ställa frågor.';
 const HOSTILE = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>';
 
-/** Chromium as installed by apt (or CHROMIUM_PATH). */
-function chromiumPath(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((file): file is string => !!file);
-  const found = candidates.find((file) => existsSync(file));
-  if (found) return found;
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('Chromium not found: install the Debian package `chromium` (apt-get install -y chromium), as .ci/run does, or set CHROMIUM_PATH');
-  }
+/** @sparticuz/chromium's version: its major is the Chromium major it ships. */
+async function bundledVersion(): Promise<string> {
+  return JSON.parse(await fs.readFile(path.join(ROOT, 'node_modules', '@sparticuz', 'chromium', 'package.json'), 'utf8')).version;
+}
+
+/**
+ * The bundled Chromium, inflated once per package version into node_modules/.cache (CHROMIUM_PATH
+ * overrides it, for a platform the Linux x64 build does not run on). executablePath() inflates
+ * into os.tmpdir() and trusts whatever it finds there, so a child process runs it with TMPDIR
+ * set to a staging folder that is renamed into place when complete: no run sees a half-written
+ * or stale binary, and nothing lands in /tmp.
+ */
+async function chromiumPath(): Promise<string> {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  const version = await bundledVersion();
+  const cache = path.join(ROOT, 'node_modules', '.cache', `sparticuz-chromium-${version}`);
+  const binary = path.join(cache, 'chromium');
+  if (existsSync(binary)) return binary;
+  const staging = `${cache}.${process.pid}.tmp`;
+  await fs.mkdir(staging, { recursive: true });
+  const inflate = "require('@sparticuz/chromium').executablePath().catch((err) => { console.error(err.message); process.exitCode = 1; })";
+  await run(process.execPath, ['-e', inflate], { cwd: ROOT, env: { ...process.env, TMPDIR: staging } });
+  // Another run may have renamed its own copy into place first: then this one is dropped.
+  await fs.rename(staging, cache).catch(() => fs.rm(staging, { recursive: true, force: true }));
+  return binary;
 }
 
 function batchOf(rows: { channel: 'pairs' | 'rejected'; split: number; row: Row }[]): Batch {
@@ -100,8 +117,12 @@ test('headless Chromium: no console error, no request, no injected element, ever
   await fs.writeFile(file, html);
   const charts = (html.match(/<svg /g) ?? []).length;
   expect(charts).toBe(16); // 4 groups (train, test × pairs, rejected) × score, question length, answer length, personas
-  const browser = await puppeteer.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  // 'shell': the bundled build is chrome-headless-shell.
+  const browser = await puppeteer.launch({ executablePath: await chromiumPath(), headless: 'shell', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
   try {
+    // The bundled build ran, not a system Chromium of another version.
+    const major = (version: string) => version.replace(/^\D*/, '').split('.')[0];
+    if (!process.env.CHROMIUM_PATH) expect(major(await browser.version())).toBe(major(await bundledVersion()));
     const page = await browser.newPage();
     const problems: string[] = [];
     const requests: string[] = [];
