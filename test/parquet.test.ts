@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { useDuckDb } from './duckdb';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import { parquetMetadata } from 'hyparquet';
 import { AtomicFile } from '../lib/io/atomic-file';
 import type { Row } from '../lib/batch';
 import { QaHfError } from '../lib/errors';
@@ -200,7 +201,7 @@ describe('zstd codec', () => {
     await shard.finish();
     const again = new MemorySink();
     again.chunks.push(whole.bytes.subarray(0, state.bytes));
-    const resumed = ParquetShardWriter.resume(again, zstd(3), state);
+    const resumed = await ParquetShardWriter.resume(again, zstd(3), state);
     await resumed.write(rows.slice(700));
     await resumed.finish();
     expect(again.bytes.equals(whole.bytes)).toBe(true);
@@ -236,6 +237,50 @@ describe('row groups', () => {
     }
     await writer.finish();
     expect(ours.equals(Buffer.from(reference.getBytes()))).toBe(true);
+  });
+
+  test('pages over 1 MiB (offset indexes), list, int and bool columns, zstd: the same bytes as hyparquet-writer alone', async () => {
+    const columns: Column[] = [...QA_INTERNAL.pairColumns, { name: 'tags', type: 'list<string>' }, { name: 'n', type: 'int' }, { name: 'ok', type: 'bool' }];
+    const rows: Row[] = trickyRows(1200, 9).map((row, i) => ({ ...row, answer: `${row.answer}${'x'.repeat(3000)}${i}`, tags: i % 5 ? ['a', `t${i}`] : [], n: i - 50, ok: i % 2 === 0 }));
+    const options: ParquetShardOptions = { columns, rowGroupRows: 500, compression: { codec: 'ZSTD', level: 3 } };
+    const ours = await writeAll(rows, options);
+
+    const reference = new ByteWriter();
+    const zstd = await import('zstd-napi');
+    const schema = [
+      { name: 'schema', num_children: columns.length },
+      ...QA_INTERNAL.pairColumns.map((c) =>
+        c.type === 'string'
+          ? { name: c.name, type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'OPTIONAL' as const }
+          : { name: c.name, type: 'DOUBLE' as const, repetition_type: 'OPTIONAL' as const },
+      ),
+      { name: 'tags', repetition_type: 'OPTIONAL' as const, converted_type: 'LIST' as const, num_children: 1 },
+      { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
+      { name: 'element', type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'OPTIONAL' as const },
+      { name: 'n', type: 'INT64' as const, repetition_type: 'OPTIONAL' as const },
+      { name: 'ok', type: 'BOOLEAN' as const, repetition_type: 'OPTIONAL' as const },
+    ];
+    const writer = new ParquetWriter({
+      writer: reference,
+      schema,
+      codec: 'ZSTD',
+      compressors: { ZSTD: (bytes: Uint8Array) => zstd.compress(bytes, { compressionLevel: 3 }) },
+      kvMetadata: [{ key: 'huggingface', value: hfFeaturesMetadata(columns) }],
+      createdBy: 'qa-hf',
+    });
+    for (let i = 0; i < rows.length; i += 500) {
+      const group = rows.slice(i, i + 500);
+      await writer.write({
+        columnData: columns.map((c) => ({ name: c.name, data: group.map((row) => (c.type === 'int' ? BigInt(row[c.name] as number) : row[c.name])) as never })),
+        rowGroupSize: group.length,
+        pageSize: 1024 * 1024,
+      });
+    }
+    await writer.finish();
+    expect(ours.equals(Buffer.from(reference.getBytes()))).toBe(true);
+    // Worth something only if chunks have several pages, so offset indexes to move.
+    const metadata = parquetMetadata(ours.buffer.slice(ours.byteOffset, ours.byteOffset + ours.length) as ArrayBuffer);
+    expect(metadata.row_groups.map((g) => g.columns[1].offset_index_offset === undefined)).toEqual([false, false, true]); // the last group of 200 rows has one page
   });
 
   test('rowGroupBytes ends a group early: 1000 units a row, limit 10000 → groups of 10', async () => {
@@ -322,7 +367,7 @@ describe('resume', () => {
     const stored = JSON.parse(JSON.stringify(state)) as ParquetShardState;
     expect(stored).toEqual(states.get(at));
     const again = await AtomicFile.open(final, { tempPath, keepBytes: stored.bytes });
-    const resumed = ParquetShardWriter.resume(again, PAIRS, stored);
+    const resumed = await ParquetShardWriter.resume(again, PAIRS, stored);
     expect([resumed.bytes, resumed.rows, resumed.rowGroupCount]).toEqual([stored.bytes, at, stored.rowGroups.length]);
     await run(resumed, at, ROWS.length);
     await resumed.finish();
@@ -345,12 +390,11 @@ describe('resume', () => {
 
     const sink = new MemorySink();
     sink.chunks.push(whole.bytes.subarray(0, state.bytes));
-    const resumed = ParquetShardWriter.resume(sink, PAIRS, state);
+    const resumed = await ParquetShardWriter.resume(sink, PAIRS, state);
     expect(resumed.checkpoint()).toEqual(state);
     await resumed.write(rows);
     await resumed.finish();
     expect(sink.bytes.equals(whole.bytes)).toBe(true);
-    expect(JSON.stringify(state)).toContain('{"$f":"-0"}');
   });
 
   test('the state stays small: string statistics are kept to what the footer writes', () => {
@@ -378,10 +422,10 @@ describe('resume', () => {
     ],
     ['not a state', (state) => (((state as { format: string }).format = 'x'), PAIRS), 'not a parquet shard state, got "x"'],
     ['another codec', () => ({ ...PAIRS, compression: { codec: 'ZSTD', level: 3 } }), 'parquet shard was started with other columns or row group limits'],
-  ])('resume refuses %s', (_, change, message) => {
+  ])('resume refuses %s', async (_, change, message) => {
     const state = JSON.parse(JSON.stringify(states.get(700))) as ParquetShardState;
     const options = change(state);
-    const err = thrown(() => ParquetShardWriter.resume(new MemorySink(), options, state));
+    const err = await rejected(ParquetShardWriter.resume(new MemorySink(), options, state));
     expect([err.code, err.message]).toEqual(['ERR_CHECKPOINT_MISMATCH', message]);
   });
 
