@@ -1,28 +1,30 @@
 /**
- * parquet-layout — one Parquet file assembled from row groups encoded one at a time.
+ * parquet-layout — one Parquet file assembled from pages encoded one at a time.
  *
- * An encoder (hyparquet-writer through its public API) writes each row group as a
- * file of its own: `PAR1`, the column chunks, the page indexes, the footer. Page bytes
- * hold no file offsets; only the footer and the offset index do. So a row group is
- * moved into the shard by copying its column chunks and adding the shift to those
- * offsets (ColumnChunk.file_offset, ColumnMetaData's page offsets, each PageLocation),
- * and the shard's tail — every column index, every offset index, the footer, `PAR1` —
- * is written at the end from the kept parts, exactly as a writer that wrote the whole
- * file at once lays it out: column indexes of all chunks in order, then their offset
- * indexes, then FileMetaData with all row groups.
+ * An encoder (hyparquet-writer through its public API) writes each page as a file of
+ * its own: `PAR1`, one column chunk of one data page (and maybe its dictionary page),
+ * the footer. Page bytes hold no file offsets, so a column chunk of the shard is those
+ * pages copied one after the other, with a ColumnMetaData summed over them and an offset
+ * index and a column index with one entry per page (lib/parquet-stats.ts); a row group
+ * is its column chunks. The shard's tail — every column index, every offset index, the
+ * footer, `PAR1` — is written at the end from the kept parts, as a writer that writes a
+ * whole file lays it out: column indexes of all chunks in order, then their offset
+ * indexes, then FileMetaData with all row groups (the empty file's footer as template).
  *
- * Input: the encoder's file bytes and the offset the row group lands at. Output: bytes
- * to append and a `PlacedRowGroup` (plain Thrift trees, encodable for a checkpoint).
- * Errors: a file that is not one row group of the expected shape throws an Error
- * (`internal:`): the encoder changed, and nothing is written from it.
+ * Input: the encoder's file bytes and the offset the chunk lands at. Output: bytes to
+ * append and a `PlacedRowGroup` (plain Thrift trees, encodable for a checkpoint).
+ * Errors: a file that is not one page of one column throws an Error (`internal:`): the
+ * encoder changed, and nothing is written from it.
  *
  *   const template = footerOf(emptyFile);             // schema, key-value metadata, created_by
- *   const { chunks, group } = placeRowGroup(encoded, shard.bytes);
- *   await sink.write(chunks);
+ *   const chunk = columnChunk(pageFiles, shard.bytes, 'BYTE_ARRAY');
+ *   await sink.write(Buffer.concat(chunk.bytes));
+ *   const group = rowGroup([chunk, …], rows);
  *   …
  *   await sink.write(fileTail(template, groups, shard.bytes));
  */
 import { type ThriftList, type ThriftStruct, TYPE, getField, readStruct, setField, writeStruct } from './thrift-compact';
+import { type PhysicalType, columnIndex, mergeStatistics } from './parquet-stats';
 
 const MAGIC = Buffer.from('PAR1');
 
@@ -30,11 +32,10 @@ const MAGIC = Buffer.from('PAR1');
 const FILE = { NUM_ROWS: 3, ROW_GROUPS: 4 } as const;
 const ROW_GROUP = { COLUMNS: 1, NUM_ROWS: 3, FILE_OFFSET: 5, TOTAL_COMPRESSED_SIZE: 6 } as const;
 const CHUNK = { FILE_OFFSET: 2, META_DATA: 3, OFFSET_INDEX_OFFSET: 4, OFFSET_INDEX_LENGTH: 5, COLUMN_INDEX_OFFSET: 6, COLUMN_INDEX_LENGTH: 7 } as const;
-/** ColumnMetaData's absolute offsets: data_page_offset, index_page_offset, dictionary_page_offset, bloom_filter_offset. */
-const META_OFFSETS = [9, 10, 11, 14] as const;
-const PAGE_LOCATION_OFFSET = 1;
+/** PageType of parquet.thrift: DATA_PAGE and DATA_PAGE_V2 (DICTIONARY_PAGE is 2). */
+const DATA_PAGE_TYPES = [0, 3];
 
-/** A row group placed in the shard: its footer entry and its page indexes, offsets already shifted. */
+/** A row group placed in the shard: its footer entry (without the index offsets) and its page indexes. */
 export interface PlacedRowGroup {
   /** RowGroup without the index offsets (they are set when the tail is written). */
   rowGroup: ThriftStruct;
@@ -68,47 +69,121 @@ function i64(struct: ThriftStruct, id: number): bigint | undefined {
   return field?.type === TYPE.I64 ? (field.value as bigint) : undefined;
 }
 
-function shift(struct: ThriftStruct, id: number, by: bigint): void {
-  const value = i64(struct, id);
-  if (value !== undefined) setField(struct, id, TYPE.I64, value + by);
+/** One column chunk placed in the shard: its bytes, its footer entry and its page indexes. */
+export interface PlacedColumnChunk {
+  bytes: Uint8Array[];
+  length: number;
+  uncompressed: bigint;
+  chunk: ThriftStruct;
+  columnIndex: Uint8Array;
+  offsetIndex: ThriftStruct;
 }
 
-function slice(file: Uint8Array, offset: bigint | undefined, length: number | undefined): Uint8Array | null {
-  if (offset === undefined || length === undefined) return null;
-  return file.subarray(Number(offset), Number(offset) + length);
+const TOTAL_UNCOMPRESSED = 6;
+const TOTAL_COMPRESSED = 7;
+const DATA_PAGE_OFFSET = 9;
+const DICTIONARY_PAGE_OFFSET = 11;
+const STATISTICS = 12;
+const ENCODING_STATS = 13;
+
+/** The one column chunk of a one-column, one-row-group file, and its rows. */
+function onlyChunk(file: Uint8Array): { meta: ThriftStruct; rows: bigint } {
+  const groups = list(footerOf(file), FILE.ROW_GROUPS).items as ThriftStruct[];
+  if (groups.length !== 1) throw new Error(`internal: the parquet encoder wrote ${groups.length} row groups, not 1`);
+  const chunks = list(groups[0], ROW_GROUP.COLUMNS).items as ThriftStruct[];
+  const meta = getField(chunks[0] ?? { fields: [] }, CHUNK.META_DATA)?.value as ThriftStruct | undefined;
+  if (chunks.length !== 1 || !meta) throw new Error(`internal: the parquet encoder wrote ${chunks.length} column chunks, not 1`);
+  const stats = list(meta, ENCODING_STATS).items as ThriftStruct[];
+  const dataPages = stats.reduce((total, s) => total + (DATA_PAGE_TYPES.includes(getField(s, 1)?.value as number) ? Number(getField(s, 3)?.value) : 0), 0);
+  if (dataPages !== 1) throw new Error(`internal: the parquet encoder wrote ${dataPages} data pages, not 1`);
+  return { meta, rows: i64(groups[0], ROW_GROUP.NUM_ROWS)! };
 }
 
 /**
- * Moves the one row group of `file` to `at` in the shard: the column chunk bytes to
- * append there, and the row group's footer entry and page indexes with shifted offsets.
+ * One column chunk at `at` in the shard from encoder files of one column and one row
+ * group, each holding one data page (the first may also hold the dictionary page, when
+ * it is the only file): the pages in order, ColumnMetaData summed over them (statistics
+ * merged by lib/parquet-stats.ts), and an offset index and a column index with one entry
+ * per data page.
  */
-export function placeRowGroup(file: Uint8Array, at: number): { chunks: Uint8Array; group: PlacedRowGroup } {
-  const footer = footerOf(file);
-  const groups = list(footer, FILE.ROW_GROUPS).items as ThriftStruct[];
-  if (groups.length !== 1) throw new Error(`internal: the parquet encoder wrote ${groups.length} row groups, not 1`);
-  const rowGroup = groups[0];
-  const size = Number(i64(rowGroup, ROW_GROUP.TOTAL_COMPRESSED_SIZE));
-  const by = BigInt(at - MAGIC.length);
-  shift(rowGroup, ROW_GROUP.FILE_OFFSET, by);
-  const columnIndexes: Array<Uint8Array | null> = [];
-  const offsetIndexes: Array<ThriftStruct | null> = [];
-  for (const chunk of list(rowGroup, ROW_GROUP.COLUMNS).items as ThriftStruct[]) {
-    shift(chunk, CHUNK.FILE_OFFSET, by);
-    const meta = getField(chunk, CHUNK.META_DATA)?.value as ThriftStruct | undefined;
-    if (meta) for (const id of META_OFFSETS) shift(meta, id, by);
-    const columnIndex = slice(file, i64(chunk, CHUNK.COLUMN_INDEX_OFFSET), getField(chunk, CHUNK.COLUMN_INDEX_LENGTH)?.value as number);
-    columnIndexes.push(columnIndex && Uint8Array.from(columnIndex));
-    const offsetIndexBytes = slice(file, i64(chunk, CHUNK.OFFSET_INDEX_OFFSET), getField(chunk, CHUNK.OFFSET_INDEX_LENGTH)?.value as number);
-    let offsetIndex: ThriftStruct | null = null;
-    if (offsetIndexBytes) {
-      offsetIndex = readStruct(offsetIndexBytes).struct;
-      for (const location of list(offsetIndex, 1).items as ThriftStruct[]) shift(location, PAGE_LOCATION_OFFSET, by);
+export function columnChunk(files: readonly Uint8Array[], at: number, type: PhysicalType): PlacedColumnChunk {
+  if (files.length === 0) throw new Error('internal: a column chunk of no pages');
+  const bytes: Uint8Array[] = [];
+  const locations: ThriftStruct[] = [];
+  const pageStatistics: ThriftStruct[] = [];
+  let offset = at;
+  let firstRow = 0n;
+  let uncompressed = 0n;
+  let values = 0n;
+  let base: ThriftStruct | undefined;
+  for (const file of files) {
+    const { meta, rows } = onlyChunk(file);
+    const dataPage = Number(i64(meta, DATA_PAGE_OFFSET));
+    const end = MAGIC.length + Number(i64(meta, TOTAL_COMPRESSED));
+    const dictionary = i64(meta, DICTIONARY_PAGE_OFFSET);
+    if (dictionary !== undefined) {
+      if (files.length > 1) throw new Error('internal: a dictionary page in a chunk of several encoder files');
+      bytes.push(file.subarray(Number(dictionary), dataPage));
+      offset += dataPage - Number(dictionary);
     }
-    offsetIndexes.push(offsetIndex);
-    // Set again where the tail puts the indexes.
-    chunk.fields = chunk.fields.filter((field) => field.id < CHUNK.OFFSET_INDEX_OFFSET || field.id > CHUNK.COLUMN_INDEX_LENGTH);
+    base ??= structuredClone(meta);
+    bytes.push(file.subarray(dataPage, end));
+    locations.push({
+      fields: [
+        { id: 1, type: TYPE.I64, value: BigInt(offset) },
+        { id: 2, type: TYPE.I32, value: end - dataPage },
+        { id: 3, type: TYPE.I64, value: firstRow },
+      ],
+    });
+    pageStatistics.push((getField(meta, STATISTICS)?.value as ThriftStruct | undefined) ?? { fields: [] });
+    offset += end - dataPage;
+    firstRow += rows;
+    uncompressed += i64(meta, TOTAL_UNCOMPRESSED)!;
+    values += i64(meta, 5)!;
   }
-  return { chunks: file.subarray(MAGIC.length, MAGIC.length + size), group: { rowGroup, columnIndexes, offsetIndexes } };
+  const meta = base!;
+  const length = offset - at;
+  setField(meta, 5, TYPE.I64, values);
+  setField(meta, TOTAL_UNCOMPRESSED, TYPE.I64, uncompressed);
+  setField(meta, TOTAL_COMPRESSED, TYPE.I64, BigInt(length));
+  const dictionaryBytes = bytes.length > files.length ? bytes[0].length : 0;
+  setField(meta, DATA_PAGE_OFFSET, TYPE.I64, BigInt(at + dictionaryBytes));
+  if (dictionaryBytes) setField(meta, DICTIONARY_PAGE_OFFSET, TYPE.I64, BigInt(at));
+  if (getField(meta, STATISTICS)) setField(meta, STATISTICS, TYPE.STRUCT, mergeStatistics(pageStatistics, type));
+  for (const entry of list(meta, ENCODING_STATS).items as ThriftStruct[]) {
+    if (DATA_PAGE_TYPES.includes(getField(entry, 1)?.value as number)) setField(entry, 3, TYPE.I32, files.length);
+  }
+  const chunk: ThriftStruct = {
+    fields: [
+      { id: CHUNK.FILE_OFFSET, type: TYPE.I64, value: BigInt(at) },
+      { id: CHUNK.META_DATA, type: TYPE.STRUCT, value: meta },
+    ],
+  };
+  return {
+    bytes,
+    length,
+    uncompressed,
+    chunk,
+    columnIndex: columnIndex(pageStatistics, type),
+    offsetIndex: { fields: [{ id: 1, type: TYPE.LIST, value: { elementType: TYPE.STRUCT, items: locations } }] },
+  };
+}
+
+/** A row group of these column chunks (written one after the other) and `rows` rows. */
+export function rowGroup(chunks: readonly PlacedColumnChunk[], rows: number): PlacedRowGroup {
+  const total = (pick: (chunk: PlacedColumnChunk) => bigint) => chunks.reduce((sum, chunk) => sum + pick(chunk), 0n);
+  return {
+    rowGroup: {
+      fields: [
+        { id: ROW_GROUP.COLUMNS, type: TYPE.LIST, value: { elementType: TYPE.STRUCT, items: chunks.map((c) => c.chunk) } },
+        { id: 2, type: TYPE.I64, value: total((c) => c.uncompressed) },
+        { id: ROW_GROUP.NUM_ROWS, type: TYPE.I64, value: BigInt(rows) },
+        { id: ROW_GROUP.TOTAL_COMPRESSED_SIZE, type: TYPE.I64, value: total((c) => BigInt(c.length)) },
+      ],
+    },
+    columnIndexes: chunks.map((c) => c.columnIndex),
+    offsetIndexes: chunks.map((c) => c.offsetIndex),
+  };
 }
 
 /** The row group's rows and its bytes in the shard. */

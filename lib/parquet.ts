@@ -6,13 +6,18 @@
  * the 3-level LIST of OPTIONAL UTF8 `element`s pyarrow writes). Output: bytes
  * handed to a sink (`OutputTarget`, e.g. an AtomicFile) in order: `PAR1` at create,
  * one row group per flush, page indexes + footer + `PAR1` at finish. Memory: the
- * pending rows of one row group (≤ rowGroupRows rows and ≤ rowGroupBytes of text)
- * plus one encoded row group; nothing else of the data is kept.
+ * pending rows of one row group (≤ rowGroupRows rows and ≤ rowGroupBytes of values)
+ * plus the encoded pages of one column chunk; nothing else of the data is kept.
  *
- * Each row group is encoded by hyparquet-writer through its public API (a ParquetWriter
- * on a ByteWriter: a one-row-group file), then moved into the shard by
- * lib/parquet-layout.ts, which also writes the indexes and the footer at the end. The
- * footer carries the `huggingface` features (lib/parquet-features.ts).
+ * Written for the Hub as `datasets` writes Parquet: data pages cut where the content
+ * says (lib/parquet-cdc.ts, Arrow's content-defined chunking: 256 KiB–1 MiB), so a
+ * new version of a file shares most pages with the old one; a column and an offset
+ * index for every column chunk; the features in the footer's `huggingface` key
+ * (lib/parquet-features.ts) and the chunking's parameters in `content_defined_chunking`.
+ * A low-cardinality column chunk is one dictionary page and one data page instead.
+ * Each page is encoded by hyparquet-writer through its public API (a ParquetWriter on
+ * a ByteWriter: a one-page file); lib/parquet-layout.ts puts the pages together into
+ * column chunks and writes the indexes and the footer at the end.
  *
  * Row groups end where the caller says (`flush()`) or when a limit is reached;
  * both must be functions of the row sequence for a resumed export to match an
@@ -33,68 +38,24 @@
  *   const again = await AtomicFile.open(path, { tempPath, keepBytes: state.bytes });
  *   const resumed = ParquetShardWriter.resume(again, { columns: QA_INTERNAL.pairColumns }, state);
  */
-import { createHash } from 'node:crypto';
-import * as path from 'node:path';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { OutputTarget } from './target';
 import type { Row } from './batch';
 import { QaHfError, got } from './errors';
 import type { Column } from './columns';
-import { CODEC_LEVELS } from './compression';
-import { loadZstd, zstdLibrary } from './zstd';
-import { HF_METADATA_KEY, HF_VALUE_DTYPES, hfFeaturesMetadata } from './parquet-features';
-import { type EncodedRowGroup, type PlacedRowGroup, decodeRowGroup, encodeRowGroup, fileTail, footerOf, placeRowGroup, rowGroupSize } from './parquet-layout';
+import { type NormalizedOptions, type ParquetShardOptions, normalizeOptions, parquetLibrary } from './parquet-options';
+import { type EncodedRowGroup, type PlacedColumnChunk, type PlacedRowGroup, columnChunk, decodeRowGroup, encodeRowGroup, fileTail, footerOf, rowGroup, rowGroupSize } from './parquet-layout';
+import { contentDefinedPages, dictionaryWins } from './parquet-cdc';
+import type { PhysicalType } from './parquet-stats';
 import type { ThriftStruct } from './thrift-compact';
 
 export { HF_METADATA_KEY, hfFeaturesMetadata, parquetFeatures, pythonJsonDumps } from './parquet-features';
+export { DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_ROWS, type ParquetCodec, type ParquetShardOptions, parquetLibrary } from './parquet-options';
 
-type WriterOptions = ConstructorParameters<typeof ParquetWriter>[0];
-type SchemaElement = WriterOptions['schema'][number];
+/** First buffer of a page's encoding (it doubles as needed): a page holds ≤ ~1 MiB of values before compression. */
+const ENCODE_BUFFER_BYTES = 256 * 1024;
 
-/**
- * Rows per row group. Measured here (this machine, Node 20.20): the 400 k-record bench
- * corpus (526 MB JSONL) read, mapped and written in 10 k-row groups in 12.6 s at
- * 250 MB peak RSS; a checkpoint keeps ~1 kB per group (its footer entry as Thrift).
- */
-export const DEFAULT_ROW_GROUP_ROWS = 10_000;
-
-/** Pending text per row group (UTF-16 units + 8 per number): bounds memory when answers are long. */
-export const DEFAULT_ROW_GROUP_BYTES = 64 * 1024 * 1024;
-
-/** hyparquet-writer's page size default (1 MiB), fixed here because it shapes the bytes. */
-const PAGE_SIZE = 1024 * 1024;
-
-/** First buffer of a row group's encoding (it doubles as needed): a 10 k-row group of the bench corpus is ~8 MB. */
-const ENCODE_BUFFER_BYTES = 1 << 20;
-
-const STATE_FORMAT = 'qa-hf-parquet-state/2';
-
-/**
- * The codec inside the file: SNAPPY (hyparquet-writer's own, the default: what
- * pyarrow and HF write) or ZSTD at a level (zstd-napi; Arrow, DuckDB and HF
- * datasets read both). Pages are compressed whole, so the bytes depend on the
- * level and the zstd version only: both are in the shard state's digest.
- */
-export type ParquetCodec = { codec: 'SNAPPY' } | { codec: 'ZSTD'; level: number };
-
-export interface ParquetShardOptions {
-  columns: readonly Column[];
-  /** Default SNAPPY. */
-  compression?: ParquetCodec;
-  rowGroupRows?: number;
-  rowGroupBytes?: number;
-  /** Footer `created_by`; default `qa-hf`. */
-  createdBy?: string;
-}
-
-interface NormalizedOptions {
-  columns: readonly Column[];
-  rowGroupRows: number;
-  rowGroupBytes: number;
-  /** What every row group's encoder is constructed with (writer aside). */
-  encoder: Omit<WriterOptions, 'writer'>;
-  digest: string;
-}
+const STATE_FORMAT = 'qa-hf-parquet-state/3';
 
 /** What a checkpoint must keep to resume a shard byte for byte. */
 export interface ParquetShardState {
@@ -110,116 +71,36 @@ export interface ParquetShardState {
 }
 
 // ---------------------------------------------------------------------------
-// Options
+// Encoder: hyparquet-writer's documented API, one file per page
 
-/** A column's schema elements: one for a flat column, three for a LIST (its leaf last). */
-function schemaElements(column: Column): SchemaElement[] {
-  const repetition_type = 'OPTIONAL';
-  switch (column.type) {
-    case 'list<string>':
-      return [
-        { name: column.name, repetition_type, converted_type: 'LIST', num_children: 1 },
-        { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-        { name: 'element', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type },
-      ];
-    case 'string':
-      return [{ name: column.name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type }];
-    case 'float':
-      return [{ name: column.name, type: 'DOUBLE', repetition_type }];
-    case 'int':
-      return [{ name: column.name, type: 'INT64', repetition_type }];
-    case 'bool':
-      return [{ name: column.name, type: 'BOOLEAN', repetition_type }];
-  }
-}
+type ColumnSource = Parameters<ParquetWriter['write']>[0]['columnData'][number];
 
-function positiveInteger(value: unknown, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new QaHfError('ERR_OPTION', `parquet ${name} must be a positive integer, ${got(value)}`);
-  }
-  return value;
-}
+/** Any page size above a page's bytes: the encoder then writes each file's values as one page. */
+const ONE_PAGE = Number.MAX_SAFE_INTEGER;
 
-function normalizeOptions(options: ParquetShardOptions): NormalizedOptions {
-  const columns = options.columns;
-  if (!Array.isArray(columns) || columns.length === 0) {
-    throw new QaHfError('ERR_OPTION', `parquet needs at least one column, ${got(columns)}`);
-  }
-  const names = new Set<string>();
-  for (const column of columns) {
-    if (!column || typeof column.name !== 'string' || column.name === '' || !(column.type in HF_VALUE_DTYPES) || names.has(column.name)) {
-      throw new QaHfError('ERR_OPTION', `parquet columns must have distinct names and a known type, ${got(columns)}`);
-    }
-    names.add(column.name);
-  }
-  const rowGroupRows = positiveInteger(options.rowGroupRows, DEFAULT_ROW_GROUP_ROWS, 'rowGroupRows');
-  const rowGroupBytes = positiveInteger(options.rowGroupBytes, DEFAULT_ROW_GROUP_BYTES, 'rowGroupBytes');
-  const createdBy = options.createdBy ?? 'qa-hf';
-  if (typeof createdBy !== 'string' || createdBy === '') throw new QaHfError('ERR_OPTION', `parquet createdBy must be text, ${got(createdBy)}`);
-  const compression = normalizeCodec(options.compression);
-  const schema: SchemaElement[] = [{ name: 'schema', num_children: columns.length }, ...columns.flatMap(schemaElements)];
-  const kvMetadata = [{ key: HF_METADATA_KEY, value: hfFeaturesMetadata(columns) }];
-  // SNAPPY adds nothing to the digest, so a state written before codecs were an option still resumes.
-  const codec = compression.codec === 'ZSTD' ? { codec: compression, zstd: zstdLibrary() } : {};
-  const digest = createHash('sha256')
-    .update(JSON.stringify({ schema, kvMetadata, createdBy, rowGroupRows, rowGroupBytes, PAGE_SIZE, ...codec }))
-    .digest('hex');
-  return {
-    columns: columns.map((c) => ({ name: c.name, type: c.type })),
-    rowGroupRows,
-    rowGroupBytes,
-    encoder: { schema, ...writerCodec(compression), kvMetadata, createdBy },
-    digest,
-  };
-}
-
-function normalizeCodec(compression: ParquetCodec | undefined): ParquetCodec {
-  if (compression === undefined || compression.codec === 'SNAPPY') return { codec: 'SNAPPY' };
-  const { min, max } = CODEC_LEVELS.zstd;
-  if (compression.codec !== 'ZSTD' || !Number.isSafeInteger(compression.level) || compression.level < min || compression.level > max) {
-    throw new QaHfError('ERR_OPTION', `parquet compression must be SNAPPY or ZSTD with a level from ${min} to ${max}, ${got(compression)}`);
-  }
-  return { codec: 'ZSTD', level: compression.level };
-}
-
-/** hyparquet-writer's codec options for `compression`: SNAPPY is built in, ZSTD compresses each page with zstd-napi. */
-function writerCodec(compression: ParquetCodec): Pick<WriterOptions, 'codec' | 'compressors'> {
-  if (compression.codec === 'SNAPPY') return { codec: 'SNAPPY' };
-  const zstd = loadZstd('write zstd Parquet');
-  const parameters = { compressionLevel: compression.level };
-  return { codec: 'ZSTD', compressors: { ZSTD: (bytes: Uint8Array) => zstd.compress(bytes, parameters) } };
-}
-
-let libraryVersion: string | undefined;
-
-/**
- * `hyparquet-writer@x.y.z`, from its package.json, loaded like a module by its absolute
- * path (its exports map hides `hyparquet-writer/package.json` from a bare require).
- */
-export function parquetLibrary(): string {
-  if (libraryVersion === undefined) {
-    const entry = require.resolve('hyparquet-writer');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json by absolute path, past the exports map
-    const pkg = require(path.join(path.dirname(entry), '..', 'package.json')) as { version: string };
-    libraryVersion = `hyparquet-writer@${pkg.version}`;
-  }
-  return libraryVersion;
-}
-
-// ---------------------------------------------------------------------------
-// Encoder: hyparquet-writer's documented API, one file per row group
-
-type ColumnData = Parameters<ParquetWriter['write']>[0]['columnData'];
-
-/** A Parquet file of `rows` rows in one row group (no rows: the empty file, whose footer is the template). */
-async function encodeFile(options: NormalizedOptions, columnData: ColumnData, rows: number): Promise<Uint8Array> {
-  const writer = new ByteWriter(rows === 0 ? 1024 : ENCODE_BUFFER_BYTES);
-  const parquet = new ParquetWriter({ writer, ...options.encoder });
-  if (rows > 0) await parquet.write({ columnData, rowGroupSize: rows, pageSize: PAGE_SIZE });
-  await parquet.finish();
+/** The empty file of the shard's schema: its footer is the template of the shard's footer. */
+async function emptyFile(options: NormalizedOptions): Promise<Uint8Array> {
+  const writer = new ByteWriter();
+  await new ParquetWriter({ writer, ...options.encoder }).finish();
   return writer.getBytes();
 }
+
+/**
+ * One data page of column `c`'s `values` as a one-column file. `plain`: PLAIN encoding,
+ * for a page of a chunk of several (a dictionary would be the chunk's, not the page's);
+ * else the encoder's choice (a dictionary when it halves the size), for a one-page chunk.
+ */
+async function encodePage(options: NormalizedOptions, c: number, values: unknown[], plain: boolean): Promise<Uint8Array> {
+  const column = options.columns[c];
+  const writer = new ByteWriter(ENCODE_BUFFER_BYTES);
+  const parquet = new ParquetWriter({ writer, ...options.encoder, schema: options.columnSchemas[c], kvMetadata: undefined });
+  const source: ColumnSource = { name: column.name, data: values as never, ...(plain ? { encoding: 'PLAIN' as const } : {}) };
+  await parquet.write({ columnData: [source], rowGroupSize: values.length, pageSize: ONE_PAGE });
+  await parquet.finish();
+  return new Uint8Array(writer.getBuffer()); // a copy of its length: the writer's buffer is larger
+}
+
+const PHYSICAL: Record<Column['type'], PhysicalType> = { string: 'BYTE_ARRAY', 'list<string>': 'BYTE_ARRAY', float: 'DOUBLE', int: 'INT64', bool: 'BOOLEAN' };
 
 // ---------------------------------------------------------------------------
 // Writer
@@ -250,7 +131,7 @@ export class ParquetShardWriter {
   /** A new shard: writes `PAR1` to the sink. */
   static async create(sink: OutputTarget, options: ParquetShardOptions): Promise<ParquetShardWriter> {
     const normalized = normalizeOptions(options);
-    const empty = await encodeFile(normalized, [], 0);
+    const empty = await emptyFile(normalized);
     const shard = new ParquetShardWriter(sink, normalized, footerOf(empty), { bytes: 0, rows: 0, groups: [] });
     await shard.append(empty.subarray(0, 4));
     return shard;
@@ -266,7 +147,7 @@ export class ParquetShardWriter {
     if (state.options !== normalized.digest) {
       throw new QaHfError('ERR_CHECKPOINT_MISMATCH', 'parquet shard was started with other columns or row group limits');
     }
-    const template = footerOf(await encodeFile(normalized, [], 0));
+    const template = footerOf(await emptyFile(normalized));
     return new ParquetShardWriter(sink, normalized, template, { bytes: state.bytes, rows: state.rows, groups: state.rowGroups.map(decodeRowGroup) });
   }
 
@@ -288,7 +169,7 @@ export class ParquetShardWriter {
     return this.groups.length;
   }
 
-  /** Appends rows; a row group is flushed whenever rowGroupRows rows or rowGroupBytes of text are pending. */
+  /** Appends rows; a row group is flushed whenever rowGroupRows rows or rowGroupBytes of values are pending. */
   async write(rows: readonly Row[]): Promise<void> {
     this.live();
     const columns = this.options.columns;
@@ -297,25 +178,39 @@ export class ParquetShardWriter {
         const column = columns[i];
         const value = row[column.name];
         this.pending[i].push(toParquet(column, value));
-        this.pendingBytes += typeof value === 'string' ? value.length : Array.isArray(value) ? listChars(value as string[]) : 8;
+        this.pendingBytes += plainBytes(value);
       }
       this.pendingCount++;
       if (this.pendingCount >= this.options.rowGroupRows || this.pendingBytes >= this.options.rowGroupBytes) await this.flush();
     }
   }
 
-  /** Writes the pending rows as one row group (nothing when none are pending). */
+  /**
+   * Writes the pending rows as one row group (nothing when none are pending): each
+   * column chunk in content-defined pages (lib/parquet-cdc.ts), each page encoded on its
+   * own and written as soon as its column is done.
+   */
   async flush(): Promise<void> {
     this.live();
     if (this.pendingCount === 0) return;
-    const columnData = this.options.columns.map((column, i) => ({ name: column.name, data: this.pending[i] as never }));
     const count = this.pendingCount;
+    const pending = this.pending;
     this.pending = this.options.columns.map(() => []);
     this.pendingCount = 0;
     this.pendingBytes = 0;
-    const { chunks, group } = placeRowGroup(await encodeFile(this.options, columnData, count), this.length);
-    await this.append(chunks);
-    this.groups.push(group);
+    const chunks: PlacedColumnChunk[] = [];
+    for (const [c, column] of this.options.columns.entries()) {
+      const values = pending[c];
+      const starts = dictionaryWins(values, column.type) ? [0, values.length] : contentDefinedPages(values, column.type);
+      const files: Uint8Array[] = [];
+      if (starts.length === 2) files.push(await encodePage(this.options, c, values, false));
+      else for (let p = 0; p + 1 < starts.length; p++) files.push(await encodePage(this.options, c, values.slice(starts[p], starts[p + 1]), true));
+      pending[c] = []; // let the column's values go before the next is encoded
+      const chunk = columnChunk(files, this.length, PHYSICAL[column.type]);
+      for (const bytes of chunk.bytes) await this.append(bytes);
+      chunks.push(chunk);
+    }
+    this.groups.push(rowGroup(chunks, count));
     this.flushedRows += count;
   }
 
@@ -363,11 +258,11 @@ export class ParquetShardWriter {
   }
 }
 
-/** The text a list<string> value holds, counted like a string column's (8 per item for its framing). */
-function listChars(items: readonly string[]): number {
-  let total = 8;
-  for (const item of items) total += item.length + 8;
-  return total;
+/** A value's PLAIN bytes without levels: UTF-8 + a 4-byte length per string, 8 per number, 1 per boolean. */
+function plainBytes(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value) + 4;
+  if (Array.isArray(value)) return value.reduce((total: number, item: string) => total + Buffer.byteLength(item) + 4, 0);
+  return typeof value === 'boolean' ? 1 : 8;
 }
 
 function toParquet(column: Column, value: unknown): unknown {

@@ -1,95 +1,127 @@
 /**
- * Row groups encoded one file at a time, moved into one shard: the same bytes as one
- * hyparquet-writer pass over all of them (the reference: the library laying out the
- * whole file itself), with multi-page chunks, column and offset indexes and a LIST column.
+ * Column chunks put together from pages encoded one file at a time (hyparquet-writer's
+ * public API), row groups of them, and the tail: read back by hyparquet and DuckDB, the
+ * page indexes pointing at the pages, and the statistics those of the values.
  */
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
-import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { decodeRowGroup, encodeRowGroup, fileTail, footerOf, placeRowGroup, rowGroupSize, type PlacedRowGroup } from '../lib/parquet-layout';
-import { seeded } from './helpers';
+import { parquetMetadata, parquetReadObjects, readColumnIndex, readOffsetIndex } from 'hyparquet';
+import { type PlacedColumnChunk, columnChunk, decodeRowGroup, encodeRowGroup, fileTail, footerOf, rowGroup, rowGroupSize } from '../lib/parquet-layout';
+import { useDuckDb } from './duckdb';
 
 type Options = ConstructorParameters<typeof ParquetWriter>[0];
-type ColumnData = Parameters<ParquetWriter['write']>[0]['columnData'];
+type Source = Parameters<ParquetWriter['write']>[0]['columnData'][number];
 
-const SCHEMA: Options['schema'] = [
-  { name: 'schema', num_children: 3 },
+const TEXT: Options['schema'] = [
+  { name: 'schema', num_children: 1 },
   { name: 'text', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
-  { name: 'tags', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
-  { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-  { name: 'element', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+];
+const SCORE: Options['schema'] = [
+  { name: 'schema', num_children: 1 },
   { name: 'score', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
 ];
-const OPTIONS = { schema: SCHEMA, kvMetadata: [{ key: 'k', value: 'v' }], createdBy: 'test' };
-const PAGE = 8 * 1024;
+const BOTH: Options['schema'] = [{ name: 'schema', num_children: 2 }, TEXT[1], SCORE[1]];
 
-function group(rows: number, seed: number): ColumnData {
-  const random = seeded(seed);
-  const word = () => `${'åäö🩺abcdefgh'.slice(0, 1 + Math.floor(random() * 10)).repeat(1 + Math.floor(random() * 40))}${random()}`;
-  return [
-    { name: 'text', data: Array.from({ length: rows }, word), columnIndex: true },
-    { name: 'tags', data: Array.from({ length: rows }, () => Array.from({ length: Math.floor(random() * 4) }, word)) },
-    { name: 'score', data: Array.from({ length: rows }, () => random()), columnIndex: true },
-  ];
-}
-
-async function encode(groups: ColumnData[]): Promise<Uint8Array> {
+async function encode(schema: Options['schema'], columnData: Source[], pageSize = Number.MAX_SAFE_INTEGER): Promise<Uint8Array> {
   const writer = new ByteWriter();
-  const parquet = new ParquetWriter({ writer, ...OPTIONS });
-  for (const columnData of groups) await parquet.write({ columnData, rowGroupSize: columnData[0].data.length, pageSize: PAGE });
+  const parquet = new ParquetWriter({ writer, schema, kvMetadata: [{ key: 'k', value: 'v' }], createdBy: 'test' });
+  if (columnData.length) await parquet.write({ columnData, rowGroupSize: columnData[0].data.length, pageSize });
   await parquet.finish();
   return writer.getBytes();
 }
 
-const GROUPS = [group(1500, 1), group(700, 2), group(2000, 3)];
+const TEXTS = [['b', 'ccc', 'åäö'], ['a', 'zz'], ['m', 'n', 'o', 'p']];
+const SCORES = [-2.5, 7, 7, -2.5, 7, 7, -2.5, 7, 7]; // two values: a dictionary halves them
 
-async function assembled(roundTripState: boolean): Promise<Buffer> {
+/** A file of one row group: `text` in three PLAIN pages, `score` as one dictionary chunk. */
+async function assembled(roundTripState = false): Promise<{ bytes: Buffer; chunks: PlacedColumnChunk[] }> {
   const parts: Uint8Array[] = [Buffer.from('PAR1')];
-  let at = 4;
-  let placed: PlacedRowGroup[] = [];
-  for (const columnData of GROUPS) {
-    const { chunks, group } = placeRowGroup(await encode([columnData]), at);
-    parts.push(chunks);
-    at += chunks.length;
-    expect(rowGroupSize(group)).toEqual({ rows: columnData[0].data.length, bytes: chunks.length });
-    placed.push(group);
-    if (roundTripState) placed = JSON.parse(JSON.stringify(placed.map(encodeRowGroup))).map(decodeRowGroup);
-  }
-  parts.push(fileTail(footerOf(await encode([])), placed, at));
-  return Buffer.concat(parts);
+  const pages = await Promise.all(TEXTS.map((data) => encode(TEXT, [{ name: 'text', data, encoding: 'PLAIN' }])));
+  const text = columnChunk(pages, 4, 'BYTE_ARRAY');
+  const score = columnChunk([await encode(SCORE, [{ name: 'score', data: SCORES }])], 4 + text.length, 'DOUBLE');
+  for (const chunk of [text, score]) parts.push(...chunk.bytes);
+  let group = rowGroup([text, score], 9);
+  if (roundTripState) group = decodeRowGroup(JSON.parse(JSON.stringify(encodeRowGroup(group))));
+  parts.push(fileTail(footerOf(await encode(BOTH, [])), [group], 4 + text.length + score.length));
+  return { bytes: Buffer.concat(parts), chunks: [text, score] };
 }
 
-test('three row groups placed one by one: the bytes of one pass, page indexes included', async () => {
-  const reference = Buffer.from(await encode(GROUPS));
-  const ours = await assembled(false);
-  expect(ours.equals(reference)).toBe(true);
-  // The test is worth something only if the chunks have several pages (so both indexes exist).
-  const metadata = parquetMetadata(reference.buffer.slice(reference.byteOffset, reference.byteOffset + reference.length));
-  const chunks = metadata.row_groups.flatMap((g) => g.columns);
-  expect(chunks.filter((c) => c.column_index_offset !== undefined).length).toBeGreaterThanOrEqual(3);
-  expect(chunks.filter((c) => c.offset_index_offset !== undefined).length).toBeGreaterThanOrEqual(6);
+const arrayBuffer = (bytes: Buffer) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+
+describe('one row group of pages put together', () => {
+  const { query } = useDuckDb();
+
+  test('hyparquet and DuckDB read every row; the metadata sums the pages', async () => {
+    const { bytes, chunks } = await assembled();
+    const rows = await parquetReadObjects({ file: arrayBuffer(bytes) });
+    expect(rows).toEqual(TEXTS.flat().map((text, i) => ({ text, score: SCORES[i] })));
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-layout-'));
+    try {
+      await fs.writeFile(path.join(dir, 'x.parquet'), bytes);
+      expect(await query(`SELECT count(*)::INTEGER AS n, min(text) AS lo, max(score) AS hi FROM read_parquet('${path.join(dir, 'x.parquet')}')`)).toEqual([{ n: 9, lo: 'a', hi: 7 }]);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+    const metadata = parquetMetadata(arrayBuffer(bytes));
+    const [text, score] = metadata.row_groups[0].columns.map((c) => c.meta_data!);
+    expect([text.num_values, text.statistics?.min_value, text.statistics?.max_value, text.statistics?.null_count]).toEqual([9n, 'a', 'åäö', 0n]);
+    expect([score.encodings, score.statistics?.min_value, score.statistics?.max_value]).toEqual([['PLAIN', 'RLE_DICTIONARY'], -2.5, 7]);
+    expect(score.dictionary_page_offset).toBe(BigInt(4 + chunks[0].length));
+    expect(score.data_page_offset).toBeGreaterThan(score.dictionary_page_offset!);
+    expect(text.encoding_stats).toEqual([{ page_type: 'DATA_PAGE_V2', encoding: 'PLAIN', count: 3 }]);
+    expect(rowGroupSize(rowGroup(chunks, 9))).toEqual({ rows: 9, bytes: chunks[0].length + chunks[1].length });
+    expect(metadata.row_groups[0].total_byte_size).toBe(text.total_uncompressed_size + score.total_uncompressed_size);
+  });
+
+  test('the offset index points at each page, the column index bounds it', async () => {
+    const { bytes } = await assembled();
+    const file = arrayBuffer(bytes);
+    const metadata = parquetMetadata(file);
+    const [text, score] = metadata.row_groups[0].columns;
+    const at = (offset: bigint | undefined, length: number | undefined) => ({ view: new DataView(file, Number(offset), length), offset: 0 });
+    const locations = readOffsetIndex(at(text.offset_index_offset, text.offset_index_length)).page_locations;
+    expect(locations.map((l) => [l.offset, l.first_row_index])).toEqual([
+      [4n, 0n],
+      [4n + BigInt(locations[0].compressed_page_size), 3n],
+      [locations[1].offset + BigInt(locations[1].compressed_page_size), 5n],
+    ]);
+    const index = readColumnIndex(at(text.column_index_offset, text.column_index_length), metadata.schema[1]);
+    expect([index.min_values, index.max_values, index.null_pages, index.null_counts, index.boundary_order]).toEqual([
+      ['b', 'a', 'm'],
+      ['åäö', 'zz', 'p'],
+      [false, false, false],
+      [0n, 0n, 0n],
+      'UNORDERED',
+    ]);
+    const scores = readColumnIndex(at(score.column_index_offset, score.column_index_length), metadata.schema[2]);
+    expect([scores.min_values, scores.max_values, scores.boundary_order]).toEqual([[-2.5], [7], 'ASCENDING']);
+    expect(readOffsetIndex(at(score.offset_index_offset, score.offset_index_length)).page_locations[0].offset).toBe(score.meta_data!.data_page_offset);
+  });
+
+  test('the checkpoint encoding of a placed row group keeps every byte', async () => {
+    expect((await assembled(true)).bytes.equals((await assembled()).bytes)).toBe(true);
+  });
+
+  test('an empty file: the template alone', async () => {
+    const empty = Buffer.from(await encode(BOTH, []));
+    expect(Buffer.concat([Buffer.from('PAR1'), fileTail(footerOf(empty), [], 4)]).equals(empty)).toBe(true);
+  });
 });
 
-test('the checkpoint encoding of placed row groups keeps every byte', async () => {
-  expect((await assembled(true)).equals(await assembled(false))).toBe(true);
-});
-
-test('an empty file: the template alone', async () => {
-  const empty = Buffer.from(await encode([]));
-  expect(Buffer.concat([Buffer.from('PAR1'), fileTail(footerOf(empty), [], 4)]).equals(empty)).toBe(true);
-});
-
-test('the assembled file reads back with hyparquet', async () => {
-  const bytes = await assembled(false);
-  const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer });
-  expect(rows.length).toBe(4200);
-  expect(rows[1500].text).toBe(GROUPS[1][0].data[0]);
-  expect(rows[4199].tags).toEqual(GROUPS[2][1].data[1999]);
-});
-
-test.each([
-  ['not a Parquet file', async () => Buffer.from('PAR0xxxxxxxxxxxxPAR1'), 'internal: the parquet encoder wrote no PAR1 file'],
-  ['two row groups', async () => encode(GROUPS.slice(0, 2)), 'internal: the parquet encoder wrote 2 row groups, not 1'],
-])('placeRowGroup refuses %s', async (_, file, message) => {
-  const bytes = await file();
-  expect(() => placeRowGroup(bytes, 4)).toThrow(message);
+describe('what columnChunk refuses (the encoder changed)', () => {
+  test.each([
+    ['not a Parquet file', async () => [Buffer.from('PAR0xxxxxxxxxxxxPAR1')], 'internal: the parquet encoder wrote no PAR1 file'],
+    ['two data pages in a file', async () => [await encode(TEXT, [{ name: 'text', data: ['aaaa', 'bbbb', 'cccc'], encoding: 'PLAIN' }], 4)], 'internal: the parquet encoder wrote 3 data pages, not 1'],
+    [
+      'a dictionary page among several files',
+      async () => [await encode(SCORE, [{ name: 'score', data: SCORES }]), await encode(SCORE, [{ name: 'score', data: [1], encoding: 'PLAIN' }])],
+      'internal: a dictionary page in a chunk of several encoder files',
+    ],
+    ['no files', async () => [], 'internal: a column chunk of no pages'],
+  ])('%s', async (_, files, message) => {
+    const list = await files();
+    expect(() => columnChunk(list, 4, 'DOUBLE')).toThrow(message);
+  });
 });
