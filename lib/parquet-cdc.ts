@@ -50,6 +50,7 @@ function gearTables(): { hi: Uint32Array[]; lo: Uint32Array[] } {
 }
 
 const GEAR = gearTables();
+const ENCODER = new TextEncoder();
 
 /** The high 32 bits of Arrow's mask: `effective_bits` top bits of 64 set. */
 function highMask(minBytes: number, maxBytes: number): number {
@@ -61,8 +62,8 @@ function highMask(minBytes: number, maxBytes: number): number {
 
 /** One column chunk's rolling state (Arrow's ContentDefinedChunker). */
 class Chunker {
-  private hi = 0;
-  private lo = 0;
+  private hi = 0; // int32 bits of the hash's high half
+  private lo = 0; // and of its low half
   private size = 0;
   private run = 0;
   private matched = false;
@@ -80,19 +81,21 @@ class Chunker {
   private rollBytes(bytes: Uint8Array, length: number): void {
     const tableHi = GEAR.hi[this.run];
     const tableLo = GEAR.lo[this.run];
+    const mask = this.mask;
     let hi = this.hi;
     let lo = this.lo;
     let matched = this.matched;
     for (let i = 0; i < length; i++) {
-      // (hash << 1) + gear[byte], 64-bit, in two halves
+      // (hash << 1) + gear[byte], 64-bit, in two 32-bit halves (int32 arithmetic: the fast path)
       const byte = bytes[i];
-      const shifted = (lo << 1) >>> 0;
-      const sum = shifted + tableLo[byte];
-      hi = (((hi << 1) | (lo >>> 31)) + tableHi[byte] + (sum > 0xffffffff ? 1 : 0)) >>> 0;
-      lo = sum >>> 0;
-      if ((hi & this.mask) === 0) matched = true;
+      const shifted = lo << 1;
+      const sum = (shifted + tableLo[byte]) | 0;
+      const carry = sum >>> 0 < shifted >>> 0 ? 1 : 0;
+      hi = ((hi << 1) | (lo >>> 31)) + tableHi[byte] + carry;
+      lo = sum;
+      if ((hi & mask) === 0) matched = true;
     }
-    this.hi = hi;
+    this.hi = hi | 0;
     this.lo = lo;
     this.matched = matched;
   }
@@ -107,12 +110,12 @@ class Chunker {
   }
 
   text(value: string): void {
-    const length = Buffer.byteLength(value);
-    this.size += length;
+    // One pass: UTF-8 into the scratch buffer, which also gives the length (4 bytes per UTF-16 unit at most).
+    const bytes = value.length * 3 <= this.scratch.length ? this.scratch : Buffer.alloc(value.length * 3);
+    const { written } = ENCODER.encodeInto(value, bytes);
+    this.size += written;
     if (this.size < this.minBytes) return;
-    const bytes = length <= this.scratch.length ? this.scratch : Buffer.alloc(length);
-    bytes.write(value, 0, 'utf8');
-    this.rollBytes(bytes, length);
+    this.rollBytes(bytes, written);
   }
 
   double(value: number): void {

@@ -36,7 +36,7 @@
  *   await shard.finish(); await file.commit();
  *   // after a crash:
  *   const again = await AtomicFile.open(path, { tempPath, keepBytes: state.bytes });
- *   const resumed = ParquetShardWriter.resume(again, { columns: QA_INTERNAL.pairColumns }, state);
+ *   const resumed = await ParquetShardWriter.resume(again, { columns: QA_INTERNAL.pairColumns }, state);
  */
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { OutputTarget } from './target';
