@@ -6,22 +6,27 @@
  * the 3-level LIST of OPTIONAL UTF8 `element`s pyarrow writes). Output: bytes
  * handed to a sink (`OutputTarget`, e.g. an AtomicFile) in order: `PAR1` at create,
  * one row group per flush, page indexes + footer + `PAR1` at finish. Memory: the
- * pending rows of one row group (≤ rowGroupRows rows and ≤ rowGroupBytes of text)
- * plus one encoded row group; nothing else of the data is kept.
+ * pending rows of one row group (≤ rowGroupRows rows and ≤ rowGroupBytes of values)
+ * plus the encoded pages of one column chunk; nothing else of the data is kept.
  *
- * The footer carries the key-value metadata `huggingface` =
- * {"info": {"features": {...}}} exactly as HF datasets' ArrowWriter writes it
- * (Python json.dumps text, `_type: "Value"`), so `load_dataset("parquet", …)`
- * and the Hub viewer take the features from the file.
+ * Written for the Hub as `datasets` writes Parquet: data pages cut where the content
+ * says (lib/parquet-cdc.ts, Arrow's content-defined chunking: 256 KiB–1 MiB), so a
+ * new version of a file shares most pages with the old one; a column and an offset
+ * index for every column chunk; the features in the footer's `huggingface` key
+ * (lib/parquet-features.ts) and the chunking's parameters in `content_defined_chunking`.
+ * A low-cardinality column chunk is one dictionary page and one data page instead.
+ * Each page is encoded by hyparquet-writer through its public API (a ParquetWriter on
+ * a ByteWriter: a one-page file); lib/parquet-layout.ts puts the pages together into
+ * column chunks and writes the indexes and the footer at the end.
  *
  * Row groups end where the caller says (`flush()`) or when a limit is reached;
  * both must be functions of the row sequence for a resumed export to match an
  * uninterrupted one. Resume: at a point with no pending rows, `checkpoint()`
- * returns a JSON-able state (file length and the footer metadata of the row groups
- * written so far); reopen the sink at exactly `state.bytes` and call `resume()`.
- * The rest of the file is then the same bytes an uninterrupted run writes (tested).
- * After a failed write or flush the writer is in no known state: drop it and resume
- * from the last checkpoint.
+ * returns a JSON-able state (file length and the footer entries and page indexes of
+ * the row groups written so far); reopen the sink at exactly `state.bytes` and call
+ * `resume()`. The rest of the file is then the same bytes an uninterrupted run writes
+ * (tested). After a failed write or flush the writer is in no known state: drop it and
+ * resume from the last checkpoint.
  *
  *   const file = await AtomicFile.open(path, { tempPath });
  *   const shard = await ParquetShardWriter.create(file, { columns: QA_INTERNAL.pairColumns });
@@ -31,84 +36,26 @@
  *   await shard.finish(); await file.commit();
  *   // after a crash:
  *   const again = await AtomicFile.open(path, { tempPath, keepBytes: state.bytes });
- *   const resumed = ParquetShardWriter.resume(again, { columns: QA_INTERNAL.pairColumns }, state);
+ *   const resumed = await ParquetShardWriter.resume(again, { columns: QA_INTERNAL.pairColumns }, state);
  */
-import { createHash } from 'node:crypto';
-import * as path from 'node:path';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { OutputTarget } from './target';
 import type { Row } from './batch';
 import { QaHfError, got } from './errors';
-import { type Feature, FORMATS } from './formats';
-import type { Column, ColumnType } from './columns';
-import { CODEC_LEVELS } from './compression';
-import { loadZstd, zstdLibrary } from './zstd';
+import type { Column } from './columns';
+import { type NormalizedOptions, type ParquetShardOptions, normalizeOptions, parquetLibrary } from './parquet-options';
+import { type EncodedRowGroup, type PlacedColumnChunk, type PlacedRowGroup, columnChunk, decodeRowGroup, encodeRowGroup, fileTail, footerOf, rowGroup, rowGroupSize } from './parquet-layout';
+import { contentDefinedPages, dictionaryWins } from './parquet-cdc';
+import type { PhysicalType } from './parquet-stats';
+import type { ThriftStruct } from './thrift-compact';
 
-type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
-type KeyValue = NonNullable<ConstructorParameters<typeof ParquetWriter>[0]['kvMetadata']>[number];
+export { HF_METADATA_KEY, hfFeaturesMetadata, parquetFeatures, pythonJsonDumps } from './parquet-features';
+export { DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_ROWS, type ParquetCodec, type ParquetShardOptions, parquetLibrary } from './parquet-options';
 
-// The footer's min/max encoder; its .d.ts sits where node10 resolution does not look.
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- a deep file the exports map of hyparquet-writer does not type
-const { unconvertMinMax } = require('hyparquet-writer/src/unconvert.js') as {
-  unconvertMinMax(value: unknown, element: SchemaElement, isMax: boolean): Uint8Array | undefined;
-};
+/** First buffer of a page's encoding (it doubles as needed): a page holds ≤ ~1 MiB of values before compression. */
+const ENCODE_BUFFER_BYTES = 256 * 1024;
 
-/** hyparquet-writer cuts string min/max to 16 bytes in the footer (its STATS_TRUNCATE_LENGTH). */
-const STATS_TRUNCATE_BYTES = 16;
-
-/**
- * Rows per row group. Measured here (this machine, Node 20.20): the 400 k-record bench
- * corpus (526 MB JSONL) read, mapped and written in 10 k-row groups in 12.6 s at
- * 250 MB peak RSS, the footer state then 153 kB for 40 groups.
- */
-export const DEFAULT_ROW_GROUP_ROWS = 10_000;
-
-/** Pending text per row group (UTF-16 units + 8 per number): bounds memory when answers are long. */
-export const DEFAULT_ROW_GROUP_BYTES = 64 * 1024 * 1024;
-
-/** hyparquet-writer's page size default (1 MiB), fixed here because it shapes the bytes. */
-const PAGE_SIZE = 1024 * 1024;
-
-/** The footer key HF datasets reads features from (ArrowWriter._build_metadata). */
-export const HF_METADATA_KEY = 'huggingface';
-
-const STATE_FORMAT = 'qa-hf-parquet-state/1';
-
-/**
- * The codec inside the file: SNAPPY (hyparquet-writer's own, the default: what
- * pyarrow and HF write) or ZSTD at a level (zstd-napi; Arrow, DuckDB and HF
- * datasets read both). Pages are compressed whole, so the bytes depend on the
- * level and the zstd version only: both are in the shard state's digest.
- */
-export type ParquetCodec = { codec: 'SNAPPY' } | { codec: 'ZSTD'; level: number };
-
-export interface ParquetShardOptions {
-  columns: readonly Column[];
-  /** Default SNAPPY. */
-  compression?: ParquetCodec;
-  rowGroupRows?: number;
-  rowGroupBytes?: number;
-  /** Footer `created_by`; default `qa-hf`. */
-  createdBy?: string;
-}
-
-interface NormalizedOptions {
-  columns: readonly Column[];
-  rowGroupRows: number;
-  rowGroupBytes: number;
-  createdBy: string;
-  compression: ParquetCodec;
-  schema: SchemaElement[];
-  leaves: SchemaElement[];
-  kvMetadata: KeyValue[];
-  digest: string;
-}
-
-/** Footer metadata of one written row group, JSON-able; never changes once written. */
-export interface EncodedRowGroup {
-  rowGroup: unknown;
-  pageIndexes: unknown[];
-}
+const STATE_FORMAT = 'qa-hf-parquet-state/3';
 
 /** What a checkpoint must keep to resume a shard byte for byte. */
 export interface ParquetShardState {
@@ -124,280 +71,74 @@ export interface ParquetShardState {
 }
 
 // ---------------------------------------------------------------------------
-// HF features metadata
+// Encoder: hyparquet-writer's documented API, one file per page
 
-const HF_VALUE_DTYPES: Record<ColumnType, string> = { string: 'string', float: 'float64', int: 'int64', bool: 'bool', 'list<string>': 'string' };
+type ColumnSource = Parameters<ParquetWriter['write']>[0]['columnData'][number];
+
+/** Any page size above a page's bytes: the encoder then writes each file's values as one page. */
+const ONE_PAGE = Number.MAX_SAFE_INTEGER;
+
+/** The empty file of the shard's schema: its footer is the template of the shard's footer. */
+async function emptyFile(options: NormalizedOptions): Promise<Uint8Array> {
+  const writer = new ByteWriter();
+  await new ParquetWriter({ writer, ...options.encoder }).finish();
+  return writer.getBytes();
+}
 
 /**
- * Python `json.dumps` text (", " and ": " separators, ensure_ascii) of strings, objects,
- * arrays, integers, booleans and null (a float like 1.0 would print as 1: not needed here).
+ * One data page of column `c`'s `values` as a one-column file. `plain`: PLAIN encoding,
+ * for a page of a chunk of several (a dictionary would be the chunk's, not the page's);
+ * else the encoder's choice (a dictionary when it halves the size), for a one-page chunk.
  */
-export function pythonJsonDumps(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  if (typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(pythonJsonDumps).join(', ')}]`;
-  if (typeof value === 'object') {
-    return `{${Object.entries(value as Record<string, unknown>)
-      .map(([key, item]) => `${pythonJsonDumps(key)}: ${pythonJsonDumps(item)}`)
-      .join(', ')}}`;
-  }
-  throw new TypeError(`cannot write ${typeof value} as JSON`);
+async function encodePage(options: NormalizedOptions, c: number, values: unknown[], plain: boolean): Promise<Uint8Array> {
+  const column = options.columns[c];
+  const writer = new ByteWriter(ENCODE_BUFFER_BYTES);
+  const parquet = new ParquetWriter({ writer, ...options.encoder, schema: options.columnSchemas[c], kvMetadata: undefined });
+  const source: ColumnSource = { name: column.name, data: values as never, ...(plain ? { encoding: 'PLAIN' as const } : {}) };
+  await parquet.write({ columnData: [source], rowGroupSize: values.length, pageSize: ONE_PAGE });
+  await parquet.finish();
+  return new Uint8Array(writer.getBuffer()); // a copy of its length: the writer's buffer is larger
 }
 
-/** The `huggingface` footer value for flat columns, byte-identical to what HF datasets writes. */
-export function hfFeaturesMetadata(columns: readonly Column[]): string {
-  const features: Record<string, unknown> = {};
-  for (const column of columns) {
-    const value = { dtype: HF_VALUE_DTYPES[column.type], _type: 'Value' };
-    // datasets' Sequence(Value('string')).to_dict(), in its field order.
-    features[column.name] = column.type === 'list<string>' ? { feature: value, length: -1, _type: 'Sequence' } : value;
-  }
-  return pythonJsonDumps({ info: { features } });
-}
-
-/** The card's features of the parquet format (same as the flat jsonl). */
-export function parquetFeatures(columns: readonly Column[]): Feature[] {
-  return FORMATS.parquet.features({ columns });
-}
-
-// ---------------------------------------------------------------------------
-// Options
-
-/** A column's schema elements: one for a flat column, three for a LIST (its leaf last). */
-function schemaElements(column: Column): SchemaElement[] {
-  if (column.type !== 'list<string>') return [schemaElement(column)];
-  return [
-    { name: column.name, repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
-    { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-    { name: 'element', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
-  ];
-}
-
-function schemaElement(column: Column): SchemaElement {
-  const repetition_type = 'OPTIONAL';
-  switch (column.type) {
-    case 'list<string>':
-      throw new TypeError('internal: a list column has three schema elements (schemaElements)');
-    case 'string':
-      return { name: column.name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type };
-    case 'float':
-      return { name: column.name, type: 'DOUBLE', repetition_type };
-    case 'int':
-      return { name: column.name, type: 'INT64', repetition_type };
-    case 'bool':
-      return { name: column.name, type: 'BOOLEAN', repetition_type };
-  }
-}
-
-function positiveInteger(value: unknown, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new QaHfError('ERR_OPTION', `parquet ${name} must be a positive integer, ${got(value)}`);
-  }
-  return value;
-}
-
-function normalizeOptions(options: ParquetShardOptions): NormalizedOptions {
-  const columns = options.columns;
-  if (!Array.isArray(columns) || columns.length === 0) {
-    throw new QaHfError('ERR_OPTION', `parquet needs at least one column, ${got(columns)}`);
-  }
-  const names = new Set<string>();
-  for (const column of columns) {
-    if (!column || typeof column.name !== 'string' || column.name === '' || !(column.type in HF_VALUE_DTYPES) || names.has(column.name)) {
-      throw new QaHfError('ERR_OPTION', `parquet columns must have distinct names and a known type, ${got(columns)}`);
-    }
-    names.add(column.name);
-  }
-  const rowGroupRows = positiveInteger(options.rowGroupRows, DEFAULT_ROW_GROUP_ROWS, 'rowGroupRows');
-  const rowGroupBytes = positiveInteger(options.rowGroupBytes, DEFAULT_ROW_GROUP_BYTES, 'rowGroupBytes');
-  const createdBy = options.createdBy ?? 'qa-hf';
-  if (typeof createdBy !== 'string' || createdBy === '') throw new QaHfError('ERR_OPTION', `parquet createdBy must be text, ${got(createdBy)}`);
-  const compression = normalizeCodec(options.compression);
-  const schema: SchemaElement[] = [{ name: 'schema', num_children: columns.length }, ...columns.flatMap(schemaElements)];
-  // One leaf (one column chunk) per column: the element itself, or a list's `element`.
-  const leaves = columns.map((column) => schemaElements(column).at(-1)!);
-  const kvMetadata: KeyValue[] = [{ key: HF_METADATA_KEY, value: hfFeaturesMetadata(columns) }];
-  // SNAPPY adds nothing to the digest, so a state written before codecs were an option still resumes.
-  const codec = compression.codec === 'ZSTD' ? { codec: compression, zstd: zstdLibrary() } : {};
-  const digest = createHash('sha256')
-    .update(JSON.stringify({ schema, kvMetadata, createdBy, rowGroupRows, rowGroupBytes, PAGE_SIZE, ...codec }))
-    .digest('hex');
-  return { columns: columns.map((c) => ({ name: c.name, type: c.type })), rowGroupRows, rowGroupBytes, createdBy, compression, schema, leaves, kvMetadata, digest };
-}
-
-function normalizeCodec(compression: ParquetCodec | undefined): ParquetCodec {
-  if (compression === undefined || compression.codec === 'SNAPPY') return { codec: 'SNAPPY' };
-  const { min, max } = CODEC_LEVELS.zstd;
-  if (compression.codec !== 'ZSTD' || !Number.isSafeInteger(compression.level) || compression.level < min || compression.level > max) {
-    throw new QaHfError('ERR_OPTION', `parquet compression must be SNAPPY or ZSTD with a level from ${min} to ${max}, ${got(compression)}`);
-  }
-  return { codec: 'ZSTD', level: compression.level };
-}
-
-/** hyparquet-writer's codec options for `compression`: SNAPPY is built in, ZSTD compresses each page with zstd-napi. */
-function writerCodec(compression: ParquetCodec): Pick<ConstructorParameters<typeof ParquetWriter>[0], 'codec' | 'compressors'> {
-  if (compression.codec === 'SNAPPY') return { codec: 'SNAPPY' };
-  const zstd = loadZstd('write zstd Parquet');
-  const parameters = { compressionLevel: compression.level };
-  return { codec: 'ZSTD', compressors: { ZSTD: (bytes: Uint8Array) => zstd.compress(bytes, parameters) } };
-}
-
-let libraryVersion: string | undefined;
-
-/**
- * `hyparquet-writer@x.y.z`, from its package.json, loaded like a module by its absolute
- * path (its exports map hides `hyparquet-writer/package.json` from a bare require).
- */
-export function parquetLibrary(): string {
-  if (libraryVersion === undefined) {
-    const entry = require.resolve('hyparquet-writer');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json by absolute path, past the exports map
-    const pkg = require(path.join(path.dirname(entry), '..', 'package.json')) as { version: string };
-    libraryVersion = `hyparquet-writer@${pkg.version}`;
-  }
-  return libraryVersion;
-}
-
-// ---------------------------------------------------------------------------
-// State codec: bigint, typed arrays, -0 and undefined survive JSON.
-
-function encodeValue(value: unknown): unknown {
-  if (value === undefined) return { $u: 1 };
-  if (typeof value === 'bigint') return { $n: value.toString() };
-  // -0 matters (a float column's min statistic is -0.0 when it holds 0) and String(-0) is '0'.
-  if (typeof value === 'number') return Object.is(value, -0) ? { $f: '-0' } : Number.isFinite(value) ? value : { $f: String(value) };
-  if (value instanceof Uint8Array) return { $b: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
-  if (value instanceof Uint32Array) return { $u32: Array.from(value) };
-  if (Array.isArray(value)) return value.map(encodeValue);
-  if (value !== null && typeof value === 'object') {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) throw new TypeError(`internal: cannot checkpoint a ${proto?.constructor?.name}`);
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) if (item !== undefined) out[key] = encodeValue(item);
-    return out;
-  }
-  return value;
-}
-
-function decodeValue(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(decodeValue);
-  if (value !== null && typeof value === 'object') {
-    const tagged = value as Record<string, unknown>;
-    if ('$u' in tagged) return undefined;
-    if ('$n' in tagged) return BigInt(tagged.$n as string);
-    if ('$f' in tagged) return Number(tagged.$f);
-    if ('$b' in tagged) return new Uint8Array(Buffer.from(tagged.$b as string, 'base64'));
-    if ('$u32' in tagged) return Uint32Array.from(tagged.$u32 as number[]);
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(tagged)) out[key] = decodeValue(item);
-    return out;
-  }
-  return value;
-}
-
-// ---------------------------------------------------------------------------
-// Statistics compaction
-
-/**
- * A row group's footer entry keeps each string column's whole min and max value
- * until the footer cuts them to 16 bytes. Kept whole, a shard's resume state would
- * grow with the longest answers; so right after a row group is written its string
- * min/max are replaced by the shortest prefix that the footer encodes to the same
- * bytes (checked with the library's own encoder; kept whole when not the same).
- */
-function compactStatistic(value: unknown, element: SchemaElement, isMax: boolean): unknown {
-  if (typeof value !== 'string' || value.length <= STATS_TRUNCATE_BYTES / 4) return value;
-  let end = 0;
-  let bytes = 0;
-  for (const char of value) {
-    const code = char.codePointAt(0)!;
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-    end += char.length;
-    if (bytes > STATS_TRUNCATE_BYTES) break;
-  }
-  if (end >= value.length) return value;
-  const prefix = value.slice(0, end);
-  const whole = unconvertMinMax(value, element, isMax);
-  const short = unconvertMinMax(prefix, element, isMax);
-  return whole && short && Buffer.from(whole).equals(Buffer.from(short)) ? prefix : value;
-}
-
-interface ChunkStatistics {
-  min_value?: unknown;
-  max_value?: unknown;
-}
-
-function compactRowGroup(group: { columns: Array<{ meta_data?: { statistics?: ChunkStatistics } }> }, leaves: SchemaElement[]): void {
-  group.columns.forEach((chunk, c) => {
-    const statistics = chunk.meta_data?.statistics;
-    const element = leaves[c];
-    if (!statistics || element.converted_type !== 'UTF8') return;
-    statistics.min_value = compactStatistic(statistics.min_value, element, false);
-    statistics.max_value = compactStatistic(statistics.max_value, element, true);
-  });
-}
+const PHYSICAL: Record<Column['type'], PhysicalType> = { string: 'BYTE_ARRAY', 'list<string>': 'BYTE_ARRAY', float: 'DOUBLE', int: 'INT64', bool: 'BOOLEAN' };
 
 // ---------------------------------------------------------------------------
 // Writer
 
-/** hyparquet-writer's Writer whose flush hands the bytes encoded so far to the sink. */
-class SinkWriter extends ByteWriter {
-  constructor(private readonly sink: OutputTarget) {
-    super(1 << 20);
-  }
-
-  flush(): Promise<void> {
-    const bytes = Buffer.from(this.buffer.slice(0, this.index));
-    this.index = 0;
-    return bytes.length === 0 ? Promise.resolve() : this.sink.write(bytes);
-  }
-
-  override finish(): Promise<void> {
-    return this.flush();
-  }
-}
-
-interface WriterInternals {
-  row_groups: unknown[];
-  num_rows: bigint;
-  pendingIndexes: Array<{ chunk: unknown }>;
-}
-
 export class ParquetShardWriter {
+  private readonly sink: OutputTarget;
   private readonly options: NormalizedOptions;
-  private readonly writer: SinkWriter;
-  private readonly parquet: ParquetWriter;
+  /** FileMetaData of the empty file: schema, key-value metadata, created_by. */
+  private readonly template: ThriftStruct;
+  private readonly groups: PlacedRowGroup[];
+  private length: number;
   private pending: unknown[][];
   private pendingCount = 0;
   private pendingBytes = 0;
-  private flushedRows = 0;
-  private lastRowGroupBytes = 0;
+  private flushedRows: number;
   private finished = false;
 
-  private constructor(sink: OutputTarget, options: NormalizedOptions) {
+  private constructor(sink: OutputTarget, options: NormalizedOptions, template: ThriftStruct, from: { bytes: number; rows: number; groups: PlacedRowGroup[] }) {
+    this.sink = sink;
     this.options = options;
-    this.writer = new SinkWriter(sink);
-    this.parquet = new ParquetWriter({
-      writer: this.writer,
-      schema: options.schema,
-      ...writerCodec(options.compression),
-      kvMetadata: options.kvMetadata,
-      createdBy: options.createdBy,
-    });
+    this.template = template;
+    this.length = from.bytes;
+    this.flushedRows = from.rows;
+    this.groups = from.groups;
     this.pending = options.columns.map(() => []);
   }
 
   /** A new shard: writes `PAR1` to the sink. */
   static async create(sink: OutputTarget, options: ParquetShardOptions): Promise<ParquetShardWriter> {
-    const shard = new ParquetShardWriter(sink, normalizeOptions(options));
-    await shard.writer.flush();
+    const normalized = normalizeOptions(options);
+    const empty = await emptyFile(normalized);
+    const shard = new ParquetShardWriter(sink, normalized, footerOf(empty), { bytes: 0, rows: 0, groups: [] });
+    await shard.append(empty.subarray(0, 4));
     return shard;
   }
 
   /** Continues a shard from `state`; the sink must hold exactly `state.bytes` bytes of it. */
-  static resume(sink: OutputTarget, options: ParquetShardOptions, state: ParquetShardState): ParquetShardWriter {
+  static async resume(sink: OutputTarget, options: ParquetShardOptions, state: ParquetShardState): Promise<ParquetShardWriter> {
     const normalized = normalizeOptions(options);
     if (state?.format !== STATE_FORMAT) throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `not a parquet shard state, ${got(state?.format)}`);
     if (state.library !== parquetLibrary()) {
@@ -406,31 +147,13 @@ export class ParquetShardWriter {
     if (state.options !== normalized.digest) {
       throw new QaHfError('ERR_CHECKPOINT_MISMATCH', 'parquet shard was started with other columns or row group limits');
     }
-    const shard = new ParquetShardWriter(sink, normalized);
-    // The constructor encoded the `PAR1` header into the buffer: the file already has it.
-    shard.writer.index = 0;
-    shard.writer.offset = state.bytes;
-    const internals = shard.parquet as unknown as WriterInternals;
-    const rowGroups = state.rowGroups.map(
-      (group) => decodeValue(group.rowGroup) as { columns: unknown[]; num_rows: bigint; total_compressed_size: bigint },
-    );
-    internals.row_groups = rowGroups;
-    internals.num_rows = rowGroups.reduce((total, group) => total + group.num_rows, 0n);
-    internals.pendingIndexes = state.rowGroups.flatMap((group, g) =>
-      group.pageIndexes.map((encoded) => {
-        const { column, ...indexes } = decodeValue(encoded) as { column: number };
-        return { chunk: rowGroups[g].columns[column], ...indexes };
-      }),
-    );
-    shard.flushedRows = state.rows;
-    const groups = state.rowGroups.length;
-    shard.lastRowGroupBytes = groups === 0 ? 0 : Number(rowGroups[groups - 1].total_compressed_size);
-    return shard;
+    const template = footerOf(await emptyFile(normalized));
+    return new ParquetShardWriter(sink, normalized, template, { bytes: state.bytes, rows: state.rows, groups: state.rowGroups.map(decodeRowGroup) });
   }
 
   /** Bytes handed to the sink so far (the file length once writes resolve). */
   get bytes(): number {
-    return this.writer.offset - this.writer.index;
+    return this.length;
   }
 
   /** Rows written to row groups plus rows pending. */
@@ -443,10 +166,10 @@ export class ParquetShardWriter {
   }
 
   get rowGroupCount(): number {
-    return (this.parquet as unknown as WriterInternals).row_groups.length;
+    return this.groups.length;
   }
 
-  /** Appends rows; a row group is flushed whenever rowGroupRows rows or rowGroupBytes of text are pending. */
+  /** Appends rows; a row group is flushed whenever rowGroupRows rows or rowGroupBytes of values are pending. */
   async write(rows: readonly Row[]): Promise<void> {
     this.live();
     const columns = this.options.columns;
@@ -455,28 +178,40 @@ export class ParquetShardWriter {
         const column = columns[i];
         const value = row[column.name];
         this.pending[i].push(toParquet(column, value));
-        this.pendingBytes += typeof value === 'string' ? value.length : Array.isArray(value) ? listChars(value as string[]) : 8;
+        this.pendingBytes += plainBytes(value);
       }
       this.pendingCount++;
       if (this.pendingCount >= this.options.rowGroupRows || this.pendingBytes >= this.options.rowGroupBytes) await this.flush();
     }
   }
 
-  /** Writes the pending rows as one row group (nothing when none are pending). */
+  /**
+   * Writes the pending rows as one row group (nothing when none are pending): each
+   * column chunk in content-defined pages (lib/parquet-cdc.ts), each page encoded on its
+   * own and written as soon as its column is done.
+   */
   async flush(): Promise<void> {
     this.live();
     if (this.pendingCount === 0) return;
-    const before = this.bytes;
-    const columnData = this.options.columns.map((column, i) => ({ name: column.name, data: this.pending[i] }));
     const count = this.pendingCount;
+    const pending = this.pending;
     this.pending = this.options.columns.map(() => []);
     this.pendingCount = 0;
     this.pendingBytes = 0;
-    await this.parquet.write({ columnData, rowGroupSize: count, pageSize: PAGE_SIZE });
-    const groups = (this.parquet as unknown as WriterInternals).row_groups;
-    compactRowGroup(groups[groups.length - 1] as Parameters<typeof compactRowGroup>[0], this.options.leaves);
+    const chunks: PlacedColumnChunk[] = [];
+    for (const [c, column] of this.options.columns.entries()) {
+      const values = pending[c];
+      const starts = dictionaryWins(values, column.type) ? [0, values.length] : contentDefinedPages(values, column.type);
+      const files: Uint8Array[] = [];
+      if (starts.length === 2) files.push(await encodePage(this.options, c, values, false));
+      else for (let p = 0; p + 1 < starts.length; p++) files.push(await encodePage(this.options, c, values.slice(starts[p], starts[p + 1]), true));
+      pending[c] = []; // let the column's values go before the next is encoded
+      const chunk = columnChunk(files, this.length, PHYSICAL[column.type]);
+      for (const bytes of chunk.bytes) await this.append(bytes);
+      chunks.push(chunk);
+    }
+    this.groups.push(rowGroup(chunks, count));
     this.flushedRows += count;
-    this.lastRowGroupBytes = this.bytes - before;
   }
 
   /**
@@ -485,7 +220,8 @@ export class ParquetShardWriter {
    * written, so the same on a resumed run.
    */
   shouldRollOver(maxBytes: number): boolean {
-    return this.rowGroupCount > 0 && this.bytes + this.lastRowGroupBytes > maxBytes;
+    const last = this.groups.at(-1);
+    return last !== undefined && this.length + rowGroupSize(last).bytes > maxBytes;
   }
 
   /** The state to resume from; only at a row group boundary (call flush() first). */
@@ -494,22 +230,13 @@ export class ParquetShardWriter {
     if (this.pendingCount > 0) {
       throw new QaHfError('ERR_USAGE', `parquet checkpoint with ${this.pendingCount} rows pending: flush() first`);
     }
-    const internals = this.parquet as unknown as WriterInternals;
-    const where = new Map<unknown, [number, number]>();
-    internals.row_groups.forEach((group, g) => (group as { columns: unknown[] }).columns.forEach((chunk, c) => where.set(chunk, [g, c])));
-    const rowGroups: EncodedRowGroup[] = internals.row_groups.map((group) => ({ rowGroup: encodeValue(group), pageIndexes: [] }));
-    for (const { chunk, ...indexes } of internals.pendingIndexes) {
-      const position = where.get(chunk);
-      if (!position) throw new Error('internal: parquet page index without its column chunk');
-      rowGroups[position[0]].pageIndexes.push(encodeValue({ column: position[1], ...indexes }));
-    }
     return {
       format: STATE_FORMAT,
       library: parquetLibrary(),
       options: this.options.digest,
-      bytes: this.bytes,
+      bytes: this.length,
       rows: this.flushedRows,
-      rowGroups,
+      rowGroups: this.groups.map(encodeRowGroup),
     };
   }
 
@@ -517,8 +244,13 @@ export class ParquetShardWriter {
   async finish(): Promise<number> {
     await this.flush();
     this.finished = true;
-    await this.parquet.finish();
-    return this.bytes;
+    await this.append(fileTail(this.template, this.groups, this.length));
+    return this.length;
+  }
+
+  private append(bytes: Uint8Array): Promise<void> {
+    this.length += bytes.length;
+    return this.sink.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 
   private live(): void {
@@ -526,11 +258,11 @@ export class ParquetShardWriter {
   }
 }
 
-/** The text a list<string> value holds, counted like a string column's (8 per item for its framing). */
-function listChars(items: readonly string[]): number {
-  let total = 8;
-  for (const item of items) total += item.length + 8;
-  return total;
+/** A value's PLAIN bytes without levels: UTF-8 + a 4-byte length per string, 8 per number, 1 per boolean. */
+function plainBytes(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value) + 4;
+  if (Array.isArray(value)) return value.reduce((total: number, item: string) => total + Buffer.byteLength(item) + 4, 0);
+  return typeof value === 'boolean' ? 1 : 8;
 }
 
 function toParquet(column: Column, value: unknown): unknown {

@@ -268,7 +268,7 @@ class ParquetOutput extends ShardOutput {
   override async reopen(): Promise<boolean> {
     if (!(await super.reopen())) return false;
     const open = this.state.open;
-    if (open && this.file) this.shard = ParquetShardWriter.resume(this.file, this.shardOptions(), open.parquet!);
+    if (open && this.file) this.shard = await ParquetShardWriter.resume(this.file, this.shardOptions(), open.parquet!);
     return true;
   }
 
