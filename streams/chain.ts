@@ -33,10 +33,10 @@ export function runChain(stages: Stream[]): Promise<void> {
 /**
  * Worker threads createProcessingStages starts when not told: none. A library
  * caller knows its input; the pipe mode picks a count per run with
- * defaultWorkerCount. Export keeps 0: it keeps every row for routing, stats and the
- * shard writers on the main thread, which bounds it; on the bench machine (395 MB)
- * --workers 2 was no faster (simple 8.6 s vs 7.8 s, Hub jsonl,parquet 16.5 s vs
- * 15.2 s) for 15–20 % more CPU (README, export options).
+ * defaultWorkerCount. Export keeps 0: --workers 2 holds ~1.6× the memory (rows cross
+ * back as objects, a heap per worker) and pays only on a large corpus with idle cores
+ * (1.2–1.6× on the quiet 2-core bench machine, no faster or slower when it is shared;
+ * README, export options).
  */
 export const DEFAULT_WORKERS = 0;
 
