@@ -36,10 +36,36 @@ export function missingValueMessage(option: string, command?: CommandName): stri
 /** yargs' own words for an option typed without its value (requiresArg). */
 const NOT_ENOUGH_ARGUMENTS = /^Not enough arguments following: (\S+)$/;
 
+/** yargs' own words for options the command does not declare (strict mode): `Unknown arguments: out, format`. */
+const UNKNOWN_ARGUMENTS = /^Unknown arguments?: (.+)$/;
+
+/** How a command is typed (`pipe` is qa-hf with files). */
+const typed = (command: CommandName) => (command === 'pipe' ? 'pipe mode (qa-hf FILE…)' : `qa-hf ${command}`);
+
+/**
+ * The message of an option the command does not take: another command's option says
+ * which command takes it (`qa-hf in.jsonl --out dist` meant export); a slip of one of
+ * the command's own options (two edits at most) says which; else yargs' words.
+ */
+export function unknownOptionMessage(name: string, command: CommandName): string | null {
+  // yargs names it as typed, or camel-cased when it also saw the dashed form.
+  const option = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const elsewhere = [...new Set(OPTION_TABLE.filter((row) => row.name === option && row.positional === undefined).flatMap((row) => row.commands))].filter((other) => other !== command);
+  if (elsewhere.length > 0) return `--${option} is not an option of ${typed(command)}; it is one of ${elsewhere.map((other) => (other === 'pipe' ? 'pipe mode' : `qa-hf ${other}`)).join(', ')}`;
+  const own = OPTION_TABLE.filter((row) => row.commands.includes(command) && row.positional === undefined && row.hidden === undefined).map((row) => row.name);
+  if (own.length === 0) return null;
+  const near = closest(option, own);
+  const edits = distance(option, near);
+  return edits <= 2 && edits * 2 < option.length ? `unknown option --${option} of ${typed(command)}; did you mean --${near}?` : null;
+}
+
 /** A yargs usage failure in words that say what to do (others as yargs words them), ending with the pointer to --help. */
 export function usageMessage(message: string, command?: CommandName): string {
   const missing = NOT_ENOUGH_ARGUMENTS.exec(message);
-  return `${missing ? missingValueMessage(missing[1], command) : message} (see --help)`;
+  if (missing) return `${missingValueMessage(missing[1], command)} (see --help)`;
+  const unknown = UNKNOWN_ARGUMENTS.exec(message);
+  const better = unknown && command !== undefined ? unknownOptionMessage(unknown[1].split(', ')[0], command) : null;
+  return `${better ?? message} (see --help)`;
 }
 
 /** What to do after a full disk: a resumable run keeps what it committed. */

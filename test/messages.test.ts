@@ -130,6 +130,16 @@ describe('messages that say what to do (in-process)', () => {
     await expect((async () => buildParser(argv).parseAsync())()).rejects.toThrow(new QaHfError('ERR_USAGE', message));
   });
 
+  test.each([
+    [['in.jsonl', '--out', 'dist'], '--out is not an option of pipe mode (qa-hf FILE…); it is one of qa-hf export, qa-hf report (see --help)'],
+    [['in.jsonl', '--format', 'parquet'], '--format is not an option of pipe mode (qa-hf FILE…); it is one of qa-hf export (see --help)'],
+    [['export', 'in.jsonl', '--out', 'o', '--rejected', 'r.jsonl'], '--rejected is not an option of qa-hf export; it is one of pipe mode (see --help)'],
+    [['export', 'in.jsonl', '--out', 'o', '--fromat', 'parquet'], 'unknown option --fromat of qa-hf export; did you mean --format? (see --help)'],
+    [['in.jsonl', '--bogus'], 'Unknown argument: bogus (see --help)'],
+  ])('%j: an option of another command says which command takes it', async (argv, message) => {
+    await expect((async () => buildParser(argv).parseAsync())()).rejects.toThrow(new QaHfError('ERR_USAGE', message));
+  });
+
   test('other yargs failures keep their words; an option without an example still says a value is expected', () => {
     expect(usageMessage('Unknown argument: foo')).toBe('Unknown argument: foo (see --help)');
     expect(missingValueMessage('no-such-option')).toBe('--no-such-option needs a value after it');
