@@ -55,6 +55,21 @@ import { dataFilesPattern } from './shards';
 import type { SplitSpec, SplitTrackerReport } from './split';
 import { noun } from './tally';
 
+/**
+ * The names `datasets` gives its packaged builders (datasets.packaged_modules, 5.0.1):
+ * `load_dataset("csv")` loads the csv builder, not a folder named csv in the working
+ * directory, so a folder of such a name is written `./csv` in the card.
+ */
+const PACKAGED_BUILDERS: ReadonlySet<string> = new Set([
+  'arrow', 'audiofolder', 'conll', 'csv', 'eval', 'hdf5', 'iceberg', 'imagefolder', 'json', 'lance', 'meshfolder',
+  'niftifolder', 'pandas', 'parquet', 'pdffolder', 'text', 'tsfile', 'videofolder', 'webdataset', 'xml',
+]);
+
+/** A local export folder as `load_dataset` takes it: `./NAME` where NAME alone would name a packaged builder. */
+export function localLoadPath(folder: string): string {
+  return PACKAGED_BUILDERS.has(folder.split('/')[0].toLowerCase()) ? `./${folder}` : folder;
+}
+
 export interface CardFile {
   /** Final file name inside the config folder: `train-00000-of-00001.jsonl`. */
   name: string;

@@ -1,3 +1,4 @@
+import { localLoadPath } from '../lib/card';
 import { promises as fs } from 'node:fs';
 import { whatRowsAre } from '../lib/hub';
 import * as os from 'node:os';
@@ -692,4 +693,12 @@ describe('what the rows are, in the card', () => {
   ])('%j → %s', (names, what) => {
     expect(whatRowsAre(names.map((name) => ({ name })))).toBe(what);
   });
+});
+
+test('a folder named like a packaged builder of datasets is loaded as ./NAME (load_dataset("csv") is the csv builder)', () => {
+  expect(localLoadPath('csv')).toBe('./csv');
+  expect(localLoadPath('JSON')).toBe('./JSON');
+  expect(localLoadPath('parquet/v1.0.0')).toBe('./parquet/v1.0.0');
+  expect(localLoadPath('dist')).toBe('dist');
+  expect(localLoadPath('csv-only')).toBe('csv-only');
 });

@@ -213,10 +213,12 @@ def check_export(folder):
     calls = [node.value for node in tree.body if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)]
     first = next(call for call in calls if getattr(call.func, "id", None) == "load_dataset")
     load_path = literal(first.args[0])
+    # A folder named like a packaged builder (csv, json, …) is written ./NAME: the same folder.
+    named = load_path[2:] if load_path.startswith("./") else load_path
     # The card's paths are relative to the folder its load path is named from (OUT, or OUT's parent for a version).
-    if os.path.isabs(load_path) or load_path.startswith("hf://") or not folder.endswith(os.sep + load_path.replace("/", os.sep)):
+    if os.path.isabs(named) or named.startswith("hf://") or not folder.endswith(os.sep + named.replace("/", os.sep)):
         fail(f"the card loads {load_path!r}, not this folder")
-    os.chdir(folder[: -len(load_path)])
+    os.chdir(folder[: -len(named)])
     namespace = {}
     loaded = {}
     for statement in tree.body:

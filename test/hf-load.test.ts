@@ -62,8 +62,8 @@ withPython('every config and split loads as the card says, with the declared fea
   );
   await fs.writeFile(input, `${lines.join('\n')}\n`);
   const hub = path.join(dir, 'hub');
-  // Not `csv`: load_dataset("csv") would name the packaged builder, not the folder.
-  const csv = path.join(dir, 'csv-only');
+  // Named like a packaged builder of datasets: the card must load the folder (./csv), not the csv builder.
+  const csv = path.join(dir, 'csv');
   const formats = 'jsonl,parquet,csv,messages,alpaca,sharegpt,prompt-completion';
   for (const [out, args] of [
     [hub, { format: formats, split: 'train=0.8,test=0.2', tiers: 'high=0.8,medium=0.6', maxShardSize: '1000' }],

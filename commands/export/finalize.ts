@@ -17,7 +17,7 @@ import { sha256Object } from '../../lib/io/s3';
 import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, type ManifestFile } from '../../lib/io/manifest';
 import { filesToRemove, isWorkFile } from '../../lib/out-dir';
 import { listOutFiles, removeReplaced } from '../../lib/io/out-dir-fs';
-import { renderCard, renderLlamaFactoryInfo } from '../../lib/card';
+import { localLoadPath, renderCard, renderLlamaFactoryInfo } from '../../lib/card';
 import { type ExportPlan, type FinalShard, type HubState, describeExport, hubDirectories, hubOutputs, isShardFile, planFormats, splitStats } from '../../lib/hub';
 import { resolvePreset } from '../../lib/mapping';
 import { finalizeShards } from '../../lib/shards';
@@ -128,7 +128,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
     const parent = path.basename(path.dirname(path.resolve(out)));
     const description = describeExport(plan, hub, shards, {
       title: args.version === undefined ? folder : parent,
-      loadPath: args.version === undefined ? folder : `${parent}/${folder}`,
+      loadPath: localLoadPath(args.version === undefined ? folder : `${parent}/${folder}`),
       preset: resolvePreset(args),
       counts: tally.total,
       report,
