@@ -19,16 +19,18 @@
  *   maskPii('personnummer', '19850312-1235') // '19850312-****'
  *   redactText('{"q": "ring\\n070-123 45 67"')   // a bad line's text, escapes and all: '{"q": "ring\\n[PHONE]"'
  */
-import type { findPhoneNumbersInText as FindPhoneNumbers } from 'libphonenumber-js';
+import type { findPhoneNumbersInText as FindPhoneNumbers, parsePhoneNumberFromString as ParsePhoneNumber } from 'libphonenumber-js';
 import { electronicFormatIBAN, isValidIBAN } from 'ibantools';
 
 /** libphonenumber-js, loaded on first use (~0.1 s of CPU): a run without --pii never pays for it. */
-let phoneFinder: typeof FindPhoneNumbers | undefined;
-function findPhoneNumbers(): typeof FindPhoneNumbers {
+let phoneLibrary: { findPhoneNumbersInText: typeof FindPhoneNumbers; parsePhoneNumberFromString: typeof ParsePhoneNumber } | undefined;
+function phones(): NonNullable<typeof phoneLibrary> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously, in a worker or the main thread
-  phoneFinder ??= (require('libphonenumber-js') as { findPhoneNumbersInText: typeof FindPhoneNumbers }).findPhoneNumbersInText;
-  return phoneFinder;
+  phoneLibrary ??= require('libphonenumber-js') as NonNullable<typeof phoneLibrary>;
+  return phoneLibrary;
 }
+const findPhoneNumbers = () => phones().findPhoneNumbersInText;
+const parsePhoneNumber = () => phones().parsePhoneNumberFromString;
 
 export const PII_KINDS = ['personnummer', 'email', 'phone', 'iban', 'card', 'ip'] as const;
 export type PiiKind = (typeof PII_KINDS)[number];
@@ -55,7 +57,9 @@ export interface PiiMatch {
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 /** Tried where a scan position may start one (sticky). */
 const IBAN = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/y;
-const IPV4 = /\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b(?!\.\d)/y;
+/** A cheap look for four dotted numbers before the exact pattern runs (most text has none). */
+const MAYBE_IPV4 = /\d\.\d{1,3}\.\d{1,3}\.\d/;
+const IPV4 = /(?<![\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b(?!\.\d)/g;
 
 const QUICK_SKIP = /[\d@]/;
 /** Where findPii's scan can find something: a digit, + or ( before a digit, an IBAN's start. */
@@ -81,18 +85,15 @@ const isWordChar = (c: number) => isDigit(c) || isUpper(c) || (c >= 97 && c <= 1
 export function findPii(text: string): PiiMatch[] {
   const matches: PiiMatch[] = [];
   if (!QUICK_SKIP.test(text)) return matches;
-  const emails: PiiMatch[] = [];
-  if (text.includes('@')) {
-    EMAIL.lastIndex = 0;
-    let found: RegExpExecArray | null;
-    while ((found = EMAIL.exec(text)) !== null) emails.push({ kind: 'email', start: found.index, end: found.index + found[0].length, text: found[0] });
-  }
-  let nextEmail = 0;
+  // Emails and IPv4 addresses are found first, each by its pattern over the whole text (the scan
+  // below takes each when it reaches it): an address may stand where a digit run begins (`4 (192.168.1.10)`).
+  const early = firstFound(text);
+  let nextEarly = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
-    if (nextEmail < emails.length && i >= emails[nextEmail].start) {
-      matches.push(emails[nextEmail]);
-      i = emails[nextEmail++].end - 1;
+    if (nextEarly < early.length && i >= early[nextEarly].start) {
+      matches.push(early[nextEarly]);
+      i = early[nextEarly++].end - 1;
       continue;
     }
     // Jump to the next place a candidate can start (the regex engine scans faster than this loop):
@@ -101,14 +102,14 @@ export function findPii(text: string): PiiMatch[] {
     CANDIDATE.lastIndex = i;
     const next = CANDIDATE.exec(text);
     if (next === null) {
-      if (nextEmail < emails.length) {
-        i = emails[nextEmail].start - 1;
+      if (nextEarly < early.length) {
+        i = early[nextEarly].start - 1;
         continue;
       }
       break;
     }
-    if (nextEmail < emails.length && emails[nextEmail].start < next.index) {
-      i = emails[nextEmail].start - 1;
+    if (nextEarly < early.length && early[nextEarly].start < next.index) {
+      i = early[nextEarly].start - 1;
       continue;
     }
     i = next.index;
@@ -120,10 +121,10 @@ export function findPii(text: string): PiiMatch[] {
     if (isUpper(c)) {
       if (boundary && i + 3 < n && isUpper(text.charCodeAt(i + 1)) && isDigit(text.charCodeAt(i + 2)) && isDigit(text.charCodeAt(i + 3))) {
         IBAN.lastIndex = i;
-        const iban = IBAN.exec(text);
-        if (iban && isValidIBAN(electronicFormatIBAN(iban[0]) ?? '')) {
-          matches.push({ kind: 'iban', start: i, end: i + iban[0].length, text: iban[0] });
-          i += iban[0].length - 1;
+        const iban = validIbanPrefix(IBAN.exec(text)?.[0]);
+        if (iban !== null) {
+          matches.push({ kind: 'iban', start: i, end: i + iban.length, text: iban });
+          i += iban.length - 1;
           continue;
         }
       }
@@ -134,19 +135,12 @@ export function findPii(text: string): PiiMatch[] {
       while (i + 1 < n && isWordChar(text.charCodeAt(i + 1))) i++; // digits inside a word (NEWS2)
       continue;
     }
-    if (!plus) {
-      IPV4.lastIndex = i;
-      const ip = IPV4.exec(text);
-      if (ip) {
-        if (isIpv4(ip[0]) && !VERSION_BEFORE.test(text.slice(Math.max(0, i - 12), i))) matches.push({ kind: 'ip', start: i, end: i + ip[0].length, text: ip[0] });
-        i += ip[0].length - 1;
-        continue;
-      }
-    }
     // A run: digits, and -, + or one space between digits; `(0)` or `(08) ` inside a phone number.
     let end = i + 1;
     let digits = plus ? 0 : 1;
-    while (end < n) {
+    // A run never reaches into an email or address found first.
+    const limit = nextEarly < early.length ? early[nextEarly].start : n;
+    while (end < limit) {
       const d = text.charCodeAt(end);
       if (isDigit(d)) digits++;
       else if (!runSeparator(text, end)) break;
@@ -160,6 +154,28 @@ export function findPii(text: string): PiiMatch[] {
     i = end - 1;
   }
   return matches;
+}
+
+/** The emails and IPv4 addresses of `text`, in order, not overlapping (an address inside an email is the email's). */
+function firstFound(text: string): PiiMatch[] {
+  const found: PiiMatch[] = [];
+  if (text.includes('@')) {
+    EMAIL.lastIndex = 0;
+    let email: RegExpExecArray | null;
+    while ((email = EMAIL.exec(text)) !== null) found.push({ kind: 'email', start: email.index, end: email.index + email[0].length, text: email[0] });
+  }
+  if (!MAYBE_IPV4.test(text)) return found;
+  IPV4.lastIndex = 0;
+  let ip: RegExpExecArray | null;
+  const emails = found.length;
+  while ((ip = IPV4.exec(text)) !== null) {
+    const start = ip.index;
+    const end = start + ip[0].length;
+    if (!isIpv4(ip[0]) || VERSION_BEFORE.test(text.slice(Math.max(0, start - 12), start))) continue;
+    if (found.slice(0, emails).some((email) => email.start < end && start < email.end)) continue;
+    found.push({ kind: 'ip', start, end, text: ip[0] });
+  }
+  return emails > 0 && found.length > emails ? found.sort((a, b) => a.start - b.start) : found;
 }
 
 /**
@@ -192,12 +208,100 @@ function digitRun(run: string, start: number, matches: PiiMatch[]): void {
     return;
   }
   if (digits.length < 7) return;
-  for (const phone of findPhoneNumbers()(run, 'SE')) {
-    const text = run.slice(phone.startsAt, phone.endsAt);
-    // People write Swedish numbers with their trunk 0 or +46/0046: a bare digit run (a date, a count) is none.
-    if (!/^(?:\(?0|\+)/.test(text) || !phone.number.isValid()) continue;
-    matches.push({ kind: 'phone', start: start + phone.startsAt, end: start + phone.endsAt, text });
+  // The run may hold a personnummer or a card number beside other numbers (`säng 4 850312-1231`,
+  // `(850312-1231)`, `850312-1231 070-123 45 67`, `4 4111 1111 1111 1111`): each is a match of
+  // its own, and the phone numbers are looked for in what lies between them.
+  let from = 0;
+  const spans = groups(run);
+  for (let g = 0; g < spans.length; g++) {
+    const found = personnummerOrCard(run, spans, g);
+    if (found === null) continue;
+    if (found.start > from) phonesIn(run.slice(from, found.start), start + from, matches);
+    matches.push({ ...found, start: start + found.start, end: start + found.end });
+    from = found.end;
+    g = found.lastGroup;
   }
+  if (from < run.length) phonesIn(run.slice(from), start + from, matches);
+}
+
+/** A card is written as one group of 13–19 digits (dashes allowed) or four groups of four digits. */
+const CARD_GROUP = /^\d{4}$/;
+
+/** A personnummer that is group `g` of a run, or a card number that begins there; else null. */
+function personnummerOrCard(run: string, spans: ReturnType<typeof groups>, g: number): (PiiMatch & { lastGroup: number }) | null {
+  const group = spans[g];
+  const shaped = PERSONNUMMER_SHAPE.exec(group.text);
+  if (shaped && validPersonnummer(shaped[1], shaped[2], shaped[3])) return { kind: 'personnummer', start: group.start, end: group.end, text: group.text, lastGroup: g };
+  const single = group.text.replace(/-/g, '');
+  if (/^\d{13,19}$/.test(single) && luhnValid(single)) return { kind: 'card', start: group.start, end: group.end, text: group.text, lastGroup: g };
+  const four = spans.slice(g, g + 4);
+  if (four.length === 4 && four.every((part) => CARD_GROUP.test(part.text)) && luhnValid(four.map((part) => part.text).join(''))) {
+    return { kind: 'card', start: group.start, end: four[3].end, text: run.slice(group.start, four[3].end), lastGroup: g + 3 };
+  }
+  return null;
+}
+
+/** The space-separated groups of a run, without the parentheses around them (`(850312-1231)`). */
+function groups(run: string): Array<{ start: number; end: number; text: string }> {
+  const found: Array<{ start: number; end: number; text: string }> = [];
+  const GROUP = /[^ ]+/g;
+  let group: RegExpExecArray | null;
+  while ((group = GROUP.exec(run)) !== null) {
+    let begin = group.index;
+    let end = begin + group[0].length;
+    if (run.charCodeAt(begin) === 40) begin++;
+    if (run.charCodeAt(end - 1) === 41) end--;
+    if (end > begin) found.push({ start: begin, end, text: run.slice(begin, end) });
+  }
+  return found;
+}
+
+/** People write Swedish numbers with their trunk 0 or +46/0046: a bare digit run (a date, a count) is none. */
+const PHONE_START = /^(?:\(?0|\+)/;
+
+/**
+ * The phone numbers in a part of a run. libphonenumber-js reads the part as a whole; where it
+ * finds none, a number may stand beside other digits (`kl 14 070-123 45 67`, `070-123 45 67 8`):
+ * from each group that starts like a phone, the longest span of whole groups that is a valid
+ * number is one.
+ */
+function phonesIn(part: string, start: number, matches: PiiMatch[]): void {
+  if (part.replace(/[^\d]/g, '').length < 7) return;
+  let found = false;
+  for (const phone of findPhoneNumbers()(part, 'SE')) {
+    const text = part.slice(phone.startsAt, phone.endsAt);
+    if (!PHONE_START.test(text) || !phone.number.isValid()) continue;
+    matches.push({ kind: 'phone', start: start + phone.startsAt, end: start + phone.endsAt, text });
+    found = true;
+  }
+  if (found) return;
+  const spans = groups(part);
+  for (let first = 0; first < spans.length; first++) {
+    if (!PHONE_START.test(part.slice(spans[first].start))) continue;
+    for (let last = spans.length - 1; last >= first; last--) {
+      const text = part.slice(spans[first].start, spans[last].end);
+      if (text.replace(/[^\d]/g, '').length < 7) break;
+      const number = parsePhoneNumber()(text, 'SE');
+      if (!number?.isValid()) continue;
+      matches.push({ kind: 'phone', start: start + spans[first].start, end: start + spans[last].end, text });
+      first = last;
+      break;
+    }
+  }
+}
+
+/**
+ * The longest valid IBAN that `candidate` (the IBAN pattern's greedy match) begins with: a
+ * number written after it (`SE45 5000 … 7466 17`) is taken as its last group by the pattern.
+ */
+function validIbanPrefix(candidate: string | undefined): string | null {
+  let text = candidate;
+  while (text !== undefined && text.length >= 15) {
+    if (isValidIBAN(electronicFormatIBAN(text) ?? '')) return text;
+    const space = text.lastIndexOf(' ');
+    text = space > 4 ? text.slice(0, space) : undefined;
+  }
+  return null;
 }
 
 function isIpv4(text: string): boolean {

@@ -53,7 +53,8 @@ function corpus(): string {
     // Every string field of a record holds a value now and then; every other answer (so --pii reject leaves pairs).
     const record = internalRecord({
       question: i % 7 === 0 ? `Vem når jag på ${value(i + 3)} om ${i}?` : `Fråga nummer ${i} om vården?`,
-      answer: i % 2 === 0 ? `Svar ${i}: kontakta ${value(i / 2)} vardagar, eller se journalen.` : `Svar ${i}: se journalen.`,
+      // Beside other numbers and in parentheses too, as people write them (`säng 4 850312-1231 17`).
+      answer: i % 2 === 0 ? (i % 4 === 0 ? `Svar ${i}: kontakta ${value(i / 2)} vardagar, eller se journalen.` : `Svar ${i}: säng 4 (${value(i / 2)}) 17 år.`) : `Svar ${i}: se journalen.`,
       source_document: i % 6 === 0 ? `intyg ${value(i + 5)}.pdf` : `riktlinje-${i % 4}.pdf`,
       roll: i % 11 === 0 ? `läkare ${value(i + 7)}` : 'läkare',
       erfarenhet: i % 13 === 0 ? `ny, ${value(i + 9)}` : 'ny',

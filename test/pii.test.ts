@@ -32,6 +32,32 @@ describe('findPii: positives', () => {
     expect(found(text)).toEqual([[kind, value]]);
   });
 
+  test.each<[string, Array<[PiiKind, string]>]>([
+    ['säng 4 850312-1231', [['personnummer', '850312-1231']]],
+    ['rum 17 850312-1231', [['personnummer', '850312-1231']]],
+    ['år 2024 850312-1231', [['personnummer', '850312-1231']]],
+    ['850312-1231 4', [['personnummer', '850312-1231']]],
+    ['850312-1231 17 år', [['personnummer', '850312-1231']]],
+    ['1 2 3 850312-1231', [['personnummer', '850312-1231']]],
+    ['nr.4 850312-1231', [['personnummer', '850312-1231']]],
+    ['4 8503121231', [['personnummer', '8503121231']]],
+    ['4 850312+1231', [['personnummer', '850312+1231']]],
+    ['4 19850312-1231', [['personnummer', '19850312-1231']]],
+    ['Patienten (850312-1231) kom', [['personnummer', '850312-1231']]],
+    ['Patienten (19850312-1231) kom', [['personnummer', '19850312-1231']]],
+    ['ring 850312-1231 070-123 45 67', [['personnummer', '850312-1231'], ['phone', '070-123 45 67']]],
+    ['säng 4 070-123 45 67', [['phone', '070-123 45 67']]],
+    ['kl 14 070-123 45 67', [['phone', '070-123 45 67']]],
+    ['tel 070-123 45 67 8', [['phone', '070-123 45 67']]],
+    ['konto SE45 5000 0000 0583 9825 7466 17', [['iban', 'SE45 5000 0000 0583 9825 7466']]],
+    ['kort 4111 1111 1111 1111 2', [['card', '4111 1111 1111 1111']]],
+    ['4 4111 1111 1111 1111', [['card', '4111 1111 1111 1111']]],
+    ['3 st 5555-5555-5555-4444', [['card', '5555-5555-5555-4444']]],
+    ['från (192.168.1.10)', [['ip', '192.168.1.10']]],
+  ])('beside other numbers or in parentheses: %s', (text, expected) => {
+    expect(found(text)).toEqual(expected);
+  });
+
   test('several kinds in one string, in order', () => {
     expect(found('Ring 070-123 45 67 eller mejla anna.berg@region.se om 19850312-1231.')).toEqual([
       ['phone', '070-123 45 67'],
