@@ -119,10 +119,11 @@ function pipeQualityPlan(args: PipeArgs): QualityPlan {
  * input order on this thread, one split) and a serializer for the batches whose
  * rows it moved or redacted.
  */
-function qualityStages(quality: QualityPlan, files: readonly string[], preset: string, always = false) {
+function qualityStages(quality: QualityPlan, files: readonly string[], columns: { preset: string; mapping?: MappingSpec }, always = false) {
   if (isDefaultQualityPlan(quality) && !always) return [];
   const plan = { spec: parseSplitSpec('train=1'), seed: DEFAULT_SEED, key: DEFAULT_SPLIT_KEY, quality };
-  return [createRouter({ plan, quality: new QualityRouter(quality, files.map(inputName)) }), createSerializer({ preset, onlyUnserialized: true })];
+  // A row the rules changed is written again with the columns it was mapped to: the config's mapping, else the preset's.
+  return [createRouter({ plan, quality: new QualityRouter(quality, files.map(inputName)) }), createSerializer({ ...columns, onlyUnserialized: true })];
 }
 
 export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
@@ -147,7 +148,9 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
   if (args.report !== undefined) await prepareReportDir(args.report, '--report');
   const report: ReportAccumulator | null = setup ? newAccumulator(setup, ['train']) : null;
   const quality = pipeQualityPlan(args);
-  const rules = qualityStages(quality, files, args.preset, report !== null);
+  // A config's mapping naming its schema file gets the schema read (its path is already resolved).
+  const mapping = args.mapping === undefined ? undefined : loadMappingSchema(args.mapping, '');
+  const rules = qualityStages(quality, files, { preset: args.preset, mapping }, report !== null);
   const qualityCounts = report !== null ? new QualityAccumulator(quality) : null;
   const tally = new Tally();
   const reporter = new Reporter({ quiet: args.quiet, errorsWritten: args.errors !== undefined });
@@ -172,8 +175,7 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
     // keepRows false: pipe mode only counts what it wrote, so lines may stay raw bytes end to end (the report and the quality rules read the rows).
     ...createProcessingStages({
       preset: args.preset,
-      // A config's mapping naming its schema file gets the schema read (its path is already resolved).
-      ...(args.mapping === undefined ? {} : { mapping: loadMappingSchema(args.mapping, '') }),
+      ...(mapping === undefined ? {} : { mapping }),
       ...(args.segment === undefined ? {} : { segment: args.segment }),
       maxLineBytes: args.maxLineBytes,
       failFast: args.failFast,

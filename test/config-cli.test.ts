@@ -201,6 +201,27 @@ describe('a mapping of its own in qa-hf.yaml (newcomer paths)', () => {
     expect(bad.map((entry) => entry.code)).toEqual(['ERR_SCHEMA', 'ERR_SCHEMA']);
   });
 
+  test.each([
+    ['columns:', 'columns:\n  question: instruction\n  answer: output\n  context: input\n', { instruction: 'I', output: 'Ring 070-123 45 67', input: 'C' }],
+    ['keep:', 'keep: [patient]\n', { question: 'Q?', answer: 'A 850312-1231', persona: { roll: 'l', erfarenhet: 'n' }, validation: { composite_score: 0.9, passed: true }, patient: 'rum 4' }],
+  ])('pipe mode with a %s mapping and --pii redact --dedup exact writes the mapping’s columns on every row, as export does', async (name, yaml, record) => {
+    const cwd = await workdir(`pipe-rules-${name.replace(/\W+/g, '')}`, yaml);
+    // Rows the rules change (redacted, a duplicate moved to rejected) and rows they leave, in one batch.
+    const lines = [record, { ...record, [Object.keys(record)[0]]: 'other' }, record].map((row) => JSON.stringify(row));
+    await fs.writeFile(path.join(cwd, 'in.jsonl'), `${lines.join('\n')}\n`);
+    const rules = ['--pii', 'redact', '--dedup', 'exact', '-q'];
+    const pipe = await runCli(['in.jsonl', '--rejected', 'rejected.jsonl', ...rules], undefined, { cwd });
+    expect([pipe.code, pipe.stderr]).toEqual([0, '']);
+    const exported = await runCli(['export', 'in.jsonl', '--out', 'out', ...rules], undefined, { cwd });
+    expect([exported.code, exported.stderr]).toEqual([0, '']);
+    expect(String(pipe.stdout)).toBe(await fs.readFile(path.join(cwd, 'out', 'qa_pairs.jsonl'), 'utf8'));
+    expect(await fs.readFile(path.join(cwd, 'rejected.jsonl'), 'utf8')).toBe(await fs.readFile(path.join(cwd, 'out', 'qa_rejected.jsonl'), 'utf8'));
+    const rows = String(pipe.stdout).trim().split('\n').map((line) => JSON.parse(line));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(Object.keys(row)).toEqual(Object.keys(rows[0]));
+    expect(String(pipe.stdout)).not.toMatch(/070-123|850312/);
+  });
+
   test('a mapping without preset: is the config’s own, named config in manifest.json and the card', async () => {
     const cwd = await workdir('mapping-named-config', `${HUB_YAML}columns: {question: question, answer: answer}\n`);
     const result = await runCli(['export', '-q'], undefined, { cwd });
