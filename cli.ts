@@ -13,6 +13,8 @@
  * usable: every non-blank line was an error (all files written; 5 wins over 4), 130 interrupted (resumable).
  * A user sees one-line messages, never a stack trace (unless --debug).
  */
+// First: a signal during start-up already gets its one line (commands/interrupt.ts).
+import './commands/interrupt';
 import { existsSync } from 'node:fs';
 import yargs, { type Argv, type Options } from 'yargs';
 import { QaHfError, toQaHfError, type ErrorCode } from './lib/errors';

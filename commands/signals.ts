@@ -71,3 +71,4 @@ export function exitOnSignal(unwritten: readonly string[]): () => void {
     for (const signal of SIGNALS) process.removeListener(signal, handler);
   };
 }
+

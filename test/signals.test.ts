@@ -142,3 +142,23 @@ test.each(['SIGINT', 'SIGTERM'] as const)('pipe mode: %s exits 130 with one line
   );
   expect(await fs.readdir(work)).toEqual([]);
 });
+
+describe('a signal no command handles yet (start-up) or at all gets one line, exit 130 (commands/interrupt.ts, loaded first)', () => {
+  /** node running `script` after the CLI's first module: its code, stderr. */
+  function run(script: string): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, ['-e', `require(${JSON.stringify(path.join(ROOT, 'dist/commands/interrupt.js'))}); ${script}`]);
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  }
+
+  test.each(['SIGINT', 'SIGTERM'])('%s before any command listens: one ERR_INTERRUPTED line, exit 130', async (signal) => {
+    expect(await run(`process.kill(process.pid, '${signal}'); setTimeout(() => {}, 5000);`)).toEqual({ code: 130, stderr: `qa-hf: ERR_INTERRUPTED: stopped by ${signal}; run the same command again\n` });
+  });
+
+  test('a command listening itself answers it: the first-module handler steps aside', async () => {
+    expect(await run(`process.on('SIGINT', () => { process.stderr.write('own\\n'); process.exit(7); }); process.kill(process.pid, 'SIGINT'); setTimeout(() => {}, 5000);`)).toEqual({ code: 7, stderr: 'own\n' });
+  });
+});
