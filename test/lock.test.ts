@@ -51,6 +51,28 @@ test.each([
   await release();
 });
 
+test('a lock of a killed process its parent has not reaped yet (a zombie) is taken over', async () => {
+  // `sleep 0 &` becomes a zombie: its parent execs into `sleep 5`, which never waits for it.
+  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8').trim()))));
+  try {
+    let state = '';
+    for (let i = 0; i < 100 && state !== 'Z'; i++, await new Promise((resolve) => setTimeout(resolve, 20))) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    }
+    expect(state).toBe('Z');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const out = await fs.mkdtemp(path.join(dir, 'zombie-'));
+    await fs.writeFile(lockFile(out), JSON.stringify({ ...currentOwner(), pid, proc_start: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] }));
+    const release = await takeLock(out);
+    expect(JSON.parse(await fs.readFile(lockFile(out), 'utf8'))).toEqual(currentOwner());
+    await release();
+  } finally {
+    parent.kill();
+  }
+});
+
 test.each([
   ['empty (being written by another tool)', ''],
   ['partial', '{"pid":12'],

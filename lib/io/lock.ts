@@ -41,11 +41,21 @@ function readProc(file: string): string | null {
   }
 }
 
-/** Field 22 of /proc/PID/stat: start time in ticks since boot (the name field may hold spaces, so count after ')'). */
-function procStart(pid: number): string | null {
+/** The fields of /proc/PID/stat after the name (which may hold spaces, so count after ')'): field 3 (state) first. */
+function procStat(pid: number): string[] | null {
   const stat = readProc(`/proc/${pid}/stat`);
-  if (stat === null) return null;
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  return stat === null ? null : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Field 22 of /proc/PID/stat: start time in ticks since boot. */
+function procStart(pid: number): string | null {
+  return procStat(pid)?.[19] ?? null;
+}
+
+/** A killed process its parent has not reaped yet (state Z, or X while it goes): it holds nothing any more. */
+function isZombie(pid: number): boolean {
+  const state = procStat(pid)?.[0];
+  return state === 'Z' || state === 'X';
 }
 
 /** When this process started (fixed once: uptime arithmetic would drift by milliseconds). */
@@ -85,7 +95,7 @@ export function ownerAlive(owner: LockOwner): boolean | null {
   if (owner.hostname !== os.hostname()) return null;
   const bootId = readProc('/proc/sys/kernel/random/boot_id');
   if (owner.boot_id && bootId && owner.boot_id !== bootId) return false;
-  if (!processAlive(owner.pid)) return false;
+  if (!processAlive(owner.pid) || isZombie(owner.pid)) return false;
   const start = procStart(owner.pid);
   return !(owner.proc_start && start && owner.proc_start !== start);
 }
