@@ -272,14 +272,17 @@ function sum(values: number[]): number {
 export function cardMetadata(description: CardDescription): Record<string, unknown> {
   const { named: configs, byFiles } = partitionConfigs(description);
   const hasDefault = configs.some((config) => config.name === 'default');
-  const pairs = [...configs, ...byFiles].find((config) => config.config.channel === 'pairs');
+  // The passed pairs, counted in one format: with --tiers, every tier's config of that format.
+  const all = [...configs, ...byFiles];
+  const firstPairs = all.find((config) => config.config.channel === 'pairs');
+  const passed = all.filter((config) => config.config.channel === 'pairs' && config.config.format === firstPairs?.config.format);
   const metadata: Record<string, unknown> = { pretty_name: description.title };
   if (description.version !== undefined) metadata.version = description.version;
   if (description.language?.length) metadata.language = [...description.language];
   if (description.license) metadata.license = description.license;
   metadata.task_categories = [...(description.taskCategories ?? DEFAULT_TASK_CATEGORIES)];
   if (description.tags?.length) metadata.tags = [...description.tags];
-  metadata.size_categories = [sizeCategory(pairs ? sum(pairs.splits.map((split) => split.numExamples)) : 0)];
+  metadata.size_categories = [sizeCategory(sum(passed.flatMap((config) => config.splits.map((split) => split.numExamples))))];
   metadata.configs = configs.map((config, i) => ({
     config_name: config.name,
     ...(i === 0 && !hasDefault ? { default: true } : {}),

@@ -609,6 +609,15 @@ describe('renderLlamaFactoryInfo', () => {
     expect(renderCard(description)).toContain('dataset: qa_tier_high_alpaca_train\n');
   });
 
+  test('size_categories counts the passed pairs of every tier (one format), not the first tier alone', () => {
+    const description = hubDescription();
+    const [jsonl, parquet] = description.configs;
+    const sized = (numExamples: number) => jsonl.splits.map((split) => ({ ...split, numExamples }));
+    // 3 × 400 pairs over 2 splits: 2,400 in all (1K<n<10K); the first tier alone would be 800 (n<1K).
+    description.configs = ['high', 'medium', 'low'].flatMap((tier) => [{ ...jsonl, tier, splits: sized(400) }, { ...parquet, tier, splits: sized(400) }]);
+    expect(renderCard(description)).toContain('size_categories:\n- 1K<n<10K\n');
+  });
+
   test('sharegpt with a system prompt maps the system column; prefix is configurable', () => {
     const description = { ...localDescription(['sharegpt'], 'S'), llamaFactoryPrefix: 'vard' };
     const info = JSON.parse(renderLlamaFactoryInfo(description));
