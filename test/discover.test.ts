@@ -62,6 +62,16 @@ test('the default glob takes .jsonl, .jsonl.gz and .jsonl.zst; `-` passes as std
   await expect(discoverInputs(['-', '-'])).rejects.toThrow('input is named twice');
 });
 
+test('a file named twice is said by the arguments as typed: a folder named twice is the folder, not a file in it', async () => {
+  await tree({ 'in/a.jsonl': '{}\n' });
+  const [folder, file] = [path.join(dir, 'in'), path.join(dir, 'in', 'a.jsonl')];
+  const line = (args: string[]) => discoverInputs(args).then(() => 'no error', (err: QaHfError) => err.toLine());
+  expect(await line([file, file])).toBe(`${file}: ERR_USAGE: input is named twice`);
+  expect(await line([folder, folder])).toBe(`${folder}: ERR_USAGE: input folder is named twice`);
+  expect(await line([folder, file])).toBe(`${file}: ERR_USAGE: input is named twice: ${folder}, named before it, holds it too`);
+  expect(await line([file, folder])).toBe(`${folder}: ERR_USAGE: input is named twice: ${file} in it was named before (${file})`);
+});
+
 test('the output folder is never walked, also when a link leads to it', async () => {
   await tree({ 'in/a.jsonl': '{}\n', 'out/qa_pairs.jsonl': '{}\n' }, { 'in/results': '../out' });
   expect(await discoverInputs([path.join(dir, 'in')], { exclude: path.join(dir, 'out') })).toEqual([path.join(dir, 'in', 'a.jsonl')]);

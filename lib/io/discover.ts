@@ -52,21 +52,22 @@ export async function discoverInputs(args: readonly string[], options: DiscoverO
   const glob = options.glob ?? DEFAULT_GLOB;
   const isMatch = picomatch(glob, { dot: false });
   const files: string[] = [];
-  const seen = new Set<string>();
+  /** Each file found so far (resolved path, or URL) and the argument that named it. */
+  const seen = new Map<string, string>();
   const identities = new Set<string>();
   const skipped: SkippedExport[] = [];
   for (const arg of args) {
     if (arg === '-') {
       if (process.stdin.isTTY) throw new QaHfError('ERR_USAGE', 'input - is standard input, which is a terminal here: pipe JSONL into qa-hf (see --help)');
       if (seen.has('-')) throw new QaHfError('ERR_USAGE', 'input is named twice', { file: arg });
-      seen.add('-');
+      seen.set('-', arg);
       files.push(arg);
       continue;
     }
     if (isS3Url(arg)) {
       for (const url of await discoverObjects(arg, glob, isMatch, skipped)) {
-        if (seen.has(url)) throw new QaHfError('ERR_USAGE', 'input is named twice', { file: url });
-        seen.add(url);
+        if (seen.has(url)) throw namedTwice(arg, url, seen.get(url)!);
+        seen.set(url, arg);
         files.push(url);
       }
       continue;
@@ -80,8 +81,9 @@ export async function discoverInputs(args: readonly string[], options: DiscoverO
     if (!stat.isDirectory()) {
       const key = path.resolve(arg);
       const identity = `${stat.dev}:${stat.ino}`;
-      if (seen.has(key) || identities.has(identity)) throw new QaHfError('ERR_USAGE', 'input is named twice', { file: arg });
-      seen.add(key);
+      if (seen.has(key)) throw namedTwice(arg, arg, seen.get(key)!);
+      if (identities.has(identity)) throw new QaHfError('ERR_USAGE', 'input is named twice', { file: arg });
+      seen.set(key, arg);
       identities.add(identity);
       files.push(arg);
       continue;
@@ -98,8 +100,8 @@ export async function discoverInputs(args: readonly string[], options: DiscoverO
       const file = path.join(arg, entry.relative);
       if (entry.broken) throw new QaHfError('ERR_INPUT', 'cannot read input: it is a symbolic link whose target is missing', { file });
       const key = path.resolve(file);
-      if (seen.has(key)) throw new QaHfError('ERR_USAGE', 'input is named twice', { file });
-      seen.add(key);
+      if (seen.has(key)) throw namedTwice(arg, file, seen.get(key)!);
+      seen.set(key, arg);
       // One file reached through several links is read once.
       const target = await fs.stat(file);
       const identity = `${target.dev}:${target.ino}`;
@@ -110,6 +112,14 @@ export async function discoverInputs(args: readonly string[], options: DiscoverO
   }
   if (skipped.length > 0) options.onSkippedExports?.(skipped);
   return files;
+}
+
+/** A file named twice, said by the arguments as typed: a folder named twice is named, not a file in it. */
+function namedTwice(arg: string, file: string, before: string): QaHfError {
+  if (file === arg && before === arg) return new QaHfError('ERR_USAGE', 'input is named twice', { file: arg });
+  if (arg === before) return new QaHfError('ERR_USAGE', 'input folder is named twice', { file: arg });
+  if (file === arg) return new QaHfError('ERR_USAGE', `input is named twice: ${before}, named before it, holds it too`, { file: arg });
+  return new QaHfError('ERR_USAGE', `input is named twice: ${file} in it was named before (${before})`, { file: arg });
 }
 
 /** How many skipped folders the note names. */
