@@ -194,7 +194,7 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
   try {
     await runChain(stages);
     if (inputFailure) throw inputFailure;
-    usable = judgeUsable(tally.total, files.map(inputName), tally.files, { hints, preset: presetName(args), done: "the other inputs' rows are written" });
+    usable = judgeUsable(tally.total, files.map(inputName), tally.files, { hints, preset: presetName(args), done: "the other inputs' rows are written", examples: reporter.firstErrors });
   } finally {
     if (!io.stdoutBroken()) {
       const notes: string[] = [];

@@ -252,7 +252,7 @@ export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
   const assembled = assembleReport(report, setup, tally.total, { pii: piiReport(quality.state), duplicates: duplicatesReport(quality.state), ...(tiers ? { tiers } : {}) });
   await writeReportFiles(out, assembled);
   // An input (or the whole run) that gave nothing usable: exit 5 once the report is written (lib/usable.ts).
-  const usable = judgeUsable(tally.total, inputs.map(inputName), tally.files, { hints, preset: presetName(args), done: `the report is written (${path.join(out, REPORT_JSON)})` });
+  const usable = judgeUsable(tally.total, inputs.map(inputName), tally.files, { hints, preset: presetName(args), done: `the report is written (${path.join(out, REPORT_JSON)})`, examples: reporter.firstErrors });
   reporter.summary(tally, [`wrote ${path.join(out, REPORT_JSON)}, ${path.join(out, REPORT_HTML)}`, ...usable.notes]);
   failOnBreaches(assembled.thresholds, path.join(out, REPORT_JSON), usable.error);
 }

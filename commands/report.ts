@@ -3,7 +3,7 @@
  * closing summary. Shared by pipe mode and export.
  */
 import type { Batch } from '../lib/batch';
-import { QaHfError } from '../lib/errors';
+import { QaHfError, type RecordErrorCode } from '../lib/errors';
 import { count, formatSummary, type Tally } from '../lib/tally';
 
 /** Bad lines shown on stderr when they are not written to a file; the rest are counted. */
@@ -11,6 +11,8 @@ export const MAX_WARNINGS = 10;
 
 export class Reporter {
   private warnings = 0;
+  /** Per input, the first message of each error code this run saw there (quiet or not): the exit-5 line quotes the dominant one's. */
+  readonly firstErrors = new Map<string, Map<RecordErrorCode, string>>();
 
   constructor(
     /** `keepHint`: how this command keeps every bad line (it must name an option the command has). */
@@ -20,6 +22,12 @@ export class Reporter {
 
   /** Prints the first bad lines of a batch as one-line warnings. */
   warn(batch: Batch): void {
+    for (const entry of batch.entries) {
+      if (entry.channel !== 'errors') continue;
+      const first = this.firstErrors.get(batch.file) ?? new Map<RecordErrorCode, string>();
+      this.firstErrors.set(batch.file, first);
+      if (!first.has(entry.errorCode!)) first.set(entry.errorCode!, entry.errorMessage!);
+    }
     if (this.options.errorsWritten || this.options.quiet) return;
     for (const entry of batch.entries) {
       if (entry.channel !== 'errors') continue;

@@ -29,7 +29,12 @@ export interface UsableContext {
   preset: string;
   /** What became of the run's files, for a run where only some inputs were unusable: `every file is written (dist)`. */
   done: string;
+  /** Per input, the first message of each error code (commands/report.ts Reporter.firstErrors): a schema or mapping one is quoted. */
+  examples?: ReadonlyMap<string, ReadonlyMap<RecordErrorCode, string>>;
 }
+
+/** Codes whose first message says what to fix (the column, the path, the field): quoted in the line. */
+const QUOTED: ReadonlySet<RecordErrorCode> = new Set(['ERR_SCHEMA', 'ERR_MAPPING']);
 
 export interface UsableVerdict {
   /** One line per unusable input, for the summary (only in a run of several inputs). */
@@ -77,14 +82,15 @@ export function likelyCause(code: RecordErrorCode, preset: string): string {
 }
 
 /** `all 14 non-blank lines are errors, 12 of them ERR_SCHEMA: <cause>`, or the segmentation's equivalent. */
-function describe(counts: Counts, preset: string, hint: string | undefined): string {
+function describe(counts: Counts, preset: string, hint: string | undefined, examples: ReadonlyMap<RecordErrorCode, string> | undefined): string {
   const nonBlank = counts.lines - counts.blank;
   const dominant = dominantError(counts);
   if (counts.errors === nonBlank && dominant !== null) {
     const [code, n] = dominant;
     const lines = nonBlank === 1 ? 'the 1 non-blank line is an error' : `all ${nonBlank} non-blank lines are errors`;
     const which = n === nonBlank ? (nonBlank === 1 ? code : `all ${code}`) : `${n} of them ${code}`;
-    return `${lines}, ${which}: ${hint ?? likelyCause(code, preset)}`;
+    const example = QUOTED.has(code) ? examples?.get(code) : undefined;
+    return `${lines}, ${which}${example === undefined ? '' : ` (the first: ${example})`}: ${hint ?? likelyCause(code, preset)}`;
   }
   // Documents without segments (segment:), with or without errors.
   const errors = dominant === null ? '' : `${count(counts.errors, 'error')} (most ${dominant[0]}) and `;
@@ -100,14 +106,18 @@ export function judgeUsable(total: Counts, inputs: readonly string[], perInput: 
   const files = inputs.map((file) => [file, perInput.get(file) ?? emptyCounts()] as const);
   const unusable = files.filter(([, counts]) => isUnusable(counts));
   const hintOf = (file: string) => context.hints?.get(file);
+  // An input's own first messages; the run's: each code's first in input order.
+  const examplesOf = (file: string | undefined) => (file === undefined ? runExamples : context.examples?.get(file));
+  const runExamples = new Map<RecordErrorCode, string>();
+  for (const file of inputs) for (const [code, message] of context.examples?.get(file) ?? []) if (!runExamples.has(code)) runExamples.set(code, message);
   if (files.length <= 1) {
     if (!isUnusable(total)) return { notes: [], error: null };
     const file = inputs[0];
-    return { notes: [], error: new QaHfError('ERR_UNUSABLE_INPUT', `nothing usable: ${describe(total, context.preset, file === undefined ? undefined : hintOf(file))}`, file === undefined ? {} : { file }) };
+    return { notes: [], error: new QaHfError('ERR_UNUSABLE_INPUT', `nothing usable: ${describe(total, context.preset, file === undefined ? undefined : hintOf(file), examplesOf(file))}`, file === undefined ? {} : { file }) };
   }
-  const notes = unusable.map(([file, counts]) => `${file} gave nothing usable: ${describe(counts, context.preset, hintOf(file))}`);
+  const notes = unusable.map(([file, counts]) => `${file} gave nothing usable: ${describe(counts, context.preset, hintOf(file), examplesOf(file))}`);
   if (isUnusable(total)) {
-    return { notes, error: new QaHfError('ERR_UNUSABLE_INPUT', `nothing usable in ${count(files.length, 'input')}: ${describe(total, context.preset, undefined)}`) };
+    return { notes, error: new QaHfError('ERR_UNUSABLE_INPUT', `nothing usable in ${count(files.length, 'input')}: ${describe(total, context.preset, undefined, examplesOf(undefined))}`) };
   }
   if (unusable.length === 0) return { notes, error: null };
   const named = unusable.slice(0, NAMED_INPUTS).map(([file, counts]) => {

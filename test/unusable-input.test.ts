@@ -33,7 +33,7 @@ afterAll(async () => {
 
 const rejection = (promise: Promise<unknown>) => promise.then(() => null, (err: QaHfError) => err);
 
-const B_CAUSE = '33 non-blank lines are errors, 32 of them ERR_SCHEMA: the records do not fit preset qa-internal; check --preset / the mapping';
+const B_CAUSE = '33 non-blank lines are errors, 32 of them ERR_SCHEMA (the first: answer is required): the records do not fit preset qa-internal; check --preset / the mapping';
 
 test('export: one input gave nothing usable: exit 5 after every file is written; verify passes; stats.json counts it per input', async () => {
   const out = path.join(dir, 'dist');

@@ -57,6 +57,19 @@ describe('judgeUsable', () => {
     );
   });
 
+  test('the first message of a schema or mapping error is quoted (it names the column and path, also under -q); a parse error\'s is not (it quotes the line)', () => {
+    const a = counts({ errorsByCode: { ERR_MAPPING: 3, ERR_JSON_PARSE: 1 } });
+    const examples = new Map([['in.jsonl', new Map([['ERR_MAPPING', 'column answer: path answr is missing'], ['ERR_JSON_PARSE', 'Unexpected token x in {"q": 1 x']] as const)]]);
+    const verdict = judgeUsable(a, ['in.jsonl'], new Map([['in.jsonl', a]]), { ...context, examples });
+    expect(verdict.error?.message).toBe(
+      'nothing usable: all 4 non-blank lines are errors, 3 of them ERR_MAPPING (the first: column answer: path answr is missing): the records do not fit preset qa-internal; check --preset / the mapping',
+    );
+    const parse = counts({ errorsByCode: { ERR_JSON_PARSE: 2 } });
+    expect(judgeUsable(parse, ['in.jsonl'], new Map([['in.jsonl', parse]]), { ...context, examples }).error?.message).toBe(
+      'nothing usable: all 2 non-blank lines are errors, all ERR_JSON_PARSE: the lines are not JSON: is this JSON Lines (one JSON object per line)?',
+    );
+  });
+
   test('the whole-file hint is the cause when the input had one', () => {
     const a = counts({ errorsByCode: { ERR_INVALID_UTF8: 4 } });
     const hint = 'data.jsonl is bzip2-compressed (magic 42 5A 68), which qa-hf does not read; decompress it first: bzip2 -dc data.jsonl | qa-hf';

@@ -329,7 +329,7 @@ async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Pro
     const threshold = plan.targetSamples === undefined ? undefined : await computeSampleThreshold(args, inputs, plan, stageOptions(args, []));
     const sample = threshold && routeSample(threshold, plan, inputs);
     await runChain([createFileSource(inputs, { onHint }), ...createProcessingStages(stageOptions(args, [])), createRouter({ plan, sample }), createSink({ outputs: {}, onCommit })]);
-    usable = judgeUsable(tally.total, inputs.map(inputName), tally.files, { hints, preset: presetName(args), done: 'nothing written (dry run)' });
+    usable = judgeUsable(tally.total, inputs.map(inputName), tally.files, { hints, preset: presetName(args), done: 'nothing written (dry run)', examples: reporter.firstErrors });
   } finally {
     reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`, ...(usable?.notes ?? [])]);
   }

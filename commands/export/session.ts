@@ -268,6 +268,7 @@ export class ExportSession {
       hints: this.hints,
       preset: presetName(this.args),
       done: `every file is written (${this.args.out})`,
+      examples: this.reporter.firstErrors,
     });
     this.reporter.summary(this.tally, [`wrote ${this.args.out}: ${written}`, ...usable.notes]);
     failOnBreaches(thresholds, `${this.args.out}/report.json`, usable.error);
