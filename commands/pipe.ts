@@ -24,7 +24,7 @@ import { createRouter } from '../streams/router';
 import { createSerializer } from '../streams/serializer';
 import { inputName } from '../streams/file-source';
 import { type QualityPlan, QualityRouter, isDefaultQualityPlan, normalizeQualityPlan, redactsPii } from '../lib/quality';
-import { DEFAULT_SEED, DEFAULT_SPLIT_KEY } from '../lib/hub';
+import { DEFAULT_SEED, DEFAULT_SPLIT_KEY } from '../lib/export-plan';
 import { parseSplitSpec } from '../lib/split';
 import { Reporter } from './report';
 import { exitOnSignal } from './signals';

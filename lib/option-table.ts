@@ -25,7 +25,7 @@ import { normalizeSystemPrompt, parseFormatList } from './formats';
 import { parseByteSize } from './shards';
 import { targetSamplesOption } from './sample';
 import { S3_URL_STYLES, s3UrlStyleOption } from './s3-url';
-import type { ExportPlan } from './hub';
+import type { ExportPlan } from './export-plan';
 
 /** The file looked for in the working directory when no --config is given. */
 export const CONFIG_FILE = 'qa-hf.yaml';

@@ -10,7 +10,8 @@
  *   normalizeExportOptions(argv, 'cli').plan.layout // 'simple'
  */
 import { QaHfError, got } from './errors';
-import { type ExportPlan, type HubArgs, normalizeExportPlan } from './hub';
+import { type ExportPlan, normalizeExportPlan } from './export-plan';
+import type { HubArgs } from './plan-options';
 import { DEFAULT_MAX_LINE_BYTES } from './lines';
 import { type MappingSpec, resolvePreset } from './mapping';
 import { DEFAULT_PRESET, PRESET_NAMES, SEGMENTS } from './presets';

@@ -18,7 +18,7 @@
  */
 import * as path from 'node:path';
 import { QaHfError } from './errors';
-import { isShardFile } from './hub';
+import { isShardFile } from './outputs';
 import { isRankFile } from './rank';
 
 /** Fixed names an export writes at the top of --out (either layout). */

@@ -17,7 +17,7 @@
  * lies above the first pass's cutoff goes to `not_sampled`: counted, never written.
  * It comes after every other rule, so the sample is drawn from what would be written.
  * A segmented line's rows (Entry.segments) are routed one by one by the plan's rules and
- * split; the quality rules do not see them (lib/hub.ts refuses non-default quality options
+ * split; the quality rules do not see them (lib/export-plan.ts refuses non-default quality options
  * with segment).
  * A sink only writes what this decided; it never changes a channel or a split.
  *
@@ -34,7 +34,7 @@ export const BELOW_MIN_SCORE = 'below_min_score';
 /** The column --min-score compares. */
 export const SCORE_COLUMN = 'validation_score';
 
-/** What routing needs of an export plan (lib/hub.ts ExportPlan has it all). */
+/** What routing needs of an export plan (lib/export-plan.ts ExportPlan has it all). */
 export interface RoutePlan {
   spec: SplitSpec;
   seed: number;

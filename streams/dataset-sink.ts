@@ -47,8 +47,6 @@ import { makeCustomFormatter } from '../lib/custom-format';
 import {
   type HubOutput,
   type HubOutputState,
-  type HubPlan,
-  type FixedChannel,
   type HubState,
   emptyOutputState,
   hubOutput,
@@ -60,7 +58,8 @@ import {
   shardOpenPath,
   stratumOf,
   writesRejected,
-} from '../lib/hub';
+} from '../lib/outputs';
+import type { HubPlan, FixedChannel } from '../lib/export-plan';
 import { LOW_TIER } from '../lib/quality';
 import { makeRowWriter } from '../lib/jsonl';
 import { ParquetShardWriter } from '../lib/parquet';

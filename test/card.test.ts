@@ -1,6 +1,6 @@
 import { localLoadPath } from '../lib/card';
 import { promises as fs } from 'node:fs';
-import { whatRowsAre } from '../lib/hub';
+import { whatRowsAre } from '../lib/export-description';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { useDuckDb } from './duckdb';

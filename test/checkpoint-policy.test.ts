@@ -6,7 +6,7 @@
  * or stops at once on the last checkpoint.
  */
 import { STOP_WAIT_LINES, STOP_WAIT_MS, checkpointDue } from '../commands/export/checkpoint';
-import { normalizeExportPlan } from '../lib/hub';
+import { normalizeExportPlan } from '../lib/export-plan';
 import { QA_INTERNAL } from '../lib/presets';
 
 const simple = normalizeExportPlan({}, QA_INTERNAL);

@@ -13,7 +13,7 @@ import { createProcessingStages, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
 import { DatasetWriters, createDatasetSink } from '../streams/dataset-sink';
 import { createRouter } from '../streams/router';
-import { normalizeExportPlan } from '../lib/hub';
+import { normalizeExportPlan } from '../lib/export-plan';
 import { QA_INTERNAL } from '../lib/presets';
 import { recordLines } from './helpers';
 

@@ -16,7 +16,7 @@ import {
   normalizeSystemPrompt,
   parseFormatList,
 } from '../lib/formats';
-import { normalizeExportPlan } from '../lib/hub';
+import { normalizeExportPlan } from '../lib/export-plan';
 import { type Preset, QA_INTERNAL } from '../lib/presets';
 import { seeded, thrown } from './helpers';
 

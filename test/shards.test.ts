@@ -8,7 +8,7 @@ import {
   shardTempName,
   startsNewShard,
 } from '../lib/shards';
-import { isShardFile } from '../lib/hub';
+import { isShardFile } from '../lib/outputs';
 import { seeded, thrown } from './helpers';
 
 /** fnmatch-style `*` (any run of characters) as HF's glob resolution applies it to one folder. */

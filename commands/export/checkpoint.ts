@@ -33,7 +33,7 @@ import {
   resumeProblem,
   writeCheckpoint,
 } from '../../lib/io/checkpoint';
-import { type ExportPlan, flushNeutral } from '../../lib/hub';
+import { type ExportPlan, flushNeutral } from '../../lib/export-plan';
 import type { InputHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, absoluteInput, startedStream } from '../../lib/io/inputs';
 import { StatsAccumulator, emptyStatsState } from '../../lib/stats';

@@ -7,7 +7,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { checkpointTempPath } from '../../lib/io/checkpoint';
-import { type HubArgs, type HubPlan, FIXED_FILES, hubDirectories, isShardFile } from '../../lib/hub';
+import type { HubArgs } from '../../lib/plan-options';
+import { type HubPlan, FIXED_FILES } from '../../lib/export-plan';
+import { hubDirectories, isShardFile } from '../../lib/outputs';
 import type { MappingSpec } from '../../lib/mapping';
 import { MANIFEST_FILE } from '../../lib/io/manifest';
 import type { Owns } from '../../lib/out-dir';

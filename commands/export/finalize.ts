@@ -18,7 +18,9 @@ import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, typ
 import { filesToRemove, isWorkFile } from '../../lib/out-dir';
 import { listOutFiles, removeReplaced } from '../../lib/io/out-dir-fs';
 import { localLoadPath, renderCard, renderLlamaFactoryInfo } from '../../lib/card';
-import { type ExportPlan, type FinalShard, type HubState, describeExport, hubDirectories, hubOutputs, isShardFile, planFormats, splitStats } from '../../lib/hub';
+import type { ExportPlan } from '../../lib/export-plan';
+import { type FinalShard, describeExport, splitStats } from '../../lib/export-description';
+import { type HubState, hubDirectories, hubOutputs, isShardFile, planFormats } from '../../lib/outputs';
 import { resolvePreset } from '../../lib/mapping';
 import { finalizeShards } from '../../lib/shards';
 import { SplitTracker } from '../../lib/split';

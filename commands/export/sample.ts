@@ -15,7 +15,7 @@
 import type { Stream } from 'node:stream';
 import type { Batch } from '../../lib/batch';
 import { QaHfError } from '../../lib/errors';
-import type { ExportPlan } from '../../lib/hub';
+import type { ExportPlan } from '../../lib/export-plan';
 import { describeInputs } from '../../lib/io/inputs';
 import { QualityRouter } from '../../lib/quality';
 import type { RouteSample } from '../../lib/route';

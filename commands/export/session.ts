@@ -25,7 +25,7 @@ import { QaHfError, toQaHfError } from '../../lib/errors';
 import { hashJson } from '../../lib/canonical-json';
 import { type InputHasher, inputHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, describeInputs } from '../../lib/io/inputs';
-import type { ExportPlan, FixedChannel } from '../../lib/hub';
+import type { ExportPlan, FixedChannel } from '../../lib/export-plan';
 import { type FactsSpec, factsSpec } from '../../lib/facts';
 import { type MappingSpec, presetName, resolvePreset } from '../../lib/mapping';
 import { StatsAccumulator } from '../../lib/stats';

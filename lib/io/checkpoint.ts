@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { writeFileAtomic } from './atomic-file';
 import { QaHfError } from '../errors';
 import { type Fingerprint, type InputHasher, inputChange } from './fingerprint';
-import type { HubState } from '../hub';
+import type { HubState } from '../outputs';
 import type { Owns } from '../out-dir';
 import type { ReportState } from '../report';
 import type { QualityState } from '../quality';
