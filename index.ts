@@ -56,4 +56,4 @@ export { exportDataset, resolveExport } from './commands/export';
 export type { ExportDatasetOptions, ExportProgress, ExportArgs } from './commands/export';
 export { CONFIG_FILE, parseConfigText, configFromObject, validateSemantics, SEMANTIC_CHECKS } from './lib/config';
 export type { Config, SemanticCheck, MappingSection, FormatsSection, SegmentSection } from './lib/config';
-export type { CardMeta } from './lib/card';
+export type { CardMeta } from './lib/card-configs';

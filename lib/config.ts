@@ -29,7 +29,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
 import { configSchema } from './config-schema';
-import type { CardMeta } from './card';
+import type { CardMeta } from './card-configs';
 import { QaHfError, got, type ErrorCode } from './errors';
 import { compileMapping, type MappingSpec } from './mapping';
 import { compileSegmenter, type SegmentSpec } from './segment';

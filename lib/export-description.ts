@@ -7,7 +7,7 @@
  */
 import type { FormatName } from './formats';
 import { BELOW_MIN_SCORE } from './route';
-import type { CardConfig, CardDescription, CardFile, CardMeta } from './card';
+import type { CardConfig, CardDescription, CardFile, CardMeta } from './card-configs';
 import type { Preset } from './presets';
 import { renderSplitReport } from './stats';
 import { SPLIT_RULE, type SplitTrackerReport } from './split';

@@ -610,7 +610,7 @@ function piiNote(pii: Record<string, unknown>): string {
 }
 
 /**
- * The dataset card's "Data quality" section from report.json (lib/card.ts
+ * The dataset card's "Data quality" section from report.json (lib/card-configs.ts
  * CardQuality): the language check, PII handling, duplicates, tiers, thresholds.
  */
 export function cardQuality(report: Record<string, unknown>): { notes: string[]; thresholds: { rule: string; value: number; passed: boolean }[] } {

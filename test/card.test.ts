@@ -1,4 +1,4 @@
-import { localLoadPath } from '../lib/card';
+import { localLoadPath } from '../lib/card-configs';
 import { promises as fs } from 'node:fs';
 import { whatRowsAre } from '../lib/export-description';
 import * as os from 'node:os';
@@ -6,7 +6,9 @@ import * as path from 'node:path';
 import { useDuckDb } from './duckdb';
 import { parse as parseYaml } from 'yaml';
 import type { Row } from '../lib/batch';
-import { type CardConfig, type CardDescription, cardMetadata, formatCount, renderCard, renderLlamaFactoryInfo, sizeCategory } from '../lib/card';
+import { type CardConfig, type CardDescription, cardMetadata, sizeCategory } from '../lib/card-configs';
+import { formatCount, renderCard } from '../lib/card';
+import { renderLlamaFactoryInfo } from '../lib/llama-factory';
 import { type FormatName, FORMATS, configDirectory, makeCsvFormatter, makeLineFormatter } from '../lib/formats';
 import { QA_INTERNAL } from '../lib/presets';
 import { ShardRoller, finalizeShards, shardTempName } from '../lib/shards';

@@ -13,7 +13,7 @@ import { hubDirectories, isShardFile } from '../../lib/outputs';
 import type { MappingSpec } from '../../lib/mapping';
 import { MANIFEST_FILE } from '../../lib/io/manifest';
 import type { Owns } from '../../lib/out-dir';
-import type { CardMeta } from '../../lib/card';
+import type { CardMeta } from '../../lib/card-configs';
 import type { Counts } from '../../lib/tally';
 import type { FormatsSection } from '../../lib/config';
 import type { SegmentSpec } from '../../lib/segment';
