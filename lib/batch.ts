@@ -77,7 +77,7 @@ export interface EntryFacts {
   pii: Record<string, PiiMatch[]>;
   /** A pair's dedup fingerprint (lib/dedup.ts DedupIndex.fingerprint) of its text as routing judges it (redacted with --pii redact); null for rejected rows. */
   dedup: Uint8Array | null;
-  /** The answer, as the report reads it (redacted with --pii redact), is in the language check's hash sample (lib/report.ts languageSampled). */
+  /** The answer, as the report reads it (redacted with --pii redact), is in the language check's hash sample (lib/language.ts languageSampled). */
   languageSampled: boolean;
   /**
    * The report's lengths of the row as it reads it: per key of the row, in key
@@ -86,7 +86,7 @@ export interface EntryFacts {
    * only failure_reason, which the report measures itself.
    */
   lengths: Int32Array | null;
-  /** Sampled and long enough: what the detector said of it (lib/report.ts); else null (the report detects it itself when it must). */
+  /** Sampled and long enough: what the detector said of it (lib/language.ts); else null (the report detects it itself when it must). */
   language: string | null;
 }
 

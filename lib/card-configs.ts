@@ -114,7 +114,7 @@ export interface CardDescription {
   stats?: { header: string[]; rows: Array<Array<string | number>> };
   /** Prefix of LLaMA-Factory dataset names; default `qa`. */
   llamaFactoryPrefix?: string;
-  /** The "Data quality" section, from the quality report (lib/report.ts cardQuality). */
+  /** The "Data quality" section, from the quality report (lib/report-json.ts cardQuality). */
   quality?: CardQuality;
 }
 

@@ -25,9 +25,9 @@ import type { Entry, EntryFacts, Row } from './batch';
 import { DedupIndex, recordLogBytes } from './dedup';
 import { type PiiMatch, findPii } from './pii';
 import { type PiiMode, type QualityPlan, dedupText, redactValue } from './quality';
-import { type DetectAll, LANGUAGE_MIN_CHARS, LANGUAGE_SAMPLE_CHARS, detectLanguage, languageSampled } from './report';
+import { type DetectAll, LANGUAGE_MIN_CHARS, LANGUAGE_SAMPLE_CHARS, detectLanguage, languageSampled } from './language';
 import { codePointLength } from './stats';
-import { wordCount } from './report';
+import { wordCount } from './words';
 
 /** What decides a run's facts: plain data, so each worker builds its own finder. */
 export interface FactsSpec {

@@ -19,7 +19,7 @@ import { compileSegmenter, type SegmentSpec } from './segment';
 import { isDefaultQualityPlan } from './quality';
 import { OUTPUT_NAMES, type OutputName } from './serialize';
 import { parseByteSize } from './shards';
-import { DEFAULT_LANGUAGE, DETECTABLE_LANGUAGES } from './report';
+import { DEFAULT_LANGUAGE, DETECTABLE_LANGUAGES } from './language';
 import { type ThresholdRule, parseThresholds } from './thresholds';
 
 /** More workers than this is a typo, not a machine (each holds a V8 heap). */

@@ -2,7 +2,7 @@
  * thresholds — the release gate, `--fail-on RULES`: comma-separated
  * `metric<value` / `metric>value` rules, each a condition that FAILS the run.
  * Parsed up front (a bad rule is one ERR_OPTION line before any input is read),
- * evaluated at the end against the report's metrics (lib/report.ts computeMetrics).
+ * evaluated at the end against the report's metrics (lib/report-json.ts computeMetrics).
  *
  *   const rules = parseThresholds('pii>0,duplicates>0.01,pass_rate<0.6', '--fail-on');
  *   evaluateThresholds(rules, { pii: 12, duplicates: 0, pass_rate: 0.9 })
@@ -20,7 +20,7 @@ import { QaHfError, got } from './errors';
 export const METRICS = ['pii', 'pii_written', 'duplicates', 'near_duplicates', 'pass_rate', 'language_mismatch', 'errors'] as const;
 export type Metric = (typeof METRICS)[number];
 
-/** Every metric a --fail-on rule may name, as report.json's `metrics` holds them (lib/report.ts computeMetrics). */
+/** Every metric a --fail-on rule may name, as report.json's `metrics` holds them (lib/report-json.ts computeMetrics). */
 export type MetricValues = Partial<Record<Metric, number>>;
 
 /** Metrics that are shares (0..1); `pii` and `pii_written` are counts of records. */

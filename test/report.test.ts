@@ -1,4 +1,4 @@
-/** lib/report.ts, lib/sketch.ts: the report's numbers on a fixture corpus, bounded sketches, a state that survives a resume. */
+/** lib/report.ts, lib/report-json.ts, lib/sketch.ts: the report's numbers on a fixture corpus, bounded sketches, a state that survives a resume. */
 import { detect, detectAll, supportedLanguages, toISO2 } from 'tinyld';
 import { newEntry, type Batch, type Channel, type Row } from '../lib/batch';
 import { renderCard } from '../lib/card';
@@ -8,16 +8,12 @@ import {
   LANGUAGE_MIN_ACCURACY,
   LANGUAGE_MIN_CHARS,
   LANGUAGE_STRIDE,
-  ReportAccumulator,
-  buildReport,
-  cardQuality,
-  computeMetrics,
   detectLanguage,
-  equalNormalized,
   languageSampled,
-  normalizeForCompare,
-  wordCount,
-} from '../lib/report';
+} from '../lib/language';
+import { ReportAccumulator } from '../lib/report';
+import { buildReport, cardQuality, computeMetrics } from '../lib/report-json';
+import { equalNormalized, normalizeForCompare, wordCount } from '../lib/words';
 import { TopCounter, addLength, bucketLow, bucketOf, emptyLengthSketch, powerOfTwoHistogram, quantile } from '../lib/sketch';
 import { emptyCounts } from '../lib/tally';
 
