@@ -24,7 +24,7 @@ import { mergeCommand, type MergeArgs } from './commands/export/merge';
 import { normalizeProcessingOptions, normalizeReportOptions, versionFolder, versionOption } from './lib/options';
 import { type Config, resolveArgs, withConfigPositions } from './lib/config';
 import { COMMANDS, type CommandName, type OptionRow, OPTION_TABLE, describeFor, fileKeyOf, rowsOf } from './lib/option-table';
-import { normalizeQualityPlan } from './lib/quality';
+import { normalizeQualityPlan } from './lib/quality-plan';
 import { withMappingSchema } from './lib/io/presets';
 import { loadConfigFile } from './lib/io/config-file';
 import { withPresetMapping } from './lib/io/presets';

@@ -2,7 +2,7 @@
  * pipe — `qa-hf [FILE…]`: JSONL in (files or stdin), passed pairs out on stdout,
  * rejected pairs and bad lines to optional files, a summary on stderr.
  */
-import { QualityAccumulator, duplicatesReport, piiReport } from '../lib/quality';
+import { QualityAccumulator, duplicatesReport, piiReport } from '../lib/quality-counts';
 import { fstatSync, promises as fs, type Stats } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
@@ -23,7 +23,8 @@ import { createSink } from '../streams/sink';
 import { createRouter } from '../streams/router';
 import { createSerializer } from '../streams/serializer';
 import { inputName } from '../streams/file-source';
-import { type QualityPlan, QualityRouter, isDefaultQualityPlan, normalizeQualityPlan, redactsPii } from '../lib/quality';
+import { type QualityPlan, isDefaultQualityPlan, normalizeQualityPlan, redactsPii } from '../lib/quality-plan';
+import { QualityRouter } from '../lib/quality';
 import { DEFAULT_SEED, DEFAULT_SPLIT_KEY } from '../lib/export-plan';
 import { parseSplitSpec } from '../lib/split';
 import { Reporter } from './report';

@@ -11,7 +11,9 @@
  * with every routed batch; the pure parts are lib/report.ts, lib/report-html.ts
  * and lib/thresholds.ts.
  */
-import { QualityAccumulator, type QualityArgs, QualityRouter, duplicatesReport, normalizeQualityPlan, piiReport, redactsPii, tiersReport } from '../lib/quality';
+import { QualityAccumulator, duplicatesReport, piiReport, tiersReport } from '../lib/quality-counts';
+import { type QualityArgs, normalizeQualityPlan, redactsPii } from '../lib/quality-plan';
+import { QualityRouter } from '../lib/quality';
 import { inputName } from '../streams/file-source';
 import { loadMappingSchema, withMappingSchema, withPresetMapping } from '../lib/io/presets';
 import { type Config, resolveArgs, withConfigPositions } from '../lib/config';

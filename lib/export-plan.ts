@@ -20,7 +20,7 @@ import { QaHfError, got } from './errors';
 import { CHAT_FORMATS, type FormatName, normalizeSystemPrompt, parseFormatList, requireChatColumns } from './formats';
 import type { CustomFormat, CustomFormatSpec } from './custom-format';
 import { SCORE_COLUMN } from './route';
-import { type QualityPlan, normalizeQualityPlan } from './quality';
+import { type QualityPlan, normalizeQualityPlan } from './quality-plan';
 import type { Preset } from './presets';
 import { DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_ROWS } from './parquet';
 import { DEFAULT_MAX_SHARD_BYTES, parseByteSize } from './shards';
@@ -73,7 +73,7 @@ export interface HubPlan {
   checkpointLines: number;
   rowGroupRows: number;
   rowGroupBytes: number;
-  /** --pii, --dedup, --near-threshold, --tiers (lib/quality.ts); --tiers implies the Hub layout. */
+  /** --pii, --dedup, --near-threshold, --tiers (lib/quality-plan.ts); --tiers implies the Hub layout. */
   quality: QualityPlan;
   /** --target-samples: passed pairs to keep, by the bottom-k of `key` and `seed` (lib/sample.ts); absent: all. */
   targetSamples?: number;

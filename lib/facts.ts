@@ -13,7 +13,7 @@
  *   - lengths: the report's length in code points and words of every string column;
  *   - languageSampled / language: whether the answer, as the report reads it, is in
  *     the language check's hash sample, and then what the detector says of it
- *     (lib/report.ts).
+ *     (lib/language.ts).
  * Every fact is a function of the row alone; a consumer that holds a value the
  * facts are not of computes it itself, so facts change where the work runs, never
  * the output (tests: the same bytes with --workers 0, 1, 2 and with no facts).
@@ -24,7 +24,8 @@
 import type { Entry, EntryFacts, Row } from './batch';
 import { DedupIndex, recordLogBytes } from './dedup';
 import { type PiiMatch, findPii } from './pii';
-import { type PiiMode, type QualityPlan, dedupText, redactValue } from './quality';
+import type { PiiMode, QualityPlan } from './quality-plan';
+import { dedupText, redactValue } from './quality';
 import { type DetectAll, LANGUAGE_MIN_CHARS, LANGUAGE_SAMPLE_CHARS, detectLanguage, languageSampled } from './language';
 import { codePointLength } from './stats';
 import { wordCount } from './words';

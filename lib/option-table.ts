@@ -18,7 +18,7 @@
 import { DEFAULT_MAX_LINE_BYTES } from './lines';
 import { DEFAULT_PRESET, PRESET_NAMES } from './presets';
 import { type OptionStyle, booleanOption, maxLineBytesOption, normalizeReportOptions, optionName, positiveNumberOption, presetOption, versionOption, workersOption } from './options';
-import { DEDUP_MODES, PII_MODES, normalizeQualityPlan, parseTiers } from './quality';
+import { DEDUP_MODES, PII_MODES, normalizeQualityPlan, parseTiers } from './quality-plan';
 import { parseThresholds } from './thresholds';
 import { normalizeSeed, parseSplitSpec } from './split';
 import { normalizeSystemPrompt, parseFormatList } from './formats';

@@ -16,7 +16,7 @@ import { DEFAULT_MAX_LINE_BYTES } from './lines';
 import { type MappingSpec, resolvePreset } from './mapping';
 import { DEFAULT_PRESET, PRESET_NAMES, SEGMENTS } from './presets';
 import { compileSegmenter, type SegmentSpec } from './segment';
-import { isDefaultQualityPlan } from './quality';
+import { isDefaultQualityPlan } from './quality-plan';
 import { OUTPUT_NAMES, type OutputName } from './serialize';
 import { parseByteSize } from './shards';
 import { DEFAULT_LANGUAGE, DETECTABLE_LANGUAGES } from './language';

@@ -10,7 +10,7 @@
 import type { CodecChoice } from './compression';
 import { FORMATS, configDirectory, isFormatName } from './formats';
 import type { Row } from './batch';
-import { tierNames } from './quality';
+import { tierNames } from './quality-plan';
 import type { PairChannel } from './presets';
 import type { ParquetShardState } from './parquet';
 import { type ShardRollerState, shardTempName } from './shards';

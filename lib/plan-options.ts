@@ -12,7 +12,7 @@ import { CODEC_LEVELS, type Codec } from './compression';
 import { QaHfError, got } from './errors';
 import { FORMATS, type FormatName, isFormatName } from './formats';
 import type { CustomFormatSpec } from './custom-format';
-import type { QualityArgs } from './quality';
+import type { QualityArgs } from './quality-plan';
 
 /** The HF-hub options of `qa-hf export`, as the CLI parsed them (strings where a user typed text). */
 export interface HubArgs extends QualityArgs {

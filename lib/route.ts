@@ -25,7 +25,8 @@
  *   route(entry) // { channel: 'rejected', split: 1, row: { …, failure_reason: 'below_min_score' } }
  */
 import type { Channel, Entry, Row, SegmentRow } from './batch';
-import { type QualityPlan, QualityRouter } from './quality';
+import type { QualityPlan } from './quality-plan';
+import { QualityRouter } from './quality';
 import type { Sampler } from './sample';
 import { type SplitSpec, makeSplitAssigner } from './split';
 

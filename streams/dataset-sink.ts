@@ -60,7 +60,7 @@ import {
   writesRejected,
 } from '../lib/outputs';
 import type { HubPlan, FixedChannel } from '../lib/export-plan';
-import { LOW_TIER } from '../lib/quality';
+import { LOW_TIER } from '../lib/quality-plan';
 import { makeRowWriter } from '../lib/jsonl';
 import { ParquetShardWriter } from '../lib/parquet';
 import type { Preset } from '../lib/presets';

@@ -1,21 +1,10 @@
-/** lib/quality.ts: the quality options, the rules in routing (lib/route.ts) and the report sections. */
+/** lib/quality-plan.ts, lib/quality.ts, lib/quality-counts.ts: the quality options, the rules in routing (lib/route.ts) and the report sections. */
 import { newEntry, type Entry, type Row } from '../lib/batch';
 import { makeRouter } from '../lib/route';
 import { parseSplitSpec } from '../lib/split';
-import {
-  QualityAccumulator,
-  type QualityPlan,
-  QualityRouter,
-  dedupText,
-  duplicatesReport,
-  normalizeQualityPlan,
-  parseTiers,
-  piiReport,
-  redactForRank,
-  thresholdCounts,
-  tierOf,
-  tiersReport,
-} from '../lib/quality';
+import { QualityAccumulator, duplicatesReport, piiReport, thresholdCounts, tiersReport } from '../lib/quality-counts';
+import { type QualityPlan, normalizeQualityPlan, parseTiers, tierOf } from '../lib/quality-plan';
+import { QualityRouter, dedupText, redactForRank } from '../lib/quality';
 import { redactText } from '../lib/pii';
 import { thrown } from './helpers';
 

@@ -38,7 +38,7 @@ import type { InputHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, absoluteInput, startedStream } from '../../lib/io/inputs';
 import { StatsAccumulator, emptyStatsState } from '../../lib/stats';
 import { type ReportAccumulator, emptyReportState } from '../../lib/report';
-import { emptyQualityState } from '../../lib/quality';
+import { emptyQualityState } from '../../lib/quality-counts';
 import { Tally } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import type { DatasetWriters } from '../../streams/dataset-sink';

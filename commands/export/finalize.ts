@@ -35,7 +35,7 @@ import { cardQuality } from '../../lib/report-json';
 import { type Counts, type Tally, count, emptyCounts } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import { TOOL_VERSION } from '../version';
-import { qualityStats } from '../../lib/quality';
+import { qualityStats } from '../../lib/quality-counts';
 import { SAMPLE_RULE, type SampleThreshold } from '../../lib/sample';
 import { CARD_FILE, DEDUP_LOG, LLAMA_FACTORY_FILE, OUTPUT_FILES, type OutputName, STATS_FILE, type WritingArgs, crashPoint, smallTempPath, sweepTemps, tempPath } from './files';
 

@@ -45,7 +45,7 @@ import { type Counts, Tally, count } from '../../lib/tally';
 import { loadCustomFormats } from '../../lib/io/format-module';
 import { loadMappingSchema, withMappingSchema, withPresetMapping } from '../../lib/io/presets';
 import { type MappingSpec, presetName } from '../../lib/mapping';
-import { isDefaultQualityPlan, qualityOptionsRecord } from '../../lib/quality';
+import { isDefaultQualityPlan, qualityOptionsRecord } from '../../lib/quality-plan';
 import { parquetLibrary } from '../../lib/parquet';
 import { SAMPLE_RULE } from '../../lib/sample';
 import { versionFolder, versionOption } from '../../lib/options';

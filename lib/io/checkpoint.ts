@@ -25,7 +25,7 @@ import { type Fingerprint, type InputHasher, inputChange } from './fingerprint';
 import type { HubState } from '../outputs';
 import type { Owns } from '../out-dir';
 import type { ReportState } from '../report';
-import type { QualityState } from '../quality';
+import type { QualityState } from '../quality-counts';
 import type { SampleThreshold } from '../sample';
 import type { StatsState } from '../stats';
 import type { TallyState } from '../tally';
@@ -69,7 +69,7 @@ export interface Checkpoint {
   stats: StatsState;
   /** The quality report's state (lib/report.ts); absent in checkpoints of older versions (then started over). */
   report?: ReportState;
-  /** The quality rules' counts and the committed length of the dedup log (lib/quality.ts; absent in older checkpoints). */
+  /** The quality rules' counts and the committed length of the dedup log (lib/quality-counts.ts; absent in older checkpoints). */
   quality?: QualityState;
   /** Hub layout only: per shard output its roller, open shard and counts; the split tracker. */
   hub?: HubState;
