@@ -25,7 +25,7 @@ export { makeRouter, applyRoute, planRules, minScoreRule, BELOW_MIN_SCORE } from
 export type { Route, RoutePlan, RouteRule } from './lib/route';
 export { runChain, createProcessingStages, DEFAULT_WORKERS } from './streams/chain';
 export { createWorkerPool, MAX_WORKERS } from './streams/worker-pool';
-export { processBatch } from './lib/worker-task';
+export { processBatch } from './lib/processor';
 export type { ProcessingOptions } from './streams/chain';
 
 export type { Batch, Entry, Channel, Row } from './lib/batch';

@@ -13,7 +13,7 @@
  * With `byteText`, a valid line's `text` holds its bytes one character per byte
  * (latin1) instead of decoded UTF-8: ten times cheaper to make, and JSON.parse,
  * JSON.stringify and the output encoding all run on one-byte strings. Such a batch
- * is marked `isByteTextBatch`; only the batch processor (lib/worker-task.ts)
+ * is marked `isByteTextBatch`; only the batch processor (lib/processor.ts)
  * reads it, and it decodes a line for real wherever the byte form could differ
  * (see lib/byte-text.ts). Error entries always hold decoded text.
  *

@@ -9,7 +9,7 @@
  *     sees it, so every format is redacted; `reject` does the same and moves a pair
  *     with a match to rejected ("pii"), so the rejected files hold none either;
  *     `report` only counts. (The dead letter's text is redacted where it is made:
- *     lib/worker-task.ts processBatch, `redactErrors`.);
+ *     lib/processor.ts processBatch, `redactErrors`.);
  *   - a pair still passing is checked for duplicates (lib/dedup.ts): `exact` moves
  *     exact duplicates ("duplicate"), `near` also near ones ("near_duplicate"); `off`
  *     counts exact duplicates and moves nothing;

@@ -18,7 +18,7 @@ import type { MappingSpec } from '../lib/mapping';
 import type { OutputName } from '../lib/serialize';
 import type { SegmentSpec } from '../lib/segment';
 import type { FactsSpec } from '../lib/facts';
-import { checkBatchOptions, makeBatchContext, processBatch } from '../lib/worker-task';
+import { checkBatchOptions, makeBatchContext, processBatch } from '../lib/processor';
 import { batchStage } from './batch-stage';
 import { createLineSplitter } from './line-splitter';
 import { workersOption } from '../lib/options';

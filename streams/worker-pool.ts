@@ -39,16 +39,8 @@ import { makeRowWriter } from '../lib/jsonl';
 import { LineCutter, type LinePiece, type LineScannerOptions, normalizeScannerOptions } from '../lib/lines';
 import { compileSchema } from '../lib/schema';
 import { ERROR_COLUMNS } from '../lib/serialize';
-import {
-  type BatchContextOptions,
-  batchFromResult,
-  checkBatchOptions,
-  type ChunkResult,
-  fromRemote,
-  toChunkTask,
-  type WorkerOptions,
-  type WorkerReply,
-} from '../lib/worker-task';
+import { type BatchContextOptions, checkBatchOptions } from '../lib/processor';
+import { batchFromResult, type ChunkResult, fromRemote, toChunkTask, type WorkerOptions, type WorkerReply } from '../lib/worker-task';
 import { BATCH_HIGH_WATER_MARK } from './batch-stage';
 import type { FileChunk } from './file-source';
 import { MAX_WORKERS } from '../lib/options';

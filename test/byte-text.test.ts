@@ -8,7 +8,7 @@ import { parseBatch } from '../lib/parse';
 import { QA_INTERNAL } from '../lib/presets';
 import { compileSchema, validateBatch } from '../lib/schema';
 import { makeJsonlWriters, outputBytes, serializeBatch } from '../lib/serialize';
-import { makeBatchContext, processBatch } from '../lib/worker-task';
+import { makeBatchContext, processBatch } from '../lib/processor';
 import { recordLines, trickyLines } from './helpers';
 
 /** The batch the splitter makes of `lines`, as byte text or decoded. */

@@ -7,7 +7,8 @@ import { LineScanner } from '../lib/lines';
 import { compileMapping, type MappingSpec, parsePath, resolvePreset } from '../lib/mapping';
 import { type MapResult, QA_INTERNAL } from '../lib/presets';
 import { outputBytes } from '../lib/serialize';
-import { fromRemote, makeBatchContext, processBatch, toRemote } from '../lib/worker-task';
+import { fromRemote, toRemote } from '../lib/worker-task';
+import { makeBatchContext, processBatch } from '../lib/processor';
 import { thrown } from './helpers';
 
 const rowOf = (spec: MappingSpec, record: Record<string, unknown>) => compileMapping(spec, 't').map(record);

@@ -15,7 +15,7 @@ import { builtinPresets, loadPreset, presetMapping, readPresetFile, withPresetMa
 import { LineScanner } from '../lib/lines';
 import { PRESET_NAMES, QA_INTERNAL } from '../lib/presets';
 import { outputBytes } from '../lib/serialize';
-import { makeBatchContext, processBatch } from '../lib/worker-task';
+import { makeBatchContext, processBatch } from '../lib/processor';
 import { useDuckDb } from './duckdb';
 import { ROOT, listFiles, recordLines, runCli, squadLines, thrown, trickyLines } from './helpers';
 

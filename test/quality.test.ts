@@ -228,7 +228,7 @@ describe('report sections', () => {
         [entry.channel, entry.row] = [routed.channel, routed.row];
         accumulator.add(entry, 'a.jsonl', ['train', 'test']);
       });
-      // Bad lines as the processor leaves them: under redact|reject it has redacted them (lib/worker-task.ts).
+      // Bad lines as the processor leaves them: under redact|reject it has redacted them (lib/processor.ts).
       for (const text of ['{"q": "ring\\n070-123 45 67"', '{"q": 19850312-1231', 'trasig rad']) {
         const entry = newEntry(9, 900, mode === 'report' ? text : redactText(text));
         entry.channel = 'errors';
