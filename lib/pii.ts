@@ -17,20 +17,9 @@
  *   // [{ kind: 'phone', start: 5, end: 18, text: '070-123 45 67' }, { kind: 'email', … }]
  *   redactPii('pnr 19850312-1235') // 'pnr [PERSONNUMMER]'
  *   maskPii('personnummer', '19850312-1235') // '19850312-****'
- *   redactText('{"q": "ring\\n070-123 45 67"')   // a bad line's text, escapes and all: '{"q": "ring\\n[PHONE]"'
+ *   redactText(…) // a bad line's text, escapes and all: lib/pii-text.ts
  */
-import type { findPhoneNumbersInText as FindPhoneNumbers, parsePhoneNumberFromString as ParsePhoneNumber } from 'libphonenumber-js';
-import { electronicFormatIBAN, isValidIBAN } from 'ibantools';
-
-/** libphonenumber-js, loaded on first use (~0.1 s of CPU): a run without --pii never pays for it. */
-let phoneLibrary: { findPhoneNumbersInText: typeof FindPhoneNumbers; parsePhoneNumberFromString: typeof ParsePhoneNumber } | undefined;
-function phones(): NonNullable<typeof phoneLibrary> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously, in a worker or the main thread
-  phoneLibrary ??= require('libphonenumber-js') as NonNullable<typeof phoneLibrary>;
-  return phoneLibrary;
-}
-const findPhoneNumbers = () => phones().findPhoneNumbersInText;
-const parsePhoneNumber = () => phones().parsePhoneNumberFromString;
+import { findPhoneNumbers, parsePhoneNumber, validIbanPrefix, isIpv4, luhnValid, validPersonnummer } from './pii-checks';
 
 export const PII_KINDS = ['personnummer', 'email', 'phone', 'iban', 'card', 'ip'] as const;
 export type PiiKind = (typeof PII_KINDS)[number];
@@ -61,7 +50,7 @@ const IBAN = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/y;
 const MAYBE_IPV4 = /\d\.\d{1,3}\.\d{1,3}\.\d/;
 const IPV4 = /(?<![\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b(?!\.\d)/g;
 
-const QUICK_SKIP = /[\d@]/;
+export const QUICK_SKIP = /[\d@]/;
 /** Where findPii's scan can find something: a digit, + or ( before a digit, an IBAN's start. */
 const CANDIDATE = /[+(]?\d|[A-Z]{2}\d{2}/g;
 /** A version number is no IP address: `v1.2.3.4`, `version 10.0.0.1`. */
@@ -290,60 +279,6 @@ function phonesIn(part: string, start: number, matches: PiiMatch[]): void {
   }
 }
 
-/**
- * The longest valid IBAN that `candidate` (the IBAN pattern's greedy match) begins with: a
- * number written after it (`SE45 5000 … 7466 17`) is taken as its last group by the pattern.
- */
-function validIbanPrefix(candidate: string | undefined): string | null {
-  let text = candidate;
-  while (text !== undefined && text.length >= 15) {
-    if (isValidIBAN(electronicFormatIBAN(text) ?? '')) return text;
-    const space = text.lastIndexOf(' ');
-    text = space > 4 ? text.slice(0, space) : undefined;
-  }
-  return null;
-}
-
-function isIpv4(text: string): boolean {
-  return text.split('.').every((part) => Number(part) <= 255 && !(part.length > 1 && part.startsWith('0')));
-}
-
-/** Luhn over a digit string: the check digit of personnummer and payment cards. */
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
-function daysIn(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
-
-/**
- * A personnummer's date part (YYMMDD or YYYYMMDD) and number: a real date (day + 60
- * for a samordningsnummer) and the Luhn digit over the 10-digit form. A 10-digit form
- * has no century: Feb 29 must be a leap day in 19YY or 20YY.
- */
-export function validPersonnummer(date: string, separator: string, number: string): boolean {
-  const short = date.length === 8 ? date.slice(2) : date;
-  const month = Number(short.slice(2, 4));
-  let day = Number(short.slice(4, 6));
-  if (day > 60) day -= 60;
-  if (month < 1 || month > 12 || day < 1) return false;
-  const yy = Number(short.slice(0, 2));
-  const years = date.length === 8 ? [Number(date.slice(0, 4))] : [1900 + yy, 2000 + yy];
-  if (separator === '+' && date.length === 8) return false; // `+` (over 100) only in the 10-digit form
-  if (!years.some((year) => day <= daysIn(year, month))) return false;
-  return luhnValid(short + number);
-}
-
 /** A match shown without its value: the leading part that says what it is, the rest as `*`. */
 export function maskPii(kind: PiiKind, text: string): string {
   const star = (s: string) => s.replace(/[A-Za-z0-9]/g, '*');
@@ -382,7 +317,7 @@ export function redactPii(text: string, matches: readonly PiiMatch[] = findPii(t
   return out;
 }
 
-function replaceMatches(text: string, matches: readonly PiiMatch[]): string {
+export function replaceMatches(text: string, matches: readonly PiiMatch[]): string {
   let out = '';
   let at = 0;
   for (const match of matches) {
@@ -390,96 +325,4 @@ function replaceMatches(text: string, matches: readonly PiiMatch[]): string {
     at = match.end;
   }
   return out + text.slice(at);
-}
-
-// ---------------------------------------------------------------------------
-// The text of a bad line (the dead letter's `raw`, an error message quoting it)
-
-/** What a bad line's text becomes when it cannot be redacted piece by piece (never met in practice: see redactText). */
-export const REDACTED_TEXT = '[REDACTED]';
-/** Rounds of redactText before it gives up on piecewise redaction. */
-const MAX_TEXT_ROUNDS = 4;
-const JSON_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-
-/**
- * The string literals of a line of (possibly broken) JSON that hold a backslash:
- * `[start, end)` of each one's content (between its quotes; a literal the line
- * cuts off runs to its end).
- */
-function escapedLiterals(text: string): Array<[number, number]> {
-  const found: Array<[number, number]> = [];
-  for (let i = text.indexOf('"'); i >= 0 && i < text.length; i = text.indexOf('"', i + 1)) {
-    const start = i + 1;
-    let escaped = false;
-    let j = start;
-    while (j < text.length && text.charCodeAt(j) !== 34) {
-      if (text.charCodeAt(j) === 92) {
-        escaped = true;
-        j++; // the escaped character, a quote too
-      }
-      j++;
-    }
-    const end = Math.min(j, text.length);
-    if (escaped) found.push([start, end]);
-    i = end;
-    if (i >= text.length) break;
-  }
-  return found;
-}
-
-/** A literal's content decoded as JSON would (leniently: a broken escape stays as it is). */
-function decodeLiteral(content: string): string {
-  return content.replace(/\\(u[0-9A-Fa-f]{4}|.)/gs, (whole, escape: string) => {
-    if (escape.length === 5) return String.fromCharCode(parseInt(escape.slice(1), 16));
-    return JSON_ESCAPES[escape] ?? whole;
-  });
-}
-
-/**
- * Where a scan of a line's text as it is misses a match: inside string literals
- * whose escapes hide it (`"\n070-123 45 67"`: the `n` of `\n` glues the number
- * to a word; `anna\u0040x.se`). Each such literal, decoded, with its matches.
- */
-function hiddenMatches(text: string): Array<{ start: number; end: number; decoded: string; matches: PiiMatch[] }> {
-  const hidden: Array<{ start: number; end: number; decoded: string; matches: PiiMatch[] }> = [];
-  if (!text.includes('\\')) return hidden;
-  for (const [start, end] of escapedLiterals(text)) {
-    const decoded = decodeLiteral(text.slice(start, end));
-    const matches = findPii(decoded);
-    if (matches.length > 0) hidden.push({ start, end, decoded, matches });
-  }
-  return hidden;
-}
-
-/** True when a bad line's text holds a match: as it is, or inside an escaped string literal. */
-export function textHasPii(text: string): boolean {
-  if (!QUICK_SKIP.test(text)) return false;
-  return findPii(text).length > 0 || hiddenMatches(text).length > 0;
-}
-
-/**
- * A bad line's text with every match replaced by its placeholder, as redactPii does
- * for a value: the text as it is (a personnummer written as a JSON number is found
- * too), and each string literal whose escapes hide a match, decoded, redacted and
- * written again as JSON. The result holds no match (textHasPii is false); should a
- * text still hold one after a few rounds, it is replaced whole by REDACTED_TEXT.
- * Text without a digit or `@` is returned as it is at once (a `\u` escape of a
- * digit or `@` has digits).
- *
- *   redactText('{"q": "ring\\n070-123 45 67"')   // '{"q": "ring\\n[PHONE]"'
- */
-export function redactText(text: string): string {
-  let out = text;
-  for (let round = 0; round < MAX_TEXT_ROUNDS; round++) {
-    if (!QUICK_SKIP.test(out)) return out;
-    const hidden = hiddenMatches(out);
-    for (let k = hidden.length - 1; k >= 0; k--) {
-      const { start, end, decoded, matches } = hidden[k];
-      out = out.slice(0, start) + JSON.stringify(redactPii(decoded, matches)).slice(1, -1) + out.slice(end);
-    }
-    const plain = findPii(out);
-    if (plain.length > 0) out = replaceMatches(out, plain);
-    if (hidden.length === 0 && plain.length === 0) return out;
-  }
-  return textHasPii(out) ? REDACTED_TEXT : out;
 }

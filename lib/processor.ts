@@ -14,7 +14,7 @@
  */
 import type { Batch, Entry, Row } from './batch';
 import { FactFinder, type FactsSpec } from './facts';
-import { redactText } from './pii';
+import { redactText } from './pii-text';
 import { fromByteText, needsDecoding } from './byte-text';
 import { QaHfError } from './errors';
 import { isByteTextBatch, setByteTextBatch } from './lines';
@@ -72,7 +72,7 @@ export interface BatchContextOptions {
   facts?: FactsSpec;
   /**
    * --pii redact|reject: each bad line's text (the dead letter's `raw`) and message
-   * (a parse error quotes the line) with every PII match replaced (lib/pii.ts
+   * (a parse error quotes the line) with every PII match replaced (lib/pii-text.ts
    * redactText), here where the error is made, so no copy of it (the dead letter,
    * a rank's intermediate, a warning) holds the raw value. Default false.
    */

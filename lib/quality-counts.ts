@@ -9,7 +9,8 @@
  *   piiReport(counts.state)       // { mode: 'report', personnummer: { matches, records, columns }, …, records, records_written, examples }
  */
 import type { Entry } from './batch';
-import { PII_KINDS, type PiiKind, redactPii, textHasPii } from './pii';
+import { PII_KINDS, type PiiKind, redactPii } from './pii';
+import { textHasPii } from './pii-text';
 import { type PiiMode, type DedupMode, type QualityPlan, tierNames } from './quality-plan';
 
 /** Examples kept in the state (and the report): masked PII, duplicate pairs. */

@@ -24,7 +24,8 @@
  */
 import type { Entry, EntryQuality, PiiHit, Row } from './batch';
 import { DedupIndex } from './dedup';
-import { type PiiMatch, findPii, maskPii, redactPii, redactText } from './pii';
+import { type PiiMatch, findPii, maskPii, redactPii } from './pii';
+import { redactText } from './pii-text';
 import { type QualityPlan, redactsPii, tierOf } from './quality-plan';
 
 /** failure_reason of pairs moved by the quality rules. */
@@ -38,7 +39,7 @@ const NO_MATCHES: readonly PiiMatch[] = [];
 /**
  * A string value as --pii redact|reject writes it: its matches (findPii's, given)
  * replaced by their placeholders, and where escapes in JSON text (a `json` column,
- * `"\n070-123 45 67"`) hide one, that one too (lib/pii.ts redactText). The same
+ * `"\n070-123 45 67"`) hide one, that one too (lib/pii-text.ts redactText). The same
  * string when there is nothing to redact. The one redaction of a row's value: the
  * processor's facts (lib/facts.ts) and routing use it alike.
  */

@@ -5,7 +5,7 @@ import { parseSplitSpec } from '../lib/split';
 import { QualityAccumulator, duplicatesReport, piiReport, thresholdCounts, tiersReport } from '../lib/quality-counts';
 import { type QualityPlan, normalizeQualityPlan, parseTiers, tierOf } from '../lib/quality-plan';
 import { QualityRouter, dedupText, redactForRank } from '../lib/quality';
-import { redactText } from '../lib/pii';
+import { redactText } from '../lib/pii-text';
 import { thrown } from './helpers';
 
 const plan = (quality: Partial<QualityPlan>) => ({ spec: parseSplitSpec('train=0.5,test=0.5'), seed: 42, key: 'question', quality: { ...normalizeQualityPlan({}), ...quality } });
