@@ -7,7 +7,7 @@
  *   wordCount('  två  ord ')                 // 2
  *   equalNormalized('Vad är X?', 'vad  är x?') // true
  */
-import { lowerLatin, normalizeForDedup } from './dedup';
+import { lowerLatin, normalizeForDedup } from './dedup-keys';
 
 /** Words: runs of non-white-space characters. */
 export function wordCount(text: string): number {
