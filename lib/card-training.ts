@@ -57,7 +57,7 @@ export function renderTraining(description: CardDescription, named: ResolvedConf
   );
   for (const config of chat.filter((item) => TRAINERS[item.config.format].trl)) {
     const splits = trainingSplits(config);
-    // SFTTrainer joins a standard row's prompt and completion as they are (lib/formats.ts COMPLETION_SEPARATOR).
+    // SFTTrainer joins a standard row's prompt and completion as they are (lib/line-formats.ts COMPLETION_SEPARATOR).
     const joined = config.config.format === 'prompt-completion' ? ' (each `completion` begins with a space, TRL\'s separator for standard prompt–completion rows: the trainer joins `prompt + completion` as they are and computes the loss on the completion only)' : '';
     parts.push(
       [

@@ -10,6 +10,7 @@
  *   normalizeForDedup('  Vad  är FEBER? ')               // 'vad är feber?'
  */
 
+/** The seeds of the exact key's two lanes (SEED_B also seeds the MinHash in lib/dedup.ts). */
 export const SEED_A = 0x9747b28c;
 export const SEED_B = 0x5bd1e995;
 

@@ -17,7 +17,8 @@
  *   hubOptionsRecord(plan, library)      // what of it goes into the options hash
  */
 import { QaHfError, got } from './errors';
-import { CHAT_FORMATS, type FormatName, normalizeSystemPrompt, parseFormatList, requireChatColumns } from './formats';
+import { CHAT_FORMATS, type FormatName, normalizeSystemPrompt, parseFormatList } from './formats';
+import { requireChatColumns } from './line-formats';
 import type { CustomFormat, CustomFormatSpec } from './custom-format';
 import { SCORE_COLUMN } from './route';
 import { type QualityPlan, normalizeQualityPlan } from './quality-plan';

@@ -42,7 +42,9 @@ import { type MemberCompressor, openMember } from '../lib/io/compressors';
 import type { OutputTarget } from '../lib/target';
 import { type Batch, type Entry, type Row, onlyClosesFile } from '../lib/batch';
 import { type ErrorContext, QaHfError, toQaHfError } from '../lib/errors';
-import { type FormatName, makeCsvFormatter, makeLineFormatter } from '../lib/formats';
+import type { FormatName } from '../lib/formats';
+import { makeCsvFormatter } from '../lib/csv-format';
+import { makeLineFormatter } from '../lib/line-formats';
 import { makeCustomFormatter } from '../lib/custom-format';
 import {
   type HubOutput,

@@ -5,17 +5,16 @@ import { useDuckDb } from './duckdb';
 import type { Row } from '../lib/batch';
 import {
   CHAT_FORMATS,
-  CSV_RECORD_DELIMITER,
   FORMATS,
   FORMAT_NAMES,
   type FormatName,
   configDirectory,
   configName,
-  makeCsvFormatter,
-  makeLineFormatter,
   normalizeSystemPrompt,
   parseFormatList,
 } from '../lib/formats';
+import { CSV_RECORD_DELIMITER, makeCsvFormatter } from '../lib/csv-format';
+import { makeLineFormatter } from '../lib/line-formats';
 import { normalizeExportPlan } from '../lib/export-plan';
 import { type Preset, QA_INTERNAL } from '../lib/presets';
 import { seeded, thrown } from './helpers';
