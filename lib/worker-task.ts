@@ -17,7 +17,8 @@ import { type Batch, type Channel, type Entry, type EntryFacts, type Row, type S
 import { NO_PII } from './facts';
 import type { PiiMatch } from './pii';
 import { QaHfError, type ErrorCode, type RecordErrorCode } from './errors';
-import { type CarryState, LineScanner, type LinePiece } from './lines';
+import type { CarryState, LinePiece } from './line-carry';
+import { LineScanner } from './lines';
 import type { RowWriter } from './jsonl';
 import { type OutputBytes, outputBytes, outputFromBytes, serializeErrors } from './serialize';
 import { type BatchContextOptions, type BatchContext, processBatch } from './processor';

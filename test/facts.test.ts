@@ -18,7 +18,8 @@ import { parseSplitSpec } from '../lib/split';
 import { codePointLength } from '../lib/stats';
 import { batchFromResult, runChunkTask, toChunkTask } from '../lib/worker-task';
 import { makeBatchContext, processBatch } from '../lib/processor';
-import { LineCutter, LineScanner } from '../lib/lines';
+import { LineCutter } from '../lib/line-carry';
+import { LineScanner } from '../lib/lines';
 import { detectAll } from 'tinyld';
 import { internalRecord } from './helpers';
 
