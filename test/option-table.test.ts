@@ -277,7 +277,8 @@ describe('every option of every command is accepted on the command line and in t
 async function exportRecord(values: Record<string, unknown>, config: Config | null = null): Promise<Record<string, unknown>> {
   const { argv } = await parse(commandLine('export', values));
   // --world-size without --rank: a scheduler's index makes the rank (a plan refuses the size alone).
-  const vars = values['world-size'] !== undefined && values.rank === undefined ? { JOB_COMPLETION_INDEX: '0' } : {};
+  const given = (key: string) => values[key] !== undefined || config?.values[key] !== undefined;
+  const vars = given('world-size') && !given('rank') ? { JOB_COMPLETION_INDEX: '0' } : {};
   const flags = { ...argv, inputs: argv.inputs ?? [] };
   const settled = await settleExport(planRun('export', flags, config, { vars, cwd: process.cwd() }, readPlanFiles(flags, config)));
   return normalizedOptions(settled.args as WritingArgs, settled.args.inputs, settled.plan, settled.report);
