@@ -11,9 +11,7 @@ import { checkInputFiles } from '../lib/io/inputs';
 import { checkOutputTarget, type OutputPlan } from '../lib/io/output-target';
 import { Tally, balanced, count } from '../lib/tally';
 import type { Batch } from '../lib/batch';
-import type { FormatsSection } from '../lib/config';
 import { type MappingSpec, presetName } from '../lib/mapping';
-import type { SegmentSpec } from '../lib/segment';
 import { loadMappingSchema } from '../lib/io/presets';
 import { createFileSource } from '../streams/file-source';
 import { printHint } from './hint';
@@ -31,32 +29,13 @@ import { Reporter } from './report';
 import { exitOnSignal } from './signals';
 import { NO_SPACE_STEP_RERUN, withNextStep } from '../lib/messages';
 import { type UsableVerdict, judgeUsable } from '../lib/usable';
-import type { ReportOptionsInput } from '../lib/options';
+import type { PipeArgs } from '../lib/plan-args';
+import type { PipeRunPlan } from '../lib/plan';
 import { type ReportSetup, assembleReport, failOnBreaches, newAccumulator, prepareReport, prepareReportDir, writeReportFiles } from './quality-report';
 import type { ReportAccumulator } from '../lib/report';
 
-export interface PipeArgs extends ReportOptionsInput {
-  files: string[];
-  /** Folder for report.json and report.html. */
-  report?: string;
-  rejected?: string;
-  errors?: string;
-  failFast: boolean;
-  quiet: boolean;
-  preset: string;
-  maxLineBytes: number;
-  /** Unset: defaultWorkerCount of the inputs' size and the machine's cores. */
-  workers?: number;
-  /** The config's mapping sections (lib/mapping.ts), `formats:` and `segment:` as plain data (lib/config.ts). */
-  mapping?: MappingSpec;
-  formats?: FormatsSection;
-  segment?: SegmentSpec;
-  /** The quality rules (lib/quality.ts): --pii, --dedup, --near-threshold; --tiers needs export. */
-  pii?: string;
-  dedup?: string;
-  nearThreshold?: string;
-  tiers?: string;
-}
+/** Pipe mode's arguments (lib/plan-args.ts: the plan hands them on). */
+export type { PipeArgs } from '../lib/plan-args';
 
 export interface PipeIo {
   /** True once stdout's reader went away: the summary is then not printed. */
@@ -127,7 +106,8 @@ function qualityStages(quality: QualityPlan, files: readonly string[], columns: 
   return [createRouter({ plan, quality: new QualityRouter(quality, files.map(inputName)) }), createSerializer({ ...columns, onlyUnserialized: true })];
 }
 
-export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
+export async function pipeCommand(plan: PipeRunPlan, io: PipeIo): Promise<void> {
+  const args = plan.args;
   const files = await checkPipeArgs(args);
   // Nothing resumes pipe mode: a signal ends it at once, its temp files removed (lib/io/atomic-file.ts).
   const outputs = [['--rejected', args.rejected], ['--errors', args.errors]].flatMap(([flag, file]) => (file === undefined ? [] : [`${flag} ${file}`]));

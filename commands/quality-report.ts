@@ -15,10 +15,8 @@ import { QualityAccumulator, duplicatesReport, piiReport, tiersReport } from '..
 import { type QualityArgs, normalizeQualityPlan, redactsPii } from '../lib/quality-plan';
 import { QualityRouter } from '../lib/quality';
 import { inputName } from '../streams/file-source';
-import { loadMappingSchema, withMappingSchema, withPresetMapping } from '../lib/io/presets';
-import { type Config, resolveArgs, withConfigPositions } from '../lib/config';
-import type { MappingSpec } from '../lib/mapping';
-import type { SegmentSpec } from '../lib/segment';
+import { loadMappingSchema } from '../lib/io/presets';
+import type { ReportRunPlan } from '../lib/plan';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Batch } from '../lib/batch';
@@ -29,7 +27,7 @@ import { discoverInputs, skippedExportsNote } from '../lib/io/discover';
 import { MANIFEST_FILE } from '../lib/io/manifest';
 import { refuseInputFolders, refuseInputsInOut } from '../lib/io/out-dir-fs';
 import { loadTokenizer } from '../lib/io/tokenizer';
-import { type NormalizedReportOptions, type OptionStyle, type ReportOptionsInput, normalizeExportOptions, normalizeReportOptions } from '../lib/options';
+import { type NormalizedReportOptions, type OptionStyle, type ReportOptionsInput, normalizeReportOptions } from '../lib/options';
 import { type QualitySections, buildReport, computeMetrics } from '../lib/report-json';
 import { ReportAccumulator } from '../lib/report';
 import { detectLanguage } from '../lib/language';
@@ -158,52 +156,12 @@ export async function prepareReportDir(dir: string, option: string): Promise<voi
   });
 }
 
-/** `qa-hf report`'s arguments: inputs, routing options as export takes them, the report's options. */
-export interface ReportCommandArgs extends ReportOptionsInput, QualityArgs {
-  inputs: string[];
-  out?: string;
-  glob?: string;
-  split?: string;
-  seed?: unknown;
-  splitKey?: string;
-  minScore?: unknown;
-  failFast?: boolean;
-  quiet: boolean;
-  preset: string;
-  maxLineBytes: number;
-  workers?: number;
-  /** The config's mapping sections and `segment:` (lib/config.ts), as export takes them. */
-  mapping?: MappingSpec;
-  segment?: SegmentSpec;
-}
-
-/**
- * `qa-hf report`'s arguments from the parsed flags (`cli`: undefined where not typed)
- * over the config, as export and pipe mode take them: every option checked now, a
- * bad value from the file placed at its line and column.
- */
-export function resolveReport(cli: Record<string, unknown>, config: Config | null): ReportCommandArgs {
-  const { args: resolved, fromFile } = resolveArgs('report', cli, config);
-  // A config's mapping naming its schema file: the schema is read now (a bad path is placed in the file).
-  const args = withMappingSchema(resolved, config);
-  const inputs = args.inputs;
-  if (!Array.isArray(inputs) || inputs.length === 0) {
-    throw new QaHfError('ERR_USAGE', 'report needs one or more inputs: name them, or list them under inputs: in the config file (see --help)');
-  }
-  withConfigPositions(config, fromFile, () => {
-    normalizeExportOptions(withPresetMapping({ ...args, out: undefined } as Record<string, unknown>), 'cli');
-    normalizeReportOptions(args, 'cli');
-  });
-  return args as unknown as ReportCommandArgs;
-}
-
 /** `qa-hf report INPUT… --out DIR`: processes and routes as export would, writes only report.json and report.html. */
-export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
-  // A shipped mapped preset (`--preset squad`) is checked and run with its mapping.
-  const args = withPresetMapping(typed);
+export async function reportCommand(run: ReportRunPlan): Promise<void> {
+  // The plan (lib/plan.ts): a shipped mapped preset (`--preset squad`) comes with its mapping.
+  const { args, dataset: plan } = run;
   const out = args.out;
   if (out === undefined || out === '') throw new QaHfError('ERR_USAGE', 'report needs --out DIR');
-  const { plan } = normalizeExportOptions({ ...args, out: undefined }, 'cli');
   const setup = await prepareReport(args, 'cli', ['pii', 'duplicates']);
   await refuseInputFolders(args.inputs, out);
   const inputs = await discoverInputs(args.inputs, {

@@ -136,7 +136,8 @@ export interface ProcessingOptionsInput {
   segment?: unknown;
 }
 
-export interface ProcessingOptions {
+/** The processing options as normalizeProcessingOptions makes them (streams/chain.ts `ProcessingOptions` is what the stages take). */
+export interface NormalizedProcessingOptions {
   preset: string;
   /** Present for a mapped preset or a config's mapping: what the workers compile. */
   mapping?: MappingSpec;
@@ -150,7 +151,7 @@ export interface ProcessingOptions {
 }
 
 /** The processing options, checked and with their defaults; `options` is not changed. */
-export function normalizeProcessingOptions(options: ProcessingOptionsInput = {}, style: OptionStyle = 'library'): ProcessingOptions {
+export function normalizeProcessingOptions(options: ProcessingOptionsInput = {}, style: OptionStyle = 'library'): NormalizedProcessingOptions {
   // segment: documents cut into records (lib/segment.ts); a bad spec or pattern is ERR_CONFIG with its pointer.
   const segment = options.segment === undefined ? undefined : (options.segment as SegmentSpec);
   if (segment !== undefined) compileSegmenter(segment);
@@ -188,7 +189,7 @@ export function normalizeProcessingOptions(options: ProcessingOptionsInput = {},
   // serialize: the outputs whose bytes are wanted (serializeOption).
   const serialize = serializeOption(options.serialize, style);
 
-  const normalized: ProcessingOptions = { preset, maxLineBytes, failFast, workers, keepRows, serialize };
+  const normalized: NormalizedProcessingOptions = { preset, maxLineBytes, failFast, workers, keepRows, serialize };
   if (mapping !== undefined) normalized.mapping = mapping;
   if (schema !== undefined) normalized.schema = schema;
   if (segment !== undefined) normalized.segment = segment;
@@ -210,7 +211,7 @@ export interface ExportOptionsInput extends HubArgs, ProcessingOptionsInput {
   version?: unknown;
 }
 
-export interface ExportOptions extends ProcessingOptions {
+export interface ExportOptions extends NormalizedProcessingOptions {
   inputs: string[];
   out?: string;
   force: boolean;
