@@ -42,7 +42,7 @@ import { normalizeQualityPlan, redactForRank, redactsPii } from '../../lib/quali
 import type { ShareRange } from '../../lib/shares';
 import { type Counts, Tally, type TallyState, count } from '../../lib/tally';
 import { createFileSource, inputName } from '../../streams/file-source';
-import { createProcessingStages, runChain } from '../../streams/chain';
+import { buildChain } from '../../streams/chain';
 import { TOOL_VERSION } from '../version';
 import { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
 import { type WritingArgs, note, pausePoint } from './files';
@@ -402,7 +402,8 @@ class RankRun {
       },
     });
     const source = createFileSource(specs, { onFileDigest: (file, digest) => digests.set(file, digest.sha256) });
-    await runChain([source, ...createProcessingStages({ ...stageOptions(this.args, []), serialize: [] }), sink]);
+    // No router: a rank's lines are routed by the merge, in input order over all ranks.
+    await buildChain({ processing: { ...stageOptions(this.args, []), serialize: [] }, route: null }, { source, sink }).run();
     await this.checkpoint(state, entries);
   }
 }

@@ -34,8 +34,7 @@ import { QualityAccumulator, QualityRouter, duplicatesReport, emptyQualityState,
 import { type Counts, Tally, balanced } from '../../lib/tally';
 import { judgeUsable } from '../../lib/usable';
 import { createFileSource, inputName, type InputSpec } from '../../streams/file-source';
-import { createProcessingStages, runChain } from '../../streams/chain';
-import { createRouter } from '../../streams/router';
+import { buildChain } from '../../streams/chain';
 import { DatasetWriters, createDatasetSink } from '../../streams/dataset-sink';
 import { printHint } from '../hint';
 import { Progress, progressEnabled } from '../progress';
@@ -156,7 +155,7 @@ export class ExportSession {
     // --target-samples: the first pass, unless the checkpoint holds its result (the hash covers the target); a merge's over the ranks' lines.
     sample = state?.sample;
     if (plan.targetSamples !== undefined && sample === undefined) {
-      const upstream = replay ? () => [replay.source(freshCheckpoint(inputs, plan, optionsHash, claim).position)] : undefined;
+      const upstream = replay ? () => replay.source(freshCheckpoint(inputs, plan, optionsHash, claim).position) : undefined;
       sample = await computeSampleThreshold(args, inputs, plan, stageOptions(args, []), upstream);
     }
     const session = new ExportSession(args, inputs, options, plan, state ?? fresh(), infos, new Tally(state?.tally), new StatsAccumulator(state?.stats), report(state?.report), reportSetup, resumed, resumed ? hashers : undefined, replay);
@@ -332,25 +331,21 @@ export class ExportSession {
     };
     const sink = createDatasetSink({ writers: this.writers!, linesDone: this.tally.total.lines, checkpointLines: this.plan.checkpointLines, onCommit });
     try {
-      const upstream = this.replay
-        ? [this.replay.source(state.position)]
-        : [
-            createFileSource(specs, {
-              onFileDigest: (file, digest) => this.digests.set(file, digest),
-              onHint: (file, hint) => {
-                this.hints.set(file, hint);
-                printHint(hint, this.args.quiet);
-              },
-              onRawBytes: (file, bytes) => rawRead.set(this.inputIndex.get(file)!, bytes),
-              onInputError: (error) => (this.inputFailure = error),
-            }),
-            ...createProcessingStages(stageOptions(this.args, this.plan.fixed, factsSpec(this.plan.quality, this.report.language, true))),
-          ];
-      await runChain([
-        ...upstream,
-        createRouter({ plan: this.plan, quality: this.router!, sample: state.sample && routeSample(state.sample, this.plan, this.inputs) }),
-        sink,
-      ]);
+      // A merge replays the ranks' processed lines: no reading, no processing here.
+      const source = this.replay
+        ? this.replay.source(state.position)
+        : createFileSource(specs, {
+            onFileDigest: (file, digest) => this.digests.set(file, digest),
+            onHint: (file, hint) => {
+              this.hints.set(file, hint);
+              printHint(hint, this.args.quiet);
+            },
+            onRawBytes: (file, bytes) => rawRead.set(this.inputIndex.get(file)!, bytes),
+            onInputError: (error) => (this.inputFailure = error),
+          });
+      const processing = this.replay ? null : stageOptions(this.args, this.plan.fixed, factsSpec(this.plan.quality, this.report.language, true));
+      const route = { plan: this.plan, quality: this.router!, sample: state.sample && routeSample(state.sample, this.plan, this.inputs) };
+      await buildChain({ processing, route }, { source, sink }).run();
       if (this.inputFailure) throw this.inputFailure;
       await this.checkpoints.settle();
       state.hub = await this.writers!.finish();
