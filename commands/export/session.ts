@@ -18,7 +18,7 @@
  * offsets, take the place of source → processing; everything after is this run's.
  */
 import { promises as fs } from 'node:fs';
-import { AtomicFile } from '../../lib/io/atomic-file';
+import { AtomicFile, isShortOrMissing } from '../../lib/io/atomic-file';
 import type { Batch } from '../../lib/batch';
 import type { Checkpoint, Position } from '../../lib/io/checkpoint';
 import { QaHfError, toQaHfError } from '../../lib/errors';
@@ -179,8 +179,7 @@ export class ExportSession {
 
   /** Opens every temp output: fresh, or cut back to its committed length. False if they do not fit. */
   private async openTargets(resume: boolean): Promise<boolean> {
-    const misfit = (err: unknown) =>
-      resume && ((err as NodeJS.ErrnoException).code === 'ENOENT' || /fewer than/.test((err as Error).message));
+    const misfit = (err: unknown) => resume && isShortOrMissing(err);
     for (const name of this.plan.fixed) {
       const final = path.join(this.args.out, OUTPUT_FILES[name]);
       const temp = tempPath(this.args.out, OUTPUT_FILES[name]);
