@@ -17,8 +17,16 @@
  * batch arrives or the stream ends. A report is `onCommit(part, atFixedPosition)` or,
  * with `downstream`, the writer's `describe(part, …)` pushed to the next stage (a
  * checkpoint: streams/checkpoint.ts), after the writer's `end()` its last value.
+ * Durable points (`durableAt`, a checkpoint policy): after each committed part the
+ * policy is asked; where it says so the writer flushes (if not at a fixed position
+ * already) and fsyncs (`sync`, in the background with `syncInBackground`), and the
+ * commit goes downstream with that fsync and the writer's state as of it. Where the
+ * policy (or fail-fast) stops the run, the commit says so and the sink writes nothing
+ * more: the next stage records what is durable and ends the run. Nothing downstream
+ * is ever called back: decisions flow one way.
  * Errors: the writer's (I/O: ERR_IO, ERR_NO_SPACE); a batch cut by fail-fast ends the
- * stream with ERR_FAIL_FAST after its lines are written and committed.
+ * stream with ERR_FAIL_FAST after its lines are written and committed (with
+ * `downstream`, the stage that takes the commit ends it: streams/checkpoint.ts).
  *
  *   createCommitSink({ writer, fixedEvery: plan.checkpointLines, linesDone: 0, onCommit })
  */
@@ -39,9 +47,32 @@ export interface SinkWriter<C = unknown> {
   end?(): Promise<C | void>;
   /** Failed or interrupted: the outputs closed (a resumable one kept for the next run). */
   abort?(): Promise<void>;
-  /** With `downstream`: what a commit is pushed as (lengths, position, …). */
-  describe?(part: Batch, atFixedPosition: boolean): C;
+  /** With a durable policy: fsync of everything written so far. */
+  sync?(): Promise<void>;
+  /** With `downstream`: what a commit is pushed as (lengths, position, the state of a durable point, …). */
+  describe?(part: Batch, atFixedPosition: boolean, durable: Durable | null, stop: boolean): C;
 }
+
+/** A durable point: the fsync covering at least everything committed up to it (awaited by whoever records it). */
+export interface Durable {
+  synced: Promise<void>;
+}
+
+/** What a durable policy weighs about the part just committed. */
+export interface DurableFacts {
+  /** The part ends at a fixed input position (the writer flushed there). */
+  atFixedPosition: boolean;
+  /** The part ends where fail-fast cut the input. */
+  failFastCut: boolean;
+  /** Input lines from the end of this part to the next fixed position (Infinity without fixed positions). */
+  linesToFixedPosition: number;
+  /** Input bytes committed since the last durable point. */
+  bytesSinceDurable: number;
+  msSinceDurable: number;
+}
+
+/** A policy's answer: make this commit durable; end the run after it (without `record`: on the last durable one). */
+export type DurablePolicy = (facts: DurableFacts) => { record: boolean; stop: boolean };
 
 export interface CommitSinkOptions {
   writer: SinkWriter;
@@ -53,6 +84,12 @@ export interface CommitSinkOptions {
   onCommit?: (part: Batch, atFixedPosition: boolean) => void | Promise<void>;
   /** Push each commit (writer.describe) to the next stage: the sink is then a Transform. */
   downstream?: boolean;
+  /** With `downstream`: where commits are made durable (see the header). */
+  durableAt?: DurablePolicy;
+  /** A durable point's fsync may run while the next batches are written (no file is committed and closed mid-stream). */
+  syncInBackground?: boolean;
+  /** The input position this run starts at (a resume's), for the bytes since the last durable point. */
+  start?: { file: string; offset: number };
 }
 
 /** The part of `batch` holding entries [from, to), with the position just after it. */
@@ -71,7 +108,7 @@ export function partOf(batch: Batch, from: number, to: number): Batch {
 }
 
 /** The error that ends a run at fail-fast's cut, placed at the bad line. */
-export function failFastError(batch: Batch): QaHfError {
+export function failFastError(batch: Pick<Batch, 'file' | 'stop'>): QaHfError {
   const { line, offset, code, message } = batch.stop!;
   return new QaHfError('ERR_FAIL_FAST', `${code}: ${message}`, { file: batch.file, line, byteOffset: offset });
 }
@@ -84,13 +121,46 @@ export function createCommitSink(options: CommitSinkOptions): Writable | Transfo
     throw new QaHfError('ERR_OPTION', `checkpointLines must be a positive integer, got ${JSON.stringify(fixedEvery)}`);
   }
   const downstream = options.downstream === true;
+  const durableAt = options.durableAt;
+  if (durableAt && !downstream) throw new Error('internal: a durable policy needs a downstream stage to record it');
   let push: (value: unknown) => void = () => undefined;
   let lines = options.linesDone ?? 0;
   /** The last part, written but not yet reported (see the header). */
   let pending: Batch | null = null;
+  /** Set once a commit ended the run: later batches are not written. */
+  let stopped = false;
+  /** Where the last committed part ended, and the input bytes and time since the last durable point. */
+  let last = options.start ? { file: options.start.file, offset: options.start.offset, fileEnd: false } : null;
+  let bytesSince = 0;
+  let durableAtMs = Date.now();
+  const durablePoint = async (part: Batch, atFixedPosition: boolean): Promise<{ durable: Durable | null; stop: boolean }> => {
+    bytesSince += last && !last.fileEnd && last.file === part.file ? part.endOffset - last.offset : part.endOffset;
+    last = { file: part.file, offset: part.endOffset, fileEnd: part.fileEnd };
+    if (!durableAt) return { durable: null, stop: part.stop !== null };
+    const due = durableAt({
+      atFixedPosition,
+      failFastCut: part.stop !== null,
+      linesToFixedPosition: fixedEvery === undefined ? Number.POSITIVE_INFINITY : fixedEvery - (lines % fixedEvery),
+      bytesSinceDurable: bytesSince,
+      msSinceDurable: Date.now() - durableAtMs,
+    });
+    const stop = due.stop || part.stop !== null;
+    if (!due.record) return { durable: null, stop };
+    if (!atFixedPosition) await writer.flush?.(); // at a fixed position the writer flushed already
+    const synced = writer.sync!();
+    // Kept from an unhandled rejection until whoever records it awaits it.
+    synced.catch(() => undefined);
+    if (!options.syncInBackground) await synced;
+    bytesSince = 0;
+    durableAtMs = Date.now();
+    return { durable: { synced }, stop };
+  };
   const report = async (part: Batch, atFixedPosition: boolean): Promise<void> => {
     if (onCommit) await onCommit(part, atFixedPosition);
-    if (downstream) push(writer.describe!(part, atFixedPosition));
+    if (!downstream) return;
+    const { durable, stop } = await durablePoint(part, atFixedPosition);
+    push(writer.describe!(part, atFixedPosition, durable, stop));
+    if (stop) stopped = true;
   };
   const reportPending = async (): Promise<void> => {
     const part = pending;
@@ -98,6 +168,7 @@ export function createCommitSink(options: CommitSinkOptions): Writable | Transfo
     if (part) await report(part, false);
   };
   const write = async (batch: Batch): Promise<void> => {
+    if (stopped) return;
     if (pending && onlyClosesFile(pending, batch)) {
       pending = { ...pending, fileEnd: true };
       return reportPending();
@@ -113,6 +184,7 @@ export function createCommitSink(options: CommitSinkOptions): Writable | Transfo
         await writer.flush?.();
         await report(partOf(batch, from, i + 1), true);
         from = i + 1;
+        if (stopped) return; // a stop the policy took at this fixed position
       }
     }
     // The rest (an entry-less batch too: a writer may have bytes to write for it, a file end to report).
@@ -122,15 +194,17 @@ export function createCommitSink(options: CommitSinkOptions): Writable | Transfo
       if (rest.fileEnd || rest.stop) await report(rest, false);
       else pending = rest;
     }
-    if (batch.stop) throw failFastError(batch);
+    // Downstream, the stage that takes the commit ends the run, once it has recorded it.
+    if (batch.stop && !downstream) throw failFastError(batch);
   };
   /** Set once the writer ended: a destroy after that (autoDestroy) aborts nothing. */
   let ended = false;
   const final = async (): Promise<void> => {
     await reportPending();
-    const last = await writer.end?.();
+    if (stopped) return;
+    const closing = await writer.end?.();
     ended = true;
-    if (downstream && last !== undefined) push(last);
+    if (downstream && closing !== undefined) push(closing);
   };
   /** The write (or end) under way: a destroy waits for it before the writer aborts, so no write races the close. */
   let working: Promise<void> = Promise.resolve();

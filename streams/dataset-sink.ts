@@ -28,7 +28,7 @@
  *   await buildChain({ processing, route: { plan } }, { source, sink: createDatasetSink({ writers, linesDone: 0, checkpointLines, onCommit }) }).run();
  *   await writers.finish();
  */
-import type { Writable } from 'node:stream';
+import type { Transform, Writable } from 'node:stream';
 import type { OutputTarget } from '../lib/target';
 import type { Batch, Entry, Row } from '../lib/batch';
 import type { ErrorContext } from '../lib/errors';
@@ -39,21 +39,44 @@ import type { Preset } from '../lib/presets';
 import { BELOW_MIN_SCORE } from '../lib/route';
 import { ERROR_COLUMNS, outputBytes } from '../lib/serialize';
 import { SplitTracker } from '../lib/split';
-import { type SinkWriter, createCommitSink } from './commit-sink';
+import { type Durable, type DurablePolicy, type SinkWriter, createCommitSink } from './commit-sink';
 import { type ShardOutput, shardOutput } from './shard-outputs';
+
+/** A fixed file: any OutputTarget; an AtomicFile also says its length and syncs. */
+export type FixedTarget = OutputTarget & { readonly bytes?: number; sync?(): Promise<void> };
+
+/**
+ * What the dataset sink hands the export's checkpoint stage after each committed part
+ * (commands/export/checkpoint.ts): the part, each fixed file's length up to it and, at a
+ * durable point, the shard writers' state as of it and the fsync covering it.
+ */
+export interface DatasetCommit {
+  part: Batch;
+  atFixedPosition: boolean;
+  /** Bytes of each fixed file that tells its length, up to and including this part. */
+  fixedBytes: Partial<Record<FixedChannel, number>>;
+  /** Made durable here: the writers' state (shards, split tracker) and the fsync of every output. */
+  durable: { hub: HubState; synced: Promise<void> } | null;
+  /** The run ends after this part: fail-fast's cut, or a stop the policy took (without `durable`: on the last durable one). */
+  stop: boolean;
+}
 
 export interface DatasetWritersOptions {
   out: string;
   plan: HubPlan;
   preset: Preset;
-  /** The fixed-name files of the plan (`plan.fixed`: qa_errors.jsonl; the simple layout's pairs and rejected too), owned by the caller. */
-  fixed: Partial<Record<FixedChannel, OutputTarget>>;
+  /**
+   * The fixed-name files of the plan (`plan.fixed`: qa_errors.jsonl; the simple layout's
+   * pairs and rejected too), owned by the caller; their lengths go into each commit and
+   * they are fsynced at durable points when they tell their length and can be synced (AtomicFile).
+   */
+  fixed: Partial<Record<FixedChannel, FixedTarget>>;
   /** A checkpoint's state to continue from; absent for a fresh start. */
   state?: HubState;
 }
 
 /** Every writer of an export (fixed files and shards) and the split tracker; plain state for checkpoints. */
-export class DatasetWriters implements SinkWriter {
+export class DatasetWriters implements SinkWriter<DatasetCommit> {
   private readonly outputs = new Map<string, ShardOutput>();
   private readonly tracker: SplitTracker;
   /** JSONL rows of the fixed files: the serializer's writers, so a row written here has the processor's bytes. */
@@ -160,9 +183,20 @@ export class DatasetWriters implements SinkWriter {
     for (const output of this.outputs.values()) await output.flush();
   }
 
-  /** fsync of every open shard (finished ones were synced by their commit). */
+  /** fsync of the fixed files and every open shard (finished ones were synced by their commit). */
   async sync(): Promise<void> {
+    for (const channel of this.options.plan.fixed) await this.options.fixed[channel]?.sync?.();
     for (const output of this.outputs.values()) await output.sync();
+  }
+
+  /** The commit of `part`, just written (see DatasetCommit); the state is taken now, right after a durable point's flush. */
+  describe(part: Batch, atFixedPosition: boolean, durable: Durable | null, stop: boolean): DatasetCommit {
+    const fixedBytes: DatasetCommit['fixedBytes'] = {};
+    for (const channel of this.options.plan.fixed) {
+      const bytes = this.options.fixed[channel]?.bytes;
+      if (bytes !== undefined) fixedBytes[channel] = bytes;
+    }
+    return { part, atFixedPosition, fixedBytes, durable: durable && { hub: this.snapshot(), synced: durable.synced }, stop };
   }
 
   /** The state of this moment, right after flush(). */
@@ -192,11 +226,25 @@ export interface DatasetSinkOptions {
   /** Lines between checkpoints (HubPlan.checkpointLines). */
   checkpointLines: number;
   /** Called with each written part of a batch; `checkpoint` when the part ends at a checkpoint position. */
-  onCommit: (part: Batch, checkpoint: boolean) => Promise<void>;
+  onCommit?: (part: Batch, checkpoint: boolean) => Promise<void>;
 }
 
-export function createDatasetSink(options: DatasetSinkOptions): Writable {
-  return createCommitSink({ writer: options.writers, fixedEvery: options.checkpointLines, linesDone: options.linesDone, onCommit: options.onCommit });
+/** The dataset sink whose commits go downstream (DatasetCommit), to the export's checkpoint stage. */
+export interface DurableDatasetSinkOptions extends Omit<DatasetSinkOptions, 'onCommit'> {
+  /** Where commits are made durable (commands/export/checkpoint.ts checkpointDue). */
+  durableAt: DurablePolicy;
+  /** May a durable point's fsyncs run while the next batches are written? Only when no shard is committed mid-stream. */
+  syncInBackground: boolean;
+  /** The input (its name) and offset this run starts at. */
+  start: { file: string; offset: number };
+}
+
+export function createDatasetSink(options: DurableDatasetSinkOptions): Transform;
+export function createDatasetSink(options: DatasetSinkOptions): Writable;
+export function createDatasetSink(options: DatasetSinkOptions | DurableDatasetSinkOptions): Writable | Transform {
+  const common = { writer: options.writers, fixedEvery: options.checkpointLines, linesDone: options.linesDone };
+  if ('durableAt' in options) return createCommitSink({ ...common, downstream: true, durableAt: options.durableAt, syncInBackground: options.syncInBackground, start: options.start });
+  return createCommitSink({ ...common, onCommit: options.onCommit });
 }
 
 /** The dead-letter row of an error entry (lib/serialize.ts ERROR_COLUMNS). */

@@ -100,6 +100,8 @@ export interface SinkCommit {
   fileEnd: boolean;
   /** Bytes written per output name, up to and including this commit. */
   outputs: Record<string, number>;
+  /** Fail-fast cut the input here: the checkpoint stage records this commit, then ends the run with ERR_FAIL_FAST. */
+  stop?: Batch['stop'];
   /** Makes at least those bytes durable (fsync of every output). */
   sync(): Promise<void>;
   /** On the last commit only: every input consumed; renames the outputs to their final names. */
@@ -184,20 +186,22 @@ class OutputsWriter implements SinkWriter<SinkCommit> {
     return Object.fromEntries([...this.resumable].map(([name, output]) => [name, output.file?.bytes ?? this.options.resume?.outputs[name] ?? 0]));
   }
 
-  private readonly sync = async (): Promise<void> => {
+  private readonly syncOutputs = async (): Promise<void> => {
     if (this.closed) return;
     for (const output of this.resumable.values()) await output.file?.sync();
   };
 
   describe(batch: Batch): SinkCommit {
-    return { file: batch.file, offset: batch.endOffset, line: batch.endLine, fileEnd: batch.fileEnd, outputs: this.lengths(), sync: this.sync };
+    const commit: SinkCommit = { file: batch.file, offset: batch.endOffset, line: batch.endLine, fileEnd: batch.fileEnd, outputs: this.lengths(), sync: this.syncOutputs };
+    if (batch.stop) commit.stop = batch.stop;
+    return commit;
   }
 
   async end(): Promise<SinkCommit | void> {
     for (const file of this.owned) await file.finish();
     if (!this.options.commits) return;
     // Resumable: the renames wait for the checkpoint stage, which first records that everything is written.
-    await this.sync();
+    await this.syncOutputs();
     this.closed = true;
     for (const output of this.resumable.values()) {
       if (output.file) await output.file.abort(false); // closed, kept under its temp name
