@@ -36,9 +36,8 @@ import { roundFloat } from '../lib/stats';
 import { METRICS, type Metric, type ThresholdResult, breachLines, checkMeasured, evaluateThresholds } from '../lib/thresholds';
 import { Tally, balanced, count, type Counts } from '../lib/tally';
 import { createFileSource } from '../streams/file-source';
-import { createProcessingStages, runChain } from '../streams/chain';
+import { buildChain } from '../streams/chain';
 import { factsSpec } from '../lib/facts';
-import { createRouter } from '../streams/router';
 import { createSink } from '../streams/sink';
 import { printHint } from './hint';
 import { Reporter } from './report';
@@ -186,29 +185,26 @@ export async function reportCommand(run: ReportRunPlan): Promise<void> {
     reporter.warn(batch);
   };
   const hints = new Map<string, string>();
-  const stages = [
-    createFileSource(inputs, {
-      onHint: (file, hint) => {
-        hints.set(file, hint);
-        printHint(hint, args.quiet);
-      },
-    }),
-    ...createProcessingStages({
-      preset: args.preset,
-      // A config's mapping and segment: sections, processed as export processes them.
-      ...(args.mapping === undefined ? {} : { mapping: loadMappingSchema(args.mapping, '') }),
-      ...(args.segment === undefined ? {} : { segment: args.segment }),
-      maxLineBytes: args.maxLineBytes,
-      failFast: args.failFast,
-      workers: args.workers,
-      serialize: [],
-      facts: factsSpec(plan.quality, report.language, true),
-      redactErrors: redactsPii(plan.quality),
-    }),
-    createRouter({ plan, quality: new QualityRouter(plan.quality, inputs.map(inputName)) }),
-    createSink({ outputs: {}, onCommit }),
-  ];
-  await runChain(stages);
+  const source = createFileSource(inputs, {
+    onHint: (file, hint) => {
+      hints.set(file, hint);
+      printHint(hint, args.quiet);
+    },
+  });
+  const processing = {
+    preset: args.preset,
+    // A config's mapping and segment: sections, processed as export processes them.
+    ...(args.mapping === undefined ? {} : { mapping: loadMappingSchema(args.mapping, '') }),
+    ...(args.segment === undefined ? {} : { segment: args.segment }),
+    maxLineBytes: args.maxLineBytes,
+    failFast: args.failFast,
+    workers: args.workers,
+    serialize: [],
+    facts: factsSpec(plan.quality, report.language, true),
+    redactErrors: redactsPii(plan.quality),
+  };
+  const route = { plan, quality: new QualityRouter(plan.quality, inputs.map(inputName)) };
+  await buildChain({ processing, route }, { source, sink: createSink({ outputs: {}, onCommit }) }).run();
   if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
   const tiers = tiersReport(quality.state);
   const assembled = assembleReport(report, setup, tally.total, { pii: piiReport(quality.state), duplicates: duplicatesReport(quality.state), ...(tiers ? { tiers } : {}) });

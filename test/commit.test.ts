@@ -67,7 +67,7 @@ describe('createSink onCommit', () => {
 
 describe('createDatasetSink onCommit', () => {
   /** Writers that accept everything: the sink's reporting is what is tested. */
-  const writers = { writePart: async () => undefined, flush: async () => undefined } as unknown as DatasetWriters;
+  const writers = { write: async () => undefined, flush: async () => undefined } as unknown as DatasetWriters;
 
   test.each([
     [100, ['a@30 3 end']],

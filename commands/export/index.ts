@@ -54,8 +54,7 @@ import { completedVersion, isCompletedExport } from '../../lib/io/out-dir-fs';
 import { computeSampleThreshold, refuseStreamInputs, routeSample } from './sample';
 import { createFileSource, inputName } from '../../streams/file-source';
 import { type UsableVerdict, judgeUsable } from '../../lib/usable';
-import { createProcessingStages, runChain } from '../../streams/chain';
-import { createRouter } from '../../streams/router';
+import { buildChain } from '../../streams/chain';
 import { createSink } from '../../streams/sink';
 import { printHint } from '../hint';
 import { Reporter } from '../report';
@@ -293,7 +292,7 @@ async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Pro
     // --target-samples: the first pass finds the cutoff, as the real run's does.
     const threshold = plan.targetSamples === undefined ? undefined : await computeSampleThreshold(args, inputs, plan, stageOptions(args, []));
     const sample = threshold && routeSample(threshold, plan, inputs);
-    await runChain([createFileSource(inputs, { onHint }), ...createProcessingStages(stageOptions(args, [])), createRouter({ plan, sample }), createSink({ outputs: {}, onCommit })]);
+    await buildChain({ processing: stageOptions(args, []), route: { plan, sample } }, { source: createFileSource(inputs, { onHint }), sink: createSink({ outputs: {}, onCommit }) }).run();
     usable = judgeUsable(tally.total, inputs.map(inputName), tally.files, { hints, preset: presetName(args), done: 'nothing written (dry run)', examples: reporter.firstErrors });
   } finally {
     reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`, ...(usable?.notes ?? [])]);
