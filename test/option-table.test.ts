@@ -72,7 +72,7 @@ interface Example {
   /** The file's value; default: the CLI's. */
   file?: unknown;
   /** Options it needs to be accepted (or to show in the hash), the same on the command line and in the file. */
-  with?: Record<string, string>;
+  with?: Record<string, string | number>;
   /** A value its check refuses; default `yes` (a switch) or `-1`. */
   bad?: string;
 }
@@ -280,7 +280,7 @@ async function exportRecord(values: Record<string, unknown>, config: Config | nu
   const given = (key: string) => values[key] !== undefined || config?.values[key] !== undefined;
   const vars = given('world-size') && !given('rank') ? { JOB_COMPLETION_INDEX: '0' } : {};
   const flags = { ...argv, inputs: argv.inputs ?? [] };
-  const settled = await settleExport(planRun('export', flags, config, { vars, cwd: process.cwd() }, readPlanFiles(flags, config)));
+  const settled = await settleExport(planRun('export', flags, config, { vars, cwd: process.cwd() }, readPlanFiles(flags as { preset?: unknown; mapping?: unknown }, config)));
   return normalizedOptions(settled.args as WritingArgs, settled.args.inputs, settled.plan, settled.report);
 }
 
