@@ -72,7 +72,7 @@ interface Example {
   /** The file's value; default: the CLI's. */
   file?: unknown;
   /** Options it needs to be accepted (or to show in the hash), the same on the command line and in the file. */
-  with?: Record<string, string>;
+  with?: Record<string, string | number>;
   /** A value its check refuses; default `yes` (a switch) or `-1`. */
   bad?: string;
 }
@@ -279,7 +279,7 @@ async function exportRecord(values: Record<string, unknown>, config: Config | nu
   // --world-size without --rank: a scheduler's index makes the rank (a plan refuses the size alone).
   const given = (key: string) => values[key] !== undefined || config?.values[key] !== undefined;
   const vars = given('world-size') && !given('rank') ? { JOB_COMPLETION_INDEX: '0' } : {};
-  const flags = { ...argv, inputs: argv.inputs ?? [] };
+  const flags: Record<string, unknown> = { ...argv, inputs: argv.inputs ?? [] };
   const settled = await settleExport(planRun('export', flags, config, { vars, cwd: process.cwd() }, readPlanFiles(flags, config)));
   return normalizedOptions(settled.args as WritingArgs, settled.args.inputs, settled.plan, settled.report);
 }
