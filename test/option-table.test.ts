@@ -279,8 +279,8 @@ async function exportRecord(values: Record<string, unknown>, config: Config | nu
   // --world-size without --rank: a scheduler's index makes the rank (a plan refuses the size alone).
   const given = (key: string) => values[key] !== undefined || config?.values[key] !== undefined;
   const vars = given('world-size') && !given('rank') ? { JOB_COMPLETION_INDEX: '0' } : {};
-  const flags = { ...argv, inputs: argv.inputs ?? [] };
-  const settled = await settleExport(planRun('export', flags, config, { vars, cwd: process.cwd() }, readPlanFiles(flags as { preset?: unknown; mapping?: unknown }, config)));
+  const flags: Record<string, unknown> = { ...argv, inputs: argv.inputs ?? [] };
+  const settled = await settleExport(planRun('export', flags, config, { vars, cwd: process.cwd() }, readPlanFiles(flags, config)));
   return normalizedOptions(settled.args as WritingArgs, settled.args.inputs, settled.plan, settled.report);
 }
 
