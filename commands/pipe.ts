@@ -2,7 +2,7 @@
  * pipe — `qa-hf [FILE…]`: JSONL in (files or stdin), passed pairs out on stdout,
  * rejected pairs and bad lines to optional files, a summary on stderr.
  */
-import { QualityAccumulator, duplicatesReport, piiReport } from '../lib/quality-counts';
+import { QualityAccumulator, duplicatesReport, piiReport } from '../lib/quality/counts';
 import { fstatSync, promises as fs, type Stats } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
@@ -11,18 +11,18 @@ import { checkInputFiles } from '../lib/io/inputs';
 import { checkOutputTarget, type OutputPlan } from '../lib/io/output-target';
 import { Tally, balanced, count } from '../lib/tally';
 import type { Batch } from '../lib/batch';
-import { type MappingSpec, presetName } from '../lib/mapping';
+import { type MappingSpec, presetName } from '../lib/input/mapping';
 import { loadMappingSchema } from '../lib/io/presets';
 import { createFileSource } from '../streams/file-source';
 import { printHint } from './hint';
 import { type ChainPlan, buildChain, defaultWorkerCount } from '../streams/chain';
-import { factsSpec } from '../lib/facts';
+import { factsSpec } from '../lib/quality/facts';
 import { createSink } from '../streams/sink';
 import { inputName } from '../streams/file-source';
-import { type QualityPlan, isDefaultQualityPlan, normalizeQualityPlan, redactsPii } from '../lib/quality-plan';
-import { QualityRouter } from '../lib/quality';
-import { DEFAULT_SEED, DEFAULT_SPLIT_KEY } from '../lib/export-plan';
-import { parseSplitSpec } from '../lib/split';
+import { type QualityPlan, isDefaultQualityPlan, normalizeQualityPlan, redactsPii } from '../lib/quality/plan';
+import { QualityRouter } from '../lib/quality/rules';
+import { DEFAULT_SEED, DEFAULT_SPLIT_KEY } from '../lib/dataset/plan';
+import { parseSplitSpec } from '../lib/dataset/split';
 import { Reporter } from './report';
 import { exitOnSignal } from './signals';
 import { NO_SPACE_STEP_RERUN, withNextStep } from '../lib/messages';
@@ -30,7 +30,7 @@ import { type UsableVerdict, judgeUsable } from '../lib/usable';
 import type { PipeArgs } from '../lib/plan-args';
 import type { PipeRunPlan } from '../lib/plan';
 import { type ReportSetup, assembleReport, failOnBreaches, newAccumulator, prepareReport, prepareReportDir, writeReportFiles } from './quality-report';
-import type { ReportAccumulator } from '../lib/report';
+import type { ReportAccumulator } from '../lib/quality/report';
 
 /** Pipe mode's arguments (lib/plan-args.ts: the plan hands them on). */
 export type { PipeArgs } from '../lib/plan-args';

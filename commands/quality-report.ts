@@ -8,12 +8,12 @@
  * writes only the report.
  *
  * Export (commands/export/) and pipe mode (--report DIR) feed a ReportAccumulator
- * with every routed batch; the pure parts are lib/report.ts, lib/report-html.ts
- * and lib/thresholds.ts.
+ * with every routed batch; the pure parts are lib/quality/report.ts, lib/quality/report-html.ts
+ * and lib/quality/thresholds.ts.
  */
-import { QualityAccumulator, duplicatesReport, piiReport, tiersReport } from '../lib/quality-counts';
-import { type QualityArgs, normalizeQualityPlan, redactsPii } from '../lib/quality-plan';
-import { QualityRouter } from '../lib/quality';
+import { QualityAccumulator, duplicatesReport, piiReport, tiersReport } from '../lib/quality/counts';
+import { type QualityArgs, normalizeQualityPlan, redactsPii } from '../lib/quality/plan';
+import { QualityRouter } from '../lib/quality/rules';
 import { inputName } from '../streams/file-source';
 import { loadMappingSchema } from '../lib/io/presets';
 import type { ReportRunPlan } from '../lib/plan';
@@ -28,21 +28,21 @@ import { MANIFEST_FILE } from '../lib/io/manifest';
 import { refuseInputFolders, refuseInputsInOut } from '../lib/io/out-dir-fs';
 import { loadTokenizer } from '../lib/io/tokenizer';
 import { type NormalizedReportOptions, type OptionStyle, type ReportOptionsInput, normalizeReportOptions } from '../lib/options';
-import { type QualitySections, buildReport, computeMetrics } from '../lib/report-json';
-import { ReportAccumulator } from '../lib/report';
-import { detectLanguage } from '../lib/language';
-import { renderReportHtml } from '../lib/report-html';
-import { roundFloat } from '../lib/stats';
-import { METRICS, type Metric, type ThresholdResult, breachLines, checkMeasured, evaluateThresholds } from '../lib/thresholds';
+import { type QualitySections, buildReport, computeMetrics } from '../lib/quality/report-json';
+import { ReportAccumulator } from '../lib/quality/report';
+import { detectLanguage } from '../lib/quality/language';
+import { renderReportHtml } from '../lib/quality/report-html';
+import { roundFloat } from '../lib/quality/stats';
+import { METRICS, type Metric, type ThresholdResult, breachLines, checkMeasured, evaluateThresholds } from '../lib/quality/thresholds';
 import { Tally, balanced, count, type Counts } from '../lib/tally';
 import { createFileSource } from '../streams/file-source';
 import { buildChain } from '../streams/chain';
-import { factsSpec } from '../lib/facts';
+import { factsSpec } from '../lib/quality/facts';
 import { createSink } from '../streams/sink';
 import { printHint } from './hint';
 import { Reporter } from './report';
 import { judgeUsable } from '../lib/usable';
-import { presetName } from '../lib/mapping';
+import { presetName } from '../lib/input/mapping';
 
 export const REPORT_JSON = 'report.json';
 export const REPORT_HTML = 'report.html';
@@ -51,7 +51,7 @@ export const REPORT_FILES = [REPORT_JSON, REPORT_HTML] as const;
 /**
  * Metrics every run measures. pii, pii_written, duplicates and near_duplicates come
  * from the PII and dedup sections; a rule on a metric the run does not measure is refused
- * up front (lib/thresholds.ts checkMeasured).
+ * up front (lib/quality/thresholds.ts checkMeasured).
  */
 export function measuredMetrics(options: NormalizedReportOptions, sections: readonly (keyof QualitySections)[] = []): Metric[] {
   const metrics: Metric[] = ['pass_rate', 'errors'];
@@ -65,7 +65,7 @@ export function measuredMetrics(options: NormalizedReportOptions, sections: read
 export interface ReportSetup {
   options: NormalizedReportOptions;
   countTokens?: (text: string) => number;
-  /** The language detector (tinyld through lib/report.ts detectLanguage), loaded only when the language check is on. */
+  /** The language detector (tinyld through lib/quality/language.ts detectLanguage), loaded only when the language check is on. */
   detect?: (text: string) => string;
   /** sha256 of the tokenizer file (the options hash holds it), or null. */
   tokenizerSha256: string | null;

@@ -7,17 +7,17 @@
  * as the file would say it) for the options hash. The keys and defaults are the
  * option table's (lib/option-table.ts). Pure.
  *
- * A value the option normalizers refuse (lib/options.ts, lib/hub.ts) is placed at
+ * A value the option normalizers refuse (lib/options.ts, lib/dataset/plan.ts) is placed at
  * file:line:column when it came from the file (withConfigPositions).
  *
  *   const config = parseConfigText('format: [jsonl, parquet]\n', 'qa-hf.yaml', '');
  *   resolveArgs('export', { inputs: ['qa/'], out: 'dist' }, config).args.format // 'jsonl,parquet'
  */
 import * as path from 'node:path';
-import type { CardMeta } from './card-configs';
+import type { CardMeta } from './dataset/card-configs';
 import { type Config, type FormatsSection, type MappingSection, configSchemaError, errorAt, mappingSection, placeError, segments, validateSemantics } from './config';
 import { QaHfError, got } from './errors';
-import { MAPPING_KEYS } from './mapping';
+import { MAPPING_KEYS } from './input/mapping';
 import { type ConfigCommand, type OptionRow, OPTION_TABLE, camel, configKey, fileKeyOf, fileRowsOf } from './option-table';
 import { isS3Url } from './s3-url';
 

@@ -26,8 +26,8 @@ import { closest, distance } from 'fastest-levenshtein';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
 import { configSchema } from './config-schema';
 import { QaHfError, got, type ErrorCode } from './errors';
-import { MAPPING_KEYS, compileMapping, type MappingSpec } from './mapping';
-import { compileSegmenter, type SegmentSpec } from './segment';
+import { MAPPING_KEYS, compileMapping, type MappingSpec } from './input/mapping';
+import { compileSegmenter, type SegmentSpec } from './input/segment';
 export { CONFIG_FILE } from './option-table';
 
 /** A 1-based line and column. */
@@ -51,7 +51,7 @@ export interface Config {
 }
 
 
-/** The mapping sections as plain data (lib/mapping.ts compiles them). */
+/** The mapping sections as plain data (lib/input/mapping.ts compiles them). */
 export interface MappingSection {
   input?: { schema?: string | object };
   columns?: Record<string, unknown>;

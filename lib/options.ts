@@ -10,17 +10,17 @@
  *   normalizeExportOptions(argv, 'cli').plan.layout // 'simple'
  */
 import { QaHfError, got } from './errors';
-import { type ExportPlan, normalizeExportPlan } from './export-plan';
-import type { HubArgs } from './plan-options';
-import { DEFAULT_MAX_LINE_BYTES } from './lines';
-import { type MappingSpec, resolvePreset } from './mapping';
-import { DEFAULT_PRESET, PRESET_NAMES, SEGMENTS } from './presets';
-import { compileSegmenter, type SegmentSpec } from './segment';
-import { isDefaultQualityPlan } from './quality-plan';
-import { OUTPUT_NAMES, type OutputName } from './serialize';
-import { parseByteSize } from './shards';
-import { DEFAULT_LANGUAGE, DETECTABLE_LANGUAGES } from './language';
-import { type ThresholdRule, parseThresholds } from './thresholds';
+import { type ExportPlan, normalizeExportPlan } from './dataset/plan';
+import type { HubArgs } from './dataset/plan-options';
+import { DEFAULT_MAX_LINE_BYTES } from './input/lines';
+import { type MappingSpec, resolvePreset } from './input/mapping';
+import { DEFAULT_PRESET, PRESET_NAMES, SEGMENTS } from './input/presets';
+import { compileSegmenter, type SegmentSpec } from './input/segment';
+import { isDefaultQualityPlan } from './quality/plan';
+import { OUTPUT_NAMES, type OutputName } from './dataset/serialize';
+import { parseByteSize } from './dataset/shards';
+import { DEFAULT_LANGUAGE, DETECTABLE_LANGUAGES } from './quality/language';
+import { type ThresholdRule, parseThresholds } from './quality/thresholds';
 
 /** More workers than this is a typo, not a machine (each holds a V8 heap). */
 export const MAX_WORKERS = 64;
@@ -43,7 +43,7 @@ export function presetOption(value: unknown, style: OptionStyle = 'library'): st
 }
 
 /**
- * `mapping`: a declarative mapping (lib/mapping.ts), compiled here so a bad one
+ * `mapping`: a declarative mapping (lib/input/mapping.ts), compiled here so a bad one
  * fails before any stream exists (ERR_CONFIG with the pointer of the bad node).
  * A shipped mapped preset's mapping is filled in by the caller (lib/io/presets.ts
  * withPresetMapping); `preset` then names it.
@@ -132,7 +132,7 @@ export interface ProcessingOptionsInput {
   workers?: unknown;
   keepRows?: unknown;
   serialize?: unknown;
-  /** The config's `segment` section (lib/segment.ts SegmentSpec), plain data. */
+  /** The config's `segment` section (lib/input/segment.ts SegmentSpec), plain data. */
   segment?: unknown;
 }
 
@@ -152,11 +152,11 @@ export interface NormalizedProcessingOptions {
 
 /** The processing options, checked and with their defaults; `options` is not changed. */
 export function normalizeProcessingOptions(options: ProcessingOptionsInput = {}, style: OptionStyle = 'library'): NormalizedProcessingOptions {
-  // segment: documents cut into records (lib/segment.ts); a bad spec or pattern is ERR_CONFIG with its pointer.
+  // segment: documents cut into records (lib/input/segment.ts); a bad spec or pattern is ERR_CONFIG with its pointer.
   const segment = options.segment === undefined ? undefined : (options.segment as SegmentSpec);
   if (segment !== undefined) compileSegmenter(segment);
 
-  // preset: the input format and mapping (lib/presets.ts). Unnamed, a mapping is the
+  // preset: the input format and mapping (lib/input/presets.ts). Unnamed, a mapping is the
   // config's own (`config`); segments without a mapping are mapped by `segments`.
   const preset =
     options.preset !== undefined ? presetOption(options.preset, style) : options.mapping !== undefined ? 'config' : segment !== undefined ? SEGMENTS.name : DEFAULT_PRESET;
@@ -224,7 +224,7 @@ export interface ExportOptions extends NormalizedProcessingOptions {
   checkpointMs?: number;
   /** --version: the dataset's version (`1.0.0`, no `v`); the export goes to `OUT/v1.0.0/`. */
   version?: string;
-  /** The layout, formats, split, … (lib/hub.ts normalizeExportPlan). */
+  /** The layout, formats, split, … (lib/dataset/plan.ts normalizeExportPlan). */
   plan: ExportPlan;
 }
 
@@ -318,7 +318,7 @@ export function normalizeReportOptions(options: ReportOptionsInput, style: Optio
     throw new QaHfError('ERR_OPTION', `${optionName('language', style)} must be an ISO 639-1 code the detector knows (sv, en, de, …) or off, ${got(language)}`);
   }
 
-  // failOn: the release gate's rules (lib/thresholds.ts).
+  // failOn: the release gate's rules (lib/quality/thresholds.ts).
   const failOn = parseThresholds(options.failOn, optionName('failOn', style));
 
   // tokenizer: a tokenizer.json path; read and checked by the command (I/O).

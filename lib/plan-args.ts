@@ -4,13 +4,13 @@
  * the shipped preset's mapping and a config mapping's schema filled in. One type
  * per command, one name each: `ExportArgs`, `PipeArgs`, `ReportArgs`. Pure types.
  */
-import type { CardMeta } from './card-configs';
+import type { CardMeta } from './dataset/card-configs';
 import type { FormatsSection } from './config';
-import type { HubArgs } from './plan-options';
-import type { MappingSpec } from './mapping';
+import type { HubArgs } from './dataset/plan-options';
+import type { MappingSpec } from './input/mapping';
 import type { ReportOptionsInput } from './options';
-import type { QualityArgs } from './quality-plan';
-import type { SegmentSpec } from './segment';
+import type { QualityArgs } from './quality/plan';
+import type { SegmentSpec } from './input/segment';
 import type { Counts } from './tally';
 
 /** What exportDataset's onProgress gets: input bytes done of all, and the counts so far. */
@@ -42,7 +42,7 @@ export interface ExportArgs extends HubArgs, ReportOptionsInput {
   progress?: boolean;
   quiet: boolean;
   preset: string;
-  /** A declarative mapping (lib/mapping.ts): a config's, or a shipped mapped preset's. */
+  /** A declarative mapping (lib/input/mapping.ts): a config's, or a shipped mapped preset's. */
   mapping?: MappingSpec;
   maxLineBytes: number;
   checkpointBytes?: number;
@@ -54,7 +54,7 @@ export interface ExportArgs extends HubArgs, ReportOptionsInput {
   version?: string;
   /** The config's `formats:` as plain data (lib/config.ts); its mapping sections are `mapping` above. */
   formats?: FormatsSection;
-  /** Segmentation of documents (lib/segment.ts), as the config file gives it. */
+  /** Segmentation of documents (lib/input/segment.ts), as the config file gives it. */
   segment?: SegmentSpec;
   /** The effective config (lib/config-merge.ts resolveArgs): what the file and the flags set that decides the output. */
   settings?: Record<string, unknown>;
@@ -80,11 +80,11 @@ export interface PipeArgs extends ReportOptionsInput {
   maxLineBytes: number;
   /** Unset: defaultWorkerCount of the inputs' size and the machine's cores. */
   workers?: number;
-  /** The config's mapping sections (lib/mapping.ts), `formats:` and `segment:` as plain data (lib/config.ts). */
+  /** The config's mapping sections (lib/input/mapping.ts), `formats:` and `segment:` as plain data (lib/config.ts). */
   mapping?: MappingSpec;
   formats?: FormatsSection;
   segment?: SegmentSpec;
-  /** The quality rules (lib/quality.ts): --pii, --dedup, --near-threshold; --tiers needs export. */
+  /** The quality rules (lib/quality/rules.ts): --pii, --dedup, --near-threshold; --tiers needs export. */
   pii?: string;
   dedup?: string;
   nearThreshold?: string;

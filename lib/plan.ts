@@ -8,9 +8,9 @@
  * alone or in context runs here, so a bad run fails before anything is touched.
  *
  * What it absorbs: the config merge (lib/config-merge.ts), preset → mapping, the
- * option normalizers (lib/options.ts, lib/hub.ts, lib/quality.ts), the version
+ * option normalizers (lib/options.ts, lib/dataset/plan.ts, lib/quality/rules.ts), the version
  * folder, the rank (flags, else JOB_COMPLETION_INDEX / SLURM_ARRAY_* /
- * AWS_BATCH_*: lib/rank.ts), the quality plan, the report's settings and the output
+ * AWS_BATCH_*: lib/scale/rank.ts), the quality plan, the report's settings and the output
  * target: a local folder or an S3 prefix, parsed once into a value (`OutLocation`).
  *
  *   const plan = planRun('export', { inputs: ['qa/'], out: 's3://b/ds', version: '1.0.0' }, null, env, files);
@@ -20,13 +20,13 @@ import * as path from 'node:path';
 import { type Config, errorAt } from './config';
 import { type MappingSection, resolveArgs, withConfigPositions } from './config-merge';
 import { QaHfError } from './errors';
-import type { ExportPlan } from './export-plan';
-import type { MappingSpec } from './mapping';
+import type { ExportPlan } from './dataset/plan';
+import type { MappingSpec } from './input/mapping';
 import { type NormalizedProcessingOptions, type NormalizedReportOptions, normalizeExportOptions, normalizeProcessingOptions, normalizeReportOptions, versionFolder, versionOption } from './options';
 import type { ConfigCommand } from './option-table';
-import { PRESETS } from './presets';
-import { type QualityPlan, normalizeQualityPlan } from './quality-plan';
-import { type RankInfo, resolveRank } from './rank';
+import { PRESETS } from './input/presets';
+import { type QualityPlan, normalizeQualityPlan } from './quality/plan';
+import { type RankInfo, resolveRank } from './scale/rank';
 import { type S3Prefix, isS3Url, parseS3Prefix, subPrefix } from './s3-url';
 import type { ExportArgs, PipeArgs, ReportArgs } from './plan-args';
 
@@ -78,7 +78,7 @@ export interface ExportRunPlan {
   command: 'export';
   /** The export's arguments as the session (and a rank's rank.json) takes them; `out` is the folder written (`target`'s dir). */
   args: ExportArgs;
-  /** The layout, formats, split, quality rules, … (lib/hub.ts); custom format modules are loaded by the command. */
+  /** The layout, formats, split, quality rules, … (lib/dataset/plan.ts); custom format modules are loaded by the command. */
   dataset: ExportPlan;
   report: NormalizedReportOptions;
   version?: string;

@@ -4,7 +4,7 @@
  * carries it across).
  *
  * processBatch: parse → validate → [segment →] map → serialize (parseBatch,
- * validateBatch, segmentBatch with the `segment` option, mapBatch, serializeBatch), and, for a byte-text batch (lib/byte-text.ts), the
+ * validateBatch, segmentBatch with the `segment` option, mapBatch, serializeBatch), and, for a byte-text batch (lib/input/byte-text.ts), the
  * checks that make byte text safe: a line that may parse differently as bytes is
  * decoded first, and a line that ends in an error as bytes is decoded and redone,
  * so every error carries the messages and text of the decoded line.
@@ -13,25 +13,25 @@
  *   processBatch(batch, context);      // batch.output is set
  */
 import type { Batch, Entry, Row } from './batch';
-import { FactFinder, type FactsSpec } from './facts';
-import { redactText } from './pii-text';
-import { fromByteText, needsDecoding } from './byte-text';
+import { FactFinder, type FactsSpec } from './quality/facts';
+import { redactText } from './quality/pii-text';
+import { fromByteText, needsDecoding } from './input/byte-text';
 import { QaHfError } from './errors';
-import { isByteTextBatch, setByteTextBatch } from './lines';
-import { mapBatch, segmentBatch } from './map';
+import { isByteTextBatch, setByteTextBatch } from './input/lines';
+import { mapBatch, segmentBatch } from './input/map';
 import { booleanOption, serializeOption } from './options';
-import { parseBatch, parseEntry } from './parse';
-import { type MappingSpec, resolvePreset } from './mapping';
-import { type Preset, QA_INTERNAL, SEGMENTS } from './presets';
-import { compileSegmenter, type SegmentSpec, type Segmenter } from './segment';
-import { compileSchema, type RecordValidator, validateBatch } from './schema';
-import { type JsonlWriters, makeJsonlWriters, type OutputName, serializeBatch } from './serialize';
+import { parseBatch, parseEntry } from './input/parse';
+import { type MappingSpec, resolvePreset } from './input/mapping';
+import { type Preset, QA_INTERNAL, SEGMENTS } from './input/presets';
+import { compileSegmenter, type SegmentSpec, type Segmenter } from './input/segment';
+import { compileSchema, type RecordValidator, validateBatch } from './input/schema';
+import { type JsonlWriters, makeJsonlWriters, type OutputName, serializeBatch } from './dataset/serialize';
 
 export interface BatchContextOptions {
   /** Preset name. Default qa-internal (or `config` with a mapping). */
   preset?: string;
   /**
-   * A declarative mapping (lib/mapping.ts), plain data: compiled in each worker,
+   * A declarative mapping (lib/input/mapping.ts), plain data: compiled in each worker,
    * and used instead of the preset written in code. A shipped mapped preset
    * (`squad`, …) comes as its name and its mapping (lib/io/presets.ts withPresetMapping).
    */
@@ -59,20 +59,20 @@ export interface BatchContextOptions {
    */
   serialize?: readonly OutputName[];
   /**
-   * Segmentation (lib/segment.ts SegmentSpec, plain data): each valid record is a
+   * Segmentation (lib/input/segment.ts SegmentSpec, plain data): each valid record is a
    * document cut into segments, which the preset then maps (default preset then:
    * `segments`). Compiled once per context, so once in each worker.
    */
   segment?: SegmentSpec;
   /**
    * The quality rules' and the report's facts of every pair and rejected row
-   * (lib/facts.ts), found here, in the worker, instead of on the main thread. Needs
+   * (lib/quality/facts.ts), found here, in the worker, instead of on the main thread. Needs
    * keepRows. Absent: none (routing and the report compute what they need).
    */
   facts?: FactsSpec;
   /**
    * --pii redact|reject: each bad line's text (the dead letter's `raw`) and message
-   * (a parse error quotes the line) with every PII match replaced (lib/pii-text.ts
+   * (a parse error quotes the line) with every PII match replaced (lib/quality/pii-text.ts
    * redactText), here where the error is made, so no copy of it (the dead letter,
    * a rank's intermediate, a warning) holds the raw value. Default false.
    */

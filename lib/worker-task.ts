@@ -14,13 +14,13 @@
  *   batchFromResult(file, linesBefore, result, writeErrors);   ←
  */
 import { type Batch, type Channel, type Entry, type EntryFacts, type Row, type SegmentRow, markError, newEntry } from './batch';
-import { NO_PII } from './facts';
-import type { PiiMatch } from './pii';
+import { NO_PII } from './quality/facts';
+import type { PiiMatch } from './quality/pii';
 import { QaHfError, type ErrorCode, type RecordErrorCode } from './errors';
-import type { CarryState, LinePiece } from './line-carry';
-import { LineScanner } from './lines';
-import type { RowWriter } from './jsonl';
-import { type OutputBytes, outputBytes, outputFromBytes, serializeErrors } from './serialize';
+import type { CarryState, LinePiece } from './input/line-carry';
+import { LineScanner } from './input/lines';
+import type { RowWriter } from './dataset/jsonl';
+import { type OutputBytes, outputBytes, outputFromBytes, serializeErrors } from './dataset/serialize';
 import { type BatchContextOptions, type BatchContext, processBatch } from './processor';
 
 /** Channels as small integers, in a Uint8Array per batch. */
@@ -31,7 +31,7 @@ const UNTERMINATED = 0x80;
 /** What a worker needs besides the batch context: how to scan its pieces into lines. */
 export interface ScanContextOptions {
   maxLineBytes: number;
-  /** Valid lines stay byte text (lib/byte-text.ts): decided once, by the pool. */
+  /** Valid lines stay byte text (lib/input/byte-text.ts): decided once, by the pool. */
   byteText: boolean;
 }
 
@@ -73,7 +73,7 @@ export interface ChunkResult {
    */
   pairs: Uint8Array | null;
   rejected: Uint8Array | null;
-  /** The entries' facts (lib/facts.ts), packed; null without BatchContextOptions.facts. */
+  /** The entries' facts (lib/quality/facts.ts), packed; null without BatchContextOptions.facts. */
   facts: PackedFacts | null;
 }
 

@@ -17,12 +17,12 @@
  */
 import pump from 'pump';
 import type { Readable, Stream, Transform, Writable } from 'node:stream';
-import { canUseByteText } from '../lib/byte-text';
+import { canUseByteText } from '../lib/input/byte-text';
 import { withPresetMapping } from '../lib/io/presets';
-import type { MappingSpec } from '../lib/mapping';
-import type { OutputName } from '../lib/serialize';
-import type { SegmentSpec } from '../lib/segment';
-import type { FactsSpec } from '../lib/facts';
+import type { MappingSpec } from '../lib/input/mapping';
+import type { OutputName } from '../lib/dataset/serialize';
+import type { SegmentSpec } from '../lib/input/segment';
+import type { FactsSpec } from '../lib/quality/facts';
 import { checkBatchOptions, makeBatchContext, processBatch } from '../lib/processor';
 import { batchStage } from './batch-stage';
 import { createLineSplitter } from './line-splitter';
@@ -74,7 +74,7 @@ export function defaultWorkerCount(inputBytes: number | null, cores: number): nu
 
 export interface ProcessingOptions {
   preset?: string;
-  /** A declarative mapping (lib/mapping.ts) used instead of the preset's own; a shipped mapped preset's is filled in. */
+  /** A declarative mapping (lib/input/mapping.ts) used instead of the preset's own; a shipped mapped preset's is filled in. */
   mapping?: MappingSpec;
   /** JSON Schema object replacing the preset's. */
   schema?: object;
@@ -86,7 +86,7 @@ export interface ProcessingOptions {
    * Keep `row` and `text` of pairs and rejected entries for whoever reads them
    * after the sink (stats, other formats). Default true. The pipe mode, which only
    * counts them, passes false: lines then stay raw bytes from splitter to sink
-   * (lib/byte-text.ts), about twice as fast, with the same output bytes.
+   * (lib/input/byte-text.ts), about twice as fast, with the same output bytes.
    */
   keepRows?: boolean;
   /** With keepRows, keep the line text of pairs and rejected entries too (default true; lib/worker-task.ts). */
@@ -95,12 +95,12 @@ export interface ProcessingOptions {
    * The outputs whose JSONL bytes the processor writes into `batch.output`: pairs,
    * rejected, errors (default all). An export's Hub layout writes pairs and
    * rejected rows to shards from `entry.row`, so it asks for errors alone; a dry
-   * run for none (lib/worker-task.ts BatchContextOptions.serialize).
+   * run for none (lib/processor.ts BatchContextOptions.serialize).
    */
   serialize?: readonly OutputName[];
-  /** Segmentation of documents (lib/segment.ts SegmentSpec): plain data, compiled here and in each worker. */
+  /** Segmentation of documents (lib/input/segment.ts SegmentSpec): plain data, compiled here and in each worker. */
   segment?: SegmentSpec;
-  /** The facts the quality rules and the report read (lib/facts.ts), found by the processor (in the workers). */
+  /** The facts the quality rules and the report read (lib/quality/facts.ts), found by the processor (in the workers). */
   facts?: FactsSpec;
   /** --pii redact|reject: bad lines' text and messages redacted where they are made (lib/worker-task.ts). */
   redactErrors?: boolean;

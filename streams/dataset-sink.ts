@@ -32,14 +32,14 @@ import type { Transform, Writable } from 'node:stream';
 import type { OutputTarget } from '../lib/target';
 import type { Batch, Entry, Row } from '../lib/batch';
 import type { ErrorContext } from '../lib/errors';
-import { type HubOutputState, type HubState, hubOutput, outputKey, parseOutputKey, planFormats, stratumOf, writesRejected } from '../lib/outputs';
-import type { HubPlan, FixedChannel } from '../lib/export-plan';
-import { LOW_TIER } from '../lib/quality-plan';
-import { makeRowWriter } from '../lib/jsonl';
-import type { Preset } from '../lib/presets';
-import { BELOW_MIN_SCORE } from '../lib/route';
-import { ERROR_COLUMNS, outputBytes } from '../lib/serialize';
-import { SplitTracker } from '../lib/split';
+import { type HubOutputState, type HubState, hubOutput, outputKey, parseOutputKey, planFormats, stratumOf, writesRejected } from '../lib/dataset/outputs';
+import type { HubPlan, FixedChannel } from '../lib/dataset/plan';
+import { LOW_TIER } from '../lib/quality/plan';
+import { makeRowWriter } from '../lib/dataset/jsonl';
+import type { Preset } from '../lib/input/presets';
+import { BELOW_MIN_SCORE } from '../lib/dataset/route';
+import { ERROR_COLUMNS, outputBytes } from '../lib/dataset/serialize';
+import { SplitTracker } from '../lib/dataset/split';
 import { type Durable, type DurablePolicy, type SinkWriter, createCommitSink } from './commit-sink';
 import { type ShardOutput, shardOutput } from './shard-outputs';
 
@@ -83,7 +83,7 @@ export class DatasetWriters implements SinkWriter<DatasetCommit> {
   /** JSONL rows of the fixed files: the serializer's writers, so a row written here has the processor's bytes. */
   private readonly fixedRow: Record<FixedChannel, (row: Row) => string>;
   private belowMinScore: number;
-  /** The plan's formats, built-in and custom (lib/hub.ts planFormats). */
+  /** The plan's formats, built-in and custom (lib/dataset/outputs.ts planFormats). */
   private readonly formats: string[];
 
   private constructor(private readonly options: DatasetWritersOptions) {
@@ -166,7 +166,7 @@ export class DatasetWriters implements SinkWriter<DatasetCommit> {
 
   /**
    * A pair or rejected row to the shards of its split, one per format; with --tiers
-   * a passed pair to its tier's configs (routing decided it: lib/quality.ts).
+   * a passed pair to its tier's configs (routing decided it: lib/quality/rules.ts).
    */
   private async writeShards(channel: 'pairs' | 'rejected', row: Row, split: number, entry: Entry, where: ErrorContext): Promise<void> {
     const plan = this.options.plan;
@@ -248,7 +248,7 @@ export function createDatasetSink(options: DatasetSinkOptions | DurableDatasetSi
   return createCommitSink({ ...common, onCommit: options.onCommit });
 }
 
-/** The dead-letter row of an error entry (lib/serialize.ts ERROR_COLUMNS). */
+/** The dead-letter row of an error entry (lib/dataset/serialize.ts ERROR_COLUMNS). */
 function errorRow(file: string, entry: Entry): Row {
   return { file, line: entry.line, offset: entry.offset, code: entry.errorCode, error: entry.errorMessage, raw: entry.text };
 }

@@ -19,15 +19,15 @@ import { AtomicFile, isShortOrMissing } from '../lib/io/atomic-file';
 import { type MemberCompressor, openMember } from '../lib/io/compressors';
 import type { Row } from '../lib/batch';
 import { type ErrorContext, toQaHfError } from '../lib/errors';
-import type { FormatName } from '../lib/formats';
-import { makeCsvFormatter } from '../lib/csv-format';
-import { makeLineFormatter } from '../lib/line-formats';
-import { makeCustomFormatter } from '../lib/custom-format';
-import { type HubOutput, type HubOutputState, emptyOutputState, parquetCompression, shardDonePath, shardOpenPath } from '../lib/outputs';
-import type { HubPlan } from '../lib/export-plan';
-import { ParquetShardWriter } from '../lib/parquet';
-import type { Preset } from '../lib/presets';
-import { ShardRoller } from '../lib/shards';
+import type { FormatName } from '../lib/dataset/formats';
+import { makeCsvFormatter } from '../lib/dataset/csv-format';
+import { makeLineFormatter } from '../lib/dataset/line-formats';
+import { makeCustomFormatter } from '../lib/dataset/custom-format';
+import { type HubOutput, type HubOutputState, emptyOutputState, parquetCompression, shardDonePath, shardOpenPath } from '../lib/dataset/outputs';
+import type { HubPlan } from '../lib/dataset/plan';
+import { ParquetShardWriter } from '../lib/dataset/parquet';
+import type { Preset } from '../lib/input/presets';
+import { ShardRoller } from '../lib/dataset/shards';
 
 /** Text is handed to a shard file (or its compressor) in pieces of about this size: few syscalls, bounded memory per output. */
 const WRITE_BUFFER_BYTES = 256 << 10;
@@ -140,7 +140,7 @@ class TextOutput extends ShardOutput {
     super(context, output, state);
     const options = { columns: this.columns(), systemPrompt: context.plan.systemPrompt };
     if (output.custom) {
-      // A custom format module's rows, checked (lib/custom-format.ts); its errors name the input line.
+      // A custom format module's rows, checked (lib/dataset/custom-format.ts); its errors name the input line.
       const custom = context.plan.custom.find((format) => format.name === output.format);
       if (custom === undefined || !('row' in custom)) throw new Error(`internal: custom format ${output.format} was not loaded`);
       const format = makeCustomFormatter(custom);

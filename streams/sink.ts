@@ -2,7 +2,7 @@
  * sink — writes serialized batches to their outputs, the last stage of a chain.
  *
  * Input: Batch with `output`, written as the bytes the serializer made (see
- * outputBytes in lib/serialize.ts). Each output name (`pairs`, `rejected`, `errors`)
+ * outputBytes in lib/dataset/serialize.ts). Each output name (`pairs`, `rejected`, `errors`)
  * maps to a path (opened by lib/io/output-target.ts: a regular file or new path is
  * written atomically — temp file, fsync, rename, directory fsync, on finish; removed
  * on failure —, a symlink is followed, a device or FIFO is written through), a
@@ -29,7 +29,7 @@ import type { OutputTarget } from '../lib/target';
 import { openOutputTarget, type OpenOutputTarget } from '../lib/io/output-target';
 import type { Batch } from '../lib/batch';
 import { QaHfError } from '../lib/errors';
-import { outputBytes } from '../lib/serialize';
+import { outputBytes } from '../lib/dataset/serialize';
 import { type SinkWriter, createCommitSink } from './commit-sink';
 
 export type SinkTarget = string | NodeJS.WritableStream | OutputTarget;

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { Batch } from '../lib/batch';
-import { parseSplitSpec } from '../lib/split';
+import { parseSplitSpec } from '../lib/dataset/split';
 import { buildChain } from '../streams/chain';
 import { ROOT, internalRecord } from './helpers';
 

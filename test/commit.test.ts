@@ -13,8 +13,8 @@ import { createProcessingStages, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
 import { DatasetWriters, createDatasetSink } from '../streams/dataset-sink';
 import { createRouter } from '../streams/router';
-import { normalizeExportPlan } from '../lib/export-plan';
-import { QA_INTERNAL } from '../lib/presets';
+import { normalizeExportPlan } from '../lib/dataset/plan';
+import { QA_INTERNAL } from '../lib/input/presets';
 import { recordLines } from './helpers';
 
 type Seen = Array<[file: string, endOffset: number, lines: number, fileEnd: boolean]>;

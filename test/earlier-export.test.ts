@@ -14,7 +14,7 @@ import { CHECKPOINT_FILE, CHECKPOINT_FORMAT } from '../lib/io/checkpoint';
 import { MANIFEST_FILE, MANIFEST_FORMAT } from '../lib/io/manifest';
 import { type SkippedExport, discoverInputs } from '../lib/io/discover';
 import { putText } from '../lib/io/s3';
-import { EXPORT_MARKERS } from '../lib/out-dir';
+import { EXPORT_MARKERS } from '../lib/dataset/out-dir';
 import { EXPORT_DEFAULTS } from './export-runner';
 import { ROOT, readJson, planFor } from './helpers';
 import { startS3Server } from './s3-server';

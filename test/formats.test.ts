@@ -12,11 +12,11 @@ import {
   configName,
   normalizeSystemPrompt,
   parseFormatList,
-} from '../lib/formats';
-import { CSV_RECORD_DELIMITER, makeCsvFormatter } from '../lib/csv-format';
-import { makeLineFormatter } from '../lib/line-formats';
-import { normalizeExportPlan } from '../lib/export-plan';
-import { type Preset, QA_INTERNAL } from '../lib/presets';
+} from '../lib/dataset/formats';
+import { CSV_RECORD_DELIMITER, makeCsvFormatter } from '../lib/dataset/csv-format';
+import { makeLineFormatter } from '../lib/dataset/line-formats';
+import { normalizeExportPlan } from '../lib/dataset/plan';
+import { type Preset, QA_INTERNAL } from '../lib/input/presets';
 import { seeded, thrown } from './helpers';
 
 const PAIRS = { columns: QA_INTERNAL.pairColumns };

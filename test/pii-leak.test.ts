@@ -1,5 +1,5 @@
 /**
- * "Nothing leaked" (issue 16, item 4): every PII kind the recognizers know (lib/pii.ts)
+ * "Nothing leaked" (issue 16, item 4): every PII kind the recognizers know (lib/quality/pii.ts)
  * is planted in valid rows (every string field), rejected rows (failure_reason too),
  * duplicates and bad lines of every kind (not JSON, schema errors, a personnummer as a
  * JSON number, values glued to an escape or behind `\u0040`, a parse error quoting
@@ -18,14 +18,14 @@ import { gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'zstd-napi';
 import { exportCommand, type ExportArgs } from '../commands/export';
 import { mergeCommand } from '../commands/export/merge';
-import { PII_KINDS, type PiiKind, findPii } from '../lib/pii';
+import { PII_KINDS, type PiiKind, findPii } from '../lib/quality/pii';
 import type { QaHfError } from '../lib/errors';
 import { useDuckDb } from './duckdb';
 import { internalRecord, listFiles, readJson, runCli, planFor } from './helpers';
 
 const duck = useDuckDb();
 
-/** Every kind, in the spellings lib/pii.ts recognizes. */
+/** Every kind, in the spellings lib/quality/pii.ts recognizes. */
 const PLANTED: Record<PiiKind, string[]> = {
   personnummer: ['19850312-1231', '850312-1231', '8503121231', '198503121231', '121212+1212', '850372-1238'],
   email: ['anna.berg@region.se', 'a+b@mail.vgregion.se'],

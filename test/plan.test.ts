@@ -1,6 +1,6 @@
 /** lib/plan.ts: each command's plan in-process — flags over the config over the defaults, scheduler variables, versions, the S3 prefix parsed once, frozen. */
 import { parseConfigText } from '../lib/config';
-import type { MappingSpec } from '../lib/mapping';
+import type { MappingSpec } from '../lib/input/mapping';
 import { type PlanFiles, type RunEnv, deepFreeze, fillPresetMapping, planRankedExport, planRun, stagedExport } from '../lib/plan';
 import * as s3Url from '../lib/s3-url';
 import { thrown } from './helpers';

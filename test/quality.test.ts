@@ -1,11 +1,11 @@
-/** lib/quality-plan.ts, lib/quality.ts, lib/quality-counts.ts: the quality options, the rules in routing (lib/route.ts) and the report sections. */
+/** lib/quality/plan.ts, lib/quality/rules.ts, lib/quality/counts.ts: the quality options, the rules in routing (lib/dataset/route.ts) and the report sections. */
 import { newEntry, type Entry, type Row } from '../lib/batch';
-import { makeRouter } from '../lib/route';
-import { parseSplitSpec } from '../lib/split';
-import { QualityAccumulator, duplicatesReport, piiReport, thresholdCounts, tiersReport } from '../lib/quality-counts';
-import { type QualityPlan, normalizeQualityPlan, parseTiers, tierOf } from '../lib/quality-plan';
-import { QualityRouter, dedupText, redactForRank } from '../lib/quality';
-import { redactText } from '../lib/pii-text';
+import { makeRouter } from '../lib/dataset/route';
+import { parseSplitSpec } from '../lib/dataset/split';
+import { QualityAccumulator, duplicatesReport, piiReport, thresholdCounts, tiersReport } from '../lib/quality/counts';
+import { type QualityPlan, normalizeQualityPlan, parseTiers, tierOf } from '../lib/quality/plan';
+import { QualityRouter, dedupText, redactForRank } from '../lib/quality/rules';
+import { redactText } from '../lib/quality/pii-text';
 import { thrown } from './helpers';
 
 const plan = (quality: Partial<QualityPlan>) => ({ spec: parseSplitSpec('train=0.5,test=0.5'), seed: 42, key: 'question', quality: { ...normalizeQualityPlan({}), ...quality } });

@@ -5,7 +5,7 @@
  * When (one policy for both layouts, `checkpointDue`): at every fixed input
  * position, every `plan.checkpointLines` input lines counted over all inputs (the
  * dataset sink cuts a batch there and flushes every writer); in a flush-neutral
- * plan (no gzip, no Parquet: lib/hub.ts flushNeutral, e.g. the simple layout) also
+ * plan (no gzip, no Parquet: lib/dataset/plan.ts flushNeutral, e.g. the simple layout) also
  * after any committed part once CHECKPOINT_BYTES of input or CHECKPOINT_MS have
  * passed, and where a stop (a signal, fail-fast's cut) falls. Where such a plan
  * checkpoints cannot show in its bytes; in any other plan a flush point ends a
@@ -32,13 +32,13 @@ import {
   resumeProblem,
   writeCheckpoint,
 } from '../../lib/io/checkpoint';
-import { type ExportPlan, flushNeutral } from '../../lib/export-plan';
-import type { HubState } from '../../lib/outputs';
+import { type ExportPlan, flushNeutral } from '../../lib/dataset/plan';
+import type { HubState } from '../../lib/dataset/outputs';
 import type { InputHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, absoluteInput, startedStream } from '../../lib/io/inputs';
-import { StatsAccumulator, emptyStatsState } from '../../lib/stats';
-import { type ReportAccumulator, emptyReportState } from '../../lib/report';
-import { emptyQualityState } from '../../lib/quality-counts';
+import { StatsAccumulator, emptyStatsState } from '../../lib/quality/stats';
+import { type ReportAccumulator, emptyReportState } from '../../lib/quality/report';
+import { emptyQualityState } from '../../lib/quality/counts';
 import { Tally } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import { TOOL_VERSION } from '../version';

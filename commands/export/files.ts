@@ -7,16 +7,16 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { checkpointTempPath } from '../../lib/io/checkpoint';
-import { type HubPlan, FIXED_FILES } from '../../lib/export-plan';
-import { hubDirectories, isShardFile } from '../../lib/outputs';
+import { type HubPlan, FIXED_FILES } from '../../lib/dataset/plan';
+import { hubDirectories, isShardFile } from '../../lib/dataset/outputs';
 import { MANIFEST_FILE } from '../../lib/io/manifest';
-import type { Owns } from '../../lib/out-dir';
+import type { Owns } from '../../lib/dataset/out-dir';
 import { REPORT_FILES } from '../quality-report';
 
 /** The data files of an export, by output channel. */
 export const OUTPUT_FILES = FIXED_FILES;
-/** An output channel's name (lib/serialize.ts): the keys of OUTPUT_FILES. */
-export type { OutputName } from '../../lib/serialize';
+/** An output channel's name (lib/dataset/serialize.ts): the keys of OUTPUT_FILES. */
+export type { OutputName } from '../../lib/dataset/serialize';
 
 export const STATS_FILE = 'stats.json';
 /** The dataset card and LLaMA-Factory's dataset list of a Hub-layout export. */
@@ -28,7 +28,7 @@ export type { ExportArgs, ExportProgress } from '../../lib/plan-args';
 import type { ExportArgs } from '../../lib/plan-args';
 
 /**
- * The dedup resume log (lib/dedup.ts): appended as parts commit, synced with the
+ * The dedup resume log (lib/quality/dedup.ts): appended as parts commit, synced with the
  * outputs at each checkpoint, which records its committed length; replayed on
  * resume; removed by finalize. Never a user's file (a `.X.partial` work name).
  */

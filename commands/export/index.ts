@@ -12,32 +12,32 @@
  *
  * Order of a run: refuse inputs inside DIR → discover inputs → lock DIR → claim
  * DIR (empty, or a previous qa-hf export; foreign files only with --force:
- * lib/out-dir.ts) → resume or start → stream batches (checkpoints: see
+ * lib/dataset/out-dir.ts) → resume or start → stream batches (checkpoints: see
  * export/checkpoint.ts) → finalize: commit data files,
  * stats.json, manifest.json, remove the replaced export's other files, remove
  * checkpoint, unlock.
  *
- * With --format/--split/… (lib/hub.ts) the data goes to the Hub layout instead:
+ * With --format/--split/… (lib/dataset/plan.ts) the data goes to the Hub layout instead:
  * one folder per format, `{split}-NNNNN-of-NNNNN.{ext}[.gz]` shards, README.md
  * (dataset card) and dataset_info.json; qa_errors.jsonl stays at the top. Both
- * layouts are plans (lib/hub.ts normalizeExportPlan) run by the same session,
+ * layouts are plans (lib/dataset/plan.ts normalizeExportPlan) run by the same session,
  * router, dataset sink (streams/dataset-sink.ts), checkpoint policy and finalize.
  */
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { Batch } from '../../lib/batch';
 import { type SkippedExport, discoverInputs, skippedExportsNote } from '../../lib/io/discover';
-import { FORMATS, type FormatName, configDirectory } from '../../lib/formats';
+import { FORMATS, type FormatName, configDirectory } from '../../lib/dataset/formats';
 import { takeLock } from '../../lib/io/lock';
-import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } from '../../lib/out-dir';
+import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } from '../../lib/dataset/out-dir';
 import { listOutFiles, prepareOutDir, readPreviousExport, refuseFileOut, refuseInputFolders, refuseInputsInOut } from '../../lib/io/out-dir-fs';
 import { NO_SPACE_STEP_RESUME, onlyVersionFolders, versionFolderCandidates, versionsFolderMessage, withNextStep } from '../../lib/messages';
 import { QaHfError, toQaHfError } from '../../lib/errors';
 import { isS3Url, s3UrlStyleOption, urlUnder } from '../../lib/s3-url';
 import { configureS3, headObject, readObjectText } from '../../lib/io/s3';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
-import { type ExportPlan, hubOptionsRecord } from '../../lib/export-plan';
-import { hubDirectories } from '../../lib/outputs';
+import { type ExportPlan, hubOptionsRecord } from '../../lib/dataset/plan';
+import { hubDirectories } from '../../lib/dataset/outputs';
 import { OPTION_TABLE } from '../../lib/option-table';
 import { configFromObject } from '../../lib/config';
 import { normalizeEffective } from '../../lib/config-merge';
@@ -45,10 +45,10 @@ import { type ExportRunPlan, planRun } from '../../lib/plan';
 import { readPlanFiles } from '../../lib/io/plan-files';
 import { type Counts, Tally, count } from '../../lib/tally';
 import { loadCustomFormats } from '../../lib/io/format-module';
-import { presetName } from '../../lib/mapping';
-import { isDefaultQualityPlan, qualityOptionsRecord } from '../../lib/quality-plan';
-import { parquetLibrary } from '../../lib/parquet';
-import { SAMPLE_RULE } from '../../lib/sample';
+import { presetName } from '../../lib/input/mapping';
+import { isDefaultQualityPlan, qualityOptionsRecord } from '../../lib/quality/plan';
+import { parquetLibrary } from '../../lib/dataset/parquet';
+import { SAMPLE_RULE } from '../../lib/scale/sample';
 import { versionFolder } from '../../lib/options';
 import { completedVersion, isCompletedExport } from '../../lib/io/out-dir-fs';
 import { computeSampleThreshold, refuseStreamInputs, routeSample } from './sample';

@@ -3,7 +3,7 @@
  * (export/rank.ts) processed, as one run would have written it.
  *
  * Checks that every rank 0…N−1 is complete (its rank.json) with the same options,
- * inputs and tool version (lib/rank.ts planMerge: else one line naming the missing
+ * inputs and tool version (lib/scale/rank.ts planMerge: else one line naming the missing
  * or mismatched ranks, exit 1), then runs the export the ranks recorded with their
  * processed lines as its source (streams/rank-replay.ts), in rank order, which is
  * input order: the router (splits, min-score, the quality rules: duplicates are
@@ -31,7 +31,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { QaHfError, toQaHfError } from '../../lib/errors';
-import { type InputBytesNow, type MergeInput, type RankMarker, RANKS_DIR, inputBytesChange, missingRanks, planMerge, rankDirName, segmentCuts } from '../../lib/rank';
+import { type InputBytesNow, type MergeInput, type RankMarker, RANKS_DIR, inputBytesChange, missingRanks, planMerge, rankDirName, segmentCuts } from '../../lib/scale/rank';
 import { type Counts, count } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import { createRankReplay } from '../../streams/rank-replay';
@@ -115,7 +115,7 @@ async function mergeObjectStore(plan: MergeRunPlan, at: S3Prefix): Promise<Count
  * exactly those bytes. An input edited in place since (same name, same size) would
  * otherwise be hashed whole into the manifest while the dataset holds the old text,
  * and verify would pass. So every input is checked against what its ranks recorded
- * (lib/rank.ts inputBytesChange), and refused, named, when it differs.
+ * (lib/scale/rank.ts inputBytesChange), and refused, named, when it differs.
  *
  * Why the merge reads each input once more instead of making the whole-file sha256
  * from the ranks' hashes: SHA-256 cannot be composed from the hashes of its pieces

@@ -25,7 +25,7 @@ import { checkBucket, deleteObject, readObjectText } from '../../lib/io/s3';
 import { type ExportRunPlan, stagedExport } from '../../lib/plan';
 import { publishDir, publishRank, rankStageDirFor, stageDirFor } from '../../lib/io/s3-export';
 import { writeFileAtomic } from '../../lib/io/atomic-file';
-import { type RankInfo, rankDirName } from '../../lib/rank';
+import { type RankInfo, rankDirName } from '../../lib/scale/rank';
 import { type Counts, count } from '../../lib/tally';
 import { crashPoint, note } from './files';
 import { RANK_MARKER } from './rank';

@@ -1,12 +1,12 @@
 /**
  * export/rank — one rank of an export spread over N machines:
  * `qa-hf export INPUTS --out DIR --rank R --world-size N` (or the scheduler's
- * variables: lib/rank.ts). The rank reads only its share of the inputs (lib/shares.ts:
+ * variables: lib/scale/rank.ts). The rank reads only its share of the inputs (lib/scale/shares.ts:
  * line-aligned byte ranges, balanced by bytes), does the per-line work (split,
  * parse, validate, map, segment; under --pii redact|reject also the redaction, so no
  * raw personal data reaches the rank's folder) and writes `DIR/ranks/rank-RRRRR/`:
  *
- *   entries.jsonl   every line of its share, processed, in input order (lib/rank-entries.ts)
+ *   entries.jsonl   every line of its share, processed, in input order (lib/scale/rank-entries.ts)
  *   rank.json       the completion marker, written last: rank, world size and where
  *                   they came from, tool version, options hash, inputs fingerprint,
  *                   the export's arguments (for the merge), per range its input,
@@ -35,11 +35,11 @@ import { type InputInfo, describeInputs } from '../../lib/io/inputs';
 import { takeLock } from '../../lib/io/lock';
 import { relativeToDir } from '../../lib/io/manifest';
 import { rankShares } from '../../lib/io/shares';
-import { type RankInfo, type RankMarker, type RankRange, rankDirName } from '../../lib/rank';
-import { encodeEntry } from '../../lib/rank-entries';
-import { normalizeQualityPlan, redactsPii } from '../../lib/quality-plan';
-import { redactForRank } from '../../lib/quality';
-import type { ShareRange } from '../../lib/shares';
+import { type RankInfo, type RankMarker, type RankRange, rankDirName } from '../../lib/scale/rank';
+import { encodeEntry } from '../../lib/scale/rank-entries';
+import { normalizeQualityPlan, redactsPii } from '../../lib/quality/plan';
+import { redactForRank } from '../../lib/quality/rules';
+import type { ShareRange } from '../../lib/scale/shares';
 import { type Counts, Tally, type TallyState, count } from '../../lib/tally';
 import { createFileSource, inputName } from '../../streams/file-source';
 import { buildChain } from '../../streams/chain';
@@ -371,7 +371,7 @@ class RankRun {
       state.tally = tally.toJSON();
       bytesSince += batch.endOffset - state.position.offset;
       if (batch.fileEnd) {
-        // What was read, for the merge to check the input against (lib/rank.ts inputBytesChange).
+        // What was read, for the merge to check the input against (lib/scale/rank.ts inputBytesChange).
         const etag = this.infos[range.input].etag;
         const read = etag !== undefined ? { etag } : { sha256: digests.get(batch.file) };
         if (read.sha256 === undefined && etag === undefined) throw new Error(`internal: no digest of ${batch.file}'s range`);

@@ -3,7 +3,7 @@
  * the same processing and routing as the export (min-score and the quality rules
  * included, so the sample is drawn from the pairs the export would write) and keeps
  * the N smallest sample keys of the passed pairs in a bounded max-heap
- * (lib/sample.ts BottomK: N keys, whatever the corpus). Its result, the cutoff, goes
+ * (lib/scale/sample.ts BottomK: N keys, whatever the corpus). Its result, the cutoff, goes
  * into the checkpoint before the export's own pass starts, so a resumed export
  * never repeats this pass; a run killed during it writes nothing and the next run
  * does it again. The second pass is the export itself, its router keeping the
@@ -15,11 +15,11 @@
 import type { Readable } from 'node:stream';
 import type { Batch } from '../../lib/batch';
 import { QaHfError } from '../../lib/errors';
-import type { ExportPlan } from '../../lib/export-plan';
+import type { ExportPlan } from '../../lib/dataset/plan';
 import { describeInputs } from '../../lib/io/inputs';
-import { QualityRouter } from '../../lib/quality';
-import type { RouteSample } from '../../lib/route';
-import { BottomK, type SampleThreshold, makeSampler, sampleKey } from '../../lib/sample';
+import { QualityRouter } from '../../lib/quality/rules';
+import type { RouteSample } from '../../lib/dataset/route';
+import { BottomK, type SampleThreshold, makeSampler, sampleKey } from '../../lib/scale/sample';
 import type { Counts } from '../../lib/tally';
 import { createFileSource, inputName } from '../../streams/file-source';
 import { buildChain } from '../../streams/chain';

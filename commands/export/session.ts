@@ -5,7 +5,7 @@
  * (tally, stats, quality counts, position), lets export/checkpoint.ts record
  * checkpoints, and hands over to export/finalize.ts.
  *
- * The quality rules' dedup state (lib/dedup.ts) lives in the router's
+ * The quality rules' dedup state (lib/quality/dedup.ts) lives in the router's
  * QualityRouter, which runs ahead of what is committed; what is committed is the
  * log: each committed part's records' log bytes are appended to
  * `.qa-hf-dedup.partial` before the checkpoint that counts them (the file is synced
@@ -25,15 +25,15 @@ import { QaHfError, toQaHfError } from '../../lib/errors';
 import { hashJson } from '../../lib/canonical-json';
 import { type InputHasher, inputHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, describeInputs } from '../../lib/io/inputs';
-import type { ExportPlan, FixedChannel } from '../../lib/export-plan';
-import { type FactsSpec, factsSpec } from '../../lib/facts';
-import { type MappingSpec, presetName, resolvePreset } from '../../lib/mapping';
-import { StatsAccumulator } from '../../lib/stats';
-import type { QualitySections } from '../../lib/report-json';
-import type { ReportAccumulator } from '../../lib/report';
-import { QualityAccumulator, duplicatesReport, emptyQualityState, piiReport, tiersReport } from '../../lib/quality-counts';
-import { QualityRouter } from '../../lib/quality';
-import { normalizeQualityPlan, redactsPii } from '../../lib/quality-plan';
+import type { ExportPlan, FixedChannel } from '../../lib/dataset/plan';
+import { type FactsSpec, factsSpec } from '../../lib/quality/facts';
+import { type MappingSpec, presetName, resolvePreset } from '../../lib/input/mapping';
+import { StatsAccumulator } from '../../lib/quality/stats';
+import type { QualitySections } from '../../lib/quality/report-json';
+import type { ReportAccumulator } from '../../lib/quality/report';
+import { QualityAccumulator, duplicatesReport, emptyQualityState, piiReport, tiersReport } from '../../lib/quality/counts';
+import { QualityRouter } from '../../lib/quality/rules';
+import { normalizeQualityPlan, redactsPii } from '../../lib/quality/plan';
 import { type Counts, Tally, balanced } from '../../lib/tally';
 import { judgeUsable } from '../../lib/usable';
 import { createFileSource, inputName, type InputSpec } from '../../streams/file-source';
@@ -105,7 +105,7 @@ export class ExportSession {
   /** The dedup resume log (see the header) and the committed parts' bytes not yet appended. */
   private dedupLog: AtomicFile | null = null;
   private dedupPending: Uint8Array[] = [];
-  /** Whole-file hints of this run's inputs (lib/input-hints.ts), for the cause of an input that gave nothing usable. */
+  /** Whole-file hints of this run's inputs (lib/input/input-hints.ts), for the cause of an input that gave nothing usable. */
   private readonly hints = new Map<string, string>();
 
   private constructor(
@@ -421,7 +421,7 @@ export class ExportSession {
 
   /**
    * The sections of the quality rules (PII, duplicates, tiers) for report.json, from
-   * their state as of now (lib/quality.ts); they also measure --fail-on's pii,
+   * their state as of now (lib/quality/rules.ts); they also measure --fail-on's pii,
    * duplicates and near_duplicates (prepareReport's `sections`).
    */
   private qualitySections(): QualitySections {

@@ -12,9 +12,9 @@
  */
 import { type Config, mappingSection, validateSemantics } from '../config';
 import { configPath } from '../config-merge';
-import type { MappingSpec } from '../mapping';
+import type { MappingSpec } from '../input/mapping';
 import type { PlanFiles } from '../plan';
-import { DEFAULT_PRESET, PRESETS, PRESET_NAMES } from '../presets';
+import { DEFAULT_PRESET, PRESETS, PRESET_NAMES } from '../input/presets';
 import { builtinPresets, loadMappingSchema, withMappingSchema } from './presets';
 
 /** The files the plan of a run with these flags (`preset`, `mapping`: else the config's) and `config` needs. */

@@ -41,7 +41,7 @@ import * as path from 'node:path';
 import { QaHfError } from '../errors';
 import { hashJson } from '../canonical-json';
 import { type S3Prefix, isS3Url, objectUrl } from '../s3-url';
-import { RANKS_DIR, isRankFile } from '../rank';
+import { RANKS_DIR, isRankFile } from '../scale/rank';
 import { sha256File } from './fingerprint';
 import { MANIFEST_FILE, type Manifest, type ManifestFile, digestDifferences } from './manifest';
 import { type ListedObject, customEndpoint, deleteObject, downloadFile, headObject, listObjects, putText, readObjectText, sha256Object, uploadFile } from './s3';
