@@ -1,5 +1,5 @@
 /**
- * export-plan — the plan of an export, either layout (`normalizeExportPlan`): every
+ * plan — the plan of an export, either layout (`normalizeExportPlan`): every
  * option checked and made one value before any file is touched; a bad one is one
  * ERR_OPTION/ERR_USAGE line. The options as given and the checks that take more than
  * a line are in lib/dataset/plan-options.ts; what a plan writes is lib/dataset/outputs.ts. (The

@@ -1,5 +1,5 @@
 /**
- * quality-counts — what the quality rules found (lib/quality/rules.ts, on `entry.quality`),
+ * counts — what the quality rules found (lib/quality/rules.ts, on `entry.quality`),
  * summed over the committed entries in a plain-JSON state a checkpoint carries, and
  * the report's sections from that state: piiReport / duplicatesReport / tiersReport /
  * thresholdCounts (pure).

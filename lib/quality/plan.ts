@@ -1,5 +1,5 @@
 /**
- * quality-plan — the options of the quality rules (--pii, --dedup, --near-threshold,
+ * plan — the options of the quality rules (--pii, --dedup, --near-threshold,
  * --tiers) checked into a QualityPlan (pure), what of it goes into the options hash,
  * and the tiers of a plan.
  *

@@ -1,5 +1,5 @@
 /**
- * quality — issue 9's routing rules (personal data, duplicates, tiers) applied to
+ * rules — issue 9's routing rules (personal data, duplicates, tiers) applied to
  * one entry (pure: no stream, no file). Their options are lib/quality/plan.ts, their
  * counts lib/quality/counts.ts.
  *
