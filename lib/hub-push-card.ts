@@ -10,9 +10,11 @@
  *   - the front matter is merged key by key: the keys the new card writes take its
  *     values, in its order; the others (a user's `license`, `annotations_creators`)
  *     are kept after them, in their order;
- *   - an existing card without the markers is taken for a user's own text when it is
- *     not `ownedBefore` (qa-hf's unedited card of an older version): its body is kept
- *     below the generated part; qa-hf's own is replaced whole.
+ *   - a card without the markers is a user's own README, kept below the generated
+ *     part, unless it is `ownedBefore`: qa-hf's card of a version before the markers,
+ *     unedited (its sha256 is the one the earlier manifest lists), replaced whole.
+ * A key qa-hf wrote before and writes no more (`version` after an export without
+ * --version) cannot be told from a user's: it stays until someone deletes it.
  * Merging again with the same generated card changes nothing (a push of an unchanged
  * export makes no commit).
  *
@@ -73,8 +75,8 @@ function generatedPart(body: string): { before: string; block: string; after: st
 /**
  * The card to write over `existing` (see the header); `generated` is a marked card
  * (markGenerated). `ownedBefore`: `existing` is the card qa-hf wrote last time, as
- * it wrote it (its sha256 is the earlier manifest's), so a card without markers is
- * replaced rather than kept as a user's text.
+ * it wrote it (its sha256 is the earlier manifest's), so a card without the markers
+ * is replaced rather than kept as a user's text.
  */
 export function mergeCard(existing: string | null, generated: string, options: { ownedBefore?: boolean } = {}): string {
   if (existing === null) return generated;
@@ -82,6 +84,8 @@ export function mergeCard(existing: string | null, generated: string, options: {
   const old = splitCard(existing);
   const freshPart = generatedPart(fresh.body);
   if (freshPart === null) throw new Error('mergeCard: the generated card has no generated part (markGenerated)');
+  const oldPart = generatedPart(old.body);
+  if (oldPart === null && options.ownedBefore) return generated;
 
   // The front matter: the new card's keys, then the keys only the old one has.
   const freshKeys = yamlObject(fresh.yaml);
@@ -95,10 +99,9 @@ export function mergeCard(existing: string | null, generated: string, options: {
   }
   const front = yaml === null ? '' : `---\n${yaml}---\n`;
 
-  const oldPart = generatedPart(old.body);
   let body: string;
   if (oldPart !== null) body = `${oldPart.before}${freshPart.block}${oldPart.after}`;
-  else if (options.ownedBefore || old.body.trim() === '') body = fresh.body;
+  else if (old.body.trim() === '') body = fresh.body;
   else body = `\n${freshPart.block}\n\n${old.body.trim()}\n`;
   return `${front}${body}`;
 }

@@ -18,6 +18,8 @@ import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, typ
 import { filesToRemove, isWorkFile } from '../../lib/out-dir';
 import { listOutFiles, removeReplaced } from '../../lib/io/out-dir-fs';
 import { localLoadPath, renderCard, renderLlamaFactoryInfo } from '../../lib/card';
+import { markGenerated } from '../../lib/hub-push-card';
+import { cardOverExisting } from '../../lib/io/hub-card';
 import { type ExportPlan, type FinalShard, type HubState, describeExport, hubDirectories, hubOutputs, isShardFile, planFormats, splitStats } from '../../lib/hub';
 import { resolvePreset } from '../../lib/mapping';
 import { finalizeShards } from '../../lib/shards';
@@ -136,7 +138,9 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
       ...(args.version === undefined ? {} : { version: args.version }),
     });
     description.quality = cardQuality(quality.json);
-    await writeFileAtomic(path.join(out, CARD_FILE), renderCard(description), { tempPath: smallTempPath(out, CARD_FILE) });
+    // The generated part marked, so a user's own text around it is kept by a rerun and by qa-hf push (lib/hub-push-card.ts).
+    const card = await cardOverExisting(out, markGenerated(renderCard(description)));
+    await writeFileAtomic(path.join(out, CARD_FILE), card, { tempPath: smallTempPath(out, CARD_FILE) });
     outputs.push(await manifestEntry(out, CARD_FILE));
     if (plan.formats.some((format) => format === 'alpaca' || format === 'sharegpt')) {
       await writeFileAtomic(path.join(out, LLAMA_FACTORY_FILE), renderLlamaFactoryInfo(description), {

@@ -94,7 +94,8 @@ export async function readRevision(target: HubTarget, branch: string): Promise<{
     return { sha: String(info.sha), private: info.private };
   } catch (err) {
     const status = statusOf(err);
-    if (status !== 404 && status !== 401) throw hubError(err, target, 'reading the repo');
+    // A 401 is a refused token when one was sent; without one, the repo is missing or private.
+    if (status !== 404 && !(status === 401 && target.accessToken === undefined)) throw hubError(err, target, 'reading the repo');
     const exists = await repoExists({ repo: target.repo, ...common(target) }).catch((other: unknown) => {
       throw hubError(other, target, 'reading the repo');
     });

@@ -27,3 +27,8 @@ export function gitBlobSha1Of(bytes: Uint8Array): string {
 export function fileBlob(file: string): Promise<Blob> {
   return openAsBlob(file);
 }
+
+/** sha256 of bytes held in memory (hex), as the manifest writes it. */
+export function sha256Bytes(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
