@@ -40,6 +40,8 @@ interface Commit {
 
 interface Repo {
   private: boolean;
+  /** The repo's LFS storage: sha256 → bytes (the batch answers per repo). */
+  lfs: Map<string, Buffer>;
   refs: Map<string, string>;
   commits: Map<string, Commit>;
   pullRequests: number;
@@ -53,7 +55,6 @@ export interface StubOptions {
 export interface HubStub {
   url: string;
   repos: Map<string, Repo>;
-  lfs: Map<string, Buffer>;
   /** Bytes received by LFS uploads and, inline, in commits' regular files. */
   uploadedBytes: number;
   /** LFS objects uploaded (by oid). */
@@ -109,7 +110,6 @@ export async function startHubStub(options: StubOptions = {}): Promise<HubStub> 
   const stub = {
     url: '',
     repos: new Map<string, Repo>(),
-    lfs: new Map<string, Buffer>(),
     uploadedBytes: 0,
     lfsUploads: [] as string[],
     commits: 0,
@@ -129,7 +129,7 @@ export async function startHubStub(options: StubOptions = {}): Promise<HubStub> 
   }
 
   stub.createRepo = (name, opts = {}) => {
-    const repo: Repo = { private: Boolean(opts.private), refs: new Map(), commits: new Map(), pullRequests: 0 };
+    const repo: Repo = { private: Boolean(opts.private), lfs: new Map(), refs: new Map(), commits: new Map(), pullRequests: 0 };
     const tree = new Map<string, TreeEntry>([['.gitattributes', { content: Buffer.from(DEFAULT_GITATTRIBUTES) }]]);
     for (const [path, content] of Object.entries(opts.files ?? {})) tree.set(path, { content: Buffer.from(content) });
     repo.refs.set('main', makeCommit(repo, null, tree, 'initial commit').oid);
@@ -152,7 +152,7 @@ export async function startHubStub(options: StubOptions = {}): Promise<HubStub> 
     const repo = stub.repos.get(name);
     const entry = repo && resolve(repo, ref)?.tree.get(path);
     if (!entry) return null;
-    return entry.lfs ? stub.lfs.get(entry.lfs.oid) ?? null : entry.content!;
+    return entry.lfs ? repo!.lfs.get(entry.lfs.oid) ?? null : entry.content!;
   };
   stub.files = (name, ref = 'main') => [...(resolve(stub.repos.get(name)!, ref)?.tree.keys() ?? [])].sort();
 
@@ -259,7 +259,7 @@ export async function startHubStub(options: StubOptions = {}): Promise<HubStub> 
         tree.set(path, { content });
       } else if (key === 'lfsFile') {
         const oid = value.oid as string;
-        if (!stub.lfs.has(oid)) return fail(res, 400, `LFS object ${oid} for ${path} is not in storage`);
+        if (!repo.lfs.has(oid)) return fail(res, 400, `LFS object ${oid} for ${path} is not in storage`);
         tree.set(path, { lfs: { oid, size: Number(value.size) } });
         if (!patterns.some((pattern) => pattern.test(path))) addAttributes.push(`${path} filter=lfs diff=lfs merge=lfs -text`);
       } else if (key === 'deletedFile') {
@@ -291,12 +291,14 @@ export async function startHubStub(options: StubOptions = {}): Promise<HubStub> 
     if (right === null) return;
     let match: RegExpMatchArray | null;
 
-    if (req.method === 'PUT' && (match = path.match(/^\/lfs-upload\/([0-9a-f]{64})$/))) {
+    if (req.method === 'PUT' && (match = path.match(/^\/lfs-upload\/([^/]+\/[^/]+)\/([0-9a-f]{64})$/))) {
+      const repo = stub.repos.get(match[1]);
+      if (!repo) return fail(res, 404, 'Repository not found');
       const bytes = await body(req);
-      if (sha256(bytes) !== match[1]) return fail(res, 400, 'the uploaded bytes do not have the sha256 of the object');
+      if (sha256(bytes) !== match[2]) return fail(res, 400, 'the uploaded bytes do not have the sha256 of the object');
       stub.uploadedBytes += bytes.length;
-      stub.lfsUploads.push(match[1]);
-      stub.lfs.set(match[1], bytes);
+      stub.lfsUploads.push(match[2]);
+      repo.lfs.set(match[2], bytes);
       res.writeHead(200, { ETag: `"${match[1]}"` }).end();
       return;
     }
@@ -314,7 +316,7 @@ export async function startHubStub(options: StubOptions = {}): Promise<HubStub> 
       if (!repo) return;
       const request = JSON.parse((await body(req)).toString('utf8')) as { objects: Array<{ oid: string; size: number }> };
       const objects = request.objects.map((object) =>
-        stub.lfs.has(object.oid) ? { oid: object.oid, size: object.size } : { oid: object.oid, size: object.size, authenticated: true, actions: { upload: { href: `${stub.url}/lfs-upload/${object.oid}`, expires_in: 3600 } } },
+        repo.lfs.has(object.oid) ? { oid: object.oid, size: object.size } : { oid: object.oid, size: object.size, authenticated: true, actions: { upload: { href: `${stub.url}/lfs-upload/${match![1]}/${object.oid}`, expires_in: 3600 } } },
       );
       return send(res, 200, { transfer: 'basic', objects });
     }
@@ -359,7 +361,7 @@ export async function startHubStub(options: StubOptions = {}): Promise<HubStub> 
       if (!commit) return fail(res, 404, `Invalid rev id: ${match[2]}`, 'RevisionNotFound');
       const entry = commit.tree.get(match[3]);
       if (!entry) return fail(res, 404, 'Entry not found', 'EntryNotFound');
-      const bytes = entry.lfs ? stub.lfs.get(entry.lfs.oid)! : entry.content!;
+      const bytes = entry.lfs ? repo.lfs.get(entry.lfs.oid)! : entry.content!;
       const etag = `"${entry.lfs ? entry.lfs.oid : gitSha1(bytes)}"`;
       const range = req.headers.range?.match(/^bytes=(\d+)-(\d+)$/);
       if (range) {
