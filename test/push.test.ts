@@ -299,3 +299,21 @@ test('the CLI: one line per failure with what to do; --hub-url wins over HF_ENDP
   expect(again.code).toBe(0);
   expect(again.stdout).toMatch(/nothing was sent \(and a push would make no commit\)\n$/);
 }, 60_000);
+
+test('an export run again into a folder whose card a user edited keeps the user’s text (and the rerun verifies)', async () => {
+  const dir = path.join(work, 'rerun');
+  await fs.cp(base, dir, { recursive: true });
+  const card = await fs.readFile(path.join(dir, 'README.md'), 'utf8');
+  await fs.writeFile(path.join(dir, 'README.md'), card.replace(/^---\n/, '---\nlicense: mit\n').replace(GENERATED_END, `${GENERATED_END}\n\nWritten by hand.`));
+  const input = path.join(work, 'grown.jsonl');
+  const run = await runCli(['export', input, '--out', dir, '--format', 'jsonl,parquet', '--split', 'train=0.8,test=0.2', '--max-shard-size', '400kB', '-q']);
+  expect(run.stderr).toBe('');
+  const rerun = await fs.readFile(path.join(dir, 'README.md'), 'utf8');
+  expect(rerun).toContain(`${GENERATED_END}\n\nWritten by hand.\n`);
+  expect(rerun).toContain('\nlicense: mit\n');
+  // The generated part is the new export's: the same as an export of the same input into a new folder.
+  const fresh = await fs.readFile(path.join(grown, 'README.md'), 'utf8');
+  const generated = (text: string) => text.slice(text.indexOf(GENERATED_BEGIN), text.indexOf(GENERATED_END));
+  expect(generated(rerun).replace(/\brerun\b/g, 'grown')).toBe(generated(fresh));
+  expect((await runCli(['verify', dir, '--no-inputs'])).code).toBe(0);
+});
