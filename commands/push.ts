@@ -147,6 +147,22 @@ export async function pushCommand(args: PushArgs, runtime: PushRuntime = {}): Pr
   return commitPlan(args, target, plan, parentCommit!, branch, manifest, say, runtime.stream);
 }
 
+/**
+ * Before an export to `hf://datasets/OWNER/NAME` runs: the token (HF_TOKEN) and the
+ * repo and its main branch must be there, so a wrong one costs one line and no export.
+ * Returns the Hub's URL (HF_ENDPOINT, else the public Hub).
+ */
+export async function checkPushTarget(repo: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const hubUrl = hubUrlOf(undefined, env);
+  const accessToken = await readToken(undefined, env);
+  if (accessToken === undefined) throw new QaHfError('ERR_USAGE', `--out hf://datasets/${repo} needs a Hugging Face token with write access: set HF_TOKEN`);
+  const target = hubTarget({ repo, hubUrl, accessToken });
+  const head = await readRevision(target, DEFAULT_BRANCH);
+  if (head === 'no-repo') throw new QaHfError('ERR_HUB', `${hubUrl}/datasets/${target.repo.name} does not exist (or the token may not read it): create it (qa-hf push DIR --repo ${target.repo.name} --create), or check the name and HF_ENDPOINT`);
+  if (head === 'no-branch') throw new QaHfError('ERR_HUB', `${hubUrl}/datasets/${target.repo.name} has no branch ${DEFAULT_BRANCH}: export to a folder and qa-hf push it with --branch`);
+  return hubUrl;
+}
+
 /** HF_TOKEN, else the first line of --token-file; none is undefined (a dry run may read a public repo). */
 async function readToken(tokenFile: string | undefined, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   if (tokenFile !== undefined) {

@@ -24,6 +24,7 @@
  *   resolveArgs('export', { inputs: ['qa/'], out: 'dist' }, config).format // 'jsonl,parquet'
  */
 import { isS3Url } from './s3-url';
+import { isHubUrl } from './hub-push-url';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
@@ -356,8 +357,8 @@ export function validateSemantics(config: Config, checks: readonly SemanticCheck
 
 /** A relative path of the config, resolved against its folder (kept as written when that is the working directory). */
 export function configPath(config: Pick<Config, 'baseDir'>, file: string): string {
-  // `-` is standard input, not a file beside the config; an s3:// URL is no path.
-  return config.baseDir === '' || file === '-' || isS3Url(file) || path.isAbsolute(file) ? file : path.join(config.baseDir, file);
+  // `-` is standard input, not a file beside the config; an s3:// or hf:// URL is no path.
+  return config.baseDir === '' || file === '-' || isS3Url(file) || isHubUrl(file) || path.isAbsolute(file) ? file : path.join(config.baseDir, file);
 }
 
 /** A comma list as the CLI takes it: `a, b` → ['a', 'b']. */

@@ -265,10 +265,15 @@ async function closedPort(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-/** The CLI with an environment of its own (HF_TOKEN, HF_ENDPOINT). */
+/** `qa-hf push ARGS` with an environment of its own (HF_TOKEN, HF_ENDPOINT). */
 function runPush(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  return runCommand(['push', ...args], env);
+}
+
+/** The CLI with an environment of its own. */
+function runCommand(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'push', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -317,3 +322,28 @@ test('an export run again into a folder whose card a user edited keeps the userâ
   expect(generated(rerun).replace(/\brerun\b/g, 'grown')).toBe(generated(fresh));
   expect((await runCli(['verify', dir, '--no-inputs'])).code).toBe(0);
 });
+
+test('export --out hf://datasets/OWNER/NAME: staged, pushed, the card loads the repo id; a missing token or repo costs one line and no export', async () => {
+  const input = path.join(work, 'base.jsonl');
+  const args = ['export', input, '--out', `hf://datasets/${REPO}`, '--format', 'jsonl,parquet', '--split', 'train=0.8,test=0.2', '--max-shard-size', '40kB'];
+  const stage = path.join(work, 'stage');
+  const missing = await runCommand([...args, '--stage-dir', stage], { HF_TOKEN: TOKEN, HF_ENDPOINT: stub.url });
+  expect([missing.code, missing.stderr]).toEqual([1, expect.stringMatching(/^qa-hf: ERR_HUB: http:\/\/127\.0\.0\.1:\d+\/datasets\/me\/qa does not exist .*\n$/)]);
+  expect(await fs.readdir(stage).catch(() => [])).toEqual([]);
+  stub.createRepo(REPO);
+  const noToken = await runCommand(args, { HF_ENDPOINT: stub.url });
+  expect([noToken.code, noToken.stderr]).toEqual([2, `qa-hf: ERR_USAGE: --out hf://datasets/${REPO} needs a Hugging Face token with write access: set HF_TOKEN\n`]);
+  const ok = await runCommand([...args, '--stage-dir', stage], { HF_TOKEN: TOKEN, HF_ENDPOINT: stub.url });
+  expect([ok.code, ok.stderr]).toEqual([0, expect.stringMatching(/qa-hf: pushed .* commit [0-9a-f]{7}; /)]);
+  expect(stub.commits).toBe(1);
+  expect(await fs.readdir(stage)).toEqual([]);
+  const card = stub.read(REPO, 'README.md')!.toString('utf8');
+  expect(card).toContain(`load_dataset("${REPO}")`);
+  const pushed = JSON.parse(stub.read(REPO, 'manifest.json')!.toString('utf8')) as Manifest;
+  for (const file of pushed.outputs) expect([file.path, sha256(stub.read(REPO, file.path)!)]).toEqual([file.path, file.sha256]);
+  // The data is the local export's, byte for byte.
+  const local = await manifestOf(base);
+  for (const file of local.outputs.filter((entry) => /\.(jsonl|parquet)$/.test(entry.path))) {
+    expect(pushed.outputs.find((entry) => entry.path === file.path)?.sha256).toBe(file.sha256);
+  }
+}, 60_000);

@@ -130,7 +130,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
     const parent = path.basename(path.dirname(path.resolve(out)));
     const description = describeExport(plan, hub, shards, {
       title: args.version === undefined ? folder : parent,
-      loadPath: localLoadPath(args.version === undefined ? folder : `${parent}/${folder}`),
+      loadPath: args.hubRepo ?? localLoadPath(args.version === undefined ? folder : `${parent}/${folder}`),
       preset: resolvePreset(args),
       counts: tally.total,
       report,
@@ -138,6 +138,8 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
       ...(args.version === undefined ? {} : { version: args.version }),
     });
     description.quality = cardQuality(quality.json);
+    // An export to hf://datasets/OWNER/NAME: the card loads the dataset by its repo id.
+    if (args.hubRepo !== undefined) description.hub = true;
     // The generated part marked, so a user's own text around it is kept by a rerun and by qa-hf push (lib/hub-push-card.ts).
     const card = await cardOverExisting(out, markGenerated(renderCard(description)));
     await writeFileAtomic(path.join(out, CARD_FILE), card, { tempPath: smallTempPath(out, CARD_FILE) });

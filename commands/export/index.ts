@@ -61,6 +61,8 @@ import { ExportSession, type Replay, stageOptions } from './session';
 import { resolveRank } from '../../lib/rank';
 import { runRank } from './rank';
 import { exportToObjectStore, rankToObjectStore } from './publish';
+import { exportToHub } from '../push/export';
+import { isHubUrl } from '../../lib/hub-push-url';
 import { StopSignals } from '../signals';
 import { REPORT_FILES, type ReportSetup, prepareReport, reportOptionsRecord } from '../quality-report';
 import {
@@ -207,6 +209,11 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
   const loaded: ExportArgs = named.mapping === undefined ? named : { ...named, mapping: loadMappingSchema(named.mapping as MappingSpec, '') as ExportArgs['mapping'] };
   // --version: the export goes to OUT/vVERSION/ (checked first, so a bad version names no folder).
   const version = versionOption(loaded.version, 'cli');
+  // --out hf://datasets/OWNER/NAME: a local export into a staging folder, then qa-hf push (push/export.ts).
+  if (loaded.out !== undefined && isHubUrl(loaded.out) && !hooks.versionApplied) {
+    if (loaded.dryRun) return exportCommand({ ...loaded, out: undefined });
+    return exportToHub({ ...loaded, out: loaded.out, ...(version === undefined ? {} : { version }) }, (args) => exportCommand(args, { ...hooks, versionApplied: true }));
+  }
   // --out s3://…: the export runs into a local staging folder, then is uploaded (export/publish.ts); with --version to PREFIX/vVERSION/.
   if (loaded.out !== undefined && isS3Url(loaded.out) && !hooks.versionApplied) {
     if (loaded.dryRun) return exportCommand({ ...loaded, out: undefined });
