@@ -103,7 +103,7 @@ function lfsPatterns(tree: Map<string, TreeEntry>): RegExp[] {
 }
 
 export async function startHubStub(options: StubOptions = {}): Promise<HubStub> {
-  const tokens = options.tokens ?? { hf_stub_write_token: 'write' };
+  const tokens = options.tokens ?? { hf_stub_write_token: 'write', hf_stub_read_token: 'read' };
   let counter = 0;
   const newOid = (seed: string) => createHash('sha1').update(`${seed}:${++counter}`).digest('hex');
 

@@ -242,6 +242,13 @@ test('--create makes a missing repo (--private: private); without it, one line; 
   await expectRepoHolds(next, 'refs/pr/1');
 });
 
+test('a token that may only read: one line (403), nothing committed', async () => {
+  stub.createRepo(REPO);
+  const error = (await push(base, {}, { HF_TOKEN: 'hf_stub_read_token' }).catch((err: unknown) => err)) as QaHfError;
+  expect(error.toLine()).toBe(`ERR_HUB: ${stub.url}/datasets/me/qa: the token may not write here (403) while committing: use a token with write access to me (a fine-grained token needs write on this repo)`);
+  expect(stub.commits).toBe(0);
+});
+
 test('a folder that differs from its manifest is refused (exit 3) before anything is sent; an interrupted export too', async () => {
   const dir = path.join(work, 'tampered');
   await fs.cp(base, dir, { recursive: true });
