@@ -13,6 +13,7 @@ import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { type PushArgs, type PushResult, pushCommand } from '../commands/push';
 import { QaHfError } from '../lib/errors';
 import { GENERATED_BEGIN, GENERATED_END } from '../lib/hub-push-card';
@@ -240,6 +241,23 @@ test('--create makes a missing repo (--private: private); without it, one line; 
   expect(stub.head(REPO)).toBe(main);
   expect(result.pullRequestUrl).toBe(`${stub.url}/datasets/me/qa/discussions/1`);
   await expectRepoHolds(next, 'refs/pr/1');
+});
+
+test('--progress: a bar of the bytes uploaded, as the export draws it (log lines off a terminal), none with -q', async () => {
+  stub.createRepo(REPO);
+  const stream = new PassThrough() as unknown as NodeJS.WriteStream;
+  let drawn = '';
+  stream.on('data', (chunk: Buffer) => (drawn += chunk.toString('utf8')));
+  const result = await pushCommand({ dir: base, repo: REPO, hubUrl: stub.url, progress: true }, { env: { HF_TOKEN: TOKEN }, stream, note: () => undefined });
+  const total = result.plan.upload.reduce((sum, file) => sum + file.bytes, 0);
+  const lines = drawn.trim().split('\n');
+  expect(lines[0]).toMatch(/^qa-hf ░+ 0% \| 0\.0 kB of [\d.]+ kB/);
+  expect(lines.at(-1)).toMatch(new RegExp(`^qa-hf █+ 100% \\| ${(total / 1e3).toFixed(1)} kB of ${(total / 1e3).toFixed(1)} kB \\| `));
+  expect(drawn).not.toMatch(/pair/);
+  drawn = '';
+  stub.commitDirect(REPO, { 'NOTES.md': 'x\n' });
+  await pushCommand({ dir: grown, repo: REPO, hubUrl: stub.url, progress: true, quiet: true }, { env: { HF_TOKEN: TOKEN }, stream, note: () => undefined });
+  expect(drawn).toBe('');
 });
 
 test('a token that may only read: one line (403), nothing committed', async () => {
