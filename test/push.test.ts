@@ -318,7 +318,7 @@ test('the CLI: one line per failure with what to do; --hub-url wins over HF_ENDP
   const unreachable = await runPush([dir, '--repo', REPO, '--hub-url', closed], { HF_TOKEN: TOKEN });
   expect([unreachable.code, unreachable.stderr]).toEqual([1, `qa-hf: ERR_HUB: cannot reach ${closed} while reading the repo (ECONNREFUSED): check the network, or the Hub's URL (--hub-url, HF_ENDPOINT); a rerun uploads only what the Hub lacks\n`]);
   const noFlag = await runPush([dir, '--repo', REPO, '--token', TOKEN], {});
-  expect(noFlag.code).toBe(2);
+  expect([noFlag.code, noFlag.stderr]).toEqual([2, 'qa-hf: ERR_USAGE: push takes no --token (ps would show it): set HF_TOKEN, or give --token-file FILE (see --help)\n']);
   // --hub-url over HF_ENDPOINT (which points nowhere), the token from a file.
   const tokenFile = path.join(work, 'token');
   await fs.writeFile(tokenFile, `${TOKEN}\n`);
