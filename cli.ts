@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
  * cli — the `qa-hf` command: argument parsing, exit codes and the one-line error
- * rule. The work itself is in commands/ (pipe, export, verify).
+ * rule. The work itself is in commands/ (pipe, export, verify, push).
  *
  *   cat qa_passed.jsonl | qa-hf > qa_pairs.jsonl
  *   qa-hf export qa/ --out dist/
  *   qa-hf verify dist/
+ *   qa-hf push dist/ --repo me/qa-corpus
  *
  * Exit codes: 0 done (bad lines included), 1 fail-fast stop, I/O error or missing
  * input (verify: a DIR missing or without manifest.json), 2 usage error, 3 verify
@@ -27,6 +28,7 @@ import { type RunPlan, planRun } from './lib/plan';
 import { loadConfigFile } from './lib/io/config-file';
 import { readPlanFiles } from './lib/io/plan-files';
 import { verifyCommand } from './commands/verify';
+import { pushCommand, type PushArgs } from './commands/push';
 import { presetsCommand, type PresetsArgs } from './commands/presets';
 import { reportCommand } from './commands/quality-report';
 import { TOOL_VERSION } from './commands/version';
@@ -220,6 +222,17 @@ export function buildParser(argv: string[]) {
       'check every file of an export against its manifest.json (exit 3 when something differs, 1 when DIR is no export)',
       (command) => declareOptions('verify', command),
       async (args) => verifyCommand(await plan('verify', args)),
+    )
+    .command(
+      'push <dir>',
+      'publish a finished export to a dataset repo of the Hugging Face Hub in one commit (token: HF_TOKEN or --token-file)',
+      (command) =>
+        declareOptions('push', command)
+          .example('HF_TOKEN=hf_… $0 push dist/ --repo me/qa-corpus', 'commit what changed since the last push; nothing changed, no commit')
+          .example('$0 push dist/ --repo me/qa-corpus --dry-run', 'list what would be uploaded, deleted and kept'),
+      async (args) => {
+        await pushCommand(args as unknown as PushArgs);
+      },
     )
     .options(globalOptions())
     .middleware((argv) => configureS3({ urlStyle: argv.s3UrlStyle as ReturnType<typeof s3UrlStyleOption> }))

@@ -20,6 +20,7 @@ import { QaHfError, got } from './errors';
 import { MAPPING_KEYS } from './input/mapping';
 import { type ConfigCommand, type OptionRow, OPTION_TABLE, camel, configKey, fileKeyOf, fileRowsOf } from './option-table';
 import { isS3Url } from './s3-url';
+import { isHubUrl } from './hub-push-url';
 
 export type { MappingSection, FormatsSection, SegmentSection } from './config';
 // Keys: derived from the option table (lib/option-table.ts)
@@ -62,7 +63,7 @@ function defaultsOf(command: ConfigCommand): Record<string, unknown> {
 /** A relative path of the config, resolved against its folder (kept as written when that is the working directory). */
 export function configPath(config: Pick<Config, 'baseDir'>, file: string): string {
   // `-` is standard input, not a file beside the config; an s3:// URL is no path.
-  return config.baseDir === '' || file === '-' || isS3Url(file) || path.isAbsolute(file) ? file : path.join(config.baseDir, file);
+  return config.baseDir === '' || file === '-' || isS3Url(file) || isHubUrl(file) || path.isAbsolute(file) ? file : path.join(config.baseDir, file);
 }
 
 /** A comma list as the CLI takes it: `a, b` → ['a', 'b']. */

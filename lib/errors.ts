@@ -30,6 +30,7 @@ export type RunErrorCode =
   | 'ERR_INPUT'
   | 'ERR_IO'
   | 'ERR_S3'
+  | 'ERR_HUB'
   | 'ERR_NO_SPACE'
   | 'ERR_FAIL_FAST'
   | 'ERR_CHECKPOINT_MISMATCH'

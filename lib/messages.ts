@@ -50,6 +50,8 @@ const typed = (command: CommandName) => (command === 'pipe' ? 'pipe mode (qa-hf 
 export function unknownOptionMessage(name: string, command: CommandName): string | null {
   // yargs names it as typed, or camel-cased when it also saw the dashed form.
   const option = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  // A token on the command line is what `ps` shows: push has none on purpose.
+  if (option === 'token' && command === 'push') return 'push takes no --token (ps would show it): set HF_TOKEN, or give --token-file FILE';
   const elsewhere = [...new Set(OPTION_TABLE.filter((row) => row.name === option && row.positional === undefined).flatMap((row) => row.commands))].filter((other) => other !== command);
   if (elsewhere.length > 0) return `--${option} is not an option of ${typed(command)}; it is one of ${elsewhere.map((other) => (other === 'pipe' ? 'pipe mode' : `qa-hf ${other}`)).join(', ')}`;
   const own = OPTION_TABLE.filter((row) => row.commands.includes(command) && row.positional === undefined && row.hidden === undefined).map((row) => row.name);

@@ -29,6 +29,8 @@ export interface ExportArgs extends HubArgs, ReportOptionsInput {
   force?: boolean;
   /** --out s3://…: the folder under which the export is staged before its upload (default: the temp folder). */
   stageDir?: string;
+  /** --out hf://datasets/OWNER/NAME (commands/push/export.ts): the repo the card loads the dataset from. */
+  hubRepo?: string;
   /**
    * The folder the manifest, stats.json and the options hash name local inputs
    * relative to; default --out. An export to S3 sets the working directory (its

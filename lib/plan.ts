@@ -28,6 +28,7 @@ import { PRESETS } from './input/presets';
 import { type QualityPlan, normalizeQualityPlan } from './quality/plan';
 import { type RankInfo, resolveRank } from './scale/rank';
 import { type S3Prefix, isS3Url, parseS3Prefix, subPrefix } from './s3-url';
+import { hubDatasetOfUrl, isHubUrl } from './hub-push-url';
 import type { ExportArgs, PipeArgs, ReportArgs } from './plan-args';
 
 export type { ExportArgs, ExportProgress, PipeArgs, ReportArgs } from './plan-args';
@@ -49,7 +50,10 @@ export interface PlanFiles {
 }
 
 /** Where an export (or a merge, or a verify) writes or reads: parsed once. */
-export type OutLocation = LocalFolderOut | S3PrefixOut;
+export type OutLocation = DataLocation | HubRepoOut;
+
+/** Where a dataset folder is: what a merge and a verify work in. */
+export type DataLocation = LocalFolderOut | S3PrefixOut;
 
 export interface LocalFolderOut {
   kind: 'local';
@@ -64,6 +68,15 @@ export interface S3PrefixOut {
   root: S3Prefix;
   /** `root`, or the version's prefix under it. */
   at: S3Prefix;
+}
+
+/** --out hf://datasets/OWNER/NAME: an export staged locally, then pushed (commands/push/export.ts). */
+export interface HubRepoOut {
+  kind: 'hub';
+  /** The URL as named. */
+  url: string;
+  /** OWNER/NAME. */
+  repo: string;
 }
 
 export interface PipeRunPlan {
@@ -101,7 +114,7 @@ export interface ReportRunPlan {
 
 export interface MergeRunPlan {
   command: 'merge';
-  target: OutLocation;
+  target: DataLocation;
   quiet: boolean;
   restart: boolean;
   progress?: boolean;
@@ -111,7 +124,7 @@ export interface MergeRunPlan {
 
 export interface VerifyRunPlan {
   command: 'verify';
-  target: OutLocation;
+  target: DataLocation;
   /** Check the inputs too (--no-inputs: not). */
   inputs: boolean;
   quiet: boolean;
@@ -135,7 +148,7 @@ export function deepFreeze<T>(value: T): T {
 }
 
 /** The target a folder or URL names (`version`: the version's folder under it). */
-export function outLocation(named: string, version?: string): OutLocation {
+export function outLocation(named: string, version?: string): DataLocation {
   if (isS3Url(named)) {
     const root = parseS3Prefix(named);
     return { kind: 's3', root, at: version === undefined ? root : subPrefix(root, versionFolder(version)) };
@@ -143,9 +156,21 @@ export function outLocation(named: string, version?: string): OutLocation {
   return { kind: 'local', root: named, dir: version === undefined ? named : path.join(named, versionFolder(version)) };
 }
 
+/** An export's target: also an hf:// dataset repo (staged, then pushed). */
+export function exportLocation(named: string, version?: string): OutLocation {
+  if (isHubUrl(named)) {
+    const repo = hubDatasetOfUrl(named);
+    if (version !== undefined) {
+      throw new QaHfError('ERR_USAGE', `--version with --out ${named}: export the version to a folder (--out DIR --version ${version}), then qa-hf push DIR/v${version} --repo ${repo}`);
+    }
+    return { kind: 'hub', url: named, repo };
+  }
+  return outLocation(named, version);
+}
+
 /** What messages call a target's folder. */
 export function locationName(target: OutLocation): string {
-  return target.kind === 's3' ? target.at.url : target.dir;
+  return target.kind === 's3' ? target.at.url : target.kind === 'hub' ? target.url : target.dir;
 }
 
 /**
@@ -243,13 +268,14 @@ function planExport(flags: Record<string, unknown>, config: Config | null, env: 
   // --version: the export goes to OUT/vVERSION/ (PREFIX/vVERSION/ on S3).
   const version = versionOption(named.version, 'cli');
   const out = named.out;
-  const toS3 = out !== undefined && isS3Url(out);
+  const toS3 = out !== undefined && (isS3Url(out) || isHubUrl(out));
   // A dry run writes nothing: an --out s3:// is not even looked at.
-  const target = out === undefined || out === '' || (toS3 && named.dryRun) ? null : outLocation(out, version);
+  const target = out === undefined || out === '' || (toS3 && named.dryRun) ? null : exportLocation(out, version);
   if (target === null && !named.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');
   // The folder written: the version's (locally), or the staging folder the command picks (S3: local inputs named from the working directory).
   let args: ExportArgs;
   if (target?.kind === 's3') args = { ...named, out: target.at.url, inputBase: named.inputBase ?? env.cwd };
+  else if (target?.kind === 'hub') args = { ...named, out: target.url, inputBase: named.inputBase ?? env.cwd, hubRepo: target.repo };
   else if (target !== null && version !== undefined) args = { ...named, out: target.dir, version };
   else args = toS3 ? { ...named, out: undefined } : named;
   args = { ...args, preset: options.preset, ...(version === undefined ? {} : { version }) };
@@ -260,7 +286,11 @@ function planExport(flags: Record<string, unknown>, config: Config | null, env: 
   if (args.merge && !rank) throw new QaHfError('ERR_USAGE', '--merge is for a rank (--rank R --world-size N, or a scheduler index): a single export needs no merge');
   if (rank && args.dryRun) throw new QaHfError('ERR_USAGE', `--dry-run cannot run as a rank (rank ${rank.rank} from ${rank.from}): run it without ranks`);
   // --merge: the merge of the version's folder (PREFIX/vVERSION/ on S3), where the ranks are.
-  const mergeTarget = (): OutLocation => {
+  if (target?.kind === 'hub' && rank) {
+    throw new QaHfError('ERR_USAGE', `ranks write to a folder or s3://, not to ${target.url}: merge them, then qa-hf push the merged folder --repo ${target.repo}`);
+  }
+  const mergeTarget = (): DataLocation => {
+    if (target!.kind === 'hub') throw new Error('internal: a hub target has no merge');
     if (target!.kind === 's3' || version === undefined) return target!;
     return { kind: 'local', root: target!.root, dir: `${target!.root.replace(/\/+$/, '')}/${versionFolder(version)}` };
   };

@@ -135,6 +135,14 @@ const EXAMPLES: Record<string, Example> = {
   'card-tags': { cli: 'vård', with: { format: 'jsonl,parquet' } },
   'card-task-categories': { cli: 'question-answering', with: { format: 'jsonl,parquet' } },
   dir: { cli: 'dist' },
+  repo: { cli: 'me/qa' },
+  branch: { cli: 'dev' },
+  pr: { cli: true },
+  create: { cli: true },
+  private: { cli: true },
+  message: { cli: 'Add March' },
+  'token-file': { cli: 'token.txt' },
+  'hub-url': { cli: 'http://127.0.0.1:1' },
   name: { cli: 'squad' },
   debug: { cli: true },
   's3-url-style': { cli: 'path' },
@@ -159,7 +167,7 @@ function commandLine(command: CommandName, values: Record<string, unknown>): str
 }
 
 /** What a command needs on its command line whatever else is given. */
-const REQUIRED: Partial<Record<CommandName, Record<string, unknown>>> = { merge: { dir: 'dist' }, verify: { dir: 'dist' } };
+const REQUIRED: Partial<Record<CommandName, Record<string, unknown>>> = { merge: { dir: 'dist' }, verify: { dir: 'dist' }, push: { dir: 'dist' } };
 
 /** A config file of these keys (file spelling; a card field inside card:). */
 function configText(values: Record<string, unknown>): Config {

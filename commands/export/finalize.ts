@@ -19,6 +19,8 @@ import { filesToRemove, isWorkFile } from '../../lib/dataset/out-dir';
 import { listOutFiles, removeReplaced } from '../../lib/io/out-dir-fs';
 import { localLoadPath } from '../../lib/dataset/card-configs';
 import { renderCard } from '../../lib/dataset/card';
+import { markGenerated } from '../../lib/hub-push-card';
+import { cardOverExisting } from '../../lib/io/hub-card';
 import { renderLlamaFactoryInfo } from '../../lib/dataset/llama-factory';
 import type { ExportPlan } from '../../lib/dataset/plan';
 import { type FinalShard, describeExport, splitStats } from '../../lib/dataset/export-description';
@@ -133,7 +135,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
     const parent = path.basename(path.dirname(path.resolve(out)));
     const description = describeExport(plan, hub, shards, {
       title: args.version === undefined ? folder : parent,
-      loadPath: localLoadPath(args.version === undefined ? folder : `${parent}/${folder}`),
+      loadPath: args.hubRepo ?? localLoadPath(args.version === undefined ? folder : `${parent}/${folder}`),
       preset: resolvePreset(args),
       counts: tally.total,
       report,
@@ -141,7 +143,11 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
       ...(args.version === undefined ? {} : { version: args.version }),
     });
     description.quality = cardQuality(quality.json);
-    await writeFileAtomic(path.join(out, CARD_FILE), renderCard(description), { tempPath: smallTempPath(out, CARD_FILE) });
+    // An export to hf://datasets/OWNER/NAME: the card loads the dataset by its repo id.
+    if (args.hubRepo !== undefined) description.hub = true;
+    // The generated part marked, so a user's own text around it is kept by a rerun and by qa-hf push (lib/hub-push-card.ts).
+    const card = await cardOverExisting(out, markGenerated(renderCard(description)));
+    await writeFileAtomic(path.join(out, CARD_FILE), card, { tempPath: smallTempPath(out, CARD_FILE) });
     outputs.push(await manifestEntry(out, CARD_FILE));
     if (plan.formats.some((format) => format === 'alpaca' || format === 'sharegpt')) {
       await writeFileAtomic(path.join(out, LLAMA_FACTORY_FILE), renderLlamaFactoryInfo(description), {

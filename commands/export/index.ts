@@ -61,6 +61,7 @@ import { Reporter } from '../report';
 import { ExportSession, type Replay, stageOptions } from './session';
 import { runRank } from './rank';
 import { exportToObjectStore, rankToObjectStore } from './publish';
+import { exportToHub } from '../push/export';
 import { StopSignals } from '../signals';
 import { REPORT_FILES, type ReportSetup, prepareReport, reportOptionsRecord } from '../quality-report';
 import {
@@ -176,6 +177,8 @@ function publishedVersion(text: string | null): string | null {
  */
 export async function exportCommand(plan: ExportRunPlan, callbacks: ExportCallbacks = {}): Promise<Counts> {
   const target = plan.target;
+  // --out hf://datasets/OWNER/NAME: a local export into a staging folder, then qa-hf push (push/export.ts).
+  if (target?.kind === 'hub') return exportToHub(plan, target, (staged) => runExport(staged, callbacks));
   if (target?.kind !== 's3') return runExport(plan, callbacks);
   // A rank: its folder under PREFIX/ranks/, uploaded with rank.json last (the merge publishes the dataset).
   if (plan.rank) return rankToObjectStore(plan, target.at, plan.rank, (staged) => runExport(staged, callbacks));
