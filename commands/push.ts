@@ -9,10 +9,10 @@
  *   2. The branch's head is read; that commit is the push's `parentCommit`, so a
  *      change made to the branch meanwhile fails the commit (412) instead of being
  *      overwritten. --create creates a missing repo (--private: as a private one).
- *   3. The plan (lib/hub-push-plan.ts): every file the manifest lists and the
+ *   3. The plan (lib/dataset/hub-push-plan.ts): every file the manifest lists and the
  *      manifest, against the repo's files at that commit, by the hash the Hub
  *      reports; qa-hf's files the export no longer has are deleted, the others kept.
- *      The card keeps the text a user wrote on the Hub (lib/hub-push-card.ts); when
+ *      The card keeps the text a user wrote on the Hub (lib/dataset/hub-push-card.ts); when
  *      that makes README.md differ from the export's, the manifest sent lists the
  *      card sent, so the repo verifies as a folder does.
  *   4. One commit (or --pr, a pull request) with what changed; none when nothing did.
@@ -28,8 +28,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { CommitOperation } from '@huggingface/hub';
 import { QaHfError } from '../lib/errors';
-import { type LocalFile, type PushPlan, type RemoteFile, changesRepo, needsGitSha1, planPush } from '../lib/hub-push-plan';
-import { GENERATED_BEGIN, markGenerated, mergeCard } from '../lib/hub-push-card';
+import { type LocalFile, type PushPlan, type RemoteFile, changesRepo, needsGitSha1, planPush } from '../lib/dataset/hub-push-plan';
+import { GENERATED_BEGIN, markGenerated, mergeCard } from '../lib/dataset/hub-push-card';
 import { MANIFEST_FILE, type Manifest, verifyManifest } from '../lib/io/manifest';
 import { CHECKPOINT_FILE } from '../lib/io/checkpoint';
 import { fileBlob, gitBlobSha1, gitBlobSha1Of, sha256Bytes } from '../lib/io/hub-files';

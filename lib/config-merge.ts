@@ -20,7 +20,7 @@ import { QaHfError, got } from './errors';
 import { MAPPING_KEYS } from './input/mapping';
 import { type ConfigCommand, type OptionRow, OPTION_TABLE, camel, configKey, fileKeyOf, fileRowsOf } from './option-table';
 import { isS3Url } from './s3-url';
-import { isHubUrl } from './hub-push-url';
+import { isHubUrl } from './dataset/hub-push-url';
 
 export type { MappingSection, FormatsSection, SegmentSection } from './config';
 // Keys: derived from the option table (lib/option-table.ts)

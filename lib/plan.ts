@@ -28,7 +28,7 @@ import { PRESETS } from './input/presets';
 import { type QualityPlan, normalizeQualityPlan } from './quality/plan';
 import { type RankInfo, resolveRank } from './scale/rank';
 import { type S3Prefix, isS3Url, parseS3Prefix, subPrefix } from './s3-url';
-import { hubDatasetOfUrl, isHubUrl } from './hub-push-url';
+import { hubDatasetOfUrl, isHubUrl } from './dataset/hub-push-url';
 import type { ExportArgs, PipeArgs, ReportArgs } from './plan-args';
 
 export type { ExportArgs, ExportProgress, PipeArgs, ReportArgs } from './plan-args';

@@ -93,6 +93,10 @@ const MOVES = {
   'lib/parquet-cdc.ts': 'lib/dataset/parquet-cdc.ts',
   'lib/parquet-features.ts': 'lib/dataset/parquet-features.ts',
   'lib/thrift-compact.ts': 'lib/dataset/thrift-compact.ts',
+  // the Hub's side of a dataset: the hf:// target, what a push uploads, keeps and deletes, the card's generated part.
+  'lib/hub-push-url.ts': 'lib/dataset/hub-push-url.ts',
+  'lib/hub-push-plan.ts': 'lib/dataset/hub-push-plan.ts',
+  'lib/hub-push-card.ts': 'lib/dataset/hub-push-card.ts',
   'lib/card.ts': 'lib/dataset/card.ts',
   'lib/card-configs.ts': 'lib/dataset/card-configs.ts',
   'lib/card-training.ts': 'lib/dataset/card-training.ts',

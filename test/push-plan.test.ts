@@ -1,10 +1,10 @@
 /**
- * lib/hub-push-plan.ts and lib/hub-push-card.ts, pure: what a push sends, deletes and
+ * lib/dataset/hub-push-plan.ts and lib/dataset/hub-push-card.ts, pure: what a push sends, deletes and
  * keeps, by the hash the Hub lists; and the card merged with the repo's, stable.
  */
 import { createHash } from 'node:crypto';
-import { type LocalFile, type RemoteFile, changesRepo, needsGitSha1, planPush, sameContents, shardFolders } from '../lib/hub-push-plan';
-import { GENERATED_BEGIN, GENERATED_END, markGenerated, mergeCard } from '../lib/hub-push-card';
+import { type LocalFile, type RemoteFile, changesRepo, needsGitSha1, planPush, sameContents, shardFolders } from '../lib/dataset/hub-push-plan';
+import { GENERATED_BEGIN, GENERATED_END, markGenerated, mergeCard } from '../lib/dataset/hub-push-card';
 import { gitBlobSha1Of } from '../lib/io/hub-files';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

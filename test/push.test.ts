@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { type PushArgs, type PushResult, pushCommand } from '../commands/push';
 import { QaHfError } from '../lib/errors';
-import { GENERATED_BEGIN, GENERATED_END } from '../lib/hub-push-card';
+import { GENERATED_BEGIN, GENERATED_END } from '../lib/dataset/hub-push-card';
 import type { Manifest } from '../lib/io/manifest';
 import { type HubStub, startHubStub } from './hub-stub';
 import { CLI, ROOT, recordLines, runCli } from './helpers';

@@ -19,7 +19,7 @@ import { filesToRemove, isWorkFile } from '../../lib/dataset/out-dir';
 import { listOutFiles, removeReplaced } from '../../lib/io/out-dir-fs';
 import { localLoadPath } from '../../lib/dataset/card-configs';
 import { renderCard } from '../../lib/dataset/card';
-import { markGenerated } from '../../lib/hub-push-card';
+import { markGenerated } from '../../lib/dataset/hub-push-card';
 import { cardOverExisting } from '../../lib/io/hub-card';
 import { renderLlamaFactoryInfo } from '../../lib/dataset/llama-factory';
 import type { ExportPlan } from '../../lib/dataset/plan';
@@ -145,7 +145,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
     description.quality = cardQuality(quality.json);
     // An export to hf://datasets/OWNER/NAME: the card loads the dataset by its repo id.
     if (args.hubRepo !== undefined) description.hub = true;
-    // The generated part marked, so a user's own text around it is kept by a rerun and by qa-hf push (lib/hub-push-card.ts).
+    // The generated part marked, so a user's own text around it is kept by a rerun and by qa-hf push (lib/dataset/hub-push-card.ts).
     const card = await cardOverExisting(out, markGenerated(renderCard(description)));
     await writeFileAtomic(path.join(out, CARD_FILE), card, { tempPath: smallTempPath(out, CARD_FILE) });
     outputs.push(await manifestEntry(out, CARD_FILE));

@@ -1,7 +1,7 @@
 /**
  * hub-card — the card an export writes into a folder that may hold one already: an
  * export run again into a folder whose README.md a user edited keeps the user's
- * text (lib/hub-push-card.ts mergeCard), as `qa-hf push` does with the repo's card.
+ * text (lib/dataset/hub-push-card.ts mergeCard), as `qa-hf push` does with the repo's card.
  * A folder without a card gets the generated one as it is.
  *
  *   await cardOverExisting('dist', markGenerated(renderCard(description)))
@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { mergeCard } from '../hub-push-card';
+import { mergeCard } from '../dataset/hub-push-card';
 
 const CARD_FILE = 'README.md';
 const MANIFEST_FILE = 'manifest.json';

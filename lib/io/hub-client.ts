@@ -14,7 +14,7 @@
  */
 import type { CommitOperation, CommitOutput, CommitProgressEvent, HubApiError } from '@huggingface/hub';
 import { QaHfError } from '../errors';
-import type { RemoteFile } from '../hub-push-plan';
+import type { RemoteFile } from '../dataset/hub-push-plan';
 
 /** The public Hub: what HF_ENDPOINT and --hub-url replace. */
 export const PUBLIC_HUB_URL = 'https://huggingface.co';

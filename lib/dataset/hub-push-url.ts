@@ -6,7 +6,7 @@
  *   hubDatasetOfUrl('hf://datasets/me/qa')     // 'me/qa'
  *   hubDatasetOfUrl('hf://me/qa')              // ERR_USAGE: a model repo's form
  */
-import { QaHfError } from './errors';
+import { QaHfError } from '../errors';
 
 export const HF_SCHEME = 'hf://';
 
