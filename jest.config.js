@@ -12,4 +12,9 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!hyparquet(-writer)?/)'],
   testTimeout: 60000,
+  // Two test files at a time, also on a 2-core machine (jest's default there is one: cores - 1).
+  // Most of a test's time is waiting on a spawned CLI (its start-up, its exit), so a second file
+  // overlaps that wait; no test shares files or ports with another file (test/install.test.ts
+  // runs npm's build in a copy of the clone, never over the dist/ the others run).
+  maxWorkers: 2,
 };

@@ -15,21 +15,21 @@
  *   rowsOf('report').map((row) => row.name)   // ['config', 'fail-fast', 'quiet', …, 'min-score']
  *   configKey('card-task-categories')          // ['card', 'task_categories']
  */
-import { DEFAULT_MAX_LINE_BYTES } from './lines';
-import { DEFAULT_PRESET, PRESET_NAMES } from './presets';
+import { DEFAULT_MAX_LINE_BYTES } from './input/lines';
+import { DEFAULT_PRESET, PRESET_NAMES } from './input/presets';
 import { type OptionStyle, booleanOption, maxLineBytesOption, normalizeReportOptions, optionName, positiveNumberOption, presetOption, versionOption, workersOption } from './options';
-import { DEDUP_MODES, PII_MODES, normalizeQualityPlan, parseTiers } from './quality';
-import { parseThresholds } from './thresholds';
-import { normalizeSeed, parseSplitSpec } from './split';
-import { normalizeSystemPrompt, parseFormatList } from './formats';
-import { parseByteSize } from './shards';
-import { targetSamplesOption } from './sample';
+import { DEDUP_MODES, PII_MODES, normalizeQualityPlan, parseTiers } from './quality/plan';
+import { parseThresholds } from './quality/thresholds';
+import { normalizeSeed, parseSplitSpec } from './dataset/split';
+import { normalizeSystemPrompt, parseFormatList } from './dataset/formats';
+import { parseByteSize } from './dataset/shards';
+import { targetSamplesOption } from './scale/sample';
 import { S3_URL_STYLES, s3UrlStyleOption } from './s3-url';
-import type { ExportPlan } from './hub';
+import type { ExportPlan } from './dataset/plan';
 
 /** The file looked for in the working directory when no --config is given. */
 export const CONFIG_FILE = 'qa-hf.yaml';
-/** JSON Lines, plain or compressed (compression is told by the bytes, lib/compression.ts): what --glob takes by default. */
+/** JSON Lines, plain or compressed (compression is told by the bytes, lib/input/compression.ts): what --glob takes by default. */
 export const DEFAULT_GLOB = '**/*.{jsonl,jsonl.gz,jsonl.zst}';
 
 /** The commands (`pipe` is `qa-hf [FILE…]`). */
@@ -186,7 +186,7 @@ export const OPTION_TABLE: readonly OptionRow[] = [
     describe: 'milliseconds between the checkpoints of a plan whose flush points change no byte' },
   { name: 'checkpoint-lines', type: 'string', hidden: true, commands: ['export'], identity: ['hub'], file: { schema: { type: 'integer', minimum: 1 } },
     describe: 'input lines between the fixed checkpoint positions (where gzip members and Parquet row groups end)' },
-  // The Hub layout (lib/hub.ts normalizeExportPlan).
+  // The Hub layout (lib/dataset/plan.ts normalizeExportPlan).
   { name: 'format', example: 'jsonl,parquet', type: 'string', commands: ['export'], identity: ['hub', 'config'], settled: (plan) => plan.formats, check: parseFormatList,
     file: { schema: { type: ['array', 'string'], minItems: 1, minLength: 1, items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_-]*$' } }, shape: 'list' },
     describe: 'comma-separated output formats: jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion (default jsonl)' },

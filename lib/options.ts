@@ -10,16 +10,17 @@
  *   normalizeExportOptions(argv, 'cli').plan.layout // 'simple'
  */
 import { QaHfError, got } from './errors';
-import { type ExportPlan, type HubArgs, normalizeExportPlan } from './hub';
-import { DEFAULT_MAX_LINE_BYTES } from './lines';
-import { type MappingSpec, resolvePreset } from './mapping';
-import { DEFAULT_PRESET, PRESET_NAMES, SEGMENTS } from './presets';
-import { compileSegmenter, type SegmentSpec } from './segment';
-import { isDefaultQualityPlan } from './quality';
-import { OUTPUT_NAMES, type OutputName } from './serialize';
-import { parseByteSize } from './shards';
-import { DEFAULT_LANGUAGE, DETECTABLE_LANGUAGES } from './report';
-import { type ThresholdRule, parseThresholds } from './thresholds';
+import { type ExportPlan, normalizeExportPlan } from './dataset/plan';
+import type { HubArgs } from './dataset/plan-options';
+import { DEFAULT_MAX_LINE_BYTES } from './input/lines';
+import { type MappingSpec, resolvePreset } from './input/mapping';
+import { DEFAULT_PRESET, PRESET_NAMES, SEGMENTS } from './input/presets';
+import { compileSegmenter, type SegmentSpec } from './input/segment';
+import { isDefaultQualityPlan } from './quality/plan';
+import { OUTPUT_NAMES, type OutputName } from './dataset/serialize';
+import { parseByteSize } from './dataset/shards';
+import { DEFAULT_LANGUAGE, DETECTABLE_LANGUAGES } from './quality/language';
+import { type ThresholdRule, parseThresholds } from './quality/thresholds';
 
 /** More workers than this is a typo, not a machine (each holds a V8 heap). */
 export const MAX_WORKERS = 64;
@@ -42,7 +43,7 @@ export function presetOption(value: unknown, style: OptionStyle = 'library'): st
 }
 
 /**
- * `mapping`: a declarative mapping (lib/mapping.ts), compiled here so a bad one
+ * `mapping`: a declarative mapping (lib/input/mapping.ts), compiled here so a bad one
  * fails before any stream exists (ERR_CONFIG with the pointer of the bad node).
  * A shipped mapped preset's mapping is filled in by the caller (lib/io/presets.ts
  * withPresetMapping); `preset` then names it.
@@ -131,11 +132,12 @@ export interface ProcessingOptionsInput {
   workers?: unknown;
   keepRows?: unknown;
   serialize?: unknown;
-  /** The config's `segment` section (lib/segment.ts SegmentSpec), plain data. */
+  /** The config's `segment` section (lib/input/segment.ts SegmentSpec), plain data. */
   segment?: unknown;
 }
 
-export interface ProcessingOptions {
+/** The processing options as normalizeProcessingOptions makes them (streams/chain.ts `ProcessingOptions` is what the stages take). */
+export interface NormalizedProcessingOptions {
   preset: string;
   /** Present for a mapped preset or a config's mapping: what the workers compile. */
   mapping?: MappingSpec;
@@ -149,12 +151,12 @@ export interface ProcessingOptions {
 }
 
 /** The processing options, checked and with their defaults; `options` is not changed. */
-export function normalizeProcessingOptions(options: ProcessingOptionsInput = {}, style: OptionStyle = 'library'): ProcessingOptions {
-  // segment: documents cut into records (lib/segment.ts); a bad spec or pattern is ERR_CONFIG with its pointer.
+export function normalizeProcessingOptions(options: ProcessingOptionsInput = {}, style: OptionStyle = 'library'): NormalizedProcessingOptions {
+  // segment: documents cut into records (lib/input/segment.ts); a bad spec or pattern is ERR_CONFIG with its pointer.
   const segment = options.segment === undefined ? undefined : (options.segment as SegmentSpec);
   if (segment !== undefined) compileSegmenter(segment);
 
-  // preset: the input format and mapping (lib/presets.ts). Unnamed, a mapping is the
+  // preset: the input format and mapping (lib/input/presets.ts). Unnamed, a mapping is the
   // config's own (`config`); segments without a mapping are mapped by `segments`.
   const preset =
     options.preset !== undefined ? presetOption(options.preset, style) : options.mapping !== undefined ? 'config' : segment !== undefined ? SEGMENTS.name : DEFAULT_PRESET;
@@ -187,7 +189,7 @@ export function normalizeProcessingOptions(options: ProcessingOptionsInput = {},
   // serialize: the outputs whose bytes are wanted (serializeOption).
   const serialize = serializeOption(options.serialize, style);
 
-  const normalized: ProcessingOptions = { preset, maxLineBytes, failFast, workers, keepRows, serialize };
+  const normalized: NormalizedProcessingOptions = { preset, maxLineBytes, failFast, workers, keepRows, serialize };
   if (mapping !== undefined) normalized.mapping = mapping;
   if (schema !== undefined) normalized.schema = schema;
   if (segment !== undefined) normalized.segment = segment;
@@ -209,7 +211,7 @@ export interface ExportOptionsInput extends HubArgs, ProcessingOptionsInput {
   version?: unknown;
 }
 
-export interface ExportOptions extends ProcessingOptions {
+export interface ExportOptions extends NormalizedProcessingOptions {
   inputs: string[];
   out?: string;
   force: boolean;
@@ -222,7 +224,7 @@ export interface ExportOptions extends ProcessingOptions {
   checkpointMs?: number;
   /** --version: the dataset's version (`1.0.0`, no `v`); the export goes to `OUT/v1.0.0/`. */
   version?: string;
-  /** The layout, formats, split, … (lib/hub.ts normalizeExportPlan). */
+  /** The layout, formats, split, … (lib/dataset/plan.ts normalizeExportPlan). */
   plan: ExportPlan;
 }
 
@@ -316,7 +318,7 @@ export function normalizeReportOptions(options: ReportOptionsInput, style: Optio
     throw new QaHfError('ERR_OPTION', `${optionName('language', style)} must be an ISO 639-1 code the detector knows (sv, en, de, …) or off, ${got(language)}`);
   }
 
-  // failOn: the release gate's rules (lib/thresholds.ts).
+  // failOn: the release gate's rules (lib/quality/thresholds.ts).
   const failOn = parseThresholds(options.failOn, optionName('failOn', style));
 
   // tokenizer: a tokenizer.json path; read and checked by the command (I/O).

@@ -13,7 +13,7 @@
  * and zstd are recognised by their magic bytes and decompressed on the fly:
  * `data`, offsets and `start` are then in the decompressed stream, and a resume
  * decompresses again from the start and skips to its offset. A file's first
- * bytes go through lib/input-hints.ts, whose hint goes to `onHint`.
+ * bytes go through lib/input/input-hints.ts, whose hint goes to `onHint`.
  *
  * An `s3://bucket/key` input is read like a regular file, by ranged GETs
  * (lib/io/s3.ts): a resume starts at its offset, and every GET must find the
@@ -25,10 +25,10 @@ import { createHash, type Hash } from 'node:crypto';
 import { Readable, pipeline } from 'node:stream';
 import { promises as fs } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { MAGIC_BYTES, type ReadableCompression, detectCompression, isReadableCompression } from '../lib/compression';
+import { MAGIC_BYTES, type ReadableCompression, detectCompression, isReadableCompression } from '../lib/input/compression';
 import { QaHfError, got, inputError } from '../lib/errors';
-import { loadZstd } from '../lib/zstd';
-import { HINT_HEAD_BYTES, inputHint } from '../lib/input-hints';
+import { loadZstd } from '../lib/dataset/zstd';
+import { HINT_HEAD_BYTES, inputHint } from '../lib/input/input-hints';
 import type { PrefixHashTap } from '../lib/io/fingerprint';
 import { isS3Url } from '../lib/s3-url';
 import { headObject, objectChunks, objectHead, s3Error } from '../lib/io/s3';
@@ -64,7 +64,7 @@ export interface InputSpec {
   /** Resume point: byte offset (decompressed, for a compressed file) and lines already consumed. */
   start?: { offset: number; line: number };
   /**
-   * A rank's share (lib/shares.ts): stop before this byte offset of a regular
+   * A rank's share (lib/scale/shares.ts): stop before this byte offset of a regular
    * uncompressed file, as if the file ended there (a line start, so every line read
    * is whole). Such a read gives no digest. Ignored for a compressed file, which a
    * share always takes whole.

@@ -225,8 +225,9 @@ describe('qa-hf pipe mode', () => {
   });
 });
 
-test('the build leaves dist/cli.js executable, so `npx qa-hf` works after `npm run build` or `npm test` too (tsc writes it 0644)', async () => {
+// `npx qa-hf` itself: test/install.test.ts (in a copy of the clone: its npm install builds dist/ anew).
+test('the build leaves dist/cli.js executable, so the bin runs after `npm run build` or `npm test` too (tsc writes it 0644)', async () => {
   expect((await fs.stat(CLI)).mode & 0o111).toBe(0o111);
-  const result = spawnSync('npx', ['--no-install', 'qa-hf', '--version'], { cwd: ROOT, encoding: 'utf8' });
+  const result = spawnSync(CLI, ['--version'], { cwd: ROOT, encoding: 'utf8' });
   expect([result.status, result.stdout.trim()]).toEqual([0, JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')).version]);
 });

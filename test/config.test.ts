@@ -1,16 +1,7 @@
-/** lib/config.ts: parsing with positions, the schema's one-line errors, the merge under the flags, the semantic hook. */
+/** lib/config.ts and lib/config-merge.ts: parsing with positions, the schema's one-line errors, the merge under the flags, the semantic hook. */
 import { QaHfError } from '../lib/errors';
-import {
-  type Config,
-  configFromObject,
-  configPath,
-  normalizeEffective,
-  parseConfigText,
-  placeError,
-  resolveArgs,
-  validateSemantics,
-  withConfigPositions,
-} from '../lib/config';
+import { type Config, configFromObject, parseConfigText, placeError, validateSemantics } from '../lib/config';
+import { configPath, normalizeEffective, resolveArgs, withConfigPositions } from '../lib/config-merge';
 import { normalizeExportOptions, normalizeProcessingOptions } from '../lib/options';
 import { thrown } from './helpers';
 

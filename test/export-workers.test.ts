@@ -2,11 +2,11 @@
  * qa-hf export, byte identity across worker counts and across kill/resume, in
  * every layout: a dirty corpus (the bench generator's malformed lines, a BOM,
  * CRLF endings, an over-long line across several reads, no final newline) in two
- * input files, exported with --workers 0, 1, 2 and 4 in the simple layout and in
- * a Hub layout with all six formats, three splits, --min-score, small shards and the
- * quality rules (whose facts the workers find); with --workers 0 and 2 in that Hub
+ * input files, exported with --workers 0, 1, 2 and 4 in a Hub layout with all six
+ * formats, three splits, --min-score, small shards and the quality rules (whose facts
+ * the workers find); with --workers 0 and 2 in the simple layout and in that Hub
  * layout plain, --compress gzip and --compress zstd (the sink's side: the worker count
- * only changes how batches arrive, which the other layouts prove). Every file must be the same bytes
+ * only changes how batches arrive, which the rules layout proves). Every file must be the same bytes
  * (stats.json without its `run`; manifest.json's outputs but stats.json's hash).
  * Then --workers 2, SIGKILLed once a checkpoint inside an input is recorded and
  * run again, gives the bytes of the uninterrupted --workers 0 run.
@@ -29,7 +29,7 @@ const LAYOUTS: Array<[string, string[]]> = [
   ['hub', [...HUB, ...HUB_CHECKPOINTS]],
   ['hub gzip', [...HUB, ...HUB_CHECKPOINTS, '--compress', 'gzip']],
   ['hub zstd', [...HUB, ...HUB_CHECKPOINTS, '--compress', 'zstd']],
-  // The quality rules' facts are found in the workers (lib/facts.ts); tiers make a config per tier.
+  // The quality rules' facts are found in the workers (lib/quality/facts.ts); tiers make a config per tier.
   ['hub rules', [...HUB, ...HUB_CHECKPOINTS, '--pii', 'redact', '--dedup', 'near', '--tiers', 'high=0.8']],
 ];
 
@@ -120,7 +120,7 @@ describe.each(LAYOUTS)('export, %s layout', (layout, args) => {
     }
   });
 
-  test.each(layout === 'simple' || layout === 'hub rules' ? [1, 2, 4] : [2])('--workers %i: every file the same bytes as --workers 0', async (workers) => {
+  test.each(layout === 'hub rules' ? [1, 2, 4] : [2])('--workers %i: every file the same bytes as --workers 0', async (workers) => {
     const out = path.join(dir, `${folder}-w${workers}`, 'dataset');
     await exportWith(out, args, workers);
     expectSameBytes(await outcome(out), reference);

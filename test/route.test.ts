@@ -1,13 +1,13 @@
 /**
- * lib/route.ts and streams/router.ts: routing is decided once, before the sink —
+ * lib/dataset/route.ts and streams/router.ts: routing is decided once, before the sink —
  * min-score moves a low pair to rejected with its reason, the split comes from the
  * key's hash, errors and blanks pass untouched, and a batch whose entries moved
  * loses its (now stale) serialized output.
  */
 import { Readable, Writable } from 'node:stream';
 import { type Batch, type Entry, newEntry } from '../lib/batch';
-import { BELOW_MIN_SCORE, applyRoute, makeRouter } from '../lib/route';
-import { makeSplitAssigner, parseSplitSpec } from '../lib/split';
+import { BELOW_MIN_SCORE, applyRoute, makeRouter } from '../lib/dataset/route';
+import { makeSplitAssigner, parseSplitSpec } from '../lib/dataset/split';
 import { runChain } from '../streams/chain';
 import { createRouter } from '../streams/router';
 

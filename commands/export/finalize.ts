@@ -15,25 +15,30 @@ import type { InputInfo } from '../../lib/io/inputs';
 import { isS3Url } from '../../lib/s3-url';
 import { sha256Object } from '../../lib/io/s3';
 import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, type ManifestFile } from '../../lib/io/manifest';
-import { filesToRemove, isWorkFile } from '../../lib/out-dir';
+import { filesToRemove, isWorkFile } from '../../lib/dataset/out-dir';
 import { listOutFiles, removeReplaced } from '../../lib/io/out-dir-fs';
-import { localLoadPath, renderCard, renderLlamaFactoryInfo } from '../../lib/card';
+import { localLoadPath } from '../../lib/dataset/card-configs';
+import { renderCard } from '../../lib/dataset/card';
+import { renderLlamaFactoryInfo } from '../../lib/dataset/llama-factory';
+import type { ExportPlan } from '../../lib/dataset/plan';
+import { type FinalShard, describeExport, splitStats } from '../../lib/dataset/export-description';
+import { type HubState, hubDirectories, hubOutputs, isShardFile, planFormats } from '../../lib/dataset/outputs';
+import { resolvePreset } from '../../lib/input/mapping';
+import { finalizeShards } from '../../lib/dataset/shards';
+import { SplitTracker } from '../../lib/dataset/split';
+import type { StatsAccumulator } from '../../lib/quality/stats';
+import type { QualitySections } from '../../lib/quality/report-json';
+import type { ReportAccumulator } from '../../lib/quality/report';
+import type { ThresholdResult } from '../../lib/quality/thresholds';
 import { markGenerated } from '../../lib/hub-push-card';
 import { cardOverExisting } from '../../lib/io/hub-card';
-import { type ExportPlan, type FinalShard, type HubState, describeExport, hubDirectories, hubOutputs, isShardFile, planFormats, splitStats } from '../../lib/hub';
-import { resolvePreset } from '../../lib/mapping';
-import { finalizeShards } from '../../lib/shards';
-import { SplitTracker } from '../../lib/split';
-import type { StatsAccumulator } from '../../lib/stats';
-import type { QualitySections, ReportAccumulator } from '../../lib/report';
-import type { ThresholdResult } from '../../lib/thresholds';
 import { REPORT_FILES, type ReportSetup, assembleReport, writeReportFiles } from '../quality-report';
-import { cardQuality } from '../../lib/report';
+import { cardQuality } from '../../lib/quality/report-json';
 import { type Counts, type Tally, count, emptyCounts } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import { TOOL_VERSION } from '../version';
-import { qualityStats } from '../../lib/quality';
-import { SAMPLE_RULE, type SampleThreshold } from '../../lib/sample';
+import { qualityStats } from '../../lib/quality/counts';
+import { SAMPLE_RULE, type SampleThreshold } from '../../lib/scale/sample';
 import { CARD_FILE, DEDUP_LOG, LLAMA_FACTORY_FILE, OUTPUT_FILES, type OutputName, STATS_FILE, type WritingArgs, crashPoint, smallTempPath, sweepTemps, tempPath } from './files';
 
 /** What finalize reads of the session. */
@@ -151,7 +156,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
       outputs.push(await manifestEntry(out, LLAMA_FACTORY_FILE));
     }
   }
-  // The quality rules' sections (lib/quality.ts), until the report takes them.
+  // The quality rules' sections (lib/quality/rules.ts), until the report takes them.
   if (state.quality) stats.quality = qualityStats(state.quality);
   // --target-samples: the rule, the first pass's cutoff and how the passed pairs divided.
   if (state.sample) stats.sample = sampleStats(plan, state.sample, tally.total);

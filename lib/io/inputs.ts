@@ -9,7 +9,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { detectCompression, isReadableCompression, MAGIC_BYTES } from '../compression';
+import { detectCompression, isReadableCompression, MAGIC_BYTES } from '../input/compression';
 import { QaHfError, inputError } from '../errors';
 import { isS3Url } from '../s3-url';
 import { headObject, objectHead, s3Error } from './s3';
