@@ -50,10 +50,7 @@ export interface PlanFiles {
 }
 
 /** Where an export (or a merge, or a verify) writes or reads: parsed once. */
-export type OutLocation = DataLocation | HubRepoOut;
-
-/** Where a dataset folder is: what a merge and a verify work in. */
-export type DataLocation = LocalFolderOut | S3PrefixOut;
+export type OutLocation = LocalFolderOut | S3PrefixOut;
 
 export interface LocalFolderOut {
   kind: 'local';
@@ -70,14 +67,16 @@ export interface S3PrefixOut {
   at: S3Prefix;
 }
 
-/** --out hf://datasets/OWNER/NAME: an export staged locally, then pushed (commands/push/export.ts). */
+/** export --out hf://datasets/OWNER/NAME: staged locally, then pushed (commands/push/export.ts). */
 export interface HubRepoOut {
   kind: 'hub';
-  /** The URL as named. */
   url: string;
-  /** OWNER/NAME. */
+  /** `OWNER/NAME`. */
   repo: string;
 }
+
+/** Where an export writes: a folder, an S3 prefix, or a dataset repo of the Hub. */
+export type ExportTarget = OutLocation | HubRepoOut;
 
 export interface PipeRunPlan {
   command: 'pipe';
@@ -95,8 +94,8 @@ export interface ExportRunPlan {
   dataset: ExportPlan;
   report: NormalizedReportOptions;
   version?: string;
-  /** null: a dry run without --out (or with an --out s3://, which a dry run never touches). */
-  target: OutLocation | null;
+  /** null: a dry run without --out (or with an --out s3:// or hf://, which a dry run never touches). */
+  target: ExportTarget | null;
   /** One share of a spread export (flags, else the scheduler's variables), or null. */
   rank: RankInfo | null;
   /** export --merge: the merge the rank runs after itself. */
@@ -114,7 +113,7 @@ export interface ReportRunPlan {
 
 export interface MergeRunPlan {
   command: 'merge';
-  target: DataLocation;
+  target: OutLocation;
   quiet: boolean;
   restart: boolean;
   progress?: boolean;
@@ -124,7 +123,7 @@ export interface MergeRunPlan {
 
 export interface VerifyRunPlan {
   command: 'verify';
-  target: DataLocation;
+  target: OutLocation;
   /** Check the inputs too (--no-inputs: not). */
   inputs: boolean;
   quiet: boolean;
@@ -148,7 +147,7 @@ export function deepFreeze<T>(value: T): T {
 }
 
 /** The target a folder or URL names (`version`: the version's folder under it). */
-export function outLocation(named: string, version?: string): DataLocation {
+export function outLocation(named: string, version?: string): OutLocation {
   if (isS3Url(named)) {
     const root = parseS3Prefix(named);
     return { kind: 's3', root, at: version === undefined ? root : subPrefix(root, versionFolder(version)) };
@@ -156,21 +155,24 @@ export function outLocation(named: string, version?: string): DataLocation {
   return { kind: 'local', root: named, dir: version === undefined ? named : path.join(named, versionFolder(version)) };
 }
 
-/** An export's target: also an hf:// dataset repo (staged, then pushed). */
-export function exportLocation(named: string, version?: string): OutLocation {
-  if (isHubUrl(named)) {
-    const repo = hubDatasetOfUrl(named);
-    if (version !== undefined) {
-      throw new QaHfError('ERR_USAGE', `--version with --out ${named}: export the version to a folder (--out DIR --version ${version}), then qa-hf push DIR/v${version} --repo ${repo}`);
-    }
-    return { kind: 'hub', url: named, repo };
+/**
+ * --out hf://datasets/OWNER/NAME takes a single export to the repo's main branch:
+ * a version, ranks or a merge go to a folder first, then `qa-hf push` (which has
+ * --branch, --pr, --create).
+ */
+function refuseHubWith(url: string, version: string | undefined, args: ExportArgs): void {
+  const repo = hubDatasetOfUrl(url);
+  if (version !== undefined) {
+    throw new QaHfError('ERR_USAGE', `--version with --out ${url}: export the version to a folder (--out DIR --version ${version}), then qa-hf push DIR/${versionFolder(version)} --repo ${repo}`);
   }
-  return outLocation(named, version);
+  if (args.rank !== undefined || args.worldSize !== undefined || args.merge) {
+    throw new QaHfError('ERR_USAGE', `ranks write to a folder or s3://, not to ${url}: merge them, then qa-hf push the merged folder --repo ${repo}`);
+  }
 }
 
 /** What messages call a target's folder. */
 export function locationName(target: OutLocation): string {
-  return target.kind === 's3' ? target.at.url : target.kind === 'hub' ? target.url : target.dir;
+  return target.kind === 's3' ? target.at.url : target.dir;
 }
 
 /**
@@ -268,11 +270,13 @@ function planExport(flags: Record<string, unknown>, config: Config | null, env: 
   // --version: the export goes to OUT/vVERSION/ (PREFIX/vVERSION/ on S3).
   const version = versionOption(named.version, 'cli');
   const out = named.out;
-  const toS3 = out !== undefined && (isS3Url(out) || isHubUrl(out));
-  // A dry run writes nothing: an --out s3:// is not even looked at.
-  const target = out === undefined || out === '' || (toS3 && named.dryRun) ? null : exportLocation(out, version);
+  const toHub = out !== undefined && isHubUrl(out);
+  const toS3 = out !== undefined && (isS3Url(out) || toHub);
+  if (toHub) refuseHubWith(out, version, named);
+  // A dry run writes nothing: an --out s3:// or hf:// is not even looked at.
+  const target: ExportTarget | null = out === undefined || out === '' || (toS3 && named.dryRun) ? null : toHub ? { kind: 'hub', url: out, repo: hubDatasetOfUrl(out) } : outLocation(out, version);
   if (target === null && !named.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');
-  // The folder written: the version's (locally), or the staging folder the command picks (S3: local inputs named from the working directory).
+  // The folder written: the version's (locally), or the staging folder the command picks (S3, the Hub: local inputs named from the working directory).
   let args: ExportArgs;
   if (target?.kind === 's3') args = { ...named, out: target.at.url, inputBase: named.inputBase ?? env.cwd };
   else if (target?.kind === 'hub') args = { ...named, out: target.url, inputBase: named.inputBase ?? env.cwd, hubRepo: target.repo };
@@ -286,11 +290,8 @@ function planExport(flags: Record<string, unknown>, config: Config | null, env: 
   if (args.merge && !rank) throw new QaHfError('ERR_USAGE', '--merge is for a rank (--rank R --world-size N, or a scheduler index): a single export needs no merge');
   if (rank && args.dryRun) throw new QaHfError('ERR_USAGE', `--dry-run cannot run as a rank (rank ${rank.rank} from ${rank.from}): run it without ranks`);
   // --merge: the merge of the version's folder (PREFIX/vVERSION/ on S3), where the ranks are.
-  if (target?.kind === 'hub' && rank) {
-    throw new QaHfError('ERR_USAGE', `ranks write to a folder or s3://, not to ${target.url}: merge them, then qa-hf push the merged folder --repo ${target.repo}`);
-  }
-  const mergeTarget = (): DataLocation => {
-    if (target!.kind === 'hub') throw new Error('internal: a hub target has no merge');
+  const mergeTarget = (): OutLocation => {
+    if (target!.kind === 'hub') throw new QaHfError('ERR_USAGE', 'ranks cannot write to hf://'); // refused above
     if (target!.kind === 's3' || version === undefined) return target!;
     return { kind: 'local', root: target!.root, dir: `${target!.root.replace(/\/+$/, '')}/${versionFolder(version)}` };
   };
@@ -344,6 +345,7 @@ export function stagedExport(plan: ExportRunPlan, stage: string): ExportRunPlan 
 
 function planMergeCommand(flags: Record<string, unknown>, config: Config | null): MergeRunPlan {
   const { args } = resolveArgs('merge', flags, config);
+  if (isHubUrl(args.dir as string)) throw new QaHfError('ERR_USAGE', `merge works on a folder or s3://, not ${args.dir as string}: merge the ranks there, then qa-hf push the folder`);
   return { command: 'merge', target: outLocation(args.dir as string), quiet: args.quiet === true, restart: args.restart === true, progress: args.progress as boolean | undefined, whenComplete: false };
 }
 
@@ -354,5 +356,6 @@ export function stagedMerge(plan: MergeRunPlan, stage: string): MergeRunPlan {
 
 function planVerify(flags: Record<string, unknown>, config: Config | null): VerifyRunPlan {
   const { args } = resolveArgs('verify', flags, config);
+  if (isHubUrl(args.dir as string)) throw new QaHfError('ERR_USAGE', `verify takes a folder or s3://, not ${args.dir as string}: verify the export folder before qa-hf push (push verifies it too)`);
   return { command: 'verify', target: outLocation(args.dir as string), inputs: args.inputs !== false, quiet: args.quiet === true };
 }

@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { type LocalFile, type RemoteFile, changesRepo, needsGitSha1, planPush, sameContents, shardFolders } from '../lib/dataset/hub-push-plan';
 import { GENERATED_BEGIN, GENERATED_END, markGenerated, mergeCard } from '../lib/dataset/hub-push-card';
 import { gitBlobSha1Of } from '../lib/io/hub-files';
+import { type PlanFiles, type RunEnv, planRun } from '../lib/plan';
+import { thrown } from './helpers';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -117,5 +119,34 @@ describe('mergeCard', () => {
     expect(mergeCard('---\npretty_name: A\n---\n# A\n\nOld rows.\n', card('A'), { ownedBefore: true })).toBe(card('A'));
     // CRLF line ends and a card without front matter are read too.
     expect(mergeCard('Notes.\r\n', card('A'))).toBe(`${card('A')}\nNotes.\n`);
+  });
+});
+
+describe('export --out hf://datasets/OWNER/NAME, as planned (lib/plan.ts)', () => {
+  const ENV: RunEnv = { vars: {}, cwd: '/work/here' };
+  const FILES: PlanFiles = { presets: {} };
+  const exportPlan = (flags: Record<string, unknown>) => planRun('export', { inputs: ['qa/'], ...flags }, null, ENV, FILES);
+
+  test('the repo parsed once; the card loads it; local inputs named from the working directory; a dry run never looks at it', () => {
+    const plan = exportPlan({ out: 'hf://datasets/me/qa' });
+    expect(plan.target).toEqual({ kind: 'hub', url: 'hf://datasets/me/qa', repo: 'me/qa' });
+    expect(plan.args).toMatchObject({ hubRepo: 'me/qa', inputBase: '/work/here' });
+    expect(exportPlan({ out: 'hf://datasets/me/qa', dryRun: true }).target).toBeNull();
+  });
+
+  test.each([
+    [{ out: 'hf://me/qa' }, /^--out hf:\/\/… must name a dataset repo: hf:\/\/datasets\/OWNER\/NAME/],
+    [{ out: 'hf://datasets/me/qa/data' }, /^--out hf:\/\/… must name a dataset repo/],
+    [{ out: 'hf://datasets/me/qa', version: '1.0.0' }, /^--version with --out hf:\/\/datasets\/me\/qa: export the version to a folder \(--out DIR --version 1\.0\.0\), then qa-hf push DIR\/v1\.0\.0 --repo me\/qa$/],
+    [{ out: 'hf://datasets/me/qa', rank: '0', worldSize: '2' }, /^ranks write to a folder or s3:\/\/, not to hf:\/\/datasets\/me\/qa/],
+  ])('%j is one usage line', (flags, message) => {
+    const error = thrown(() => exportPlan(flags));
+    expect(error.code).toBe('ERR_USAGE');
+    expect(error.message).toMatch(message);
+  });
+
+  test('merge and verify take no hf:// URL', () => {
+    expect(thrown(() => planRun('verify', { dir: 'hf://datasets/me/qa' }, null, ENV, FILES)).message).toMatch(/^verify takes a folder or s3:\/\/, not hf:\/\/datasets\/me\/qa/);
+    expect(thrown(() => planRun('merge', { dir: 'hf://datasets/me/qa' }, null, ENV, FILES)).message).toMatch(/^merge works on a folder or s3:\/\//);
   });
 });

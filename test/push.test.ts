@@ -61,13 +61,20 @@ async function exportOf(name: string, lines: string[], shardSize = '40kB'): Prom
 
 const notes: string[] = [];
 const printed: string[] = [];
+/** Every URL the client fetched (through the fetch every call is given). */
+const fetched: string[] = [];
+const recordingFetch: typeof fetch = (url, init) => {
+  fetched.push(String(url));
+  return fetch(url, init);
+};
 
 function push(dir: string, extra: Partial<PushArgs> = {}, env: NodeJS.ProcessEnv = { HF_TOKEN: TOKEN }): Promise<PushResult> {
   notes.length = 0;
+  fetched.length = 0;
   printed.length = 0;
   return pushCommand(
     { dir, repo: REPO, hubUrl: stub.url, quiet: false, ...extra },
-    { env, note: (line) => notes.push(line), out: (line) => printed.push(line) },
+    { env, note: (line) => notes.push(line), out: (line) => printed.push(line), fetch: recordingFetch },
   );
 }
 
@@ -110,8 +117,10 @@ test('a first push: one commit with every file of the manifest, read back with i
   expect(stub.lfsUploads.sort()).toEqual(expect.arrayContaining(parquet.map((file) => file.sha256)));
   expect(result.plan.keep.map((file) => file.path)).toEqual(['.gitattributes', 'LICENSE']);
   expect(notes.at(-1)).toMatch(/^pushed .* commit [0-9a-f]{7}; \d+ files \(.*\), \d+ unchanged, 2 of the repo's own kept$/);
-  // Every call went to the stub with the token (none to the public Hub).
-  expect(stub.requests.length).toBeGreaterThan(4);
+  // Every call was given the stub's URL (none went to the public Hub) and the fetch: the stub saw each one.
+  expect(fetched.length).toBeGreaterThan(4);
+  expect(fetched.filter((url) => !url.startsWith(`${stub.url}/`))).toEqual([]);
+  expect(stub.requests.length).toBe(fetched.length);
   expect(stub.requests.filter((request) => !request.path.startsWith('/lfs-upload/')).every((request) => request.auth === `Bearer ${TOKEN}`)).toBe(true);
 });
 
@@ -212,7 +221,8 @@ test('an interrupted push resumes: the large files the Hub holds are not sent ag
 
 test('--dry-run names every path it would upload, delete and keep, with sizes; sends nothing', async () => {
   const dir = base;
-  stub.createRepo(REPO, { files: { LICENSE: 'MIT\n', 'jsonl/train-00009-of-00010.jsonl': '{}\n' } });
+  // manifest.json of another tool: the files it lists are not qa-hf's to delete.
+  stub.createRepo(REPO, { files: { LICENSE: 'MIT\n', 'jsonl/train-00009-of-00010.jsonl': '{}\n', 'manifest.json': '{"outputs":[{"path":"LICENSE"}]}' } });
   const requests = stub.requests.length;
   const result = await push(dir, { dryRun: true });
   expect(stub.commits).toBe(0);
@@ -223,6 +233,7 @@ test('--dry-run names every path it would upload, delete and keep, with sizes; s
   expect(printed).toContainEqual('delete          3 B  jsonl/train-00009-of-00010.jsonl');
   expect(printed).toContainEqual('keep            4 B  LICENSE');
   expect(printed.at(-1)).toMatch(/^\d+ files to upload \(.*\), 0 unchanged, 1 to delete, 2 of the repo's own kept; nothing was sent$/);
+  expect(printed).toContainEqual(expect.stringMatching(/^upload +[\d.]+ k?B {2}manifest\.json$/));
   expect(result.plan.delete.map((file) => file.path)).toEqual(['jsonl/train-00009-of-00010.jsonl']);
 });
 

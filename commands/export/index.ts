@@ -221,7 +221,7 @@ export async function runExport(plan: ExportRunPlan, callbacks: ExportCallbacks 
   if (args.dryRun) return dryRun(args, inputs, dataset);
   const writing = args as WritingArgs;
   const options = normalizedOptions(writing, inputs, dataset, report);
-  const shownOut = plan.target?.kind === 's3' ? plan.target.at.url : writing.out;
+  const shownOut = plan.target?.kind === 's3' ? plan.target.at.url : plan.target?.kind === 'hub' ? plan.target.url : writing.out;
   if (rank) return runRank(writing, inputs, options, rank, shownOut).catch((err: unknown) => Promise.reject(resumableFailure(err)));
   await prepareOutDir(writing.out);
   const unlock = await takeLock(writing.out);

@@ -9,15 +9,16 @@
  * lacks. The token (HF_TOKEN) and the repo are checked before the export runs: a
  * wrong one costs one line and writes nothing. The Hub is HF_ENDPOINT's, else the
  * public one; the repo must exist and the push goes to main (`qa-hf push` takes
- * --create, --branch, --pr).
+ * --create, --branch, --pr). A version, ranks or a dry run are refused or skip the Hub
+ * when the run is planned (lib/plan.ts).
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AFTER_WRITE_CODES, QaHfError, type RunErrorCode } from '../../lib/errors';
-import type { Counts } from '../../lib/tally';
 import { type ExportRunPlan, type HubRepoOut, stagedExport } from '../../lib/plan';
+import type { Counts } from '../../lib/tally';
 import { checkPushTarget, pushCommand } from '../push';
 
 /** The staging folder of an export to `repo` on `hubUrl`: `ROOT/qa-hf-stage-HASH/NAME`. */
@@ -26,12 +27,11 @@ export function hubStageDirFor(hubUrl: string, repo: string, stageRoot?: string)
   return path.join(stageRoot ?? os.tmpdir(), `qa-hf-stage-${hash}`, repo.split('/')[1]);
 }
 
-/** Runs `exportLocal` into the staging folder of the plan's hf:// target, then pushes it (the plan refused --version and ranks). */
+/** Runs `exportLocal` with the plan staged in the staging folder of the repo, then pushes that folder. */
 export async function exportToHub(plan: ExportRunPlan, target: HubRepoOut, exportLocal: (staged: ExportRunPlan) => Promise<Counts>): Promise<Counts> {
-  const { repo } = target;
-  const args = plan.args;
-  const hubUrl = await checkPushTarget(repo);
-  const stage = hubStageDirFor(hubUrl, repo, args.stageDir);
+  const { args } = plan;
+  const hubUrl = await checkPushTarget(target.repo);
+  const stage = hubStageDirFor(hubUrl, target.repo, args.stageDir);
   let gate: QaHfError | null = null;
   const counts = await exportLocal(stagedExport(plan, stage)).catch((err: unknown) => {
     // A --fail-on breach (exit 4) or an input that gave nothing usable (exit 5) comes after every file is written: published, then the gate says no.
@@ -39,7 +39,7 @@ export async function exportToHub(plan: ExportRunPlan, target: HubRepoOut, expor
     gate = err;
     return null;
   });
-  await pushCommand({ dir: stage, repo, quiet: args.quiet, ...(args.progress === undefined ? {} : { progress: args.progress }) });
+  await pushCommand({ dir: stage, repo: target.repo, quiet: args.quiet, ...(args.progress === undefined ? {} : { progress: args.progress }) });
   await fs.rm(path.dirname(stage), { recursive: true, force: true });
   if (gate) throw gate;
   return counts as Counts;
