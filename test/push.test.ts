@@ -61,13 +61,20 @@ async function exportOf(name: string, lines: string[], shardSize = '40kB'): Prom
 
 const notes: string[] = [];
 const printed: string[] = [];
+/** Every URL the client fetched (through the fetch every call is given). */
+const fetched: string[] = [];
+const recordingFetch: typeof fetch = (url, init) => {
+  fetched.push(String(url));
+  return fetch(url, init);
+};
 
 function push(dir: string, extra: Partial<PushArgs> = {}, env: NodeJS.ProcessEnv = { HF_TOKEN: TOKEN }): Promise<PushResult> {
   notes.length = 0;
+  fetched.length = 0;
   printed.length = 0;
   return pushCommand(
     { dir, repo: REPO, hubUrl: stub.url, quiet: false, ...extra },
-    { env, note: (line) => notes.push(line), out: (line) => printed.push(line) },
+    { env, note: (line) => notes.push(line), out: (line) => printed.push(line), fetch: recordingFetch },
   );
 }
 
@@ -110,8 +117,10 @@ test('a first push: one commit with every file of the manifest, read back with i
   expect(stub.lfsUploads.sort()).toEqual(expect.arrayContaining(parquet.map((file) => file.sha256)));
   expect(result.plan.keep.map((file) => file.path)).toEqual(['.gitattributes', 'LICENSE']);
   expect(notes.at(-1)).toMatch(/^pushed .* commit [0-9a-f]{7}; \d+ files \(.*\), \d+ unchanged, 2 of the repo's own kept$/);
-  // Every call went to the stub with the token (none to the public Hub).
-  expect(stub.requests.length).toBeGreaterThan(4);
+  // Every call was given the stub's URL (none went to the public Hub) and the fetch: the stub saw each one.
+  expect(fetched.length).toBeGreaterThan(4);
+  expect(fetched.filter((url) => !url.startsWith(`${stub.url}/`))).toEqual([]);
+  expect(stub.requests.length).toBe(fetched.length);
   expect(stub.requests.filter((request) => !request.path.startsWith('/lfs-upload/')).every((request) => request.auth === `Bearer ${TOKEN}`)).toBe(true);
 });
 
