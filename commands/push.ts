@@ -30,7 +30,7 @@ import type { CommitOperation } from '@huggingface/hub';
 import { QaHfError } from '../lib/errors';
 import { type LocalFile, type PushPlan, type RemoteFile, changesRepo, needsGitSha1, planPush } from '../lib/dataset/hub-push-plan';
 import { GENERATED_BEGIN, markGenerated, mergeCard } from '../lib/dataset/hub-push-card';
-import { MANIFEST_FILE, type Manifest, verifyManifest } from '../lib/io/manifest';
+import { MANIFEST_FILE, MANIFEST_FORMAT, type Manifest, verifyManifest } from '../lib/io/manifest';
 import { CHECKPOINT_FILE } from '../lib/io/checkpoint';
 import { fileBlob, gitBlobSha1, gitBlobSha1Of, sha256Bytes } from '../lib/io/hub-files';
 import {
@@ -199,11 +199,12 @@ async function finishedExport(dir: string, note: (line: string) => void): Promis
   return JSON.parse(await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as Manifest;
 }
 
+/** The repo's manifest.json when it is qa-hf's (another tool's lists no file qa-hf may delete). */
 function parseManifest(text: string | null): Manifest | null {
   if (text === null) return null;
   try {
     const value = JSON.parse(text) as Manifest;
-    return value && Array.isArray(value.outputs) ? value : null;
+    return value && value.format === MANIFEST_FORMAT && Array.isArray(value.outputs) ? value : null;
   } catch {
     return null;
   }

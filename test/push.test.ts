@@ -221,7 +221,8 @@ test('an interrupted push resumes: the large files the Hub holds are not sent ag
 
 test('--dry-run names every path it would upload, delete and keep, with sizes; sends nothing', async () => {
   const dir = base;
-  stub.createRepo(REPO, { files: { LICENSE: 'MIT\n', 'jsonl/train-00009-of-00010.jsonl': '{}\n' } });
+  // manifest.json of another tool: the files it lists are not qa-hf's to delete.
+  stub.createRepo(REPO, { files: { LICENSE: 'MIT\n', 'jsonl/train-00009-of-00010.jsonl': '{}\n', 'manifest.json': '{"outputs":[{"path":"LICENSE"}]}' } });
   const requests = stub.requests.length;
   const result = await push(dir, { dryRun: true });
   expect(stub.commits).toBe(0);
@@ -232,6 +233,7 @@ test('--dry-run names every path it would upload, delete and keep, with sizes; s
   expect(printed).toContainEqual('delete          3 B  jsonl/train-00009-of-00010.jsonl');
   expect(printed).toContainEqual('keep            4 B  LICENSE');
   expect(printed.at(-1)).toMatch(/^\d+ files to upload \(.*\), 0 unchanged, 1 to delete, 2 of the repo's own kept; nothing was sent$/);
+  expect(printed).toContainEqual(expect.stringMatching(/^upload +[\d.]+ k?B {2}manifest\.json$/));
   expect(result.plan.delete.map((file) => file.path)).toEqual(['jsonl/train-00009-of-00010.jsonl']);
 });
 
