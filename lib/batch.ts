@@ -109,6 +109,8 @@ export interface Entry {
   split: number;
   /** Channel `segmented`: the line's rows, in document order (possibly none); else null. */
   segments: SegmentRow[] | null;
+  /** --tiers: the tier a passed pair is written under (lib/dataset/route.ts decides); else null. */
+  tier: string | null;
   errorCode: RecordErrorCode | null;
   errorMessage: string | null;
   /** Set by routing when quality rules run (lib/quality/rules.ts); null before and without them. */
@@ -151,6 +153,7 @@ export function newEntry(line: number, offset: number, text: string, unterminate
     channel: null,
     split: 0,
     segments: null,
+    tier: null,
     errorCode: null,
     errorMessage: null,
     quality: null,

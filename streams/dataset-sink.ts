@@ -1,7 +1,7 @@
 /**
  * dataset-sink — the last stage of an export, either layout: writes every routed
  * entry where the plan and the router (streams/router.ts) sent it, one pass
- * writing every format. It only writes: channels and splits are decided upstream.
+ * writing every format. It only writes: channels, splits and tiers are decided upstream.
  * Commits, fixed positions and fail-fast are the one sink's (streams/commit-sink.ts);
  * `DatasetWriters` is what it writes with.
  *
@@ -32,12 +32,10 @@ import type { Transform, Writable } from 'node:stream';
 import type { OutputTarget } from '../lib/target';
 import type { Batch, Entry, Row } from '../lib/batch';
 import type { ErrorContext } from '../lib/errors';
-import { type HubOutputState, type HubState, hubOutput, outputKey, parseOutputKey, planFormats, stratumOf, writesRejected } from '../lib/dataset/outputs';
+import { type HubOutputState, type WritersState, hubOutput, outputKey, parseOutputKey, planFormats, stratumOf, writesRejected } from '../lib/dataset/outputs';
 import type { HubPlan, FixedChannel } from '../lib/dataset/plan';
-import { LOW_TIER } from '../lib/quality/plan';
 import { makeRowWriter } from '../lib/dataset/jsonl';
 import type { Preset } from '../lib/input/presets';
-import { BELOW_MIN_SCORE } from '../lib/dataset/route';
 import { ERROR_COLUMNS, outputBytes } from '../lib/dataset/serialize';
 import { SplitTracker } from '../lib/dataset/split';
 import { type Durable, type DurablePolicy, type SinkWriter, createCommitSink } from './commit-sink';
@@ -57,7 +55,7 @@ export interface DatasetCommit {
   /** Bytes of each fixed file that tells its length, up to and including this part. */
   fixedBytes: Partial<Record<FixedChannel, number>>;
   /** Made durable here: the writers' state (shards, split tracker) and the fsync of every output. */
-  durable: { hub: HubState; synced: Promise<void> } | null;
+  durable: { hub: WritersState; synced: Promise<void> } | null;
   /** The run ends after this part: fail-fast's cut, or a stop the policy took (without `durable`: on the last durable one). */
   stop: boolean;
 }
@@ -73,7 +71,7 @@ export interface DatasetWritersOptions {
    */
   fixed: Partial<Record<FixedChannel, FixedTarget>>;
   /** A checkpoint's state to continue from; absent for a fresh start. */
-  state?: HubState;
+  state?: WritersState;
 }
 
 /** Every writer of an export (fixed files and shards) and the split tracker; plain state for checkpoints. */
@@ -82,14 +80,12 @@ export class DatasetWriters implements SinkWriter<DatasetCommit> {
   private readonly tracker: SplitTracker;
   /** JSONL rows of the fixed files: the serializer's writers, so a row written here has the processor's bytes. */
   private readonly fixedRow: Record<FixedChannel, (row: Row) => string>;
-  private belowMinScore: number;
   /** The plan's formats, built-in and custom (lib/dataset/outputs.ts planFormats). */
   private readonly formats: string[];
 
   private constructor(private readonly options: DatasetWritersOptions) {
     const { plan, state, preset } = options;
     this.tracker = state ? SplitTracker.restore(plan.spec, state.tracker) : new SplitTracker(plan.spec);
-    this.belowMinScore = state?.belowMinScore ?? 0;
     this.formats = planFormats(plan);
     this.fixedRow = { pairs: makeRowWriter(preset.pairColumns), rejected: makeRowWriter(preset.rejectedColumns), errors: makeRowWriter(ERROR_COLUMNS) };
   }
@@ -133,7 +129,6 @@ export class DatasetWriters implements SinkWriter<DatasetCommit> {
     const whole = from === 0 && to === entries.length && serialized !== null && plan.fixed.every((channel) => serialized[channel] !== undefined);
     const rows: Partial<Record<FixedChannel, string[]>> = {};
     const writeRow = async (channel: 'pairs' | 'rejected', row: Row, split: number, entry: Entry): Promise<void> => {
-      if (channel === 'rejected' && plan.minScore !== undefined && row.failure_reason === BELOW_MIN_SCORE) this.belowMinScore++;
       if (fixed[channel]) {
         if (!whole) (rows[channel] ??= []).push(`${this.fixedRow[channel](row)}\n`);
       } else {
@@ -166,13 +161,13 @@ export class DatasetWriters implements SinkWriter<DatasetCommit> {
 
   /**
    * A pair or rejected row to the shards of its split, one per format; with --tiers
-   * a passed pair to its tier's configs (routing decided it: lib/quality/rules.ts).
+   * a passed pair to its tier's configs (`entry.tier`: routing decided it, lib/dataset/route.ts).
    */
   private async writeShards(channel: 'pairs' | 'rejected', row: Row, split: number, entry: Entry, where: ErrorContext): Promise<void> {
     const plan = this.options.plan;
     if (channel === 'pairs') this.tracker.add(split, stratumOf(row, plan.stratifyBy));
     const splitName = plan.spec.names[split];
-    const tier = channel === 'pairs' && plan.quality.tiers ? (entry.quality?.tier ?? LOW_TIER) : null;
+    const tier = channel === 'pairs' ? entry.tier : null;
     for (const format of this.formats) {
       if (channel === 'rejected' && !writesRejected(format)) continue;
       await this.outputFor(outputKey(format, channel, splitName, tier)).write(row, where);
@@ -201,16 +196,15 @@ export class DatasetWriters implements SinkWriter<DatasetCommit> {
   }
 
   /** The state of this moment, right after flush(). */
-  snapshot(): HubState {
+  snapshot(): WritersState {
     return {
       outputs: [...this.outputs.values()].map((output) => output.snapshot()),
       tracker: this.tracker.snapshot(),
-      belowMinScore: this.belowMinScore,
     };
   }
 
   /** At the end of the input: every open shard finished and committed. */
-  async finish(): Promise<HubState> {
+  async finish(): Promise<WritersState> {
     for (const output of this.outputs.values()) await output.finish();
     return this.snapshot();
   }

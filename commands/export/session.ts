@@ -33,6 +33,7 @@ import type { QualitySections } from '../../lib/quality/report-json';
 import type { ReportAccumulator } from '../../lib/quality/report';
 import { QualityAccumulator, duplicatesReport, emptyQualityState, piiReport, tiersReport } from '../../lib/quality/counts';
 import { QualityRouter } from '../../lib/quality/rules';
+import { countBelowMinScore } from '../../lib/dataset/route';
 import { normalizeQualityPlan, redactsPii } from '../../lib/quality/plan';
 import { type Counts, Tally, balanced } from '../../lib/tally';
 import { judgeUsable } from '../../lib/usable';
@@ -100,6 +101,8 @@ export class ExportSession {
   private inputFailure: QaHfError | null = null;
   /** The quality rules' counts (the checkpoint's `quality`, adopted). */
   private readonly quality: QualityAccumulator;
+  /** Committed pairs the router moved to rejected by --min-score (the checkpoint's `hub.belowMinScore`). */
+  private belowMinScore: number;
   /** The quality rules of this run, their dedup index restored from the log on resume. */
   private router: QualityRouter | null = null;
   /** The dedup resume log (see the header) and the committed parts' bytes not yet appended. */
@@ -132,6 +135,7 @@ export class ExportSession {
     this.checkpoints = new Checkpointer(args.out, state, inputInfo, this.hashers, background);
     state.quality ??= emptyQualityState(plan.quality);
     this.quality = new QualityAccumulator(plan.quality, state.quality);
+    this.belowMinScore = state.hub?.belowMinScore ?? 0;
   }
 
   static async open(
@@ -358,7 +362,7 @@ export class ExportSession {
       await buildChain({ processing, route }, { source, sink, checkpoint: createCheckpointStage(take) }).run();
       if (this.inputFailure) throw this.inputFailure;
       await this.checkpoints.settle();
-      state.hub = await this.writers!.finish();
+      state.hub = { ...(await this.writers!.finish()), belowMinScore: this.belowMinScore };
     } catch (err) {
       progress.stop();
       await this.checkpoints.settle().catch(() => undefined);
@@ -382,6 +386,7 @@ export class ExportSession {
     this.stats.add(batch);
     this.report.add(batch);
     this.reporter.warn(batch);
+    if (this.plan.minScore !== undefined) this.belowMinScore += countBelowMinScore(batch);
     for (const entry of batch.entries) {
       if (entry.channel === 'segmented') {
         for (const segment of entry.segments!) {
@@ -414,7 +419,8 @@ export class ExportSession {
   private async checkpoint(wait = false, durable?: DatasetCommit['durable']): Promise<void> {
     const log = this.dedupLog;
     const writers = this.writers;
-    const hub = durable ? durable.hub : writers && !this.state.finalizing ? writers.snapshot() : undefined;
+    const written = durable ? durable.hub : writers && !this.state.finalizing ? writers.snapshot() : undefined;
+    const hub = written && { ...written, belowMinScore: this.belowMinScore };
     const synced = () => Promise.all([durable ? durable.synced : writers?.sync(), log?.sync()]);
     await this.checkpoints.record({ tally: this.tally, stats: this.stats, report: this.report, hub, synced }, wait);
   }

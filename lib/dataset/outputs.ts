@@ -156,10 +156,15 @@ export interface HubOutputState {
   numBytes: number;
 }
 
-export interface HubState {
+/** What the dataset sink's writers hold (streams/dataset-sink.ts DatasetWriters): their outputs and the split tracker. */
+export interface WritersState {
   outputs: HubOutputState[];
   tracker: SplitTrackerState;
-  /** Pairs moved to rejected by --min-score. */
+}
+
+/** The outputs' checkpoint state: the writers' and the committed count of a routing decision. */
+export interface HubState extends WritersState {
+  /** Committed pairs the router moved to rejected by --min-score (lib/dataset/route.ts countBelowMinScore). */
   belowMinScore: number;
 }
 

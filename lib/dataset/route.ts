@@ -24,8 +24,9 @@
  *   const route = makeRouter(plan);
  *   route(entry) // { channel: 'rejected', split: 1, row: { …, failure_reason: 'below_min_score' } }
  */
-import type { Channel, Entry, Row, SegmentRow } from '../batch';
+import type { Batch, Channel, Entry, Row, SegmentRow } from '../batch';
 import type { QualityPlan } from '../quality/plan';
+import { LOW_TIER } from '../quality/plan';
 import { QualityRouter } from '../quality/rules';
 import type { Sampler } from '../scale/sample';
 import { type SplitSpec, makeSplitAssigner } from './split';
@@ -56,6 +57,8 @@ export interface Route {
   split: number;
   row: Row | null;
   segments: SegmentRow[] | null;
+  /** --tiers: the tier a passed pair is written under (its score's, `low` when it has none); else null. */
+  tier: string | null;
 }
 
 /** A rule over a pair's row: the failure_reason that moves it to rejected, or null when it stays. */
@@ -117,8 +120,9 @@ export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: Ro
   return (entry, file = '') => {
     const channel = entry.channel;
     if (channel === null) throw new Error(`line ${entry.line} reached the router undecided`);
-    if (channel === 'segmented') return { channel, split: 0, row: null, segments: entry.segments!.map((segment) => routeRow(segment.channel, segment.row)) };
-    if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) return { channel, split: 0, row: entry.row, segments: null };
+    // A segmented line's rows get no tier: the plan refuses --tiers with segment.
+    if (channel === 'segmented') return { channel, split: 0, row: null, segments: entry.segments!.map((segment) => routeRow(segment.channel, segment.row)), tier: null };
+    if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) return { channel, split: 0, row: entry.row, segments: null, tier: null };
     // PII first: the split key is hashed as it is written (redacted under --pii redact|reject).
     const first = routeRow(channel, qualityRouter ? qualityRouter.scan(entry, entry.row) : entry.row);
     let row = first.row;
@@ -133,7 +137,8 @@ export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: Ro
       }
     }
     if (sample && routed === 'pairs' && !sampled(row, file, entry.line)) routed = 'not_sampled';
-    return { channel: routed, split, row, segments: null };
+    const tier = routed === 'pairs' && plan.quality?.tiers ? (entry.quality?.tier ?? LOW_TIER) : null;
+    return { channel: routed, split, row, segments: null, tier };
   };
 }
 
@@ -147,5 +152,21 @@ export function applyRoute(entry: Entry, route: Route): boolean {
   entry.channel = route.channel;
   entry.row = route.row;
   entry.split = route.split;
+  entry.tier = route.tier;
   return moved;
+}
+
+/**
+ * The rows of a committed part the min-score rule moved (its entries' and their
+ * segments'): counted where commits are accounted for (commands/export/session.ts),
+ * so a checkpoint's count matches what is durable.
+ */
+export function countBelowMinScore(batch: Batch): number {
+  let n = 0;
+  const moved = (channel: Channel | null, row: Row | null) => channel === 'rejected' && row !== null && row.failure_reason === BELOW_MIN_SCORE;
+  for (const entry of batch.entries) {
+    if (entry.channel === 'segmented') for (const segment of entry.segments!) n += moved(segment.channel, segment.row) ? 1 : 0;
+    else if (moved(entry.channel, entry.row)) n++;
+  }
+  return n;
 }
