@@ -220,7 +220,7 @@ export async function runExport(plan: ExportRunPlan, callbacks: ExportCallbacks 
   const onSkippedExports = (skipped: readonly SkippedExport[]) => note(args, skippedExportsNote(skipped));
   const inputs = ranked?.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: root || undefined, onSkippedExports }));
   if (root) await refuseInputsInOut(inputs.map((file) => inputPath(file, args.inputCwd)), root);
-  if (dataset.targetSamples !== undefined) await refuseStreamInputs(inputs);
+  if (dataset.targetSamples !== undefined) await refuseStreamInputs(inputs, args.inputCwd);
   if (args.dryRun) return dryRun(args, inputs, dataset);
   const writing = args as WritingArgs;
   const options = normalizedOptions(writing, inputs, dataset, report);
