@@ -218,8 +218,8 @@ export function resolveArgs(command: ConfigCommand, cli: Record<string, unknown>
 
 /**
  * Runs `normalize` (an option normalizer of lib/options.ts) on merged arguments;
- * an error naming an option (`--min-score must …`) whose value came from the
- * file is placed at that key of the file.
+ * an error refusing an option (QaHfError.option: `min-score`) whose value came from
+ * the file is placed at that key of the file.
  */
 export function withConfigPositions<T>(config: Config | null, fromFile: ReadonlySet<string>, normalize: () => T): T {
   try {
@@ -229,9 +229,12 @@ export function withConfigPositions<T>(config: Config | null, fromFile: Readonly
     // A mapping error with its pointer (`/keep/0` of mapping sections that extend a preset), when the file has that key.
     const top = err.pointer === undefined ? undefined : segments(err.pointer)[0];
     if (top !== undefined && Object.hasOwn(config.values, top)) throw placeError(config, err);
-    const named = /^--([a-z][a-z-]*)/.exec(err.message)?.[1];
+    // Routed by the option the check names (QaHfError.option), never by its message.
+    const named = err.option;
     if (named === undefined || !fromFile.has(named)) throw err;
-    throw errorAt(config, `/${named}`, err.message.replace(/^--/, ''), 'value', err.code);
+    // The message names it as the flag (`--min-score must …`); at the file's key, as the key (`min-score must …`).
+    const flag = `--${named}`;
+    throw errorAt(config, `/${named}`, err.message.startsWith(flag) ? err.message.slice(2) : err.message, 'value', err.code);
   }
 }
 

@@ -63,6 +63,7 @@ export function unknownOptionMessage(name: string, command: CommandName): string
 
 /** A yargs usage failure in words that say what to do (others as yargs words them), ending with the pointer to --help. */
 export function usageMessage(message: string, command?: CommandName): string {
+  // yargs' failures carry no code: its (English) message is all there is to go by.
   const missing = NOT_ENOUGH_ARGUMENTS.exec(message);
   if (missing) return `${missingValueMessage(missing[1], command)} (see --help)`;
   const unknown = UNKNOWN_ARGUMENTS.exec(message);

@@ -37,6 +37,13 @@ export interface ExportArgs extends HubArgs, ReportOptionsInput {
    * staging folder is no place a reader knows).
    */
   inputBase?: string;
+  /**
+   * The working directory relative local inputs were named in, when it is not this
+   * process's: a merge's export, whose inputs are the paths the ranks recorded in
+   * theirs (rank.json `cwd`). Inputs are opened from there (lib/io/inputs.ts
+   * inputPath) and keep their names; no process.chdir.
+   */
+  inputCwd?: string;
   glob?: string;
   failFast: boolean;
   dryRun: boolean;

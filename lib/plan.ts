@@ -303,12 +303,15 @@ function planExport(flags: Record<string, unknown>, config: Config | null, env: 
  * The export a merge runs (export/merge.ts): the arguments the ranks recorded
  * (rank.json), their inputs, DIR (the version's folder already) and the merge's own
  * run control. Its rows come from the ranks: it is no rank and adds no version folder.
+ * `cwd`: the ranks' working directory when it is not the merge's (their relative
+ * inputs are opened from there: ExportArgs.inputCwd), else undefined.
  */
-export function planRankedExport(recorded: Readonly<Record<string, unknown>>, inputs: readonly string[], dir: string, merge: MergeRunPlan, files: PlanFiles): ExportRunPlan {
+export function planRankedExport(recorded: Readonly<Record<string, unknown>>, inputs: readonly string[], dir: string, merge: MergeRunPlan, files: PlanFiles, cwd?: string): ExportRunPlan {
   const given = {
     ...(recorded as unknown as ExportArgs),
     inputs: [...inputs],
     out: dir,
+    ...(cwd === undefined ? {} : { inputCwd: cwd }),
     quiet: merge.quiet,
     restart: merge.restart,
     progress: merge.progress,

@@ -13,7 +13,7 @@
  * An output prefix (export --out, merge, verify) is parsed once, by the plan
  * (lib/plan.ts), into an `S3Prefix`; what writes or reads under it takes that value.
  */
-import { QaHfError, got } from './errors';
+import { QaHfError, got, optionError } from './errors';
 
 export const S3_SCHEME = 's3://';
 
@@ -95,5 +95,5 @@ export function urlUnder(at: S3Prefix, key: string): string {
 export function s3UrlStyleOption(value: unknown): S3UrlStyle | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string' && (S3_URL_STYLES as readonly string[]).includes(value)) return value as S3UrlStyle;
-  throw new QaHfError('ERR_OPTION', `--s3-url-style must be path or vhost, ${got(value)}`);
+  throw optionError('s', `--s3-url-style must be path or vhost, ${got(value)}`);
 }

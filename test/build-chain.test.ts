@@ -66,3 +66,14 @@ test('runChain is called only by buildChain (issue 17: one composition point)', 
   const body = chain.slice(chain.indexOf('export function buildChain('));
   expect(body).toContain('runChain(stages)');
 });
+
+test('no process.chdir in the code base (issue 17 item 2: a merge opens the ranks\' inputs from their working directory, a value of its plan)', async () => {
+  const files = [...(await sources('streams')), ...(await sources('commands')), ...(await sources('lib')), 'cli.ts', 'index.ts'];
+  const found: string[] = [];
+  for (const file of files) {
+    const code = (await fs.readFile(path.join(ROOT, file), 'utf8')).replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+    if (code.includes('process.chdir')) found.push(file);
+  }
+  expect(files.length).toBeGreaterThan(50);
+  expect(found).toEqual([]);
+});

@@ -101,13 +101,13 @@ export function checkpointDue(plan: ExportPlan, facts: DueFacts, caps: { bytes: 
 }
 
 /** A fresh run's state: nothing read, nothing written. */
-export function freshCheckpoint(inputs: readonly string[], plan: ExportPlan, optionsHash: string, claim: OutDirClaim): Checkpoint {
+export function freshCheckpoint(inputs: readonly string[], plan: ExportPlan, optionsHash: string, claim: OutDirClaim, cwd?: string): Checkpoint {
   return {
     format: 'qa-hf-checkpoint',
     version: CHECKPOINT_VERSION,
     tool_version: TOOL_VERSION,
     options_hash: optionsHash,
-    inputs: inputs.map((file): CheckpointInput => ({ path: absoluteInput(file), fingerprint: null, sha256: null })),
+    inputs: inputs.map((file): CheckpointInput => ({ path: absoluteInput(file, cwd), fingerprint: null, sha256: null })),
     position: { input: 0, offset: 0, line: 0 },
     outputs: Object.fromEntries(plan.fixed.map((name) => [name, { bytes: 0, records: 0 }])),
     tally: new Tally().toJSON(),
@@ -150,7 +150,7 @@ export async function loadResumeState(
   const problem = await resumeProblem(found.checkpoint, {
     toolVersion: TOOL_VERSION,
     optionsHash,
-    inputs: inputs.map(absoluteInput),
+    inputs: inputs.map((file) => absoluteInput(file, args.inputCwd)),
     hashers,
     wholeInputs: infos.map((info) => info.compressed),
   });

@@ -11,7 +11,7 @@ import { type AtomicFile, syncDirectory, writeFileAtomic } from '../../lib/io/at
 import { type Checkpoint, checkpointPath } from '../../lib/io/checkpoint';
 import { QaHfError, toQaHfError } from '../../lib/errors';
 import { sha256File } from '../../lib/io/fingerprint';
-import type { InputInfo } from '../../lib/io/inputs';
+import { type InputInfo, absoluteInput, inputPath } from '../../lib/io/inputs';
 import { isS3Url } from '../../lib/s3-url';
 import { sha256Object } from '../../lib/io/s3';
 import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, type ManifestFile } from '../../lib/io/manifest';
@@ -71,8 +71,10 @@ export interface FinalizeContext {
 export async function finalizeExport(session: FinalizeContext): Promise<{ written: string; thresholds: ThresholdResult[] }> {
   const { args, plan, state, tally, stats: accumulator } = session;
   const out = args.out;
-  // Local inputs are named relative to this folder (--out; an export to S3: the working directory).
-  const base = args.inputBase ?? out;
+  // Local inputs are named relative to this folder (--out; an export to S3: the working directory); a merge's
+  // inputs (and the inputBase its ranks recorded) are named in the ranks' working directory (inputCwd).
+  const cwd = args.inputCwd;
+  const base = args.inputBase === undefined ? out : absoluteInput(args.inputBase, cwd);
   const outputs: ManifestFile[] = [];
   crashPoint('finalize-start');
   const shards = await nameShards(out, plan, state.hub);
@@ -106,14 +108,15 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
       continue;
     }
     // A merge's: of the bytes it checked against the ranks' (session digests), as every other input's of the bytes read.
-    const digest = known ? { sha256: known, bytes: session.digests.get(inputName(file))?.bytes ?? (await fs.stat(file)).size } : await sha256File(file);
-    inputs.push({ path: relativeToDir(base, file), bytes: digest.bytes, sha256: digest.sha256 });
+    const opened = inputPath(file, cwd);
+    const digest = known ? { sha256: known, bytes: session.digests.get(inputName(file))?.bytes ?? (await fs.stat(opened)).size } : await sha256File(opened);
+    inputs.push({ path: relativeToDir(base, opened), bytes: digest.bytes, sha256: digest.sha256 });
   }
   const elapsedMs = session.elapsedMs;
   const inputBytes = inputs.reduce((sum, input) => sum + input.bytes, 0);
   const { run, ...counted } = accumulator.render(
     tally.total,
-    session.inputs.map((file) => ({ path: isS3Url(file) ? file : relativeToDir(base, file), counts: tally.files.get(inputName(file)) ?? emptyCounts() })),
+    session.inputs.map((file) => ({ path: isS3Url(file) ? file : relativeToDir(base, inputPath(file, cwd)), counts: tally.files.get(inputName(file)) ?? emptyCounts() })),
     {
       duration_s: round(elapsedMs / 1000),
       input_mb_per_s: round(inputBytes / 1e6 / Math.max(elapsedMs / 1000, 1e-3)),
@@ -176,7 +179,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
     ...(args.version === undefined ? {} : { datasetVersion: args.version }),
     options: session.options,
     inputs,
-    inputGit: await inputGit(args.inputs, base),
+    inputGit: await inputGit(args.inputs.map((file) => inputPath(file, cwd)), base),
     outputs,
     kept,
     createdAt: new Date(),

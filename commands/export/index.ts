@@ -30,6 +30,7 @@ import { type SkippedExport, discoverInputs, skippedExportsNote } from '../../li
 import { FORMATS, type FormatName, configDirectory } from '../../lib/dataset/formats';
 import { takeLock } from '../../lib/io/lock';
 import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } from '../../lib/dataset/out-dir';
+import { absoluteInput, inputPath } from '../../lib/io/inputs';
 import { listOutFiles, prepareOutDir, readPreviousExport, refuseFileOut, refuseInputFolders, refuseInputsInOut } from '../../lib/io/out-dir-fs';
 import { NO_SPACE_STEP_RESUME, onlyVersionFolders, versionFolderCandidates, versionsFolderMessage, withNextStep } from '../../lib/messages';
 import { QaHfError, toQaHfError } from '../../lib/errors';
@@ -88,9 +89,11 @@ export { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
  * where a run stops, never the bytes written before the stop.
  */
 export function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan, report: ReportSetup): Record<string, unknown> {
+  // A merge's inputs (and the inputBase the ranks recorded) are named in the ranks' working directory (inputCwd); --out in this one.
+  const base = args.inputBase === undefined ? path.resolve(args.out) : path.resolve(args.inputCwd ?? '', args.inputBase);
   const options: Record<string, unknown> = {
     // Relative to --out, as in the manifest's inputs; stdin and descriptors (`-`, /dev/fd/63) as given.
-    inputs: inputs.map((file) => (file === '-' || isS3Url(file) || /^\/(dev|proc)\//.test(file) ? file : relativeToDir(path.resolve(args.inputBase ?? args.out), path.resolve(file)))),
+    inputs: inputs.map((file) => (file === '-' || isS3Url(file) || /^\/(dev|proc)\//.test(file) ? file : relativeToDir(base, absoluteInput(file, args.inputCwd)))),
     glob: args.glob ?? null,
     preset: args.preset,
     max_line_bytes: args.maxLineBytes,
@@ -104,7 +107,7 @@ export function normalizedOptions(args: WritingArgs, inputs: string[], plan: Exp
   if (plan.layout === 'hub') options.hub = hubOptionsRecord(plan, parquetLibrary());
   // The effective config (what the config file and the flags set), so a changed mapping or card refuses a resume too.
   if (args.settings && Object.keys(args.settings).length > 0) {
-    const relocate = (file: string) => relativeToDir(path.resolve(args.inputBase ?? args.out), path.resolve(file));
+    const relocate = (file: string) => relativeToDir(base, path.resolve(args.inputCwd ?? '', file));
     options.config = normalizeEffective(args.settings, normalizedSettings(args, plan), relocate);
   }
   // The quality rules (--pii, --dedup, --tiers) when any is not its default: a default export's options stay as they were.
@@ -206,7 +209,7 @@ export async function runExport(plan: ExportRunPlan, callbacks: ExportCallbacks 
   const root = local?.root ?? plan.args.out;
   if (root !== undefined && root !== '') {
     await refuseFileOut(root);
-    await refuseInputFolders(plan.args.inputs, root);
+    await refuseInputFolders(plan.args.inputs.map((file) => inputPath(file, plan.args.inputCwd)), root);
     // OUT of a single export: a version's folder inside it would be files its manifest does not list.
     if (local && plan.version !== undefined && !plan.fromRanks && (await fs.stat(path.join(root, MANIFEST_FILE)).then(() => true, () => false))) {
       throw new QaHfError('ERR_USAGE', `--out ${root} holds an export (its ${MANIFEST_FILE}): --version writes ${path.join(root, versionFolder(plan.version))} inside it, which that export's verify would call extra files; choose another --out for the versions`);
@@ -216,8 +219,8 @@ export async function runExport(plan: ExportRunPlan, callbacks: ExportCallbacks 
   const rank = plan.rank;
   const onSkippedExports = (skipped: readonly SkippedExport[]) => note(args, skippedExportsNote(skipped));
   const inputs = ranked?.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: root || undefined, onSkippedExports }));
-  if (root) await refuseInputsInOut(inputs, root);
-  if (dataset.targetSamples !== undefined) await refuseStreamInputs(inputs);
+  if (root) await refuseInputsInOut(inputs.map((file) => inputPath(file, args.inputCwd)), root);
+  if (dataset.targetSamples !== undefined) await refuseStreamInputs(inputs, args.inputCwd);
   if (args.dryRun) return dryRun(args, inputs, dataset);
   const writing = args as WritingArgs;
   const options = normalizedOptions(writing, inputs, dataset, report);
@@ -265,10 +268,13 @@ function resumableFailure(err: unknown): unknown {
 export async function settleExport(run: ExportRunPlan, callbacks: ExportCallbacks = {}): Promise<{ args: ExportArgs; plan: ExportPlan; report: ReportSetup }> {
   const args: ExportArgs = callbacks.onProgress === undefined ? run.args : { ...run.args, onProgress: callbacks.onProgress };
   // Custom format modules: loaded (and checked) now, before any file is touched; their sha256 goes into the options hash.
-  const plan: ExportPlan = run.dataset.custom.length > 0 ? { ...run.dataset, custom: await loadCustomFormats(run.dataset.custom) } : run.dataset;
+  // A merge's module and tokenizer paths are named, as its inputs, in the ranks' working directory (inputCwd).
+  const cwd = args.inputCwd;
+  const plan: ExportPlan = run.dataset.custom.length > 0 ? { ...run.dataset, custom: await loadCustomFormats(run.dataset.custom, cwd) } : run.dataset;
   // --language, --fail-on, --tokenizer: checked (the tokenizer loaded) before any input is read.
   // The quality rules' sections (PII, duplicates) are in every export's report: their --fail-on rules are measured.
-  const report = await prepareReport(args, 'cli', ['pii', 'duplicates']);
+  const named = cwd === undefined || typeof args.tokenizer !== 'string' ? args : { ...args, tokenizer: inputPath(args.tokenizer, cwd) };
+  const report = await prepareReport(named, 'cli', ['pii', 'duplicates']);
   return { args, plan, report };
 }
 

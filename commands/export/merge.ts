@@ -14,9 +14,11 @@
  * and offset as a single run does, and a killed merge resumes like an export.
  * The merge reads the inputs only to hash them: they must be at the same paths as
  * the ranks read them, with the bytes the ranks read (checked before anything is
- * written; see checkInputBytes). It runs in the ranks' working
- * directory (recorded in rank.json), so relative input names (in qa_errors.jsonl,
- * stats.json, the report) are the ones a single run there writes.
+ * written; see checkInputBytes). Relative input paths are the ranks' (their working
+ * directory is recorded in rank.json): a merge run elsewhere opens them from there
+ * (ExportArgs.inputCwd, no process.chdir) and names them as the ranks did, so the
+ * input names (in qa_errors.jsonl, stats.json, the report) are the ones a single run
+ * there writes.
  *
  * `qa-hf merge s3://bucket/prefix` (ranks run with that --out): lists
  * `PREFIX/ranks/`, checks the markers as above (nothing written when they fail),
@@ -38,7 +40,7 @@ import { createRankReplay } from '../../streams/rank-replay';
 import { type MergeRunPlan, planRankedExport, stagedMerge } from '../../lib/plan';
 import { runExport } from './index';
 import { RANK_ENTRIES, RANK_MARKER, inputsFingerprint, parseRankMarker, readRankMarker } from './rank';
-import { type InputInfo, describeInputs } from '../../lib/io/inputs';
+import { type InputInfo, describeInputs, inputPath } from '../../lib/io/inputs';
 import { hashRanges, sha256File } from '../../lib/io/fingerprint';
 import { type S3Prefix, isS3Url, urlUnder } from '../../lib/s3-url';
 import { checkBucket, headObject, sha256Object } from '../../lib/io/s3';
@@ -134,7 +136,7 @@ async function mergeObjectStore(plan: MergeRunPlan, at: S3Prefix): Promise<Count
  *
  * Returns the sha256 and size of every input by name, for the manifest.
  */
-async function checkInputBytes(files: readonly string[], inputs: readonly MergeInput[], infos: readonly InputInfo[]): Promise<Map<string, { sha256: string; bytes: number }>> {
+async function checkInputBytes(files: readonly string[], opened: readonly string[], inputs: readonly MergeInput[], infos: readonly InputInfo[]): Promise<Map<string, { sha256: string; bytes: number }>> {
   const digests = new Map<string, { sha256: string; bytes: number }>();
   for (const [i, file] of files.entries()) {
     const info = infos[i];
@@ -142,7 +144,7 @@ async function checkInputBytes(files: readonly string[], inputs: readonly MergeI
     let digest: { sha256: string; bytes: number } | null = null;
     if (isS3Url(file)) now = { etag: info.etag ?? '' };
     else {
-      const read = await hashRanges(file, segmentCuts(inputs[i], info.compressed, info.size));
+      const read = await hashRanges(opened[i], segmentCuts(inputs[i], info.compressed, info.size));
       // The whole-file hash must cover exactly the bytes the ranges cover: a file that grew while it was read, or ranges short of its end, are no such file.
       if (read.bytes !== info.size || (!info.compressed && inputs[i].end !== read.bytes)) {
         throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `${file} changed since the ranks read it (it has ${read.bytes} bytes, the ranks read ${info.compressed ? info.size : inputs[i].end}): rerun every rank with --restart, then merge`);
@@ -172,21 +174,23 @@ async function mergeLocal(plan: MergeRunPlan, named: string): Promise<Counts | n
   if (notYet(plan, named, found)) return null;
   const inputs = planMerge(found, path.join(named, RANKS_DIR));
   const first = found.get(0)!;
-  let dir = named;
-  // Only local inputs are named relative to the ranks' working directory: s3:// ones need none.
+  const dir = named;
+  // Only local inputs are named relative to the ranks' working directory (s3:// ones need none): a
+  // merge run elsewhere opens them from there (the export's inputCwd), and names them as the ranks did.
+  let cwd: string | undefined;
   if (path.resolve(first.cwd) !== process.cwd() && first.inputs.some((input) => !isS3Url(input))) {
     const there = await fs.stat(first.cwd).then((stat) => stat.isDirectory(), () => false);
     if (!there) throw new QaHfError('ERR_INPUT', `the ranks ran in ${first.cwd}, which is not a folder here: run the merge where the inputs are at the paths the ranks read`);
-    dir = path.resolve(named);
-    process.chdir(first.cwd);
+    cwd = path.resolve(first.cwd);
   }
+  const opened = first.inputs.map((file) => inputPath(file, cwd));
   // The inputs must still be what the ranks read (names and sizes, as a rank's resume checks): an
   // input grown since would be hashed whole into the manifest while its new lines are in no output.
   // Named as the ranks named them: relative to their --out, or to their working directory with an --out s3://.
   const recorded = first.args as { inputBase?: unknown };
-  const base = typeof recorded.inputBase === 'string' ? recorded.inputBase : dir;
-  const infos = await describeInputs(first.inputs);
-  if (inputsFingerprint(base, first.inputs, infos) !== first.inputs_fingerprint) {
+  const base = typeof recorded.inputBase === 'string' ? path.resolve(cwd ?? '', recorded.inputBase) : dir;
+  const infos = await describeInputs(first.inputs, cwd);
+  if (inputsFingerprint(base, opened, infos) !== first.inputs_fingerprint) {
     throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `the inputs changed since the ranks of ${dir} ran (a name or a size differs): rerun every rank with --restart, then merge`);
   }
   // Every rank's intermediate is what its rank.json vouches for (a changed byte would be merged into the outputs unseen).
@@ -200,7 +204,7 @@ async function mergeLocal(plan: MergeRunPlan, named: string): Promise<Counts | n
     }
   }
   // … and the bytes the ranks read: their sha256 (an object's ETag) against the inputs now, one read; the manifest's hashes come from it.
-  const digests = await checkInputBytes(first.inputs, inputs, infos);
+  const digests = await checkInputBytes(first.inputs, opened, inputs, infos);
   if (!plan.quiet) process.stderr.write(`qa-hf: merging ${found.size} ${found.size === 1 ? 'rank' : 'ranks'} of ${dir}\n`);
   const replayInputs = inputs.map((input, i) => ({
     ...input,
@@ -208,6 +212,6 @@ async function mergeLocal(plan: MergeRunPlan, named: string): Promise<Counts | n
     entriesFile: (rank: number) => path.join(dir, rankDirName(rank), RANK_ENTRIES),
   }));
   // DIR is the version's folder already (the ranks ran in OUT/vVERSION/): the export adds none (planRankedExport).
-  const exportPlan = planRankedExport(first.args, first.inputs, dir, plan, { presets: {} });
+  const exportPlan = planRankedExport(first.args, first.inputs, dir, plan, { presets: {} }, cwd);
   return runExport(exportPlan, {}, { inputs: first.inputs, replay: { source: (position) => createRankReplay(replayInputs, position), digests } });
 }

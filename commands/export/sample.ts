@@ -27,9 +27,9 @@ import { createSink } from '../../streams/sink';
 import type { ProcessingOptions } from '../../streams/chain';
 import { type ExportArgs, crashPoint, note } from './files';
 
-/** Two passes read every input twice: a stream (stdin, a pipe) can be read once only. Checked before anything is written. */
-export async function refuseStreamInputs(inputs: readonly string[]): Promise<void> {
-  const streams = (await describeInputs(inputs)).flatMap((info, i) => (info.stream ? [inputName(inputs[i])] : []));
+/** Two passes read every input twice: a stream (stdin, a pipe) can be read once only. Checked before anything is written. `cwd`: a merge's inputCwd. */
+export async function refuseStreamInputs(inputs: readonly string[], cwd?: string): Promise<void> {
+  const streams = (await describeInputs(inputs, cwd)).flatMap((info, i) => (info.stream ? [inputName(inputs[i])] : []));
   if (streams.length === 0) return;
   const which = streams.length === 1 ? `${streams[0]} is` : `${streams.join(', ')} are`;
   throw new QaHfError('ERR_USAGE', `--target-samples reads the inputs twice (to choose the sample, then to write it), and ${which} read as a stream (stdin or a pipe); save it to a file first`);

@@ -24,7 +24,7 @@ import type { Checkpoint, Position } from '../../lib/io/checkpoint';
 import { QaHfError, toQaHfError } from '../../lib/errors';
 import { hashJson } from '../../lib/canonical-json';
 import { type InputHasher, inputHasher } from '../../lib/io/fingerprint';
-import { type InputInfo, describeInputs } from '../../lib/io/inputs';
+import { type InputInfo, describeInputs, inputPath } from '../../lib/io/inputs';
 import type { ExportPlan, FixedChannel } from '../../lib/dataset/plan';
 import { type FactsSpec, factsSpec } from '../../lib/quality/facts';
 import { type MappingSpec, presetName, resolvePreset } from '../../lib/input/mapping';
@@ -131,7 +131,7 @@ export class ExportSession {
     for (const [file, digest] of replay?.digests ?? []) this.digests.set(file, digest);
     this.reporter = new Reporter({ quiet: args.quiet, errorsWritten: true });
     const background = plan.maxShardBytes === Number.POSITIVE_INFINITY;
-    this.hashers = hashers ?? inputs.map((file, i) => inputHasher(file, inputInfo[i].etag));
+    this.hashers = hashers ?? inputs.map((file, i) => inputHasher(inputPath(file, args.inputCwd), inputInfo[i].etag));
     this.checkpoints = new Checkpointer(args.out, state, inputInfo, this.hashers, background);
     state.quality ??= emptyQualityState(plan.quality);
     this.quality = new QualityAccumulator(plan.quality, state.quality);
@@ -150,10 +150,10 @@ export class ExportSession {
     const report = (state?: ReportAccumulator['state']) => newAccumulator(reportSetup, plan.spec.names, state);
     const optionsHash = hashJson(options);
     let sample: Checkpoint['sample'];
-    const fresh = (): Checkpoint => ({ ...freshCheckpoint(inputs, plan, optionsHash, claim), ...(sample ? { sample } : {}) });
+    const fresh = (): Checkpoint => ({ ...freshCheckpoint(inputs, plan, optionsHash, claim, args.inputCwd), ...(sample ? { sample } : {}) });
     // Primed by the resume check (each input hashed to its checkpointed offset), so the run goes on from there.
-    const infos = await describeInputs(inputs);
-    const hashers = inputs.map((file, i) => inputHasher(file, infos[i].etag));
+    const infos = await describeInputs(inputs, args.inputCwd);
+    const hashers = inputs.map((file, i) => inputHasher(inputPath(file, args.inputCwd), infos[i].etag));
     const streams = inputs.filter((_file, i) => infos[i].stream).map(inputName);
     if (streams.length > 0) {
       const which = streams.length === 1 ? `${streams[0]} is` : `${streams.join(', ')} are`;
@@ -164,7 +164,7 @@ export class ExportSession {
     // --target-samples: the first pass, unless the checkpoint holds its result (the hash covers the target); a merge's over the ranks' lines.
     sample = state?.sample;
     if (plan.targetSamples !== undefined && sample === undefined) {
-      const upstream = replay ? () => replay.source(freshCheckpoint(inputs, plan, optionsHash, claim).position) : undefined;
+      const upstream = replay ? () => replay.source(freshCheckpoint(inputs, plan, optionsHash, claim, args.inputCwd).position) : undefined;
       sample = await computeSampleThreshold(args, inputs, plan, stageOptions(args, []), upstream);
     }
     const session = new ExportSession(args, inputs, options, plan, state ?? fresh(), infos, new Tally(state?.tally), new StatsAccumulator(state?.stats), report(state?.report), reportSetup, resumed, resumed ? hashers : undefined, replay);
@@ -285,6 +285,7 @@ export class ExportSession {
   private async stream(stop: StopSignals): Promise<void> {
     const state = this.state;
     const { input, offset, line } = state.position;
+    // Read here only when not replayed: args.inputCwd is a merge's (the replay's), so `file` opens from this working directory.
     const specs: InputSpec[] = this.inputs.slice(input).map((file, i) => ({
       path: file,
       start: i === 0 && offset > 0 ? { offset, line } : undefined,

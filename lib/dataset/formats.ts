@@ -10,7 +10,7 @@
  *   FORMATS.csv.extension                    // 'csv'
  *   configDirectory('jsonl', 'rejected')     // 'rejected/jsonl'
  */
-import { QaHfError, got } from '../errors';
+import { got, optionError } from '../errors';
 import type { Column, ColumnType } from '../columns';
 import type { PairChannel } from '../input/presets';
 
@@ -171,15 +171,15 @@ export function isFormatName(name: string): name is FormatName {
 /** `--format jsonl,parquet,…` → distinct names in canonical FORMATS order. */
 export function parseFormatList(text: unknown): FormatName[] {
   if (typeof text !== 'string' || text.trim() === '') {
-    throw new QaHfError('ERR_OPTION', `--format expects a comma-separated list of ${FORMAT_NAMES.join(', ')}, ${got(text)}`);
+    throw optionError('format', `--format expects a comma-separated list of ${FORMAT_NAMES.join(', ')}, ${got(text)}`);
   }
   const wanted = new Set<FormatName>();
   for (const part of text.split(',')) {
     const name = part.trim();
     if (!isFormatName(name)) {
-      throw new QaHfError('ERR_OPTION', `--format ${JSON.stringify(name)} is not one of ${FORMAT_NAMES.join(', ')}, ${got(text)}`);
+      throw optionError('format', `--format ${JSON.stringify(name)} is not one of ${FORMAT_NAMES.join(', ')}, ${got(text)}`);
     }
-    if (wanted.has(name)) throw new QaHfError('ERR_OPTION', `--format lists ${name} twice, ${got(text)}`);
+    if (wanted.has(name)) throw optionError('format', `--format lists ${name} twice, ${got(text)}`);
     wanted.add(name);
   }
   return FORMAT_NAMES.filter((name) => wanted.has(name));
@@ -189,7 +189,7 @@ export function parseFormatList(text: unknown): FormatName[] {
 export function normalizeSystemPrompt(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new QaHfError('ERR_OPTION', `--system-prompt must be non-empty text, ${got(value)}`);
+    throw optionError('system-prompt', `--system-prompt must be non-empty text, ${got(value)}`);
   }
   return value;
 }

@@ -33,7 +33,7 @@
  *   line({ question: 'Hur?', answer: 'Så.', … }) // '{"messages":[{"role":"system",…}]}'
  */
 import type { Row } from '../batch';
-import { QaHfError, got } from '../errors';
+import { QaHfError, got, optionError } from '../errors';
 import type { Column } from '../columns';
 import { makeRowWriter } from './jsonl';
 import { type FormatName, type FormatOptions, hasConversation, normalizeSystemPrompt, CONVERSATION_FIELD } from './formats';
@@ -179,9 +179,7 @@ export function makeLineFormatter(format: FormatName, options: FormatOptions): L
 export function requireChatColumns(format: FormatName, columns: readonly Column[]): void {
   for (const field of [PROMPT_FIELD, RESPONSE_FIELD]) {
     if (!columns.some((column) => column.name === field && column.type === 'string')) {
-      throw new QaHfError(
-        'ERR_OPTION',
-        `--format ${format} needs string columns question and answer (a chat format: one question, one answer per row); the mapping has no ${field}, ${got(columns.map((c) => c.name))}`,
+      throw optionError('format', `--format ${format} needs string columns question and answer (a chat format: one question, one answer per row); the mapping has no ${field}, ${got(columns.map((c) => c.name))}`,
       );
     }
   }

@@ -9,7 +9,7 @@
  *   formatsMap({ parquet: {}, mine: { module: './m.mjs' } })  // { builtIn: ['parquet'], custom: [{ name: 'mine', module: './m.mjs' }], wantsHub: true }
  */
 import { CODEC_LEVELS, type Codec } from '../input/compression';
-import { QaHfError, got } from '../errors';
+import { QaHfError, got, optionError } from '../errors';
 import { FORMATS, type FormatName, isFormatName } from './formats';
 import type { CustomFormatSpec } from './custom-format';
 import type { QualityArgs } from '../quality/plan';
@@ -96,21 +96,21 @@ const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'zstd'];
 export function compressionOptions(args: HubArgs, formats: readonly FormatName[]): { compression: Compression; compressionLevel?: number } {
   const compression = (args.compress ?? 'none').trim() as Compression;
   if (!COMPRESSIONS.includes(compression)) {
-    throw new QaHfError('ERR_OPTION', `--compress must be gzip, zstd or none, ${got(args.compress)}`);
+    throw optionError('compress', `--compress must be gzip, zstd or none, ${got(args.compress)}`);
   }
   if (compression === 'none') {
-    if (args.compressLevel !== undefined) throw new QaHfError('ERR_USAGE', `--compress-level needs --compress gzip or zstd, ${got(args.compressLevel)}`);
+    if (args.compressLevel !== undefined) throw optionError('compress-level', `--compress-level needs --compress gzip or zstd, ${got(args.compressLevel)}`, 'ERR_USAGE');
     return { compression };
   }
   if (compression === 'gzip' && !formats.some((format) => FORMATS[format].compressible) && formatsMap(args.formats).custom.length === 0) {
-    throw new QaHfError('ERR_USAGE', `--compress gzip applies to jsonl, csv, messages, alpaca, sharegpt and prompt-completion; parquet is compressed inside (snappy, or --compress zstd), ${got(args.format)}`);
+    throw optionError('compress', `--compress gzip applies to jsonl, csv, messages, alpaca, sharegpt and prompt-completion; parquet is compressed inside (snappy, or --compress zstd), ${got(args.format)}`, 'ERR_USAGE');
   }
   const levels = CODEC_LEVELS[compression];
   if (args.compressLevel === undefined) return { compression, compressionLevel: levels.default };
   const raw = args.compressLevel;
   const level = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : raw;
   if (typeof level !== 'number' || !Number.isSafeInteger(level) || level < levels.min || level > levels.max) {
-    throw new QaHfError('ERR_OPTION', `--compress-level must be an integer from ${levels.min} to ${levels.max} for ${compression}, ${got(raw)}`);
+    throw optionError('compress-level', `--compress-level must be an integer from ${levels.min} to ${levels.max} for ${compression}, ${got(raw)}`);
   }
   return { compression, compressionLevel: level };
 }

@@ -16,7 +16,7 @@
  *   plan.layout                          // 'hub'
  *   hubOptionsRecord(plan, library)      // what of it goes into the options hash
  */
-import { QaHfError, got } from '../errors';
+import { got, optionError } from '../errors';
 import { CHAT_FORMATS, type FormatName, normalizeSystemPrompt, parseFormatList } from './formats';
 import { requireChatColumns } from './line-formats';
 import type { CustomFormat, CustomFormatSpec } from './custom-format';
@@ -101,23 +101,23 @@ export function defaultSplitKey(preset: Preset): string {
   return names.includes(DEFAULT_SPLIT_KEY) || names.length === 0 ? DEFAULT_SPLIT_KEY : names[0];
 }
 
-function columnOption(option: string, value: unknown, preset: Preset): string {
+function columnOption(key: string, value: unknown, preset: Preset): string {
   const names = preset.pairColumns.map((column) => column.name);
   if (typeof value !== 'string' || !names.includes(value)) {
-    throw new QaHfError('ERR_OPTION', `${option} must name an output column (${names.join(', ')}), ${got(value)}`);
+    throw optionError(key, `--${key} must name an output column (${names.join(', ')}), ${got(value)}`);
   }
   return value;
 }
 
 /** --checkpoint-lines (hidden, for tests): input lines between fixed checkpoint positions, either layout. */
 function checkpointLinesOf(args: HubArgs): number {
-  return args.checkpointLines === undefined ? DEFAULT_CHECKPOINT_LINES : positiveInteger('--checkpoint-lines', args.checkpointLines);
+  return args.checkpointLines === undefined ? DEFAULT_CHECKPOINT_LINES : positiveInteger('checkpoint-lines', args.checkpointLines);
 }
 
-function positiveInteger(option: string, value: unknown): number {
+function positiveInteger(key: string, value: unknown): number {
   const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {
-    throw new QaHfError('ERR_OPTION', `${option} must be a positive integer, ${got(value)}`);
+    throw optionError(key, `--${key} must be a positive integer, ${got(value)}`);
   }
   return number;
 }
@@ -129,17 +129,17 @@ function positiveInteger(option: string, value: unknown): number {
 export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | null {
   if (!wantsHubLayout(args)) {
     for (const [option, value] of [
-      ['--seed', args.seed],
-      ['--split-key', args.splitKey],
-      ['--stratify-by', args.stratifyBy],
+      ['seed', args.seed],
+      ['split-key', args.splitKey],
+      ['stratify-by', args.stratifyBy],
     ] as const) {
-      if (value !== undefined) throw new QaHfError('ERR_USAGE', `${option} needs --split, ${got(value)}`);
+      if (value !== undefined) throw optionError(option, `--${option} needs --split, ${got(value)}`, 'ERR_USAGE');
     }
     if (args.systemPrompt !== undefined) {
-      throw new QaHfError('ERR_USAGE', `--system-prompt needs --format messages, alpaca, sharegpt or prompt-completion, ${got(args.systemPrompt)}`);
+      throw optionError('system-prompt', `--system-prompt needs --format messages, alpaca, sharegpt or prompt-completion, ${got(args.systemPrompt)}`, 'ERR_USAGE');
     }
     if (args.compress !== undefined) compressionOptions(args, ['jsonl']); // `none`: still checked, never silently taken
-    else if (args.compressLevel !== undefined) throw new QaHfError('ERR_USAGE', `--compress-level needs --compress gzip or zstd, ${got(args.compressLevel)}`);
+    else if (args.compressLevel !== undefined) throw optionError('compress-level', `--compress-level needs --compress gzip or zstd, ${got(args.compressLevel)}`, 'ERR_USAGE');
     return null;
   }
 
@@ -154,8 +154,8 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
   const spec = parseSplitSpec(args.split ?? DEFAULT_SPLIT_SPEC_TEXT);
   const splitText = spec.names.map((name, i) => `${name}=${spec.ratios[i]}`).join(',');
   const seed = normalizeSeed(args.seed ?? DEFAULT_SEED);
-  const key = columnOption('--split-key', args.splitKey ?? defaultSplitKey(preset), preset);
-  const stratifyBy = args.stratifyBy === undefined ? undefined : columnOption('--stratify-by', args.stratifyBy, preset);
+  const key = columnOption('split-key', args.splitKey ?? defaultSplitKey(preset), preset);
+  const stratifyBy = args.stratifyBy === undefined ? undefined : columnOption('stratify-by', args.stratifyBy, preset);
 
   // --max-shard-size: bytes per shard before the next one starts.
   const maxShardBytes = args.maxShardSize === undefined ? DEFAULT_MAX_SHARD_BYTES : parseByteSize(args.maxShardSize);
@@ -168,17 +168,17 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
   if (args.minScore !== undefined) {
     minScore = typeof args.minScore === 'string' && args.minScore.trim() !== '' ? Number(args.minScore) : (args.minScore as number);
     if (typeof minScore !== 'number' || !Number.isFinite(minScore) || minScore < 0 || minScore > 1) {
-      throw new QaHfError('ERR_OPTION', `--min-score must be a number from 0 to 1, ${got(args.minScore)}`);
+      throw optionError('min-score', `--min-score must be a number from 0 to 1, ${got(args.minScore)}`);
     }
     if (!preset.pairColumns.some((column) => column.name === SCORE_COLUMN)) {
-      throw new QaHfError('ERR_USAGE', `--min-score needs a ${SCORE_COLUMN} column, which preset ${preset.name} does not write`);
+      throw optionError('min-score', `--min-score needs a ${SCORE_COLUMN} column, which preset ${preset.name} does not write`, 'ERR_USAGE');
     }
   }
 
   // --system-prompt: only the chat formats carry it.
   const systemPrompt = normalizeSystemPrompt(args.systemPrompt);
   if (systemPrompt !== undefined && !formats.some((format) => CHAT_FORMATS.includes(format))) {
-    throw new QaHfError('ERR_USAGE', `--system-prompt needs --format messages, alpaca, sharegpt or prompt-completion, ${got(args.format ?? 'jsonl')}`);
+    throw optionError('system-prompt', `--system-prompt needs --format messages, alpaca, sharegpt or prompt-completion, ${got(args.format ?? 'jsonl')}`, 'ERR_USAGE');
   }
 
   const checkpointLines = checkpointLinesOf(args);
@@ -186,7 +186,7 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
   // --pii, --dedup, --near-threshold, --tiers: the quality rules (routing).
   const quality = normalizeQualityPlan(args);
   if (quality.tiers && !preset.pairColumns.some((column) => column.name === SCORE_COLUMN)) {
-    throw new QaHfError('ERR_USAGE', `--tiers needs a ${SCORE_COLUMN} column, which preset ${preset.name} does not write`);
+    throw optionError('tiers', `--tiers needs a ${SCORE_COLUMN} column, which preset ${preset.name} does not write`, 'ERR_USAGE');
   }
 
   return {

@@ -20,7 +20,7 @@
  *   shardFileName('train', 0, 3, 'jsonl', 'zstd') // 'train-00000-of-00003.jsonl.zst'
  */
 import { CODEC_EXTENSIONS, type Codec } from '../input/compression';
-import { QaHfError, got } from '../errors';
+import { QaHfError, got, optionError } from '../errors';
 
 /** HF `push_to_hub(max_shard_size="500MB")` default (datasets.config.MAX_SHARD_SIZE). */
 export const DEFAULT_MAX_SHARD_BYTES = 500_000_000;
@@ -41,8 +41,8 @@ const BYTE_UNITS: Record<string, number> = {
   TIB: 2 ** 40,
 };
 
-/** `--max-shard-size`: a byte count (`500000000`) or a size with a unit (`500MB`, `1.5GiB`). */
-export function parseByteSize(value: unknown, option = '--max-shard-size'): number {
+/** `--max-shard-size`: a byte count (`500000000`) or a size with a unit (`500MB`, `1.5GiB`); `option` names it in the message, `key` is the option refused (QaHfError.option). */
+export function parseByteSize(value: unknown, option = '--max-shard-size', key = 'max-shard-size'): number {
   let bytes = NaN;
   if (typeof value === 'number') bytes = value;
   else if (typeof value === 'string') {
@@ -51,7 +51,7 @@ export function parseByteSize(value: unknown, option = '--max-shard-size'): numb
     if (match && unit !== undefined) bytes = Math.floor(Number(match[1]) * unit);
   }
   if (!Number.isSafeInteger(bytes) || bytes < 1) {
-    throw new QaHfError('ERR_OPTION', `${option} must be a positive size such as 500MB, 1GiB or 1000000, ${got(value)}`);
+    throw optionError(key, `${option} must be a positive size such as 500MB, 1GiB or 1000000, ${got(value)}`);
   }
   return bytes;
 }

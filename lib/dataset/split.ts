@@ -32,7 +32,7 @@
  *   const assign = makeSplitAssigner(spec, 42);
  *   spec.names[assign('Hur ofta ska blodtrycket kontrolleras?')] // 'train'
  */
-import { QaHfError, got } from '../errors';
+import { QaHfError, got, optionError } from '../errors';
 
 /** Identifies the assignment rule; stored in manifests so a resumed or grown export can refuse a different rule. */
 export const SPLIT_RULE = 'murmur3_x86_32(nfc-trim-collapse-lower(key), seed) v1';
@@ -68,29 +68,27 @@ export const DEFAULT_SPLIT_SPEC_TEXT = 'train=1';
  */
 export function parseSplitSpec(text: unknown): SplitSpec {
   if (typeof text !== 'string' || text.trim() === '') {
-    throw new QaHfError('ERR_OPTION', `--split expects name=ratio pairs such as "train=0.8,validation=0.1,test=0.1", ${got(text)}`);
+    throw optionError('split', `--split expects name=ratio pairs such as "train=0.8,validation=0.1,test=0.1", ${got(text)}`);
   }
   const names: string[] = [];
   const ratios: number[] = [];
   for (const part of text.split(',')) {
     const equals = part.indexOf('=');
     if (equals < 0) {
-      throw new QaHfError('ERR_OPTION', `--split part ${JSON.stringify(part.trim())} is not name=ratio, ${got(text)}`);
+      throw optionError('split', `--split part ${JSON.stringify(part.trim())} is not name=ratio, ${got(text)}`);
     }
     const name = part.slice(0, equals).trim();
     const ratioText = part.slice(equals + 1).trim();
     if (!SPLIT_NAME.test(name) || RESERVED_SPLIT_NAMES.has(name)) {
-      throw new QaHfError(
-        'ERR_OPTION',
-        `--split name ${JSON.stringify(name)} must be letters, digits or underscores and not "all", ${got(text)}`,
+      throw optionError('split', `--split name ${JSON.stringify(name)} must be letters, digits or underscores and not "all", ${got(text)}`,
       );
     }
     if (names.includes(name)) {
-      throw new QaHfError('ERR_OPTION', `--split names split ${JSON.stringify(name)} twice, ${got(text)}`);
+      throw optionError('split', `--split names split ${JSON.stringify(name)} twice, ${got(text)}`);
     }
     const ratio = Number(ratioText);
     if (!RATIO_TEXT.test(ratioText) || !(ratio > 0) || ratio > 1) {
-      throw new QaHfError('ERR_OPTION', `--split ratio of ${name} must be a decimal in (0, 1], ${got(text)}`);
+      throw optionError('split', `--split ratio of ${name} must be a decimal in (0, 1], ${got(text)}`);
     }
     names.push(name);
     ratios.push(ratio);
@@ -98,7 +96,7 @@ export function parseSplitSpec(text: unknown): SplitSpec {
   let sum = 0;
   for (const ratio of ratios) sum += ratio;
   if (Math.abs(sum - 1) > RATIO_SUM_TOLERANCE) {
-    throw new QaHfError('ERR_OPTION', `--split ratios must sum to 1, they sum to ${sum}, ${got(text)}`);
+    throw optionError('split', `--split ratios must sum to 1, they sum to ${sum}, ${got(text)}`);
   }
   return splitSpecOf(names, ratios);
 }
@@ -117,7 +115,7 @@ function splitSpecOf(names: string[], ratios: number[]): SplitSpec {
 export function normalizeSeed(value: unknown): number {
   const seed = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed >= HASH_SPACE) {
-    throw new QaHfError('ERR_OPTION', `--seed must be an integer from 0 to 4294967295, ${got(value)}`);
+    throw optionError('seed', `--seed must be an integer from 0 to 4294967295, ${got(value)}`);
   }
   return seed;
 }

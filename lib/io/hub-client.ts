@@ -175,6 +175,7 @@ export async function* commitToHub(target: HubTarget, request: CommitRequest): A
 
 /** A network failure's own code (ECONNREFUSED, ENOTFOUND, …) from fetch's `cause`. */
 function networkCode(err: unknown): string | null {
+  // Node's fetch (undici) says only `fetch failed` on its TypeError; the code is on its cause.
   if (!(err instanceof TypeError) || !/fetch failed/i.test(err.message)) return null;
   const cause = (err as TypeError & { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? 'network error';
@@ -190,6 +191,7 @@ export function hubError(err: unknown, target: HubTarget, doing: string, request
     return new QaHfError('ERR_HUB', `cannot reach ${target.hubUrl} while ${doing} (${network}): check the network, or the Hub's URL (--hub-url, HF_ENDPOINT); a rerun uploads only what the Hub lacks`);
   }
   const message = err instanceof Error ? err.message : String(err);
+  // The Hub client's own check of a token has no code: its message is all there is to go by.
   if (err instanceof TypeError && /access token must start with/i.test(message)) {
     return new QaHfError('ERR_HUB', 'the token does not start with hf_, so it is no Hugging Face access token: give a User Access Token in HF_TOKEN or --token-file');
   }

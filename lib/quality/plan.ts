@@ -7,7 +7,7 @@
  *   tierNames(plan)               // ['high', 'medium', 'low']
  *   tierOf(plan.tiers!, 0.8)      // 'medium'
  */
-import { QaHfError, got } from '../errors';
+import { got, optionError } from '../errors';
 import { DEFAULT_NEAR_THRESHOLD } from './dedup';
 
 /** Who names the options (lib/options.ts OptionStyle; not imported: options imports this module through lib/dataset/plan.ts). */
@@ -49,7 +49,7 @@ function name(key: string, style: OptionStyle): string {
  */
 export function parseTiers(value: unknown, style: OptionStyle = 'cli'): Tier[] {
   const option = name('tiers', style);
-  const bad = (why: string) => new QaHfError('ERR_OPTION', `${option} must be NAME=MIN,… (${why}), ${got(value)}`);
+  const bad = (why: string) => optionError('tiers', `${option} must be NAME=MIN,… (${why}), ${got(value)}`);
   if (typeof value !== 'string' || value.trim() === '') throw bad('a name and a minimum validation_score from 0 to 1');
   const tiers: Array<Tier & { text: string }> = [];
   for (const part of value.split(',')) {
@@ -63,11 +63,11 @@ export function parseTiers(value: unknown, style: OptionStyle = 'cli'): Tier[] {
   for (let i = 1; i < tiers.length; i++) {
     const [before, tier] = [tiers[i - 1], tiers[i]];
     if (tier.min === before.min) {
-      throw new QaHfError('ERR_OPTION', `${option} minimums must differ: ${tier.text} equals ${before.text}, so ${tier.name} would get no pair, ${got(value)}`);
+      throw optionError('tiers', `${option} minimums must differ: ${tier.text} equals ${before.text}, so ${tier.name} would get no pair, ${got(value)}`);
     }
     if (tier.min > before.min) {
       const sorted = [...tiers].sort((a, b) => b.min - a.min).map((item) => item.text).join(',');
-      throw new QaHfError('ERR_OPTION', `${option} must list the tiers from the highest minimum down (${tier.text} is above ${before.text}; sorted: ${sorted}), ${got(value)}`);
+      throw optionError('tiers', `${option} must list the tiers from the highest minimum down (${tier.text} is above ${before.text}; sorted: ${sorted}), ${got(value)}`);
     }
   }
   return tiers.map((tier) => ({ name: tier.name, min: tier.min }));
@@ -76,7 +76,7 @@ export function parseTiers(value: unknown, style: OptionStyle = 'cli'): Tier[] {
 function choice<T extends string>(key: string, value: unknown, choices: readonly T[], fallback: T, style: OptionStyle): T {
   if (value === undefined) return fallback;
   const text = typeof value === 'string' ? value.trim() : value;
-  if (!choices.includes(text as T)) throw new QaHfError('ERR_OPTION', `${name(key, style)} must be one of ${choices.join(', ')}, ${got(value)}`);
+  if (!choices.includes(text as T)) throw optionError(key, `${name(key, style)} must be one of ${choices.join(', ')}, ${got(value)}`);
   return text as T;
 }
 
@@ -97,9 +97,9 @@ export function normalizeQualityPlan(args: QualityArgs, style: OptionStyle = 'cl
     const raw = args.nearThreshold;
     const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
     if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
-      throw new QaHfError('ERR_OPTION', `${name('nearThreshold', style)} must be a number above 0 and at most 1, ${got(raw)}`);
+      throw optionError('nearThreshold', `${name('nearThreshold', style)} must be a number above 0 and at most 1, ${got(raw)}`);
     }
-    if (dedup !== 'near') throw new QaHfError('ERR_USAGE', `${name('nearThreshold', style)} needs ${name('dedup', style)} near, ${got(raw)}`);
+    if (dedup !== 'near') throw optionError('nearThreshold', `${name('nearThreshold', style)} needs ${name('dedup', style)} near, ${got(raw)}`, 'ERR_USAGE');
     nearThreshold = value;
   }
   const tiers = args.tiers === undefined ? null : parseTiers(args.tiers, style);

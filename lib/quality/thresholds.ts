@@ -15,7 +15,7 @@
  * non-blank lines that were bad).
  * A breached rule does not stop the run: every file is written, then exit 4.
  */
-import { QaHfError, got } from '../errors';
+import { got, optionError } from '../errors';
 
 export const METRICS = ['pii', 'pii_written', 'duplicates', 'near_duplicates', 'pass_rate', 'language_mismatch', 'errors'] as const;
 export type Metric = (typeof METRICS)[number];
@@ -46,19 +46,19 @@ const RULE = /^\s*([a-z_]+)\s*([<>])\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*$/;
 /** The rules of `--fail-on` (empty text: none). `option` names the option in messages. */
 export function parseThresholds(value: unknown, option = '--fail-on'): ThresholdRule[] {
   if (value === undefined) return [];
-  if (typeof value !== 'string') throw new QaHfError('ERR_OPTION', `${option} must be rules like "pii>0,pass_rate<0.6", ${got(value)}`);
+  if (typeof value !== 'string') throw optionError('fail-on', `${option} must be rules like "pii>0,pass_rate<0.6", ${got(value)}`);
   const rules: ThresholdRule[] = [];
   for (const text of value.split(',')) {
-    if (text.trim() === '') throw new QaHfError('ERR_OPTION', `${option} has an empty rule, ${got(value)}`);
+    if (text.trim() === '') throw optionError('fail-on', `${option} has an empty rule, ${got(value)}`);
     const match = RULE.exec(text);
-    if (!match) throw new QaHfError('ERR_OPTION', `${option} rule must be METRIC<NUMBER or METRIC>NUMBER (metrics: ${METRICS.join(', ')}), ${got(text.trim())}`);
+    if (!match) throw optionError('fail-on', `${option} rule must be METRIC<NUMBER or METRIC>NUMBER (metrics: ${METRICS.join(', ')}), ${got(text.trim())}`);
     const [, name, op, number] = match;
     if (!(METRICS as readonly string[]).includes(name)) {
-      throw new QaHfError('ERR_OPTION', `${option} names an unknown metric (metrics: ${METRICS.join(', ')}), ${got(name)}`);
+      throw optionError('fail-on', `${option} names an unknown metric (metrics: ${METRICS.join(', ')}), ${got(name)}`);
     }
     const metric = name as Metric;
     const limit = Number(number);
-    if (SHARES.has(metric) && limit > 1) throw new QaHfError('ERR_OPTION', `${option} ${metric} is a share from 0 to 1, ${got(text.trim())}`);
+    if (SHARES.has(metric) && limit > 1) throw optionError('fail-on', `${option} ${metric} is a share from 0 to 1, ${got(text.trim())}`);
     rules.push({ rule: `${metric}${op}${number.startsWith('.') ? `0${number}` : number}`, metric, op: op as '<' | '>', limit });
   }
   return rules;
@@ -70,7 +70,7 @@ export function parseThresholds(value: unknown, option = '--fail-on'): Threshold
  */
 export function checkMeasured(rules: readonly ThresholdRule[], measured: readonly Metric[], why: string, option = '--fail-on'): void {
   for (const rule of rules) {
-    if (!measured.includes(rule.metric)) throw new QaHfError('ERR_OPTION', `${option} ${rule.rule}: ${rule.metric} is not measured ${why}`);
+    if (!measured.includes(rule.metric)) throw optionError('fail-on', `${option} ${rule.rule}: ${rule.metric} is not measured ${why}`);
   }
 }
 

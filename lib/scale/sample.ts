@@ -25,7 +25,7 @@
  *   const keep = makeSampler(bottom.result(), 42);
  *   keep('a', 0, 1) // true or false: the two smallest of three keys are kept
  */
-import { QaHfError, got } from '../errors';
+import { got, optionError } from '../errors';
 import { murmur3, normalizeSplitKey } from '../dataset/split';
 
 /** Identifies the sample rule (stats.json, the options hash): a changed rule refuses a resume. */
@@ -65,7 +65,7 @@ export function targetSamplesOption(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const number = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {
-    throw new QaHfError('ERR_OPTION', `--target-samples must be a positive integer (the number of passed pairs to keep), ${got(value)}`);
+    throw optionError('target-samples', `--target-samples must be a positive integer (the number of passed pairs to keep), ${got(value)}`);
   }
   return number;
 }
