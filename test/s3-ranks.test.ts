@@ -74,7 +74,7 @@ beforeAll(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-s3-ranks-'));
   server = await startS3Server(path.join(root, 'server'), [BUCKET]);
   await writeCorpus(path.join(root, 'in'));
-}, 30_000);
+});
 
 afterAll(async () => {
   for (const stage of [stageDirFor(OUT), ...[0, 1, 2].map((rank) => rankStageDirFor(OUT, rank))]) await fs.rm(path.dirname(stage), { recursive: true, force: true });
@@ -187,4 +187,4 @@ test('--version with ranks over S3: the ranks and the dataset under PREFIX/vVERS
   expect([verified.code, verified.stderr]).toEqual([0, `qa-hf: ${out}/v1.0.0: every file matches manifest.json\n`]);
   const again = await cli(['merge', `${out}/v1.0.0`]);
   expect([again.code, again.stderr]).toEqual([2, `qa-hf: ERR_USAGE: version 1.0.0 is already complete in ${out}/v1.0.0 (its manifest.json): a finished version is never overwritten; choose another --version\n`]);
-}, 30_000);
+});
