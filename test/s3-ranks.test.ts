@@ -171,7 +171,7 @@ test('3 ranks over S3 (one killed mid-upload, rerun with --merge), merged from S
   const mismatched = await cli(['merge', OUT]);
   expect([mismatched.code, mismatched.stderr]).toEqual([1, `qa-hf: ERR_INPUT: ranks in ${OUT}/ranks do not belong to one export: rank 2 (other options), against rank 0; rerun those ranks with the same command and --restart\n`]);
   expect(await headObject(`${OUT}/manifest.json`)).toEqual(manifestBefore);
-}, 60_000);
+});
 
 test('--version with ranks over S3: the ranks and the dataset under PREFIX/vVERSION/, --merge finds them there; a finished version is not merged over', async () => {
   const out = `s3://${BUCKET}/vers`;
