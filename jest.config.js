@@ -11,7 +11,9 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: ['/node_modules/(?!hyparquet(-writer)?/)'],
-  testTimeout: 60000,
+  // A bound for a hung test, not a speed check: on a shared 2-core machine with two test files at a
+  // time, a spawned export can take several times its usual time.
+  testTimeout: 180000,
   // Two test files at a time, also on a 2-core machine (jest's default there is one: cores - 1).
   // Most of a test's time is waiting on a spawned CLI (its start-up, its exit), so a second file
   // overlaps that wait; no test shares files or ports with another file (test/install.test.ts

@@ -68,7 +68,7 @@ test('an export, a second one beside it and a rank inside the input folder: each
   ]);
   // Under --quiet nothing is said, and the counts are the same.
   await expect(run(path.join(dir, 'third'))).resolves.toEqual(first);
-}, 30_000);
+});
 
 test('an s3:// prefix: a prefix below it that holds an export is skipped, one with a manifest.json of nobody is read', async () => {
   const server = await startS3Server(path.join(dir, 's3'), ['qa-bucket']);
@@ -91,4 +91,4 @@ test('an s3:// prefix: a prefix below it that holds an export is skipped, one wi
   } finally {
     await server.close();
   }
-}, 30_000);
+});

@@ -99,7 +99,7 @@ describe.each(LAYOUTS)('export, %s layout', (layout, args) => {
     const out = path.join(dir, `${folder}-w0`, 'dataset');
     await exportWith(out, args, 0);
     reference = await outcome(out);
-  }, 30_000);
+  });
 
   test('the corpus is dirty and the export has several shards or outputs', async () => {
     const errors = reference.files.get('qa_errors.jsonl')!.toString('utf8').trim().split('\n').map((row) => JSON.parse(row));
@@ -124,7 +124,7 @@ describe.each(LAYOUTS)('export, %s layout', (layout, args) => {
     const out = path.join(dir, `${folder}-w${workers}`, 'dataset');
     await exportWith(out, args, workers);
     expectSameBytes(await outcome(out), reference);
-  }, 30_000);
+  });
 
   if (layout === 'simple' || layout === 'hub gzip' || layout === 'hub rules') {
     test('--workers 2, SIGKILLed at a checkpoint inside an input and run again: the bytes of the uninterrupted --workers 0 run', async () => {
@@ -135,6 +135,6 @@ describe.each(LAYOUTS)('export, %s layout', (layout, args) => {
       await exportWith(out, args, 2);
       expectSameBytes(await outcome(out), reference);
       expect((await runCli(['verify', out])).code).toBe(0);
-    }, 30_000);
+    });
   }
 });

@@ -473,7 +473,7 @@ describe.each(['gzip', 'zstd'])('resume, --compress %s', (codec) => {
     const outputs = async (root: string) => (await readJson(path.join(root, 'manifest.json'))).outputs.filter((o: { path: string }) => o.path !== 'stats.json');
     expect(await outputs(out)).toEqual(await outputs(reference.out));
     expect((await runCli(['verify', out])).code).toBe(0);
-  }, 150_000); // bounded kills; ~25 s alone, slower when the other suites share the 2 cores
+  }, 300_000); // bounded kills; ~25 s alone, slower when the other suites share the 2 cores
 
   // Once, with zstd's own option: that every option of the output's identity changes the options
   // hash is test/option-table.test.ts's (in-process), that a changed hash is refused test/export.test.ts's.

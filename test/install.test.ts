@@ -44,7 +44,7 @@ test('npx qa-hf --version in the clone: the version, and nothing on stderr', asy
   const result = await run('npx', ['qa-hf', '--version'], { cwd: copy, env: { ...USER_ENV, npm_config_cache: path.join(dir, 'npm-cache') } });
   expect(result.stdout).toBe(`${version}\n`);
   expect(result.stderr).toBe('');
-}, 120000);
+});
 
 test("the README's `npm link` line puts a qa-hf on PATH that runs from another folder", async () => {
   const readme = await fs.readFile(path.join(ROOT, 'README.md'), 'utf8');

@@ -97,4 +97,4 @@ test.each([
     await Promise.all([plain, packed].map(async (input) => [sha256(await fs.readFile(input)), (await fs.stat(input)).size])),
   );
   expect(await verifyManifest(out, { inputs: true, onSkip: () => undefined })).toEqual([]);
-}, 60_000);
+});

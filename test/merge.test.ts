@@ -67,7 +67,7 @@ beforeAll(async () => {
   await writeCorpus(path.join(root, 'in'));
   const single = await runCli(['export', 'in', '--out', 'single/out', '-q', ...OPTIONS], undefined, { cwd: root });
   expect(single.code).toBe(0);
-}, 60_000);
+});
 afterAll(() => fs.rm(root, { recursive: true, force: true }));
 
 test('3 parallel ranks, one killed mid-share and rerun, merged: the single export, byte for byte', async () => {
@@ -151,7 +151,7 @@ test('3 parallel ranks, one killed mid-share and rerun, merged: the single expor
   }
   const verify = await runCli(['verify', multi]);
   expect([verify.code, verify.stderr]).toEqual([0, `qa-hf: ${multi}: every file matches manifest.json\n`]);
-}, 90_000);
+});
 
 test('--target-samples with ranks: the merge keeps the global N, as a single export does', async () => {
   const SAMPLE = ['--format', 'jsonl', '--split', 'train=0.8,test=0.2', '--dedup', 'exact', '--target-samples', '500'];
@@ -170,7 +170,7 @@ test('--target-samples with ranks: the merge keeps the global N, as a single exp
   expect(stats.counts.not_sampled).toBeGreaterThan(1000);
   const written = (await Promise.all((await listFiles(multi)).filter((file) => file.startsWith('jsonl/')).map((file) => fs.readFile(path.join(multi, file), 'utf8')))).join('').split('\n').filter(Boolean);
   expect(written.length).toBe(500);
-}, 90_000);
+});
 
 test('ranks with --version: --merge in each rank (or qa-hf merge OUT/v1.0.0) writes OUT/v1.0.0, the single versioned export; a second merge is refused', async () => {
   const version = ['--version', '1.0.0', ...OPTIONS];
@@ -187,7 +187,7 @@ test('ranks with --version: --merge in each rank (or qa-hf merge OUT/v1.0.0) wri
   expect(await manifestCore(multi)).toEqual(await manifestCore(single));
   const again = await cli(['merge', 'vmulti/out/v1.0.0']).done;
   expect([again.code, again.stderr.split('\n').slice(-2)]).toEqual([2, ['qa-hf: ERR_USAGE: version 1.0.0 is already complete in vmulti/out/v1.0.0 (its manifest.json): a finished version is never overwritten; choose another --version', '']]);
-}, 60_000);
+});
 
 test('an input grown after the ranks ran: the merge refuses (one line, exit 1, nothing written) instead of hashing lines no output holds', async () => {
   await fs.mkdir(path.join(root, 'grow'));

@@ -125,7 +125,7 @@ test('the corpus holds what the search looks for: every kind, in rows, rejected 
   const out = path.join(dir, 'report');
   await exportCommand(planFor('export', args(out, { format: 'jsonl,csv', split: 'train=0.8,test=0.2' })));
   expect((await leaks(out)).length).toBeGreaterThan(VALUES.length);
-}, 60_000);
+});
 
 describe.each([
   ['redact', 'gzip'],
@@ -158,7 +158,7 @@ describe.each([
       const rows = zstdDecompress(rejected).toString('utf8').trim().split('\n').map((line) => JSON.parse(line));
       expect(rows.filter((row) => row.failure_reason === 'pii').length).toBeGreaterThan(10);
     }
-  }, 120_000);
+  });
 });
 
 test('--pii redact with --workers 2: the bytes of --workers 0 (the bad lines are redacted in the workers alike)', async () => {
@@ -170,14 +170,14 @@ test('--pii redact with --workers 2: the bytes of --workers 0 (the bad lines are
   expect(await listFiles(two)).toEqual([...files, 'manifest.json', 'stats.json'].sort());
   for (const file of files) expect([file, (await fs.readFile(path.join(zero, file))).equals(await fs.readFile(path.join(two, file)))]).toEqual([file, true]);
   expect((await fs.readFile(path.join(two, 'qa_errors.jsonl'), 'utf8')).includes('[PHONE]')).toBe(true);
-}, 60_000);
+});
 
 test('simple layout, --pii redact: qa_pairs, qa_rejected, qa_errors, stats, report: no planted value', async () => {
   const out = path.join(dir, 'simple');
   await exportCommand(planFor('export', args(out, { pii: 'redact' })));
   expect(await listFiles(out)).toEqual(['manifest.json', 'qa_errors.jsonl', 'qa_pairs.jsonl', 'qa_rejected.jsonl', 'report.html', 'report.json', 'stats.json']);
   expect(await leaks(out)).toEqual([]);
-}, 60_000);
+});
 
 test('two ranks and their merge, --pii redact: the ranks\' folders hold none either; the merge writes the single export\'s bytes', async () => {
   const hub = { format: 'jsonl,csv,messages', split: 'train=0.8,test=0.2', dedup: 'exact', pii: 'redact' };
@@ -193,7 +193,7 @@ test('two ranks and their merge, --pii redact: the ranks\' folders hold none eit
     const [a, b] = await Promise.all([fs.readFile(path.join(single, file)), fs.readFile(path.join(multi, file))]);
     expect([file, a.equals(b)]).toEqual([file, true]);
   }
-}, 120_000);
+});
 
 test('--fail-on pii_written>0: breached without redaction (the rows and bad lines written hold personal data), passed with it', async () => {
   const breached = await exportCommand(planFor('export', args(path.join(dir, 'gate-report'), { failOn: 'pii_written>0,pii>0' }))).then(
@@ -205,7 +205,7 @@ test('--fail-on pii_written>0: breached without redaction (the rows and bad line
   // Every record that held a value is written with it, and so is every bad line: 120 + 17 duplicates + every bad line.
   expect(report.metrics.pii_written).toBe(report.pii.records + report.counts.errors);
   await exportCommand(planFor('export', args(path.join(dir, 'gate-redact'), { failOn: 'pii_written>0', pii: 'redact' })));
-}, 60_000);
+});
 
 test('pipe mode, --pii redact: stdout, --rejected, --errors and --report hold no planted value', async () => {
   const rejected = path.join(dir, 'pipe', 'rejected.jsonl');
@@ -217,4 +217,4 @@ test('pipe mode, --pii redact: stdout, --rejected, --errors and --report hold no
   await fs.writeFile(path.join(dir, 'pipe', 'pairs.jsonl'), run.stdout);
   expect(await leaks(path.join(dir, 'pipe'))).toEqual([]);
   expect((await fs.readFile(errors, 'utf8')).split('\n').filter(Boolean).length).toBeGreaterThan(4 * VALUES.length);
-}, 60_000);
+});

@@ -49,7 +49,7 @@ describe('a mapped preset, SIGKILLed at a checkpoint and run again, gives the un
     expect(actual.stats).toEqual(expected.stats);
     expect(actual.outputs).toEqual(expected.outputs);
     expect(await fs.readFile(path.join(out, 'qa_errors.jsonl'), 'utf8')).toContain('"code":"ERR_MAPPING"');
-  }, 30_000);
+  });
 
   test('the mapping is recorded with the options in manifest.json (a changed one refuses a resume)', async () => {
     const input = path.join(dir, 'squad-small.jsonl');

@@ -181,7 +181,7 @@ describe('mapped presets in pipe mode: --workers 0 and 2 give the same bytes', (
     expect(w2.pairs.equals(w0.pairs)).toBe(true);
     expect(w2.errors.equals(w0.errors)).toBe(true);
     expect(w2.summary).toBe(w0.summary);
-  }, 20_000);
+  });
 });
 
 describe('declared types reach Parquet, CSV and the card', () => {
@@ -234,7 +234,7 @@ describe('declared types reach Parquet, CSV and the card', () => {
       const rejectedTypes = await duck.query(`DESCRIBE SELECT * FROM read_parquet('${rejected}')`);
       expect(rejectedTypes.find((row) => row.column_name === 'failure_reason')?.column_type).toBe('VARCHAR');
     }
-  }, 20_000);
+  });
 });
 
 describe('a mapped preset named by the config file, with the default split key', () => {
@@ -251,5 +251,5 @@ describe('a mapped preset named by the config file, with the default split key',
     expect([result.code, result.stderr]).toEqual([0, '']);
     const manifest = JSON.parse(await fs.readFile(path.join(work, 'dataset', 'manifest.json'), 'utf8'));
     expect(manifest.options.hub.split_key).toBe(key);
-  }, 20_000);
+  });
 });

@@ -75,7 +75,7 @@ beforeAll(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-s3-ranks-'));
   server = await startS3Server(path.join(root, 'server'), [BUCKET]);
   await writeCorpus(path.join(root, 'in'));
-}, 30_000);
+});
 
 afterAll(async () => {
   for (const stage of [stageDirFor(parseS3Prefix(OUT)), ...[0, 1, 2].map((rank) => rankStageDirFor(parseS3Prefix(OUT), rank))]) await fs.rm(path.dirname(stage), { recursive: true, force: true });
@@ -172,7 +172,7 @@ test('3 ranks over S3 (one killed mid-upload, rerun with --merge), merged from S
   const mismatched = await cli(['merge', OUT]);
   expect([mismatched.code, mismatched.stderr]).toEqual([1, `qa-hf: ERR_INPUT: ranks in ${OUT}/ranks do not belong to one export: rank 2 (other options), against rank 0; rerun those ranks with the same command and --restart\n`]);
   expect(await headObject(`${OUT}/manifest.json`)).toEqual(manifestBefore);
-}, 60_000);
+});
 
 test('--version with ranks over S3: the ranks and the dataset under PREFIX/vVERSION/, --merge finds them there; a finished version is not merged over', async () => {
   const out = `s3://${BUCKET}/vers`;
@@ -188,4 +188,4 @@ test('--version with ranks over S3: the ranks and the dataset under PREFIX/vVERS
   expect([verified.code, verified.stderr]).toEqual([0, `qa-hf: ${out}/v1.0.0: every file matches manifest.json\n`]);
   const again = await cli(['merge', `${out}/v1.0.0`]);
   expect([again.code, again.stderr]).toEqual([2, `qa-hf: ERR_USAGE: version 1.0.0 is already complete in ${out}/v1.0.0 (its manifest.json): a finished version is never overwritten; choose another --version\n`]);
-}, 30_000);
+});

@@ -123,7 +123,7 @@ beforeAll(async () => {
     await fs.writeFile(path.join(local, name), bytes);
     await uploadFile(path.join(local, name), url(path.posix.normalize(`in/${name}`)), {});
   }
-}, 30000);
+});
 
 afterAll(async () => {
   // A refused upload leaves its staging folder for the next run: this test's go with it.

@@ -163,5 +163,5 @@ describe('CLI byte identity across --workers on a dirty corpus', () => {
       expect(actual.rejected.equals(expected.rejected)).toBe(true);
       expect(actual.errors.toString('utf8')).toBe(stdin(expected.errors));
     }
-  }, 60_000);
+  });
 });

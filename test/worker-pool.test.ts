@@ -104,7 +104,11 @@ describe('worker pool', () => {
     let received = 0;
     const stalled = new Writable({ objectMode: true, highWaterMark: 1, write: () => void received++ });
     const done = runChain([source, pool, stalled]).catch((err: Error) => err);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Until the first batch is through and the pool is full (no fixed sleep: the workers start slowly
+    // on a loaded machine), then a while longer, for a pool that ignores its bound to show it.
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    for (let i = 0; i < 600 && (received === 0 || pulled < workers * MAX_TASKS_PER_WORKER); i++) await sleep(50);
+    await sleep(500);
     // The pool holds at most `workers × MAX_TASKS_PER_WORKER`; the rest is stream buffers (a few per stage).
     expect(received).toBe(1);
     expect(pulled).toBeLessThan(workers * MAX_TASKS_PER_WORKER + 12);
