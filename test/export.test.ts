@@ -91,9 +91,11 @@ describe('qa-hf export', () => {
     const kills = Number(process.env.QA_HF_KILLS ?? 6);
     let killedMidRun = 0;
     let resumedMidFile = 0;
-    // Kill at random moments until `kills` kills landed mid-run. A run that finishes
-    // first must have produced the reference bytes; the next one then starts over.
-    for (let attempt = 0; killedMidRun < kills && attempt < kills * 4; attempt++) {
+    // Kill at random moments until `kills` kills landed mid-run, at least one of them after a
+    // checkpoint inside a file (under load a run spends longer starting, so a kill can land
+    // before the first checkpoint). A run that finishes first must have produced the reference
+    // bytes; the next one then starts over.
+    for (let attempt = 0; (killedMidRun < kills || resumedMidFile === 0) && attempt < kills * 4; attempt++) {
       const exitCode = await runCliKilledAfter(['export', corpus, '--out', out, ...FAST_CHECKPOINTS], 30 + Math.floor(random() * reference.ms));
       if (exitCode === 0) {
         for (const name of DATA_FILES) expect((await fs.readFile(path.join(out, name))).equals(reference.files[name])).toBe(true);
@@ -109,7 +111,7 @@ describe('qa-hf export', () => {
         if (final) expect(final.equals(reference.files[name])).toBe(true);
       }
     }
-    expect(killedMidRun).toBe(kills);
+    expect(killedMidRun).toBeGreaterThanOrEqual(kills);
     expect(resumedMidFile).toBeGreaterThanOrEqual(1);
     const last = await runCli(['export', corpus, '--out', out]);
     expect(last.code).toBe(0);
