@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
  * cli — the `qa-hf` command: argument parsing, exit codes and the one-line error
- * rule. The work itself is in commands/ (pipe, export, verify).
+ * rule. The work itself is in commands/ (pipe, export, verify, push).
  *
  *   cat qa_passed.jsonl | qa-hf > qa_pairs.jsonl
  *   qa-hf export qa/ --out dist/
  *   qa-hf verify dist/
+ *   qa-hf push dist/ --repo me/qa-corpus
  *
  * Exit codes: 0 done (bad lines included), 1 fail-fast stop, I/O error or missing
  * input (verify: a DIR missing or without manifest.json), 2 usage error, 3 verify
@@ -18,19 +19,18 @@ import './commands/interrupt';
 import { existsSync } from 'node:fs';
 import yargs, { type Argv, type Options } from 'yargs';
 import { QaHfError, toQaHfError, type ErrorCode } from './lib/errors';
-import { pipeCommand, type PipeArgs } from './commands/pipe';
-import { exportCommand, resolveExport } from './commands/export';
-import { mergeCommand, type MergeArgs } from './commands/export/merge';
-import { normalizeProcessingOptions, normalizeReportOptions, versionFolder, versionOption } from './lib/options';
-import { type Config, resolveArgs, withConfigPositions } from './lib/config';
-import { COMMANDS, type CommandName, type OptionRow, OPTION_TABLE, describeFor, fileKeyOf, rowsOf } from './lib/option-table';
-import { normalizeQualityPlan } from './lib/quality';
-import { withMappingSchema } from './lib/io/presets';
+import { pipeCommand } from './commands/pipe';
+import { exportCommand } from './commands/export';
+import { mergeCommand } from './commands/export/merge';
+import type { Config } from './lib/config';
+import { COMMANDS, type CommandName, type ConfigCommand, type OptionRow, OPTION_TABLE, describeFor, fileKeyOf, rowsOf } from './lib/option-table';
+import { type RunPlan, planRun } from './lib/plan';
 import { loadConfigFile } from './lib/io/config-file';
-import { withPresetMapping } from './lib/io/presets';
-import { verifyCommand, type VerifyArgs } from './commands/verify';
+import { readPlanFiles } from './lib/io/plan-files';
+import { verifyCommand } from './commands/verify';
+import { pushCommand, type PushArgs } from './commands/push';
 import { presetsCommand, type PresetsArgs } from './commands/presets';
-import { reportCommand, resolveReport } from './commands/quality-report';
+import { reportCommand } from './commands/quality-report';
 import { TOOL_VERSION } from './commands/version';
 import { configureS3 } from './lib/io/s3';
 import { s3UrlStyleOption } from './lib/s3-url';
@@ -147,6 +147,22 @@ async function loadConfig(args: Record<string, unknown>): Promise<Config | null>
   return config;
 }
 
+/**
+ * The plan of a command's run (lib/plan.ts): the config read (loadConfig), then the
+ * files the plan needs (lib/io/plan-files.ts), then the pure planning over the flags,
+ * the config and the environment.
+ */
+async function plan<C extends ConfigCommand>(command: C, flags: Record<string, unknown>): Promise<RunPlan<C>> {
+  const config = await loadConfig(flags);
+  const files = command === 'merge' || command === 'verify' ? { presets: {} } : readPlanFiles(flags, config);
+  return planRun(command, flags, config, { vars: process.env, cwd: process.cwd() }, files);
+}
+
+/** Positionals as typed, a bare `-` (stdin) given back its name. */
+function stdinNamed(files: unknown): string[] {
+  return ((files as string[] | undefined) ?? []).map((file) => (file === STDIN_ARG ? '-' : file));
+}
+
 export function buildParser(argv: string[]) {
   return yargs(argv)
     .scriptName('qa-hf')
@@ -158,19 +174,7 @@ export function buildParser(argv: string[]) {
         declareOptions('pipe', command)
           .example('cat qa_passed.jsonl | $0 > qa_pairs.jsonl', 'convert stdin to stdout')
           .example('$0 --rejected rej.jsonl --errors bad.jsonl qa.jsonl > pairs.jsonl', 'keep every channel'),
-      async (args) => {
-        const files = (args.files as string[]).map((file) => (file === STDIN_ARG ? '-' : file));
-        const config = await loadConfig(args);
-        const { args: resolved, fromFile } = resolveArgs('pipe', { ...args, files }, config);
-        // A config's mapping naming its schema file: the schema is read now (a bad path is placed in the file).
-        const merged = withMappingSchema(resolved, config);
-        withConfigPositions(config, fromFile, () => {
-          normalizeProcessingOptions(withPresetMapping(merged), 'cli');
-          normalizeQualityPlan(merged, 'cli');
-          normalizeReportOptions(merged, 'cli');
-        });
-        await pipeCommand(merged as unknown as PipeArgs, { stdoutBroken: () => stdoutBroken });
-      },
+      async (args) => pipeCommand(await plan('pipe', { ...args, files: stdinNamed(args.files) }), { stdoutBroken: () => stdoutBroken }),
     )
     .command(
       'export [inputs..]',
@@ -183,17 +187,10 @@ export function buildParser(argv: string[]) {
           .example("$0 export qa/ --glob 'runs/**/qa_*.jsonl' --out dist/", 'choose files with a glob')
           .epilogue('Run the same command again after an interruption to resume; --restart starts over.'),
       async (args) => {
-        const inputs = ((args.inputs as string[] | undefined) ?? []).map((file) => (file === STDIN_ARG ? '-' : file));
-        const config = await loadConfig(args);
-        const { args: resolved } = resolveExport({ ...args, inputs }, config);
-        await exportCommand(resolved);
-        // --merge (a rank's): the last rank to finish assembles the dataset.
-        if (resolved.merge) {
-          // With --version the ranks are in OUT/vVERSION/ (PREFIX/vVERSION/ on S3), where the export put them.
-          const version = versionOption(resolved.version, 'cli');
-          const dir = version === undefined ? resolved.out! : `${resolved.out!.replace(/\/+$/, '')}/${versionFolder(version)}`;
-          await mergeCommand({ dir, quiet: resolved.quiet, progress: resolved.progress, whenComplete: true });
-        }
+        const run = await plan('export', { ...args, inputs: stdinNamed(args.inputs) });
+        await exportCommand(run);
+        // --merge (a rank's): the last rank to finish assembles the dataset, in the version's folder where the ranks are.
+        if (run.merge) await mergeCommand(run.merge);
       },
     )
     .command(
@@ -208,11 +205,7 @@ export function buildParser(argv: string[]) {
       (command) =>
         declareOptions('report', command)
           .example('$0 report qa/ --out qa-report/ --fail-on "pass_rate<0.6"', 'the report and release gate without writing a dataset'),
-      async (args) => {
-        const inputs = ((args.inputs as string[] | undefined) ?? []).map((file) => (file === STDIN_ARG ? '-' : file));
-        const config = await loadConfig(args);
-        await reportCommand(resolveReport({ ...args, inputs }, config));
-      },
+      async (args) => reportCommand(await plan('report', { ...args, inputs: stdinNamed(args.inputs) })),
     )
     .command(
       'merge <dir>',
@@ -221,17 +214,24 @@ export function buildParser(argv: string[]) {
         declareOptions('merge', command)
           .example('$0 merge dist/', 'after every rank of `qa-hf export qa/ --out dist/ --rank R --world-size N` is complete'),
       async (args) => {
-        const config = await loadConfig(args);
-        await mergeCommand(resolveArgs('merge', args, config).args as unknown as MergeArgs);
+        await mergeCommand(await plan('merge', args));
       },
     )
     .command(
       'verify <dir>',
       'check every file of an export against its manifest.json (exit 3 when something differs, 1 when DIR is no export)',
       (command) => declareOptions('verify', command),
+      async (args) => verifyCommand(await plan('verify', args)),
+    )
+    .command(
+      'push <dir>',
+      'publish a finished export to a dataset repo of the Hugging Face Hub in one commit (token: HF_TOKEN or --token-file)',
+      (command) =>
+        declareOptions('push', command)
+          .example('HF_TOKEN=hf_… $0 push dist/ --repo me/qa-corpus', 'commit what changed since the last push; nothing changed, no commit')
+          .example('$0 push dist/ --repo me/qa-corpus --dry-run', 'list what would be uploaded, deleted and kept'),
       async (args) => {
-        const config = await loadConfig(args);
-        await verifyCommand(resolveArgs('verify', args, config).args as unknown as VerifyArgs);
+        await pushCommand(args as unknown as PushArgs);
       },
     )
     .options(globalOptions())

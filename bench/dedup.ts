@@ -1,6 +1,6 @@
 /**
- * bench/dedup.ts — memory and time of the duplicate index (lib/dedup.ts) and the PII scan
- * (lib/pii.ts) at scale, without the rest of the export.
+ * bench/dedup.ts — memory and time of the duplicate index (lib/quality/dedup.ts) and the PII scan
+ * (lib/quality/pii.ts) at scale, without the rest of the export.
  *
  * Input:  environment only (all optional)
  *           DEDUP_RECORDS  records fed to the index    default 1000000
@@ -15,8 +15,8 @@
  *
  *   npm run build && DEDUP_RECORDS=1000000 node --expose-gc dist/bench/dedup.js
  */
-import { DedupIndex, recordLogBytes } from "../lib/dedup";
-import { findPii } from "../lib/pii";
+import { DedupIndex, recordLogBytes } from "../lib/quality/dedup";
+import { findPii } from "../lib/quality/pii";
 import { generateRecords } from "./generate";
 
 const records = Number(process.env.DEDUP_RECORDS ?? 1_000_000);

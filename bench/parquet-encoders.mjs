@@ -1,7 +1,7 @@
 /* global process, console */
 /**
  * bench/parquet-encoders.mjs — what encoding one 10 k-row group costs with the Parquet
- * encoder qa-hf keeps (hyparquet-writer, through lib/parquet.ts's one-file-per-row-group
+ * encoder qa-hf keeps (hyparquet-writer, through lib/dataset/parquet.ts's one-file-per-row-group
  * path) and with an alternative (parquet-wasm: Rust's parquet crate in WebAssembly, fed
  * an Arrow table). Medians of RUNS runs over the same groups; snappy, 1 MiB pages.
  *
@@ -39,7 +39,7 @@ function measure(name, encode) {
 console.log(`${batches.length} groups of ${GROUP_ROWS} rows (${columns.join(', ')}), ${runs} runs, Node ${process.version}\n`);
 console.log('| encoder | ms per 10 k-row group (median) | MB per group |\n| --- | --- | --- |');
 
-const { ParquetShardWriter } = require('../dist/lib/parquet.js');
+const { ParquetShardWriter } = require('../dist/lib/dataset/parquet.js');
 const { ByteWriter, ParquetWriter } = await import('hyparquet-writer');
 const typed = columns.map((name) => ({ name, type: typeof rows[0][name] === 'number' ? 'float' : 'string' }));
 const schema = [
@@ -54,7 +54,7 @@ measure('hyparquet-writer 0.17.0 alone (ParquetWriter on a ByteWriter)', (batch)
   return writer.offset;
 });
 {
-  // lib/parquet.ts as the export runs it: encode, move the group into the shard, footer at the end.
+  // lib/dataset/parquet.ts as the export runs it: encode, move the group into the shard, footer at the end.
   let total = 0;
   const sink = { write: async (bytes) => void (total += bytes.length) };
   const times = [];
@@ -66,7 +66,7 @@ measure('hyparquet-writer 0.17.0 alone (ParquetWriter on a ByteWriter)', (batch)
     await shard.finish();
     if (run >= 0) times.push(Number(process.hrtime.bigint() - start) / 1e6 / batches.length);
   }
-  console.log(`| qa-hf ParquetShardWriter (hyparquet-writer + lib/parquet-layout.ts) | ${median(times).toFixed(1)} | ${(total / batches.length / 1e6).toFixed(2)} |`);
+  console.log(`| qa-hf ParquetShardWriter (hyparquet-writer + lib/dataset/parquet-layout.ts) | ${median(times).toFixed(1)} | ${(total / batches.length / 1e6).toFixed(2)} |`);
 }
 
 let wasm;

@@ -114,7 +114,7 @@ const DEFAULT_COMMANDS: BenchCommand[] = [
   // these rows move records, and the near-duplicate index is the costly one.
   { name: "qa-hf export --pii redact --dedup exact", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--pii", "redact", "--dedup", "exact"] },
   { name: "qa-hf export --pii redact --dedup near", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--pii", "redact", "--dedup", "near"] },
-  // The same with the quality rules' per-row work in two worker threads (lib/facts.ts).
+  // The same with the quality rules' per-row work in two worker threads (lib/quality/facts.ts).
   { name: "qa-hf export --workers 2", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--workers", "2"] },
   { name: "qa-hf export --dedup exact --workers 2", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--dedup", "exact", "--workers", "2"] },
   { name: "qa-hf export --dedup near --workers 2", argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--dedup", "near", "--workers", "2"] },

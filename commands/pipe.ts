@@ -2,7 +2,7 @@
  * pipe — `qa-hf [FILE…]`: JSONL in (files or stdin), passed pairs out on stdout,
  * rejected pairs and bad lines to optional files, a summary on stderr.
  */
-import { QualityAccumulator, duplicatesReport, piiReport } from '../lib/quality';
+import { QualityAccumulator, duplicatesReport, piiReport } from '../lib/quality/counts';
 import { fstatSync, promises as fs, type Stats } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
@@ -11,51 +11,29 @@ import { checkInputFiles } from '../lib/io/inputs';
 import { checkOutputTarget, type OutputPlan } from '../lib/io/output-target';
 import { Tally, balanced, count } from '../lib/tally';
 import type { Batch } from '../lib/batch';
-import type { FormatsSection } from '../lib/config';
-import { type MappingSpec, presetName } from '../lib/mapping';
-import type { SegmentSpec } from '../lib/segment';
+import { type MappingSpec, presetName } from '../lib/input/mapping';
 import { loadMappingSchema } from '../lib/io/presets';
 import { createFileSource } from '../streams/file-source';
 import { printHint } from './hint';
-import { createProcessingStages, defaultWorkerCount, runChain } from '../streams/chain';
-import { factsSpec } from '../lib/facts';
+import { type ChainPlan, buildChain, defaultWorkerCount } from '../streams/chain';
+import { factsSpec } from '../lib/quality/facts';
 import { createSink } from '../streams/sink';
-import { createRouter } from '../streams/router';
-import { createSerializer } from '../streams/serializer';
 import { inputName } from '../streams/file-source';
-import { type QualityPlan, QualityRouter, isDefaultQualityPlan, normalizeQualityPlan, redactsPii } from '../lib/quality';
-import { DEFAULT_SEED, DEFAULT_SPLIT_KEY } from '../lib/hub';
-import { parseSplitSpec } from '../lib/split';
+import { type QualityPlan, isDefaultQualityPlan, normalizeQualityPlan, redactsPii } from '../lib/quality/plan';
+import { QualityRouter } from '../lib/quality/rules';
+import { DEFAULT_SEED, DEFAULT_SPLIT_KEY } from '../lib/dataset/plan';
+import { parseSplitSpec } from '../lib/dataset/split';
 import { Reporter } from './report';
 import { exitOnSignal } from './signals';
 import { NO_SPACE_STEP_RERUN, withNextStep } from '../lib/messages';
 import { type UsableVerdict, judgeUsable } from '../lib/usable';
-import type { ReportOptionsInput } from '../lib/options';
+import type { PipeArgs } from '../lib/plan-args';
+import type { PipeRunPlan } from '../lib/plan';
 import { type ReportSetup, assembleReport, failOnBreaches, newAccumulator, prepareReport, prepareReportDir, writeReportFiles } from './quality-report';
-import type { ReportAccumulator } from '../lib/report';
+import type { ReportAccumulator } from '../lib/quality/report';
 
-export interface PipeArgs extends ReportOptionsInput {
-  files: string[];
-  /** Folder for report.json and report.html. */
-  report?: string;
-  rejected?: string;
-  errors?: string;
-  failFast: boolean;
-  quiet: boolean;
-  preset: string;
-  maxLineBytes: number;
-  /** Unset: defaultWorkerCount of the inputs' size and the machine's cores. */
-  workers?: number;
-  /** The config's mapping sections (lib/mapping.ts), `formats:` and `segment:` as plain data (lib/config.ts). */
-  mapping?: MappingSpec;
-  formats?: FormatsSection;
-  segment?: SegmentSpec;
-  /** The quality rules (lib/quality.ts): --pii, --dedup, --near-threshold; --tiers needs export. */
-  pii?: string;
-  dedup?: string;
-  nearThreshold?: string;
-  tiers?: string;
-}
+/** Pipe mode's arguments (lib/plan-args.ts: the plan hands them on). */
+export type { PipeArgs } from '../lib/plan-args';
 
 export interface PipeIo {
   /** True once stdout's reader went away: the summary is then not printed. */
@@ -114,19 +92,20 @@ function pipeQualityPlan(args: PipeArgs): QualityPlan {
 }
 
 /**
- * The quality rules' stages of pipe mode: with only the defaults (count PII, no
+ * The quality rules' part of pipe mode's chain: with only the defaults (count PII, no
  * dedup) none, so the lines stay raw bytes end to end; otherwise the router (in
  * input order on this thread, one split) and a serializer for the batches whose
  * rows it moved or redacted.
  */
-function qualityStages(quality: QualityPlan, files: readonly string[], columns: { preset: string; mapping?: MappingSpec }, always = false) {
-  if (isDefaultQualityPlan(quality) && !always) return [];
+function qualityChain(quality: QualityPlan, files: readonly string[], columns: { preset: string; mapping?: MappingSpec }, always = false): Pick<ChainPlan, 'route' | 'reserialize'> {
+  if (isDefaultQualityPlan(quality) && !always) return { route: null };
   const plan = { spec: parseSplitSpec('train=1'), seed: DEFAULT_SEED, key: DEFAULT_SPLIT_KEY, quality };
   // A row the rules changed is written again with the columns it was mapped to: the config's mapping, else the preset's.
-  return [createRouter({ plan, quality: new QualityRouter(quality, files.map(inputName)) }), createSerializer({ ...columns, onlyUnserialized: true })];
+  return { route: { plan, quality: new QualityRouter(quality, files.map(inputName)) }, reserialize: columns };
 }
 
-export async function pipeCommand(args: PipeArgs, io: PipeIo): Promise<void> {
+export async function pipeCommand(plan: PipeRunPlan, io: PipeIo): Promise<void> {
+  const args = plan.args;
   const files = await checkPipeArgs(args);
   // Nothing resumes pipe mode: a signal ends it at once, its temp files removed (lib/io/atomic-file.ts).
   const outputs = [['--rejected', args.rejected], ['--errors', args.errors]].flatMap(([flag, file]) => (file === undefined ? [] : [`${flag} ${file}`]));
@@ -150,7 +129,7 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
   const quality = pipeQualityPlan(args);
   // A config's mapping naming its schema file gets the schema read (its path is already resolved).
   const mapping = args.mapping === undefined ? undefined : loadMappingSchema(args.mapping, '');
-  const rules = qualityStages(quality, files, { preset: args.preset, mapping }, report !== null);
+  const rules = qualityChain(quality, files, { preset: args.preset, mapping }, report !== null);
   const qualityCounts = report !== null ? new QualityAccumulator(quality) : null;
   const tally = new Tally();
   const reporter = new Reporter({ quiet: args.quiet, errorsWritten: args.errors !== undefined });
@@ -163,36 +142,34 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
   };
   let inputFailure: QaHfError | null = null;
   const hints = new Map<string, string>();
-  const stages = [
-    createFileSource(files, {
-      onHint: (file, hint) => {
-        hints.set(file, hint);
-        printHint(hint, args.quiet);
-      },
-      // A damaged input ends the run, but only after the lines read before it are written and counted.
-      onInputError: (error) => (inputFailure = error),
-    }),
-    // keepRows false: pipe mode only counts what it wrote, so lines may stay raw bytes end to end (the report and the quality rules read the rows).
-    ...createProcessingStages({
-      preset: args.preset,
-      ...(mapping === undefined ? {} : { mapping }),
-      ...(args.segment === undefined ? {} : { segment: args.segment }),
-      maxLineBytes: args.maxLineBytes,
-      failFast: args.failFast,
-      keepRows: report !== null || rules.length > 0,
-      // The quality rules' and the report's per-row work, done by the processor (in the workers).
-      ...(rules.length > 0 ? { facts: factsSpec(quality, report?.language ?? null, report !== null) } : {}),
-      // --pii redact|reject: the bad lines (--errors, the warnings) redacted where they are made.
-      redactErrors: redactsPii(quality),
-      workers: args.workers ?? defaultWorkerCount(await inputBytes(files), availableParallelism()),
-    }),
-    ...rules,
-    createSink({ outputs: { pairs: process.stdout, rejected: args.rejected, errors: args.errors }, onCommit }),
-  ];
+  const source = createFileSource(files, {
+    onHint: (file, hint) => {
+      hints.set(file, hint);
+      printHint(hint, args.quiet);
+    },
+    // A damaged input ends the run, but only after the lines read before it are written and counted.
+    onInputError: (error) => (inputFailure = error),
+  });
+  // keepRows false: pipe mode only counts what it wrote, so lines may stay raw bytes end to end (the report and the quality rules read the rows).
+  const processing = {
+    preset: args.preset,
+    ...(mapping === undefined ? {} : { mapping }),
+    ...(args.segment === undefined ? {} : { segment: args.segment }),
+    maxLineBytes: args.maxLineBytes,
+    failFast: args.failFast,
+    keepRows: report !== null || rules.route !== null,
+    // The quality rules' and the report's per-row work, done by the processor (in the workers).
+    ...(rules.route !== null ? { facts: factsSpec(quality, report?.language ?? null, report !== null) } : {}),
+    // --pii redact|reject: the bad lines (--errors, the warnings) redacted where they are made.
+    redactErrors: redactsPii(quality),
+    workers: args.workers ?? defaultWorkerCount(await inputBytes(files), availableParallelism()),
+  };
+  const sink = createSink({ outputs: { pairs: process.stdout, rejected: args.rejected, errors: args.errors }, onCommit });
+  const chain = buildChain({ processing, ...rules }, { source, sink });
   // An input (or the whole run) that gave nothing usable: exit 5 once everything is written (lib/usable.ts).
   let usable: UsableVerdict | null = null;
   try {
-    await runChain(stages);
+    await chain.run();
     if (inputFailure) throw inputFailure;
     usable = judgeUsable(tally.total, files.map(inputName), tally.files, { hints, preset: presetName(args), done: "the other inputs' rows are written", examples: reporter.firstErrors });
   } finally {

@@ -75,23 +75,25 @@ export interface ProgressState {
   totalBytes: number;
   /** Bytes per second since this run started; 0 when not yet known. */
   rate: number;
-  counts: Pick<Counts, 'pairs' | 'rejected' | 'errors'>;
+  /** The record counts of an export; absent where there are none (a push's upload). */
+  counts?: Pick<Counts, 'pairs' | 'rejected' | 'errors'>;
 }
 
 /** The fields of a progress line, most important first in `priority`. */
 export function progressFields(state: ProgressState): ProgressField[] {
   const ratio = state.totalBytes > 0 ? Math.min(1, state.doneBytes / state.totalBytes) : 1;
   const remaining = Math.max(0, state.totalBytes - state.doneBytes);
-  const { pairs, rejected, errors } = state.counts;
-  return [
+  const fields: ProgressField[] = [
     { name: 'label', priority: 3, text: 'qa-hf' },
     { name: 'bar', priority: 2, ratio },
     { name: 'percent', priority: 0, text: `${Math.floor(ratio * 100)}%` },
     { name: 'bytes', priority: 1, text: `${size(state.doneBytes, state.totalBytes)} of ${size(state.totalBytes, state.totalBytes)}` },
     { name: 'rate', priority: 4, text: `${size(state.rate, state.totalBytes)}/s` },
     { name: 'eta', priority: 5, text: `ETA ${state.rate > 0 ? duration(remaining / state.rate) : '--'}` },
-    { name: 'counts', priority: 6, text: `${count(pairs, 'pair')}, ${rejected} rejected, ${count(errors, 'error')}` },
   ];
+  if (state.counts === undefined) return fields;
+  const { pairs, rejected, errors } = state.counts;
+  return [...fields, { name: 'counts', priority: 6, text: `${count(pairs, 'pair')}, ${rejected} rejected, ${count(errors, 'error')}` }];
 }
 
 /** --progress and -q: -q wins; without either, a bar only on a terminal. */
@@ -104,14 +106,17 @@ export class Progress {
   private readonly startedAt = Date.now();
   private readonly startBytes: number;
   private doneBytes: number;
-  private counts: ProgressState['counts'] = { pairs: 0, rejected: 0, errors: 0 };
+  private counts: ProgressState['counts'];
 
   constructor(
     private readonly totalBytes: number,
     doneBytes: number,
     enabled: boolean,
     stream: NodeJS.WriteStream = process.stderr,
+    /** false: a bar of bytes alone (a push's upload), no record counts. */
+    withCounts = true,
   ) {
+    if (withCounts) this.counts = { pairs: 0, rejected: 0, errors: 0 };
     this.startBytes = doneBytes;
     this.doneBytes = doneBytes;
     const tty = Boolean(stream.isTTY);
@@ -132,9 +137,9 @@ export class Progress {
     this.bar?.start(Math.max(totalBytes, 1), doneBytes);
   }
 
-  update(doneBytes: number, counts: Counts): void {
+  update(doneBytes: number, counts?: Counts): void {
     this.doneBytes = doneBytes;
-    this.counts = { pairs: counts.pairs, rejected: counts.rejected, errors: counts.errors };
+    if (counts !== undefined) this.counts = { pairs: counts.pairs, rejected: counts.rejected, errors: counts.errors };
     this.bar?.update(doneBytes);
   }
 

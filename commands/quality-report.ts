@@ -8,15 +8,15 @@
  * writes only the report.
  *
  * Export (commands/export/) and pipe mode (--report DIR) feed a ReportAccumulator
- * with every routed batch; the pure parts are lib/report.ts, lib/report-html.ts
- * and lib/thresholds.ts.
+ * with every routed batch; the pure parts are lib/quality/report.ts, lib/quality/report-html.ts
+ * and lib/quality/thresholds.ts.
  */
-import { QualityAccumulator, type QualityArgs, QualityRouter, duplicatesReport, normalizeQualityPlan, piiReport, redactsPii, tiersReport } from '../lib/quality';
+import { QualityAccumulator, duplicatesReport, piiReport, tiersReport } from '../lib/quality/counts';
+import { type QualityArgs, normalizeQualityPlan, redactsPii } from '../lib/quality/plan';
+import { QualityRouter } from '../lib/quality/rules';
 import { inputName } from '../streams/file-source';
-import { loadMappingSchema, withMappingSchema, withPresetMapping } from '../lib/io/presets';
-import { type Config, resolveArgs, withConfigPositions } from '../lib/config';
-import type { MappingSpec } from '../lib/mapping';
-import type { SegmentSpec } from '../lib/segment';
+import { loadMappingSchema } from '../lib/io/presets';
+import type { ReportRunPlan } from '../lib/plan';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Batch } from '../lib/batch';
@@ -27,21 +27,22 @@ import { discoverInputs, skippedExportsNote } from '../lib/io/discover';
 import { MANIFEST_FILE } from '../lib/io/manifest';
 import { refuseInputFolders, refuseInputsInOut } from '../lib/io/out-dir-fs';
 import { loadTokenizer } from '../lib/io/tokenizer';
-import { type NormalizedReportOptions, type OptionStyle, type ReportOptionsInput, normalizeExportOptions, normalizeReportOptions } from '../lib/options';
-import { type QualitySections, ReportAccumulator, buildReport, computeMetrics, detectLanguage } from '../lib/report';
-import { renderReportHtml } from '../lib/report-html';
-import { roundFloat } from '../lib/stats';
-import { METRICS, type Metric, type ThresholdResult, breachLines, checkMeasured, evaluateThresholds } from '../lib/thresholds';
+import { type NormalizedReportOptions, type OptionStyle, type ReportOptionsInput, normalizeReportOptions } from '../lib/options';
+import { type QualitySections, buildReport, computeMetrics } from '../lib/quality/report-json';
+import { ReportAccumulator } from '../lib/quality/report';
+import { detectLanguage } from '../lib/quality/language';
+import { renderReportHtml } from '../lib/quality/report-html';
+import { roundFloat } from '../lib/quality/stats';
+import { METRICS, type Metric, type ThresholdResult, breachLines, checkMeasured, evaluateThresholds } from '../lib/quality/thresholds';
 import { Tally, balanced, count, type Counts } from '../lib/tally';
 import { createFileSource } from '../streams/file-source';
-import { createProcessingStages, runChain } from '../streams/chain';
-import { factsSpec } from '../lib/facts';
-import { createRouter } from '../streams/router';
+import { buildChain } from '../streams/chain';
+import { factsSpec } from '../lib/quality/facts';
 import { createSink } from '../streams/sink';
 import { printHint } from './hint';
 import { Reporter } from './report';
 import { judgeUsable } from '../lib/usable';
-import { presetName } from '../lib/mapping';
+import { presetName } from '../lib/input/mapping';
 
 export const REPORT_JSON = 'report.json';
 export const REPORT_HTML = 'report.html';
@@ -50,7 +51,7 @@ export const REPORT_FILES = [REPORT_JSON, REPORT_HTML] as const;
 /**
  * Metrics every run measures. pii, pii_written, duplicates and near_duplicates come
  * from the PII and dedup sections; a rule on a metric the run does not measure is refused
- * up front (lib/thresholds.ts checkMeasured).
+ * up front (lib/quality/thresholds.ts checkMeasured).
  */
 export function measuredMetrics(options: NormalizedReportOptions, sections: readonly (keyof QualitySections)[] = []): Metric[] {
   const metrics: Metric[] = ['pass_rate', 'errors'];
@@ -64,7 +65,7 @@ export function measuredMetrics(options: NormalizedReportOptions, sections: read
 export interface ReportSetup {
   options: NormalizedReportOptions;
   countTokens?: (text: string) => number;
-  /** The language detector (tinyld through lib/report.ts detectLanguage), loaded only when the language check is on. */
+  /** The language detector (tinyld through lib/quality/language.ts detectLanguage), loaded only when the language check is on. */
   detect?: (text: string) => string;
   /** sha256 of the tokenizer file (the options hash holds it), or null. */
   tokenizerSha256: string | null;
@@ -154,52 +155,12 @@ export async function prepareReportDir(dir: string, option: string): Promise<voi
   });
 }
 
-/** `qa-hf report`'s arguments: inputs, routing options as export takes them, the report's options. */
-export interface ReportCommandArgs extends ReportOptionsInput, QualityArgs {
-  inputs: string[];
-  out?: string;
-  glob?: string;
-  split?: string;
-  seed?: unknown;
-  splitKey?: string;
-  minScore?: unknown;
-  failFast?: boolean;
-  quiet: boolean;
-  preset: string;
-  maxLineBytes: number;
-  workers?: number;
-  /** The config's mapping sections and `segment:` (lib/config.ts), as export takes them. */
-  mapping?: MappingSpec;
-  segment?: SegmentSpec;
-}
-
-/**
- * `qa-hf report`'s arguments from the parsed flags (`cli`: undefined where not typed)
- * over the config, as export and pipe mode take them: every option checked now, a
- * bad value from the file placed at its line and column.
- */
-export function resolveReport(cli: Record<string, unknown>, config: Config | null): ReportCommandArgs {
-  const { args: resolved, fromFile } = resolveArgs('report', cli, config);
-  // A config's mapping naming its schema file: the schema is read now (a bad path is placed in the file).
-  const args = withMappingSchema(resolved, config);
-  const inputs = args.inputs;
-  if (!Array.isArray(inputs) || inputs.length === 0) {
-    throw new QaHfError('ERR_USAGE', 'report needs one or more inputs: name them, or list them under inputs: in the config file (see --help)');
-  }
-  withConfigPositions(config, fromFile, () => {
-    normalizeExportOptions(withPresetMapping({ ...args, out: undefined } as Record<string, unknown>), 'cli');
-    normalizeReportOptions(args, 'cli');
-  });
-  return args as unknown as ReportCommandArgs;
-}
-
 /** `qa-hf report INPUT… --out DIR`: processes and routes as export would, writes only report.json and report.html. */
-export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
-  // A shipped mapped preset (`--preset squad`) is checked and run with its mapping.
-  const args = withPresetMapping(typed);
+export async function reportCommand(run: ReportRunPlan): Promise<void> {
+  // The plan (lib/plan.ts): a shipped mapped preset (`--preset squad`) comes with its mapping.
+  const { args, dataset: plan } = run;
   const out = args.out;
   if (out === undefined || out === '') throw new QaHfError('ERR_USAGE', 'report needs --out DIR');
-  const { plan } = normalizeExportOptions({ ...args, out: undefined }, 'cli');
   const setup = await prepareReport(args, 'cli', ['pii', 'duplicates']);
   await refuseInputFolders(args.inputs, out);
   const inputs = await discoverInputs(args.inputs, {
@@ -224,29 +185,26 @@ export async function reportCommand(typed: ReportCommandArgs): Promise<void> {
     reporter.warn(batch);
   };
   const hints = new Map<string, string>();
-  const stages = [
-    createFileSource(inputs, {
-      onHint: (file, hint) => {
-        hints.set(file, hint);
-        printHint(hint, args.quiet);
-      },
-    }),
-    ...createProcessingStages({
-      preset: args.preset,
-      // A config's mapping and segment: sections, processed as export processes them.
-      ...(args.mapping === undefined ? {} : { mapping: loadMappingSchema(args.mapping, '') }),
-      ...(args.segment === undefined ? {} : { segment: args.segment }),
-      maxLineBytes: args.maxLineBytes,
-      failFast: args.failFast,
-      workers: args.workers,
-      serialize: [],
-      facts: factsSpec(plan.quality, report.language, true),
-      redactErrors: redactsPii(plan.quality),
-    }),
-    createRouter({ plan, quality: new QualityRouter(plan.quality, inputs.map(inputName)) }),
-    createSink({ outputs: {}, onCommit }),
-  ];
-  await runChain(stages);
+  const source = createFileSource(inputs, {
+    onHint: (file, hint) => {
+      hints.set(file, hint);
+      printHint(hint, args.quiet);
+    },
+  });
+  const processing = {
+    preset: args.preset,
+    // A config's mapping and segment: sections, processed as export processes them.
+    ...(args.mapping === undefined ? {} : { mapping: loadMappingSchema(args.mapping, '') }),
+    ...(args.segment === undefined ? {} : { segment: args.segment }),
+    maxLineBytes: args.maxLineBytes,
+    failFast: args.failFast,
+    workers: args.workers,
+    serialize: [],
+    facts: factsSpec(plan.quality, report.language, true),
+    redactErrors: redactsPii(plan.quality),
+  };
+  const route = { plan, quality: new QualityRouter(plan.quality, inputs.map(inputName)) };
+  await buildChain({ processing, route }, { source, sink: createSink({ outputs: {}, onCommit }) }).run();
   if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
   const tiers = tiersReport(quality.state);
   const assembled = assembleReport(report, setup, tally.total, { pii: piiReport(quality.state), duplicates: duplicatesReport(quality.state), ...(tiers ? { tiers } : {}) });

@@ -6,25 +6,20 @@
 import * as path from 'node:path';
 import { QaHfError } from '../lib/errors';
 import { verifyManifest } from '../lib/io/manifest';
-import { isS3Url, prefixOf } from '../lib/s3-url';
+import { urlUnder } from '../lib/s3-url';
 import { verifyObjects } from '../lib/io/s3-export';
+import type { VerifyRunPlan } from '../lib/plan';
 
-export interface VerifyArgs {
-  dir: string;
-  inputs: boolean;
-  quiet: boolean;
-}
-
-export async function verifyCommand(args: VerifyArgs): Promise<void> {
+export async function verifyCommand(plan: VerifyRunPlan): Promise<void> {
+  const { target, inputs, quiet } = plan;
   const onSkip = (message: string) => {
-    if (!args.quiet) process.stderr.write(`qa-hf: verify: ${message}\n`);
+    if (!quiet) process.stderr.write(`qa-hf: verify: ${message}\n`);
   };
-  const remote = isS3Url(args.dir);
-  const problems = remote ? await verifyObjects(args.dir, { inputs: args.inputs, onSkip }) : await verifyManifest(args.dir, { inputs: args.inputs, onSkip });
+  const problems = target.kind === 's3' ? await verifyObjects(target.at, { inputs, onSkip }) : await verifyManifest(target.dir, { inputs, onSkip });
   if (problems.length > 0) {
     for (const problem of problems) process.stderr.write(`qa-hf: verify: ${problem}\n`);
-    const manifest = remote ? `s3://${prefixOf(args.dir).bucket}/${prefixOf(args.dir).prefix}manifest.json` : path.join(args.dir, 'manifest.json');
+    const manifest = target.kind === 's3' ? urlUnder(target.at, 'manifest.json') : path.join(target.dir, 'manifest.json');
     throw new QaHfError('ERR_VERIFY', `${problems.length} difference${problems.length === 1 ? '' : 's'} from ${manifest}`);
   }
-  if (!args.quiet) process.stderr.write(`qa-hf: ${args.dir}: every file matches manifest.json\n`);
+  if (!quiet) process.stderr.write(`qa-hf: ${target.kind === 's3' ? target.at.url : target.dir}: every file matches manifest.json\n`);
 }

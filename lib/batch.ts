@@ -9,7 +9,7 @@
  * Every input line becomes exactly one Entry, and every Entry ends in exactly one
  * channel: that is the "nothing lost" invariant, checked by `Tally`.
  *
- * One line, several rows (segmentation, lib/segment.ts): the line's Entry ends in
+ * One line, several rows (segmentation, lib/input/segment.ts): the line's Entry ends in
  * the channel `segmented` and holds its rows in `segments`, each with its own
  * channel (pairs or rejected) and split. The Entry stays the unit of counting,
  * of the dead letter (a line that fails is one error, none of its rows written)
@@ -18,11 +18,11 @@
  * `segments` empty.
  */
 import type { RecordErrorCode } from './errors';
-import type { PiiKind, PiiMatch } from './pii';
+import type { PiiKind, PiiMatch } from './quality/pii';
 
 /**
  * Where an entry ends: an output, the dead-letter output, counted as blank, cut into
- * rows (`segments`), or a passed pair left out of --target-samples' sample (counted, not written: lib/sample.ts).
+ * rows (`segments`), or a passed pair left out of --target-samples' sample (counted, not written: lib/scale/sample.ts).
  */
 export type Channel = 'pairs' | 'rejected' | 'errors' | 'blank' | 'segmented' | 'not_sampled';
 
@@ -33,11 +33,11 @@ export type Row = Record<string, unknown>;
 export interface SegmentRow {
   channel: 'pairs' | 'rejected';
   row: Row;
-  /** Index of the split in the export plan (lib/route.ts decides). */
+  /** Index of the split in the export plan (lib/dataset/route.ts decides). */
   split: number;
 }
 
-/** One PII match of a row: its kind, column and masked value (lib/pii.ts). */
+/** One PII match of a row: its kind, column and masked value (lib/quality/pii.ts). */
 export interface PiiHit {
   kind: PiiKind;
   column: string;
@@ -45,7 +45,7 @@ export interface PiiHit {
 }
 
 /**
- * What the quality rules found about a pair or rejected row (lib/quality.ts
+ * What the quality rules found about a pair or rejected row (lib/quality/rules.ts
  * QualityRouter sets it in routing; the session counts it once committed).
  */
 export interface EntryQuality {
@@ -59,7 +59,7 @@ export interface EntryQuality {
   newGroup: boolean;
   /** The duplicate and the kept record sit in different splits. */
   acrossSplits: boolean;
-  /** The pair's dedup resume-log bytes (lib/dedup.ts); null when it was not checked. */
+  /** The pair's dedup resume-log bytes (lib/quality/dedup.ts); null when it was not checked. */
   log: Uint8Array | null;
   /** --tiers: a passed pair's tier. */
   tier: string | null;
@@ -67,17 +67,17 @@ export interface EntryQuality {
 
 /**
  * What the quality rules and the report read of a pair or rejected row, found
- * where the row is made (lib/facts.ts; in a worker with --workers) so the main
+ * where the row is made (lib/quality/facts.ts; in a worker with --workers) so the main
  * thread, which sees entries in input order, only looks them up. Each fact is of
  * `Entry.row` as the processor made it; a consumer holding a changed value
  * computes that one itself, so facts change speed, never output.
  */
 export interface EntryFacts {
-  /** The string columns with PII, and their matches (lib/pii.ts findPii); columns without are absent. */
+  /** The string columns with PII, and their matches (lib/quality/pii.ts findPii); columns without are absent. */
   pii: Record<string, PiiMatch[]>;
-  /** A pair's dedup fingerprint (lib/dedup.ts DedupIndex.fingerprint) of its text as routing judges it (redacted with --pii redact); null for rejected rows. */
+  /** A pair's dedup fingerprint (lib/quality/dedup.ts DedupIndex.fingerprint) of its text as routing judges it (redacted with --pii redact); null for rejected rows. */
   dedup: Uint8Array | null;
-  /** The answer, as the report reads it (redacted with --pii redact), is in the language check's hash sample (lib/report.ts languageSampled). */
+  /** The answer, as the report reads it (redacted with --pii redact), is in the language check's hash sample (lib/quality/language.ts languageSampled). */
   languageSampled: boolean;
   /**
    * The report's lengths of the row as it reads it: per key of the row, in key
@@ -86,7 +86,7 @@ export interface EntryFacts {
    * only failure_reason, which the report measures itself.
    */
   lengths: Int32Array | null;
-  /** Sampled and long enough: what the detector said of it (lib/report.ts); else null (the report detects it itself when it must). */
+  /** Sampled and long enough: what the detector said of it (lib/quality/language.ts); else null (the report detects it itself when it must). */
   language: string | null;
 }
 
@@ -105,15 +105,17 @@ export interface Entry {
   row: Row | null;
   /** Null until a stage decides. */
   channel: Channel | null;
-  /** Index of the split in the export plan (lib/route.ts decides; 0 until then and in a one-split plan). */
+  /** Index of the split in the export plan (lib/dataset/route.ts decides; 0 until then and in a one-split plan). */
   split: number;
   /** Channel `segmented`: the line's rows, in document order (possibly none); else null. */
   segments: SegmentRow[] | null;
+  /** --tiers: the tier a passed pair is written under (lib/dataset/route.ts decides); else null. */
+  tier: string | null;
   errorCode: RecordErrorCode | null;
   errorMessage: string | null;
-  /** Set by routing when quality rules run (lib/quality.ts); null before and without them. */
+  /** Set by routing when quality rules run (lib/quality/rules.ts); null before and without them. */
   quality: EntryQuality | null;
-  /** Set by the processor when the run's quality rules or report need them (lib/facts.ts); else null. */
+  /** Set by the processor when the run's quality rules or report need them (lib/quality/facts.ts); else null. */
   facts: EntryFacts | null;
   /**
    * The PII a row held before it was redacted upstream: a rank (commands/export/rank.ts,
@@ -151,6 +153,7 @@ export function newEntry(line: number, offset: number, text: string, unterminate
     channel: null,
     split: 0,
     segments: null,
+    tier: null,
     errorCode: null,
     errorMessage: null,
     quality: null,

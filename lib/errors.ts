@@ -30,6 +30,7 @@ export type RunErrorCode =
   | 'ERR_INPUT'
   | 'ERR_IO'
   | 'ERR_S3'
+  | 'ERR_HUB'
   | 'ERR_NO_SPACE'
   | 'ERR_FAIL_FAST'
   | 'ERR_CHECKPOINT_MISMATCH'
@@ -72,6 +73,12 @@ export interface ErrorContext {
    * into file:line:column (the `yaml` library keeps positions).
    */
   pointer?: string;
+  /**
+   * ERR_OPTION (and other option checks): the option whose value is refused, by its
+   * kebab-case key (`min-score`), so a caller routes by it (lib/config-merge.ts
+   * withConfigPositions places a file's value at its key), never by the message.
+   */
+  option?: string;
 }
 
 export class QaHfError extends Error {
@@ -81,6 +88,7 @@ export class QaHfError extends Error {
   readonly byteOffset?: number;
   readonly column?: number;
   readonly pointer?: string;
+  readonly option?: string;
 
   constructor(code: ErrorCode, message: string, context: ErrorContext = {}) {
     super(message);
@@ -91,6 +99,7 @@ export class QaHfError extends Error {
     this.byteOffset = context.byteOffset;
     this.column = context.column;
     if (context.pointer !== undefined) this.pointer = context.pointer;
+    if (context.option !== undefined) this.option = context.option;
   }
 
   /** The one line a user sees: where, what code, what happened. */
@@ -160,6 +169,16 @@ export function configError(pointer: string, message: string): QaHfError & { poi
 /** A JSON pointer (RFC 6901) from its reference tokens: `pointerOf(['columns', 'a/b'])` → `/columns/a~1b`. */
 export function pointerOf(tokens: readonly (string | number)[]): string {
   return tokens.map((token) => `/${String(token).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
+/** The kebab-case key of an option named in camelCase (`minScore` → `min-score`; a kebab key stays): QaHfError.option. */
+export function optionKey(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** An ERR_OPTION (or `code`: an ERR_USAGE of options that do not go together) refusing the value of option `name` (camelCase or kebab-case), with the option as a field. */
+export function optionError(name: string, message: string, code: RunErrorCode = 'ERR_OPTION'): QaHfError {
+  return new QaHfError(code, message, { option: optionKey(name) });
 }
 
 /** Shape of a message ending, as node-csv does: `got ${JSON.stringify(v)}`. */

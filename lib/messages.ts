@@ -50,6 +50,8 @@ const typed = (command: CommandName) => (command === 'pipe' ? 'pipe mode (qa-hf 
 export function unknownOptionMessage(name: string, command: CommandName): string | null {
   // yargs names it as typed, or camel-cased when it also saw the dashed form.
   const option = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  // A token on the command line is what `ps` shows: push has none on purpose.
+  if (option === 'token' && command === 'push') return 'push takes no --token (ps would show it): set HF_TOKEN, or give --token-file FILE';
   const elsewhere = [...new Set(OPTION_TABLE.filter((row) => row.name === option && row.positional === undefined).flatMap((row) => row.commands))].filter((other) => other !== command);
   if (elsewhere.length > 0) return `--${option} is not an option of ${typed(command)}; it is one of ${elsewhere.map((other) => (other === 'pipe' ? 'pipe mode' : `qa-hf ${other}`)).join(', ')}`;
   const own = OPTION_TABLE.filter((row) => row.commands.includes(command) && row.positional === undefined && row.hidden === undefined).map((row) => row.name);
@@ -61,6 +63,7 @@ export function unknownOptionMessage(name: string, command: CommandName): string
 
 /** A yargs usage failure in words that say what to do (others as yargs words them), ending with the pointer to --help. */
 export function usageMessage(message: string, command?: CommandName): string {
+  // yargs' failures carry no code: its (English) message is all there is to go by.
   const missing = NOT_ENOUGH_ARGUMENTS.exec(message);
   if (missing) return `${missingValueMessage(missing[1], command)} (see --help)`;
   const unknown = UNKNOWN_ARGUMENTS.exec(message);

@@ -15,27 +15,27 @@
  *   rowsOf('report').map((row) => row.name)   // ['config', 'fail-fast', 'quiet', …, 'min-score']
  *   configKey('card-task-categories')          // ['card', 'task_categories']
  */
-import { DEFAULT_MAX_LINE_BYTES } from './lines';
-import { DEFAULT_PRESET, PRESET_NAMES } from './presets';
+import { DEFAULT_MAX_LINE_BYTES } from './input/lines';
+import { DEFAULT_PRESET, PRESET_NAMES } from './input/presets';
 import { type OptionStyle, booleanOption, maxLineBytesOption, normalizeReportOptions, optionName, positiveNumberOption, presetOption, versionOption, workersOption } from './options';
-import { DEDUP_MODES, PII_MODES, normalizeQualityPlan, parseTiers } from './quality';
-import { parseThresholds } from './thresholds';
-import { normalizeSeed, parseSplitSpec } from './split';
-import { normalizeSystemPrompt, parseFormatList } from './formats';
-import { parseByteSize } from './shards';
-import { targetSamplesOption } from './sample';
+import { DEDUP_MODES, PII_MODES, normalizeQualityPlan, parseTiers } from './quality/plan';
+import { parseThresholds } from './quality/thresholds';
+import { normalizeSeed, parseSplitSpec } from './dataset/split';
+import { normalizeSystemPrompt, parseFormatList } from './dataset/formats';
+import { parseByteSize } from './dataset/shards';
+import { targetSamplesOption } from './scale/sample';
 import { S3_URL_STYLES, s3UrlStyleOption } from './s3-url';
-import type { ExportPlan } from './hub';
+import type { ExportPlan } from './dataset/plan';
 
 /** The file looked for in the working directory when no --config is given. */
 export const CONFIG_FILE = 'qa-hf.yaml';
-/** JSON Lines, plain or compressed (compression is told by the bytes, lib/compression.ts): what --glob takes by default. */
+/** JSON Lines, plain or compressed (compression is told by the bytes, lib/input/compression.ts): what --glob takes by default. */
 export const DEFAULT_GLOB = '**/*.{jsonl,jsonl.gz,jsonl.zst}';
 
 /** The commands (`pipe` is `qa-hf [FILE…]`). */
-export const COMMANDS = ['pipe', 'export', 'report', 'merge', 'verify', 'presets'] as const;
+export const COMMANDS = ['pipe', 'export', 'report', 'merge', 'verify', 'presets', 'push'] as const;
 export type CommandName = (typeof COMMANDS)[number];
-/** The commands that read the config file (`--config FILE`, else ./qa-hf.yaml); presets has no option of its own. */
+/** The commands that read the config file (`--config FILE`, else ./qa-hf.yaml); presets has no option of its own, push publishes a finished export. */
 export const CONFIG_COMMANDS = ['pipe', 'export', 'report', 'merge', 'verify'] as const;
 export type ConfigCommand = (typeof CONFIG_COMMANDS)[number];
 
@@ -119,7 +119,7 @@ export const OPTION_TABLE: readonly OptionRow[] = [
     describe: `options and mapping from a YAML file (default: ${CONFIG_FILE} in the working directory, if there); flags override it` },
   { name: 'fail-fast', type: 'boolean', commands: PROCESSING, default: false, file: { schema: SWITCH }, check: boolean('failFast'),
     describe: 'stop at the first bad line with exit code 1' },
-  { name: 'quiet', alias: 'q', type: 'boolean', commands: CONFIG_COMMANDS, default: false, file: { schema: SWITCH }, check: boolean('quiet'),
+  { name: 'quiet', alias: 'q', type: 'boolean', commands: [...CONFIG_COMMANDS, 'push'], default: false, file: { schema: SWITCH }, check: boolean('quiet'),
     describe: 'no summary or warnings on stderr', describeIn: { verify: 'print only differences' } },
   { name: 'preset', example: 'squad', type: 'string', commands: PROCESSING, default: DEFAULT_PRESET, identity: ['preset', 'config'], settled: (_plan, args) => args.preset,
     file: { schema: TEXT }, check: presetOption, parseCheck: true,
@@ -158,20 +158,21 @@ export const OPTION_TABLE: readonly OptionRow[] = [
     file: { schema: { type: ['string', 'array'], minLength: 1, minItems: 1, items: TEXT }, shape: 'paths' },
     describe: 'JSONL files, or directories searched with --glob (or inputs: in the config file)' },
   { name: 'out', example: 'dist/', type: 'string', commands: ['export'], file: { schema: TEXT, shape: 'path' },
-    describe: 'output directory: empty, or holding a previous qa-hf export (required unless --dry-run)' },
+    describe: 'output directory: empty, or holding a previous qa-hf export (required unless --dry-run); or s3://bucket/prefix, or hf://datasets/OWNER/NAME (staged, then pushed to the Hub)' },
   { name: 'out', example: 'qa-report/', type: 'string', commands: ['report'], file: { cliOnly: 'the file\u2019s out: is export\u2019s output folder; the report\u2019s folder is named on the command line' },
     describe: 'folder for report.json and report.html (created; not an export folder)' },
   { name: 'force', type: 'boolean', commands: ['export'], default: false, file: { schema: SWITCH }, check: boolean('force'),
     describe: 'write into an --out that holds other files (kept, unless an output has their name)' },
   { name: 'stage-dir', example: '/tmp/qa-hf-stage', type: 'string', commands: ['export'], file: { schema: TEXT, shape: 'path' },
-    describe: '--out s3://…: stage the export under DIR before the upload (default: the temp folder)' },
+    describe: '--out s3://… or hf://…: stage the export under DIR before the upload (default: the temp folder)' },
   { name: 'glob', example: "'**/*.jsonl'", type: 'string', commands: ['export', 'report'], identity: ['glob'], file: { schema: TEXT },
     describe: `files to take from input directories (default ${DEFAULT_GLOB})` },
-  { name: 'dry-run', type: 'boolean', commands: ['export'], default: false, file: { schema: SWITCH }, check: boolean('dryRun'),
-    describe: 'validate and count as the real run would (--out not needed), write nothing' },
+  { name: 'dry-run', type: 'boolean', commands: ['export', 'push'], default: false, file: { schema: SWITCH }, check: boolean('dryRun'),
+    describe: 'validate and count as the real run would (--out not needed), write nothing',
+    describeIn: { push: 'list every path it would upload, leave unchanged, delete and keep, with sizes; send nothing (no token needed for a public repo)' } },
   { name: 'restart', type: 'boolean', commands: ['export', 'merge'], default: false, file: { schema: SWITCH }, check: boolean('restart'),
     describe: 'discard an interrupted run and start over', describeIn: { merge: 'discard an interrupted merge and start it over' } },
-  { name: 'progress', type: 'boolean', commands: ['export', 'merge'], file: { schema: SWITCH }, check: boolean('progress'),
+  { name: 'progress', type: 'boolean', commands: ['export', 'merge', 'push'], file: { schema: SWITCH }, check: boolean('progress'),
     describe: 'progress bar on stderr (default: when stderr is a terminal)' },
   { name: 'rank', example: '0', type: 'string', commands: ['export'], file: { schema: { type: 'integer', minimum: 0 } },
     describe: 'run one share of the export (0…N−1) into OUT/ranks/; default from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX; then qa-hf merge OUT' },
@@ -185,7 +186,7 @@ export const OPTION_TABLE: readonly OptionRow[] = [
     describe: 'milliseconds between the checkpoints of a plan whose flush points change no byte' },
   { name: 'checkpoint-lines', type: 'string', hidden: true, commands: ['export'], identity: ['hub'], file: { schema: { type: 'integer', minimum: 1 } },
     describe: 'input lines between the fixed checkpoint positions (where gzip members and Parquet row groups end)' },
-  // The Hub layout (lib/hub.ts normalizeExportPlan).
+  // The Hub layout (lib/dataset/plan.ts normalizeExportPlan).
   { name: 'format', example: 'jsonl,parquet', type: 'string', commands: ['export'], identity: ['hub', 'config'], settled: (plan) => plan.formats, check: parseFormatList,
     file: { schema: { type: ['array', 'string'], minItems: 1, minLength: 1, items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_-]*$' } }, shape: 'list' },
     describe: 'comma-separated output formats: jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion (default jsonl)' },
@@ -227,10 +228,28 @@ export const OPTION_TABLE: readonly OptionRow[] = [
   { name: 'card-task-categories', example: 'question-answering', type: 'string', commands: ['export'], group: CARD_GROUP, identity: ['config'], file: {},
     describe: 'comma-separated task categories in the card header (default question-answering,text-generation)' },
   // Merge and verify.
-  { name: 'dir', type: 'string', positional: 'one', commands: ['merge', 'verify'], file: { cliOnly: 'the folder a merge or verify works on is named on the command line' },
-    describe: 'the --out of the ranks (a folder, or s3://bucket/prefix)', describeIn: { verify: 'an export output directory' } },
+  { name: 'dir', type: 'string', positional: 'one', commands: ['merge', 'verify', 'push'], file: { cliOnly: 'the folder a merge, verify or push works on is named on the command line' },
+    describe: 'the --out of the ranks (a folder, or s3://bucket/prefix)',
+    describeIn: { verify: 'an export output directory', push: 'the folder of a finished export: the files its manifest.json lists, and the manifest, are pushed' } },
   { name: 'inputs', type: 'boolean', commands: ['verify'], default: true, file: { cliOnly: 'the file\u2019s inputs: are export\u2019s and report\u2019s inputs' },
     describe: 'also check the inputs (--no-inputs to skip)' },
+  // Push (commands/push.ts): it reads no config file; the token comes from HF_TOKEN or --token-file, never a flag.
+  { name: 'repo', example: 'me/qa-corpus', type: 'string', commands: ['push'], file: { cliOnly: 'push reads no config file: the repo is named where the push is typed' },
+    describe: 'the dataset repo OWNER/NAME on the Hub (required)' },
+  { name: 'branch', example: 'main', type: 'string', commands: ['push'], file: { cliOnly: 'push reads no config file' },
+    describe: 'the branch to commit to (default main; it must exist)' },
+  { name: 'pr', type: 'boolean', commands: ['push'], default: false, file: { cliOnly: 'push reads no config file' },
+    describe: 'open a pull request with the commit instead of committing to the branch' },
+  { name: 'create', type: 'boolean', commands: ['push'], default: false, file: { cliOnly: 'push reads no config file' },
+    describe: 'create the dataset repo when it is missing' },
+  { name: 'private', type: 'boolean', commands: ['push'], default: false, file: { cliOnly: 'push reads no config file' },
+    describe: 'with --create: create the repo private' },
+  { name: 'message', example: '"Add the March corpus"', type: 'string', commands: ['push'], file: { cliOnly: 'push reads no config file' },
+    describe: 'the commit title (default: qa-hf push: dataset VERSION (N files changed, M deleted))' },
+  { name: 'token-file', example: '~/.cache/huggingface/token', type: 'string', commands: ['push'], file: { cliOnly: 'push reads no config file; a token never goes in one' },
+    describe: 'read the Hub token from the first line of FILE (default: the HF_TOKEN variable); there is no --token, which ps would show' },
+  { name: 'hub-url', example: 'https://hub.example.org', type: 'string', commands: ['push'], file: { cliOnly: 'push reads no config file' },
+    describe: 'the Hub to push to (default: HF_ENDPOINT, else https://huggingface.co); every request goes there' },
   { name: 'name', type: 'string', positional: 'one', commands: ['presets'], file: { cliOnly: 'presets reads no config file' }, describe: "a preset whose YAML to print" },
   // Every command.
   { name: 'debug', type: 'boolean', global: true, commands: COMMANDS, default: false, describe: 'print stack traces of failures',

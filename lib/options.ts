@@ -9,17 +9,18 @@
  *   // { preset: 'qa-internal', maxLineBytes: 10485760, failFast: false, workers: 2, keepRows: true, serialize: ['pairs', 'rejected', 'errors'] }
  *   normalizeExportOptions(argv, 'cli').plan.layout // 'simple'
  */
-import { QaHfError, got } from './errors';
-import { type ExportPlan, type HubArgs, normalizeExportPlan } from './hub';
-import { DEFAULT_MAX_LINE_BYTES } from './lines';
-import { type MappingSpec, resolvePreset } from './mapping';
-import { DEFAULT_PRESET, PRESET_NAMES, SEGMENTS } from './presets';
-import { compileSegmenter, type SegmentSpec } from './segment';
-import { isDefaultQualityPlan } from './quality';
-import { OUTPUT_NAMES, type OutputName } from './serialize';
-import { parseByteSize } from './shards';
-import { DEFAULT_LANGUAGE, DETECTABLE_LANGUAGES } from './report';
-import { type ThresholdRule, parseThresholds } from './thresholds';
+import { QaHfError, got, optionError } from './errors';
+import { type ExportPlan, normalizeExportPlan } from './dataset/plan';
+import type { HubArgs } from './dataset/plan-options';
+import { DEFAULT_MAX_LINE_BYTES } from './input/lines';
+import { type MappingSpec, resolvePreset } from './input/mapping';
+import { DEFAULT_PRESET, PRESET_NAMES, SEGMENTS } from './input/presets';
+import { compileSegmenter, type SegmentSpec } from './input/segment';
+import { isDefaultQualityPlan } from './quality/plan';
+import { OUTPUT_NAMES, type OutputName } from './dataset/serialize';
+import { parseByteSize } from './dataset/shards';
+import { DEFAULT_LANGUAGE, DETECTABLE_LANGUAGES } from './quality/language';
+import { type ThresholdRule, parseThresholds } from './quality/thresholds';
 
 /** More workers than this is a typo, not a machine (each holds a V8 heap). */
 export const MAX_WORKERS = 64;
@@ -36,13 +37,13 @@ export function optionName(key: string, style: OptionStyle): string {
 export function presetOption(value: unknown, style: OptionStyle = 'library'): string {
   if (value === undefined) return DEFAULT_PRESET;
   if (typeof value !== 'string' || !PRESET_NAMES.includes(value)) {
-    throw new QaHfError('ERR_OPTION', `${optionName('preset', style)} must be one of ${PRESET_NAMES.join(', ')}, ${got(value)}`);
+    throw optionError('preset', `${optionName('preset', style)} must be one of ${PRESET_NAMES.join(', ')}, ${got(value)}`);
   }
   return value;
 }
 
 /**
- * `mapping`: a declarative mapping (lib/mapping.ts), compiled here so a bad one
+ * `mapping`: a declarative mapping (lib/input/mapping.ts), compiled here so a bad one
  * fails before any stream exists (ERR_CONFIG with the pointer of the bad node).
  * A shipped mapped preset's mapping is filled in by the caller (lib/io/presets.ts
  * withPresetMapping); `preset` then names it.
@@ -50,7 +51,7 @@ export function presetOption(value: unknown, style: OptionStyle = 'library'): st
 export function mappingOption(value: unknown, preset: string, style: OptionStyle = 'library'): MappingSpec | undefined {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new QaHfError('ERR_OPTION', `${optionName('mapping', style)} must be a mapping object, ${got(value)}`);
+    throw optionError('mapping', `${optionName('mapping', style)} must be a mapping object, ${got(value)}`);
   }
   // A schema named by its path is read (and checked) where files are read (lib/io/presets.ts
   // loadMappingSchema, by the commands); the rest of the mapping is checked now.
@@ -70,7 +71,7 @@ export function workersOption(value: unknown, style: OptionStyle = 'library', fa
   // The CLI passes the text as typed (a number type would turn `abc` into NaN, shown as null).
   const count = style === 'cli' && typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
   if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0 || count > MAX_WORKERS) {
-    throw new QaHfError('ERR_OPTION', `${optionName('workers', style)} must be an integer from 0 to ${MAX_WORKERS}, ${got(value)}`);
+    throw optionError('workers', `${optionName('workers', style)} must be an integer from 0 to ${MAX_WORKERS}, ${got(value)}`);
   }
   return count;
 }
@@ -78,7 +79,7 @@ export function workersOption(value: unknown, style: OptionStyle = 'library', fa
 /** A boolean option (`failFast`, `keepRows`, `byteText`, …). */
 export function booleanOption(key: string, value: unknown, fallback: boolean, style: OptionStyle = 'library'): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new QaHfError('ERR_OPTION', `${optionName(key, style)} must be a boolean, ${got(value)}`);
+  if (typeof value !== 'boolean') throw optionError(key, `${optionName(key, style)} must be a boolean, ${got(value)}`);
   return value;
 }
 
@@ -86,7 +87,7 @@ export function booleanOption(key: string, value: unknown, fallback: boolean, st
 export function positiveIntegerOption(key: string, value: unknown, fallback: number, style: OptionStyle = 'library'): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new QaHfError('ERR_OPTION', `${optionName(key, style)} must be a positive integer, ${got(value)}`);
+    throw optionError(key, `${optionName(key, style)} must be a positive integer, ${got(value)}`);
   }
   return value;
 }
@@ -94,7 +95,7 @@ export function positiveIntegerOption(key: string, value: unknown, fallback: num
 /** A positive number option (the hidden checkpoint caps of the CLI: `--checkpoint-bytes 1e15`). */
 export function positiveNumberOption(key: string, value: unknown, style: OptionStyle = 'library'): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !(value > 0)) throw new QaHfError('ERR_OPTION', `${optionName(key, style)} must be a positive number, ${got(value)}`);
+  if (typeof value !== 'number' || !(value > 0)) throw optionError(key, `${optionName(key, style)} must be a positive number, ${got(value)}`);
   return value;
 }
 
@@ -109,7 +110,7 @@ export function serializeOption(value: unknown, style: OptionStyle = 'library'):
   if (value === undefined) return OUTPUT_NAMES;
   const names: readonly unknown[] | null = Array.isArray(value) ? value : null;
   if (names === null || names.some((name) => !(OUTPUT_NAMES as readonly unknown[]).includes(name))) {
-    throw new QaHfError('ERR_OPTION', `${optionName('serialize', style)} must be an array of ${OUTPUT_NAMES.join(', ')}, ${got(value)}`);
+    throw optionError('serialize', `${optionName('serialize', style)} must be an array of ${OUTPUT_NAMES.join(', ')}, ${got(value)}`);
   }
   return OUTPUT_NAMES.filter((name) => names.includes(name));
 }
@@ -117,7 +118,7 @@ export function serializeOption(value: unknown, style: OptionStyle = 'library'):
 /** `maxLineBytes`: the library takes an integer; the CLI also a size with a unit (`1MiB`). */
 export function maxLineBytesOption(value: unknown, style: OptionStyle = 'library'): number {
   if (value === undefined) return DEFAULT_MAX_LINE_BYTES;
-  if (style === 'cli') return parseByteSize(value, optionName('maxLineBytes', style));
+  if (style === 'cli') return parseByteSize(value, optionName('maxLineBytes', style), 'max-line-bytes');
   return positiveIntegerOption('maxLineBytes', value, DEFAULT_MAX_LINE_BYTES, style);
 }
 
@@ -131,11 +132,12 @@ export interface ProcessingOptionsInput {
   workers?: unknown;
   keepRows?: unknown;
   serialize?: unknown;
-  /** The config's `segment` section (lib/segment.ts SegmentSpec), plain data. */
+  /** The config's `segment` section (lib/input/segment.ts SegmentSpec), plain data. */
   segment?: unknown;
 }
 
-export interface ProcessingOptions {
+/** The processing options as normalizeProcessingOptions makes them (streams/chain.ts `ProcessingOptions` is what the stages take). */
+export interface NormalizedProcessingOptions {
   preset: string;
   /** Present for a mapped preset or a config's mapping: what the workers compile. */
   mapping?: MappingSpec;
@@ -149,12 +151,12 @@ export interface ProcessingOptions {
 }
 
 /** The processing options, checked and with their defaults; `options` is not changed. */
-export function normalizeProcessingOptions(options: ProcessingOptionsInput = {}, style: OptionStyle = 'library'): ProcessingOptions {
-  // segment: documents cut into records (lib/segment.ts); a bad spec or pattern is ERR_CONFIG with its pointer.
+export function normalizeProcessingOptions(options: ProcessingOptionsInput = {}, style: OptionStyle = 'library'): NormalizedProcessingOptions {
+  // segment: documents cut into records (lib/input/segment.ts); a bad spec or pattern is ERR_CONFIG with its pointer.
   const segment = options.segment === undefined ? undefined : (options.segment as SegmentSpec);
   if (segment !== undefined) compileSegmenter(segment);
 
-  // preset: the input format and mapping (lib/presets.ts). Unnamed, a mapping is the
+  // preset: the input format and mapping (lib/input/presets.ts). Unnamed, a mapping is the
   // config's own (`config`); segments without a mapping are mapped by `segments`.
   const preset =
     options.preset !== undefined ? presetOption(options.preset, style) : options.mapping !== undefined ? 'config' : segment !== undefined ? SEGMENTS.name : DEFAULT_PRESET;
@@ -169,7 +171,7 @@ export function normalizeProcessingOptions(options: ProcessingOptionsInput = {},
   // schema: a JSON Schema object replacing the preset's (compiled, and so checked, by the processor).
   const schema = options.schema;
   if (schema !== undefined && (typeof schema !== 'object' || schema === null || Array.isArray(schema))) {
-    throw new QaHfError('ERR_OPTION', `${optionName('schema', style)} must be a JSON Schema object, ${got(schema)}`);
+    throw optionError('schema', `${optionName('schema', style)} must be a JSON Schema object, ${got(schema)}`);
   }
 
   // maxLineBytes: bounds the memory one line may take; longer lines are ERR_LINE_TOO_LONG.
@@ -187,7 +189,7 @@ export function normalizeProcessingOptions(options: ProcessingOptionsInput = {},
   // serialize: the outputs whose bytes are wanted (serializeOption).
   const serialize = serializeOption(options.serialize, style);
 
-  const normalized: ProcessingOptions = { preset, maxLineBytes, failFast, workers, keepRows, serialize };
+  const normalized: NormalizedProcessingOptions = { preset, maxLineBytes, failFast, workers, keepRows, serialize };
   if (mapping !== undefined) normalized.mapping = mapping;
   if (schema !== undefined) normalized.schema = schema;
   if (segment !== undefined) normalized.segment = segment;
@@ -209,7 +211,7 @@ export interface ExportOptionsInput extends HubArgs, ProcessingOptionsInput {
   version?: unknown;
 }
 
-export interface ExportOptions extends ProcessingOptions {
+export interface ExportOptions extends NormalizedProcessingOptions {
   inputs: string[];
   out?: string;
   force: boolean;
@@ -222,7 +224,7 @@ export interface ExportOptions extends ProcessingOptions {
   checkpointMs?: number;
   /** --version: the dataset's version (`1.0.0`, no `v`); the export goes to `OUT/v1.0.0/`. */
   version?: string;
-  /** The layout, formats, split, … (lib/hub.ts normalizeExportPlan). */
+  /** The layout, formats, split, … (lib/dataset/plan.ts normalizeExportPlan). */
   plan: ExportPlan;
 }
 
@@ -233,16 +235,16 @@ export function normalizeExportOptions(options: ExportOptionsInput, style: Optio
   // inputs: files or directories, at least one.
   const inputs = options.inputs;
   if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((input) => typeof input === 'string' && input !== '')) {
-    throw new QaHfError('ERR_OPTION', `${optionName('inputs', style)} must name one or more files or directories, ${got(inputs)}`);
+    throw optionError('inputs', `${optionName('inputs', style)} must name one or more files or directories, ${got(inputs)}`);
   }
 
   // out: the output folder; checked for presence by the command (only --dry-run goes without it).
   const out = options.out;
-  if (out !== undefined && typeof out !== 'string') throw new QaHfError('ERR_OPTION', `${optionName('out', style)} must be a folder path, ${got(out)}`);
+  if (out !== undefined && typeof out !== 'string') throw optionError('out', `${optionName('out', style)} must be a folder path, ${got(out)}`);
 
   // glob: which files to take from input folders.
   const glob = options.glob;
-  if (glob !== undefined && (typeof glob !== 'string' || glob === '')) throw new QaHfError('ERR_OPTION', `${optionName('glob', style)} must be a glob pattern, ${got(glob)}`);
+  if (glob !== undefined && (typeof glob !== 'string' || glob === '')) throw optionError('glob', `${optionName('glob', style)} must be a glob pattern, ${got(glob)}`);
 
   // force, dryRun, restart, quiet: switches; progress: undefined means "when stderr is a terminal".
   const force = booleanOption('force', options.force, false, style);
@@ -259,11 +261,11 @@ export function normalizeExportOptions(options: ExportOptionsInput, style: Optio
   const plan = normalizeExportPlan(options, resolvePreset(processing.mapping === undefined ? processing : { ...processing, mapping: withoutSchemaPath(processing.mapping) }));
   // Segmented documents' rows are routed by --min-score and the split only: the quality rules see whole entries.
   if (processing.segment !== undefined && !isDefaultQualityPlan(plan.quality)) {
-    throw new QaHfError('ERR_OPTION', `--pii redact/reject, --dedup and --tiers do not apply to segmented documents (segment:); export them without, or segment first and export the segments with --preset segments`);
+    throw optionError('pii', `--pii redact/reject, --dedup and --tiers do not apply to segmented documents (segment:); export them without, or segment first and export the segments with --preset segments`);
   }
   // --target-samples draws whole lines' pairs: a segmented line's rows are not sampled one by one.
   if (processing.segment !== undefined && plan.targetSamples !== undefined) {
-    throw new QaHfError('ERR_OPTION', `--target-samples does not apply to segmented documents (segment:); segment first and export the segments with --preset segments, got ${plan.targetSamples}`);
+    throw optionError('target-samples', `--target-samples does not apply to segmented documents (segment:); segment first and export the segments with --preset segments, got ${plan.targetSamples}`);
   }
 
   // version: the dataset's version, a folder of its own under out.
@@ -283,7 +285,7 @@ export function versionOption(value: unknown, style: OptionStyle = 'library'): s
   if (value === undefined) return undefined;
   const text = typeof value === 'string' ? value.trim().replace(/^v/, '') : value;
   if (typeof text !== 'string' || !VERSION_TEXT.test(text)) {
-    throw new QaHfError('ERR_OPTION', `${optionName('version', style)} must be a semantic version such as 1.0.0 or 2.1.0-rc.1, ${got(value)}`);
+    throw optionError('version', `${optionName('version', style)} must be a semantic version such as 1.0.0 or 2.1.0-rc.1, ${got(value)}`);
   }
   return text;
 }
@@ -313,16 +315,16 @@ export function normalizeReportOptions(options: ReportOptionsInput, style: Optio
   // language: an ISO 639-1 code tinyld knows, or "off".
   const language = options.language ?? DEFAULT_LANGUAGE;
   if (typeof language !== 'string' || (language !== 'off' && !DETECTABLE_LANGUAGES.includes(language))) {
-    throw new QaHfError('ERR_OPTION', `${optionName('language', style)} must be an ISO 639-1 code the detector knows (sv, en, de, …) or off, ${got(language)}`);
+    throw optionError('language', `${optionName('language', style)} must be an ISO 639-1 code the detector knows (sv, en, de, …) or off, ${got(language)}`);
   }
 
-  // failOn: the release gate's rules (lib/thresholds.ts).
+  // failOn: the release gate's rules (lib/quality/thresholds.ts).
   const failOn = parseThresholds(options.failOn, optionName('failOn', style));
 
   // tokenizer: a tokenizer.json path; read and checked by the command (I/O).
   const tokenizer = options.tokenizer;
   if (tokenizer !== undefined && (typeof tokenizer !== 'string' || tokenizer === '')) {
-    throw new QaHfError('ERR_OPTION', `${optionName('tokenizer', style)} must be the path of a tokenizer.json, ${got(tokenizer)}`);
+    throw optionError('tokenizer', `${optionName('tokenizer', style)} must be the path of a tokenizer.json, ${got(tokenizer)}`);
   }
   return { language: language === 'off' ? null : language, failOn, tokenizer: tokenizer ?? null };
 }

@@ -8,8 +8,12 @@
  *   parseS3Url('s3://corpus/qa/2024/')   // { bucket: 'corpus', key: 'qa/2024/' }
  *   objectUrl('corpus', 'qa/a.jsonl')    // 's3://corpus/qa/a.jsonl'
  *   prefixOf('s3://corpus/dist')         // { bucket: 'corpus', prefix: 'dist/' }
+ *   parseS3Prefix('s3://corpus/dist')    // { url: 's3://corpus/dist', bucket: 'corpus', prefix: 'dist/', name: 'dist' }
+ *
+ * An output prefix (export --out, merge, verify) is parsed once, by the plan
+ * (lib/plan.ts), into an `S3Prefix`; what writes or reads under it takes that value.
  */
-import { QaHfError, got } from './errors';
+import { QaHfError, got, optionError } from './errors';
 
 export const S3_SCHEME = 's3://';
 
@@ -56,14 +60,40 @@ export function prefixOf(url: string): { bucket: string; prefix: string } {
 
 /** The last path segment of a prefix URL (an export's name: the card's title), or the bucket. */
 export function prefixName(url: string): string {
+  return parseS3Prefix(url).name;
+}
+
+/** An s3:// URL taken as a folder, parsed once: the URL as named (messages and the staging folder's hash use it), its bucket and key prefix. */
+export interface S3Prefix {
+  readonly url: string;
+  readonly bucket: string;
+  /** '' for the bucket's root, else ending in '/'. */
+  readonly prefix: string;
+  /** The last segment of the prefix, or the bucket: the export's name (its staging folder's and card's). */
+  readonly name: string;
+}
+
+/** Parses `url` as a prefix (ERR_USAGE for a URL without a valid bucket). */
+export function parseS3Prefix(url: string): S3Prefix {
   const { bucket, prefix } = prefixOf(url);
   const parts = prefix.split('/').filter((part) => part !== '');
-  return parts.length > 0 ? parts[parts.length - 1] : bucket;
+  return Object.freeze({ url, bucket, prefix, name: parts.length > 0 ? parts[parts.length - 1] : bucket });
+}
+
+/** The prefix of a folder under `at` (a version's `PREFIX/v1.0.0`), its URL written as `URL/folder`. */
+export function subPrefix(at: S3Prefix, folder: string): S3Prefix {
+  const url = `${at.url.replace(/\/+$/, '')}/${folder}`;
+  return Object.freeze({ url, bucket: at.bucket, prefix: `${at.prefix}${folder}/`, name: folder });
+}
+
+/** The URL of the object `key` under a prefix. */
+export function urlUnder(at: S3Prefix, key: string): string {
+  return objectUrl(at.bucket, `${at.prefix}${key}`);
 }
 
 /** --s3-url-style, checked like every option (one line naming it). */
 export function s3UrlStyleOption(value: unknown): S3UrlStyle | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string' && (S3_URL_STYLES as readonly string[]).includes(value)) return value as S3UrlStyle;
-  throw new QaHfError('ERR_OPTION', `--s3-url-style must be path or vhost, ${got(value)}`);
+  throw optionError('s', `--s3-url-style must be path or vhost, ${got(value)}`);
 }

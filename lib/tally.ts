@@ -1,7 +1,7 @@
 /**
  * tally — the counts that prove nothing was lost: every line read is a pair, a
  * rejected pair, an error (by code), blank or segmented (a document cut into
- * rows, lib/segment.ts), per input file and in total. A segmented line counts
+ * rows, lib/input/segment.ts), per input file and in total. A segmented line counts
  * once in `segmented` (and in `noSegments` when it held none); the rows it gave
  * are counted apart, in `segmentPairs` and `segmentRejected`, so lines still add up.
  * A passed pair left out of --target-samples' sample counts in `notSampled`.

@@ -12,7 +12,7 @@
  *
  * The verdict is one ERR_UNUSABLE_INPUT error (exit 5) naming the most frequent
  * error code, its count and the likely cause (the input's whole-file hint,
- * lib/input-hints.ts, when it had one), and, in a run of several inputs, one
+ * lib/input/input-hints.ts, when it had one), and, in a run of several inputs, one
  * summary note per unusable input; the other inputs are processed as usual.
  *
  *   const verdict = judgeUsable(tally.total, ['a.jsonl', 'b.jsonl'], tally.files, { hints, preset: 'qa-internal', done: 'every file is written' });

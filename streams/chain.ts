@@ -1,7 +1,12 @@
 /**
- * chain — the one place stages are joined: pump, promisified, so an error in any
- * stage destroys them all and rejects once (no `.pipe()` chains anywhere).
+ * chain — the one place stages are put together and joined: `buildChain(plan, { source, sink })`
+ * lays out source → processing → router → (serializer) → sink → (checkpoint) from a ChainPlan,
+ * and runs them with pump, promisified, so an error in any stage destroys them all and
+ * rejects once (no `.pipe()` chains anywhere). Every command's chain is built here: pipe
+ * mode, export, its dry run and sampling pass, `qa-hf report` and a rank. `runChain`, the
+ * bare join, stays exported for library users who lay out their own stages.
  *
+ *   await buildChain({ processing: {}, route: null }, { source: createFileSource(files), sink: createSink({ outputs }) }).run();
  *   await runChain([createFileSource(files), ...createProcessingStages(), createSink({ outputs })]);
  *
  * Processing is two stages: the line splitter, then the batch processor
@@ -11,18 +16,20 @@
  * pass saves their per-batch hand-offs and lets lines stay byte text throughout.
  */
 import pump from 'pump';
-import type { Stream, Transform } from 'node:stream';
-import { canUseByteText } from '../lib/byte-text';
+import type { Readable, Stream, Transform, Writable } from 'node:stream';
+import { canUseByteText } from '../lib/input/byte-text';
 import { withPresetMapping } from '../lib/io/presets';
-import type { MappingSpec } from '../lib/mapping';
-import type { OutputName } from '../lib/serialize';
-import type { SegmentSpec } from '../lib/segment';
-import type { FactsSpec } from '../lib/facts';
-import { checkBatchOptions, makeBatchContext, processBatch } from '../lib/worker-task';
+import type { MappingSpec } from '../lib/input/mapping';
+import type { OutputName } from '../lib/dataset/serialize';
+import type { SegmentSpec } from '../lib/input/segment';
+import type { FactsSpec } from '../lib/quality/facts';
+import { checkBatchOptions, makeBatchContext, processBatch } from '../lib/processor';
 import { batchStage } from './batch-stage';
 import { createLineSplitter } from './line-splitter';
 import { workersOption } from '../lib/options';
 import { createWorkerPool } from './worker-pool';
+import { type RouterOptions, createRouter } from './router';
+import { type SerializerOptions, createSerializer } from './serializer';
 
 export function runChain(stages: Stream[]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -67,7 +74,7 @@ export function defaultWorkerCount(inputBytes: number | null, cores: number): nu
 
 export interface ProcessingOptions {
   preset?: string;
-  /** A declarative mapping (lib/mapping.ts) used instead of the preset's own; a shipped mapped preset's is filled in. */
+  /** A declarative mapping (lib/input/mapping.ts) used instead of the preset's own; a shipped mapped preset's is filled in. */
   mapping?: MappingSpec;
   /** JSON Schema object replacing the preset's. */
   schema?: object;
@@ -79,7 +86,7 @@ export interface ProcessingOptions {
    * Keep `row` and `text` of pairs and rejected entries for whoever reads them
    * after the sink (stats, other formats). Default true. The pipe mode, which only
    * counts them, passes false: lines then stay raw bytes from splitter to sink
-   * (lib/byte-text.ts), about twice as fast, with the same output bytes.
+   * (lib/input/byte-text.ts), about twice as fast, with the same output bytes.
    */
   keepRows?: boolean;
   /** With keepRows, keep the line text of pairs and rejected entries too (default true; lib/worker-task.ts). */
@@ -88,12 +95,12 @@ export interface ProcessingOptions {
    * The outputs whose JSONL bytes the processor writes into `batch.output`: pairs,
    * rejected, errors (default all). An export's Hub layout writes pairs and
    * rejected rows to shards from `entry.row`, so it asks for errors alone; a dry
-   * run for none (lib/worker-task.ts BatchContextOptions.serialize).
+   * run for none (lib/processor.ts BatchContextOptions.serialize).
    */
   serialize?: readonly OutputName[];
-  /** Segmentation of documents (lib/segment.ts SegmentSpec): plain data, compiled here and in each worker. */
+  /** Segmentation of documents (lib/input/segment.ts SegmentSpec): plain data, compiled here and in each worker. */
   segment?: SegmentSpec;
-  /** The facts the quality rules and the report read (lib/facts.ts), found by the processor (in the workers). */
+  /** The facts the quality rules and the report read (lib/quality/facts.ts), found by the processor (in the workers). */
   facts?: FactsSpec;
   /** --pii redact|reject: bad lines' text and messages redacted where they are made (lib/worker-task.ts). */
   redactErrors?: boolean;
@@ -116,4 +123,47 @@ export function createProcessingStages(given: ProcessingOptions = {}): Transform
   const splitter = createLineSplitter({ maxLineBytes: options.maxLineBytes, byteText });
   const context = makeBatchContext(options);
   return [splitter, batchStage((batch) => processBatch(batch, context))];
+}
+
+/**
+ * What a chain does between its source and its sink; each part absent is a stage left out.
+ * (A run's plan, commands/, says which: the export's, its dry run's, a rank's, …)
+ */
+export interface ChainPlan {
+  /**
+   * The processing stages' options (createProcessingStages), or null when the source
+   * gives processed Batches already (a merge: the ranks' lines, streams/rank-replay.ts).
+   */
+  processing: ProcessingOptions | null;
+  /** The router (streams/router.ts: min-score, splits, quality rules, sample), or null: the processor's channels as they are (a rank: routed at the merge). */
+  route: RouterOptions | null;
+  /** After the router, batches it moved rows of are serialized again for a byte sink (pipe mode with quality rules). */
+  reserialize?: SerializerOptions;
+}
+
+/** The ends of a chain: where its input comes from and where it goes. */
+export interface ChainEnds {
+  /** Input chunks (createFileSource), or processed Batches when the plan has no processing. */
+  source: Readable;
+  /** The last writing stage: a sink (streams/sink.ts, streams/dataset-sink.ts, or a caller's Writable). */
+  sink: Writable;
+  /** After a resumable sink, the stage its commits go to (streams/checkpoint.ts). */
+  checkpoint?: Writable;
+}
+
+/** A chain laid out, ready to run once. */
+export interface Chain {
+  readonly stages: readonly Stream[];
+  run(): Promise<void>;
+}
+
+/** The one composition of stages (see the header). Options are checked now, before any stream moves. */
+export function buildChain(plan: ChainPlan, ends: ChainEnds): Chain {
+  const stages: Stream[] = [ends.source];
+  if (plan.processing !== null) stages.push(...createProcessingStages(plan.processing));
+  if (plan.route !== null) stages.push(createRouter(plan.route));
+  if (plan.reserialize) stages.push(createSerializer({ ...plan.reserialize, onlyUnserialized: true }));
+  stages.push(ends.sink);
+  if (ends.checkpoint) stages.push(ends.checkpoint);
+  return { stages, run: () => runChain(stages) };
 }

@@ -31,6 +31,7 @@ import { type ChainCheckpoint, readChainCheckpoint, writeChainCheckpoint } from 
 import { QaHfError, got, toQaHfError } from '../lib/errors';
 import type { InputSpec } from './file-source';
 import type { SinkCommit, SinkResume } from './sink';
+import { failFastError } from './commit-sink';
 
 /** Default cadence: at least every 8 MiB of input or 2 s, as `qa-hf export` (its CHECKPOINT_BYTES, CHECKPOINT_MS). */
 export const DEFAULT_CHECKPOINT_BYTES = 8 << 20;
@@ -71,6 +72,25 @@ function positive(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0)) throw new QaHfError('ERR_OPTION', `option ${name} must be a positive number, ${got(value)}`);
   return value;
+}
+
+/**
+ * The checkpoint stage itself: takes each commit a resumable sink pushes, in order, one
+ * at a time (`take` records what it must; its rejection fails the chain). A commit that
+ * ends the run ends it here, after it is taken: `take` throws (fail-fast, a stop).
+ * createCheckpoint below is the library's; `qa-hf export` takes its DatasetCommits the
+ * same way (commands/export/session.ts), recording its richer checkpoint.
+ */
+export function createCheckpointStage<C>(take: (commit: C) => Promise<void>): Writable {
+  return new Writable({
+    objectMode: true,
+    write(commit: C, _encoding, callback) {
+      take(commit).then(
+        () => callback(),
+        (err) => callback(toQaHfError(err)),
+      );
+    },
+  });
 }
 
 export function createCheckpoint(options: CheckpointOptions): Writable {
@@ -117,13 +137,9 @@ export function createCheckpoint(options: CheckpointOptions): Writable {
     if (bytesSince >= everyBytes || Date.now() - lastAt >= everyMs) await record(commit, { ...state });
   };
 
-  return new Writable({
-    objectMode: true,
-    write(commit: SinkCommit, _encoding, callback) {
-      take(commit).then(
-        () => callback(),
-        (err) => callback(toQaHfError(err)),
-      );
-    },
+  return createCheckpointStage(async (commit: SinkCommit) => {
+    await take(commit);
+    // Fail-fast's cut, recorded like any commit, ends the run (the sink writes nothing after it).
+    if (commit.stop) throw failFastError({ file: commit.file, stop: commit.stop });
   });
 }

@@ -13,31 +13,29 @@
  * and zstd are recognised by their magic bytes and decompressed on the fly:
  * `data`, offsets and `start` are then in the decompressed stream, and a resume
  * decompresses again from the start and skips to its offset. A file's first
- * bytes go through lib/input-hints.ts, whose hint goes to `onHint`.
+ * bytes go through lib/input/input-hints.ts, whose hint goes to `onHint`.
  *
  * An `s3://bucket/key` input is read like a regular file, by ranged GETs
  * (lib/io/s3.ts): a resume starts at its offset, and every GET must find the
  * object's ETag unchanged (the spec's `etag`, else the one its HEAD gives now).
+ * Opening an input (fstat, the first bytes, its raw chunks) is lib/io/raw-input.ts;
+ * this file turns raw chunks into FileChunks: decompression, resume skips, digests, hints.
  *
  *   pipeline(createFileSource(['a.jsonl', 'b.jsonl.gz']), createLineSplitter(), …)
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, pipeline } from 'node:stream';
-import { promises as fs } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { MAGIC_BYTES, type ReadableCompression, detectCompression, isReadableCompression } from '../lib/compression';
+import { MAGIC_BYTES, type ReadableCompression, detectCompression, isReadableCompression } from '../lib/input/compression';
 import { QaHfError, got, inputError } from '../lib/errors';
-import { loadZstd } from '../lib/zstd';
-import { HINT_HEAD_BYTES, inputHint } from '../lib/input-hints';
+import { loadZstd } from '../lib/dataset/zstd';
+import { HINT_HEAD_BYTES, inputHint } from '../lib/input/input-hints';
 import type { PrefixHashTap } from '../lib/io/fingerprint';
 import { isS3Url } from '../lib/s3-url';
-import { headObject, objectChunks, objectHead, s3Error } from '../lib/io/s3';
+import { type RawInput, openObject, openRaw } from '../lib/io/raw-input';
 
 /** One read: large enough that per-batch costs vanish, small enough to bound memory. */
 export const DEFAULT_CHUNK_BYTES = 256 << 10;
-/** Reads from a pipe: Linux pipes hold 64 KiB, so larger buffers would mostly stay empty. */
-const STREAM_CHUNK_BYTES = 64 << 10;
-
 export const STDIN_NAME = '<stdin>';
 
 /** The name an input's chunks, batches and errors carry: `-` is STDIN_NAME. */
@@ -64,7 +62,7 @@ export interface InputSpec {
   /** Resume point: byte offset (decompressed, for a compressed file) and lines already consumed. */
   start?: { offset: number; line: number };
   /**
-   * A rank's share (lib/shares.ts): stop before this byte offset of a regular
+   * A rank's share (lib/scale/shares.ts): stop before this byte offset of a regular
    * uncompressed file, as if the file ended there (a line start, so every line read
    * is whole). Such a read gives no digest. Ignored for a compressed file, which a
    * share always takes whole.
@@ -127,22 +125,10 @@ async function* readAll(specs: InputSpec[], context: SourceContext): AsyncGenera
   }
 }
 
-/** An opened input: its first bytes, and its raw bytes from a position. */
-interface RawInput {
-  /** A regular file (or an S3 object): positional reads, any start. Otherwise sequential reads from byte 0 only. */
-  seekable: boolean;
-  /** Each chunk is memory of its own (FileChunk.detachable). */
-  ownsChunks: boolean;
-  /** The first bytes: up to HINT_HEAD_BYTES of a regular file, at least MAGIC_BYTES (when it has them) of a stream. */
-  head: Buffer;
-  chunks(from: number): AsyncIterable<Buffer>;
-  close(): Promise<void>;
-}
-
 /** Reads one input; true when it failed and onInputError took the failure. */
 async function* readInput(spec: InputSpec, context: SourceContext): AsyncGenerator<FileChunk, boolean> {
   const name = inputName(spec.path);
-  const raw = isS3Url(spec.path) ? await openObject(spec) : await openRaw(spec.path, name, context);
+  const raw = isS3Url(spec.path) ? await openObject(spec) : await openRaw(spec.path, name, context.stdin, context.chunkBytes);
   try {
     if (spec.start && spec.start.offset > 0 && !raw.seekable) {
       throw new QaHfError('ERR_INPUT', 'cannot resume mid-file: it is not a regular file (stdin, a pipe or a device) and cannot be read again', {
@@ -224,7 +210,7 @@ async function* readPlain(spec: InputSpec, name: string, raw: RawInput, context:
       position += data.length;
       if (primed) tap!.keep(position, primed.copy());
       onRawBytes?.(name, position);
-      // A regular file's reads each get memory of their own (positionalChunks).
+      // A regular file's reads each get memory of their own (lib/io/raw-input.ts positionalChunks).
       yield raw.ownsChunks ? { ...chunk(data), detachable: true } : chunk(data);
       if (position >= end) break;
     }
@@ -303,118 +289,4 @@ function decompress(raw: AsyncIterable<Buffer>, compression: ReadableCompression
   const decompressor = compression === 'gzip' ? createGunzip() : new (loadZstd('read zstd input').DecompressStream)();
   pipeline(Readable.from(raw), decompressor, () => undefined); // errors reach the decompressor's iteration
   return decompressor;
-}
-
-async function openRaw(file: string, name: string, context: SourceContext): Promise<RawInput> {
-  if (file === '-') {
-    try {
-      return await streamInput(context.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>, async () => undefined);
-    } catch (err) {
-      throw inputError(err, name);
-    }
-  }
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, 'r');
-  } catch (err) {
-    throw inputError(err, file);
-  }
-  try {
-    const stat = await handle.stat();
-    if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    if (!stat.isFile()) {
-      const reads = Math.min(context.chunkBytes, STREAM_CHUNK_BYTES);
-      return await streamInput(sequentialChunks(handle, reads), () => handle.close());
-    }
-    const head = Buffer.alloc(HINT_HEAD_BYTES);
-    const { bytesRead } = await handle.read(head, 0, HINT_HEAD_BYTES, 0);
-    return {
-      seekable: true,
-      ownsChunks: true,
-      head: head.subarray(0, bytesRead),
-      chunks: (from) => positionalChunks(handle, from, context.chunkBytes),
-      close: () => handle.close(),
-    };
-  } catch (err) {
-    await handle.close();
-    throw inputError(err, file);
-  }
-}
-
-/** An S3 object: its head by one ranged GET, its chunks by another from any offset, each guarded by the ETag. */
-async function openObject(spec: InputSpec): Promise<RawInput> {
-  const url = spec.path;
-  const found = await headObject(url);
-  if (!found) throw s3Error({ name: 'NoSuchKey' }, url);
-  if (spec.etag !== undefined && found.etag !== spec.etag) throw s3Error({ name: 'PreconditionFailed' }, url);
-  const { etag, size } = found;
-  return {
-    seekable: true,
-    // Socket reads may be views of one larger buffer: never transferred, copied.
-    ownsChunks: false,
-    head: await objectHead(url, HINT_HEAD_BYTES, { etag, size }),
-    chunks: (from) => objectChunks(url, { from, etag, size }),
-    close: async () => undefined,
-  };
-}
-
-/** A stream's first MAGIC_BYTES are read ahead; its chunks replay them, then go on. */
-async function streamInput(iterator: AsyncIterator<Buffer | string>, close: () => Promise<void>): Promise<RawInput> {
-  const buffered: Buffer[] = [];
-  let bytes = 0;
-  let done = false;
-  while (bytes < MAGIC_BYTES) {
-    const next = await iterator.next();
-    if (next.done) {
-      done = true;
-      break;
-    }
-    const data = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
-    buffered.push(data);
-    bytes += data.length;
-  }
-  let used = false;
-  async function* chunks(): AsyncGenerator<Buffer> {
-    if (used) throw new Error('internal: a stream input is read once');
-    used = true;
-    try {
-      yield* buffered.splice(0);
-      while (!done) {
-        const next = await iterator.next();
-        if (next.done) return;
-        yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
-      }
-    } finally {
-      if (!done) await iterator.return?.();
-    }
-  }
-  return { seekable: false, ownsChunks: false, head: Buffer.concat(buffered).subarray(0, HINT_HEAD_BYTES), chunks, close };
-}
-
-/** Reads at the handle's current position (read(2)): the only way to read a pipe. */
-async function* sequentialChunks(handle: fs.FileHandle, chunkBytes: number): AsyncGenerator<Buffer> {
-  for (;;) {
-    const { buffer, bytesRead } = await handle.read(Buffer.allocUnsafe(chunkBytes), 0, chunkBytes, null);
-    if (bytesRead === 0) return;
-    yield buffer.subarray(0, bytesRead);
-  }
-}
-
-/** Positional reads from `from`; the next chunk is read from disk while this one is processed. */
-async function* positionalChunks(handle: fs.FileHandle, from: number, chunkBytes: number): AsyncGenerator<Buffer> {
-  const readAt = (at: number) => {
-    // allocUnsafeSlow: never a slice of Node's shared pool, so the chunk may be detached (FileChunk.detachable).
-    const read = handle.read(Buffer.allocUnsafeSlow(chunkBytes), 0, chunkBytes, at);
-    read.catch(() => undefined); // awaited below; never an unhandled rejection if we stop early
-    return read;
-  };
-  let position = from;
-  let next = readAt(position);
-  for (;;) {
-    const { buffer, bytesRead } = await next;
-    if (bytesRead === 0) return;
-    position += bytesRead;
-    next = readAt(position);
-    yield buffer.subarray(0, bytesRead);
-  }
 }

@@ -7,14 +7,14 @@
  *   createHfMapper()                          // preset 'qa-internal'
  */
 import type { Transform } from 'node:stream';
-import { mapBatch } from '../lib/map';
+import { mapBatch } from '../lib/input/map';
 import { withPresetMapping } from '../lib/io/presets';
-import { type MappingSpec, resolvePreset } from '../lib/mapping';
+import { type MappingSpec, resolvePreset } from '../lib/input/mapping';
 import { batchStage } from './batch-stage';
 
 export interface HfMapperOptions {
   preset?: string;
-  /** A declarative mapping (lib/mapping.ts) instead of the preset's. */
+  /** A declarative mapping (lib/input/mapping.ts) instead of the preset's. */
   mapping?: MappingSpec;
 }
 

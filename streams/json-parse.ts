@@ -7,7 +7,7 @@
  *   pipeline(source, createLineSplitter(), createJsonParser(), …)
  */
 import type { Transform } from 'node:stream';
-import { parseBatch } from '../lib/parse';
+import { parseBatch } from '../lib/input/parse';
 import { batchStage } from './batch-stage';
 
 export function createJsonParser(): Transform {

@@ -11,7 +11,7 @@
  *   fs.createReadStream('qa.jsonl').pipe(createLineSplitter({ file: 'qa.jsonl' }))
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { LineScanner, normalizeScannerOptions, type LineScannerOptions } from '../lib/lines';
+import { LineScanner, normalizeScannerOptions, type LineScannerOptions } from '../lib/input/lines';
 import type { Batch } from '../lib/batch';
 import type { FileChunk } from './file-source';
 import { BATCH_HIGH_WATER_MARK } from './batch-stage';

@@ -1,9 +1,9 @@
 /**
  * rank-replay — the source of `qa-hf merge`: the ranks' processed lines
- * (entries.jsonl, lib/rank-entries.ts) read back in input order as Batches, as
+ * (entries.jsonl, lib/scale/rank-entries.ts) read back in input order as Batches, as
  * source → processing would give them in a single run.
  *
- * Input: per input, its ranges in order (lib/rank.ts planMerge), and the position
+ * Input: per input, its ranges in order (lib/scale/rank.ts planMerge), and the position
  * to start from (a resumed merge's checkpoint: input, byte offset, line).
  * Output: Batches of one input each, at most `batchEntries` entries, lines
  * numbered in the whole input (the rank's number plus the lines of the input's
@@ -18,8 +18,8 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Batch, Entry } from '../lib/batch';
 import { QaHfError, inputError } from '../lib/errors';
-import type { MergeInput } from '../lib/rank';
-import { decodeEntry } from '../lib/rank-entries';
+import type { MergeInput } from '../lib/scale/rank';
+import { decodeEntry } from '../lib/scale/rank-entries';
 
 /** Entries per batch: about what one 256 KiB read of ~1 kB records gives. */
 export const REPLAY_BATCH_ENTRIES = 256;

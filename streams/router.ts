@@ -1,5 +1,5 @@
 /**
- * router — the routing stage between the processor and the sink (lib/route.ts:
+ * router — the routing stage between the processor and the sink (lib/dataset/route.ts:
  * min-score, the split of every pair and rejected row, then the quality rules —
  * PII, duplicates, tiers — in input order on this thread).
  *
@@ -14,15 +14,15 @@
  */
 import type { Transform } from 'node:stream';
 import type { Batch } from '../lib/batch';
-import type { QualityRouter } from '../lib/quality';
-import { type RoutePlan, type RouteSample, applyRoute, makeRouter } from '../lib/route';
+import type { QualityRouter } from '../lib/quality/rules';
+import { type RoutePlan, type RouteSample, applyRoute, makeRouter } from '../lib/dataset/route';
 import { batchStage } from './batch-stage';
 
 export interface RouterOptions {
   plan: RoutePlan;
   /** The quality rules' state (a resumed export's, restored); default a fresh one of `plan.quality`. */
   quality?: QualityRouter;
-  /** --target-samples' second pass (lib/sample.ts): the passed pairs outside the sample go to `not_sampled`. */
+  /** --target-samples' second pass (lib/scale/sample.ts): the passed pairs outside the sample go to `not_sampled`. */
   sample?: RouteSample;
 }
 

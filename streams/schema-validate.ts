@@ -9,16 +9,16 @@
  *   createSchemaValidator({ schema: mySchema }) // any JSON Schema object
  */
 import type { Transform } from 'node:stream';
-import { compileSchema, validateBatch } from '../lib/schema';
+import { compileSchema, validateBatch } from '../lib/input/schema';
 import { withPresetMapping } from '../lib/io/presets';
-import { type MappingSpec, resolvePreset } from '../lib/mapping';
+import { type MappingSpec, resolvePreset } from '../lib/input/mapping';
 import { batchStage } from './batch-stage';
 
 export interface SchemaValidatorOptions {
   /** JSON Schema object; default: the schema of `preset`. */
   schema?: object;
   preset?: string;
-  /** A declarative mapping (lib/mapping.ts) instead of the preset's. */
+  /** A declarative mapping (lib/input/mapping.ts) instead of the preset's. */
   mapping?: MappingSpec;
 }
 

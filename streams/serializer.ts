@@ -13,13 +13,13 @@
  */
 import type { Transform } from 'node:stream';
 import { withPresetMapping } from '../lib/io/presets';
-import { type MappingSpec, resolvePreset } from '../lib/mapping';
-import { makeJsonlWriters, serializeBatch } from '../lib/serialize';
+import { type MappingSpec, resolvePreset } from '../lib/input/mapping';
+import { makeJsonlWriters, serializeBatch } from '../lib/dataset/serialize';
 import { batchStage } from './batch-stage';
 
 export interface SerializerOptions {
   preset?: string;
-  /** A declarative mapping (lib/mapping.ts) instead of the preset's. */
+  /** A declarative mapping (lib/input/mapping.ts) instead of the preset's. */
   mapping?: MappingSpec;
   failFast?: boolean;
   /** Serialize only batches whose `output` is null. */

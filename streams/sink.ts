@@ -2,7 +2,7 @@
  * sink — writes serialized batches to their outputs, the last stage of a chain.
  *
  * Input: Batch with `output`, written as the bytes the serializer made (see
- * outputBytes in lib/serialize.ts). Each output name (`pairs`, `rejected`, `errors`)
+ * outputBytes in lib/dataset/serialize.ts). Each output name (`pairs`, `rejected`, `errors`)
  * maps to a path (opened by lib/io/output-target.ts: a regular file or new path is
  * written atomically — temp file, fsync, rename, directory fsync, on finish; removed
  * on failure —, a symlink is followed, a device or FIFO is written through), a
@@ -23,14 +23,14 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Transform, Writable } from 'node:stream';
-import { AtomicFile, type FileSystem, syncDirectory } from '../lib/io/atomic-file';
+import type { Transform, Writable } from 'node:stream';
+import { AtomicFile, type FileSystem, isShortOrMissing, syncDirectory } from '../lib/io/atomic-file';
 import type { OutputTarget } from '../lib/target';
 import { openOutputTarget, type OpenOutputTarget } from '../lib/io/output-target';
-import { type Batch, onlyClosesFile } from '../lib/batch';
-import { QaHfError, toQaHfError } from '../lib/errors';
-import { outputBytes } from '../lib/serialize';
-import { BATCH_HIGH_WATER_MARK } from './batch-stage';
+import type { Batch } from '../lib/batch';
+import { QaHfError } from '../lib/errors';
+import { outputBytes } from '../lib/dataset/serialize';
+import { type SinkWriter, createCommitSink } from './commit-sink';
 
 export type SinkTarget = string | NodeJS.WritableStream | OutputTarget;
 
@@ -100,6 +100,8 @@ export interface SinkCommit {
   fileEnd: boolean;
   /** Bytes written per output name, up to and including this commit. */
   outputs: Record<string, number>;
+  /** Fail-fast cut the input here: the checkpoint stage records this commit, then ends the run with ERR_FAIL_FAST. */
+  stop?: Batch['stop'];
   /** Makes at least those bytes durable (fsync of every output). */
   sync(): Promise<void>;
   /** On the last commit only: every input consumed; renames the outputs to their final names. */
@@ -129,47 +131,22 @@ async function finishResumable(file: string): Promise<void> {
   await syncDirectory(path.dirname(file));
 }
 
-export function createSink(options: SinkOptions & { commits: true }): Transform;
-export function createSink(options: SinkOptions): Writable;
-export function createSink(options: SinkOptions): Writable | Transform {
-  const owned: OpenOutputTarget[] = [];
-  const targets = new Map<string, OutputTarget>();
-  const onCommit = options.onCommit;
-  const commits = options.commits === true;
+/** The JSONL outputs of a sink: files, streams, a caller's targets; resumable files with `commits`. */
+class OutputsWriter implements SinkWriter<SinkCommit> {
+  private readonly owned: OpenOutputTarget[] = [];
+  private readonly targets = new Map<string, OutputTarget>();
   /** Resumable mode: the outputs as AtomicFiles with fixed temp names, by name and final path. */
-  const resumable = new Map<string, { file: AtomicFile | null; path: string }>();
-  if (commits) {
-    for (const [name, target] of Object.entries(options.outputs)) {
-      if (target !== undefined && typeof target !== 'string') {
-        throw new QaHfError('ERR_OPTION', `a resumable sink (commits: true) writes files named by path; output ${name} is not one, got ${JSON.stringify(String(target))}`);
-      }
-    }
-  }
-  let push: (commit: SinkCommit) => void = () => undefined;
-  const lengths = (): Record<string, number> => Object.fromEntries([...resumable].map(([name, output]) => [name, output.file?.bytes ?? options.resume?.outputs[name] ?? 0]));
-  /** Set once final() has synced and closed the outputs: every commit's bytes are durable from then on. */
-  let closed = false;
-  const sync = async (): Promise<void> => {
-    if (closed) return;
-    for (const output of resumable.values()) await output.file?.sync();
-  };
-  /** Written, not yet reported: waits to see whether the next batch only closes its file. */
-  let pending: Batch | null = null;
-  const report = async (batch: Batch): Promise<void> => {
-    if (onCommit) await onCommit(batch);
-    if (commits) push({ file: batch.file, offset: batch.endOffset, line: batch.endLine, fileEnd: batch.fileEnd, outputs: lengths(), sync });
-  };
-  const reportPending = async (): Promise<void> => {
-    const batch = pending;
-    pending = null;
-    if (batch) await report(batch);
-  };
-  const reporting = onCommit !== undefined || commits;
+  private readonly resumable = new Map<string, { file: AtomicFile | null; path: string }>();
+  /** Set once end() has synced and closed the outputs: every commit's bytes are durable from then on. */
+  private closed = false;
 
-  const construct = async (): Promise<void> => {
+  constructor(private readonly options: SinkOptions) {}
+
+  async open(): Promise<void> {
+    const { options, resumable, targets } = this;
     for (const [name, target] of Object.entries(options.outputs)) {
       if (target === undefined) continue;
-      if (commits) {
+      if (options.commits) {
         const file = target as string;
         const keepBytes = options.resume ? (options.resume.outputs[name] ?? 0) : undefined;
         if (options.resume?.complete) {
@@ -177,7 +154,7 @@ export function createSink(options: SinkOptions): Writable | Transform {
           continue;
         }
         const opened = await AtomicFile.open(file, { tempPath: resumableTempPath(file), keepBytes }).catch((err: unknown) => {
-          if (keepBytes !== undefined && ((err as NodeJS.ErrnoException).code === 'ENOENT' || /fewer than/.test((err as Error).message))) {
+          if (keepBytes !== undefined && isShortOrMissing(err)) {
             throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `${resumableTempPath(file)} does not match the checkpoint (missing or cut short); remove the checkpoint to start over`);
           }
           throw err;
@@ -186,81 +163,73 @@ export function createSink(options: SinkOptions): Writable | Transform {
         targets.set(name, opened);
       } else if (typeof target === 'string') {
         const file = await openOutputTarget(target, { fs: options.fs });
-        owned.push(file);
+        this.owned.push(file);
         targets.set(name, file);
       } else {
         targets.set(name, isOutputTarget(target) ? target : new StreamTarget(target));
       }
     }
-  };
-  const write = async (batch: Batch): Promise<void> => {
-    if (pending && onlyClosesFile(pending, batch)) {
-      pending = { ...pending, fileEnd: true };
-      return reportPending();
-    }
-    await reportPending();
+  }
+
+  async write(batch: Batch): Promise<void> {
     const output = batch.output;
     // A batch whose entries a router moved has no serialized output: only a counting sink (no targets) takes it.
-    if (!output && targets.size > 0) throw new Error(`a batch of ${batch.file} reached the sink unserialized`);
+    if (!output && this.targets.size > 0) throw new Error(`a batch of ${batch.file} reached the sink unserialized`);
     // The serializer's bytes as they are; texts set by other code are encoded here.
     for (const [name, bytes] of Object.entries(output ? outputBytes(output) : {})) {
-      const target = targets.get(name);
+      const target = this.targets.get(name);
       if (target && bytes !== undefined && bytes.length > 0) await target.write(bytes);
     }
-    if (reporting && !batch.fileEnd && !batch.stop) pending = batch;
-    else if (reporting) await report(batch);
-    if (batch.stop) {
-      const { line, offset, code, message } = batch.stop;
-      throw new QaHfError('ERR_FAIL_FAST', `${code}: ${message}`, { file: batch.file, line, byteOffset: offset });
-    }
+  }
+
+  private lengths(): Record<string, number> {
+    return Object.fromEntries([...this.resumable].map(([name, output]) => [name, output.file?.bytes ?? this.options.resume?.outputs[name] ?? 0]));
+  }
+
+  private readonly syncOutputs = async (): Promise<void> => {
+    if (this.closed) return;
+    for (const output of this.resumable.values()) await output.file?.sync();
   };
-  const final = async (): Promise<void> => {
-    await reportPending();
-    for (const file of owned) await file.finish();
-    if (!commits) return;
+
+  describe(batch: Batch): SinkCommit {
+    const commit: SinkCommit = { file: batch.file, offset: batch.endOffset, line: batch.endLine, fileEnd: batch.fileEnd, outputs: this.lengths(), sync: this.syncOutputs };
+    if (batch.stop) commit.stop = batch.stop;
+    return commit;
+  }
+
+  async end(): Promise<SinkCommit | void> {
+    for (const file of this.owned) await file.finish();
+    if (!this.options.commits) return;
     // Resumable: the renames wait for the checkpoint stage, which first records that everything is written.
-    await sync();
-    closed = true;
-    for (const output of resumable.values()) {
+    await this.syncOutputs();
+    this.closed = true;
+    for (const output of this.resumable.values()) {
       if (output.file) await output.file.abort(false); // closed, kept under its temp name
     }
     const finish = async () => {
-      for (const output of resumable.values()) await finishResumable(output.path);
+      for (const output of this.resumable.values()) await finishResumable(output.path);
     };
-    push({ file: '', offset: 0, line: 0, fileEnd: true, outputs: lengths(), sync: async () => undefined, finish });
-  };
-  const destroy = (error: Error | null, callback: (error?: Error | null) => void): void => {
-    // Failed or interrupted: no partial file may appear under a final name; a resumable one keeps its temp file for the next run.
-    const closing = [...owned.map((file) => file.abort()), ...[...resumable.values()].map((output) => output.file?.abort(false))];
-    Promise.all(closing).then(
-      () => callback(error),
-      () => callback(error),
-    );
-  };
-  const done = (callback: (error?: Error | null) => void) => (promise: Promise<void>) =>
-    promise.then(
-      () => callback(),
-      (err) => callback(toQaHfError(err)),
-    );
-
-  if (commits) {
-    const stream = new Transform({
-      objectMode: true,
-      highWaterMark: BATCH_HIGH_WATER_MARK,
-      construct: (callback) => done(callback)(construct()),
-      transform: (batch: Batch, _encoding, callback) => done(callback)(write(batch)),
-      flush: (callback) => done(callback)(final()),
-      destroy,
-    });
-    push = (commit) => void stream.push(commit);
-    return stream;
+    return { file: '', offset: 0, line: 0, fileEnd: true, outputs: this.lengths(), sync: async () => undefined, finish };
   }
-  return new Writable({
-    objectMode: true,
-    highWaterMark: BATCH_HIGH_WATER_MARK,
-    construct: (callback) => done(callback)(construct()),
-    write: (batch: Batch, _encoding, callback) => done(callback)(write(batch)),
-    final: (callback) => done(callback)(final()),
-    destroy,
-  });
+
+  async abort(): Promise<void> {
+    // No partial file may appear under a final name; a resumable one keeps its temp file for the next run.
+    const closing = [...this.owned.map((file) => file.abort()), ...[...this.resumable.values()].map((output) => output.file?.abort(false))];
+    await Promise.all(closing).catch(() => undefined);
+  }
+}
+
+export function createSink(options: SinkOptions & { commits: true }): Transform;
+export function createSink(options: SinkOptions): Writable;
+export function createSink(options: SinkOptions): Writable | Transform {
+  if (options.commits) {
+    for (const [name, target] of Object.entries(options.outputs)) {
+      if (target !== undefined && typeof target !== 'string') {
+        throw new QaHfError('ERR_OPTION', `a resumable sink (commits: true) writes files named by path; output ${name} is not one, got ${JSON.stringify(String(target))}`);
+      }
+    }
+  }
+  const writer = new OutputsWriter(options);
+  if (options.commits) return createCommitSink({ writer, onCommit: options.onCommit, downstream: true });
+  return createCommitSink({ writer, onCommit: options.onCommit });
 }

@@ -4,11 +4,11 @@
  *
  * Input: what the line splitter takes (Buffers of one file, or FileChunks from
  * file-source). Output: the Batches the line splitter and the in-process processor
- * (lib/worker-task.ts: processBatch) would make, one per input chunk that completes
+ * (lib/processor.ts: processBatch) would make, one per input chunk that completes
  * a line or closes a file, with the same entries and output bytes.
  *
  * The main thread does no per-line work on the bytes: it cuts each chunk after its
- * last newline (LineCutter, lib/lines.ts: the bytes after it are carried over,
+ * last newline (LineCutter, lib/input/lines.ts: the bytes after it are carried over,
  * copied, at most maxLineBytes + 1 of them) and sends the piece to the least busy
  * worker, its memory transferred when the chunk owns it (FileChunk.detachable);
  * the worker scans it into lines, parses, validates, maps and serializes
@@ -33,22 +33,15 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { canUseByteText } from '../lib/byte-text';
+import { canUseByteText } from '../lib/input/byte-text';
 import { QaHfError, got } from '../lib/errors';
-import { makeRowWriter } from '../lib/jsonl';
-import { LineCutter, type LinePiece, type LineScannerOptions, normalizeScannerOptions } from '../lib/lines';
-import { compileSchema } from '../lib/schema';
-import { ERROR_COLUMNS } from '../lib/serialize';
-import {
-  type BatchContextOptions,
-  batchFromResult,
-  checkBatchOptions,
-  type ChunkResult,
-  fromRemote,
-  toChunkTask,
-  type WorkerOptions,
-  type WorkerReply,
-} from '../lib/worker-task';
+import { makeRowWriter } from '../lib/dataset/jsonl';
+import { LineCutter, type LinePiece } from '../lib/input/line-carry';
+import { type LineScannerOptions, normalizeScannerOptions } from '../lib/input/lines';
+import { compileSchema } from '../lib/input/schema';
+import { ERROR_COLUMNS } from '../lib/dataset/serialize';
+import { type BatchContextOptions, checkBatchOptions } from '../lib/processor';
+import { batchFromResult, type ChunkResult, fromRemote, toChunkTask, type WorkerOptions, type WorkerReply } from '../lib/worker-task';
 import { BATCH_HIGH_WATER_MARK } from './batch-stage';
 import type { FileChunk } from './file-source';
 import { MAX_WORKERS } from '../lib/options';
@@ -102,7 +95,7 @@ export function createWorkerPool(options: WorkerPoolOptions): Transform {
   const scanDefaults = normalizeScannerOptions(options);
   const { preset, keepRows, serialize, segmenter } = checkBatchOptions(options);
   if (options.schema !== undefined) compileSchema(options.schema);
-  // Byte text unless the caller says otherwise: only when rows are not kept and it is safe (lib/byte-text.ts); segmentation reads characters.
+  // Byte text unless the caller says otherwise: only when rows are not kept and it is safe (lib/input/byte-text.ts); segmentation reads characters.
   const byteText = options.byteText ?? (!keepRows && segmenter === null && canUseByteText(preset, options.schema ?? preset.schema));
   const workerOptions: WorkerOptions = {
     preset: options.preset,

@@ -10,7 +10,8 @@
  * task that throws replies with the error (toRemote), so the pool fails the stream.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type ChunkTask, makeBatchContext, runChunkTask, toRemote, type WorkerOptions, type WorkerReply } from '../lib/worker-task';
+import { type ChunkTask, runChunkTask, toRemote, type WorkerOptions, type WorkerReply } from '../lib/worker-task';
+import { makeBatchContext } from '../lib/processor';
 
 /** One context, then one reply per task, in the order received. */
 function serve(port: NonNullable<typeof parentPort>, options: WorkerOptions): void {

@@ -1,14 +1,14 @@
 import { type Batch, newEntry } from '../lib/batch';
-import { canUseByteText, fromByteText, isByteSafeSchema, needsDecoding, toByteText } from '../lib/byte-text';
-import { makeByteRowWriter, makeRowWriter } from '../lib/jsonl';
-import { LineScanner } from '../lib/lines';
-import { isCanonicalLiteral, LiteralLocator } from '../lib/literals';
-import { mapBatch } from '../lib/map';
-import { parseBatch } from '../lib/parse';
-import { QA_INTERNAL } from '../lib/presets';
-import { compileSchema, validateBatch } from '../lib/schema';
-import { makeJsonlWriters, outputBytes, serializeBatch } from '../lib/serialize';
-import { makeBatchContext, processBatch } from '../lib/worker-task';
+import { canUseByteText, fromByteText, isByteSafeSchema, needsDecoding, toByteText } from '../lib/input/byte-text';
+import { makeByteRowWriter, makeRowWriter } from '../lib/dataset/jsonl';
+import { LineScanner } from '../lib/input/lines';
+import { isCanonicalLiteral, LiteralLocator } from '../lib/input/literals';
+import { mapBatch } from '../lib/input/map';
+import { parseBatch } from '../lib/input/parse';
+import { QA_INTERNAL } from '../lib/input/presets';
+import { compileSchema, validateBatch } from '../lib/input/schema';
+import { makeJsonlWriters, outputBytes, serializeBatch } from '../lib/dataset/serialize';
+import { makeBatchContext, processBatch } from '../lib/processor';
 import { recordLines, trickyLines } from './helpers';
 
 /** The batch the splitter makes of `lines`, as byte text or decoded. */

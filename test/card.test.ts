@@ -1,16 +1,20 @@
-import { localLoadPath } from '../lib/card';
+import { localLoadPath } from '../lib/dataset/card-configs';
 import { promises as fs } from 'node:fs';
-import { whatRowsAre } from '../lib/hub';
+import { whatRowsAre } from '../lib/dataset/export-description';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { useDuckDb } from './duckdb';
 import { parse as parseYaml } from 'yaml';
 import type { Row } from '../lib/batch';
-import { type CardConfig, type CardDescription, cardMetadata, formatCount, renderCard, renderLlamaFactoryInfo, sizeCategory } from '../lib/card';
-import { type FormatName, FORMATS, configDirectory, makeCsvFormatter, makeLineFormatter } from '../lib/formats';
-import { QA_INTERNAL } from '../lib/presets';
-import { ShardRoller, finalizeShards, shardTempName } from '../lib/shards';
-import { SplitTracker, makeSplitAssigner, parseSplitSpec } from '../lib/split';
+import { type CardConfig, type CardDescription, cardMetadata, sizeCategory } from '../lib/dataset/card-configs';
+import { formatCount, renderCard } from '../lib/dataset/card';
+import { renderLlamaFactoryInfo } from '../lib/dataset/llama-factory';
+import { type FormatName, FORMATS, configDirectory } from '../lib/dataset/formats';
+import { makeCsvFormatter } from '../lib/dataset/csv-format';
+import { makeLineFormatter } from '../lib/dataset/line-formats';
+import { QA_INTERNAL } from '../lib/input/presets';
+import { ShardRoller, finalizeShards, shardTempName } from '../lib/dataset/shards';
+import { SplitTracker, makeSplitAssigner, parseSplitSpec } from '../lib/dataset/split';
 import { recordLines, thrown } from './helpers';
 
 const COLUMNS = { pairs: QA_INTERNAL.pairColumns, rejected: QA_INTERNAL.rejectedColumns };

@@ -6,8 +6,8 @@
  * or stops at once on the last checkpoint.
  */
 import { STOP_WAIT_LINES, STOP_WAIT_MS, checkpointDue } from '../commands/export/checkpoint';
-import { normalizeExportPlan } from '../lib/hub';
-import { QA_INTERNAL } from '../lib/presets';
+import { normalizeExportPlan } from '../lib/dataset/plan';
+import { QA_INTERNAL } from '../lib/input/presets';
 
 const simple = normalizeExportPlan({}, QA_INTERNAL);
 const hubText = normalizeExportPlan({ format: 'jsonl,csv', split: 'train=0.9,test=0.1' }, QA_INTERNAL);

@@ -13,8 +13,8 @@ import { createProcessingStages, runChain } from '../streams/chain';
 import { createSink } from '../streams/sink';
 import { DatasetWriters, createDatasetSink } from '../streams/dataset-sink';
 import { createRouter } from '../streams/router';
-import { normalizeExportPlan } from '../lib/hub';
-import { QA_INTERNAL } from '../lib/presets';
+import { normalizeExportPlan } from '../lib/dataset/plan';
+import { QA_INTERNAL } from '../lib/input/presets';
 import { recordLines } from './helpers';
 
 type Seen = Array<[file: string, endOffset: number, lines: number, fileEnd: boolean]>;
@@ -67,7 +67,7 @@ describe('createSink onCommit', () => {
 
 describe('createDatasetSink onCommit', () => {
   /** Writers that accept everything: the sink's reporting is what is tested. */
-  const writers = { writePart: async () => undefined, flush: async () => undefined } as unknown as DatasetWriters;
+  const writers = { write: async () => undefined, flush: async () => undefined } as unknown as DatasetWriters;
 
   test.each([
     [100, ['a@30 3 end']],

@@ -6,7 +6,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'zstd-napi';
-import type { CodecChoice } from '../lib/compression';
+import type { CodecChoice } from '../lib/input/compression';
 import { openMember } from '../lib/io/compressors';
 import type { OutputTarget } from '../lib/target';
 import { MemorySink, recordLines } from './helpers';

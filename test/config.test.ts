@@ -1,17 +1,8 @@
-/** lib/config.ts: parsing with positions, the schema's one-line errors, the merge under the flags, the semantic hook. */
-import { QaHfError } from '../lib/errors';
-import {
-  type Config,
-  configFromObject,
-  configPath,
-  normalizeEffective,
-  parseConfigText,
-  placeError,
-  resolveArgs,
-  validateSemantics,
-  withConfigPositions,
-} from '../lib/config';
-import { normalizeExportOptions, normalizeProcessingOptions } from '../lib/options';
+/** lib/config.ts and lib/config-merge.ts: parsing with positions, the schema's one-line errors, the merge under the flags, the semantic hook. */
+import { QaHfError, optionError } from '../lib/errors';
+import { type Config, configFromObject, parseConfigText, placeError, validateSemantics } from '../lib/config';
+import { configPath, normalizeEffective, resolveArgs, withConfigPositions } from '../lib/config-merge';
+import { normalizeExportOptions, normalizeProcessingOptions, normalizeReportOptions } from '../lib/options';
 import { thrown } from './helpers';
 
 const FILE = 'qa-hf.yaml';
@@ -257,6 +248,29 @@ describe('withConfigPositions: the option normalizers, placed in the file', () =
     expect(thrown(() => withConfigPositions(config, fromFile, () => normalizeProcessingOptions(args, 'cli'))).toLine()).toBe(
       'ERR_OPTION: --preset must be one of qa-internal, flat-qa, squad, documents, messages, segments, got "nope"',
     );
+  });
+
+  test('routed by the error\'s option (QaHfError.option), never by its message', () => {
+    const config = parse('quiet: true\nseed: 7\n');
+    const { fromFile } = resolveArgs('export', { inputs: ['qa/'] }, config);
+    // Names an option the file set, but says nothing of it in its words: placed at the key.
+    const tagged = thrown(() => withConfigPositions(config, fromFile, () => { throw optionError('seed', 'the seed is refused'); }));
+    expect(tagged.toLine()).toBe('qa-hf.yaml:2:7: ERR_OPTION: the seed is refused');
+    // Words that begin with a flag the file set, but no option: left as thrown.
+    const untagged = thrown(() => withConfigPositions(config, fromFile, () => { throw new QaHfError('ERR_OPTION', '--seed is refused'); }));
+    expect(untagged.toLine()).toBe('ERR_OPTION: --seed is refused');
+  });
+
+  test.each([
+    ['--split', () => normalizeExportOptions({ inputs: ['qa/'], split: 'train=2' }, 'cli'), 'split'],
+    ['--tiers', () => normalizeExportOptions({ inputs: ['qa/'], tiers: 'low=0.5' }, 'cli'), 'tiers'],
+    ['--fail-on', () => normalizeReportOptions({ failOn: 'nope>1' }, 'cli'), 'fail-on'],
+    ['--max-shard-size', () => normalizeExportOptions({ inputs: ['qa/'], format: 'jsonl', maxShardSize: '0' }, 'cli'), 'max-shard-size'],
+    ['--split-key', () => normalizeExportOptions({ inputs: ['qa/'], split: 'train=1', splitKey: 'nope' }, 'cli'), 'split-key'],
+    ['--seed without --split', () => normalizeExportOptions({ inputs: ['qa/'], seed: 7 }, 'cli'), 'seed'],
+    ['--max-line-bytes', () => normalizeProcessingOptions({ maxLineBytes: 'x' }, 'cli'), 'max-line-bytes'],
+  ])('%s: the refusal names its option as a field', (_name, normalize, option) => {
+    expect(thrown(normalize).option).toBe(option);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Custom output formats: lib/custom-format.ts's checks on a module's exports and on
+ * Custom output formats: lib/dataset/custom-format.ts's checks on a module's exports and on
  * every row it returns (in-process), then modules loaded by the export command
  * (`formats` as plain data, test/export-runner.ts): the sample ESM module and a
  * CommonJS one to exact bytes with their features in the card; a module that
@@ -10,7 +10,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkFormatModule, makeCustomFormatter } from '../lib/custom-format';
+import { checkFormatModule, makeCustomFormatter } from '../lib/dataset/custom-format';
 import { dataFiles, runExport } from './export-runner';
 import { readJson, thrown } from './helpers';
 

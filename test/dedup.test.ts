@@ -1,5 +1,6 @@
-/** lib/dedup.ts: exact and near duplicates in input order, and the resume log that rebuilds the index. */
-import { DedupIndex, EXACT_LOG_BYTES, NEAR_HASHES, exactKey, normalizeForDedup, recordLogBytes } from '../lib/dedup';
+/** lib/quality/dedup.ts: exact and near duplicates in input order, and the resume log that rebuilds the index. */
+import { DedupIndex, EXACT_LOG_BYTES, NEAR_HASHES, recordLogBytes } from '../lib/quality/dedup';
+import { exactKey, normalizeForDedup } from '../lib/quality/dedup-keys';
 import { seeded } from './helpers';
 
 const WORDS = 'feber huvudvärk patient läkare behandling dos tablett dag vecka sjukhus vård blodtryck hjärta lunga njure lever mage rygg knä axel'.split(' ');

@@ -12,14 +12,24 @@ import { ROOT } from './helpers';
 const DEPCRUISE = path.join(ROOT, 'node_modules', '.bin', 'depcruise');
 const CONFIG = path.join(ROOT, '.dependency-cruiser.cjs');
 
-/** A tree that keeps every rule: lib → lib/io is the only way down it does not take. */
+/**
+ * A tree that keeps every rule: lib → lib/io is the only way down it does not take;
+ * the parts (lib/input → lib/quality → lib/dataset, and lib/scale) are put together
+ * by lib/processor.ts, which reads lib/options.ts.
+ */
 const CLEAN: Record<string, string> = {
   'cli.ts': "import { run } from './commands/run';\nrun();\n",
   'commands/run.ts': "import { stage } from '../streams/stage';\nexport const run = (): number => stage();\n",
-  'streams/stage.ts': "import { pure } from '../lib/pure';\nimport { io } from '../lib/io/file';\nexport const stage = (): number => pure() + io();\n",
+  'streams/stage.ts': "import { pure } from '../lib/pure';\nimport { io } from '../lib/io/file';\nimport { processor } from '../lib/processor';\nexport const stage = (): number => pure() + io() + processor();\n",
   'lib/pure.ts': "import type { Shape } from './shape';\nexport const pure = (): number => ({ n: 1 } as Shape).n;\n",
   'lib/shape.ts': 'export interface Shape { n: number }\n',
   'lib/io/file.ts': "import { statSync } from 'node:fs';\nimport { pure } from '../pure';\nexport const io = (): number => statSync('.').size + pure();\n",
+  'lib/options.ts': 'export const option = 1;\n',
+  'lib/processor.ts': "import { option } from './options';\nimport { write } from './dataset/write';\nexport const processor = (): number => option + write();\n",
+  'lib/input/read.ts': "import type { Shape } from '../shape';\nexport const read = (): number => ({ n: 1 } as Shape).n;\n",
+  'lib/quality/check.ts': "import { read } from '../input/read';\nexport const check = (): boolean => read() > 0;\n",
+  'lib/scale/rank.ts': 'export const rank = (): number => 0;\n',
+  'lib/dataset/write.ts': "import { read } from '../input/read';\nimport { check } from '../quality/check';\nimport { rank } from '../scale/rank';\nexport const write = (): number => (check() ? read() : rank());\n",
 };
 
 function cruise(dir: string): Promise<{ code: number; output: string }> {
@@ -51,6 +61,10 @@ test.each([
   ['lib-not-upward', 'lib imports a stage', 'lib/shape.ts', "import type { stage } from '../streams/stage';\nexport interface Shape { n: number; f?: typeof stage }\n"],
   ['lib-not-upward', 'lib imports a command', 'lib/io/file.ts', "import { run } from '../../commands/run';\nexport const io = (): number => run();\n"],
   ['pure-lib-not-io', 'pure lib imports lib/io', 'lib/shape.ts', "import type { io } from './io/file';\nexport interface Shape { n: number; f?: typeof io }\n"],
+  ['pure-lib-not-io', 'a part of lib imports lib/io', 'lib/dataset/write.ts', "import { io } from '../io/file';\nexport const write = (): number => io();\n"],
+  ['input-first', 'lib/input imports lib/scale', 'lib/input/read.ts', "import { rank } from '../scale/rank';\nexport const read = (): number => rank();\n"],
+  ['quality-not-scale', 'lib/quality imports lib/scale', 'lib/quality/check.ts', "import { rank } from '../scale/rank';\nexport const check = (): boolean => rank() > 0;\n"],
+  ['parts-not-composition', 'a part imports the options', 'lib/scale/rank.ts', "import { option } from '../options';\nexport const rank = (): number => option;\n"],
   ['streams-not-commands', 'a stage imports a command', 'streams/stage.ts', "import { run } from '../commands/run';\nexport const stage = (): number => 1;\nexport const again = run;\n"],
 ])('%s fails the run: %s', async (rule, _what, file, text) => {
   const dir = await fixture({ ...CLEAN, [file]: text });

@@ -14,9 +14,9 @@ import { CHECKPOINT_FILE, CHECKPOINT_FORMAT } from '../lib/io/checkpoint';
 import { MANIFEST_FILE, MANIFEST_FORMAT } from '../lib/io/manifest';
 import { type SkippedExport, discoverInputs } from '../lib/io/discover';
 import { putText } from '../lib/io/s3';
-import { EXPORT_MARKERS } from '../lib/out-dir';
+import { EXPORT_MARKERS } from '../lib/dataset/out-dir';
 import { EXPORT_DEFAULTS } from './export-runner';
-import { ROOT, readJson } from './helpers';
+import { ROOT, readJson, planFor } from './helpers';
 import { startS3Server } from './s3-server';
 
 let dir: string;
@@ -44,7 +44,7 @@ test('the markers directory search looks for are the ones qa-hf writes, by name 
 });
 
 test('an export, a second one beside it and a rank inside the input folder: each later run counts the inputs alone, and says once what it skipped', async () => {
-  const run = (out: string, extra: Record<string, unknown> = {}) => exportCommand({ ...EXPORT_DEFAULTS, preset: 'qa-internal', inputs: [input], out, ...extra });
+  const run = (out: string, extra: Record<string, unknown> = {}) => exportCommand(planFor('export', { ...EXPORT_DEFAULTS, preset: 'qa-internal', inputs: [input], out, ...extra }));
   const first = await run(path.join(input, 'dist'));
   expect(first).toMatchObject({ lines: 11, pairs: 4, rejected: 5, errors: 2 });
   // A rank of a spread export, in the input folder too (its entries.jsonl matches the glob).

@@ -11,8 +11,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { parseFormatList } from '../lib/formats';
-import { parseThresholds } from '../lib/thresholds';
+import { parseFormatList } from '../lib/dataset/formats';
+import { parseThresholds } from '../lib/quality/thresholds';
 import { CLI, ROOT, runCli } from './helpers';
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 /**
- * Runs an export through the library's command function (commands/export of the
- * built dist/, no CLI parsing) in a child process: options that only a config file
+ * Runs an export through the library's plan and command function (lib/plan.ts,
+ * commands/export of the built dist/, no CLI parsing) in a child process: options that only a config file
  * gives (`segment`, `formats`) go in as plain data, as the config loader passes
  * them. A child process, so a run can be SIGKILLed and a custom format module is
  * loaded by Node's own import().
@@ -13,7 +13,10 @@ import { ROOT } from './helpers';
 
 const SCRIPT = `
 const { exportCommand } = require(${JSON.stringify(path.join(ROOT, 'dist/commands/export/index.js'))});
-exportCommand(JSON.parse(process.argv[1])).then(
+const { planRun } = require(${JSON.stringify(path.join(ROOT, 'dist/lib/plan.js'))});
+const { readPlanFiles } = require(${JSON.stringify(path.join(ROOT, 'dist/lib/io/plan-files.js'))});
+const flags = JSON.parse(process.argv[1]);
+Promise.resolve().then(() => exportCommand(planRun('export', flags, null, { vars: process.env, cwd: process.cwd() }, readPlanFiles(flags, null)))).then(
   () => {},
   (err) => {
     process.stderr.write('qa-hf: ' + (typeof err.toLine === 'function' ? err.toLine() : err.stack) + '\\n');

@@ -29,7 +29,7 @@ const LAYOUTS: Array<[string, string[]]> = [
   ['hub', [...HUB, ...HUB_CHECKPOINTS]],
   ['hub gzip', [...HUB, ...HUB_CHECKPOINTS, '--compress', 'gzip']],
   ['hub zstd', [...HUB, ...HUB_CHECKPOINTS, '--compress', 'zstd']],
-  // The quality rules' facts are found in the workers (lib/facts.ts); tiers make a config per tier.
+  // The quality rules' facts are found in the workers (lib/quality/facts.ts); tiers make a config per tier.
   ['hub rules', [...HUB, ...HUB_CHECKPOINTS, '--pii', 'redact', '--dedup', 'near', '--tiers', 'high=0.8']],
 ];
 

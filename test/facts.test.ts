@@ -1,19 +1,25 @@
 /**
- * lib/facts.ts: what the processor finds for the quality rules and the report —
+ * lib/quality/facts.ts: what the processor finds for the quality rules and the report —
  * the same decisions, rows and report with facts as without, in-process and
  * across a thread boundary.
  */
 import { newEntry, type Batch, type Entry, type Row } from '../lib/batch';
-import { DedupIndex } from '../lib/dedup';
-import { FactFinder, type FactsSpec } from '../lib/facts';
-import { findPii, redactPii } from '../lib/pii';
-import { normalizeQualityPlan, QualityAccumulator, QualityRouter } from '../lib/quality';
-import { detectLanguage, languageSampled, ReportAccumulator, wordCount } from '../lib/report';
-import { makeRouter } from '../lib/route';
-import { parseSplitSpec } from '../lib/split';
-import { codePointLength } from '../lib/stats';
-import { batchFromResult, makeBatchContext, processBatch, runChunkTask, toChunkTask } from '../lib/worker-task';
-import { LineCutter, LineScanner } from '../lib/lines';
+import { DedupIndex } from '../lib/quality/dedup';
+import { FactFinder, type FactsSpec } from '../lib/quality/facts';
+import { findPii, redactPii } from '../lib/quality/pii';
+import { normalizeQualityPlan } from '../lib/quality/plan';
+import { QualityAccumulator } from '../lib/quality/counts';
+import { QualityRouter } from '../lib/quality/rules';
+import { detectLanguage, languageSampled } from '../lib/quality/language';
+import { ReportAccumulator } from '../lib/quality/report';
+import { wordCount } from '../lib/quality/words';
+import { makeRouter } from '../lib/dataset/route';
+import { parseSplitSpec } from '../lib/dataset/split';
+import { codePointLength } from '../lib/quality/stats';
+import { batchFromResult, runChunkTask, toChunkTask } from '../lib/worker-task';
+import { makeBatchContext, processBatch } from '../lib/processor';
+import { LineCutter } from '../lib/input/line-carry';
+import { LineScanner } from '../lib/input/lines';
 import { detectAll } from 'tinyld';
 import { internalRecord } from './helpers';
 

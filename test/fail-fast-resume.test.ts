@@ -13,7 +13,7 @@ import { internalRecord, listFiles, recordLines, runCli, statsWithoutRun } from 
 
 const BAD_LINE = 700; // 1-based
 const HUB = ['--format', 'jsonl,csv', '--split', 'train=0.8,test=0.2', '--checkpoint-lines', '100'];
-/** Parquet row groups end at flush points: this plan is not flush-neutral (lib/hub.ts flushNeutral). */
+/** Parquet row groups end at flush points: this plan is not flush-neutral (lib/dataset/plan.ts flushNeutral). */
 const HUB_PARQUET = ['--format', 'jsonl,parquet', '--split', 'train=0.8,test=0.2', '--checkpoint-lines', '100'];
 
 let dir: string;

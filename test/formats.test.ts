@@ -5,19 +5,18 @@ import { useDuckDb } from './duckdb';
 import type { Row } from '../lib/batch';
 import {
   CHAT_FORMATS,
-  CSV_RECORD_DELIMITER,
   FORMATS,
   FORMAT_NAMES,
   type FormatName,
   configDirectory,
   configName,
-  makeCsvFormatter,
-  makeLineFormatter,
   normalizeSystemPrompt,
   parseFormatList,
-} from '../lib/formats';
-import { normalizeExportPlan } from '../lib/hub';
-import { type Preset, QA_INTERNAL } from '../lib/presets';
+} from '../lib/dataset/formats';
+import { CSV_RECORD_DELIMITER, makeCsvFormatter } from '../lib/dataset/csv-format';
+import { makeLineFormatter } from '../lib/dataset/line-formats';
+import { normalizeExportPlan } from '../lib/dataset/plan';
+import { type Preset, QA_INTERNAL } from '../lib/input/presets';
 import { seeded, thrown } from './helpers';
 
 const PAIRS = { columns: QA_INTERNAL.pairColumns };

@@ -8,6 +8,10 @@ import type { QaHfError } from '../lib/errors';
 import type { OutputTarget } from '../lib/target';
 import { mulberry32 } from '../bench/generate';
 import { runChain } from '../streams/chain';
+import type { Config } from '../lib/config';
+import type { ConfigCommand } from '../lib/option-table';
+import { type RunPlan, planRun } from '../lib/plan';
+import { readPlanFiles } from '../lib/io/plan-files';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -259,4 +263,11 @@ export function spawnCliWithoutScheduler(cwd: string, args: string[], env: Recor
   child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
   const done = new Promise<SchedulerRun>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
   return { done, pid: child.pid! };
+}
+
+/** The plan of a command run in this process with these flags (yargs' camelCase keys) and config: what the CLI runs. */
+export function planFor<C extends ConfigCommand>(command: C, given: object, config: Config | null = null): RunPlan<C> {
+  const flags = given as Record<string, unknown>;
+  const files = command === 'merge' || command === 'verify' ? { presets: {} } : readPlanFiles(flags, config);
+  return planRun(command, flags, config, { vars: process.env, cwd: process.cwd() }, files);
 }

@@ -1,6 +1,6 @@
 import { newEntry, type Batch } from '../lib/batch';
-import { mapBatch } from '../lib/map';
-import { QA_INTERNAL, getPreset } from '../lib/presets';
+import { mapBatch } from '../lib/input/map';
+import { QA_INTERNAL, getPreset } from '../lib/input/presets';
 import { internalRecord } from './helpers';
 
 function mapOne(record: Record<string, unknown>) {

@@ -13,8 +13,8 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { decompress as zstdDecompress } from 'zstd-napi';
-import { QA_INTERNAL } from '../lib/presets';
-import { normalizeSplitKey } from '../lib/split';
+import { QA_INTERNAL } from '../lib/input/presets';
+import { normalizeSplitKey } from '../lib/dataset/split';
 import { useDuckDb } from './duckdb';
 import { listFiles, readJson, recordLines, runCli, runCliKilledAfter, runCliKilledAtCheckpoint, seeded, statsWithoutRun } from './helpers';
 

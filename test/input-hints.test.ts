@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import { detectCompression, magicHex } from '../lib/compression';
-import { inputHint } from '../lib/input-hints';
+import { detectCompression, magicHex } from '../lib/input/compression';
+import { inputHint } from '../lib/input/input-hints';
 
 const bytes = (...values: number[]) => Buffer.from(values);
 

@@ -1,5 +1,5 @@
 import { newEntry, type Batch } from '../lib/batch';
-import { parseBatch } from '../lib/parse';
+import { parseBatch } from '../lib/input/parse';
 
 function batchOf(lines: string[], lastUnterminated = false): Batch {
   return {

@@ -1,4 +1,4 @@
-import { LineScanner, firstInvalidByte, isByteTextBatch } from '../lib/lines';
+import { LineScanner, firstInvalidByte, isByteTextBatch } from '../lib/input/lines';
 import type { Batch, Entry } from '../lib/batch';
 import { createLineSplitter } from '../streams/line-splitter';
 import { createFileSource } from '../streams/file-source';

@@ -1,13 +1,15 @@
-/** lib/mapping.ts: paths, templates, JSONata, column types, ERR_MAPPING, ERR_CONFIG pointers, byte transparency. */
+/** lib/input/mapping.ts: paths, templates, JSONata, column types, ERR_MAPPING, ERR_CONFIG pointers, byte transparency. */
 import type { Batch, Row } from '../lib/batch';
-import { toByteText } from '../lib/byte-text';
+import { toByteText } from '../lib/input/byte-text';
 import { QaHfError } from '../lib/errors';
-import { makeRowWriter } from '../lib/jsonl';
-import { LineScanner } from '../lib/lines';
-import { compileMapping, type MappingSpec, parsePath, resolvePreset } from '../lib/mapping';
-import { type MapResult, QA_INTERNAL } from '../lib/presets';
-import { outputBytes } from '../lib/serialize';
-import { fromRemote, makeBatchContext, processBatch, toRemote } from '../lib/worker-task';
+import { makeRowWriter } from '../lib/dataset/jsonl';
+import { LineScanner } from '../lib/input/lines';
+import { compileMapping, type MappingSpec, resolvePreset } from '../lib/input/mapping';
+import { parsePath } from '../lib/input/mapping-columns';
+import { type MapResult, QA_INTERNAL } from '../lib/input/presets';
+import { outputBytes } from '../lib/dataset/serialize';
+import { fromRemote, toRemote } from '../lib/worker-task';
+import { makeBatchContext, processBatch } from '../lib/processor';
 import { thrown } from './helpers';
 
 const rowOf = (spec: MappingSpec, record: Record<string, unknown>) => compileMapping(spec, 't').map(record);

@@ -15,7 +15,7 @@ import { exportCommand, type ExportArgs } from '../commands/export';
 import { mergeCommand } from '../commands/export/merge';
 import type { QaHfError } from '../lib/errors';
 import { verifyManifest } from '../lib/io/manifest';
-import { listFiles, readJson, recordLines } from './helpers';
+import { listFiles, readJson, recordLines, planFor } from './helpers';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -31,7 +31,7 @@ function rankArgs(out: string, rank: number): ExportArgs {
 /** Runs both ranks into a fresh folder; returns it. */
 async function ranks(name: string): Promise<string> {
   const out = path.join(dir, name);
-  for (const rank of [0, 1]) await exportCommand(rankArgs(out, rank));
+  for (const rank of [0, 1]) await exportCommand(planFor('export', rankArgs(out, rank)));
   return out;
 }
 
@@ -44,7 +44,7 @@ async function flip(file: string, at: number): Promise<() => Promise<void>> {
   return () => fs.writeFile(file, bytes);
 }
 
-const refusal = (out: string) => mergeCommand({ dir: out, quiet: true }).then(() => null, (err: QaHfError) => err);
+const refusal = (out: string) => mergeCommand(planFor('merge', { dir: out, quiet: true })).then(() => null, (err: QaHfError) => err);
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-merge-inputs-'));
@@ -91,7 +91,7 @@ test.each([
   } finally {
     await undo();
   }
-  await mergeCommand({ dir: out, quiet: true });
+  await mergeCommand(planFor('merge', { dir: out, quiet: true }));
   const manifest = await readJson(path.join(out, 'manifest.json'));
   expect(manifest.inputs.map((input: { sha256: string; bytes: number }) => [input.sha256, input.bytes])).toEqual(
     await Promise.all([plain, packed].map(async (input) => [sha256(await fs.readFile(input)), (await fs.stat(input)).size])),

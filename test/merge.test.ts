@@ -199,3 +199,26 @@ test('an input grown after the ranks ran: the merge refuses (one line, exit 1, n
   expect([merged.code, merged.stderr]).toEqual([1, 'qa-hf: ERR_CHECKPOINT_MISMATCH: the inputs changed since the ranks of grown ran (a name or a size differs): rerun every rank with --restart, then merge\n']);
   expect(await fs.readdir(path.join(root, 'grown'))).toEqual(['ranks']);
 });
+
+test('a merge run from another working directory than the ranks (no process.chdir): the bytes of a merge in theirs', async () => {
+  await fs.mkdir(path.join(root, 'elsewhere/in'), { recursive: true });
+  const lines = recordLines(300, 31);
+  await fs.writeFile(path.join(root, 'elsewhere/in/a.jsonl'), `${lines.join('\n')}\n{broken\n${lines[3]}\n`);
+  await fs.writeFile(path.join(root, 'elsewhere/in/b.jsonl.gz'), gzipSync(`${recordLines(30, 32).join('\n')}\n[1]\n`));
+  // The same ranks (their inputs named relative to their --out: both at the same depth) merged in their working
+  // directory (root), and from the repository's (runCli's default); the card and report name the folder, so both are `…/out`.
+  for (const copy of ['here', 'there']) {
+    for (const rank of [0, 1]) expect((await cli(['export', 'elsewhere/in', '--out', `elsewhere/${copy}/out`, ...OPTIONS, '--rank', String(rank), '--world-size', '2', '-q']).done).code).toBe(0);
+  }
+  const here = await cli(['merge', 'elsewhere/here/out', '-q']).done;
+  const there = await runCli(['merge', path.join(root, 'elsewhere/there/out'), '-q']);
+  expect([here.code, there.code, there.stderr]).toEqual([0, 0, '']);
+  const [a, b] = [path.join(root, 'elsewhere/here/out'), path.join(root, 'elsewhere/there/out')];
+  expect(await sameFiles(a, b)).toEqual([]);
+  expect(await statsWithoutRun(b)).toEqual(await statsWithoutRun(a));
+  expect(await manifestCore(b)).toEqual(await manifestCore(a));
+  const manifest = await readJson(path.join(b, 'manifest.json'));
+  expect(manifest.inputs.map((input: { path: string }) => input.path)).toEqual(['../../in/a.jsonl', '../../in/b.jsonl.gz']);
+  const errors = (await fs.readFile(path.join(b, 'qa_errors.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line).file);
+  expect(new Set(errors)).toEqual(new Set(['elsewhere/in/a.jsonl', 'elsewhere/in/b.jsonl.gz']));
+});

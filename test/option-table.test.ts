@@ -16,15 +16,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { buildParser } from '../cli';
-import { normalizedOptions, resolveExport, settleExport } from '../commands/export';
+import { normalizedOptions, settleExport } from '../commands/export';
 import type { WritingArgs } from '../commands/export/files';
-import { resolveReport } from '../commands/quality-report';
 import { canonicalJson, hashJson } from '../lib/canonical-json';
-import { CARD_FLAGS, OUTPUT_KEYS, type Config, parseConfigText, resolveArgs } from '../lib/config';
+import { type Config, parseConfigText } from '../lib/config';
+import { CARD_FLAGS, OUTPUT_KEYS, resolveArgs } from '../lib/config-merge';
 import { CONFIG_SECTIONS, configSchema, configSchemaText } from '../lib/config-schema';
 import { QaHfError } from '../lib/errors';
-import { withPresetMapping } from '../lib/io/presets';
-import { versionOption } from '../lib/options';
 import {
   COMMANDS,
   CONFIG_COMMANDS,
@@ -36,7 +34,9 @@ import {
   fileKeyOf,
   rowsOf,
 } from '../lib/option-table';
-import { ROOT, thrown } from './helpers';
+import { ROOT, planFor, thrown } from './helpers';
+import { planRun } from '../lib/plan';
+import { readPlanFiles } from '../lib/io/plan-files';
 
 /** What the parser made of a command line, and the options yargs declared for its command. */
 interface Parsed {
@@ -72,7 +72,7 @@ interface Example {
   /** The file's value; default: the CLI's. */
   file?: unknown;
   /** Options it needs to be accepted (or to show in the hash), the same on the command line and in the file. */
-  with?: Record<string, string>;
+  with?: Record<string, string | number>;
   /** A value its check refuses; default `yes` (a switch) or `-1`. */
   bad?: string;
 }
@@ -110,9 +110,9 @@ const EXAMPLES: Record<string, Example> = {
   'dry-run': { cli: true },
   restart: { cli: true },
   progress: { cli: true },
-  rank: { cli: '0', file: 0 },
+  rank: { cli: '0', file: 0, with: { 'world-size': 2 } },
   'world-size': { cli: '2', file: 2 },
-  merge: { cli: true },
+  merge: { cli: true, with: { rank: 0, 'world-size': 2 } },
   'checkpoint-bytes': { cli: '1000', file: 1000 },
   'checkpoint-ms': { cli: '1000', file: 1000 },
   'checkpoint-lines': { cli: '100', file: 100, with: { format: 'jsonl,parquet' } },
@@ -135,6 +135,14 @@ const EXAMPLES: Record<string, Example> = {
   'card-tags': { cli: 'vård', with: { format: 'jsonl,parquet' } },
   'card-task-categories': { cli: 'question-answering', with: { format: 'jsonl,parquet' } },
   dir: { cli: 'dist' },
+  repo: { cli: 'me/qa' },
+  branch: { cli: 'dev' },
+  pr: { cli: true },
+  create: { cli: true },
+  private: { cli: true },
+  message: { cli: 'Add March' },
+  'token-file': { cli: 'token.txt' },
+  'hub-url': { cli: 'http://127.0.0.1:1' },
   name: { cli: 'squad' },
   debug: { cli: true },
   's3-url-style': { cli: 'path' },
@@ -159,7 +167,7 @@ function commandLine(command: CommandName, values: Record<string, unknown>): str
 }
 
 /** What a command needs on its command line whatever else is given. */
-const REQUIRED: Partial<Record<CommandName, Record<string, unknown>>> = { merge: { dir: 'dist' }, verify: { dir: 'dist' } };
+const REQUIRED: Partial<Record<CommandName, Record<string, unknown>>> = { merge: { dir: 'dist' }, verify: { dir: 'dist' }, push: { dir: 'dist' } };
 
 /** A config file of these keys (file spelling; a card field inside card:). */
 function configText(values: Record<string, unknown>): Config {
@@ -276,9 +284,11 @@ describe('every option of every command is accepted on the command line and in t
 /** The options hash's record (manifest.json `options`) of an export with this command line, or this config file over it. */
 async function exportRecord(values: Record<string, unknown>, config: Config | null = null): Promise<Record<string, unknown>> {
   const { argv } = await parse(commandLine('export', values));
-  const { args } = resolveExport({ ...argv, inputs: argv.inputs ?? [] }, config);
-  const named = withPresetMapping(args);
-  const settled = await settleExport(named, versionOption(named.version, 'cli'));
+  // --world-size without --rank: a scheduler's index makes the rank (a plan refuses the size alone).
+  const given = (key: string) => values[key] !== undefined || config?.values[key] !== undefined;
+  const vars = given('world-size') && !given('rank') ? { JOB_COMPLETION_INDEX: '0' } : {};
+  const flags: Record<string, unknown> = { ...argv, inputs: argv.inputs ?? [] };
+  const settled = await settleExport(planRun('export', flags, config, { vars, cwd: process.cwd() }, readPlanFiles(flags, config)));
   return normalizedOptions(settled.args as WritingArgs, settled.args.inputs, settled.plan, settled.report);
 }
 
@@ -331,6 +341,7 @@ test('the README’s options reference lists every key of the file and its flags
 describe('qa-hf report reads the config as export does', () => {
   test('inputs and options from the file, the folder from the command line; a bad value placed in the file', () => {
     const config = parseConfigText('inputs: [qa/]\npii: redact\nsplit: {train: 0.5, test: 0.5}\nout: dist\n', 'qa-hf.yaml', 'conf');
+    const resolveReport = (flags: Record<string, unknown>, given: Config | null) => planFor('report', flags, given).args;
     expect(resolveReport({ out: 'report' }, config)).toMatchObject({ inputs: ['conf/qa/'], pii: 'redact', split: 'train=0.5,test=0.5', out: 'report', quiet: false });
     const bad = parseConfigText('inputs: [qa/]\ntiers: {high: 0.8, low: 0.5}\n', 'qa-hf.yaml', '');
     expect(thrown(() => resolveReport({}, bad)).toLine()).toBe('qa-hf.yaml:2:8: ERR_OPTION: tiers must be NAME=MIN,… (low is the tier of the others), got "high=0.8,low=0.5"');

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { classifyFiles, filesToRemove, isWithin, isWorkFile, parentDirs } from '../lib/out-dir';
+import { classifyFiles, filesToRemove, isWithin, isWorkFile, parentDirs } from '../lib/dataset/out-dir';
 import { prepareOutDir } from '../lib/io/out-dir-fs';
 import { CLI, listFiles, readJson, recordLines, runCli } from './helpers';
 

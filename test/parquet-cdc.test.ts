@@ -1,5 +1,5 @@
-/** Content-defined page boundaries and the dictionary choice (lib/parquet-cdc.ts). */
-import { CDC_MAX_BYTES, CDC_MIN_BYTES, contentDefinedPages, dictionaryWins } from '../lib/parquet-cdc';
+/** Content-defined page boundaries and the dictionary choice (lib/dataset/parquet-cdc.ts). */
+import { CDC_MAX_BYTES, CDC_MIN_BYTES, contentDefinedPages, dictionaryWins } from '../lib/dataset/parquet-cdc';
 import { seeded } from './helpers';
 
 const MIN = 4 * 1024;

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { parquetMetadata, parquetReadObjects, readColumnIndex, readOffsetIndex } from 'hyparquet';
-import { type PlacedColumnChunk, columnChunk, decodeRowGroup, encodeRowGroup, fileTail, footerOf, rowGroup, rowGroupSize } from '../lib/parquet-layout';
+import { type PlacedColumnChunk, columnChunk, decodeRowGroup, encodeRowGroup, fileTail, footerOf, rowGroup, rowGroupSize } from '../lib/dataset/parquet-layout';
 import { useDuckDb } from './duckdb';
 
 type Options = ConstructorParameters<typeof ParquetWriter>[0];

@@ -1,6 +1,6 @@
-/** Statistics of pages merged and their column index (lib/parquet-stats.ts), on hand-made Statistics. */
-import { type PhysicalType, columnIndex, mergeStatistics } from '../lib/parquet-stats';
-import { TYPE, type ThriftStruct, readStruct } from '../lib/thrift-compact';
+/** Statistics of pages merged and their column index (lib/dataset/parquet-stats.ts), on hand-made Statistics. */
+import { type PhysicalType, columnIndex, mergeStatistics } from '../lib/dataset/parquet-stats';
+import { TYPE, type ThriftStruct, readStruct } from '../lib/dataset/thrift-compact';
 
 /** Statistics as the encoder writes them: null_count, max_value, min_value, exactness flags. */
 function stats(min: Buffer | undefined, max: Buffer | undefined, nulls = 0n, exact: [boolean, boolean] = [true, true]): ThriftStruct {

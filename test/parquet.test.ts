@@ -23,8 +23,8 @@ import {
   parquetFeatures,
   parquetLibrary,
   pythonJsonDumps,
-} from '../lib/parquet';
-import { QA_INTERNAL } from '../lib/presets';
+} from '../lib/dataset/parquet';
+import { QA_INTERNAL } from '../lib/input/presets';
 import { MemorySink, seeded, thrown } from './helpers';
 
 const PAIRS: ParquetShardOptions = { columns: QA_INTERNAL.pairColumns, rowGroupRows: 500 };

@@ -1,5 +1,5 @@
 /**
- * "Nothing leaked" (issue 16, item 4): every PII kind the recognizers know (lib/pii.ts)
+ * "Nothing leaked" (issue 16, item 4): every PII kind the recognizers know (lib/quality/pii.ts)
  * is planted in valid rows (every string field), rejected rows (failure_reason too),
  * duplicates and bad lines of every kind (not JSON, schema errors, a personnummer as a
  * JSON number, values glued to an escape or behind `\u0040`, a parse error quoting
@@ -18,14 +18,14 @@ import { gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'zstd-napi';
 import { exportCommand, type ExportArgs } from '../commands/export';
 import { mergeCommand } from '../commands/export/merge';
-import { PII_KINDS, type PiiKind, findPii } from '../lib/pii';
+import { PII_KINDS, type PiiKind, findPii } from '../lib/quality/pii';
 import type { QaHfError } from '../lib/errors';
 import { useDuckDb } from './duckdb';
-import { internalRecord, listFiles, readJson, runCli } from './helpers';
+import { internalRecord, listFiles, readJson, runCli, planFor } from './helpers';
 
 const duck = useDuckDb();
 
-/** Every kind, in the spellings lib/pii.ts recognizes. */
+/** Every kind, in the spellings lib/quality/pii.ts recognizes. */
 const PLANTED: Record<PiiKind, string[]> = {
   personnummer: ['19850312-1231', '850312-1231', '8503121231', '198503121231', '121212+1212', '850372-1238'],
   email: ['anna.berg@region.se', 'a+b@mail.vgregion.se'],
@@ -123,7 +123,7 @@ test('the corpus holds what the search looks for: every kind, in rows, rejected 
   for (const kind of PII_KINDS) expect(PLANTED[kind].every((v) => findPii(` ${v} `).map((match) => match.kind).includes(kind))).toBe(true);
   // Before redaction an export holds them all: the search finds what it looks for.
   const out = path.join(dir, 'report');
-  await exportCommand(args(out, { format: 'jsonl,csv', split: 'train=0.8,test=0.2' }));
+  await exportCommand(planFor('export', args(out, { format: 'jsonl,csv', split: 'train=0.8,test=0.2' })));
   expect((await leaks(out)).length).toBeGreaterThan(VALUES.length);
 });
 
@@ -133,7 +133,7 @@ describe.each([
 ] as const)('--pii %s', (mode, compress) => {
   test(`Hub layout, every format, tiers, rejected config, ${compress}: no planted value in any file; the card says what was done`, async () => {
     const out = path.join(dir, `hub-${mode}`);
-    const counts = await exportCommand(args(out, { format: ALL_FORMATS, split: 'train=0.8,test=0.2', tiers: 'high=0.8', dedup: 'exact', compress, pii: mode, systemPrompt: 'Du är en vårdassistent.', failOn: 'pii_written>0' }));
+    const counts = await exportCommand(planFor('export', args(out, { format: ALL_FORMATS, split: 'train=0.8,test=0.2', tiers: 'high=0.8', dedup: 'exact', compress, pii: mode, systemPrompt: 'Du är en vårdassistent.', failOn: 'pii_written>0' })));
     expect(counts.errors).toBeGreaterThan(4 * VALUES.length);
     const files = await listFiles(out);
     expect(files).toEqual(expect.arrayContaining(['README.md', 'dataset_info.json', 'manifest.json', 'qa_errors.jsonl', 'report.html', 'report.json', 'stats.json']));
@@ -164,8 +164,8 @@ describe.each([
 test('--pii redact with --workers 2: the bytes of --workers 0 (the bad lines are redacted in the workers alike)', async () => {
   const options = { format: 'jsonl,parquet,csv', split: 'train=0.8,test=0.2', dedup: 'exact', pii: 'redact', compress: 'gzip' };
   const [zero, two] = [path.join(dir, 'workers-0', 'out'), path.join(dir, 'workers-2', 'out')];
-  await exportCommand(args(zero, { ...options, workers: 0 }));
-  await exportCommand(args(two, { ...options, workers: 2 }));
+  await exportCommand(planFor('export', args(zero, { ...options, workers: 0 })));
+  await exportCommand(planFor('export', args(two, { ...options, workers: 2 })));
   const files = (await listFiles(zero)).filter((name) => name !== 'manifest.json' && name !== 'stats.json');
   expect(await listFiles(two)).toEqual([...files, 'manifest.json', 'stats.json'].sort());
   for (const file of files) expect([file, (await fs.readFile(path.join(zero, file))).equals(await fs.readFile(path.join(two, file)))]).toEqual([file, true]);
@@ -174,7 +174,7 @@ test('--pii redact with --workers 2: the bytes of --workers 0 (the bad lines are
 
 test('simple layout, --pii redact: qa_pairs, qa_rejected, qa_errors, stats, report: no planted value', async () => {
   const out = path.join(dir, 'simple');
-  await exportCommand(args(out, { pii: 'redact' }));
+  await exportCommand(planFor('export', args(out, { pii: 'redact' })));
   expect(await listFiles(out)).toEqual(['manifest.json', 'qa_errors.jsonl', 'qa_pairs.jsonl', 'qa_rejected.jsonl', 'report.html', 'report.json', 'stats.json']);
   expect(await leaks(out)).toEqual([]);
 });
@@ -183,11 +183,11 @@ test('two ranks and their merge, --pii redact: the ranks\' folders hold none eit
   const hub = { format: 'jsonl,csv,messages', split: 'train=0.8,test=0.2', dedup: 'exact', pii: 'redact' };
   const single = path.join(dir, 'ranks-single', 'out');
   const multi = path.join(dir, 'ranks-multi', 'out');
-  await exportCommand(args(single, hub));
-  for (const rank of ['0', '1']) await exportCommand(args(multi, { ...hub, rank, worldSize: '2' }));
+  await exportCommand(planFor('export', args(single, hub)));
+  for (const rank of ['0', '1']) await exportCommand(planFor('export', args(multi, { ...hub, rank, worldSize: '2' })));
   expect((await listFiles(multi)).filter((file) => file.startsWith('ranks/')).length).toBe(4);
   expect(await leaks(multi)).toEqual([]); // ranks/ only, so far
-  await mergeCommand({ dir: multi, quiet: true });
+  await mergeCommand(planFor('merge', { dir: multi, quiet: true }));
   expect(await leaks(multi)).toEqual([]);
   for (const file of (await listFiles(single)).filter((name) => name !== 'manifest.json' && name !== 'stats.json')) {
     const [a, b] = await Promise.all([fs.readFile(path.join(single, file)), fs.readFile(path.join(multi, file))]);
@@ -196,7 +196,7 @@ test('two ranks and their merge, --pii redact: the ranks\' folders hold none eit
 });
 
 test('--fail-on pii_written>0: breached without redaction (the rows and bad lines written hold personal data), passed with it', async () => {
-  const breached = await exportCommand(args(path.join(dir, 'gate-report'), { failOn: 'pii_written>0,pii>0' })).then(
+  const breached = await exportCommand(planFor('export', args(path.join(dir, 'gate-report'), { failOn: 'pii_written>0,pii>0' }))).then(
     () => null,
     (err: QaHfError) => err,
   );
@@ -204,7 +204,7 @@ test('--fail-on pii_written>0: breached without redaction (the rows and bad line
   const report = await readJson(path.join(dir, 'gate-report', 'report.json'));
   // Every record that held a value is written with it, and so is every bad line: 120 + 17 duplicates + every bad line.
   expect(report.metrics.pii_written).toBe(report.pii.records + report.counts.errors);
-  await exportCommand(args(path.join(dir, 'gate-redact'), { failOn: 'pii_written>0', pii: 'redact' }));
+  await exportCommand(planFor('export', args(path.join(dir, 'gate-redact'), { failOn: 'pii_written>0', pii: 'redact' })));
 });
 
 test('pipe mode, --pii redact: stdout, --rejected, --errors and --report hold no planted value', async () => {

@@ -1,5 +1,7 @@
-/** lib/pii.ts: every kind found and validated, look-alikes left alone, masks and redaction. */
-import { PII_KINDS, type PiiKind, findPii, luhnValid, maskPii, redactPii, redactText, textHasPii, validPersonnummer } from '../lib/pii';
+/** lib/quality/pii.ts, lib/quality/pii-checks.ts, lib/quality/pii-text.ts: every kind found and validated, look-alikes left alone, masks and redaction. */
+import { PII_KINDS, type PiiKind, findPii, maskPii, redactPii } from '../lib/quality/pii';
+import { luhnValid, validPersonnummer } from '../lib/quality/pii-checks';
+import { redactText, textHasPii } from '../lib/quality/pii-text';
 
 /** The kinds and texts found in `text`. */
 const found = (text: string) => findPii(text).map((match) => [match.kind, match.text]);

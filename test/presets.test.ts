@@ -10,12 +10,12 @@ import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Batch } from '../lib/batch';
-import { canUseByteText } from '../lib/byte-text';
+import { canUseByteText } from '../lib/input/byte-text';
 import { builtinPresets, loadPreset, presetMapping, readPresetFile, withPresetMapping } from '../lib/io/presets';
-import { LineScanner } from '../lib/lines';
-import { PRESET_NAMES, QA_INTERNAL } from '../lib/presets';
-import { outputBytes } from '../lib/serialize';
-import { makeBatchContext, processBatch } from '../lib/worker-task';
+import { LineScanner } from '../lib/input/lines';
+import { PRESET_NAMES, QA_INTERNAL } from '../lib/input/presets';
+import { outputBytes } from '../lib/dataset/serialize';
+import { makeBatchContext, processBatch } from '../lib/processor';
 import { useDuckDb } from './duckdb';
 import { ROOT, listFiles, recordLines, runCli, squadLines, thrown, trickyLines } from './helpers';
 
@@ -47,7 +47,7 @@ describe('the shipped preset files', () => {
     const preset = loadPreset(name);
     expect(preset.pairColumns.map((column) => column.name)).toEqual(columns);
     expect(preset.byteTransparent).toBe(byteTransparent);
-    // Its lines take the byte fast path in pipe mode when the mapping allows it (lib/byte-text.ts).
+    // Its lines take the byte fast path in pipe mode when the mapping allows it (lib/input/byte-text.ts).
     expect(canUseByteText(preset, preset.schema)).toBe(byteTransparent);
     expect(preset.name).toBe(name);
   });

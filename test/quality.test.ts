@@ -1,22 +1,11 @@
-/** lib/quality.ts: the quality options, the rules in routing (lib/route.ts) and the report sections. */
+/** lib/quality/plan.ts, lib/quality/rules.ts, lib/quality/counts.ts: the quality options, the rules in routing (lib/dataset/route.ts) and the report sections. */
 import { newEntry, type Entry, type Row } from '../lib/batch';
-import { makeRouter } from '../lib/route';
-import { parseSplitSpec } from '../lib/split';
-import {
-  QualityAccumulator,
-  type QualityPlan,
-  QualityRouter,
-  dedupText,
-  duplicatesReport,
-  normalizeQualityPlan,
-  parseTiers,
-  piiReport,
-  redactForRank,
-  thresholdCounts,
-  tierOf,
-  tiersReport,
-} from '../lib/quality';
-import { redactText } from '../lib/pii';
+import { makeRouter } from '../lib/dataset/route';
+import { parseSplitSpec } from '../lib/dataset/split';
+import { QualityAccumulator, duplicatesReport, piiReport, thresholdCounts, tiersReport } from '../lib/quality/counts';
+import { type QualityPlan, normalizeQualityPlan, parseTiers, tierOf } from '../lib/quality/plan';
+import { QualityRouter, dedupText, redactForRank } from '../lib/quality/rules';
+import { redactText } from '../lib/quality/pii-text';
 import { thrown } from './helpers';
 
 const plan = (quality: Partial<QualityPlan>) => ({ spec: parseSplitSpec('train=0.5,test=0.5'), seed: 42, key: 'question', quality: { ...normalizeQualityPlan({}), ...quality } });
@@ -239,7 +228,7 @@ describe('report sections', () => {
         [entry.channel, entry.row] = [routed.channel, routed.row];
         accumulator.add(entry, 'a.jsonl', ['train', 'test']);
       });
-      // Bad lines as the processor leaves them: under redact|reject it has redacted them (lib/worker-task.ts).
+      // Bad lines as the processor leaves them: under redact|reject it has redacted them (lib/processor.ts).
       for (const text of ['{"q": "ring\\n070-123 45 67"', '{"q": 19850312-1231', 'trasig rad']) {
         const entry = newEntry(9, 900, mode === 'report' ? text : redactText(text));
         entry.channel = 'errors';

@@ -1,7 +1,7 @@
-/** lib/rank-entries.ts (a rank's intermediate lines) and lib/rank.ts planMerge (how the merge reads the ranks). */
+/** lib/scale/rank-entries.ts (a rank's intermediate lines) and lib/scale/rank.ts planMerge (how the merge reads the ranks). */
 import { type Entry, newEntry } from '../lib/batch';
-import { type RankMarker, inputBytesChange, planMerge, segmentCuts } from '../lib/rank';
-import { decodeEntry, encodeEntry } from '../lib/rank-entries';
+import { type RankMarker, inputBytesChange, planMerge, segmentCuts } from '../lib/scale/rank';
+import { decodeEntry, encodeEntry } from '../lib/scale/rank-entries';
 import { thrown } from './helpers';
 
 function entry(channel: Entry['channel'], patch: Partial<Entry> = {}): Entry {

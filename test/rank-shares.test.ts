@@ -1,12 +1,12 @@
 /**
- * lib/shares.ts and lib/io/shares.ts: every line (and every compressed or empty
+ * lib/scale/shares.ts and lib/io/shares.ts: every line (and every compressed or empty
  * file) in exactly one rank's share, for N = 1..5, balanced by bytes, line-aligned.
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { type ShareFile, type ShareRange, cutPoints, lineStartQueries, queryKey, shareRanges } from '../lib/shares';
+import { type ShareFile, type ShareRange, cutPoints, lineStartQueries, queryKey, shareRanges } from '../lib/scale/shares';
 import { lineStartAtOrAfter, rankShares } from '../lib/io/shares';
 import { describeInputs } from '../lib/io/inputs';
 

@@ -1,5 +1,5 @@
-/** lib/rank.ts: the rank and world size from the flags or each scheduler's environment; bad values are one usage line. */
-import { MAX_WORLD_SIZE, rankDirName, resolveRank } from '../lib/rank';
+/** lib/scale/rank.ts: the rank and world size from the flags or each scheduler's environment; bad values are one usage line. */
+import { MAX_WORLD_SIZE, rankDirName, resolveRank } from '../lib/scale/rank';
 import { thrown } from './helpers';
 
 describe('resolveRank', () => {

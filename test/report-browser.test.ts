@@ -14,9 +14,10 @@ import { promisify } from 'node:util';
 import puppeteer from 'puppeteer-core';
 import { detect } from 'tinyld';
 import { newEntry, type Batch, type Row } from '../lib/batch';
-import { ReportAccumulator, buildReport, computeMetrics } from '../lib/report';
-import { renderReportHtml } from '../lib/report-html';
-import { evaluateThresholds, parseThresholds } from '../lib/thresholds';
+import { ReportAccumulator } from '../lib/quality/report';
+import { buildReport, computeMetrics } from '../lib/quality/report-json';
+import { renderReportHtml } from '../lib/quality/report-html';
+import { evaluateThresholds, parseThresholds } from '../lib/quality/thresholds';
 import { emptyCounts } from '../lib/tally';
 import { ROOT } from './helpers';
 

@@ -1,24 +1,20 @@
-/** lib/report.ts, lib/sketch.ts: the report's numbers on a fixture corpus, bounded sketches, a state that survives a resume. */
+/** lib/quality/report.ts, lib/quality/report-json.ts, lib/quality/sketch.ts: the report's numbers on a fixture corpus, bounded sketches, a state that survives a resume. */
 import { detect, detectAll, supportedLanguages, toISO2 } from 'tinyld';
 import { newEntry, type Batch, type Channel, type Row } from '../lib/batch';
-import { renderCard } from '../lib/card';
+import { renderCard } from '../lib/dataset/card';
 import {
   DETECTABLE_LANGUAGES,
   LANGUAGE_CHECK_ALL,
   LANGUAGE_MIN_ACCURACY,
   LANGUAGE_MIN_CHARS,
   LANGUAGE_STRIDE,
-  ReportAccumulator,
-  buildReport,
-  cardQuality,
-  computeMetrics,
   detectLanguage,
-  equalNormalized,
   languageSampled,
-  normalizeForCompare,
-  wordCount,
-} from '../lib/report';
-import { TopCounter, addLength, bucketLow, bucketOf, emptyLengthSketch, powerOfTwoHistogram, quantile } from '../lib/sketch';
+} from '../lib/quality/language';
+import { ReportAccumulator } from '../lib/quality/report';
+import { buildReport, cardQuality, computeMetrics } from '../lib/quality/report-json';
+import { equalNormalized, normalizeForCompare, wordCount } from '../lib/quality/words';
+import { TopCounter, addLength, bucketLow, bucketOf, emptyLengthSketch, powerOfTwoHistogram, quantile } from '../lib/quality/sketch';
 import { emptyCounts } from '../lib/tally';
 
 const SV = 'Patienten ska få information om behandlingen innan den påbörjas och kan alltid ställa frågor.';

@@ -1,13 +1,14 @@
 /**
- * lib/route.ts and streams/router.ts: routing is decided once, before the sink —
+ * lib/dataset/route.ts and streams/router.ts: routing is decided once, before the sink —
  * min-score moves a low pair to rejected with its reason, the split comes from the
  * key's hash, errors and blanks pass untouched, and a batch whose entries moved
  * loses its (now stale) serialized output.
  */
 import { Readable, Writable } from 'node:stream';
 import { type Batch, type Entry, newEntry } from '../lib/batch';
-import { BELOW_MIN_SCORE, applyRoute, makeRouter } from '../lib/route';
-import { makeSplitAssigner, parseSplitSpec } from '../lib/split';
+import { BELOW_MIN_SCORE, applyRoute, countBelowMinScore, makeRouter } from '../lib/dataset/route';
+import { normalizeQualityPlan } from '../lib/quality/plan';
+import { makeSplitAssigner, parseSplitSpec } from '../lib/dataset/split';
 import { runChain } from '../streams/chain';
 import { createRouter } from '../streams/router';
 
@@ -39,8 +40,8 @@ describe('makeRouter', () => {
   });
 
   test('errors and blanks pass as they are, split 0', () => {
-    expect(route(entry('errors', null))).toEqual({ channel: 'errors', split: 0, row: null, segments: null });
-    expect(route(entry('blank', null))).toEqual({ channel: 'blank', split: 0, row: null, segments: null });
+    expect(route(entry('errors', null))).toEqual({ channel: 'errors', split: 0, row: null, segments: null, tier: null });
+    expect(route(entry('blank', null))).toEqual({ channel: 'blank', split: 0, row: null, segments: null, tier: null });
   });
 
   test('splits spread over both names; one split means no hashing', () => {
@@ -81,6 +82,28 @@ describe('makeRouter', () => {
     expect(low.channel).toBe('rejected');
     const high = entry('pairs', { question: 'q', validation_score: 1 });
     expect(applyRoute(high, route(high))).toBe(false);
+  });
+
+  test('--tiers: a passed pair gets its tier in the route (the sink writes under it); other channels and untiered plans none', () => {
+    const tiered = makeRouter({ ...plan, quality: normalizeQualityPlan({ tiers: 'high=0.8' }) });
+    const high = entry('pairs', { question: 'h', validation_score: 0.9 });
+    expect(applyRoute(high, tiered(high))).toBe(false);
+    expect(high.tier).toBe('high');
+    const low = entry('pairs', { question: 'l', validation_score: 0.6 });
+    expect(tiered(low).tier).toBe('low');
+    expect(tiered(entry('pairs', { question: 'r', validation_score: 0.1 })).tier).toBeNull(); // moved by min-score
+    expect(route(entry('pairs', { question: 'u', validation_score: 0.9 })).tier).toBeNull();
+  });
+
+  test('countBelowMinScore counts the rows the min-score rule moved, segments included', () => {
+    const low = entry('pairs', { question: 'q', validation_score: 0 });
+    applyRoute(low, route(low));
+    const other = entry('rejected', { question: 'r', failure_reason: 'schema' });
+    const line = entry('segmented', null);
+    line.segments = [{ channel: 'pairs', row: { question: 's', validation_score: 0.1 }, split: 0 }];
+    applyRoute(line, route(line));
+    const batch: Batch = { file: 'a', entries: [low, other, line], endOffset: 0, endLine: 3, fileEnd: true, output: null, stop: null };
+    expect(countBelowMinScore(batch)).toBe(2);
   });
 });
 

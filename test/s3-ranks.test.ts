@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { headObject, listObjects, objectChunks, uploadFile } from '../lib/io/s3';
 import { rankStageDirFor, stageDirFor } from '../lib/io/s3-export';
+import { parseS3Prefix } from '../lib/s3-url';
 import { spawnCliWithoutScheduler, listFiles, readJson, recordLines, statsWithoutRun } from './helpers';
 import { type S3Server, startS3Server } from './s3-server';
 
@@ -77,7 +78,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const stage of [stageDirFor(OUT), ...[0, 1, 2].map((rank) => rankStageDirFor(OUT, rank))]) await fs.rm(path.dirname(stage), { recursive: true, force: true });
+  for (const stage of [stageDirFor(parseS3Prefix(OUT)), ...[0, 1, 2].map((rank) => rankStageDirFor(parseS3Prefix(OUT), rank))]) await fs.rm(path.dirname(stage), { recursive: true, force: true });
   await server?.close();
   await fs.rm(root, { recursive: true, force: true });
 });
@@ -94,7 +95,7 @@ test('3 ranks over S3 (one killed mid-upload, rerun with --merge), merged from S
     expect(ranks[rank].stderr).toContain(`qa-hf: rank ${rank} of 3 (from --rank ${rank} --world-size 3): writing ${OUT}/ranks/rank-0000${rank} (staged in `);
     expect(ranks[rank].stderr).toMatch(new RegExp(`qa-hf: uploaded rank ${rank} to s3://qa-ranks/out/ds/ranks/rank-0000${rank}: 2 objects \\(0 already there\\), rank\\.json last\\n$`));
     // The rank's staging folder goes once its rank.json is up.
-    await expect(fs.stat(path.dirname(rankStageDirFor(OUT, rank)))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(fs.stat(path.dirname(rankStageDirFor(parseS3Prefix(OUT), rank)))).rejects.toMatchObject({ code: 'ENOENT' });
   }
   expect(await objectKeys('out/ds/')).toEqual(['ranks/rank-00000/entries.jsonl', 'ranks/rank-00000/rank.json', 'ranks/rank-00001/entries.jsonl', 'ranks/rank-00002/entries.jsonl', 'ranks/rank-00002/rank.json']);
 
@@ -102,7 +103,7 @@ test('3 ranks over S3 (one killed mid-upload, rerun with --merge), merged from S
   const early = await cli(['merge', OUT]);
   expect([early.code, early.stderr]).toEqual([1, `qa-hf: ERR_INPUT: rank 1 of 3 is not complete in ${OUT}/ranks (no rank.json): run it, then merge again\n`]);
   expect((await objectKeys('out/ds/')).filter((key) => !key.startsWith('ranks/'))).toEqual([]);
-  await expect(fs.stat(path.dirname(stageDirFor(OUT)))).rejects.toMatchObject({ code: 'ENOENT' });
+  await expect(fs.stat(path.dirname(stageDirFor(parseS3Prefix(OUT))))).rejects.toMatchObject({ code: 'ENOENT' });
 
   // A rerun of a complete rank does nothing and says so (its objects untouched); its --merge waits for rank 1.
   const before = await headObject(`${OUT}/ranks/rank-00000/entries.jsonl`);
@@ -113,12 +114,12 @@ test('3 ranks over S3 (one killed mid-upload, rerun with --merge), merged from S
       `qa-hf: --merge: rank 1 not complete yet; the last rank to finish merges (or run qa-hf merge ${OUT})\n`,
   ]);
   expect(await headObject(`${OUT}/ranks/rank-00000/entries.jsonl`)).toEqual(before);
-  await expect(fs.stat(path.dirname(rankStageDirFor(OUT, 0)))).rejects.toMatchObject({ code: 'ENOENT' });
+  await expect(fs.stat(path.dirname(rankStageDirFor(parseS3Prefix(OUT), 0)))).rejects.toMatchObject({ code: 'ENOENT' });
 
   // A rerun with other options is refused in one line, the rank's objects untouched.
   const other = await cli([...rankArgs(2), '--seed', '7']);
   expect([other.code, other.stderr]).toEqual([1, `qa-hf: ERR_CHECKPOINT_MISMATCH: ${OUT}/ranks/rank-00002 holds a rank completed with other options, inputs or tool version; run with --restart to redo it\n`]);
-  await expect(fs.stat(path.dirname(rankStageDirFor(OUT, 2)))).rejects.toMatchObject({ code: 'ENOENT' });
+  await expect(fs.stat(path.dirname(rankStageDirFor(parseS3Prefix(OUT), 2)))).rejects.toMatchObject({ code: 'ENOENT' });
 
   // The killed rank, run again with --merge, completes (its entries.jsonl is already there with the same bytes), then merges.
   const rerun = await cli([...rankArgs(1), '--merge']);
@@ -135,7 +136,7 @@ test('3 ranks over S3 (one killed mid-upload, rerun with --merge), merged from S
   expect(merged.code).toBe(0);
   expect(merged.stderr).toMatch(/qa-hf: downloaded 6 objects of 3 ranks from s3:\/\/qa-ranks\/out\/ds\/ranks to /);
   expect(merged.stderr).toMatch(/manifest\.json last; the ranks' objects under s3:\/\/qa-ranks\/out\/ds\/ranks kept\n$/);
-  await expect(fs.stat(path.dirname(stageDirFor(OUT)))).rejects.toMatchObject({ code: 'ENOENT' });
+  await expect(fs.stat(path.dirname(stageDirFor(parseS3Prefix(OUT))))).rejects.toMatchObject({ code: 'ENOENT' });
 
   // Every object (the ranks' apart, which stay) is the single export's file, byte for byte; stats.json but for its timings.
   const single = path.join(root, 'single/ds');

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { configureS3, headObject, listObjects, putText, readObjectText, uploadFile } from '../lib/io/s3';
 import { stageDirFor } from '../lib/io/s3-export';
+import { parseS3Prefix } from '../lib/s3-url';
 import { CLI, ROOT, internalRecord, listFiles, recordLines, statsWithoutRun } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -126,7 +127,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // A refused upload leaves its staging folder for the next run: this test's go with it.
-  for (const prefix of ['out/ds1', 'out/foreign', 'out/denied']) await fs.rm(path.dirname(stageDirFor(url(prefix))), { recursive: true, force: true });
+  for (const prefix of ['out/ds1', 'out/foreign', 'out/denied']) await fs.rm(path.dirname(stageDirFor(parseS3Prefix(url(prefix)))), { recursive: true, force: true });
   await server?.close();
   configureS3({});
   process.env = savedEnv;
@@ -173,7 +174,7 @@ test('export to S3: objects equal a local export, verify s3:// passes; killed mi
   const earlier = await headObject(url('out/ds1/manifest.json'));
   expect(earlier).not.toBeNull();
   // The staging folder goes once the upload is committed.
-  await expect(fs.stat(path.dirname(stageDirFor(url('out/ds1'))))).rejects.toMatchObject({ code: 'ENOENT' });
+  await expect(fs.stat(path.dirname(stageDirFor(parseS3Prefix(url('out/ds1')))))).rejects.toMatchObject({ code: 'ENOENT' });
 
   const reference = path.join(tmp, 'ref', 'ds1'); // the same folder name: the card's title
   expect((await run(['export', `${local}/`, '--out', reference, ...HUB, '--seed', '7', '-q'])).code).toBe(0);
@@ -274,7 +275,7 @@ test.each([
   expectOneLine(result, 'qa-hf: ERR_S3: s3://qa-bucket/');
   expect(result.stderr).toMatch(/the credentials were refused \(InvalidAccessKeyId\): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \(or AWS_PROFILE\)\n$/);
   await expect(fs.stat(path.join(tmp, 'denied'))).rejects.toMatchObject({ code: 'ENOENT' });
-  await expect(fs.stat(path.dirname(stageDirFor(url('out/denied'))))).rejects.toMatchObject({ code: 'ENOENT' });
+  await expect(fs.stat(path.dirname(stageDirFor(parseS3Prefix(url('out/denied')))))).rejects.toMatchObject({ code: 'ENOENT' });
   expect(await objectKeys('out/denied/')).toEqual([]);
 });
 

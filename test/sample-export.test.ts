@@ -1,6 +1,6 @@
 /**
  * qa-hf export --target-samples end to end: the simple layout keeps exactly the N
- * passed pairs of smallest sample key (computed here from lib/sample.ts) and counts
+ * passed pairs of smallest sample key (computed here from lib/scale/sample.ts) and counts
  * the rest as not_sampled, every line in one place (a dry run counts the same);
  * fewer passed pairs than N keep all (bytes as without the option); the Hub layout
  * with a split, --dedup exact and --min-score, the same bytes for --workers 0 and 2.
@@ -8,7 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { BottomK, makeSampler, sampleKey } from '../lib/sample';
+import { BottomK, makeSampler, sampleKey } from '../lib/scale/sample';
 import { readJson, runCli } from './helpers';
 import { N, corpusState, dataFiles, expectSameFiles, exportTo, jsonlRows, passedPairs, useSampleCorpus } from './sample-fixture';
 

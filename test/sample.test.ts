@@ -1,13 +1,13 @@
 /**
- * lib/sample.ts (--target-samples): the bottom-k heap against a full sort, the
+ * lib/scale/sample.ts (--target-samples): the bottom-k heap against a full sort, the
  * sampler against the heap's cutoff (ties by position), stability when the corpus
  * grows, independence from the split, the pinned hash, and the option checks;
  * lib/options.ts versionOption (--version).
  */
-import { BottomK, SAMPLE_RULE, compareSampleKeys, makeSampler, sampleKey, targetSamplesOption } from '../lib/sample';
+import { BottomK, SAMPLE_RULE, compareSampleKeys, makeSampler, sampleKey, targetSamplesOption } from '../lib/scale/sample';
 import { normalizeExportOptions, versionFolder, versionOption } from '../lib/options';
 import { withPresetMapping } from '../lib/io/presets';
-import { assignSplit, murmur3, parseSplitSpec } from '../lib/split';
+import { assignSplit, murmur3, parseSplitSpec } from '../lib/dataset/split';
 import { seeded, thrown } from './helpers';
 
 /** `count` questions from a seeded generator, some repeated (ties of the hash). */

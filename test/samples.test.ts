@@ -6,7 +6,7 @@
 import { promises as fs, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PRESET_NAMES } from '../lib/presets';
+import { PRESET_NAMES } from '../lib/input/presets';
 import { ROOT, runCli } from './helpers';
 
 /** `--preset NAME` for a sample named after a preset, else nothing. */

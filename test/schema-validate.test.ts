@@ -1,6 +1,6 @@
 import { newEntry, type Batch } from '../lib/batch';
-import { compileSchema, validateBatch } from '../lib/schema';
-import { QA_INTERNAL } from '../lib/presets';
+import { compileSchema, validateBatch } from '../lib/input/schema';
+import { QA_INTERNAL } from '../lib/input/presets';
 import { createSchemaValidator } from '../streams/schema-validate';
 import { internalRecord, runCli } from './helpers';
 

@@ -1,12 +1,12 @@
 /**
- * lib/segment.ts: documents cut into {instruction, context, output, offset} by
+ * lib/input/segment.ts: documents cut into {instruction, context, output, offset} by
  * regular expressions — the Swedish and English samples, offsets in code points,
  * context none/before, min_output_chars, questions without an answer, outputs that
  * stop at the next instruction, and bad specs as ERR_CONFIG with a JSON pointer.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { type SegmentSpec, compileSegmenter } from '../lib/segment';
+import { type SegmentSpec, compileSegmenter } from '../lib/input/segment';
 import { ROOT, thrown } from './helpers';
 
 const SPEC: SegmentSpec = JSON.parse(readFileSync(path.join(ROOT, 'samples/segment/segment.json'), 'utf8'));

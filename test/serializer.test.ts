@@ -1,7 +1,7 @@
 import { newEntry, type Batch } from '../lib/batch';
-import { formatFloat, makeRowWriter } from '../lib/jsonl';
-import { QA_INTERNAL } from '../lib/presets';
-import { ByteWriter, makeJsonlWriters, outputBytes, outputFromBytes, serializeBatch } from '../lib/serialize';
+import { formatFloat, makeRowWriter } from '../lib/dataset/jsonl';
+import { QA_INTERNAL } from '../lib/input/presets';
+import { ByteWriter, makeJsonlWriters, outputBytes, outputFromBytes, serializeBatch } from '../lib/dataset/serialize';
 
 describe('jsonl rows', () => {
   test.each([

@@ -7,8 +7,8 @@ import {
   shardFileName,
   shardTempName,
   startsNewShard,
-} from '../lib/shards';
-import { isShardFile } from '../lib/hub';
+} from '../lib/dataset/shards';
+import { isShardFile } from '../lib/dataset/outputs';
 import { seeded, thrown } from './helpers';
 
 /** fnmatch-style `*` (any run of characters) as HF's glob resolution applies it to one folder. */

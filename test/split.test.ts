@@ -8,7 +8,7 @@ import {
   normalizeSeed,
   normalizeSplitKey,
   parseSplitSpec,
-} from '../lib/split';
+} from '../lib/dataset/split';
 import { seeded, thrown } from './helpers';
 
 const TRAIN_VAL_TEST = parseSplitSpec('train=0.8,validation=0.1,test=0.1');

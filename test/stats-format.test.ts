@@ -3,9 +3,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { newEntry, type Batch } from '../lib/batch';
-import { formatZScore } from '../lib/card';
-import { SplitTracker, parseSplitSpec } from '../lib/split';
-import { MAX_NAMED_VALUES, StatsAccumulator, renderSplitReport, roundFloat, roundFloats } from '../lib/stats';
+import { formatZScore } from '../lib/dataset/card';
+import { SplitTracker, parseSplitSpec } from '../lib/dataset/split';
+import { MAX_NAMED_VALUES, StatsAccumulator, renderSplitReport, roundFloat, roundFloats } from '../lib/quality/stats';
 import { Tally } from '../lib/tally';
 import { readJson, recordLines, runCli } from './helpers';
 

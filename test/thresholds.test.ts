@@ -1,7 +1,7 @@
-/** lib/thresholds.ts: --fail-on rules parsed up front, each metric and operator evaluated, unmeasured metrics refused. */
-import { METRICS, breachLines, checkMeasured, evaluateThresholds, parseThresholds } from '../lib/thresholds';
+/** lib/quality/thresholds.ts: --fail-on rules parsed up front, each metric and operator evaluated, unmeasured metrics refused. */
+import { METRICS, breachLines, checkMeasured, evaluateThresholds, parseThresholds } from '../lib/quality/thresholds';
 import { normalizeReportOptions } from '../lib/options';
-import { roundFloat } from '../lib/stats';
+import { roundFloat } from '../lib/quality/stats';
 import { thrown } from './helpers';
 
 describe('parseThresholds', () => {

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
-import { TYPE, type ThriftStruct, getField, readStruct, setField, writeStruct } from '../lib/thrift-compact';
+import { TYPE, type ThriftStruct, getField, readStruct, setField, writeStruct } from '../lib/dataset/thrift-compact';
 import { useDuckDb } from './duckdb';
 
 /** A struct of every wire type the codec knows, and its bytes by hand. */

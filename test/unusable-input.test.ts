@@ -13,7 +13,7 @@ import { reportCommand } from '../commands/quality-report';
 import type { QaHfError } from '../lib/errors';
 import { verifyManifest } from '../lib/io/manifest';
 import { EXPORT_DEFAULTS } from './export-runner';
-import { ROOT, readJson, runCli } from './helpers';
+import { ROOT, readJson, runCli, planFor } from './helpers';
 
 let dir: string;
 let input: string;
@@ -37,7 +37,7 @@ const B_CAUSE = '33 non-blank lines are errors, 32 of them ERR_SCHEMA (the first
 
 test('export: one input gave nothing usable: exit 5 after every file is written; verify passes; stats.json counts it per input', async () => {
   const out = path.join(dir, 'dist');
-  const err = await rejection(exportCommand({ ...EXPORT_DEFAULTS, preset: 'qa-internal', inputs: [input], out }));
+  const err = await rejection(exportCommand(planFor('export', { ...EXPORT_DEFAULTS, preset: 'qa-internal', inputs: [input], out })));
   expect(err?.code).toBe('ERR_UNUSABLE_INPUT');
   expect(err?.message).toBe(`1 of 2 inputs gave nothing usable: ${path.join(input, 'b.jsonl')} (ERR_SCHEMA 32); every file is written (${out})`);
   expect(await verifyManifest(out)).toEqual([]);
@@ -54,7 +54,7 @@ test('export: exit 5 wins over a breached --fail-on rule (exit 4), whose line is
     return true;
   });
   try {
-    const err = await rejection(exportCommand({ ...EXPORT_DEFAULTS, preset: 'qa-internal', inputs: [path.join(input, 'b.jsonl')], out, failOn: 'pass_rate<0.5' }));
+    const err = await rejection(exportCommand(planFor('export', { ...EXPORT_DEFAULTS, preset: 'qa-internal', inputs: [path.join(input, 'b.jsonl')], out, failOn: 'pass_rate<0.5' })));
     expect(err?.code).toBe('ERR_UNUSABLE_INPUT');
     expect(err?.toLine()).toBe(`${path.join(input, 'b.jsonl')}: ERR_UNUSABLE_INPUT: nothing usable: all ${B_CAUSE}`);
   } finally {
@@ -65,15 +65,15 @@ test('export: exit 5 wins over a breached --fail-on rule (exit 4), whose line is
 });
 
 test('export --dry-run ends as the real run would', async () => {
-  const err = await rejection(exportCommand({ ...EXPORT_DEFAULTS, preset: 'qa-internal', inputs: [input], dryRun: true }));
+  const err = await rejection(exportCommand(planFor('export', { ...EXPORT_DEFAULTS, preset: 'qa-internal', inputs: [input], dryRun: true })));
   expect(err?.message).toBe(`1 of 2 inputs gave nothing usable: ${path.join(input, 'b.jsonl')} (ERR_SCHEMA 32); nothing written (dry run)`);
   // The right preset for each: nothing to say.
-  await expect(exportCommand({ ...EXPORT_DEFAULTS, preset: 'qa-internal', inputs: [path.join(input, 'a.jsonl')], dryRun: true })).resolves.toMatchObject({ pairs: 2 });
+  await expect(exportCommand(planFor('export', { ...EXPORT_DEFAULTS, preset: 'qa-internal', inputs: [path.join(input, 'a.jsonl')], dryRun: true }))).resolves.toMatchObject({ pairs: 2 });
 });
 
 test('qa-hf report: exit 5 once the report is written', async () => {
   const out = path.join(dir, 'report');
-  const err = await rejection(reportCommand({ inputs: [path.join(input, 'b.jsonl')], out, quiet: true, preset: 'qa-internal', maxLineBytes: 10 << 20 }));
+  const err = await rejection(reportCommand(planFor('report', { inputs: [path.join(input, 'b.jsonl')], out, quiet: true, preset: 'qa-internal', maxLineBytes: 10 << 20 })));
   expect(err?.toLine()).toBe(`${path.join(input, 'b.jsonl')}: ERR_UNUSABLE_INPUT: nothing usable: all ${B_CAUSE}`);
   expect((await readJson(path.join(out, 'report.json'))).counts.errors).toBe(33);
 });

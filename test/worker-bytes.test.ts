@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { generateRecords } from '../bench/generate';
 import type { Batch } from '../lib/batch';
-import { outputBytes } from '../lib/serialize';
+import { outputBytes } from '../lib/dataset/serialize';
 import { createProcessingStages, runChain } from '../streams/chain';
 import { createFileSource } from '../streams/file-source';
 import { collectBatches, recordLines, runCli } from './helpers';

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { Batch } from '../lib/batch';
-import { outputBytes } from '../lib/serialize';
+import { outputBytes } from '../lib/dataset/serialize';
 import { createProcessingStages, defaultWorkerCount, runChain, WORKERS_FROM_BYTES } from '../streams/chain';
 import { createFileSource } from '../streams/file-source';
 import { createWorkerPool, MAX_TASKS_PER_WORKER } from '../streams/worker-pool';

@@ -5,7 +5,7 @@
  * When (one policy for both layouts, `checkpointDue`): at every fixed input
  * position, every `plan.checkpointLines` input lines counted over all inputs (the
  * dataset sink cuts a batch there and flushes every writer); in a flush-neutral
- * plan (no gzip, no Parquet: lib/hub.ts flushNeutral, e.g. the simple layout) also
+ * plan (no gzip, no Parquet: lib/dataset/plan.ts flushNeutral, e.g. the simple layout) also
  * after any committed part once CHECKPOINT_BYTES of input or CHECKPOINT_MS have
  * passed, and where a stop (a signal, fail-fast's cut) falls. Where such a plan
  * checkpoints cannot show in its bytes; in any other plan a flush point ends a
@@ -22,7 +22,6 @@
  * position; written atomically (lib/io/checkpoint.ts) once the outputs are fsynced.
  */
 import { promises as fs } from 'node:fs';
-import type { AtomicFile } from '../../lib/io/atomic-file';
 import {
   type Checkpoint,
   type CheckpointInput,
@@ -33,15 +32,15 @@ import {
   resumeProblem,
   writeCheckpoint,
 } from '../../lib/io/checkpoint';
-import { type ExportPlan, flushNeutral } from '../../lib/hub';
+import { type ExportPlan, flushNeutral } from '../../lib/dataset/plan';
+import type { HubState } from '../../lib/dataset/outputs';
 import type { InputHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, absoluteInput, startedStream } from '../../lib/io/inputs';
-import { StatsAccumulator, emptyStatsState } from '../../lib/stats';
-import { type ReportAccumulator, emptyReportState } from '../../lib/report';
-import { emptyQualityState } from '../../lib/quality';
+import { StatsAccumulator, emptyStatsState } from '../../lib/quality/stats';
+import { type ReportAccumulator, emptyReportState } from '../../lib/quality/report';
+import { emptyQualityState } from '../../lib/quality/counts';
 import { Tally } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
-import type { DatasetWriters } from '../../streams/dataset-sink';
 import { TOOL_VERSION } from '../version';
 import { type OutDirClaim, type WritingArgs, note } from './files';
 
@@ -102,13 +101,13 @@ export function checkpointDue(plan: ExportPlan, facts: DueFacts, caps: { bytes: 
 }
 
 /** A fresh run's state: nothing read, nothing written. */
-export function freshCheckpoint(inputs: readonly string[], plan: ExportPlan, optionsHash: string, claim: OutDirClaim): Checkpoint {
+export function freshCheckpoint(inputs: readonly string[], plan: ExportPlan, optionsHash: string, claim: OutDirClaim, cwd?: string): Checkpoint {
   return {
     format: 'qa-hf-checkpoint',
     version: CHECKPOINT_VERSION,
     tool_version: TOOL_VERSION,
     options_hash: optionsHash,
-    inputs: inputs.map((file): CheckpointInput => ({ path: absoluteInput(file), fingerprint: null, sha256: null })),
+    inputs: inputs.map((file): CheckpointInput => ({ path: absoluteInput(file, cwd), fingerprint: null, sha256: null })),
     position: { input: 0, offset: 0, line: 0 },
     outputs: Object.fromEntries(plan.fixed.map((name) => [name, { bytes: 0, records: 0 }])),
     tally: new Tally().toJSON(),
@@ -151,7 +150,7 @@ export async function loadResumeState(
   const problem = await resumeProblem(found.checkpoint, {
     toolVersion: TOOL_VERSION,
     optionsHash,
-    inputs: inputs.map(absoluteInput),
+    inputs: inputs.map((file) => absoluteInput(file, args.inputCwd)),
     hashers,
     wholeInputs: infos.map((info) => info.compressed),
   });
@@ -159,18 +158,19 @@ export async function loadResumeState(
   return found.checkpoint;
 }
 
-/** What a checkpoint copies from the session at the moment it is taken. */
+/** What a checkpoint copies from the session at the moment it is taken, and what makes the outputs durable up to it. */
 export interface CheckpointSources {
   tally: Tally;
   stats: StatsAccumulator;
   report: ReportAccumulator;
-  writers: DatasetWriters | null;
-  targets: Iterable<AtomicFile>;
+  /** The writers' state as of this checkpoint (streams/dataset-sink.ts DatasetCommit), when it changed. */
+  hub?: HubState;
+  /** Starts the fsyncs that cover at least what the copy counts (the sink's, the dedup log's); awaited before the write. */
+  synced: () => Promise<unknown>;
 }
 
 /** Records checkpoints of one run: at most one in flight, its failure rethrown by the next call. */
 export class Checkpointer {
-  bytesSinceCheckpoint = 0;
   private lastCheckpointAt = Date.now();
   private pending: Promise<void> | null = null;
   private failure: unknown = null;
@@ -188,7 +188,7 @@ export class Checkpointer {
      * no file is committed mid-stream (no shard limit: the simple layout); otherwise
      * a shard synced by the checkpoint could be committed and closed under it.
      */
-    private readonly background: boolean,
+    readonly background: boolean,
   ) {}
 
   msSinceCheckpoint(): number {
@@ -208,7 +208,7 @@ export class Checkpointer {
   async record(sources: CheckpointSources, wait = false): Promise<void> {
     await this.settle();
     const state = this.state;
-    if (sources.writers && !state.finalizing) state.hub = sources.writers.snapshot();
+    if (sources.hub && !state.finalizing) state.hub = sources.hub;
     // The stats (the bulk: a count per source document) come as a fresh copy; the rest is cloned.
     const snapshot: Checkpoint = {
       ...structuredClone({ ...state, tally: sources.tally.toJSON(), stats: EMPTY_STATS, report: undefined }),
@@ -217,9 +217,8 @@ export class Checkpointer {
     };
     state.elapsed_ms += Date.now() - this.lastCheckpointAt;
     snapshot.elapsed_ms = state.elapsed_ms;
-    this.bytesSinceCheckpoint = 0;
     this.lastCheckpointAt = Date.now();
-    this.pending = this.write(snapshot, sources).catch((err) => {
+    this.pending = this.write(snapshot, sources.synced).catch((err) => {
       this.failure = err;
     });
     if (wait || !this.background) await this.settle();
@@ -232,9 +231,8 @@ export class Checkpointer {
     if (this.failure) throw this.failure;
   }
 
-  private async write(snapshot: Checkpoint, sources: CheckpointSources): Promise<void> {
-    for (const file of sources.targets) await file.sync();
-    if (sources.writers && !snapshot.finalizing) await sources.writers.sync();
+  private async write(snapshot: Checkpoint, synced: () => Promise<unknown>): Promise<void> {
+    await synced();
     await this.fingerprintInputs(snapshot);
     await writeCheckpoint(this.out, snapshot);
   }

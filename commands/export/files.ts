@@ -7,82 +7,28 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { checkpointTempPath } from '../../lib/io/checkpoint';
-import { type HubArgs, type HubPlan, FIXED_FILES, hubDirectories, isShardFile } from '../../lib/hub';
-import type { MappingSpec } from '../../lib/mapping';
+import { type HubPlan, FIXED_FILES } from '../../lib/dataset/plan';
+import { hubDirectories, isShardFile } from '../../lib/dataset/outputs';
 import { MANIFEST_FILE } from '../../lib/io/manifest';
-import type { Owns } from '../../lib/out-dir';
-import type { CardMeta } from '../../lib/card';
-import type { Counts } from '../../lib/tally';
-import type { FormatsSection } from '../../lib/config';
-import type { SegmentSpec } from '../../lib/segment';
-import type { ReportOptionsInput } from '../../lib/options';
+import type { Owns } from '../../lib/dataset/out-dir';
 import { REPORT_FILES } from '../quality-report';
 
 /** The data files of an export, by output channel. */
 export const OUTPUT_FILES = FIXED_FILES;
-export type OutputName = keyof typeof OUTPUT_FILES;
+/** An output channel's name (lib/dataset/serialize.ts): the keys of OUTPUT_FILES. */
+export type { OutputName } from '../../lib/dataset/serialize';
 
 export const STATS_FILE = 'stats.json';
 /** The dataset card and LLaMA-Factory's dataset list of a Hub-layout export. */
 export const CARD_FILE = 'README.md';
 export const LLAMA_FACTORY_FILE = 'dataset_info.json';
 
-/** Pipe-mode options plus the Hub-layout ones (all absent: the simple layout). */
-export interface ExportArgs extends HubArgs, ReportOptionsInput {
-  inputs: string[];
-  /** The output folder; may be absent only with dryRun. */
-  out?: string;
-  /** Write into a folder that holds files of no qa-hf export (kept, unless an output has their name). */
-  force?: boolean;
-  /** --out s3://…: the folder under which the export is staged before its upload (default: the temp folder). */
-  stageDir?: string;
-  /**
-   * The folder the manifest, stats.json and the options hash name local inputs
-   * relative to; default --out. An export to S3 sets the working directory (its
-   * staging folder is no place a reader knows).
-   */
-  inputBase?: string;
-  glob?: string;
-  failFast: boolean;
-  dryRun: boolean;
-  restart: boolean;
-  progress?: boolean;
-  quiet: boolean;
-  preset: string;
-  /** A declarative mapping (lib/mapping.ts): a config's, or a shipped mapped preset's. */
-  mapping?: MappingSpec;
-  maxLineBytes: number;
-  checkpointBytes?: number;
-  checkpointMs?: number;
-  workers?: number;
-  /** The dataset card's metadata (config `card:`, --card-* flags). */
-  card?: CardMeta;
-  /** --version as normalized (`1.0.0`); `out` is then already the version's folder (`OUT/v1.0.0`). */
-  version?: string;
-  /** The config's `formats:` as plain data (lib/config.ts); its mapping sections are `mapping` above. */
-  formats?: FormatsSection;
-  /** Segmentation of documents (lib/segment.ts), as the config file gives it. */
-  segment?: SegmentSpec;
-  /** The effective config (lib/config.ts resolveArgs): what the file and the flags set that decides the output. */
-  settings?: Record<string, unknown>;
-  /** The library's progress callback (exportDataset): after every committed part. */
-  onProgress?: (progress: ExportProgress) => void;
-  /** --rank R --world-size N (lib/rank.ts; also from the scheduler's variables): one share, to DIR/ranks/ (export/rank.ts). */
-  rank?: string | number;
-  worldSize?: string | number;
-  /** A rank merges once it finds every rank complete (the CLI runs export/merge.ts after the rank). */
-  merge?: boolean;
-}
-
-/** What exportDataset's onProgress gets: input bytes done of all, and the counts so far. */
-export interface ExportProgress {
-  bytesDone: number;
-  bytesTotal: number;
-  counts: Counts;
-}
+/** The export's arguments and progress (lib/plan-args.ts: the plan hands them on). */
+export type { ExportArgs, ExportProgress } from '../../lib/plan-args';
+import type { ExportArgs } from '../../lib/plan-args';
 
 /**
- * The dedup resume log (lib/dedup.ts): appended as parts commit, synced with the
+ * The dedup resume log (lib/quality/dedup.ts): appended as parts commit, synced with the
  * outputs at each checkpoint, which records its committed length; replayed on
  * resume; removed by finalize. Never a user's file (a `.X.partial` work name).
  */

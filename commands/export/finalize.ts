@@ -11,27 +11,34 @@ import { type AtomicFile, syncDirectory, writeFileAtomic } from '../../lib/io/at
 import { type Checkpoint, checkpointPath } from '../../lib/io/checkpoint';
 import { QaHfError, toQaHfError } from '../../lib/errors';
 import { sha256File } from '../../lib/io/fingerprint';
-import type { InputInfo } from '../../lib/io/inputs';
+import { type InputInfo, absoluteInput, inputPath } from '../../lib/io/inputs';
 import { isS3Url } from '../../lib/s3-url';
 import { sha256Object } from '../../lib/io/s3';
 import { MANIFEST_FILE, buildManifest, gitInfo, relativeToDir, type GitInfo, type ManifestFile } from '../../lib/io/manifest';
-import { filesToRemove, isWorkFile } from '../../lib/out-dir';
+import { filesToRemove, isWorkFile } from '../../lib/dataset/out-dir';
 import { listOutFiles, removeReplaced } from '../../lib/io/out-dir-fs';
-import { localLoadPath, renderCard, renderLlamaFactoryInfo } from '../../lib/card';
-import { type ExportPlan, type FinalShard, type HubState, describeExport, hubDirectories, hubOutputs, isShardFile, planFormats, splitStats } from '../../lib/hub';
-import { resolvePreset } from '../../lib/mapping';
-import { finalizeShards } from '../../lib/shards';
-import { SplitTracker } from '../../lib/split';
-import type { StatsAccumulator } from '../../lib/stats';
-import type { QualitySections, ReportAccumulator } from '../../lib/report';
-import type { ThresholdResult } from '../../lib/thresholds';
+import { localLoadPath } from '../../lib/dataset/card-configs';
+import { renderCard } from '../../lib/dataset/card';
+import { markGenerated } from '../../lib/dataset/hub-push-card';
+import { cardOverExisting } from '../../lib/io/hub-card';
+import { renderLlamaFactoryInfo } from '../../lib/dataset/llama-factory';
+import type { ExportPlan } from '../../lib/dataset/plan';
+import { type FinalShard, describeExport, splitStats } from '../../lib/dataset/export-description';
+import { type HubState, hubDirectories, hubOutputs, isShardFile, planFormats } from '../../lib/dataset/outputs';
+import { resolvePreset } from '../../lib/input/mapping';
+import { finalizeShards } from '../../lib/dataset/shards';
+import { SplitTracker } from '../../lib/dataset/split';
+import type { StatsAccumulator } from '../../lib/quality/stats';
+import type { QualitySections } from '../../lib/quality/report-json';
+import type { ReportAccumulator } from '../../lib/quality/report';
+import type { ThresholdResult } from '../../lib/quality/thresholds';
 import { REPORT_FILES, type ReportSetup, assembleReport, writeReportFiles } from '../quality-report';
-import { cardQuality } from '../../lib/report';
+import { cardQuality } from '../../lib/quality/report-json';
 import { type Counts, type Tally, count, emptyCounts } from '../../lib/tally';
 import { inputName } from '../../streams/file-source';
 import { TOOL_VERSION } from '../version';
-import { qualityStats } from '../../lib/quality';
-import { SAMPLE_RULE, type SampleThreshold } from '../../lib/sample';
+import { qualityStats } from '../../lib/quality/counts';
+import { SAMPLE_RULE, type SampleThreshold } from '../../lib/scale/sample';
 import { CARD_FILE, DEDUP_LOG, LLAMA_FACTORY_FILE, OUTPUT_FILES, type OutputName, STATS_FILE, type WritingArgs, crashPoint, smallTempPath, sweepTemps, tempPath } from './files';
 
 /** What finalize reads of the session. */
@@ -64,8 +71,10 @@ export interface FinalizeContext {
 export async function finalizeExport(session: FinalizeContext): Promise<{ written: string; thresholds: ThresholdResult[] }> {
   const { args, plan, state, tally, stats: accumulator } = session;
   const out = args.out;
-  // Local inputs are named relative to this folder (--out; an export to S3: the working directory).
-  const base = args.inputBase ?? out;
+  // Local inputs are named relative to this folder (--out; an export to S3: the working directory); a merge's
+  // inputs (and the inputBase its ranks recorded) are named in the ranks' working directory (inputCwd).
+  const cwd = args.inputCwd;
+  const base = args.inputBase === undefined ? out : absoluteInput(args.inputBase, cwd);
   const outputs: ManifestFile[] = [];
   crashPoint('finalize-start');
   const shards = await nameShards(out, plan, state.hub);
@@ -99,14 +108,15 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
       continue;
     }
     // A merge's: of the bytes it checked against the ranks' (session digests), as every other input's of the bytes read.
-    const digest = known ? { sha256: known, bytes: session.digests.get(inputName(file))?.bytes ?? (await fs.stat(file)).size } : await sha256File(file);
-    inputs.push({ path: relativeToDir(base, file), bytes: digest.bytes, sha256: digest.sha256 });
+    const opened = inputPath(file, cwd);
+    const digest = known ? { sha256: known, bytes: session.digests.get(inputName(file))?.bytes ?? (await fs.stat(opened)).size } : await sha256File(opened);
+    inputs.push({ path: relativeToDir(base, opened), bytes: digest.bytes, sha256: digest.sha256 });
   }
   const elapsedMs = session.elapsedMs;
   const inputBytes = inputs.reduce((sum, input) => sum + input.bytes, 0);
   const { run, ...counted } = accumulator.render(
     tally.total,
-    session.inputs.map((file) => ({ path: isS3Url(file) ? file : relativeToDir(base, file), counts: tally.files.get(inputName(file)) ?? emptyCounts() })),
+    session.inputs.map((file) => ({ path: isS3Url(file) ? file : relativeToDir(base, inputPath(file, cwd)), counts: tally.files.get(inputName(file)) ?? emptyCounts() })),
     {
       duration_s: round(elapsedMs / 1000),
       input_mb_per_s: round(inputBytes / 1e6 / Math.max(elapsedMs / 1000, 1e-3)),
@@ -128,7 +138,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
     const parent = path.basename(path.dirname(path.resolve(out)));
     const description = describeExport(plan, hub, shards, {
       title: args.version === undefined ? folder : parent,
-      loadPath: localLoadPath(args.version === undefined ? folder : `${parent}/${folder}`),
+      loadPath: args.hubRepo ?? localLoadPath(args.version === undefined ? folder : `${parent}/${folder}`),
       preset: resolvePreset(args),
       counts: tally.total,
       report,
@@ -136,7 +146,11 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
       ...(args.version === undefined ? {} : { version: args.version }),
     });
     description.quality = cardQuality(quality.json);
-    await writeFileAtomic(path.join(out, CARD_FILE), renderCard(description), { tempPath: smallTempPath(out, CARD_FILE) });
+    // An export to hf://datasets/OWNER/NAME: the card loads the dataset by its repo id.
+    if (args.hubRepo !== undefined) description.hub = true;
+    // The generated part marked, so a user's own text around it is kept by a rerun and by qa-hf push (lib/dataset/hub-push-card.ts).
+    const card = await cardOverExisting(out, markGenerated(renderCard(description)));
+    await writeFileAtomic(path.join(out, CARD_FILE), card, { tempPath: smallTempPath(out, CARD_FILE) });
     outputs.push(await manifestEntry(out, CARD_FILE));
     if (plan.formats.some((format) => format === 'alpaca' || format === 'sharegpt')) {
       await writeFileAtomic(path.join(out, LLAMA_FACTORY_FILE), renderLlamaFactoryInfo(description), {
@@ -145,7 +159,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
       outputs.push(await manifestEntry(out, LLAMA_FACTORY_FILE));
     }
   }
-  // The quality rules' sections (lib/quality.ts), until the report takes them.
+  // The quality rules' sections (lib/quality/rules.ts), until the report takes them.
   if (state.quality) stats.quality = qualityStats(state.quality);
   // --target-samples: the rule, the first pass's cutoff and how the passed pairs divided.
   if (state.sample) stats.sample = sampleStats(plan, state.sample, tally.total);
@@ -165,7 +179,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
     ...(args.version === undefined ? {} : { datasetVersion: args.version }),
     options: session.options,
     inputs,
-    inputGit: await inputGit(args.inputs, base),
+    inputGit: await inputGit(args.inputs.map((file) => inputPath(file, cwd)), base),
     outputs,
     kept,
     createdAt: new Date(),

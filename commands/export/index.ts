@@ -12,55 +12,57 @@
  *
  * Order of a run: refuse inputs inside DIR → discover inputs → lock DIR → claim
  * DIR (empty, or a previous qa-hf export; foreign files only with --force:
- * lib/out-dir.ts) → resume or start → stream batches (checkpoints: see
+ * lib/dataset/out-dir.ts) → resume or start → stream batches (checkpoints: see
  * export/checkpoint.ts) → finalize: commit data files,
  * stats.json, manifest.json, remove the replaced export's other files, remove
  * checkpoint, unlock.
  *
- * With --format/--split/… (lib/hub.ts) the data goes to the Hub layout instead:
+ * With --format/--split/… (lib/dataset/plan.ts) the data goes to the Hub layout instead:
  * one folder per format, `{split}-NNNNN-of-NNNNN.{ext}[.gz]` shards, README.md
  * (dataset card) and dataset_info.json; qa_errors.jsonl stays at the top. Both
- * layouts are plans (lib/hub.ts normalizeExportPlan) run by the same session,
+ * layouts are plans (lib/dataset/plan.ts normalizeExportPlan) run by the same session,
  * router, dataset sink (streams/dataset-sink.ts), checkpoint policy and finalize.
  */
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { Batch } from '../../lib/batch';
 import { type SkippedExport, discoverInputs, skippedExportsNote } from '../../lib/io/discover';
-import { FORMATS, type FormatName, configDirectory } from '../../lib/formats';
+import { FORMATS, type FormatName, configDirectory } from '../../lib/dataset/formats';
 import { takeLock } from '../../lib/io/lock';
-import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } from '../../lib/out-dir';
+import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } from '../../lib/dataset/out-dir';
+import { absoluteInput, inputPath } from '../../lib/io/inputs';
 import { listOutFiles, prepareOutDir, readPreviousExport, refuseFileOut, refuseInputFolders, refuseInputsInOut } from '../../lib/io/out-dir-fs';
 import { NO_SPACE_STEP_RESUME, onlyVersionFolders, versionFolderCandidates, versionsFolderMessage, withNextStep } from '../../lib/messages';
 import { QaHfError, toQaHfError } from '../../lib/errors';
-import { isS3Url, s3UrlStyleOption } from '../../lib/s3-url';
+import { isS3Url, s3UrlStyleOption, urlUnder } from '../../lib/s3-url';
 import { configureS3, headObject, readObjectText } from '../../lib/io/s3';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
-import { type ExportPlan, hubDirectories, hubOptionsRecord } from '../../lib/hub';
-import { type ExportOptions, normalizeExportOptions, normalizeReportOptions } from '../../lib/options';
+import { type ExportPlan, hubOptionsRecord } from '../../lib/dataset/plan';
+import { hubDirectories } from '../../lib/dataset/outputs';
 import { OPTION_TABLE } from '../../lib/option-table';
-import { type Config, configError, configFromObject, normalizeEffective, resolveArgs, withConfigPositions } from '../../lib/config';
+import { configFromObject } from '../../lib/config';
+import { normalizeEffective } from '../../lib/config-merge';
+import { type ExportRunPlan, planRun } from '../../lib/plan';
+import { readPlanFiles } from '../../lib/io/plan-files';
 import { type Counts, Tally, count } from '../../lib/tally';
 import { loadCustomFormats } from '../../lib/io/format-module';
-import { loadMappingSchema, withMappingSchema, withPresetMapping } from '../../lib/io/presets';
-import { type MappingSpec, presetName } from '../../lib/mapping';
-import { isDefaultQualityPlan, qualityOptionsRecord } from '../../lib/quality';
-import { parquetLibrary } from '../../lib/parquet';
-import { SAMPLE_RULE } from '../../lib/sample';
-import { versionFolder, versionOption } from '../../lib/options';
+import { presetName } from '../../lib/input/mapping';
+import { isDefaultQualityPlan, qualityOptionsRecord } from '../../lib/quality/plan';
+import { parquetLibrary } from '../../lib/dataset/parquet';
+import { SAMPLE_RULE } from '../../lib/scale/sample';
+import { versionFolder } from '../../lib/options';
 import { completedVersion, isCompletedExport } from '../../lib/io/out-dir-fs';
 import { computeSampleThreshold, refuseStreamInputs, routeSample } from './sample';
 import { createFileSource, inputName } from '../../streams/file-source';
 import { type UsableVerdict, judgeUsable } from '../../lib/usable';
-import { createProcessingStages, runChain } from '../../streams/chain';
-import { createRouter } from '../../streams/router';
+import { buildChain } from '../../streams/chain';
 import { createSink } from '../../streams/sink';
 import { printHint } from '../hint';
 import { Reporter } from '../report';
 import { ExportSession, type Replay, stageOptions } from './session';
-import { resolveRank } from '../../lib/rank';
 import { runRank } from './rank';
 import { exportToObjectStore, rankToObjectStore } from './publish';
+import { exportToHub } from '../push/export';
 import { StopSignals } from '../signals';
 import { REPORT_FILES, type ReportSetup, prepareReport, reportOptionsRecord } from '../quality-report';
 import {
@@ -87,9 +89,11 @@ export { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
  * where a run stops, never the bytes written before the stop.
  */
 export function normalizedOptions(args: WritingArgs, inputs: string[], plan: ExportPlan, report: ReportSetup): Record<string, unknown> {
+  // A merge's inputs (and the inputBase the ranks recorded) are named in the ranks' working directory (inputCwd); --out in this one.
+  const base = args.inputBase === undefined ? path.resolve(args.out) : path.resolve(args.inputCwd ?? '', args.inputBase);
   const options: Record<string, unknown> = {
     // Relative to --out, as in the manifest's inputs; stdin and descriptors (`-`, /dev/fd/63) as given.
-    inputs: inputs.map((file) => (file === '-' || isS3Url(file) || /^\/(dev|proc)\//.test(file) ? file : relativeToDir(path.resolve(args.inputBase ?? args.out), path.resolve(file)))),
+    inputs: inputs.map((file) => (file === '-' || isS3Url(file) || /^\/(dev|proc)\//.test(file) ? file : relativeToDir(base, absoluteInput(file, args.inputCwd)))),
     glob: args.glob ?? null,
     preset: args.preset,
     max_line_bytes: args.maxLineBytes,
@@ -103,7 +107,7 @@ export function normalizedOptions(args: WritingArgs, inputs: string[], plan: Exp
   if (plan.layout === 'hub') options.hub = hubOptionsRecord(plan, parquetLibrary());
   // The effective config (what the config file and the flags set), so a changed mapping or card refuses a resume too.
   if (args.settings && Object.keys(args.settings).length > 0) {
-    const relocate = (file: string) => relativeToDir(path.resolve(args.inputBase ?? args.out), path.resolve(file));
+    const relocate = (file: string) => relativeToDir(base, path.resolve(args.inputCwd ?? '', file));
     options.config = normalizeEffective(args.settings, normalizedSettings(args, plan), relocate);
   }
   // The quality rules (--pii, --dedup, --tiers) when any is not its default: a default export's options stay as they were.
@@ -117,34 +121,6 @@ export function normalizedOptions(args: WritingArgs, inputs: string[], plan: Exp
 /** The options the effective config can name, as the normalizers made them (file keys): each row's `settled` (lib/option-table.ts). */
 function normalizedSettings(args: WritingArgs, plan: ExportPlan): Record<string, unknown> {
   return Object.fromEntries(OPTION_TABLE.flatMap((row) => (row.settled ? [[row.name, row.settled(plan, args)]] : [])));
-}
-
-/**
- * Export's arguments from the parsed flags (`cli`: undefined where not typed) over
- * a config (file or library object), checked: a bad value from the file is placed
- * at its line and column. The one path of the CLI and of exportDataset.
- */
-export function resolveExport(cli: Record<string, unknown>, config: Config | null): { args: ExportArgs; options: ExportOptions } {
-  const resolved = resolveArgs('export', cli, config);
-  const { fromFile, effective } = resolved;
-  // A config's mapping naming its schema file: the schema is read now (a bad path is placed in the file).
-  const args = withMappingSchema(resolved.args, config);
-  const inputs = args.inputs;
-  if (!Array.isArray(inputs) || inputs.length === 0) {
-    throw new QaHfError('ERR_USAGE', 'export needs one or more inputs: name them, or list them under inputs: in the config file (see --help)');
-  }
-  // A shipped mapped preset (`--preset squad`, `preset: documents`) is checked with its mapping, as exportCommand runs it.
-  const options = withConfigPositions(config, fromFile, () => {
-    normalizeReportOptions(args, 'cli');
-    return normalizeExportOptions(withPresetMapping(args), 'cli');
-  });
-  // As --system-prompt without a chat format: a card only the Hub layout writes is a usage error, not ignored.
-  if (args.card !== undefined && options.plan.layout === 'simple') {
-    const message = 'needs the Hub layout (format, split, …), which writes the dataset card';
-    if (!config || !fromFile.has('card')) throw new QaHfError('ERR_USAGE', `--card-* ${message}, got ${JSON.stringify(args.card)}`);
-    throw configError(config, '/card', `card ${message}`, 'key', 'ERR_USAGE');
-  }
-  return { args: { ...(args as unknown as ExportArgs), settings: effective }, options };
 }
 
 /** exportDataset's options. */
@@ -170,22 +146,20 @@ export async function exportDataset(config: Record<string, unknown>, options: Ex
   // `s3-url-style`, as the CLI's flag or file key would: how s3:// URLs are addressed.
   const style = loaded.values['s3-url-style'];
   if (style !== undefined) configureS3({ urlStyle: s3UrlStyleOption(style) });
-  const quiet = loaded.values.quiet === undefined ? { quiet: true } : {};
-  const { args } = resolveExport(quiet, loaded);
-  return exportCommand({ ...args, onProgress: options.onProgress });
+  const flags = loaded.values.quiet === undefined ? { quiet: true } : {};
+  const plan = planRun('export', flags, loaded, { vars: process.env, cwd: process.cwd() }, readPlanFiles({}, loaded));
+  return exportCommand(plan, { onProgress: options.onProgress });
 }
 
+/** What a run takes besides its plan: the library's progress callback. */
+export interface ExportCallbacks {
+  onProgress?: ExportArgs['onProgress'];
+}
 
-/** How `qa-hf merge` runs the export (export/merge.ts): the ranks' inputs as they read them, and their processed lines. */
-export interface ExportHooks {
-  /** The inputs, already discovered (by the ranks). */
-  inputs?: string[];
-  /** Where the processed lines come from instead of reading and processing the inputs. */
-  replay?: Replay;
-  /** `out` already names the version's folder (an export to S3 staged locally). */
-  versionApplied?: boolean;
-  /** What messages call `out`: the s3:// URL an export or rank is staged for. */
-  shownOut?: string;
+/** Where the merge's export (export/merge.ts) gets its rows: the ranks' processed lines, and the inputs as the ranks read them. */
+export interface RankedRows {
+  inputs: string[];
+  replay: Replay;
 }
 
 /** The `dataset_version` of a manifest's text (an export with --version), else null. */
@@ -199,61 +173,59 @@ function publishedVersion(text: string | null): string | null {
   }
 }
 
-/** Runs an export; returns the counts of the whole export (a dry run's: what a real run would count). */
-export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}): Promise<Counts> {
-  // A shipped mapped preset (`--preset squad`) is run, hashed and described by its mapping;
-  // a config's mapping naming its schema file gets the schema read (paths are already resolved).
-  const named = withPresetMapping(typed);
-  const loaded: ExportArgs = named.mapping === undefined ? named : { ...named, mapping: loadMappingSchema(named.mapping as MappingSpec, '') as ExportArgs['mapping'] };
-  // --version: the export goes to OUT/vVERSION/ (checked first, so a bad version names no folder).
-  const version = versionOption(loaded.version, 'cli');
-  // --out s3://…: the export runs into a local staging folder, then is uploaded (export/publish.ts); with --version to PREFIX/vVERSION/.
-  if (loaded.out !== undefined && isS3Url(loaded.out) && !hooks.versionApplied) {
-    if (loaded.dryRun) return exportCommand({ ...loaded, out: undefined });
-    const url = version === undefined ? loaded.out : `${loaded.out.replace(/\/+$/, '')}/${versionFolder(version)}`;
-    // A rank: its folder under PREFIX/ranks/, uploaded with rank.json last (the merge publishes the dataset).
-    const rank = resolveRank({ rank: loaded.rank, worldSize: loaded.worldSize }, process.env);
-    if (rank) return rankToObjectStore({ ...loaded, out: url }, rank, (args) => exportCommand(args, { ...hooks, versionApplied: true, shownOut: url }));
-    if (version !== undefined && (await headObject(`${url}/${MANIFEST_FILE}`)) !== null) {
-      throw new QaHfError('ERR_USAGE', `version ${version} is already complete in ${url} (its manifest.json): a finished version is never overwritten; choose another --version`);
-    }
-    if (version === undefined) {
-      const finished = publishedVersion(await readObjectText(`${url.replace(/\/+$/, '')}/${MANIFEST_FILE}`));
-      if (finished !== null) {
-        throw new QaHfError('ERR_USAGE', `--out ${url} holds the finished version ${finished} (its manifest.json): a finished version is never overwritten; choose another --out, or --out with another --version`);
-      }
-    }
-    return exportToObjectStore({ ...loaded, out: url }, (args) => exportCommand(args, { ...hooks, versionApplied: true }));
+/**
+ * `qa-hf export`: runs the plan; returns the counts of the whole export (a dry run's:
+ * what a real run would count). --out s3://… runs the export in a local staging
+ * folder, then uploads it (export/publish.ts); a rank uploads its share.
+ */
+export async function exportCommand(plan: ExportRunPlan, callbacks: ExportCallbacks = {}): Promise<Counts> {
+  const target = plan.target;
+  // --out hf://datasets/OWNER/NAME: a local export into a staging folder, then qa-hf push (push/export.ts).
+  if (target?.kind === 'hub') return exportToHub(plan, target, (staged) => runExport(staged, callbacks));
+  if (target?.kind !== 's3') return runExport(plan, callbacks);
+  // A rank: its folder under PREFIX/ranks/, uploaded with rank.json last (the merge publishes the dataset).
+  if (plan.rank) return rankToObjectStore(plan, target.at, plan.rank, (staged) => runExport(staged, callbacks));
+  const url = target.at.url;
+  if (plan.version !== undefined && (await headObject(urlUnder(target.at, MANIFEST_FILE))) !== null) {
+    throw new QaHfError('ERR_USAGE', `version ${plan.version} is already complete in ${url} (its manifest.json): a finished version is never overwritten; choose another --version`);
   }
-  const given: ExportArgs = version === undefined || !loaded.out || hooks.versionApplied ? loaded : { ...loaded, out: path.join(loaded.out, versionFolder(version)), version };
-  const out = given.out;
+  if (plan.version === undefined) {
+    const finished = publishedVersion(await readObjectText(urlUnder(target.at, MANIFEST_FILE)));
+    if (finished !== null) {
+      throw new QaHfError('ERR_USAGE', `--out ${url} holds the finished version ${finished} (its manifest.json): a finished version is never overwritten; choose another --out, or --out with another --version`);
+    }
+  }
+  return exportToObjectStore(plan, target.at, (staged) => runExport(staged, callbacks));
+}
+
+/**
+ * Runs an export into a local folder (`plan.args.out`: --out, its version's folder, an
+ * S3 export's staging folder, or the merge's DIR): the one run of export, a rank,
+ * a dry run and the merge (`ranked`: rows from the ranks).
+ */
+export async function runExport(plan: ExportRunPlan, callbacks: ExportCallbacks = {}, ranked?: RankedRows): Promise<Counts> {
+  const local = plan.target?.kind === 'local' ? plan.target : null;
   // The folder the user named: with --version it holds every version, none of which may be an input.
-  const root = loaded.out;
-  if (out === undefined || out === '' || root === undefined) {
-    if (!given.dryRun) throw new QaHfError('ERR_USAGE', 'export needs --out DIR (only --dry-run goes without it)');
-  } else {
+  const root = local?.root ?? plan.args.out;
+  if (root !== undefined && root !== '') {
     await refuseFileOut(root);
-    await refuseInputFolders(given.inputs, root);
+    await refuseInputFolders(plan.args.inputs.map((file) => inputPath(file, plan.args.inputCwd)), root);
     // OUT of a single export: a version's folder inside it would be files its manifest does not list.
-    if (version !== undefined && !hooks.versionApplied && (await fs.stat(path.join(root, MANIFEST_FILE)).then(() => true, () => false))) {
-      throw new QaHfError('ERR_USAGE', `--out ${root} holds an export (its ${MANIFEST_FILE}): --version writes ${path.join(root, versionFolder(version))} inside it, which that export's verify would call extra files; choose another --out for the versions`);
+    if (local && plan.version !== undefined && !plan.fromRanks && (await fs.stat(path.join(root, MANIFEST_FILE)).then(() => true, () => false))) {
+      throw new QaHfError('ERR_USAGE', `--out ${root} holds an export (its ${MANIFEST_FILE}): --version writes ${path.join(root, versionFolder(plan.version))} inside it, which that export's verify would call extra files; choose another --out for the versions`);
     }
   }
-  const { args, plan, report } = await settleExport(given, version);
-  // A rank of a spread export (flags, else the scheduler's variables); never in the merge, which may run in a job array too.
-  // A dry run writes nothing, so a scheduler's variables do not make it a rank (the flags still refuse it below).
-  const fromFlagsOnly = args.dryRun && args.rank === undefined && args.worldSize === undefined;
-  const rank = hooks.replay || fromFlagsOnly ? null : resolveRank({ rank: args.rank, worldSize: args.worldSize }, process.env);
-  if (args.merge && !rank && !hooks.replay) throw new QaHfError('ERR_USAGE', '--merge is for a rank (--rank R --world-size N, or a scheduler index): a single export needs no merge');
-  if (rank && args.dryRun) throw new QaHfError('ERR_USAGE', `--dry-run cannot run as a rank (rank ${rank.rank} from ${rank.from}): run it without ranks`);
+  const { args, plan: dataset, report } = await settleExport(plan, callbacks);
+  const rank = plan.rank;
   const onSkippedExports = (skipped: readonly SkippedExport[]) => note(args, skippedExportsNote(skipped));
-  const inputs = hooks.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: root || undefined, onSkippedExports }));
-  if (root) await refuseInputsInOut(inputs, root);
-  if (plan.targetSamples !== undefined) await refuseStreamInputs(inputs);
-  if (args.dryRun) return dryRun(args, inputs, plan);
+  const inputs = ranked?.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: root || undefined, onSkippedExports }));
+  if (root) await refuseInputsInOut(inputs.map((file) => inputPath(file, args.inputCwd)), root);
+  if (dataset.targetSamples !== undefined) await refuseStreamInputs(inputs, args.inputCwd);
+  if (args.dryRun) return dryRun(args, inputs, dataset);
   const writing = args as WritingArgs;
-  const options = normalizedOptions(writing, inputs, plan, report);
-  if (rank) return runRank(writing, inputs, options, rank, hooks.shownOut).catch((err: unknown) => Promise.reject(resumableFailure(err)));
+  const options = normalizedOptions(writing, inputs, dataset, report);
+  const shownOut = plan.target?.kind === 's3' ? plan.target.at.url : plan.target?.kind === 'hub' ? plan.target.url : writing.out;
+  if (rank) return runRank(writing, inputs, options, rank, shownOut).catch((err: unknown) => Promise.reject(resumableFailure(err)));
   await prepareOutDir(writing.out);
   const unlock = await takeLock(writing.out);
   const stopSignals = new StopSignals({ quiet: writing.quiet });
@@ -268,9 +240,9 @@ export async function exportCommand(typed: ExportArgs, hooks: ExportHooks = {}):
     if (finished !== null) {
       throw new QaHfError('ERR_USAGE', `--out ${writing.out} holds the finished version ${finished} (its manifest.json): a finished version is never overwritten; choose another --out, or --out with another --version`);
     }
-    const claim = await claimOutDir(writing, plan);
+    const claim = await claimOutDir(writing, dataset);
     await sweepTemps(writing.out);
-    const session = await ExportSession.open(writing, inputs, options, plan, claim, report, hooks.replay);
+    const session = await ExportSession.open(writing, inputs, options, dataset, claim, report, ranked?.replay);
     return await session.run(stopSignals);
   } catch (err) {
     throw resumableFailure(err);
@@ -288,20 +260,21 @@ function resumableFailure(err: unknown): unknown {
 }
 
 /**
- * What an export's arguments settle into before any input is read (what the options
- * hash is made of, with the inputs): every option checked (lib/options.ts; `given`
- * itself is not changed), the plan with its custom format modules loaded, the report's
- * options with the tokenizer loaded.
+ * What an export's plan settles into before any input is read (what the options
+ * hash is made of, with the inputs): the plan with its custom format modules loaded,
+ * the report's options with the tokenizer loaded; the arguments with the library's
+ * progress callback.
  */
-export async function settleExport(given: ExportArgs, version: string | undefined): Promise<{ args: ExportArgs; plan: ExportPlan; report: ReportSetup }> {
-  const normalized = normalizeExportOptions(given, 'cli');
-  // The preset as normalized (with segment and no preset: `segments`).
-  const args: ExportArgs = { ...given, preset: normalized.preset, ...(version === undefined ? {} : { version }) };
+export async function settleExport(run: ExportRunPlan, callbacks: ExportCallbacks = {}): Promise<{ args: ExportArgs; plan: ExportPlan; report: ReportSetup }> {
+  const args: ExportArgs = callbacks.onProgress === undefined ? run.args : { ...run.args, onProgress: callbacks.onProgress };
   // Custom format modules: loaded (and checked) now, before any file is touched; their sha256 goes into the options hash.
-  const plan: ExportPlan = normalized.plan.custom.length > 0 ? { ...normalized.plan, custom: await loadCustomFormats(normalized.plan.custom) } : normalized.plan;
+  // A merge's module and tokenizer paths are named, as its inputs, in the ranks' working directory (inputCwd).
+  const cwd = args.inputCwd;
+  const plan: ExportPlan = run.dataset.custom.length > 0 ? { ...run.dataset, custom: await loadCustomFormats(run.dataset.custom, cwd) } : run.dataset;
   // --language, --fail-on, --tokenizer: checked (the tokenizer loaded) before any input is read.
   // The quality rules' sections (PII, duplicates) are in every export's report: their --fail-on rules are measured.
-  const report = await prepareReport(args, 'cli', ['pii', 'duplicates']);
+  const named = cwd === undefined || typeof args.tokenizer !== 'string' ? args : { ...args, tokenizer: inputPath(args.tokenizer, cwd) };
+  const report = await prepareReport(named, 'cli', ['pii', 'duplicates']);
   return { args, plan, report };
 }
 
@@ -328,7 +301,7 @@ async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Pro
     // --target-samples: the first pass finds the cutoff, as the real run's does.
     const threshold = plan.targetSamples === undefined ? undefined : await computeSampleThreshold(args, inputs, plan, stageOptions(args, []));
     const sample = threshold && routeSample(threshold, plan, inputs);
-    await runChain([createFileSource(inputs, { onHint }), ...createProcessingStages(stageOptions(args, [])), createRouter({ plan, sample }), createSink({ outputs: {}, onCommit })]);
+    await buildChain({ processing: stageOptions(args, []), route: { plan, sample } }, { source: createFileSource(inputs, { onHint }), sink: createSink({ outputs: {}, onCommit }) }).run();
     usable = judgeUsable(tally.total, inputs.map(inputName), tally.files, { hints, preset: presetName(args), done: 'nothing written (dry run)', examples: reporter.firstErrors });
   } finally {
     reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`, ...(usable?.notes ?? [])]);

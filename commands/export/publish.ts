@@ -20,24 +20,23 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { AFTER_WRITE_CODES, QaHfError, type RunErrorCode } from '../../lib/errors';
-import { prefixOf } from '../../lib/s3-url';
-import { checkBucket } from '../../lib/io/s3';
-import { objectUrl } from '../../lib/s3-url';
-import { deleteObject, readObjectText } from '../../lib/io/s3';
+import { type S3Prefix, urlUnder } from '../../lib/s3-url';
+import { checkBucket, deleteObject, readObjectText } from '../../lib/io/s3';
+import { type ExportRunPlan, stagedExport } from '../../lib/plan';
 import { publishDir, publishRank, rankStageDirFor, stageDirFor } from '../../lib/io/s3-export';
 import { writeFileAtomic } from '../../lib/io/atomic-file';
-import { type RankInfo, rankDirName } from '../../lib/rank';
+import { type RankInfo, rankDirName } from '../../lib/scale/rank';
 import { type Counts, count } from '../../lib/tally';
-import { type ExportArgs, crashPoint, note } from './files';
+import { crashPoint, note } from './files';
 import { RANK_MARKER } from './rank';
 
-/** Runs `exportLocal` into the staging folder of `args.out` (an s3:// URL), then publishes it. */
-export async function exportToObjectStore(args: ExportArgs & { out: string }, exportLocal: (args: ExportArgs) => Promise<Counts>): Promise<Counts> {
-  const url = args.out;
-  const { bucket } = prefixOf(url);
-  await checkBucket(bucket, url);
-  const stage = stageDirFor(url, args.stageDir);
-  return publishStaged(stage, url, args.force, () => exportLocal({ ...args, out: stage, inputBase: args.inputBase ?? process.cwd() }), (result) => {
+/** Runs `exportLocal` with the plan staged in the staging folder of the prefix `at`, then publishes it there. */
+export async function exportToObjectStore(plan: ExportRunPlan, at: S3Prefix, exportLocal: (staged: ExportRunPlan) => Promise<Counts>): Promise<Counts> {
+  const { args } = plan;
+  const url = at.url;
+  await checkBucket(at.bucket, url);
+  const stage = stageDirFor(at, args.stageDir);
+  return publishStaged(stage, at, args.force, () => exportLocal(stagedExport(plan, stage)), (result) => {
     const kept = result.kept.length > 0 ? `; ${count(result.kept.length, 'other object')} under the prefix kept` : '';
     note(args, `uploaded to ${url}: ${count(result.uploaded.length, 'object')} (${result.skipped.length} already there), manifest.json last${kept}`);
   });
@@ -53,7 +52,7 @@ export async function exportToObjectStore(args: ExportArgs & { out: string }, ex
  */
 export async function publishStaged<T>(
   stage: string,
-  url: string,
+  at: S3Prefix,
   force: boolean | undefined,
   runLocal: () => Promise<T>,
   done: (result: Awaited<ReturnType<typeof publishDir>>) => void,
@@ -66,7 +65,7 @@ export async function publishStaged<T>(
   });
   crashPoint('before-upload');
   let first = true;
-  const result = await publishDir(stage, url, {
+  const result = await publishDir(stage, at, {
     force,
     onUploaded: () => {
       if (first) crashPoint('after-first-upload');
@@ -79,15 +78,16 @@ export async function publishStaged<T>(
   return counts as T;
 }
 
-/** Runs rank `rank` of an export to `args.out` (an s3:// URL) with `exportLocal` in the rank's staging folder, then uploads the rank. */
-export async function rankToObjectStore(args: ExportArgs & { out: string }, rank: RankInfo, exportLocal: (args: ExportArgs) => Promise<Counts>): Promise<Counts> {
-  const url = args.out;
-  const { bucket, prefix } = prefixOf(url);
-  await checkBucket(bucket, url);
-  const stage = rankStageDirFor(url, rank.rank, args.stageDir);
+/** Runs rank `rank` of an export to the prefix `at` with `exportLocal` in the rank's staging folder, then uploads the rank. */
+export async function rankToObjectStore(plan: ExportRunPlan, at: S3Prefix, rank: RankInfo, exportLocal: (staged: ExportRunPlan) => Promise<Counts>): Promise<Counts> {
+  const { args } = plan;
+  const url = at.url;
+  await checkBucket(at.bucket, url);
+  const stage = rankStageDirFor(at, rank.rank, args.stageDir);
   const rankDir = rankDirName(rank.rank);
   const localMarker = path.join(stage, rankDir, RANK_MARKER);
-  const markerUrl = objectUrl(bucket, `${prefix}${rankDir}/${RANK_MARKER}`);
+  const markerUrl = urlUnder(at, `${rankDir}/${RANK_MARKER}`);
+  const staged = stagedExport(plan, stage);
   // --restart: the marker is withdrawn first, so no merge takes the old marker with new entries.
   if (args.restart) await deleteObject(markerUrl);
   const remoteMarker = args.restart ? null : await readObjectText(markerUrl);
@@ -96,17 +96,17 @@ export async function rankToObjectStore(args: ExportArgs & { out: string }, rank
     await fs.mkdir(path.dirname(localMarker), { recursive: true });
     await writeFileAtomic(localMarker, remoteMarker, { tempPath: `${localMarker}.tmp` });
     try {
-      return await exportLocal({ ...args, out: stage, inputBase: args.inputBase ?? process.cwd() });
+      return await exportLocal(staged);
     } finally {
       await fs.rm(path.dirname(stage), { recursive: true, force: true });
     }
   }
   // Complete here but not in S3 (killed during the upload): the marker goes and the rank is done again (the same bytes).
   await fs.rm(localMarker, { force: true });
-  const counts = await exportLocal({ ...args, out: stage, inputBase: args.inputBase ?? process.cwd() });
+  const counts = await exportLocal(staged);
   crashPoint('before-upload');
   let first = true;
-  const result = await publishRank(stage, rankDir, url, RANK_MARKER, {
+  const result = await publishRank(stage, rankDir, at, RANK_MARKER, {
     onUploaded: () => {
       if (first) crashPoint('after-first-upload');
       first = false;

@@ -1,12 +1,12 @@
 /**
  * export/rank — one rank of an export spread over N machines:
  * `qa-hf export INPUTS --out DIR --rank R --world-size N` (or the scheduler's
- * variables: lib/rank.ts). The rank reads only its share of the inputs (lib/shares.ts:
+ * variables: lib/scale/rank.ts). The rank reads only its share of the inputs (lib/scale/shares.ts:
  * line-aligned byte ranges, balanced by bytes), does the per-line work (split,
  * parse, validate, map, segment; under --pii redact|reject also the redaction, so no
  * raw personal data reaches the rank's folder) and writes `DIR/ranks/rank-RRRRR/`:
  *
- *   entries.jsonl   every line of its share, processed, in input order (lib/rank-entries.ts)
+ *   entries.jsonl   every line of its share, processed, in input order (lib/scale/rank-entries.ts)
  *   rank.json       the completion marker, written last: rank, world size and where
  *                   they came from, tool version, options hash, inputs fingerprint,
  *                   the export's arguments (for the merge), per range its input,
@@ -25,7 +25,6 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Writable } from 'node:stream';
 import type { Batch } from '../../lib/batch';
 import { hashJson } from '../../lib/canonical-json';
 import { QaHfError, toQaHfError } from '../../lib/errors';
@@ -36,13 +35,15 @@ import { type InputInfo, describeInputs } from '../../lib/io/inputs';
 import { takeLock } from '../../lib/io/lock';
 import { relativeToDir } from '../../lib/io/manifest';
 import { rankShares } from '../../lib/io/shares';
-import { type RankInfo, type RankMarker, type RankRange, rankDirName } from '../../lib/rank';
-import { encodeEntry } from '../../lib/rank-entries';
-import { normalizeQualityPlan, redactForRank, redactsPii } from '../../lib/quality';
-import type { ShareRange } from '../../lib/shares';
+import { type RankInfo, type RankMarker, type RankRange, rankDirName } from '../../lib/scale/rank';
+import { encodeEntry } from '../../lib/scale/rank-entries';
+import { normalizeQualityPlan, redactsPii } from '../../lib/quality/plan';
+import { redactForRank } from '../../lib/quality/rules';
+import type { ShareRange } from '../../lib/scale/shares';
 import { type Counts, Tally, type TallyState, count } from '../../lib/tally';
 import { createFileSource, inputName } from '../../streams/file-source';
-import { createProcessingStages, runChain } from '../../streams/chain';
+import { buildChain } from '../../streams/chain';
+import { type SinkWriter, createCommitSink } from '../../streams/commit-sink';
 import { TOOL_VERSION } from '../version';
 import { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
 import { type WritingArgs, note, pausePoint } from './files';
@@ -345,27 +346,32 @@ class RankRun {
     let bytesSince = 0;
     let lastAt = Date.now();
     const redact = redactsPii(normalizeQualityPlan(this.args));
+    // What the one sink (streams/commit-sink.ts) writes with: each line of the share, encoded, to entries.jsonl.
+    const writer: SinkWriter = {
+      write: async (batch: Batch, from: number, to: number): Promise<void> => {
+        const lines: string[] = [];
+        const list = batch.entries;
+        for (let i = from; i < to; i++) {
+          // The row as routing will write it, with what it held (the processor redacted the bad lines already).
+          if (redact && list[i].row !== null && (list[i].channel === 'pairs' || list[i].channel === 'rejected')) {
+            const { row, hits } = redactForRank(list[i]);
+            list[i].row = row;
+            list[i].piiFound = hits;
+          }
+          const end = i + 1 < list.length ? list[i + 1].offset : batch.endOffset;
+          lines.push(encodeEntry(list[i], end - list[i].offset));
+        }
+        if (lines.length > 0) await entries.write(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
+      },
+    };
     const commit = async (batch: Batch): Promise<void> => {
       const index = rangeOf.get(batch.file)!;
       const range = state.planned[index];
-      const lines: string[] = [];
-      const list = batch.entries;
-      for (let i = 0; i < list.length; i++) {
-        // The row as routing will write it, with what it held (the processor redacted the bad lines already).
-        if (redact && list[i].row !== null && (list[i].channel === 'pairs' || list[i].channel === 'rejected')) {
-          const { row, hits } = redactForRank(list[i]);
-          list[i].row = row;
-          list[i].piiFound = hits;
-        }
-        const end = i + 1 < list.length ? list[i + 1].offset : batch.endOffset;
-        lines.push(encodeEntry(list[i], end - list[i].offset));
-      }
-      if (lines.length > 0) await entries.write(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
       tally.add(batch);
       state.tally = tally.toJSON();
       bytesSince += batch.endOffset - state.position.offset;
       if (batch.fileEnd) {
-        // What was read, for the merge to check the input against (lib/rank.ts inputBytesChange).
+        // What was read, for the merge to check the input against (lib/scale/rank.ts inputBytesChange).
         const etag = this.infos[range.input].etag;
         const read = etag !== undefined ? { etag } : { sha256: digests.get(batch.file) };
         if (read.sha256 === undefined && etag === undefined) throw new Error(`internal: no digest of ${batch.file}'s range`);
@@ -394,15 +400,10 @@ class RankRun {
         if (stop.requested) throw new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; ${stop.resume}`);
       }
     };
-    const sink = new Writable({
-      objectMode: true,
-      highWaterMark: 2,
-      write(batch: Batch, _encoding, callback) {
-        commit(batch).then(() => callback(), callback);
-      },
-    });
+    const sink = createCommitSink({ writer, onCommit: commit });
     const source = createFileSource(specs, { onFileDigest: (file, digest) => digests.set(file, digest.sha256) });
-    await runChain([source, ...createProcessingStages({ ...stageOptions(this.args, []), serialize: [] }), sink]);
+    // No router: a rank's lines are routed by the merge, in input order over all ranks.
+    await buildChain({ processing: { ...stageOptions(this.args, []), serialize: [] }, route: null }, { source, sink }).run();
     await this.checkpoint(state, entries);
   }
 }

@@ -3,7 +3,7 @@
  * the same processing and routing as the export (min-score and the quality rules
  * included, so the sample is drawn from the pairs the export would write) and keeps
  * the N smallest sample keys of the passed pairs in a bounded max-heap
- * (lib/sample.ts BottomK: N keys, whatever the corpus). Its result, the cutoff, goes
+ * (lib/scale/sample.ts BottomK: N keys, whatever the corpus). Its result, the cutoff, goes
  * into the checkpoint before the export's own pass starts, so a resumed export
  * never repeats this pass; a run killed during it writes nothing and the next run
  * does it again. The second pass is the export itself, its router keeping the
@@ -12,25 +12,24 @@
  *   const threshold = await computeSampleThreshold(args, inputs, plan); // { target, passed, cutoff }
  *   createRouter({ plan, quality, sample: routeSample(threshold, plan, inputs) })
  */
-import type { Stream } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Batch } from '../../lib/batch';
 import { QaHfError } from '../../lib/errors';
-import type { ExportPlan } from '../../lib/hub';
+import type { ExportPlan } from '../../lib/dataset/plan';
 import { describeInputs } from '../../lib/io/inputs';
-import { QualityRouter } from '../../lib/quality';
-import type { RouteSample } from '../../lib/route';
-import { BottomK, type SampleThreshold, makeSampler, sampleKey } from '../../lib/sample';
+import { QualityRouter } from '../../lib/quality/rules';
+import type { RouteSample } from '../../lib/dataset/route';
+import { BottomK, type SampleThreshold, makeSampler, sampleKey } from '../../lib/scale/sample';
 import type { Counts } from '../../lib/tally';
 import { createFileSource, inputName } from '../../streams/file-source';
-import { createProcessingStages, runChain } from '../../streams/chain';
-import { createRouter } from '../../streams/router';
+import { buildChain } from '../../streams/chain';
 import { createSink } from '../../streams/sink';
 import type { ProcessingOptions } from '../../streams/chain';
 import { type ExportArgs, crashPoint, note } from './files';
 
-/** Two passes read every input twice: a stream (stdin, a pipe) can be read once only. Checked before anything is written. */
-export async function refuseStreamInputs(inputs: readonly string[]): Promise<void> {
-  const streams = (await describeInputs(inputs)).flatMap((info, i) => (info.stream ? [inputName(inputs[i])] : []));
+/** Two passes read every input twice: a stream (stdin, a pipe) can be read once only. Checked before anything is written. `cwd`: a merge's inputCwd. */
+export async function refuseStreamInputs(inputs: readonly string[], cwd?: string): Promise<void> {
+  const streams = (await describeInputs(inputs, cwd)).flatMap((info, i) => (info.stream ? [inputName(inputs[i])] : []));
   if (streams.length === 0) return;
   const which = streams.length === 1 ? `${streams[0]} is` : `${streams.join(', ')} are`;
   throw new QaHfError('ERR_USAGE', `--target-samples reads the inputs twice (to choose the sample, then to write it), and ${which} read as a stream (stdin or a pipe); save it to a file first`);
@@ -43,7 +42,7 @@ export async function computeSampleThreshold(
   plan: ExportPlan,
   processing: ProcessingOptions,
   /** Processed batches from elsewhere (a merge: the ranks' lines) instead of reading and processing the inputs. */
-  upstream?: () => Stream[],
+  upstream?: () => Readable,
 ): Promise<SampleThreshold> {
   const target = plan.targetSamples;
   if (target === undefined) throw new Error('internal: a sample pass without --target-samples');
@@ -58,9 +57,9 @@ export async function computeSampleThreshold(
   };
   // Quiet: the export's own pass reports the bad lines and the summary. With --fail-fast this pass
   // stops at the first bad line already, before anything is written.
-  const stages = upstream ? [] : createProcessingStages(processing);
-  const router = createRouter({ plan, quality: new QualityRouter(plan.quality, [...names]) });
-  await runChain([...(upstream ? upstream() : [createFileSource([...inputs]), ...stages]), router, createSink({ outputs: {}, onCommit })]);
+  const route = { plan, quality: new QualityRouter(plan.quality, [...names]) };
+  const source = upstream ? upstream() : createFileSource([...inputs]);
+  await buildChain({ processing: upstream ? null : processing, route }, { source, sink: createSink({ outputs: {}, onCommit }) }).run();
   return bottom.result();
 }
 

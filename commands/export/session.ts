@@ -5,7 +5,7 @@
  * (tally, stats, quality counts, position), lets export/checkpoint.ts record
  * checkpoints, and hands over to export/finalize.ts.
  *
- * The quality rules' dedup state (lib/dedup.ts) lives in the router's
+ * The quality rules' dedup state (lib/quality/dedup.ts) lives in the router's
  * QualityRouter, which runs ahead of what is committed; what is committed is the
  * log: each committed part's records' log bytes are appended to
  * `.qa-hf-dedup.partial` before the checkpoint that counts them (the file is synced
@@ -18,25 +18,30 @@
  * offsets, take the place of source → processing; everything after is this run's.
  */
 import { promises as fs } from 'node:fs';
-import { AtomicFile } from '../../lib/io/atomic-file';
+import { AtomicFile, isShortOrMissing } from '../../lib/io/atomic-file';
 import type { Batch } from '../../lib/batch';
 import type { Checkpoint, Position } from '../../lib/io/checkpoint';
 import { QaHfError, toQaHfError } from '../../lib/errors';
 import { hashJson } from '../../lib/canonical-json';
 import { type InputHasher, inputHasher } from '../../lib/io/fingerprint';
-import { type InputInfo, describeInputs } from '../../lib/io/inputs';
-import type { ExportPlan, FixedChannel } from '../../lib/hub';
-import { type FactsSpec, factsSpec } from '../../lib/facts';
-import { type MappingSpec, presetName, resolvePreset } from '../../lib/mapping';
-import { StatsAccumulator } from '../../lib/stats';
-import type { QualitySections, ReportAccumulator } from '../../lib/report';
-import { QualityAccumulator, QualityRouter, duplicatesReport, emptyQualityState, normalizeQualityPlan, piiReport, redactsPii, tiersReport } from '../../lib/quality';
+import { type InputInfo, describeInputs, inputPath } from '../../lib/io/inputs';
+import type { ExportPlan, FixedChannel } from '../../lib/dataset/plan';
+import { type FactsSpec, factsSpec } from '../../lib/quality/facts';
+import { type MappingSpec, presetName, resolvePreset } from '../../lib/input/mapping';
+import { StatsAccumulator } from '../../lib/quality/stats';
+import type { QualitySections } from '../../lib/quality/report-json';
+import type { ReportAccumulator } from '../../lib/quality/report';
+import { QualityAccumulator, duplicatesReport, emptyQualityState, piiReport, tiersReport } from '../../lib/quality/counts';
+import { QualityRouter } from '../../lib/quality/rules';
+import { countBelowMinScore } from '../../lib/dataset/route';
+import { normalizeQualityPlan, redactsPii } from '../../lib/quality/plan';
 import { type Counts, Tally, balanced } from '../../lib/tally';
 import { judgeUsable } from '../../lib/usable';
 import { createFileSource, inputName, type InputSpec } from '../../streams/file-source';
-import { createProcessingStages, runChain } from '../../streams/chain';
-import { createRouter } from '../../streams/router';
-import { DatasetWriters, createDatasetSink } from '../../streams/dataset-sink';
+import { buildChain } from '../../streams/chain';
+import { type DatasetCommit, DatasetWriters, createDatasetSink } from '../../streams/dataset-sink';
+import { type DurablePolicy, failFastError } from '../../streams/commit-sink';
+import { createCheckpointStage } from '../../streams/checkpoint';
 import { printHint } from '../hint';
 import { Progress, progressEnabled } from '../progress';
 import { Reporter } from '../report';
@@ -96,12 +101,14 @@ export class ExportSession {
   private inputFailure: QaHfError | null = null;
   /** The quality rules' counts (the checkpoint's `quality`, adopted). */
   private readonly quality: QualityAccumulator;
+  /** Committed pairs the router moved to rejected by --min-score (the checkpoint's `hub.belowMinScore`). */
+  private belowMinScore: number;
   /** The quality rules of this run, their dedup index restored from the log on resume. */
   private router: QualityRouter | null = null;
   /** The dedup resume log (see the header) and the committed parts' bytes not yet appended. */
   private dedupLog: AtomicFile | null = null;
   private dedupPending: Uint8Array[] = [];
-  /** Whole-file hints of this run's inputs (lib/input-hints.ts), for the cause of an input that gave nothing usable. */
+  /** Whole-file hints of this run's inputs (lib/input/input-hints.ts), for the cause of an input that gave nothing usable. */
   private readonly hints = new Map<string, string>();
 
   private constructor(
@@ -124,10 +131,11 @@ export class ExportSession {
     for (const [file, digest] of replay?.digests ?? []) this.digests.set(file, digest);
     this.reporter = new Reporter({ quiet: args.quiet, errorsWritten: true });
     const background = plan.maxShardBytes === Number.POSITIVE_INFINITY;
-    this.hashers = hashers ?? inputs.map((file, i) => inputHasher(file, inputInfo[i].etag));
+    this.hashers = hashers ?? inputs.map((file, i) => inputHasher(inputPath(file, args.inputCwd), inputInfo[i].etag));
     this.checkpoints = new Checkpointer(args.out, state, inputInfo, this.hashers, background);
     state.quality ??= emptyQualityState(plan.quality);
     this.quality = new QualityAccumulator(plan.quality, state.quality);
+    this.belowMinScore = state.hub?.belowMinScore ?? 0;
   }
 
   static async open(
@@ -142,10 +150,10 @@ export class ExportSession {
     const report = (state?: ReportAccumulator['state']) => newAccumulator(reportSetup, plan.spec.names, state);
     const optionsHash = hashJson(options);
     let sample: Checkpoint['sample'];
-    const fresh = (): Checkpoint => ({ ...freshCheckpoint(inputs, plan, optionsHash, claim), ...(sample ? { sample } : {}) });
+    const fresh = (): Checkpoint => ({ ...freshCheckpoint(inputs, plan, optionsHash, claim, args.inputCwd), ...(sample ? { sample } : {}) });
     // Primed by the resume check (each input hashed to its checkpointed offset), so the run goes on from there.
-    const infos = await describeInputs(inputs);
-    const hashers = inputs.map((file, i) => inputHasher(file, infos[i].etag));
+    const infos = await describeInputs(inputs, args.inputCwd);
+    const hashers = inputs.map((file, i) => inputHasher(inputPath(file, args.inputCwd), infos[i].etag));
     const streams = inputs.filter((_file, i) => infos[i].stream).map(inputName);
     if (streams.length > 0) {
       const which = streams.length === 1 ? `${streams[0]} is` : `${streams.join(', ')} are`;
@@ -156,7 +164,7 @@ export class ExportSession {
     // --target-samples: the first pass, unless the checkpoint holds its result (the hash covers the target); a merge's over the ranks' lines.
     sample = state?.sample;
     if (plan.targetSamples !== undefined && sample === undefined) {
-      const upstream = replay ? () => [replay.source(freshCheckpoint(inputs, plan, optionsHash, claim).position)] : undefined;
+      const upstream = replay ? () => replay.source(freshCheckpoint(inputs, plan, optionsHash, claim, args.inputCwd).position) : undefined;
       sample = await computeSampleThreshold(args, inputs, plan, stageOptions(args, []), upstream);
     }
     const session = new ExportSession(args, inputs, options, plan, state ?? fresh(), infos, new Tally(state?.tally), new StatsAccumulator(state?.stats), report(state?.report), reportSetup, resumed, resumed ? hashers : undefined, replay);
@@ -180,8 +188,7 @@ export class ExportSession {
 
   /** Opens every temp output: fresh, or cut back to its committed length. False if they do not fit. */
   private async openTargets(resume: boolean): Promise<boolean> {
-    const misfit = (err: unknown) =>
-      resume && ((err as NodeJS.ErrnoException).code === 'ENOENT' || /fewer than/.test((err as Error).message));
+    const misfit = (err: unknown) => resume && isShortOrMissing(err);
     for (const name of this.plan.fixed) {
       const final = path.join(this.args.out, OUTPUT_FILES[name]);
       const temp = tempPath(this.args.out, OUTPUT_FILES[name]);
@@ -278,6 +285,7 @@ export class ExportSession {
   private async stream(stop: StopSignals): Promise<void> {
     const state = this.state;
     const { input, offset, line } = state.position;
+    // Read here only when not replayed: args.inputCwd is a merge's (the replay's), so `file` opens from this working directory.
     const specs: InputSpec[] = this.inputs.slice(input).map((file, i) => ({
       path: file,
       start: i === 0 && offset > 0 ? { offset, line } : undefined,
@@ -295,65 +303,67 @@ export class ExportSession {
     };
     const doneBefore = (position: Position) => sizes.slice(0, position.input).reduce((sum, size) => sum + size, 0) + doneIn(position);
     const progress = new Progress(totalBytes, doneBefore(state.position), progressEnabled(this.args));
-    const commit = (batch: Batch) => {
-      // A damaged input's end is never committed: the checkpoint stays before it, so a rerun meets the same failure.
-      if (this.inputFailure && batch.fileEnd) throw this.inputFailure;
-      this.commitBatch(batch);
-      progress.update(doneBefore(state.position), this.tally.total);
-      this.args.onProgress?.({ bytesDone: doneBefore(state.position), bytesTotal: totalBytes, counts: { ...this.tally.total, errorsByCode: { ...this.tally.total.errorsByCode } } });
-    };
-    // One policy for both layouts: export/checkpoint.ts checkpointDue.
+    // One policy for both layouts (export/checkpoint.ts checkpointDue), applied by the sink: it
+    // makes the commits it picks durable and hands them on; the stage below records them.
     const caps = { bytes: this.args.checkpointBytes ?? CHECKPOINT_BYTES, ms: this.args.checkpointMs ?? CHECKPOINT_MS };
-    let first = true;
-    const onCommit = async (part: Batch, atFixedPosition: boolean): Promise<void> => {
-      commit(part);
-      await this.appendDedupLog();
-      const due = checkpointDue(
+    const durableAt: DurablePolicy = (facts) =>
+      checkpointDue(
         this.plan,
         {
-          atFixedPosition,
-          failFastCut: part.stop !== null,
+          atFixedPosition: facts.atFixedPosition,
+          failFastCut: facts.failFastCut,
           stopRequested: stop.requested !== null,
           msSinceStop: stop.requested ? Date.now() - stop.requestedAt : 0,
-          linesToFixedPosition: this.plan.checkpointLines - (this.tally.total.lines % this.plan.checkpointLines),
-          bytesSinceCheckpoint: this.checkpoints.bytesSinceCheckpoint,
-          msSinceCheckpoint: this.checkpoints.msSinceCheckpoint(),
+          linesToFixedPosition: facts.linesToFixedPosition,
+          bytesSinceCheckpoint: facts.bytesSinceDurable,
+          msSinceCheckpoint: facts.msSinceDurable,
         },
         caps,
       );
-      if (due.record) {
-        if (!atFixedPosition) await this.writers!.flush(); // the sink flushed at a fixed position; elsewhere buffers reach the files here
-        await this.checkpoint(due.stop);
-      }
+    const sink = createDatasetSink({
+      writers: this.writers!,
+      linesDone: this.tally.total.lines,
+      checkpointLines: this.plan.checkpointLines,
+      durableAt,
+      syncInBackground: this.checkpoints.background,
+      start: { file: input < this.inputs.length ? inputName(this.inputs[input]) : '', offset },
+    });
+    let first = true;
+    // The checkpoint stage: accounts for each committed part, records the durable ones, ends a stopped run.
+    const take = async (commit: DatasetCommit): Promise<void> => {
+      const part = commit.part;
+      // A damaged input's end is never committed: the checkpoint stays before it, so a rerun meets the same failure.
+      if (this.inputFailure && part.fileEnd) throw this.inputFailure;
+      this.commitBatch(part, commit.fixedBytes);
+      progress.update(doneBefore(state.position), this.tally.total);
+      this.args.onProgress?.({ bytesDone: doneBefore(state.position), bytesTotal: totalBytes, counts: { ...this.tally.total, errorsByCode: { ...this.tally.total.errorsByCode } } });
+      await this.appendDedupLog();
+      if (commit.durable) await this.checkpoint(commit.stop, commit.durable);
       // Without a checkpoint here the last one stands: the catch below keeps every temp file for the resume.
-      if (due.stop && stop.requested && !part.stop) throw interrupted(stop);
+      if (commit.stop && stop.requested && !part.stop) throw interrupted(stop);
       if (first) pausePoint('first-commit'); // test seam: a signal lands mid-run
       first = false;
+      if (part.stop) throw failFastError(part);
     };
-    const sink = createDatasetSink({ writers: this.writers!, linesDone: this.tally.total.lines, checkpointLines: this.plan.checkpointLines, onCommit });
     try {
-      const upstream = this.replay
-        ? [this.replay.source(state.position)]
-        : [
-            createFileSource(specs, {
-              onFileDigest: (file, digest) => this.digests.set(file, digest),
-              onHint: (file, hint) => {
-                this.hints.set(file, hint);
-                printHint(hint, this.args.quiet);
-              },
-              onRawBytes: (file, bytes) => rawRead.set(this.inputIndex.get(file)!, bytes),
-              onInputError: (error) => (this.inputFailure = error),
-            }),
-            ...createProcessingStages(stageOptions(this.args, this.plan.fixed, factsSpec(this.plan.quality, this.report.language, true))),
-          ];
-      await runChain([
-        ...upstream,
-        createRouter({ plan: this.plan, quality: this.router!, sample: state.sample && routeSample(state.sample, this.plan, this.inputs) }),
-        sink,
-      ]);
+      // A merge replays the ranks' processed lines: no reading, no processing here.
+      const source = this.replay
+        ? this.replay.source(state.position)
+        : createFileSource(specs, {
+            onFileDigest: (file, digest) => this.digests.set(file, digest),
+            onHint: (file, hint) => {
+              this.hints.set(file, hint);
+              printHint(hint, this.args.quiet);
+            },
+            onRawBytes: (file, bytes) => rawRead.set(this.inputIndex.get(file)!, bytes),
+            onInputError: (error) => (this.inputFailure = error),
+          });
+      const processing = this.replay ? null : stageOptions(this.args, this.plan.fixed, factsSpec(this.plan.quality, this.report.language, true));
+      const route = { plan: this.plan, quality: this.router!, sample: state.sample && routeSample(state.sample, this.plan, this.inputs) };
+      await buildChain({ processing, route }, { source, sink, checkpoint: createCheckpointStage(take) }).run();
       if (this.inputFailure) throw this.inputFailure;
       await this.checkpoints.settle();
-      state.hub = await this.writers!.finish();
+      state.hub = { ...(await this.writers!.finish()), belowMinScore: this.belowMinScore };
     } catch (err) {
       progress.stop();
       await this.checkpoints.settle().catch(() => undefined);
@@ -371,12 +381,13 @@ export class ExportSession {
   }
 
   /** Accounts for a batch that the sink has written (not yet durable: see checkpoint). */
-  private commitBatch(batch: Batch): void {
+  private commitBatch(batch: Batch, fixedBytes: DatasetCommit['fixedBytes']): void {
     const state = this.state;
     this.tally.add(batch);
     this.stats.add(batch);
     this.report.add(batch);
     this.reporter.warn(batch);
+    if (this.plan.minScore !== undefined) this.belowMinScore += countBelowMinScore(batch);
     for (const entry of batch.entries) {
       if (entry.channel === 'segmented') {
         for (const segment of entry.segments!) {
@@ -390,11 +401,8 @@ export class ExportSession {
       const log = this.quality.add(entry, batch.file, this.plan.spec.names);
       if (log !== null) this.dedupPending.push(log);
     }
-    for (const name of this.plan.fixed) state.outputs[name].bytes = this.targets.get(name)!.bytes;
+    for (const name of this.plan.fixed) state.outputs[name].bytes = fixedBytes[name]!;
     const index = this.inputIndex.get(batch.file)!;
-    const previous = state.position;
-    const advanced = index === previous.input ? batch.endOffset - previous.offset : batch.endOffset;
-    this.checkpoints.bytesSinceCheckpoint += advanced;
     if (batch.fileEnd) {
       this.checkpoints.inputEnds.set(index, batch.endOffset);
       const digest = this.digests.get(batch.file);
@@ -405,14 +413,22 @@ export class ExportSession {
     }
   }
 
-  private async checkpoint(wait = false): Promise<void> {
-    const targets = this.dedupLog ? [...this.targets.values(), this.dedupLog] : this.targets.values();
-    await this.checkpoints.record({ tally: this.tally, stats: this.stats, report: this.report, writers: this.writers, targets }, wait);
+  /**
+   * Records a checkpoint: at a durable commit of the sink (its writers' state and fsync), or
+   * outside the stream (a fresh run's first, the finalizing one: the writers at rest).
+   */
+  private async checkpoint(wait = false, durable?: DatasetCommit['durable']): Promise<void> {
+    const log = this.dedupLog;
+    const writers = this.writers;
+    const written = durable ? durable.hub : writers && !this.state.finalizing ? writers.snapshot() : undefined;
+    const hub = written && { ...written, belowMinScore: this.belowMinScore };
+    const synced = () => Promise.all([durable ? durable.synced : writers?.sync(), log?.sync()]);
+    await this.checkpoints.record({ tally: this.tally, stats: this.stats, report: this.report, hub, synced }, wait);
   }
 
   /**
    * The sections of the quality rules (PII, duplicates, tiers) for report.json, from
-   * their state as of now (lib/quality.ts); they also measure --fail-on's pii,
+   * their state as of now (lib/quality/rules.ts); they also measure --fail-on's pii,
    * duplicates and near_duplicates (prepareReport's `sections`).
    */
   private qualitySections(): QualitySections {

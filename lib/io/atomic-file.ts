@@ -100,6 +100,16 @@ export interface AtomicFileOptions {
   fs?: FileSystem;
 }
 
+/**
+ * True for what AtomicFile.open with `keepBytes` throws when the temp file does not
+ * fit the checkpoint: missing (ENOENT) or shorter than the bytes committed. A resume
+ * then starts over; any other error is a real failure.
+ */
+export function isShortOrMissing(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOENT' || (err instanceof QaHfError && code === 'ERR_CHECKPOINT_MISMATCH');
+}
+
 export class AtomicFile implements OutputTarget {
   readonly finalPath: string;
   readonly tempPath: string;
@@ -122,7 +132,8 @@ export class AtomicFile implements OutputTarget {
 
   /**
    * Opens the temp file. Its errors stay node's system errors (a resuming caller
-   * tells a missing temp file, ENOENT, from a real failure).
+   * tells a missing temp file, ENOENT, from a real failure), but one: a temp file
+   * shorter than `keepBytes` is ERR_CHECKPOINT_MISMATCH (see isShortOrMissing).
    */
   static async open(finalPath: string, options: AtomicFileOptions = {}): Promise<AtomicFile> {
     const fs = options.fs ?? NODE_FILE_SYSTEM;
@@ -132,7 +143,7 @@ export class AtomicFile implements OutputTarget {
       try {
         const { size } = await handle.stat();
         if (size < options.keepBytes) {
-          throw new Error(`${tempPath} holds ${size} bytes, fewer than the ${options.keepBytes} committed`);
+          throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `${tempPath} holds ${size} bytes, fewer than the ${options.keepBytes} committed`);
         }
         await handle.truncate(options.keepBytes);
         await handle.sync();

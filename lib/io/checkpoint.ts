@@ -15,19 +15,19 @@
  *
  * The checkpoint also says which files of --out the run owns (`owns`) and which
  * files of an earlier export it replaces (`replaces`, removed once it is complete),
- * so that a later run tells an interrupted export from a user's files (lib/out-dir.ts).
+ * so that a later run tells an interrupted export from a user's files (lib/dataset/out-dir.ts).
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomic-file';
 import { QaHfError } from '../errors';
 import { type Fingerprint, type InputHasher, inputChange } from './fingerprint';
-import type { HubState } from '../hub';
-import type { Owns } from '../out-dir';
-import type { ReportState } from '../report';
-import type { QualityState } from '../quality';
-import type { SampleThreshold } from '../sample';
-import type { StatsState } from '../stats';
+import type { HubState } from '../dataset/outputs';
+import type { Owns } from '../dataset/out-dir';
+import type { ReportState } from '../quality/report';
+import type { QualityState } from '../quality/counts';
+import type { SampleThreshold } from '../scale/sample';
+import type { StatsState } from '../quality/stats';
 import type { TallyState } from '../tally';
 
 export const CHECKPOINT_FILE = '.qa-hf-checkpoint.json';
@@ -67,13 +67,13 @@ export interface Checkpoint {
   outputs: Record<string, CommittedOutput>;
   tally: TallyState;
   stats: StatsState;
-  /** The quality report's state (lib/report.ts); absent in checkpoints of older versions (then started over). */
+  /** The quality report's state (lib/quality/report.ts); absent in checkpoints of older versions (then started over). */
   report?: ReportState;
-  /** The quality rules' counts and the committed length of the dedup log (lib/quality.ts; absent in older checkpoints). */
+  /** The quality rules' counts and the committed length of the dedup log (lib/quality/counts.ts; absent in older checkpoints). */
   quality?: QualityState;
   /** Hub layout only: per shard output its roller, open shard and counts; the split tracker. */
   hub?: HubState;
-  /** --target-samples: the first pass's result (lib/sample.ts), so a resume keeps the same sample without reading again. */
+  /** --target-samples: the first pass's result (lib/scale/sample.ts), so a resume keeps the same sample without reading again. */
   sample?: SampleThreshold;
   /** True once every input is done: only renames and the manifest are left. */
   finalizing: boolean;

@@ -22,9 +22,9 @@
  */
 import { once } from 'node:events';
 import * as zlib from 'node:zlib';
-import type { CodecChoice } from '../compression';
+import type { CodecChoice } from '../input/compression';
 import type { OutputTarget } from '../target';
-import { loadZstd } from '../zstd';
+import { loadZstd } from '../dataset/zstd';
 
 /** Compressed bytes waiting for the target before a writer waits: bounds memory when the disk is slower than the codec. */
 const MAX_QUEUED_BYTES = 4 << 20;

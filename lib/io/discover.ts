@@ -28,7 +28,7 @@ import { QaHfError, inputError } from '../errors';
 import { walkFiles } from './walk';
 import { isS3Url, objectUrl, parseS3Url, prefixOf } from '../s3-url';
 import { headObject, listObjects, readObjectText } from './s3';
-import { EXPORT_MARKERS, isExportMarker } from '../out-dir';
+import { EXPORT_MARKERS, isExportMarker } from '../dataset/out-dir';
 // --glob's default (JSON Lines, plain or compressed) is declared with the option.
 import { DEFAULT_GLOB } from '../option-table';
 

@@ -3,7 +3,7 @@
  * (`formats: { mine: { module: ./formats/mine.mjs } }`), only those, once, on the
  * main thread, with a real dynamic import (so ESM `.mjs`, and CommonJS `.cjs`/`.js`
  * through Node's ESM loader, both work). The checks on what a module exports and
- * returns are pure: lib/custom-format.ts.
+ * returns are pure: lib/dataset/custom-format.ts.
  *
  * Custom formats run on the main thread, in the dataset sink, on the rows it
  * writes: a module path is plain data, but the rows are there already (an export
@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type CustomFormat, type CustomFormatSpec, checkFormatModule } from '../custom-format';
+import { type CustomFormat, type CustomFormatSpec, checkFormatModule } from '../dataset/custom-format';
 import { QaHfError } from '../errors';
 
 /**

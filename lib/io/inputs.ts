@@ -9,14 +9,23 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { detectCompression, isReadableCompression, MAGIC_BYTES } from '../compression';
+import { detectCompression, isReadableCompression, MAGIC_BYTES } from '../input/compression';
 import { QaHfError, inputError } from '../errors';
 import { isS3Url } from '../s3-url';
 import { headObject, objectHead, s3Error } from './s3';
 
-/** An input's name in checkpoints: absolute for a local path, as given for a URL. */
-export function absoluteInput(file: string): string {
-  return isS3Url(file) ? file : path.resolve(file);
+/** An input's name in checkpoints: absolute for a local path (resolved against `cwd`, default the working directory), as given for a URL. */
+export function absoluteInput(file: string, cwd?: string): string {
+  return isS3Url(file) ? file : path.resolve(cwd ?? '', file);
+}
+
+/**
+ * Where a local input named relative to `cwd` is opened from here: `cwd` is the
+ * working directory the input was named in (a merge: the ranks', ExportArgs.inputCwd),
+ * undefined for this process's own. `-`, URLs and absolute paths are as given.
+ */
+export function inputPath(file: string, cwd: string | undefined): string {
+  return cwd === undefined || file === '-' || isS3Url(file) || path.isAbsolute(file) ? file : path.resolve(cwd, file);
 }
 
 /** The object's ETag and size; a missing object is ERR_S3. */
@@ -59,10 +68,11 @@ export interface InputInfo {
   etag?: string;
 }
 
-/** Looks at each input without reading a stream (a FIFO is never opened here: that would block). */
-export async function describeInputs(files: readonly string[]): Promise<InputInfo[]> {
+/** Looks at each input without reading a stream (a FIFO is never opened here: that would block); `cwd`: see inputPath. */
+export async function describeInputs(files: readonly string[], cwd?: string): Promise<InputInfo[]> {
   return Promise.all(
     files.map(async (file): Promise<InputInfo> => {
+      const opened = inputPath(file, cwd);
       if (file === '-') return { stream: true, compressed: false, size: 0 };
       if (isS3Url(file)) {
         const head = await requireObject(file);
@@ -71,14 +81,14 @@ export async function describeInputs(files: readonly string[]): Promise<InputInf
       }
       let stat;
       try {
-        stat = await fs.stat(file);
+        stat = await fs.stat(opened);
       } catch (err) {
         throw inputError(err, file);
       }
       if (!stat.isFile()) return { stream: true, compressed: false, size: 0 };
       let head = Buffer.alloc(MAGIC_BYTES);
       try {
-        const handle = await fs.open(file, 'r');
+        const handle = await fs.open(opened, 'r');
         try {
           head = head.subarray(0, (await handle.read(head, 0, MAGIC_BYTES, 0)).bytesRead);
         } finally {

@@ -17,7 +17,7 @@ import { readFileSync, rmSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { QaHfError, toQaHfError } from '../errors';
-import { LOCK_NAME } from '../out-dir';
+import { LOCK_NAME } from '../dataset/out-dir';
 
 export interface LockOwner {
   pid: number;

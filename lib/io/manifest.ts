@@ -15,7 +15,7 @@ import { QaHfError, toQaHfError } from '../errors';
 import { hashJson } from '../canonical-json';
 import { sha256File } from './fingerprint';
 import { walkFiles } from './walk';
-import { isRankFile } from '../rank';
+import { isRankFile } from '../scale/rank';
 import { isS3Url } from '../s3-url';
 import { headObject, sha256Object } from './s3';
 

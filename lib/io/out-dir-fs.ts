@@ -1,6 +1,6 @@
 /**
  * out-dir-fs — the file-system side of an export's output folder (I/O; the rules
- * are in lib/out-dir.ts): real paths of inputs and --out, the folder's files and
+ * are in lib/dataset/out-dir.ts): real paths of inputs and --out, the folder's files and
  * the claims of a previous export, creating --out, and removing a replaced
  * export's files.
  *
@@ -14,7 +14,7 @@ import { syncDirectory } from './atomic-file';
 import { QaHfError, toQaHfError } from '../errors';
 import { walkFiles } from './walk';
 import { isS3Url } from '../s3-url';
-import { CHECKPOINT_NAME, MANIFEST_NAME, type Owns, type PreviousExport, isWithin, parentDirs } from '../out-dir';
+import { CHECKPOINT_NAME, MANIFEST_NAME, type Owns, type PreviousExport, isWithin, parentDirs } from '../dataset/out-dir';
 
 /** The real path of `file`, also when it (or its last parts) do not exist yet: links and `./` resolved. */
 export async function realPathOf(file: string): Promise<string> {

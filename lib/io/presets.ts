@@ -2,9 +2,9 @@
  * presets (I/O) — the presets shipped with the tool, one YAML config each in
  * presets/ (next to package.json), read synchronously once and kept.
  *
- * A preset file is a mapping (lib/mapping.ts) plus `name` and `description`;
+ * A preset file is a mapping (lib/input/mapping.ts) plus `name` and `description`;
  * `input.schema` may be a path, relative to the file, which is read here.
- * qa-internal is run by its hand-written map (lib/presets.ts); every other
+ * qa-internal is run by its hand-written map (lib/input/presets.ts); every other
  * preset travels as its `mapping`, plain data a worker compiles itself:
  *
  *   withPresetMapping({ preset: 'squad' })   // { preset: 'squad', mapping: {columns: …} }
@@ -16,8 +16,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { QaHfError, configError, got } from '../errors';
-import { MAPPING_KEYS, type MappingSpec, resolvePreset } from '../mapping';
-import { PRESETS, PRESET_NAMES, type Preset } from '../presets';
+import { MAPPING_KEYS, type MappingSpec, resolvePreset } from '../input/mapping';
+import { PRESETS, PRESET_NAMES, type Preset } from '../input/presets';
 
 export interface PresetFile {
   name: string;

@@ -40,8 +40,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { QaHfError } from '../errors';
 import { hashJson } from '../canonical-json';
-import { isS3Url, objectUrl, prefixName, prefixOf } from '../s3-url';
-import { RANKS_DIR, isRankFile } from '../rank';
+import { type S3Prefix, isS3Url, objectUrl } from '../s3-url';
+import { RANKS_DIR, isRankFile } from '../scale/rank';
 import { sha256File } from './fingerprint';
 import { MANIFEST_FILE, type Manifest, type ManifestFile, digestDifferences } from './manifest';
 import { type ListedObject, customEndpoint, deleteObject, downloadFile, headObject, listObjects, putText, readObjectText, sha256Object, uploadFile } from './s3';
@@ -50,32 +50,32 @@ import { type ListedObject, customEndpoint, deleteObject, downloadFile, headObje
 export const SHA256_METADATA = 'qa-hf-sha256';
 
 /**
- * The staging folder of an export to `url`: `ROOT/qa-hf-stage-HASH/NAME`, HASH of
+ * The staging folder of an export to the prefix `at`: `ROOT/qa-hf-stage-HASH/NAME`, HASH of
  * the endpoint and URL, NAME the prefix's last segment (the dataset card's title,
  * as a local export's folder name gives it). ROOT: --stage-dir, else the temp folder.
  */
-export function stageDirFor(url: string, stageRoot?: string): string {
-  const hash = createHash('sha256').update(`${customEndpoint() ?? 'aws'}\n${url}`).digest('hex').slice(0, 16);
-  return path.join(stageRoot ?? os.tmpdir(), `qa-hf-stage-${hash}`, prefixName(url));
+export function stageDirFor(at: S3Prefix, stageRoot?: string): string {
+  const hash = createHash('sha256').update(`${customEndpoint() ?? 'aws'}\n${at.url}`).digest('hex').slice(0, 16);
+  return path.join(stageRoot ?? os.tmpdir(), `qa-hf-stage-${hash}`, at.name);
 }
 
 /**
- * The staging folder of rank `rank` of an export to `url`: `ROOT/qa-hf-stage-HASH-rank-RRRRR/NAME`,
+ * The staging folder of rank `rank` of an export to `at`: `ROOT/qa-hf-stage-HASH-rank-RRRRR/NAME`,
  * its own, so ranks on one machine never remove each other's (nor the merge's) work.
  */
-export function rankStageDirFor(url: string, rank: number, stageRoot?: string): string {
-  const stage = stageDirFor(url, stageRoot);
+export function rankStageDirFor(at: S3Prefix, rank: number, stageRoot?: string): string {
+  const stage = stageDirFor(at, stageRoot);
   return path.join(`${path.dirname(stage)}-rank-${String(rank).padStart(5, '0')}`, path.basename(stage));
 }
 
 /**
  * Uploads the finished rank folder `dir/rankDir` (`ranks/rank-RRRRR`) to the same
- * keys under `url`, its files in name order and `marker` (rank.json) last; hidden
+ * keys under `at`, its files in name order and `marker` (rank.json) last; hidden
  * files (checkpoint, lock) stay. An object already there with the same size and
  * sha256 is skipped (a rerun after a kill mid-upload). Returns the keys uploaded.
  */
-export async function publishRank(dir: string, rankDir: string, url: string, marker: string, options: Pick<PublishOptions, 'onUploaded'> = {}): Promise<{ uploaded: string[]; skipped: string[] }> {
-  const { bucket, prefix } = prefixOf(url);
+export async function publishRank(dir: string, rankDir: string, at: S3Prefix, marker: string, options: Pick<PublishOptions, 'onUploaded'> = {}): Promise<{ uploaded: string[]; skipped: string[] }> {
+  const { bucket, prefix } = at;
   const names = (await fs.readdir(path.join(dir, rankDir))).filter((name) => !name.startsWith('.') && name !== marker).sort();
   const uploaded: string[] = [];
   const skipped: string[] = [];
@@ -102,9 +102,9 @@ export interface RankObjects {
   objects: ListedObject[];
 }
 
-/** The rank folders under `url` (`PREFIX/ranks/rank-NNNNN/`), by name; null when there is no `ranks/` at all. */
-export async function listRanks(url: string, marker: string): Promise<RankObjects[] | null> {
-  const { bucket, prefix } = prefixOf(url);
+/** The rank folders under `at` (`PREFIX/ranks/rank-NNNNN/`), by name; null when there is no `ranks/` at all. */
+export async function listRanks(at: S3Prefix, marker: string): Promise<RankObjects[] | null> {
+  const { bucket, prefix } = at;
   const listed = await listObjects(bucket, `${prefix}${RANKS_DIR}/`);
   if (listed.length === 0) return null;
   const byName = new Map<string, ListedObject[]>();
@@ -126,8 +126,8 @@ export async function listRanks(url: string, marker: string): Promise<RankObject
  * Downloads a rank's objects into `dir/ranks/NAME/`, the marker last. A file already
  * there (a killed merge's) is kept when its size and sha256 are the object's (metadata).
  */
-export async function downloadRank(url: string, rank: RankObjects, dir: string, marker: string): Promise<number> {
-  const { bucket, prefix } = prefixOf(url);
+export async function downloadRank(at: S3Prefix, rank: RankObjects, dir: string, marker: string): Promise<number> {
+  const { bucket, prefix } = at;
   const markerKey = `${prefix}${RANKS_DIR}/${rank.name}/${marker}`;
   const ordered = [...rank.objects.filter((object) => object.key !== markerKey), ...rank.objects.filter((object) => object.key === markerKey)];
   let downloaded = 0;
@@ -171,9 +171,9 @@ function readManifestText(text: string | null): Manifest | null {
   }
 }
 
-/** Uploads the finished export in `dir` under the prefix `url`, manifest.json last (see the header). */
-export async function publishDir(dir: string, url: string, options: PublishOptions = {}): Promise<PublishResult> {
-  const { bucket, prefix } = prefixOf(url);
+/** Uploads the finished export in `dir` under the prefix `at`, manifest.json last (see the header). */
+export async function publishDir(dir: string, at: S3Prefix, options: PublishOptions = {}): Promise<PublishResult> {
+  const { url, bucket, prefix } = at;
   const manifestText = await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8');
   const manifest = JSON.parse(manifestText) as Manifest;
   const keyOf = (relative: string) => `${prefix}${relative}`;
@@ -256,8 +256,8 @@ function contentType(file: string): string | undefined {
  * hashed again; the list of what differs, in the words of a local verify. Inputs
  * read from S3 are checked too (with `inputs`); local ones cannot be from here.
  */
-export async function verifyObjects(url: string, options: { inputs?: boolean; onSkip?: (message: string) => void } = {}): Promise<string[]> {
-  const { bucket, prefix } = prefixOf(url);
+export async function verifyObjects(at: S3Prefix, options: { inputs?: boolean; onSkip?: (message: string) => void } = {}): Promise<string[]> {
+  const { url, bucket, prefix } = at;
   const manifestUrl = objectUrl(bucket, `${prefix}${MANIFEST_FILE}`);
   const text = await readObjectText(manifestUrl);
   if (text === null) throw new QaHfError('ERR_INPUT', `no ${MANIFEST_FILE} in ${url}: not a finished qa-hf export`);

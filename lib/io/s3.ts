@@ -116,6 +116,7 @@ function s3Reason(err: SdkError, url: string): string {
     case 'PreconditionFailed':
       return 'the object changed while it was read (its ETag differs)';
   }
+  // The AWS SDK's own error without a code or name of its own: its message is all there is to go by.
   if (err?.message === 'Region is missing') return 'no region: set AWS_REGION (or a region in the AWS profile)';
   const code = err?.code ?? '';
   if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code) || name === 'TimeoutError') {

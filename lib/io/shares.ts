@@ -1,5 +1,5 @@
 /**
- * io/shares — the file side of a rank's share (lib/shares.ts decides): the sizes
+ * io/shares — the file side of a rank's share (lib/scale/shares.ts decides): the sizes
  * of the inputs and the line starts near the cuts, read from the files (an s3://
  * object by a ranged GET that stops at the first newline).
  *
@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import { inputError } from '../errors';
 import { isS3Url } from '../s3-url';
 import { objectChunks } from './s3';
-import { type LineStartQuery, type ShareFile, type ShareRange, lineStartQueries, queryKey, shareRanges } from '../shares';
+import { type LineStartQuery, type ShareFile, type ShareRange, lineStartQueries, queryKey, shareRanges } from '../scale/shares';
 import type { InputInfo } from './inputs';
 
 /** Read size of the search for the next newline: a line longer than this takes several reads. */

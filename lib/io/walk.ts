@@ -12,7 +12,7 @@
  * devices) met in a walk are left out: reading one could block forever.
  *
  * With `skipExports` (discovery), a folder below the root that holds a qa-hf
- * export — a complete or interrupted one, or a rank (lib/out-dir.ts
+ * export — a complete or interrupted one, or a rank (lib/dataset/out-dir.ts
  * EXPORT_MARKERS, told by the marker's content) — is not entered: it is listed
  * once, with `export` set to the marker found, for the caller to say so. An
  * earlier export inside an input folder is then never read as input. The root
@@ -23,7 +23,7 @@
 import { type Dirent, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { QaHfError, toQaHfError } from '../errors';
-import { EXPORT_MARKERS, isExportMarker } from '../out-dir';
+import { EXPORT_MARKERS, isExportMarker } from '../dataset/out-dir';
 
 export interface WalkEntry {
   /** Path below the root, with forward slashes. */
@@ -105,7 +105,7 @@ export async function walkFiles(root: string, options: WalkOptions = {}): Promis
   return out.sort((a, b) => compareBytes(a.relative, b.relative));
 }
 
-/** The first marker file in `dir` whose content is qa-hf's (lib/out-dir.ts EXPORT_MARKERS), or null. */
+/** The first marker file in `dir` whose content is qa-hf's (lib/dataset/out-dir.ts EXPORT_MARKERS), or null. */
 async function exportMarkerIn(dir: string, entries: readonly Dirent[]): Promise<string | null> {
   for (const entry of entries) {
     if (!Object.hasOwn(EXPORT_MARKERS, entry.name)) continue;

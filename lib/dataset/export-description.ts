@@ -1,0 +1,122 @@
+/**
+ * export-description — what a finished export says of itself: the CardDescription
+ * that lib/dataset/card.ts renders (configs and their final files, counts, the generated
+ * summary) and the `split` section of stats.json. Pure.
+ *
+ *   const readme = renderCard(describeExport(plan, state, files, facts));
+ */
+import type { FormatName } from './formats';
+import { BELOW_MIN_SCORE } from './route';
+import type { CardConfig, CardDescription, CardFile, CardMeta } from './card-configs';
+import type { Preset } from '../input/presets';
+import { renderSplitReport } from '../quality/stats';
+import { SPLIT_RULE, type SplitTrackerReport } from './split';
+import type { HubPlan } from './plan';
+import { hubOutput, channelGroups, planFormats, type HubState } from './outputs';
+
+export interface FinalShard {
+  /** Path relative to --out. */
+  path: string;
+  bytes: number;
+  records: number;
+}
+
+/** The card's view of what was written: per config, per split, the final files. */
+export function cardConfigs(plan: HubPlan, state: HubState, files: Map<string, FinalShard[]>): CardConfig[] {
+  const configs: CardConfig[] = [];
+  const byKey = new Map(state.outputs.map((output) => [output.key, output]));
+  for (const format of planFormats(plan)) {
+    const custom = plan.custom.find((item) => item.name === format);
+    for (const { channel, tier } of channelGroups(plan, format)) {
+      const splits = plan.spec.names.map((split) => {
+        const output = hubOutput(plan, format, channel, split, tier);
+        const written = byKey.get(output.key);
+        const shards = files.get(output.key) ?? [];
+        return {
+          name: split,
+          numExamples: written?.numExamples ?? 0,
+          numBytes: written?.numBytes ?? 0,
+          files: shards.map((shard): CardFile => ({ name: shard.path.slice(output.directory.length + 1), bytes: shard.bytes })),
+        };
+      });
+      const inTier = tier !== null ? { tier } : {};
+      if (custom === undefined) configs.push({ format: format as FormatName, channel, ...inTier, splits });
+      else configs.push({ format, channel, ...inTier, splits, custom: { module: custom.module, columns: 'columns' in custom ? custom.columns : [] } });
+    }
+  }
+  return configs;
+}
+
+export interface CardFacts {
+  title: string;
+  loadPath: string;
+  preset: Preset;
+  counts: { lines: number; pairs: number; rejected: number; errors: number; blank: number; notSampled?: number };
+  report: SplitTrackerReport;
+  /** --version: the dataset's version. */
+  version?: string;
+  /** The user's card metadata (config `card:`, --card-* flags). */
+  card?: CardMeta;
+}
+
+/** What a dataset's rows are, by its columns: question–answer pairs, conversations, or records of the columns named. */
+export function whatRowsAre(columns: readonly { name: string }[]): string {
+  const names = columns.map((column) => column.name);
+  if (names.includes('question') && names.includes('answer')) return 'Question–answer pairs';
+  if (names.includes('messages')) return 'Conversations';
+  return `Records (${names.map((name) => `\`${name}\``).join(', ')})`;
+}
+
+/** The CardDescription of a finished export. */
+export function describeExport(plan: HubPlan, state: HubState, files: Map<string, FinalShard[]>, facts: CardFacts): CardDescription {
+  const { counts } = facts;
+  const rows: Array<Array<string | number>> = [
+    ['input lines', counts.lines],
+    ['pairs (passed)', counts.pairs],
+    ['rejected', counts.rejected],
+  ];
+  if (plan.minScore !== undefined) rows.push([`of which below --min-score ${plan.minScore}`, state.belowMinScore]);
+  if (plan.targetSamples !== undefined) rows.push([`passed pairs not sampled (--target-samples ${plan.targetSamples})`, counts.notSampled ?? 0]);
+  rows.push(['bad lines (qa_errors.jsonl)', counts.errors], ['blank lines', counts.blank]);
+  const formats = planFormats(plan).map((format) => `\`${format}\``).join(', ');
+  const card = facts.card ?? {};
+  const generated = [
+    `${whatRowsAre(facts.preset.pairColumns)} exported by qa-hf (preset \`${facts.preset.name}\`) in ${formats}.`,
+    `${whatRowsAre(facts.preset.pairColumns) === 'Question–answer pairs' ? 'Pairs' : 'Rows'} that failed validation are in the \`rejected\` configs, with \`failure_reason\`` +
+      (plan.minScore !== undefined ? ` (\`${BELOW_MIN_SCORE}\` for pairs scoring below ${plan.minScore})` : '') +
+      '; input lines that could not be read are listed in `qa_errors.jsonl` with file, line and byte offset.',
+    ...(plan.targetSamples === undefined
+      ? []
+      : [`The passed pairs are a deterministic sample of at most ${plan.targetSamples}: those with the smallest hash of \`${plan.key}\` (seed ${plan.seed}), so the same corpus gives the same sample and a grown one keeps most of it.`]),
+  ].join(' ');
+  return {
+    title: card.name ?? facts.title,
+    ...(facts.version !== undefined ? { version: facts.version } : {}),
+    summary: card.description === undefined ? generated : `${card.description.trim()}\n\n${generated}`,
+    ...(card.language ? { language: card.language } : {}),
+    ...(card.license ? { license: card.license } : {}),
+    ...(card.task_categories ? { taskCategories: card.task_categories } : {}),
+    ...(card.tags ? { tags: card.tags } : {}),
+    loadPath: facts.loadPath,
+    columns: { pairs: facts.preset.pairColumns, rejected: facts.preset.rejectedColumns },
+    systemPrompt: plan.systemPrompt,
+    configs: cardConfigs(plan, state, files),
+    split: { spec: plan.spec, seed: plan.seed, key: plan.key, stratifyBy: plan.stratifyBy, report: facts.report },
+    stats: { header: ['', 'records'], rows },
+  };
+}
+
+/** The `split` section of stats.json: the rule and the achieved ratios (pairs). */
+export function splitStats(plan: HubPlan, report: SplitTrackerReport): Record<string, unknown> {
+  return {
+    rule: SPLIT_RULE,
+    seed: plan.seed,
+    key: plan.key,
+    stratify_by: plan.stratifyBy ?? null,
+    note:
+      'Splits come from a hash of the key, so a record never moves when the corpus grows and duplicates share a split. ' +
+      'Stratification is measured, not enforced: every stratum gets the target ratios in expectation (binomial noise).',
+    counted: 'pairs',
+    ...renderSplitReport(report),
+  };
+}

@@ -1,0 +1,252 @@
+/**
+ * parquet-cdc — content-defined page boundaries for one column chunk, the way Arrow's
+ * ContentDefinedChunker (cpp/src/parquet/chunker_internal.cc, what `datasets` writes
+ * with since its CDC change) cuts data pages: a gear hash rolls over each value's bytes
+ * (with its definition and repetition levels), and a page ends after a value where the
+ * hash matched the mask in 7 runs, each with its own gear table, once the page holds at
+ * least `minBytes`; at `maxBytes` it ends regardless. Pages therefore end where the
+ * content says, not at a fixed count: rows inserted in the middle of a corpus change the
+ * pages around them, and the pages after are the same bytes again, which Xet storage
+ * deduplicates against the previous version of the file.
+ *
+ * Same structure and defaults as Arrow (min 256 KiB, max 1 MiB, norm level 0, mask from
+ * min and max, 64-bit hash that is not reset at a boundary, cuts only between rows), but
+ * gear tables of our own (splitmix64, below), so the cut points are not Arrow's. Pure.
+ *
+ *   contentDefinedPages(['a', 'b', …], 'string')   // [0, 1873, 4409, …, n]: page starts, then n
+ */
+import type { ColumnType } from '../columns';
+
+/** Arrow's and `datasets`' defaults (datasets.config.DEFAULT_CDC_OPTIONS). */
+export const CDC_MIN_BYTES = 256 * 1024;
+export const CDC_MAX_BYTES = 1024 * 1024;
+const NORM_LEVEL = 0;
+/** A page ends after this many matches, each run with its own table: sizes near normal (Arrow's 7). */
+const RUNS = 7;
+
+/** splitmix64, the generator of the gear tables: 8 tables × 256 64-bit values, as two 32-bit halves. */
+function gearTables(): { hi: Uint32Array[]; lo: Uint32Array[] } {
+  const mask = (1n << 64n) - 1n;
+  let state = 0x5161_6866n; // "QahF": any fixed seed; it decides where pages end
+  const next = () => {
+    state = (state + 0x9e3779b97f4a7c15n) & mask;
+    let z = state;
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & mask;
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & mask;
+    return z ^ (z >> 31n);
+  };
+  const hi: Uint32Array[] = [];
+  const lo: Uint32Array[] = [];
+  for (let t = 0; t <= RUNS; t++) {
+    hi.push(new Uint32Array(256));
+    lo.push(new Uint32Array(256));
+    for (let b = 0; b < 256; b++) {
+      const value = next();
+      hi[t][b] = Number(value >> 32n);
+      lo[t][b] = Number(value & 0xffffffffn);
+    }
+  }
+  return { hi, lo };
+}
+
+const GEAR = gearTables();
+const ENCODER = new TextEncoder();
+
+/** The high 32 bits of Arrow's mask: `effective_bits` top bits of 64 set. */
+function highMask(minBytes: number, maxBytes: number): number {
+  const target = (minBytes + maxBytes) / 2 - minBytes;
+  const bits = Math.floor(Math.log2(target)) - 3 - NORM_LEVEL;
+  if (bits < 1 || bits > 32) throw new RangeError(`cdc: sizes ${minBytes}..${maxBytes} give a mask of ${bits} bits`);
+  return (0xffffffff << (32 - bits)) >>> 0;
+}
+
+/** One column chunk's rolling state (Arrow's ContentDefinedChunker). */
+class Chunker {
+  private hi = 0; // int32 bits of the hash's high half
+  private lo = 0; // and of its low half
+  private size = 0;
+  private run = 0;
+  private matched = false;
+  private readonly mask: number;
+  private readonly scratch = Buffer.alloc(64 * 1024);
+  private readonly word = Buffer.alloc(8);
+
+  constructor(
+    private readonly minBytes: number,
+    private readonly maxBytes: number,
+  ) {
+    this.mask = highMask(minBytes, maxBytes);
+  }
+
+  private rollBytes(bytes: Uint8Array, length: number): void {
+    const tableHi = GEAR.hi[this.run];
+    const tableLo = GEAR.lo[this.run];
+    const mask = this.mask;
+    let hi = this.hi;
+    let lo = this.lo;
+    let matched = this.matched;
+    for (let i = 0; i < length; i++) {
+      // (hash << 1) + gear[byte], 64-bit, in two 32-bit halves (int32 arithmetic: the fast path)
+      const byte = bytes[i];
+      const shifted = lo << 1;
+      const sum = (shifted + tableLo[byte]) | 0;
+      const carry = sum >>> 0 < shifted >>> 0 ? 1 : 0;
+      hi = ((hi << 1) | (lo >>> 31)) + tableHi[byte] + carry;
+      lo = sum;
+      if ((hi & mask) === 0) matched = true;
+    }
+    this.hi = hi | 0;
+    this.lo = lo;
+    this.matched = matched;
+  }
+
+  /** A level (int16, little-endian, as Arrow rolls it). */
+  level(value: number): void {
+    this.size += 2;
+    if (this.size < this.minBytes) return;
+    this.word[0] = value & 0xff;
+    this.word[1] = value >> 8;
+    this.rollBytes(this.word, 2);
+  }
+
+  text(value: string): void {
+    // One pass: UTF-8 into the scratch buffer, which also gives the length (4 bytes per UTF-16 unit at most).
+    const bytes = value.length * 3 <= this.scratch.length ? this.scratch : Buffer.alloc(value.length * 3);
+    const { written } = ENCODER.encodeInto(value, bytes);
+    this.size += written;
+    if (this.size < this.minBytes) return;
+    this.rollBytes(bytes, written);
+  }
+
+  double(value: number): void {
+    this.size += 8;
+    if (this.size < this.minBytes) return;
+    this.word.writeDoubleLE(value, 0);
+    this.rollBytes(this.word, 8);
+  }
+
+  int64(value: bigint): void {
+    this.size += 8;
+    if (this.size < this.minBytes) return;
+    this.word.writeBigInt64LE(value, 0);
+    this.rollBytes(this.word, 8);
+  }
+
+  bool(value: boolean): void {
+    this.size += 1;
+    if (this.size < this.minBytes) return;
+    this.word[0] = value ? 1 : 0;
+    this.rollBytes(this.word, 1);
+  }
+
+  /** Whether a page ends here (between two rows). */
+  cut(): boolean {
+    if (this.matched) {
+      this.matched = false;
+      if (++this.run >= RUNS) {
+        this.run = 0;
+        this.size = 0;
+        return true;
+      }
+    }
+    if (this.size >= this.maxBytes) {
+      this.size = 0;
+      return true;
+    }
+    return false;
+  }
+}
+
+/**
+ * Page starts of one column chunk: the row indexes where pages begin, then `values.length`
+ * (so page i holds rows [starts[i], starts[i + 1])). Values as lib/dataset/parquet.ts hands them
+ * to the encoder: strings, numbers, bigints, booleans, arrays of strings; never null.
+ */
+export function contentDefinedPages(values: readonly unknown[], type: ColumnType, minBytes = CDC_MIN_BYTES, maxBytes = CDC_MAX_BYTES): number[] {
+  const chunker = new Chunker(minBytes, maxBytes);
+  const starts = [0];
+  const last = values.length - 1;
+  for (let row = 0; row <= last; row++) {
+    const value = values[row];
+    // Definition level 1 (OPTIONAL, present) before each value, as Arrow rolls nullable columns.
+    switch (type) {
+      case 'string':
+        chunker.level(1);
+        chunker.text(value as string);
+        break;
+      case 'float':
+        chunker.level(1);
+        chunker.double(value as number);
+        break;
+      case 'int':
+        chunker.level(1);
+        chunker.int64(value as bigint);
+        break;
+      case 'bool':
+        chunker.level(1);
+        chunker.bool(value as boolean);
+        break;
+      case 'list<string>': {
+        // LIST of OPTIONAL elements: an empty list is one level (def 1, rep 0); each item def 3, rep 0 then 1.
+        const items = value as readonly string[];
+        if (items.length === 0) {
+          chunker.level(1);
+          chunker.level(0);
+        }
+        items.forEach((item, i) => {
+          chunker.level(3);
+          chunker.level(i === 0 ? 0 : 1);
+          chunker.text(item);
+        });
+        break;
+      }
+    }
+    if (chunker.cut() && row < last) starts.push(row + 1);
+  }
+  starts.push(values.length);
+  return starts;
+}
+
+/** hyparquet-writer's first test: a sample whose distinct values are over 90 % of its bytes loses. */
+const SAMPLE = 1000;
+const SAMPLE_REJECTION = 0.9;
+
+/**
+ * Whether a dictionary wins for this column chunk, by hyparquet-writer's rule (a sample
+ * of 1000 evenly spread values first, then the whole chunk: dictionary values and
+ * bit-packed indexes must at least halve the PLAIN bytes; string sizes in UTF-16 units,
+ * 4 bytes of length each). Such a chunk is written by the encoder as it chooses, one
+ * dictionary page and one data page: a low-cardinality column stays small, and pages cut
+ * by content would not survive an insertion there anyway (the dictionary's order and
+ * every index after change). Booleans and lists never get one here.
+ */
+export function dictionaryWins(values: readonly unknown[], type: ColumnType): boolean {
+  if (type === 'bool' || type === 'list<string>' || values.length === 0) return false;
+  const prefix = type === 'string' ? 4 : 0;
+  const size = (value: unknown) => (type === 'string' ? (value as string).length : 8);
+  const sample = Math.min(values.length, SAMPLE);
+  const sampled = new Set<unknown>();
+  let sampleDistinct = 0;
+  let sampleTotal = 0;
+  for (let i = 0; i < sample; i++) {
+    const value = values[sample === 1 ? 0 : Math.floor((i * (values.length - 1)) / (sample - 1))];
+    sampleTotal += size(value);
+    if (!sampled.has(value)) {
+      sampled.add(value);
+      sampleDistinct += size(value);
+    }
+  }
+  if (sampleTotal === 0 || sampleDistinct / sampleTotal > SAMPLE_REJECTION) return false;
+  const distinct = new Set<unknown>();
+  let dictionaryBytes = 0;
+  let plainBytes = 0;
+  for (const value of values) {
+    plainBytes += size(value) + prefix;
+    if (!distinct.has(value)) {
+      distinct.add(value);
+      dictionaryBytes += size(value) + prefix;
+    }
+  }
+  const indexBytes = Math.ceil((values.length * Math.ceil(Math.log2(distinct.size))) / 8);
+  return 2 * (dictionaryBytes + indexBytes) <= plainBytes;
+}

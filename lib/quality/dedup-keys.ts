@@ -1,0 +1,172 @@
+/**
+ * dedup-keys — the pieces the duplicate index (lib/quality/dedup.ts) is built of: the exact
+ * key of a pair (exactKey: 64 bits in two 32-bit lanes, computed in one pass over
+ * the text, case folded as it is read), the normalization it stands for, and the
+ * storage: open-addressing slots over typed arrays, a byte array that grows by
+ * doubling and big-endian integers in byte arrays (the resume log). Pure.
+ *
+ *   const key = new Uint32Array(2);
+ *   exactKey('Vad är feber?', 'Över 38 grader.', key);  // true: Latin-1 text, no NFKC needed
+ *   normalizeForDedup('  Vad  är FEBER? ')               // 'vad är feber?'
+ */
+
+/** The seeds of the exact key's two lanes (SEED_B also seeds the MinHash in lib/quality/dedup.ts). */
+export const SEED_A = 0x9747b28c;
+export const SEED_B = 0x5bd1e995;
+
+/**
+ * toLowerCase of one unit of Latin-1 text (A–Z and À–Þ but ×); other units unchanged.
+ * Text whose every unit is below U+00A0 or a Latin-1 letter (U+00C0–U+00FF) — most
+ * Swedish text — is unchanged by NFKC, and lower-casing it is this per unit.
+ */
+/** toLowerCase of an ASCII or Latin-1 letter (U+0000–U+00FF), one unit to one; other units as they are. */
+export function lowerLatin(c: number): number {
+  return (c >= 65 && c <= 90) || (c >= 0xc0 && c <= 0xde && c !== 0xd7) ? c + 32 : c;
+}
+
+/** JavaScript's `\s`: the whitespace normalizeForDedup collapses. */
+function isSpace(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff || c === 0x85;
+}
+
+/**
+ * The exact key of a pair whose parts are NFKC'd and lower-cased (or Latin-1 text:
+ * lowerLatin is applied to each unit, a no-op on lower-cased text; with `latinOnly`
+ * it returns false at the first unit that is not, so the caller normalizes first): two 32-bit hash
+ * lanes (MurmurHash3's mixing, one UTF-16 unit at a time) over
+ * normalizeForDedup(question) + U+0000 + normalizeForDedup(answer), computed in
+ * one pass with the whitespace collapsed and trimmed on the fly (no string built).
+ */
+/** The normalized pair's UTF-16 units, reused from call to call (grown when a pair is longer). */
+let units = new Uint16Array(4096);
+
+export function exactKey(question: string, answer: string, out: Uint32Array, latinOnly = false): boolean {
+  // First the normalized units, whitespace collapsed and trimmed, U+0000 between the parts…
+  let length = 0;
+  if (units.length < question.length + answer.length + 2) units = new Uint16Array((question.length + answer.length + 2) * 2);
+  const buffer = units;
+  for (let part = 0; part < 2; part++) {
+    const text = part === 0 ? question : answer;
+    if (part === 1) buffer[length++] = 0;
+    let written = false;
+    let space = false;
+    for (let i = 0; i < text.length; i++) {
+      const raw = text.charCodeAt(i);
+      if (latinOnly && raw >= 0xa0 && (raw < 0xc0 || raw > 0xff)) return false;
+      const c = lowerLatin(raw);
+      if (isSpace(c)) {
+        space = true;
+        continue;
+      }
+      if (space && written) buffer[length++] = 32;
+      buffer[length++] = c;
+      space = false;
+      written = true;
+    }
+  }
+  // …then two MurmurHash3-style lanes over them, two units (32 bits) a step.
+  let h1 = SEED_A;
+  let h2 = SEED_B;
+  for (let i = 0; i < length; i += 2) {
+    const block = i + 1 < length ? buffer[i] | (buffer[i + 1] << 16) : buffer[i];
+    let k = Math.imul(block, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h1 ^= k;
+    h1 = (Math.imul((h1 << 13) | (h1 >>> 19), 5) + 0xe6546b64) | 0;
+    let j = Math.imul(block, 0x85ebca6b);
+    j = Math.imul((j << 16) | (j >>> 16), 0xc2b2ae35);
+    h2 ^= j;
+    h2 = (Math.imul((h2 << 17) | (h2 >>> 15), 9) + 0x27d4eb2f) | 0;
+  }
+  out[0] = finalMix(h1, length);
+  out[1] = finalMix(h2, length);
+  return true;
+}
+
+/** Big-endian 32-bit integers in a byte array (as DataView writes them; without one a record). */
+export function putUint32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = (value >>> 16) & 0xff;
+  bytes[at + 2] = (value >>> 8) & 0xff;
+  bytes[at + 3] = value & 0xff;
+}
+
+export function getUint32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
+}
+
+function finalMix(h: number, length: number): number {
+  h ^= length;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** The text a pair is compared as: NFKC, case-folded, whitespace runs collapsed to one space, trimmed. */
+export function normalizeForDedup(text: string): string {
+  return text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+/** Open addressing over typed arrays: keys of `width` 32-bit words (0,…,0 is empty), an int value each. */
+export class HashSlots {
+  private keys: Uint32Array;
+  private values: Int32Array;
+  private used = 0;
+  constructor(private readonly width: number, private capacity = 1024) {
+    this.keys = new Uint32Array(capacity * width);
+    this.values = new Int32Array(capacity);
+  }
+  private slot(hash: number): number {
+    return (hash >>> 0) & (this.capacity - 1);
+  }
+  get(key: Uint32Array): number {
+    for (let s = this.slot(key[0]); ; s = (s + 1) & (this.capacity - 1)) {
+      if (this.empty(s)) return -1;
+      if (this.equal(s, key)) return this.values[s];
+    }
+  }
+  set(key: Uint32Array, value: number): void {
+    if ((this.used + 1) * 10 > this.capacity * 7) this.grow();
+    let s = this.slot(key[0]);
+    while (!this.empty(s)) s = (s + 1) & (this.capacity - 1);
+    this.keys.set(key, s * this.width);
+    this.values[s] = value;
+    this.used++;
+  }
+  get bytes(): number {
+    return this.keys.byteLength + this.values.byteLength;
+  }
+  private empty(s: number): boolean {
+    for (let w = 0; w < this.width; w++) if (this.keys[s * this.width + w] !== 0) return false;
+    return true;
+  }
+  private equal(s: number, key: Uint32Array): boolean {
+    for (let w = 0; w < this.width; w++) if (this.keys[s * this.width + w] !== key[w]) return false;
+    return true;
+  }
+  private grow(): void {
+    const { keys, values, capacity, width } = this;
+    this.capacity = capacity * 2;
+    this.keys = new Uint32Array(this.capacity * width);
+    this.values = new Int32Array(this.capacity);
+    this.used = 0;
+    for (let s = 0; s < capacity; s++) {
+      const key = keys.subarray(s * width, (s + 1) * width);
+      if (key.some((word) => word !== 0)) this.set(key, values[s]);
+    }
+  }
+}
+
+/** A byte array that grows by doubling. */
+export class Growing {
+  bytes = new Uint8Array(4096);
+  ensure(length: number): void {
+    if (length <= this.bytes.length) return;
+    let size = this.bytes.length;
+    while (size < length) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.bytes);
+    this.bytes = next;
+  }
+}

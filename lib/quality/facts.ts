@@ -1,0 +1,150 @@
+/**
+ * facts — what the quality rules and the report read of each pair and rejected
+ * row, found where the row is made (processBatch: in a worker with --workers), so
+ * the main thread, which must see entries in input order, only looks them up.
+ * Pure apart from loading the language detector on the first answer that needs it.
+ *
+ * Per entry (lib/batch.ts EntryFacts):
+ *   - pii: the PII matches of each string column (lib/quality/pii.ts findPii), which the
+ *     quality rules count, mask and redact (lib/quality/rules.ts QualityRouter);
+ *   - dedup: a pair's fingerprint (lib/quality/dedup.ts: the exact key, and the MinHash
+ *     signature with --dedup near) of its text as routing judges it — redacted with
+ *     --pii redact|reject — so only the index lookup stays on the main thread;
+ *   - lengths: the report's length in code points and words of every string column;
+ *   - languageSampled / language: whether the answer, as the report reads it, is in
+ *     the language check's hash sample, and then what the detector says of it
+ *     (lib/quality/language.ts).
+ * Every fact is a function of the row alone; a consumer that holds a value the
+ * facts are not of computes it itself, so facts change where the work runs, never
+ * the output (tests: the same bytes with --workers 0, 1, 2 and with no facts).
+ *
+ *   const finder = new FactFinder({ pii: 'redact', near: false, language: 'sv', report: true });
+ *   entry.facts = finder.find(entry);   // null for entries that are not pairs or rejected rows
+ */
+import type { Entry, EntryFacts, Row } from '../batch';
+import { DedupIndex, recordLogBytes } from './dedup';
+import { type PiiMatch, findPii } from './pii';
+import type { PiiMode, QualityPlan } from './plan';
+import { dedupText, redactValue } from './rules';
+import { type DetectAll, LANGUAGE_MIN_CHARS, LANGUAGE_SAMPLE_CHARS, detectLanguage, languageSampled } from './language';
+import { codePointLength } from './stats';
+import { wordCount } from './words';
+
+/** What decides a run's facts: plain data, so each worker builds its own finder. */
+export interface FactsSpec {
+  /** --pii: with `redact` or `reject` the dedup fingerprint, the lengths and the language are of the redacted text (as written). */
+  pii: PiiMode;
+  /** --dedup near: fingerprints carry the MinHash signature. */
+  near: boolean;
+  /** The report's --language; null when it is off or there is no report. */
+  language: string | null;
+  /** A report is written: the lengths of every string column are measured. */
+  report: boolean;
+}
+
+/** Fingerprints per buffer (lib/quality/dedup.ts recordLogBytes each). */
+const SLAB_RECORDS = 1024;
+/** Lengths per buffer (two per column of a row). */
+const LENGTH_SLAB = 16384;
+
+/** What a run's quality plan and report need found: the spec of every command that routes (export, pipe mode's rules, report). */
+export function factsSpec(quality: QualityPlan, language: string | null, report: boolean): FactsSpec {
+  return { pii: quality.pii, near: quality.dedup === 'near', language, report };
+}
+
+/** No PII in a row: one shared, never written. */
+export const NO_PII: Record<string, PiiMatch[]> = Object.freeze({}) as Record<string, PiiMatch[]>;
+
+/** tinyld, loaded on first use (~0.3 s): a run that detects nothing never pays for it. */
+function loadTinyld(): DetectAll {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously, in a worker or the main thread
+  return (require('tinyld') as { detectAll: DetectAll }).detectAll;
+}
+
+export class FactFinder {
+  private readonly dedup: DedupIndex;
+  private detector: ((text: string) => string) | null = null;
+  /** Fingerprints are slices of one buffer, a new one when it is full: one allocation per SLAB_RECORDS records. */
+  private slab = new Uint8Array(0);
+  private slabUsed = 0;
+  private readonly fingerprintBytes: number;
+  /** The lengths likewise: slices of one Int32Array. */
+  private lengthSlab = new Int32Array(0);
+  private lengthsUsed = 0;
+
+  constructor(
+    readonly spec: FactsSpec,
+    private readonly loadDetectAll: () => DetectAll = loadTinyld,
+  ) {
+    // Only its fingerprint is used: the index itself stays empty.
+    this.dedup = new DedupIndex({ near: spec.near });
+    this.fingerprintBytes = recordLogBytes(spec.near);
+  }
+
+  /** The facts of a pair or rejected entry with a row; null for the others. */
+  find(entry: Entry): EntryFacts | null {
+    const row = entry.row;
+    if (row === null || (entry.channel !== 'pairs' && entry.channel !== 'rejected')) return null;
+    let pii = NO_PII;
+    // The row as routing judges it and the report reads it.
+    let judged: Row = row;
+    const redact = this.spec.pii !== 'report';
+    for (const column in row) {
+      const value = row[column];
+      if (typeof value !== 'string') continue;
+      const matches = findPii(value);
+      if (matches.length > 0) {
+        if (pii === NO_PII) pii = {};
+        pii[column] = matches;
+      }
+      // As routing redacts it (lib/quality/rules.ts scanRow): the facts must be of the row as written.
+      if (redact && (matches.length > 0 || value.includes('\\'))) {
+        const redacted = redactValue(value, matches);
+        if (redacted !== value) {
+          if (judged === row) judged = { ...row };
+          judged[column] = redacted;
+        }
+      }
+    }
+    let dedup: Uint8Array | null = null;
+    // Routing checks only pairs for duplicates (it never moves a rejected row back).
+    if (entry.channel === 'pairs') {
+      const [question, answer] = dedupText(judged);
+      if (this.slabUsed + this.fingerprintBytes > this.slab.length) {
+        this.slab = new Uint8Array(this.fingerprintBytes * SLAB_RECORDS);
+        this.slabUsed = 0;
+      }
+      dedup = this.dedup.fingerprint(question, answer, this.slab.subarray(this.slabUsed, (this.slabUsed += this.fingerprintBytes)));
+    }
+    let sampled = false;
+    let language: string | null = null;
+    const answer = judged.answer;
+    if (this.spec.language !== null && typeof answer === 'string') {
+      const trimmed = answer.trim();
+      sampled = languageSampled(trimmed);
+      if (sampled && codePointLength(trimmed) >= LANGUAGE_MIN_CHARS) language = this.detect(trimmed.slice(0, LANGUAGE_SAMPLE_CHARS));
+    }
+    let lengths: Int32Array | null = null;
+    if (this.spec.report) {
+      const keys = Object.keys(judged);
+      if (this.lengthsUsed + keys.length * 2 > this.lengthSlab.length) {
+        this.lengthSlab = new Int32Array(Math.max(keys.length * 2, LENGTH_SLAB));
+        this.lengthsUsed = 0;
+      }
+      lengths = this.lengthSlab.subarray(this.lengthsUsed, (this.lengthsUsed += keys.length * 2));
+      for (let k = 0; k < keys.length; k++) {
+        const value = judged[keys[k]];
+        if (typeof value === 'string') {
+          lengths[2 * k] = codePointLength(value);
+          lengths[2 * k + 1] = wordCount(value);
+        } else lengths[2 * k] = lengths[2 * k + 1] = -1;
+      }
+    }
+    return { pii, dedup, lengths, languageSampled: sampled, language };
+  }
+
+  private detect(text: string): string {
+    this.detector ??= detectLanguage(this.loadDetectAll(), this.spec.language!);
+    return this.detector(text);
+  }
+}
