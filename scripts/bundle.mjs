@@ -62,6 +62,8 @@ const ownDirname = (base) => ({
 async function bundle(entry) {
   const file = path.join(DIST, entry);
   const source = fs.readFileSync(file, 'utf8');
+  // tsc's output is the input: a bundle bundled again loses its modules' folders.
+  if (source.includes('__qaHfDirname')) throw new Error(`${file} is a bundle already: run npm run build (tsc first)`);
   const out = `${file}.bundle.tmp`;
   await esbuild.build({
     entryPoints: [file],

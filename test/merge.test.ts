@@ -221,4 +221,4 @@ test('a merge run from another working directory than the ranks (no process.chdi
   expect(manifest.inputs.map((input: { path: string }) => input.path)).toEqual(['../../in/a.jsonl', '../../in/b.jsonl.gz']);
   const errors = (await fs.readFile(path.join(b, 'qa_errors.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line).file);
   expect(new Set(errors)).toEqual(new Set(['elsewhere/in/a.jsonl', 'elsewhere/in/b.jsonl.gz']));
-}, 60_000);
+});

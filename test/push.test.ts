@@ -35,7 +35,7 @@ const BASE_LINES = recordLines(400, 1);
 beforeAll(async () => {
   work = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-push-'));
   [base, grown] = await Promise.all([exportOf('base', BASE_LINES, '40kB'), exportOf('grown', [...BASE_LINES, ...recordLines(20, 4)], '400kB')]);
-}, 60_000);
+});
 
 beforeEach(async () => {
   stub = await startHubStub();
@@ -339,7 +339,7 @@ test('the CLI: one line per failure with what to do; --hub-url wins over HF_ENDP
   const again = await runPush([dir, '--repo', REPO, '--dry-run'], { HF_ENDPOINT: stub.url });
   expect(again.code).toBe(0);
   expect(again.stdout).toMatch(/nothing was sent \(and a push would make no commit\)\n$/);
-}, 60_000);
+});
 
 test('an export run again into a folder whose card a user edited keeps the user’s text (and the rerun verifies)', async () => {
   const dir = path.join(work, 'rerun');
@@ -382,4 +382,4 @@ test('export --out hf://datasets/OWNER/NAME: staged, pushed, the card loads the 
   for (const file of local.outputs.filter((entry) => /\.(jsonl|parquet)$/.test(entry.path))) {
     expect(pushed.outputs.find((entry) => entry.path === file.path)?.sha256).toBe(file.sha256);
   }
-}, 60_000);
+});
