@@ -20,10 +20,7 @@ import type { Readable, Stream, Transform, Writable } from 'node:stream';
 import { canUseByteText } from '../lib/input/byte-text';
 import { withPresetMapping } from '../lib/io/presets';
 import type { MappingSpec } from '../lib/input/mapping';
-import type { OutputName } from '../lib/dataset/serialize';
-import type { SegmentSpec } from '../lib/input/segment';
-import type { FactsSpec } from '../lib/quality/facts';
-import { checkBatchOptions, makeBatchContext, processBatch } from '../lib/processor';
+import { type BatchContextOptions, checkBatchOptions, makeBatchContext, processBatch } from '../lib/processor';
 import { batchStage } from './batch-stage';
 import { createLineSplitter } from './line-splitter';
 import { workersOption } from '../lib/options';
@@ -72,7 +69,12 @@ export function defaultWorkerCount(inputBytes: number | null, cores: number): nu
   return Math.min(cores, MAX_DEFAULT_WORKERS);
 }
 
-export interface ProcessingOptions {
+/**
+ * The processing stages' options: the preset, mapping, schema and run control here, and
+ * what the processor itself takes (keepRows, keepTexts, serialize, segment, facts,
+ * redactErrors), declared once in lib/processor.ts BatchContextOptions.
+ */
+export interface ProcessingOptions extends Pick<BatchContextOptions, 'keepRows' | 'keepTexts' | 'serialize' | 'segment' | 'facts' | 'redactErrors'> {
   preset?: string;
   /** A declarative mapping (lib/input/mapping.ts) used instead of the preset's own; a shipped mapped preset's is filled in. */
   mapping?: MappingSpec;
@@ -82,28 +84,6 @@ export interface ProcessingOptions {
   failFast?: boolean;
   /** Worker threads for the processing; 0 processes in the main thread. Default DEFAULT_WORKERS (0). */
   workers?: number;
-  /**
-   * Keep `row` and `text` of pairs and rejected entries for whoever reads them
-   * after the sink (stats, other formats). Default true. The pipe mode, which only
-   * counts them, passes false: lines then stay raw bytes from splitter to sink
-   * (lib/input/byte-text.ts), about twice as fast, with the same output bytes.
-   */
-  keepRows?: boolean;
-  /** With keepRows, keep the line text of pairs and rejected entries too (default true; lib/worker-task.ts). */
-  keepTexts?: boolean;
-  /**
-   * The outputs whose JSONL bytes the processor writes into `batch.output`: pairs,
-   * rejected, errors (default all). An export's Hub layout writes pairs and
-   * rejected rows to shards from `entry.row`, so it asks for errors alone; a dry
-   * run for none (lib/processor.ts BatchContextOptions.serialize).
-   */
-  serialize?: readonly OutputName[];
-  /** Segmentation of documents (lib/input/segment.ts SegmentSpec): plain data, compiled here and in each worker. */
-  segment?: SegmentSpec;
-  /** The facts the quality rules and the report read (lib/quality/facts.ts), found by the processor (in the workers). */
-  facts?: FactsSpec;
-  /** --pii redact|reject: bad lines' text and messages redacted where they are made (lib/worker-task.ts). */
-  redactErrors?: boolean;
 }
 
 /** Splitter → processor (in-process or a worker pool), options checked up front. */
