@@ -1,18 +1,23 @@
 /**
- * checkpoint — the last stage of a resumable chain: records, atomically, how far
- * the inputs are consumed and how long every output is, as the sink reports it.
+ * checkpoint — the last stage of every resumable chain (the export in both layouts,
+ * a rank, a library chain): takes each commit the sink reports, in order, and
+ * records, atomically, how far the inputs are consumed and how long every output is.
+ * When is decided by one policy (lib/checkpoint-policy.ts checkpointDue): the CLI's
+ * sinks apply it (`checkpointPolicy` below: the sink flushes and fsyncs where it says,
+ * and the commit comes down with that fsync); the library's JSONL sink hands every
+ * commit down with its `sync`, and `createCheckpoint` applies the same policy here.
  *
- * Input: SinkCommits from `createSink({ …, commits: true })` (streams/sink.ts):
- * after each commit the input position (file, byte offset, line) and the bytes of
- * every output. Every `everyBytes` of input or `everyMs` (whichever comes first)
- * it has the sink fsync its outputs, then writes the checkpoint (temp file, fsync,
- * rename: lib/io/checkpoint.ts). At the end it records the run complete, lets the
- * sink rename its outputs to their final names, and removes the checkpoint. A run
- * killed at any moment and started again with `loadResumePoint` continues from the
- * last checkpoint and writes the same bytes as an uninterrupted run: outputs are
+ * The library's: input is SinkCommits from `createSink({ …, commits: true })`
+ * (streams/sink.ts): after each commit the input position (file, byte offset, line)
+ * and the bytes of every output. Every `everyBytes` of input or `everyMs` (whichever
+ * comes first) it has the sink fsync its outputs, then writes the checkpoint (temp
+ * file, fsync, rename: lib/io/checkpoint.ts). At the end it records the run complete,
+ * lets the sink rename its outputs to their final names, and removes the checkpoint.
+ * A run killed at any moment and started again with `loadResumePoint` continues from
+ * the last checkpoint and writes the same bytes as an uninterrupted run: outputs are
  * cut back to the lengths recorded, inputs read on from the offset recorded.
- * (The CLI's `qa-hf export` checkpoints the same way, and also fingerprints its
- * inputs; this stage trusts that the inputs did not change between the runs.)
+ * (`qa-hf export` also fingerprints its inputs; this stage trusts that the inputs
+ * did not change between the runs.)
  * Errors: ERR_CHECKPOINT_MISMATCH when the checkpoint names other inputs or is
  * damaged; I/O failures as the sink's.
  *
@@ -31,11 +36,41 @@ import { type ChainCheckpoint, readChainCheckpoint, writeChainCheckpoint } from 
 import { QaHfError, got, toQaHfError } from '../lib/errors';
 import type { InputSpec } from './file-source';
 import type { SinkCommit, SinkResume } from './sink';
-import { failFastError } from './commit-sink';
+import { type DurablePolicy, failFastError } from './commit-sink';
+import { type Caps, CHECKPOINT_BYTES, CHECKPOINT_MS, CheckpointClock, checkpointDue } from '../lib/checkpoint-policy';
 
-/** Default cadence: at least every 8 MiB of input or 2 s, as `qa-hf export` (its CHECKPOINT_BYTES, CHECKPOINT_MS). */
-export const DEFAULT_CHECKPOINT_BYTES = 8 << 20;
-export const DEFAULT_CHECKPOINT_MS = 2000;
+/** Default cadence: at least every 8 MiB of input or 2 s, as `qa-hf export`. */
+export const DEFAULT_CHECKPOINT_BYTES = CHECKPOINT_BYTES;
+export const DEFAULT_CHECKPOINT_MS = CHECKPOINT_MS;
+
+/** A signal's stop as the policy sees it (commands/signals.ts StopSignals). */
+export interface StopState {
+  readonly requested: unknown;
+  readonly requestedAt: number;
+}
+
+/**
+ * The policy as a sink applies it (streams/commit-sink.ts durableAt): the sink
+ * reports its facts, a stop is read from `stop` at that moment.
+ */
+export function checkpointPolicy(flushNeutral: boolean, caps: Caps, stop?: StopState): DurablePolicy {
+  return (facts) => {
+    const stopRequested = stop !== undefined && stop.requested !== null;
+    return checkpointDue(
+      flushNeutral,
+      {
+        atFixedPosition: facts.atFixedPosition,
+        failFastCut: facts.failFastCut,
+        stopRequested,
+        msSinceStop: stopRequested ? Date.now() - stop!.requestedAt : 0,
+        linesToFixedPosition: facts.linesToFixedPosition,
+        bytesSinceCheckpoint: facts.bytesSinceDurable,
+        msSinceCheckpoint: facts.msSinceDurable,
+      },
+      caps,
+    );
+  };
+}
 
 export interface CheckpointOptions {
   /** The checkpoint file. */
@@ -78,8 +113,8 @@ function positive(name: string, value: unknown, fallback: number): number {
  * The checkpoint stage itself: takes each commit a resumable sink pushes, in order, one
  * at a time (`take` records what it must; its rejection fails the chain). A commit that
  * ends the run ends it here, after it is taken: `take` throws (fail-fast, a stop).
- * createCheckpoint below is the library's; `qa-hf export` takes its DatasetCommits the
- * same way (commands/export/session.ts), recording its richer checkpoint.
+ * `qa-hf export` (commands/export/session.ts) and a rank (commands/export/rank.ts) take
+ * their commits with it, recording their richer checkpoints; createCheckpoint below is the library's.
  */
 export function createCheckpointStage<C>(take: (commit: C) => Promise<void>): Writable {
   return new Writable({
@@ -97,18 +132,15 @@ export function createCheckpoint(options: CheckpointOptions): Writable {
   const file = options.path;
   if (typeof file !== 'string' || file === '') throw new QaHfError('ERR_OPTION', `option path must name the checkpoint file, ${got(file)}`);
   const inputs = [...options.inputs];
-  const everyBytes = positive('everyBytes', options.everyBytes, DEFAULT_CHECKPOINT_BYTES);
-  const everyMs = positive('everyMs', options.everyMs, DEFAULT_CHECKPOINT_MS);
+  const caps = { bytes: positive('everyBytes', options.everyBytes, DEFAULT_CHECKPOINT_BYTES), ms: positive('everyMs', options.everyMs, DEFAULT_CHECKPOINT_MS) };
   const index = new Map(inputs.map((name, i) => [name, i]));
   let state: ChainCheckpoint | null = null;
-  let bytesSince = 0;
-  let lastAt = Date.now();
+  let clock: CheckpointClock | null = null;
 
   const record = async (commit: SinkCommit, checkpoint: ChainCheckpoint): Promise<void> => {
     await commit.sync();
     await writeChainCheckpoint(file, checkpoint);
-    bytesSince = 0;
-    lastAt = Date.now();
+    clock!.reset();
   };
 
   const take = async (commit: SinkCommit): Promise<void> => {
@@ -121,6 +153,8 @@ export function createCheckpoint(options: CheckpointOptions): Writable {
       outputs: {},
       complete: false,
     };
+    const from = state.position;
+    clock ??= new CheckpointClock(from.input < inputs.length ? { file: inputs[from.input], offset: from.offset } : undefined);
     if (commit.finish) {
       await record(commit, { ...state, position: { input: inputs.length, offset: 0, line: 0 }, outputs: commit.outputs, complete: true });
       await commit.finish();
@@ -130,11 +164,12 @@ export function createCheckpoint(options: CheckpointOptions): Writable {
     }
     const at = index.get(commit.file);
     if (at === undefined) throw new Error(`internal: a commit of ${commit.file}, which is not among the checkpoint's inputs`);
-    const previous = state.position;
-    bytesSince += at === previous.input ? commit.offset - previous.offset : commit.offset;
+    clock.advance(commit.file, commit.offset, commit.fileEnd);
     state.position = commit.fileEnd ? { input: at + 1, offset: 0, line: 0 } : { input: at, offset: commit.offset, line: commit.line };
     state.outputs = commit.outputs;
-    if (bytesSince >= everyBytes || Date.now() - lastAt >= everyMs) await record(commit, { ...state });
+    // The library's sink is flush-neutral (JSONL) and has no fixed positions; no signals are watched here.
+    const facts = { atFixedPosition: false, failFastCut: commit.stop !== undefined && commit.stop !== null, stopRequested: false, msSinceStop: 0, linesToFixedPosition: Number.POSITIVE_INFINITY };
+    if (checkpointDue(true, { ...facts, bytesSinceCheckpoint: clock.bytesSince, msSinceCheckpoint: clock.msSince() }, caps).record) await record(commit, { ...state });
   };
 
   return createCheckpointStage(async (commit: SinkCommit) => {

@@ -32,6 +32,7 @@
  */
 import { Transform, Writable } from 'node:stream';
 import { type Batch, onlyClosesFile } from '../lib/batch';
+import { CheckpointClock } from '../lib/checkpoint-policy';
 import { QaHfError, toQaHfError } from '../lib/errors';
 import { BATCH_HIGH_WATER_MARK } from './batch-stage';
 
@@ -129,20 +130,17 @@ export function createCommitSink(options: CommitSinkOptions): Writable | Transfo
   let pending: Batch | null = null;
   /** Set once a commit ended the run: later batches are not written. */
   let stopped = false;
-  /** Where the last committed part ended, and the input bytes and time since the last durable point. */
-  let last = options.start ? { file: options.start.file, offset: options.start.offset, fileEnd: false } : null;
-  let bytesSince = 0;
-  let durableAtMs = Date.now();
+  /** The input bytes and time since the last durable point. */
+  const clock = new CheckpointClock(options.start);
   const durablePoint = async (part: Batch, atFixedPosition: boolean): Promise<{ durable: Durable | null; stop: boolean }> => {
-    bytesSince += last && !last.fileEnd && last.file === part.file ? part.endOffset - last.offset : part.endOffset;
-    last = { file: part.file, offset: part.endOffset, fileEnd: part.fileEnd };
+    clock.advance(part.file, part.endOffset, part.fileEnd);
     if (!durableAt) return { durable: null, stop: part.stop !== null };
     const due = durableAt({
       atFixedPosition,
       failFastCut: part.stop !== null,
       linesToFixedPosition: fixedEvery === undefined ? Number.POSITIVE_INFINITY : fixedEvery - (lines % fixedEvery),
-      bytesSinceDurable: bytesSince,
-      msSinceDurable: Date.now() - durableAtMs,
+      bytesSinceDurable: clock.bytesSince,
+      msSinceDurable: clock.msSince(),
     });
     const stop = due.stop || part.stop !== null;
     if (!due.record) return { durable: null, stop };
@@ -151,8 +149,7 @@ export function createCommitSink(options: CommitSinkOptions): Writable | Transfo
     // Kept from an unhandled rejection until whoever records it awaits it.
     synced.catch(() => undefined);
     if (!options.syncInBackground) await synced;
-    bytesSince = 0;
-    durableAtMs = Date.now();
+    clock.reset();
     return { durable: { synced }, stop };
   };
   const report = async (part: Batch, atFixedPosition: boolean): Promise<void> => {

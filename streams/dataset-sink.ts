@@ -226,7 +226,7 @@ export interface DatasetSinkOptions {
 
 /** The dataset sink whose commits go downstream (DatasetCommit), to the export's checkpoint stage. */
 export interface DurableDatasetSinkOptions extends Omit<DatasetSinkOptions, 'onCommit'> {
-  /** Where commits are made durable (commands/export/checkpoint.ts checkpointDue). */
+  /** Where commits are made durable (streams/checkpoint.ts checkpointPolicy). */
   durableAt: DurablePolicy;
   /** May a durable point's fsyncs run while the next batches are written? Only when no shard is committed mid-stream. */
   syncInBackground: boolean;

@@ -2,7 +2,7 @@
  * export/checkpoint — when an export records a checkpoint, what it records, and
  * the resume check of a run that finds one.
  *
- * When (one policy for both layouts, `checkpointDue`): at every fixed input
+ * When (lib/checkpoint-policy.ts checkpointDue, one policy for both layouts): at every fixed input
  * position, every `plan.checkpointLines` input lines counted over all inputs (the
  * dataset sink cuts a batch there and flushes every writer); in a flush-neutral
  * plan (no gzip, no Parquet: lib/dataset/plan.ts flushNeutral, e.g. the simple layout) also
@@ -32,7 +32,7 @@ import {
   resumeProblem,
   writeCheckpoint,
 } from '../../lib/io/checkpoint';
-import { type ExportPlan, flushNeutral } from '../../lib/dataset/plan';
+import type { ExportPlan } from '../../lib/dataset/plan';
 import type { HubState } from '../../lib/dataset/outputs';
 import type { InputHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, absoluteInput, startedStream } from '../../lib/io/inputs';
@@ -45,60 +45,6 @@ import { TOOL_VERSION } from '../version';
 import { type OutDirClaim, type WritingArgs, note } from './files';
 
 const EMPTY_STATS = emptyStatsState();
-
-/** The byte/time cap of a flush-neutral plan: at least every 8 MiB of input or 2 s, whichever comes first. */
-export const CHECKPOINT_BYTES = 8 << 20;
-export const CHECKPOINT_MS = 2000;
-
-/**
- * How long a stop in a plan that is not flush-neutral waits for the next fixed
- * position: past STOP_WAIT_MS after the signal, or when that position is more than
- * STOP_WAIT_LINES input lines away, it stops on the last checkpoint instead. 10 000
- * lines are about 0.5 s of a Hub jsonl,parquet export on the bench machine (100 k
- * records in 5.3 s, README Architecture); 1 s keeps a Ctrl-C answered within ~2 s.
- */
-export const STOP_WAIT_LINES = 10_000;
-export const STOP_WAIT_MS = 1000;
-
-/** What `checkpointDue` weighs about the part just committed. */
-export interface DueFacts {
-  /** The part ends at a fixed input position (the sink flushed every writer there). */
-  atFixedPosition: boolean;
-  /** The part ends where fail-fast cut the input. */
-  failFastCut: boolean;
-  /** A signal asked the run to stop. */
-  stopRequested: boolean;
-  /** Since the signal (0 without one). */
-  msSinceStop: number;
-  /** Input lines from the end of this part to the next fixed position. */
-  linesToFixedPosition: number;
-  bytesSinceCheckpoint: number;
-  msSinceCheckpoint: number;
-}
-
-/** The decision: record a checkpoint here, and whether the run stops after this part. */
-export interface Due {
-  record: boolean;
-  /**
-   * The run stops after this part: on the checkpoint recorded here (waited for,
-   * rather than left to finish in the background), or, without `record`, on the
-   * last one recorded (the part and those before it since then are done again by the resume).
-   */
-  stop: boolean;
-}
-
-/** The one checkpoint policy (see the header). Pure. */
-export function checkpointDue(plan: ExportPlan, facts: DueFacts, caps: { bytes: number; ms: number }): Due {
-  if (!flushNeutral(plan)) {
-    if (facts.atFixedPosition) return { record: true, stop: facts.stopRequested };
-    // A stop between fixed positions: on to the next one if it is near, else at once on the last checkpoint.
-    const tooFar = facts.linesToFixedPosition > STOP_WAIT_LINES || facts.msSinceStop >= STOP_WAIT_MS;
-    return { record: false, stop: facts.stopRequested && tooFar };
-  }
-  const stop = facts.failFastCut || facts.stopRequested;
-  const capped = facts.bytesSinceCheckpoint >= caps.bytes || facts.msSinceCheckpoint >= caps.ms;
-  return { record: facts.atFixedPosition || capped || stop, stop };
-}
 
 /** A fresh run's state: nothing read, nothing written. */
 export function freshCheckpoint(inputs: readonly string[], plan: ExportPlan, optionsHash: string, claim: OutDirClaim, cwd?: string): Checkpoint {

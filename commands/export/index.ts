@@ -80,7 +80,7 @@ import {
 } from './files';
 
 export { CARD_FILE, LLAMA_FACTORY_FILE, OUTPUT_FILES, STATS_FILE, type ExportArgs, type ExportProgress } from './files';
-export { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
+export { CHECKPOINT_BYTES, CHECKPOINT_MS } from '../../lib/checkpoint-policy';
 
 /**
  * What decides the output bytes: a change here means a resume would mix two runs.

@@ -16,7 +16,7 @@
  *
  * `qa-hf merge DIR` (export/merge.ts) then routes and writes them all as one run.
  * While running: entries.jsonl grows as `.entries.jsonl.partial`, and a checkpoint
- * (`.qa-hf-rank-checkpoint.json`, atomic) records after the file is fsynced how far
+ * (`.qa-hf-rank-checkpoint.json`, atomic; taken by the checkpoint stage of streams/checkpoint.ts under the one policy) records after the file is fsynced how far
  * the share and the file are committed; a rerun cuts the file back and goes on
  * from there (the same bytes as an uninterrupted run: each line's encoding depends on
  * the line alone), once it has checked that the bytes of the range before the
@@ -43,9 +43,10 @@ import type { ShareRange } from '../../lib/scale/shares';
 import { type Counts, Tally, type TallyState, count } from '../../lib/tally';
 import { createFileSource, inputName } from '../../streams/file-source';
 import { buildChain } from '../../streams/chain';
-import { type SinkWriter, createCommitSink } from '../../streams/commit-sink';
+import { type Durable, type SinkWriter, createCommitSink } from '../../streams/commit-sink';
 import { TOOL_VERSION } from '../version';
-import { CHECKPOINT_BYTES, CHECKPOINT_MS } from './checkpoint';
+import { CHECKPOINT_BYTES, CHECKPOINT_MS } from '../../lib/checkpoint-policy';
+import { checkpointPolicy, createCheckpointStage } from '../../streams/checkpoint';
 import { type WritingArgs, note, pausePoint } from './files';
 import { StopSignals } from '../signals';
 import { stageOptions } from './session';
@@ -73,6 +74,14 @@ interface RankCheckpoint {
   range_entries_offset: number;
   entries_bytes: number;
   tally: TallyState;
+}
+
+/** A committed part of the share as the sink reports it: entries.jsonl's length right after it, and its durable point. */
+interface RankCommit {
+  part: Batch;
+  entriesBytes: number;
+  durable: Durable | null;
+  stop: boolean;
 }
 
 /** What must be equal for a rerun to resume or skip, and for the merge to take the ranks together. */
@@ -343,11 +352,9 @@ class RankRun {
     const rangeOf = new Map(state.planned.map((range, i) => [inputName(this.inputs[range.input]), i]));
     const tally = new Tally(state.tally);
     const caps = { bytes: this.args.checkpointBytes ?? CHECKPOINT_BYTES, ms: this.args.checkpointMs ?? CHECKPOINT_MS };
-    let bytesSince = 0;
-    let lastAt = Date.now();
     const redact = redactsPii(normalizeQualityPlan(this.args));
     // What the one sink (streams/commit-sink.ts) writes with: each line of the share, encoded, to entries.jsonl.
-    const writer: SinkWriter = {
+    const writer: SinkWriter<RankCommit> = {
       write: async (batch: Batch, from: number, to: number): Promise<void> => {
         const lines: string[] = [];
         const list = batch.entries;
@@ -363,47 +370,56 @@ class RankRun {
         }
         if (lines.length > 0) await entries.write(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
       },
+      sync: () => entries.sync(),
+      describe: (part, _atFixedPosition, durable, stopHere) => ({ part, entriesBytes: entries.bytes, durable, stop: stopHere }),
     };
-    const commit = async (batch: Batch): Promise<void> => {
-      const index = rangeOf.get(batch.file)!;
+    // The checkpoint stage (streams/checkpoint.ts): accounts for each committed part, records the durable ones, ends a stopped run.
+    const take = async ({ part, entriesBytes, durable, stop: stopHere }: RankCommit): Promise<void> => {
+      const index = rangeOf.get(part.file)!;
       const range = state.planned[index];
-      tally.add(batch);
+      tally.add(part);
       state.tally = tally.toJSON();
-      bytesSince += batch.endOffset - state.position.offset;
-      if (batch.fileEnd) {
+      if (part.fileEnd) {
         // What was read, for the merge to check the input against (lib/scale/rank.ts inputBytesChange).
         const etag = this.infos[range.input].etag;
-        const read = etag !== undefined ? { etag } : { sha256: digests.get(batch.file) };
-        if (read.sha256 === undefined && etag === undefined) throw new Error(`internal: no digest of ${batch.file}'s range`);
+        const read = etag !== undefined ? { etag } : { sha256: digests.get(part.file) };
+        if (read.sha256 === undefined && etag === undefined) throw new Error(`internal: no digest of ${part.file}'s range`);
         state.done.push({
           input: range.input,
           start: range.start,
-          end: batch.endOffset,
-          lines: batch.endLine,
+          end: part.endOffset,
+          lines: part.endLine,
           entries_offset: state.range_entries_offset,
-          entries_bytes: entries.bytes - state.range_entries_offset,
+          entries_bytes: entriesBytes - state.range_entries_offset,
           ...read,
         });
         const next = state.planned[index + 1];
         state.position = { range: index + 1, offset: next?.start ?? 0, line: 0 };
-        state.range_entries_offset = entries.bytes;
+        state.range_entries_offset = entriesBytes;
       } else {
-        state.position = { range: index, offset: batch.endOffset, line: batch.endLine };
+        state.position = { range: index, offset: part.endOffset, line: part.endLine };
       }
-      if (stop.requested || bytesSince >= caps.bytes || Date.now() - lastAt >= caps.ms) {
+      if (durable) {
+        await durable.synced;
         const current = state.planned[state.position.range];
         if (current) state.position.fingerprint = await this.fingerprintAt(state.position, current, hashers[state.position.range - at.range]);
-        await this.checkpoint(state, entries);
+        state.entries_bytes = entriesBytes;
+        await writeFileAtomic(this.checkpointPath, `${JSON.stringify(state)}\n`, { tempPath: `${this.checkpointPath}.tmp` });
         pausePoint('rank-checkpoint'); // test seam: a kill lands right after a checkpoint mid-share
-        bytesSince = 0;
-        lastAt = Date.now();
-        if (stop.requested) throw new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; ${stop.resume}`);
       }
+      if (stopHere && stop.requested) throw new QaHfError('ERR_INTERRUPTED', `stopped by ${stop.requested}; ${stop.resume}`);
     };
-    const sink = createCommitSink({ writer, onCommit: commit });
+    const first = remaining[0];
+    const sink = createCommitSink({
+      writer,
+      downstream: true,
+      // A rank's entries are flush-neutral: each line's encoding depends on the line alone.
+      durableAt: checkpointPolicy(true, caps, stop),
+      start: { file: inputName(this.inputs[first.input]), offset: at.offset },
+    });
     const source = createFileSource(specs, { onFileDigest: (file, digest) => digests.set(file, digest.sha256) });
     // No router: a rank's lines are routed by the merge, in input order over all ranks.
-    await buildChain({ processing: { ...stageOptions(this.args, []), serialize: [] }, route: null }, { source, sink }).run();
+    await buildChain({ processing: { ...stageOptions(this.args, []), serialize: [] }, route: null }, { source, sink, checkpoint: createCheckpointStage(take) }).run();
     await this.checkpoint(state, entries);
   }
 }

@@ -25,7 +25,7 @@ import { QaHfError, toQaHfError } from '../../lib/errors';
 import { hashJson } from '../../lib/canonical-json';
 import { type InputHasher, inputHasher } from '../../lib/io/fingerprint';
 import { type InputInfo, describeInputs, inputPath } from '../../lib/io/inputs';
-import type { ExportPlan, FixedChannel } from '../../lib/dataset/plan';
+import { type ExportPlan, type FixedChannel, flushNeutral } from '../../lib/dataset/plan';
 import { type FactsSpec, factsSpec } from '../../lib/quality/facts';
 import { type MappingSpec, presetName, resolvePreset } from '../../lib/input/mapping';
 import { StatsAccumulator } from '../../lib/quality/stats';
@@ -40,15 +40,16 @@ import { judgeUsable } from '../../lib/usable';
 import { createFileSource, inputName, type InputSpec } from '../../streams/file-source';
 import { buildChain } from '../../streams/chain';
 import { type DatasetCommit, DatasetWriters, createDatasetSink } from '../../streams/dataset-sink';
-import { type DurablePolicy, failFastError } from '../../streams/commit-sink';
-import { createCheckpointStage } from '../../streams/checkpoint';
+import { failFastError } from '../../streams/commit-sink';
+import { checkpointPolicy, createCheckpointStage } from '../../streams/checkpoint';
 import { printHint } from '../hint';
 import { Progress, progressEnabled } from '../progress';
 import { Reporter } from '../report';
 import { type ReportSetup, failOnBreaches, newAccumulator } from '../quality-report';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { CHECKPOINT_BYTES, CHECKPOINT_MS, Checkpointer, checkpointDue, freshCheckpoint, loadResumeState } from './checkpoint';
+import { Checkpointer, freshCheckpoint, loadResumeState } from './checkpoint';
+import { CHECKPOINT_BYTES, CHECKPOINT_MS } from '../../lib/checkpoint-policy';
 import { finalizeExport } from './finalize';
 import { checkSampleCounts, computeSampleThreshold, routeSample } from './sample';
 import { DEDUP_LOG, type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type WritingArgs, note, pausePoint, sweepShards, tempPath } from './files';
@@ -303,23 +304,10 @@ export class ExportSession {
     };
     const doneBefore = (position: Position) => sizes.slice(0, position.input).reduce((sum, size) => sum + size, 0) + doneIn(position);
     const progress = new Progress(totalBytes, doneBefore(state.position), progressEnabled(this.args));
-    // One policy for both layouts (export/checkpoint.ts checkpointDue), applied by the sink: it
-    // makes the commits it picks durable and hands them on; the stage below records them.
+    // One policy (lib/checkpoint-policy.ts), applied by the sink: it makes the commits it
+    // picks durable and hands them on; the stage below records them.
     const caps = { bytes: this.args.checkpointBytes ?? CHECKPOINT_BYTES, ms: this.args.checkpointMs ?? CHECKPOINT_MS };
-    const durableAt: DurablePolicy = (facts) =>
-      checkpointDue(
-        this.plan,
-        {
-          atFixedPosition: facts.atFixedPosition,
-          failFastCut: facts.failFastCut,
-          stopRequested: stop.requested !== null,
-          msSinceStop: stop.requested ? Date.now() - stop.requestedAt : 0,
-          linesToFixedPosition: facts.linesToFixedPosition,
-          bytesSinceCheckpoint: facts.bytesSinceDurable,
-          msSinceCheckpoint: facts.msSinceDurable,
-        },
-        caps,
-      );
+    const durableAt = checkpointPolicy(flushNeutral(this.plan), caps, stop);
     const sink = createDatasetSink({
       writers: this.writers!,
       linesDone: this.tally.total.lines,
