@@ -139,6 +139,12 @@ export interface Batch {
   output: Record<string, string> | null;
   /** Set when fail-fast cut the batch: the run stops once the batch is written. */
   stop: { line: number; offset: number; code: RecordErrorCode; message: string } | null;
+  /**
+   * Its valid lines hold byte text (one latin1 character per byte: lib/input/byte-text.ts),
+   * from a `byteText` line splitter; only the batch processor (lib/processor.ts) takes such
+   * a batch, and clears this once it has decoded what needs it.
+   */
+  byteText?: boolean;
 }
 
 export function newEntry(line: number, offset: number, text: string, unterminated = false): Entry {

@@ -17,7 +17,6 @@ import { FactFinder, type FactsSpec } from './quality/facts';
 import { redactText } from './quality/pii-text';
 import { fromByteText, needsDecoding } from './input/byte-text';
 import { QaHfError } from './errors';
-import { isByteTextBatch, setByteTextBatch } from './input/lines';
 import { mapBatch, segmentBatch } from './input/map';
 import { booleanOption, serializeOption } from './options';
 import { parseBatch, parseEntry } from './input/parse';
@@ -131,8 +130,8 @@ export function makeBatchContext(options: BatchContextOptions = {}): BatchContex
 export function processBatch(batch: Batch, context: BatchContext): Batch {
   const entries = batch.entries;
   let byteRows: Uint8Array | null = null;
-  if (isByteTextBatch(batch)) {
-    setByteTextBatch(batch, false); // from here on, byteRows says which lines are bytes
+  if (batch.byteText === true) {
+    batch.byteText = false; // from here on, byteRows says which lines are bytes
     byteRows = new Uint8Array(entries.length);
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];

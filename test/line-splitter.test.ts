@@ -1,4 +1,4 @@
-import { LineScanner, firstInvalidByte, isByteTextBatch } from '../lib/input/lines';
+import { LineScanner, firstInvalidByte } from '../lib/input/lines';
 import type { Batch, Entry } from '../lib/batch';
 import { createLineSplitter } from '../streams/line-splitter';
 import { createFileSource } from '../streams/file-source';
@@ -62,7 +62,7 @@ describe('line splitter', () => {
     });
     expect(entries.some((entry) => entry.errorCode === 'ERR_INVALID_UTF8')).toBe(true);
     expect(entries.some((entry) => entry.text !== decoded[entries.indexOf(entry)].text)).toBe(true);
-    expect(batches.every(isByteTextBatch)).toBe(true);
+    expect(batches.every((batch) => batch.byteText === true)).toBe(true);
   });
 
   test('invalid UTF-8 anywhere in a chunk is still found on its own line only', () => {

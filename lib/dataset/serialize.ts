@@ -108,36 +108,47 @@ export class ByteWriter {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Where `output` keeps its bytes: a symbol, so the object still reads as `{ pairs, rejected, errors }`. */
-const BYTES = Symbol('qa-hf.outputBytes');
-
 /** The bytes per output; an output not serialized (see serializeBatch's `wanted`) is absent. */
 export type OutputBytes = Partial<Record<OutputName, Buffer>>;
-type LazyOutput = Record<string, string> & { [BYTES]?: OutputBytes };
+
+/**
+ * A serialized batch's `output`: reads as `{ pairs, rejected, errors }` (text per
+ * output, decoded from the bytes on first read) and holds the bytes themselves
+ * (`outputBytes`), which is what the sinks write.
+ */
+export class SerializedOutput {
+  [name: string]: string;
+  readonly #bytes: OutputBytes;
+
+  constructor(bytes: OutputBytes) {
+    this.#bytes = bytes;
+    const decoded: Partial<Record<OutputName, string>> = {};
+    for (const name of OUTPUT_NAMES) {
+      const buffer = bytes[name];
+      if (buffer === undefined) continue;
+      Object.defineProperty(this, name, {
+        enumerable: true,
+        get: () => (decoded[name] ??= buffer.toString('utf8')),
+      });
+    }
+  }
+
+  static bytesOf(output: SerializedOutput): OutputBytes {
+    return output.#bytes;
+  }
+}
 
 /** An output record whose texts are decoded from `bytes` on first read. */
 export function outputFromBytes(bytes: OutputBytes): Record<string, string> {
-  const decoded: Partial<Record<OutputName, string>> = {};
-  const output = {} as LazyOutput;
-  for (const name of OUTPUT_NAMES) {
-    const buffer = bytes[name];
-    if (buffer === undefined) continue;
-    Object.defineProperty(output, name, {
-      enumerable: true,
-      get: () => (decoded[name] ??= buffer.toString('utf8')),
-    });
-  }
-  Object.defineProperty(output, BYTES, { value: bytes, enumerable: false });
-  return output;
+  return new SerializedOutput(bytes);
 }
 
 /**
- * The bytes of a serialized batch's outputs; texts set by other code are encoded
- * as UTF-8. An output not serialized has no key (check with `in` or `!== undefined`).
+ * The bytes of a batch's outputs: the serializer's as they are; texts set by other
+ * code are encoded as UTF-8. An output not serialized has no key (check with `in` or `!== undefined`).
  */
 export function outputBytes(output: Record<string, string>): Record<string, Buffer> {
-  const bytes = (output as LazyOutput)[BYTES];
-  if (bytes) return bytes as Record<string, Buffer>;
+  if (output instanceof SerializedOutput) return SerializedOutput.bytesOf(output) as Record<string, Buffer>;
   const encoded: Record<string, Buffer> = {};
   for (const [name, text] of Object.entries(output)) encoded[name] = Buffer.from(text, 'utf8');
   return encoded;

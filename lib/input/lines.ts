@@ -13,7 +13,7 @@
  * With `byteText`, a valid line's `text` holds its bytes one character per byte
  * (latin1) instead of decoded UTF-8: ten times cheaper to make, and JSON.parse,
  * JSON.stringify and the output encoding all run on one-byte strings. Such a batch
- * is marked `isByteTextBatch`; only the batch processor (lib/processor.ts)
+ * has `byteText` set; only the batch processor (lib/processor.ts)
  * reads it, and it decodes a line for real wherever the byte form could differ
  * (see lib/input/byte-text.ts). Error entries always hold decoded text.
  *
@@ -36,19 +36,6 @@ export const DEFAULT_MAX_LINE_BYTES = 10 << 20;
 const LF = 0x0a;
 const CR = 0x0d;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-
-/** Marks a batch whose valid lines hold byte text (one latin1 character per byte). */
-const BYTE_TEXT = Symbol('qa-hf.byteText');
-
-export function isByteTextBatch(batch: Batch): boolean {
-  return (batch as Batch & { [BYTE_TEXT]?: boolean })[BYTE_TEXT] === true;
-}
-
-/** Marks (or unmarks) a batch as holding byte text; for the worker pool, which rebuilds batches. */
-export function setByteTextBatch(batch: Batch, byteText: boolean): void {
-  if (byteText) (batch as Batch & { [BYTE_TEXT]?: boolean })[BYTE_TEXT] = true;
-  else delete (batch as Batch & { [BYTE_TEXT]?: boolean })[BYTE_TEXT];
-}
 
 export interface LineScannerOptions {
   /** Name reported in batches and errors. */
@@ -168,7 +155,7 @@ export class LineScanner {
       output: null,
       stop: null,
     };
-    if (this.byteText) setByteTextBatch(batch, true);
+    if (this.byteText) batch.byteText = true;
     return batch;
   }
 

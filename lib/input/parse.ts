@@ -7,13 +7,12 @@
  *   ERR_NOT_OBJECT      JSON, but an array, string, number, boolean or null
  */
 import { type Batch, type Entry, markError } from '../batch';
-import { isByteTextBatch } from './lines';
 
 /** Error messages are one line and short; V8 already abbreviates its quote of the input. */
 const MAX_MESSAGE_CHARS = 200;
 
 export function parseBatch(batch: Batch): Batch {
-  if (isByteTextBatch(batch)) {
+  if (batch.byteText === true) {
     // Its lines are raw bytes: parsing them here would write mojibake without a word.
     throw new Error(`a byte-text batch of ${batch.file} reached the parser; byteText splitters feed the batch processor only`);
   }
