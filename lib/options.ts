@@ -9,7 +9,7 @@
  *   // { preset: 'qa-internal', maxLineBytes: 10485760, failFast: false, workers: 2, keepRows: true, serialize: ['pairs', 'rejected', 'errors'] }
  *   normalizeExportOptions(argv, 'cli').plan.layout // 'simple'
  */
-import { QaHfError, got, optionError } from './errors';
+import { got, optionError } from './errors';
 import { type ExportPlan, normalizeExportPlan } from './dataset/plan';
 import type { HubArgs } from './dataset/plan-options';
 import { DEFAULT_MAX_LINE_BYTES } from './input/lines';
@@ -165,7 +165,7 @@ export function normalizeProcessingOptions(options: ProcessingOptionsInput = {},
   const mapping = mappingOption(options.mapping, preset, style);
   // Segments read by qa-internal's hand-written map would all fail: refused now, before any file is touched.
   if (segment !== undefined && mapping === undefined && preset === DEFAULT_PRESET) {
-    throw new QaHfError('ERR_OPTION', `option segment needs a mapping of segments (instruction, context, output, offset): preset ${SEGMENTS.name} or a mapping, got preset ${JSON.stringify(preset)}`);
+    throw optionError('segment', `option segment needs a mapping of segments (instruction, context, output, offset): preset ${SEGMENTS.name} or a mapping, got preset ${JSON.stringify(preset)}`);
   }
 
   // schema: a JSON Schema object replacing the preset's (compiled, and so checked, by the processor).

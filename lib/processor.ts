@@ -16,7 +16,7 @@ import type { Batch, Entry, Row } from './batch';
 import { FactFinder, type FactsSpec } from './quality/facts';
 import { redactText } from './quality/pii-text';
 import { fromByteText, needsDecoding } from './input/byte-text';
-import { QaHfError } from './errors';
+import { optionError } from './errors';
 import { mapBatch, segmentBatch } from './input/map';
 import { booleanOption, serializeOption } from './options';
 import { parseBatch, parseEntry } from './input/parse';
@@ -107,7 +107,7 @@ export function checkBatchOptions(options: BatchContextOptions = {}): {
   // Unnamed and without a mapping, segments are mapped by the `segments` preset.
   const preset = resolvePreset(segmenter && options.preset === undefined && options.mapping === undefined ? { preset: SEGMENTS.name } : options);
   if (segmenter && preset.name === QA_INTERNAL.name) {
-    throw new QaHfError('ERR_OPTION', `option segment needs a mapping of segments (instruction, context, output, offset): preset ${SEGMENTS.name} or a mapping, got preset ${JSON.stringify(preset.name)}`);
+    throw optionError('segment', `option segment needs a mapping of segments (instruction, context, output, offset): preset ${SEGMENTS.name} or a mapping, got preset ${JSON.stringify(preset.name)}`);
   }
   const failFast = booleanOption('failFast', options.failFast, false);
   const keepRows = booleanOption('keepRows', options.keepRows, true);

@@ -33,7 +33,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { syncDirectory } from '../lib/io/atomic-file';
 import { type ChainCheckpoint, readChainCheckpoint, writeChainCheckpoint } from '../lib/io/checkpoint';
-import { QaHfError, got, toQaHfError } from '../lib/errors';
+import { QaHfError, got, toQaHfError, optionError } from '../lib/errors';
 import type { InputSpec } from './file-source';
 import type { SinkCommit, SinkResume } from './sink';
 import { type DurablePolicy, failFastError } from './commit-sink';
@@ -105,7 +105,7 @@ export async function loadResumePoint(file: string, inputs: readonly string[]): 
 
 function positive(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0)) throw new QaHfError('ERR_OPTION', `option ${name} must be a positive number, ${got(value)}`);
+  if (typeof value !== 'number' || !(value > 0)) throw optionError(name, `option ${name} must be a positive number, ${got(value)}`);
   return value;
 }
 
@@ -130,7 +130,7 @@ export function createCheckpointStage<C>(take: (commit: C) => Promise<void>): Wr
 
 export function createCheckpoint(options: CheckpointOptions): Writable {
   const file = options.path;
-  if (typeof file !== 'string' || file === '') throw new QaHfError('ERR_OPTION', `option path must name the checkpoint file, ${got(file)}`);
+  if (typeof file !== 'string' || file === '') throw optionError('path', `option path must name the checkpoint file, ${got(file)}`);
   const inputs = [...options.inputs];
   const caps = { bytes: positive('everyBytes', options.everyBytes, DEFAULT_CHECKPOINT_BYTES), ms: positive('everyMs', options.everyMs, DEFAULT_CHECKPOINT_MS) };
   const index = new Map(inputs.map((name, i) => [name, i]));

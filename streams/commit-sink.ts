@@ -33,7 +33,7 @@
 import { Transform, Writable } from 'node:stream';
 import { type Batch, onlyClosesFile } from '../lib/batch';
 import { CheckpointClock } from '../lib/checkpoint-policy';
-import { QaHfError, toQaHfError } from '../lib/errors';
+import { QaHfError, optionError, toQaHfError } from '../lib/errors';
 import { BATCH_HIGH_WATER_MARK } from './batch-stage';
 
 /** What a sink writes with. */
@@ -119,7 +119,7 @@ export function createCommitSink(options: CommitSinkOptions): Writable;
 export function createCommitSink(options: CommitSinkOptions): Writable | Transform {
   const { writer, fixedEvery, onCommit } = options;
   if (fixedEvery !== undefined && (!Number.isSafeInteger(fixedEvery) || fixedEvery < 1)) {
-    throw new QaHfError('ERR_OPTION', `checkpointLines must be a positive integer, got ${JSON.stringify(fixedEvery)}`);
+    throw optionError('checkpointLines', `checkpointLines must be a positive integer, got ${JSON.stringify(fixedEvery)}`);
   }
   const downstream = options.downstream === true;
   const durableAt = options.durableAt;

@@ -27,7 +27,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { MAGIC_BYTES, type ReadableCompression, detectCompression, isReadableCompression } from '../lib/input/compression';
-import { QaHfError, got, inputError } from '../lib/errors';
+import { QaHfError, got, inputError, optionError } from '../lib/errors';
 import { loadZstd } from '../lib/dataset/zstd';
 import { HINT_HEAD_BYTES, inputHint } from '../lib/input/input-hints';
 import type { PrefixHashTap } from '../lib/io/fingerprint';
@@ -112,7 +112,7 @@ export function createFileSource(inputs: ReadonlyArray<string | InputSpec>, opti
   const specs = inputs.map((input) => (typeof input === 'string' ? { path: input } : input));
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) {
-    throw new QaHfError('ERR_OPTION', `option chunkBytes must be a positive integer, ${got(chunkBytes)}`);
+    throw optionError('chunkBytes', `option chunkBytes must be a positive integer, ${got(chunkBytes)}`);
   }
   const context = { chunkBytes, stdin: options.stdin ?? process.stdin, options };
   return Readable.from(readAll(specs, context), { objectMode: true, highWaterMark: 2 });

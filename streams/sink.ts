@@ -28,7 +28,7 @@ import { AtomicFile, type FileSystem, isShortOrMissing, syncDirectory } from '..
 import type { OutputTarget } from '../lib/target';
 import { openOutputTarget, type OpenOutputTarget } from '../lib/io/output-target';
 import type { Batch } from '../lib/batch';
-import { QaHfError } from '../lib/errors';
+import { QaHfError, optionError } from '../lib/errors';
 import { outputBytes } from '../lib/dataset/serialize';
 import { type SinkWriter, createCommitSink } from './commit-sink';
 
@@ -225,7 +225,7 @@ export function createSink(options: SinkOptions): Writable | Transform {
   if (options.commits) {
     for (const [name, target] of Object.entries(options.outputs)) {
       if (target !== undefined && typeof target !== 'string') {
-        throw new QaHfError('ERR_OPTION', `a resumable sink (commits: true) writes files named by path; output ${name} is not one, got ${JSON.stringify(String(target))}`);
+        throw optionError('outputs', `a resumable sink (commits: true) writes files named by path; output ${name} is not one, got ${JSON.stringify(String(target))}`);
       }
     }
   }

@@ -34,7 +34,7 @@ import * as path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { canUseByteText } from '../lib/input/byte-text';
-import { QaHfError, got } from '../lib/errors';
+import { got, optionError } from '../lib/errors';
 import { makeRowWriter } from '../lib/dataset/jsonl';
 import { LineCutter, type LinePiece } from '../lib/input/line-carry';
 import { type LineScannerOptions, normalizeScannerOptions } from '../lib/input/lines';
@@ -87,7 +87,7 @@ export function createWorkerPool(options: WorkerPoolOptions): Transform {
   // workers: threads to start.
   const workers = options.workers;
   if (!Number.isSafeInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
-    throw new QaHfError('ERR_OPTION', `option workers must be an integer from 1 to ${MAX_WORKERS}, ${got(workers)}`);
+    throw optionError('workers', `option workers must be an integer from 1 to ${MAX_WORKERS}, ${got(workers)}`);
   }
   // The scanning options as the line splitter checks them, the rest as the
   // in-process processor does. A given schema is compiled here too, so a bad one

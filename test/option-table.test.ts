@@ -353,3 +353,22 @@ describe('qa-hf report reads the config as export does', () => {
     expect(error?.toLine()).toBe('ERR_CONFIG: cannot read --config no-such.yaml: no such file or directory (ENOENT)');
   });
 });
+
+test('every option error says which option it refuses (QaHfError.option, by optionError), so the config file line can be found by code', async () => {
+  const { promises: fs } = await import('node:fs');
+  const path = await import('node:path');
+  const root = path.join(__dirname, '..');
+  const unnamed: string[] = [];
+  for (const dir of ['lib', 'streams', 'commands']) {
+    for (const entry of await fs.readdir(path.join(root, dir), { recursive: true })) {
+      if (!String(entry).endsWith('.ts')) continue;
+      const file = path.join(dir, String(entry));
+      const text = await fs.readFile(path.join(root, file), 'utf8');
+      text.split('\n').forEach((line, i) => {
+        if (line.includes("new QaHfError('ERR_OPTION'")) unnamed.push(`${file}:${i + 1}`);
+      });
+    }
+  }
+  // The two left name a flag the user typed in the message itself: --tokenizer's file, a --card-* flag's value.
+  expect(unnamed.map((at) => at.replace(/:\d+$/, ''))).toEqual(['lib/config-merge.ts', 'lib/io/tokenizer.ts', 'lib/io/tokenizer.ts', 'lib/io/tokenizer.ts']);
+});

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { ParquetWriter } from 'hyparquet-writer';
-import { QaHfError, got } from '../errors';
+import { got, optionError } from '../errors';
 import type { Column } from '../columns';
 import { CODEC_LEVELS } from '../input/compression';
 import { loadZstd, zstdLibrary } from './zstd';
@@ -89,7 +89,7 @@ function schemaElements(column: Column): SchemaElement[] {
 function positiveInteger(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new QaHfError('ERR_OPTION', `parquet ${name} must be a positive integer, ${got(value)}`);
+    throw optionError(name, `parquet ${name} must be a positive integer, ${got(value)}`);
   }
   return value;
 }
@@ -97,19 +97,19 @@ function positiveInteger(value: unknown, fallback: number, name: string): number
 export function normalizeOptions(options: ParquetShardOptions): NormalizedOptions {
   const columns = options.columns;
   if (!Array.isArray(columns) || columns.length === 0) {
-    throw new QaHfError('ERR_OPTION', `parquet needs at least one column, ${got(columns)}`);
+    throw optionError('columns', `parquet needs at least one column, ${got(columns)}`);
   }
   const names = new Set<string>();
   for (const column of columns) {
     if (!column || typeof column.name !== 'string' || column.name === '' || !(column.type in HF_VALUE_DTYPES) || names.has(column.name)) {
-      throw new QaHfError('ERR_OPTION', `parquet columns must have distinct names and a known type, ${got(columns)}`);
+      throw optionError('columns', `parquet columns must have distinct names and a known type, ${got(columns)}`);
     }
     names.add(column.name);
   }
   const rowGroupRows = positiveInteger(options.rowGroupRows, DEFAULT_ROW_GROUP_ROWS, 'rowGroupRows');
   const rowGroupBytes = positiveInteger(options.rowGroupBytes, DEFAULT_ROW_GROUP_BYTES, 'rowGroupBytes');
   const createdBy = options.createdBy ?? 'qa-hf';
-  if (typeof createdBy !== 'string' || createdBy === '') throw new QaHfError('ERR_OPTION', `parquet createdBy must be text, ${got(createdBy)}`);
+  if (typeof createdBy !== 'string' || createdBy === '') throw optionError('createdBy', `parquet createdBy must be text, ${got(createdBy)}`);
   const compression = normalizeCodec(options.compression);
   const schema: SchemaElement[] = [{ name: 'schema', num_children: columns.length }, ...columns.flatMap(schemaElements)];
   const kvMetadata = [
@@ -136,7 +136,7 @@ function normalizeCodec(compression: ParquetCodec | undefined): ParquetCodec {
   if (compression === undefined || compression.codec === 'SNAPPY') return { codec: 'SNAPPY' };
   const { min, max } = CODEC_LEVELS.zstd;
   if (compression.codec !== 'ZSTD' || !Number.isSafeInteger(compression.level) || compression.level < min || compression.level > max) {
-    throw new QaHfError('ERR_OPTION', `parquet compression must be SNAPPY or ZSTD with a level from ${min} to ${max}, ${got(compression)}`);
+    throw optionError('compression', `parquet compression must be SNAPPY or ZSTD with a level from ${min} to ${max}, ${got(compression)}`);
   }
   return { codec: 'ZSTD', level: compression.level };
 }

@@ -9,7 +9,7 @@
  *   formatsMap({ parquet: {}, mine: { module: './m.mjs' } })  // { builtIn: ['parquet'], custom: [{ name: 'mine', module: './m.mjs' }], wantsHub: true }
  */
 import { CODEC_LEVELS, type Codec } from '../input/compression';
-import { QaHfError, got, optionError } from '../errors';
+import { got, optionError } from '../errors';
 import { FORMATS, type FormatName, isFormatName } from './formats';
 import type { CustomFormatSpec } from './custom-format';
 import type { QualityArgs } from '../quality/plan';
@@ -58,25 +58,25 @@ const CUSTOM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 export function formatsMap(value: unknown): { builtIn: FormatName[]; custom: CustomFormatSpec[]; wantsHub: boolean } {
   if (value === undefined) return { builtIn: [], custom: [], wantsHub: false };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new QaHfError('ERR_OPTION', `option formats must map format names to {} or {module: path}, ${got(value)}`);
+    throw optionError('formats', `option formats must map format names to {} or {module: path}, ${got(value)}`);
   }
   const builtIn: FormatName[] = [];
   const custom: CustomFormatSpec[] = [];
   for (const [name, entry] of Object.entries(value)) {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-      throw new QaHfError('ERR_OPTION', `option formats.${name} must be {} (a built-in format) or {module: path}, ${got(entry)}`);
+      throw optionError('formats', `option formats.${name} must be {} (a built-in format) or {module: path}, ${got(entry)}`);
     }
     const keys = Object.keys(entry);
     const module = (entry as { module?: unknown }).module;
-    if (keys.some((key) => key !== 'module')) throw new QaHfError('ERR_OPTION', `option formats.${name} takes only module, ${got(entry)}`);
+    if (keys.some((key) => key !== 'module')) throw optionError('formats', `option formats.${name} takes only module, ${got(entry)}`);
     if (module === undefined) {
-      if (!isFormatName(name)) throw new QaHfError('ERR_OPTION', `option formats.${name} is not a built-in format (${Object.keys(FORMATS).join(', ')}); a custom one needs {module: path}, ${got(entry)}`);
+      if (!isFormatName(name)) throw optionError('formats', `option formats.${name} is not a built-in format (${Object.keys(FORMATS).join(', ')}); a custom one needs {module: path}, ${got(entry)}`);
       builtIn.push(name);
       continue;
     }
-    if (typeof module !== 'string' || module === '') throw new QaHfError('ERR_OPTION', `option formats.${name}.module must be a file path, ${got(module)}`);
+    if (typeof module !== 'string' || module === '') throw optionError('formats', `option formats.${name}.module must be a file path, ${got(module)}`);
     if (isFormatName(name) || name === 'default' || name === 'rejected' || !CUSTOM_NAME.test(name)) {
-      throw new QaHfError('ERR_OPTION', `option formats.${name}: a custom format needs a name of its own (letters, digits, _ and -; not a built-in format, default or rejected), ${got(name)}`);
+      throw optionError('formats', `option formats.${name}: a custom format needs a name of its own (letters, digits, _ and -; not a built-in format, default or rejected), ${got(name)}`);
     }
     custom.push({ name, module });
   }

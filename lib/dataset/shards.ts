@@ -20,7 +20,7 @@
  *   shardFileName('train', 0, 3, 'jsonl', 'zstd') // 'train-00000-of-00003.jsonl.zst'
  */
 import { CODEC_EXTENSIONS, type Codec } from '../input/compression';
-import { QaHfError, got, optionError } from '../errors';
+import { got, optionError } from '../errors';
 
 /** HF `push_to_hub(max_shard_size="500MB")` default (datasets.config.MAX_SHARD_SIZE). */
 export const DEFAULT_MAX_SHARD_BYTES = 500_000_000;
@@ -61,7 +61,7 @@ function pad(index: number): string {
 }
 
 function checkName(split: string, index: number): void {
-  if (!/^[A-Za-z0-9_]+$/.test(split)) throw new QaHfError('ERR_OPTION', `split name must be letters, digits or underscores, ${got(split)}`);
+  if (!/^[A-Za-z0-9_]+$/.test(split)) throw optionError('split', `split name must be letters, digits or underscores, ${got(split)}`);
   if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`shard index must be a non-negative integer, got ${index}`);
 }
 

@@ -23,7 +23,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { type Batch, type Entry, newEntry, markError } from '../batch';
-import { QaHfError, got } from '../errors';
+import { got, optionError } from '../errors';
 import { RAW_PREFIX_BYTES, LineCarry, type CarryState } from './line-carry';
 
 /**
@@ -61,25 +61,25 @@ export interface NormalizedScannerOptions {
 export function normalizeScannerOptions(options: LineScannerOptions = {}): NormalizedScannerOptions {
   const file = options.file ?? '<stdin>';
   if (typeof file !== 'string' || file === '') {
-    throw new QaHfError('ERR_OPTION', `option file must be a non-empty string, ${got(file)}`);
+    throw optionError('file', `option file must be a non-empty string, ${got(file)}`);
   }
   // startOffset and startLine: where a resumed read starts; both or neither matter.
   const startOffset = options.startOffset ?? 0;
   const startLine = options.startLine ?? 0;
   for (const [name, value] of [['startOffset', startOffset], ['startLine', startLine]] as const) {
     if (!Number.isSafeInteger(value) || value < 0) {
-      throw new QaHfError('ERR_OPTION', `option ${name} must be a non-negative integer, ${got(value)}`);
+      throw optionError(name, `option ${name} must be a non-negative integer, ${got(value)}`);
     }
   }
   // maxLineBytes: bounds the memory one line may take.
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) {
-    throw new QaHfError('ERR_OPTION', `option maxLineBytes must be a positive integer, ${got(maxLineBytes)}`);
+    throw optionError('maxLineBytes', `option maxLineBytes must be a positive integer, ${got(maxLineBytes)}`);
   }
   // byteText: how valid lines are handed on (see the header).
   const byteText = options.byteText ?? false;
   if (typeof byteText !== 'boolean') {
-    throw new QaHfError('ERR_OPTION', `option byteText must be a boolean, ${got(byteText)}`);
+    throw optionError('byteText', `option byteText must be a boolean, ${got(byteText)}`);
   }
   return { file, startOffset, startLine, maxLineBytes, byteText };
 }

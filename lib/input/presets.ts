@@ -10,7 +10,7 @@
  */
 import qaInternalSchema from '../../schemas/qa-internal.schema.json';
 import type { Row } from '../batch';
-import { QaHfError, got } from '../errors';
+import { got, optionError } from '../errors';
 import type { Column } from '../columns';
 
 export type PairChannel = 'pairs' | 'rejected';
@@ -157,7 +157,7 @@ export function getPreset(name: string): Preset {
   const preset = PRESETS[name];
   if (!preset) {
     const hint = PRESET_NAMES.includes(name) ? ` (preset ${name} is a mapping: pass its mapping, lib/io/presets.ts presetMapping)` : '';
-    throw new QaHfError('ERR_OPTION', `unknown preset, expected one of ${Object.keys(PRESETS).join(', ')}${hint}, ${got(name)}`);
+    throw optionError('preset', `unknown preset, expected one of ${Object.keys(PRESETS).join(', ')}${hint}, ${got(name)}`);
   }
   return preset;
 }
