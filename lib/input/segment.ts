@@ -28,7 +28,7 @@
  *   const cut = compileSegmenter({ field: 'text', instruction: ['Fråga:\\s*(.*?)\\n'], output: ['Svar:\\s*(.*?)(?:\\n\\n|$)'] });
  *   cut.segments('Fråga: Hur?\nSvar: Så.') // [{ instruction: 'Hur?', context: '', output: 'Så.', offset: 0 }]
  */
-import { QaHfError, got } from '../errors';
+import { configError, got } from '../errors';
 
 /** The `segment` option as a user writes it (plain, structured-clonable data: it crosses to workers). */
 export interface SegmentSpec {
@@ -62,12 +62,6 @@ export interface Segmenter {
 const SPEC_KEYS = ['field', 'instruction', 'output', 'context', 'min_output_chars'];
 /** The default shortest output: a segment must answer something. */
 export const DEFAULT_MIN_OUTPUT_CHARS = 1;
-
-function configError(pointer: string, message: string): QaHfError {
-  // The message does not repeat the key: the pointer names it (`/segment/output/0: ERR_CONFIG: …`,
-  // or a config file's line and column).
-  return new QaHfError('ERR_CONFIG', message, { pointer });
-}
 
 function patterns(spec: Record<string, unknown>, key: 'instruction' | 'output'): RegExp[] {
   const list = spec[key];
