@@ -20,7 +20,7 @@
  * Wall time is measured here (hrtime around the child); peak RSS by GNU time's %M (KiB).
  * Medians, never assertions: this is a measurement, not a test.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, openSync, closeSync, readdirSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
@@ -34,6 +34,8 @@ interface BenchCommand {
   argv: string[];
   /** The DuckDB command doing the same job: the table shows DuckDB's time ÷ this one's. */
   versus?: string;
+  /** The HF `datasets` command doing the same job: the table shows its time ÷ this one's. */
+  versusDatasets?: string;
 }
 
 interface BenchConfig {
@@ -65,6 +67,8 @@ interface Row {
   sameAsBaseline?: string;
   /** DuckDB's median time for the same job ÷ this command's: ≥ 1 is as fast or faster. */
   versusDuckDb?: number;
+  /** HF `datasets`' median time for the same job ÷ this command's. */
+  versusDatasets?: number;
 }
 
 // dist/bench/run.js → repo root; commands and bench/out/ are resolved from there.
@@ -79,6 +83,9 @@ const BASELINE = "baseline";
 const DUCKDB_PIPE = "duckdb pipe";
 const DUCKDB_HUB = "duckdb hub jsonl,parquet";
 const DUCKDB_HUB_ALL = "duckdb hub all formats gzip";
+const DATASETS_HUB = "datasets hub jsonl,parquet";
+/** The Python that runs bench/hf_datasets.py: one that can import `datasets` (e.g. a venv's). */
+const PYTHON = process.env.BENCH_PYTHON ?? "python3";
 const DEFAULT_COMMANDS: BenchCommand[] = [
   // The floor: JSON.parse + JSON.stringify of every line, no mapping, no output (n feeds the
   // exit code only so the work cannot be optimized away). A tool that parses every record
@@ -99,6 +106,9 @@ const DEFAULT_COMMANDS: BenchCommand[] = [
   { name: DUCKDB_PIPE, argv: ["node", "dist/bench/duckdb.js", "pipe-json", "{input}", "{outdir}"] },
   { name: DUCKDB_HUB, argv: ["node", "dist/bench/duckdb.js", "hub-jsonl-parquet", "{input}", "{outdir}"] },
   { name: DUCKDB_HUB_ALL, argv: ["node", "dist/bench/duckdb.js", "hub-all-gzip", "{input}", "{outdir}"] },
+  // HF datasets doing the Hub jsonl,parquet job as a Python user would (bench/hf_datasets.py).
+  { name: DATASETS_HUB, argv: [PYTHON, "bench/hf_datasets.py", "{input}", "{outdir}"] },
+  { name: `${DATASETS_HUB} num_proc=2`, argv: [PYTHON, "bench/hf_datasets.py", "{input}", "{outdir}", "2"] },
   // Without --workers: the default worker count (min(cores, 4) from 64 MiB of input; streams/chain.ts).
   { name: "qa-hf", argv: ["node", "dist/cli.js", "--quiet", "{input}"], versus: DUCKDB_PIPE },
   { name: "qa-hf --workers 0", argv: ["node", "dist/cli.js", "--quiet", "--workers", "0", "{input}"], versus: DUCKDB_PIPE },
@@ -126,11 +136,13 @@ const DEFAULT_COMMANDS: BenchCommand[] = [
     name: "qa-hf export hub jsonl,parquet",
     argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--format", "jsonl,parquet", "--split", "train=0.9,test=0.1"],
     versus: DUCKDB_HUB,
+    versusDatasets: DATASETS_HUB,
   },
   {
     name: "qa-hf export hub jsonl,parquet --workers 2",
     argv: ["node", "dist/cli.js", "export", "{input}", "--out", "{outdir}", "--quiet", "--format", "jsonl,parquet", "--split", "train=0.9,test=0.1", "--workers", "2"],
     versus: DUCKDB_HUB,
+    versusDatasets: DATASETS_HUB,
   },
   {
     name: "qa-hf export hub all formats gzip",
@@ -258,9 +270,17 @@ function resolveArgv(command: BenchCommand, input: string, outDir: string): stri
   return argv;
 }
 
+/** Whether PYTHON can import `datasets` (asked once). */
+let datasetsImport: boolean | null = null;
+function hasDatasets(): boolean {
+  datasetsImport ??= spawnSync(PYTHON, ["-c", "import datasets"], { stdio: "ignore" }).status === 0;
+  return datasetsImport;
+}
+
 /** Why a command cannot run yet (e.g. the engine is not built), or null when it can. */
 function missingScript(command: BenchCommand): string | null {
   const [program, script] = command.argv;
+  if (script === "bench/hf_datasets.py" && !hasDatasets()) return `skipped: ${PYTHON} cannot import datasets (set BENCH_PYTHON to a venv's python with it: bench/README.md)`;
   if (program !== "node" || script === undefined || script.startsWith("-")) return null;
   return existsSync(path.resolve(REPO_ROOT, script)) ? null : `skipped: ${script} not found (not built yet?)`;
 }
@@ -335,6 +355,8 @@ async function benchCorpus(commands: BenchCommand[], input: string, records: num
   for (const [index, row] of rows.entries()) {
     const versus = rows.find((other) => other.command === commands[index].versus);
     if (row.medianSeconds !== undefined && versus?.medianSeconds !== undefined) row.versusDuckDb = versus.medianSeconds / row.medianSeconds;
+    const python = rows.find((other) => other.command === commands[index].versusDatasets);
+    if (row.medianSeconds !== undefined && python?.medianSeconds !== undefined) row.versusDatasets = python.medianSeconds / row.medianSeconds;
   }
   return rows;
 }
@@ -347,19 +369,20 @@ function formatTable(rows: Row[], config: BenchConfig): string {
     `${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, ${(os.totalmem() / 1e9).toFixed(0)} GB RAM, ` +
       `${os.type()} ${os.release()}, Node ${process.version}; median of ${config.runs} runs, seed ${config.seed}`,
     "",
-    "| command | records | input MB | median s | MB/s | records/s | peak RSS MB | output MB | output = baseline | × DuckDB |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|:-:|--:|",
+    "| command | records | input MB | median s | MB/s | records/s | peak RSS MB | output MB | output = baseline | × DuckDB | × datasets |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|:-:|--:|--:|",
   ];
   const body = rows.map((row) => {
     const inputMb = (row.inputBytes / MB).toFixed(1);
     if (row.status !== "ok" || row.medianSeconds === undefined) {
-      return `| ${row.command} | ${row.records} | ${inputMb} | ${row.status} | | | | | | |`;
+      return `| ${row.command} | ${row.records} | ${inputMb} | ${row.status} | | | | | | | |`;
     }
     return `| ${row.command} | ${row.records} | ${inputMb} | ${row.medianSeconds.toFixed(2)} | ` +
       `${(row.inputBytes / MB / row.medianSeconds).toFixed(1)} | ${Math.round(row.records / row.medianSeconds)} | ` +
       `${row.peakRssKib == null ? "n/a" : ((row.peakRssKib * 1024) / MB).toFixed(0)} | ` +
       `${((row.outputBytes ?? 0) / MB).toFixed(1)} | ${row.sameAsBaseline ?? "—"} | ` +
-      `${row.versusDuckDb === undefined ? "" : `${row.versusDuckDb.toFixed(2)}×`} |`;
+      `${row.versusDuckDb === undefined ? "" : `${row.versusDuckDb.toFixed(2)}×`} | ` +
+      `${row.versusDatasets === undefined ? "" : `${row.versusDatasets.toFixed(2)}×`} |`;
   });
   return [...header, ...body].join("\n") + "\n";
 }
