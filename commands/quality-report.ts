@@ -11,8 +11,9 @@
  * with every routed batch; the pure parts are lib/quality/report.ts, lib/quality/report-html.ts
  * and lib/quality/thresholds.ts.
  */
-import { QualityAccumulator, duplicatesReport, piiReport, tiersReport } from '../lib/quality/counts';
-import { type QualityArgs, normalizeQualityPlan, redactsPii } from '../lib/quality/plan';
+import { QualityAccumulator, contaminationReport, duplicatesReport, piiReport, tiersReport } from '../lib/quality/counts';
+import { type EvalSets, loadEvalSets } from '../lib/io/eval-sets';
+import { type QualityArgs, normalizeDecontaminate, normalizeQualityPlan, redactsPii } from '../lib/quality/plan';
 import { QualityRouter } from '../lib/quality/rules';
 import { inputName } from '../streams/file-source';
 import { loadMappingSchema } from '../lib/io/presets';
@@ -58,6 +59,7 @@ export function measuredMetrics(options: NormalizedReportOptions, sections: read
   if (options.language !== null) metrics.push('language_mismatch');
   if (sections.includes('pii')) metrics.push('pii', 'pii_written');
   if (sections.includes('duplicates')) metrics.push('duplicates', 'near_duplicates');
+  if (sections.includes('contamination')) metrics.push('contaminated');
   return metrics;
 }
 
@@ -69,10 +71,15 @@ export interface ReportSetup {
   detect?: (text: string) => string;
   /** sha256 of the tokenizer file (the options hash holds it), or null. */
   tokenizerSha256: string | null;
+  /** --decontaminate: the evaluation sets read (lib/io/eval-sets.ts), their n-grams for the quality rules and sha256s for the options hash. */
+  evalSets?: EvalSets;
 }
 
-export async function prepareReport(args: ReportOptionsInput & QualityArgs & { segment?: unknown }, style: OptionStyle, sections: readonly (keyof QualitySections)[] = []): Promise<ReportSetup> {
+export async function prepareReport(args: ReportOptionsInput & QualityArgs & { segment?: unknown }, style: OptionStyle, given: readonly (keyof QualitySections)[] = []): Promise<ReportSetup> {
   const options = normalizeReportOptions(args, style);
+  // --decontaminate: its section (and the contaminated metric) with the quality rules'.
+  const decontaminate = given.length > 0 ? normalizeDecontaminate(args, style) : null;
+  const sections = decontaminate ? [...given, 'contamination' as const] : given;
   const option = style === 'cli' ? '--fail-on' : 'option failOn';
   // The language check is off (--language off): say which option turns it on.
   if (options.language === null) {
@@ -87,9 +94,10 @@ export async function prepareReport(args: ReportOptionsInput & QualityArgs & { s
     checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'near_duplicates'), style === 'cli' ? 'without --dedup near' : 'without dedup near', option);
   }
   const detect = options.language === null ? undefined : detectLanguage((await import('tinyld')).detectAll, options.language);
-  if (options.tokenizer === null) return { options, detect, tokenizerSha256: null };
+  const evalSets = decontaminate ? { evalSets: await loadEvalSets(decontaminate.files, decontaminate) } : {};
+  if (options.tokenizer === null) return { options, detect, tokenizerSha256: null, ...evalSets };
   const tokenizer = await loadTokenizer(options.tokenizer, style === 'cli' ? '--tokenizer' : 'option tokenizer');
-  return { options, detect, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256 };
+  return { options, detect, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256, ...evalSets };
 }
 
 /** A report accumulator for a run of these split names, fresh or from a checkpoint's state. */
@@ -203,11 +211,12 @@ export async function reportCommand(run: ReportRunPlan): Promise<void> {
     facts: factsSpec(plan.quality, report.language, true),
     redactErrors: redactsPii(plan.quality),
   };
-  const route = { plan, quality: new QualityRouter(plan.quality, inputs.map(inputName)) };
+  const route = { plan, quality: new QualityRouter(plan.quality, inputs.map(inputName), setup.evalSets?.index ?? null) };
   await buildChain({ processing, route }, { source, sink: createSink({ outputs: {}, onCommit }) }).run();
   if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
   const tiers = tiersReport(quality.state);
-  const assembled = assembleReport(report, setup, tally.total, { pii: piiReport(quality.state), duplicates: duplicatesReport(quality.state), ...(tiers ? { tiers } : {}) });
+  const contamination = contaminationReport(quality.state);
+  const assembled = assembleReport(report, setup, tally.total, { pii: piiReport(quality.state), duplicates: duplicatesReport(quality.state), ...(tiers ? { tiers } : {}), ...(contamination ? { contamination } : {}) });
   await writeReportFiles(out, assembled);
   // An input (or the whole run) that gave nothing usable: exit 5 once the report is written (lib/usable.ts).
   const usable = judgeUsable(tally.total, inputs.map(inputName), tally.files, { hints, preset: presetName(args), done: `the report is written (${path.join(out, REPORT_JSON)})`, examples: reporter.firstErrors });

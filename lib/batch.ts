@@ -63,6 +63,8 @@ export interface EntryQuality {
   log: Uint8Array | null;
   /** --tiers: a passed pair's tier. */
   tier: string | null;
+  /** --decontaminate: the evaluation file (its index) a pair shares an n-gram with, else null. */
+  contaminated?: number | null;
 }
 
 /**

@@ -97,6 +97,9 @@ export interface PipeArgs extends ReportOptionsInput {
   pii?: string;
   dedup?: string;
   nearThreshold?: string;
+  decontaminate?: string | string[];
+  decontaminateNgram?: string;
+  decontaminateFields?: string;
   tiers?: string;
 }
 

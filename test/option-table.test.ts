@@ -79,6 +79,7 @@ interface Example {
 
 const INPUT = 'samples/qa_mixed.jsonl';
 let tokenizer: string;
+let evalSet: string;
 
 /** One example per option (`command name` where two rows share a name): a row without one fails below. */
 const EXAMPLES: Record<string, Example> = {
@@ -92,6 +93,15 @@ const EXAMPLES: Record<string, Example> = {
   language: { cli: 'en' },
   get tokenizer(): Example {
     return { cli: tokenizer, bad: '' };
+  },
+  get decontaminate(): Example {
+    return { cli: evalSet, file: [evalSet], bad: '' };
+  },
+  get 'decontaminate-ngram'(): Example {
+    return { cli: '8', file: 8, with: { decontaminate: evalSet } };
+  },
+  get 'decontaminate-fields'(): Example {
+    return { cli: 'question', file: ['question'], with: { decontaminate: evalSet }, bad: '' };
   },
   pii: { cli: 'redact' },
   dedup: { cli: 'exact' },
@@ -184,6 +194,8 @@ beforeAll(async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-option-table-'));
   tokenizer = path.join(dir, 'tokenizer.json');
   const model = { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: { '[UNK]': 0, ja: 1 } };
+  evalSet = path.join(dir, 'eval.jsonl');
+  await fs.writeFile(evalSet, `${JSON.stringify({ question: 'Vad mäter NEWS2 hos en vuxen patient på en medicinsk vårdavdelning idag och varför?' })}\n`);
   await fs.writeFile(tokenizer, JSON.stringify({ version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: { type: 'Whitespace' }, post_processor: null, decoder: null, model }));
 });
 

@@ -21,7 +21,7 @@ const row = (question: string, answer: string, score = 0.9): Row => ({ question,
 
 describe('options', () => {
   test('defaults: report, off, 0.8, no tiers', () => {
-    expect(normalizeQualityPlan({})).toEqual({ pii: 'report', dedup: 'off', nearThreshold: 0.8, tiers: null });
+    expect(normalizeQualityPlan({})).toEqual({ pii: 'report', dedup: 'off', nearThreshold: 0.8, tiers: null, decontaminate: null });
   });
 
   test.each([

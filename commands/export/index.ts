@@ -48,6 +48,8 @@ import { type Counts, Tally, count } from '../../lib/tally';
 import { loadCustomFormats } from '../../lib/io/format-module';
 import { presetName } from '../../lib/input/mapping';
 import { isDefaultQualityPlan, qualityOptionsRecord } from '../../lib/quality/plan';
+import type { NgramIndex } from '../../lib/quality/contamination';
+import { QualityRouter } from '../../lib/quality/rules';
 import { parquetLibrary } from '../../lib/dataset/parquet';
 import { SAMPLE_RULE } from '../../lib/scale/sample';
 import { versionFolder } from '../../lib/options';
@@ -112,6 +114,8 @@ export function normalizedOptions(args: WritingArgs, inputs: string[], plan: Exp
   }
   // The quality rules (--pii, --dedup, --tiers) when any is not its default: a default export's options stay as they were.
   if (!isDefaultQualityPlan(plan.quality)) options.quality = qualityOptionsRecord(plan.quality);
+  // --decontaminate: what the evaluation sets hold (their sha256s), not where they are.
+  if (report.evalSets) options.quality = { ...(options.quality as object), decontaminate_sha256: report.evalSets.files.map((file) => file.sha256) };
   // --target-samples and --version only when given (the version is in the card's bytes).
   if (plan.targetSamples !== undefined) options.sample = { target: plan.targetSamples, rule: SAMPLE_RULE, key: plan.key, seed: plan.seed };
   if (args.version !== undefined) options.version = args.version;
@@ -221,7 +225,7 @@ export async function runExport(plan: ExportRunPlan, callbacks: ExportCallbacks 
   const inputs = ranked?.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: root || undefined, onSkippedExports }));
   if (root) await refuseInputsInOut(inputs.map((file) => inputPath(file, args.inputCwd)), root);
   if (dataset.targetSamples !== undefined) await refuseStreamInputs(inputs, args.inputCwd);
-  if (args.dryRun) return dryRun(args, inputs, dataset);
+  if (args.dryRun) return dryRun(args, inputs, dataset, report.evalSets?.index ?? null);
   const writing = args as WritingArgs;
   const options = normalizedOptions(writing, inputs, dataset, report);
   const shownOut = plan.target?.kind === 's3' ? plan.target.at.url : plan.target?.kind === 'hub' ? plan.target.url : writing.out;
@@ -273,13 +277,20 @@ export async function settleExport(run: ExportRunPlan, callbacks: ExportCallback
   const plan: ExportPlan = run.dataset.custom.length > 0 ? { ...run.dataset, custom: await loadCustomFormats(run.dataset.custom, cwd) } : run.dataset;
   // --language, --fail-on, --tokenizer: checked (the tokenizer loaded) before any input is read.
   // The quality rules' sections (PII, duplicates) are in every export's report: their --fail-on rules are measured.
-  const named = cwd === undefined || typeof args.tokenizer !== 'string' ? args : { ...args, tokenizer: inputPath(args.tokenizer, cwd) };
+  const named =
+    cwd === undefined
+      ? args
+      : {
+          ...args,
+          ...(typeof args.tokenizer === 'string' ? { tokenizer: inputPath(args.tokenizer, cwd) } : {}),
+          ...(args.decontaminate !== undefined ? { decontaminate: ([] as unknown[]).concat(args.decontaminate).map((file) => (typeof file === 'string' ? inputPath(file, cwd) : file)) } : {}),
+        };
   const report = await prepareReport(named, 'cli', ['pii', 'duplicates']);
   return { args, plan, report };
 }
 
 /** Validates and counts as the real run with these options would (--min-score included), writes nothing. */
-async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Promise<Counts> {
+async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan, contamination: NgramIndex | null): Promise<Counts> {
   const tally = new Tally();
   const reporter = new Reporter({
     quiet: args.quiet,
@@ -299,9 +310,10 @@ async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan): Pro
   let usable: UsableVerdict | null = null;
   try {
     // --target-samples: the first pass finds the cutoff, as the real run's does.
-    const threshold = plan.targetSamples === undefined ? undefined : await computeSampleThreshold(args, inputs, plan, stageOptions(args, []));
+    const threshold = plan.targetSamples === undefined ? undefined : await computeSampleThreshold(args, inputs, plan, stageOptions(args, []), contamination);
     const sample = threshold && routeSample(threshold, plan, inputs);
-    await buildChain({ processing: stageOptions(args, []), route: { plan, sample } }, { source: createFileSource(inputs, { onHint }), sink: createSink({ outputs: {}, onCommit }) }).run();
+    const quality = new QualityRouter(plan.quality, inputs.map(inputName), contamination);
+    await buildChain({ processing: stageOptions(args, []), route: { plan, quality, sample } }, { source: createFileSource(inputs, { onHint }), sink: createSink({ outputs: {}, onCommit }) }).run();
     usable = judgeUsable(tally.total, inputs.map(inputName), tally.files, { hints, preset: presetName(args), done: 'nothing written (dry run)', examples: reporter.firstErrors });
   } finally {
     reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`, ...(usable?.notes ?? [])]);

@@ -18,6 +18,7 @@ import { QaHfError } from '../../lib/errors';
 import type { ExportPlan } from '../../lib/dataset/plan';
 import { describeInputs } from '../../lib/io/inputs';
 import { QualityRouter } from '../../lib/quality/rules';
+import type { NgramIndex } from '../../lib/quality/contamination';
 import type { RouteSample } from '../../lib/dataset/route';
 import { BottomK, type SampleThreshold, makeSampler, sampleKey } from '../../lib/scale/sample';
 import type { Counts } from '../../lib/tally';
@@ -41,6 +42,8 @@ export async function computeSampleThreshold(
   inputs: readonly string[],
   plan: ExportPlan,
   processing: ProcessingOptions,
+  /** --decontaminate: the evaluation sets' n-grams (ReportSetup.evalSets), so the sample is of the pairs the export keeps. */
+  contamination: NgramIndex | null,
   /** Processed batches from elsewhere (a merge: the ranks' lines) instead of reading and processing the inputs. */
   upstream?: () => Readable,
 ): Promise<SampleThreshold> {
@@ -57,7 +60,7 @@ export async function computeSampleThreshold(
   };
   // Quiet: the export's own pass reports the bad lines and the summary. With --fail-fast this pass
   // stops at the first bad line already, before anything is written.
-  const route = { plan, quality: new QualityRouter(plan.quality, [...names]) };
+  const route = { plan, quality: new QualityRouter(plan.quality, [...names], contamination) };
   const source = upstream ? upstream() : createFileSource([...inputs]);
   await buildChain({ processing: upstream ? null : processing, route }, { source, sink: createSink({ outputs: {}, onCommit }) }).run();
   return bottom.result();

@@ -31,7 +31,7 @@ import { type MappingSpec, presetName, resolvePreset } from '../../lib/input/map
 import { StatsAccumulator } from '../../lib/quality/stats';
 import type { QualitySections } from '../../lib/quality/report-json';
 import type { ReportAccumulator } from '../../lib/quality/report';
-import { QualityAccumulator, duplicatesReport, emptyQualityState, piiReport, tiersReport } from '../../lib/quality/counts';
+import { QualityAccumulator, contaminationReport, duplicatesReport, emptyQualityState, piiReport, tiersReport } from '../../lib/quality/counts';
 import { QualityRouter } from '../../lib/quality/rules';
 import { countBelowMinScore } from '../../lib/dataset/route';
 import { normalizeQualityPlan, redactsPii } from '../../lib/quality/plan';
@@ -166,7 +166,7 @@ export class ExportSession {
     sample = state?.sample;
     if (plan.targetSamples !== undefined && sample === undefined) {
       const upstream = replay ? () => replay.source(freshCheckpoint(inputs, plan, optionsHash, claim, args.inputCwd).position) : undefined;
-      sample = await computeSampleThreshold(args, inputs, plan, stageOptions(args, []), upstream);
+      sample = await computeSampleThreshold(args, inputs, plan, stageOptions(args, []), reportSetup.evalSets?.index ?? null, upstream);
     }
     const session = new ExportSession(args, inputs, options, plan, state ?? fresh(), infos, new Tally(state?.tally), new StatsAccumulator(state?.stats), report(state?.report), reportSetup, resumed, resumed ? hashers : undefined, replay);
     if (!state?.finalizing) {
@@ -231,7 +231,7 @@ export class ExportSession {
     const final = path.join(this.args.out, DEDUP_LOG);
     const temp = tempPath(this.args.out, DEDUP_LOG);
     const committed = resume ? this.state.quality!.log_bytes : 0;
-    this.router = new QualityRouter(this.plan.quality, this.inputs.map(inputName));
+    this.router = new QualityRouter(this.plan.quality, this.inputs.map(inputName), this.reportSetup.evalSets?.index ?? null);
     try {
       if (committed > 0) {
         const log = await fs.readFile(temp);
@@ -422,7 +422,8 @@ export class ExportSession {
   private qualitySections(): QualitySections {
     const state = this.quality.state;
     const tiers = tiersReport(state);
-    return { pii: piiReport(state), duplicates: duplicatesReport(state), ...(tiers ? { tiers } : {}) };
+    const contamination = contaminationReport(state);
+    return { pii: piiReport(state), duplicates: duplicatesReport(state), ...(tiers ? { tiers } : {}), ...(contamination ? { contamination } : {}) };
   }
 
   private finalize(): ReturnType<typeof finalizeExport> {

@@ -64,12 +64,22 @@ export interface QualityState {
   };
   /** Passed pairs per tier (tier order), or null without --tiers. */
   tiers: Record<string, number> | null;
+  /** --decontaminate: pairs moved to rejected ("contaminated"), per evaluation file (its base name, in the order given). */
+  contamination?: { ngram: number; records: number; files: Array<{ file: string; records: number }>; examples: ContaminationExample[] };
   /** Pair and rejected rows scanned for PII. */
   scanned: number;
   /** Pairs checked for duplicates. */
   checked: number;
   /** Bytes of the dedup resume log so far. */
   log_bytes: number;
+}
+
+/** A contaminated pair: where it is, which evaluation file, the start of its question (PII masked). */
+export interface ContaminationExample {
+  file: string;
+  line: number;
+  eval_file: string;
+  question: string;
 }
 
 export function emptyQualityState(plan: QualityPlan): QualityState {
@@ -86,6 +96,9 @@ export function emptyQualityState(plan: QualityPlan): QualityState {
       examples: [],
     },
     tiers: plan.tiers ? Object.fromEntries(tierNames(plan).map((tier) => [tier, 0])) : null,
+    ...(plan.decontaminate
+      ? { contamination: { ngram: plan.decontaminate.ngram, records: 0, files: plan.decontaminate.files.map((file) => ({ file: baseName(file), records: 0 })), examples: [] } }
+      : {}),
     scanned: 0,
     checked: 0,
     log_bytes: 0,
@@ -143,6 +156,16 @@ export class QualityAccumulator {
       }
     }
     if (quality.tier !== null && state.tiers && entry.channel === 'pairs') state.tiers[quality.tier]++;
+    const contaminated = quality.contaminated;
+    if (contaminated !== undefined && contaminated !== null && state.contamination) {
+      const found = state.contamination;
+      found.records++;
+      found.files[contaminated].records++;
+      if (found.examples.length < MAX_EXAMPLES) {
+        const question = typeof entry.row?.question === 'string' ? redactPii(entry.row.question).slice(0, EXAMPLE_CHARS) : '';
+        found.examples.push({ file, line: entry.line, eval_file: found.files[contaminated].file, question });
+      }
+    }
     return quality.log;
   }
 }
@@ -162,6 +185,16 @@ export function piiReport(state: QualityState): Record<string, unknown> {
     records_written: state.pii.written ?? 0,
     examples: structuredClone(state.pii.examples),
   };
+}
+
+/** report.json `contamination` (with --decontaminate): the n-gram length, contaminated pairs in all and per evaluation file, examples. */
+export function contaminationReport(state: QualityState): Record<string, unknown> | null {
+  return state.contamination ? structuredClone(state.contamination) : null;
+}
+
+/** The file name of a path, either separator. */
+function baseName(file: string): string {
+  return file.split(/[\\/]/).pop() ?? file;
 }
 
 /** report.json `duplicates`: exact and near (records beyond the first of each group, groups), across_splits, examples. */

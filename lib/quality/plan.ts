@@ -9,6 +9,7 @@
  */
 import { got, optionError } from '../errors';
 import { DEFAULT_NEAR_THRESHOLD } from './dedup';
+import { DEFAULT_NGRAM } from './contamination';
 
 /** Who names the options (lib/options.ts OptionStyle; not imported: options imports this module through lib/dataset/plan.ts). */
 type OptionStyle = 'cli' | 'library';
@@ -32,9 +33,21 @@ export interface QualityPlan {
   nearThreshold: number;
   /** Highest minimum first; null without --tiers. */
   tiers: Tier[] | null;
+  /** --decontaminate: the evaluation sets (read by lib/io/eval-sets.ts), the n-gram length and the fields read; null without. */
+  decontaminate: Decontaminate | null;
 }
 
-export const DEFAULT_QUALITY_PLAN: QualityPlan = { pii: 'report', dedup: 'off', nearThreshold: DEFAULT_NEAR_THRESHOLD, tiers: null };
+export interface Decontaminate {
+  files: string[];
+  ngram: number;
+  /** Top-level fields of an evaluation record read; null: every string. */
+  fields: string[] | null;
+}
+
+/** failure_reason of a pair that shares an n-gram with an evaluation set. */
+export const CONTAMINATED_REASON = 'contaminated';
+
+export const DEFAULT_QUALITY_PLAN: QualityPlan = { pii: 'report', dedup: 'off', nearThreshold: DEFAULT_NEAR_THRESHOLD, tiers: null, decontaminate: null };
 
 function name(key: string, style: OptionStyle): string {
   return style === 'cli' ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : `option ${key}`;
@@ -86,6 +99,39 @@ export interface QualityArgs {
   dedup?: unknown;
   nearThreshold?: unknown;
   tiers?: unknown;
+  decontaminate?: unknown;
+  decontaminateNgram?: unknown;
+  decontaminateFields?: unknown;
+}
+
+/** A list option: repeated flags (an array), a config file's list, or comma-separated text. */
+function textList(key: string, value: unknown, style: OptionStyle, what: string, split: boolean): string[] {
+  const items = (Array.isArray(value) ? value : [value]).flatMap((item) => (typeof item === 'string' && split ? item.split(',') : [item]));
+  const list = items.map((item) => (typeof item === 'string' ? item.trim() : item));
+  if (list.length === 0 || list.some((item) => typeof item !== 'string' || item === '')) throw optionError(key, `${name(key, style)} must be ${what}, ${got(value)}`);
+  return list as string[];
+}
+
+/** --decontaminate FILE (repeatable), --decontaminate-ngram N, --decontaminate-fields A,B: checked; null without --decontaminate. */
+export function normalizeDecontaminate(args: QualityArgs, style: OptionStyle = 'cli'): Decontaminate | null {
+  if (args.decontaminate === undefined) {
+    for (const key of ['decontaminateNgram', 'decontaminateFields'] as const) {
+      if (args[key] !== undefined) throw optionError(key, `${name(key, style)} needs ${name('decontaminate', style)} FILE, ${got(args[key])}`, 'ERR_USAGE');
+    }
+    return null;
+  }
+  const files = textList('decontaminate', args.decontaminate, style, 'the path of an evaluation set (JSON Lines or Parquet; repeat the option for several)', false);
+  let ngram = DEFAULT_NGRAM;
+  if (args.decontaminateNgram !== undefined) {
+    const raw = args.decontaminateNgram;
+    const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > 1000) {
+      throw optionError('decontaminateNgram', `${name('decontaminateNgram', style)} must be a whole number of words from 1 to 1000, ${got(raw)}`);
+    }
+    ngram = value;
+  }
+  const fields = args.decontaminateFields === undefined ? null : textList('decontaminateFields', args.decontaminateFields, style, 'field names, e.g. question,choices', true);
+  return { files, ngram, fields };
 }
 
 /** --pii, --dedup, --near-threshold, --tiers: checked, with defaults. */
@@ -103,7 +149,7 @@ export function normalizeQualityPlan(args: QualityArgs, style: OptionStyle = 'cl
     nearThreshold = value;
   }
   const tiers = args.tiers === undefined ? null : parseTiers(args.tiers, style);
-  return { pii, dedup, nearThreshold, tiers };
+  return { pii, dedup, nearThreshold, tiers, decontaminate: normalizeDecontaminate(args, style) };
 }
 
 /** What of the quality plan decides output bytes (the options hash, manifest.json). */
@@ -113,6 +159,8 @@ export function qualityOptionsRecord(plan: QualityPlan): Record<string, unknown>
     dedup: plan.dedup,
     near_threshold: plan.dedup === 'near' ? plan.nearThreshold : null,
     tiers: plan.tiers ? plan.tiers.map((tier) => `${tier.name}=${tier.min}`).join(',') : null,
+    // Only with --decontaminate: other exports keep their options hash. The files' sha256s are added by the command (it reads them).
+    ...(plan.decontaminate ? { decontaminate: { ngram: plan.decontaminate.ngram, fields: plan.decontaminate.fields } } : {}),
   };
 }
 
@@ -123,7 +171,7 @@ export function redactsPii(plan: QualityPlan): boolean {
 
 /** True for --pii report --dedup off without --tiers: the rules only count. */
 export function isDefaultQualityPlan(plan: QualityPlan): boolean {
-  return plan.pii === 'report' && plan.dedup === 'off' && plan.tiers === null;
+  return plan.pii === 'report' && plan.dedup === 'off' && plan.tiers === null && plan.decontaminate === null;
 }
 
 /** Tier names in config order: highest minimum first, then `low`. */

@@ -22,6 +22,8 @@ export interface QualitySections {
   /** `{exact: {records, groups}, near: {records, groups}, across_splits, …}` */
   duplicates?: Record<string, unknown>;
   tiers?: Record<string, unknown>;
+  /** With --decontaminate: `{ngram, records, files: [{file, records}], examples}` */
+  contamination?: Record<string, unknown>;
 }
 
 /** A share, 0 when there is nothing to share out. */
@@ -45,7 +47,8 @@ function numberAt(value: unknown, ...path: string[]): number | undefined {
  * language_mismatch = mismatched / checked answers of the passed pairs;
  * pii = records with any match (`pii.records`); pii_written = records written with a
  * match still in them (`pii.records_written`); duplicates, near_duplicates =
- * `duplicates.exact.records`, `duplicates.near.records` / (pairs + rejected).
+ * `duplicates.exact.records`, `duplicates.near.records` / (pairs + rejected);
+ * contaminated = pairs moved by --decontaminate (`contamination.records`).
  * A metric whose section is absent is absent (a rule on it is refused up front).
  */
 export function computeMetrics(report: ReportAccumulator, counts: Counts, sections: QualitySections): MetricValues {
@@ -64,6 +67,8 @@ export function computeMetrics(report: ReportAccumulator, counts: Counts, sectio
   if (exact !== undefined) metrics.duplicates = share(exact, records);
   const near = numberAt(sections.duplicates, 'near', 'records');
   if (near !== undefined) metrics.near_duplicates = share(near, records);
+  const contaminated = numberAt(sections.contamination, 'records');
+  if (contaminated !== undefined) metrics.contaminated = contaminated;
   return metrics;
 }
 
@@ -118,7 +123,7 @@ export function buildReport(report: ReportAccumulator, inputs: ReportInputs): Re
       },
     };
   });
-  const { pii, duplicates, tiers } = inputs.sections;
+  const { pii, duplicates, tiers, contamination } = inputs.sections;
   return roundFloats({
     report_version: REPORT_VERSION,
     settings: {
@@ -143,6 +148,7 @@ export function buildReport(report: ReportAccumulator, inputs: ReportInputs): Re
     ...(pii ? { pii } : {}),
     ...(duplicates ? { duplicates } : {}),
     ...(tiers ? { tiers } : {}),
+    ...(contamination ? { contamination } : {}),
   });
 }
 

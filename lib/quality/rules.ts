@@ -10,6 +10,8 @@
  *     with a match to rejected ("pii"), so the rejected files hold none either;
  *     `report` only counts. (The dead letter's text is redacted where it is made:
  *     lib/processor.ts processBatch, `redactErrors`.);
+ *   - with --decontaminate, a pair whose question or answer shares an n-gram of words with an
+ *     evaluation set moves to rejected ("contaminated", lib/quality/contamination.ts);
  *   - a pair still passing is checked for duplicates (lib/quality/dedup.ts): `exact` moves
  *     exact duplicates ("duplicate"), `near` also near ones ("near_duplicate"); `off`
  *     counts exact duplicates and moves nothing;
@@ -26,7 +28,8 @@ import type { Entry, EntryQuality, PiiHit, Row } from '../batch';
 import { DedupIndex } from './dedup';
 import { type PiiMatch, findPii, maskPii, redactPii } from './pii';
 import { redactText } from './pii-text';
-import { type QualityPlan, redactsPii, tierOf } from './plan';
+import { CONTAMINATED_REASON, type QualityPlan, redactsPii, tierOf } from './plan';
+import type { NgramIndex } from './contamination';
 
 /** failure_reason of pairs moved by the quality rules. */
 export const PII_REASON = 'pii';
@@ -65,7 +68,10 @@ export class QualityRouter {
   constructor(
     readonly plan: QualityPlan,
     private readonly inputs: string[] = [],
+    /** --decontaminate: the evaluation sets' n-grams (lib/io/eval-sets.ts loadEvalSets), loaded before the run. */
+    private readonly contamination: NgramIndex | null = null,
   ) {
+    if (plan.decontaminate !== null && contamination === null) throw new Error('internal: --decontaminate without its evaluation sets loaded');
     this.dedup = new DedupIndex({ near: plan.dedup === 'near', threshold: plan.nearThreshold });
     this.inputIndex = new Map(inputs.map((file, i) => [file, i]));
   }
@@ -113,6 +119,16 @@ export class QualityRouter {
     const quality = entry.quality!;
     if (!passing) return { row: out, reason: null };
     if (this.plan.pii === 'reject' && quality.pii.length > 0) return { row: out, reason: PII_REASON };
+    if (this.contamination !== null) {
+      // The question and the answer apart (no n-gram spans both), as written (redacted under --pii redact).
+      const [question, answer] = dedupText(out);
+      let file = this.contamination.firstMatch(question);
+      if (file < 0 && answer !== '') file = this.contamination.firstMatch(answer);
+      if (file >= 0) {
+        quality.contaminated = file;
+        return { row: out, reason: CONTAMINATED_REASON };
+      }
+    }
     const place = { split, input: this.inputOf(file), line: entry.line };
     // A fingerprint is of the text as judged here (routing adds only failure_reason, which dedupText never reads).
     let decision;

@@ -12,12 +12,12 @@
  * written with a match still in them: under --pii redact|reject none), duplicates
  * and near_duplicates (share of records), pass_rate (share of records that passed),
  * language_mismatch (share of checked answers of passed pairs), errors (share of
- * non-blank lines that were bad).
+ * non-blank lines that were bad), contaminated (pairs moved by --decontaminate: a count).
  * A breached rule does not stop the run: every file is written, then exit 4.
  */
 import { got, optionError } from '../errors';
 
-export const METRICS = ['pii', 'pii_written', 'duplicates', 'near_duplicates', 'pass_rate', 'language_mismatch', 'errors'] as const;
+export const METRICS = ['pii', 'pii_written', 'duplicates', 'near_duplicates', 'pass_rate', 'language_mismatch', 'errors', 'contaminated'] as const;
 export type Metric = (typeof METRICS)[number];
 
 /** Every metric a --fail-on rule may name, as report.json's `metrics` holds them (lib/quality/report-json.ts computeMetrics). */

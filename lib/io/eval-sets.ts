@@ -1,0 +1,137 @@
+/**
+ * eval-sets — reads `--decontaminate FILE…` (evaluation sets: JSON Lines, plain or
+ * gzip, or Parquet, told by their first bytes) into one NgramIndex
+ * (lib/quality/contamination.ts), before any input is read. Every string of a record
+ * (in lists and nested objects too: a benchmark's `choices`) is evaluation text, or
+ * only the top-level fields `--decontaminate-fields` names. Each file's sha256 is
+ * hashed as it is read: it goes into the options hash, so a changed evaluation set
+ * refuses a resume as a changed option does. JSON Lines are streamed line by line;
+ * a Parquet file is read whole (evaluation sets are small; the index, not the file,
+ * is what stays in memory).
+ * Errors (ERR_OPTION, one line, naming the file): missing or unreadable, neither JSON
+ * Lines nor Parquet, a line that is not a JSON object (with its line number), a named
+ * field no record has.
+ *
+ *   const sets = await loadEvalSets(['mmlu.jsonl'], { ngram: 13, fields: null });
+ *   sets.index.firstMatch(answer)   // 0: mmlu.jsonl, or -1
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { PassThrough, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { optionError, toQaHfError } from '../errors';
+import { NgramIndex } from '../quality/contamination';
+
+export interface EvalSetFile {
+  /** The file as given (its base name in report.json). */
+  file: string;
+  sha256: string;
+  records: number;
+  /** n-grams this file added that no earlier file had. */
+  ngrams: number;
+}
+
+export interface EvalSets {
+  index: NgramIndex;
+  files: EvalSetFile[];
+}
+
+const GZIP = [0x1f, 0x8b];
+const PARQUET = Buffer.from('PAR1');
+
+/** Every string in `value` (lists and objects walked), appended to `out`. */
+function stringsOf(value: unknown, out: string[]): void {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const item of value) stringsOf(item, out);
+  else if (value !== null && typeof value === 'object') for (const item of Object.values(value)) stringsOf(item, out);
+}
+
+export async function loadEvalSets(files: readonly string[], options: { ngram: number; fields: readonly string[] | null }): Promise<EvalSets> {
+  if (files.length > 0xffff) throw optionError('decontaminate', `--decontaminate takes at most ${0xffff} files, got ${files.length}`);
+  const index = new NgramIndex(options.ngram);
+  const loaded: EvalSetFile[] = [];
+  for (const [at, file] of files.entries()) {
+    const before = index.size;
+    const seen = new Set<string>();
+    const addRecord = (record: unknown, where: string): void => {
+      if (record === null || typeof record !== 'object' || Array.isArray(record)) throw optionError('decontaminate', `--decontaminate ${file}: ${where} is not a JSON object`);
+      const texts: string[] = [];
+      if (options.fields === null) stringsOf(record, texts);
+      else
+        for (const field of options.fields) {
+          if (!Object.hasOwn(record, field)) continue;
+          seen.add(field);
+          stringsOf((record as Record<string, unknown>)[field], texts);
+        }
+      for (const text of texts) index.addText(text, at);
+    };
+    const { sha256, records } = await readRecords(file, addRecord);
+    const missing = options.fields?.filter((field) => !seen.has(field)) ?? [];
+    if (records > 0 && missing.length > 0) {
+      throw optionError('decontaminateFields', `--decontaminate-fields ${missing.join(', ')}: no record of ${file} has ${missing.length === 1 ? 'this field' : 'these fields'}`);
+    }
+    loaded.push({ file, sha256, records, ngrams: index.size - before });
+  }
+  return { index, files: loaded };
+}
+
+/** Reads each record of an evaluation file into `add`; returns the file's sha256 and record count. */
+async function readRecords(file: string, add: (record: unknown, where: string) => void): Promise<{ sha256: string; records: number }> {
+  let head: Buffer;
+  try {
+    const handle = await fs.open(file, 'r');
+    try {
+      head = Buffer.alloc(4);
+      const { bytesRead } = await handle.read(head, 0, 4, 0);
+      head = head.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    const error = toQaHfError(err);
+    throw optionError('decontaminate', `--decontaminate ${file}: ${error.message.replace(`: ${file}`, '').replace(` ${file}`, '')}`);
+  }
+  if (head.equals(PARQUET)) return readParquet(file, add);
+  const hash = createHash('sha256');
+  const raw = createReadStream(file);
+  raw.on('data', (chunk) => hash.update(chunk));
+  const text: Readable = head[0] === GZIP[0] && head[1] === GZIP[1] ? raw.pipe(createGunzip()) : raw.pipe(new PassThrough());
+  raw.on('error', (err) => text.destroy(err));
+  let records = 0;
+  let line = 0;
+  try {
+    for await (const textLine of createInterface({ input: text, crlfDelay: Infinity })) {
+      line++;
+      const trimmed = textLine.trim();
+      if (trimmed === '') continue;
+      let record: unknown;
+      try {
+        record = JSON.parse(line === 1 ? trimmed.replace(/^\uFEFF/, '') : trimmed);
+      } catch {
+        throw optionError('decontaminate', `--decontaminate ${file}: line ${line} is not JSON (an evaluation set is JSON Lines or Parquet)`);
+      }
+      add(record, `line ${line}`);
+      records++;
+    }
+  } catch (err) {
+    if ((err as { option?: string }).option !== undefined) throw err;
+    throw optionError('decontaminate', `--decontaminate ${file}: ${toQaHfError(err).message} (an evaluation set is JSON Lines, plain or gzip, or Parquet)`);
+  }
+  return { sha256: hash.digest('hex'), records };
+}
+
+async function readParquet(file: string, add: (record: unknown, where: string) => void): Promise<{ sha256: string; records: number }> {
+  const bytes = await fs.readFile(file);
+  const { parquetReadObjects } = await import('hyparquet');
+  let rows: Record<string, unknown>[];
+  try {
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+    rows = await parquetReadObjects({ file: buffer });
+  } catch (err) {
+    throw optionError('decontaminate', `--decontaminate ${path.basename(file)}: not a readable Parquet file (${(err as Error).message.split('\n')[0]})`);
+  }
+  rows.forEach((row, i) => add(row, `row ${i + 1}`));
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), records: rows.length };
+}
