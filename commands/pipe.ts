@@ -2,7 +2,9 @@
  * pipe — `qa-hf [FILE…]`: JSONL in (files or stdin), passed pairs out on stdout,
  * rejected pairs and bad lines to optional files, a summary on stderr.
  */
-import { QualityAccumulator, duplicatesReport, piiReport } from '../lib/quality/counts';
+import { QualityAccumulator, contaminationReport, duplicatesReport, piiReport } from '../lib/quality/counts';
+import type { NgramIndex } from '../lib/quality/contamination';
+import { loadEvalSets } from '../lib/io/eval-sets';
 import { fstatSync, promises as fs, type Stats } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
@@ -97,11 +99,17 @@ function pipeQualityPlan(args: PipeArgs): QualityPlan {
  * input order on this thread, one split) and a serializer for the batches whose
  * rows it moved or redacted.
  */
-function qualityChain(quality: QualityPlan, files: readonly string[], columns: { preset: string; mapping?: MappingSpec }, always = false): Pick<ChainPlan, 'route' | 'reserialize'> {
+function qualityChain(
+  quality: QualityPlan,
+  files: readonly string[],
+  columns: { preset: string; mapping?: MappingSpec },
+  always: boolean,
+  contamination: NgramIndex | null,
+): Pick<ChainPlan, 'route' | 'reserialize'> {
   if (isDefaultQualityPlan(quality) && !always) return { route: null };
   const plan = { spec: parseSplitSpec('train=1'), seed: DEFAULT_SEED, key: DEFAULT_SPLIT_KEY, quality };
   // A row the rules changed is written again with the columns it was mapped to: the config's mapping, else the preset's.
-  return { route: { plan, quality: new QualityRouter(quality, files.map(inputName)) }, reserialize: columns };
+  return { route: { plan, quality: new QualityRouter(quality, files.map(inputName), contamination) }, reserialize: columns };
 }
 
 export async function pipeCommand(plan: PipeRunPlan, io: PipeIo): Promise<void> {
@@ -129,7 +137,9 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
   const quality = pipeQualityPlan(args);
   // A config's mapping naming its schema file gets the schema read (its path is already resolved).
   const mapping = args.mapping === undefined ? undefined : loadMappingSchema(args.mapping, '');
-  const rules = qualityChain(quality, files, { preset: args.preset, mapping }, report !== null);
+  // --decontaminate: the evaluation sets read before any input (once: the report's setup has them when it was made).
+  const evalSets = setup?.evalSets ?? (quality.decontaminate ? await loadEvalSets(quality.decontaminate.files, quality.decontaminate) : null);
+  const rules = qualityChain(quality, files, { preset: args.preset, mapping }, report !== null, evalSets?.index ?? null);
   const qualityCounts = report !== null ? new QualityAccumulator(quality) : null;
   const tally = new Tally();
   const reporter = new Reporter({ quiet: args.quiet, errorsWritten: args.errors !== undefined });
@@ -184,7 +194,8 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
   if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
   if (setup && report) {
     const state = qualityCounts!.state;
-    const assembled = assembleReport(report, setup, tally.total, { pii: piiReport(state), duplicates: duplicatesReport(state) });
+    const contamination = contaminationReport(state);
+    const assembled = assembleReport(report, setup, tally.total, { pii: piiReport(state), duplicates: duplicatesReport(state), ...(contamination ? { contamination } : {}) });
     if (args.report !== undefined) await writeReportFiles(args.report, assembled);
     failOnBreaches(assembled.thresholds, args.report !== undefined ? `${args.report}/report.json` : 'pipe mode', usable?.error ?? null);
   }

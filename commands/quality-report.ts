@@ -86,6 +86,10 @@ export async function prepareReport(args: ReportOptionsInput & QualityArgs & { s
     const off = style === 'cli' ? "with --language off; set --language to the answers' language (e.g. --language sv) or drop the rule" : "with language: off; set language to the answers' language (e.g. sv) or drop the rule";
     checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'language_mismatch'), off, option);
   }
+  // Contamination is looked for only with --decontaminate: say which option measures it.
+  if (sections.length > 0 && !decontaminate) {
+    checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'contaminated'), style === 'cli' ? 'without --decontaminate FILE (an evaluation set)' : 'without decontaminate (an evaluation set)', option);
+  }
   checkMeasured(options.failOn, measuredMetrics(options, sections), sections.length ? 'by this run' : 'by this run (no PII or dedup section)', option);
   // The rows of segmented documents are not scanned for PII: a gate reading their 0 would pass what it never looked at.
   if (args.segment !== undefined) checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'pii_written'), 'with segment: (the rows of segmented documents are not scanned for PII)', option);

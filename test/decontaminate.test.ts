@@ -90,3 +90,12 @@ test('an export: the contaminated pair goes to rejected, the report counts it pe
   await runCli(['export', input, '--out', changed, '--quiet', '--decontaminate', evalSet]);
   expect(await hash(changed)).not.toBe(await hash(out));
 });
+
+test('pipe mode takes it too (a config key is never ignored); a gate on contaminated without --decontaminate is refused up front', async () => {
+  const input = await write('pipe.jsonl', `${JSON.stringify(internalRecord({ answer: `${LEAKED}.` }))}\n${JSON.stringify(internalRecord())}\n`);
+  const evalSet = await write('pipe-eval.jsonl', `${JSON.stringify({ text: LEAKED })}\n`);
+  const run = await runCli([input, '--decontaminate', evalSet]);
+  expect([run.code, run.stdout.toString().trim().split('\n').length]).toEqual([0, 1]);
+  const refused = await runCli([input, '--fail-on', 'contaminated>0']);
+  expect([refused.code, refused.stderr.trim()]).toEqual([2, 'qa-hf: ERR_OPTION: --fail-on contaminated>0: contaminated is not measured without --decontaminate FILE (an evaluation set)']);
+});
