@@ -22,6 +22,8 @@ export interface QualitySections {
   /** `{exact: {records, groups}, near: {records, groups}, across_splits, …}` */
   duplicates?: Record<string, unknown>;
   tiers?: Record<string, unknown>;
+  /** kto, dpo: `{formats, pairs: {passed, rejected, duplicates_left_out}, dpo?: {questions, pairs, without_both, …}}` */
+  preference?: Record<string, unknown>;
 }
 
 /** A share, 0 when there is nothing to share out. */
@@ -118,7 +120,7 @@ export function buildReport(report: ReportAccumulator, inputs: ReportInputs): Re
       },
     };
   });
-  const { pii, duplicates, tiers } = inputs.sections;
+  const { pii, duplicates, tiers, preference } = inputs.sections;
   return roundFloats({
     report_version: REPORT_VERSION,
     settings: {
@@ -143,6 +145,7 @@ export function buildReport(report: ReportAccumulator, inputs: ReportInputs): Re
     ...(pii ? { pii } : {}),
     ...(duplicates ? { duplicates } : {}),
     ...(tiers ? { tiers } : {}),
+    ...(preference ? { preference } : {}),
   });
 }
 
