@@ -141,6 +141,13 @@ test('kto and dpo rows equal the reference in every split, with --workers 0 and 
   expect(await runExport({ ...args, out: killed })).toMatchObject({ code: 0 });
   expect(await dataFiles(killed)).toEqual(await dataFiles(whole));
   await expect(fs.access(path.join(killed, '.qa-hf-preference.partial'))).rejects.toThrow();
+
+  // Killed after the dpo rows went to their shards, before the finalizing checkpoint: the resume writes them again, the same.
+  const late = path.join(dir, 'late', 'out');
+  expect(await runExport({ ...args, out: late }, { env: { QA_HF_CRASH_AT: 'after-preference-rows' } })).toMatchObject({ signal: 'SIGKILL' });
+  expect((await fs.readdir(path.join(late, 'dpo'))).sort()).toEqual(['.test-00000.jsonl.partial.open', '.train-00000.jsonl.partial.open']);
+  expect(await runExport({ ...args, out: late })).toMatchObject({ code: 0 });
+  expect(await dataFiles(late)).toEqual(await dataFiles(whole));
 }, 240_000);
 
 test('kto and dpo refuse a split key other than the question', async () => {

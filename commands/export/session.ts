@@ -51,7 +51,7 @@ import type { Readable } from 'node:stream';
 import { CHECKPOINT_BYTES, CHECKPOINT_MS, Checkpointer, checkpointDue, freshCheckpoint, loadResumeState } from './checkpoint';
 import { finalizeExport } from './finalize';
 import { checkSampleCounts, computeSampleThreshold, routeSample } from './sample';
-import { DEDUP_LOG, type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type WritingArgs, note, pausePoint, sweepShards, tempPath } from './files';
+import { DEDUP_LOG, type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type WritingArgs, crashPoint, note, pausePoint, sweepShards, tempPath } from './files';
 import type { StopSignals } from '../signals';
 import { PreferenceLog, preferenceReport, writesPreference } from './preference';
 import { emptyPreferenceState } from '../../lib/dataset/preference';
@@ -376,7 +376,10 @@ export class ExportSession {
       if (this.inputFailure) throw this.inputFailure;
       await this.checkpoints.settle();
       // dpo: every question's pairs are in; its rows go to the shards before they are finished.
-      if (this.preference) await this.writers!.writePreferencePairs(this.preference.pairs());
+      if (this.preference) {
+        await this.writers!.writePreferencePairs(this.preference.pairs());
+        crashPoint('after-preference-rows'); // test seam: a kill between the dpo rows and the finalizing checkpoint
+      }
       state.hub = { ...(await this.writers!.finish()), belowMinScore: this.belowMinScore };
     } catch (err) {
       progress.stop();
