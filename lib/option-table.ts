@@ -199,7 +199,7 @@ export const OPTION_TABLE: readonly OptionRow[] = [
   // The Hub layout (lib/dataset/plan.ts normalizeExportPlan).
   { name: 'format', example: 'jsonl,parquet', type: 'string', commands: ['export'], identity: ['hub', 'config'], settled: (plan) => plan.formats, check: parseFormatList,
     file: { schema: { type: ['array', 'string'], minItems: 1, minLength: 1, items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_-]*$' } }, shape: 'list' },
-    describe: 'comma-separated output formats: jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion (default jsonl)' },
+    describe: 'comma-separated output formats: jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, kto, dpo (default jsonl)' },
   { name: 'split', example: 'train=0.9,test=0.1', type: 'string', commands: ['export', 'report'], identity: ['hub', 'config'], check: parseSplitSpec, file: { schema: RATIO_MAP(true), shape: 'map' },
     settled: (plan) => Object.fromEntries(plan.spec.names.map((name, i) => [name, plan.spec.ratios[i]])),
     describe: 'splits and ratios, e.g. train=0.8,validation=0.1,test=0.1', describeIn: { report: 'splits and ratios, as export takes them' } },
@@ -218,7 +218,7 @@ export const OPTION_TABLE: readonly OptionRow[] = [
   { name: 'min-score', example: '0.7', type: 'string', commands: ['export', 'report'], identity: ['hub', 'config'], settled: (plan) => plan.minScore, file: { schema: { type: 'number', minimum: 0, maximum: 1 } },
     describe: 'pairs with validation_score below it go to rejected', describeIn: { report: 'pairs with validation_score below it count as rejected' } },
   { name: 'system-prompt', example: '"You answer questions about healthcare."', type: 'string', commands: ['export'], identity: ['hub', 'config'], settled: (plan) => plan.systemPrompt, file: { schema: { type: 'string' } },
-    check: normalizeSystemPrompt, describe: 'system message of the messages, alpaca and sharegpt formats (prompt-completion: before the prompt)' },
+    check: normalizeSystemPrompt, describe: 'system message of the messages, alpaca and sharegpt formats (prompt-completion: before the prompt; kto, dpo: conversational rows)' },
   // Here --version names the dataset's version; `qa-hf --version` still prints qa-hf's.
   { name: 'version', example: '1.0.0', type: 'string', commands: ['export'], identity: ['version'], check: versionOption,
     // Its own description: a bad value's message says what is expected.

@@ -39,7 +39,8 @@ import type { Preset } from '../lib/input/presets';
 import { ERROR_COLUMNS, outputBytes } from '../lib/dataset/serialize';
 import { SplitTracker } from '../lib/dataset/split';
 import { type Durable, type DurablePolicy, type SinkWriter, createCommitSink } from './commit-sink';
-import { type ShardOutput, shardOutput } from './shard-outputs';
+import { type ShardOutput, shardOutput, textShardOutput } from './shard-outputs';
+import { isPreferencePair } from '../lib/dataset/preference';
 
 /** A fixed file: any OutputTarget; an AtomicFile also says its length and syncs. */
 export type FixedTarget = OutputTarget & { readonly bytes?: number; sync?(): Promise<void> };
@@ -169,9 +170,22 @@ export class DatasetWriters implements SinkWriter<DatasetCommit> {
     const splitName = plan.spec.names[split];
     const tier = channel === 'pairs' ? entry.tier : null;
     for (const format of this.formats) {
+      if (format === 'dpo') continue; // written whole at the end (writePreferencePairs)
+      if (format === 'kto') {
+        // Passed and rejected pairs in one config, labelled (lib/dataset/preference.ts).
+        const passed = channel === 'pairs';
+        if (isPreferencePair(row, passed)) await this.outputFor(outputKey(format, 'pairs', splitName)).write(row, where, passed);
+        continue;
+      }
       if (channel === 'rejected' && !writesRejected(format)) continue;
       await this.outputFor(outputKey(format, channel, splitName, tier)).write(row, where);
     }
+  }
+
+  /** At the end of the input, before finish(): the dpo rows (lib/dataset/preference.ts PreferenceIndex.pairs), each to its split. */
+  async writePreferencePairs(pairs: Iterable<{ split: number; line: string }>): Promise<void> {
+    const names = this.options.plan.spec.names;
+    for (const { split, line } of pairs) await textShardOutput(this.outputFor(outputKey('dpo', 'pairs', names[split]))).writeLine(`${line}\n`);
   }
 
   /** At a checkpoint: row groups, gzip members and zstd frames end, buffers reach the files. */

@@ -23,6 +23,7 @@ import type { FormatName } from '../lib/dataset/formats';
 import { makeCsvFormatter } from '../lib/dataset/csv-format';
 import { makeLineFormatter } from '../lib/dataset/line-formats';
 import { makeCustomFormatter } from '../lib/dataset/custom-format';
+import { ktoLine, makePreferenceRenderer } from '../lib/dataset/preference';
 import { type HubOutput, type HubOutputState, emptyOutputState, parquetCompression, shardDonePath, shardOpenPath } from '../lib/dataset/outputs';
 import type { HubPlan } from '../lib/dataset/plan';
 import { ParquetShardWriter } from '../lib/dataset/parquet';
@@ -104,8 +105,11 @@ export abstract class ShardOutput {
     this.file = null;
   }
 
-  /** Writes a row; `where` is its input line (file, line, byte offset), for a custom format's errors. */
-  abstract write(row: Row, where: ErrorContext): Promise<void>;
+  /**
+   * Writes a row; `where` is its input line (file, line, byte offset), for a custom format's errors;
+   * `passed`: the pair's verdict (kto's label; the other formats know it by their channel).
+   */
+  abstract write(row: Row, where: ErrorContext, passed?: boolean): Promise<void>;
   /** At a checkpoint: everything written so far in the file, in a state that can be resumed. */
   abstract flush(): Promise<void>;
   /** At the end: the open shard finished and committed. */
@@ -129,7 +133,7 @@ export abstract class ShardOutput {
 
 /** jsonl, csv and the chat formats: lines, optionally gzip or zstd. */
 class TextOutput extends ShardOutput {
-  private readonly line: (row: Row, where: ErrorContext) => string;
+  private readonly line: (row: Row, where: ErrorContext, passed: boolean) => string;
   private readonly header: string;
   private readonly roller: ShardRoller;
   private pending: Buffer[] = [];
@@ -146,6 +150,16 @@ class TextOutput extends ShardOutput {
       const format = makeCustomFormatter(custom);
       this.line = (row, where) => `${format(row, where)}\n`;
       this.header = '';
+    } else if (output.format === 'kto') {
+      const renderer = makePreferenceRenderer(options);
+      this.line = (row, _where, passed) => `${ktoLine(renderer, row, passed)}\n`;
+      this.header = '';
+    } else if (output.format === 'dpo') {
+      // Its lines are made whole at the end of the input (writeLine), from lib/dataset/preference.ts PreferenceIndex.
+      this.line = () => {
+        throw new Error('internal: dpo rows are written by writeLine');
+      };
+      this.header = '';
     } else if (output.format === 'csv') {
       const csv = makeCsvFormatter(options);
       this.line = csv.row;
@@ -159,8 +173,13 @@ class TextOutput extends ShardOutput {
     this.roller = this.state.roller ? ShardRoller.restore(rollerOptions, this.state.roller) : new ShardRoller(rollerOptions);
   }
 
-  async write(row: Row, where: ErrorContext): Promise<void> {
-    const bytes = Buffer.from(this.line(row, where), 'utf8');
+  async write(row: Row, where: ErrorContext, passed = true): Promise<void> {
+    await this.writeLine(this.line(row, where, passed));
+  }
+
+  /** Writes one line made elsewhere (with its newline). */
+  async writeLine(line: string): Promise<void> {
+    const bytes = Buffer.from(line, 'utf8');
     if (this.roller.add(bytes.length)) await this.finish();
     if (!this.file) {
       await this.createShard();
@@ -277,4 +296,10 @@ async function exists(file: string): Promise<boolean> {
 /** The writer of one (format, channel, split[, tier]) output: Parquet's row groups or text lines. */
 export function shardOutput(context: OutputContext, output: HubOutput, state?: HubOutputState): ShardOutput {
   return output.format === 'parquet' ? new ParquetOutput(context, output, state) : new TextOutput(context, output, state);
+}
+
+/** The writer of a text output, for lines made whole elsewhere (dpo). */
+export function textShardOutput(output: ShardOutput): { writeLine(line: string): Promise<void> } {
+  if (!(output instanceof TextOutput)) throw new Error(`internal: ${output.output.key} is not a text output`);
+  return output;
 }

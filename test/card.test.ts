@@ -715,3 +715,36 @@ test('a folder named like a packaged builder of datasets is loaded as ./NAME (lo
   expect(localLoadPath('dist')).toBe('dist');
   expect(localLoadPath('csv-only')).toBe('csv-only');
 });
+
+describe('kto and dpo in the card', () => {
+  const split = (name: string, n: number) => ({ name, numExamples: n, numBytes: n * 100, files: [file(`${name}-00000-of-00001.jsonl`, n * 100)] });
+  const description = (systemPrompt?: string): CardDescription => ({
+    title: 'Preferenser',
+    loadPath: 'pref',
+    columns: COLUMNS,
+    ...(systemPrompt === undefined ? {} : { systemPrompt }),
+    configs: [
+      { format: 'kto', channel: 'pairs', splits: [split('train', 9), split('test', 3)] },
+      { format: 'dpo', channel: 'pairs', splits: [split('train', 4), split('test', 1)] },
+    ],
+  });
+
+  test('configs with their rows, TRL snippets, LLaMA-Factory entries for the text form only', () => {
+    const card = renderCard(description());
+    expect(card).toContain('| `kto` | `kto/` | TRL\'s unpaired preference format for KTO: every pair, passed or rejected, with `label` true when it passed | passed (label true) and rejected (label false) pairs |');
+    expect(card).toContain('- `dpo`: `prompt` (string), `chosen` (string), `rejected` (string)');
+    expect(card).toContain('from trl import KTOConfig, KTOTrainer');
+    expect(card).toContain('trainer = DPOTrainer(\n    model=model,\n    args=DPOConfig(output_dir="dpo-output"),\n    train_dataset=ds["train"],\n    eval_dataset=ds["test"],\n    processing_class=tokenizer,\n)');
+    expect(card).toContain('declares the `kto` and `dpo` splits for LLaMA-Factory');
+    expect(JSON.parse(renderLlamaFactoryInfo(description()))).toEqual({
+      qa_kto_train: { file_name: 'kto/train-00000-of-00001.jsonl', formatting: 'alpaca', columns: { prompt: 'prompt', response: 'completion', kto_tag: 'label' } },
+      qa_kto_test: { file_name: 'kto/test-00000-of-00001.jsonl', formatting: 'alpaca', columns: { prompt: 'prompt', response: 'completion', kto_tag: 'label' } },
+      qa_dpo_train: { file_name: 'dpo/train-00000-of-00001.jsonl', formatting: 'alpaca', ranking: true, columns: { prompt: 'prompt', chosen: 'chosen', rejected: 'rejected' } },
+      qa_dpo_test: { file_name: 'dpo/test-00000-of-00001.jsonl', formatting: 'alpaca', ranking: true, columns: { prompt: 'prompt', chosen: 'chosen', rejected: 'rejected' } },
+    });
+    const chat = renderCard(description('Svara kort.'));
+    expect(chat).toContain('- `kto`: `prompt` (list of {`role` (string), `content` (string)}), `completion` (list of {`role` (string), `content` (string)}), `label` (bool)');
+    expect(renderLlamaFactoryInfo(description('Svara kort.'))).toBe('{}\n');
+    expect(chat).not.toContain('## LLaMA-Factory');
+  });
+});

@@ -234,7 +234,7 @@ describe('withConfigPositions: the option normalizers, placed in the file', () =
   test.each([
     ['split: {train: 0.5, test: 0.7}\n', 'qa-hf.yaml:1:8: ERR_OPTION: split ratios must sum to 1, they sum to 1.2, got "train=0.5,test=0.7"'],
     ['preset: nope\n', 'qa-hf.yaml:1:9: ERR_OPTION: preset must be one of qa-internal, flat-qa, squad, documents, messages, segments, got "nope"'],
-    ['format: [jsonl, xml]\n', 'qa-hf.yaml:1:9: ERR_OPTION: format "xml" is not one of jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, got "jsonl,xml"'],
+    ['format: [jsonl, xml]\n', 'qa-hf.yaml:1:9: ERR_OPTION: format "xml" is not one of jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, kto, dpo, got "jsonl,xml"'],
     ['seed: 7\n', 'qa-hf.yaml:1:7: ERR_USAGE: seed needs --split, got 7'],
   ])('%j', (text, line) => {
     const config = parse(text);

@@ -145,7 +145,7 @@ describe('through the export command', () => {
 
   test.each([
     [{ jsonl: { module: 'x.mjs' } }, 'option formats.jsonl: a custom format needs a name of its own (letters, digits, _ and -; not a built-in format, default or rejected), got "jsonl"'],
-    [{ mine: {} }, 'option formats.mine is not a built-in format (jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion); a custom one needs {module: path}, got {}'],
+    [{ mine: {} }, 'option formats.mine is not a built-in format (jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, kto, dpo); a custom one needs {module: path}, got {}'],
     [{ mine: { module: 3 } }, 'option formats.mine.module must be a file path, got 3'],
     [{ mine: { module: 'x.mjs', kind: 'a' } }, 'option formats.mine takes only module, got {"module":"x.mjs","kind":"a"}'],
     [['jsonl'], 'option formats must map format names to {} or {module: path}, got ["jsonl"]'],

@@ -33,9 +33,10 @@ export interface ExportRun {
   stderr: string;
 }
 
-/** Runs exportCommand(args) in a child; with `killAtCheckpointIn`, SIGKILLs it once a checkpoint inside an input exists there. */
-export function runExport(args: Record<string, unknown>, options: { cwd?: string; killAtCheckpointIn?: string } = {}): Promise<ExportRun> {
-  const child = spawn(process.execPath, ['-e', SCRIPT, JSON.stringify({ ...EXPORT_DEFAULTS, ...args })], { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+/** Runs exportCommand(args) in a child (`env`: added to this process's); with `killAtCheckpointIn`, SIGKILLs it once a checkpoint inside an input exists there. */
+export function runExport(args: Record<string, unknown>, options: { cwd?: string; killAtCheckpointIn?: string; env?: Record<string, string> } = {}): Promise<ExportRun> {
+  const env = options.env && { ...process.env, ...options.env };
+  const child = spawn(process.execPath, ['-e', SCRIPT, JSON.stringify({ ...EXPORT_DEFAULTS, ...args })], { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'ignore', 'pipe'], ...(env ? { env } : {}) });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const closed = new Promise<ExportRun>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));

@@ -7,6 +7,7 @@ import {
   CHAT_FORMATS,
   FORMATS,
   FORMAT_NAMES,
+  isPreferenceFormat,
   type FormatName,
   configDirectory,
   configName,
@@ -100,7 +101,8 @@ describe('line formats: exact bytes', () => {
     );
   });
 
-  test.each(FORMAT_NAMES.filter((name) => name !== 'parquet' && name !== 'csv'))('%s: every line parses back to the row', (format) => {
+  // kto and dpo lines are made of several rows (lib/dataset/preference.ts; test/preference.test.ts).
+  test.each(FORMAT_NAMES.filter((name) => name !== 'parquet' && name !== 'csv' && !isPreferenceFormat(name)))('%s: every line parses back to the row', (format) => {
     const line = makeLineFormatter(format, { ...PAIRS, systemPrompt: SYSTEM });
     for (const row of trickyRows(300, 5)) {
       const parsed = JSON.parse(line(row));
@@ -245,7 +247,7 @@ describe('context: a string column `context` goes before the question (alpaca: i
     expect(makeLineFormatter(format, { ...WITH_CONTEXT, systemPrompt })(CTX)).toBe(line);
   });
 
-  test.each(CHAT_FORMATS)('%s: an empty context leaves the row as without one', (format) => {
+  test.each(CHAT_FORMATS.filter((name) => !isPreferenceFormat(name)))('%s: an empty context leaves the row as without one', (format) => {
     expect(makeLineFormatter(format, WITH_CONTEXT)({ ...ROW, context: '' })).toBe(makeLineFormatter(format, PAIRS)(ROW));
   });
 
@@ -284,11 +286,11 @@ describe('parseFormatList', () => {
   ])('%j → canonical order', (text, names) => expect(parseFormatList(text)).toEqual(names));
 
   test.each([
-    ['', '--format expects a comma-separated list of jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, got ""'],
-    [undefined, '--format expects a comma-separated list of jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, got undefined'],
-    ['jsonl,xml', '--format "xml" is not one of jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, got "jsonl,xml"'],
+    ['', '--format expects a comma-separated list of jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, kto, dpo, got ""'],
+    [undefined, '--format expects a comma-separated list of jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, kto, dpo, got undefined'],
+    ['jsonl,xml', '--format "xml" is not one of jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, kto, dpo, got "jsonl,xml"'],
     ['jsonl,jsonl', '--format lists jsonl twice, got "jsonl,jsonl"'],
-    ['JSONL', '--format "JSONL" is not one of jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, got "JSONL"'],
+    ['JSONL', '--format "JSONL" is not one of jsonl, parquet, csv, messages, alpaca, sharegpt, prompt-completion, kto, dpo, got "JSONL"'],
   ])('rejects %j', (text, message) => {
     const err = thrown(() => parseFormatList(text));
     expect([err.code, err.message]).toEqual(['ERR_OPTION', message]);
@@ -315,6 +317,8 @@ describe('options and the FORMATS table', () => {
       ['alpaca', 'jsonl', 'json', true, false, 'alpaca'],
       ['sharegpt', 'jsonl', 'json', true, false, 'sharegpt'],
       ['prompt-completion', 'jsonl', 'json', true, false, null],
+      ['kto', 'jsonl', 'json', true, false, null],
+      ['dpo', 'jsonl', 'json', true, false, null],
     ]);
   });
 

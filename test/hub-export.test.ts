@@ -401,7 +401,7 @@ describe('usage errors: one line, exit 2, naming the value', () => {
     [['--split', SPLIT, '--min-score', 'high'], /ERR_OPTION: --min-score must be a number from 0 to 1, got "high"/],
     [['--split', SPLIT, '--stratify-by', 'roll'], /ERR_OPTION: --stratify-by must name an output column .*got "roll"/],
     [['--max-shard-size', '12 parsecs'], /ERR_OPTION: --max-shard-size must be a positive size.*got "12 parsecs"/],
-    [['--system-prompt', 'Hej'], /ERR_USAGE: --system-prompt needs --format messages, alpaca, sharegpt or prompt-completion, got "Hej"/],
+    [['--system-prompt', 'Hej'], /ERR_USAGE: --system-prompt needs --format messages, alpaca, sharegpt, prompt-completion, kto or dpo, got "Hej"/],
   ])('%j', async (extra, message) => {
     const out = path.join(dir, 'usage');
     const result = await runCli(['export', corpus, '--out', out, ...extra]);

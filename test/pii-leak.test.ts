@@ -37,7 +37,7 @@ const PLANTED: Record<PiiKind, string[]> = {
 const VALUES = Object.values(PLANTED).flat();
 /** What no file may hold: each value as planted, and its digits alone when it has separators (another spelling of it). */
 const FORBIDDEN = [...new Set([...VALUES, ...VALUES.map((value) => value.replace(/[^0-9A-Za-z@.+]/g, '')).filter((digits) => digits.length >= 10)])];
-const ALL_FORMATS = 'jsonl,parquet,csv,messages,alpaca,sharegpt,prompt-completion';
+const ALL_FORMATS = 'jsonl,parquet,csv,messages,alpaca,sharegpt,prompt-completion,kto,dpo';
 const MAX_LINE = 2048;
 
 let dir: string;
@@ -137,7 +137,7 @@ describe.each([
     expect(counts.errors).toBeGreaterThan(4 * VALUES.length);
     const files = await listFiles(out);
     expect(files).toEqual(expect.arrayContaining(['README.md', 'dataset_info.json', 'manifest.json', 'qa_errors.jsonl', 'report.html', 'report.json', 'stats.json']));
-    for (const folder of ['tier_high/jsonl', 'tier_low/parquet', 'tier_low/csv', 'tier_low/messages', 'tier_low/alpaca', 'tier_low/sharegpt', 'tier_low/prompt-completion', 'rejected/jsonl', 'rejected/parquet', 'rejected/csv']) {
+    for (const folder of ['tier_high/jsonl', 'tier_low/parquet', 'tier_low/csv', 'tier_low/messages', 'tier_low/alpaca', 'tier_low/sharegpt', 'tier_low/prompt-completion', 'kto', 'rejected/jsonl', 'rejected/parquet', 'rejected/csv']) {
       expect([folder, files.some((file) => file.startsWith(`${folder}/`))]).toEqual([folder, true]);
     }
     expect(await leaks(out)).toEqual([]);

@@ -21,7 +21,7 @@ import { localLoadPath } from '../../lib/dataset/card-configs';
 import { renderCard } from '../../lib/dataset/card';
 import { markGenerated } from '../../lib/dataset/hub-push-card';
 import { cardOverExisting } from '../../lib/io/hub-card';
-import { renderLlamaFactoryInfo } from '../../lib/dataset/llama-factory';
+import { renderLlamaFactoryInfo, writesLlamaFactory } from '../../lib/dataset/llama-factory';
 import type { ExportPlan } from '../../lib/dataset/plan';
 import { type FinalShard, describeExport, splitStats } from '../../lib/dataset/export-description';
 import { type HubState, hubDirectories, hubOutputs, isShardFile, planFormats } from '../../lib/dataset/outputs';
@@ -39,6 +39,7 @@ import { inputName } from '../../streams/file-source';
 import { TOOL_VERSION } from '../version';
 import { qualityStats } from '../../lib/quality/counts';
 import { SAMPLE_RULE, type SampleThreshold } from '../../lib/scale/sample';
+import { PREFERENCE_LOG } from './preference';
 import { CARD_FILE, DEDUP_LOG, LLAMA_FACTORY_FILE, OUTPUT_FILES, type OutputName, STATS_FILE, type WritingArgs, crashPoint, smallTempPath, sweepTemps, tempPath } from './files';
 
 /** What finalize reads of the session. */
@@ -152,7 +153,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
     const card = await cardOverExisting(out, markGenerated(renderCard(description)));
     await writeFileAtomic(path.join(out, CARD_FILE), card, { tempPath: smallTempPath(out, CARD_FILE) });
     outputs.push(await manifestEntry(out, CARD_FILE));
-    if (plan.formats.some((format) => format === 'alpaca' || format === 'sharegpt')) {
+    if (writesLlamaFactory(plan.formats)) {
       await writeFileAtomic(path.join(out, LLAMA_FACTORY_FILE), renderLlamaFactoryInfo(description), {
         tempPath: smallTempPath(out, LLAMA_FACTORY_FILE),
       });
@@ -192,6 +193,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
   await removeReplaced(out, filesToRemove(state.replaces ?? [], [...outputs.map((file) => file.path), MANIFEST_FILE]));
   crashPoint('after-replace');
   await fs.rm(tempPath(out, DEDUP_LOG), { force: true }); // its decisions are all in the outputs now
+  await fs.rm(tempPath(out, PREFERENCE_LOG), { force: true }); // likewise: the dpo rows are written
   await fs.rm(checkpointPath(out), { force: true });
   await sweepTemps(out);
   await syncDirectory(out);

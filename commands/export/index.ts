@@ -39,6 +39,7 @@ import { configureS3, headObject, readObjectText } from '../../lib/io/s3';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
 import { type ExportPlan, hubOptionsRecord } from '../../lib/dataset/plan';
 import { hubDirectories } from '../../lib/dataset/outputs';
+import { writesLlamaFactory } from '../../lib/dataset/llama-factory';
 import { OPTION_TABLE } from '../../lib/option-table';
 import { configFromObject } from '../../lib/config';
 import { normalizeEffective } from '../../lib/config-merge';
@@ -331,7 +332,7 @@ const LEGACY_OWNS: Owns = {
 /** The files a run with this plan writes (shards: by folder, their count is known only at the end). */
 function runOwns(plan: ExportPlan): Owns {
   if (plan.layout === 'simple') return { files: [...Object.values(OUTPUT_FILES), STATS_FILE, ...REPORT_FILES, MANIFEST_FILE], shard_dirs: [] };
-  const chat = plan.formats.some((format) => format === 'alpaca' || format === 'sharegpt');
+  const chat = writesLlamaFactory(plan.formats);
   return {
     files: [OUTPUT_FILES.errors, STATS_FILE, ...REPORT_FILES, MANIFEST_FILE, CARD_FILE, ...(chat ? [LLAMA_FACTORY_FILE] : [])],
     shard_dirs: hubDirectories(plan),

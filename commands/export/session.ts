@@ -52,8 +52,10 @@ import { Checkpointer, freshCheckpoint, loadResumeState } from './checkpoint';
 import { CHECKPOINT_BYTES, CHECKPOINT_MS } from '../../lib/checkpoint-policy';
 import { finalizeExport } from './finalize';
 import { checkSampleCounts, computeSampleThreshold, routeSample } from './sample';
-import { DEDUP_LOG, type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type WritingArgs, note, pausePoint, sweepShards, tempPath } from './files';
+import { DEDUP_LOG, type ExportArgs, type OutDirClaim, type OutputName, OUTPUT_FILES, type WritingArgs, crashPoint, note, pausePoint, sweepShards, tempPath } from './files';
 import type { StopSignals } from '../signals';
+import { PreferenceLog, preferenceReport, writesPreference } from './preference';
+import { emptyPreferenceState } from '../../lib/dataset/preference';
 
 /**
  * The processing stages' options: the same for a run, its dry run and its ranks, so
@@ -109,6 +111,8 @@ export class ExportSession {
   /** The dedup resume log (see the header) and the committed parts' bytes not yet appended. */
   private dedupLog: AtomicFile | null = null;
   private dedupPending: Uint8Array[] = [];
+  /** kto, dpo: the counts of the pairs they take and dpo's index with its resume log (export/preference.ts); null without them. */
+  private preference: PreferenceLog | null = null;
   /** Whole-file hints of this run's inputs (lib/input/input-hints.ts), for the cause of an input that gave nothing usable. */
   private readonly hints = new Map<string, string>();
 
@@ -137,6 +141,7 @@ export class ExportSession {
     state.quality ??= emptyQualityState(plan.quality);
     this.quality = new QualityAccumulator(plan.quality, state.quality);
     this.belowMinScore = state.hub?.belowMinScore ?? 0;
+    if (writesPreference(plan)) state.preference ??= emptyPreferenceState();
   }
 
   static async open(
@@ -202,6 +207,10 @@ export class ExportSession {
       }
     }
     if (!(await this.openDedupLog(resume))) return this.abortTargets();
+    if (this.state.preference) {
+      this.preference = await PreferenceLog.open(this.args.out, this.plan, resolvePreset(this.args), this.state.preference, resume);
+      if (!this.preference) return this.abortTargets();
+    }
     if (!resume) await sweepShards(this.args.out, this.plan);
     this.writers = await DatasetWriters.open({
       out: this.args.out,
@@ -219,6 +228,8 @@ export class ExportSession {
     this.targets.clear();
     await this.dedupLog?.abort(false);
     this.dedupLog = null;
+    await this.preference?.abort();
+    this.preference = null;
     return false;
   }
 
@@ -326,6 +337,7 @@ export class ExportSession {
       progress.update(doneBefore(state.position), this.tally.total);
       this.args.onProgress?.({ bytesDone: doneBefore(state.position), bytesTotal: totalBytes, counts: { ...this.tally.total, errorsByCode: { ...this.tally.total.errorsByCode } } });
       await this.appendDedupLog();
+      await this.preference?.append();
       if (commit.durable) await this.checkpoint(commit.stop, commit.durable);
       // Without a checkpoint here the last one stands: the catch below keeps every temp file for the resume.
       if (commit.stop && stop.requested && !part.stop) throw interrupted(stop);
@@ -351,6 +363,11 @@ export class ExportSession {
       await buildChain({ processing, route }, { source, sink, checkpoint: createCheckpointStage(take) }).run();
       if (this.inputFailure) throw this.inputFailure;
       await this.checkpoints.settle();
+      // dpo: every question's pairs are in; its rows go to the shards before they are finished.
+      if (this.preference) {
+        await this.writers!.writePreferencePairs(this.preference.pairs());
+        crashPoint('after-preference-rows'); // test seam: a kill between the dpo rows and the finalizing checkpoint
+      }
       state.hub = { ...(await this.writers!.finish()), belowMinScore: this.belowMinScore };
     } catch (err) {
       progress.stop();
@@ -358,6 +375,7 @@ export class ExportSession {
       await this.writers?.abort();
       await Promise.all([...this.targets.values()].map((file) => file.abort(false)));
       await this.dedupLog?.abort(false);
+      await this.preference?.abort();
       throw err;
     }
     progress.stop();
@@ -366,6 +384,7 @@ export class ExportSession {
     state.finalizing = true;
     await this.checkpoint(true);
     await this.dedupLog?.abort(false); // closed; finalize removes it
+    await this.preference?.abort();
   }
 
   /** Accounts for a batch that the sink has written (not yet durable: see checkpoint). */
@@ -389,6 +408,7 @@ export class ExportSession {
       const log = this.quality.add(entry, batch.file, this.plan.spec.names);
       if (log !== null) this.dedupPending.push(log);
     }
+    this.preference?.take(batch);
     for (const name of this.plan.fixed) state.outputs[name].bytes = fixedBytes[name]!;
     const index = this.inputIndex.get(batch.file)!;
     if (batch.fileEnd) {
@@ -410,7 +430,8 @@ export class ExportSession {
     const writers = this.writers;
     const written = durable ? durable.hub : writers && !this.state.finalizing ? writers.snapshot() : undefined;
     const hub = written && { ...written, belowMinScore: this.belowMinScore };
-    const synced = () => Promise.all([durable ? durable.synced : writers?.sync(), log?.sync()]);
+    const preference = this.preference;
+    const synced = () => Promise.all([durable ? durable.synced : writers?.sync(), log?.sync(), preference?.sync()]);
     await this.checkpoints.record({ tally: this.tally, stats: this.stats, report: this.report, hub, synced }, wait);
   }
 
@@ -423,7 +444,8 @@ export class ExportSession {
     const state = this.quality.state;
     const tiers = tiersReport(state);
     const contamination = contaminationReport(state);
-    return { pii: piiReport(state), duplicates: duplicatesReport(state), ...(tiers ? { tiers } : {}), ...(contamination ? { contamination } : {}) };
+    const preference = this.state.preference && preferenceReport(this.plan, this.state.preference);
+    return { pii: piiReport(state), duplicates: duplicatesReport(state), ...(tiers ? { tiers } : {}), ...(contamination ? { contamination } : {}), ...(preference ? { preference } : {}) };
   }
 
   private finalize(): ReturnType<typeof finalizeExport> {

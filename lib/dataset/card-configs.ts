@@ -33,7 +33,7 @@
  *   cardMetadata(description) // { pretty_name, size_categories, configs: [{ config_name: 'default', data_files: … }], dataset_info: … }
  */
 import { QaHfError } from '../errors';
-import { FORMATS, type Feature, type FormatName, type FormatSpec, configDirectory, configName } from './formats';
+import { FORMATS, type Feature, type FormatName, type FormatSpec, configDirectory, configName, isPreferenceFormat } from './formats';
 import type { Column } from '../columns';
 import type { PairChannel } from '../input/presets';
 import { dataFilesPattern } from './shards';
@@ -147,7 +147,7 @@ const BUILDER_PARAMETERS: Partial<Record<FormatName, Record<string, unknown>>> =
 };
 
 /** What the card needs of a format: the built-in's FORMATS entry, or a custom format's (JSONL rows of its declared columns, pairs only). */
-type CardFormat = Pick<FormatSpec, 'builder' | 'rejected' | 'summary' | 'llamaFactory' | 'features'>;
+type CardFormat = Pick<FormatSpec, 'builder' | 'rejected' | 'summary' | 'rows' | 'llamaFactory' | 'features'>;
 
 function formatOf(config: CardConfig): CardFormat {
   const custom = config.custom;
@@ -255,7 +255,8 @@ export function cardMetadata(description: CardDescription): Record<string, unkno
   const hasDefault = configs.some((config) => config.name === 'default');
   // The passed pairs, counted in one format: with --tiers, every tier's config of that format.
   const all = [...configs, ...byFiles];
-  const firstPairs = all.find((config) => config.config.channel === 'pairs');
+  // Not kto or dpo (rows of passed and rejected pairs, or per question) unless there is nothing else.
+  const firstPairs = all.find((config) => config.config.channel === 'pairs' && !isPreferenceFormat(config.config.format)) ?? all.find((config) => config.config.channel === 'pairs');
   const passed = all.filter((config) => config.config.channel === 'pairs' && config.config.format === firstPairs?.config.format);
   const metadata: Record<string, unknown> = { pretty_name: description.title };
   if (description.version !== undefined) metadata.version = description.version;

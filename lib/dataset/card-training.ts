@@ -1,7 +1,8 @@
 /**
  * card-training — the card's `## Training` section: ready-to-copy dataset entries
- * for axolotl, TRL's SFTTrainer and LLaMA-Factory, for the chat formats exported
- * (messages, alpaca, sharegpt, prompt-completion); nothing without one.
+ * for axolotl, TRL's SFTTrainer, KTOTrainer and DPOTrainer and LLaMA-Factory, for the chat
+ * and preference formats exported (messages, alpaca, sharegpt, prompt-completion, kto, dpo);
+ * nothing without one.
  *
  *   renderTraining(description, named) // ['## Training', 'axolotl, in the `datasets:` …', …]
  */
@@ -25,6 +26,15 @@ const TRAINERS: Readonly<Record<string, { axolotl?: Record<string, unknown>; trl
   sharegpt: { axolotl: { type: 'chat_template', field_messages: 'conversations', message_property_mappings: { role: 'from', content: 'value' } }, trl: false },
   // TRL's prompt–completion form; axolotl has no loader that reads these two fields as they are.
   'prompt-completion': { trl: true },
+  // Preference data: TRL's KTOTrainer and DPOTrainer (their own snippet, PREFERENCE_TRAINERS).
+  kto: { trl: false },
+  dpo: { trl: false },
+};
+
+/** TRL's preference trainers, by format: the trainer and its config class. */
+const PREFERENCE_TRAINERS: Readonly<Record<string, { trainer: string; config: string }>> = {
+  kto: { trainer: 'KTOTrainer', config: 'KTOConfig' },
+  dpo: { trainer: 'DPOTrainer', config: 'DPOConfig' },
 };
 
 /** The split a snippet trains on (`train` when there is one, else the first) and the one it evaluates on, if any. */
@@ -73,6 +83,33 @@ export function renderTraining(description: CardDescription, named: ResolvedConf
         `    train_dataset=ds[${python(splits.train)}],`,
         ...(splits.eval === undefined ? [] : [`    eval_dataset=ds[${python(splits.eval)}],`]),
         '    args=SFTConfig(output_dir="sft-output"),',
+        ')',
+        'trainer.train()',
+        '```',
+      ].join('\n'),
+    );
+  }
+  for (const config of chat.filter((item) => Object.hasOwn(PREFERENCE_TRAINERS, item.config.format))) {
+    const splits = trainingSplits(config);
+    const { trainer, config: settings } = PREFERENCE_TRAINERS[config.config.format];
+    parts.push(
+      [
+        `TRL's \`${trainer}\` takes the \`${config.name}\` config as it is:`,
+        '',
+        '```python',
+        'from datasets import load_dataset',
+        'from transformers import AutoModelForCausalLM, AutoTokenizer',
+        `from trl import ${settings}, ${trainer}`,
+        '',
+        `ds = load_dataset(${python(description.loadPath)}, ${python(config.name)})`,
+        'model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-0.5B-Instruct")  # your model',
+        'tokenizer = AutoTokenizer.from_pretrained("Qwen/Qwen2.5-0.5B-Instruct")',
+        `trainer = ${trainer}(`,
+        '    model=model,',
+        `    args=${settings}(output_dir=${python(`${config.config.format}-output`)}),`,
+        `    train_dataset=ds[${python(splits.train)}],`,
+        ...(splits.eval === undefined ? [] : [`    eval_dataset=ds[${python(splits.eval)}],`]),
+        '    processing_class=tokenizer,',
         ')',
         'trainer.train()',
         '```',

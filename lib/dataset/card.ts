@@ -88,7 +88,7 @@ export function renderCard(description: CardDescription): string {
         named.includes(config) ? `\`${config.name}\`` : `${config.name} (by files)`,
         `\`${config.directory}/\``,
         config.format.summary,
-        config.config.channel === 'pairs' ? (config.config.tier !== undefined ? `passed pairs of tier ${config.config.tier}` : 'passed pairs') : 'rejected pairs (failed validation)',
+        config.config.channel === 'pairs' ? (config.config.tier !== undefined ? `passed pairs of tier ${config.config.tier}` : (config.format.rows ?? 'passed pairs')) : 'rejected pairs (failed validation)',
       ]),
     ),
   );
@@ -165,7 +165,8 @@ export function renderCard(description: CardDescription): string {
 
   const entries = llamaFactoryEntries(description);
   if (Object.keys(entries).length) {
-    const formats = named.filter((config) => config.format.llamaFactory && config.config.channel === 'pairs');
+    const prefix = description.llamaFactoryPrefix ?? 'qa';
+    const formats = named.filter((config) => config.config.channel === 'pairs' && config.splits.some((split) => Object.hasOwn(entries, `${prefix}_${config.name}_${split.name}`)));
     parts.push(
       '## LLaMA-Factory',
       [

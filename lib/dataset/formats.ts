@@ -14,7 +14,7 @@ import { got, optionError } from '../errors';
 import type { Column, ColumnType } from '../columns';
 import type { PairChannel } from '../input/presets';
 
-export type FormatName = 'jsonl' | 'parquet' | 'csv' | 'messages' | 'alpaca' | 'sharegpt' | 'prompt-completion';
+export type FormatName = 'jsonl' | 'parquet' | 'csv' | 'messages' | 'alpaca' | 'sharegpt' | 'prompt-completion' | 'kto' | 'dpo';
 
 /** A feature as the dataset card's YAML `dataset_info.features` lists it. */
 export type Feature = { name: string; dtype: HfDtype } | { name: string; list: Feature[] } | { name: string; sequence: HfDtype };
@@ -48,6 +48,8 @@ export interface FormatSpec {
   llamaFactory?: 'alpaca' | 'sharegpt';
   /** One line of prose for the dataset card. */
   summary: string;
+  /** What a row of its pairs config holds, for the card's table (default: passed pairs). */
+  rows?: string;
   /** The features of one output row. */
   features(options: FormatOptions): Feature[];
 }
@@ -70,6 +72,25 @@ function csvFeatures(options: FormatOptions): Feature[] {
 
 function withSystem(features: Feature[], options: FormatOptions, always = false): Feature[] {
   return options.systemPrompt === undefined && !always ? features : [...features, { name: 'system', dtype: 'string' }];
+}
+
+/**
+ * Whether the preference formats (kto, dpo) write conversations (lists of role/content
+ * turns) rather than text: with a system prompt (text has no place for it) or when the
+ * input is a conversation (lib/dataset/preference.ts).
+ */
+export function conversationalPreference(options: Pick<FormatOptions, 'columns' | 'systemPrompt'>): boolean {
+  return options.systemPrompt !== undefined || hasConversation(options.columns);
+}
+
+const TURNS: Feature[] = [
+  { name: 'role', dtype: 'string' },
+  { name: 'content', dtype: 'string' },
+];
+
+/** A preference row's text field: a string, or a list of turns in the conversational form. */
+function preferenceField(name: string, options: FormatOptions): Feature {
+  return conversationalPreference(options) ? { name, list: TURNS } : { name, dtype: 'string' };
 }
 
 /** Whether the rows carry a conversation column (CONVERSATION_FIELD, JSON text). */
@@ -157,10 +178,37 @@ export const FORMATS: Readonly<Record<FormatName, FormatSpec>> = {
       { name: 'completion', dtype: 'string' },
     ],
   },
+  kto: {
+    name: 'kto',
+    extension: 'jsonl',
+    builder: 'json',
+    compressible: true,
+    rejected: false,
+    summary: "TRL's unpaired preference format for KTO: every pair, passed or rejected, with `label` true when it passed",
+    rows: 'passed (label true) and rejected (label false) pairs',
+    features: (options) => [preferenceField('prompt', options), preferenceField('completion', options), { name: 'label', dtype: 'bool' }],
+  },
+  dpo: {
+    name: 'dpo',
+    extension: 'jsonl',
+    builder: 'json',
+    compressible: true,
+    rejected: false,
+    summary: "TRL's preference format for DPO: per question the best-scored passed answer (`chosen`) and the worst-scored rejected one (`rejected`)",
+    rows: 'one per question with a passed and a rejected answer',
+    features: (options) => [preferenceField('prompt', options), preferenceField('chosen', options), preferenceField('rejected', options)],
+  },
 };
 
+/** The preference formats: made of passed and rejected pairs, one config each (no rejected config, no tiers). */
+export const PREFERENCE_FORMATS: readonly FormatName[] = ['kto', 'dpo'];
+
+export function isPreferenceFormat(format: string): boolean {
+  return (PREFERENCE_FORMATS as readonly string[]).includes(format);
+}
+
 /** The formats that need question and answer columns (and read context, and --system-prompt). */
-export const CHAT_FORMATS: readonly FormatName[] = ['messages', 'alpaca', 'sharegpt', 'prompt-completion'];
+export const CHAT_FORMATS: readonly FormatName[] = ['messages', 'alpaca', 'sharegpt', 'prompt-completion', 'kto', 'dpo'];
 
 export const FORMAT_NAMES = Object.keys(FORMATS) as FormatName[];
 

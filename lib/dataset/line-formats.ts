@@ -41,8 +41,8 @@ import { type FormatName, type FormatOptions, hasConversation, normalizeSystemPr
 export type LineFormatter = (row: Row) => string;
 
 /** The field names the chat formats read from a flat row. */
-const PROMPT_FIELD = 'question';
-const RESPONSE_FIELD = 'answer';
+export const PROMPT_FIELD = 'question';
+export const RESPONSE_FIELD = 'answer';
 /** Read when the columns have it (a string column): alpaca's input, before the question elsewhere. */
 export const CONTEXT_FIELD = 'context';
 /** Between the context (or the system prompt of prompt-completion) and the question: a blank line. */
@@ -69,19 +69,19 @@ function text(row: Row, field: string): string {
 }
 
 /** The user's turn: the question, after the context and a blank line when there is one. */
-function userText(row: Row, withContext: boolean): string {
+export function userText(row: Row, withContext: boolean): string {
   if (!withContext) return raw(row, PROMPT_FIELD);
   const context = raw(row, CONTEXT_FIELD);
   return context === '' ? raw(row, PROMPT_FIELD) : `${context}${CONTEXT_SEPARATOR}${raw(row, PROMPT_FIELD)}`;
 }
 
-interface Turn {
+export interface Turn {
   role: string;
   content: string;
 }
 
 /** The turns of a conversation column's JSON text, or null when it is not a list of {role, content} strings. */
-function conversationOf(row: Row, byteText: boolean): Turn[] | null {
+export function conversationOf(row: Row, byteText: boolean): Turn[] | null {
   const value = row[CONVERSATION_FIELD];
   if (typeof value !== 'string') return null;
   let turns: unknown;
@@ -172,6 +172,9 @@ export function makeLineFormatter(format: FormatName, options: FormatOptions): L
     case 'parquet':
     case 'csv':
       throw new QaHfError('ERR_USAGE', `${format} is not a line format: use ${format === 'csv' ? 'makeCsvFormatter' : 'lib/parquet'}`);
+    case 'kto':
+    case 'dpo':
+      throw new QaHfError('ERR_USAGE', `${format} is not a row format: its lines are made of several rows (lib/dataset/preference.ts)`);
   }
 }
 

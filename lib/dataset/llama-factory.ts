@@ -8,13 +8,16 @@
  * which makes LLaMA-Factory call `load_dataset(<export folder>, <config>, split=<split>)`
  * and so read this card's configs. (Pointing `file_name` at the format folder would mix
  * train, validation and test into one training set, and LLaMA-Factory's file loader
- * rejects `.gz` and `.zst`.) For a Hub dataset every entry is `hf_hub_url` + `subset` +
+ * rejects `.gz` and `.zst`.) kto and dpo in their text form are alpaca entries: kto's
+ * `columns: {prompt, response: completion, kto_tag: label}`, dpo's `ranking: true` with
+ * prompt, chosen and rejected (LLaMA-Factory's data/README). For a Hub dataset every entry is `hf_hub_url` + `subset` +
  * `split` (`dataset_dir: REMOTE:<id>` makes LLaMA-Factory fetch this file from the repo).
  *
  *   const info = renderLlamaFactoryInfo(description); // '{\n  "qa_alpaca_train": {…'
  */
 import { QaHfError } from '../errors';
 import { type CardDescription, partitionConfigs } from './card-configs';
+import { conversationalPreference, isPreferenceFormat } from './formats';
 
 /**
  * What this relies on, read in LLaMA-Factory's source (src/llamafactory/data/parser.py
@@ -36,8 +39,10 @@ export function llamaFactoryEntries(description: CardDescription): Record<string
   const system = description.systemPrompt !== undefined;
   const entries: Record<string, Record<string, unknown>> = {};
   // alpaca and sharegpt are json, the primary builder whenever present: always named configs.
+  // kto and dpo as text (LLaMA-Factory's alpaca formatting reads text; their conversational form has no entry).
+  const preference = !conversationalPreference({ columns: description.columns.pairs, systemPrompt: description.systemPrompt });
   for (const config of partitionConfigs(description).named) {
-    const formatting = config.format.llamaFactory;
+    const formatting = config.format.llamaFactory ?? (preference && isPreferenceFormat(config.config.format) ? 'alpaca' : undefined);
     if (!formatting || config.config.channel !== 'pairs') continue;
     for (const split of config.splits) {
       let source: Record<string, unknown>;
@@ -45,7 +50,12 @@ export function llamaFactoryEntries(description: CardDescription): Record<string
       else if (split.files.length === 1 && isPlainFile(split.files[0].name)) source = { file_name: `${config.directory}/${split.files[0].name}` };
       else source = { script_url: '.', subset: config.name, split: split.name };
       const entry: Record<string, unknown> = { ...source, formatting };
-      if (formatting === 'alpaca') {
+      if (config.config.format === 'kto') {
+        entry.columns = { prompt: 'prompt', response: 'completion', kto_tag: 'label' };
+      } else if (config.config.format === 'dpo') {
+        entry.ranking = true;
+        entry.columns = { prompt: 'prompt', chosen: 'chosen', rejected: 'rejected' };
+      } else if (formatting === 'alpaca') {
         entry.columns = { prompt: 'instruction', query: 'input', response: 'output', ...(system ? { system: 'system' } : {}) };
       } else {
         // A conversation column gives sharegpt rows a system field even without --system-prompt.
@@ -62,7 +72,14 @@ export function llamaFactoryEntries(description: CardDescription): Record<string
   return entries;
 }
 
-/** dataset_info.json for LLaMA-Factory; `{}` when neither alpaca nor sharegpt was written. */
+/** The formats that make an export write dataset_info.json (kto and dpo: with entries only in their text form). */
+export const LLAMA_FACTORY_FORMATS: readonly string[] = ['alpaca', 'sharegpt', 'kto', 'dpo'];
+
+export function writesLlamaFactory(formats: readonly string[]): boolean {
+  return formats.some((format) => LLAMA_FACTORY_FORMATS.includes(format));
+}
+
+/** dataset_info.json for LLaMA-Factory; `{}` when none of its formats was written. */
 export function renderLlamaFactoryInfo(description: CardDescription): string {
   return `${JSON.stringify(llamaFactoryEntries(description), null, 2)}\n`;
 }

@@ -8,7 +8,7 @@
  *   shardOpenPath(output, 0)  // 'jsonl/.train-00000.jsonl.partial.open'
  */
 import type { CodecChoice } from '../input/compression';
-import { FORMATS, configDirectory, isFormatName } from './formats';
+import { FORMATS, configDirectory, isFormatName, isPreferenceFormat } from './formats';
 import type { Row } from '../batch';
 import { tierNames } from '../quality/plan';
 import type { PairChannel } from '../input/presets';
@@ -82,6 +82,8 @@ export function parseOutputKey(key: string): { format: string; channel: PairChan
 
 /** The config groups of a format: its pairs (one per tier with --tiers), then rejected. */
 export function channelGroups(plan: HubPlan, format: string): Array<{ channel: PairChannel; tier: string | null }> {
+  // kto and dpo: one config of passed and rejected pairs together, whatever the tiers.
+  if (isPreferenceFormat(format)) return [{ channel: 'pairs', tier: null }];
   const tiers = tierNames(plan.quality);
   const groups: Array<{ channel: PairChannel; tier: string | null }> = tiers.length > 0 ? tiers.map((tier) => ({ channel: 'pairs' as const, tier })) : [{ channel: 'pairs', tier: null }];
   if (writesRejected(format)) groups.push({ channel: 'rejected', tier: null });

@@ -17,7 +17,7 @@
  *   hubOptionsRecord(plan, library)      // what of it goes into the options hash
  */
 import { got, optionError } from '../errors';
-import { CHAT_FORMATS, type FormatName, normalizeSystemPrompt, parseFormatList } from './formats';
+import { CHAT_FORMATS, type FormatName, isPreferenceFormat, normalizeSystemPrompt, parseFormatList } from './formats';
 import { requireChatColumns } from './line-formats';
 import type { CustomFormat, CustomFormatSpec } from './custom-format';
 import { SCORE_COLUMN } from './route';
@@ -136,7 +136,7 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
       if (value !== undefined) throw optionError(option, `--${option} needs --split, ${got(value)}`, 'ERR_USAGE');
     }
     if (args.systemPrompt !== undefined) {
-      throw optionError('system-prompt', `--system-prompt needs --format messages, alpaca, sharegpt or prompt-completion, ${got(args.systemPrompt)}`, 'ERR_USAGE');
+      throw optionError('system-prompt', `--system-prompt needs --format messages, alpaca, sharegpt, prompt-completion, kto or dpo, ${got(args.systemPrompt)}`, 'ERR_USAGE');
     }
     if (args.compress !== undefined) compressionOptions(args, ['jsonl']); // `none`: still checked, never silently taken
     else if (args.compressLevel !== undefined) throw optionError('compress-level', `--compress-level needs --compress gzip or zstd, ${got(args.compressLevel)}`, 'ERR_USAGE');
@@ -156,6 +156,14 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
   const seed = normalizeSeed(args.seed ?? DEFAULT_SEED);
   const key = columnOption('split-key', args.splitKey ?? defaultSplitKey(preset), preset);
   const stratifyBy = args.stratifyBy === undefined ? undefined : columnOption('stratify-by', args.stratifyBy, preset);
+
+  // kto, dpo: rejected pairs need a question and an answer too, and a prompt must never sit in two splits.
+  for (const format of formats.filter(isPreferenceFormat)) {
+    requireChatColumns(format, preset.rejectedColumns);
+    if (key !== DEFAULT_SPLIT_KEY) {
+      throw optionError('split-key', `--format ${format} splits by the question (a prompt never sits in two splits), so --split-key must be ${DEFAULT_SPLIT_KEY}, ${got(key)}`, 'ERR_USAGE');
+    }
+  }
 
   // --max-shard-size: bytes per shard before the next one starts.
   const maxShardBytes = args.maxShardSize === undefined ? DEFAULT_MAX_SHARD_BYTES : parseByteSize(args.maxShardSize);
@@ -178,7 +186,7 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
   // --system-prompt: only the chat formats carry it.
   const systemPrompt = normalizeSystemPrompt(args.systemPrompt);
   if (systemPrompt !== undefined && !formats.some((format) => CHAT_FORMATS.includes(format))) {
-    throw optionError('system-prompt', `--system-prompt needs --format messages, alpaca, sharegpt or prompt-completion, ${got(args.format ?? 'jsonl')}`, 'ERR_USAGE');
+    throw optionError('system-prompt', `--system-prompt needs --format messages, alpaca, sharegpt, prompt-completion, kto or dpo, ${got(args.format ?? 'jsonl')}`, 'ERR_USAGE');
   }
 
   const checkpointLines = checkpointLinesOf(args);

@@ -24,6 +24,7 @@ import { QaHfError } from '../errors';
 import { type Fingerprint, type InputHasher, inputChange } from './fingerprint';
 import type { HubState } from '../dataset/outputs';
 import type { Owns } from '../dataset/out-dir';
+import type { PreferenceState } from '../dataset/preference';
 import type { ReportState } from '../quality/report';
 import type { QualityState } from '../quality/counts';
 import type { SampleThreshold } from '../scale/sample';
@@ -71,6 +72,8 @@ export interface Checkpoint {
   report?: ReportState;
   /** The quality rules' counts and the committed length of the dedup log (lib/quality/counts.ts; absent in older checkpoints). */
   quality?: QualityState;
+  /** kto, dpo: the pairs they took and the committed length of dpo's log (lib/dataset/preference.ts; commands/export/preference.ts). */
+  preference?: PreferenceState;
   /** Hub layout only: per shard output its roller, open shard and counts; the split tracker. */
   hub?: HubState;
   /** --target-samples: the first pass's result (lib/scale/sample.ts), so a resume keeps the same sample without reading again. */

@@ -24,6 +24,8 @@ export interface QualitySections {
   tiers?: Record<string, unknown>;
   /** With --decontaminate: `{ngram, records, files: [{file, records}], examples}` */
   contamination?: Record<string, unknown>;
+  /** kto, dpo: `{formats, pairs: {passed, rejected, duplicates_left_out}, dpo?: {questions, pairs, without_both, …}}` */
+  preference?: Record<string, unknown>;
 }
 
 /** A share, 0 when there is nothing to share out. */
@@ -123,7 +125,7 @@ export function buildReport(report: ReportAccumulator, inputs: ReportInputs): Re
       },
     };
   });
-  const { pii, duplicates, tiers, contamination } = inputs.sections;
+  const { pii, duplicates, tiers, contamination, preference } = inputs.sections;
   return roundFloats({
     report_version: REPORT_VERSION,
     settings: {
@@ -149,6 +151,7 @@ export function buildReport(report: ReportAccumulator, inputs: ReportInputs): Re
     ...(duplicates ? { duplicates } : {}),
     ...(tiers ? { tiers } : {}),
     ...(contamination ? { contamination } : {}),
+    ...(preference ? { preference } : {}),
   });
 }
 
