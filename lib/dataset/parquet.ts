@@ -159,7 +159,7 @@ export class ParquetShardWriter {
       throw new QaHfError('ERR_CHECKPOINT_MISMATCH', 'parquet shard was started with other columns or row group limits');
     }
     if (!Array.isArray(state.chunkers) || state.chunkers.length !== normalized.columns.length) {
-      throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `parquet shard state has ${got(state.chunkers?.length)} page chunkers for ${normalized.columns.length} columns`);
+      throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `parquet shard state has ${Array.isArray(state.chunkers) ? state.chunkers.length : 'no'} page chunkers for ${normalized.columns.length} columns`);
     }
     const template = footerOf(await emptyFile(normalized));
     const chunkers = state.chunkers.map((chunker) => PageChunker.restore(chunker));
