@@ -28,7 +28,7 @@ import { type RunPlan, planRun } from './lib/plan';
 import { loadConfigFile } from './lib/io/config-file';
 import { readPlanFiles } from './lib/io/plan-files';
 import { verifyCommand } from './commands/verify';
-import { pushCommand, type PushArgs } from './commands/push';
+import { pushCommand } from './commands/push';
 import { presetsCommand, type PresetsArgs } from './commands/presets';
 import { reportCommand } from './commands/quality-report';
 import { TOOL_VERSION } from './commands/version';
@@ -154,7 +154,7 @@ async function loadConfig(args: Record<string, unknown>): Promise<Config | null>
  */
 async function plan<C extends ConfigCommand>(command: C, flags: Record<string, unknown>): Promise<RunPlan<C>> {
   const config = await loadConfig(flags);
-  const files = command === 'merge' || command === 'verify' ? { presets: {} } : readPlanFiles(flags, config);
+  const files = command === 'merge' || command === 'verify' || command === 'push' ? { presets: {} } : readPlanFiles(flags, config);
   return planRun(command, flags, config, { vars: process.env, cwd: process.cwd() }, files);
 }
 
@@ -231,7 +231,7 @@ export function buildParser(argv: string[]) {
           .example('HF_TOKEN=hf_… $0 push dist/ --repo me/qa-corpus', 'commit what changed since the last push; nothing changed, no commit')
           .example('$0 push dist/ --repo me/qa-corpus --dry-run', 'list what would be uploaded, deleted and kept'),
       async (args) => {
-        await pushCommand(args as unknown as PushArgs);
+        await pushCommand((await plan('push', args)).args);
       },
     )
     .options(globalOptions())

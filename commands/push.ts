@@ -12,15 +12,17 @@
  *   3. The plan (lib/dataset/hub-push-plan.ts): every file the manifest lists and the
  *      manifest, against the repo's files at that commit, by the hash the Hub
  *      reports; qa-hf's files the export no longer has are deleted, the others kept.
- *      The card keeps the text a user wrote on the Hub (lib/dataset/hub-push-card.ts); when
- *      that makes README.md differ from the export's, the manifest sent lists the
- *      card sent, so the repo verifies as a folder does.
+ *      The card loads the repo, not the folder the export was made in, and keeps the
+ *      text a user wrote on the Hub (lib/dataset/hub-push-card.ts); when that makes
+ *      README.md differ from the export's, the manifest sent lists the card sent, so
+ *      the repo verifies as a folder does.
  *   4. One commit (or --pr, a pull request) with what changed; none when nothing did.
  *      The client asks the Hub which large files it holds already (by sha256) and
  *      uploads only the others: a push interrupted after its uploads sends no byte
  *      of them again.
  * --dry-run prints the plan (upload, unchanged, delete, keep, with sizes) on stdout
- * and sends nothing. The token comes from HF_TOKEN or --token-file, never a flag.
+ * and sends nothing. The token comes from HF_TOKEN or --token-file, never a flag; the
+ * other options also from the config file (lib/plan.ts planRun('push', …)).
  *
  *   await pushCommand({ dir: 'dist', repo: 'me/qa', dryRun: false, quiet: false, … })
  */
@@ -28,8 +30,10 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { CommitOperation } from '@huggingface/hub';
 import { QaHfError } from '../lib/errors';
+import type { PushRunArgs } from '../lib/plan';
 import { type LocalFile, type PushPlan, type RemoteFile, changesRepo, needsGitSha1, planPush } from '../lib/dataset/hub-push-plan';
-import { GENERATED_BEGIN, markGenerated, mergeCard } from '../lib/dataset/hub-push-card';
+import { GENERATED_BEGIN, cardForRepo, markGenerated, mergeCard } from '../lib/dataset/hub-push-card';
+import { localLoadPath } from '../lib/dataset/card-configs';
 import { MANIFEST_FILE, MANIFEST_FORMAT, type Manifest, verifyManifest } from '../lib/io/manifest';
 import { CHECKPOINT_FILE } from '../lib/io/checkpoint';
 import { fileBlob, gitBlobSha1, gitBlobSha1Of, sha256Bytes } from '../lib/io/hub-files';
@@ -51,20 +55,8 @@ const CARD_FILE = 'README.md';
 const RANK_MARKER = 'rank.json';
 const DEFAULT_BRANCH = 'main';
 
-export interface PushArgs {
-  dir: string;
-  repo?: string;
-  branch?: string;
-  pr?: boolean;
-  private?: boolean;
-  create?: boolean;
-  message?: string;
-  tokenFile?: string;
-  hubUrl?: string;
-  dryRun?: boolean;
-  progress?: boolean;
-  quiet?: boolean;
-}
+/** The push's arguments: the flags over the config file (lib/plan.ts planRun). */
+export type PushArgs = PushRunArgs;
 
 export interface PushRuntime {
   /** HF_TOKEN, HF_ENDPOINT: default process.env. */
@@ -97,7 +89,7 @@ export async function pushCommand(args: PushArgs, runtime: PushRuntime = {}): Pr
     if (!args.quiet) note(line);
   };
   const out = runtime.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  if (args.repo === undefined) throw new QaHfError('ERR_USAGE', 'push needs --repo OWNER/NAME: the dataset repo on the Hub');
+  if (args.repo === undefined) throw new QaHfError('ERR_USAGE', 'push needs --repo OWNER/NAME (or repo: in the config file): the dataset repo on the Hub');
   const branch = args.branch ?? DEFAULT_BRANCH;
   const hubUrl = hubUrlOf(args.hubUrl, env);
   const accessToken = await readToken(args.tokenFile, env);
@@ -226,8 +218,8 @@ async function localFiles(
   const files: SendFile[] = [];
   let outputs = manifest.outputs;
   for (const output of manifest.outputs) {
-    if (output.path === CARD_FILE && parentCommit !== null && byPath.has(CARD_FILE)) {
-      const card = await cardToSend(dir, target, parentCommit, remoteManifest);
+    if (output.path === CARD_FILE) {
+      const card = await cardToSend(dir, manifest, target, parentCommit !== null && byPath.has(CARD_FILE) ? parentCommit : null, remoteManifest);
       if (card !== null) {
         const entry = { path: CARD_FILE, bytes: card.length, sha256: sha256Bytes(card) };
         outputs = outputs.map((file) => (file.path === CARD_FILE ? { ...file, bytes: entry.bytes, sha256: entry.sha256 } : file));
@@ -247,17 +239,25 @@ async function localFiles(
   return files;
 }
 
-/** The card merged with the repo's README.md, or null when the export's goes as it is. */
-async function cardToSend(dir: string, target: HubTarget, parentCommit: string, remoteManifest: Manifest | null): Promise<Buffer | null> {
-  const exported = await fs.readFile(path.join(dir, CARD_FILE), 'utf8');
-  const existing = await readRepoText(target, parentCommit, CARD_FILE);
-  if (existing === null || existing === exported) return null;
+/**
+ * The card to send, or null when the export's goes as it is: its loading instructions
+ * naming the repo (lib/dataset/hub-push-card.ts cardForRepo: a card made in a folder loads
+ * the folder), merged with the repo's README.md when the repo has one (`parentCommit`).
+ */
+async function cardToSend(dir: string, manifest: Manifest, target: HubTarget, parentCommit: string | null, remoteManifest: Manifest | null): Promise<Buffer | null> {
+  const onDisk = await fs.readFile(path.join(dir, CARD_FILE), 'utf8');
+  // The name the export loaded the folder by: FOLDER, or OUT/FOLDER for a version (commands/export/finalize.ts).
+  const folder = path.basename(path.resolve(dir));
+  const named = manifest.dataset_version === undefined ? folder : `${path.basename(path.dirname(path.resolve(dir)))}/${folder}`;
+  const exported = cardForRepo(onDisk, target.repo.name, localLoadPath(named));
+  const asIs = (card: string) => (card === onDisk ? null : Buffer.from(card));
+  const existing = parentCommit === null ? null : await readRepoText(target, parentCommit, CARD_FILE);
+  if (existing === null || existing === exported) return asIs(exported);
   // qa-hf's card as it wrote it last time (unedited): replaced whole, even from a version without the markers.
   const before = remoteManifest?.outputs.find((file) => file.path === CARD_FILE);
   const ownedBefore = before !== undefined && before.sha256 === sha256Bytes(Buffer.from(existing));
   const generated = exported.includes(GENERATED_BEGIN) ? exported : markGenerated(exported);
-  const merged = mergeCard(existing, generated, { ownedBefore });
-  return merged === exported ? null : Buffer.from(merged);
+  return asIs(mergeCard(existing, generated, { ownedBefore }));
 }
 
 function size(bytes: number): string {

@@ -35,8 +35,8 @@ export const DEFAULT_GLOB = '**/*.{jsonl,jsonl.gz,jsonl.zst}';
 /** The commands (`pipe` is `qa-hf [FILE…]`). */
 export const COMMANDS = ['pipe', 'export', 'report', 'merge', 'verify', 'presets', 'push'] as const;
 export type CommandName = (typeof COMMANDS)[number];
-/** The commands that read the config file (`--config FILE`, else ./qa-hf.yaml); presets has no option of its own, push publishes a finished export. */
-export const CONFIG_COMMANDS = ['pipe', 'export', 'report', 'merge', 'verify'] as const;
+/** The commands that read the config file (`--config FILE`, else ./qa-hf.yaml); presets has no option of its own. */
+export const CONFIG_COMMANDS = ['pipe', 'export', 'report', 'merge', 'verify', 'push'] as const;
 export type ConfigCommand = (typeof CONFIG_COMMANDS)[number];
 
 /**
@@ -119,7 +119,7 @@ export const OPTION_TABLE: readonly OptionRow[] = [
     describe: `options and mapping from a YAML file (default: ${CONFIG_FILE} in the working directory, if there); flags override it` },
   { name: 'fail-fast', type: 'boolean', commands: PROCESSING, default: false, file: { schema: SWITCH }, check: boolean('failFast'),
     describe: 'stop at the first bad line with exit code 1' },
-  { name: 'quiet', alias: 'q', type: 'boolean', commands: [...CONFIG_COMMANDS, 'push'], default: false, file: { schema: SWITCH }, check: boolean('quiet'),
+  { name: 'quiet', alias: 'q', type: 'boolean', commands: CONFIG_COMMANDS, default: false, file: { schema: SWITCH }, check: boolean('quiet'),
     describe: 'no summary or warnings on stderr', describeIn: { verify: 'print only differences' } },
   { name: 'preset', example: 'squad', type: 'string', commands: PROCESSING, default: DEFAULT_PRESET, identity: ['preset', 'config'], settled: (_plan, args) => args.preset,
     file: { schema: TEXT }, check: presetOption, parseCheck: true,
@@ -243,22 +243,22 @@ export const OPTION_TABLE: readonly OptionRow[] = [
     describeIn: { verify: 'an export output directory', push: 'the folder of a finished export: the files its manifest.json lists, and the manifest, are pushed' } },
   { name: 'inputs', type: 'boolean', commands: ['verify'], default: true, file: { cliOnly: 'the file\u2019s inputs: are export\u2019s and report\u2019s inputs' },
     describe: 'also check the inputs (--no-inputs to skip)' },
-  // Push (commands/push.ts): it reads no config file; the token comes from HF_TOKEN or --token-file, never a flag.
-  { name: 'repo', example: 'me/qa-corpus', type: 'string', commands: ['push'], file: { cliOnly: 'push reads no config file: the repo is named where the push is typed' },
-    describe: 'the dataset repo OWNER/NAME on the Hub (required)' },
-  { name: 'branch', example: 'main', type: 'string', commands: ['push'], file: { cliOnly: 'push reads no config file' },
+  // Push (commands/push.ts): the repo and how to commit, from the flags or the config file; the token comes from HF_TOKEN or --token-file, never a flag or the file.
+  { name: 'repo', example: 'me/qa-corpus', type: 'string', commands: ['push'], file: { schema: TEXT },
+    describe: 'the dataset repo OWNER/NAME on the Hub (required: here or as repo: in the config file)' },
+  { name: 'branch', example: 'main', type: 'string', commands: ['push'], file: { schema: TEXT },
     describe: 'the branch to commit to (default main; it must exist)' },
-  { name: 'pr', type: 'boolean', commands: ['push'], default: false, file: { cliOnly: 'push reads no config file' },
+  { name: 'pr', type: 'boolean', commands: ['push'], default: false, file: { schema: SWITCH },
     describe: 'open a pull request with the commit instead of committing to the branch' },
-  { name: 'create', type: 'boolean', commands: ['push'], default: false, file: { cliOnly: 'push reads no config file' },
+  { name: 'create', type: 'boolean', commands: ['push'], default: false, file: { schema: SWITCH },
     describe: 'create the dataset repo when it is missing' },
-  { name: 'private', type: 'boolean', commands: ['push'], default: false, file: { cliOnly: 'push reads no config file' },
+  { name: 'private', type: 'boolean', commands: ['push'], default: false, file: { schema: SWITCH },
     describe: 'with --create: create the repo private' },
-  { name: 'message', example: '"Add the March corpus"', type: 'string', commands: ['push'], file: { cliOnly: 'push reads no config file' },
+  { name: 'message', example: '"Add the March corpus"', type: 'string', commands: ['push'], file: { schema: TEXT },
     describe: 'the commit title (default: qa-hf push: dataset VERSION (N files changed, M deleted))' },
-  { name: 'token-file', example: '~/.cache/huggingface/token', type: 'string', commands: ['push'], file: { cliOnly: 'push reads no config file; a token never goes in one' },
+  { name: 'token-file', example: '~/.cache/huggingface/token', type: 'string', commands: ['push'], file: { cliOnly: 'a token and where it is are kept out of a config file, which gets shared' },
     describe: 'read the Hub token from the first line of FILE (default: the HF_TOKEN variable); there is no --token, which ps would show' },
-  { name: 'hub-url', example: 'https://hub.example.org', type: 'string', commands: ['push'], file: { cliOnly: 'push reads no config file' },
+  { name: 'hub-url', example: 'https://hub.example.org', type: 'string', commands: ['push'], file: { schema: TEXT },
     describe: 'the Hub to push to (default: HF_ENDPOINT, else https://huggingface.co); every request goes there' },
   { name: 'name', type: 'string', positional: 'one', commands: ['presets'], file: { cliOnly: 'presets reads no config file' }, describe: "a preset whose YAML to print" },
   // Every command.

@@ -129,12 +129,35 @@ export interface VerifyRunPlan {
   quiet: boolean;
 }
 
+/** push: the flags over the config file's keys (lib/option-table.ts), as commands/push.ts takes them. */
+export interface PushRunPlan {
+  command: 'push';
+  args: PushRunArgs;
+}
+
+/** commands/push.ts PushArgs (lib/ does not import commands/). */
+export interface PushRunArgs {
+  dir: string;
+  repo?: string;
+  branch?: string;
+  pr?: boolean;
+  private?: boolean;
+  create?: boolean;
+  message?: string;
+  tokenFile?: string;
+  hubUrl?: string;
+  dryRun?: boolean;
+  progress?: boolean;
+  quiet?: boolean;
+}
+
 interface RunPlans {
   pipe: PipeRunPlan;
   export: ExportRunPlan;
   report: ReportRunPlan;
   merge: MergeRunPlan;
   verify: VerifyRunPlan;
+  push: PushRunPlan;
 }
 export type RunPlan<C extends ConfigCommand = ConfigCommand> = RunPlans[C];
 
@@ -215,6 +238,8 @@ export function planRun<C extends ConfigCommand>(command: C, flags: Record<strin
         return planMergeCommand(flags, config);
       case 'verify':
         return planVerify(flags, config);
+      case 'push':
+        return planPush(flags, config);
     }
     throw new Error(`internal: no plan for ${command}`);
   })();
@@ -361,4 +386,13 @@ function planVerify(flags: Record<string, unknown>, config: Config | null): Veri
   const { args } = resolveArgs('verify', flags, config);
   if (isHubUrl(args.dir as string)) throw new QaHfError('ERR_USAGE', `verify takes a folder or s3://, not ${args.dir as string}: verify the export folder before qa-hf push (push verifies it too)`);
   return { command: 'verify', target: outLocation(args.dir as string), inputs: args.inputs !== false, quiet: args.quiet === true };
+}
+
+const PUSH_KEYS = ['dir', 'repo', 'branch', 'pr', 'private', 'create', 'message', 'tokenFile', 'hubUrl', 'dryRun', 'progress', 'quiet'] as const;
+
+function planPush(flags: Record<string, unknown>, config: Config | null): PushRunPlan {
+  const { args } = resolveArgs('push', flags, config);
+  const picked: Record<string, unknown> = {};
+  for (const key of PUSH_KEYS) if (args[key] !== undefined) picked[key] = args[key];
+  return { command: 'push', args: picked as unknown as PushRunArgs };
 }

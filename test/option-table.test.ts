@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { buildParser } from '../cli';
 import { normalizedOptions, settleExport } from '../commands/export';
+import { pushCommand } from '../commands/push';
 import type { WritingArgs } from '../commands/export/files';
 import { canonicalJson, hashJson } from '../lib/canonical-json';
 import { type Config, parseConfigText } from '../lib/config';
@@ -350,6 +351,26 @@ test('the README’s options reference lists every key of the file and its flags
   }
 });
 
+test('qa-hf push reads its own keys from the config file, a flag over each; never the token file, nor export\u2019s keys', async () => {
+  const config = parseConfigText('repo: me/qa\nbranch: dev\npr: true\nhub-url: https://hub.example.org\nmessage: March\nformat: [jsonl]\nout: dist\n', 'qa-hf.yaml', 'conf');
+  expect(planFor('push', { dir: 'dist' }, config).args).toEqual({
+    dir: 'dist',
+    repo: 'me/qa',
+    branch: 'dev',
+    pr: true,
+    create: false,
+    private: false,
+    hubUrl: 'https://hub.example.org',
+    message: 'March',
+    dryRun: false,
+    quiet: false,
+  });
+  expect(planFor('push', { dir: 'dist', repo: 'you/other', pr: false }, config).args).toMatchObject({ repo: 'you/other', pr: false, branch: 'dev' });
+  expect(planFor('push', { dir: 'dist' }, null).args).toEqual({ dir: 'dist', pr: false, create: false, private: false, dryRun: false, quiet: false });
+  await expect(pushCommand(planFor('push', { dir: 'dist' }, null).args)).rejects.toThrow('push needs --repo OWNER/NAME (or repo: in the config file): the dataset repo on the Hub');
+  expect(thrown(() => parseConfigText('token-file: ~/.token\n', 'qa-hf.yaml', '')).toLine()).toMatch(/^qa-hf\.yaml:1:1: ERR_CONFIG: unknown key "token-file"/);
+});
+
 describe('qa-hf report reads the config as export does', () => {
   test('inputs and options from the file, the folder from the command line; a bad value placed in the file', () => {
     const config = parseConfigText('inputs: [qa/]\npii: redact\nsplit: {train: 0.5, test: 0.5}\nout: dist\n', 'qa-hf.yaml', 'conf');
@@ -360,7 +381,7 @@ describe('qa-hf report reads the config as export does', () => {
     expect(thrown(() => resolveReport({}, null)).toLine()).toBe('ERR_USAGE: report needs one or more inputs: name them, or list them under inputs: in the config file (see --help)');
   });
 
-  test.each([['report', 'qa/'], ['merge', 'dist'], ['verify', 'dist']])('%s --config FILE that is missing: one ERR_CONFIG line', async (command, arg) => {
+  test.each([['report', 'qa/'], ['merge', 'dist'], ['verify', 'dist'], ['push', 'dist']])('%s --config FILE that is missing: one ERR_CONFIG line', async (command, arg) => {
     const error = await buildParser([command, arg, '--config', 'no-such.yaml']).parseAsync().then(() => null, (err: unknown) => err as QaHfError);
     expect(error?.toLine()).toBe('ERR_CONFIG: cannot read --config no-such.yaml: no such file or directory (ENOENT)');
   });

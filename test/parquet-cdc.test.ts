@@ -1,5 +1,5 @@
 /** Content-defined page boundaries and the dictionary choice (lib/dataset/parquet-cdc.ts). */
-import { CDC_MAX_BYTES, CDC_MIN_BYTES, contentDefinedPages, dictionaryWins } from '../lib/dataset/parquet-cdc';
+import { CDC_MAX_BYTES, CDC_MIN_BYTES, PageChunker, type PageChunkerState, contentDefinedPages, dictionaryWins } from '../lib/dataset/parquet-cdc';
 import { seeded } from './helpers';
 
 const MIN = 4 * 1024;
@@ -40,6 +40,30 @@ test('rows inserted in the middle: the same boundaries after them, moved by the 
   expect(kept.length).toBeGreaterThan(0.9 * later(before, 12_000, 0).size);
   // …and the same before it.
   expect(after.filter((s) => s <= 10_000).slice(0, -1)).toEqual(before.filter((s) => s <= 10_000).slice(0, -1));
+});
+
+test('one chunker over row groups (its state through JSON between them) cuts where one stream is cut, and at the groups’ ends', () => {
+  const values = words(20_000, 5);
+  const stream = contentDefinedPages(values, 'string', MIN, MAX);
+  const ends = [3_000, 3_001, 9_500, 14_000, 20_000];
+  let chunker = new PageChunker(MIN, MAX);
+  const starts = new Set<number>();
+  let from = 0;
+  for (const end of ends) {
+    chunker.pages(values.slice(from, end), 'string').forEach((start) => starts.add(from + start));
+    // A checkpoint between two groups: the state as stored, a new chunker from it.
+    const state = JSON.parse(JSON.stringify(chunker.state())) as PageChunkerState;
+    chunker = PageChunker.restore(state, MIN, MAX);
+    from = end;
+  }
+  expect([...starts].sort((a, b) => a - b)).toEqual([...new Set([...stream, 0, ...ends])].sort((a, b) => a - b));
+  // A fresh chunker per group (Arrow's way) cuts elsewhere after a group's start.
+  const fresh = new Set(ends.slice(0, -1).flatMap((start, i) => contentDefinedPages(values.slice(start, ends[i + 1]), 'string', MIN, MAX).map((s) => start + s)));
+  expect(stream.filter((start) => start > 3_001 && !fresh.has(start)).length).toBeGreaterThan(0);
+});
+
+test('a chunker state that is not one is an internal error', () => {
+  expect(() => PageChunker.restore([1, 2, 3] as unknown as PageChunkerState)).toThrow('internal: not a page chunker state: [1,2,3]');
 });
 
 test('every column type rolls; a value over the maximum ends its page; no rows, one page of none', () => {

@@ -24,6 +24,7 @@ import {
   parquetLibrary,
   pythonJsonDumps,
 } from '../lib/dataset/parquet';
+import { CDC_MIN_BYTES } from '../lib/dataset/parquet-cdc';
 import { QA_INTERNAL } from '../lib/input/presets';
 import { MemorySink, seeded, thrown } from './helpers';
 
@@ -286,6 +287,36 @@ describe('row groups', () => {
     expect(shared.length).toBeGreaterThanOrEqual(after.length - 3);
   });
 
+  test('row groups ending at fixed rows (checkpoints), which an insertion moves: the pages after them are still the old ones', async () => {
+    // ~12 MB of answers, a flush every 2000 rows as an export's checkpoints make, 80 rows inserted at 4000.
+    const random = seeded(13);
+    const words = ['vård', 'patient', 'läkemedel', 'sjuksköterska', 'remiss', 'journal', 'dos', 'åtgärd', 'rutin', 'ansvar'];
+    const text = (n: number) => Array.from({ length: n }, () => words[Math.floor(random() * words.length)]).join(' ');
+    const row = (i: number): Row => ({ question: `${text(8)} ${i}?`, answer: text(200), source: `dok/${i % 9}.pdf`, persona: 'ssk', validation_score: (i % 100) / 100 });
+    const rows = Array.from({ length: 8000 }, (_, i) => row(i));
+    const inserted = [...rows.slice(0, 4000), ...Array.from({ length: 80 }, (_, i) => row(100_000 + i)), ...rows.slice(4000)];
+    async function flushingEvery(list: Row[], every: number): Promise<Buffer> {
+      const sink = new MemorySink();
+      const shard = await ParquetShardWriter.create(sink, { ...PAIRS, rowGroupRows: 100_000 });
+      for (let i = 0; i < list.length; i += every) {
+        await shard.write(list.slice(i, i + every));
+        await shard.flush();
+      }
+      await shard.finish();
+      return sink.bytes;
+    }
+    const before = pageHashes(await flushingEvery(rows, 2000), 'answer');
+    const after = pageHashes(await flushingEvery(inserted, 2000), 'answer');
+    const known = new Set(before.map((page) => page.hash));
+    const bytes = (list: typeof after) => list.reduce((total, page) => total + page.bytes, 0);
+    // After the insertion's group only the pages around a moved group end are new: the page it now splits (two
+    // pieces) and the page the old end split (whole again); the last 12 of ~30 pages hold two such ends.
+    const later = after.slice(-12);
+    expect(after.length).toBeGreaterThan(25);
+    expect(later.filter((page) => !known.has(page.hash)).length).toBeLessThanOrEqual(2 * 3);
+    expect(bytes(after.filter((page) => known.has(page.hash))) / bytes(after)).toBeGreaterThan(0.75);
+  });
+
   test('a low-cardinality column is one dictionary page and one data page', async () => {
     const bytes = await writeAll(trickyRows(3000, 12), { ...PAIRS, rowGroupRows: 100_000 });
     const metadata = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer);
@@ -395,6 +426,13 @@ describe('resume', () => {
     expect(await query(`SELECT count(*)::INTEGER AS n FROM read_parquet('${final}')`)).toEqual([{ n: ROWS.length }]);
   });
 
+  test('the resumes above go on from page chunkers in the middle of a page (hashing) and cut pages after the resume', () => {
+    const hashing = [700, 1400, 2100, 2800].filter((at) => states.get(at)!.chunkers.some(([hi, lo, size]) => size >= CDC_MIN_BYTES && (hi !== 0 || lo !== 0)));
+    expect(hashing.length).toBeGreaterThan(0);
+    const pages = pageHashes(whole, 'answer').length;
+    expect(pages).toBeGreaterThan(Math.ceil(ROWS.length / 500)); // more pages than row groups: some group has a cut inside
+  });
+
   test('a score of 0 (footer min -0.0, which JSON would turn into 0) survives the state', async () => {
     const rows = [0, 0.5, 1].map((score) => ({ ...ROWS_ONE[0], validation_score: score }));
     const whole = new MemorySink();
@@ -439,6 +477,8 @@ describe('resume', () => {
     ],
     ['not a state', (state) => (((state as { format: string }).format = 'x'), PAIRS), 'not a parquet shard state, got "x"'],
     ['another codec', () => ({ ...PAIRS, compression: { codec: 'ZSTD', level: 3 } }), 'parquet shard was started with other columns or row group limits'],
+    ['page chunkers of fewer columns', (state) => ((state.chunkers = state.chunkers.slice(1)), PAIRS), 'parquet shard state has 4 page chunkers for 5 columns'],
+    ['no page chunkers', (state) => (delete (state as Partial<ParquetShardState>).chunkers, PAIRS), 'parquet shard state has no page chunkers for 5 columns'],
   ])('resume refuses %s', async (_, change, message) => {
     const state = JSON.parse(JSON.stringify(states.get(700))) as ParquetShardState;
     const options = change(state);

@@ -174,7 +174,9 @@ test('a push after a new export: only the changed files sent, the stale shard de
   expect(merged.split(GENERATED_END).length).toBe(2);
   const newCard = await fs.readFile(path.join(after, 'README.md'), 'utf8');
   const generated = newCard.slice(newCard.indexOf(GENERATED_BEGIN), newCard.indexOf(GENERATED_END));
-  expect(merged).toContain(generated);
+  // …with its loading instructions naming the repo, not the folder the export was made in.
+  expect(generated).toContain('ds = load_dataset("grown")\n');
+  expect(merged).toContain(generated.replaceAll('load_dataset("grown"', `load_dataset("${REPO}"`).replaceAll('"grown/', `"hf://datasets/${REPO}/`));
   // And a push again changes nothing: the merge is stable.
   await push(after);
   expect(stub.commits).toBe(2);
@@ -381,5 +383,40 @@ test('export --out hf://datasets/OWNER/NAME: staged, pushed, the card loads the 
   const local = await manifestOf(base);
   for (const file of local.outputs.filter((entry) => /\.(jsonl|parquet)$/.test(entry.path))) {
     expect(pushed.outputs.find((entry) => entry.path === file.path)?.sha256).toBe(file.sha256);
+  }
+});
+
+test('--config: the repo, the Hub, the branch and the commit title from the file, a flag over it; the card pushed loads the repo as an export to hf:// writes it', async () => {
+  const input = path.join(work, 'base.jsonl');
+  const args = ['--format', 'jsonl,parquet,messages', '--split', 'train=0.8,test=0.2', '--max-shard-size', '40kB'];
+  // The reference: the card an export to hf://datasets/me/qa renders for the repo (loadPath the repo id, data files under hf://).
+  stub.createRepo(REPO);
+  const staged = await runCommand(['export', input, '--out', `hf://datasets/${REPO}`, ...args, '--stage-dir', path.join(work, 'stage-config'), '-q'], { HF_TOKEN: TOKEN, HF_ENDPOINT: stub.url });
+  expect([staged.code, staged.stderr]).toEqual([0, '']);
+  const reference = stub.read(REPO, 'README.md')!.toString('utf8');
+  expect(reference).toContain(`load_dataset("${REPO}", "messages")`);
+  // The same export into a folder of the repo's name (the card's title), pushed to a fresh Hub with the options in a config file.
+  const dir = path.join(work, 'plain', 'qa');
+  const exported = await runCli(['export', input, '--out', dir, ...args, '-q']);
+  expect(exported.code).toBe(0);
+  expect(await fs.readFile(path.join(dir, 'README.md'), 'utf8')).toContain('ds = load_dataset("qa", "messages")');
+  const other = await startHubStub();
+  try {
+    other.createRepo(REPO);
+    const config = path.join(work, 'push.yaml');
+    await fs.writeFile(config, `repo: ${REPO}\nhub-url: ${other.url}\nbranch: main\nmessage: From the config file\nformat: [jsonl]\n`);
+    const pushed = await runPush([dir, '--config', config, '-q'], { HF_TOKEN: TOKEN, HF_ENDPOINT: stub.url });
+    expect([pushed.code, pushed.stderr]).toEqual([0, '']);
+    expect(other.commits).toBe(1);
+    expect(other.repos.get(REPO)!.commits.get(other.head(REPO))!.title).toBe('From the config file');
+    expect(other.read(REPO, 'README.md')!.toString('utf8')).toBe(reference);
+    // The pushed manifest lists the card sent, so the repo verifies as the folder does.
+    const manifest = JSON.parse(other.read(REPO, 'manifest.json')!.toString('utf8')) as Manifest;
+    expect(manifest.outputs.find((file) => file.path === 'README.md')?.sha256).toBe(sha256(Buffer.from(reference)));
+    // A flag over the file's value.
+    const flag = await runPush([dir, '--config', config, '--branch', 'dev'], { HF_TOKEN: TOKEN });
+    expect([flag.code, flag.stderr]).toEqual([1, `qa-hf: ERR_HUB: ${other.url}/datasets/${REPO} has no branch dev: create it on the Hub first, or leave out --branch\n`]);
+  } finally {
+    await other.close();
   }
 });

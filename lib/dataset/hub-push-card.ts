@@ -105,3 +105,38 @@ export function mergeCard(existing: string | null, generated: string, options: {
   else body = `\n${freshPart.block}\n\n${old.body.trim()}\n`;
   return `${front}${body}`;
 }
+
+/** A string as the card's Python snippets quote it (lib/dataset/card-training.ts python). */
+const quoted = (text: string): string => JSON.stringify(text);
+
+/**
+ * The card of an export made into a folder, as the repo `repo` (OWNER/NAME) shows it:
+ * in the generated part, the loading instructions name the repo instead of the folder,
+ * as an export to hf://datasets/OWNER/NAME writes them — `load_dataset("OWNER/NAME", …)`,
+ * data files under `hf://datasets/OWNER/NAME/`, axolotl's `path:`. The folder's name is
+ * the one the card loads by (its first `load_dataset("…")` of a config), else `folder`
+ * (what the export named it by, lib/dataset/card-configs.ts localLoadPath). The rest of
+ * the card, and a card without the markers, stay as they are; a card that loads `repo`
+ * already is returned unchanged.
+ *
+ *   cardForRepo(card, 'me/qa', 'dist')   // load_dataset("dist") → load_dataset("me/qa")
+ */
+export function cardForRepo(card: string, repo: string, folder: string): string {
+  const begin = card.indexOf(GENERATED_BEGIN);
+  const end = card.indexOf(GENERATED_END, begin);
+  if (begin < 0 || end < 0) return card;
+  let part = card.slice(begin, end);
+  const call = /load_dataset\(("(?:[^"\\]|\\.)*")(?:\)|, ")/.exec(part);
+  const local = call ? (JSON.parse(call[1]) as string) : folder;
+  if (local === repo) return card;
+  const replace = (from: string, to: string) => {
+    part = part.split(from).join(to);
+  };
+  replace(`load_dataset(${quoted(local)}`, `load_dataset(${quoted(repo)}`);
+  replace(quoted(`hf://datasets/${local}/`).slice(0, -1), quoted(`hf://datasets/${repo}/`).slice(0, -1));
+  // data_files patterns: "FOLDER/parquet/train-*" → "hf://datasets/OWNER/NAME/parquet/train-*"
+  replace(quoted(`${local}/`).slice(0, -1), quoted(`hf://datasets/${repo}/`).slice(0, -1));
+  const axolotl = (path: string) => `\n- ${stringifyYaml({ path }, { lineWidth: 0 }).trimEnd()}\n`;
+  replace(axolotl(local), axolotl(repo));
+  return card.slice(0, begin) + part + card.slice(end);
+}

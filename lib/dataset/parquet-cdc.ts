@@ -11,9 +11,12 @@
  *
  * Same structure and defaults as Arrow (min 256 KiB, max 1 MiB, norm level 0, mask from
  * min and max, 64-bit hash that is not reset at a boundary, cuts only between rows), but
- * gear tables of our own (splitmix64, below), so the cut points are not Arrow's. Pure.
+ * gear tables of our own (splitmix64, below), so the cut points are not Arrow's; and one
+ * chunker per column for all row groups of a shard (PageChunker, its state kept in a
+ * checkpoint), where Arrow starts one per row group. Pure.
  *
  *   contentDefinedPages(['a', 'b', …], 'string')   // [0, 1873, 4409, …, n]: page starts, then n
+ *   const chunker = new PageChunker();             // a shard's column: chunker.pages(rows, 'string') per row group
  */
 import type { ColumnType } from '../columns';
 
@@ -60,8 +63,17 @@ function highMask(minBytes: number, maxBytes: number): number {
   return (0xffffffff << (32 - bits)) >>> 0;
 }
 
-/** One column chunk's rolling state (Arrow's ContentDefinedChunker). */
-class Chunker {
+/** A PageChunker's state between two row groups: hash high and low halves (int32 bits), bytes of the open page, run. */
+export type PageChunkerState = [hi: number, lo: number, size: number, run: number];
+
+/**
+ * One column's rolling state (Arrow's ContentDefinedChunker). Arrow starts a new one for
+ * every row group; a shard here keeps one per column for all its row groups
+ * (lib/dataset/parquet.ts), so a row group's end — at a checkpoint, a fixed input
+ * position that an insertion upstream moves — only splits the page it falls in, and the
+ * pages after it are cut where an uninterrupted stream of the column's values is cut.
+ */
+export class PageChunker {
   private hi = 0; // int32 bits of the hash's high half
   private lo = 0; // and of its low half
   private size = 0;
@@ -72,10 +84,23 @@ class Chunker {
   private readonly word = Buffer.alloc(8);
 
   constructor(
-    private readonly minBytes: number,
-    private readonly maxBytes: number,
+    private readonly minBytes = CDC_MIN_BYTES,
+    private readonly maxBytes = CDC_MAX_BYTES,
   ) {
     this.mask = highMask(minBytes, maxBytes);
+  }
+
+  /** The state between two row groups (a cut() was the last call), for a checkpoint. */
+  state(): PageChunkerState {
+    return [this.hi, this.lo, this.size, this.run];
+  }
+
+  /** A chunker that goes on from `state` (from state()). */
+  static restore(state: PageChunkerState, minBytes = CDC_MIN_BYTES, maxBytes = CDC_MAX_BYTES): PageChunker {
+    const chunker = new PageChunker(minBytes, maxBytes);
+    if (!Array.isArray(state) || state.length !== 4 || !state.every(Number.isSafeInteger)) throw new TypeError(`internal: not a page chunker state: ${JSON.stringify(state)}`);
+    [chunker.hi, chunker.lo, chunker.size, chunker.run] = state;
+    return chunker;
   }
 
   private rollBytes(bytes: Uint8Array, length: number): void {
@@ -140,7 +165,7 @@ class Chunker {
   }
 
   /** Whether a page ends here (between two rows). */
-  cut(): boolean {
+  private cut(): boolean {
     if (this.matched) {
       this.matched = false;
       if (++this.run >= RUNS) {
@@ -155,57 +180,63 @@ class Chunker {
     }
     return false;
   }
+
+  /**
+   * Page starts of one column chunk, the next values of this column: the row indexes
+   * where pages begin, then `values.length` (page i holds rows [starts[i], starts[i + 1])).
+   * Values as lib/dataset/parquet.ts hands them to the encoder: strings, numbers, bigints,
+   * booleans, arrays of strings; never null.
+   */
+  pages(values: readonly unknown[], type: ColumnType): number[] {
+    const starts = [0];
+    const last = values.length - 1;
+    for (let row = 0; row <= last; row++) {
+      const value = values[row];
+      // Definition level 1 (OPTIONAL, present) before each value, as Arrow rolls nullable columns.
+      switch (type) {
+        case 'string':
+          this.level(1);
+          this.text(value as string);
+          break;
+        case 'float':
+          this.level(1);
+          this.double(value as number);
+          break;
+        case 'int':
+          this.level(1);
+          this.int64(value as bigint);
+          break;
+        case 'bool':
+          this.level(1);
+          this.bool(value as boolean);
+          break;
+        case 'list<string>': {
+          // LIST of OPTIONAL elements: an empty list is one level (def 1, rep 0); each item def 3, rep 0 then 1.
+          const items = value as readonly string[];
+          if (items.length === 0) {
+            this.level(1);
+            this.level(0);
+          }
+          items.forEach((item, i) => {
+            this.level(3);
+            this.level(i === 0 ? 0 : 1);
+            this.text(item);
+          });
+          break;
+        }
+      }
+      if (this.cut() && row < last) starts.push(row + 1);
+    }
+    starts.push(values.length);
+    return starts;
+  }
 }
 
-/**
- * Page starts of one column chunk: the row indexes where pages begin, then `values.length`
- * (so page i holds rows [starts[i], starts[i + 1])). Values as lib/dataset/parquet.ts hands them
- * to the encoder: strings, numbers, bigints, booleans, arrays of strings; never null.
- */
+/** Page starts of one column chunk cut by a fresh chunker (PageChunker.pages). */
 export function contentDefinedPages(values: readonly unknown[], type: ColumnType, minBytes = CDC_MIN_BYTES, maxBytes = CDC_MAX_BYTES): number[] {
-  const chunker = new Chunker(minBytes, maxBytes);
-  const starts = [0];
-  const last = values.length - 1;
-  for (let row = 0; row <= last; row++) {
-    const value = values[row];
-    // Definition level 1 (OPTIONAL, present) before each value, as Arrow rolls nullable columns.
-    switch (type) {
-      case 'string':
-        chunker.level(1);
-        chunker.text(value as string);
-        break;
-      case 'float':
-        chunker.level(1);
-        chunker.double(value as number);
-        break;
-      case 'int':
-        chunker.level(1);
-        chunker.int64(value as bigint);
-        break;
-      case 'bool':
-        chunker.level(1);
-        chunker.bool(value as boolean);
-        break;
-      case 'list<string>': {
-        // LIST of OPTIONAL elements: an empty list is one level (def 1, rep 0); each item def 3, rep 0 then 1.
-        const items = value as readonly string[];
-        if (items.length === 0) {
-          chunker.level(1);
-          chunker.level(0);
-        }
-        items.forEach((item, i) => {
-          chunker.level(3);
-          chunker.level(i === 0 ? 0 : 1);
-          chunker.text(item);
-        });
-        break;
-      }
-    }
-    if (chunker.cut() && row < last) starts.push(row + 1);
-  }
-  starts.push(values.length);
-  return starts;
+  return new PageChunker(minBytes, maxBytes).pages(values, type);
 }
+
 
 /** hyparquet-writer's first test: a sample whose distinct values are over 90 % of its bytes loses. */
 const SAMPLE = 1000;

@@ -10,8 +10,9 @@
  * plus the encoded pages of one column chunk; nothing else of the data is kept.
  *
  * Written for the Hub as `datasets` writes Parquet: data pages cut where the content
- * says (lib/dataset/parquet-cdc.ts, Arrow's content-defined chunking: 256 KiB–1 MiB), so a
- * new version of a file shares most pages with the old one; a column and an offset
+ * says (lib/dataset/parquet-cdc.ts, Arrow's content-defined chunking: 256 KiB–1 MiB, one chunker
+ * per column going on across row groups), so a new version of a file shares most pages
+ * with the old one, also after a row group end that an insertion upstream moved; a column and an offset
  * index for every column chunk; the features in the footer's `huggingface` key
  * (lib/dataset/parquet-features.ts) and the chunking's parameters in `content_defined_chunking`.
  * A low-cardinality column chunk is one dictionary page and one data page instead.
@@ -22,8 +23,8 @@
  * Row groups end where the caller says (`flush()`) or when a limit is reached;
  * both must be functions of the row sequence for a resumed export to match an
  * uninterrupted one. Resume: at a point with no pending rows, `checkpoint()`
- * returns a JSON-able state (file length and the footer entries and page indexes of
- * the row groups written so far); reopen the sink at exactly `state.bytes` and call
+ * returns a JSON-able state (file length, the footer entries and page indexes of
+ * the row groups written so far, the page chunkers' state); reopen the sink at exactly `state.bytes` and call
  * `resume()`. The rest of the file is then the same bytes an uninterrupted run writes
  * (tested). After a failed write or flush the writer is in no known state: drop it and
  * resume from the last checkpoint.
@@ -45,7 +46,7 @@ import { QaHfError, got } from '../errors';
 import type { Column } from '../columns';
 import { type NormalizedOptions, type ParquetShardOptions, normalizeOptions, parquetLibrary } from './parquet-options';
 import { type EncodedRowGroup, type PlacedColumnChunk, type PlacedRowGroup, columnChunk, decodeRowGroup, encodeRowGroup, fileTail, footerOf, rowGroup, rowGroupSize } from './parquet-layout';
-import { contentDefinedPages, dictionaryWins } from './parquet-cdc';
+import { PageChunker, type PageChunkerState, dictionaryWins } from './parquet-cdc';
 import type { PhysicalType } from './parquet-stats';
 import type { ThriftStruct } from './thrift-compact';
 
@@ -55,7 +56,7 @@ export { DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_ROWS, type ParquetCodec, typ
 /** First buffer of a page's encoding (it doubles as needed): a page holds ≤ ~1 MiB of values before compression. */
 const ENCODE_BUFFER_BYTES = 256 * 1024;
 
-const STATE_FORMAT = 'qa-hf-parquet-state/3';
+const STATE_FORMAT = 'qa-hf-parquet-state/4';
 
 /** What a checkpoint must keep to resume a shard byte for byte. */
 export interface ParquetShardState {
@@ -68,6 +69,8 @@ export interface ParquetShardState {
   bytes: number;
   rows: number;
   rowGroups: EncodedRowGroup[];
+  /** Per column, its page chunker's state: pages are cut across row groups as one stream. */
+  chunkers: PageChunkerState[];
 }
 
 // ---------------------------------------------------------------------------
@@ -111,6 +114,8 @@ export class ParquetShardWriter {
   /** FileMetaData of the empty file: schema, key-value metadata, created_by. */
   private readonly template: ThriftStruct;
   private readonly groups: PlacedRowGroup[];
+  /** One page chunker per column, for all row groups of the shard. */
+  private readonly chunkers: PageChunker[];
   private length: number;
   private pending: unknown[][];
   private pendingCount = 0;
@@ -118,13 +123,19 @@ export class ParquetShardWriter {
   private flushedRows: number;
   private finished = false;
 
-  private constructor(sink: OutputTarget, options: NormalizedOptions, template: ThriftStruct, from: { bytes: number; rows: number; groups: PlacedRowGroup[] }) {
+  private constructor(
+    sink: OutputTarget,
+    options: NormalizedOptions,
+    template: ThriftStruct,
+    from: { bytes: number; rows: number; groups: PlacedRowGroup[]; chunkers: PageChunker[] },
+  ) {
     this.sink = sink;
     this.options = options;
     this.template = template;
     this.length = from.bytes;
     this.flushedRows = from.rows;
     this.groups = from.groups;
+    this.chunkers = from.chunkers;
     this.pending = options.columns.map(() => []);
   }
 
@@ -132,7 +143,7 @@ export class ParquetShardWriter {
   static async create(sink: OutputTarget, options: ParquetShardOptions): Promise<ParquetShardWriter> {
     const normalized = normalizeOptions(options);
     const empty = await emptyFile(normalized);
-    const shard = new ParquetShardWriter(sink, normalized, footerOf(empty), { bytes: 0, rows: 0, groups: [] });
+    const shard = new ParquetShardWriter(sink, normalized, footerOf(empty), { bytes: 0, rows: 0, groups: [], chunkers: normalized.columns.map(() => new PageChunker()) });
     await shard.append(empty.subarray(0, 4));
     return shard;
   }
@@ -147,8 +158,12 @@ export class ParquetShardWriter {
     if (state.options !== normalized.digest) {
       throw new QaHfError('ERR_CHECKPOINT_MISMATCH', 'parquet shard was started with other columns or row group limits');
     }
+    if (!Array.isArray(state.chunkers) || state.chunkers.length !== normalized.columns.length) {
+      throw new QaHfError('ERR_CHECKPOINT_MISMATCH', `parquet shard state has ${Array.isArray(state.chunkers) ? state.chunkers.length : 'no'} page chunkers for ${normalized.columns.length} columns`);
+    }
     const template = footerOf(await emptyFile(normalized));
-    return new ParquetShardWriter(sink, normalized, template, { bytes: state.bytes, rows: state.rows, groups: state.rowGroups.map(decodeRowGroup) });
+    const chunkers = state.chunkers.map((chunker) => PageChunker.restore(chunker));
+    return new ParquetShardWriter(sink, normalized, template, { bytes: state.bytes, rows: state.rows, groups: state.rowGroups.map(decodeRowGroup), chunkers });
   }
 
   /** Bytes handed to the sink so far (the file length once writes resolve). */
@@ -201,7 +216,9 @@ export class ParquetShardWriter {
     const chunks: PlacedColumnChunk[] = [];
     for (const [c, column] of this.options.columns.entries()) {
       const values = pending[c];
-      const starts = dictionaryWins(values, column.type) ? [0, values.length] : contentDefinedPages(values, column.type);
+      // The chunker rolls over every column chunk, a dictionary one too: its state is then a function of the column's values alone.
+      const cuts = this.chunkers[c].pages(values, column.type);
+      const starts = dictionaryWins(values, column.type) ? [0, values.length] : cuts;
       const files: Uint8Array[] = [];
       if (starts.length === 2) files.push(await encodePage(this.options, c, values, false));
       else for (let p = 0; p + 1 < starts.length; p++) files.push(await encodePage(this.options, c, values.slice(starts[p], starts[p + 1]), true));
@@ -237,6 +254,7 @@ export class ParquetShardWriter {
       bytes: this.length,
       rows: this.flushedRows,
       rowGroups: this.groups.map(encodeRowGroup),
+      chunkers: this.chunkers.map((chunker) => chunker.state()),
     };
   }
 
