@@ -16,7 +16,6 @@
  *   const plan = planRun('export', { inputs: ['qa/'], out: 's3://b/ds', version: '1.0.0' }, null, env, files);
  *   plan.target // { kind: 's3', root: {url: 's3://b/ds', …}, at: {url: 's3://b/ds/v1.0.0', …} }
  */
-import * as path from 'node:path';
 import { type Config, errorAt } from './config';
 import { type MappingSection, resolveArgs, withConfigPositions } from './config-merge';
 import { QaHfError } from './errors';
@@ -27,11 +26,13 @@ import type { ConfigCommand } from './option-table';
 import { PRESETS } from './input/presets';
 import { type QualityPlan, normalizeQualityPlan } from './quality/plan';
 import { type RankInfo, resolveRank } from './scale/rank';
-import { type S3Prefix, isS3Url, parseS3Prefix, subPrefix } from './s3-url';
+import { isS3Url } from './s3-url';
 import { hubDatasetOfUrl, isHubUrl } from './dataset/hub-push-url';
 import type { ExportArgs, PipeArgs, ReportArgs } from './plan-args';
 
 export type { ExportArgs, ExportProgress, PipeArgs, ReportArgs } from './plan-args';
+export { type ExportTarget, type HubRepoOut, type LocalFolderOut, type OutLocation, type S3PrefixOut, locationName, outLocation } from './plan-target';
+import { type ExportTarget, type OutLocation, outLocation, refuseHubWith } from './plan-target';
 
 /** The environment a run is planned in. */
 export interface RunEnv {
@@ -48,35 +49,6 @@ export interface PlanFiles {
   /** The config mapping's `input.schema` named by path: the file's JSON. */
   mappingSchema?: object;
 }
-
-/** Where an export (or a merge, or a verify) writes or reads: parsed once. */
-export type OutLocation = LocalFolderOut | S3PrefixOut;
-
-export interface LocalFolderOut {
-  kind: 'local';
-  /** The folder named (--out, merge's DIR): with --version it holds every version. */
-  root: string;
-  /** The folder this run works in: `root`, or the version's folder in it. */
-  dir: string;
-}
-
-export interface S3PrefixOut {
-  kind: 's3';
-  root: S3Prefix;
-  /** `root`, or the version's prefix under it. */
-  at: S3Prefix;
-}
-
-/** export --out hf://datasets/OWNER/NAME: staged locally, then pushed (commands/push/export.ts). */
-export interface HubRepoOut {
-  kind: 'hub';
-  url: string;
-  /** `OWNER/NAME`. */
-  repo: string;
-}
-
-/** Where an export writes: a folder, an S3 prefix, or a dataset repo of the Hub. */
-export type ExportTarget = OutLocation | HubRepoOut;
 
 export interface PipeRunPlan {
   command: 'pipe';
@@ -167,35 +139,6 @@ export function deepFreeze<T>(value: T): T {
   Object.freeze(value);
   for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
   return value;
-}
-
-/** The target a folder or URL names (`version`: the version's folder under it). */
-export function outLocation(named: string, version?: string): OutLocation {
-  if (isS3Url(named)) {
-    const root = parseS3Prefix(named);
-    return { kind: 's3', root, at: version === undefined ? root : subPrefix(root, versionFolder(version)) };
-  }
-  return { kind: 'local', root: named, dir: version === undefined ? named : path.join(named, versionFolder(version)) };
-}
-
-/**
- * --out hf://datasets/OWNER/NAME takes a single export to the repo's main branch:
- * a version, ranks or a merge go to a folder first, then `qa-hf push` (which has
- * --branch, --pr, --create).
- */
-function refuseHubWith(url: string, version: string | undefined, args: ExportArgs): void {
-  const repo = hubDatasetOfUrl(url);
-  if (version !== undefined) {
-    throw new QaHfError('ERR_USAGE', `--version with --out ${url}: export the version to a folder (--out DIR --version ${version}), then qa-hf push DIR/${versionFolder(version)} --repo ${repo}`);
-  }
-  if (args.rank !== undefined || args.worldSize !== undefined || args.merge) {
-    throw new QaHfError('ERR_USAGE', `ranks write to a folder or s3://, not to ${url}: merge them, then qa-hf push the merged folder --repo ${repo}`);
-  }
-}
-
-/** What messages call a target's folder. */
-export function locationName(target: OutLocation): string {
-  return target.kind === 's3' ? target.at.url : target.dir;
 }
 
 /**
