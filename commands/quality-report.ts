@@ -33,7 +33,7 @@ import { ReportAccumulator } from '../lib/quality/report';
 import { detectLanguage } from '../lib/quality/language';
 import { renderReportHtml } from '../lib/quality/report-html';
 import { roundFloat } from '../lib/quality/stats';
-import { METRICS, type Metric, type ThresholdResult, breachLines, checkMeasured, evaluateThresholds } from '../lib/quality/thresholds';
+import { METRICS, type Metric, type RoutedMetric, type ThresholdResult, breachLines, checkMeasured, evaluateThresholds } from '../lib/quality/thresholds';
 import { Tally, balanced, count, type Counts } from '../lib/tally';
 import { createFileSource } from '../streams/file-source';
 import { buildChain } from '../streams/chain';
@@ -43,6 +43,7 @@ import { printHint } from './hint';
 import { Reporter } from './report';
 import { judgeUsable } from '../lib/usable';
 import { presetName } from '../lib/input/mapping';
+import { routedMetrics } from '../lib/dataset/plan';
 
 export const REPORT_JSON = 'report.json';
 export const REPORT_HTML = 'report.html';
@@ -53,8 +54,8 @@ export const REPORT_FILES = [REPORT_JSON, REPORT_HTML] as const;
  * from the PII and dedup sections; a rule on a metric the run does not measure is refused
  * up front (lib/quality/thresholds.ts checkMeasured).
  */
-export function measuredMetrics(options: NormalizedReportOptions, sections: readonly (keyof QualitySections)[] = []): Metric[] {
-  const metrics: Metric[] = ['pass_rate', 'errors'];
+export function measuredMetrics(options: NormalizedReportOptions, sections: readonly (keyof QualitySections)[] = [], filters: readonly RoutedMetric[] = []): Metric[] {
+  const metrics: Metric[] = ['pass_rate', 'errors', ...filters];
   if (options.language !== null) metrics.push('language_mismatch');
   if (sections.includes('pii')) metrics.push('pii', 'pii_written');
   if (sections.includes('duplicates')) metrics.push('duplicates', 'near_duplicates');
@@ -69,17 +70,33 @@ export interface ReportSetup {
   detect?: (text: string) => string;
   /** sha256 of the tokenizer file (the options hash holds it), or null. */
   tokenizerSha256: string | null;
+  /** The routing filters of the run whose counts are metrics (lib/dataset/plan.ts routedMetrics). */
+  filters: RoutedMetric[];
 }
 
-export async function prepareReport(args: ReportOptionsInput & QualityArgs & { segment?: unknown }, style: OptionStyle, sections: readonly (keyof QualitySections)[] = []): Promise<ReportSetup> {
+/** The option that measures each routing filter's metric, for a rule on it without the option. */
+const FILTER_OPTIONS: Record<RoutedMetric, string> = { too_short: 'min-chars', too_long: 'max-chars', too_many_tokens: 'max-tokens' };
+
+export async function prepareReport(
+  args: ReportOptionsInput & QualityArgs & { segment?: unknown },
+  style: OptionStyle,
+  sections: readonly (keyof QualitySections)[] = [],
+  filters: readonly RoutedMetric[] = [],
+): Promise<ReportSetup> {
   const options = normalizeReportOptions(args, style);
   const option = style === 'cli' ? '--fail-on' : 'option failOn';
+  // A filter's count without the filter: say which option measures it (pipe mode has none of them).
+  for (const [metric, filter] of Object.entries(FILTER_OPTIONS) as [RoutedMetric, string][]) {
+    if (filters.includes(metric)) continue;
+    const name = style === 'cli' ? `--${filter}` : `option ${camelName(filter)}`;
+    checkMeasured(options.failOn, METRICS.filter((other) => other !== metric), `without ${name}`, option);
+  }
   // The language check is off (--language off): say which option turns it on.
   if (options.language === null) {
     const off = style === 'cli' ? "with --language off; set --language to the answers' language (e.g. --language sv) or drop the rule" : "with language: off; set language to the answers' language (e.g. sv) or drop the rule";
     checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'language_mismatch'), off, option);
   }
-  checkMeasured(options.failOn, measuredMetrics(options, sections), sections.length ? 'by this run' : 'by this run (no PII or dedup section)', option);
+  checkMeasured(options.failOn, measuredMetrics(options, sections, filters), sections.length ? 'by this run' : 'by this run (no PII or dedup section)', option);
   // The rows of segmented documents are not scanned for PII: a gate reading their 0 would pass what it never looked at.
   if (args.segment !== undefined) checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'pii_written'), 'with segment: (the rows of segmented documents are not scanned for PII)', option);
   // Near duplicates are looked for only with --dedup near: without it their share is no measurement (0 would pass anything).
@@ -87,14 +104,18 @@ export async function prepareReport(args: ReportOptionsInput & QualityArgs & { s
     checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'near_duplicates'), style === 'cli' ? 'without --dedup near' : 'without dedup near', option);
   }
   const detect = options.language === null ? undefined : detectLanguage((await import('tinyld')).detectAll, options.language);
-  if (options.tokenizer === null) return { options, detect, tokenizerSha256: null };
+  if (options.tokenizer === null) return { options, detect, tokenizerSha256: null, filters: [...filters] };
   const tokenizer = await loadTokenizer(options.tokenizer, style === 'cli' ? '--tokenizer' : 'option tokenizer');
-  return { options, detect, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256 };
+  return { options, detect, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256, filters: [...filters] };
+}
+
+function camelName(key: string): string {
+  return key.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
 /** A report accumulator for a run of these split names, fresh or from a checkpoint's state. */
 export function newAccumulator(setup: ReportSetup, splitNames: readonly string[], state?: ConstructorParameters<typeof ReportAccumulator>[1]): ReportAccumulator {
-  return new ReportAccumulator({ language: setup.options.language, splitNames, countTokens: setup.countTokens, detect: setup.detect }, state);
+  return new ReportAccumulator({ language: setup.options.language, splitNames, countTokens: setup.countTokens, detect: setup.detect, filters: setup.filters }, state);
 }
 
 /** What decides the report's bytes, for the options hash (--fail-on does not: it is evaluated at the end). */
@@ -161,7 +182,7 @@ export async function reportCommand(run: ReportRunPlan): Promise<void> {
   const { args, dataset: plan } = run;
   const out = args.out;
   if (out === undefined || out === '') throw new QaHfError('ERR_USAGE', 'report needs --out DIR');
-  const setup = await prepareReport(args, 'cli', ['pii', 'duplicates']);
+  const setup = await prepareReport(args, 'cli', ['pii', 'duplicates'], routedMetrics(plan));
   await refuseInputFolders(args.inputs, out);
   const inputs = await discoverInputs(args.inputs, {
     glob: args.glob,

@@ -111,7 +111,7 @@ describe('--fail-on: exit 4, every file written, verify passes', () => {
     ['language_mismatch>0 --language off', "--fail-on language_mismatch>0: language_mismatch is not measured with --language off; set --language to the answers' language (e.g. --language sv) or drop the rule"],
     ['near_duplicates>0', '--fail-on near_duplicates>0: near_duplicates is not measured without --dedup near'],
     ['near_duplicates>0 --dedup exact', '--fail-on near_duplicates>0: near_duplicates is not measured without --dedup near'],
-    ['pass_rate<x', '--fail-on rule must be METRIC<NUMBER or METRIC>NUMBER (metrics: pii, pii_written, duplicates, near_duplicates, pass_rate, language_mismatch, errors), got "pass_rate<x"'],
+    ['pass_rate<x', '--fail-on rule must be METRIC<NUMBER or METRIC>NUMBER (metrics: pii, pii_written, duplicates, near_duplicates, pass_rate, language_mismatch, errors, too_short, too_long, too_many_tokens, leaks), got "pass_rate<x"'],
   ])('%s: one ERR_OPTION line at start-up, nothing written', async (rules, message) => {
     const out = path.join(dir, 'refused');
     const [rule, ...rest] = rules.split(' ');

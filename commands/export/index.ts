@@ -37,7 +37,7 @@ import { QaHfError, toQaHfError } from '../../lib/errors';
 import { isS3Url, s3UrlStyleOption, urlUnder } from '../../lib/s3-url';
 import { configureS3, headObject, readObjectText } from '../../lib/io/s3';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
-import { type ExportPlan, hubOptionsRecord } from '../../lib/dataset/plan';
+import { type ExportPlan, filtersRecord, hubOptionsRecord, routedMetrics } from '../../lib/dataset/plan';
 import { hubDirectories } from '../../lib/dataset/outputs';
 import { OPTION_TABLE } from '../../lib/option-table';
 import { configFromObject } from '../../lib/config';
@@ -115,6 +115,9 @@ export function normalizedOptions(args: WritingArgs, inputs: string[], plan: Exp
   // --target-samples and --version only when given (the version is in the card's bytes).
   if (plan.targetSamples !== undefined) options.sample = { target: plan.targetSamples, rule: SAMPLE_RULE, key: plan.key, seed: plan.seed };
   if (args.version !== undefined) options.version = args.version;
+  // --min-chars, --max-chars only when given: other exports keep their options hash.
+  const filters = filtersRecord(plan);
+  if (filters !== null) options.filters = filters;
   return options;
 }
 
@@ -274,7 +277,7 @@ export async function settleExport(run: ExportRunPlan, callbacks: ExportCallback
   // --language, --fail-on, --tokenizer: checked (the tokenizer loaded) before any input is read.
   // The quality rules' sections (PII, duplicates) are in every export's report: their --fail-on rules are measured.
   const named = cwd === undefined || typeof args.tokenizer !== 'string' ? args : { ...args, tokenizer: inputPath(args.tokenizer, cwd) };
-  const report = await prepareReport(named, 'cli', ['pii', 'duplicates']);
+  const report = await prepareReport(named, 'cli', ['pii', 'duplicates'], routedMetrics(plan));
   return { args, plan, report };
 }
 

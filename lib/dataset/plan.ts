@@ -29,6 +29,8 @@ import { zstdLibrary } from './zstd';
 import { targetSamplesOption } from '../scale/sample';
 import { DEFAULT_SPLIT_SPEC_TEXT, SPLIT_RULE, type SplitSpec, normalizeSeed, parseSplitSpec } from './split';
 import { type HubArgs, type Compression, wantsHubLayout, formatsMap, compressionOptions } from './plan-options';
+import type { RoutedMetric } from '../quality/thresholds';
+import { type CharLimits, charLimitsRecord, checkCharLimits, parseCharLimits } from './length-filters';
 
 /** An export's plan (both layouts): the name the session uses. */
 export type ExportPlan = HubPlan;
@@ -78,6 +80,9 @@ export interface HubPlan {
   quality: QualityPlan;
   /** --target-samples: passed pairs to keep, by the bottom-k of `key` and `seed` (lib/scale/sample.ts); absent: all. */
   targetSamples?: number;
+  /** --min-chars, --max-chars (lib/dataset/length-filters.ts): either layout; absent: no limit. */
+  minChars?: CharLimits;
+  maxChars?: CharLimits;
 }
 
 /** Default --seed: any fixed number does; this one is what most HF examples use. */
@@ -209,7 +214,16 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
     rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
     quality,
     ...targetSamples(args),
+    ...charLimits(args, preset),
   };
+}
+
+/** --min-chars, --max-chars, only when given (other plans stay as they were): checked against the preset's columns. */
+function charLimits(args: HubArgs, preset: Preset): { minChars?: CharLimits; maxChars?: CharLimits } {
+  const minChars = args.minChars === undefined ? undefined : parseCharLimits(args.minChars, 'min-chars');
+  const maxChars = args.maxChars === undefined ? undefined : parseCharLimits(args.maxChars, 'max-chars');
+  checkCharLimits(minChars, maxChars, preset.pairColumns.map((column) => column.name), preset.name);
+  return { ...(minChars ? { minChars } : {}), ...(maxChars ? { maxChars } : {}) };
 }
 
 /** --target-samples, only when given: other plans stay as they were. */
@@ -247,6 +261,7 @@ export function normalizeExportPlan(args: HubArgs, preset: Preset): ExportPlan {
     rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
     quality: normalizeQualityPlan(args),
     ...targetSamples(args),
+    ...charLimits(args, preset),
   };
 }
 
@@ -282,4 +297,18 @@ export function hubOptionsRecord(plan: HubPlan, parquetLibrary: string): Record<
     row_group_bytes: plan.rowGroupBytes,
     parquet_library: plan.formats.includes('parquet') ? parquetLibrary : null,
   };
+}
+
+/** The routing filters of a plan for the options hash (--min-chars, --max-chars), or null when none is set. */
+export function filtersRecord(plan: ExportPlan): Record<string, unknown> | null {
+  if (plan.minChars === undefined && plan.maxChars === undefined) return null;
+  return { min_chars: charLimitsRecord(plan.minChars) ?? null, max_chars: charLimitsRecord(plan.maxChars) ?? null };
+}
+
+/** The routing filters of a plan whose counts are --fail-on metrics: too_short (--min-chars), too_long (--max-chars). */
+export function routedMetrics(plan: ExportPlan): RoutedMetric[] {
+  const metrics: RoutedMetric[] = [];
+  if (plan.minChars !== undefined) metrics.push('too_short');
+  if (plan.maxChars !== undefined) metrics.push('too_long');
+  return metrics;
 }

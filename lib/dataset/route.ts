@@ -6,6 +6,8 @@
  * preset. Routing then applies the plan's rules to the pairs, in order, the first
  * that fails moving the pair to the rejected output with its reason:
  *   1. --min-score: a validation_score below it → "below_min_score"
+ *   2. --min-chars / --max-chars: a column shorter / longer → "too_short" / "too_long"
+ *      (lib/dataset/length-filters.ts)
  * and assigns pairs and rejected rows their split by the hash of the plan's key
  * column (lib/dataset/split.ts), so a record never moves when the corpus grows. With a
  * quality plan, the quality rules (lib/quality/rules.ts QualityRouter: stateful, so the
@@ -30,6 +32,7 @@ import { LOW_TIER } from '../quality/plan';
 import { QualityRouter } from '../quality/rules';
 import type { Sampler } from '../scale/sample';
 import { type SplitSpec, makeSplitAssigner } from './split';
+import { type CharLimits, charLimitRule } from './length-filters';
 
 /** failure_reason of a pair moved to the rejected output by --min-score. */
 export const BELOW_MIN_SCORE = 'below_min_score';
@@ -43,6 +46,9 @@ export interface RoutePlan {
   /** Flat-row column hashed for the split. */
   key: string;
   minScore?: number;
+  /** --min-chars, --max-chars (lib/dataset/length-filters.ts). */
+  minChars?: CharLimits;
+  maxChars?: CharLimits;
   /** --pii, --dedup, --tiers (absent: no quality rules run, as in library chains). */
   quality?: QualityPlan;
 }
@@ -59,6 +65,8 @@ export interface Route {
   segments: SegmentRow[] | null;
   /** --tiers: the tier a passed pair is written under (its score's, `low` when it has none); else null. */
   tier: string | null;
+  /** The failure_reason a rule gave a pair it moved to rejected; null when no rule moved it. */
+  reason: string | null;
 }
 
 /** A rule over a pair's row: the failure_reason that moves it to rejected, or null when it stays. */
@@ -76,6 +84,7 @@ export function minScoreRule(minScore: number): RouteRule {
 export function planRules(plan: RoutePlan): RouteRule[] {
   const rules: RouteRule[] = [];
   if (plan.minScore !== undefined) rules.push(minScoreRule(plan.minScore));
+  if (plan.minChars !== undefined || plan.maxChars !== undefined) rules.push(charLimitRule(plan.minChars ?? null, plan.maxChars ?? null));
   return rules;
 }
 
@@ -104,29 +113,27 @@ export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: Ro
   };
   // The rules and the split of one row (a segment's; an entry's before its quality rules).
   const routeRow = (channel: 'pairs' | 'rejected', given: Row): SegmentRow => {
-    let row = given;
-    let routed = channel;
     if (channel === 'pairs') {
       for (const rule of rules) {
-        const reason = rule(row);
+        const reason = rule(given);
         if (reason === null) continue;
-        row = { ...row, failure_reason: reason };
-        routed = 'rejected';
-        break;
+        const row: Row = { ...given, failure_reason: reason };
+        return { channel: 'rejected', row, split: assign(row[plan.key]), reason };
       }
     }
-    return { channel: routed, row, split: assign(row[plan.key]) };
+    return { channel, row: given, split: assign(given[plan.key]) };
   };
   return (entry, file = '') => {
     const channel = entry.channel;
     if (channel === null) throw new Error(`line ${entry.line} reached the router undecided`);
     // A segmented line's rows get no tier: the plan refuses --tiers with segment.
-    if (channel === 'segmented') return { channel, split: 0, row: null, segments: entry.segments!.map((segment) => routeRow(segment.channel, segment.row)), tier: null };
-    if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) return { channel, split: 0, row: entry.row, segments: null, tier: null };
+    if (channel === 'segmented') return { channel, split: 0, row: null, segments: entry.segments!.map((segment) => routeRow(segment.channel, segment.row)), tier: null, reason: null };
+    if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) return { channel, split: 0, row: entry.row, segments: null, tier: null, reason: null };
     // PII first: the split key is hashed as it is written (redacted under --pii redact|reject).
     const first = routeRow(channel, qualityRouter ? qualityRouter.scan(entry, entry.row) : entry.row);
     let row = first.row;
     let routed: Channel = first.channel;
+    let reason = first.reason ?? null;
     const split = first.split;
     if (qualityRouter) {
       const decision = qualityRouter.judge(entry, row, routed === 'pairs', file, split);
@@ -134,11 +141,12 @@ export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: Ro
       if (decision.reason !== null) {
         row = { ...row, failure_reason: decision.reason };
         routed = 'rejected';
+        reason = decision.reason;
       }
     }
     if (sample && routed === 'pairs' && !sampled(row, file, entry.line)) routed = 'not_sampled';
     const tier = routed === 'pairs' && plan.quality?.tiers ? (entry.quality?.tier ?? LOW_TIER) : null;
-    return { channel: routed, split, row, segments: null, tier };
+    return { channel: routed, split, row, segments: null, tier, reason };
   };
 }
 
@@ -153,6 +161,7 @@ export function applyRoute(entry: Entry, route: Route): boolean {
   entry.row = route.row;
   entry.split = route.split;
   entry.tier = route.tier;
+  entry.reason = route.reason;
   return moved;
 }
 

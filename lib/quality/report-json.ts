@@ -64,6 +64,8 @@ export function computeMetrics(report: ReportAccumulator, counts: Counts, sectio
   if (exact !== undefined) metrics.duplicates = share(exact, records);
   const near = numberAt(sections.duplicates, 'near', 'records');
   if (near !== undefined) metrics.near_duplicates = share(near, records);
+  // --min-chars, --max-chars, --max-tokens: the pairs each moved to rejected (counted only when the filter is on).
+  for (const metric of report.filters) metrics[metric] = report.routedCount(metric);
   return metrics;
 }
 

@@ -25,6 +25,7 @@ import { codePointLength, SCORE_BINS } from './stats';
 import { type LengthSketch, type TopCounterState, TopCounter, addLength, emptyLengthSketch, emptyTopCounterState } from './sketch';
 import { LANGUAGE_MIN_CHARS, LANGUAGE_SAMPLE_CHARS, LANGUAGE_CHECK_ALL, languageSampled } from './language';
 import { wordCount, equalNormalized } from './words';
+import type { RoutedMetric } from './thresholds';
 
 /** Format of report.json and of the state; a change here is a new version. */
 export const REPORT_VERSION = 1;
@@ -63,6 +64,8 @@ export interface GroupState {
 export interface ReportState {
   version: typeof REPORT_VERSION;
   groups: GroupState[];
+  /** Rows a routing rule moved to rejected, by the failure_reason it gave ([reason, count], sorted); absent in older checkpoints. */
+  routed?: [string, number][];
 }
 
 export function emptyReportState(): ReportState {
@@ -74,6 +77,8 @@ export interface ReportOptions {
   language: string | null;
   /** Split names by index (the plan's; pipe mode: one). */
   splitNames: readonly string[];
+  /** The routing filters this run applies (--min-chars: too_short, …): their counts are metrics (report-json computeMetrics). */
+  filters?: readonly RoutedMetric[];
   /** Tokens of a text (--tokenizer); absent: no token lengths. */
   countTokens?: (text: string) => number;
   /**
@@ -86,6 +91,7 @@ export interface ReportOptions {
 export class ReportAccumulator {
   private readonly groups = new Map<string, Group>();
   private readonly order: Group[] = [];
+  private readonly routed: Map<string, number>;
 
   constructor(
     private readonly options: ReportOptions,
@@ -94,6 +100,17 @@ export class ReportAccumulator {
     if (state.version !== REPORT_VERSION) throw new Error(`internal: report state version ${String(state.version)}`);
     if (options.language !== null && !options.detect) throw new Error('internal: a language check needs a detector');
     for (const group of state.groups) this.track(new Group(group));
+    this.routed = new Map(state.routed ?? []);
+  }
+
+  /** The routing filters whose counts are metrics. */
+  get filters(): readonly RoutedMetric[] {
+    return this.options.filters ?? [];
+  }
+
+  /** Rows a routing rule moved to rejected with this failure_reason (Entry.reason, SegmentRow.reason). */
+  routedCount(reason: string): number {
+    return this.routed.get(reason) ?? 0;
   }
 
   get language(): string | null {
@@ -106,13 +123,20 @@ export class ReportAccumulator {
 
   /** The state as plain JSON (a fresh copy). */
   get state(): ReportState {
-    return { version: REPORT_VERSION, groups: this.order.map((group) => group.state) };
+    const routed = [...this.routed].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return { version: REPORT_VERSION, groups: this.order.map((group) => group.state), ...(routed.length > 0 ? { routed } : {}) };
+  }
+
+  private countRouted(reason: string | null | undefined): void {
+    if (reason) this.routed.set(reason, (this.routed.get(reason) ?? 0) + 1);
   }
 
   /** Adds the rows of a routed batch: pairs and rejected, by split. */
   add(batch: Batch): void {
     for (const entry of batch.entries) {
       const channel = entry.channel;
+      if (channel === 'rejected') this.countRouted(entry.reason);
+      else if (channel === 'segmented') for (const segment of entry.segments!) if (segment.channel === 'rejected') this.countRouted(segment.reason);
       if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) continue;
       const split = this.options.splitNames[entry.split] ?? String(entry.split);
       this.group(split, channel).add(entry.row, this.options, entry.facts);
