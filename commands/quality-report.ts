@@ -58,7 +58,7 @@ export function measuredMetrics(options: NormalizedReportOptions, sections: read
   const metrics: Metric[] = ['pass_rate', 'errors', ...filters];
   if (options.language !== null) metrics.push('language_mismatch');
   if (sections.includes('pii')) metrics.push('pii', 'pii_written');
-  if (sections.includes('duplicates')) metrics.push('duplicates', 'near_duplicates');
+  if (sections.includes('duplicates')) metrics.push('duplicates', 'near_duplicates', 'leaks');
   return metrics;
 }
 

@@ -51,7 +51,7 @@ describe('export writes the report', () => {
   test('the fixture corpus, exact numbers', async () => {
     const report = await readJson(path.join(out, 'report.json'));
     expect(report.counts).toEqual({ lines: 10, pairs: 6, rejected: 2, errors: 1, blank: 1 });
-    expect(report.metrics).toEqual({ pass_rate: 0.75, errors: 0.111111, language_mismatch: 0.25, pii: 0, pii_written: 0, duplicates: 0, near_duplicates: 0 });
+    expect(report.metrics).toEqual({ pass_rate: 0.75, errors: 0.111111, language_mismatch: 0.25, pii: 0, pii_written: 0, duplicates: 0, near_duplicates: 0, leaks: 0 });
     expect(report.thresholds).toEqual([]);
     const [pairs, rejected] = report.groups;
     expect([pairs.split, pairs.channel, pairs.records, rejected.channel, rejected.records]).toEqual(['train', 'pairs', 6, 'rejected', 2]);

@@ -13,8 +13,10 @@ const WORDS = 'feber huvudvärk patient läkare behandling dos tablett dag vecka
 
 let dir: string;
 let inputs: string[];
-/** The records as written, per file. */
+/** The records as written, in input order. */
 const records: Array<Record<string, any>> = [];
+/** The planted duplicates: indexes into `records`. */
+const copies: Array<{ copy: number; original: number }> = [];
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-trainer-'));
@@ -23,9 +25,16 @@ beforeAll(async () => {
   const files: string[][] = [[], []];
   for (let i = 0; i < 2400; i++) {
     // Questions of 1–6 words, answers of 1–60: some below and some above the limits; 🩺 is one code point, two UTF-16 units.
-    let record = internalRecord({ question: `${text(1 + Math.floor(random() * 6))}?`, answer: text(1 + Math.floor(random() * 60)), score: Math.round(random() * 1000) / 1000, passed: random() < 0.85 });
-    // Copies of earlier records (exact duplicates): with --split-key answer, some land in another split than their first.
-    if (i > 50 && i % 37 === 0) record = { ...records[(i * 7) % 50] };
+    const erfarenhet = `år ${i % 23}`;
+    let record = internalRecord({ question: `${text(1 + Math.floor(random() * 6))} (${i})?`, answer: text(1 + Math.floor(random() * 60)), erfarenhet, score: Math.round(random() * 1000) / 1000, passed: random() < 0.85 });
+    // Copies of earlier records, spelled differently (exact duplicates after normalization) and by
+    // another persona: with --split-key persona about half land in another split than their first.
+    // Trailing spaces, as many as copies before: two copies of one record differ as written (the reference tells them apart).
+    if (i > 50 && i % 37 === 0) {
+      const original = (i * 7) % 50;
+      record = { ...records[original], question: ` ${String(records[original].question).toUpperCase()}${' '.repeat(copies.length + 1)}`, persona: { roll: 'läkare', erfarenhet: `kopia ${i}` } };
+      copies.push({ copy: i, original });
+    }
     records.push(record);
     files[i < 1200 ? 0 : 1].push(JSON.stringify(record));
   }
@@ -34,7 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
+  if (process.env.KEEP_TEST_DIR === undefined) await fs.rm(dir, { recursive: true, force: true });
 });
 
 const jsonl = async (file: string) => (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, any>);
@@ -135,5 +144,40 @@ describe('--min-chars / --max-chars', () => {
     const resumed = await runCli(command);
     expect(resumed.code).toBe(0);
     expectSame(await snapshot(out), reference);
+  });
+});
+
+describe('split leaks (--fail-on leaks)', () => {
+  const SPLIT = ['--format', 'jsonl', '--split', 'train=0.5,test=0.5', '--split-key', 'persona'];
+
+  test('duplicates whose first record sits in another split: counted as the written splits show, listed, gated', async () => {
+    const out = await exportTo('leaks', SPLIT);
+    // Where each pair was written, from the files (the reference, apart from the dedup index).
+    const splitOf = new Map<string, string>();
+    for (const split of ['train', 'test']) {
+      for (const name of (await listFiles(out, 'jsonl')).filter((file) => file.startsWith(`jsonl/${split}-`))) {
+        for (const row of await jsonl(path.join(out, name))) splitOf.set(`${row.question}\u0000${row.answer}`, split);
+      }
+    }
+    const key = (record: Record<string, any>) => `${record.question}\u0000${record.answer}`;
+    const passed = copies.filter(({ original }) => records[original].validation.passed);
+    const leaks = passed.filter(({ copy, original }) => splitOf.get(key(records[copy])) !== splitOf.get(key(records[original])));
+    expect(passed.every(({ copy, original }) => splitOf.has(key(records[copy])) && splitOf.has(key(records[original])))).toBe(true);
+    expect(leaks.length).toBeGreaterThan(3);
+    expect(leaks.length).toBeLessThan(passed.length);
+    const report = await readJson(path.join(out, 'report.json'));
+    expect(report.metrics.leaks).toBe(leaks.length);
+    expect(report.duplicates.leak_examples).toHaveLength(Math.min(10, leaks.length));
+    for (const example of report.duplicates.leak_examples) expect(example.duplicate.split).not.toBe(example.kept.split);
+    // Lines per input of 1200 records.
+    expect(report.duplicates.leak_examples[0].duplicate.line).toBe((leaks[0].copy % 1200) + 1);
+    expect(await fs.readFile(path.join(out, 'report.html'), 'utf8')).toContain('leak_examples');
+
+    const gated = await runCli(['export', ...inputs, '--out', path.join(dir, 'leaks-gated'), ...SPLIT, '--fail-on', 'leaks>0']);
+    expect(gated.code).toBe(4);
+    expect(gated.stderr).toContain(`qa-hf: threshold breached: leaks>0 (value ${leaks.length})\n`);
+    // One split: nothing can leak, the gate passes.
+    const one = await runCli(['export', ...inputs, '--out', path.join(dir, 'leaks-one'), '-q', '--fail-on', 'leaks>0']);
+    expect([one.code, one.stderr]).toEqual([0, '']);
   });
 });

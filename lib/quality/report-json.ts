@@ -45,7 +45,9 @@ function numberAt(value: unknown, ...path: string[]): number | undefined {
  * language_mismatch = mismatched / checked answers of the passed pairs;
  * pii = records with any match (`pii.records`); pii_written = records written with a
  * match still in them (`pii.records_written`); duplicates, near_duplicates =
- * `duplicates.exact.records`, `duplicates.near.records` / (pairs + rejected).
+ * `duplicates.exact.records`, `duplicates.near.records` / (pairs + rejected); leaks =
+ * `duplicates.across_splits` (a count); too_short, too_long, too_many_tokens = the pairs
+ * those filters moved to rejected, when they are on.
  * A metric whose section is absent is absent (a rule on it is refused up front).
  */
 export function computeMetrics(report: ReportAccumulator, counts: Counts, sections: QualitySections): MetricValues {
@@ -64,6 +66,9 @@ export function computeMetrics(report: ReportAccumulator, counts: Counts, sectio
   if (exact !== undefined) metrics.duplicates = share(exact, records);
   const near = numberAt(sections.duplicates, 'near', 'records');
   if (near !== undefined) metrics.near_duplicates = share(near, records);
+  // Duplicates whose first record sits in another split: a count (0 with one split).
+  const leaks = numberAt(sections.duplicates, 'across_splits');
+  if (leaks !== undefined) metrics.leaks = leaks;
   // --min-chars, --max-chars, --max-tokens: the pairs each moved to rejected (counted only when the filter is on).
   for (const metric of report.filters) metrics[metric] = report.routedCount(metric);
   return metrics;
