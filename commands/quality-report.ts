@@ -26,7 +26,10 @@ import { writeFileAtomic } from '../lib/io/atomic-file';
 import { discoverInputs, skippedExportsNote } from '../lib/io/discover';
 import { MANIFEST_FILE } from '../lib/io/manifest';
 import { refuseInputFolders, refuseInputsInOut } from '../lib/io/out-dir-fs';
-import { loadTokenizer } from '../lib/io/tokenizer';
+import { type LoadedTokenizer, loadTokenizer } from '../lib/io/tokenizer';
+import { ChatTokenCounter, type ChatTokensSpec } from '../lib/quality/chat-tokens';
+import type { Column } from '../lib/columns';
+import { resolvePreset } from '../lib/input/mapping';
 import { type NormalizedReportOptions, type OptionStyle, type ReportOptionsInput, normalizeReportOptions } from '../lib/options';
 import { type QualitySections, buildReport, computeMetrics } from '../lib/quality/report-json';
 import { ReportAccumulator } from '../lib/quality/report';
@@ -72,6 +75,23 @@ export interface ReportSetup {
   tokenizerSha256: string | null;
   /** The routing filters of the run whose counts are metrics (lib/dataset/plan.ts routedMetrics). */
   filters: RoutedMetric[];
+  /** --tokenizer FOLDER: the model's tokenizer.json and tokenizer_config.json as data (lib/quality/chat-tokens.ts); else null. */
+  chat: LoadedTokenizer['chat'];
+}
+
+/**
+ * A model folder's chat token spec for rows of these columns (with --system-prompt
+ * when given), or null; `--max-tokens` without a folder is refused here (ERR_USAGE).
+ */
+export function chatSpecOf(setup: ReportSetup, columns: readonly Column[], systemPrompt: string | null, maxTokens?: number): ChatTokensSpec | null {
+  if (setup.chat === null) {
+    if (maxTokens !== undefined) {
+      const why = setup.options.tokenizer === null ? 'none is given' : `${setup.options.tokenizer} is a tokenizer.json file`;
+      throw new QaHfError('ERR_USAGE', `--max-tokens ${maxTokens} needs --tokenizer MODEL_FOLDER (tokenizer.json and tokenizer_config.json with its chat_template); ${why}`);
+    }
+    return null;
+  }
+  return { ...setup.chat, columns: [...columns], systemPrompt };
 }
 
 /** The option that measures each routing filter's metric, for a rule on it without the option. */
@@ -104,9 +124,9 @@ export async function prepareReport(
     checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'near_duplicates'), style === 'cli' ? 'without --dedup near' : 'without dedup near', option);
   }
   const detect = options.language === null ? undefined : detectLanguage((await import('tinyld')).detectAll, options.language);
-  if (options.tokenizer === null) return { options, detect, tokenizerSha256: null, filters: [...filters] };
+  if (options.tokenizer === null) return { options, detect, tokenizerSha256: null, filters: [...filters], chat: null };
   const tokenizer = await loadTokenizer(options.tokenizer, style === 'cli' ? '--tokenizer' : 'option tokenizer');
-  return { options, detect, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256, filters: [...filters] };
+  return { options, detect, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256, filters: [...filters], chat: tokenizer.chat };
 }
 
 function camelName(key: string): string {
@@ -114,8 +134,8 @@ function camelName(key: string): string {
 }
 
 /** A report accumulator for a run of these split names, fresh or from a checkpoint's state. */
-export function newAccumulator(setup: ReportSetup, splitNames: readonly string[], state?: ConstructorParameters<typeof ReportAccumulator>[1]): ReportAccumulator {
-  return new ReportAccumulator({ language: setup.options.language, splitNames, countTokens: setup.countTokens, detect: setup.detect, filters: setup.filters }, state);
+export function newAccumulator(setup: ReportSetup, splitNames: readonly string[], state?: ConstructorParameters<typeof ReportAccumulator>[1], chat?: ChatTokenCounter): ReportAccumulator {
+  return new ReportAccumulator({ language: setup.options.language, splitNames, countTokens: setup.countTokens, detect: setup.detect, filters: setup.filters, ...(chat ? { chat } : {}) }, state);
 }
 
 /** What decides the report's bytes, for the options hash (--fail-on does not: it is evaluated at the end). */
@@ -179,10 +199,14 @@ export async function prepareReportDir(dir: string, option: string): Promise<voi
 /** `qa-hf report INPUT… --out DIR`: processes and routes as export would, writes only report.json and report.html. */
 export async function reportCommand(run: ReportRunPlan): Promise<void> {
   // The plan (lib/plan.ts): a shipped mapped preset (`--preset squad`) comes with its mapping.
-  const { args, dataset: plan } = run;
+  const { args, dataset: planned } = run;
   const out = args.out;
   if (out === undefined || out === '') throw new QaHfError('ERR_USAGE', 'report needs --out DIR');
-  const setup = await prepareReport(args, 'cli', ['pii', 'duplicates'], routedMetrics(plan));
+  const setup = await prepareReport(args, 'cli', ['pii', 'duplicates'], routedMetrics(planned));
+  // A model folder: every row's conversation rendered and counted (routing: --max-tokens; the report).
+  const chatSpec = chatSpecOf(setup, resolvePreset(args).pairColumns, null, planned.maxTokens);
+  const plan = chatSpec ? { ...planned, chat: chatSpec } : planned;
+  const chat = chatSpec ? new ChatTokenCounter(chatSpec) : undefined;
   await refuseInputFolders(args.inputs, out);
   const inputs = await discoverInputs(args.inputs, {
     glob: args.glob,
@@ -194,7 +218,7 @@ export async function reportCommand(run: ReportRunPlan): Promise<void> {
   await refuseInputsInOut(inputs, out);
   await prepareReportDir(out, '--out');
   const tally = new Tally();
-  const report = newAccumulator(setup, plan.spec.names);
+  const report = newAccumulator(setup, plan.spec.names, undefined, chat);
   // The quality rules run as in export (routing), so the report has the same pii and duplicates sections.
   const quality = new QualityAccumulator(plan.quality);
   const reporter = new Reporter({ quiet: args.quiet, errorsWritten: false, keepHint: 'run qa-hf export to write them all' });
@@ -221,10 +245,10 @@ export async function reportCommand(run: ReportRunPlan): Promise<void> {
     failFast: args.failFast,
     workers: args.workers,
     serialize: [],
-    facts: factsSpec(plan.quality, report.language, true),
+    facts: factsSpec(plan.quality, report.language, true, chatSpec),
     redactErrors: redactsPii(plan.quality),
   };
-  const route = { plan, quality: new QualityRouter(plan.quality, inputs.map(inputName)) };
+  const route = { plan, quality: new QualityRouter(plan.quality, inputs.map(inputName)), chat };
   await buildChain({ processing, route }, { source, sink: createSink({ outputs: {}, onCommit }) }).run();
   if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
   const tiers = tiersReport(quality.state);

@@ -90,6 +90,10 @@ export interface EntryFacts {
   lengths: Int32Array | null;
   /** Sampled and long enough: what the detector said of it (lib/quality/language.ts); else null (the report detects it itself when it must). */
   language: string | null;
+  /** With a model folder: the tokens of the row's conversation rendered with its chat template (lib/quality/chat-tokens.ts); -1 when not counted. */
+  tokens: number;
+  /** The chat template's own message when it refused the row; else null. */
+  tokenError: string | null;
 }
 
 export interface Entry {

@@ -64,7 +64,8 @@ import { runRank } from './rank';
 import { exportToObjectStore, rankToObjectStore } from './publish';
 import { exportToHub } from '../push/export';
 import { StopSignals } from '../signals';
-import { REPORT_FILES, type ReportSetup, prepareReport, reportOptionsRecord } from '../quality-report';
+import { REPORT_FILES, type ReportSetup, chatSpecOf, prepareReport, reportOptionsRecord } from '../quality-report';
+import { resolvePreset } from '../../lib/input/mapping';
 import {
   CARD_FILE,
   type ExportArgs,
@@ -273,11 +274,14 @@ export async function settleExport(run: ExportRunPlan, callbacks: ExportCallback
   // Custom format modules: loaded (and checked) now, before any file is touched; their sha256 goes into the options hash.
   // A merge's module and tokenizer paths are named, as its inputs, in the ranks' working directory (inputCwd).
   const cwd = args.inputCwd;
-  const plan: ExportPlan = run.dataset.custom.length > 0 ? { ...run.dataset, custom: await loadCustomFormats(run.dataset.custom, cwd) } : run.dataset;
+  const loaded: ExportPlan = run.dataset.custom.length > 0 ? { ...run.dataset, custom: await loadCustomFormats(run.dataset.custom, cwd) } : run.dataset;
   // --language, --fail-on, --tokenizer: checked (the tokenizer loaded) before any input is read.
   // The quality rules' sections (PII, duplicates) are in every export's report: their --fail-on rules are measured.
   const named = cwd === undefined || typeof args.tokenizer !== 'string' ? args : { ...args, tokenizer: inputPath(args.tokenizer, cwd) };
-  const report = await prepareReport(named, 'cli', ['pii', 'duplicates'], routedMetrics(plan));
+  const report = await prepareReport(named, 'cli', ['pii', 'duplicates'], routedMetrics(loaded));
+  // --tokenizer FOLDER: the model's files join the plan as data, so every router and worker renders and counts alike.
+  const chat = chatSpecOf(report, resolvePreset(args).pairColumns, loaded.systemPrompt ?? null, loaded.maxTokens);
+  const plan = chat ? { ...loaded, chat } : loaded;
   return { args, plan, report };
 }
 

@@ -8,6 +8,11 @@
  *   1. --min-score: a validation_score below it → "below_min_score"
  *   2. --min-chars / --max-chars: a column shorter / longer → "too_short" / "too_long"
  *      (lib/dataset/length-filters.ts)
+ *   3. --max-tokens: the conversation rendered with the model's chat template longer than
+ *      N tokens → "too_many_tokens" (lib/quality/chat-tokens.ts; the count is the
+ *      processor's fact when it has one, else made here). With a chat template every
+ *      pair and rejected row is rendered: the first the template refuses, in input
+ *      order, ends the run (ERR_CHAT_TEMPLATE, naming its file and line).
  * and assigns pairs and rejected rows their split by the hash of the plan's key
  * column (lib/dataset/split.ts), so a record never moves when the corpus grows. With a
  * quality plan, the quality rules (lib/quality/rules.ts QualityRouter: stateful, so the
@@ -33,6 +38,11 @@ import { QualityRouter } from '../quality/rules';
 import type { Sampler } from '../scale/sample';
 import { type SplitSpec, makeSplitAssigner } from './split';
 import { type CharLimits, charLimitRule } from './length-filters';
+import { ChatTokenCounter, type ChatTokensSpec } from '../quality/chat-tokens';
+import { QaHfError } from '../errors';
+
+/** failure_reason of a pair whose rendered conversation is longer than --max-tokens. */
+export const TOO_MANY_TOKENS = 'too_many_tokens';
 
 /** failure_reason of a pair moved to the rejected output by --min-score. */
 export const BELOW_MIN_SCORE = 'below_min_score';
@@ -49,6 +59,10 @@ export interface RoutePlan {
   /** --min-chars, --max-chars (lib/dataset/length-filters.ts). */
   minChars?: CharLimits;
   maxChars?: CharLimits;
+  /** --max-tokens: needs `chat`. */
+  maxTokens?: number;
+  /** A model folder (--tokenizer FOLDER) as data, once the command has read it: every row's conversation is rendered and counted. */
+  chat?: ChatTokensSpec;
   /** --pii, --dedup, --tiers (absent: no quality rules run, as in library chains). */
   quality?: QualityPlan;
 }
@@ -100,8 +114,19 @@ export interface RouteSample {
  * use (a resumed run's, restored from its log); by default a fresh one of
  * `plan.quality`. `sample`: keep only the sampled passed pairs (the others: `not_sampled`).
  */
-export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: RouteSample): (entry: Entry, file?: string) => Route {
+export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: RouteSample, given?: ChatTokenCounter): (entry: Entry, file?: string) => Route {
   const rules = planRules(plan);
+  // `given`: a counter the caller shares with its report (one parse of the tokenizer).
+  const chat = given ?? (plan.chat ? new ChatTokenCounter(plan.chat) : undefined);
+  if (plan.maxTokens !== undefined && chat === undefined) throw new Error('internal: --max-tokens needs a model folder (plan.chat)');
+  // The rendered conversation's tokens: the processor's fact when there is one (of the row as routing holds it), else counted here.
+  const tokensOf = (row: Row, entry: Entry, file: string): number | null => {
+    const facts = entry.facts;
+    const counted = facts !== null && (facts.tokens >= 0 || facts.tokenError !== null) ? (facts.tokenError !== null ? { error: facts.tokenError } : { tokens: facts.tokens }) : chat!.count(row);
+    if (counted === null) return null;
+    if ('error' in counted) throw new QaHfError('ERR_CHAT_TEMPLATE', `the chat template refused this row: ${counted.error}`, { file, line: entry.line });
+    return counted.tokens;
+  };
   const qualityRouter = quality ?? (plan.quality ? new QualityRouter(plan.quality) : null);
   // One split: every row goes there, no hashing.
   const assign = plan.spec.names.length === 1 ? () => 0 : makeSplitAssigner(plan.spec, plan.seed);
@@ -112,14 +137,21 @@ export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: Ro
     return sample!.sampler(row[plan.key], input, line);
   };
   // The rules and the split of one row (a segment's; an entry's before its quality rules).
-  const routeRow = (channel: 'pairs' | 'rejected', given: Row): SegmentRow => {
+  const routeRow = (channel: 'pairs' | 'rejected', given: Row, entry: Entry, file: string): SegmentRow => {
+    const moved = (reason: string): SegmentRow => {
+      const row: Row = { ...given, failure_reason: reason };
+      return { channel: 'rejected', row, split: assign(row[plan.key]), reason };
+    };
     if (channel === 'pairs') {
       for (const rule of rules) {
         const reason = rule(given);
-        if (reason === null) continue;
-        const row: Row = { ...given, failure_reason: reason };
-        return { channel: 'rejected', row, split: assign(row[plan.key]), reason };
+        if (reason !== null) return moved(reason);
       }
+    }
+    if (chat !== undefined) {
+      // Counted for every row, rejected ones too (the report measures them; a refusal ends the run wherever it is).
+      const tokens = tokensOf(given, entry, file);
+      if (channel === 'pairs' && plan.maxTokens !== undefined && tokens !== null && tokens > plan.maxTokens) return moved(TOO_MANY_TOKENS);
     }
     return { channel, row: given, split: assign(given[plan.key]) };
   };
@@ -127,10 +159,14 @@ export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: Ro
     const channel = entry.channel;
     if (channel === null) throw new Error(`line ${entry.line} reached the router undecided`);
     // A segmented line's rows get no tier: the plan refuses --tiers with segment.
-    if (channel === 'segmented') return { channel, split: 0, row: null, segments: entry.segments!.map((segment) => routeRow(segment.channel, segment.row)), tier: null, reason: null };
+    if (channel === 'segmented') {
+      // A segment's row has no facts (entry.facts would be of the line's own row): counted here.
+      const segments = entry.segments!.map((segment) => routeRow(segment.channel, segment.row, { ...entry, facts: null }, file));
+      return { channel, split: 0, row: null, segments, tier: null, reason: null };
+    }
     if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) return { channel, split: 0, row: entry.row, segments: null, tier: null, reason: null };
     // PII first: the split key is hashed as it is written (redacted under --pii redact|reject).
-    const first = routeRow(channel, qualityRouter ? qualityRouter.scan(entry, entry.row) : entry.row);
+    const first = routeRow(channel, qualityRouter ? qualityRouter.scan(entry, entry.row) : entry.row, entry, file);
     let row = first.row;
     let routed: Channel = first.channel;
     let reason = first.reason ?? null;

@@ -14,6 +14,7 @@ import type { Counts } from '../tally';
 import type { MetricValues, ThresholdResult } from './thresholds';
 import { REPORT_VERSION, SHORT_ANSWER_CHARS, ReportAccumulator, Group } from './report';
 import { LANGUAGE_MIN_CHARS, LANGUAGE_CHECK_ALL, LANGUAGE_STRIDE } from './language';
+import { TOKEN_THRESHOLDS } from './chat-tokens';
 
 /** The sections the quality helpers give (issue 9 shapes), included as they are when present. */
 export interface QualitySections {
@@ -89,6 +90,14 @@ export function buildReport(report: ReportAccumulator, inputs: ReportInputs): Re
   const { counts } = inputs;
   const groups = report.sortedStates().map((state) => {
     const group = new Group(state);
+    const chat = group.chatTokens;
+    // With a model folder: the rendered conversations' tokens, and the share of the group's records over each context length.
+    const conversation = chat && {
+      conversation_tokens: {
+        ...summarizeLengths(chat.lengths),
+        share_over: Object.fromEntries(TOKEN_THRESHOLDS.map((threshold, i) => [String(threshold), share(chat.over[i], state.records)])),
+      },
+    };
     return {
       split: state.split,
       channel: state.channel,
@@ -123,6 +132,7 @@ export function buildReport(report: ReportAccumulator, inputs: ReportInputs): Re
         not_sampled: state.language.not_sampled,
         detected: Object.fromEntries(state.language.detected),
       },
+      ...conversation,
     };
   });
   const { pii, duplicates, tiers } = inputs.sections;

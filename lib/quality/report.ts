@@ -26,6 +26,8 @@ import { type LengthSketch, type TopCounterState, TopCounter, addLength, emptyLe
 import { LANGUAGE_MIN_CHARS, LANGUAGE_SAMPLE_CHARS, LANGUAGE_CHECK_ALL, languageSampled } from './language';
 import { wordCount, equalNormalized } from './words';
 import type { RoutedMetric } from './thresholds';
+import { type ChatTokenCounter, TOKEN_THRESHOLDS } from './chat-tokens';
+import { QaHfError } from '../errors';
 
 /** Format of report.json and of the state; a change here is a new version. */
 export const REPORT_VERSION = 1;
@@ -59,6 +61,8 @@ export interface GroupState {
   answer_equals_question: number;
   /** `not_sampled`: answers past LANGUAGE_CHECK_ALL between the LANGUAGE_STRIDE samples. */
   language: { checked: number; mismatched: number; skipped_short: number; not_sampled: number; detected: [string, number][] };
+  /** With a model folder: the rendered conversations' tokens, and how many are over each TOKEN_THRESHOLDS count. */
+  chat_tokens?: { lengths: LengthSketch; over: number[] };
 }
 
 export interface ReportState {
@@ -79,6 +83,8 @@ export interface ReportOptions {
   splitNames: readonly string[];
   /** The routing filters this run applies (--min-chars: too_short, …): their counts are metrics (report-json computeMetrics). */
   filters?: readonly RoutedMetric[];
+  /** A model folder's chat token counter (lib/quality/chat-tokens.ts): each row's rendered conversation is measured. */
+  chat?: ChatTokenCounter;
   /** Tokens of a text (--tokenizer); absent: no token lengths. */
   countTokens?: (text: string) => number;
   /**
@@ -121,6 +127,11 @@ export class ReportAccumulator {
     return this.options.countTokens !== undefined;
   }
 
+  /** The chat token counter this report measures with, if any (the export's router shares it). */
+  get chat(): ChatTokenCounter | undefined {
+    return this.options.chat;
+  }
+
   /** The state as plain JSON (a fresh copy). */
   get state(): ReportState {
     const routed = [...this.routed].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -139,8 +150,19 @@ export class ReportAccumulator {
       else if (channel === 'segmented') for (const segment of entry.segments!) if (segment.channel === 'rejected') this.countRouted(segment.reason);
       if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) continue;
       const split = this.options.splitNames[entry.split] ?? String(entry.split);
-      this.group(split, channel).add(entry.row, this.options, entry.facts);
+      const group = this.group(split, channel);
+      group.add(entry.row, this.options, entry.facts);
+      if (this.options.chat) group.addChatTokens(this.chatTokens(entry, batch.file));
     }
+  }
+
+  /** The entry's rendered conversation's tokens: the processor's fact, else counted here; null without a conversation. */
+  private chatTokens(entry: Batch['entries'][number], file: string): number | null {
+    const facts = entry.facts;
+    const counted = facts !== null && (facts.tokens >= 0 || facts.tokenError !== null) ? (facts.tokenError !== null ? { error: facts.tokenError } : { tokens: facts.tokens }) : this.options.chat!.count(entry.row!);
+    if (counted === null) return null;
+    if ('error' in counted) throw new QaHfError('ERR_CHAT_TEMPLATE', `the chat template refused this row: ${counted.error}`, { file, line: entry.line });
+    return counted.tokens;
   }
 
   private group(split: string, channel: RowChannel): Group {
@@ -208,6 +230,7 @@ export class Group {
   private readonly sources: TopCounter;
   readonly language: { checked: number; mismatched: number; skipped_short: number; not_sampled: number };
   private readonly detected: Map<string, number>;
+  private chat: { lengths: LengthSketch; over: number[] } | null;
 
   constructor(state: GroupState) {
     const copy = structuredClone(state);
@@ -230,6 +253,22 @@ export class Group {
       not_sampled: copy.language.not_sampled,
     };
     this.detected = new Map(copy.language.detected);
+    this.chat = copy.chat_tokens ?? null;
+  }
+
+  /** One row's rendered conversation (null: none; the group then has no chat_tokens until a row has one). */
+  addChatTokens(tokens: number | null): void {
+    if (tokens === null) return;
+    const chat = (this.chat ??= { lengths: emptyLengthSketch(), over: TOKEN_THRESHOLDS.map(() => 0) });
+    addLength(chat.lengths, tokens);
+    TOKEN_THRESHOLDS.forEach((threshold, i) => {
+      if (tokens > threshold) chat.over[i]++;
+    });
+  }
+
+  /** The rendered conversations' lengths and counts over each threshold, or null. */
+  get chatTokens(): { lengths: LengthSketch; over: number[] } | null {
+    return this.chat;
   }
 
   get state(): GroupState {
@@ -241,6 +280,7 @@ export class Group {
       personas: this.personas.state,
       source_documents: this.sources.state,
       language: { ...this.language, detected: [...this.detected].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) },
+      ...(this.chat ? { chat_tokens: structuredClone(this.chat) } : {}),
     };
   }
 
