@@ -1,13 +1,15 @@
 /**
- * Issue 20 end to end (the spawned CLI): --min-chars / --max-chars (part 2) and
- * split leaks as a gate (part 6): rejected rows and their failure_reason against an
- * independent count made here from the input, report.json's metrics, --fail-on,
- * the config file, byte identity across --workers 0/2 and across SIGKILL/resume.
+ * Issue 20 end to end (the spawned CLI): --min-chars / --max-chars (part 2), split
+ * leaks as a gate (part 6) and token budgets with a model's chat template (part 1):
+ * rejected rows and their failure_reason against an independent count (made here from
+ * the input; the tokens: test/fixtures/chat-model/golden.json, from the Python
+ * reference), report.json's metrics, --fail-on, the config file, byte identity across
+ * --workers 0/2 and across SIGKILL/resume, a template that refuses the data.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { internalRecord, listFiles, readJson, runCli, runCliKilledAtCheckpoint, seeded, statsWithoutRun } from './helpers';
+import { ROOT, internalRecord, listFiles, readJson, runCli, runCliKilledAtCheckpoint, seeded, statsWithoutRun } from './helpers';
 
 const WORDS = 'feber huvudvärk patient läkare behandling dos tablett dag vecka sjukhus vård 🩺 blodtryck hjärta'.split(' ');
 
@@ -179,5 +181,96 @@ describe('split leaks (--fail-on leaks)', () => {
     // One split: nothing can leak, the gate passes.
     const one = await runCli(['export', ...inputs, '--out', path.join(dir, 'leaks-one'), '-q', '--fail-on', 'leaks>0']);
     expect([one.code, one.stderr]).toEqual([0, '']);
+  });
+});
+
+describe('token budgets: --tokenizer MODEL_FOLDER, --max-tokens', () => {
+  const MODEL = path.join(ROOT, 'test', 'fixtures', 'chat-model');
+  const golden = JSON.parse(readFileSync(path.join(MODEL, 'golden.json'), 'utf8')) as { system_prompt: string; no_system_error: string; rows: Array<{ tokens: number; tokens_with_system: number }> };
+  const fixture = readFileSync(path.join(MODEL, 'rows.jsonl'), 'utf8').trim().split('\n');
+  /** The fixture 30 times over (1800 lines, so a kill can land mid-file); golden row i is line i % 60. */
+  let many: string;
+  const TIMES = 30;
+  beforeAll(async () => {
+    many = path.join(dir, 'chat-rows.jsonl');
+    await fs.writeFile(many, `${Array.from({ length: TIMES }, () => fixture.join('\n')).join('\n')}\n`);
+  });
+  const passed = fixture.map((line) => (JSON.parse(line) as Record<string, any>).validation.passed as boolean);
+  const HUB = ['--format', 'jsonl,messages', '--split', 'train=0.8,test=0.2', '--checkpoint-lines', '300'];
+
+  async function tokenExport(name: string, args: string[]): Promise<string> {
+    const out = path.join(dir, name, 'dataset');
+    const result = await runCli(['export', many, '--out', out, '-q', '--tokenizer', MODEL, ...args]);
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    return out;
+  }
+
+  test.each([
+    ['without a system prompt', [], 'tokens'],
+    ['with --system-prompt', ['--system-prompt', 'Du är en vårdassistent.'], 'tokens_with_system'],
+  ] as const)('%s: too_many_tokens exactly for the passed pairs over N by the Python reference’s counts; the report’s token lengths', async (name, extra, key) => {
+    const out = await tokenExport(`tokens-${key}`, [...HUB, '--max-tokens', '300', ...extra]);
+    const over = golden.rows.filter((row, i) => passed[i] && row[key] > 300).length;
+    const report = await readJson(path.join(out, 'report.json'));
+    expect(report.metrics.too_many_tokens).toBe(over * TIMES);
+    const rejected: Array<Record<string, any>> = [];
+    for (const file of (await listFiles(out, 'rejected')).filter((file) => file.includes('/jsonl/'))) rejected.push(...(await jsonl(path.join(out, file))));
+    expect(rejected.filter((row) => row.failure_reason === 'too_many_tokens')).toHaveLength(over * TIMES);
+    // Every written pair within the budget, every row measured; shares over 512 … 4096 of the pairs: 0 here.
+    const groups = report.groups as Array<Record<string, any>>;
+    for (const group of groups) expect(group.conversation_tokens.count).toBe(group.records);
+    for (const group of groups.filter((g) => g.channel === 'pairs')) {
+      expect(group.conversation_tokens.max).toBeLessThanOrEqual(300);
+      expect(group.conversation_tokens.share_over).toEqual({ 512: 0, 1024: 0, 2048: 0, 4096: 0 });
+    }
+    const all = golden.rows.map((row) => row[key]);
+    expect(Math.max(...groups.map((g) => g.conversation_tokens.max))).toBe(Math.max(...all));
+    expect(Math.min(...groups.map((g) => g.conversation_tokens.min))).toBe(Math.min(...all));
+    // The rejected rows over 1024, as a share of each group, from the reference's counts.
+    const long = groups.filter((g) => g.channel === 'rejected').reduce((sum, g) => sum + Math.round(g.conversation_tokens.share_over['1024'] * g.records), 0);
+    expect(long).toBe(golden.rows.filter((row) => row[key] > 1024).length * TIMES);
+    expect(await fs.readFile(path.join(out, 'report.html'), 'utf8')).toContain('Conversation tokens (chat template)');
+    void name;
+  });
+
+  test('--workers 0 and 2 write the same bytes; the config file (paths relative to it) gives the flags’ bytes', async () => {
+    const zero = await snapshot(await tokenExport('tokens-w0', [...HUB, '--max-tokens', '300', '--workers', '0']));
+    const two = await snapshot(await tokenExport('tokens-w2', [...HUB, '--max-tokens', '300', '--workers', '2']));
+    expectSame(two, zero);
+    const workdir = path.join(dir, 'tokens-config');
+    await fs.mkdir(workdir, { recursive: true });
+    await fs.writeFile(path.join(workdir, 'qa-hf.yaml'), `tokenizer: ${path.relative(workdir, MODEL)}\nmax-tokens: 300\n`);
+    const out = path.join(workdir, 'dataset');
+    const result = await runCli(['export', many, '--out', out, '-q', ...HUB], undefined, { cwd: workdir });
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    const config = await snapshot(out);
+    for (const [file, bytes] of zero.files) if (file !== 'README.md') expect([file, bytes.equals(config.files.get(file)!)]).toEqual([file, true]);
+  });
+
+  test('SIGKILLed mid-file, then resumed: the bytes of an uninterrupted run', async () => {
+    const args = [...HUB, '--max-tokens', '300'];
+    const reference = await snapshot(await tokenExport('tokens-ref', args));
+    const out = path.join(dir, 'tokens-killed', 'dataset');
+    const command = ['export', many, '--out', out, '-q', '--tokenizer', MODEL, ...args];
+    expect(await runCliKilledAtCheckpoint(command, out, true)).toBe('SIGKILL');
+    const resumed = await runCli(command);
+    expect([resumed.code, resumed.stderr]).toEqual([0, '']);
+    expectSame(await snapshot(out), reference);
+  });
+
+  test.each(['0', '2'])('a template that refuses the data: exit 1, one line with its message and the first row’s file:line (--workers %s)', async (workers) => {
+    const input = path.join(dir, 'chat-one.jsonl');
+    await fs.writeFile(input, `${fixture.slice(0, 5).join('\n')}\n`);
+    const result = await runCli(['export', input, '--out', path.join(dir, `refused-${workers}`), '--tokenizer', path.join(MODEL, 'no-system'), '--format', 'messages', '--system-prompt', 'Hej.', '--workers', workers]);
+    expect([result.code, result.stderr]).toEqual([1, `qa-hf: ${input}:1: ERR_CHAT_TEMPLATE: the chat template refused this row: ${golden.no_system_error}\n`]);
+  });
+
+  test('--max-tokens without a model folder, a folder without tokenizer_config.json: one line, exit 2', async () => {
+    const none = await runCli(['export', many, '--out', path.join(dir, 'tokens-none'), '--max-tokens', '300']);
+    expect([none.code, none.stderr]).toEqual([2, 'qa-hf: ERR_USAGE: --max-tokens 300 needs --tokenizer MODEL_FOLDER (tokenizer.json and tokenizer_config.json with its chat_template); none is given\n']);
+    const empty = path.join(dir, 'no-config');
+    await fs.mkdir(empty, { recursive: true });
+    const folder = await runCli(['export', many, '--out', path.join(dir, 'tokens-folder'), '--tokenizer', empty]);
+    expect([folder.code, folder.stderr]).toEqual([2, `qa-hf: ERR_OPTION: --tokenizer ${empty} is a folder without tokenizer_config.json (a model folder holds tokenizer.json and tokenizer_config.json with its chat_template)\n`]);
   });
 });

@@ -47,7 +47,7 @@ export async function loadTokenizer(given: string, option = '--tokenizer'): Prom
   } catch {
     throw new QaHfError('ERR_OPTION', `${option} ${file} is not JSON (a HuggingFace tokenizer.json)`);
   }
-  let config: Record<string, unknown> = {};
+  let config: Record<string, unknown>;
   if (configText !== null) {
     try {
       config = JSON.parse(configText) as Record<string, unknown>;
