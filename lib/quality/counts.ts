@@ -212,5 +212,7 @@ export function thresholdCounts(state: QualityState): { pii: number; pii_written
 
 /** stats.json `quality` (for now; the report takes these sections). */
 export function qualityStats(state: QualityState): Record<string, unknown> {
-  return { pii: piiReport(state), duplicates: duplicatesReport(state), tiers: tiersReport(state), thresholds: thresholdCounts(state) };
+  // The split leaks' examples are the report's (report.json duplicates.leak_examples): stats.json stays as it was.
+  const { leak_examples: _leaks, ...duplicates } = duplicatesReport(state);
+  return { pii: piiReport(state), duplicates, tiers: tiersReport(state), thresholds: thresholdCounts(state) };
 }
