@@ -142,16 +142,15 @@ export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: Ro
       const row: Row = { ...given, failure_reason: reason };
       return { channel: 'rejected', row, split: assign(row[plan.key]), reason };
     };
+    // Counted first, for every row, rejected ones and those another rule moves too (the report measures
+    // them): so the first row the template refuses, in input order, is the one that ends the run.
+    const tokens = chat === undefined ? null : tokensOf(given, entry, file);
     if (channel === 'pairs') {
       for (const rule of rules) {
         const reason = rule(given);
         if (reason !== null) return moved(reason);
       }
-    }
-    if (chat !== undefined) {
-      // Counted for every row, rejected ones too (the report measures them; a refusal ends the run wherever it is).
-      const tokens = tokensOf(given, entry, file);
-      if (channel === 'pairs' && plan.maxTokens !== undefined && tokens !== null && tokens > plan.maxTokens) return moved(TOO_MANY_TOKENS);
+      if (plan.maxTokens !== undefined && tokens !== null && tokens > plan.maxTokens) return moved(TOO_MANY_TOKENS);
     }
     return { channel, row: given, split: assign(given[plan.key]) };
   };
