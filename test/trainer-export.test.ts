@@ -265,6 +265,16 @@ describe('token budgets: --tokenizer MODEL_FOLDER, --max-tokens', () => {
     expect([result.code, result.stderr]).toEqual([1, `qa-hf: ${input}:1: ERR_CHAT_TEMPLATE: the chat template refused this row: ${golden.no_system_error}\n`]);
   });
 
+  test('qa-hf report counts and measures as export does', async () => {
+    const out = path.join(dir, 'tokens-report');
+    const result = await runCli(['report', many, '--out', out, '-q', '--tokenizer', MODEL, '--max-tokens', '300', '--split', 'train=0.8,test=0.2']);
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    const exported = await readJson(path.join(dir, 'tokens-tokens', 'dataset', 'report.json'));
+    const report = await readJson(path.join(out, 'report.json'));
+    expect(report.metrics).toEqual(exported.metrics);
+    expect(report.groups.map((group: Record<string, unknown>) => group.conversation_tokens)).toEqual(exported.groups.map((group: Record<string, unknown>) => group.conversation_tokens));
+  });
+
   test('--max-tokens without a model folder, a folder without tokenizer_config.json: one line, exit 2', async () => {
     const none = await runCli(['export', many, '--out', path.join(dir, 'tokens-none'), '--max-tokens', '300']);
     expect([none.code, none.stderr]).toEqual([2, 'qa-hf: ERR_USAGE: --max-tokens 300 needs --tokenizer MODEL_FOLDER (tokenizer.json and tokenizer_config.json with its chat_template); none is given\n']);
