@@ -31,7 +31,6 @@ import type { PipeArgs } from '../lib/plan-args';
 import type { PipeRunPlan } from '../lib/plan';
 import { type ReportSetup, assembleReport, chatSpecOf, failOnBreaches, newAccumulator, prepareReport, prepareReportDir, writeReportFiles } from './quality-report';
 import { ChatTokenCounter } from '../lib/quality/chat-tokens';
-import { resolvePreset } from '../lib/input/mapping';
 import type { ReportAccumulator } from '../lib/quality/report';
 
 /** Pipe mode's arguments (lib/plan-args.ts: the plan hands them on). */
@@ -128,7 +127,7 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
   const setup: ReportSetup | null = args.report !== undefined || args.failOn !== undefined ? await prepareReport(args, 'cli', ['pii', 'duplicates']) : null;
   if (args.report !== undefined) await prepareReportDir(args.report, '--report');
   // --tokenizer FOLDER: each row's conversation rendered and counted for the report (pipe mode has no --max-tokens).
-  const chatSpec = setup && chatSpecOf(setup, resolvePreset(args).pairColumns, null);
+  const chatSpec = setup && chatSpecOf(setup, args, null);
   const report: ReportAccumulator | null = setup ? newAccumulator(setup, ['train'], undefined, chatSpec ? new ChatTokenCounter(chatSpec) : undefined) : null;
   const quality = pipeQualityPlan(args);
   // A config's mapping naming its schema file gets the schema read (its path is already resolved).

@@ -15,7 +15,7 @@ import { QualityAccumulator, duplicatesReport, piiReport, tiersReport } from '..
 import { type QualityArgs, normalizeQualityPlan, redactsPii } from '../lib/quality/plan';
 import { QualityRouter } from '../lib/quality/rules';
 import { inputName } from '../streams/file-source';
-import { loadMappingSchema } from '../lib/io/presets';
+import { loadMappingSchema, withPresetMapping } from '../lib/io/presets';
 import type { ReportRunPlan } from '../lib/plan';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -28,8 +28,7 @@ import { MANIFEST_FILE } from '../lib/io/manifest';
 import { refuseInputFolders, refuseInputsInOut } from '../lib/io/out-dir-fs';
 import { type LoadedTokenizer, loadTokenizer } from '../lib/io/tokenizer';
 import { ChatTokenCounter, type ChatTokensSpec } from '../lib/quality/chat-tokens';
-import type { Column } from '../lib/columns';
-import { resolvePreset } from '../lib/input/mapping';
+import { type MappingSpec, resolvePreset } from '../lib/input/mapping';
 import { type NormalizedReportOptions, type OptionStyle, type ReportOptionsInput, normalizeReportOptions } from '../lib/options';
 import { type QualitySections, buildReport, computeMetrics } from '../lib/quality/report-json';
 import { ReportAccumulator } from '../lib/quality/report';
@@ -83,7 +82,7 @@ export interface ReportSetup {
  * A model folder's chat token spec for rows of these columns (with --system-prompt
  * when given), or null; `--max-tokens` without a folder is refused here (ERR_USAGE).
  */
-export function chatSpecOf(setup: ReportSetup, columns: readonly Column[], systemPrompt: string | null, maxTokens?: number): ChatTokensSpec | null {
+export function chatSpecOf(setup: ReportSetup, args: { preset?: string; mapping?: MappingSpec }, systemPrompt: string | null, maxTokens?: number): ChatTokensSpec | null {
   if (setup.chat === null) {
     if (maxTokens !== undefined) {
       const why = setup.options.tokenizer === null ? 'none is given' : `${setup.options.tokenizer} is a tokenizer.json file`;
@@ -91,6 +90,8 @@ export function chatSpecOf(setup: ReportSetup, columns: readonly Column[], syste
     }
     return null;
   }
+  // The preset's columns (a shipped mapped preset with its mapping: pipe mode's arguments hold only its name).
+  const columns = resolvePreset(withPresetMapping(args)).pairColumns;
   return { ...setup.chat, columns: [...columns], systemPrompt };
 }
 
@@ -204,7 +205,7 @@ export async function reportCommand(run: ReportRunPlan): Promise<void> {
   if (out === undefined || out === '') throw new QaHfError('ERR_USAGE', 'report needs --out DIR');
   const setup = await prepareReport(args, 'cli', ['pii', 'duplicates'], routedMetrics(planned));
   // A model folder: every row's conversation rendered and counted (routing: --max-tokens; the report).
-  const chatSpec = chatSpecOf(setup, resolvePreset(args).pairColumns, null, planned.maxTokens);
+  const chatSpec = chatSpecOf(setup, args, null, planned.maxTokens);
   const plan = chatSpec ? { ...planned, chat: chatSpec } : planned;
   const chat = chatSpec ? new ChatTokenCounter(chatSpec) : undefined;
   await refuseInputFolders(args.inputs, out);

@@ -275,6 +275,20 @@ describe('token budgets: --tokenizer MODEL_FOLDER, --max-tokens', () => {
     expect(report.groups.map((group: Record<string, unknown>) => group.conversation_tokens)).toEqual(exported.groups.map((group: Record<string, unknown>) => group.conversation_tokens));
   });
 
+  test('pipe mode: --report with a shipped mapped preset (a conversation column), with and without a model folder', async () => {
+    const input = path.join(dir, 'conversations.jsonl');
+    const turns = [{ role: 'user', content: 'Vad är feber?' }, { role: 'assistant', content: 'Över 38 grader.' }];
+    await fs.writeFile(input, `${JSON.stringify({ messages: turns })}\n${JSON.stringify({ messages: [{ role: 'system', content: 'Du är en vårdassistent.' }, ...turns] })}\n`);
+    const plain = await runCli([input, '-q', '--preset', 'messages', '--report', path.join(dir, 'pipe-plain')]);
+    expect([plain.code, plain.stderr]).toEqual([0, '']);
+    const counted = await runCli([input, '-q', '--preset', 'messages', '--tokenizer', MODEL, '--report', path.join(dir, 'pipe-tokens')]);
+    expect([counted.code, counted.stderr]).toEqual([0, '']);
+    const report = await readJson(path.join(dir, 'pipe-tokens', 'report.json'));
+    expect(report.groups[0].conversation_tokens).toMatchObject({ count: 2 });
+    const refused = await runCli([input, '-q', '--preset', 'messages', '--tokenizer', path.join(MODEL, 'no-system'), '--report', path.join(dir, 'pipe-refused')]);
+    expect([refused.code, refused.stderr]).toEqual([1, `qa-hf: ${input}:2: ERR_CHAT_TEMPLATE: the chat template refused this row: ${golden.no_system_error}\n`]);
+  });
+
   test('--max-tokens without a model folder, a folder without tokenizer_config.json: one line, exit 2', async () => {
     const none = await runCli(['export', many, '--out', path.join(dir, 'tokens-none'), '--max-tokens', '300']);
     expect([none.code, none.stderr]).toEqual([2, 'qa-hf: ERR_USAGE: --max-tokens 300 needs --tokenizer MODEL_FOLDER (tokenizer.json and tokenizer_config.json with its chat_template); none is given\n']);

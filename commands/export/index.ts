@@ -65,7 +65,6 @@ import { exportToObjectStore, rankToObjectStore } from './publish';
 import { exportToHub } from '../push/export';
 import { StopSignals } from '../signals';
 import { REPORT_FILES, type ReportSetup, chatSpecOf, prepareReport, reportOptionsRecord } from '../quality-report';
-import { resolvePreset } from '../../lib/input/mapping';
 import {
   CARD_FILE,
   type ExportArgs,
@@ -280,7 +279,7 @@ export async function settleExport(run: ExportRunPlan, callbacks: ExportCallback
   const named = cwd === undefined || typeof args.tokenizer !== 'string' ? args : { ...args, tokenizer: inputPath(args.tokenizer, cwd) };
   const report = await prepareReport(named, 'cli', ['pii', 'duplicates'], routedMetrics(loaded));
   // --tokenizer FOLDER: the model's files join the plan as data, so every router and worker renders and counts alike.
-  const chat = chatSpecOf(report, resolvePreset(args).pairColumns, loaded.systemPrompt ?? null, loaded.maxTokens);
+  const chat = chatSpecOf(report, args, loaded.systemPrompt ?? null, loaded.maxTokens);
   const plan = chat ? { ...loaded, chat } : loaded;
   return { args, plan, report };
 }
