@@ -31,7 +31,8 @@ import { NO_SPACE_STEP_RERUN, withNextStep } from '../lib/messages';
 import { type UsableVerdict, judgeUsable } from '../lib/usable';
 import type { PipeArgs } from '../lib/plan-args';
 import type { PipeRunPlan } from '../lib/plan';
-import { type ReportSetup, assembleReport, failOnBreaches, newAccumulator, prepareReport, prepareReportDir, writeReportFiles } from './quality-report';
+import { type ReportSetup, assembleReport, chatSpecOf, failOnBreaches, newAccumulator, prepareReport, prepareReportDir, writeReportFiles } from './quality-report';
+import { ChatTokenCounter } from '../lib/quality/chat-tokens';
 import type { ReportAccumulator } from '../lib/quality/report';
 
 /** Pipe mode's arguments (lib/plan-args.ts: the plan hands them on). */
@@ -133,7 +134,9 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
   // its PII and duplicates sections come from the quality rules, which then run.
   const setup: ReportSetup | null = args.report !== undefined || args.failOn !== undefined ? await prepareReport(args, 'cli', ['pii', 'duplicates']) : null;
   if (args.report !== undefined) await prepareReportDir(args.report, '--report');
-  const report: ReportAccumulator | null = setup ? newAccumulator(setup, ['train']) : null;
+  // --tokenizer FOLDER: each row's conversation rendered and counted for the report (pipe mode has no --max-tokens).
+  const chatSpec = setup && chatSpecOf(setup, args, null);
+  const report: ReportAccumulator | null = setup ? newAccumulator(setup, ['train'], undefined, chatSpec ? new ChatTokenCounter(chatSpec) : undefined) : null;
   const quality = pipeQualityPlan(args);
   // A config's mapping naming its schema file gets the schema read (its path is already resolved).
   const mapping = args.mapping === undefined ? undefined : loadMappingSchema(args.mapping, '');

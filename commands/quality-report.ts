@@ -16,7 +16,7 @@ import { type EvalSets, loadEvalSets } from '../lib/io/eval-sets';
 import { type QualityArgs, normalizeDecontaminate, normalizeQualityPlan, redactsPii } from '../lib/quality/plan';
 import { QualityRouter } from '../lib/quality/rules';
 import { inputName } from '../streams/file-source';
-import { loadMappingSchema } from '../lib/io/presets';
+import { loadMappingSchema, withPresetMapping } from '../lib/io/presets';
 import type { ReportRunPlan } from '../lib/plan';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -27,14 +27,16 @@ import { writeFileAtomic } from '../lib/io/atomic-file';
 import { discoverInputs, skippedExportsNote } from '../lib/io/discover';
 import { MANIFEST_FILE } from '../lib/io/manifest';
 import { refuseInputFolders, refuseInputsInOut } from '../lib/io/out-dir-fs';
-import { loadTokenizer } from '../lib/io/tokenizer';
+import { type LoadedTokenizer, loadTokenizer } from '../lib/io/tokenizer';
+import { ChatTokenCounter, type ChatTokensSpec } from '../lib/quality/chat-tokens';
+import { type MappingSpec, resolvePreset } from '../lib/input/mapping';
 import { type NormalizedReportOptions, type OptionStyle, type ReportOptionsInput, normalizeReportOptions } from '../lib/options';
 import { type QualitySections, buildReport, computeMetrics } from '../lib/quality/report-json';
 import { ReportAccumulator } from '../lib/quality/report';
 import { detectLanguage } from '../lib/quality/language';
 import { renderReportHtml } from '../lib/quality/report-html';
 import { roundFloat } from '../lib/quality/stats';
-import { METRICS, type Metric, type ThresholdResult, breachLines, checkMeasured, evaluateThresholds } from '../lib/quality/thresholds';
+import { METRICS, type Metric, type RoutedMetric, type ThresholdResult, breachLines, checkMeasured, evaluateThresholds } from '../lib/quality/thresholds';
 import { Tally, balanced, count, type Counts } from '../lib/tally';
 import { createFileSource } from '../streams/file-source';
 import { buildChain } from '../streams/chain';
@@ -44,6 +46,7 @@ import { printHint } from './hint';
 import { Reporter } from './report';
 import { judgeUsable } from '../lib/usable';
 import { presetName } from '../lib/input/mapping';
+import { routedMetrics } from '../lib/dataset/plan';
 
 export const REPORT_JSON = 'report.json';
 export const REPORT_HTML = 'report.html';
@@ -54,11 +57,11 @@ export const REPORT_FILES = [REPORT_JSON, REPORT_HTML] as const;
  * from the PII and dedup sections; a rule on a metric the run does not measure is refused
  * up front (lib/quality/thresholds.ts checkMeasured).
  */
-export function measuredMetrics(options: NormalizedReportOptions, sections: readonly (keyof QualitySections)[] = []): Metric[] {
-  const metrics: Metric[] = ['pass_rate', 'errors'];
+export function measuredMetrics(options: NormalizedReportOptions, sections: readonly (keyof QualitySections)[] = [], filters: readonly RoutedMetric[] = []): Metric[] {
+  const metrics: Metric[] = ['pass_rate', 'errors', ...filters];
   if (options.language !== null) metrics.push('language_mismatch');
   if (sections.includes('pii')) metrics.push('pii', 'pii_written');
-  if (sections.includes('duplicates')) metrics.push('duplicates', 'near_duplicates');
+  if (sections.includes('duplicates')) metrics.push('duplicates', 'near_duplicates', 'leaks');
   if (sections.includes('contamination')) metrics.push('contaminated');
   return metrics;
 }
@@ -73,14 +76,49 @@ export interface ReportSetup {
   tokenizerSha256: string | null;
   /** --decontaminate: the evaluation sets read (lib/io/eval-sets.ts), their n-grams for the quality rules and sha256s for the options hash. */
   evalSets?: EvalSets;
+  /** The routing filters of the run whose counts are metrics (lib/dataset/plan.ts routedMetrics). */
+  filters: RoutedMetric[];
+  /** --tokenizer FOLDER: the model's tokenizer.json and tokenizer_config.json as data (lib/quality/chat-tokens.ts); else null. */
+  chat: LoadedTokenizer['chat'];
 }
 
-export async function prepareReport(args: ReportOptionsInput & QualityArgs & { segment?: unknown }, style: OptionStyle, given: readonly (keyof QualitySections)[] = []): Promise<ReportSetup> {
+/**
+ * A model folder's chat token spec for rows of these columns (with --system-prompt
+ * when given), or null; `--max-tokens` without a folder is refused here (ERR_USAGE).
+ */
+export function chatSpecOf(setup: ReportSetup, args: { preset?: string; mapping?: MappingSpec }, systemPrompt: string | null, maxTokens?: number): ChatTokensSpec | null {
+  if (setup.chat === null) {
+    if (maxTokens !== undefined) {
+      const why = setup.options.tokenizer === null ? 'none is given' : `${setup.options.tokenizer} is a tokenizer.json file`;
+      throw new QaHfError('ERR_USAGE', `--max-tokens ${maxTokens} needs --tokenizer MODEL_FOLDER (tokenizer.json and tokenizer_config.json with its chat_template); ${why}`);
+    }
+    return null;
+  }
+  // The preset's columns (a shipped mapped preset with its mapping: pipe mode's arguments hold only its name).
+  const columns = resolvePreset(withPresetMapping(args)).pairColumns;
+  return { ...setup.chat, columns: [...columns], systemPrompt };
+}
+
+/** The option that measures each routing filter's metric, for a rule on it without the option. */
+const FILTER_OPTIONS: Record<RoutedMetric, string> = { too_short: 'min-chars', too_long: 'max-chars', too_many_tokens: 'max-tokens' };
+
+export async function prepareReport(
+  args: ReportOptionsInput & QualityArgs & { segment?: unknown },
+  style: OptionStyle,
+  given: readonly (keyof QualitySections)[] = [],
+  filters: readonly RoutedMetric[] = [],
+): Promise<ReportSetup> {
   const options = normalizeReportOptions(args, style);
   // --decontaminate: its section (and the contaminated metric) with the quality rules'.
   const decontaminate = given.length > 0 ? normalizeDecontaminate(args, style) : null;
   const sections = decontaminate ? [...given, 'contamination' as const] : given;
   const option = style === 'cli' ? '--fail-on' : 'option failOn';
+  // A filter's count without the filter: say which option measures it (pipe mode has none of them).
+  for (const [metric, filter] of Object.entries(FILTER_OPTIONS) as [RoutedMetric, string][]) {
+    if (filters.includes(metric)) continue;
+    const name = style === 'cli' ? `--${filter}` : `option ${camelName(filter)}`;
+    checkMeasured(options.failOn, METRICS.filter((other) => other !== metric), `without ${name}`, option);
+  }
   // The language check is off (--language off): say which option turns it on.
   if (options.language === null) {
     const off = style === 'cli' ? "with --language off; set --language to the answers' language (e.g. --language sv) or drop the rule" : "with language: off; set language to the answers' language (e.g. sv) or drop the rule";
@@ -90,7 +128,7 @@ export async function prepareReport(args: ReportOptionsInput & QualityArgs & { s
   if (sections.length > 0 && !decontaminate) {
     checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'contaminated'), style === 'cli' ? 'without --decontaminate FILE (an evaluation set)' : 'without decontaminate (an evaluation set)', option);
   }
-  checkMeasured(options.failOn, measuredMetrics(options, sections), sections.length ? 'by this run' : 'by this run (no PII or dedup section)', option);
+  checkMeasured(options.failOn, measuredMetrics(options, sections, filters), sections.length ? 'by this run' : 'by this run (no PII or dedup section)', option);
   // The rows of segmented documents are not scanned for PII: a gate reading their 0 would pass what it never looked at.
   if (args.segment !== undefined) checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'pii_written'), 'with segment: (the rows of segmented documents are not scanned for PII)', option);
   // Near duplicates are looked for only with --dedup near: without it their share is no measurement (0 would pass anything).
@@ -99,14 +137,18 @@ export async function prepareReport(args: ReportOptionsInput & QualityArgs & { s
   }
   const detect = options.language === null ? undefined : detectLanguage((await import('tinyld')).detectAll, options.language);
   const evalSets = decontaminate ? { evalSets: await loadEvalSets(decontaminate.files, decontaminate) } : {};
-  if (options.tokenizer === null) return { options, detect, tokenizerSha256: null, ...evalSets };
+  if (options.tokenizer === null) return { options, detect, tokenizerSha256: null, filters: [...filters], chat: null, ...evalSets };
   const tokenizer = await loadTokenizer(options.tokenizer, style === 'cli' ? '--tokenizer' : 'option tokenizer');
-  return { options, detect, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256, ...evalSets };
+  return { options, detect, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256, filters: [...filters], chat: tokenizer.chat, ...evalSets };
+}
+
+function camelName(key: string): string {
+  return key.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
 /** A report accumulator for a run of these split names, fresh or from a checkpoint's state. */
-export function newAccumulator(setup: ReportSetup, splitNames: readonly string[], state?: ConstructorParameters<typeof ReportAccumulator>[1]): ReportAccumulator {
-  return new ReportAccumulator({ language: setup.options.language, splitNames, countTokens: setup.countTokens, detect: setup.detect }, state);
+export function newAccumulator(setup: ReportSetup, splitNames: readonly string[], state?: ConstructorParameters<typeof ReportAccumulator>[1], chat?: ChatTokenCounter): ReportAccumulator {
+  return new ReportAccumulator({ language: setup.options.language, splitNames, countTokens: setup.countTokens, detect: setup.detect, filters: setup.filters, ...(chat ? { chat } : {}) }, state);
 }
 
 /** What decides the report's bytes, for the options hash (--fail-on does not: it is evaluated at the end). */
@@ -170,10 +212,14 @@ export async function prepareReportDir(dir: string, option: string): Promise<voi
 /** `qa-hf report INPUT… --out DIR`: processes and routes as export would, writes only report.json and report.html. */
 export async function reportCommand(run: ReportRunPlan): Promise<void> {
   // The plan (lib/plan.ts): a shipped mapped preset (`--preset squad`) comes with its mapping.
-  const { args, dataset: plan } = run;
+  const { args, dataset: planned } = run;
   const out = args.out;
   if (out === undefined || out === '') throw new QaHfError('ERR_USAGE', 'report needs --out DIR');
-  const setup = await prepareReport(args, 'cli', ['pii', 'duplicates']);
+  const setup = await prepareReport(args, 'cli', ['pii', 'duplicates'], routedMetrics(planned));
+  // A model folder: every row's conversation rendered and counted (routing: --max-tokens; the report).
+  const chatSpec = chatSpecOf(setup, args, null, planned.maxTokens);
+  const plan = chatSpec ? { ...planned, chat: chatSpec } : planned;
+  const chat = chatSpec ? new ChatTokenCounter(chatSpec) : undefined;
   await refuseInputFolders(args.inputs, out);
   const inputs = await discoverInputs(args.inputs, {
     glob: args.glob,
@@ -185,7 +231,7 @@ export async function reportCommand(run: ReportRunPlan): Promise<void> {
   await refuseInputsInOut(inputs, out);
   await prepareReportDir(out, '--out');
   const tally = new Tally();
-  const report = newAccumulator(setup, plan.spec.names);
+  const report = newAccumulator(setup, plan.spec.names, undefined, chat);
   // The quality rules run as in export (routing), so the report has the same pii and duplicates sections.
   const quality = new QualityAccumulator(plan.quality);
   const reporter = new Reporter({ quiet: args.quiet, errorsWritten: false, keepHint: 'run qa-hf export to write them all' });
@@ -212,10 +258,10 @@ export async function reportCommand(run: ReportRunPlan): Promise<void> {
     failFast: args.failFast,
     workers: args.workers,
     serialize: [],
-    facts: factsSpec(plan.quality, report.language, true),
+    facts: factsSpec(plan.quality, report.language, true, chatSpec),
     redactErrors: redactsPii(plan.quality),
   };
-  const route = { plan, quality: new QualityRouter(plan.quality, inputs.map(inputName), setup.evalSets?.index ?? null) };
+  const route = { plan, quality: new QualityRouter(plan.quality, inputs.map(inputName), setup.evalSets?.index ?? null), chat };
   await buildChain({ processing, route }, { source, sink: createSink({ outputs: {}, onCommit }) }).run();
   if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
   const tiers = tiersReport(quality.state);

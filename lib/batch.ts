@@ -35,6 +35,8 @@ export interface SegmentRow {
   row: Row;
   /** Index of the split in the export plan (lib/dataset/route.ts decides). */
   split: number;
+  /** The failure_reason a routing rule gave it when it moved it to rejected (lib/dataset/route.ts); absent otherwise. */
+  reason?: string;
 }
 
 /** One PII match of a row: its kind, column and masked value (lib/quality/pii.ts). */
@@ -90,6 +92,10 @@ export interface EntryFacts {
   lengths: Int32Array | null;
   /** Sampled and long enough: what the detector said of it (lib/quality/language.ts); else null (the report detects it itself when it must). */
   language: string | null;
+  /** With a model folder: the tokens of the row's conversation rendered with its chat template (lib/quality/chat-tokens.ts); -1 when not counted. */
+  tokens: number;
+  /** The chat template's own message when it refused the row; else null. */
+  tokenError: string | null;
 }
 
 export interface Entry {
@@ -113,6 +119,12 @@ export interface Entry {
   segments: SegmentRow[] | null;
   /** --tiers: the tier a passed pair is written under (lib/dataset/route.ts decides); else null. */
   tier: string | null;
+  /**
+   * The failure_reason a routing rule (--min-score, --min-chars, the quality rules, …) gave a
+   * pair it moved to rejected (lib/dataset/route.ts); null when routing moved nothing, so
+   * a rejected row of the input whose own reason is spelled alike is not counted as moved.
+   */
+  reason: string | null;
   errorCode: RecordErrorCode | null;
   errorMessage: string | null;
   /** Set by routing when quality rules run (lib/quality/rules.ts); null before and without them. */
@@ -162,6 +174,7 @@ export function newEntry(line: number, offset: number, text: string, unterminate
     split: 0,
     segments: null,
     tier: null,
+    reason: null,
     errorCode: null,
     errorMessage: null,
     quality: null,

@@ -37,6 +37,7 @@ export type RunErrorCode =
   | 'ERR_VERIFY'
   | 'ERR_THRESHOLD'
   | 'ERR_UNUSABLE_INPUT'
+  | 'ERR_CHAT_TEMPLATE'
   | 'ERR_INTERRUPTED';
 
 export type ErrorCode = RecordErrorCode | RunErrorCode;

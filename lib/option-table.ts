@@ -24,6 +24,7 @@ import { normalizeSeed, parseSplitSpec } from './dataset/split';
 import { normalizeSystemPrompt, parseFormatList } from './dataset/formats';
 import { parseByteSize } from './dataset/shards';
 import { targetSamplesOption } from './scale/sample';
+import { charLimitsRecord, parseCharLimits } from './dataset/length-filters';
 import { S3_URL_STYLES, s3UrlStyleOption } from './s3-url';
 import type { ExportPlan } from './dataset/plan';
 
@@ -45,7 +46,7 @@ export type ConfigCommand = (typeof CONFIG_COMMANDS)[number];
  * which names the keys the config file took before issue 16; the others are the
  * record's own parts (`hub` the plan's, `quality` the quality rules', …).
  */
-export type RecordPart = 'inputs' | 'glob' | 'preset' | 'max_line_bytes' | 'report' | 'hub' | 'quality' | 'sample' | 'version' | 'config';
+export type RecordPart = 'inputs' | 'glob' | 'preset' | 'max_line_bytes' | 'report' | 'hub' | 'quality' | 'sample' | 'version' | 'filters' | 'config';
 
 /**
  * How the file's value becomes the command line's: `path`/`paths` resolve against the
@@ -111,6 +112,7 @@ const RATIO_MAP = (exclusive: boolean) => ({
   minLength: 1,
   additionalProperties: { type: 'number', ...(exclusive ? { exclusiveMinimum: 0 } : { minimum: 0 }), maximum: 1 },
 });
+const CHAR_MAP = { type: ['object', 'string'], minProperties: 1, minLength: 1, additionalProperties: { type: 'integer', minimum: 1 } };
 const SEMVER = '^v?(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?(\\+[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?$';
 
 /** Every option, in the order --help lists them (and the effective config names them). */
@@ -136,7 +138,7 @@ export const OPTION_TABLE: readonly OptionRow[] = [
   { name: 'language', example: 'sv', type: 'string', commands: PROCESSING, identity: ['report'], file: { schema: TEXT }, check: (value, style) => normalizeReportOptions({ language: value }, style).language,
     describe: 'language the answers should be in (ISO 639-1, default sv), or off' },
   { name: 'tokenizer', example: 'tokenizer.json', type: 'string', commands: PROCESSING, identity: ['report'], file: { schema: TEXT, shape: 'path' }, check: (value, style) => normalizeReportOptions({ tokenizer: value }, style).tokenizer,
-    describe: 'a HuggingFace tokenizer.json: the report adds lengths in tokens' },
+    describe: 'a HuggingFace tokenizer.json (the report adds lengths in tokens), or a model folder (tokenizer.json, tokenizer_config.json): each conversation rendered with its chat_template and counted' },
   { name: 'pii', example: 'redact', type: 'string', commands: PROCESSING, identity: ['quality'], file: { schema: { enum: [...PII_MODES] } }, check: (value, style) => normalizeQualityPlan({ pii: value }, style).pii,
     describe: 'personal data (personnummer, email, phone, iban, card, ip): report (count, the default), redact ([PHONE], …) or reject' },
   { name: 'dedup', example: 'exact', type: 'string', commands: PROCESSING, identity: ['quality'], file: { schema: { enum: [...DEDUP_MODES] } }, check: (value, style) => normalizeQualityPlan({ dedup: value }, style).dedup,
@@ -217,6 +219,18 @@ export const OPTION_TABLE: readonly OptionRow[] = [
     describe: 'level of --compress: gzip 1-9 (default 6), zstd 1-19 (default 3)' },
   { name: 'min-score', example: '0.7', type: 'string', commands: ['export', 'report'], identity: ['hub', 'config'], settled: (plan) => plan.minScore, file: { schema: { type: 'number', minimum: 0, maximum: 1 } },
     describe: 'pairs with validation_score below it go to rejected', describeIn: { report: 'pairs with validation_score below it count as rejected' } },
+  { name: 'min-chars', example: 'question=10,answer=20', type: 'string', commands: ['export', 'report'], identity: ['filters', 'config'], settled: (plan) => charLimitsRecord(plan.minChars),
+    file: { schema: CHAR_MAP, shape: 'map' }, check: (value) => parseCharLimits(value, 'min-chars'),
+    describe: 'pairs with a column shorter than N characters (code points, as written) go to rejected with failure_reason too_short, e.g. question=10,answer=20',
+    describeIn: { report: 'pairs with a column shorter than N characters count as rejected (too_short)' } },
+  { name: 'max-chars', example: 'answer=8000', type: 'string', commands: ['export', 'report'], identity: ['filters', 'config'], settled: (plan) => charLimitsRecord(plan.maxChars),
+    file: { schema: CHAR_MAP, shape: 'map' }, check: (value) => parseCharLimits(value, 'max-chars'),
+    describe: 'pairs with a column longer than N characters go to rejected with failure_reason too_long, e.g. answer=8000',
+    describeIn: { report: 'pairs with a column longer than N characters count as rejected (too_long)' } },
+  { name: 'max-tokens', example: '1024', type: 'string', commands: ['export', 'report'], identity: ['filters', 'config'], settled: (plan) => plan.maxTokens,
+    file: { schema: { type: 'integer', minimum: 1 } },
+    describe: "pairs whose conversation, rendered with the --tokenizer model folder's chat template, is longer than N tokens go to rejected with failure_reason too_many_tokens",
+    describeIn: { report: 'pairs whose rendered conversation is longer than N tokens count as rejected (too_many_tokens)' } },
   { name: 'system-prompt', example: '"You answer questions about healthcare."', type: 'string', commands: ['export'], identity: ['hub', 'config'], settled: (plan) => plan.systemPrompt, file: { schema: { type: 'string' } },
     check: normalizeSystemPrompt, describe: 'system message of the messages, alpaca and sharegpt formats (prompt-completion: before the prompt; kto, dpo: conversational rows)' },
   // Here --version names the dataset's version; `qa-hf --version` still prints qa-hf's.

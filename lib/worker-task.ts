@@ -94,6 +94,10 @@ export interface PackedFacts {
   pii: Array<[number, Record<string, PiiMatch[]>]>;
   /** Entries (their index) with a detected language. */
   languages: Array<[number, string]>;
+  /** The rendered conversations' tokens (EntryFacts.tokens), one per entry of `at`. */
+  tokens: Int32Array;
+  /** Entries (their index) whose row the chat template refused, and its message. */
+  tokenErrors: Array<[number, string]>;
 }
 
 function packFacts(entries: readonly Entry[]): PackedFacts {
@@ -123,6 +127,8 @@ function packFacts(entries: readonly Entry[]): PackedFacts {
     lengthsAt: new Int32Array(count + 1),
     pii: [],
     languages: [],
+    tokens: new Int32Array(count),
+    tokenErrors: [],
   };
   let lengthAt = 0;
   for (let k = 0; k < count; k++) {
@@ -140,6 +146,8 @@ function packFacts(entries: readonly Entry[]): PackedFacts {
       break;
     }
     if (facts.language !== null) packed.languages.push([i, facts.language]);
+    packed.tokens[k] = facts.tokens;
+    if (facts.tokenError !== null) packed.tokenErrors.push([i, facts.tokenError]);
   }
   packed.lengthsAt[count] = lengthAt;
   return packed;
@@ -148,6 +156,7 @@ function packFacts(entries: readonly Entry[]): PackedFacts {
 function unpackFacts(entries: Entry[], packed: PackedFacts): void {
   const pii = new Map(packed.pii);
   const languages = new Map(packed.languages);
+  const tokenErrors = new Map(packed.tokenErrors);
   for (let k = 0; k < packed.at.length; k++) {
     const i = packed.at[k];
     const entry = entries[i];
@@ -157,6 +166,8 @@ function unpackFacts(entries: Entry[], packed: PackedFacts): void {
       lengths: packed.withLengths ? packed.lengths.subarray(packed.lengthsAt[k], packed.lengthsAt[k + 1]) : null,
       languageSampled: packed.sampled[k] === 1,
       language: languages.get(i) ?? null,
+      tokens: packed.tokens[k],
+      tokenError: tokenErrors.get(i) ?? null,
     };
     entry.facts = facts;
   }

@@ -10,7 +10,7 @@
  * What stays a require() at run time, not in the bundle:
  *   - packages that find files beside their own code (__dirname, require.resolve:
  *     yargs' locales) or ship a native addon (zstd-napi);
- *   - packages only some commands load, on demand (S3 SDK, vega, tinyld, tokenizers, the Hub client);
+ *   - packages only some commands load, on demand (S3 SDK, vega, tinyld, tokenizers and jinja, the Hub client);
  *   - ajv and libphonenumber-js: test/startup.test.ts watches them from outside.
  * A module of ours keeps its own __dirname and __filename (streams/worker-pool.ts finds
  * worker.js beside itself; lib/io/presets.ts walks up to presets/): both are rewritten
@@ -29,6 +29,7 @@ const EXTERNAL = [
   'zstd-napi',
   '@aws-sdk/*',
   '@huggingface/tokenizers',
+  '@huggingface/jinja',
   '@huggingface/hub',
   'tinyld',
   'vega',

@@ -17,6 +17,7 @@ import type { Batch } from '../lib/batch';
 import type { QualityRouter } from '../lib/quality/rules';
 import { type RoutePlan, type RouteSample, applyRoute, makeRouter } from '../lib/dataset/route';
 import { batchStage } from './batch-stage';
+import type { ChatTokenCounter } from '../lib/quality/chat-tokens';
 
 export interface RouterOptions {
   plan: RoutePlan;
@@ -24,10 +25,12 @@ export interface RouterOptions {
   quality?: QualityRouter;
   /** --target-samples' second pass (lib/scale/sample.ts): the passed pairs outside the sample go to `not_sampled`. */
   sample?: RouteSample;
+  /** A model folder's chat token counter (lib/quality/chat-tokens.ts): --max-tokens, and the template's refusal of a row. */
+  chat?: ChatTokenCounter;
 }
 
 export function createRouter(options: RouterOptions): Transform {
-  const route = makeRouter(options.plan, options.quality, options.sample);
+  const route = makeRouter(options.plan, options.quality, options.sample, options.chat);
   return batchStage((batch: Batch) => {
     let moved = false;
     for (const entry of batch.entries) if (applyRoute(entry, route(entry, batch.file))) moved = true;

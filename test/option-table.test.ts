@@ -136,6 +136,9 @@ const EXAMPLES: Record<string, Example> = {
   compress: { cli: 'gzip' },
   'compress-level': { cli: '9', file: 9, with: { compress: 'gzip' } },
   'min-score': { cli: '0.5', file: 0.5 },
+  'min-chars': { cli: 'question=10,answer=20', file: { question: 10, answer: 20 } },
+  'max-chars': { cli: 'answer=8000', file: { answer: 8000 } },
+  'max-tokens': { cli: '1024', file: 1024, with: { tokenizer: path.join(ROOT, 'test', 'fixtures', 'chat-model') } },
   'system-prompt': { cli: 'Du är en assistent.', with: { format: 'messages' }, bad: '' },
   version: { cli: '1.0.0' },
   'target-samples': { cli: '10', file: 10 },
@@ -213,7 +216,7 @@ describe('the table', () => {
   test('the effective config names the keys the file took before issue 16, in their order (so an export’s options hash stays)', () => {
     expect(OUTPUT_KEYS).toEqual([
       'preset', 'max-line-bytes', 'format', 'split', 'seed', 'split-key', 'stratify-by', 'max-shard-size', 'compress', 'compress-level',
-      'min-score', 'system-prompt', 'card', 'input', 'columns', 'passed', 'failure_reason', 'keep', 'formats', 'segment',
+      'min-score', 'min-chars', 'max-chars', 'max-tokens', 'system-prompt', 'card', 'input', 'columns', 'passed', 'failure_reason', 'keep', 'formats', 'segment',
     ]);
     // A row recorded in the effective config says how it is normalized there (the card's fields: as merged).
     for (const row of OPTION_TABLE) {

@@ -210,6 +210,7 @@ describe('report sections', () => {
       near: { records: 0, groups: 0 },
       across_splits: 0,
       examples: [{ kind: 'exact', duplicate: { file: 'a.jsonl', line: 3, split: 'test' }, kept: { file: 'a.jsonl', line: 2, split: 'test' }, question: 'feber?' }],
+      leak_examples: [],
     });
     expect(tiersReport(state)).toEqual({ high: 2, low: 1 });
     expect(thresholdCounts(state)).toEqual({ pii: 2, pii_written: 0, duplicates: 0.25, near_duplicates: 0, records_checked: 4 });
@@ -240,7 +241,7 @@ describe('report sections', () => {
     expect([written('report'), written('redact'), written('reject')]).toEqual([4, 0, 0]);
   });
 
-  test('a duplicate in another split than the pair it repeats: both splits in its example, counted across splits', () => {
+  test('a duplicate in another split than the pair it repeats: both splits in its example, counted across splits, listed as a leak', () => {
     const quality = plan({ dedup: 'exact' }).quality;
     const router = new QualityRouter(quality, ['a.jsonl', 'b.jsonl']);
     const accumulator = new QualityAccumulator(quality);
@@ -255,10 +256,15 @@ describe('report sections', () => {
       router.apply(entry, entry.row!, true, file, split);
       accumulator.add(entry, file, splitNames);
     }
-    expect(duplicatesReport(accumulator.state)).toMatchObject({
-      across_splits: 1,
-      examples: [{ kind: 'exact', duplicate: { file: 'b.jsonl', line: 7, split: 'train' }, kept: { file: 'a.jsonl', line: 1, split: 'test' }, question: 'Feber?' }],
-    });
+    const leak = { kind: 'exact', duplicate: { file: 'b.jsonl', line: 7, split: 'train' }, kept: { file: 'a.jsonl', line: 1, split: 'test' }, question: 'Feber?' };
+    expect(duplicatesReport(accumulator.state)).toMatchObject({ across_splits: 1, examples: [leak], leak_examples: [leak] });
+    // A copy in the same split as its first record is a duplicate, not a leak.
+    const same = pair(9, row('Feber?', 'Över 38 grader.'));
+    same.split = 2;
+    router.apply(same, same.row!, true, 'b.jsonl', 2);
+    accumulator.add(same, 'b.jsonl', splitNames);
+    expect(duplicatesReport(accumulator.state)).toMatchObject({ across_splits: 1, leak_examples: [leak] });
+    expect(accumulator.state.duplicates.examples).toHaveLength(2);
   });
 });
 

@@ -51,7 +51,7 @@ describe('export writes the report', () => {
   test('the fixture corpus, exact numbers', async () => {
     const report = await readJson(path.join(out, 'report.json'));
     expect(report.counts).toEqual({ lines: 10, pairs: 6, rejected: 2, errors: 1, blank: 1 });
-    expect(report.metrics).toEqual({ pass_rate: 0.75, errors: 0.111111, language_mismatch: 0.25, pii: 0, pii_written: 0, duplicates: 0, near_duplicates: 0 });
+    expect(report.metrics).toEqual({ pass_rate: 0.75, errors: 0.111111, language_mismatch: 0.25, pii: 0, pii_written: 0, duplicates: 0, near_duplicates: 0, leaks: 0 });
     expect(report.thresholds).toEqual([]);
     const [pairs, rejected] = report.groups;
     expect([pairs.split, pairs.channel, pairs.records, rejected.channel, rejected.records]).toEqual(['train', 'pairs', 6, 'rejected', 2]);
@@ -111,7 +111,7 @@ describe('--fail-on: exit 4, every file written, verify passes', () => {
     ['language_mismatch>0 --language off', "--fail-on language_mismatch>0: language_mismatch is not measured with --language off; set --language to the answers' language (e.g. --language sv) or drop the rule"],
     ['near_duplicates>0', '--fail-on near_duplicates>0: near_duplicates is not measured without --dedup near'],
     ['near_duplicates>0 --dedup exact', '--fail-on near_duplicates>0: near_duplicates is not measured without --dedup near'],
-    ['pass_rate<x', '--fail-on rule must be METRIC<NUMBER or METRIC>NUMBER (metrics: pii, pii_written, duplicates, near_duplicates, pass_rate, language_mismatch, errors, contaminated), got "pass_rate<x"'],
+    ['pass_rate<x', '--fail-on rule must be METRIC<NUMBER or METRIC>NUMBER (metrics: pii, pii_written, duplicates, near_duplicates, pass_rate, language_mismatch, errors, too_short, too_long, too_many_tokens, leaks, contaminated), got "pass_rate<x"'],
   ])('%s: one ERR_OPTION line at start-up, nothing written', async (rules, message) => {
     const out = path.join(dir, 'refused');
     const [rule, ...rest] = rules.split(' ');

@@ -40,8 +40,8 @@ describe('makeRouter', () => {
   });
 
   test('errors and blanks pass as they are, split 0', () => {
-    expect(route(entry('errors', null))).toEqual({ channel: 'errors', split: 0, row: null, segments: null, tier: null });
-    expect(route(entry('blank', null))).toEqual({ channel: 'blank', split: 0, row: null, segments: null, tier: null });
+    expect(route(entry('errors', null))).toEqual({ channel: 'errors', split: 0, row: null, segments: null, tier: null, reason: null });
+    expect(route(entry('blank', null))).toEqual({ channel: 'blank', split: 0, row: null, segments: null, tier: null, reason: null });
   });
 
   test('splits spread over both names; one split means no hashing', () => {
@@ -67,7 +67,7 @@ describe('makeRouter', () => {
     expect([decided.channel, decided.row]).toEqual(['segmented', null]);
     expect(decided.segments).toEqual([
       { channel: 'pairs', row: rows[0], split: assign('a') },
-      { channel: 'rejected', row: { ...rows[1], failure_reason: BELOW_MIN_SCORE }, split: assign('b') },
+      { channel: 'rejected', row: { ...rows[1], failure_reason: BELOW_MIN_SCORE }, split: assign('b'), reason: BELOW_MIN_SCORE },
     ]);
     expect(applyRoute(line, decided)).toBe(true);
     expect(line.segments![1].channel).toBe('rejected');

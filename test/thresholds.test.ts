@@ -15,10 +15,10 @@ describe('parseThresholds', () => {
   });
 
   test.each([
-    ['pii>=0', '--fail-on rule must be METRIC<NUMBER or METRIC>NUMBER (metrics: pii, pii_written, duplicates, near_duplicates, pass_rate, language_mismatch, errors, contaminated), got "pii>=0"'],
-    ['pii', '--fail-on rule must be METRIC<NUMBER or METRIC>NUMBER (metrics: pii, pii_written, duplicates, near_duplicates, pass_rate, language_mismatch, errors, contaminated), got "pii"'],
-    ['pii>-1', '--fail-on rule must be METRIC<NUMBER or METRIC>NUMBER (metrics: pii, pii_written, duplicates, near_duplicates, pass_rate, language_mismatch, errors, contaminated), got "pii>-1"'],
-    ['speed>1', '--fail-on names an unknown metric (metrics: pii, pii_written, duplicates, near_duplicates, pass_rate, language_mismatch, errors, contaminated), got "speed"'],
+    ['pii>=0', '--fail-on rule must be METRIC<NUMBER or METRIC>NUMBER (metrics: pii, pii_written, duplicates, near_duplicates, pass_rate, language_mismatch, errors, too_short, too_long, too_many_tokens, leaks, contaminated), got "pii>=0"'],
+    ['pii', '--fail-on rule must be METRIC<NUMBER or METRIC>NUMBER (metrics: pii, pii_written, duplicates, near_duplicates, pass_rate, language_mismatch, errors, too_short, too_long, too_many_tokens, leaks, contaminated), got "pii"'],
+    ['pii>-1', '--fail-on rule must be METRIC<NUMBER or METRIC>NUMBER (metrics: pii, pii_written, duplicates, near_duplicates, pass_rate, language_mismatch, errors, too_short, too_long, too_many_tokens, leaks, contaminated), got "pii>-1"'],
+    ['speed>1', '--fail-on names an unknown metric (metrics: pii, pii_written, duplicates, near_duplicates, pass_rate, language_mismatch, errors, too_short, too_long, too_many_tokens, leaks, contaminated), got "speed"'],
     ['pii>0,', '--fail-on has an empty rule, got "pii>0,"'],
     ['pass_rate<60', '--fail-on pass_rate is a share from 0 to 1, got "pass_rate<60"'],
   ])('%j is one ERR_OPTION line', (text, message) => {
@@ -38,7 +38,7 @@ describe('parseThresholds', () => {
 });
 
 describe('evaluateThresholds', () => {
-  const metrics = { pii: 12, pii_written: 0, duplicates: 0.02, near_duplicates: 0, pass_rate: 0.55, language_mismatch: 0.1, errors: 0.25, contaminated: 3 };
+  const metrics = { pii: 12, pii_written: 0, duplicates: 0.02, near_duplicates: 0, pass_rate: 0.55, language_mismatch: 0.1, errors: 0.25, too_short: 3, too_long: 0, too_many_tokens: 1, leaks: 0, contaminated: 3 };
 
   test.each([
     ['pii>0', 12, false],
@@ -58,7 +58,7 @@ describe('evaluateThresholds', () => {
 
   test('every metric can be named', () => {
     const results = evaluateThresholds(parseThresholds(METRICS.map((metric) => `${metric}>0`).join(',')), metrics);
-    expect(results.map((result) => result.passed)).toEqual([false, true, false, true, false, false, false, false]);
+    expect(results.map((result) => result.passed)).toEqual([false, true, false, true, false, false, false, false, true, false, true, false]);
   });
 
   test('breached rules, one line each', () => {

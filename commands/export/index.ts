@@ -37,7 +37,7 @@ import { QaHfError, toQaHfError } from '../../lib/errors';
 import { isS3Url, s3UrlStyleOption, urlUnder } from '../../lib/s3-url';
 import { configureS3, headObject, readObjectText } from '../../lib/io/s3';
 import { MANIFEST_FILE, relativeToDir } from '../../lib/io/manifest';
-import { type ExportPlan, hubOptionsRecord } from '../../lib/dataset/plan';
+import { type ExportPlan, filtersRecord, hubOptionsRecord, routedMetrics } from '../../lib/dataset/plan';
 import { hubDirectories } from '../../lib/dataset/outputs';
 import { writesLlamaFactory } from '../../lib/dataset/llama-factory';
 import { OPTION_TABLE } from '../../lib/option-table';
@@ -67,7 +67,7 @@ import { runRank } from './rank';
 import { exportToObjectStore, rankToObjectStore } from './publish';
 import { exportToHub } from '../push/export';
 import { StopSignals } from '../signals';
-import { REPORT_FILES, type ReportSetup, prepareReport, reportOptionsRecord } from '../quality-report';
+import { REPORT_FILES, type ReportSetup, chatSpecOf, prepareReport, reportOptionsRecord } from '../quality-report';
 import {
   CARD_FILE,
   type ExportArgs,
@@ -120,6 +120,9 @@ export function normalizedOptions(args: WritingArgs, inputs: string[], plan: Exp
   // --target-samples and --version only when given (the version is in the card's bytes).
   if (plan.targetSamples !== undefined) options.sample = { target: plan.targetSamples, rule: SAMPLE_RULE, key: plan.key, seed: plan.seed };
   if (args.version !== undefined) options.version = args.version;
+  // --min-chars, --max-chars only when given: other exports keep their options hash.
+  const filters = filtersRecord(plan);
+  if (filters !== null) options.filters = filters;
   return options;
 }
 
@@ -275,7 +278,7 @@ export async function settleExport(run: ExportRunPlan, callbacks: ExportCallback
   // Custom format modules: loaded (and checked) now, before any file is touched; their sha256 goes into the options hash.
   // A merge's module and tokenizer paths are named, as its inputs, in the ranks' working directory (inputCwd).
   const cwd = args.inputCwd;
-  const plan: ExportPlan = run.dataset.custom.length > 0 ? { ...run.dataset, custom: await loadCustomFormats(run.dataset.custom, cwd) } : run.dataset;
+  const loaded: ExportPlan = run.dataset.custom.length > 0 ? { ...run.dataset, custom: await loadCustomFormats(run.dataset.custom, cwd) } : run.dataset;
   // --language, --fail-on, --tokenizer: checked (the tokenizer loaded) before any input is read.
   // The quality rules' sections (PII, duplicates) are in every export's report: their --fail-on rules are measured.
   const named =
@@ -286,7 +289,10 @@ export async function settleExport(run: ExportRunPlan, callbacks: ExportCallback
           ...(typeof args.tokenizer === 'string' ? { tokenizer: inputPath(args.tokenizer, cwd) } : {}),
           ...(args.decontaminate !== undefined ? { decontaminate: ([] as unknown[]).concat(args.decontaminate).map((file) => (typeof file === 'string' ? inputPath(file, cwd) : file)) } : {}),
         };
-  const report = await prepareReport(named, 'cli', ['pii', 'duplicates']);
+  const report = await prepareReport(named, 'cli', ['pii', 'duplicates'], routedMetrics(loaded));
+  // --tokenizer FOLDER: the model's files join the plan as data, so every router and worker renders and counts alike.
+  const chat = chatSpecOf(report, args, loaded.systemPrompt ?? null, loaded.maxTokens);
+  const plan = chat ? { ...loaded, chat } : loaded;
   return { args, plan, report };
 }
 

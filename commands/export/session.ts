@@ -33,6 +33,7 @@ import type { QualitySections } from '../../lib/quality/report-json';
 import type { ReportAccumulator } from '../../lib/quality/report';
 import { QualityAccumulator, contaminationReport, duplicatesReport, emptyQualityState, piiReport, tiersReport } from '../../lib/quality/counts';
 import { QualityRouter } from '../../lib/quality/rules';
+import { ChatTokenCounter } from '../../lib/quality/chat-tokens';
 import { countBelowMinScore } from '../../lib/dataset/route';
 import { normalizeQualityPlan, redactsPii } from '../../lib/quality/plan';
 import { type Counts, Tally, balanced } from '../../lib/tally';
@@ -153,7 +154,9 @@ export class ExportSession {
     reportSetup: ReportSetup,
     replay?: Replay,
   ): Promise<ExportSession> {
-    const report = (state?: ReportAccumulator['state']) => newAccumulator(reportSetup, plan.spec.names, state);
+    // One chat token counter (one parse of the tokenizer) for the report and the router.
+    const chat = plan.chat ? new ChatTokenCounter(plan.chat) : undefined;
+    const report = (state?: ReportAccumulator['state']) => newAccumulator(reportSetup, plan.spec.names, state, chat);
     const optionsHash = hashJson(options);
     let sample: Checkpoint['sample'];
     const fresh = (): Checkpoint => ({ ...freshCheckpoint(inputs, plan, optionsHash, claim, args.inputCwd), ...(sample ? { sample } : {}) });
@@ -358,8 +361,8 @@ export class ExportSession {
             onRawBytes: (file, bytes) => rawRead.set(this.inputIndex.get(file)!, bytes),
             onInputError: (error) => (this.inputFailure = error),
           });
-      const processing = this.replay ? null : stageOptions(this.args, this.plan.fixed, factsSpec(this.plan.quality, this.report.language, true));
-      const route = { plan: this.plan, quality: this.router!, sample: state.sample && routeSample(state.sample, this.plan, this.inputs) };
+      const processing = this.replay ? null : stageOptions(this.args, this.plan.fixed, factsSpec(this.plan.quality, this.report.language, true, this.plan.chat));
+      const route = { plan: this.plan, quality: this.router!, sample: state.sample && routeSample(state.sample, this.plan, this.inputs), chat: this.report.chat };
       await buildChain({ processing, route }, { source, sink, checkpoint: createCheckpointStage(take) }).run();
       if (this.inputFailure) throw this.inputFailure;
       await this.checkpoints.settle();

@@ -187,3 +187,21 @@ export function requireChatColumns(format: FormatName, columns: readonly Column[
     }
   }
 }
+
+/**
+ * The conversation of a row as the messages format writes it (the system prompt first
+ * unless the conversation has a system turn; the user's turn with its context): what a
+ * chat template renders (lib/quality/chat-tokens.ts). Null when the row has no string
+ * question and answer and no conversation column (a mapping without a chat).
+ */
+export function chatTurns(row: Row, columns: readonly Column[], systemPrompt: string | null): Turn[] | null {
+  const turns = hasConversation(columns) ? conversationOf(row, false) : null;
+  if (turns !== null) return systemPrompt !== null && !turns.some((turn) => turn.role === 'system') ? [{ role: 'system', content: systemPrompt }, ...turns] : turns;
+  if (typeof row[PROMPT_FIELD] !== 'string' || typeof row[RESPONSE_FIELD] !== 'string') return null;
+  const withContext = columns.some((column) => column.name === CONTEXT_FIELD && column.type === 'string') && typeof row[CONTEXT_FIELD] === 'string';
+  const first = [
+    { role: 'user', content: userText(row, withContext) },
+    { role: 'assistant', content: raw(row, RESPONSE_FIELD) },
+  ];
+  return systemPrompt === null ? first : [{ role: 'system', content: systemPrompt }, ...first];
+}

@@ -29,6 +29,11 @@ export interface HubArgs extends QualityArgs {
   checkpointLines?: unknown;
   /** --target-samples N: keep a deterministic sample of N passed pairs (lib/scale/sample.ts); either layout. */
   targetSamples?: unknown;
+  /** --min-chars, --max-chars: `COLUMN=N,…` (lib/dataset/length-filters.ts); either layout. */
+  minChars?: unknown;
+  maxChars?: unknown;
+  /** --max-tokens N: the rendered conversation's token budget (needs --tokenizer FOLDER); either layout. */
+  maxTokens?: unknown;
   /**
    * The config's `formats` map (plain data): name → `{}` for a built-in format
    * (added to `format`'s list; a `format` given too replaces the built-in names),

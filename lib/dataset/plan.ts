@@ -29,6 +29,9 @@ import { zstdLibrary } from './zstd';
 import { targetSamplesOption } from '../scale/sample';
 import { DEFAULT_SPLIT_SPEC_TEXT, SPLIT_RULE, type SplitSpec, normalizeSeed, parseSplitSpec } from './split';
 import { type HubArgs, type Compression, wantsHubLayout, formatsMap, compressionOptions } from './plan-options';
+import type { RoutedMetric } from '../quality/thresholds';
+import type { ChatTokensSpec } from '../quality/chat-tokens';
+import { type CharLimits, charLimitsRecord, checkCharLimits, parseCharLimits } from './length-filters';
 
 /** An export's plan (both layouts): the name the session uses. */
 export type ExportPlan = HubPlan;
@@ -78,6 +81,13 @@ export interface HubPlan {
   quality: QualityPlan;
   /** --target-samples: passed pairs to keep, by the bottom-k of `key` and `seed` (lib/scale/sample.ts); absent: all. */
   targetSamples?: number;
+  /** --min-chars, --max-chars (lib/dataset/length-filters.ts): either layout; absent: no limit. */
+  minChars?: CharLimits;
+  maxChars?: CharLimits;
+  /** --max-tokens: pairs whose conversation, rendered with the model's chat template, has more tokens go to rejected (needs --tokenizer FOLDER). */
+  maxTokens?: number;
+  /** The model folder of --tokenizer as data (lib/quality/chat-tokens.ts), filled by the command once it has read it; absent before and without one. */
+  chat?: ChatTokensSpec;
 }
 
 /** Default --seed: any fixed number does; this one is what most HF examples use. */
@@ -217,7 +227,17 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
     rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
     quality,
     ...targetSamples(args),
+    ...charLimits(args, preset),
   };
+}
+
+/** --min-chars, --max-chars (checked against the preset's columns), --max-tokens, only when given (other plans stay as they were). */
+function charLimits(args: HubArgs, preset: Preset): { minChars?: CharLimits; maxChars?: CharLimits; maxTokens?: number } {
+  const minChars = args.minChars === undefined ? undefined : parseCharLimits(args.minChars, 'min-chars');
+  const maxChars = args.maxChars === undefined ? undefined : parseCharLimits(args.maxChars, 'max-chars');
+  checkCharLimits(minChars, maxChars, preset.pairColumns.map((column) => column.name), preset.name);
+  const maxTokens = args.maxTokens === undefined ? undefined : positiveInteger('max-tokens', args.maxTokens);
+  return { ...(minChars ? { minChars } : {}), ...(maxChars ? { maxChars } : {}), ...(maxTokens !== undefined ? { maxTokens } : {}) };
 }
 
 /** --target-samples, only when given: other plans stay as they were. */
@@ -255,6 +275,7 @@ export function normalizeExportPlan(args: HubArgs, preset: Preset): ExportPlan {
     rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
     quality: normalizeQualityPlan(args),
     ...targetSamples(args),
+    ...charLimits(args, preset),
   };
 }
 
@@ -290,4 +311,24 @@ export function hubOptionsRecord(plan: HubPlan, parquetLibrary: string): Record<
     row_group_bytes: plan.rowGroupBytes,
     parquet_library: plan.formats.includes('parquet') ? parquetLibrary : null,
   };
+}
+
+/** The routing filters of a plan for the options hash (--min-chars, --max-chars), or null when none is set. */
+export function filtersRecord(plan: ExportPlan): Record<string, unknown> | null {
+  if (plan.minChars === undefined && plan.maxChars === undefined && plan.maxTokens === undefined) return null;
+  return {
+    min_chars: charLimitsRecord(plan.minChars) ?? null,
+    max_chars: charLimitsRecord(plan.maxChars) ?? null,
+    // Only when given: the record of a --min-chars export stays as it was.
+    ...(plan.maxTokens !== undefined ? { max_tokens: plan.maxTokens } : {}),
+  };
+}
+
+/** The routing filters of a plan whose counts are --fail-on metrics: too_short (--min-chars), too_long (--max-chars). */
+export function routedMetrics(plan: ExportPlan): RoutedMetric[] {
+  const metrics: RoutedMetric[] = [];
+  if (plan.minChars !== undefined) metrics.push('too_short');
+  if (plan.maxChars !== undefined) metrics.push('too_long');
+  if (plan.maxTokens !== undefined) metrics.push('too_many_tokens');
+  return metrics;
 }

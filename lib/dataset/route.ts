@@ -6,6 +6,13 @@
  * preset. Routing then applies the plan's rules to the pairs, in order, the first
  * that fails moving the pair to the rejected output with its reason:
  *   1. --min-score: a validation_score below it → "below_min_score"
+ *   2. --min-chars / --max-chars: a column shorter / longer → "too_short" / "too_long"
+ *      (lib/dataset/length-filters.ts)
+ *   3. --max-tokens: the conversation rendered with the model's chat template longer than
+ *      N tokens → "too_many_tokens" (lib/quality/chat-tokens.ts; the count is the
+ *      processor's fact when it has one, else made here). With a chat template every
+ *      pair and rejected row is rendered: the first the template refuses, in input
+ *      order, ends the run (ERR_CHAT_TEMPLATE, naming its file and line).
  * and assigns pairs and rejected rows their split by the hash of the plan's key
  * column (lib/dataset/split.ts), so a record never moves when the corpus grows. With a
  * quality plan, the quality rules (lib/quality/rules.ts QualityRouter: stateful, so the
@@ -30,6 +37,12 @@ import { LOW_TIER } from '../quality/plan';
 import { QualityRouter } from '../quality/rules';
 import type { Sampler } from '../scale/sample';
 import { type SplitSpec, makeSplitAssigner } from './split';
+import { type CharLimits, charLimitRule } from './length-filters';
+import { ChatTokenCounter, type ChatTokensSpec } from '../quality/chat-tokens';
+import { QaHfError } from '../errors';
+
+/** failure_reason of a pair whose rendered conversation is longer than --max-tokens. */
+export const TOO_MANY_TOKENS = 'too_many_tokens';
 
 /** failure_reason of a pair moved to the rejected output by --min-score. */
 export const BELOW_MIN_SCORE = 'below_min_score';
@@ -43,6 +56,13 @@ export interface RoutePlan {
   /** Flat-row column hashed for the split. */
   key: string;
   minScore?: number;
+  /** --min-chars, --max-chars (lib/dataset/length-filters.ts). */
+  minChars?: CharLimits;
+  maxChars?: CharLimits;
+  /** --max-tokens: needs `chat`. */
+  maxTokens?: number;
+  /** A model folder (--tokenizer FOLDER) as data, once the command has read it: every row's conversation is rendered and counted. */
+  chat?: ChatTokensSpec;
   /** --pii, --dedup, --tiers (absent: no quality rules run, as in library chains). */
   quality?: QualityPlan;
 }
@@ -59,6 +79,8 @@ export interface Route {
   segments: SegmentRow[] | null;
   /** --tiers: the tier a passed pair is written under (its score's, `low` when it has none); else null. */
   tier: string | null;
+  /** The failure_reason a rule gave a pair it moved to rejected; null when no rule moved it. */
+  reason: string | null;
 }
 
 /** A rule over a pair's row: the failure_reason that moves it to rejected, or null when it stays. */
@@ -76,6 +98,7 @@ export function minScoreRule(minScore: number): RouteRule {
 export function planRules(plan: RoutePlan): RouteRule[] {
   const rules: RouteRule[] = [];
   if (plan.minScore !== undefined) rules.push(minScoreRule(plan.minScore));
+  if (plan.minChars !== undefined || plan.maxChars !== undefined) rules.push(charLimitRule(plan.minChars ?? null, plan.maxChars ?? null));
   return rules;
 }
 
@@ -91,8 +114,19 @@ export interface RouteSample {
  * use (a resumed run's, restored from its log); by default a fresh one of
  * `plan.quality`. `sample`: keep only the sampled passed pairs (the others: `not_sampled`).
  */
-export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: RouteSample): (entry: Entry, file?: string) => Route {
+export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: RouteSample, given?: ChatTokenCounter): (entry: Entry, file?: string) => Route {
   const rules = planRules(plan);
+  // `given`: a counter the caller shares with its report (one parse of the tokenizer).
+  const chat = given ?? (plan.chat ? new ChatTokenCounter(plan.chat) : undefined);
+  if (plan.maxTokens !== undefined && chat === undefined) throw new Error('internal: --max-tokens needs a model folder (plan.chat)');
+  // The rendered conversation's tokens: the processor's fact when there is one (of the row as routing holds it), else counted here.
+  const tokensOf = (row: Row, entry: Entry, file: string): number | null => {
+    const facts = entry.facts;
+    const counted = facts !== null && (facts.tokens >= 0 || facts.tokenError !== null) ? (facts.tokenError !== null ? { error: facts.tokenError } : { tokens: facts.tokens }) : chat!.count(row);
+    if (counted === null) return null;
+    if ('error' in counted) throw new QaHfError('ERR_CHAT_TEMPLATE', `the chat template refused this row: ${counted.error}`, { file, line: entry.line });
+    return counted.tokens;
+  };
   const qualityRouter = quality ?? (plan.quality ? new QualityRouter(plan.quality) : null);
   // One split: every row goes there, no hashing.
   const assign = plan.spec.names.length === 1 ? () => 0 : makeSplitAssigner(plan.spec, plan.seed);
@@ -103,30 +137,38 @@ export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: Ro
     return sample!.sampler(row[plan.key], input, line);
   };
   // The rules and the split of one row (a segment's; an entry's before its quality rules).
-  const routeRow = (channel: 'pairs' | 'rejected', given: Row): SegmentRow => {
-    let row = given;
-    let routed = channel;
+  const routeRow = (channel: 'pairs' | 'rejected', given: Row, entry: Entry, file: string): SegmentRow => {
+    const moved = (reason: string): SegmentRow => {
+      const row: Row = { ...given, failure_reason: reason };
+      return { channel: 'rejected', row, split: assign(row[plan.key]), reason };
+    };
+    // Counted first, for every row, rejected ones and those another rule moves too (the report measures
+    // them): so the first row the template refuses, in input order, is the one that ends the run.
+    const tokens = chat === undefined ? null : tokensOf(given, entry, file);
     if (channel === 'pairs') {
       for (const rule of rules) {
-        const reason = rule(row);
-        if (reason === null) continue;
-        row = { ...row, failure_reason: reason };
-        routed = 'rejected';
-        break;
+        const reason = rule(given);
+        if (reason !== null) return moved(reason);
       }
+      if (plan.maxTokens !== undefined && tokens !== null && tokens > plan.maxTokens) return moved(TOO_MANY_TOKENS);
     }
-    return { channel: routed, row, split: assign(row[plan.key]) };
+    return { channel, row: given, split: assign(given[plan.key]) };
   };
   return (entry, file = '') => {
     const channel = entry.channel;
     if (channel === null) throw new Error(`line ${entry.line} reached the router undecided`);
     // A segmented line's rows get no tier: the plan refuses --tiers with segment.
-    if (channel === 'segmented') return { channel, split: 0, row: null, segments: entry.segments!.map((segment) => routeRow(segment.channel, segment.row)), tier: null };
-    if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) return { channel, split: 0, row: entry.row, segments: null, tier: null };
+    if (channel === 'segmented') {
+      // A segment's row has no facts (entry.facts would be of the line's own row): counted here.
+      const segments = entry.segments!.map((segment) => routeRow(segment.channel, segment.row, { ...entry, facts: null }, file));
+      return { channel, split: 0, row: null, segments, tier: null, reason: null };
+    }
+    if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) return { channel, split: 0, row: entry.row, segments: null, tier: null, reason: null };
     // PII first: the split key is hashed as it is written (redacted under --pii redact|reject).
-    const first = routeRow(channel, qualityRouter ? qualityRouter.scan(entry, entry.row) : entry.row);
+    const first = routeRow(channel, qualityRouter ? qualityRouter.scan(entry, entry.row) : entry.row, entry, file);
     let row = first.row;
     let routed: Channel = first.channel;
+    let reason = first.reason ?? null;
     const split = first.split;
     if (qualityRouter) {
       const decision = qualityRouter.judge(entry, row, routed === 'pairs', file, split);
@@ -134,11 +176,12 @@ export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: Ro
       if (decision.reason !== null) {
         row = { ...row, failure_reason: decision.reason };
         routed = 'rejected';
+        reason = decision.reason;
       }
     }
     if (sample && routed === 'pairs' && !sampled(row, file, entry.line)) routed = 'not_sampled';
     const tier = routed === 'pairs' && plan.quality?.tiers ? (entry.quality?.tier ?? LOW_TIER) : null;
-    return { channel: routed, split, row, segments: null, tier };
+    return { channel: routed, split, row, segments: null, tier, reason };
   };
 }
 
@@ -153,6 +196,7 @@ export function applyRoute(entry: Entry, route: Route): boolean {
   entry.row = route.row;
   entry.split = route.split;
   entry.tier = route.tier;
+  entry.reason = route.reason;
   return moved;
 }
 

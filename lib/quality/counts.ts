@@ -15,6 +15,8 @@ import { type PiiMode, type DedupMode, type QualityPlan, tierNames } from './pla
 
 /** Examples kept in the state (and the report): masked PII, duplicate pairs. */
 export const MAX_EXAMPLES = 20;
+/** Split leaks (duplicates whose first record sits in another split) listed by themselves in the report. */
+export const MAX_LEAK_EXAMPLES = 10;
 /** Characters of a duplicate's question shown in its example. */
 const EXAMPLE_CHARS = 200;
 
@@ -61,6 +63,8 @@ export interface QualityState {
     near: { records: number; groups: number };
     across_splits: number;
     examples: DuplicateExample[];
+    /** The first duplicates whose kept record sits in another split (the `leaks` metric's); absent in older checkpoints. */
+    leak_examples?: DuplicateExample[];
   };
   /** Passed pairs per tier (tier order), or null without --tiers. */
   tiers: Record<string, number> | null;
@@ -94,6 +98,7 @@ export function emptyQualityState(plan: QualityPlan): QualityState {
       near: { records: 0, groups: 0 },
       across_splits: 0,
       examples: [],
+      leak_examples: [],
     },
     tiers: plan.tiers ? Object.fromEntries(tierNames(plan).map((tier) => [tier, 0])) : null,
     ...(plan.decontaminate
@@ -150,9 +155,14 @@ export class QualityAccumulator {
       counts.records++;
       if (quality.newGroup) counts.groups++;
       if (quality.acrossSplits) state.duplicates.across_splits++;
-      if (state.duplicates.examples.length < MAX_EXAMPLES) {
+      const leaks = (state.duplicates.leak_examples ??= []);
+      const listed = state.duplicates.examples.length < MAX_EXAMPLES;
+      const leak = quality.acrossSplits && leaks.length < MAX_LEAK_EXAMPLES;
+      if (listed || leak) {
         const question = typeof entry.row?.question === 'string' ? redactPii(entry.row.question).slice(0, EXAMPLE_CHARS) : '';
-        state.duplicates.examples.push({ kind: quality.duplicate, duplicate: { file, line: entry.line, split: splitName }, kept: { file: quality.duplicateOf!.file, line: quality.duplicateOf!.line, split: splitNames[quality.duplicateOf!.split] ?? '' }, question });
+        const example: DuplicateExample = { kind: quality.duplicate, duplicate: { file, line: entry.line, split: splitName }, kept: { file: quality.duplicateOf!.file, line: quality.duplicateOf!.line, split: splitNames[quality.duplicateOf!.split] ?? '' }, question };
+        if (listed) state.duplicates.examples.push(example);
+        if (leak) leaks.push(structuredClone(example));
       }
     }
     if (quality.tier !== null && state.tiers && entry.channel === 'pairs') state.tiers[quality.tier]++;
@@ -197,7 +207,10 @@ function baseName(file: string): string {
   return file.split(/[\\/]/).pop() ?? file;
 }
 
-/** report.json `duplicates`: exact and near (records beyond the first of each group, groups), across_splits, examples. */
+/**
+ * report.json `duplicates`: exact and near (records beyond the first of each group, groups),
+ * across_splits (the `leaks` metric), examples, and the first split leaks apart (`leak_examples`).
+ */
 export function duplicatesReport(state: QualityState): Record<string, unknown> {
   const d = state.duplicates;
   return {
@@ -209,6 +222,7 @@ export function duplicatesReport(state: QualityState): Record<string, unknown> {
     near: { ...d.near },
     across_splits: d.across_splits,
     examples: structuredClone(d.examples),
+    leak_examples: structuredClone(d.leak_examples ?? []),
   };
 }
 
@@ -231,5 +245,7 @@ export function thresholdCounts(state: QualityState): { pii: number; pii_written
 
 /** stats.json `quality` (for now; the report takes these sections). */
 export function qualityStats(state: QualityState): Record<string, unknown> {
-  return { pii: piiReport(state), duplicates: duplicatesReport(state), tiers: tiersReport(state), thresholds: thresholdCounts(state) };
+  // The split leaks' examples are the report's (report.json duplicates.leak_examples): stats.json stays as it was.
+  const { leak_examples: _leaks, ...duplicates } = duplicatesReport(state);
+  return { pii: piiReport(state), duplicates, tiers: tiersReport(state), thresholds: thresholdCounts(state) };
 }

@@ -13,7 +13,10 @@
  *   - lengths: the report's length in code points and words of every string column;
  *   - languageSampled / language: whether the answer, as the report reads it, is in
  *     the language check's hash sample, and then what the detector says of it
- *     (lib/quality/language.ts).
+ *     (lib/quality/language.ts);
+ *   - tokens / tokenError: with a model folder (--tokenizer FOLDER), the tokens of the
+ *     row's conversation rendered with its chat template (lib/quality/chat-tokens.ts), or
+ *     the template's message when it refused the row.
  * Every fact is a function of the row alone; a consumer that holds a value the
  * facts are not of computes it itself, so facts change where the work runs, never
  * the output (tests: the same bytes with --workers 0, 1, 2 and with no facts).
@@ -29,6 +32,7 @@ import { dedupText, redactValue } from './rules';
 import { type DetectAll, LANGUAGE_MIN_CHARS, LANGUAGE_SAMPLE_CHARS, detectLanguage, languageSampled } from './language';
 import { codePointLength } from './stats';
 import { wordCount } from './words';
+import { ChatTokenCounter, type ChatTokensSpec } from './chat-tokens';
 
 /** What decides a run's facts: plain data, so each worker builds its own finder. */
 export interface FactsSpec {
@@ -40,6 +44,8 @@ export interface FactsSpec {
   language: string | null;
   /** A report is written: the lengths of every string column are measured. */
   report: boolean;
+  /** A model folder's tokenizer and chat template: each row's conversation is rendered and counted. */
+  chat?: ChatTokensSpec;
 }
 
 /** Fingerprints per buffer (lib/quality/dedup.ts recordLogBytes each). */
@@ -48,8 +54,8 @@ const SLAB_RECORDS = 1024;
 const LENGTH_SLAB = 16384;
 
 /** What a run's quality plan and report need found: the spec of every command that routes (export, pipe mode's rules, report). */
-export function factsSpec(quality: QualityPlan, language: string | null, report: boolean): FactsSpec {
-  return { pii: quality.pii, near: quality.dedup === 'near', language, report };
+export function factsSpec(quality: QualityPlan, language: string | null, report: boolean, chat?: ChatTokensSpec | null): FactsSpec {
+  return { pii: quality.pii, near: quality.dedup === 'near', language, report, ...(chat ? { chat } : {}) };
 }
 
 /** No PII in a row: one shared, never written. */
@@ -71,11 +77,13 @@ export class FactFinder {
   /** The lengths likewise: slices of one Int32Array. */
   private lengthSlab = new Int32Array(0);
   private lengthsUsed = 0;
+  private readonly chat: ChatTokenCounter | null;
 
   constructor(
     readonly spec: FactsSpec,
     private readonly loadDetectAll: () => DetectAll = loadTinyld,
   ) {
+    this.chat = spec.chat ? new ChatTokenCounter(spec.chat) : null;
     // Only its fingerprint is used: the index itself stays empty.
     this.dedup = new DedupIndex({ near: spec.near });
     this.fingerprintBytes = recordLogBytes(spec.near);
@@ -140,7 +148,14 @@ export class FactFinder {
         } else lengths[2 * k] = lengths[2 * k + 1] = -1;
       }
     }
-    return { pii, dedup, lengths, languageSampled: sampled, language };
+    let tokens = -1;
+    let tokenError: string | null = null;
+    const counted = this.chat === null ? null : this.chat.count(judged);
+    if (counted !== null) {
+      if ('error' in counted) tokenError = counted.error;
+      else tokens = counted.tokens;
+    }
+    return { pii, dedup, lengths, languageSampled: sampled, language, tokens, tokenError };
   }
 
   private detect(text: string): string {

@@ -111,6 +111,8 @@ interface GroupReport {
   source_documents: { top: { name: string; count: number }[]; other: number };
   answers: Record<string, number>;
   language: Record<string, Json>;
+  /** With --tokenizer MODEL_FOLDER: the rendered conversations' tokens and the shares over 512…4096. */
+  conversation_tokens?: Json;
 }
 
 const STYLE = `
@@ -189,6 +191,7 @@ async function renderGroup(group: GroupReport): Promise<string> {
     `<div class="charts">${charts.map((svg) => `<div class="chart">${svg}</div>`).join('\n')}</div>`,
     '<h3>Lengths</h3>',
     `<table><thead><tr><th>column</th><th>unit</th><th>count</th><th>min</th><th>p50</th><th>p90</th><th>p99</th><th>max</th><th>mean</th></tr></thead><tbody>\n${lengthRows.join('\n')}\n</tbody></table>`,
+    ...(group.conversation_tokens === undefined ? [] : ['<h3>Conversation tokens (chat template)</h3>', renderJson(group.conversation_tokens)]),
     '<h3>Answers</h3>',
     renderJson(group.answers),
     '<h3>Language</h3>',

@@ -14,6 +14,7 @@ import type { Counts } from '../tally';
 import type { MetricValues, ThresholdResult } from './thresholds';
 import { REPORT_VERSION, SHORT_ANSWER_CHARS, ReportAccumulator, Group } from './report';
 import { LANGUAGE_MIN_CHARS, LANGUAGE_CHECK_ALL, LANGUAGE_STRIDE } from './language';
+import { TOKEN_THRESHOLDS } from './chat-tokens';
 
 /** The sections the quality helpers give (issue 9 shapes), included as they are when present. */
 export interface QualitySections {
@@ -50,7 +51,9 @@ function numberAt(value: unknown, ...path: string[]): number | undefined {
  * pii = records with any match (`pii.records`); pii_written = records written with a
  * match still in them (`pii.records_written`); duplicates, near_duplicates =
  * `duplicates.exact.records`, `duplicates.near.records` / (pairs + rejected);
- * contaminated = pairs moved by --decontaminate (`contamination.records`).
+ * contaminated = pairs moved by --decontaminate (`contamination.records`); leaks =
+ * `duplicates.across_splits` (a count); too_short, too_long, too_many_tokens = the pairs
+ * those filters moved to rejected, when they are on.
  * A metric whose section is absent is absent (a rule on it is refused up front).
  */
 export function computeMetrics(report: ReportAccumulator, counts: Counts, sections: QualitySections): MetricValues {
@@ -71,6 +74,11 @@ export function computeMetrics(report: ReportAccumulator, counts: Counts, sectio
   if (near !== undefined) metrics.near_duplicates = share(near, records);
   const contaminated = numberAt(sections.contamination, 'records');
   if (contaminated !== undefined) metrics.contaminated = contaminated;
+  // Duplicates whose first record sits in another split: a count (0 with one split).
+  const leaks = numberAt(sections.duplicates, 'across_splits');
+  if (leaks !== undefined) metrics.leaks = leaks;
+  // --min-chars, --max-chars, --max-tokens: the pairs each moved to rejected (counted only when the filter is on).
+  for (const metric of report.filters) metrics[metric] = report.routedCount(metric);
   return metrics;
 }
 
@@ -89,6 +97,14 @@ export function buildReport(report: ReportAccumulator, inputs: ReportInputs): Re
   const { counts } = inputs;
   const groups = report.sortedStates().map((state) => {
     const group = new Group(state);
+    const chat = group.chatTokens;
+    // With a model folder: the rendered conversations' tokens, and the share of the group's records over each context length.
+    const conversation = chat && {
+      conversation_tokens: {
+        ...summarizeLengths(chat.lengths),
+        share_over: Object.fromEntries(TOKEN_THRESHOLDS.map((threshold, i) => [String(threshold), share(chat.over[i], state.records)])),
+      },
+    };
     return {
       split: state.split,
       channel: state.channel,
@@ -123,6 +139,7 @@ export function buildReport(report: ReportAccumulator, inputs: ReportInputs): Re
         not_sampled: state.language.not_sampled,
         detected: Object.fromEntries(state.language.detected),
       },
+      ...conversation,
     };
   });
   const { pii, duplicates, tiers, contamination, preference } = inputs.sections;

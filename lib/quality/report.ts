@@ -25,6 +25,9 @@ import { codePointLength, SCORE_BINS } from './stats';
 import { type LengthSketch, type TopCounterState, TopCounter, addLength, emptyLengthSketch, emptyTopCounterState } from './sketch';
 import { LANGUAGE_MIN_CHARS, LANGUAGE_SAMPLE_CHARS, LANGUAGE_CHECK_ALL, languageSampled } from './language';
 import { wordCount, equalNormalized } from './words';
+import type { RoutedMetric } from './thresholds';
+import { type ChatTokenCounter, TOKEN_THRESHOLDS } from './chat-tokens';
+import { QaHfError } from '../errors';
 
 /** Format of report.json and of the state; a change here is a new version. */
 export const REPORT_VERSION = 1;
@@ -58,11 +61,15 @@ export interface GroupState {
   answer_equals_question: number;
   /** `not_sampled`: answers past LANGUAGE_CHECK_ALL between the LANGUAGE_STRIDE samples. */
   language: { checked: number; mismatched: number; skipped_short: number; not_sampled: number; detected: [string, number][] };
+  /** With a model folder: the rendered conversations' tokens, and how many are over each TOKEN_THRESHOLDS count. */
+  chat_tokens?: { lengths: LengthSketch; over: number[] };
 }
 
 export interface ReportState {
   version: typeof REPORT_VERSION;
   groups: GroupState[];
+  /** Rows a routing rule moved to rejected, by the failure_reason it gave ([reason, count], sorted); absent in older checkpoints. */
+  routed?: [string, number][];
 }
 
 export function emptyReportState(): ReportState {
@@ -74,6 +81,10 @@ export interface ReportOptions {
   language: string | null;
   /** Split names by index (the plan's; pipe mode: one). */
   splitNames: readonly string[];
+  /** The routing filters this run applies (--min-chars: too_short, …): their counts are metrics (report-json computeMetrics). */
+  filters?: readonly RoutedMetric[];
+  /** A model folder's chat token counter (lib/quality/chat-tokens.ts): each row's rendered conversation is measured. */
+  chat?: ChatTokenCounter;
   /** Tokens of a text (--tokenizer); absent: no token lengths. */
   countTokens?: (text: string) => number;
   /**
@@ -86,6 +97,7 @@ export interface ReportOptions {
 export class ReportAccumulator {
   private readonly groups = new Map<string, Group>();
   private readonly order: Group[] = [];
+  private readonly routed: Map<string, number>;
 
   constructor(
     private readonly options: ReportOptions,
@@ -94,6 +106,17 @@ export class ReportAccumulator {
     if (state.version !== REPORT_VERSION) throw new Error(`internal: report state version ${String(state.version)}`);
     if (options.language !== null && !options.detect) throw new Error('internal: a language check needs a detector');
     for (const group of state.groups) this.track(new Group(group));
+    this.routed = new Map(state.routed ?? []);
+  }
+
+  /** The routing filters whose counts are metrics. */
+  get filters(): readonly RoutedMetric[] {
+    return this.options.filters ?? [];
+  }
+
+  /** Rows a routing rule moved to rejected with this failure_reason (Entry.reason, SegmentRow.reason). */
+  routedCount(reason: string): number {
+    return this.routed.get(reason) ?? 0;
   }
 
   get language(): string | null {
@@ -104,19 +127,42 @@ export class ReportAccumulator {
     return this.options.countTokens !== undefined;
   }
 
+  /** The chat token counter this report measures with, if any (the export's router shares it). */
+  get chat(): ChatTokenCounter | undefined {
+    return this.options.chat;
+  }
+
   /** The state as plain JSON (a fresh copy). */
   get state(): ReportState {
-    return { version: REPORT_VERSION, groups: this.order.map((group) => group.state) };
+    const routed = [...this.routed].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return { version: REPORT_VERSION, groups: this.order.map((group) => group.state), ...(routed.length > 0 ? { routed } : {}) };
+  }
+
+  private countRouted(reason: string | null | undefined): void {
+    if (reason) this.routed.set(reason, (this.routed.get(reason) ?? 0) + 1);
   }
 
   /** Adds the rows of a routed batch: pairs and rejected, by split. */
   add(batch: Batch): void {
     for (const entry of batch.entries) {
       const channel = entry.channel;
+      if (channel === 'rejected') this.countRouted(entry.reason);
+      else if (channel === 'segmented') for (const segment of entry.segments!) if (segment.channel === 'rejected') this.countRouted(segment.reason);
       if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) continue;
       const split = this.options.splitNames[entry.split] ?? String(entry.split);
-      this.group(split, channel).add(entry.row, this.options, entry.facts);
+      const group = this.group(split, channel);
+      group.add(entry.row, this.options, entry.facts);
+      if (this.options.chat) group.addChatTokens(this.chatTokens(entry, batch.file));
     }
+  }
+
+  /** The entry's rendered conversation's tokens: the processor's fact, else counted here; null without a conversation. */
+  private chatTokens(entry: Batch['entries'][number], file: string): number | null {
+    const facts = entry.facts;
+    const counted = facts !== null && (facts.tokens >= 0 || facts.tokenError !== null) ? (facts.tokenError !== null ? { error: facts.tokenError } : { tokens: facts.tokens }) : this.options.chat!.count(entry.row!);
+    if (counted === null) return null;
+    if ('error' in counted) throw new QaHfError('ERR_CHAT_TEMPLATE', `the chat template refused this row: ${counted.error}`, { file, line: entry.line });
+    return counted.tokens;
   }
 
   private group(split: string, channel: RowChannel): Group {
@@ -184,6 +230,7 @@ export class Group {
   private readonly sources: TopCounter;
   readonly language: { checked: number; mismatched: number; skipped_short: number; not_sampled: number };
   private readonly detected: Map<string, number>;
+  private chat: { lengths: LengthSketch; over: number[] } | null;
 
   constructor(state: GroupState) {
     const copy = structuredClone(state);
@@ -206,6 +253,22 @@ export class Group {
       not_sampled: copy.language.not_sampled,
     };
     this.detected = new Map(copy.language.detected);
+    this.chat = copy.chat_tokens ?? null;
+  }
+
+  /** One row's rendered conversation (null: none; the group then has no chat_tokens until a row has one). */
+  addChatTokens(tokens: number | null): void {
+    if (tokens === null) return;
+    const chat = (this.chat ??= { lengths: emptyLengthSketch(), over: TOKEN_THRESHOLDS.map(() => 0) });
+    addLength(chat.lengths, tokens);
+    TOKEN_THRESHOLDS.forEach((threshold, i) => {
+      if (tokens > threshold) chat.over[i]++;
+    });
+  }
+
+  /** The rendered conversations' lengths and counts over each threshold, or null. */
+  get chatTokens(): { lengths: LengthSketch; over: number[] } | null {
+    return this.chat;
   }
 
   get state(): GroupState {
@@ -217,6 +280,7 @@ export class Group {
       personas: this.personas.state,
       source_documents: this.sources.state,
       language: { ...this.language, detected: [...this.detected].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) },
+      ...(this.chat ? { chat_tokens: structuredClone(this.chat) } : {}),
     };
   }
 

@@ -12,18 +12,24 @@
  * written with a match still in them: under --pii redact|reject none), duplicates
  * and near_duplicates (share of records), pass_rate (share of records that passed),
  * language_mismatch (share of checked answers of passed pairs), errors (share of
- * non-blank lines that were bad), contaminated (pairs moved by --decontaminate: a count).
+ * non-blank lines that were bad); contaminated (pairs moved by --decontaminate), too_short, too_long (pairs moved to rejected by
+ * --min-chars / --max-chars), too_many_tokens (by --max-tokens) and leaks (duplicate
+ * records whose first occurrence sits in another split) are counts.
  * A breached rule does not stop the run: every file is written, then exit 4.
  */
 import { got, optionError } from '../errors';
 
-export const METRICS = ['pii', 'pii_written', 'duplicates', 'near_duplicates', 'pass_rate', 'language_mismatch', 'errors', 'contaminated'] as const;
+export const METRICS = ['pii', 'pii_written', 'duplicates', 'near_duplicates', 'pass_rate', 'language_mismatch', 'errors', 'too_short', 'too_long', 'too_many_tokens', 'leaks', 'contaminated'] as const;
 export type Metric = (typeof METRICS)[number];
 
 /** Every metric a --fail-on rule may name, as report.json's `metrics` holds them (lib/quality/report-json.ts computeMetrics). */
 export type MetricValues = Partial<Record<Metric, number>>;
 
-/** Metrics that are shares (0..1); `pii` and `pii_written` are counts of records. */
+/** The metrics that count pairs a routing rule moved to rejected: each is the failure_reason it gives (lib/dataset/route.ts). */
+export const ROUTED_METRICS = ['too_short', 'too_long', 'too_many_tokens'] as const;
+export type RoutedMetric = (typeof ROUTED_METRICS)[number];
+
+/** Metrics that are shares (0..1); the others (`pii`, `pii_written`, `too_short`, …, `leaks`) are counts of records. */
 const SHARES: ReadonlySet<Metric> = new Set(['duplicates', 'near_duplicates', 'pass_rate', 'language_mismatch', 'errors']);
 
 export interface ThresholdRule {
