@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Tokenizer } from '@huggingface/tokenizers';
-import { QaHfError, toQaHfError } from '../errors';
+import { optionError, toQaHfError } from '../errors';
 import { chatTemplateOf } from '../quality/chat-tokens';
 
 export interface LoadedTokenizer {
@@ -33,28 +33,28 @@ export async function loadTokenizer(given: string, option = '--tokenizer'): Prom
   let configText: string | null = null;
   if (folder) {
     configText = await fs.readFile(path.join(given, 'tokenizer_config.json'), 'utf8').catch(() => null);
-    if (configText === null) throw new QaHfError('ERR_OPTION', `${option} ${given} is a folder without tokenizer_config.json (a model folder holds tokenizer.json and tokenizer_config.json with its chat_template)`);
+    if (configText === null) throw optionError('tokenizer', `${option} ${given} is a folder without tokenizer_config.json (a model folder holds tokenizer.json and tokenizer_config.json with its chat_template)`);
   }
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    throw new QaHfError('ERR_OPTION', `${option} ${file}: ${toQaHfError(err).message.replace(`: ${file}`, '')}`);
+    throw optionError('tokenizer', `${option} ${file}: ${toQaHfError(err).message.replace(`: ${file}`, '')}`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new QaHfError('ERR_OPTION', `${option} ${file} is not JSON (a HuggingFace tokenizer.json)`);
+    throw optionError('tokenizer', `${option} ${file} is not JSON (a HuggingFace tokenizer.json)`);
   }
   let config: Record<string, unknown>;
   if (configText !== null) {
     try {
       config = JSON.parse(configText) as Record<string, unknown>;
     } catch {
-      throw new QaHfError('ERR_OPTION', `${option} ${given}: tokenizer_config.json is not JSON`);
+      throw optionError('tokenizer', `${option} ${given}: tokenizer_config.json is not JSON`);
     }
-    if (chatTemplateOf(config) === null) throw new QaHfError('ERR_OPTION', `${option} ${given}: tokenizer_config.json has no chat_template (a string, or a list with one named default)`);
+    if (chatTemplateOf(config) === null) throw optionError('tokenizer', `${option} ${given}: tokenizer_config.json has no chat_template (a string, or a list with one named default)`);
   } else {
     config = await fs
       .readFile(path.join(path.dirname(file), 'tokenizer_config.json'), 'utf8')
@@ -69,7 +69,7 @@ export async function loadTokenizer(given: string, option = '--tokenizer'): Prom
     tokenizer = new TokenizerClass(json, config);
     tokenizer.encode('a', { add_special_tokens: false });
   } catch (err) {
-    throw new QaHfError('ERR_OPTION', `${option} ${file} is not a usable HuggingFace tokenizer.json (${(err as Error).message.split('\n')[0]})`);
+    throw optionError('tokenizer', `${option} ${file} is not a usable HuggingFace tokenizer.json (${(err as Error).message.split('\n')[0]})`);
   }
   // A folder's hash covers both files (the template decides the counts); a file's stays the sha256 of its bytes.
   const hash = createHash('sha256').update(text);
