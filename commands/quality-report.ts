@@ -30,7 +30,8 @@ import { loadTokenizer } from '../lib/io/tokenizer';
 import { type NormalizedReportOptions, type OptionStyle, type ReportOptionsInput, normalizeReportOptions } from '../lib/options';
 import { type QualitySections, buildReport, computeMetrics } from '../lib/quality/report-json';
 import { ReportAccumulator } from '../lib/quality/report';
-import { detectLanguage } from '../lib/quality/language';
+import { type DetectAll, detectLanguage } from '../lib/quality/language';
+import { LanguageThread } from '../lib/io/language-thread';
 import { renderReportHtml } from '../lib/quality/report-html';
 import { roundFloat } from '../lib/quality/stats';
 import { METRICS, type Metric, type ThresholdResult, breachLines, checkMeasured, evaluateThresholds } from '../lib/quality/thresholds';
@@ -65,8 +66,10 @@ export function measuredMetrics(options: NormalizedReportOptions, sections: read
 export interface ReportSetup {
   options: NormalizedReportOptions;
   countTokens?: (text: string) => number;
-  /** The language detector (tinyld through lib/quality/language.ts detectLanguage), loaded only when the language check is on. */
+  /** The language detector (tinyld through lib/quality/language.ts detectLanguage), loaded on its first use; absent when the language check is off. */
   detect?: (text: string) => string;
+  /** The same detector on a thread of its own (lib/io/language-thread.ts), started on its first use. */
+  detectLater?: (text: string) => () => string;
   /** sha256 of the tokenizer file (the options hash holds it), or null. */
   tokenizerSha256: string | null;
 }
@@ -86,15 +89,31 @@ export async function prepareReport(args: ReportOptionsInput & QualityArgs & { s
   if (sections.includes('duplicates') && normalizeQualityPlan(args, style).dedup !== 'near') {
     checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'near_duplicates'), style === 'cli' ? 'without --dedup near' : 'without dedup near', option);
   }
-  const detect = options.language === null ? undefined : detectLanguage((await import('tinyld')).detectAll, options.language);
-  if (options.tokenizer === null) return { options, detect, tokenizerSha256: null };
+  const detectors = options.language === null ? {} : languageDetectors(options.language);
+  if (options.tokenizer === null) return { options, ...detectors, tokenizerSha256: null };
   const tokenizer = await loadTokenizer(options.tokenizer, style === 'cli' ? '--tokenizer' : 'option tokenizer');
-  return { options, detect, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256 };
+  return { options, ...detectors, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256 };
+}
+
+/**
+ * The language check's detectors: tinyld is loaded (~0.1 s) only when an answer needs
+ * it, and the report's checks go to a thread (started with the first of them, unref'd,
+ * so it never keeps the process alive) that loads and detects while this one exports.
+ */
+function languageDetectors(language: string): Pick<ReportSetup, 'detect' | 'detectLater'> {
+  let detector: ((text: string) => string) | null = null;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously
+  const inPlace = () => (detector ??= detectLanguage((require('tinyld') as { detectAll: DetectAll }).detectAll, language));
+  let thread: LanguageThread | null = null;
+  return {
+    detect: (text) => inPlace()(text),
+    detectLater: (text) => (thread ??= new LanguageThread(language, inPlace)).detectLater(text),
+  };
 }
 
 /** A report accumulator for a run of these split names, fresh or from a checkpoint's state. */
 export function newAccumulator(setup: ReportSetup, splitNames: readonly string[], state?: ConstructorParameters<typeof ReportAccumulator>[1]): ReportAccumulator {
-  return new ReportAccumulator({ language: setup.options.language, splitNames, countTokens: setup.countTokens, detect: setup.detect }, state);
+  return new ReportAccumulator({ language: setup.options.language, splitNames, countTokens: setup.countTokens, detect: setup.detect, detectLater: setup.detectLater }, state);
 }
 
 /** What decides the report's bytes, for the options hash (--fail-on does not: it is evaluated at the end). */
