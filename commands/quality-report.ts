@@ -96,18 +96,20 @@ export async function prepareReport(args: ReportOptionsInput & QualityArgs & { s
 }
 
 /**
- * The language check's detectors: tinyld is loaded (~0.1 s) only when an answer needs
- * it, and the report's checks go to a thread (started with the first of them, unref'd,
- * so it never keeps the process alive) that loads and detects while this one exports.
+ * The language check's detectors: the report's checks go to a thread (started now, so it
+ * loads tinyld while this one starts reading; unref'd, so it never keeps the process
+ * alive) that detects while this one exports. Here tinyld (~0.1 s) is loaded only if the
+ * thread fails, or for a caller that detects in place.
  */
 function languageDetectors(language: string): Pick<ReportSetup, 'detect' | 'detectLater'> {
   let detector: ((text: string) => string) | null = null;
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously
   const inPlace = () => (detector ??= detectLanguage((require('tinyld') as { detectAll: DetectAll }).detectAll, language));
-  let thread: LanguageThread | null = null;
+  const thread = new LanguageThread(language, inPlace);
+  thread.warm();
   return {
     detect: (text) => inPlace()(text),
-    detectLater: (text) => (thread ??= new LanguageThread(language, inPlace)).detectLater(text),
+    detectLater: (text) => thread.detectLater(text),
   };
 }
 
