@@ -35,9 +35,11 @@ describe.each(['gzip', 'zstd'])('resume, --compress %s', (codec) => {
   beforeAll(async () => {
     kcorpus = path.join(dir, `kill-input-${codec}`);
     await fs.mkdir(kcorpus);
-    const lines = corpusLines(3000, 11);
-    await fs.writeFile(path.join(kcorpus, 'a.jsonl'), `${lines.slice(0, 1800).join('\n')}\n`);
-    await fs.writeFile(path.join(kcorpus, 'b.jsonl'), `${lines.slice(1800).join('\n')}\n`);
+    // 1 500 records: several 150KB shards per format and checkpoints inside both files (every 250
+    // lines); a kill loop's cost is its runs' time until the kill, so it grows with the corpus.
+    const lines = corpusLines(1500, 11);
+    await fs.writeFile(path.join(kcorpus, 'a.jsonl'), `${lines.slice(0, 900).join('\n')}\n`);
+    await fs.writeFile(path.join(kcorpus, 'b.jsonl'), `${lines.slice(900).join('\n')}\n`);
     const out = path.join(dir, `kill-reference-${codec}`, 'dataset');
     const started = Date.now();
     const result = await runCli(['export', kcorpus, '--out', out, ...KILL_ARGS]);
