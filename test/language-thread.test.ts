@@ -4,7 +4,7 @@
  * cannot start, or is closed with tickets open, leaves them to the main thread.
  */
 import { detectAll } from 'tinyld';
-import { LanguageThread } from '../lib/io/language-thread';
+import { LanguageThread, startLanguageWorkerEarly } from '../lib/io/language-thread';
 import { detectLanguage } from '../lib/quality/language';
 
 const TEXTS = [
@@ -51,4 +51,14 @@ test('tickets open when the thread is closed: detected in place', async () => {
   expect(open.map((ticket) => ticket())).toEqual(TEXTS.map(inPlace()));
   expect(thread.detectLater(TEXTS[1])()).toBe('en');
   expect(inPlaceCalls).toBe(1);
+});
+
+test('a thread started before the language is known (the CLI starts it early) is taken by the first LanguageThread', async () => {
+  startLanguageWorkerEarly();
+  const thread = new LanguageThread('en', () => {
+    throw new Error('detected in place');
+  }, '/nonexistent/language-worker.js'); // only the early thread can answer
+  const inPlaceEn = detectLanguage(detectAll, 'en');
+  expect(TEXTS.map((text) => thread.detectLater(text)())).toEqual(TEXTS.map(inPlaceEn));
+  await thread.close();
 });

@@ -43,11 +43,32 @@ export function encodeAnswer(codes: readonly string[], answer: string): number {
   return index < 0 ? FAILED : index + 1;
 }
 
-/** What the worker is sent: the text and where to write its answer. */
+/** What the worker is sent: the text, the --language, and where to write its answer. */
 export interface LanguageRequest {
   buffer: SharedArrayBuffer;
   slot: number;
   text: string;
+  language: string;
+}
+
+/** A thread started before the run's options were known (startLanguageWorkerEarly), for the first LanguageThread to take. */
+let early: Worker | null = null;
+
+/**
+ * Starts the language thread before the run's options are parsed (the CLI, for a command
+ * that may check the language), so tinyld is loading while they are: ~0.1 s earlier than
+ * the report could start it. Unref'd: unused, it ends with the process.
+ */
+export function startLanguageWorkerEarly(script: string = workerScript()): void {
+  if (early !== null || !existsSync(script)) return;
+  try {
+    early = new Worker(script);
+    early.unref();
+    // Taken by a LanguageThread, whose own handlers then see what follows.
+    early.on('error', () => undefined);
+  } catch {
+    early = null;
+  }
 }
 
 export class LanguageThread {
@@ -84,7 +105,7 @@ export class LanguageThread {
     const answers = this.answers!;
     const slot = this.used++;
     try {
-      this.worker!.postMessage({ buffer: this.buffer!, slot, text } satisfies LanguageRequest);
+      this.worker!.postMessage({ buffer: this.buffer!, slot, text, language: this.language } satisfies LanguageRequest);
     } catch {
       this.fail();
       return this.answerInPlace(text);
@@ -103,13 +124,16 @@ export class LanguageThread {
 
   private start(): boolean {
     if (this.worker) return true;
+    // Started early (startLanguageWorkerEarly): taken as it is.
+    const started = early;
+    early = null;
     // A script that is not there would fail only after a wait (its error event comes asynchronously).
-    if (!existsSync(this.script)) {
+    if (started === null && !existsSync(this.script)) {
       this.fail();
       return false;
     }
     try {
-      const worker = new Worker(this.script, { workerData: { language: this.language } });
+      const worker = started ?? new Worker(this.script);
       worker.unref();
       // A thread that fails or exits leaves its open tickets to the main thread (redeem).
       worker.on('error', () => this.fail());

@@ -4,30 +4,32 @@
  * shared slot and wakes the main thread. A request it cannot answer gets FAILED, so the
  * main thread detects that text itself.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { type DetectAll, detectLanguage } from '../quality/language';
 import { encodeAnswer, languageCodes, type LanguageRequest } from './language-thread';
 
 const FAILED = -2;
-const { language } = workerData as { language: string };
-const codes = languageCodes(language);
-let detect: ((text: string) => string) | null = null;
-// Loaded at once, before the first text comes: the thread starts with the run.
+let detectAll: DetectAll | null = null;
+// Loaded at once, before the first text comes: the thread may start before the run's options are known.
 try {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded here, on this thread, once
-  detect = detectLanguage((require('tinyld') as { detectAll: DetectAll }).detectAll, language);
+  detectAll = (require('tinyld') as { detectAll: DetectAll }).detectAll;
 } catch {
-  detect = null;
+  detectAll = null;
 }
+/** The detector and the answer codes of each --language asked for (one per run). */
+const byLanguage = new Map<string, { detect: (text: string) => string; codes: string[] }>();
 
-parentPort!.on('message', ({ buffer, slot, text }: LanguageRequest) => {
+parentPort!.on('message', ({ buffer, slot, text, language }: LanguageRequest) => {
   const answers = new Int32Array(buffer);
   let value = FAILED;
-  if (detect !== null) {
+  if (detectAll !== null) {
     try {
-      value = encodeAnswer(codes, detect(text));
+      let detector = byLanguage.get(language);
+      if (detector === undefined) byLanguage.set(language, (detector = { detect: detectLanguage(detectAll, language), codes: languageCodes(language) }));
+      value = encodeAnswer(detector.codes, detector.detect(text));
     } catch {
-      detect = null;
+      detectAll = null;
     }
   }
   Atomics.store(answers, slot, value);
