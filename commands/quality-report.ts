@@ -33,7 +33,8 @@ import { type MappingSpec, resolvePreset } from '../lib/input/mapping';
 import { type NormalizedReportOptions, type OptionStyle, type ReportOptionsInput, normalizeReportOptions } from '../lib/options';
 import { type QualitySections, buildReport, computeMetrics } from '../lib/quality/report-json';
 import { ReportAccumulator } from '../lib/quality/report';
-import { detectLanguage } from '../lib/quality/language';
+import { type DetectAll, detectLanguage } from '../lib/quality/language';
+import { LanguageThread } from '../lib/io/language-thread';
 import { renderReportHtml } from '../lib/quality/report-html';
 import { roundFloat } from '../lib/quality/stats';
 import { METRICS, type Metric, type RoutedMetric, type ThresholdResult, breachLines, checkMeasured, evaluateThresholds } from '../lib/quality/thresholds';
@@ -70,8 +71,10 @@ export function measuredMetrics(options: NormalizedReportOptions, sections: read
 export interface ReportSetup {
   options: NormalizedReportOptions;
   countTokens?: (text: string) => number;
-  /** The language detector (tinyld through lib/quality/language.ts detectLanguage), loaded only when the language check is on. */
+  /** The language detector (tinyld through lib/quality/language.ts detectLanguage), loaded on its first use; absent when the language check is off. */
   detect?: (text: string) => string;
+  /** The same detector on a thread of its own (lib/io/language-thread.ts), started on its first use. */
+  detectLater?: (text: string) => () => string;
   /** sha256 of the tokenizer file (the options hash holds it), or null. */
   tokenizerSha256: string | null;
   /** --decontaminate: the evaluation sets read (lib/io/eval-sets.ts), their n-grams for the quality rules and sha256s for the options hash. */
@@ -135,20 +138,41 @@ export async function prepareReport(
   if (sections.includes('duplicates') && normalizeQualityPlan(args, style).dedup !== 'near') {
     checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'near_duplicates'), style === 'cli' ? 'without --dedup near' : 'without dedup near', option);
   }
-  const detect = options.language === null ? undefined : detectLanguage((await import('tinyld')).detectAll, options.language);
+  const detectors = options.language === null ? {} : languageDetectors(options.language);
   const evalSets = decontaminate ? { evalSets: await loadEvalSets(decontaminate.files, decontaminate) } : {};
-  if (options.tokenizer === null) return { options, detect, tokenizerSha256: null, filters: [...filters], chat: null, ...evalSets };
+  if (options.tokenizer === null) return { options, ...detectors, tokenizerSha256: null, filters: [...filters], chat: null, ...evalSets };
   const tokenizer = await loadTokenizer(options.tokenizer, style === 'cli' ? '--tokenizer' : 'option tokenizer');
-  return { options, detect, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256, filters: [...filters], chat: tokenizer.chat, ...evalSets };
+  return { options, ...detectors, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256, filters: [...filters], chat: tokenizer.chat, ...evalSets };
 }
 
 function camelName(key: string): string {
   return key.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
+/**
+ * The language check's detectors: the report's checks go to a thread (started now, so it
+ * loads tinyld while this one starts reading; unref'd, so it never keeps the process
+ * alive) that detects while this one exports. Here tinyld (~0.1 s) is loaded only if the
+ * thread fails, or for a caller that detects in place.
+ */
+function languageDetectors(language: string): Pick<ReportSetup, 'detect' | 'detectLater'> {
+  let detector: ((text: string) => string) | null = null;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously
+  const inPlace = () => (detector ??= detectLanguage((require('tinyld') as { detectAll: DetectAll }).detectAll, language));
+  const thread = new LanguageThread(language, inPlace);
+  thread.warm();
+  return {
+    detect: (text) => inPlace()(text),
+    detectLater: (text) => thread.detectLater(text),
+  };
+}
+
 /** A report accumulator for a run of these split names, fresh or from a checkpoint's state. */
 export function newAccumulator(setup: ReportSetup, splitNames: readonly string[], state?: ConstructorParameters<typeof ReportAccumulator>[1], chat?: ChatTokenCounter): ReportAccumulator {
-  return new ReportAccumulator({ language: setup.options.language, splitNames, countTokens: setup.countTokens, detect: setup.detect, filters: setup.filters, ...(chat ? { chat } : {}) }, state);
+  return new ReportAccumulator(
+    { language: setup.options.language, splitNames, countTokens: setup.countTokens, detect: setup.detect, detectLater: setup.detectLater, filters: setup.filters, ...(chat ? { chat } : {}) },
+    state,
+  );
 }
 
 /** What decides the report's bytes, for the options hash (--fail-on does not: it is evaluated at the end). */

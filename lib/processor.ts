@@ -92,7 +92,7 @@ export interface BatchContext {
 }
 
 /** What a document must be when no schema is given: an object (segmentBatch checks its text field). */
-const DOCUMENT_SCHEMA = { type: 'object' };
+export const DOCUMENT_SCHEMA = { type: 'object' };
 
 /** Checks the options (not the schema) and resolves the preset; throws ERR_OPTION (ERR_CONFIG for `segment`). */
 export function checkBatchOptions(options: BatchContextOptions = {}): {

@@ -20,6 +20,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import * as esbuild from 'esbuild';
 
 const DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
@@ -84,7 +85,23 @@ async function bundle(entry) {
   fs.chmodSync(file, fs.statSync(file).mode | (source.startsWith('#!') ? 0o111 : 0));
 }
 
+/**
+ * dist/lib/input/schema-validators.js: the shipped presets' schemas (and the documents'
+ * schema of --segment) compiled by ajv to standalone code, so a run with one of them
+ * loads no ajv and compiles nothing (lib/input/schema.ts compileSchema).
+ */
+function writeSchemaValidators() {
+  const require = createRequire(import.meta.url);
+  const { precompiledModule } = require(path.join(DIST, 'lib', 'input', 'schema.js'));
+  const { loadPreset } = require(path.join(DIST, 'lib', 'io', 'presets.js'));
+  const { PRESET_NAMES } = require(path.join(DIST, 'lib', 'input', 'presets.js'));
+  const { DOCUMENT_SCHEMA } = require(path.join(DIST, 'lib', 'processor.js'));
+  const schemas = [...PRESET_NAMES.map((name) => loadPreset(name).schema), DOCUMENT_SCHEMA];
+  fs.writeFileSync(path.join(DIST, 'lib', 'input', 'schema-validators.js'), precompiledModule(schemas));
+}
+
 try {
+  writeSchemaValidators();
   await bundle('cli.js');
   await bundle(path.join('streams', 'worker.js'));
 } catch (err) {

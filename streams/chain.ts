@@ -101,7 +101,8 @@ export function createProcessingStages(given: ProcessingOptions = {}): Transform
     return [createWorkerPool({ workers, preset: options.preset, mapping: options.mapping, schema, failFast, keepRows, keepTexts, maxLineBytes, byteText, serialize, segment, facts, redactErrors })];
   }
   const splitter = createLineSplitter({ maxLineBytes: options.maxLineBytes, byteText });
-  const context = makeBatchContext(options);
+  // The main thread's facts leave the language to the report, which detects on a thread of its own (lib/io/language-thread.ts).
+  const context = makeBatchContext(options.facts === undefined ? options : { ...options, facts: { ...options.facts, detect: false } });
   return [splitter, batchStage((batch) => processBatch(batch, context))];
 }
 

@@ -22,6 +22,7 @@ import { LineCutter } from '../lib/input/line-carry';
 import { LineScanner } from '../lib/input/lines';
 import { detectAll } from 'tinyld';
 import { internalRecord } from './helpers';
+import { LanguageThread } from '../lib/io/language-thread';
 
 const SV = 'Patienten ska få information om behandlingen innan den påbörjas och kan alltid ställa frågor';
 
@@ -46,12 +47,13 @@ function corpus(): Array<{ row: Row; channel: 'pairs' | 'rejected' }> {
 }
 
 /** Routes and reports the corpus, with the finder's facts or without; what every consumer made of it. */
-function run(spec: FactsSpec, finder: FactFinder | null) {
+function run(spec: FactsSpec, finder: FactFinder | null, thread: LanguageThread | null = null) {
   const quality = { ...normalizeQualityPlan({}), pii: spec.pii, dedup: spec.near ? ('near' as const) : ('exact' as const) };
   const plan = { spec: parseSplitSpec('train=0.8,test=0.2'), seed: 42, key: 'question', minScore: 0.3, quality };
   const router = new QualityRouter(quality, ['a.jsonl']);
   const route = makeRouter(plan, router);
-  const report = new ReportAccumulator({ language: spec.language, detect: detectLanguage(detectAll, 'sv'), splitNames: ['train', 'test'] });
+  const detectLater = thread ? (text: string) => thread.detectLater(text) : undefined;
+  const report = new ReportAccumulator({ language: spec.language, detect: detectLanguage(detectAll, 'sv'), detectLater, splitNames: ['train', 'test'] });
   const counts = new QualityAccumulator(quality);
   const entries = corpus().map(({ row, channel }, i) => entryOf(i + 1, row, channel));
   const logs: number[][] = [];
@@ -124,6 +126,20 @@ describe('facts change where the work runs, never the result', () => {
     expect(without.quality.duplicates.exact.records).toBeGreaterThan(100);
     expect(without.routed.filter(([channel]) => channel === 'rejected').length).toBeGreaterThan(100);
   });
+});
+
+test("the main thread's finder (detect: false) leaves the language to the report's thread: the same result", async () => {
+  const spec: FactsSpec = { pii: 'redact', near: false, language: 'sv', report: true };
+  const thread = new LanguageThread('sv', () => {
+    throw new Error('detected in place');
+  });
+  const later = run(spec, new FactFinder({ ...spec, detect: false }), thread);
+  await thread.close();
+  const found = new FactFinder({ ...spec, detect: false }).find(entryOf(1, { question: 'Fråga?', answer: `${SV} (fall 1).` }))!;
+  expect(found.language).toBeNull();
+  const inPlace = run(spec, new FactFinder(spec));
+  expect(later).toEqual(inPlace);
+  expect(inPlace.report.groups.some((group) => group.language.checked > 50)).toBe(true);
 });
 
 describe('across a thread boundary', () => {

@@ -3,9 +3,9 @@
  * one pass, read back with DuckDB through the card's own data_files globs; exact
  * counts; split invariants (no key in two splits, ratios, a grown corpus keeps
  * every record in its split); --min-score; gzip and its levels; zstd (.jsonl.zst,
- * .csv.zst, the zstd codec inside Parquet) read back through the card; usage errors;
- * and SIGKILL at random moments, then resume: byte-identical files for a
- * multi-format, split run with gzip and with zstd.
+ * .csv.zst, the zstd codec inside Parquet) read back through the card; usage errors.
+ * SIGKILL and resume in the Hub layout: test/hub-resume.test.ts (a file of its own, so
+ * the two jest workers share the Hub layout's time).
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -16,10 +16,9 @@ import { decompress as zstdDecompress } from 'zstd-napi';
 import { QA_INTERNAL } from '../lib/input/presets';
 import { normalizeSplitKey } from '../lib/dataset/split';
 import { useDuckDb } from './duckdb';
-import { listFiles, readJson, recordLines, runCli, runCliKilledAfter, runCliKilledAtCheckpoint, seeded, statsWithoutRun } from './helpers';
+import { listFiles, readJson, runCli } from './helpers';
+import { ALL_FORMATS, SPLIT, corpusLines } from './hub-corpus';
 
-const ALL_FORMATS = 'jsonl,parquet,csv,messages,alpaca,sharegpt';
-const SPLIT = 'train=0.8,validation=0.1,test=0.1';
 const MIN_SCORE = 0.3;
 /** A gzip member's first bytes as zlib writes them: magic, deflate, no flags, no mtime (a false match inside compressed data is possible but not in these seeded files). */
 const GZIP_MEMBER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00]);
@@ -32,19 +31,6 @@ interface Expected {
   pairs: Array<Record<string, unknown>>;
   rejected: Array<Record<string, unknown>>;
   errors: number;
-}
-
-/** The corpus: seeded records, duplicate questions spelled differently, a few bad lines. */
-function corpusLines(count: number, seed: number): string[] {
-  const lines = recordLines(count, seed);
-  const random = seeded(seed + 1);
-  for (let i = 0; i < count / 100; i++) {
-    const record = JSON.parse(lines[Math.floor(random() * lines.length)]);
-    record.question = `  ${String(record.question).toUpperCase().replace(/ /g, '  ')} `;
-    lines.splice(Math.floor(random() * lines.length), 0, JSON.stringify(record));
-  }
-  for (let i = 0; i < 20; i++) lines.splice(Math.floor(random() * lines.length), 0, i % 2 ? '{"question": ' : '[1,2]');
-  return lines;
 }
 
 function expectedRows(lines: string[], minScore?: number): Expected {
@@ -385,23 +371,11 @@ describe('zstd', () => {
   });
 });
 
+// Each usage error's message is test/plan.test.ts's (in-process); here, end to end, what the user sees.
 describe('usage errors: one line, exit 2, naming the value', () => {
   test.each([
-    [['--seed', '3'], /ERR_USAGE: --seed needs --split, got "3"/],
-    [['--format', 'jsonl,xml'], /ERR_OPTION: --format "xml" is not one of .*got "jsonl,xml"/],
-    [['--split', 'train=0.8,test=0.3'], /ERR_OPTION: --split ratios must sum to 1.*got/],
-    [['--format', 'parquet', '--compress', 'gzip'], /ERR_USAGE: --compress gzip applies to .*parquet is compressed inside \(snappy, or --compress zstd\), got "parquet"/],
-    [['--compress', 'xz'], /ERR_OPTION: --compress must be gzip, zstd or none, got "xz"/],
-    [['--compress', 'gzip', '--compress-level', '10'], /ERR_OPTION: --compress-level must be an integer from 1 to 9 for gzip, got "10"/],
-    [['--compress', 'zstd', '--compress-level', '20'], /ERR_OPTION: --compress-level must be an integer from 1 to 19 for zstd, got "20"/],
+    [['--seed', '3'], /^qa-hf: ERR_USAGE: --seed needs --split, got "3"$/m],
     [['--compress', 'zstd', '--compress-level', 'fast'], /ERR_OPTION: --compress-level must be an integer from 1 to 19 for zstd, got "fast"/],
-    [['--compress-level', '3'], /ERR_USAGE: --compress-level needs --compress gzip or zstd, got "3"/],
-    [['--compress', 'none', '--compress-level', '3'], /ERR_USAGE: --compress-level needs --compress gzip or zstd, got "3"/],
-    [['--split', SPLIT, '--compress-level', '3'], /ERR_USAGE: --compress-level needs --compress gzip or zstd, got "3"/],
-    [['--split', SPLIT, '--min-score', 'high'], /ERR_OPTION: --min-score must be a number from 0 to 1, got "high"/],
-    [['--split', SPLIT, '--stratify-by', 'roll'], /ERR_OPTION: --stratify-by must name an output column .*got "roll"/],
-    [['--max-shard-size', '12 parsecs'], /ERR_OPTION: --max-shard-size must be a positive size.*got "12 parsecs"/],
-    [['--system-prompt', 'Hej'], /ERR_USAGE: --system-prompt needs --format messages, alpaca, sharegpt, prompt-completion, kto or dpo, got "Hej"/],
   ])('%j', async (extra, message) => {
     const out = path.join(dir, 'usage');
     const result = await runCli(['export', corpus, '--out', out, ...extra]);
@@ -409,83 +383,5 @@ describe('usage errors: one line, exit 2, naming the value', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(message);
     await expect(fs.access(out)).rejects.toThrow();
-  });
-});
-
-// gzip members and zstd frames (and zstd-coded Parquet) end at checkpoints: a resume appends the same bytes.
-describe.each(['gzip', 'zstd'])('resume, --compress %s', (codec) => {
-  const KILL_ARGS = ['--format', ALL_FORMATS, '--split', SPLIT, '--compress', codec, '--max-shard-size', '150KB', '--min-score', '0.2', '--checkpoint-lines', '250'];
-  let kcorpus: string;
-  let reference: { out: string; ms: number; files: Map<string, Buffer> };
-
-  async function snapshotFiles(out: string): Promise<Map<string, Buffer>> {
-    const files = new Map<string, Buffer>();
-    for (const name of await listFiles(out)) if (name !== 'manifest.json' && name !== 'stats.json') files.set(name, await fs.readFile(path.join(out, name)));
-    return files;
-  }
-
-  beforeAll(async () => {
-    kcorpus = path.join(dir, `kill-input-${codec}`);
-    await fs.mkdir(kcorpus);
-    const lines = corpusLines(3000, 11);
-    await fs.writeFile(path.join(kcorpus, 'a.jsonl'), `${lines.slice(0, 1800).join('\n')}\n`);
-    await fs.writeFile(path.join(kcorpus, 'b.jsonl'), `${lines.slice(1800).join('\n')}\n`);
-    const out = path.join(dir, `kill-reference-${codec}`, 'dataset');
-    const started = Date.now();
-    const result = await runCli(['export', kcorpus, '--out', out, ...KILL_ARGS]);
-    expect(result.code).toBe(0);
-    reference = { out, ms: Date.now() - started, files: await snapshotFiles(out) };
-  });
-
-  test('SIGKILL at random moments, then resume: every file byte-identical, verify passes', async () => {
-    const out = path.join(dir, `killed-${codec}`, 'dataset');
-    const random = seeded(20261123);
-    const kills = Number(process.env.QA_HF_KILLS ?? 5);
-    const extension = codec === 'gzip' ? '.gz' : '.zst';
-    expect([...reference.files.keys()].filter((name) => /^(jsonl|csv|messages)\//.test(name)).every((name) => name.endsWith(extension))).toBe(true);
-    let killedMidRun = 0;
-    let resumedMidFile = 0;
-    for (let attempt = 0; killedMidRun < kills && attempt < kills * 4; attempt++) {
-      const exitCode = await runCliKilledAfter(['export', kcorpus, '--out', out, ...KILL_ARGS], 30 + Math.floor(random() * reference.ms));
-      if (exitCode === 0) {
-        expect(await snapshotFiles(out)).toEqual(reference.files);
-        continue;
-      }
-      expect(exitCode).toBeNull();
-      killedMidRun++;
-      const checkpoint = await fs.readFile(path.join(out, '.qa-hf-checkpoint.json'), 'utf8').catch(() => null);
-      if (checkpoint && JSON.parse(checkpoint).position.offset > 0) resumedMidFile++;
-      // A reader never sees a partial file under a final name.
-      for (const name of await listFiles(out).catch(() => [] as string[])) {
-        if (name.split('/').some((part) => part.startsWith('.')) || name === 'manifest.json' || name === 'stats.json') continue;
-        expect([name, (await fs.readFile(path.join(out, name))).equals(reference.files.get(name)!)]).toEqual([name, true]);
-      }
-    }
-    expect(killedMidRun).toBe(kills);
-    expect(resumedMidFile).toBeGreaterThanOrEqual(1);
-    const last = await runCli(['export', kcorpus, '--out', out, ...KILL_ARGS]);
-    expect(last.code).toBe(0);
-    const files = await snapshotFiles(out);
-    expect([...files.keys()]).toEqual([...reference.files.keys()]);
-    for (const [name, bytes] of files) expect([name, bytes.equals(reference.files.get(name)!)]).toEqual([name, true]);
-    expect(await statsWithoutRun(out)).toEqual(await statsWithoutRun(reference.out));
-    // manifest.json: the same outputs (stats.json differs in `run` only, checked above).
-    const outputs = async (root: string) => (await readJson(path.join(root, 'manifest.json'))).outputs.filter((o: { path: string }) => o.path !== 'stats.json');
-    expect(await outputs(out)).toEqual(await outputs(reference.out));
-    expect((await runCli(['verify', out])).code).toBe(0);
-  }, 300_000); // bounded kills; ~25 s alone, slower when the other suites share the 2 cores
-
-  // Once, with zstd's own option: that every option of the output's identity changes the options
-  // hash is test/option-table.test.ts's (in-process), that a changed hash is refused test/export.test.ts's.
-  if (codec === 'zstd') test('a resume with another hub option (--compress-level) is refused, naming --restart; --restart writes the bytes of an uninterrupted run', async () => {
-    const out = path.join(dir, `changed-${codec}`, 'dataset');
-    await runCliKilledAtCheckpoint(['export', kcorpus, '--out', out, ...KILL_ARGS], out);
-    const changed = [...KILL_ARGS, '--compress-level', '4'];
-    const refused = await runCli(['export', kcorpus, '--out', out, ...changed]);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/ERR_CHECKPOINT_MISMATCH: .*the options differ from the interrupted run; run again with --restart/);
-    const restarted = await runCli(['export', kcorpus, '--out', out, ...KILL_ARGS, '--restart']);
-    expect(restarted.code).toBe(0);
-    expect(await snapshotFiles(out)).toEqual(reference.files);
   });
 });

@@ -8,7 +8,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { classifyFiles, filesToRemove, isWithin, isWorkFile, parentDirs } from '../lib/dataset/out-dir';
-import { prepareOutDir } from '../lib/io/out-dir-fs';
+import { prepareOutDir, refuseInputFolders, refuseInputsInOut } from '../lib/io/out-dir-fs';
+import { QaHfError } from '../lib/errors';
 import { CLI, listFiles, readJson, recordLines, runCli } from './helpers';
 
 let dir: string;
@@ -71,7 +72,7 @@ describe('inputs and the output folder', () => {
     ['--out given with ./ and ..', (d: string) => ({ input: path.join(d, 'clob', 'qa_pairs.jsonl'), out: `${path.join(d, 'clob')}/./../clob/` })],
     ['--out through a symlink', (d: string) => ({ input: path.join(d, 'clob', 'qa_pairs.jsonl'), out: path.join(d, 'link') })],
     ['the input through a symlink into --out', (d: string) => ({ input: path.join(d, 'input-link.jsonl'), out: path.join(d, 'clob') })],
-  ])('%s: refused with exit 2 naming the input, which stays untouched', async (_name, layout) => {
+  ])('%s: refused naming the input (in-process: lib/io/out-dir-fs.ts refuseInputsInOut; the first end to end: exit 2), which stays untouched', async (name, layout) => {
     const d = await fresh('clob');
     await fs.mkdir(path.join(d, 'clob'));
     const original = await fs.readFile(path.join(qa, 'a.jsonl'));
@@ -79,21 +80,39 @@ describe('inputs and the output folder', () => {
     await fs.symlink(path.join(d, 'clob'), path.join(d, 'link'));
     await fs.symlink(path.join(d, 'clob', 'qa_pairs.jsonl'), path.join(d, 'input-link.jsonl'));
     const { input, out } = layout(d);
-    const result = await runCli(['export', input, '--out', out]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toBe(`qa-hf: ${input}: ERR_USAGE: an input cannot lie inside the output folder ${out}: the export would write over it\n`);
+    const line = `${input}: ERR_USAGE: an input cannot lie inside the output folder ${out}: the export would write over it`;
+    expect(await refusal(() => refuseInputsInOut([input], out))).toBe(line);
+    if (name === 'the input file inside --out') {
+      const result = await runCli(['export', input, '--out', out]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(`qa-hf: ${line}\n`);
+    }
     expect((await fs.readFile(path.join(d, 'clob', 'qa_pairs.jsonl'))).equals(original)).toBe(true);
     expect(await listFiles(path.join(d, 'clob'))).toEqual(['qa_pairs.jsonl']);
   });
 
-  test.each([['qa/'], ['qa/./'], ['qa-link']])('the input folder as --out (%s): "the output folder cannot be an input folder", exit 2', async (out) => {
+  test.each([['qa/'], ['qa/./'], ['qa-link']])('the input folder as --out (%s): "the output folder cannot be an input folder" (in-process; qa/ end to end: exit 2)', async (out) => {
     await fs.symlink(qa, path.join(dir, 'qa-link')).catch(() => undefined);
-    const result = await runCli(['export', 'qa/', '--out', out], undefined, { cwd: dir });
-    expect(result.code).toBe(2);
-    expect(result.stderr).toBe('qa-hf: qa/: ERR_USAGE: the output folder cannot be an input folder; choose another --out\n');
+    const line = 'qa/: ERR_USAGE: the output folder cannot be an input folder; choose another --out';
+    expect(await refusal(() => refuseInputFolders([path.join(dir, 'qa/')], path.join(dir, out)))).toBe(line.replace(/^qa\//, path.join(dir, 'qa/')));
+    if (out === 'qa/') {
+      const result = await runCli(['export', 'qa/', '--out', out], undefined, { cwd: dir });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(`qa-hf: ${line}\n`);
+    }
     expect(await fs.readdir(qa)).toEqual(['a.jsonl']);
   });
 });
+
+/** The one line an async check's QaHfError says (as the CLI prints it after "qa-hf: "). */
+async function refusal(check: () => Promise<void>): Promise<string> {
+  const err = await check().then(
+    () => null,
+    (thrownError: unknown) => thrownError,
+  );
+  if (!(err instanceof QaHfError)) throw new Error(`expected a QaHfError, got ${String(err)}`);
+  return err.toLine();
+}
 
 /** Runs an export that must succeed, then verify on its folder. */
 async function exportOk(out: string, ...options: string[]): Promise<void> {

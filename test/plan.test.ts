@@ -173,3 +173,27 @@ describe('a plan is frozen', () => {
     expect(Object.isFrozen(value.a[1])).toBe(true);
   });
 });
+
+// The Hub layout's usage errors (test/hub-export.test.ts runs two of them end to end: exit 2, one line, nothing written).
+describe('export: usage errors of the Hub options, one line naming the value', () => {
+  const SPLIT = 'train=0.8,validation=0.1,test=0.1';
+  test.each([
+    [{ seed: '3' }, /ERR_USAGE: --seed needs --split, got "3"/],
+    [{ format: 'jsonl,xml' }, /ERR_OPTION: --format "xml" is not one of .*got "jsonl,xml"/],
+    [{ split: 'train=0.8,test=0.3' }, /ERR_OPTION: --split ratios must sum to 1.*got/],
+    [{ format: 'parquet', compress: 'gzip' }, /ERR_USAGE: --compress gzip applies to .*parquet is compressed inside \(snappy, or --compress zstd\), got "parquet"/],
+    [{ compress: 'xz' }, /ERR_OPTION: --compress must be gzip, zstd or none, got "xz"/],
+    [{ compress: 'gzip', compressLevel: '10' }, /ERR_OPTION: --compress-level must be an integer from 1 to 9 for gzip, got "10"/],
+    [{ compress: 'zstd', compressLevel: '20' }, /ERR_OPTION: --compress-level must be an integer from 1 to 19 for zstd, got "20"/],
+    [{ compress: 'zstd', compressLevel: 'fast' }, /ERR_OPTION: --compress-level must be an integer from 1 to 19 for zstd, got "fast"/],
+    [{ compressLevel: '3' }, /ERR_USAGE: --compress-level needs --compress gzip or zstd, got "3"/],
+    [{ compress: 'none', compressLevel: '3' }, /ERR_USAGE: --compress-level needs --compress gzip or zstd, got "3"/],
+    [{ split: SPLIT, compressLevel: '3' }, /ERR_USAGE: --compress-level needs --compress gzip or zstd, got "3"/],
+    [{ split: SPLIT, minScore: 'high' }, /ERR_OPTION: --min-score must be a number from 0 to 1, got "high"/],
+    [{ split: SPLIT, stratifyBy: 'roll' }, /ERR_OPTION: --stratify-by must name an output column .*got "roll"/],
+    [{ maxShardSize: '12 parsecs' }, /ERR_OPTION: --max-shard-size must be a positive size.*got "12 parsecs"/],
+    [{ systemPrompt: 'Hej' }, /ERR_USAGE: --system-prompt needs --format messages, alpaca, sharegpt or prompt-completion, got "Hej"/],
+  ] as [Record<string, unknown>, RegExp][])('%j', (flags, message) => {
+    expect(thrown(() => exportPlan({ inputs: ['qa/'], out: 'd', ...flags })).toLine()).toMatch(message);
+  });
+});

@@ -46,6 +46,12 @@ export interface FactsSpec {
   report: boolean;
   /** A model folder's tokenizer and chat template: each row's conversation is rendered and counted. */
   chat?: ChatTokensSpec;
+  /**
+   * false: the sampled answers' language is left to the report (language stays null), which
+   * detects it on a thread of its own — what the main thread's finder does (streams/chain.ts),
+   * so it never loads tinyld; worker threads detect (default true).
+   */
+  detect?: boolean;
 }
 
 /** Fingerprints per buffer (lib/quality/dedup.ts recordLogBytes each). */
@@ -130,7 +136,7 @@ export class FactFinder {
     if (this.spec.language !== null && typeof answer === 'string') {
       const trimmed = answer.trim();
       sampled = languageSampled(trimmed);
-      if (sampled && codePointLength(trimmed) >= LANGUAGE_MIN_CHARS) language = this.detect(trimmed.slice(0, LANGUAGE_SAMPLE_CHARS));
+      if (sampled && this.spec.detect !== false && codePointLength(trimmed) >= LANGUAGE_MIN_CHARS) language = this.detect(trimmed.slice(0, LANGUAGE_SAMPLE_CHARS));
     }
     let lengths: Int32Array | null = null;
     if (this.spec.report) {

@@ -4,14 +4,16 @@
  * summary with the thresholds passed or failed, then per split and channel the
  * counts, the length table and charts, then the PII, duplicates and tiers
  * sections as their helpers gave them (masked PII examples, duplicate examples
- * side by side). Charts are inline SVG, drawn in Node by vega-lite → vega with
- * the headless renderer; rendering is async, so it runs once, at the end.
+ * side by side). Charts are inline SVG: vega-lite → vega's headless renderer's
+ * bytes, drawn by lib/quality/bar-chart-svg.ts without loading vega (vega itself
+ * for what that does not cover); rendering is async, so it runs once, at the end.
  *
  *   const html = await renderReportHtml(buildReport(accumulator, inputs), { title: 'dist' });
  *
  * Every text that comes from data (names, examples, column names) is escaped.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { barChartSvgDirect } from './bar-chart-svg';
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {
@@ -19,8 +21,17 @@ export function escapeHtml(text: string): string {
 }
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** A bar chart as SVG: one bar per item, in the order given. */
+/**
+ * A bar chart as SVG: one bar per item, in the order given. Drawn by
+ * lib/quality/bar-chart-svg.ts (vega's bytes without loading vega) when it covers the
+ * items, else by vega (barChartSvgVega).
+ */
 export async function barChartSvg(title: string, items: readonly { label: string; count: number }[], axis: { x: string; y: string }): Promise<string> {
+  return barChartSvgDirect(title, items, axis) ?? (await barChartSvgVega(title, items, axis));
+}
+
+/** The bar chart drawn by vega-lite → vega's headless renderer: the reference (test/bar-chart-svg.test.ts) and the fallback. */
+export async function barChartSvgVega(title: string, items: readonly { label: string; count: number }[], axis: { x: string; y: string }): Promise<string> {
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
@@ -33,7 +44,7 @@ export async function barChartSvg(title: string, items: readonly { label: string
       y: { field: 'count', type: 'quantitative', title: axis.y },
     },
   };
-  // Loaded on first use (~0.7 s): a run that draws no chart never pays it.
+  // Loaded on first use (~0.1 s): a run whose charts bar-chart-svg draws never pays it.
   const vega = await import('vega');
   const { compile } = await import('vega-lite');
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });

@@ -92,6 +92,12 @@ export interface ReportOptions {
    * a run without a report never pays); needed when `language` is set.
    */
   detect?: (text: string) => string;
+  /**
+   * The detector's answer later (lib/io/language-thread.ts: on a thread of its own): the
+   * ticket it returns gives what `detect` would, when the state is read. Used instead of
+   * `detect` when given.
+   */
+  detectLater?: (text: string) => () => string;
 }
 
 export class ReportAccumulator {
@@ -104,7 +110,7 @@ export class ReportAccumulator {
     state: ReportState = emptyReportState(),
   ) {
     if (state.version !== REPORT_VERSION) throw new Error(`internal: report state version ${String(state.version)}`);
-    if (options.language !== null && !options.detect) throw new Error('internal: a language check needs a detector');
+    if (options.language !== null && !options.detect && !options.detectLater) throw new Error('internal: a language check needs a detector');
     for (const group of state.groups) this.track(new Group(group));
     this.routed = new Map(state.routed ?? []);
   }
@@ -197,8 +203,9 @@ export class ReportAccumulator {
     let mismatched = 0;
     for (const group of this.order) {
       if (group.channel !== 'pairs') continue;
-      checked += group.language.checked;
-      mismatched += group.language.mismatched;
+      const checks = group.languageChecks;
+      checked += checks.checked;
+      mismatched += checks.mismatched;
     }
     return { checked, mismatched };
   }
@@ -228,9 +235,11 @@ export class Group {
   private readonly columns: Map<string, ColumnState>;
   private readonly personas: TopCounter;
   private readonly sources: TopCounter;
-  readonly language: { checked: number; mismatched: number; skipped_short: number; not_sampled: number };
+  private readonly checks: { checked: number; mismatched: number; skipped_short: number; not_sampled: number };
   private readonly detected: Map<string, number>;
   private chat: { lengths: LengthSketch; over: number[] } | null;
+  /** Answers checked whose language a thread is still detecting (ReportOptions.detectLater): counted in `checked`, the rest when redeemed. */
+  private pending: (() => void)[] = [];
 
   constructor(state: GroupState) {
     const copy = structuredClone(state);
@@ -246,7 +255,7 @@ export class Group {
     this.columns = new Map(copy.columns);
     this.personas = new TopCounter(copy.personas);
     this.sources = new TopCounter(copy.source_documents);
-    this.language = {
+    this.checks = {
       checked: copy.language.checked,
       mismatched: copy.language.mismatched,
       skipped_short: copy.language.skipped_short,
@@ -271,7 +280,15 @@ export class Group {
     return this.chat;
   }
 
+  /** The language check's counts, every pending detection redeemed. */
+  get languageChecks(): { checked: number; mismatched: number; skipped_short: number; not_sampled: number } {
+    for (const redeem of this.pending) redeem();
+    this.pending = [];
+    return this.checks;
+  }
+
   get state(): GroupState {
+    const checks = this.languageChecks;
     return {
       split: this.split,
       channel: this.channel,
@@ -279,7 +296,7 @@ export class Group {
       columns: structuredClone([...this.columns]),
       personas: this.personas.state,
       source_documents: this.sources.state,
-      language: { ...this.language, detected: [...this.detected].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) },
+      language: { ...checks, detected: [...this.detected].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) },
       ...(this.chat ? { chat_tokens: structuredClone(this.chat) } : {}),
     };
   }
@@ -332,16 +349,25 @@ export class Group {
     if (options.language === null) return;
     const sampled = facts !== null ? facts.languageSampled : languageSampled(trimmed);
     if (rest.records > LANGUAGE_CHECK_ALL && !sampled) {
-      this.language.not_sampled++;
+      this.checks.not_sampled++;
       return;
     }
     if (length < LANGUAGE_MIN_CHARS) {
-      this.language.skipped_short++;
+      this.checks.skipped_short++;
       return;
     }
-    const detected = (facts?.language ?? options.detect!(trimmed.slice(0, LANGUAGE_SAMPLE_CHARS))) || 'und';
-    this.language.checked++;
-    if (detected !== options.language) this.language.mismatched++;
+    this.checks.checked++;
+    const language = options.language;
+    if (facts?.language == null && options.detectLater) {
+      const ticket = options.detectLater(trimmed.slice(0, LANGUAGE_SAMPLE_CHARS));
+      this.pending.push(() => this.count(ticket(), language));
+    } else this.count(facts?.language ?? options.detect!(trimmed.slice(0, LANGUAGE_SAMPLE_CHARS)), language);
+  }
+
+  /** Counts one checked answer's detected language ('' when the detector has no candidate). */
+  private count(answer: string, language: string): void {
+    const detected = answer || 'und';
+    if (detected !== language) this.checks.mismatched++;
     this.detected.set(detected, (this.detected.get(detected) ?? 0) + 1);
   }
 }

@@ -1,0 +1,64 @@
+/**
+ * lib/io/language-thread.ts: the report's language check on a thread gives what the
+ * detector gives in place, for every ticket, in any order of redeeming; a thread that
+ * cannot start, or is closed with tickets open, leaves them to the main thread.
+ */
+import { detectAll } from 'tinyld';
+import { LanguageThread, startLanguageWorkerEarly } from '../lib/io/language-thread';
+import { detectLanguage } from '../lib/quality/language';
+
+const TEXTS = [
+  'Patienten ska få information om behandlingen innan den påbörjas och kan alltid ställa frågor.',
+  'The patient should be informed about the treatment before it starts and may always ask questions.',
+  'Der Patient soll vor Beginn der Behandlung informiert werden und darf jederzeit Fragen stellen.',
+  'Pasienten skal få informasjon om behandlingen før den starter, og kan alltid stille spørsmål.',
+  '1234 5678 !!! ???',
+  'Potilaalle on kerrottava hoidosta ennen sen alkamista, ja hän voi aina esittää kysymyksiä.',
+];
+
+const inPlace = () => detectLanguage(detectAll, 'sv');
+
+test('the thread answers as the detector does in place', async () => {
+  const thread = new LanguageThread('sv', () => {
+    throw new Error('detected in place');
+  });
+  const texts = Array.from({ length: 40 }, (_, i) => TEXTS[i % TEXTS.length]);
+  const tickets = texts.map((text) => thread.detectLater(text));
+  // Redeemed out of order, and twice.
+  const answers = tickets.map((_, i) => tickets[tickets.length - 1 - i]()).reverse();
+  expect(answers).toEqual(texts.map(inPlace()));
+  expect(tickets[0]()).toBe(answers[0]);
+  expect(new Set(answers).size).toBeGreaterThan(2);
+  await thread.close();
+});
+
+test('a thread that cannot start: detected in place', async () => {
+  const thread = new LanguageThread('sv', inPlace, '/nonexistent/language-worker.js');
+  expect(TEXTS.map((text) => thread.detectLater(text)()).join()).toBe(TEXTS.map(inPlace()).join());
+  await thread.close();
+});
+
+test('tickets open when the thread is closed: detected in place', async () => {
+  let inPlaceCalls = 0;
+  const thread = new LanguageThread('sv', () => {
+    inPlaceCalls++;
+    return inPlace();
+  });
+  const first = thread.detectLater(TEXTS[0]);
+  expect(first()).toBe('sv');
+  const open = TEXTS.map((text) => thread.detectLater(text));
+  await thread.close();
+  expect(open.map((ticket) => ticket())).toEqual(TEXTS.map(inPlace()));
+  expect(thread.detectLater(TEXTS[1])()).toBe('en');
+  expect(inPlaceCalls).toBe(1);
+});
+
+test('a thread started before the language is known (the CLI starts it early) is taken by the first LanguageThread', async () => {
+  startLanguageWorkerEarly();
+  const thread = new LanguageThread('en', () => {
+    throw new Error('detected in place');
+  }, '/nonexistent/language-worker.js'); // only the early thread can answer
+  const inPlaceEn = detectLanguage(detectAll, 'en');
+  expect(TEXTS.map((text) => thread.detectLater(text)())).toEqual(TEXTS.map(inPlaceEn));
+  await thread.close();
+});
