@@ -192,7 +192,7 @@ describe('export: usage errors of the Hub options, one line naming the value', (
     [{ split: SPLIT, minScore: 'high' }, /ERR_OPTION: --min-score must be a number from 0 to 1, got "high"/],
     [{ split: SPLIT, stratifyBy: 'roll' }, /ERR_OPTION: --stratify-by must name an output column .*got "roll"/],
     [{ maxShardSize: '12 parsecs' }, /ERR_OPTION: --max-shard-size must be a positive size.*got "12 parsecs"/],
-    [{ systemPrompt: 'Hej' }, /ERR_USAGE: --system-prompt needs --format messages, alpaca, sharegpt or prompt-completion, got "Hej"/],
+    [{ systemPrompt: 'Hej' }, /ERR_USAGE: --system-prompt needs --format messages, alpaca, sharegpt, prompt-completion, kto or dpo, got "Hej"/],
   ] as [Record<string, unknown>, RegExp][])('%j', (flags, message) => {
     expect(thrown(() => exportPlan({ inputs: ['qa/'], out: 'd', ...flags })).toLine()).toMatch(message);
   });
