@@ -106,7 +106,7 @@ export function chatSpecOf(setup: ReportSetup, args: { preset?: string; mapping?
 const FILTER_OPTIONS: Record<RoutedMetric, string> = { too_short: 'min-chars', too_long: 'max-chars', too_many_tokens: 'max-tokens' };
 
 export async function prepareReport(
-  args: ReportOptionsInput & QualityArgs & { segment?: unknown },
+  args: ReportOptionsInput & QualityArgs & { segment?: unknown; quiet?: unknown },
   style: OptionStyle,
   given: readonly (keyof QualitySections)[] = [],
   filters: readonly RoutedMetric[] = [],
@@ -140,6 +140,12 @@ export async function prepareReport(
   }
   const detectors = options.language === null ? {} : languageDetectors(options.language);
   const evalSets = decontaminate ? { evalSets: await loadEvalSets(decontaminate.files, decontaminate) } : {};
+  // A set that can match nothing (no text of N words or more) protects nothing: say so.
+  for (const file of evalSets.evalSets?.files ?? []) {
+    if (file.long_texts === 0 && args.quiet !== true) {
+      process.stderr.write(`qa-hf: warning: ${style === 'cli' ? '--decontaminate' : 'decontaminate'} ${file.file} holds no text of ${decontaminate!.ngram} words or more (${file.records} record${file.records === 1 ? "" : "s"}): it can match no pair${file.records > 0 ? `; a smaller ${style === 'cli' ? '--decontaminate-ngram' : 'decontaminateNgram'} would` : ''}\n`);
+    }
+  }
   if (options.tokenizer === null) return { options, ...detectors, tokenizerSha256: null, filters: [...filters], chat: null, ...evalSets };
   const tokenizer = await loadTokenizer(options.tokenizer, style === 'cli' ? '--tokenizer' : 'option tokenizer');
   return { options, ...detectors, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256, filters: [...filters], chat: tokenizer.chat, ...evalSets };

@@ -20,7 +20,7 @@ import { AtomicFile } from '../../lib/io/atomic-file';
 import { toQaHfError } from '../../lib/errors';
 import { isPreferenceFormat } from '../../lib/dataset/formats';
 import type { ExportPlan } from '../../lib/dataset/plan';
-import { PreferenceIndex, type PreferenceState, isPreferencePair, makePreferenceRenderer } from '../../lib/dataset/preference';
+import { PreferenceIndex, type PreferenceState, isContaminatedPair, isPreferencePair, makePreferenceRenderer } from '../../lib/dataset/preference';
 import type { Preset } from '../../lib/input/presets';
 import { tempPath } from './files';
 
@@ -75,7 +75,8 @@ export class PreferenceLog {
     if ((channel !== 'pairs' && channel !== 'rejected') || row === null) return;
     const passed = channel === 'pairs';
     if (!isPreferencePair(row, passed)) {
-      this.state.duplicates_left_out++;
+      if (isContaminatedPair(row)) this.state.contaminated_left_out = (this.state.contaminated_left_out ?? 0) + 1;
+      else this.state.duplicates_left_out++;
       return;
     }
     if (passed) this.state.passed++;
@@ -135,7 +136,7 @@ async function replayLog(file: string, committed: number, index: PreferenceIndex
 export function preferenceReport(plan: ExportPlan, state: PreferenceState): Record<string, unknown> {
   return {
     formats: plan.formats.filter(isPreferenceFormat),
-    pairs: { passed: state.passed, rejected: state.rejected, duplicates_left_out: state.duplicates_left_out },
+    pairs: { passed: state.passed, rejected: state.rejected, duplicates_left_out: state.duplicates_left_out, ...(state.contaminated_left_out ? { contaminated_left_out: state.contaminated_left_out } : {}) },
     ...(state.dpo ? { dpo: state.dpo } : {}),
   };
 }

@@ -18,7 +18,8 @@
  *
  * Which pairs: the passed ones, and the rejected ones except duplicates the quality rules moved
  * out (`duplicate`, `near_duplicate`: copies of a kept passed pair — its label is already there,
- * and a copy labelled false would contradict it).
+ * and a copy labelled false would contradict it) and pairs --decontaminate moved out
+ * (`contaminated`: an evaluation set's text is not trained on, as a bad answer either).
  *
  * DPO groups pairs by their question as the exact-dedup key normalizes it (NFKC, case-folded,
  * whitespace collapsed and trimmed; lib/quality/dedup-keys.ts) and keeps per question only what
@@ -37,6 +38,7 @@ import type { Row } from '../batch';
 import { QaHfError } from '../errors';
 import { exactKey } from '../quality/dedup-keys';
 import { DUPLICATE_REASON, NEAR_DUPLICATE_REASON } from '../quality/rules';
+import { CONTAMINATED_REASON } from '../quality/plan';
 import { type FormatOptions, conversationalPreference, hasConversation } from './formats';
 import { COMPLETION_SEPARATOR, CONTEXT_FIELD, PROMPT_FIELD, RESPONSE_FIELD, type Turn, conversationOf, userText } from './line-formats';
 import { SCORE_COLUMN } from './route';
@@ -77,11 +79,16 @@ export function makePreferenceRenderer(options: FormatOptions): PreferenceRender
   };
 }
 
-/** Whether a pair goes into the preference formats: every pair but the duplicates the quality rules moved out. */
+/** Whether a pair goes into the preference formats: every pair but the duplicates and the contaminated ones the quality rules moved out. */
 export function isPreferencePair(row: Row, passed: boolean): boolean {
   if (passed) return true;
   const reason = row.failure_reason;
-  return reason !== DUPLICATE_REASON && reason !== NEAR_DUPLICATE_REASON;
+  return reason !== DUPLICATE_REASON && reason !== NEAR_DUPLICATE_REASON && reason !== CONTAMINATED_REASON;
+}
+
+/** A rejected pair --decontaminate moved out (left out of kto and dpo, counted apart from the duplicates). */
+export function isContaminatedPair(row: Row): boolean {
+  return row.failure_reason === CONTAMINATED_REASON;
 }
 
 /** One KTO line (no newline). */
@@ -208,6 +215,8 @@ export interface PreferenceState {
   passed: number;
   rejected: number;
   duplicates_left_out: number;
+  /** --decontaminate: contaminated pairs left out (absent until one is). */
+  contaminated_left_out?: number;
   /** Committed bytes of the dpo log (0 without dpo). */
   log_bytes: number;
   /** dpo: the questions, once the input is done (the rows are written then). */

@@ -1,6 +1,6 @@
 /**
- * eval-sets — reads `--decontaminate FILE…` (evaluation sets: JSON Lines, plain or
- * gzip, or Parquet, told by their first bytes) into one NgramIndex
+ * eval-sets — reads `--decontaminate FILE…` (evaluation sets: JSON Lines, plain,
+ * gzip or zstd, or Parquet with any codec but LZ4, told by their first bytes) into one NgramIndex
  * (lib/quality/contamination.ts), before any input is read. Every string of a record
  * (in lists and nested objects too: a benchmark's `choices`) is evaluation text, or
  * only the top-level fields `--decontaminate-fields` names. Each file's sha256 is
@@ -17,12 +17,12 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { brotliDecompressSync, createGunzip, gunzipSync } from 'node:zlib';
+import { loadZstd } from '../dataset/zstd';
 import { optionError, toQaHfError } from '../errors';
-import { NgramIndex } from '../quality/contamination';
+import { NgramIndex, wordsOf } from '../quality/contamination';
 
 export interface EvalSetFile {
   /** The file as given (its base name in report.json). */
@@ -31,6 +31,8 @@ export interface EvalSetFile {
   records: number;
   /** n-grams this file added that no earlier file had. */
   ngrams: number;
+  /** Its texts of N words or more (0: it can match nothing). */
+  long_texts: number;
 }
 
 export interface EvalSets {
@@ -39,6 +41,7 @@ export interface EvalSets {
 }
 
 const GZIP = [0x1f, 0x8b];
+const ZSTD = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const PARQUET = Buffer.from('PAR1');
 
 /** Every string in `value` (lists and objects walked), appended to `out`. */
@@ -54,6 +57,7 @@ export async function loadEvalSets(files: readonly string[], options: { ngram: n
   const loaded: EvalSetFile[] = [];
   for (const [at, file] of files.entries()) {
     const before = index.size;
+    let longTexts = 0;
     const seen = new Set<string>();
     const addRecord = (record: unknown, where: string): void => {
       if (record === null || typeof record !== 'object' || Array.isArray(record)) throw optionError('decontaminate', `--decontaminate ${file}: ${where} is not a JSON object`);
@@ -65,14 +69,14 @@ export async function loadEvalSets(files: readonly string[], options: { ngram: n
           seen.add(field);
           stringsOf((record as Record<string, unknown>)[field], texts);
         }
-      for (const text of texts) index.addText(text, at);
+      for (const text of texts) if (index.addText(text, at) > 0 || wordsOf(text).length >= index.n) longTexts++;
     };
     const { sha256, records } = await readRecords(file, addRecord);
     const missing = options.fields?.filter((field) => !seen.has(field)) ?? [];
     if (records > 0 && missing.length > 0) {
       throw optionError('decontaminateFields', `--decontaminate-fields ${missing.join(', ')}: no record of ${file} has ${missing.length === 1 ? 'this field' : 'these fields'}`);
     }
-    loaded.push({ file, sha256, records, ngrams: index.size - before });
+    loaded.push({ file, sha256, records, ngrams: index.size - before, long_texts: longTexts });
   }
   return { index, files: loaded };
 }
@@ -97,7 +101,8 @@ async function readRecords(file: string, add: (record: unknown, where: string) =
   const hash = createHash('sha256');
   const raw = createReadStream(file);
   raw.on('data', (chunk) => hash.update(chunk));
-  const text: Readable = head[0] === GZIP[0] && head[1] === GZIP[1] ? raw.pipe(createGunzip()) : raw.pipe(new PassThrough());
+  const decoder = head[0] === GZIP[0] && head[1] === GZIP[1] ? createGunzip() : head.equals(ZSTD) ? new (loadZstd('read a zstd evaluation set').DecompressStream)() : new PassThrough();
+  const text: Readable = raw.pipe(decoder);
   raw.on('error', (err) => text.destroy(err));
   let records = 0;
   let line = 0;
@@ -117,10 +122,17 @@ async function readRecords(file: string, add: (record: unknown, where: string) =
     }
   } catch (err) {
     if ((err as { option?: string }).option !== undefined) throw err;
-    throw optionError('decontaminate', `--decontaminate ${file}: ${toQaHfError(err).message} (an evaluation set is JSON Lines, plain or gzip, or Parquet)`);
+    throw optionError('decontaminate', `--decontaminate ${file}: ${toQaHfError(err).message} (an evaluation set is JSON Lines, plain, gzip or zstd, or Parquet)`);
   }
   return { sha256: hash.digest('hex'), records };
 }
+
+/** The codecs hyparquet leaves to its caller (it reads SNAPPY and uncompressed pages itself): node:zlib's and zstd-napi's. */
+const PARQUET_CODECS = {
+  GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)),
+  BROTLI: (input: Uint8Array) => new Uint8Array(brotliDecompressSync(input)),
+  ZSTD: (input: Uint8Array) => new Uint8Array(loadZstd('read a zstd Parquet evaluation set').decompress(input)),
+};
 
 async function readParquet(file: string, add: (record: unknown, where: string) => void): Promise<{ sha256: string; records: number }> {
   const bytes = await fs.readFile(file);
@@ -128,9 +140,9 @@ async function readParquet(file: string, add: (record: unknown, where: string) =
   let rows: Record<string, unknown>[];
   try {
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
-    rows = await parquetReadObjects({ file: buffer });
+    rows = await parquetReadObjects({ file: buffer, compressors: PARQUET_CODECS });
   } catch (err) {
-    throw optionError('decontaminate', `--decontaminate ${path.basename(file)}: not a readable Parquet file (${(err as Error).message.split('\n')[0]})`);
+    throw optionError('decontaminate', `--decontaminate ${file}: not a readable Parquet file (${(err as Error).message.split('\n')[0]})`);
   }
   rows.forEach((row, i) => add(row, `row ${i + 1}`));
   return { sha256: createHash('sha256').update(bytes).digest('hex'), records: rows.length };

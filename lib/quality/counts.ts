@@ -102,7 +102,7 @@ export function emptyQualityState(plan: QualityPlan): QualityState {
     },
     tiers: plan.tiers ? Object.fromEntries(tierNames(plan).map((tier) => [tier, 0])) : null,
     ...(plan.decontaminate
-      ? { contamination: { ngram: plan.decontaminate.ngram, records: 0, files: plan.decontaminate.files.map((file) => ({ file: baseName(file), records: 0 })), examples: [] } }
+      ? { contamination: { ngram: plan.decontaminate.ngram, records: 0, files: plan.decontaminate.files.map((file) => ({ file, records: 0 })), examples: [] } }
       : {}),
     scanned: 0,
     checked: 0,
@@ -200,11 +200,6 @@ export function piiReport(state: QualityState): Record<string, unknown> {
 /** report.json `contamination` (with --decontaminate): the n-gram length, contaminated pairs in all and per evaluation file, examples. */
 export function contaminationReport(state: QualityState): Record<string, unknown> | null {
   return state.contamination ? structuredClone(state.contamination) : null;
-}
-
-/** The file name of a path, either separator. */
-function baseName(file: string): string {
-  return file.split(/[\\/]/).pop() ?? file;
 }
 
 /**
