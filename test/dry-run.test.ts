@@ -46,6 +46,12 @@ test('--min-score moves pairs in the dry run too', async () => {
   expect(pairs(high.stderr)).toBeLessThan(pairs(low.stderr));
 });
 
+test('--fail-on is said not to be evaluated, never passed in silence', async () => {
+  const dry = await runCli(['export', input, '--dry-run', '--fail-on', 'pass_rate<0.99']);
+  expect(dry.code).toBe(0);
+  expect(dry.stderr).toContain('qa-hf: --fail-on is not evaluated by a dry run (it reads the report, which only the real run builds)');
+});
+
 test('without --out only --dry-run runs; otherwise one usage line, exit 2', async () => {
   const dry = await runCli(['export', input, '--dry-run']);
   expect(dry.code).toBe(0);

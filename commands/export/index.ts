@@ -323,7 +323,9 @@ async function dryRun(args: ExportArgs, inputs: string[], plan: ExportPlan, cont
     await buildChain({ processing: stageOptions(args, []), route: { plan, quality, sample } }, { source: createFileSource(inputs, { onHint }), sink: createSink({ outputs: {}, onCommit }) }).run();
     usable = judgeUsable(tally.total, inputs.map(inputName), tally.files, { hints, preset: presetName(args), done: 'nothing written (dry run)', examples: reporter.firstErrors });
   } finally {
-    reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`, ...(usable?.notes ?? [])]);
+    // The release gate reads the report, which a dry run does not build: say so rather than pass it in silence.
+    const gate = args.failOn !== undefined ? ['--fail-on is not evaluated by a dry run (it reads the report, which only the real run builds)'] : [];
+    reporter.summary(tally, [`dry run: ${count(inputs.length, 'input')} checked, nothing written`, ...gate, ...(usable?.notes ?? [])]);
   }
   if (usable.error) throw usable.error;
   return tally.total;
