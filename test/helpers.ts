@@ -271,3 +271,17 @@ export function planFor<C extends ConfigCommand>(command: C, given: object, conf
   const files = command === 'merge' || command === 'verify' ? { presets: {} } : readPlanFiles(flags, config);
   return planRun(command, flags, config, { vars: process.env, cwd: process.cwd() }, files);
 }
+
+/** Every file of an export but manifest.json (timings in stats.json's hash): name → bytes; stats.json without `run`. */
+export async function snapshot(out: string): Promise<{ files: Map<string, Buffer>; stats: unknown }> {
+  const files = new Map<string, Buffer>();
+  for (const name of await listFiles(out)) if (name !== 'manifest.json' && name !== 'stats.json') files.set(name, await fs.readFile(path.join(out, name)));
+  return { files, stats: await statsWithoutRun(out) };
+}
+
+/** Two exports' snapshots: the same files, byte for byte, and the same stats.json but its `run`. */
+export function expectSame(actual: Awaited<ReturnType<typeof snapshot>>, expected: Awaited<ReturnType<typeof snapshot>>): void {
+  expect([...actual.files.keys()]).toEqual([...expected.files.keys()]);
+  for (const [name, bytes] of actual.files) expect([name, bytes.equals(expected.files.get(name)!)]).toEqual([name, true]);
+  expect(actual.stats).toEqual(expected.stats);
+}

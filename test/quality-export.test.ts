@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { spawn } from 'node:child_process';
-import { CLI, ROOT, internalRecord, listFiles, readJson, runCli, runCliKilledAtCheckpoint, seeded, statsWithoutRun } from './helpers';
+import { CLI, ROOT, internalRecord, listFiles, readJson, runCli, runCliKilledAtCheckpoint, seeded, snapshot, expectSame } from './helpers';
 import { useDuckDb } from './duckdb';
 
 const duck = useDuckDb();
@@ -67,18 +67,6 @@ async function exportTo(name: string, args: string[]): Promise<string> {
   return out;
 }
 
-/** Every file of an export but manifest.json (timings in stats.json's hash): name → bytes; stats.json without `run`. */
-async function snapshot(out: string): Promise<{ files: Map<string, Buffer>; stats: unknown }> {
-  const files = new Map<string, Buffer>();
-  for (const name of await listFiles(out)) if (name !== 'manifest.json' && name !== 'stats.json') files.set(name, await fs.readFile(path.join(out, name)));
-  return { files, stats: await statsWithoutRun(out) };
-}
-
-function expectSame(actual: Awaited<ReturnType<typeof snapshot>>, expected: Awaited<ReturnType<typeof snapshot>>): void {
-  expect([...actual.files.keys()]).toEqual([...expected.files.keys()]);
-  for (const [name, bytes] of actual.files) expect([name, bytes.equals(expected.files.get(name)!)]).toEqual([name, true]);
-  expect(actual.stats).toEqual(expected.stats);
-}
 
 const jsonl = async (file: string) => (await fs.readFile(file, 'utf8')).trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
 

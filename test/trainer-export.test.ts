@@ -9,7 +9,7 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ROOT, internalRecord, listFiles, readJson, runCli, runCliKilledAtCheckpoint, seeded, statsWithoutRun } from './helpers';
+import { ROOT, internalRecord, listFiles, readJson, runCli, runCliKilledAtCheckpoint, seeded, snapshot, expectSame } from './helpers';
 
 const WORDS = 'feber huvudvärk patient läkare behandling dos tablett dag vecka sjukhus vård 🩺 blodtryck hjärta'.split(' ');
 
@@ -52,17 +52,6 @@ const jsonl = async (file: string) => (await fs.readFile(file, 'utf8')).split('\
 /** Characters as the issue defines them: code points of the value as written (the reference, apart from lib/quality/stats.ts). */
 const chars = (value: string) => Array.from(value).length;
 
-async function snapshot(out: string): Promise<{ files: Map<string, Buffer>; stats: unknown }> {
-  const files = new Map<string, Buffer>();
-  for (const name of await listFiles(out)) if (name !== 'manifest.json' && name !== 'stats.json') files.set(name, await fs.readFile(path.join(out, name)));
-  return { files, stats: await statsWithoutRun(out) };
-}
-
-function expectSame(actual: Awaited<ReturnType<typeof snapshot>>, expected: Awaited<ReturnType<typeof snapshot>>): void {
-  expect([...actual.files.keys()]).toEqual([...expected.files.keys()]);
-  for (const [name, bytes] of actual.files) expect([name, bytes.equals(expected.files.get(name)!)]).toEqual([name, true]);
-  expect(actual.stats).toEqual(expected.stats);
-}
 
 /** Exports into `name/dataset` (the card's and report.html's title is the folder's name: the same in every run compared). */
 async function exportTo(name: string, args: string[], code = 0): Promise<string> {
