@@ -12,7 +12,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { dataFiles, runExport } from './export-runner';
-import { ROOT, internalRecord, readJson, seeded } from './helpers';
+import { ROOT, internalRecord, readJson, runCli, seeded } from './helpers';
 import { makeSplitAssigner, parseSplitSpec } from '../lib/dataset/split';
 
 const SPLIT = 'train=0.7,test=0.3';
@@ -191,3 +191,15 @@ withPython('HF datasets loads kto and dpo with their declared features, as text 
   // text: default, rejected, kto, dpo (2 splits each) and 4 LLaMA-Factory datasets; chat: kto, dpo, no LLaMA-Factory entry.
   expect(result.stdout.split('\n').filter((line) => line.startsWith('ok: '))).toEqual(['ok: 4 configs, 8 splits, 4 LLaMA-Factory datasets', 'ok: 2 configs, 4 splits, 0 LLaMA-Factory datasets']);
 }, 240_000);
+
+test('the card says what is there: an empty dpo is called empty, and with kto alone no rejected config is claimed', async () => {
+  const input = path.join(ROOT, 'samples', 'qa_passed.jsonl'); // every pair passed: no question has both kinds
+  const card = async (format: string) => {
+    const out = path.join(dir, `card-${format.replace(/,/g, '-')}`);
+    const run = await runCli(['export', input, '--out', out, '--format', format, '--quiet']);
+    expect(run.code).toBe(0);
+    return fs.readFile(path.join(out, 'README.md'), 'utf8');
+  };
+  expect(await card('jsonl,dpo')).toContain('in `jsonl`, `dpo` (empty: no question had both a passed and a rejected answer). Pairs that failed validation are in the `rejected` configs');
+  expect(await card('kto')).toContain('in `kto`. Pairs that failed validation have no config of their own (`kto` holds them with `label` false);');
+});

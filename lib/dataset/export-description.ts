@@ -78,13 +78,21 @@ export function describeExport(plan: HubPlan, state: HubState, files: Map<string
   if (plan.minScore !== undefined) rows.push([`of which below --min-score ${plan.minScore}`, state.belowMinScore]);
   if (plan.targetSamples !== undefined) rows.push([`passed pairs not sampled (--target-samples ${plan.targetSamples})`, counts.notSampled ?? 0]);
   rows.push(['bad lines (qa_errors.jsonl)', counts.errors], ['blank lines', counts.blank]);
-  const formats = planFormats(plan).map((format) => `\`${format}\``).join(', ');
+  // A dpo config no question filled (none had both a passed and a rejected answer) is said to be empty.
+  const emptyDpo = planFormats(plan).includes('dpo') && cardConfigs(plan, state, files).every((config) => config.format !== 'dpo' || config.splits.every((split) => split.numExamples === 0));
+  const formats = planFormats(plan)
+    .map((format) => (format === 'dpo' && emptyDpo ? '`dpo` (empty: no question had both a passed and a rejected answer)' : `\`${format}\``))
+    .join(', ');
   const card = facts.card ?? {};
+  const what = whatRowsAre(facts.preset.pairColumns) === 'Question–answer pairs' ? 'Pairs' : 'Rows';
+  // Only kto and dpo (they hold the failed pairs as labels) declare no rejected config.
+  const hasRejected = planFormats(plan).some((format) => channelGroups(plan, format).some((group) => group.channel === 'rejected'));
+  const failed = hasRejected
+    ? `${what} that failed validation are in the \`rejected\` configs, with \`failure_reason\`` + (plan.minScore !== undefined ? ` (\`${BELOW_MIN_SCORE}\` for pairs scoring below ${plan.minScore})` : '')
+    : `${what} that failed validation have no config of their own${planFormats(plan).includes('kto') ? ' (`kto` holds them with `label` false)' : ''}`;
   const generated = [
     `${whatRowsAre(facts.preset.pairColumns)} exported by qa-hf (preset \`${facts.preset.name}\`) in ${formats}.`,
-    `${whatRowsAre(facts.preset.pairColumns) === 'Question–answer pairs' ? 'Pairs' : 'Rows'} that failed validation are in the \`rejected\` configs, with \`failure_reason\`` +
-      (plan.minScore !== undefined ? ` (\`${BELOW_MIN_SCORE}\` for pairs scoring below ${plan.minScore})` : '') +
-      '; input lines that could not be read are listed in `qa_errors.jsonl` with file, line and byte offset.',
+    `${failed}; input lines that could not be read are listed in \`qa_errors.jsonl\` with file, line and byte offset.`,
     ...(plan.targetSamples === undefined
       ? []
       : [`The passed pairs are a deterministic sample of at most ${plan.targetSamples}: those with the smallest hash of \`${plan.key}\` (seed ${plan.seed}), so the same corpus gives the same sample and a grown one keeps most of it.`]),
