@@ -30,7 +30,7 @@ import { refuseInputFolders, refuseInputsInOut } from '../lib/io/out-dir-fs';
 import { type LoadedTokenizer, loadTokenizer } from '../lib/io/tokenizer';
 import { ChatTokenCounter, type ChatTokensSpec } from '../lib/quality/chat-tokens';
 import { type MappingSpec, resolvePreset } from '../lib/input/mapping';
-import { type NormalizedReportOptions, type OptionStyle, type ReportOptionsInput, normalizeReportOptions } from '../lib/options';
+import { type NormalizedReportOptions, type OptionStyle, type ReportOptionsInput, normalizeReportOptions, optionName } from '../lib/options';
 import { type QualitySections, buildReport, computeMetrics } from '../lib/quality/report-json';
 import { ReportAccumulator } from '../lib/quality/report';
 import { type DetectAll, detectLanguage } from '../lib/quality/language';
@@ -102,8 +102,13 @@ export function chatSpecOf(setup: ReportSetup, args: { preset?: string; mapping?
   return { ...setup.chat, columns: [...columns], systemPrompt };
 }
 
-/** The option that measures each routing filter's metric, for a rule on it without the option. */
-const FILTER_OPTIONS: Record<RoutedMetric, string> = { too_short: 'min-chars', too_long: 'max-chars', too_many_tokens: 'max-tokens' };
+/** Metrics measured only with an option (the routing filters', --decontaminate's): the option, and what it takes, for a rule on one without it. */
+const MEASURED_BY: Record<RoutedMetric | 'contaminated', { option: string; takes?: string }> = {
+  too_short: { option: 'minChars' },
+  too_long: { option: 'maxChars' },
+  too_many_tokens: { option: 'maxTokens' },
+  contaminated: { option: 'decontaminate', takes: 'FILE (an evaluation set)' },
+};
 
 export async function prepareReport(
   args: ReportOptionsInput & QualityArgs & { segment?: unknown; quiet?: unknown },
@@ -113,23 +118,19 @@ export async function prepareReport(
 ): Promise<ReportSetup> {
   const options = normalizeReportOptions(args, style);
   // --decontaminate: its section (and the contaminated metric) with the quality rules'.
-  const decontaminate = given.length > 0 ? normalizeDecontaminate(args, style) : null;
+  const decontaminate = normalizeDecontaminate(args, style);
   const sections = decontaminate ? [...given, 'contamination' as const] : given;
-  const option = style === 'cli' ? '--fail-on' : 'option failOn';
-  // A filter's count without the filter: say which option measures it (pipe mode has none of them).
-  for (const [metric, filter] of Object.entries(FILTER_OPTIONS) as [RoutedMetric, string][]) {
-    if (filters.includes(metric)) continue;
-    const name = style === 'cli' ? `--${filter}` : `option ${camelName(filter)}`;
+  const option = optionName('failOn', style);
+  // A metric measured only with its option, without it: say which option measures it (pipe mode has no filters).
+  for (const [metric, by] of Object.entries(MEASURED_BY) as [keyof typeof MEASURED_BY, { option: string; takes?: string }][]) {
+    if (metric === 'contaminated' ? decontaminate !== null : filters.includes(metric)) continue;
+    const name = `${optionName(by.option, style)}${style === 'cli' && by.takes ? ` ${by.takes}` : ''}`;
     checkMeasured(options.failOn, METRICS.filter((other) => other !== metric), `without ${name}`, option);
   }
   // The language check is off (--language off): say which option turns it on.
   if (options.language === null) {
     const off = style === 'cli' ? "with --language off; set --language to the answers' language (e.g. --language sv) or drop the rule" : "with language: off; set language to the answers' language (e.g. sv) or drop the rule";
     checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'language_mismatch'), off, option);
-  }
-  // Contamination is looked for only with --decontaminate: say which option measures it.
-  if (sections.length > 0 && !decontaminate) {
-    checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'contaminated'), style === 'cli' ? 'without --decontaminate FILE (an evaluation set)' : 'without decontaminate (an evaluation set)', option);
   }
   checkMeasured(options.failOn, measuredMetrics(options, sections, filters), sections.length ? 'by this run' : 'by this run (no PII or dedup section)', option);
   // The rows of segmented documents are not scanned for PII: a gate reading their 0 would pass what it never looked at.
@@ -149,10 +150,6 @@ export async function prepareReport(
   if (options.tokenizer === null) return { options, ...detectors, tokenizerSha256: null, filters: [...filters], chat: null, ...evalSets };
   const tokenizer = await loadTokenizer(options.tokenizer, style === 'cli' ? '--tokenizer' : 'option tokenizer');
   return { options, ...detectors, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256, filters: [...filters], chat: tokenizer.chat, ...evalSets };
-}
-
-function camelName(key: string): string {
-  return key.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
 /**

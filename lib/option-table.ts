@@ -18,7 +18,7 @@
 import { DEFAULT_MAX_LINE_BYTES } from './input/lines';
 import { DEFAULT_PRESET, PRESET_NAMES } from './input/presets';
 import { type OptionStyle, booleanOption, maxLineBytesOption, normalizeReportOptions, optionName, positiveNumberOption, presetOption, versionOption, workersOption } from './options';
-import { DEDUP_MODES, PII_MODES, normalizeDecontaminate, normalizeQualityPlan, parseTiers } from './quality/plan';
+import { DEDUP_MODES, PII_MODES, decontaminateFields, decontaminateFiles, decontaminateNgram, normalizeQualityPlan, parseTiers } from './quality/plan';
 import { parseThresholds } from './quality/thresholds';
 import { normalizeSeed, parseSplitSpec } from './dataset/split';
 import { normalizeSystemPrompt, parseFormatList } from './dataset/formats';
@@ -150,14 +150,14 @@ export const OPTION_TABLE: readonly OptionRow[] = [
     file: { schema: RATIO_MAP(false), shape: 'map', ignoredBy: { commands: ['pipe'], why: 'pipe mode takes --tiers only to refuse it (each tier is a config of a dataset folder)' } },
     describe: 'passed pairs by validation_score into configs tier_NAME, e.g. high=0.85,medium=0.7 (the rest: tier_low)' },
   { name: 'decontaminate', example: 'mmlu_test.jsonl', type: 'string', commands: PROCESSING, identity: ['quality'],
-    file: { schema: { type: ['string', 'array'], minLength: 1, minItems: 1, items: TEXT }, shape: 'paths' }, check: (value, style) => normalizeDecontaminate({ decontaminate: value }, style)?.files,
+    file: { schema: { type: ['string', 'array'], minLength: 1, minItems: 1, items: TEXT }, shape: 'paths' }, check: decontaminateFiles,
     describe: 'an evaluation set (JSON Lines or Parquet; repeat for several): pairs sharing an n-gram of words with it go to rejected ("contaminated")' },
   { name: 'decontaminate-ngram', example: '13', type: 'string', commands: PROCESSING, identity: ['quality'], file: { schema: { type: 'integer', minimum: 1, maximum: 1000 } },
-    check: (value, style) => normalizeDecontaminate({ decontaminate: 'x', decontaminateNgram: value }, style)?.ngram,
+    check: decontaminateNgram,
     describe: 'words in an n-gram for --decontaminate (default 13, as GPT-3 and lm-evaluation-harness)' },
   { name: 'decontaminate-fields', example: 'question,choices', type: 'string', commands: PROCESSING, identity: ['quality'],
     file: { schema: { type: ['string', 'array'], minLength: 1, minItems: 1, items: TEXT }, shape: 'list' },
-    check: (value, style) => normalizeDecontaminate({ decontaminate: 'x', decontaminateFields: value }, style)?.fields,
+    check: decontaminateFields,
     describe: 'the evaluation records\' fields read by --decontaminate (default: every string)' },
   // Pipe mode.
   { name: 'files', type: 'string', positional: 'array', commands: ['pipe'], default: [], describe: 'input JSONL files (default: stdin)',

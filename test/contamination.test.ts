@@ -14,7 +14,8 @@ test('an n-gram of the evaluation text matches whatever the case and punctuation
   const index = new NgramIndex(3);
   expect(index.addText('Ett två tre fyra', 0)).toBe(2);
   expect(index.addText('fem sex sju', 1)).toBe(1);
-  expect(index.addText('ETT två tre', 1)).toBe(0); // already there, from file 0
+  expect(index.addText('ETT två tre', 1)).toBe(1); // already there, from file 0: it keeps file 0
+  expect(index.addText('ett två', 1)).toBe(0);
   expect(index.size).toBe(3);
   expect(index.firstMatch('noll ETT, två: tre')).toBe(0);
   expect(index.firstMatch('fem sex sju åtta')).toBe(1);

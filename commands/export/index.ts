@@ -114,9 +114,7 @@ export function normalizedOptions(args: WritingArgs, inputs: string[], plan: Exp
     options.config = normalizeEffective(args.settings, normalizedSettings(args, plan), relocate);
   }
   // The quality rules (--pii, --dedup, --tiers) when any is not its default: a default export's options stay as they were.
-  if (!isDefaultQualityPlan(plan.quality)) options.quality = qualityOptionsRecord(plan.quality);
-  // --decontaminate: what the evaluation sets hold (their sha256s), not where they are.
-  if (report.evalSets) options.quality = { ...(options.quality as object), decontaminate_sha256: report.evalSets.files.map((file) => file.sha256) };
+  if (!isDefaultQualityPlan(plan.quality)) options.quality = qualityOptionsRecord(plan.quality, report.evalSets?.files.map((file) => file.sha256));
   // --target-samples and --version only when given (the version is in the card's bytes).
   if (plan.targetSamples !== undefined) options.sample = { target: plan.targetSamples, rule: SAMPLE_RULE, key: plan.key, seed: plan.seed };
   if (args.version !== undefined) options.version = args.version;

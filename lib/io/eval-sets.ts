@@ -22,7 +22,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { brotliDecompressSync, createGunzip, gunzipSync } from 'node:zlib';
 import { loadZstd } from '../dataset/zstd';
 import { optionError, toQaHfError } from '../errors';
-import { NgramIndex, wordsOf } from '../quality/contamination';
+import { NgramIndex } from '../quality/contamination';
 
 export interface EvalSetFile {
   /** The file as given (its base name in report.json). */
@@ -69,7 +69,7 @@ export async function loadEvalSets(files: readonly string[], options: { ngram: n
           seen.add(field);
           stringsOf((record as Record<string, unknown>)[field], texts);
         }
-      for (const text of texts) if (index.addText(text, at) > 0 || wordsOf(text).length >= index.n) longTexts++;
+      for (const text of texts) if (index.addText(text, at) > 0) longTexts++;
     };
     const { sha256, records } = await readRecords(file, addRecord);
     const missing = options.fields?.filter((field) => !seen.has(field)) ?? [];

@@ -13,7 +13,7 @@
  * evaluation file it came from (the file that added the n-gram first).
  *
  *   const index = new NgramIndex(13);
- *   index.addText(evalQuestion, 0);
+ *   index.addText(evalQuestion, 0)  // the n-grams the text has
  *   index.firstMatch(pair.answer)   // 0 (file 0) or -1
  */
 
@@ -67,15 +67,14 @@ export class NgramIndex {
     return this.count;
   }
 
-  /** Adds every n-gram of `text`, from evaluation file `file` (its index); returns how many were new. */
+  /** Adds every n-gram of `text`, from evaluation file `file` (its index; an n-gram already held keeps its file); returns how many the text has. */
   addText(text: string, file: number): number {
     const words = wordsOf(text);
-    let added = 0;
     for (let i = 0; i + this.n <= words.length; i++) {
       hashNgram(words, i, this.n, this.hash);
-      if (this.insert(this.hash[0], this.hash[1], file)) added++;
+      this.insert(this.hash[0], this.hash[1], file);
     }
-    return added;
+    return Math.max(0, words.length - this.n + 1);
   }
 
   /** The evaluation file of the first n-gram of `text` found in the index, or -1. */
@@ -105,15 +104,14 @@ export class NgramIndex {
     return this.lanes[slot * 2 + 1] === EMPTY && this.lanes[slot * 2] === EMPTY ? -1 : this.files[slot];
   }
 
-  private insert(a: number, b: number, file: number): boolean {
+  private insert(a: number, b: number, file: number): void {
     if ((this.count + 1) * 2 > this.files.length) this.grow();
     const slot = this.slotOf(a, b);
-    if (this.lanes[slot * 2] !== EMPTY || this.lanes[slot * 2 + 1] !== EMPTY) return false;
+    if (this.lanes[slot * 2] !== EMPTY || this.lanes[slot * 2 + 1] !== EMPTY) return;
     this.lanes[slot * 2] = a;
     this.lanes[slot * 2 + 1] = b;
     this.files[slot] = file;
     this.count++;
-    return true;
   }
 
   private grow(): void {

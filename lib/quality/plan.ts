@@ -120,18 +120,29 @@ export function normalizeDecontaminate(args: QualityArgs, style: OptionStyle = '
     }
     return null;
   }
-  const files = textList('decontaminate', args.decontaminate, style, 'the path of an evaluation set (JSON Lines or Parquet; repeat the option for several)', false);
-  let ngram = DEFAULT_NGRAM;
-  if (args.decontaminateNgram !== undefined) {
-    const raw = args.decontaminateNgram;
-    const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > 1000) {
-      throw optionError('decontaminateNgram', `${name('decontaminateNgram', style)} must be a whole number of words from 1 to 1000, ${got(raw)}`);
-    }
-    ngram = value;
-  }
-  const fields = args.decontaminateFields === undefined ? null : textList('decontaminateFields', args.decontaminateFields, style, 'field names, e.g. question,choices', true);
+  const files = decontaminateFiles(args.decontaminate, style);
+  const ngram = args.decontaminateNgram === undefined ? DEFAULT_NGRAM : decontaminateNgram(args.decontaminateNgram, style);
+  const fields = args.decontaminateFields === undefined ? null : decontaminateFields(args.decontaminateFields, style);
   return { files, ngram, fields };
+}
+
+/** --decontaminate's value alone: one path or several. */
+export function decontaminateFiles(value: unknown, style: OptionStyle = 'cli'): string[] {
+  return textList('decontaminate', value, style, 'the path of an evaluation set (JSON Lines or Parquet; repeat the option for several)', false);
+}
+
+/** --decontaminate-ngram's value alone: words in an n-gram, 1–1000. */
+export function decontaminateNgram(raw: unknown, style: OptionStyle = 'cli'): number {
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > 1000) {
+    throw optionError('decontaminateNgram', `${name('decontaminateNgram', style)} must be a whole number of words from 1 to 1000, ${got(raw)}`);
+  }
+  return value;
+}
+
+/** --decontaminate-fields' value alone: field names, a list or comma-separated text. */
+export function decontaminateFields(value: unknown, style: OptionStyle = 'cli'): string[] {
+  return textList('decontaminateFields', value, style, 'field names, e.g. question,choices', true);
 }
 
 /** --pii, --dedup, --near-threshold, --tiers: checked, with defaults. */
@@ -152,15 +163,18 @@ export function normalizeQualityPlan(args: QualityArgs, style: OptionStyle = 'cl
   return { pii, dedup, nearThreshold, tiers, decontaminate: normalizeDecontaminate(args, style) };
 }
 
-/** What of the quality plan decides output bytes (the options hash, manifest.json). */
-export function qualityOptionsRecord(plan: QualityPlan): Record<string, unknown> {
+/**
+ * What of the quality plan decides output bytes (the options hash, manifest.json); `evalSha256`:
+ * with --decontaminate, the evaluation sets' sha256s (what they hold, not where they are; the command reads them).
+ */
+export function qualityOptionsRecord(plan: QualityPlan, evalSha256: readonly string[] = []): Record<string, unknown> {
   return {
     pii: plan.pii,
     dedup: plan.dedup,
     near_threshold: plan.dedup === 'near' ? plan.nearThreshold : null,
     tiers: plan.tiers ? plan.tiers.map((tier) => `${tier.name}=${tier.min}`).join(',') : null,
-    // Only with --decontaminate: other exports keep their options hash. The files' sha256s are added by the command (it reads them).
-    ...(plan.decontaminate ? { decontaminate: { ngram: plan.decontaminate.ngram, fields: plan.decontaminate.fields } } : {}),
+    // Only with --decontaminate: other exports keep their options hash.
+    ...(plan.decontaminate ? { decontaminate: { ngram: plan.decontaminate.ngram, fields: plan.decontaminate.fields, sha256: [...evalSha256] } } : {}),
   };
 }
 
