@@ -132,7 +132,7 @@ export function createCheckpoint(options: CheckpointOptions): Writable {
   const file = options.path;
   if (typeof file !== 'string' || file === '') throw optionError('path', `option path must name the checkpoint file, ${got(file)}`);
   const inputs = [...options.inputs];
-  const caps = { bytes: positive('everyBytes', options.everyBytes, DEFAULT_CHECKPOINT_BYTES), ms: positive('everyMs', options.everyMs, DEFAULT_CHECKPOINT_MS) };
+  const policy = checkpointPolicy(true, { bytes: positive('everyBytes', options.everyBytes, DEFAULT_CHECKPOINT_BYTES), ms: positive('everyMs', options.everyMs, DEFAULT_CHECKPOINT_MS) });
   const index = new Map(inputs.map((name, i) => [name, i]));
   let state: ChainCheckpoint | null = null;
   let clock: CheckpointClock | null = null;
@@ -167,9 +167,9 @@ export function createCheckpoint(options: CheckpointOptions): Writable {
     clock.advance(commit.file, commit.offset, commit.fileEnd);
     state.position = commit.fileEnd ? { input: at + 1, offset: 0, line: 0 } : { input: at, offset: commit.offset, line: commit.line };
     state.outputs = commit.outputs;
-    // The library's sink is flush-neutral (JSONL) and has no fixed positions; no signals are watched here.
-    const facts = { atFixedPosition: false, failFastCut: commit.stop !== undefined && commit.stop !== null, stopRequested: false, msSinceStop: 0, linesToFixedPosition: Number.POSITIVE_INFINITY };
-    if (checkpointDue(true, { ...facts, bytesSinceCheckpoint: clock.bytesSince, msSinceCheckpoint: clock.msSince() }, caps).record) await record(commit, { ...state });
+    // The sinks' policy: the library's sink is flush-neutral (JSONL) with no fixed positions; no signals are watched here.
+    const due = policy({ atFixedPosition: false, failFastCut: Boolean(commit.stop), linesToFixedPosition: Number.POSITIVE_INFINITY, bytesSinceDurable: clock.bytesSince, msSinceDurable: clock.msSince() });
+    if (due.record) await record(commit, { ...state });
   };
 
   return createCheckpointStage(async (commit: SinkCommit) => {
