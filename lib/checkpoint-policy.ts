@@ -11,13 +11,12 @@
  * (STOP_WAIT_LINES, STOP_WAIT_MS), else stops at once on the last checkpoint (a
  * resume cuts the outputs back to it, as after a kill). Pure; the clock is the caller's.
  *
- *   checkpointDue(true, { ...facts, bytesSinceCheckpoint: 9 << 20 }, CHECKPOINT_CAPS) // { record: true, stop: false }
+ *   checkpointDue(true, { ...facts, bytesSinceCheckpoint: 9 << 20 }, { bytes: CHECKPOINT_BYTES, ms: CHECKPOINT_MS }) // { record: true, stop: false }
  */
 
 /** The byte/time cap of a flush-neutral run: at least every 8 MiB of input or 2 s, whichever comes first. */
 export const CHECKPOINT_BYTES = 8 << 20;
 export const CHECKPOINT_MS = 2000;
-export const CHECKPOINT_CAPS: Caps = { bytes: CHECKPOINT_BYTES, ms: CHECKPOINT_MS };
 
 /**
  * How long a stop in a run that is not flush-neutral waits for the next fixed
