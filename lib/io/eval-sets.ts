@@ -21,6 +21,7 @@ import { createInterface } from 'node:readline';
 import { PassThrough, type Readable } from 'node:stream';
 import { brotliDecompressSync, createGunzip, gunzipSync } from 'node:zlib';
 import { loadZstd } from '../dataset/zstd';
+import { MAGIC_BYTES, detectCompression } from '../input/compression';
 import { optionError, toQaHfError } from '../errors';
 import { NgramIndex } from '../quality/contamination';
 
@@ -40,8 +41,6 @@ export interface EvalSets {
   files: EvalSetFile[];
 }
 
-const GZIP = [0x1f, 0x8b];
-const ZSTD = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const PARQUET = Buffer.from('PAR1');
 
 /** Every string in `value` (lists and objects walked), appended to `out`. */
@@ -87,8 +86,8 @@ async function readRecords(file: string, add: (record: unknown, where: string) =
   try {
     const handle = await fs.open(file, 'r');
     try {
-      head = Buffer.alloc(4);
-      const { bytesRead } = await handle.read(head, 0, 4, 0);
+      head = Buffer.alloc(MAGIC_BYTES);
+      const { bytesRead } = await handle.read(head, 0, MAGIC_BYTES, 0);
       head = head.subarray(0, bytesRead);
     } finally {
       await handle.close();
@@ -97,11 +96,13 @@ async function readRecords(file: string, add: (record: unknown, where: string) =
     const error = toQaHfError(err);
     throw optionError('decontaminate', `--decontaminate ${file}: ${error.message.replace(`: ${file}`, '').replace(` ${file}`, '')}`);
   }
-  if (head.equals(PARQUET)) return readParquet(file, add);
+  if (head.subarray(0, PARQUET.length).equals(PARQUET)) return readParquet(file, add);
   const hash = createHash('sha256');
   const raw = createReadStream(file);
   raw.on('data', (chunk) => hash.update(chunk));
-  const decoder = head[0] === GZIP[0] && head[1] === GZIP[1] ? createGunzip() : head.equals(ZSTD) ? new (loadZstd('read a zstd evaluation set').DecompressStream)() : new PassThrough();
+  // Compression told by the magic bytes, as for inputs (lib/input/compression.ts); any other: read as text.
+  const compression = detectCompression(head);
+  const decoder = compression === 'gzip' ? createGunzip() : compression === 'zstd' ? new (loadZstd('read a zstd evaluation set').DecompressStream)() : new PassThrough();
   const text: Readable = raw.pipe(decoder);
   raw.on('error', (err) => text.destroy(err));
   let records = 0;
