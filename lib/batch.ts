@@ -119,6 +119,8 @@ export interface Entry {
   segments: SegmentRow[] | null;
   /** --tiers: the tier a passed pair is written under (lib/dataset/route.ts decides); else null. */
   tier: string | null;
+  /** --partition-by: the config a passed pair is written under (lib/dataset/partition.ts; lib/dataset/route.ts decides); else null. */
+  partition: string | null;
   /**
    * The failure_reason a routing rule (--min-score, --min-chars, the quality rules, …) gave a
    * pair it moved to rejected (lib/dataset/route.ts); null when routing moved nothing, so
@@ -174,6 +176,7 @@ export function newEntry(line: number, offset: number, text: string, unterminate
     split: 0,
     segments: null,
     tier: null,
+    partition: null,
     reason: null,
     errorCode: null,
     errorMessage: null,

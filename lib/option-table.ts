@@ -24,6 +24,7 @@ import { normalizeSeed, parseSplitSpec } from './dataset/split';
 import { normalizeSystemPrompt, parseFormatList } from './dataset/formats';
 import { parseByteSize } from './dataset/shards';
 import { targetSamplesOption } from './scale/sample';
+import { DEFAULT_MAX_PARTITIONS } from './dataset/partition';
 import { charLimitsRecord, parseCharLimits } from './dataset/length-filters';
 import { S3_URL_STYLES, s3UrlStyleOption } from './s3-url';
 import type { ExportPlan } from './dataset/plan';
@@ -211,6 +212,10 @@ export const OPTION_TABLE: readonly OptionRow[] = [
     describe: 'column hashed for the split (default question, else the mapping\u2019s first column)', describeIn: { report: 'column hashed for the split (default question)' } },
   { name: 'stratify-by', example: 'persona', type: 'string', commands: ['export'], identity: ['hub', 'config'], settled: (plan) => plan.stratifyBy, file: { schema: TEXT },
     describe: 'column whose values get a ratio report per value' },
+  { name: 'partition-by', example: 'persona', type: 'string', commands: ['export'], identity: ['hub', 'config'], settled: (plan) => plan.partitionBy, file: { schema: TEXT },
+    describe: 'one config of the passed pairs per value of this column (e.g. persona_sjukskoterska_erfaren), in every format; the rejected pairs stay one config' },
+  { name: 'max-partitions', example: '100', type: 'string', commands: ['export'], defaultDescription: String(DEFAULT_MAX_PARTITIONS), file: { schema: { type: 'integer', minimum: 1 } },
+    describe: 'most configs --partition-by may make; a column with more values ends the run with one line naming the count' },
   { name: 'max-shard-size', example: '500MB', type: 'string', commands: ['export'], identity: ['hub', 'config'], settled: (plan) => plan.maxShardBytes, file: { schema: SIZE },
     check: (value) => parseByteSize(value), describe: 'bytes per shard before the next, e.g. 500MB (default)' },
   { name: 'compress', example: 'gzip', type: 'string', commands: ['export'], identity: ['hub', 'config'], settled: (plan) => plan.compression, file: { schema: { enum: ['none', 'gzip', 'zstd'] } },

@@ -263,6 +263,10 @@ export function normalizeExportOptions(options: ExportOptionsInput, style: Optio
   if (processing.segment !== undefined && !isDefaultQualityPlan(plan.quality)) {
     throw optionError('pii', `--pii redact/reject, --dedup and --tiers do not apply to segmented documents (segment:); export them without, or segment first and export the segments with --preset segments`);
   }
+  // A segmented line's rows are written in the pairs' one config.
+  if (processing.segment !== undefined && plan.partitionBy !== undefined) {
+    throw optionError('partition-by', `--partition-by does not apply to segmented documents (segment:); segment first and export the segments with --preset segments, got ${JSON.stringify(plan.partitionBy)}`);
+  }
   // --target-samples draws whole lines' pairs: a segmented line's rows are not sampled one by one.
   if (processing.segment !== undefined && plan.targetSamples !== undefined) {
     throw optionError('target-samples', `--target-samples does not apply to segmented documents (segment:); segment first and export the segments with --preset segments, got ${plan.targetSamples}`);

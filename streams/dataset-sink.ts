@@ -12,7 +12,9 @@
  *            else the same rows written here
  *   blank, not_sampled (--target-samples) → counted only
  *   pairs, rejected → one shard writer per (format, split, channel), created on
- *            its first row, so an empty split gets no shard (streams/shard-outputs.ts).
+ *            its first row, so an empty split gets no shard (streams/shard-outputs.ts);
+ *            with --tiers or --partition-by, per tier or partition of the pairs too
+ *            (a partition's configs start at its first row, up to --max-partitions).
  *   segmented → each of its rows (Entry.segments) as a pair or rejected row above.
  *
  * Checkpoints fall at fixed input positions: after every `checkpointLines` input
@@ -41,6 +43,8 @@ import { SplitTracker } from '../lib/dataset/split';
 import { type Durable, type DurablePolicy, type SinkWriter, createCommitSink } from './commit-sink';
 import { type ShardOutput, shardOutput, textShardOutput } from './shard-outputs';
 import { isPreferencePair } from '../lib/dataset/preference';
+import { partitionValueText } from '../lib/dataset/partition';
+import { QaHfError } from '../lib/errors';
 
 /** A fixed file: any OutputTarget; an AtomicFile also says its length and syncs. */
 export type FixedTarget = OutputTarget & { readonly bytes?: number; sync?(): Promise<void> };
@@ -83,11 +87,14 @@ export class DatasetWriters implements SinkWriter<DatasetCommit> {
   private readonly fixedRow: Record<FixedChannel, (row: Row) => string>;
   /** The plan's formats, built-in and custom (lib/dataset/outputs.ts planFormats). */
   private readonly formats: string[];
+  /** --partition-by: each partition written so far, by name, with the value of its first row (the card shows it). */
+  private readonly partitions: Map<string, string>;
 
   private constructor(private readonly options: DatasetWritersOptions) {
     const { plan, state, preset } = options;
     this.tracker = state ? SplitTracker.restore(plan.spec, state.tracker) : new SplitTracker(plan.spec);
     this.formats = planFormats(plan);
+    this.partitions = new Map(state?.partitions ?? []);
     this.fixedRow = { pairs: makeRowWriter(preset.pairColumns), rejected: makeRowWriter(preset.rejectedColumns), errors: makeRowWriter(ERROR_COLUMNS) };
   }
 
@@ -107,8 +114,8 @@ export class DatasetWriters implements SinkWriter<DatasetCommit> {
   private outputFor(key: string, state?: HubOutputState): ShardOutput {
     let output = this.outputs.get(key);
     if (!output) {
-      const { format, channel, split, tier } = parseOutputKey(key);
-      const spec = hubOutput(this.options.plan, format, channel, split, tier);
+      const { format, channel, split, tier, partition } = parseOutputKey(key);
+      const spec = hubOutput(this.options.plan, format, channel, split, tier, partition);
       output = shardOutput({ out: this.options.out, plan: this.options.plan, preset: this.options.preset }, spec, state);
       this.outputs.set(key, output);
     }
@@ -169,6 +176,8 @@ export class DatasetWriters implements SinkWriter<DatasetCommit> {
     if (channel === 'pairs') this.tracker.add(split, stratumOf(row, plan.stratifyBy));
     const splitName = plan.spec.names[split];
     const tier = channel === 'pairs' ? entry.tier : null;
+    const partition = channel === 'pairs' ? entry.partition : null;
+    if (partition !== null && !this.partitions.has(partition)) this.addPartition(partition, row, where);
     for (const format of this.formats) {
       if (format === 'dpo') continue; // written whole at the end (writePreferencePairs)
       if (format === 'kto') {
@@ -178,8 +187,26 @@ export class DatasetWriters implements SinkWriter<DatasetCommit> {
         continue;
       }
       if (channel === 'rejected' && !writesRejected(format)) continue;
-      await this.outputFor(outputKey(format, channel, splitName, tier)).write(row, where);
+      // kto and dpo stay one config each: a question's answers sit together whatever their partition.
+      await this.outputFor(outputKey(format, channel, splitName, tier, partition)).write(row, where);
     }
+  }
+
+  /**
+   * A partition's first row: its configs are made from here on, up to --max-partitions
+   * (a column with more values ends the run here, naming the row that is one too many).
+   */
+  private addPartition(partition: string, row: Row, where: ErrorContext): void {
+    const { partitionBy, maxPartitions } = this.options.plan;
+    if (this.partitions.size >= maxPartitions!) {
+      throw new QaHfError(
+        'ERR_OPTION',
+        `--partition-by ${partitionBy}: the column has more than --max-partitions ${maxPartitions} values (at least ${this.partitions.size + 1}: ` +
+          `this row's ${JSON.stringify(partitionValueText(row[partitionBy!]))} is one more); pass a larger --max-partitions, or partition by a column with fewer values`,
+        { ...where, option: 'partition-by' },
+      );
+    }
+    this.partitions.set(partition, partitionValueText(row[partitionBy!]));
   }
 
   /** At the end of the input, before finish(): the dpo rows (lib/dataset/preference.ts PreferenceIndex.pairs), each to its split. */
@@ -214,6 +241,8 @@ export class DatasetWriters implements SinkWriter<DatasetCommit> {
     return {
       outputs: [...this.outputs.values()].map((output) => output.snapshot()),
       tracker: this.tracker.snapshot(),
+      // Only with --partition-by: the state of other exports stays as it was.
+      ...(this.options.plan.partitionBy !== undefined ? { partitions: [...this.partitions] } : {}),
     };
   }
 

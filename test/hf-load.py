@@ -209,6 +209,7 @@ def check_llama_factory(folder, configs, loaded):
 
 def check_export(folder):
     configs, default, code = read_card(folder)
+    print(f"default config: {default}")
     tree = ast.parse(code)
     calls = [node.value for node in tree.body if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)]
     first = next(call for call in calls if getattr(call.func, "id", None) == "load_dataset")

@@ -52,6 +52,8 @@ withPython('every config and split loads as the card says, with the declared fea
     JSON.stringify(
       internalRecord({
         question: `Fråga ${i}: hur ofta ska dosen ${i} ges?`,
+        // Four personas (two of them one config: they differ only in case) for the partitioned export.
+        roll: ['sjuksköterska', 'läkare', 'Undersköterska', 'undersköterska'][i % 4],
         answer: `Vid behov, högst ${i} gånger.`,
         source_document: i === 7 ? '0042' : String(1000 + i),
         score: 0.4 + (i % 12) * 0.05,
@@ -64,19 +66,28 @@ withPython('every config and split loads as the card says, with the declared fea
   const hub = path.join(dir, 'hub');
   // Named like a packaged builder of datasets: the card must load the folder (./csv), not the csv builder.
   const csv = path.join(dir, 'csv');
+  const partitioned = path.join(dir, 'partitioned');
   const formats = 'jsonl,parquet,csv,messages,alpaca,sharegpt,prompt-completion';
   for (const [out, args] of [
     [hub, { format: formats, split: 'train=0.8,test=0.2', tiers: 'high=0.8,medium=0.6', maxShardSize: '1000' }],
     [csv, { format: 'csv', split: 'train=0.8,test=0.2' }],
+    // --partition-by: a config per persona in each format, the largest the default.
+    [partitioned, { format: 'jsonl,parquet,alpaca', split: 'train=0.8,test=0.2', partitionBy: 'persona' }],
   ] as const) {
     const run = await runExport({ inputs: [input], out, ...args });
     expect([run.code, run.stderr]).toEqual([0, '']);
   }
-  const result = await runPython([path.join(ROOT, 'test/hf-load.py'), hub, csv]);
+  const result = await runPython([path.join(ROOT, 'test/hf-load.py'), hub, csv, partitioned]);
   // On a failure, its last stderr line (hf-load: … or the Python error) shows why.
   expect([result.code, result.code === 0 ? '' : result.stderr.trim().split('\n').pop()]).toEqual([0, '']);
   const printed = result.stdout.split('\n');
-  expect(printed.filter((line) => line.startsWith('ok: '))).toEqual(['ok: 24 configs, 48 splits, 12 LLaMA-Factory datasets', 'ok: 2 configs, 4 splits, 0 LLaMA-Factory datasets']);
+  expect(printed.filter((line) => line.startsWith('ok: '))).toEqual([
+    'ok: 24 configs, 48 splits, 12 LLaMA-Factory datasets',
+    'ok: 2 configs, 4 splits, 0 LLaMA-Factory datasets',
+    'ok: 11 configs, 19 splits, 5 LLaMA-Factory datasets',
+  ]);
+  // The default config (loaded without a name) is the largest partition: undersköterska's two spellings.
+  expect(printed).toContain('default config: persona_underskoterska_erfaren');
   // Both ways LLaMA-Factory reads a split: one plain file, and several shards through the card.
   const ways = printed.filter((line) => line.startsWith('LLaMA-Factory ')).map((line) => /\((file_name|script_url)/.exec(line)![1]);
   expect([...new Set(ways)].sort()).toEqual(['file_name', 'script_url']);

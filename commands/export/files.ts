@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { checkpointTempPath } from '../../lib/io/checkpoint';
 import { type HubPlan, FIXED_FILES } from '../../lib/dataset/plan';
 import { hubDirectories, isShardFile } from '../../lib/dataset/outputs';
+import { PARTITIONS_DIR } from '../../lib/dataset/formats';
 import { MANIFEST_FILE } from '../../lib/io/manifest';
 import type { Owns } from '../../lib/dataset/out-dir';
 import { REPORT_FILES } from '../quality-report';
@@ -63,7 +64,9 @@ export interface OutDirClaim {
  * an earlier export stay until this one is complete (then `replaces` removes them).
  */
 export async function sweepShards(out: string, plan: HubPlan): Promise<void> {
-  for (const directory of hubDirectories(plan)) {
+  // --partition-by: the partitions an interrupted run had started are the folders it left in partitions/.
+  const partitions = plan.partitionBy === undefined ? [] : await fs.readdir(path.join(out, PARTITIONS_DIR)).catch(() => [] as string[]);
+  for (const directory of hubDirectories(plan, partitions)) {
     const names = await fs.readdir(path.join(out, directory)).catch(() => [] as string[]);
     const temps = names.filter((name) => name.startsWith('.') && isShardFile(name));
     await Promise.all(temps.map((name) => fs.rm(path.join(out, directory, name), { force: true })));

@@ -24,7 +24,7 @@ import { cardOverExisting } from '../../lib/io/hub-card';
 import { renderLlamaFactoryInfo, writesLlamaFactory } from '../../lib/dataset/llama-factory';
 import type { ExportPlan } from '../../lib/dataset/plan';
 import { type FinalShard, describeExport, splitStats } from '../../lib/dataset/export-description';
-import { type HubState, hubDirectories, hubOutputs, isShardFile, planFormats } from '../../lib/dataset/outputs';
+import { type HubState, hubDirectories, hubOutputs, isShardFile, planFormats, writtenPartitions } from '../../lib/dataset/outputs';
 import { resolvePreset } from '../../lib/input/mapping';
 import { finalizeShards } from '../../lib/dataset/shards';
 import { SplitTracker } from '../../lib/dataset/split';
@@ -215,7 +215,8 @@ async function manifestEntry(out: string, file: string, records?: number): Promi
 async function nameShards(out: string, plan: ExportPlan, hub: HubState | undefined): Promise<Map<string, FinalShard[]>> {
   const shards = new Map<string, FinalShard[]>();
   const states = new Map((hub?.outputs ?? []).map((state) => [state.key, state]));
-  for (const output of hubOutputs(plan)) {
+  const partitions = writtenPartitions(hub);
+  for (const output of hubOutputs(plan, partitions)) {
     const state = states.get(output.key);
     if (!state || state.done === 0) continue;
     const split = output.split;
@@ -235,7 +236,7 @@ async function nameShards(out: string, plan: ExportPlan, hub: HubState | undefin
     }
     shards.set(state.key, files);
   }
-  for (const directory of hubDirectories(plan)) {
+  for (const directory of hubDirectories(plan, partitions)) {
     const names = await fs.readdir(path.join(out, directory)).catch(() => [] as string[]);
     await Promise.all(names.filter((name) => name.startsWith('.') && isShardFile(name)).map((name) => fs.rm(path.join(out, directory, name), { force: true })));
     if (names.length) await syncDirectory(path.join(out, directory));

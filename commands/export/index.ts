@@ -27,7 +27,7 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { Batch } from '../../lib/batch';
 import { type SkippedExport, discoverInputs, skippedExportsNote } from '../../lib/io/discover';
-import { FORMATS, type FormatName, configDirectory } from '../../lib/dataset/formats';
+import { FORMATS, type FormatName, PARTITIONS_DIR, configDirectory } from '../../lib/dataset/formats';
 import { takeLock } from '../../lib/io/lock';
 import { type Owns, classifyFiles, collisions, foreignFilesError, isWorkFile } from '../../lib/dataset/out-dir';
 import { absoluteInput, inputPath } from '../../lib/io/inputs';
@@ -342,6 +342,8 @@ function runOwns(plan: ExportPlan): Owns {
   return {
     files: [OUTPUT_FILES.errors, STATS_FILE, ...REPORT_FILES, MANIFEST_FILE, CARD_FILE, ...(chat ? [LLAMA_FACTORY_FILE] : [])],
     shard_dirs: hubDirectories(plan),
+    // --partition-by: the partitions' folders are known as rows arrive; every shard under partitions/ is the run's.
+    ...(plan.partitionBy !== undefined ? { shard_roots: [PARTITIONS_DIR] } : {}),
   };
 }
 

@@ -77,6 +77,8 @@ export interface CardConfig {
   channel: PairChannel;
   /** --tiers: the tier of these pairs, a config of its own (`tier_high`). */
   tier?: string;
+  /** --partition-by: the partition of these pairs, a config of its own (`persona_nurse`): its name, the column and its first row's value. */
+  partition?: { name: string; column: string; value: string };
   /** In the order of `--split`. */
   splits: CardSplit[];
 }
@@ -186,14 +188,14 @@ function resolveConfigs(description: CardDescription): ResolvedConfig[] {
   const seen = new Set<string>();
   const resolved: ResolvedConfig[] = [];
   for (const config of description.configs) {
-    const name = configName(config.format, config.channel, config.tier ?? null);
+    const name = configName(config.format, config.channel, config.tier ?? null, config.partition?.name ?? null);
     if (seen.has(name)) throw new QaHfError('ERR_USAGE', `card lists config ${name} twice`);
     seen.add(name);
     const format = formatOf(config);
     if (config.channel === 'rejected' && !format.rejected) {
       throw new QaHfError('ERR_USAGE', `${config.format} is not written for rejected pairs`);
     }
-    const directory = configDirectory(config.format, config.channel, config.tier ?? null);
+    const directory = configDirectory(config.format, config.channel, config.tier ?? null, config.partition?.name ?? null);
     const splits: CardSplit[] = [];
     for (const split of config.splits) {
       checkSplit(name, split);
@@ -249,6 +251,23 @@ export function sum(values: number[]): number {
   return total;
 }
 
+/**
+ * The config `load_dataset(path)` loads without a name: `default` when there is one, else
+ * with --partition-by the partition with the most rows (the first by name on a tie), else the first.
+ */
+export function defaultConfig(named: readonly ResolvedConfig[]): ResolvedConfig | undefined {
+  const byName = named.find((config) => config.name === 'default');
+  if (byName !== undefined) return byName;
+  let largest: ResolvedConfig | undefined;
+  let rows = -1;
+  for (const config of named) {
+    if (config.config.partition === undefined) continue;
+    const count = sum(config.splits.map((split) => split.numExamples));
+    if (count > rows || (count === rows && config.name < largest!.name)) [largest, rows] = [config, count];
+  }
+  return largest ?? named[0];
+}
+
 /** The YAML front matter as a plain object (exported for tests and for the lead's manifest). */
 export function cardMetadata(description: CardDescription): Record<string, unknown> {
   const { named: configs, byFiles } = partitionConfigs(description);
@@ -265,9 +284,10 @@ export function cardMetadata(description: CardDescription): Record<string, unkno
   metadata.task_categories = [...(description.taskCategories ?? DEFAULT_TASK_CATEGORIES)];
   if (description.tags?.length) metadata.tags = [...description.tags];
   metadata.size_categories = [sizeCategory(sum(passed.flatMap((config) => config.splits.map((split) => split.numExamples))))];
-  metadata.configs = configs.map((config, i) => ({
+  const defaultName = hasDefault ? 'default' : defaultConfig(configs)?.name;
+  metadata.configs = configs.map((config) => ({
     config_name: config.name,
-    ...(i === 0 && !hasDefault ? { default: true } : {}),
+    ...(config.name === defaultName && !hasDefault ? { default: true } : {}),
     data_files: config.splits.map((split) => ({ split: split.name, path: dataFilesPattern(config.directory, split.name) })),
     ...BUILDER_PARAMETERS[config.config.format as FormatName],
   }));

@@ -16,7 +16,7 @@ import { QaHfError } from '../errors';
 import type { Feature } from './formats';
 import { dataFilesPattern } from './shards';
 import { noun } from '../tally';
-import { type CardSplitRule, type CardDescription, type CardQuality, partitionConfigs, sum, cardMetadata } from './card-configs';
+import { type CardSplitRule, type CardDescription, type CardQuality, type ResolvedConfig, partitionConfigs, sum, cardMetadata, defaultConfig } from './card-configs';
 import { python, renderTraining } from './card-training';
 import { llamaFactoryEntries } from './llama-factory';
 
@@ -88,15 +88,17 @@ export function renderCard(description: CardDescription): string {
         named.includes(config) ? `\`${config.name}\`` : `${config.name} (by files)`,
         `\`${config.directory}/\``,
         config.format.summary,
-        config.config.channel === 'pairs' ? (config.config.tier !== undefined ? `passed pairs of tier ${config.config.tier}` : (config.format.rows ?? 'passed pairs')) : 'rejected pairs (failed validation)',
+        configRows(config),
       ]),
     ),
   );
   const fieldLines = configs.map((config) => `- \`${config.name}\`: ${config.features.map(describeFeature).join(', ')}`);
   if (fieldLines.length) parts.push(`Fields per config:\n\n${fieldLines.join('\n')}`);
+  const partitionLines = renderPartitions(configs, defaultConfig(named)?.name);
+  if (partitionLines !== null) parts.push(partitionLines);
 
   if (configs.length) {
-    const defaultName = named.some((config) => config.name === 'default') ? 'default' : named[0]?.name;
+    const defaultName = defaultConfig(named)?.name;
     const calls = named.map((config) =>
       config.name === defaultName
         ? `ds = load_dataset(${python(description.loadPath)})`
@@ -185,6 +187,41 @@ export function renderCard(description: CardDescription): string {
     );
   }
   return `${parts.join('\n\n')}\n`;
+}
+
+/** What a config's rows are, for the Configurations table. */
+function configRows(config: ResolvedConfig): string {
+  const { channel, tier, partition } = config.config;
+  if (channel !== 'pairs') return 'rejected pairs (failed validation)';
+  if (tier !== undefined) return `passed pairs of tier ${tier}`;
+  if (partition !== undefined) return `passed pairs with \`${partition.column}\` ${JSON.stringify(partition.value)}`;
+  return config.format.rows ?? 'passed pairs';
+}
+
+/**
+ * --partition-by: one line per partition, largest first: its config (the first
+ * format's; the other formats' are named alike), its rows per split and the value.
+ */
+function renderPartitions(configs: readonly ResolvedConfig[], defaultName: string | undefined): string | null {
+  const first = configs.find((config) => config.config.partition !== undefined);
+  if (first === undefined) return null;
+  const column = first.config.partition!.column;
+  const partitions = configs.filter((config) => config.config.partition !== undefined && config.config.format === first.config.format);
+  const rows = (config: ResolvedConfig) => sum(config.splits.map((split) => split.numExamples));
+  const sorted = [...partitions].sort((a, b) => rows(b) - rows(a) || (a.name < b.name ? -1 : 1));
+  const formats = [...new Set(configs.filter((config) => config.config.partition !== undefined).map((config) => config.config.format))];
+  const lines = sorted.map((config) => {
+    const splits = config.splits.map((split) => `${split.name} ${formatCount(split.numExamples)}`).join(', ');
+    const mark = config.name === defaultName ? ' (the default config)' : '';
+    return `- \`${config.name}\`${mark}: ${formatCount(rows(config))} ${noun(rows(config), 'row')} (${splits}), \`${column}\` ${JSON.stringify(config.config.partition!.value).replace(/\|/g, '\\|')}`;
+  });
+  const others = formats.length > 1 ? ` The other formats' configs add the format to the name (\`${first.name}_${formats[1]}\`).` : '';
+  return [
+    '## Partitions',
+    `The passed pairs are split into ${formatCount(partitions.length)} configs by \`${column}\` (\`--partition-by\`), largest first; the rejected pairs stay one config.` +
+      ` Values that differ only in case, accents or punctuation share a config; each row keeps its own value.${others}`,
+    lines.join('\n'),
+  ].join('\n\n');
 }
 
 function renderQuality(quality: CardQuality): string[] {

@@ -12,7 +12,7 @@ import type { Preset } from '../input/presets';
 import { renderSplitReport } from '../quality/stats';
 import { SPLIT_RULE, type SplitTrackerReport } from './split';
 import type { HubPlan } from './plan';
-import { hubOutput, channelGroups, planFormats, type HubState } from './outputs';
+import { hubOutput, channelGroups, planFormats, writtenPartitions, type HubState } from './outputs';
 
 export interface FinalShard {
   /** Path relative to --out. */
@@ -25,11 +25,12 @@ export interface FinalShard {
 export function cardConfigs(plan: HubPlan, state: HubState, files: Map<string, FinalShard[]>): CardConfig[] {
   const configs: CardConfig[] = [];
   const byKey = new Map(state.outputs.map((output) => [output.key, output]));
+  const values = new Map(state.partitions ?? []);
   for (const format of planFormats(plan)) {
     const custom = plan.custom.find((item) => item.name === format);
-    for (const { channel, tier } of channelGroups(plan, format)) {
+    for (const { channel, tier, partition } of channelGroups(plan, format, writtenPartitions(state))) {
       const splits = plan.spec.names.map((split) => {
-        const output = hubOutput(plan, format, channel, split, tier);
+        const output = hubOutput(plan, format, channel, split, tier, partition);
         const written = byKey.get(output.key);
         const shards = files.get(output.key) ?? [];
         return {
@@ -39,7 +40,7 @@ export function cardConfigs(plan: HubPlan, state: HubState, files: Map<string, F
           files: shards.map((shard): CardFile => ({ name: shard.path.slice(output.directory.length + 1), bytes: shard.bytes })),
         };
       });
-      const inTier = tier !== null ? { tier } : {};
+      const inTier = tier !== null ? { tier } : partition !== null ? { partition: { name: partition, column: plan.partitionBy!, value: values.get(partition) ?? '' } } : {};
       if (custom === undefined) configs.push({ format: format as FormatName, channel, ...inTier, splits });
       else configs.push({ format, channel, ...inTier, splits, custom: { module: custom.module, columns: 'columns' in custom ? custom.columns : [] } });
     }

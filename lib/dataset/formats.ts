@@ -245,16 +245,22 @@ export function normalizeSystemPrompt(value: unknown): string | undefined {
 /**
  * HF config name of a (format, channel): the flat jsonl pairs are `default`, as HF
  * expects; a custom format's is its name. With --tiers the pairs of a tier are
- * `tier_NAME` (jsonl), `tier_NAME_parquet`, …
+ * `tier_NAME` (jsonl), `tier_NAME_parquet`, …; with --partition-by the pairs of a
+ * partition are its name (jsonl: `persona_nurse`), `persona_nurse_parquet`, …
  */
-export function configName(format: string, channel: PairChannel, tier: string | null = null): string {
+export function configName(format: string, channel: PairChannel, tier: string | null = null, partition: string | null = null): string {
+  if (channel === 'pairs' && partition !== null) return format === 'jsonl' ? partition : `${partition}_${format}`;
   if (channel === 'pairs' && tier !== null) return format === 'jsonl' ? `tier_${tier}` : `tier_${tier}_${format}`;
   if (channel === 'pairs') return format === 'jsonl' ? 'default' : format;
   return format === 'jsonl' ? 'rejected' : `rejected_${format}`;
 }
 
-/** Folder (relative to --out) of a (format, channel): `jsonl/`, `rejected/jsonl/`, a tier's `tier_high/jsonl/`, … */
-export function configDirectory(format: string, channel: PairChannel, tier: string | null = null): string {
+/** The folder of --partition-by's configs: one folder per partition in it, so the output's top level stays short. */
+export const PARTITIONS_DIR = 'partitions';
+
+/** Folder (relative to --out) of a (format, channel): `jsonl/`, `rejected/jsonl/`, a tier's `tier_high/jsonl/`, a partition's `partitions/persona_nurse/jsonl/`, … */
+export function configDirectory(format: string, channel: PairChannel, tier: string | null = null, partition: string | null = null): string {
+  if (channel === 'pairs' && partition !== null) return `${PARTITIONS_DIR}/${partition}/${format}`;
   if (channel === 'pairs' && tier !== null) return `tier_${tier}/${format}`;
   return channel === 'pairs' ? format : `rejected/${format}`;
 }

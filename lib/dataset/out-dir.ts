@@ -5,7 +5,8 @@
  * there is qa-hf's when
  *   - a complete export's manifest.json lists it (its `outputs`, plus manifest.json);
  *   - an interrupted export's checkpoint claims it: a name in `owns.files`, a shard
- *     name (`train-00000-of-00001.jsonl`, …) in a folder of `owns.shard_dirs`, or a
+ *     name (`train-00000-of-00001.jsonl`, …) in a folder of `owns.shard_dirs` or under
+ *     one of `owns.shard_roots`, or a
  *     file of an older export it is replacing (`replaces`);
  *   - it has one of qa-hf's own working names (lock, checkpoint, `.X.partial`,
  *     `.X.tmp`, hidden temp shards).
@@ -57,6 +58,8 @@ export interface Owns {
   files: string[];
   /** Folders whose shard-named files are the run's (`jsonl`, `rejected/csv`, …). */
   shard_dirs: string[];
+  /** Folders whose shard-named files, at any depth, are the run's (--partition-by: `partitions`, whose folders come with the rows). */
+  shard_roots?: string[];
 }
 
 /** The claims found in --out: a complete export's manifest outputs, an interrupted run's checkpoint. */
@@ -82,7 +85,8 @@ export function isWorkFile(relative: string): boolean {
 export function ownedBy(owns: Owns, relative: string): boolean {
   if (owns.files.includes(relative)) return true;
   const dir = path.posix.dirname(relative);
-  return owns.shard_dirs.includes(dir) && isShardFile(path.posix.basename(relative));
+  if (!isShardFile(path.posix.basename(relative))) return false;
+  return owns.shard_dirs.includes(dir) || (owns.shard_roots ?? []).some((root) => relative.startsWith(`${root}/`));
 }
 
 /** Splits the files of --out (relative paths) into qa-hf's and foreign ones, each sorted. */

@@ -35,6 +35,8 @@ export interface HubOutput {
   channel: PairChannel;
   /** --tiers: the tier of these pairs (a config of its own); null otherwise. */
   tier: string | null;
+  /** --partition-by: the partition of these pairs (a config of its own, lib/dataset/partition.ts); null otherwise. */
+  partition: string | null;
   split: string;
   /** `jsonl/pairs/train`, a tier's `jsonl/tier_high/train`: the key of its checkpoint state. */
   key: string;
@@ -53,50 +55,82 @@ export function writesRejected(format: string): boolean {
   return isFormatName(format) ? FORMATS[format].rejected : CUSTOM_OUTPUT.rejected;
 }
 
-export function hubOutput(plan: HubPlan, format: string, channel: PairChannel, split: string, tier: string | null = null): HubOutput {
+export function hubOutput(plan: HubPlan, format: string, channel: PairChannel, split: string, tier: string | null = null, partition: string | null = null): HubOutput {
   const spec = isFormatName(format) ? FORMATS[format] : CUSTOM_OUTPUT;
   return {
     format,
     custom: !isFormatName(format),
     channel,
     tier,
+    partition,
     split,
-    key: outputKey(format, channel, split, tier),
-    directory: configDirectory(format, channel, tier),
+    key: outputKey(format, channel, split, tier, partition),
+    directory: configDirectory(format, channel, tier, partition),
     extension: spec.extension,
     compression: spec.compressible ? textCompression(plan) : null,
   };
 }
 
-/** The checkpoint key of an output: `jsonl/pairs/train`, `jsonl/rejected/train`, a tier's `jsonl/tier_high/train`. */
-export function outputKey(format: string, channel: PairChannel, split: string, tier: string | null = null): string {
-  return `${format}/${channel === 'pairs' && tier !== null ? `tier_${tier}` : channel}/${split}`;
+/** The checkpoint key of an output: `jsonl/pairs/train`, `jsonl/rejected/train`, a tier's `jsonl/tier_high/train`, a partition's `jsonl/part_persona_nurse/train`. */
+export function outputKey(format: string, channel: PairChannel, split: string, tier: string | null = null, partition: string | null = null): string {
+  const middle = channel !== 'pairs' ? channel : partition !== null ? `part_${partition}` : tier !== null ? `tier_${tier}` : channel;
+  return `${format}/${middle}/${split}`;
 }
 
-/** The (format, channel, tier, split) of an output key (outputKey's inverse). */
-export function parseOutputKey(key: string): { format: string; channel: PairChannel; tier: string | null; split: string } {
+/** The (format, channel, tier, partition, split) of an output key (outputKey's inverse). */
+export function parseOutputKey(key: string): { format: string; channel: PairChannel; tier: string | null; partition: string | null; split: string } {
   const [format, middle, split] = key.split('/') as [string, string, string];
-  if (middle.startsWith('tier_')) return { format, channel: 'pairs', tier: middle.slice('tier_'.length), split };
-  return { format, channel: middle as PairChannel, tier: null, split };
+  if (middle.startsWith('tier_')) return { format, channel: 'pairs', tier: middle.slice('tier_'.length), partition: null, split };
+  if (middle.startsWith('part_')) return { format, channel: 'pairs', tier: null, partition: middle.slice('part_'.length), split };
+  return { format, channel: middle as PairChannel, tier: null, partition: null, split };
 }
 
-/** The config groups of a format: its pairs (one per tier with --tiers), then rejected. */
-export function channelGroups(plan: HubPlan, format: string): Array<{ channel: PairChannel; tier: string | null }> {
-  // kto and dpo: one config of passed and rejected pairs together, whatever the tiers.
-  if (isPreferenceFormat(format)) return [{ channel: 'pairs', tier: null }];
+/** The partitions (--partition-by) the writers made outputs for, by name: what the card, the final names and the sweep look at. */
+export function writtenPartitions(state: Pick<WritersState, 'outputs'> | undefined): string[] {
+  const names = new Set<string>();
+  for (const output of state?.outputs ?? []) {
+    const { partition } = parseOutputKey(output.key);
+    if (partition !== null) names.add(partition);
+  }
+  return [...names].sort();
+}
+
+/** A config group of a format: its channel and, for passed pairs, the tier or partition that makes it a config of its own. */
+export interface ChannelGroup {
+  channel: PairChannel;
+  tier: string | null;
+  partition: string | null;
+}
+
+/**
+ * The config groups of a format: its pairs (one per tier with --tiers, one per
+ * partition written with --partition-by: `partitions`, sorted), then rejected.
+ */
+export function channelGroups(plan: HubPlan, format: string, partitions: readonly string[] = []): ChannelGroup[] {
+  // kto and dpo: one config of passed and rejected pairs together, whatever the tiers or partitions.
+  if (isPreferenceFormat(format)) return [{ channel: 'pairs', tier: null, partition: null }];
   const tiers = tierNames(plan.quality);
-  const groups: Array<{ channel: PairChannel; tier: string | null }> = tiers.length > 0 ? tiers.map((tier) => ({ channel: 'pairs' as const, tier })) : [{ channel: 'pairs', tier: null }];
-  if (writesRejected(format)) groups.push({ channel: 'rejected', tier: null });
+  const groups: ChannelGroup[] =
+    plan.partitionBy !== undefined
+      ? partitions.map((partition) => ({ channel: 'pairs' as const, tier: null, partition }))
+      : tiers.length > 0
+        ? tiers.map((tier) => ({ channel: 'pairs' as const, tier, partition: null }))
+        : [{ channel: 'pairs', tier: null, partition: null }];
+  if (writesRejected(format)) groups.push({ channel: 'rejected', tier: null, partition: null });
   return groups;
 }
 
-/** Every output the plan may write, formats in canonical order, then channel (tiers in order), then split. */
-export function hubOutputs(plan: HubPlan): HubOutput[] {
+/**
+ * Every output the plan may write, formats in canonical order, then channel (tiers
+ * in order, partitions by name), then split. With --partition-by: those of `partitions`
+ * (writtenPartitions of the writers' state: partitions are known as rows arrive).
+ */
+export function hubOutputs(plan: HubPlan, partitions: readonly string[] = []): HubOutput[] {
   const outputs: HubOutput[] = [];
   for (const format of planFormats(plan)) {
-    for (const { channel, tier } of channelGroups(plan, format)) {
+    for (const { channel, tier, partition } of channelGroups(plan, format, partitions)) {
       if (plan.fixed.includes(channel)) continue; // a fixed file, not shards
-      for (const split of plan.spec.names) outputs.push(hubOutput(plan, format, channel, split, tier));
+      for (const split of plan.spec.names) outputs.push(hubOutput(plan, format, channel, split, tier, partition));
     }
   }
   return outputs;
@@ -107,9 +141,9 @@ export function planFormats(plan: HubPlan): string[] {
   return [...plan.formats, ...plan.custom.map((format) => format.name)];
 }
 
-/** Config folders a plan can write to (for sweeping a fresh start). */
-export function hubDirectories(plan: HubPlan): string[] {
-  return [...new Set(hubOutputs(plan).map((output) => output.directory))];
+/** Config folders a plan can write to (for sweeping a fresh start); with --partition-by, those of `partitions`. */
+export function hubDirectories(plan: HubPlan, partitions: readonly string[] = []): string[] {
+  return [...new Set(hubOutputs(plan, partitions).map((output) => output.directory))];
 }
 
 /** A finished shard before the total is known: `jsonl/.train-00000.jsonl.partial`. */
@@ -162,6 +196,8 @@ export interface HubOutputState {
 export interface WritersState {
   outputs: HubOutputState[];
   tracker: SplitTrackerState;
+  /** --partition-by: the partitions written so far, in the order they came, each with its first row's value (lib/dataset/partition.ts partitionValueText). */
+  partitions?: Array<[string, string]>;
 }
 
 /** The outputs' checkpoint state: the writers' and the committed count of a routing decision. */

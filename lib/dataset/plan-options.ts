@@ -21,6 +21,9 @@ export interface HubArgs extends QualityArgs {
   seed?: unknown;
   splitKey?: string;
   stratifyBy?: string;
+  /** --partition-by COLUMN, --max-partitions N: a config of the passed pairs per value (lib/dataset/partition.ts). */
+  partitionBy?: string;
+  maxPartitions?: unknown;
   maxShardSize?: unknown;
   compress?: string;
   compressLevel?: unknown;
@@ -50,7 +53,7 @@ export function wantsHubLayout(args: HubArgs): boolean {
   const onlyJsonl = args.format === undefined || args.format.split(',').every((name) => name.trim() === 'jsonl');
   // `--compress none` asks for no compression, which the simple layout already is: not a layout switch.
   const compress = args.compress === undefined || args.compress.trim() === 'none' ? undefined : args.compress;
-  return !onlyJsonl || formatsMap(args.formats).wantsHub || [args.split, compress, args.maxShardSize, args.minScore, args.tiers].some((value) => value !== undefined);
+  return !onlyJsonl || formatsMap(args.formats).wantsHub || [args.split, compress, args.maxShardSize, args.minScore, args.tiers, args.partitionBy].some((value) => value !== undefined);
 }
 
 /** Names a custom format may take: a config and folder name (no `/`), never a built-in's, `default` or `rejected`. */

@@ -27,6 +27,7 @@ import { DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_ROWS } from './parquet';
 import { DEFAULT_MAX_SHARD_BYTES, parseByteSize } from './shards';
 import { zstdLibrary } from './zstd';
 import { targetSamplesOption } from '../scale/sample';
+import { DEFAULT_MAX_PARTITIONS } from './partition';
 import { DEFAULT_SPLIT_SPEC_TEXT, SPLIT_RULE, type SplitSpec, normalizeSeed, parseSplitSpec } from './split';
 import { type HubArgs, type Compression, wantsHubLayout, formatsMap, compressionOptions } from './plan-options';
 import type { RoutedMetric } from '../quality/thresholds';
@@ -67,6 +68,10 @@ export interface HubPlan {
   /** Flat-row column hashed for the split. */
   key: string;
   stratifyBy?: string;
+  /** --partition-by: the column whose value names a passed pair's config (lib/dataset/partition.ts); absent: one config of pairs. */
+  partitionBy?: string;
+  /** --max-partitions: with partitionBy, the most configs it may make. */
+  maxPartitions?: number;
   maxShardBytes: number;
   compression: Compression;
   /** --compress-level, or the codec's default; absent with `none`. */
@@ -148,6 +153,7 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
     if (args.systemPrompt !== undefined) {
       throw optionError('system-prompt', `--system-prompt needs --format messages, alpaca, sharegpt, prompt-completion, kto or dpo, ${got(args.systemPrompt)}`, 'ERR_USAGE');
     }
+    if (args.maxPartitions !== undefined) throw optionError('max-partitions', `--max-partitions needs --partition-by, ${got(args.maxPartitions)}`, 'ERR_USAGE');
     if (args.compress !== undefined) compressionOptions(args, ['jsonl']); // `none`: still checked, never silently taken
     else if (args.compressLevel !== undefined) throw optionError('compress-level', `--compress-level needs --compress gzip or zstd, ${got(args.compressLevel)}`, 'ERR_USAGE');
     return null;
@@ -166,6 +172,7 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
   const seed = normalizeSeed(args.seed ?? DEFAULT_SEED);
   const key = columnOption('split-key', args.splitKey ?? defaultSplitKey(preset), preset);
   const stratifyBy = args.stratifyBy === undefined ? undefined : columnOption('stratify-by', args.stratifyBy, preset);
+  const partitions = partitionOptions(args, preset, formats);
 
   // kto, dpo: rejected pairs need a question and an answer too, and a prompt must never sit in two splits.
   for (const format of formats.filter(isPreferenceFormat)) {
@@ -228,7 +235,25 @@ export function normalizeHubOptions(args: HubArgs, preset: Preset): HubPlan | nu
     quality,
     ...targetSamples(args),
     ...charLimits(args, preset),
+    ...partitions,
   };
+}
+
+/** --partition-by, --max-partitions, only when given (other plans stay as they were). */
+function partitionOptions(args: HubArgs, preset: Preset, formats: readonly FormatName[]): { partitionBy?: string; maxPartitions?: number } {
+  if (args.partitionBy === undefined) {
+    if (args.maxPartitions !== undefined) throw optionError('max-partitions', `--max-partitions needs --partition-by, ${got(args.maxPartitions)}`, 'ERR_USAGE');
+    return {};
+  }
+  const partitionBy = columnOption('partition-by', args.partitionBy, preset);
+  // A pair's config is its tier's or its partition's, not both.
+  if (args.tiers !== undefined) throw optionError('partition-by', `--partition-by and --tiers both make configs of the passed pairs; use one, ${got(partitionBy)}`, 'ERR_USAGE');
+  // kto and dpo hold a question's passed and rejected answers together: one config each, never partitioned.
+  if (formats.length > 0 && formats.every(isPreferenceFormat)) {
+    throw optionError('partition-by', `--partition-by makes configs of the passed pairs, which --format ${formats.join(',')} does not write alone; add a format such as jsonl, ${got(partitionBy)}`, 'ERR_USAGE');
+  }
+  const maxPartitions = args.maxPartitions === undefined ? DEFAULT_MAX_PARTITIONS : positiveInteger('max-partitions', args.maxPartitions);
+  return { partitionBy, maxPartitions };
 }
 
 /** --min-chars, --max-chars (checked against the preset's columns), --max-tokens, only when given (other plans stay as they were). */
@@ -301,6 +326,8 @@ export function hubOptionsRecord(plan: HubPlan, parquetLibrary: string): Record<
     seed: plan.seed,
     split_key: plan.key,
     stratify_by: plan.stratifyBy ?? null,
+    // Only when given: the record (and manifest.json) of other exports stays as it was.
+    ...(plan.partitionBy !== undefined ? { partition_by: plan.partitionBy } : {}),
     max_shard_bytes: plan.maxShardBytes,
     compress: plan.compression,
     ...codec,

@@ -19,7 +19,8 @@
  * router sees entries in input order): PII scanned in pairs and rejected rows first,
  * before the split (redacted in the row, so the key is hashed as written), then,
  * the split known, a pair with PII moved with "pii" (--pii reject), duplicates of passing pairs
- * ("duplicate", "near_duplicate"), then a passing pair's tier (`entry.quality`).
+ * ("duplicate", "near_duplicate"), then a passing pair's tier (`entry.quality`) and, with
+ * --partition-by, its partition (lib/dataset/partition.ts: a config named after its value).
  * Last, with --target-samples (lib/scale/sample.ts), a pair still passing whose sample key
  * lies above the first pass's cutoff goes to `not_sampled`: counted, never written.
  * It comes after every other rule, so the sample is drawn from what would be written.
@@ -40,6 +41,7 @@ import { type SplitSpec, makeSplitAssigner } from './split';
 import { type CharLimits, charLimitRule } from './length-filters';
 import { ChatTokenCounter, type ChatTokensSpec } from '../quality/chat-tokens';
 import { QaHfError } from '../errors';
+import { rowPartition } from './partition';
 
 /** failure_reason of a pair whose rendered conversation is longer than --max-tokens. */
 export const TOO_MANY_TOKENS = 'too_many_tokens';
@@ -63,6 +65,8 @@ export interface RoutePlan {
   maxTokens?: number;
   /** A model folder (--tokenizer FOLDER) as data, once the command has read it: every row's conversation is rendered and counted. */
   chat?: ChatTokensSpec;
+  /** --partition-by: the column whose value names a passed pair's config. */
+  partitionBy?: string;
   /** --pii, --dedup, --tiers (absent: no quality rules run, as in library chains). */
   quality?: QualityPlan;
 }
@@ -79,6 +83,8 @@ export interface Route {
   segments: SegmentRow[] | null;
   /** --tiers: the tier a passed pair is written under (its score's, `low` when it has none); else null. */
   tier: string | null;
+  /** --partition-by: the config a passed pair is written under (lib/dataset/partition.ts rowPartition); else null. */
+  partition: string | null;
   /** The failure_reason a rule gave a pair it moved to rejected; null when no rule moved it. */
   reason: string | null;
 }
@@ -161,9 +167,9 @@ export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: Ro
     if (channel === 'segmented') {
       // A segment's row has no facts (entry.facts would be of the line's own row): counted here.
       const segments = entry.segments!.map((segment) => routeRow(segment.channel, segment.row, { ...entry, facts: null }, file));
-      return { channel, split: 0, row: null, segments, tier: null, reason: null };
+      return { channel, split: 0, row: null, segments, tier: null, partition: null, reason: null };
     }
-    if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) return { channel, split: 0, row: entry.row, segments: null, tier: null, reason: null };
+    if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) return { channel, split: 0, row: entry.row, segments: null, tier: null, partition: null, reason: null };
     // PII first: the split key is hashed as it is written (redacted under --pii redact|reject).
     const first = routeRow(channel, qualityRouter ? qualityRouter.scan(entry, entry.row) : entry.row, entry, file);
     let row = first.row;
@@ -181,7 +187,8 @@ export function makeRouter(plan: RoutePlan, quality?: QualityRouter, sample?: Ro
     }
     if (sample && routed === 'pairs' && !sampled(row, file, entry.line)) routed = 'not_sampled';
     const tier = routed === 'pairs' && plan.quality?.tiers ? (entry.quality?.tier ?? LOW_TIER) : null;
-    return { channel: routed, split, row, segments: null, tier, reason };
+    const partition = routed === 'pairs' && plan.partitionBy !== undefined ? rowPartition(row, plan.partitionBy) : null;
+    return { channel: routed, split, row, segments: null, tier, partition, reason };
   };
 }
 
@@ -196,6 +203,7 @@ export function applyRoute(entry: Entry, route: Route): boolean {
   entry.row = route.row;
   entry.split = route.split;
   entry.tier = route.tier;
+  entry.partition = route.partition;
   entry.reason = route.reason;
   return moved;
 }
