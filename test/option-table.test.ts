@@ -132,6 +132,8 @@ const EXAMPLES: Record<string, Example> = {
   seed: { cli: '7', file: 7, with: { split: 'train=0.5,test=0.5' } },
   'split-key': { cli: 'answer', with: { split: 'train=0.5,test=0.5' } },
   'stratify-by': { cli: 'answer', with: { split: 'train=0.5,test=0.5' } },
+  'partition-by': { cli: 'persona' },
+  'max-partitions': { cli: '5', file: 5, with: { 'partition-by': 'persona' } },
   'max-shard-size': { cli: '1MB' },
   compress: { cli: 'gzip' },
   'compress-level': { cli: '9', file: 9, with: { compress: 'gzip' } },
@@ -215,8 +217,8 @@ describe('the table', () => {
 
   test('the effective config names the keys the file took before issue 16, in their order (so an export’s options hash stays)', () => {
     expect(OUTPUT_KEYS).toEqual([
-      'preset', 'max-line-bytes', 'format', 'split', 'seed', 'split-key', 'stratify-by', 'max-shard-size', 'compress', 'compress-level',
-      'min-score', 'min-chars', 'max-chars', 'max-tokens', 'system-prompt', 'card', 'input', 'columns', 'passed', 'failure_reason', 'keep', 'formats', 'segment',
+      'preset', 'max-line-bytes', 'format', 'split', 'seed', 'split-key', 'stratify-by', 'partition-by', 'max-shard-size', 'compress',
+      'compress-level', 'min-score', 'min-chars', 'max-chars', 'max-tokens', 'system-prompt', 'card', 'input', 'columns', 'passed', 'failure_reason', 'keep', 'formats', 'segment',
     ]);
     // A row recorded in the effective config says how it is normalized there (the card's fields: as merged).
     for (const row of OPTION_TABLE) {

@@ -40,8 +40,8 @@ describe('makeRouter', () => {
   });
 
   test('errors and blanks pass as they are, split 0', () => {
-    expect(route(entry('errors', null))).toEqual({ channel: 'errors', split: 0, row: null, segments: null, tier: null, reason: null });
-    expect(route(entry('blank', null))).toEqual({ channel: 'blank', split: 0, row: null, segments: null, tier: null, reason: null });
+    expect(route(entry('errors', null))).toEqual({ channel: 'errors', split: 0, row: null, segments: null, tier: null, partition: null, reason: null });
+    expect(route(entry('blank', null))).toEqual({ channel: 'blank', split: 0, row: null, segments: null, tier: null, partition: null, reason: null });
   });
 
   test('splits spread over both names; one split means no hashing', () => {
