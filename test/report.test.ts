@@ -221,7 +221,7 @@ describe('metrics and sections', () => {
   const report = new ReportAccumulator({ language: 'sv', detect, splitNames: ['train', 'test'] });
   report.add(FIXTURE);
   const sections = {
-    pii: { personnummer: { matches: 3, records: 2 }, email: { matches: 1, records: 1 }, records: 3, records_written: 0, mode: 'redact', examples: [{ kind: 'personnummer', value: '19850312-****', file: 'a.jsonl', line: 4 }] },
+    pii: { personnummer: { matches: 3, records: 2 }, email: { matches: 1, records: 1 }, records: 3, records_written: 0, mode: 'redact', examples: [{ kind: 'personnummer', value: '********-****', file: 'a.jsonl', line: 4 }] },
     duplicates: { exact: { records: 1, groups: 1 }, near: { records: 2, groups: 1 }, across_splits: 1 },
     tiers: { high: 2, medium: 1, low: 1 },
   };
