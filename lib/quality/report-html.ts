@@ -40,7 +40,7 @@ export async function barChartSvgVega(title: string, items: readonly { label: st
     data: { values: items.map((item, order) => ({ label: item.label, count: item.count, order })) },
     mark: { type: 'bar', color: '#4c78a8' },
     encoding: {
-      x: { field: 'label', type: 'ordinal', title: axis.x, sort: { field: 'order' }, axis: { labelAngle: -40, labelLimit: 120 } },
+      x: { field: 'label', type: 'ordinal', title: axis.x, sort: { field: 'order' }, axis: { labelAngle: -40, labelLimit: 0, maxExtent: 1000 } },
       y: { field: 'count', type: 'quantitative', title: axis.y },
     },
   };
