@@ -375,11 +375,11 @@ function duplicatesSentence(duplicates: Record<string, Json>): string {
   const near = numberAt(duplicates, 'near', 'records') ?? 0;
   const nearChecked = !Array.isArray(duplicates.checked) || duplicates.checked.includes('near');
   const mode = typeof duplicates.mode === 'string' ? duplicates.mode : null;
-  const found = nearChecked ? `${plural(exact, 'exact duplicate')} and ${plural(near, 'near duplicate')}` : `${plural(exact, 'exact duplicate')} (near duplicates not looked for)`;
+  const found = nearChecked ? `${plural(exact, 'exact duplicate')} and ${plural(near, 'near duplicate')}` : plural(exact, 'exact duplicate');
   const done = mode === 'off' ? 'counted and left in the data (<code>--dedup off</code>)' : mode ? `moved to rejected (<code>--dedup ${escapeHtml(mode)}</code>)` : '';
   const leaks = numberAt(duplicates, 'across_splits');
-  const leakText = leaks === undefined ? '' : leaks === 0 ? '; none has its first copy in another split' : `; <b>${plural(leaks, 'duplicate')} with its first copy in another split</b> (<code>leaks</code>)`;
-  return `<b>Duplicates: ${found}</b> beyond the first of their group${done ? `, ${done}` : ''}${leakText}.`;
+  const leakText = leaks === undefined ? '' : leaks === 0 ? '; none has its first copy in another split' : `; <b>${formatCount(leaks)} ${leaks === 1 ? 'has its' : 'have their'} first copy in another split</b> (<code>leaks</code>)`;
+  return `<b>Duplicates: ${found}</b> beyond the first of their group${done ? `, ${done}` : ''}${leakText}${nearChecked ? '' : '; near duplicates not looked for'}.`;
 }
 
 /** --decontaminate: pairs that share an n-gram with an evaluation set, per file. */
