@@ -80,7 +80,7 @@ describe('export writes the report', () => {
     // The release page: no gate, the paragraph, the reasons, in that order before the charts.
     expect(html).toContain('No gate set: no <code>--fail-on</code> rule was given');
     expect(html).toContain('<b>6 pairs written</b>: 6 to <b>train</b>.');
-    expect(html).toContain('<b>2 rows rejected</b>: 1 <span class="none">(no reason given)</span> and 1 <code>för vag</code>.');
+    expect(html).toContain('<b>2 rows rejected</b>: 1 <span class="none">(no reason given)</span> and 1 “för vag”.');
     const at = ['id="verdict"', 'id="summary"', 'id="reasons"', 'id="charts"'].map((id) => html.indexOf(id));
     expect(at.every((index, i) => index > 0 && (i === 0 || index > at[i - 1]))).toBe(true);
   });

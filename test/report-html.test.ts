@@ -142,7 +142,7 @@ describe('the release page', () => {
     expect(textOf(paragraph)).toBe(
       [
         '1,586 pairs written: 1,200 to train and 386 to test.',
-        '23 rows rejected: 12 för vag, 9 duplicate and 2 (no reason given).',
+        '23 rows rejected: 12 “för vag”, 9 duplicate and 2 (no reason given).',
         '2 bad lines went to qa_errors.jsonl.',
         'Personal data: 3 records with a match (2 personnummer and 1 email); --pii redact replaced every match by its placeholder ([PERSONNUMMER], [EMAIL], …) in every file written; 0 records written with a match.',
         'Duplicates: 9 exact duplicates beyond the first of their group, moved to rejected (--dedup exact); 4 have their first copy in another split (leaks); near duplicates not looked for.',
@@ -156,7 +156,7 @@ describe('the release page', () => {
     const rows = [...table.matchAll(/<tr>(.*?)<\/tr>/g)].map((match) => textOf(match[1].replace(/<\/t[dh]>/g, '|')));
     expect(rows).toEqual([
       'failure_reason|rows|share of rejected|from|',
-      'för vag|12|52.2%|given by the input|',
+      '“för vag”|12|52.2%|given by the input|',
       'duplicate|9|39.1%|--dedup: an exact duplicate of an earlier pair|',
       '(no reason given)|2|8.7%|given by the input|',
       'all|23|100.0%||',

@@ -313,9 +313,10 @@ function numberAt(value: Json, ...path: string[]): number | undefined {
   return typeof at === 'number' ? at : undefined;
 }
 
-/** A failure_reason as the page names it ('' is a rejected row without one). */
+/** A failure_reason as the page names it: qa-hf's own as code, the input's (free text, often a sentence) in quotes, '' as a row without one. */
 function reasonText(reason: string): string {
-  return reason === '' ? '<span class="none">(no reason given)</span>' : `<code>${escapeHtml(reason)}</code>`;
+  if (reason === '') return '<span class="none">(no reason given)</span>';
+  return Object.hasOwn(REASON_ORIGINS, reason) ? `<code>${escapeHtml(reason)}</code>` : `“${escapeHtml(reason)}”`;
 }
 
 /** How many reasons the paragraph names before it points to the table. */
