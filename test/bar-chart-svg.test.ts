@@ -1,8 +1,8 @@
 /**
  * lib/quality/bar-chart-svg.ts draws report.html's bar chart without vega: its SVG must be
  * vega's, byte for byte. The reference is vega-lite → vega's headless renderer itself
- * (report-html's barChartSvgVega), on charts like the report's and on fuzzed ones (labels
- * cut at 120 px, HTML and quotes in labels, padded labels, long titles that widen the
+ * (report-html's barChartSvgVega), on charts like the report's and on fuzzed ones (long
+ * labels drawn whole, HTML and quotes in labels, padded labels, long titles that widen the
  * chart, counts from 1 to 1e9 so the y labels' precision and width vary, 1 to 60 bars).
  */
 import { barChartSvgDirect } from '../lib/quality/bar-chart-svg';
@@ -46,6 +46,7 @@ test('the report charts of a small export: the same bytes as vega', async () => 
   const personas: Items = [
     { label: 'sjukskoterska_erfaren', count: 120 },
     { label: 'lakare_specialist_med_ett_mycket_langt_namn_som_klipps', count: 80 },
+    { label: `underskoterska_${'natt_'.repeat(20)}slut`, count: 7 },
     { label: '(other)', count: 1 },
   ];
   for (const [title, items, axis] of [
@@ -56,6 +57,21 @@ test('the report charts of a small export: the same bytes as vega', async () => 
     expect(direct).not.toBeNull();
     expect(direct).toBe(await barChartSvgVega(title, items, axis));
   }
+});
+
+test('no label is cut: every persona name whole, no ellipsis, the axis title below the longest label', () => {
+  const long = `underskoterska_${'natt_'.repeat(20)}slut`; // 120 characters: ~960 px of text, more than vega's default maxExtent of 200 px once rotated
+  const items: Items = [
+    { label: 'lakare_specialist_med_ett_mycket_langt_namn_som_klipps', count: 80 },
+    { label: long, count: 7 },
+  ];
+  const svg = barChartSvgDirect('personas (train / pairs)', items, AXES[1])!;
+  for (const item of items) expect(svg).toContain(`>${item.label}</text>`);
+  expect(svg).not.toContain('\u2026');
+  const labelTop = Number(/<text text-anchor="end" transform="translate\([^,]+,(\d+)\) rotate/.exec(svg)![1]);
+  const titleY = Number(/<text text-anchor="middle" transform="translate\(180,([\d.]+)\)"[^>]*>persona</.exec(svg)![1]);
+  // The rotated label reaches 960 × sin 40° ≈ 617 px below the axis; the title sits below that.
+  expect(titleY - labelTop).toBeGreaterThan(600);
 });
 
 test('fuzzed charts: the same bytes as vega', async () => {

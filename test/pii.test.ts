@@ -130,9 +130,10 @@ describe('validators', () => {
 
 describe('maskPii and redactPii', () => {
   test.each<[PiiKind, string, string]>([
-    ['personnummer', '19850312-1231', '19850312-****'],
-    ['personnummer', '850312-1231', '850312-****'],
-    ['personnummer', '198503121231', '19850312****'],
+    ['personnummer', '19850312-1231', '********-****'],
+    ['personnummer', '850312-1231', '******-****'],
+    ['personnummer', '198503121231', '************'],
+    ['personnummer', '121212+1212', '******+****'],
     ['email', 'anna.berg@region.se', 'a***.****@******.se'],
     ['phone', '070-123 45 67', '070-*** ** **'],
     ['iban', 'SE45 5000 0000 0583 9825 7466', 'SE45 **** **** **** **** ****'],

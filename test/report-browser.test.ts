@@ -4,7 +4,8 @@
  * no download from elsewhere) opens the file with every section filled in — PII and
  * duplicate examples too, and data that is HTML — and the test asserts no console error,
  * no request beyond the file itself, no injected element, and a non-zero size for every
- * chart; a screenshot goes to test-output/ (gitignored). It never skips.
+ * chart, the verdict, the paragraph and the reason table on the first screen, no chart label
+ * cut; screenshots (the whole page, the first screen) go to test-output/ (gitignored). It never skips.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -23,6 +24,8 @@ import { ROOT } from './helpers';
 
 const run = promisify(execFile);
 const SV = 'Patienten ska få information om behandlingen innan den påbörjas och kan alltid ställa frågor.';
+/** A persona name longer than the chart's old label limit (120 px): drawn whole now. */
+const LONG_PERSONA = 'sjukskoterska_erfaren_med_specialistutbildning_intensivvard';
 const HOSTILE = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>';
 
 /** @sparticuz/chromium's version: its major is the Chromium major it ships. */
@@ -71,8 +74,9 @@ async function reportHtml(): Promise<string> {
       question: `Fråga ${i}: ${'hur '.repeat(i % 9)}?`,
       answer: i === 7 ? 'The patient should always be informed about the treatment before it starts.' : `${SV} ${'mer '.repeat(i)}`,
       source: `dok/${i % 4}.pdf`,
-      persona: i === 3 ? HOSTILE : `roll${i % 3}/erfaren`,
+      persona: i === 3 ? HOSTILE : i % 3 === 2 ? LONG_PERSONA : `roll${i % 3}/erfaren`,
       validation_score: (i % 10) / 10 + 0.05,
+      ...(i % 5 === 4 ? { failure_reason: i % 10 === 4 ? 'för vag' : 'below_min_score' } : {}),
     },
   }));
   const report = new ReportAccumulator({ language: 'sv', detect, splitNames: ['train', 'test'] });
@@ -85,7 +89,7 @@ async function reportHtml(): Promise<string> {
       records: 3,
       mode: 'redact',
       examples: [
-        { kind: 'personnummer', column: 'answer', masked: '19850312-****', file: 'qa.jsonl', line: 12 },
+        { kind: 'personnummer', column: 'answer', masked: '********-****', file: 'qa.jsonl', line: 12 },
         { kind: 'email', column: 'question', masked: `a***@${HOSTILE}`, file: 'qa.jsonl', line: 30 },
       ],
     },
@@ -98,6 +102,7 @@ async function reportHtml(): Promise<string> {
       ],
     },
     tiers: { high: 20, medium: 8, low: 4 },
+    contamination: { ngram: 13, records: 0, files: [{ file: 'eval/mmlu.jsonl', records: 0 }], examples: [] },
   };
   const metrics = computeMetrics(report, counts, sections);
   const thresholds = evaluateThresholds(parseThresholds('pii>0,duplicates>0.01,pass_rate<0.6'), metrics);
@@ -145,14 +150,26 @@ test('headless Chromium: no console error, no request, no injected element, ever
     // The hostile text is shown as text, never run or parsed as markup.
     expect(await page.title()).toBe(`Quality report: demo ${HOSTILE}`);
     expect(await page.$$eval('script, img', (elements) => elements.length)).toBe(0);
-    expect(await page.$eval('body', (body) => body.textContent)).toContain('19850312-****');
+    const text = await page.$eval('body', (body) => body.textContent ?? '');
+    expect(text).toContain('********-****');
+    expect(text).not.toContain('19850312');
     expect(await page.$$eval('.sides .side', (sides) => sides.length)).toBe(2);
-    expect(await page.$eval('.failed', (element) => element.textContent)).toBe('2 of 3 thresholds failed.'); // pii>0 and duplicates>0.01; pass_rate 0.8 passes
+    expect(await page.$eval('#verdict .headline', (element) => element.textContent)).toBe('Fail: 2 of 3 --fail-on rules failed.'); // pii>0 and duplicates>0.01; pass_rate 0.8 passes
+    // The release page's first screen (1280×900): the verdict, the paragraph and the reason table, whole.
+    const bottoms = await page.$$eval('#verdict, #summary, #reasons', (sections) => sections.map((section) => section.getBoundingClientRect().bottom));
+    expect(bottoms).toHaveLength(3);
+    for (const bottom of bottoms) expect(bottom).toBeLessThanOrEqual(900);
+    // No chart label is cut (vega's ellipsis), and the long persona name is drawn whole.
+    expect(await page.$$eval('svg text', (texts) => texts.filter((t) => (t.textContent ?? '').includes('\u2026')).length)).toBe(0);
+    expect(await page.$$eval('svg text', (texts, name) => texts.filter((t) => t.textContent === name).length, LONG_PERSONA)).toBeGreaterThan(0);
     const shots = path.join(ROOT, 'test-output');
     await fs.mkdir(shots, { recursive: true });
     const shot = path.join(shots, 'report.png');
     await page.screenshot({ path: shot as `${string}.png`, fullPage: true });
     expect((await fs.stat(shot)).size).toBeGreaterThan(10_000);
+    const first = path.join(shots, 'report-first-screen.png');
+    await page.screenshot({ path: first as `${string}.png` });
+    expect((await fs.stat(first)).size).toBeGreaterThan(10_000);
   } finally {
     await browser.close();
   }

@@ -53,6 +53,11 @@ describe('export writes the report', () => {
     expect(report.counts).toEqual({ lines: 10, pairs: 6, rejected: 2, errors: 1, blank: 1 });
     expect(report.metrics).toEqual({ pass_rate: 0.75, errors: 0.111111, language_mismatch: 0.25, pii: 0, pii_written: 0, duplicates: 0, near_duplicates: 0, leaks: 0 });
     expect(report.thresholds).toEqual([]);
+    // Both rejected rows are the input's own: one with its failure_reason, one without.
+    expect(report.rejected_reasons).toEqual([
+      { reason: '', count: 1 },
+      { reason: 'för vag', count: 1 },
+    ]);
     const [pairs, rejected] = report.groups;
     expect([pairs.split, pairs.channel, pairs.records, rejected.channel, rejected.records]).toEqual(['train', 'pairs', 6, 'rejected', 2]);
     expect(pairs.answers).toEqual({ empty: 0, very_short: 2, equal_to_question: 1 }); // "Ja." and "samma"
@@ -72,6 +77,12 @@ describe('export writes the report', () => {
     const html = await fs.readFile(path.join(out, 'report.html'), 'utf8');
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    // The release page: no gate, the paragraph, the reasons, in that order before the charts.
+    expect(html).toContain('No gate set: no <code>--fail-on</code> rule was given');
+    expect(html).toContain('<b>6 pairs written</b>: 6 to <b>train</b>.');
+    expect(html).toContain('<b>2 rows rejected</b>: 1 <span class="none">(no reason given)</span> and 1 “för vag”.');
+    const at = ['id="verdict"', 'id="summary"', 'id="reasons"', 'id="charts"'].map((id) => html.indexOf(id));
+    expect(at.every((index, i) => index > 0 && (i === 0 || index > at[i - 1]))).toBe(true);
   });
 });
 
@@ -158,7 +169,13 @@ describe('--fail-on over the quality rules: pii and duplicates', () => {
     const report = await readJson(path.join(out, 'report.json'));
     expect(report.pii.records).toBe(1);
     expect(report.pii.personnummer).toMatchObject({ matches: 1, records: 1 });
-    expect(report.pii.examples[0]).toMatchObject({ kind: 'personnummer', masked: '19850312-****' });
+    expect(report.pii.examples[0]).toMatchObject({ kind: 'personnummer', masked: '********-****' });
+    // report.html: the masked personnummer without its birth date, each rule with its verdict.
+    const html = await fs.readFile(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('masked: ********-****');
+    expect(html).not.toMatch(/19850312|850312/);
+    expect(html).toContain('<tr><td><code>duplicates&gt;0.2</code></td><td class="num">25.0%</td><td class="failed">fail</td></tr>');
+    expect(html).toContain('<tr><td><code>near_duplicates&gt;0</code></td><td class="num">0.0%</td><td class="passed">pass</td></tr>');
     expect(report.duplicates.exact).toEqual({ records: 1, groups: 1 });
     expect(report.thresholds).toEqual([
       { rule: 'pii>0', value: 1, passed: false },

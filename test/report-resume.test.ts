@@ -28,6 +28,8 @@ describe('kill and resume', () => {
     const checkpoint = await readJson(path.join(out, '.qa-hf-checkpoint.json'));
     expect(checkpoint.position.offset).toBeGreaterThan(0);
     expect(checkpoint.report.groups[0].records).toBeGreaterThan(0);
+    // The rejected rows' reasons counted before the kill ride in the checkpoint too.
+    expect(checkpoint.report.rejected_reasons.length).toBeGreaterThan(0);
     expect((await runCli(args(out))).code).toBe(0);
     for (const name of ['report.json', 'report.html']) {
       expect((await fs.readFile(path.join(out, name))).equals(await fs.readFile(path.join(reference, name)))).toBe(true);

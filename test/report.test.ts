@@ -11,7 +11,7 @@ import {
   detectLanguage,
   languageSampled,
 } from '../lib/quality/language';
-import { ReportAccumulator } from '../lib/quality/report';
+import { ReportAccumulator, UNCOUNTED_REASON } from '../lib/quality/report';
 import { buildReport, cardQuality, computeMetrics } from '../lib/quality/report-json';
 import { equalNormalized, normalizeForCompare, wordCount } from '../lib/quality/words';
 import { TopCounter, addLength, bucketLow, bucketOf, emptyLengthSketch, powerOfTwoHistogram, quantile } from '../lib/quality/sketch';
@@ -221,7 +221,7 @@ describe('metrics and sections', () => {
   const report = new ReportAccumulator({ language: 'sv', detect, splitNames: ['train', 'test'] });
   report.add(FIXTURE);
   const sections = {
-    pii: { personnummer: { matches: 3, records: 2 }, email: { matches: 1, records: 1 }, records: 3, records_written: 0, mode: 'redact', examples: [{ kind: 'personnummer', value: '19850312-****', file: 'a.jsonl', line: 4 }] },
+    pii: { personnummer: { matches: 3, records: 2 }, email: { matches: 1, records: 1 }, records: 3, records_written: 0, mode: 'redact', examples: [{ kind: 'personnummer', value: '********-****', file: 'a.jsonl', line: 4 }] },
     duplicates: { exact: { records: 1, groups: 1 }, near: { records: 2, groups: 1 }, across_splits: 1 },
     tiers: { high: 2, medium: 1, low: 1 },
   };
@@ -251,7 +251,7 @@ describe('metrics and sections', () => {
     expect(json.pii).toEqual(sections.pii);
     expect(json.duplicates).toEqual(sections.duplicates);
     expect(json.tiers).toEqual(sections.tiers);
-    expect(Object.keys(json)).toEqual(['report_version', 'settings', 'counts', 'metrics', 'thresholds', 'groups', 'pii', 'duplicates', 'tiers']);
+    expect(Object.keys(json)).toEqual(['report_version', 'settings', 'counts', 'rejected_reasons', 'metrics', 'thresholds', 'groups', 'pii', 'duplicates', 'tiers']);
   });
 
   test('the card gets a "Data quality" section', () => {
@@ -288,6 +288,68 @@ describe('metrics and sections', () => {
     const metrics = computeMetrics(report, counts(4, 1, 1, 1), withMode);
     const json = buildReport(report, { counts: counts(4, 1, 1, 1), metrics, thresholds: [], sections: withMode, tokenizer: null });
     expect(cardQuality(json).notes[3]).toBe(line);
+  });
+});
+
+describe('rejected rows by failure_reason', () => {
+  const splitNames = ['train', 'test'];
+  /** A rejected entry as routing leaves it: `moved` is the rule's reason (Entry.reason), null for the input's own rejected rows. */
+  function rejected(reason: string | undefined, moved: string | null = null, split = 0) {
+    const given = row('Fråga?', 'Svar som inte godkändes.');
+    return { channel: 'rejected' as Channel, split, row: reason === undefined ? given : { ...given, failure_reason: reason }, moved };
+  }
+  function batchWithMoves(items: ReturnType<typeof rejected>[]): Batch {
+    const batch = batchOf(items);
+    batch.entries.forEach((entry, i) => (entry.reason = items[i].moved));
+    return batch;
+  }
+
+  test("the input's own rejected rows and those routing moved, segments' rows too, most frequent first", () => {
+    const report = new ReportAccumulator({ language: null, splitNames });
+    const batch = batchWithMoves([rejected('för vag'), rejected('below_min_score', 'below_min_score'), rejected('för vag', null, 1), rejected(undefined), rejected('pii', 'pii')]);
+    const segmented = newEntry(6, 500, '');
+    segmented.channel = 'segmented';
+    segmented.segments = [
+      { channel: 'pairs', row: row('a?', 'b'), split: 0 },
+      { channel: 'rejected', row: { ...row('c?', 'd'), failure_reason: 'too_short' }, split: 0, reason: 'too_short' },
+    ];
+    batch.entries.push(segmented);
+    report.add(batch);
+    expect(report.rejectedReasons()).toEqual([
+      { reason: 'för vag', count: 2 },
+      { reason: '', count: 1 },
+      { reason: 'below_min_score', count: 1 },
+      { reason: 'pii', count: 1 },
+      { reason: 'too_short', count: 1 },
+    ]);
+    // The moved ones alone are what the filters' metrics count.
+    expect(['below_min_score', 'pii', 'too_short', 'för vag'].map((reason) => report.routedCount(reason))).toEqual([1, 1, 1, 0]);
+    const json = buildReport(report, { counts: counts(0, 5, 0, 0), metrics: {}, thresholds: [], sections: {}, tokenizer: null }) as any;
+    expect(json.rejected_reasons).toEqual(report.rejectedReasons());
+    expect(report.state.rejected_reasons).toEqual([['', 1], ['below_min_score', 1], ['för vag', 2], ['pii', 1], ['too_short', 1]]);
+  });
+
+  test('nothing rejected: an empty list in report.json, no field in the state', () => {
+    const report = new ReportAccumulator({ language: null, splitNames });
+    report.add(batchOf([{ channel: 'pairs', row: row('a?', 'b') }]));
+    expect(report.rejectedReasons()).toEqual([]);
+    expect('rejected_reasons' in report.state).toBe(false);
+    expect((buildReport(report, { counts: counts(1, 0, 0, 0), metrics: {}, thresholds: [], sections: {}, tokenizer: null }) as any).rejected_reasons).toEqual([]);
+  });
+
+  test("an older version's state (no rejected_reasons) resumes: its rejected rows count under UNCOUNTED_REASON", () => {
+    const first = new ReportAccumulator({ language: 'sv', detect, splitNames });
+    first.add(FIXTURE);
+    const { rejected_reasons: _dropped, ...older } = JSON.parse(JSON.stringify(first.state));
+    const resumed = new ReportAccumulator({ language: 'sv', detect, splitNames }, older);
+    resumed.add(batchWithMoves([rejected('för vag')]));
+    expect(resumed.rejectedReasons()).toEqual([
+      { reason: UNCOUNTED_REASON, count: 1 },
+      { reason: 'för vag', count: 1 },
+    ]);
+    // …and keeps that count through its own checkpoints.
+    const again = new ReportAccumulator({ language: 'sv', detect, splitNames }, JSON.parse(JSON.stringify(resumed.state)));
+    expect(again.rejectedReasons()).toEqual(resumed.rejectedReasons());
   });
 });
 

@@ -1,13 +1,13 @@
 /**
  * bar-chart-svg — report.html's bar chart drawn directly: the same SVG, byte for byte,
  * that vega-lite → vega's headless renderer draws for lib/quality/report-html.ts's
- * bar chart spec (360×160, ordinal x with labels at -40° cut at 120 px, linear y from
+ * bar chart spec (360×160, ordinal x with whole labels at -40° — labelLimit 0, maxExtent 1000 —, linear y from
  * zero, "nice", about four ticks), without loading either (~0.1 s to load, ~12 ms a
  * chart). The one spec is fixed, so its layout is too: what vega computes at run time
  * — the band scale, the nice y domain and its ticks (d3-array's tickSpec, d3-scale's
  * nice), the tick labels' format (d3-format ",.Nf" at the ticks' precision), text
  * widths (vega-scenegraph's estimate without a canvas: 0.8 × characters × font size),
- * label truncation with "…", the rotated labels' bounds, the axes' and title's
+ * label truncation with "…" (the y labels'; x labels are whole), the rotated labels' bounds, the axes' and title's
  * positions and the padding that makes room for them — is computed here with the same
  * floating-point operations in the same order. test/bar-chart-svg.test.ts compares
  * both renderers on fuzzed charts; vega stays the reference and the fallback
@@ -26,9 +26,11 @@ const HEIGHT = 160;
 /** vega-lite's band padding for bars. */
 const PADDING_INNER = 0.1;
 const PADDING_OUTER = 0.05;
-/** The spec's labelAngle -40 as vega stores it, and labelLimit. */
+/** The spec's labelAngle -40 as vega stores it, and labelLimit 0: no label is cut. */
 const LABEL_ANGLE = 320;
-const LABEL_LIMIT = 120;
+const LABEL_LIMIT = 0;
+/** The spec's x axis maxExtent: room for the longest label (vega's default, 200 px, would let the axis title overlap long rotated labels). */
+const X_MAX_EXTENT = 1000;
 /** vega's defaults: label and title font sizes, tick size, label and title padding, view padding. */
 const LABEL_FONT = 10;
 const AXIS_TITLE_FONT = 11;
@@ -198,7 +200,7 @@ export function barChartSvgDirect(title: string, items: readonly { label: string
   const xAxisBounds = new Box();
   for (let i = 0; i < n; i++) xAxisBounds.union(expandStroke(Math.round(labelX(i)), 0, Math.round(labelX(i)), TICK_SIZE));
   for (let i = 0; i < n; i++) xAxisBounds.union(textBounds(xLabels[i], labelX(i), TICK_SIZE + LABEL_PADDING, LABEL_FONT, 'right', 'top', LABEL_ANGLE));
-  const xExtent = Math.max(0, Math.min(200, xAxisBounds.y2));
+  const xExtent = Math.max(0, Math.min(X_MAX_EXTENT, xAxisBounds.y2));
   xAxisBounds.add(0, 0).add(WIDTH, xExtent);
   const xTitle = textValue(axis.x, AXIS_TITLE_FONT, 0);
   const xTitleX = 0 + (WIDTH - 0) * 0.5;

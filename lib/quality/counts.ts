@@ -32,7 +32,7 @@ export interface KindCounts {
 export interface PiiExample {
   kind: PiiKind;
   column: string;
-  /** Never the full value: `19850312-****`. */
+  /** Never the full value: `********-****` for 19850312-1231. */
   masked: string;
   file: string;
   line: number;

@@ -16,7 +16,7 @@
  *   findPii('Ring 070-123 45 67 eller mejla a.b@c.se')
  *   // [{ kind: 'phone', start: 5, end: 18, text: '070-123 45 67' }, { kind: 'email', … }]
  *   redactPii('pnr 19850312-1235') // 'pnr [PERSONNUMMER]'
- *   maskPii('personnummer', '19850312-1235') // '19850312-****'
+ *   maskPii('personnummer', '19850312-1235') // '********-****' (no birth date)
  *   redactText(…) // a bad line's text, escapes and all: lib/quality/pii-text.ts
  */
 import { findPhoneNumbers, parsePhoneNumber, validIbanPrefix, isIpv4, luhnValid, validPersonnummer } from './pii-checks';
@@ -279,14 +279,14 @@ function phonesIn(part: string, start: number, matches: PiiMatch[]): void {
   }
 }
 
-/** A match shown without its value: the leading part that says what it is, the rest as `*`. */
+/** A match shown without its value: the leading part that says what it is (none of a personnummer: its date is personal), the rest as `*`. */
 export function maskPii(kind: PiiKind, text: string): string {
   const star = (s: string) => s.replace(/[A-Za-z0-9]/g, '*');
   switch (kind) {
-    case 'personnummer': {
-      const keep = /^\d{8}/.test(text) && !/^\d{6}[-+]/.test(text) && text.replace(/\D/g, '').length === 12 ? 8 : 6;
-      return text.slice(0, keep) + star(text.slice(keep));
-    }
+    // Every digit: the first six or eight are the birth date (a personnummer's date and last
+    // four together name one person, and the date alone narrows it to a few); the separator stays.
+    case 'personnummer':
+      return star(text);
     case 'email': {
       const at = text.indexOf('@');
       const dot = text.lastIndexOf('.');

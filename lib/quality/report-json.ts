@@ -161,6 +161,8 @@ export function buildReport(report: ReportAccumulator, inputs: ReportInputs): Re
       blank: counts.blank,
       ...(counts.notSampled > 0 ? { not_sampled: counts.notSampled } : {}),
     },
+    // Every rejected row (the input's own and those routing moved, segments' rows too) by failure_reason, most frequent first.
+    rejected_reasons: report.rejectedReasons(),
     metrics: inputs.metrics,
     thresholds: inputs.thresholds.map((result) => ({ rule: result.rule, value: result.value, passed: result.passed })),
     groups,

@@ -70,7 +70,19 @@ export interface ReportState {
   groups: GroupState[];
   /** Rows a routing rule moved to rejected, by the failure_reason it gave ([reason, count], sorted); absent in older checkpoints. */
   routed?: [string, number][];
+  /**
+   * Every rejected row written (the input's own and those routing moved, segments' rows too), by
+   * its failure_reason ('' when it has none) ([reason, count], sorted); absent when there is none,
+   * and in older checkpoints (their rejected rows then count under UNCOUNTED_REASON).
+   */
+  rejected_reasons?: [string, number][];
 }
+
+/**
+ * The reason under which a state of an older version (no rejected_reasons) counts the rejected
+ * rows it measured: they were written before a resume and their reasons were not kept.
+ */
+export const UNCOUNTED_REASON = '(before resume, not counted by reason)';
 
 export function emptyReportState(): ReportState {
   return { version: REPORT_VERSION, groups: [] };
@@ -104,6 +116,7 @@ export class ReportAccumulator {
   private readonly groups = new Map<string, Group>();
   private readonly order: Group[] = [];
   private readonly routed: Map<string, number>;
+  private readonly reasons: Map<string, number>;
 
   constructor(
     private readonly options: ReportOptions,
@@ -113,6 +126,12 @@ export class ReportAccumulator {
     if (options.language !== null && !options.detect && !options.detectLater) throw new Error('internal: a language check needs a detector');
     for (const group of state.groups) this.track(new Group(group));
     this.routed = new Map(state.routed ?? []);
+    this.reasons = new Map(state.rejected_reasons ?? []);
+    if (state.rejected_reasons === undefined) {
+      // A state without the field: an older version's, whose rejected rows (every group's; segments' were not measured) lost their reasons.
+      const earlier = state.groups.reduce((sum, group) => sum + (group.channel === 'rejected' ? group.records : 0), 0);
+      if (earlier > 0) this.reasons.set(UNCOUNTED_REASON, earlier);
+    }
   }
 
   /** The routing filters whose counts are metrics. */
@@ -138,22 +157,31 @@ export class ReportAccumulator {
     return this.options.chat;
   }
 
-  /** The state as plain JSON (a fresh copy). */
-  get state(): ReportState {
-    const routed = [...this.routed].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    return { version: REPORT_VERSION, groups: this.order.map((group) => group.state), ...(routed.length > 0 ? { routed } : {}) };
+  /** Every rejected row by its failure_reason ('' when it has none), most frequent first, then by reason. */
+  rejectedReasons(): { reason: string; count: number }[] {
+    return [...this.reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0));
   }
 
-  private countRouted(reason: string | null | undefined): void {
-    if (reason) this.routed.set(reason, (this.routed.get(reason) ?? 0) + 1);
+  /** The state as plain JSON (a fresh copy). */
+  get state(): ReportState {
+    const routed = [...this.routed].sort(byKey);
+    const reasons = [...this.reasons].sort(byKey);
+    return { version: REPORT_VERSION, groups: this.order.map((group) => group.state), ...(routed.length > 0 ? { routed } : {}), ...(reasons.length > 0 ? { rejected_reasons: reasons } : {}) };
+  }
+
+  /** One rejected row: by the rule that moved it (`moved`, null when none did) and by the failure_reason it is written with. */
+  private countRejected(moved: string | null | undefined, row: Row | null): void {
+    if (moved) this.routed.set(moved, (this.routed.get(moved) ?? 0) + 1);
+    const written = row !== null && typeof row.failure_reason === 'string' ? row.failure_reason : (moved ?? '');
+    this.reasons.set(written, (this.reasons.get(written) ?? 0) + 1);
   }
 
   /** Adds the rows of a routed batch: pairs and rejected, by split. */
   add(batch: Batch): void {
     for (const entry of batch.entries) {
       const channel = entry.channel;
-      if (channel === 'rejected') this.countRouted(entry.reason);
-      else if (channel === 'segmented') for (const segment of entry.segments!) if (segment.channel === 'rejected') this.countRouted(segment.reason);
+      if (channel === 'rejected') this.countRejected(entry.reason, entry.row);
+      else if (channel === 'segmented') for (const segment of entry.segments!) if (segment.channel === 'rejected') this.countRejected(segment.reason, segment.row);
       if ((channel !== 'pairs' && channel !== 'rejected') || entry.row === null) continue;
       const split = this.options.splitNames[entry.split] ?? String(entry.split);
       const group = this.group(split, channel);
@@ -209,6 +237,10 @@ export class ReportAccumulator {
     }
     return { checked, mismatched };
   }
+}
+
+function byKey(a: [string, number], b: [string, number]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 }
 
 function emptyGroup(split: string, channel: RowChannel): GroupState {

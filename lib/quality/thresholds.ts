@@ -32,6 +32,11 @@ export type RoutedMetric = (typeof ROUTED_METRICS)[number];
 /** Metrics that are shares (0..1); the others (`pii`, `pii_written`, `too_short`, …, `leaks`) are counts of records. */
 const SHARES: ReadonlySet<Metric> = new Set(['duplicates', 'near_duplicates', 'pass_rate', 'language_mismatch', 'errors']);
 
+/** A metric that is a share (0..1; report.html shows it as a percentage), not a count. */
+export function isShareMetric(metric: string): boolean {
+  return SHARES.has(metric as Metric);
+}
+
 export interface ThresholdRule {
   /** The rule as normalized: `pii>0`. */
   rule: string;
