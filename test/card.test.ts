@@ -1,6 +1,6 @@
 import { localLoadPath } from '../lib/dataset/card-configs';
 import { promises as fs } from 'node:fs';
-import { whatRowsAre } from '../lib/dataset/export-description';
+import { filterNotes, whatRowsAre } from '../lib/dataset/export-description';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { useDuckDb } from './duckdb';
@@ -747,4 +747,13 @@ describe('kto and dpo in the card', () => {
     expect(renderLlamaFactoryInfo(description('Svara kort.'))).toBe('{}\n');
     expect(chat).not.toContain('## LLaMA-Factory');
   });
+});
+
+test('the card notes each routing filter with its limits as given and the pairs it moved; none without one', () => {
+  expect(filterNotes({}, { too_short: 3 })).toEqual([]);
+  expect(filterNotes({ minChars: [['question', 10], ['answer', 20]], maxChars: [['answer', 8000]], maxTokens: 1024 }, { too_short: 1, too_long: 0, too_many_tokens: 1234 })).toEqual([
+    'Length filter `--min-chars question=10,answer=20` (characters, as written): 1 pair moved to rejected (`failure_reason` `too_short`).',
+    'Length filter `--max-chars answer=8000`: 0 pairs moved to rejected (`failure_reason` `too_long`).',
+    "Token budget `--max-tokens 1024` (each conversation rendered with the model's chat template): 1,234 pairs moved to rejected (`failure_reason` `too_many_tokens`); every written pair fits a trainer's `max_length=1024`.",
+  ]);
 });

@@ -23,7 +23,7 @@ import { markGenerated } from '../../lib/dataset/hub-push-card';
 import { cardOverExisting } from '../../lib/io/hub-card';
 import { renderLlamaFactoryInfo, writesLlamaFactory } from '../../lib/dataset/llama-factory';
 import type { ExportPlan } from '../../lib/dataset/plan';
-import { type FinalShard, describeExport, splitStats } from '../../lib/dataset/export-description';
+import { type FinalShard, describeExport, filterNotes, splitStats } from '../../lib/dataset/export-description';
 import { type HubState, hubDirectories, hubOutputs, isShardFile, planFormats, writtenPartitions } from '../../lib/dataset/outputs';
 import { resolvePreset } from '../../lib/input/mapping';
 import { finalizeShards } from '../../lib/dataset/shards';
@@ -147,6 +147,7 @@ export async function finalizeExport(session: FinalizeContext): Promise<{ writte
       ...(args.version === undefined ? {} : { version: args.version }),
     });
     description.quality = cardQuality(quality.json);
+    description.quality.notes.push(...filterNotes(plan, (quality.json.metrics ?? {}) as Record<string, unknown>));
     // An export to hf://datasets/OWNER/NAME: the card loads the dataset by its repo id.
     if (args.hubRepo !== undefined) description.hub = true;
     // The generated part marked, so a user's own text around it is kept by a rerun and by qa-hf push (lib/dataset/hub-push-card.ts).

@@ -7,7 +7,7 @@
  *   renderTraining(description, named) // ['## Training', 'axolotl, in the `datasets:` …', …]
  */
 import { stringify as stringifyYaml } from 'yaml';
-import type { CardDescription, ResolvedConfig } from './card-configs';
+import { type CardDescription, type ResolvedConfig, defaultConfig } from './card-configs';
 import { llamaFactoryEntries } from './llama-factory';
 
 export function python(text: string): string {
@@ -65,7 +65,13 @@ export function renderTraining(description: CardDescription, named: ResolvedConf
       '```',
     ].join('\n'),
   );
-  for (const config of chat.filter((item) => TRAINERS[item.config.format].trl)) {
+  // --partition-by: the trainers' snippets for the default partition's configs only (the others are loaded alike).
+  const shown = defaultConfig(named)?.config.partition?.name;
+  const snippets = chat.filter((config) => config.config.partition === undefined || config.config.partition.name === shown);
+  if (shown !== undefined) {
+    parts.push(`The snippets below load the largest partition, \`${shown}\`; every partition's config loads alike, by its name (see Partitions above), and \`datasets.concatenate_datasets\` joins several.`);
+  }
+  for (const config of snippets.filter((item) => TRAINERS[item.config.format].trl)) {
     const splits = trainingSplits(config);
     // SFTTrainer joins a standard row's prompt and completion as they are (lib/dataset/line-formats.ts COMPLETION_SEPARATOR).
     const joined = config.config.format === 'prompt-completion' ? ' (each `completion` begins with a space, TRL\'s separator for standard prompt–completion rows: the trainer joins `prompt + completion` as they are and computes the loss on the completion only)' : '';
@@ -89,7 +95,7 @@ export function renderTraining(description: CardDescription, named: ResolvedConf
       ].join('\n'),
     );
   }
-  for (const config of chat.filter((item) => Object.hasOwn(PREFERENCE_TRAINERS, item.config.format))) {
+  for (const config of snippets.filter((item) => Object.hasOwn(PREFERENCE_TRAINERS, item.config.format))) {
     const splits = trainingSplits(config);
     const { trainer, config: settings } = PREFERENCE_TRAINERS[config.config.format];
     parts.push(

@@ -12,6 +12,9 @@ import type { Preset } from '../input/presets';
 import { renderSplitReport } from '../quality/stats';
 import { SPLIT_RULE, type SplitTrackerReport } from './split';
 import type { HubPlan } from './plan';
+import type { CharLimits } from './length-filters';
+import { formatCount } from './card';
+import { noun } from '../tally';
 import { hubOutput, channelGroups, planFormats, writtenPartitions, type HubState } from './outputs';
 
 export interface FinalShard {
@@ -113,6 +116,26 @@ export function describeExport(plan: HubPlan, state: HubState, files: Map<string
     split: { spec: plan.spec, seed: plan.seed, key: plan.key, stratifyBy: plan.stratifyBy, report: facts.report },
     stats: { header: ['', 'records'], rows },
   };
+}
+
+/**
+ * The card's notes on the routing filters the plan applied (--min-chars, --max-chars,
+ * --max-tokens), each with its limits as given and the pairs it moved (report.json
+ * `metrics`: too_short, too_long, too_many_tokens); none without a filter.
+ */
+export function filterNotes(plan: Pick<HubPlan, 'minChars' | 'maxChars' | 'maxTokens'>, metrics: Record<string, unknown>): string[] {
+  const moved = (metric: string) => {
+    const n = typeof metrics[metric] === 'number' ? (metrics[metric] as number) : 0;
+    return `${formatCount(n)} ${noun(n, 'pair')} moved to rejected (\`failure_reason\` \`${metric}\`)`;
+  };
+  const limits = (given: CharLimits) => given.map(([column, limit]) => `${column}=${limit}`).join(',');
+  const notes: string[] = [];
+  if (plan.minChars !== undefined) notes.push(`Length filter \`--min-chars ${limits(plan.minChars)}\` (characters, as written): ${moved('too_short')}.`);
+  if (plan.maxChars !== undefined) notes.push(`Length filter \`--max-chars ${limits(plan.maxChars)}\`: ${moved('too_long')}.`);
+  if (plan.maxTokens !== undefined) {
+    notes.push(`Token budget \`--max-tokens ${plan.maxTokens}\` (each conversation rendered with the model's chat template): ${moved('too_many_tokens')}; every written pair fits a trainer's \`max_length=${plan.maxTokens}\`.`);
+  }
+  return notes;
 }
 
 /** The `split` section of stats.json: the rule and the achieved ratios (pairs). */
