@@ -1,0 +1,280 @@
+"""
+trl_train: TRL's DPOTrainer and KTOTrainer train on qa-hf's `--format dpo` and `--format kto`
+exports, loaded with HF `datasets` and run as README.md "## Fine-tuning" writes it, with only the
+model and tokenizer swapped for a tiny local one (no download, CPU, a few steps).
+
+Install (once; pip's wheel store has CPU torch), then build qa-hf and run from the repo root:
+
+    python3 -m venv /work/venv-trl && /work/venv-trl/bin/pip install trl torch transformers datasets
+    npm run build
+    /work/venv-trl/bin/python bench/trl_train.py [--work DIR] [--input FILE] [--steps N]
+
+What it does:
+  1. input: FILE (qa-internal records), or by default a seeded one written here where questions
+     repeat with passed and rejected answers (and copies of passed pairs), so that DPO has rows
+     in train and test (bench/generate.js corpora have few questions with both kinds);
+  2. exports it with `node dist/cli.js export INPUT --out DIR/<form>/<format> --format <format>
+     --split train=0.9,test=0.1 --dedup exact`, the README's command, for the text form and the
+     conversational one (`--system-prompt "Du svarar på frågor om vård."`);
+  3. builds a tiny model: a 2-layer Qwen2ForCausalLM with random weights and the tokenizer and
+     ChatML template of test/fixtures/chat-model (pad token = its eos token), vocab sizes equal,
+     saved with save_pretrained in DIR/tiny-model;
+  4. per format and form, runs the README's snippet: load_dataset(DIR, CONFIG), the model and
+     tokenizer from_pretrained (the tiny one), the trainer with train_dataset=ds["train"],
+     eval_dataset=ds["test"], processing_class=tokenizer; the config only adds what keeps it short
+     on a CPU (max_steps, batch size 2, report_to=[], no saving); then evaluate().
+
+What it checks (the first failure ends it, exit 1):
+  - report.json `preference` counts rows, and DPO has rows in both splits;
+  - the loaded features: text form `prompt`/`chosen`/`rejected`/`completion` strings, the answers
+    beginning with a space (TRL joins `prompt + completion` as they are); conversational form
+    lists of {role, content} string turns (prompt: system then user; answer: one assistant turn);
+    KTO `label` a bool with both values present; no null anywhere; row counts as the card says;
+  - TRL logs no "Mismatch between tokenized prompt and the start of tokenized prompt+…" warning
+    (the prompt's tokens a prefix of the joined text's, for the text and the chat-template form);
+  - training runs the steps asked, with a finite loss, and evaluation gives a finite eval loss.
+
+Prints one line per run and "ok: …" at the end. Not part of jest: torch is too heavy for CI.
+"""
+import argparse
+import json
+import logging
+import math
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# A fresh datasets cache: a stale cache of an earlier export in the same path would hide a change.
+os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="qa-hf-trl-cache-")
+
+import datasets  # noqa: E402
+import torch  # noqa: E402
+import transformers  # noqa: E402
+import trl  # noqa: E402
+from datasets import List, Value, load_dataset  # noqa: E402
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM  # noqa: E402
+from trl import DPOConfig, DPOTrainer, KTOConfig, KTOTrainer  # noqa: E402
+
+datasets.disable_progress_bars()
+transformers.logging.set_verbosity_error()
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURE = os.path.join(REPO, "test", "fixtures", "chat-model")
+SYSTEM_PROMPT = "Du svarar på frågor om vård."  # README.md "## Fine-tuning"
+SPLIT = "train=0.9,test=0.1"
+FORMS = {"text": [], "chat": ["--system-prompt", SYSTEM_PROMPT]}
+TRAINERS = {"dpo": (DPOTrainer, DPOConfig), "kto": (KTOTrainer, KTOConfig)}
+STRING = Value("string")
+TURNS = List({"role": STRING, "content": STRING})
+
+
+def fail(message):
+    print(f"FAIL: {message}")
+    sys.exit(1)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+
+
+def preference_input(path, seed=5, questions=60):
+    """qa-internal records: each question with passed and rejected answers (scores vary), some passed pairs twice."""
+    rng = random.Random(seed)
+    topics = ["blodtrycket", "smärtskattningen", "vätskebalansen", "saturationen", "nutritionsstatus", "trycksårsrisken"]
+    roles = ["sjuksköterska", "undersköterska", "ST-läkare", "fysioterapeut"]
+    lines = []
+    for q in range(questions):
+        topic = topics[q % len(topics)]
+        question = f"Hur ofta ska {topic} kontrolleras hos patient {q} efter operation?"
+        kinds = [True, False] + [rng.random() < 0.6 for _ in range(rng.randint(0, 3))]
+        for i, passed in enumerate(kinds):
+            score = round(rng.uniform(0.7, 0.95) if passed else rng.uniform(0.2, 0.6), 3)
+            answer = (
+                f"Kontrollera {topic} var {rng.choice([2, 4, 6, 8])}:e timme det första dygnet. Dokumentera i journalen och "
+                f"kontakta ansvarig läkare vid avvikelse.\nSvar {i} på fråga {q}."
+                if passed
+                else f"Det beror på. Fråga någon annan om {topic}."
+            )
+            validation = {"composite_score": score, "passed": passed}
+            if not passed:
+                validation["failure_reason"] = "Svaret är vagt"
+            record = {
+                "id": f"pref-{q:03d}-{i}",
+                "question": question,
+                "answer": answer,
+                "source_document": f"riktlinjer/{topic}.pdf",
+                "persona": {"roll": rng.choice(roles), "erfarenhet": "erfaren"},
+                "validation": validation,
+            }
+            lines.append(json.dumps(record, ensure_ascii=False))
+            if passed and rng.random() < 0.15:
+                lines.append(json.dumps(record, ensure_ascii=False))  # an exact copy: --dedup exact leaves it out
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    return len(lines)
+
+
+def export(cli, source, out, fmt, extra):
+    command = ["node", cli, "export", source, "--out", out, "--format", fmt, "--split", SPLIT, "--dedup", "exact", *extra]
+    done = subprocess.run(command, capture_output=True, text=True)
+    check(done.returncode == 0, f"{' '.join(command)}: exit {done.returncode}: {done.stderr.strip()}")
+    with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
+        return json.load(f)["preference"]
+
+
+def tiny_model(path):
+    """A 2-layer Qwen2 with random weights and the fixture's tokenizer, saved as a model folder."""
+    # The fixture's tokenizer_config.json writes bos_token as a bare {"content": …} object, which
+    # transformers 5 refuses; its fields are taken one by one instead.
+    with open(os.path.join(FIXTURE, "tokenizer_config.json"), encoding="utf-8") as f:
+        settings = json.load(f)
+    special = lambda token: token["content"] if isinstance(token, dict) else token  # noqa: E731
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_file=os.path.join(FIXTURE, "tokenizer.json"),
+        bos_token=special(settings["bos_token"]),
+        eos_token=special(settings["eos_token"]),
+        pad_token=special(settings["eos_token"]),
+        chat_template=settings["chat_template"],
+        model_max_length=settings["model_max_length"],
+    )
+    torch.manual_seed(0)
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=4096,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    Qwen2ForCausalLM(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return len(tokenizer)
+
+
+def check_rows(name, ds, fmt, form, card_counts):
+    answers = ["chosen", "rejected"] if fmt == "dpo" else ["completion"]
+    want = {"prompt": TURNS if form == "chat" else STRING, **{a: TURNS if form == "chat" else STRING for a in answers}}
+    if fmt == "kto":
+        want["label"] = Value("bool")
+    for split, rows in ds.items():
+        check(dict(rows.features) == want, f"{name} {split}: features {rows.features}, expected {want}")
+        check(rows.num_rows == card_counts.get(split), f"{name} {split}: {rows.num_rows} rows, the card says {card_counts.get(split)}")
+        for row in rows:
+            check(all(value is not None for value in row.values()), f"{name} {split}: a null in {row}")
+            if form == "text":
+                check(all(row[a].startswith(" ") and not row[a].startswith("  ") for a in answers), f"{name} {split}: an answer without its one leading space: {row}")
+            else:
+                check([t["role"] for t in row["prompt"]] == ["system", "user"] and row["prompt"][0]["content"] == SYSTEM_PROMPT, f"{name} {split}: prompt turns {row['prompt']}")
+                check(all([t["role"] for t in row[a]] == ["assistant"] for a in answers), f"{name} {split}: answer turns {row}")
+        if fmt == "kto":
+            labels = set(rows["label"])
+            check(split != "train" or labels == {True, False}, f"{name} {split}: labels {labels}, expected both")
+
+
+def card_counts(folder, config):
+    """num_examples per split of `config` from the card's YAML header."""
+    import yaml
+
+    with open(os.path.join(folder, "README.md"), encoding="utf-8") as f:
+        header = f.read().split("---\n")[1]
+    for info in yaml.safe_load(header)["dataset_info"]:
+        if info["config_name"] == config:
+            return {split["name"]: split["num_examples"] for split in info["splits"]}
+    fail(f"{folder}: no dataset_info for config {config}")
+
+
+class Mismatches(logging.Handler):
+    """TRL's tokenization warnings (the prompt's tokens not a prefix of prompt + answer)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        message = record.getMessage()
+        if "Mismatch between tokenized prompt" in message:
+            self.messages.append(message)
+
+
+def train(folder, fmt, model_path, steps, output_dir, mismatches):
+    """README.md's snippet for `fmt`, with the tiny model, a short CPU run and evaluation."""
+    trainer_class, config_class = TRAINERS[fmt]
+    ds = load_dataset(folder, fmt)
+    model = AutoModelForCausalLM.from_pretrained(model_path)
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    args = config_class(
+        output_dir=output_dir,
+        max_steps=steps,
+        per_device_train_batch_size=2,
+        per_device_eval_batch_size=2,
+        logging_steps=1,
+        report_to=[],
+        save_strategy="no",
+        use_cpu=True,
+        seed=0,
+    )
+    trainer = trainer_class(model=model, args=args, train_dataset=ds["train"], eval_dataset=ds["test"], processing_class=tokenizer)
+    result = trainer.train()
+    evaluation = trainer.evaluate()
+    check(not mismatches.messages, f"{folder}: TRL warned: {mismatches.messages[0] if mismatches.messages else ''}")
+    check(trainer.state.global_step == steps, f"{folder}: {trainer.state.global_step} steps, expected {steps}")
+    check(math.isfinite(result.training_loss), f"{folder}: training loss {result.training_loss}")
+    check(math.isfinite(evaluation["eval_loss"]), f"{folder}: eval loss {evaluation['eval_loss']}")
+    return result.training_loss, evaluation["eval_loss"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cli", default=os.path.join(REPO, "dist", "cli.js"))
+    parser.add_argument("--work", help="working folder (default: a temporary one, removed at the end)")
+    parser.add_argument("--input", help="qa-internal JSONL to export (default: a seeded preference input)")
+    parser.add_argument("--steps", type=int, default=2)
+    parser.add_argument("--formats", default="dpo,kto")
+    parser.add_argument("--forms", default="text,chat")
+    options = parser.parse_args()
+    work = options.work or tempfile.mkdtemp(prefix="qa-hf-trl-")
+    os.makedirs(work, exist_ok=True)
+    print(f"trl {trl.__version__}, transformers {transformers.__version__}, datasets {datasets.__version__}, torch {torch.__version__}")
+
+    source = options.input
+    if source is None:
+        source = os.path.join(work, "preference.jsonl")
+        print(f"input: {preference_input(source)} records → {source}")
+    model_path = os.path.join(work, "tiny-model")
+    print(f"model: Qwen2ForCausalLM, 2 layers, vocab {tiny_model(model_path)} → {model_path}")
+
+    mismatches = Mismatches()
+    logging.getLogger("trl").addHandler(mismatches)
+    for fmt in options.formats.split(","):
+        for form in options.forms.split(","):
+            folder = os.path.join(work, form, fmt)
+            shutil.rmtree(folder, ignore_errors=True)
+            preference = export(options.cli, source, folder, fmt, FORMS[form])
+            counts = card_counts(folder, fmt)
+            if fmt == "dpo":
+                check(counts.get("train", 0) > 0 and counts.get("test", 0) > 0, f"{folder}: dpo rows per split {counts} (report.json preference: {preference})")
+            check_rows(folder, load_dataset(folder, fmt), fmt, form, counts)
+            mismatches.messages.clear()
+            loss, eval_loss = train(folder, fmt, model_path, options.steps, os.path.join(work, "output", form, fmt), mismatches)
+            print(f"{fmt} {form}: rows {counts}, {options.steps} steps, loss {loss:.4f}, eval loss {eval_loss:.4f}")
+    if options.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(os.environ["HF_DATASETS_CACHE"], ignore_errors=True)
+    print(f"ok: {options.formats} × {options.forms} trained with trl {trl.__version__}")
+
+
+if __name__ == "__main__":
+    main()
