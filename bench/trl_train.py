@@ -19,10 +19,12 @@ What it does:
   3. builds a tiny model: a 2-layer Qwen2ForCausalLM with random weights and the tokenizer and
      ChatML template of test/fixtures/chat-model (pad token = its eos token), vocab sizes equal,
      saved with save_pretrained in DIR/tiny-model;
-  4. per format and form, runs the README's snippet: load_dataset(DIR, CONFIG), the model and
-     tokenizer from_pretrained (the tiny one), the trainer with train_dataset=ds["train"],
-     eval_dataset=ds["test"], processing_class=tokenizer; the config only adds what keeps it short
-     on a CPU (max_steps, batch size 2, report_to=[], no saving); then evaluate().
+  4. per format and form, runs two snippets as they are written, from the export's parent folder
+     (they load `load_dataset("dpo", "dpo")`): README.md "## Fine-tuning"'s and the export card's
+     "## Training" one. Only the model changes: "Qwen/Qwen2.5-0.5B-Instruct" becomes the tiny
+     model's folder; while a snippet runs, trl's DPOConfig/KTOConfig add what keeps it short on a
+     CPU (max_steps, batch size 2, report_to=[], no saving, the snippet's own arguments kept) and
+     the trainer is recorded, then evaluated when the snippet gives it an eval_dataset.
 
 What it checks (the first failure ends it, exit 1):
   - report.json `preference` counts rows, and DPO has rows in both splits;
@@ -32,7 +34,8 @@ What it checks (the first failure ends it, exit 1):
     KTO `label` a bool with both values present; no null anywhere; row counts as the card says;
   - TRL logs no "Mismatch between tokenized prompt and the start of tokenized prompt+…" warning
     (the prompt's tokens a prefix of the joined text's, for the text and the chat-template form);
-  - training runs the steps asked, with a finite loss, and evaluation gives a finite eval loss.
+  - the snippet runs; training takes the steps asked, with finite losses, and evaluation gives a
+    finite eval loss. Other TRL warnings (KTO's desirable/undesirable balance) are printed.
 
 Prints one line per run and "ok: …" at the end. Not part of jest: torch is too heavy for CI.
 """
@@ -202,38 +205,85 @@ class Mismatches(logging.Handler):
     def __init__(self):
         super().__init__(logging.WARNING)
         self.messages = []
+        self.others = []
 
     def emit(self, record):
         message = record.getMessage()
-        if "Mismatch between tokenized prompt" in message:
-            self.messages.append(message)
+        (self.messages if "Mismatch between tokenized prompt" in message else self.others).append(message)
 
 
-def train(folder, fmt, model_path, steps, output_dir, mismatches):
-    """README.md's snippet for `fmt`, with the tiny model, a short CPU run and evaluation."""
+SNIPPET_MODEL = "Qwen/Qwen2.5-0.5B-Instruct"  # the model README.md and the card name
+
+
+def python_blocks(markdown, heading, trainer):
+    """The ```python blocks under `heading` (to the next heading of its level) that use `trainer`."""
+    level = heading.split(" ")[0] + " "
+    lines = markdown.split("\n")
+    start = lines.index(heading) + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith(level)), len(lines))
+    blocks, block = [], None
+    for line in lines[start:end]:
+        if line == "```python":
+            block = []
+        elif line == "```" and block is not None:
+            blocks.append("\n".join(block))
+            block = None
+        elif block is not None:
+            block.append(line)
+    found = [b for b in blocks if f"{trainer}(" in b]
+    check(len(found) == 1, f"{heading}: {len(found)} python blocks with {trainer}")
+    return found[0]
+
+
+def run_snippet(name, code, cwd, fmt, model_path, steps, mismatches):
+    """Runs `code` in `cwd` with the model swapped for the tiny one; the trainer's config class
+    gets the short-run settings and the trainer is recorded (trl's names patched while it runs)."""
     trainer_class, config_class = TRAINERS[fmt]
-    ds = load_dataset(folder, fmt)
-    model = AutoModelForCausalLM.from_pretrained(model_path)
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
-    args = config_class(
-        output_dir=output_dir,
-        max_steps=steps,
-        per_device_train_batch_size=2,
-        per_device_eval_batch_size=2,
-        logging_steps=1,
-        report_to=[],
-        save_strategy="no",
-        use_cpu=True,
-        seed=0,
-    )
-    trainer = trainer_class(model=model, args=args, train_dataset=ds["train"], eval_dataset=ds["test"], processing_class=tokenizer)
-    result = trainer.train()
-    evaluation = trainer.evaluate()
-    check(not mismatches.messages, f"{folder}: TRL warned: {mismatches.messages[0] if mismatches.messages else ''}")
-    check(trainer.state.global_step == steps, f"{folder}: {trainer.state.global_step} steps, expected {steps}")
-    check(math.isfinite(result.training_loss), f"{folder}: training loss {result.training_loss}")
-    check(math.isfinite(evaluation["eval_loss"]), f"{folder}: eval loss {evaluation['eval_loss']}")
-    return result.training_loss, evaluation["eval_loss"]
+    check(SNIPPET_MODEL in code, f"{name}: the snippet names no {SNIPPET_MODEL}")
+    code = code.replace(SNIPPET_MODEL, model_path)
+    trainers = []
+
+    class Recorded(trainer_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            trainers.append(self)
+
+    def short_config(**kwargs):
+        # Only what keeps it short on a CPU; the snippet's own arguments are kept.
+        return config_class(**{**dict(max_steps=steps, per_device_train_batch_size=2, per_device_eval_batch_size=2, logging_steps=1,
+                                      report_to=[], save_strategy="no", use_cpu=True, seed=0), **kwargs})
+
+    patched = {trainer_class.__name__: Recorded, config_class.__name__: short_config}
+    saved = {key: getattr(trl, key) for key in patched}
+    here = os.getcwd()
+    mismatches.messages.clear()
+    mismatches.others.clear()
+    try:
+        for key, value in patched.items():
+            setattr(trl, key, value)
+        os.chdir(cwd)
+        try:
+            exec(compile(code, name, "exec"), {"__name__": "__snippet__"})
+        except Exception as error:  # noqa: BLE001 - the snippet's failure is the finding
+            fail(f"{name}: {type(error).__name__}: {error}")
+    finally:
+        os.chdir(here)
+        for key, value in saved.items():
+            setattr(trl, key, value)
+    check(len(trainers) == 1, f"{name}: {len(trainers)} trainers made")
+    trainer = trainers[0]
+    check(not mismatches.messages, f"{name}: TRL warned: {mismatches.messages[0] if mismatches.messages else ''}")
+    check(trainer.state.global_step == steps, f"{name}: {trainer.state.global_step} steps, expected {steps}")
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    check(len(losses) == steps and all(math.isfinite(loss) for loss in losses), f"{name}: losses {losses}")
+    result = f"loss {losses[-1]:.4f}"
+    if trainer.eval_dataset is not None:
+        evaluation = trainer.evaluate()
+        check(math.isfinite(evaluation["eval_loss"]), f"{name}: eval loss {evaluation['eval_loss']}")
+        result += f", eval loss {evaluation['eval_loss']:.4f}"
+    for message in dict.fromkeys(mismatches.others):
+        print(f"  TRL warned: {message}")
+    return result
 
 
 def main():
@@ -256,6 +306,8 @@ def main():
     model_path = os.path.join(work, "tiny-model")
     print(f"model: Qwen2ForCausalLM, 2 layers, vocab {tiny_model(model_path)} → {model_path}")
 
+    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
     mismatches = Mismatches()
     logging.getLogger("trl").addHandler(mismatches)
     for fmt in options.formats.split(","):
@@ -267,9 +319,14 @@ def main():
             if fmt == "dpo":
                 check(counts.get("train", 0) > 0 and counts.get("test", 0) > 0, f"{folder}: dpo rows per split {counts} (report.json preference: {preference})")
             check_rows(folder, load_dataset(folder, fmt), fmt, form, counts)
-            mismatches.messages.clear()
-            loss, eval_loss = train(folder, fmt, model_path, options.steps, os.path.join(work, "output", form, fmt), mismatches)
-            print(f"{fmt} {form}: rows {counts}, {options.steps} steps, loss {loss:.4f}, eval loss {eval_loss:.4f}")
+            trainer = TRAINERS[fmt][0].__name__
+            with open(os.path.join(folder, "README.md"), encoding="utf-8") as f:
+                card = python_blocks(f.read(), "## Training", trainer)
+            # The snippets load `load_dataset("dpo", "dpo")`: the folder by its name, from its parent.
+            for name, code in (("README.md", readme), ("the card", card)):
+                code = python_blocks(code, "## Fine-tuning", trainer) if name == "README.md" else code
+                result = run_snippet(f"{fmt} {form} ({name})", code, os.path.dirname(folder), fmt, model_path, options.steps, mismatches)
+                print(f"{fmt} {form}, {name}'s snippet: rows {counts}, {options.steps} steps, {result}")
     if options.work is None:
         shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(os.environ["HF_DATASETS_CACHE"], ignore_errors=True)
