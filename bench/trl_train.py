@@ -40,6 +40,7 @@ What it checks (the first failure ends it, exit 1):
 Prints one line per run and "ok: …" at the end. Not part of jest: torch is too heavy for CI.
 """
 import argparse
+import atexit
 import json
 import logging
 import math
@@ -56,6 +57,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # A fresh datasets cache: a stale cache of an earlier export in the same path would hide a change.
 os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="qa-hf-trl-cache-")
+atexit.register(shutil.rmtree, os.environ["HF_DATASETS_CACHE"], ignore_errors=True)
 
 import datasets  # noqa: E402
 import torch  # noqa: E402
@@ -79,7 +81,7 @@ TURNS = List({"role": STRING, "content": STRING})
 
 
 def fail(message):
-    print(f"FAIL: {message}")
+    print(f"FAIL: {message}")  # the working folder is kept for a look
     sys.exit(1)
 
 
@@ -328,7 +330,6 @@ def main():
                 print(f"{fmt} {form}, {name}'s snippet: rows {counts}, {options.steps} steps, {result}")
     if options.work is None:
         shutil.rmtree(work, ignore_errors=True)
-    shutil.rmtree(os.environ["HF_DATASETS_CACHE"], ignore_errors=True)
     print(f"ok: {options.formats} × {options.forms} trained with trl {trl.__version__}")
 
 
