@@ -27,7 +27,9 @@ What it does:
      the trainer is recorded, then evaluated when the snippet gives it an eval_dataset.
 
 What it checks (the first failure ends it, exit 1):
-  - report.json `preference` counts rows, and DPO has rows in both splits;
+  - the export succeeds and its card declares `train` rows (with the default input, `test` rows
+    too; with a corpus where few questions have both kinds DPO may have `train` only, and the
+    snippets must still run);
   - the loaded features: text form `prompt`/`chosen`/`rejected`/`completion` strings, the answers
     beginning with a space (TRL joins `prompt + completion` as they are); conversational form
     lists of {role, content} string turns (prompt: system then user; answer: one assistant turn);
