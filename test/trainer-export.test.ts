@@ -162,7 +162,7 @@ describe('split leaks (--fail-on leaks)', () => {
     for (const example of report.duplicates.leak_examples) expect(example.duplicate.split).not.toBe(example.kept.split);
     // Lines per input of 1200 records.
     expect(report.duplicates.leak_examples[0].duplicate.line).toBe((leaks[0].copy % 1200) + 1);
-    expect(await fs.readFile(path.join(out, 'report.html'), 'utf8')).toContain('leak_examples');
+    expect(await fs.readFile(path.join(out, 'report.html'), 'utf8')).toContain('<h3>leak examples</h3>');
 
     const gated = await runCli(['export', ...inputs, '--out', path.join(dir, 'leaks-gated'), ...SPLIT, '--fail-on', 'leaks>0']);
     expect(gated.code).toBe(4);
