@@ -31,7 +31,7 @@ import type { PiiMode, QualityPlan } from './plan';
 import { dedupText, redactValue } from './rules';
 import { type DetectAll, LANGUAGE_MIN_CHARS, LANGUAGE_SAMPLE_CHARS, detectLanguage, languageSampled } from './language';
 import { codePointLength } from './stats';
-import { wordCount } from './words';
+import { measureText } from './words';
 import { ChatTokenCounter, type ChatTokensSpec } from './chat-tokens';
 
 /** What decides a run's facts: plain data, so each worker builds its own finder. */
@@ -48,8 +48,8 @@ export interface FactsSpec {
   chat?: ChatTokensSpec;
   /**
    * false: the sampled answers' language is left to the report (language stays null), which
-   * detects it on a thread of its own — what the main thread's finder does (streams/chain.ts),
-   * so it never loads tinyld; worker threads detect (default true).
+   * detects it on a thread of its own — what the processing stages' finders do (streams/chain.ts),
+   * in the main thread and in workers alike, so only that thread loads tinyld; a finder detects by default (true).
    */
   detect?: boolean;
 }
@@ -148,10 +148,8 @@ export class FactFinder {
       lengths = this.lengthSlab.subarray(this.lengthsUsed, (this.lengthsUsed += keys.length * 2));
       for (let k = 0; k < keys.length; k++) {
         const value = judged[keys[k]];
-        if (typeof value === 'string') {
-          lengths[2 * k] = codePointLength(value);
-          lengths[2 * k + 1] = wordCount(value);
-        } else lengths[2 * k] = lengths[2 * k + 1] = -1;
+        if (typeof value === 'string') measureText(value, lengths, 2 * k);
+        else lengths[2 * k] = lengths[2 * k + 1] = -1;
       }
     }
     let tokens = -1;
