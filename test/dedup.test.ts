@@ -2,6 +2,8 @@
 import { DedupIndex, EXACT_LOG_BYTES, NEAR_HASHES, recordLogBytes } from '../lib/quality/dedup';
 import { exactKey, normalizeForDedup } from '../lib/quality/dedup-keys';
 import { seeded } from './helpers';
+import { codePointLength } from '../lib/quality/stats';
+import { wordCount } from '../lib/quality/words';
 
 const WORDS = 'feber huvudvärk patient läkare behandling dos tablett dag vecka sjukhus vård blodtryck hjärta lunga njure lever mage rygg knä axel'.split(' ');
 
@@ -53,8 +55,13 @@ describe('exactKey', () => {
       const fast = new Uint32Array(2);
       const reference = new Uint32Array(2);
       exactKey(q.normalize('NFKC').toLowerCase(), a.normalize('NFKC').toLowerCase(), reference);
-      if (exactKey(q, a, fast, true)) expect([q, a, ...fast]).toEqual([q, a, ...reference]);
-      else refused.add(q + a);
+      const measures = new Int32Array(4);
+      if (exactKey(q, a, fast, true, measures)) {
+        expect([q, a, ...fast]).toEqual([q, a, ...reference]);
+        // The same pass's lengths: wordCount's and codePointLength's, or -1 (a U+0085 in the text: wordCount's white space is not the key's there).
+        const expected = [q, a].flatMap((text) => [codePointLength(text), text.includes('\u0085') ? -1 : wordCount(text)]);
+        expect([q, a, ...measures]).toEqual([q, a, ...expected]);
+      } else refused.add(q + a);
     }
     expect(refused.size).toBeGreaterThan(1000);
     const out = new Uint32Array(2);

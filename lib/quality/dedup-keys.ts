@@ -56,8 +56,11 @@ const FAST_UNITS = (() => {
  * lanes (MurmurHash3's mixing, one UTF-16 unit at a time) over
  * normalizeForDedup(question) + U+0000 + normalizeForDedup(answer), computed in
  * one pass with the whitespace collapsed and trimmed on the fly (no string built).
+ * `measures`, with latinOnly: the same pass's [code points, words] of the question, then of
+ * the answer (lib/quality/stats.ts codePointLength, lib/quality/words.ts wordCount; -1 where
+ * it cannot tell), which the report reads (lib/quality/facts.ts): no second pass over the pair.
  */
-export function exactKey(question: string, answer: string, out: Uint32Array, latinOnly = false): boolean {
+export function exactKey(question: string, answer: string, out: Uint32Array, latinOnly = false, measures: Int32Array | null = null): boolean {
   const hash = pairHash;
   hash.reset();
   for (let part = 0; part < 2; part++) {
@@ -65,18 +68,31 @@ export function exactKey(question: string, answer: string, out: Uint32Array, lat
     if (part === 1) hash.unit(0);
     let written = false;
     let space = false;
+    /** Spaces put between words: the words are one more (when any). */
+    let separators = 0;
+    let nextLine = false;
     for (let i = 0; i < text.length; i++) {
       const raw = text.charCodeAt(i);
       if (latinOnly && raw >= 0xa0 && (raw >= FAST_END || FAST_UNITS[raw] === 0)) return false;
       const c = lowerLatin(raw);
       if (isSpace(c)) {
         space = true;
+        if (c === 0x85) nextLine = true;
         continue;
       }
-      if (space && written) hash.unit(32);
+      if (space && written) {
+        hash.unit(32);
+        separators++;
+      }
       hash.unit(c);
       space = false;
       written = true;
+    }
+    if (measures !== null) {
+      // Text of FAST_UNITS has no surrogate: a code point a unit. wordCount's white space is this
+      // one's but U+0085, so a text with one is measured apart (-1).
+      measures[2 * part] = latinOnly ? text.length : -1;
+      measures[2 * part + 1] = latinOnly && !nextLine ? (written ? separators + 1 : 0) : -1;
     }
   }
   hash.end(out);
