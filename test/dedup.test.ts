@@ -2,6 +2,8 @@
 import { DedupIndex, EXACT_LOG_BYTES, NEAR_HASHES, recordLogBytes } from '../lib/quality/dedup';
 import { exactKey, normalizeForDedup } from '../lib/quality/dedup-keys';
 import { seeded } from './helpers';
+import { codePointLength } from '../lib/quality/stats';
+import { wordCount } from '../lib/quality/words';
 
 const WORDS = 'feber huvudvärk patient läkare behandling dos tablett dag vecka sjukhus vård blodtryck hjärta lunga njure lever mage rygg knä axel'.split(' ');
 
@@ -39,6 +41,32 @@ describe('exactKey', () => {
       const [q, a] = [text(), text()];
       expect(key(q.toLowerCase(), a.toLowerCase())).toEqual(key(normalizeForDedup(q), normalizeForDedup(a)));
     }
+  });
+  test('with latinOnly, text it accepts (typographic quotes, °, dashes, Latin letters) keys as its NFKC, lower-cased form does; the rest it refuses', () => {
+    // Differential: fuzzed pairs of ASCII, Latin-1 and Latin Extended (upper and lower), General Punctuation
+    // (spaces NFKC changes, …, quotes, dashes), combining marks, compatibility forms, surrogates (paired and lone).
+    const random = seeded(18);
+    const pieces = ['a', 'Q', ' ', '\t', '\u0085', 'Ö', 'ö', '×', '\u00a0', '°', '²', 'µ', '§', '¿', 'Ł', 'ł', 'İ', 'ſ', 'ǅ', 'ʰ', 'e\u0301', '\u0301',
+      '”', '“', '–', '—', '’', '…', '\u2002', '\u2028', '\u202f', '\u205f', '\u2060', 'ﬁ', 'Ｆ', 'Σ', '😀', '\ud800', '\udc00', '\u3000', '\u02c6'];
+    const refused = new Set<string>();
+    for (let i = 0; i < 4000; i++) {
+      const text = () => Array.from({ length: Math.floor(random() * 8) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+      const [q, a] = [text(), text()];
+      const fast = new Uint32Array(2);
+      const reference = new Uint32Array(2);
+      exactKey(q.normalize('NFKC').toLowerCase(), a.normalize('NFKC').toLowerCase(), reference);
+      const measures = new Int32Array(4);
+      if (exactKey(q, a, fast, true, measures)) {
+        expect([q, a, ...fast]).toEqual([q, a, ...reference]);
+        // The same pass's lengths: wordCount's and codePointLength's, or -1 (a U+0085 in the text: wordCount's white space is not the key's there).
+        const expected = [q, a].flatMap((text) => [codePointLength(text), text.includes('\u0085') ? -1 : wordCount(text)]);
+        expect([q, a, ...measures]).toEqual([q, a, ...expected]);
+      } else refused.add(q + a);
+    }
+    expect(refused.size).toBeGreaterThan(1000);
+    const out = new Uint32Array(2);
+    for (const accepted of ['”', '“', '°', '–', '—', '’', '§', 'ł', '×', 'Ö']) expect(exactKey(`x${accepted}`, 'y', out, true)).toBe(true);
+    for (const other of ['\u00a0', '²', 'µ', '…', 'Ł', 'İ', 'e\u0301', 'ﬁ', 'Ｆ', '😀', '\u2002']) expect(exactKey(`x${other}`, 'y', out, true)).toBe(false);
   });
   test('question and answer are kept apart; one changed character changes the key', () => {
     expect(key('ab', 'c')).not.toEqual(key('a', 'bc'));

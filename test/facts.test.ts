@@ -12,7 +12,7 @@ import { QualityAccumulator } from '../lib/quality/counts';
 import { QualityRouter } from '../lib/quality/rules';
 import { detectLanguage, languageSampled } from '../lib/quality/language';
 import { ReportAccumulator } from '../lib/quality/report';
-import { wordCount } from '../lib/quality/words';
+import { measureText, wordCount } from '../lib/quality/words';
 import { makeRouter } from '../lib/dataset/route';
 import { parseSplitSpec } from '../lib/dataset/split';
 import { codePointLength } from '../lib/quality/stats';
@@ -21,7 +21,7 @@ import { makeBatchContext, processBatch } from '../lib/processor';
 import { LineCutter } from '../lib/input/line-carry';
 import { LineScanner } from '../lib/input/lines';
 import { detectAll } from 'tinyld';
-import { internalRecord } from './helpers';
+import { internalRecord, seeded } from './helpers';
 import { LanguageThread } from '../lib/io/language-thread';
 
 const SV = 'Patienten ska få information om behandlingen innan den påbörjas och kan alltid ställa frågor';
@@ -164,4 +164,15 @@ describe('across a thread boundary', () => {
     expect(facts(across).some((f) => f !== null && Object.keys(f.pii).length > 0)).toBe(true);
     expect(facts(across).some((f) => f !== null && f.language === 'sv')).toBe(true);
   });
+});
+
+test('measureText is codePointLength and wordCount in one pass (fuzzed: spaces of every kind, paired and lone surrogates)', () => {
+  const random = seeded(18);
+  const pieces = ['a', 'Ö', ' ', '  ', '\t', '\n', '\r', '\u000b', '\u0085', '\u00a0', '\u1680', '\u2003', '\u2028', '\u202f', '\u3000', '\ufeff', '\u200b', '😀', '\ud800', '\udc00', '”', 'ord'];
+  const into = new Int32Array(2);
+  for (let i = 0; i < 3000; i++) {
+    const text = Array.from({ length: Math.floor(random() * 10) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+    measureText(text, into, 0);
+    expect([text, ...into]).toEqual([text, codePointLength(text), wordCount(text)]);
+  }
 });

@@ -111,12 +111,14 @@ export class DedupIndex {
    * A pair's log bytes without its place (key, and the signature with near): the
    * per-record work of check, pure and apart from the index, so it can run where
    * the row is made (a worker, lib/quality/facts.ts) and checkFingerprint decide in order.
+   * `measures`: exactKey's (the pair's lengths and words, -1 where not measured).
    */
-  fingerprint(question: string, answer: string, into?: Uint8Array): Uint8Array {
+  fingerprint(question: string, answer: string, into?: Uint8Array, measures?: Int32Array): Uint8Array {
     let q = question;
     let a = answer;
     // Most text is Latin-1 and needs no NFKC: exactKey folds its case as it reads, and says when it met other text.
-    if (!exactKey(q, a, this.key, true)) {
+    if (!exactKey(q, a, this.key, true, measures ?? null)) {
+      measures?.fill(-1);
       q = q.normalize('NFKC').toLowerCase();
       a = a.normalize('NFKC').toLowerCase();
       exactKey(q, a, this.key);

@@ -31,7 +31,7 @@ import type { PiiMode, QualityPlan } from './plan';
 import { dedupText, redactValue } from './rules';
 import { type DetectAll, LANGUAGE_MIN_CHARS, LANGUAGE_SAMPLE_CHARS, detectLanguage, languageSampled } from './language';
 import { codePointLength } from './stats';
-import { wordCount } from './words';
+import { measureText } from './words';
 import { ChatTokenCounter, type ChatTokensSpec } from './chat-tokens';
 
 /** What decides a run's facts: plain data, so each worker builds its own finder. */
@@ -48,8 +48,8 @@ export interface FactsSpec {
   chat?: ChatTokensSpec;
   /**
    * false: the sampled answers' language is left to the report (language stays null), which
-   * detects it on a thread of its own — what the main thread's finder does (streams/chain.ts),
-   * so it never loads tinyld; worker threads detect (default true).
+   * detects it on a thread of its own — what the processing stages' finders do (streams/chain.ts),
+   * in the main thread and in workers alike, so only that thread loads tinyld; a finder detects by default (true).
    */
   detect?: boolean;
 }
@@ -84,6 +84,8 @@ export class FactFinder {
   private lengthSlab = new Int32Array(0);
   private lengthsUsed = 0;
   private readonly chat: ChatTokenCounter | null;
+  /** The fingerprinted pair's [code points, words] of the question, then the answer (-1: not measured): a measure is a function of the text. */
+  private readonly pairMeasures = new Int32Array(4);
 
   constructor(
     readonly spec: FactsSpec,
@@ -121,6 +123,9 @@ export class FactFinder {
       }
     }
     let dedup: Uint8Array | null = null;
+    // The pair the fingerprint measured as it read it (pairMeasures), if any.
+    let pairQuestion: string | null = null;
+    let pairAnswer: string | null = null;
     // Routing checks only pairs for duplicates (it never moves a rejected row back).
     if (entry.channel === 'pairs') {
       const [question, answer] = dedupText(judged);
@@ -128,7 +133,9 @@ export class FactFinder {
         this.slab = new Uint8Array(this.fingerprintBytes * SLAB_RECORDS);
         this.slabUsed = 0;
       }
-      dedup = this.dedup.fingerprint(question, answer, this.slab.subarray(this.slabUsed, (this.slabUsed += this.fingerprintBytes)));
+      dedup = this.dedup.fingerprint(question, answer, this.slab.subarray(this.slabUsed, (this.slabUsed += this.fingerprintBytes)), this.pairMeasures);
+      pairQuestion = question;
+      pairAnswer = answer;
     }
     let sampled = false;
     let language: string | null = null;
@@ -141,6 +148,7 @@ export class FactFinder {
     let lengths: Int32Array | null = null;
     if (this.spec.report) {
       const keys = Object.keys(judged);
+      const measures = this.pairMeasures;
       if (this.lengthsUsed + keys.length * 2 > this.lengthSlab.length) {
         this.lengthSlab = new Int32Array(Math.max(keys.length * 2, LENGTH_SLAB));
         this.lengthsUsed = 0;
@@ -148,10 +156,15 @@ export class FactFinder {
       lengths = this.lengthSlab.subarray(this.lengthsUsed, (this.lengthsUsed += keys.length * 2));
       for (let k = 0; k < keys.length; k++) {
         const value = judged[keys[k]];
-        if (typeof value === 'string') {
-          lengths[2 * k] = codePointLength(value);
-          lengths[2 * k + 1] = wordCount(value);
-        } else lengths[2 * k] = lengths[2 * k + 1] = -1;
+        if (typeof value !== 'string') lengths[2 * k] = lengths[2 * k + 1] = -1;
+        else {
+          const measured = value === pairQuestion && measures[1] >= 0 ? 0 : value === pairAnswer && measures[3] >= 0 ? 2 : -1;
+          if (measured < 0) measureText(value, lengths, 2 * k);
+          else {
+            lengths[2 * k] = measures[measured];
+            lengths[2 * k + 1] = measures[measured + 1];
+          }
+        }
       }
     }
     let tokens = -1;

@@ -348,6 +348,8 @@ export class Group {
     // The facts' lengths are by key position (routing keeps the order and changes failure_reason alone).
     const lengths = facts !== null ? facts.lengths : null;
     let position = -1;
+    /** The answer's code points from the facts (-1: none). */
+    let answerChars = -1;
     for (const name in row) {
       position++;
       const value = row[name];
@@ -361,6 +363,7 @@ export class Group {
       if (lengths !== null && 2 * position < lengths.length && lengths[2 * position] >= 0 && name !== 'failure_reason') {
         addLength(column.chars, lengths[2 * position]);
         addLength(column.words, lengths[2 * position + 1]);
+        if (name === 'answer') answerChars = lengths[2 * position];
       } else {
         addLength(column.chars, codePointLength(value));
         addLength(column.words, wordCount(value));
@@ -374,7 +377,8 @@ export class Group {
     const answer = row.answer;
     if (typeof answer !== 'string') return;
     const trimmed = answer.trim();
-    const length = codePointLength(trimmed);
+    // Trimming takes white space alone (no surrogate), so it takes as many code points as units.
+    const length = answerChars >= 0 ? answerChars - (answer.length - trimmed.length) : codePointLength(trimmed);
     if (length === 0) rest.empty_answers++;
     else if (length < SHORT_ANSWER_CHARS) rest.short_answers++;
     if (typeof row.question === 'string' && equalNormalized(row.question, answer)) rest.answer_equals_question++;

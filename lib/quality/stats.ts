@@ -12,7 +12,7 @@
  * STATS_SIGNIFICANT_DIGITS significant digits (roundFloats), so the file reads
  * `0.0123457`, not `0.012345678901234567`. Integers (counts) are never touched.
  */
-import type { Batch } from '../batch';
+import type { Batch, Row } from '../batch';
 import type { RatioReport, SplitTrackerReport } from '../dataset/split';
 import type { Counts } from '../tally';
 
@@ -109,12 +109,13 @@ export class StatsAccumulator {
   add(batch: Batch): void {
     for (const entry of batch.entries) {
       const channel = entry.channel;
-      if (channel === 'pairs' || channel === 'rejected') this.addRow(entry.row!, channel);
-      else if (channel === 'segmented') for (const segment of entry.segments!) this.addRow(segment.row, segment.channel);
+      if (channel === 'pairs' || channel === 'rejected') this.addRow(entry.row!, channel, entry.facts?.lengths ?? null);
+      else if (channel === 'segmented') for (const segment of entry.segments!) this.addRow(segment.row, segment.channel, null);
     }
   }
 
-  private addRow(row: { source?: unknown; persona?: unknown; validation_score?: unknown; question?: unknown; answer?: unknown }, channel: 'pairs' | 'rejected'): void {
+  /** `lengths`: the entry's facts' (lib/quality/facts.ts), by key position, or null: measured here. */
+  private addRow(row: Row, channel: 'pairs' | 'rejected', lengths: Int32Array | null): void {
     const state = this.rest;
     if (typeof row.source === 'string') bump(this.perSource, row.source, channel, this.otherSource);
     if (typeof row.persona === 'string') bump(this.perPersona, row.persona, channel, this.otherPersona);
@@ -122,8 +123,20 @@ export class StatsAccumulator {
       const bin = Math.min(SCORE_BINS - 1, Math.max(0, Math.floor(row.validation_score * SCORE_BINS)));
       state.score_histogram[bin][channel]++;
     }
-    if (typeof row.question === 'string') addLength(state.question_chars, codePointLength(row.question));
-    if (typeof row.answer === 'string') addLength(state.answer_chars, codePointLength(row.answer));
+    let questionChars = -1;
+    let answerChars = -1;
+    if (lengths !== null) {
+      // The facts' lengths are by key position (routing keeps the order and changes failure_reason alone), as the report reads them.
+      let position = 0;
+      for (const name in row) {
+        if (2 * position >= lengths.length) break;
+        if (name === 'question') questionChars = lengths[2 * position];
+        else if (name === 'answer') answerChars = lengths[2 * position];
+        position++;
+      }
+    }
+    if (typeof row.question === 'string') addLength(state.question_chars, questionChars >= 0 ? questionChars : codePointLength(row.question));
+    if (typeof row.answer === 'string') addLength(state.answer_chars, answerChars >= 0 ? answerChars : codePointLength(row.answer));
   }
 
   /** The stats.json object: keys sorted where they come from data, so bytes are stable. */
