@@ -13,7 +13,7 @@ import { checkInputFiles } from '../lib/io/inputs';
 import { checkOutputTarget, type OutputPlan } from '../lib/io/output-target';
 import { Tally, balanced, count } from '../lib/tally';
 import type { Batch } from '../lib/batch';
-import { type MappingSpec, presetName } from '../lib/input/mapping';
+import { type MappingSpec, presetName, resolvePreset } from '../lib/input/mapping';
 import { loadMappingSchema } from '../lib/io/presets';
 import { createFileSource } from '../streams/file-source';
 import { printHint } from './hint';
@@ -34,6 +34,8 @@ import type { PipeRunPlan } from '../lib/plan';
 import { type ReportSetup, assembleReport, chatSpecOf, failOnBreaches, newAccumulator, prepareReport, prepareReportDir, writeReportFiles } from './quality-report';
 import { ChatTokenCounter } from '../lib/quality/chat-tokens';
 import type { ReportAccumulator } from '../lib/quality/report';
+import { type CharLimits, checkCharLimits, parseCharLimits } from '../lib/dataset/length-filters';
+import type { RoutedMetric } from '../lib/quality/thresholds';
 
 /** Pipe mode's arguments (lib/plan-args.ts: the plan hands them on). */
 export type { PipeArgs } from '../lib/plan-args';
@@ -106,11 +108,32 @@ function qualityChain(
   columns: { preset: string; mapping?: MappingSpec },
   always: boolean,
   contamination: NgramIndex | null,
+  limits: PipeCharLimits,
 ): Pick<ChainPlan, 'route' | 'reserialize'> {
-  if (isDefaultQualityPlan(quality) && !always) return { route: null };
-  const plan = { spec: parseSplitSpec('train=1'), seed: DEFAULT_SEED, key: DEFAULT_SPLIT_KEY, quality };
+  if (isDefaultQualityPlan(quality) && !always && limits.minChars === undefined && limits.maxChars === undefined) return { route: null };
+  const plan = { spec: parseSplitSpec('train=1'), seed: DEFAULT_SEED, key: DEFAULT_SPLIT_KEY, quality, ...limits };
   // A row the rules changed is written again with the columns it was mapped to: the config's mapping, else the preset's.
   return { route: { plan, quality: new QualityRouter(quality, files.map(inputName), contamination) }, reserialize: columns };
+}
+
+/** --min-chars, --max-chars, only when given: checked against the columns of the preset or mapping before any input is read. */
+interface PipeCharLimits {
+  minChars?: CharLimits;
+  maxChars?: CharLimits;
+}
+
+function pipeCharLimits(args: PipeArgs, mapping: MappingSpec | undefined): PipeCharLimits {
+  const minChars = args.minChars === undefined ? undefined : parseCharLimits(args.minChars, 'min-chars');
+  const maxChars = args.maxChars === undefined ? undefined : parseCharLimits(args.maxChars, 'max-chars');
+  if (minChars === undefined && maxChars === undefined) return {};
+  const preset = resolvePreset({ preset: args.preset, ...(mapping === undefined ? {} : { mapping }) });
+  checkCharLimits(minChars, maxChars, preset.pairColumns.map((column) => column.name), preset.name);
+  return { ...(minChars ? { minChars } : {}), ...(maxChars ? { maxChars } : {}) };
+}
+
+/** The filters' metrics (too_short, too_long) a --fail-on rule may name. */
+function limitMetrics(limits: PipeCharLimits): RoutedMetric[] {
+  return [...(limits.minChars ? (['too_short'] as const) : []), ...(limits.maxChars ? (['too_long'] as const) : [])];
 }
 
 export async function pipeCommand(plan: PipeRunPlan, io: PipeIo): Promise<void> {
@@ -132,17 +155,19 @@ export async function pipeCommand(plan: PipeRunPlan, io: PipeIo): Promise<void> 
 async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<void> {
   // The quality report (--report DIR, --fail-on): options and tokenizer checked before any input is read;
   // its PII and duplicates sections come from the quality rules, which then run.
-  const setup: ReportSetup | null = args.report !== undefined || args.failOn !== undefined ? await prepareReport(args, 'cli', ['pii', 'duplicates']) : null;
+  // A config's mapping naming its schema file gets the schema read (its path is already resolved).
+  const mapping = args.mapping === undefined ? undefined : loadMappingSchema(args.mapping, '');
+  // --min-chars, --max-chars: pairs outside the limits go to the rejected output (too_short, too_long).
+  const limits = pipeCharLimits(args, mapping);
+  const setup: ReportSetup | null = args.report !== undefined || args.failOn !== undefined ? await prepareReport(args, 'cli', ['pii', 'duplicates'], limitMetrics(limits)) : null;
   if (args.report !== undefined) await prepareReportDir(args.report, '--report');
   // --tokenizer FOLDER: each row's conversation rendered and counted for the report (pipe mode has no --max-tokens).
   const chatSpec = setup && chatSpecOf(setup, args, null);
   const report: ReportAccumulator | null = setup ? newAccumulator(setup, ['train'], undefined, chatSpec ? new ChatTokenCounter(chatSpec) : undefined) : null;
   const quality = pipeQualityPlan(args);
-  // A config's mapping naming its schema file gets the schema read (its path is already resolved).
-  const mapping = args.mapping === undefined ? undefined : loadMappingSchema(args.mapping, '');
   // --decontaminate: the evaluation sets read before any input (once: the report's setup has them when it was made).
   const evalSets = setup?.evalSets ?? (quality.decontaminate ? await loadEvalSets(quality.decontaminate.files, quality.decontaminate) : null);
-  const rules = qualityChain(quality, files, { preset: args.preset, mapping }, report !== null, evalSets?.index ?? null);
+  const rules = qualityChain(quality, files, { preset: args.preset, mapping }, report !== null, evalSets?.index ?? null, limits);
   const qualityCounts = report !== null ? new QualityAccumulator(quality) : null;
   const tally = new Tally();
   const reporter = new Reporter({ quiet: args.quiet, errorsWritten: args.errors !== undefined });

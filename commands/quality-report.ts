@@ -121,7 +121,7 @@ export async function prepareReport(
   const decontaminate = normalizeDecontaminate(args, style);
   const sections = decontaminate ? [...given, 'contamination' as const] : given;
   const option = optionName('failOn', style);
-  // A metric measured only with its option, without it: say which option measures it (pipe mode has no filters).
+  // A metric measured only with its option, without it: say which option measures it.
   for (const [metric, by] of Object.entries(MEASURED_BY) as [keyof typeof MEASURED_BY, { option: string; takes?: string }][]) {
     if (metric === 'contaminated' ? decontaminate !== null : filters.includes(metric)) continue;
     const name = `${optionName(by.option, style)}${style === 'cli' && by.takes ? ` ${by.takes}` : ''}`;

@@ -101,6 +101,9 @@ export interface PipeArgs extends ReportOptionsInput {
   decontaminateNgram?: string;
   decontaminateFields?: string;
   tiers?: string;
+  /** --min-chars, --max-chars: `COLUMN=N,…` (lib/dataset/length-filters.ts); pairs outside them go to --rejected. */
+  minChars?: unknown;
+  maxChars?: unknown;
 }
 
 /** `qa-hf report`'s arguments: inputs, routing options as export takes them, the report's options. */

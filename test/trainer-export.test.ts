@@ -83,6 +83,16 @@ describe('--min-chars / --max-chars', () => {
     expect((await runCli(['verify', out])).code).toBe(0);
   });
 
+  test('pipe mode takes them too: standard output and --rejected hold the bytes of the export\'s qa_pairs.jsonl and qa_rejected.jsonl', async () => {
+    const out = path.join(dir, 'limits', 'dataset');
+    await fs.access(path.join(out, 'qa_pairs.jsonl')); // written by the test above
+    const rejected = path.join(dir, 'pipe-limits-rejected.jsonl');
+    const result = await runCli([...inputs, '-q', '--rejected', rejected, ...LIMITS]);
+    expect([result.code, result.stderr.toString()]).toEqual([0, '']);
+    expect(result.stdout.equals(await fs.readFile(path.join(out, 'qa_pairs.jsonl')))).toBe(true);
+    expect((await fs.readFile(rejected)).equals(await fs.readFile(path.join(out, 'qa_rejected.jsonl')))).toBe(true);
+  });
+
   test('--fail-on too_short>N gates (exit 4, every file written); the config file gives the flags\' bytes', async () => {
     const gated = path.join(dir, 'gated');
     const result = await runCli(['export', ...inputs, '--out', gated, ...LIMITS, '--fail-on', 'too_short>3,too_long>100000']);
