@@ -23,7 +23,7 @@ import { createSink } from '../streams/sink';
 import { inputName } from '../streams/file-source';
 import { type QualityPlan, isDefaultQualityPlan, normalizeQualityPlan, redactsPii } from '../lib/quality/plan';
 import { QualityRouter } from '../lib/quality/rules';
-import { DEFAULT_SEED, DEFAULT_SPLIT_KEY } from '../lib/dataset/plan';
+import { DEFAULT_SEED, DEFAULT_SPLIT_KEY, charLimitOptions, routedMetrics } from '../lib/dataset/plan';
 import { parseSplitSpec } from '../lib/dataset/split';
 import { Reporter } from './report';
 import { exitOnSignal } from './signals';
@@ -34,8 +34,6 @@ import type { PipeRunPlan } from '../lib/plan';
 import { type ReportSetup, assembleReport, chatSpecOf, failOnBreaches, newAccumulator, prepareReport, prepareReportDir, writeReportFiles } from './quality-report';
 import { ChatTokenCounter } from '../lib/quality/chat-tokens';
 import type { ReportAccumulator } from '../lib/quality/report';
-import { type CharLimits, checkCharLimits, parseCharLimits } from '../lib/dataset/length-filters';
-import type { RoutedMetric } from '../lib/quality/thresholds';
 
 /** Pipe mode's arguments (lib/plan-args.ts: the plan hands them on). */
 export type { PipeArgs } from '../lib/plan-args';
@@ -116,25 +114,8 @@ function qualityChain(
   return { route: { plan, quality: new QualityRouter(quality, files.map(inputName), contamination) }, reserialize: columns };
 }
 
-/** --min-chars, --max-chars, only when given: checked against the columns of the preset or mapping before any input is read. */
-interface PipeCharLimits {
-  minChars?: CharLimits;
-  maxChars?: CharLimits;
-}
-
-function pipeCharLimits(args: PipeArgs, mapping: MappingSpec | undefined): PipeCharLimits {
-  const minChars = args.minChars === undefined ? undefined : parseCharLimits(args.minChars, 'min-chars');
-  const maxChars = args.maxChars === undefined ? undefined : parseCharLimits(args.maxChars, 'max-chars');
-  if (minChars === undefined && maxChars === undefined) return {};
-  const preset = resolvePreset({ preset: args.preset, ...(mapping === undefined ? {} : { mapping }) });
-  checkCharLimits(minChars, maxChars, preset.pairColumns.map((column) => column.name), preset.name);
-  return { ...(minChars ? { minChars } : {}), ...(maxChars ? { maxChars } : {}) };
-}
-
-/** The filters' metrics (too_short, too_long) a --fail-on rule may name. */
-function limitMetrics(limits: PipeCharLimits): RoutedMetric[] {
-  return [...(limits.minChars ? (['too_short'] as const) : []), ...(limits.maxChars ? (['too_long'] as const) : [])];
-}
+/** --min-chars, --max-chars as export takes them (lib/dataset/plan.ts charLimitOptions). */
+type PipeCharLimits = ReturnType<typeof charLimitOptions>;
 
 export async function pipeCommand(plan: PipeRunPlan, io: PipeIo): Promise<void> {
   const args = plan.args;
@@ -158,8 +139,8 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
   // A config's mapping naming its schema file gets the schema read (its path is already resolved).
   const mapping = args.mapping === undefined ? undefined : loadMappingSchema(args.mapping, '');
   // --min-chars, --max-chars: pairs outside the limits go to the rejected output (too_short, too_long).
-  const limits = pipeCharLimits(args, mapping);
-  const setup: ReportSetup | null = args.report !== undefined || args.failOn !== undefined ? await prepareReport(args, 'cli', ['pii', 'duplicates'], limitMetrics(limits)) : null;
+  const limits = args.minChars === undefined && args.maxChars === undefined ? {} : charLimitOptions(args, resolvePreset({ preset: args.preset, ...(mapping === undefined ? {} : { mapping }) }));
+  const setup: ReportSetup | null = args.report !== undefined || args.failOn !== undefined ? await prepareReport(args, 'cli', ['pii', 'duplicates'], routedMetrics(limits)) : null;
   if (args.report !== undefined) await prepareReportDir(args.report, '--report');
   // --tokenizer FOLDER: each row's conversation rendered and counted for the report (pipe mode has no --max-tokens).
   const chatSpec = setup && chatSpecOf(setup, args, null);

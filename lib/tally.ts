@@ -107,6 +107,22 @@ export function count(n: number, singular: string, plural = `${singular}s`): str
   return `${n} ${noun(n, singular, plural)}`;
 }
 
+/** Digits grouped by commas, locale-free (the same text on every machine): 1234567 → "1,234,567". */
+export function formatCount(n: number): string {
+  const text = String(Math.round(Math.abs(n)));
+  let grouped = '';
+  for (let i = 0; i < text.length; i++) {
+    if (i > 0 && (text.length - i) % 3 === 0) grouped += ',';
+    grouped += text[i];
+  }
+  return (n < 0 ? '-' : '') + grouped;
+}
+
+/** `1 pair`, `1,586 pairs`: count's text with the digits grouped. */
+export function formatCounted(n: number, singular: string, plural = `${singular}s`): string {
+  return `${formatCount(n)} ${noun(n, singular, plural)}`;
+}
+
 /** The noun alone, for callers that format `n` themselves (digit groups). */
 export function noun(n: number, singular: string, plural = `${singular}s`): string {
   return n === 1 ? singular : plural;

@@ -90,8 +90,9 @@ describe('outputs of a partition', () => {
       'jsonl/part_persona_a/train', 'jsonl/part_persona_a/test', 'jsonl/part_persona_b/train', 'jsonl/part_persona_b/test',
       'jsonl/rejected/train', 'jsonl/rejected/test', 'kto/pairs/train', 'kto/pairs/test',
     ]);
-    const state = { outputs: keys.slice(0, 4).reverse().map((k) => ({ key: k })) };
-    expect(writtenPartitions(state as never)).toEqual(['persona_a', 'persona_b']);
+    // In the order they came, as the writers' state keeps them: by name.
+    expect(writtenPartitions({ partitions: [['persona_b', 'b'], ['persona_a', 'a']] })).toEqual(['persona_a', 'persona_b']);
+    expect(writtenPartitions(undefined)).toEqual([]);
   });
 
   test('the router names a passed pair\u2019s partition, never a rejected row\u2019s', () => {

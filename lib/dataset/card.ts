@@ -15,7 +15,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import { QaHfError } from '../errors';
 import type { Feature } from './formats';
 import { dataFilesPattern } from './shards';
-import { noun } from '../tally';
+import { formatCount, formatCounted, noun } from '../tally';
 import { type CardSplitRule, type CardDescription, type CardQuality, type ResolvedConfig, partitionConfigs, sum, cardMetadata, defaultConfig } from './card-configs';
 import { python, renderTraining } from './card-training';
 import { llamaFactoryEntries } from './llama-factory';
@@ -23,16 +23,7 @@ import { llamaFactoryEntries } from './llama-factory';
 /** Strata listed in the card at most; the rest are summarized in one line (bounded card size). */
 const MAX_STRATA_IN_CARD = 50;
 
-/** Digits grouped by commas, locale-free: 1234567 → "1,234,567". */
-export function formatCount(n: number): string {
-  const text = String(Math.trunc(Math.abs(n)));
-  let grouped = '';
-  for (let i = 0; i < text.length; i++) {
-    if (i > 0 && (text.length - i) % 3 === 0) grouped += ',';
-    grouped += text[i];
-  }
-  return (n < 0 ? '-' : '') + grouped;
-}
+export { formatCount } from '../tally';
 
 function percent(ratio: number): string {
   return `${(ratio * 100).toFixed(2)} %`;
@@ -213,7 +204,7 @@ function renderPartitions(configs: readonly ResolvedConfig[], defaultName: strin
   const lines = sorted.map((config) => {
     const splits = config.splits.map((split) => `${split.name} ${formatCount(split.numExamples)}`).join(', ');
     const mark = config.name === defaultName ? ' (the default config)' : '';
-    return `- \`${config.name}\`${mark}: ${formatCount(rows(config))} ${noun(rows(config), 'row')} (${splits}), \`${column}\` ${JSON.stringify(config.config.partition!.value).replace(/\|/g, '\\|')}`;
+    return `- \`${config.name}\`${mark}: ${formatCounted(rows(config), 'row')} (${splits}), \`${column}\` ${JSON.stringify(config.config.partition!.value).replace(/\|/g, '\\|')}`;
   });
   const others = formats.length > 1 ? ` The other formats' configs add the format to the name (\`${first.name}_${formats[1]}\`).` : '';
   return [

@@ -13,8 +13,7 @@ import { renderSplitReport } from '../quality/stats';
 import { SPLIT_RULE, type SplitTrackerReport } from './split';
 import type { HubPlan } from './plan';
 import type { CharLimits } from './length-filters';
-import { formatCount } from './card';
-import { noun } from '../tally';
+import { formatCounted } from '../tally';
 import { hubOutput, channelGroups, planFormats, writtenPartitions, type HubState } from './outputs';
 
 export interface FinalShard {
@@ -126,7 +125,7 @@ export function describeExport(plan: HubPlan, state: HubState, files: Map<string
 export function filterNotes(plan: Pick<HubPlan, 'minChars' | 'maxChars' | 'maxTokens'>, metrics: Record<string, unknown>): string[] {
   const moved = (metric: string) => {
     const n = typeof metrics[metric] === 'number' ? (metrics[metric] as number) : 0;
-    return `${formatCount(n)} ${noun(n, 'pair')} moved to rejected (\`failure_reason\` \`${metric}\`)`;
+    return `${formatCounted(n, 'pair')} moved to rejected (\`failure_reason\` \`${metric}\`)`;
   };
   const limits = (given: CharLimits) => given.map(([column, limit]) => `${column}=${limit}`).join(',');
   const notes: string[] = [];

@@ -85,14 +85,9 @@ export function parseOutputKey(key: string): { format: string; channel: PairChan
   return { format, channel: middle as PairChannel, tier: null, partition: null, split };
 }
 
-/** The partitions (--partition-by) the writers made outputs for, by name: what the card, the final names and the sweep look at. */
-export function writtenPartitions(state: Pick<WritersState, 'outputs'> | undefined): string[] {
-  const names = new Set<string>();
-  for (const output of state?.outputs ?? []) {
-    const { partition } = parseOutputKey(output.key);
-    if (partition !== null) names.add(partition);
-  }
-  return [...names].sort();
+/** The partitions (--partition-by) the writers made outputs for, by name: what the card and the final names look at. */
+export function writtenPartitions(state: Pick<WritersState, 'partitions'> | undefined): string[] {
+  return (state?.partitions ?? []).map(([name]) => name).sort();
 }
 
 /** A config group of a format: its channel and, for passed pairs, the tier or partition that makes it a config of its own. */

@@ -256,13 +256,18 @@ function partitionOptions(args: HubArgs, preset: Preset, formats: readonly Forma
   return { partitionBy, maxPartitions };
 }
 
-/** --min-chars, --max-chars (checked against the preset's columns), --max-tokens, only when given (other plans stay as they were). */
-function charLimits(args: HubArgs, preset: Preset): { minChars?: CharLimits; maxChars?: CharLimits; maxTokens?: number } {
+/** --min-chars, --max-chars, checked against the preset's columns, only when given: the export's and pipe mode's (commands/pipe.ts). */
+export function charLimitOptions(args: Pick<HubArgs, 'minChars' | 'maxChars'>, preset: Preset): { minChars?: CharLimits; maxChars?: CharLimits } {
   const minChars = args.minChars === undefined ? undefined : parseCharLimits(args.minChars, 'min-chars');
   const maxChars = args.maxChars === undefined ? undefined : parseCharLimits(args.maxChars, 'max-chars');
   checkCharLimits(minChars, maxChars, preset.pairColumns.map((column) => column.name), preset.name);
+  return { ...(minChars ? { minChars } : {}), ...(maxChars ? { maxChars } : {}) };
+}
+
+/** --min-chars, --max-chars, --max-tokens, only when given (other plans stay as they were). */
+function charLimits(args: HubArgs, preset: Preset): { minChars?: CharLimits; maxChars?: CharLimits; maxTokens?: number } {
   const maxTokens = args.maxTokens === undefined ? undefined : positiveInteger('max-tokens', args.maxTokens);
-  return { ...(minChars ? { minChars } : {}), ...(maxChars ? { maxChars } : {}), ...(maxTokens !== undefined ? { maxTokens } : {}) };
+  return { ...charLimitOptions(args, preset), ...(maxTokens !== undefined ? { maxTokens } : {}) };
 }
 
 /** --target-samples, only when given: other plans stay as they were. */
@@ -352,7 +357,7 @@ export function filtersRecord(plan: ExportPlan): Record<string, unknown> | null 
 }
 
 /** The routing filters of a plan whose counts are --fail-on metrics: too_short (--min-chars), too_long (--max-chars). */
-export function routedMetrics(plan: ExportPlan): RoutedMetric[] {
+export function routedMetrics(plan: Pick<ExportPlan, 'minChars' | 'maxChars' | 'maxTokens'>): RoutedMetric[] {
   const metrics: RoutedMetric[] = [];
   if (plan.minChars !== undefined) metrics.push('too_short');
   if (plan.maxChars !== undefined) metrics.push('too_long');

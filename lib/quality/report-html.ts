@@ -29,6 +29,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { barChartSvgDirect } from './bar-chart-svg';
 import { isShareMetric } from './thresholds';
+import { formatCount, formatCounted } from '../tally';
+import { numberAt } from './report-json';
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {
@@ -77,14 +79,11 @@ function isObject(value: Json): value is Record<string, Json> {
 }
 
 /** Fixed locales, never the machine's: the same report.html everywhere (a resumed run's too). */
-const COUNT_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const DECIMAL_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 const SHARE_FORMAT = new Intl.NumberFormat('en-US', { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
-/** A count with thousands separators: `1,586`. */
-export function formatCount(count: number): string {
-  return COUNT_FORMAT.format(count);
-}
+/** A count with thousands separators: `1,586` (lib/tally.ts, as the card writes counts). */
+export { formatCount };
 
 /** A number that is not a count or a share (a mean, a length): at most one decimal, `11.7`. */
 export function formatNumber(value: number): string {
@@ -299,19 +298,6 @@ function inWords(items: readonly string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
-/** `1 pair`, `1,586 pairs`. */
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${formatCount(count)} ${count === 1 ? one : many}`;
-}
-
-function numberAt(value: Json, ...path: string[]): number | undefined {
-  let at: Json = value;
-  for (const key of path) {
-    if (!isObject(at)) return undefined;
-    at = at[key];
-  }
-  return typeof at === 'number' ? at : undefined;
-}
 
 /** A failure_reason as the page names it: qa-hf's own as code, the input's (free text, often a sentence) in quotes, '' as a row without one. */
 function reasonText(reason: string): string {
@@ -329,9 +315,9 @@ function summarySentences(report: Record<string, Json>, groups: readonly GroupRe
   const pairs = numberAt(counts, 'pairs') ?? 0;
   // Written, per split (the groups of channel pairs, in the plan's order).
   const perSplit = groups.filter((group) => group.channel === 'pairs').map((group) => `${formatCount(group.records)} to <b>${escapeHtml(group.split)}</b>`);
-  sentences.push(`<b>${plural(pairs, 'pair')} written</b>${perSplit.length > 0 ? `: ${inWords(perSplit)}` : ''}.`);
+  sentences.push(`<b>${formatCounted(pairs, 'pair')} written</b>${perSplit.length > 0 ? `: ${inWords(perSplit)}` : ''}.`);
   const notSampled = numberAt(counts, 'not_sampled');
-  if (notSampled) sentences.push(`${plural(notSampled, 'passed pair')} left out of the sample (<code>--target-samples</code>).`);
+  if (notSampled) sentences.push(`${formatCounted(notSampled, 'passed pair')} left out of the sample (<code>--target-samples</code>).`);
   // Rejected, by reason.
   const reasons = Array.isArray(report.rejected_reasons) ? (report.rejected_reasons as { reason: string; count: number }[]) : null;
   const rejected = reasons ? reasons.reduce((sum, item) => sum + item.count, 0) : (numberAt(counts, 'rejected') ?? 0);
@@ -339,10 +325,10 @@ function summarySentences(report: Record<string, Json>, groups: readonly GroupRe
   else {
     const named = (reasons ?? []).slice(0, SUMMARY_REASONS).map((item) => `${formatCount(item.count)} ${reasonText(item.reason)}`);
     const more = (reasons?.length ?? 0) - named.length;
-    sentences.push(`<b>${plural(rejected, 'row')} rejected</b>${named.length > 0 ? `: ${inWords(more > 0 ? [...named, `${plural(more, 'other reason')} (table below)`] : named)}` : ''}.`);
+    sentences.push(`<b>${formatCounted(rejected, 'row')} rejected</b>${named.length > 0 ? `: ${inWords(more > 0 ? [...named, `${formatCounted(more, 'other reason')} (table below)`] : named)}` : ''}.`);
   }
   const errors = numberAt(counts, 'errors') ?? 0;
-  if (errors > 0) sentences.push(`${plural(errors, 'bad line')} went to <code>qa_errors.jsonl</code>.`);
+  if (errors > 0) sentences.push(`${formatCounted(errors, 'bad line')} went to <code>qa_errors.jsonl</code>.`);
   if (isObject(report.pii)) sentences.push(piiSentence(report.pii));
   if (isObject(report.duplicates)) sentences.push(duplicatesSentence(report.duplicates));
   if (isObject(report.contamination)) sentences.push(contaminationSentence(report.contamination));
@@ -362,12 +348,12 @@ function piiSentence(pii: Record<string, Json>): string {
   const option = `<code>--pii ${escapeHtml(mode)}</code>`;
   if (records === 0) {
     const scanned = numberAt(pii, 'records_scanned');
-    return `<b>Personal data: none found</b>${scanned === undefined ? '' : ` in ${plural(scanned, 'record')} scanned`} (${option}).`;
+    return `<b>Personal data: none found</b>${scanned === undefined ? '' : ` in ${formatCounted(scanned, 'record')} scanned`} (${option}).`;
   }
-  const found = `<b>Personal data: ${plural(records, 'record')} with a match</b> (${inWords(kinds)})`;
-  if (mode === 'redact') return `${found}; ${option} replaced every match by its placeholder (<code>[PERSONNUMMER]</code>, <code>[EMAIL]</code>, …) in every file written; ${plural(written, 'record')} written with a match.`;
-  if (mode === 'reject') return `${found}; ${option} moved the pairs with one to rejected (<code>pii</code>) and replaced every match by its placeholder; ${plural(written, 'record')} written with a match.`;
-  return `${found}; ${option} counted them and left them as they were: <b class="failed">${plural(written, 'record')} written hold personal data</b> — export with <code>--pii redact</code> before publishing.`;
+  const found = `<b>Personal data: ${formatCounted(records, 'record')} with a match</b> (${inWords(kinds)})`;
+  if (mode === 'redact') return `${found}; ${option} replaced every match by its placeholder (<code>[PERSONNUMMER]</code>, <code>[EMAIL]</code>, …) in every file written; ${formatCounted(written, 'record')} written with a match.`;
+  if (mode === 'reject') return `${found}; ${option} moved the pairs with one to rejected (<code>pii</code>) and replaced every match by its placeholder; ${formatCounted(written, 'record')} written with a match.`;
+  return `${found}; ${option} counted them and left them as they were: <b class="failed">${formatCounted(written, 'record')} written hold personal data</b> — export with <code>--pii redact</code> before publishing.`;
 }
 
 /** Exact and near duplicates beyond the first of their group, what --dedup did, and the split leaks. */
@@ -376,7 +362,7 @@ function duplicatesSentence(duplicates: Record<string, Json>): string {
   const near = numberAt(duplicates, 'near', 'records') ?? 0;
   const nearChecked = !Array.isArray(duplicates.checked) || duplicates.checked.includes('near');
   const mode = typeof duplicates.mode === 'string' ? duplicates.mode : null;
-  const found = nearChecked ? `${plural(exact, 'exact duplicate')} and ${plural(near, 'near duplicate')}` : plural(exact, 'exact duplicate');
+  const found = nearChecked ? `${formatCounted(exact, 'exact duplicate')} and ${formatCounted(near, 'near duplicate')}` : formatCounted(exact, 'exact duplicate');
   const done = mode === 'off' ? 'counted and left in the data (<code>--dedup off</code>)' : mode ? `moved to rejected (<code>--dedup ${escapeHtml(mode)}</code>)` : '';
   const leaks = numberAt(duplicates, 'across_splits');
   const leakText = leaks === undefined ? '' : leaks === 0 ? '; none has its first copy in another split' : `; <b>${formatCount(leaks)} ${leaks === 1 ? 'has its' : 'have their'} first copy in another split</b> (<code>leaks</code>)`;
@@ -391,7 +377,7 @@ function contaminationSentence(contamination: Record<string, Json>): string {
   const perFile = files.map((file) => `${formatCount(numberAt(file, 'records') ?? 0)} with <code>${escapeHtml(String(file.file))}</code>`);
   const what = `share a${ngram === undefined ? 'n n-gram' : ` ${formatCount(ngram)}-word n-gram`} with an evaluation set`;
   if (records === 0) return `<b>Contamination: no pair</b> ${what.replace(/^share/, 'shares')} (${inWords(files.map((file) => `<code>${escapeHtml(String(file.file))}</code>`))}).`;
-  return `<b>Contamination: ${plural(records, 'pair')}</b> ${what} and went to rejected (<code>contaminated</code>)${perFile.length > 1 ? `: ${inWords(perFile)}` : ''}.`;
+  return `<b>Contamination: ${formatCounted(records, 'pair')}</b> ${what} and went to rejected (<code>contaminated</code>)${perFile.length > 1 ? `: ${inWords(perFile)}` : ''}.`;
 }
 
 /** The context length TRL's SFTTrainer cuts at by default (max_length 1024): the share over it is the one the paragraph names. */
@@ -410,7 +396,7 @@ function tokensSentence(report: Record<string, Json>, groups: readonly GroupRepo
   });
   const parts: string[] = [];
   if (perSplit.length > 0) parts.push(`the written pairs' conversations, rendered with the chat template, have ${inWords(perSplit)}`);
-  if (moved !== undefined) parts.push(`<code>--max-tokens</code> moved ${plural(moved, 'pair')} over the budget to rejected (<code>too_many_tokens</code>)`);
+  if (moved !== undefined) parts.push(`<code>--max-tokens</code> moved ${formatCounted(moved, 'pair')} over the budget to rejected (<code>too_many_tokens</code>)`);
   return `<b>Token budget:</b> ${parts.join('; ')}.`;
 }
 
@@ -459,7 +445,7 @@ async function renderCharts(group: GroupReport): Promise<string> {
     if (group.personas.other > 0) items.push({ label: '(other)', count: group.personas.other });
     charts.push(await barChartSvg(`personas (${name})`, items, { x: 'persona', y: 'records' }));
   }
-  return [`<h3>${escapeHtml(name)}: ${plural(group.records, 'record')}</h3>`, `<div class="charts">${charts.map((svg) => `<div class="chart">${svg}</div>`).join('\n')}</div>`].join('\n');
+  return [`<h3>${escapeHtml(name)}: ${formatCounted(group.records, 'record')}</h3>`, `<div class="charts">${charts.map((svg) => `<div class="chart">${svg}</div>`).join('\n')}</div>`].join('\n');
 }
 
 /** One split and channel's tables: lengths, conversation tokens, answers, language, source documents, personas. */
@@ -472,7 +458,7 @@ function renderGroupTables(group: GroupReport): string {
     }
   }
   return [
-    `<section class="group"><h2>${escapeHtml(groupName(group))}: ${plural(group.records, 'record')}</h2>`,
+    `<section class="group"><h2>${escapeHtml(groupName(group))}: ${formatCounted(group.records, 'record')}</h2>`,
     '<h3>Lengths</h3>',
     `<table><thead><tr><th>column</th><th>unit</th><th>count</th><th>min</th><th>p50</th><th>p90</th><th>p99</th><th>max</th><th>mean</th></tr></thead><tbody>\n${lengthRows.join('\n')}\n</tbody></table>`,
     ...(group.conversation_tokens === undefined ? [] : ['<h3>Conversation tokens (chat template)</h3>', renderJson(group.conversation_tokens)]),

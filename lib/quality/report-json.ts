@@ -34,7 +34,8 @@ function share(part: number, whole: number): number {
   return whole > 0 ? part / whole : 0;
 }
 
-function numberAt(value: unknown, ...path: string[]): number | undefined {
+/** The number at `path` in a report section, or undefined when there is none. */
+export function numberAt(value: unknown, ...path: string[]): number | undefined {
   let at: unknown = value;
   for (const key of path) {
     if (at === null || typeof at !== 'object') return undefined;
