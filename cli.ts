@@ -16,6 +16,8 @@
  */
 // First: a signal during start-up already gets its one line (commands/interrupt.ts).
 import './commands/interrupt';
+// Second: the report's language thread starts loading tinyld while the rest of the CLI loads.
+import './commands/early-language';
 import { existsSync } from 'node:fs';
 import yargs, { type Argv, type Options } from 'yargs';
 import { QaHfError, toQaHfError, type ErrorCode } from './lib/errors';
@@ -25,7 +27,6 @@ import { mergeCommand } from './commands/export/merge';
 import type { Config } from './lib/config';
 import { COMMANDS, type CommandName, type ConfigCommand, type OptionRow, OPTION_TABLE, describeFor, fileKeyOf, rowsOf } from './lib/option-table';
 import { type RunPlan, planRun } from './lib/plan';
-import { startLanguageWorkerEarly } from './lib/io/language-thread';
 import { loadConfigFile } from './lib/io/config-file';
 import { readPlanFiles } from './lib/io/plan-files';
 import { verifyCommand } from './commands/verify';
@@ -255,13 +256,6 @@ export function buildParser(argv: string[]) {
     });
 }
 
-/** An export or report whose flags leave the language check on (a config file may still turn it off: then the thread idles). */
-function mayCheckLanguage(argv: readonly string[]): boolean {
-  if (argv[0] !== 'export' && argv[0] !== 'report') return false;
-  if (argv.some((arg) => arg === '--help' || arg === '-h' || arg === '--dry-run' || arg === '--language=off')) return false;
-  return !argv.some((arg, i) => arg === '--language' && argv[i + 1] === 'off');
-}
-
 export async function main(rawArgv: string[]): Promise<void> {
   const argv = rawArgv.map((arg) => (arg === '-' ? STDIN_ARG : arg));
   debug = argv.includes('--debug');
@@ -273,8 +267,6 @@ export async function main(rawArgv: string[]): Promise<void> {
     // `qa-hf expor in.jsonl`: pipe mode would take `expor` for a file and trip over export's options.
     const slip = argv.length > 0 ? unknownCommand(argv[0], NAMED_COMMANDS, existsSync(argv[0])) : null;
     if (slip !== null) throw new QaHfError('ERR_USAGE', slip);
-    // The report's language thread loads tinyld while the options are parsed and the run planned.
-    if (mayCheckLanguage(argv)) startLanguageWorkerEarly();
     await buildParser(argv).parseAsync();
   } catch (err) {
     report(err);

@@ -5,6 +5,7 @@
  */
 import { detectAll } from 'tinyld';
 import { LanguageThread, startLanguageWorkerEarly } from '../lib/io/language-thread';
+import { mayCheckLanguage } from '../commands/early-language';
 import { detectLanguage } from '../lib/quality/language';
 
 const TEXTS = [
@@ -61,4 +62,16 @@ test('a thread started before the language is known (the CLI starts it early) is
   const inPlaceEn = detectLanguage(detectAll, 'en');
   expect(TEXTS.map((text) => thread.detectLater(text)())).toEqual(TEXTS.map(inPlaceEn));
   await thread.close();
+});
+
+test('the CLI starts the thread early for an export or report that may check the language, never otherwise', () => {
+  expect(mayCheckLanguage(['export', 'qa.jsonl', '--out', 'dist'])).toBe(true);
+  expect(mayCheckLanguage(['report', 'qa.jsonl'])).toBe(true);
+  expect(mayCheckLanguage(['export', 'qa.jsonl', '--language', 'off'])).toBe(false);
+  expect(mayCheckLanguage(['export', 'qa.jsonl', '--language=off'])).toBe(false);
+  expect(mayCheckLanguage(['export', '--help'])).toBe(false);
+  expect(mayCheckLanguage(['export', 'qa.jsonl', '--dry-run'])).toBe(false);
+  expect(mayCheckLanguage(['verify', 'dist'])).toBe(false);
+  expect(mayCheckLanguage(['qa.jsonl'])).toBe(false);
+  expect(mayCheckLanguage([])).toBe(false);
 });
