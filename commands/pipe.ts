@@ -141,74 +141,79 @@ async function convert(args: PipeArgs, io: PipeIo, files: string[]): Promise<voi
   // --min-chars, --max-chars: pairs outside the limits go to the rejected output (too_short, too_long).
   const limits = args.minChars === undefined && args.maxChars === undefined ? {} : charLimitOptions(args, resolvePreset({ preset: args.preset, ...(mapping === undefined ? {} : { mapping }) }));
   const setup: ReportSetup | null = args.report !== undefined || args.failOn !== undefined ? await prepareReport(args, 'cli', ['pii', 'duplicates'], routedMetrics(limits)) : null;
-  if (args.report !== undefined) await prepareReportDir(args.report, '--report');
-  // --tokenizer FOLDER: each row's conversation rendered and counted for the report (pipe mode has no --max-tokens).
-  const chatSpec = setup && chatSpecOf(setup, args, null);
-  const report: ReportAccumulator | null = setup ? newAccumulator(setup, ['train'], undefined, chatSpec ? new ChatTokenCounter(chatSpec) : undefined) : null;
-  const quality = pipeQualityPlan(args);
-  // --decontaminate: the evaluation sets read before any input (once: the report's setup has them when it was made).
-  const evalSets = setup?.evalSets ?? (quality.decontaminate ? await loadEvalSets(quality.decontaminate.files, quality.decontaminate) : null);
-  const rules = qualityChain(quality, files, { preset: args.preset, mapping }, report !== null, evalSets?.index ?? null, limits);
-  const qualityCounts = report !== null ? new QualityAccumulator(quality) : null;
-  const tally = new Tally();
-  const reporter = new Reporter({ quiet: args.quiet, errorsWritten: args.errors !== undefined });
-  const onCommit = (batch: Batch): void => {
-    tally.add(batch);
-    report?.add(batch);
-    // Bad lines count for pii_written only where they are written (--errors).
-    if (qualityCounts) for (const entry of batch.entries) if (entry.channel !== 'errors' || args.errors !== undefined) qualityCounts.add(entry, batch.file, ['train']);
-    reporter.warn(batch);
-  };
-  let inputFailure: QaHfError | null = null;
-  const hints = new Map<string, string>();
-  const source = createFileSource(files, {
-    onHint: (file, hint) => {
-      hints.set(file, hint);
-      printHint(hint, args.quiet);
-    },
-    // A damaged input ends the run, but only after the lines read before it are written and counted.
-    onInputError: (error) => (inputFailure = error),
-  });
-  // keepRows false: pipe mode only counts what it wrote, so lines may stay raw bytes end to end (the report and the quality rules read the rows).
-  const processing = {
-    preset: args.preset,
-    ...(mapping === undefined ? {} : { mapping }),
-    ...(args.segment === undefined ? {} : { segment: args.segment }),
-    maxLineBytes: args.maxLineBytes,
-    failFast: args.failFast,
-    keepRows: report !== null || rules.route !== null,
-    // The quality rules' and the report's per-row work, done by the processor (in the workers).
-    ...(rules.route !== null ? { facts: factsSpec(quality, report?.language ?? null, report !== null) } : {}),
-    // --pii redact|reject: the bad lines (--errors, the warnings) redacted where they are made.
-    redactErrors: redactsPii(quality),
-    workers: args.workers ?? defaultWorkerCount(await inputBytes(files), availableParallelism()),
-  };
-  const sink = createSink({ outputs: { pairs: process.stdout, rejected: args.rejected, errors: args.errors }, onCommit });
-  const chain = buildChain({ processing, ...rules }, { source, sink });
-  // An input (or the whole run) that gave nothing usable: exit 5 once everything is written (lib/usable.ts).
-  let usable: UsableVerdict | null = null;
+  // The language check's thread ends with the run, whatever ends it.
   try {
-    await chain.run();
-    if (inputFailure) throw inputFailure;
-    usable = judgeUsable(tally.total, files.map(inputName), tally.files, { hints, preset: presetName(args), done: "the other inputs' rows are written", examples: reporter.firstErrors });
-  } finally {
-    if (!io.stdoutBroken()) {
-      const notes: string[] = [];
-      if (args.rejected === undefined && tally.total.rejected > 0) {
-        notes.push(`${count(tally.total.rejected, 'rejected pair was', 'rejected pairs were')} not written (use --rejected FILE to keep ${tally.total.rejected === 1 ? 'it' : 'them'})`);
+    if (args.report !== undefined) await prepareReportDir(args.report, '--report');
+    // --tokenizer FOLDER: each row's conversation rendered and counted for the report (pipe mode has no --max-tokens).
+    const chatSpec = setup && chatSpecOf(setup, args, null);
+    const report: ReportAccumulator | null = setup ? newAccumulator(setup, ['train'], undefined, chatSpec ? new ChatTokenCounter(chatSpec) : undefined) : null;
+    const quality = pipeQualityPlan(args);
+    // --decontaminate: the evaluation sets read before any input (once: the report's setup has them when it was made).
+    const evalSets = setup?.evalSets ?? (quality.decontaminate ? await loadEvalSets(quality.decontaminate.files, quality.decontaminate) : null);
+    const rules = qualityChain(quality, files, { preset: args.preset, mapping }, report !== null, evalSets?.index ?? null, limits);
+    const qualityCounts = report !== null ? new QualityAccumulator(quality) : null;
+    const tally = new Tally();
+    const reporter = new Reporter({ quiet: args.quiet, errorsWritten: args.errors !== undefined });
+    const onCommit = (batch: Batch): void => {
+      tally.add(batch);
+      report?.add(batch);
+      // Bad lines count for pii_written only where they are written (--errors).
+      if (qualityCounts) for (const entry of batch.entries) if (entry.channel !== 'errors' || args.errors !== undefined) qualityCounts.add(entry, batch.file, ['train']);
+      reporter.warn(batch);
+    };
+    let inputFailure: QaHfError | null = null;
+    const hints = new Map<string, string>();
+    const source = createFileSource(files, {
+      onHint: (file, hint) => {
+        hints.set(file, hint);
+        printHint(hint, args.quiet);
+      },
+      // A damaged input ends the run, but only after the lines read before it are written and counted.
+      onInputError: (error) => (inputFailure = error),
+    });
+    // keepRows false: pipe mode only counts what it wrote, so lines may stay raw bytes end to end (the report and the quality rules read the rows).
+    const processing = {
+      preset: args.preset,
+      ...(mapping === undefined ? {} : { mapping }),
+      ...(args.segment === undefined ? {} : { segment: args.segment }),
+      maxLineBytes: args.maxLineBytes,
+      failFast: args.failFast,
+      keepRows: report !== null || rules.route !== null,
+      // The quality rules' and the report's per-row work, done by the processor (in the workers).
+      ...(rules.route !== null ? { facts: factsSpec(quality, report?.language ?? null, report !== null) } : {}),
+      // --pii redact|reject: the bad lines (--errors, the warnings) redacted where they are made.
+      redactErrors: redactsPii(quality),
+      workers: args.workers ?? defaultWorkerCount(await inputBytes(files), availableParallelism()),
+    };
+    const sink = createSink({ outputs: { pairs: process.stdout, rejected: args.rejected, errors: args.errors }, onCommit });
+    const chain = buildChain({ processing, ...rules }, { source, sink });
+    // An input (or the whole run) that gave nothing usable: exit 5 once everything is written (lib/usable.ts).
+    let usable: UsableVerdict | null = null;
+    try {
+      await chain.run();
+      if (inputFailure) throw inputFailure;
+      usable = judgeUsable(tally.total, files.map(inputName), tally.files, { hints, preset: presetName(args), done: "the other inputs' rows are written", examples: reporter.firstErrors });
+    } finally {
+      if (!io.stdoutBroken()) {
+        const notes: string[] = [];
+        if (args.rejected === undefined && tally.total.rejected > 0) {
+          notes.push(`${count(tally.total.rejected, 'rejected pair was', 'rejected pairs were')} not written (use --rejected FILE to keep ${tally.total.rejected === 1 ? 'it' : 'them'})`);
+        }
+        reporter.summary(tally, [...notes, ...(usable?.notes ?? [])]);
       }
-      reporter.summary(tally, [...notes, ...(usable?.notes ?? [])]);
     }
+    if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
+    if (setup && report) {
+      const state = qualityCounts!.state;
+      const contamination = contaminationReport(state);
+      const assembled = assembleReport(report, setup, tally.total, { pii: piiReport(state), duplicates: duplicatesReport(state), ...(contamination ? { contamination } : {}) });
+      if (args.report !== undefined) await writeReportFiles(args.report, assembled);
+      failOnBreaches(assembled.thresholds, args.report !== undefined ? `${args.report}/report.json` : 'pipe mode', usable?.error ?? null);
+    }
+    if (usable?.error) throw usable.error;
+  } finally {
+    await setup?.close();
   }
-  if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
-  if (setup && report) {
-    const state = qualityCounts!.state;
-    const contamination = contaminationReport(state);
-    const assembled = assembleReport(report, setup, tally.total, { pii: piiReport(state), duplicates: duplicatesReport(state), ...(contamination ? { contamination } : {}) });
-    if (args.report !== undefined) await writeReportFiles(args.report, assembled);
-    failOnBreaches(assembled.thresholds, args.report !== undefined ? `${args.report}/report.json` : 'pipe mode', usable?.error ?? null);
-  }
-  if (usable?.error) throw usable.error;
 }
 
 /** Bytes on disk of the inputs when all are regular files (stdin too, when redirected from one); else null. */

@@ -77,6 +77,8 @@ export interface ReportSetup {
   detectLater?: (text: string) => () => string;
   /** sha256 of the tokenizer file (the options hash holds it), or null. */
   tokenizerSha256: string | null;
+  /** Ends the language check's thread: once the run is over (a ticket redeemed after it is detected in place). */
+  close(): Promise<void>;
   /** --decontaminate: the evaluation sets read (lib/io/eval-sets.ts), their n-grams for the quality rules and sha256s for the options hash. */
   evalSets?: EvalSets;
   /** The routing filters of the run whose counts are metrics (lib/dataset/plan.ts routedMetrics). */
@@ -139,34 +141,48 @@ export async function prepareReport(
   if (sections.includes('duplicates') && normalizeQualityPlan(args, style).dedup !== 'near') {
     checkMeasured(options.failOn, METRICS.filter((metric) => metric !== 'near_duplicates'), style === 'cli' ? 'without --dedup near' : 'without dedup near', option);
   }
-  const detectors = options.language === null ? {} : languageDetectors(options.language);
-  const evalSets = decontaminate ? { evalSets: await loadEvalSets(decontaminate.files, decontaminate) } : {};
-  // A set that can match nothing (no text of N words or more) protects nothing: say so.
-  for (const file of evalSets.evalSets?.files ?? []) {
-    if (file.long_texts === 0 && args.quiet !== true) {
-      process.stderr.write(`qa-hf: warning: ${style === 'cli' ? '--decontaminate' : 'decontaminate'} ${file.file} holds no text of ${decontaminate!.ngram} words or more (${file.records} record${file.records === 1 ? "" : "s"}): it can match no pair${file.records > 0 ? `; a smaller ${style === 'cli' ? '--decontaminate-ngram' : 'decontaminateNgram'} would` : ''}\n`);
+  const detectors = options.language === null ? { close: async () => undefined } : languageDetectors(options.language);
+  // A setup that fails leaves no thread behind.
+  return withSetup(detectors, async () => {
+    const evalSets = decontaminate ? { evalSets: await loadEvalSets(decontaminate.files, decontaminate) } : {};
+    // A set that can match nothing (no text of N words or more) protects nothing: say so.
+    for (const file of evalSets.evalSets?.files ?? []) {
+      if (file.long_texts === 0 && args.quiet !== true) {
+        process.stderr.write(`qa-hf: warning: ${style === 'cli' ? '--decontaminate' : 'decontaminate'} ${file.file} holds no text of ${decontaminate!.ngram} words or more (${file.records} record${file.records === 1 ? "" : "s"}): it can match no pair${file.records > 0 ? `; a smaller ${style === 'cli' ? '--decontaminate-ngram' : 'decontaminateNgram'} would` : ''}\n`);
+      }
     }
+    if (options.tokenizer === null) return { options, ...detectors, tokenizerSha256: null, filters: [...filters], chat: null, ...evalSets };
+    const tokenizer = await loadTokenizer(options.tokenizer, style === 'cli' ? '--tokenizer' : 'option tokenizer');
+    return { options, ...detectors, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256, filters: [...filters], chat: tokenizer.chat, ...evalSets };
+  });
+}
+
+/** `make()`'s setup; if it fails, the language check's thread is closed before the failure goes on. */
+async function withSetup(detectors: Pick<ReportSetup, 'close'>, make: () => Promise<ReportSetup>): Promise<ReportSetup> {
+  try {
+    return await make();
+  } catch (err) {
+    await detectors.close();
+    throw err;
   }
-  if (options.tokenizer === null) return { options, ...detectors, tokenizerSha256: null, filters: [...filters], chat: null, ...evalSets };
-  const tokenizer = await loadTokenizer(options.tokenizer, style === 'cli' ? '--tokenizer' : 'option tokenizer');
-  return { options, ...detectors, countTokens: tokenizer.countTokens, tokenizerSha256: tokenizer.sha256, filters: [...filters], chat: tokenizer.chat, ...evalSets };
 }
 
 /**
- * The language check's detectors: the report's checks go to a thread (started now, so it
- * loads tinyld while this one starts reading; unref'd, so it never keeps the process
- * alive) that detects while this one exports. Here tinyld (~0.1 s) is loaded only if the
- * thread fails, or for a caller that detects in place.
+ * The language check's detectors: the report's checks go to a thread (started by the first
+ * answer sent, or already loading tinyld since the CLI's start; unref'd, so it never keeps the
+ * process alive; ended by `close()` when the run is over) that detects while this one exports.
+ * Here tinyld (~0.1 s) is loaded only if the thread fails, or for a caller that detects in place.
  */
-function languageDetectors(language: string): Pick<ReportSetup, 'detect' | 'detectLater'> {
+function languageDetectors(language: string): Pick<ReportSetup, 'detect' | 'detectLater' | 'close'> {
   let detector: ((text: string) => string) | null = null;
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously
   const inPlace = () => (detector ??= detectLanguage((require('tinyld') as { detectAll: DetectAll }).detectAll, language));
+  // A caller that only plans (settleExport) starts none.
   const thread = new LanguageThread(language, inPlace);
-  thread.warm();
   return {
     detect: (text) => inPlace()(text),
     detectLater: (text) => thread.detectLater(text),
+    close: () => thread.close(),
   };
 }
 
@@ -243,60 +259,64 @@ export async function reportCommand(run: ReportRunPlan): Promise<void> {
   const out = args.out;
   if (out === undefined || out === '') throw new QaHfError('ERR_USAGE', 'report needs --out DIR');
   const setup = await prepareReport(args, 'cli', ['pii', 'duplicates'], routedMetrics(planned));
-  // A model folder: every row's conversation rendered and counted (routing: --max-tokens; the report).
-  const chatSpec = chatSpecOf(setup, args, null, planned.maxTokens);
-  const plan = chatSpec ? { ...planned, chat: chatSpec } : planned;
-  const chat = chatSpec ? new ChatTokenCounter(chatSpec) : undefined;
-  await refuseInputFolders(args.inputs, out);
-  const inputs = await discoverInputs(args.inputs, {
-    glob: args.glob,
-    exclude: out,
-    onSkippedExports: (skipped) => {
-      if (!args.quiet) process.stderr.write(`qa-hf: ${skippedExportsNote(skipped)}\n`);
-    },
-  });
-  await refuseInputsInOut(inputs, out);
-  await prepareReportDir(out, '--out');
-  const tally = new Tally();
-  const report = newAccumulator(setup, plan.spec.names, undefined, chat);
-  // The quality rules run as in export (routing), so the report has the same pii and duplicates sections.
-  const quality = new QualityAccumulator(plan.quality);
-  const reporter = new Reporter({ quiet: args.quiet, errorsWritten: false, keepHint: 'run qa-hf export to write them all' });
-  const onCommit = (batch: Batch) => {
-    tally.add(batch);
-    report.add(batch);
-    // Bad lines too: the report counts pii_written as the export, which writes them all, would.
-    for (const entry of batch.entries) if (entry.channel === 'pairs' || entry.channel === 'rejected' || entry.channel === 'errors') quality.add(entry, batch.file, plan.spec.names);
-    reporter.warn(batch);
-  };
-  const hints = new Map<string, string>();
-  const source = createFileSource(inputs, {
-    onHint: (file, hint) => {
-      hints.set(file, hint);
-      printHint(hint, args.quiet);
-    },
-  });
-  const processing = {
-    preset: args.preset,
-    // A config's mapping and segment: sections, processed as export processes them.
-    ...(args.mapping === undefined ? {} : { mapping: loadMappingSchema(args.mapping, '') }),
-    ...(args.segment === undefined ? {} : { segment: args.segment }),
-    maxLineBytes: args.maxLineBytes,
-    failFast: args.failFast,
-    workers: args.workers,
-    serialize: [],
-    facts: factsSpec(plan.quality, report.language, true, chatSpec),
-    redactErrors: redactsPii(plan.quality),
-  };
-  const route = { plan, quality: new QualityRouter(plan.quality, inputs.map(inputName), setup.evalSets?.index ?? null), chat };
-  await buildChain({ processing, route }, { source, sink: createSink({ outputs: {}, onCommit }) }).run();
-  if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
-  const tiers = tiersReport(quality.state);
-  const contamination = contaminationReport(quality.state);
-  const assembled = assembleReport(report, setup, tally.total, { pii: piiReport(quality.state), duplicates: duplicatesReport(quality.state), ...(tiers ? { tiers } : {}), ...(contamination ? { contamination } : {}) });
-  await writeReportFiles(out, assembled);
-  // An input (or the whole run) that gave nothing usable: exit 5 once the report is written (lib/usable.ts).
-  const usable = judgeUsable(tally.total, inputs.map(inputName), tally.files, { hints, preset: presetName(args), done: `the report is written (${path.join(out, REPORT_JSON)})`, examples: reporter.firstErrors });
-  reporter.summary(tally, [`wrote ${path.join(out, REPORT_JSON)}, ${path.join(out, REPORT_HTML)}`, ...usable.notes]);
-  failOnBreaches(assembled.thresholds, path.join(out, REPORT_JSON), usable.error);
+  try {
+    // A model folder: every row's conversation rendered and counted (routing: --max-tokens; the report).
+    const chatSpec = chatSpecOf(setup, args, null, planned.maxTokens);
+    const plan = chatSpec ? { ...planned, chat: chatSpec } : planned;
+    const chat = chatSpec ? new ChatTokenCounter(chatSpec) : undefined;
+    await refuseInputFolders(args.inputs, out);
+    const inputs = await discoverInputs(args.inputs, {
+      glob: args.glob,
+      exclude: out,
+      onSkippedExports: (skipped) => {
+        if (!args.quiet) process.stderr.write(`qa-hf: ${skippedExportsNote(skipped)}\n`);
+      },
+    });
+    await refuseInputsInOut(inputs, out);
+    await prepareReportDir(out, '--out');
+    const tally = new Tally();
+    const report = newAccumulator(setup, plan.spec.names, undefined, chat);
+    // The quality rules run as in export (routing), so the report has the same pii and duplicates sections.
+    const quality = new QualityAccumulator(plan.quality);
+    const reporter = new Reporter({ quiet: args.quiet, errorsWritten: false, keepHint: 'run qa-hf export to write them all' });
+    const onCommit = (batch: Batch) => {
+      tally.add(batch);
+      report.add(batch);
+      // Bad lines too: the report counts pii_written as the export, which writes them all, would.
+      for (const entry of batch.entries) if (entry.channel === 'pairs' || entry.channel === 'rejected' || entry.channel === 'errors') quality.add(entry, batch.file, plan.spec.names);
+      reporter.warn(batch);
+    };
+    const hints = new Map<string, string>();
+    const source = createFileSource(inputs, {
+      onHint: (file, hint) => {
+        hints.set(file, hint);
+        printHint(hint, args.quiet);
+      },
+    });
+    const processing = {
+      preset: args.preset,
+      // A config's mapping and segment: sections, processed as export processes them.
+      ...(args.mapping === undefined ? {} : { mapping: loadMappingSchema(args.mapping, '') }),
+      ...(args.segment === undefined ? {} : { segment: args.segment }),
+      maxLineBytes: args.maxLineBytes,
+      failFast: args.failFast,
+      workers: args.workers,
+      serialize: [],
+      facts: factsSpec(plan.quality, report.language, true, chatSpec),
+      redactErrors: redactsPii(plan.quality),
+    };
+    const route = { plan, quality: new QualityRouter(plan.quality, inputs.map(inputName), setup.evalSets?.index ?? null), chat };
+    await buildChain({ processing, route }, { source, sink: createSink({ outputs: {}, onCommit }) }).run();
+    if (!balanced(tally.total)) throw new Error('internal: the counts do not add up to the lines read');
+    const tiers = tiersReport(quality.state);
+    const contamination = contaminationReport(quality.state);
+    const assembled = assembleReport(report, setup, tally.total, { pii: piiReport(quality.state), duplicates: duplicatesReport(quality.state), ...(tiers ? { tiers } : {}), ...(contamination ? { contamination } : {}) });
+    await writeReportFiles(out, assembled);
+    // An input (or the whole run) that gave nothing usable: exit 5 once the report is written (lib/usable.ts).
+    const usable = judgeUsable(tally.total, inputs.map(inputName), tally.files, { hints, preset: presetName(args), done: `the report is written (${path.join(out, REPORT_JSON)})`, examples: reporter.firstErrors });
+    reporter.summary(tally, [`wrote ${path.join(out, REPORT_JSON)}, ${path.join(out, REPORT_HTML)}`, ...usable.notes]);
+    failOnBreaches(assembled.thresholds, path.join(out, REPORT_JSON), usable.error);
+  } finally {
+    await setup.close();
+  }
 }

@@ -3,7 +3,15 @@
  * detector gives in place, for every ticket, in any order of redeeming; a thread that
  * cannot start, or is closed with tickets open, leaves them to the main thread.
  */
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { detectAll } from 'tinyld';
+import { exportCommand } from '../commands/export';
+import { reportCommand } from '../commands/quality-report';
+import { EXPORT_DEFAULTS } from './export-runner';
+import { ROOT, planFor } from './helpers';
 import { LanguageThread, startLanguageWorkerEarly } from '../lib/io/language-thread';
 import { mayCheckLanguage } from '../commands/early-language';
 import { detectLanguage } from '../lib/quality/language';
@@ -74,4 +82,27 @@ test('the CLI starts the thread early for an export or report that may check the
   expect(mayCheckLanguage(['verify', 'dist'])).toBe(false);
   expect(mayCheckLanguage(['qa.jsonl'])).toBe(false);
   expect(mayCheckLanguage([])).toBe(false);
+});
+
+test('an export or report run in this process ends its language thread, also when it fails (a library caller runs many)', async () => {
+  const terminate = jest.spyOn(Worker.prototype, 'terminate');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-language-thread-'));
+  try {
+    const input = path.join(ROOT, 'samples', 'qa_mixed.jsonl');
+    await exportCommand(planFor('export', { ...EXPORT_DEFAULTS, preset: 'qa-internal', inputs: [input], out: path.join(dir, 'export'), quiet: true }));
+    expect(terminate).toHaveBeenCalledTimes(1);
+    await reportCommand(planFor('report', { inputs: [input], out: path.join(dir, 'report'), quiet: true, preset: 'qa-internal', maxLineBytes: 10 << 20 }));
+    expect(terminate).toHaveBeenCalledTimes(2);
+    // A run that fails after answers went to the thread (--fail-fast at a bad line) ends it too.
+    const failing = path.join(dir, 'failing.jsonl');
+    await fs.writeFile(failing, `${(await fs.readFile(input, 'utf8')).trimEnd()}\n{not json\n`);
+    await expect(exportCommand(planFor('export', { ...EXPORT_DEFAULTS, preset: 'qa-internal', inputs: [failing], out: path.join(dir, 'failed'), quiet: true, failFast: true }))).rejects.toThrow(/ERR_JSON_PARSE|fail-fast/);
+    expect(terminate).toHaveBeenCalledTimes(3);
+    // A run that fails before any answer (an input that is not there) never started one.
+    await expect(exportCommand(planFor('export', { ...EXPORT_DEFAULTS, preset: 'qa-internal', inputs: [path.join(dir, 'missing.jsonl')], out: path.join(dir, 'none'), quiet: true }))).rejects.toThrow();
+    expect(terminate).toHaveBeenCalledTimes(3);
+  } finally {
+    terminate.mockRestore();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 });

@@ -222,39 +222,44 @@ export async function runExport(plan: ExportRunPlan, callbacks: ExportCallbacks 
     }
   }
   const { args, plan: dataset, report } = await settleExport(plan, callbacks);
-  const rank = plan.rank;
-  const onSkippedExports = (skipped: readonly SkippedExport[]) => note(args, skippedExportsNote(skipped));
-  const inputs = ranked?.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: root || undefined, onSkippedExports }));
-  if (root) await refuseInputsInOut(inputs.map((file) => inputPath(file, args.inputCwd)), root);
-  if (dataset.targetSamples !== undefined) await refuseStreamInputs(inputs, args.inputCwd);
-  if (args.dryRun) return dryRun(args, inputs, dataset, report.evalSets?.index ?? null);
-  const writing = args as WritingArgs;
-  const options = normalizedOptions(writing, inputs, dataset, report);
-  const shownOut = plan.target?.kind === 's3' ? plan.target.at.url : plan.target?.kind === 'hub' ? plan.target.url : writing.out;
-  if (rank) return runRank(writing, inputs, options, rank, shownOut).catch((err: unknown) => Promise.reject(resumableFailure(err)));
-  await prepareOutDir(writing.out);
-  const unlock = await takeLock(writing.out);
-  const stopSignals = new StopSignals({ quiet: writing.quiet });
+  // The language check's thread ends with the run, whatever ends it (a library caller runs many exports in one process).
   try {
-    pausePoint('after-lock');
-    // A finished version is never written over; an interrupted one (its checkpoint still there) resumes.
-    if (writing.version !== undefined && (await isCompletedExport(writing.out))) {
-      throw new QaHfError('ERR_USAGE', `version ${writing.version} is already complete in ${writing.out} (its manifest.json): a finished version is never overwritten; choose another --version`);
+    const rank = plan.rank;
+    const onSkippedExports = (skipped: readonly SkippedExport[]) => note(args, skippedExportsNote(skipped));
+    const inputs = ranked?.inputs ?? (await discoverInputs(args.inputs, { glob: args.glob, exclude: root || undefined, onSkippedExports }));
+    if (root) await refuseInputsInOut(inputs.map((file) => inputPath(file, args.inputCwd)), root);
+    if (dataset.targetSamples !== undefined) await refuseStreamInputs(inputs, args.inputCwd);
+    if (args.dryRun) return dryRun(args, inputs, dataset, report.evalSets?.index ?? null);
+    const writing = args as WritingArgs;
+    const options = normalizedOptions(writing, inputs, dataset, report);
+    const shownOut = plan.target?.kind === 's3' ? plan.target.at.url : plan.target?.kind === 'hub' ? plan.target.url : writing.out;
+    if (rank) return runRank(writing, inputs, options, rank, shownOut).catch((err: unknown) => Promise.reject(resumableFailure(err)));
+    await prepareOutDir(writing.out);
+    const unlock = await takeLock(writing.out);
+    const stopSignals = new StopSignals({ quiet: writing.quiet });
+    try {
+      pausePoint('after-lock');
+      // A finished version is never written over; an interrupted one (its checkpoint still there) resumes.
+      if (writing.version !== undefined && (await isCompletedExport(writing.out))) {
+        throw new QaHfError('ERR_USAGE', `version ${writing.version} is already complete in ${writing.out} (its manifest.json): a finished version is never overwritten; choose another --version`);
+      }
+      // … nor by an export pointed at the version's folder itself (--out dist/v1.0.0).
+      const finished = await completedVersion(writing.out);
+      if (finished !== null) {
+        throw new QaHfError('ERR_USAGE', `--out ${writing.out} holds the finished version ${finished} (its manifest.json): a finished version is never overwritten; choose another --out, or --out with another --version`);
+      }
+      const claim = await claimOutDir(writing, dataset);
+      await sweepTemps(writing.out);
+      const session = await ExportSession.open(writing, inputs, options, dataset, claim, report, ranked?.replay);
+      return await session.run(stopSignals);
+    } catch (err) {
+      throw resumableFailure(err);
+    } finally {
+      stopSignals.dispose();
+      await unlock();
     }
-    // … nor by an export pointed at the version's folder itself (--out dist/v1.0.0).
-    const finished = await completedVersion(writing.out);
-    if (finished !== null) {
-      throw new QaHfError('ERR_USAGE', `--out ${writing.out} holds the finished version ${finished} (its manifest.json): a finished version is never overwritten; choose another --out, or --out with another --version`);
-    }
-    const claim = await claimOutDir(writing, dataset);
-    await sweepTemps(writing.out);
-    const session = await ExportSession.open(writing, inputs, options, dataset, claim, report, ranked?.replay);
-    return await session.run(stopSignals);
-  } catch (err) {
-    throw resumableFailure(err);
   } finally {
-    stopSignals.dispose();
-    await unlock();
+    await report.close();
   }
 }
 

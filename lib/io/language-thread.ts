@@ -89,11 +89,6 @@ export class LanguageThread {
     this.codes = languageCodes(language);
   }
 
-  /** Starts the thread now (it loads tinyld as it starts), so that it is ready when the first answer comes. */
-  warm(): void {
-    if (!this.failed) this.start();
-  }
-
   /** Posts `text` for detection; the ticket returns the detected code ('' when no candidate). */
   detectLater(text: string): () => string {
     if (this.failed || !this.start()) return this.answerInPlace(text);
