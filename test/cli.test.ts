@@ -204,8 +204,9 @@ describe('qa-hf pipe mode', () => {
   });
 
   test('| head -n 1 ends quietly (EPIPE)', async () => {
+    // ~1.6 MB of rows: many times a pipe's buffer (64 kB), so the CLI is still writing when head goes away.
     const big = path.join(dir, 'big.jsonl');
-    await fs.writeFile(big, `${recordLines(20000, 3).join('\n')}\n`);
+    await fs.writeFile(big, `${recordLines(5000, 3).join('\n')}\n`);
     const shell = spawnSync('bash', ['-c', `node "${CLI}" "${big}" | head -n 1 > /dev/null; echo "status=\${PIPESTATUS[0]}"`], {
       cwd: ROOT,
       encoding: 'utf8',
@@ -214,14 +215,13 @@ describe('qa-hf pipe mode', () => {
     expect(shell.stderr).toBe('');
   });
 
-  test('--help lists every option; --version prints the version', async () => {
+  // --version printing the version: the bin test at the end of this file (the same output, from dist/cli.js run as a program).
+  test('--help lists every option', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
     for (const option of ['--rejected', '--errors', '--fail-fast', '--quiet', '--preset', '--max-line-bytes', '--debug']) {
       expect(help.stdout.toString()).toContain(option);
     }
-    const version = await runCli(['--version']);
-    expect(version.stdout.toString().trim()).toBe(JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')).version);
   });
 });
 

@@ -30,8 +30,10 @@ beforeAll(async () => {
   const text = (n: number) => Array.from({ length: n }, () => `${WORDS[Math.floor(random() * WORDS.length)]}${Math.floor(random() * 100)}`).join(' ');
   const files: string[][] = [[], []];
   const originals: Array<Record<string, unknown>> = [];
-  for (let i = 0; i < 3000; i++) {
-    const file = i < 1500 ? 0 : 1;
+  // 1 500 records (~1 MB a file): ~13 planted exact and ~15 near duplicates, 30 records with PII (5 of each kind), and
+  // checkpoints enough inside each file for the kills below (every 100 kB, or 200 lines in the Hub layout).
+  for (let i = 0; i < 1500; i++) {
+    const file = i < 750 ? 0 : 1;
     let record: Record<string, unknown>;
     if (i > 100 && i % 97 === 0) {
       // Copies of early records: whereever a kill cuts the run, duplicates after the cut repeat records before it.
@@ -67,6 +69,15 @@ async function exportTo(name: string, args: string[]): Promise<string> {
   return out;
 }
 
+/** An export several tests read (the same folder and flags): run once, by the first test that needs it. */
+const sharedExports = new Map<string, Promise<string>>();
+function sharedExport(name: string, args: string[]): Promise<string> {
+  if (!sharedExports.has(name)) sharedExports.set(name, exportTo(name, args));
+  return sharedExports.get(name)!;
+}
+/** The default export (--pii report, --dedup off): the reject test's reference and the dedup test's `off`. */
+const plainExport = () => sharedExport('plain', []);
+
 
 const jsonl = async (file: string) => (await fs.readFile(file, 'utf8')).trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
 
@@ -98,7 +109,7 @@ describe('--pii', () => {
   });
 
   test('reject (simple layout): pairs with PII go to qa_rejected.jsonl with failure_reason pii, redacted there too; none stay', async () => {
-    const reported = await exportTo('report', []);
+    const reported = await plainExport();
     const out = await exportTo('reject', ['--pii', 'reject']);
     const pairs = await jsonl(path.join(out, 'qa_pairs.jsonl'));
     const rejected = await jsonl(path.join(out, 'qa_rejected.jsonl'));
@@ -121,7 +132,8 @@ describe('--dedup', () => {
     ['exact', 1, 0],
     ['near', 1, 1],
   ] as const)('%s: planted duplicates are counted; moved as the mode says; no unrelated record flagged', async (mode, exactMoved, nearMoved) => {
-    const out = await exportTo(`dedup-${mode}`, ['--dedup', mode]);
+    // off is the default: the plain export (the option accepting `off`: option-table.test.ts).
+    const out = mode === 'off' ? await plainExport() : await exportTo(`dedup-${mode}`, ['--dedup', mode]);
     const stats = await readJson(path.join(out, 'stats.json'));
     const rejected = await jsonl(path.join(out, 'qa_rejected.jsonl'));
     const exact = planted.filter((p) => p.kind === 'exact').length;
@@ -203,27 +215,35 @@ async function killedAtNextCheckpoint(command: string[], out: string): Promise<s
   return (await position()) ?? '';
 }
 
+const RULES = ['--pii', 'redact', '--dedup', 'near'];
+const HUB = ['--format', 'jsonl,parquet', '--split', 'train=0.8,test=0.2', '--checkpoint-lines', '200'];
+const LAYOUTS: Record<string, string[]> = { simple: ['--checkpoint-bytes', '100000'], hub: HUB };
+/** The uninterrupted export of each layout with the rules (export's default --workers is 0); the simple one is pipe mode's reference too. */
+const rulesReference = (layout: string) => sharedExport(`ref-${layout}/dataset`, [...LAYOUTS[layout], ...RULES]);
+
 describe('byte identity', () => {
-  const RULES = ['--pii', 'redact', '--dedup', 'near'];
-  const HUB = ['--format', 'jsonl,parquet', '--split', 'train=0.8,test=0.2', '--checkpoint-lines', '200'];
+  /** The Hub layout's interrupted state (a copy, before the resume), for the changed-rule test. */
+  let interrupted: string | null = null;
 
   test('--workers 0 and 2 write the same bytes', async () => {
-    const zero = await snapshot(await exportTo('workers-0/dataset', [...HUB, ...RULES, '--workers', '0']));
+    const zero = await snapshot(await rulesReference('hub'));
     const two = await snapshot(await exportTo('workers-2/dataset', [...HUB, ...RULES, '--workers', '2']));
     expectSame(two, zero);
   });
 
-  test.each([
-    ['simple', ['--checkpoint-bytes', '100000']],
-    ['hub', HUB],
-  ])('%s layout: SIGKILLed three times mid-file, then resumed: the bytes of an uninterrupted run', async (layout, args) => {
-    const reference = await snapshot(await exportTo(`ref-${layout}/dataset`, [...args, ...RULES]));
+  test.each(Object.keys(LAYOUTS))('%s layout: SIGKILLed twice mid-file, then resumed: the bytes of an uninterrupted run', async (layout) => {
+    const reference = await snapshot(await rulesReference(layout));
     const out = path.join(dir, `killed-${layout}`, 'dataset');
-    const command = ['export', ...inputs, '--out', out, '-q', ...args, ...RULES];
+    const command = ['export', ...inputs, '--out', out, '-q', ...LAYOUTS[layout], ...RULES];
+    // Two kills, each at a new checkpoint inside an input: the second resumes a resumed run.
     const positions = new Set<string>();
-    for (let kill = 0; kill < 3; kill++) positions.add(await killedAtNextCheckpoint(command, out));
-    expect(positions.size).toBe(3);
+    for (let kill = 0; kill < 2; kill++) positions.add(await killedAtNextCheckpoint(command, out));
+    expect(positions.size).toBe(2);
     expect((await fs.stat(path.join(out, '.qa-hf-dedup.partial'))).size).toBeGreaterThan(0);
+    if (layout === 'hub') {
+      interrupted = path.join(dir, 'changed', 'dataset');
+      await fs.cp(out, interrupted, { recursive: true });
+    }
     const last = await runCli(command);
     expect(last.code).toBe(0);
     expectSame(await snapshot(out), reference);
@@ -231,8 +251,12 @@ describe('byte identity', () => {
   });
 
   test('a changed rule refuses to resume', async () => {
-    const out = path.join(dir, 'changed', 'dataset');
-    await runCliKilledAtCheckpoint(['export', ...inputs, '--out', out, '-q', ...HUB, ...RULES], out, true);
+    // The Hub kill loop's interrupted state (copied before its resume); alone, a run of its own killed mid-file.
+    let out = interrupted;
+    if (out === null) {
+      out = path.join(dir, 'changed-alone', 'dataset');
+      await runCliKilledAtCheckpoint(['export', ...inputs, '--out', out, '-q', ...HUB, ...RULES], out, true);
+    }
     const refused = await runCli(['export', ...inputs, '--out', out, '-q', ...HUB, '--pii', 'redact', '--dedup', 'exact']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/ERR_CHECKPOINT_MISMATCH: .*the options differ from the interrupted run/);
@@ -241,7 +265,8 @@ describe('byte identity', () => {
 
 describe('pipe mode', () => {
   test('--pii redact --dedup near: stdout and --rejected are the simple export\'s files, with 0 or 2 workers', async () => {
-    const out = await exportTo('pipe-reference', ['--pii', 'redact', '--dedup', 'near']);
+    // The simple layout's export with the same rules (its --checkpoint-bytes changes no byte).
+    const out = await rulesReference('simple');
     for (const workers of ['0', '2']) {
       const rejected = path.join(dir, `pipe-rejected-${workers}.jsonl`);
       const result = await runCli([...inputs, '-q', '--pii', 'redact', '--dedup', 'near', '--workers', workers, '--rejected', rejected]);

@@ -124,8 +124,14 @@ test('merge --help names the export command as typed (no literal $0)', async () 
   expect(help.stdout.toString('utf8')).not.toContain('`$0');
 });
 
+describe('a damaged rank', () => {
+  // Two complete ranks of tiny.jsonl, run once: one copy for each test's damage.
+  beforeAll(async () => {
+    for (const rank of [0, 1]) expect((await cli(['export', 'tiny.jsonl', '--out', 'damaged', '--rank', String(rank), '--world-size', '2', '-q'])).code).toBe(0);
+    await fs.cp(path.join(root, 'damaged'), path.join(root, 'tampered'), { recursive: true });
+  });
+
 test('a damaged rank.json is named as such by the merge, not reported as a missing rank', async () => {
-  for (const rank of [0, 1]) expect((await cli(['export', 'tiny.jsonl', '--out', 'damaged', '--rank', String(rank), '--world-size', '2', '-q'])).code).toBe(0);
   const marker = path.join(root, 'damaged/ranks/rank-00001/rank.json');
   await fs.writeFile(marker, '{"format":"qa-hf-ra');
   const merged = await cli(['merge', 'damaged']);
@@ -134,17 +140,18 @@ test('a damaged rank.json is named as such by the merge, not reported as a missi
 });
 
 test('a changed byte in a rank\'s entries.jsonl is refused by the merge (its sha256 is in rank.json), not merged into the outputs', async () => {
-  for (const rank of [0, 1]) expect((await cli(['export', 'in', '--out', 'tampered', '--rank', String(rank), '--world-size', '2', '-q'])).code).toBe(0);
-  const entries = path.join(root, 'tampered/ranks/rank-00001/entries.jsonl');
+  // Rank 0's: tiny.jsonl's two lines are both in its share.
+  const entries = path.join(root, 'tampered/ranks/rank-00000/entries.jsonl');
   const bytes = await fs.readFile(entries);
   const at = bytes.indexOf('"answer":"') + 12; // a letter of an answer
   expect(at).toBeGreaterThan(12);
   bytes[at] = bytes[at] === 0x61 ? 0x62 : 0x61;
   await fs.writeFile(entries, bytes);
   const merged = await cli(['merge', 'tampered']);
-  expect([merged.code, merged.stderr]).toEqual([1, `qa-hf: ERR_INPUT: ${path.join('tampered/ranks/rank-00001/entries.jsonl')} differs from its rank.json (sha256): rerun rank 1 with --restart, then merge\n`]);
+  expect([merged.code, merged.stderr]).toEqual([1, `qa-hf: ERR_INPUT: ${path.join('tampered/ranks/rank-00000/entries.jsonl')} differs from its rank.json (sha256): rerun rank 0 with --restart, then merge\n`]);
   expect(await fs.readdir(path.join(root, 'tampered'))).toEqual(['ranks']);
   // Rerun with --restart, the merge goes through.
-  expect((await cli(['export', 'in', '--out', 'tampered', '--rank', '1', '--world-size', '2', '-q', '--restart'])).code).toBe(0);
+  expect((await cli(['export', 'tiny.jsonl', '--out', 'tampered', '--rank', '0', '--world-size', '2', '-q', '--restart'])).code).toBe(0);
   expect((await cli(['merge', 'tampered', '-q'])).code).toBe(0);
+});
 });

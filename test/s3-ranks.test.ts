@@ -49,7 +49,8 @@ async function objectBytes(key: string): Promise<Buffer> {
 
 /** A dirty corpus: one big file cut across the ranks (blank lines, bad JSON, invalid records, duplicates), CRLF, an empty and a gzip file. */
 async function writeCorpus(dir: string): Promise<void> {
-  const records = recordLines(2500, 21);
+  // 1 200 records (~0.5 MB): a share of the big file for each rank (the killed rank dies after an upload, not at a checkpoint).
+  const records = recordLines(1200, 21);
   const big: string[] = [];
   records.forEach((line, i) => {
     big.push(line);
@@ -153,13 +154,14 @@ test('3 ranks over S3 (one killed mid-upload, rerun with --merge), merged from S
   const stats = JSON.parse((await objectBytes('out/ds/stats.json')).toString());
   delete stats.run;
   expect(stats).toEqual(await statsWithoutRun(single));
-  expect(stats.counts.blank).toBeGreaterThan(20);
-  expect(stats.quality.duplicates.exact.records).toBeGreaterThan(30);
+  expect(stats.counts.blank).toBeGreaterThan(10);
+  expect(stats.quality.duplicates.exact.records).toBeGreaterThan(15);
   const manifest = JSON.parse((await objectBytes('out/ds/manifest.json')).toString());
   const singleManifest = await readJson(path.join(single, 'manifest.json'));
   expect([manifest.options_hash, manifest.inputs]).toEqual([singleManifest.options_hash, singleManifest.inputs]);
   const errors = (await objectBytes('out/ds/qa_errors.jsonl')).toString().split('\n').filter(Boolean).map((line) => JSON.parse(line));
-  expect(errors.some((error) => error.file === `${INPUT}a.jsonl` && error.line > 2000)).toBe(true); // numbered in the whole object, not a rank's range
+  // Numbered in the whole object (~1 270 lines), not a rank's range (~420 lines each).
+  expect(errors.some((error) => error.file === `${INPUT}a.jsonl` && error.line > 900)).toBe(true);
 
   const verified = await cli(['verify', OUT]);
   expect([verified.code, verified.stderr]).toEqual([0, `qa-hf: ${OUT}: every file matches manifest.json\n`]);
