@@ -311,9 +311,8 @@ async function exportRecord(values: Record<string, unknown>, config: Config | nu
 }
 
 describe('the options hash changes exactly when the row says the option decides the output', () => {
-  // --language off: with the check on (sv, the default) each record's settleExport starts a language thread that
-  // loads tinyld (3 records a row: ~60 threads, GBs and most of this file's time); the --language row still turns it on.
-  const BASE: Record<string, unknown> = { inputs: [INPUT], out: 'dist', language: 'off' };
+  // The default options (the language check on): settling an export starts no language thread (test/language-thread.test.ts).
+  const BASE: Record<string, unknown> = { inputs: [INPUT], out: 'dist' };
   const rows = rowsOf('export');
 
   test.each(rows.map((row) => [row.name, row] as const))('--%s', async (_name, row) => {
