@@ -48,10 +48,11 @@ export function init(laneSeedA: u32, laneSeedB: u32, fastEnd: u32): void {
  * unit outside the table. Its measures go to RESULT + at.
  *
  * Eight units (one v128) at a time where they are plain — ASCII or the Latin-1 letters
- * U+00C0–U+00FF (in FAST_UNITS: lib/quality/exact-key-wasm.ts checks), no white space but
- * U+0020, no two spaces together, no space first: what prose mostly is. Such a block is written
- * as it is, its letters folded, its spaces the separators; a space that ends it waits, as in the
- * scalar loop, for the next word. Any other block, and the last few units, go the scalar way.
+ * U+00C0–U+00FF (in FAST_UNITS: lib/quality/exact-key-wasm.ts checks), no two white-space
+ * units together, none first unless it follows a word: what prose mostly is. Such a block is
+ * written as it is, its letters folded, its white space (ASCII's: U+0020, U+0009–U+000D) the
+ * separators (U+0020); one that ends it waits, as in the scalar loop, for the next word. Any
+ * other block, and the last few units, go the scalar way.
  */
 // @ts-ignore: decorator
 @inline function part(from: usize, length: i32, to: usize, latinOnly: bool, at: usize): usize {
@@ -68,9 +69,11 @@ export function init(laneSeedA: u32, laneSeedB: u32, fastEnd: u32): void {
     if (p + 16 <= end) {
       const v = v128.load(p);
       const plain = v128.or(i16x8.lt_u(v, i16x8.splat(0x80)), i16x8.lt_u(i16x8.sub(v, i16x8.splat(0xc0)), i16x8.splat(0x40)));
-      const control = i16x8.lt_u(i16x8.sub(v, i16x8.splat(9)), i16x8.splat(5));
-      const spaces = <u32>i16x8.bitmask(i16x8.eq(v, i16x8.splat(32)));
-      if (i16x8.all_true(plain) && !v128.any_true(control) && (spaces & 1) == 0 && (spaces & (spaces >> 1)) == 0) {
+      // ASCII white space: U+0020 and U+0009–U+000D.
+      const white = v128.or(i16x8.eq(v, i16x8.splat(32)), i16x8.lt_u(i16x8.sub(v, i16x8.splat(9)), i16x8.splat(5)));
+      const spaces = <u32>i16x8.bitmask(white);
+      // A space first is a separator only after a word (else it is leading, or a run's second).
+      if (i16x8.all_true(plain) && (spaces & (spaces >> 1)) == 0 && ((spaces & 1) == 0 || (!space && written))) {
         if (space && written) {
           store<u16>(out, 32);
           out += 2;
@@ -80,7 +83,8 @@ export function init(laneSeedA: u32, laneSeedB: u32, fastEnd: u32): void {
           i16x8.lt_u(i16x8.sub(v, i16x8.splat(65)), i16x8.splat(26)),
           v128.and(i16x8.lt_u(i16x8.sub(v, i16x8.splat(0xc0)), i16x8.splat(0x1f)), i16x8.ne(v, i16x8.splat(0xd7))),
         );
-        v128.store(out, i16x8.add(v, v128.and(upper, i16x8.splat(32))));
+        const folded = i16x8.add(v, v128.and(upper, i16x8.splat(32)));
+        v128.store(out, v128.bitselect(i16x8.splat(32), folded, white));
         const last = spaces >> 7;
         out += 16 - (<usize>last << 1);
         separators += <i32>(popcnt<u32>(spaces) - last);
