@@ -10,6 +10,8 @@
  * WebAssembly reads), and the kernel (assembly/exact-key.ts, built by scripts/build-wasm.mjs
  * into exact-key-wasm.generated.ts) normalizes them in place and hashes two units a step.
  * The module is compiled and instantiated synchronously, once per thread, on the first call.
+ * Its memory grows to hold the longest pair met (2 bytes a unit, so bounded by --max-line-bytes)
+ * and, as WebAssembly memory does, never shrinks.
  *
  *   const key = new Uint32Array(2);
  *   exactKeyWasm('Vad är feber?', 'Över 38 grader.', key, true);  // true, key as exactKey's
