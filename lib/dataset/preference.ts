@@ -36,7 +36,7 @@
  */
 import type { Row } from '../batch';
 import { QaHfError } from '../errors';
-import { exactKey } from '../quality/dedup-keys';
+import { exactKeyWasm } from '../quality/exact-key-wasm';
 import { DUPLICATE_REASON, NEAR_DUPLICATE_REASON } from '../quality/rules';
 import { CONTAMINATED_REASON } from '../quality/plan';
 import { type FormatOptions, conversationalPreference, hasConversation } from './formats';
@@ -145,7 +145,7 @@ export class PreferenceIndex {
 
   /** The question's exact-dedup key (lib/quality/dedup.ts fingerprint, with an empty answer) as text. */
   private questionKey(question: string): string {
-    if (!exactKey(question, '', this.key, true)) exactKey(question.normalize('NFKC').toLowerCase(), '', this.key);
+    if (!exactKeyWasm(question, '', this.key, true)) exactKeyWasm(question.normalize('NFKC').toLowerCase(), '', this.key);
     return `${this.key[0].toString(16)}.${this.key[1].toString(16)}`;
   }
 

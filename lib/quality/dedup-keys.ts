@@ -39,7 +39,7 @@ const FAST_END = 0x205f;
  * changes (NBSP, `µ`, `²`, `…`, the typographic spaces) or lower-casing does otherwise (`Ł`, `İ`)
  * are 0, and their text goes the long way.
  */
-const FAST_UNITS = (() => {
+export const FAST_UNITS = (() => {
   const table = new Uint8Array(FAST_END);
   for (let c = 0; c < FAST_END; c++) {
     if (c >= FAST_LOW_END && c < FAST_PUNCTUATION) continue;
@@ -59,6 +59,7 @@ const FAST_UNITS = (() => {
  * `measures`, with latinOnly: the same pass's [code points, words] of the question, then of
  * the answer (lib/quality/stats.ts codePointLength, lib/quality/words.ts wordCount; -1 where
  * it cannot tell), which the report reads (lib/quality/facts.ts): no second pass over the pair.
+ * The reference: what runs is lib/quality/exact-key-wasm.ts exactKeyWasm, the same bits in WebAssembly.
  */
 export function exactKey(question: string, answer: string, out: Uint32Array, latinOnly = false, measures: Int32Array | null = null): boolean {
   const hash = pairHash;
