@@ -1,18 +1,23 @@
 /**
  * qa-hf export and verify, end to end in child processes: layout, atomicity,
- * resume after SIGKILL at random moments, damaged checkpoints, changed inputs,
- * verify after a flipped byte, ENOSPC and EACCES.
+ * resume after SIGKILL at a checkpoint and at random moments, a kill at each step of
+ * the final one (one of them while replacing an earlier export), damaged checkpoints,
+ * changed inputs, verify after a flipped byte, ENOSPC and EACCES. (SIGINT and SIGTERM:
+ * test/signals.test.ts.)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateRecords } from '../bench/generate';
+import { discoverInputs } from '../lib/io/discover';
+import { verifyManifest } from '../lib/io/manifest';
+import type { QaHfError } from '../lib/errors';
 import { CLI, ROOT, listFiles, runCli, runCliKilledAfter, runCliKilledAtCheckpoint, seeded, statsWithoutRun } from './helpers';
 
 const DATA_FILES = ['qa_pairs.jsonl', 'qa_rejected.jsonl', 'qa_errors.jsonl'];
-/** Frequent checkpoints so that kills land between many of them. */
-const FAST_CHECKPOINTS = ['--checkpoint-bytes', '262144', '--checkpoint-ms', '20'];
+/** Frequent checkpoints so that kills land between many of them (several inside each input). */
+const FAST_CHECKPOINTS = ['--checkpoint-bytes', '65536', '--checkpoint-ms', '20'];
 
 let dir: string;
 let corpus: string;
@@ -26,10 +31,10 @@ async function writeCorpusFile(file: string, records: number, seed: number): Pro
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-export-'));
   corpus = path.join(dir, 'qa');
-  // ~4 MB per file: large enough that kills land mid-file, small enough for CI.
-  await writeCorpusFile(path.join(corpus, 'b', 'qa_2.jsonl'), 3000, 2);
-  await writeCorpusFile(path.join(corpus, 'a', 'qa_1.jsonl'), 3000, 1);
-  await writeCorpusFile(path.join(corpus, 'c.jsonl'), 3000, 3);
+  // ~650 kB per file (three 256 KiB reads, a checkpoint every 64 KiB with FAST_CHECKPOINTS): kills land mid-file.
+  await writeCorpusFile(path.join(corpus, 'b', 'qa_2.jsonl'), 500, 2);
+  await writeCorpusFile(path.join(corpus, 'a', 'qa_1.jsonl'), 500, 1);
+  await writeCorpusFile(path.join(corpus, 'c.jsonl'), 500, 3);
   await fs.writeFile(path.join(corpus, 'notes.txt'), 'not an input\n');
 });
 afterAll(async () => {
@@ -42,6 +47,16 @@ async function readAll(out: string): Promise<Record<string, Buffer>> {
   return files;
 }
 
+
+/** A process's state letter from /proc (T: stopped), '' once it is gone. */
+function procState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return '';
+  }
+}
 
 async function hidden(out: string): Promise<string[]> {
   return (await fs.readdir(out)).filter((name) => name.startsWith('.'));
@@ -68,7 +83,7 @@ describe('qa-hf export', () => {
     const stats = JSON.parse(await fs.readFile(path.join(reference.out, 'stats.json'), 'utf8'));
     const c = stats.counts;
     expect(c.lines).toBe(c.pairs + c.rejected + c.errors + c.blank);
-    expect(c.lines).toBeGreaterThan(9000);
+    expect(c.lines).toBeGreaterThan(1500);
     expect(c.errors).toBeGreaterThan(0);
     const records = (name: string) => reference.files[name].toString('utf8').split('\n').length - 1;
     expect([records('qa_pairs.jsonl'), records('qa_rejected.jsonl'), records('qa_errors.jsonl')]).toEqual([c.pairs, c.rejected, c.errors]);
@@ -83,20 +98,19 @@ describe('qa-hf export', () => {
     expect(pipe.stdout.equals(reference.files['qa_pairs.jsonl'])).toBe(true);
   });
 
-  test('SIGKILL at random moments, then resume: byte-identical outputs and a passing verify', async () => {
+  test('SIGKILL at a checkpoint inside a file and at random moments, then resume: byte-identical outputs and a passing verify', async () => {
     const out = path.join(dir, 'killed');
+    // First a kill once a checkpoint inside a file is recorded (so the resumes below start mid-file),
+    // then two kills at random moments prove the point; the kill at each step of the final one is the
+    // test below, the kill at each checkpoint kind the hub, worker and resume suites'.
+    expect(await runCliKilledAtCheckpoint(['export', corpus, '--out', out, ...FAST_CHECKPOINTS], out, true)).toBe('SIGKILL');
+    expect(JSON.parse(await fs.readFile(path.join(out, '.qa-hf-checkpoint.json'), 'utf8')).position.offset).toBeGreaterThan(0);
+    for (const name of DATA_FILES) await expect(fs.access(path.join(out, name))).rejects.toThrow();
     const random = seeded(20261122);
-    // Four kills at random moments prove the point (with at least one after a checkpoint inside
-    // a file: the loop goes on until one lands there); the kill at each checkpoint kind and at
-    // each step of the final one are the tests below and in the hub, worker and resume suites.
-    const kills = Number(process.env.QA_HF_KILLS ?? 4);
+    const kills = Number(process.env.QA_HF_KILLS ?? 2);
     let killedMidRun = 0;
-    let resumedMidFile = 0;
-    // Kill at random moments until `kills` kills landed mid-run, at least one of them after a
-    // checkpoint inside a file (under load a run spends longer starting, so a kill can land
-    // before the first checkpoint). A run that finishes first must have produced the reference
-    // bytes; the next one then starts over.
-    for (let attempt = 0; (killedMidRun < kills || resumedMidFile === 0) && attempt < kills * 4; attempt++) {
+    // A run that finishes before its kill must have produced the reference bytes; the next one then starts over.
+    for (let attempt = 0; killedMidRun < kills && attempt < kills * 4; attempt++) {
       const exitCode = await runCliKilledAfter(['export', corpus, '--out', out, ...FAST_CHECKPOINTS], 30 + Math.floor(random() * reference.ms));
       if (exitCode === 0) {
         for (const name of DATA_FILES) expect((await fs.readFile(path.join(out, name))).equals(reference.files[name])).toBe(true);
@@ -104,8 +118,6 @@ describe('qa-hf export', () => {
       }
       expect(exitCode).toBeNull(); // killed, not failed
       killedMidRun++;
-      const checkpoint = await fs.readFile(path.join(out, '.qa-hf-checkpoint.json'), 'utf8').catch(() => null);
-      if (checkpoint && JSON.parse(checkpoint).position.offset > 0) resumedMidFile++;
       // A reader never sees a partial file under a final name.
       for (const name of DATA_FILES) {
         const final = await fs.readFile(path.join(out, name)).catch(() => null);
@@ -113,14 +125,13 @@ describe('qa-hf export', () => {
       }
     }
     expect(killedMidRun).toBeGreaterThanOrEqual(kills);
-    expect(resumedMidFile).toBeGreaterThanOrEqual(1);
     const last = await runCli(['export', corpus, '--out', out]);
     expect(last.code).toBe(0);
     const files = await readAll(out);
     for (const name of DATA_FILES) expect(files[name].equals(reference.files[name])).toBe(true);
     expect(await statsWithoutRun(out)).toEqual(await statsWithoutRun(reference.out));
     expect(await hidden(out)).toEqual([]);
-    expect((await runCli(['verify', out])).code).toBe(0);
+    expect(await verifyManifest(out)).toEqual([]); // verify's check, in-process (the CLI's: the layout test)
   });
 
   /** Every file below `out` (relative path → bytes), hidden ones included. */
@@ -132,18 +143,29 @@ describe('qa-hf export', () => {
 
   const HUB = ['--format', 'jsonl,parquet,csv,alpaca', '--split', 'train=0.8,test=0.2', '--compress', 'gzip', '--checkpoint-lines', '2000'];
 
-  /** The final step does not depend on the input's size: two small files (~800 kB) in a folder of their own. */
+  /** The final step does not depend on the input's size: two small files (~150 kB) in a folder of their own. */
   let smallCorpus: Promise<string> | undefined;
   function finalStepInput(): Promise<string> {
     smallCorpus ??= (async () => {
       const small = path.join(dir, 'final-input');
-      await writeCorpusFile(path.join(small, 'a.jsonl'), 300, 11);
-      await writeCorpusFile(path.join(small, 'b.jsonl'), 300, 12);
+      await writeCorpusFile(path.join(small, 'a.jsonl'), 60, 11);
+      await writeCorpusFile(path.join(small, 'b.jsonl'), 60, 12);
       return small;
     })();
     return smallCorpus;
   }
-  const finalReferences: Record<string, Promise<number | null>> = {};
+  /** One reference export per layout of the small input, shared by its crash points and the damaged checkpoints. */
+  const finalReferences: Record<string, Promise<string>> = {};
+  function finalReference(layout: 'simple' | 'hub'): Promise<string> {
+    finalReferences[layout] ??= (async () => {
+      // The card names its folder and stats name inputs relative to it: same name, same depth for every run.
+      const referenceOut = path.join(dir, 'final-ref', `final-${layout}`);
+      const result = await runCli(['export', await finalStepInput(), '--out', referenceOut, ...(layout === 'hub' ? HUB : [])]);
+      expect(result.code).toBe(0);
+      return referenceOut;
+    })();
+    return finalReferences[layout];
+  }
 
   test.each([
     ['simple', 'finalize-start'],
@@ -153,23 +175,24 @@ describe('qa-hf export', () => {
     ['hub', 'after-shard-names'],
     ['hub', 'after-first-rename'],
     ['hub', 'after-manifest'],
-  ])('%s layout: a kill during the final step (%s) is finished by the next run, same bytes', async (layout, point) => {
+  ] as const)('%s layout: a kill during the final step (%s) is finished by the next run, same bytes', async (layout, point) => {
     const extra = layout === 'hub' ? HUB : [];
     const input = await finalStepInput();
-    // The card names its folder and stats name inputs relative to it: same name, same depth.
-    // One reference export per layout, shared by its crash points.
-    const referenceOut = path.join(dir, 'final-ref', `final-${layout}`);
+    const referenceOut = await finalReference(layout);
     const out = path.join(dir, `final-crash-${point}`, `final-${layout}`);
-    finalReferences[layout] ??= runCli(['export', input, '--out', referenceOut, ...extra]).then((result) => result.code);
-    expect(await finalReferences[layout]).toBe(0);
+    // The simple export after its new manifest replaces an earlier Hub export: the rerun also completes the replace.
+    const replacing = layout === 'simple' && point === 'after-manifest';
+    if (replacing) await fs.cp(await finalReference('hub'), out, { recursive: true });
     const crashed = spawnSync(process.execPath, [CLI, 'export', input, '--out', out, ...extra], {
       env: { ...process.env, QA_HF_CRASH_AT: point },
       encoding: 'utf8',
     });
     expect(crashed.signal).toBe('SIGKILL');
+    if (replacing) expect(await listFiles(out)).toEqual(expect.arrayContaining(['README.md', 'jsonl/train-00000-of-00001.jsonl.gz', 'qa_pairs.jsonl', '.qa-hf-checkpoint.json']));
     const rerun = await runCli(['export', input, '--out', out, ...extra]);
     expect(rerun.code).toBe(0);
     expect(rerun.stderr).toMatch(/resuming the interrupted export .* at its final step/);
+    // Every file, hidden ones included: nothing of the earlier export or of the run is left.
     const [want, got] = [await tree(referenceOut), await tree(out)];
     expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
     for (const [file, bytes] of want) {
@@ -177,44 +200,11 @@ describe('qa-hf export', () => {
       expect([file, got.get(file)!.equals(bytes)]).toEqual([file, true]);
     }
     expect(await statsWithoutRun(out)).toEqual(await statsWithoutRun(referenceOut));
-    expect((await runCli(['verify', out])).code).toBe(0);
+    // verify's check, in-process (lib/io/manifest.ts verifyManifest; the CLI's exit codes: the layout and verify tests).
+    expect(await verifyManifest(out)).toEqual([]);
   });
 
-  test('SIGINT stops cleanly with exit 130 and a resumable state', async () => {
-    const out = path.join(dir, 'interrupted');
-    const checkpointFile = path.join(out, '.qa-hf-checkpoint.json');
-    const child = spawn(process.execPath, [CLI, 'export', corpus, '--out', out, ...FAST_CHECKPOINTS], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const closed = new Promise((resolve) => child.on('close', resolve));
-    // Freeze the run as soon as its first checkpoint exists, so the signal cannot
-    // lose a race with the end of the run: the checkpoint then lies in the first of
-    // three ~4 MB inputs, and SIGINT, sent while frozen, is handled on SIGCONT.
-    let first: { position: { input: number; offset: number } } | null = null;
-    for (let i = 0; i < 5000 && !first; i++) {
-      const text = await fs.readFile(checkpointFile, 'utf8').catch(() => null);
-      if (text) {
-        child.kill('SIGSTOP');
-        first = JSON.parse(await fs.readFile(checkpointFile, 'utf8'));
-      } else await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    expect(first?.position.input).toBe(0);
-    child.kill('SIGINT');
-    child.kill('SIGCONT');
-    expect(await closed).toBe(130);
-    expect(stderr).toMatch(/^qa-hf: ERR_INTERRUPTED: stopped by SIGINT; run the same command again to resume$/m);
-    // Stopped mid-run: a checkpoint short of the end, no final data file, the partial files kept.
-    const last = JSON.parse(await fs.readFile(checkpointFile, 'utf8'));
-    expect(last).toMatchObject({ finalizing: false });
-    expect(last.position.input).toBeLessThan(3);
-    for (const name of DATA_FILES) await expect(fs.access(path.join(out, name))).rejects.toThrow();
-    const resumed = await runCli(['export', corpus, '--out', out]);
-    expect(resumed.code).toBe(0);
-    expect(resumed.stderr).toMatch(/resuming the interrupted export/);
-    for (const name of DATA_FILES) expect((await fs.readFile(path.join(out, name))).equals(reference.files[name])).toBe(true);
-    expect(await statsWithoutRun(out)).toEqual(await statsWithoutRun(reference.out));
-    expect((await runCli(['verify', out])).code).toBe(0);
-  });
+  // SIGINT (and SIGTERM) against an export, its exit 130, the checkpoint it leaves and the resume: test/signals.test.ts, end to end.
 
   /** Runs an export and kills it once a checkpoint with progress exists. */
   async function interruptedRun(out: string, input = corpus): Promise<void> {
@@ -222,30 +212,55 @@ describe('qa-hf export', () => {
     await fs.access(path.join(out, '.qa-hf-checkpoint.json'));
   }
 
+  /**
+   * One interrupted export of the small input, shared by the damaged-checkpoint and changed-options tests (each
+   * works on a copy): it stops itself at its first commit (QA_HF_PAUSE_AT), with partial files written, and is
+   * SIGKILLed there, so no kill races the end of the run.
+   */
+  let interrupted: Promise<string> | undefined;
+  function interruptedExport(): Promise<string> {
+    interrupted ??= (async () => {
+      const out = path.join(dir, 'interrupted-run', 'final-simple');
+      const child = spawn(process.execPath, [CLI, 'export', await finalStepInput(), '--out', out], { stdio: 'ignore', env: { ...process.env, QA_HF_PAUSE_AT: 'first-commit' } });
+      const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+      for (let i = 0; i < 1000 && procState(child.pid!) !== 'T'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(procState(child.pid!)).toBe('T');
+      child.kill('SIGKILL');
+      expect(await closed).toBe('SIGKILL');
+      expect((await hidden(out)).sort()).toEqual(expect.arrayContaining(['.qa-hf-checkpoint.json', '.qa_pairs.jsonl.partial']));
+      expect((await fs.stat(path.join(out, '.qa_pairs.jsonl.partial'))).size).toBeGreaterThan(0);
+      return out;
+    })();
+    return interrupted;
+  }
+
+  /** A copy of the interrupted export's folder (the checkpoint names its inputs by absolute path: they stay where they are). */
+  async function copyOfInterrupted(name: string): Promise<string> {
+    const out = path.join(dir, name, 'final-simple');
+    await fs.cp(await interruptedExport(), out, { recursive: true });
+    return out;
+  }
+
   test.each([
     ['truncated', (text: string) => text.slice(0, Math.floor(text.length / 2))],
     ['corrupted', (text: string) => text.replace(/"offset":\d+/, '"offset":"x"')],
     ['emptied', () => ''],
   ])('a %s checkpoint is reported and survived: the run starts over, same bytes', async (_name, damage) => {
-    // The small corpus of the final-step tests (checkpoints inside its files too), its reference
-    // export shared: a damaged checkpoint does not depend on the input's size.
-    const input = await finalStepInput();
-    const referenceOut = path.join(dir, 'final-ref', 'final-simple');
-    finalReferences.simple ??= runCli(['export', input, '--out', referenceOut]).then((result) => result.code);
-    expect(await finalReferences.simple).toBe(0);
-    const out = path.join(dir, `damaged-${_name}`, 'final-simple');
-    await interruptedRun(out, input);
+    // A damaged checkpoint does not depend on the input's size: the small input of the final-step tests, its reference shared.
+    const out = await copyOfInterrupted(`damaged-${_name}`);
     const file = path.join(out, '.qa-hf-checkpoint.json');
     await fs.writeFile(file, damage(await fs.readFile(file, 'utf8')));
-    const result = await runCli(['export', input, '--out', out]);
+    const result = await runCli(['export', await finalStepInput(), '--out', out]);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/the checkpoint in .* is unusable \(.*\); starting over/);
+    const referenceOut = await finalReference('simple');
     for (const name of DATA_FILES) expect([name, (await fs.readFile(path.join(out, name))).equals(await fs.readFile(path.join(referenceOut, name)))]).toEqual([name, true]);
   });
 
   test('an input edited between runs is detected and named; --restart starts over', async () => {
+    // One input of the corpus, a/qa_1.jsonl, is enough: the kill lands inside it.
     const input = path.join(dir, 'edited-input');
-    await fs.cp(corpus, input, { recursive: true });
+    await fs.cp(path.join(corpus, 'a'), path.join(input, 'a'), { recursive: true });
     const out = path.join(dir, 'edited');
     const edited = path.join(input, 'a', 'qa_1.jsonl');
     const mtime = new Date('2026-01-01T00:00:00Z');
@@ -261,13 +276,12 @@ describe('qa-hf export', () => {
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     const restarted = await runCli(['export', input, '--out', out, '--restart']);
     expect(restarted.code).toBe(0);
-    expect((await runCli(['verify', out])).code).toBe(0);
+    expect(await verifyManifest(out)).toEqual([]); // verify's check, in-process (the CLI's: the layout test)
   });
 
   test('changed options are refused, naming --restart', async () => {
-    const out = path.join(dir, 'options');
-    await interruptedRun(out);
-    const result = await runCli(['export', corpus, '--out', out, '--max-line-bytes', '5000000']);
+    const out = await copyOfInterrupted('options');
+    const result = await runCli(['export', await finalStepInput(), '--out', out, '--max-line-bytes', '5000000']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/the options differ from the interrupted run; run again with --restart/);
   });
@@ -331,23 +345,28 @@ describe('qa-hf export', () => {
   });
 
   test('an output directory inside the input directory is never read as input', async () => {
-    const result = await runCli(['export', corpus, '--out', path.join(corpus, 'out'), '--quiet']);
-    expect(result.code).toBe(0);
-    const again = await runCli(['export', corpus, '--out', path.join(corpus, 'out'), '--quiet']);
+    // An earlier export already in it (a copy of the reference): its .jsonl files lie below the input folder.
+    const out = path.join(corpus, 'out');
+    await fs.cp(reference.out, out, { recursive: true });
+    const again = await runCli(['export', corpus, '--out', out, '--quiet']);
     expect(again.code).toBe(0);
-    expect((await fs.readFile(path.join(corpus, 'out', 'qa_pairs.jsonl'))).equals(reference.files['qa_pairs.jsonl'])).toBe(true);
-    await fs.rm(path.join(corpus, 'out'), { recursive: true });
+    expect((await fs.readFile(path.join(out, 'qa_pairs.jsonl'))).equals(reference.files['qa_pairs.jsonl'])).toBe(true);
+    const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.inputs.map((input: { path: string }) => input.path)).toEqual(['../a/qa_1.jsonl', '../b/qa_2.jsonl', '../c.jsonl']);
+    await fs.rm(out, { recursive: true });
   });
 
-  test.each([
-    [['export', 'no/such/dir', '--out', 'x'], /^qa-hf: no\/such\/dir: ERR_INPUT: cannot read input: no such file or directory \(ENOENT\)\n$/, 1],
-    [['export', '.ci', '--out', 'x'], /^qa-hf: \.ci: ERR_INPUT: no file matches \*\*\/\*\.\{jsonl,jsonl\.gz,jsonl\.zst\} in this directory\n$/, 1],
-    [['export', 'samples'], /^qa-hf: ERR_USAGE: export needs --out DIR \(only --dry-run goes without it\)\n$/, 2],
-    [['export', 'samples', '--out', 'package.json'], /^qa-hf: ERR_USAGE: --out package\.json is a file, but --out must be a folder: the export writes its files into it \(e\.g\. --out dist\/\)\n$/, 2],
-  ])('%j: one line, exit %s', async (args, message, code) => {
-    const result = await runCli(args as string[]);
-    expect(result.stderr).toMatch(message);
-    expect(result.code).toBe(code);
+  // Usage errors end to end, one line and exit 2: `export` without --out in test/dry-run.test.ts, --out naming a
+  // file in test/new-user.test.ts (in-process: test/plan.test.ts, test/messages.test.ts).
+  test('a missing input: one line, exit 1', async () => {
+    const result = await runCli(['export', 'no/such/dir', '--out', 'x']);
+    expect(result.stderr).toMatch(/^qa-hf: no\/such\/dir: ERR_INPUT: cannot read input: no such file or directory \(ENOENT\)\n$/);
+    expect(result.code).toBe(1);
+  });
+
+  test('a folder without inputs: ERR_INPUT naming it (in-process: lib/io/discover.ts; the exit code of ERR_INPUT is the test above\'s)', async () => {
+    expect.assertions(1);
+    await discoverInputs(['.ci']).catch((err: QaHfError) => expect(err.toLine()).toBe('.ci: ERR_INPUT: no file matches **/*.{jsonl,jsonl.gz,jsonl.zst} in this directory'));
   });
 
   // A real full disk needs a tmpfs mount, so root; without root the test is declared skipped
@@ -355,20 +374,23 @@ describe('qa-hf export', () => {
   (process.getuid?.() === 0 ? test : test.skip)('a full disk (ENOSPC): one line, exit 1, no final file; resumes once there is room', async () => {
     const mount = path.join(dir, 'tiny');
     await fs.mkdir(mount);
-    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mount], { encoding: 'utf8' });
+    // The small input of the final-step tests (~130 kB of pairs) and its reference: 64 kB fill up.
+    const input = await finalStepInput();
+    const referenceOut = await finalReference('simple');
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount], { encoding: 'utf8' });
     expect(mounted.stderr).toBe('');
     expect(mounted.status).toBe(0);
     try {
       const out = path.join(mount, 'out');
-      const result = await runCli(['export', corpus, '--out', out, ...FAST_CHECKPOINTS]);
+      const result = await runCli(['export', input, '--out', out, ...FAST_CHECKPOINTS]);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/^qa-hf: (\S+: )?ERR_NO_SPACE: (cannot write output: )?no space left on device \(ENOSPC\); free space, then run the same command again to resume$/m);
       expect(result.stderr).not.toMatch(/\n\s+at /);
       for (const name of DATA_FILES) await expect(fs.access(path.join(out, name))).rejects.toThrow();
       spawnSync('mount', ['-o', 'remount,size=64m', mount]);
-      const resumed = await runCli(['export', corpus, '--out', out]);
+      const resumed = await runCli(['export', input, '--out', out]);
       expect(resumed.code).toBe(0);
-      for (const name of DATA_FILES) expect((await fs.readFile(path.join(out, name))).equals(reference.files[name])).toBe(true);
+      for (const name of DATA_FILES) expect([name, (await fs.readFile(path.join(out, name))).equals(await fs.readFile(path.join(referenceOut, name)))]).toEqual([name, true]);
     } finally {
       spawnSync('umount', [mount]);
     }

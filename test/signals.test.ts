@@ -1,8 +1,9 @@
 /**
  * SIGINT and SIGTERM against a spawned CLI (commands/signals.ts): an export answers
- * the first at once with one line and stops on a committed checkpoint, a second
- * exits 130 at once; either way the rerun's files are byte-identical to an
- * uninterrupted run's. Pipe mode exits 130 at once with one line and leaves no temp
+ * the first at once with one line and stops on a committed checkpoint, nothing under
+ * a final name, a second exits 130 at once; either way the rerun's files are
+ * byte-identical to an uninterrupted run's and pass verify. (The export tests'
+ * end-to-end test of SIGINT: this file's.) Pipe mode exits 130 at once with one line and leaves no temp
  * file. The runs stop themselves at seams (QA_HF_PAUSE_AT) while the test signals
  * them, so no signal races the end of a run.
  */
@@ -11,6 +12,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateRecords } from '../bench/generate';
+import { verifyManifest } from '../lib/io/manifest';
 import { CLI, ROOT, listFiles, runCli, statsWithoutRun } from './helpers';
 
 /** The issue's case: a Hub export with Parquet and gzip, where only fixed positions can be checkpoints. */
@@ -75,6 +77,19 @@ async function exported(out: string): Promise<Map<string, Buffer | unknown>> {
   return files;
 }
 
+/**
+ * Two exports' files are the same: names, each file's bytes (Buffer.equals: jest's toEqual walks a
+ * Buffer element by element, seconds for these megabytes), stats.json without its run section.
+ */
+function expectSameExport(got: Map<string, Buffer | unknown>, expected: Map<string, Buffer | unknown>): void {
+  expect([...got.keys()]).toEqual([...expected.keys()]);
+  for (const [name, value] of expected) {
+    const actual = got.get(name);
+    if (Buffer.isBuffer(value)) expect([name, Buffer.isBuffer(actual) && actual.equals(value)]).toEqual([name, true]);
+    else expect([name, actual]).toEqual([name, value]);
+  }
+}
+
 async function checkpointOf(out: string): Promise<{ finalizing: boolean; position: { input: number; offset: number } }> {
   return JSON.parse(await fs.readFile(path.join(out, '.qa-hf-checkpoint.json'), 'utf8'));
 }
@@ -95,10 +110,14 @@ test('the first SIGINT is answered at once and stops a Parquet+gzip export short
   expect(checkpoint.finalizing).toBe(false);
   expect(checkpoint.position.offset).toBeLessThan((await fs.stat(input)).size);
   await expect(fs.access(path.join(out, 'manifest.json'))).rejects.toThrow();
+  // No file under a final name yet: only the run's hidden ones (checkpoint, lock, partial shards).
+  expect((await listFiles(out)).filter((name) => !path.basename(name).startsWith('.'))).toEqual([]);
   const rerun = await runCli(['export', input, '--out', out, ...HUB]);
   expect(rerun.code).toBe(0);
   expect(rerun.stderr).toMatch(/resuming the interrupted export/);
-  expect(await exported(out)).toEqual(want);
+  expectSameExport(await exported(out), want);
+  // verify's check, in-process (lib/io/manifest.ts verifyManifest).
+  expect(await verifyManifest(out)).toEqual([]);
 });
 
 test('a second SIGTERM exits 130 at once with one line; the rerun resumes from the last checkpoint, byte-identical', async () => {
@@ -120,7 +139,7 @@ test('a second SIGTERM exits 130 at once with one line; the rerun resumes from t
   const rerun = await runCli(['export', input, '--out', out, ...HUB]);
   expect(rerun.code).toBe(0);
   expect(rerun.stderr).toMatch(/resuming the interrupted export/);
-  expect(await exported(out)).toEqual(want);
+  expectSameExport(await exported(out), want);
 });
 
 test.each(['SIGINT', 'SIGTERM'] as const)('pipe mode: %s exits 130 with one line and removes the temp files of --rejected and --errors', async (signal) => {
