@@ -113,8 +113,23 @@ function yargsOption(row: OptionRow, command: CommandName): Options {
   const shown = row.defaultDescription ?? (row.default !== undefined && fromFile ? String(row.default) : undefined);
   if (shown !== undefined) option.defaultDescription = shown;
   const check = row.check;
-  if (row.parseCheck && check) option.coerce = (value: unknown) => check(value, 'cli');
+  if (row.type !== 'boolean') option.coerce = (value: unknown) => {
+    const once = Array.isArray(value) ? repeated(row, value) : value;
+    return row.parseCheck && check ? check(once, 'cli') : once;
+  };
   return option;
+}
+
+/**
+ * A flag typed more than once (yargs gives its values as an array): a list option's values
+ * are one list (`--format jsonl --format csv` is `--format jsonl,csv`), a paths option keeps
+ * them all (`--decontaminate a.jsonl --decontaminate b.jsonl`); any other is one line, exit 2.
+ */
+function repeated(row: OptionRow, values: readonly unknown[]): unknown {
+  const shape = fileKeyOf(row)?.shape;
+  if (shape === 'paths') return values;
+  if (shape === 'list') return values.map(String).join(',');
+  throw new QaHfError('ERR_USAGE', `--${row.name} was given ${values.length} times (${values.map((value) => JSON.stringify(value)).join(', ')}): give it once`);
 }
 
 /** A command's options and positionals, as the table declares them (the globals are the top level's). */

@@ -304,3 +304,15 @@ test.each(['squad', 'messages', 'documents', 'flat-qa'])('qa-hf presets %s, with
   expect(copied.stdout.equals(await expected('pairs.jsonl'))).toBe(true);
   expect((await fs.readFile(path.join(cwd, 'copied.jsonl'))).equals(await expected('errors.jsonl'))).toBe(true);
 });
+
+test('a flag typed twice: a list option takes both values as one list, any other is one line naming it (--format twice was a "this is a bug" line)', async () => {
+  const input = path.join(ROOT, 'samples', 'qa_mixed.jsonl');
+  const out = path.join(os.tmpdir(), 'qa-hf-twice-never-written');
+  // The list reaches --format's own check as `jsonl,nope` …
+  expect(await refusedLine(['export', input, '--out', out, '--format', 'jsonl', '--format', 'nope', '--dry-run'])).toMatch(/^qa-hf: ERR_OPTION: .*nope/);
+  // … and `jsonl,csv` goes through (a dry run writes nothing).
+  expect(await refusedLine(['export', input, '--out', out, '--format', 'jsonl', '--format', 'csv', '--dry-run', '-q'])).toBeNull();
+  // Any other option: refused while yargs parses (so by the CLI: the line and its exit code).
+  const twice = await runCli(['export', input, '--out', out, '--out', `${out}-2`, '--dry-run']);
+  expect([twice.code, twice.stderr]).toEqual([2, `qa-hf: ERR_USAGE: --out was given 2 times (${JSON.stringify(out)}, ${JSON.stringify(`${out}-2`)}): give it once (see --help)\n`]);
+});
