@@ -41,7 +41,7 @@ const GZIP_MEMBER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00]
 
 let dir: string;
 let corpus: string;
-/** The plain export of the whole corpus with ARGS (written in the first describe's beforeAll). */
+/** The plain export of the whole corpus with ARGS (written in the file's second beforeAll). */
 let out: string;
 const { query } = useDuckDb();
 
