@@ -57,7 +57,7 @@ describe.each(['gzip', 'zstd'])('resume, --compress %s', (codec) => {
     }
   }
 
-  test(`SIGKILL at a checkpoint inside a file, then at random moments, then resume: every file byte-identical${codec === 'zstd' ? ', verify passes; a resume with another hub option (--compress-level) is refused, naming --restart; --restart writes the bytes of an uninterrupted run' : ''}`, async () => {
+  test(`SIGKILL at a checkpoint inside a file${codec === 'gzip' ? ', then at random moments' : ''}, then resume: every file byte-identical${codec === 'zstd' ? ', verify passes; a resume with another hub option (--compress-level) is refused, naming --restart; --restart writes the bytes of an uninterrupted run' : ''}`, async () => {
     const extension = codec === 'gzip' ? '.gz' : '.zst';
     expect([...reference.files.keys()].filter((name) => /^(jsonl|csv|messages)\//.test(name)).every((name) => name.endsWith(extension))).toBe(true);
     expect([...reference.files.keys()].filter((name) => name.startsWith('jsonl/train-')).length).toBeGreaterThan(1);
@@ -83,10 +83,12 @@ describe.each(['gzip', 'zstd'])('resume, --compress %s', (codec) => {
       expect(await snapshotFiles(restartOut)).toEqual(reference.files);
     }
 
-    // Then two kills at random moments of the resumed runs (a member or frame cut by a kill is
-    // rewritten whole); the kill at each checkpoint kind is test/export.test.ts's and the resume suites'.
+    // Then, with gzip, two kills at random moments of the resumed runs (a member cut by a kill is rewritten
+    // whole). The codecs share that loop: a resume cuts every file back to its checkpointed length whatever
+    // its codec, and each codec's resume from a checkpoint inside a file is the kill above; the kill at each
+    // checkpoint kind is test/export.test.ts's and the resume suites'.
     const random = seeded(20261123);
-    const kills = Number(process.env.QA_HF_KILLS ?? 2);
+    const kills = codec === 'gzip' ? Number(process.env.QA_HF_KILLS ?? 2) : 0;
     let killedMidRun = 0;
     for (let attempt = 0; killedMidRun < kills && attempt < kills * 4; attempt++) {
       // Within the first 60 % of an uninterrupted run's time: a resumed run has less to do, a later kill would miss it.
