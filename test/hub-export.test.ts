@@ -4,6 +4,8 @@
  * counts; split invariants (no key in two splits, ratios, a grown corpus keeps
  * every record in its split); --min-score; gzip and its levels; zstd (.jsonl.zst,
  * .csv.zst, the zstd codec inside Parquet) read back through the card; usage errors.
+ * One plain export of the whole corpus is the reference: the grown corpus of the split
+ * test, and the text the gzip and zstd exports (the same options) decompress to.
  * SIGKILL and resume in the Hub layout: test/hub-resume.test.ts (a file of its own, so
  * the two jest workers share the Hub layout's time).
  */
@@ -15,16 +17,32 @@ import { parse as parseYaml } from 'yaml';
 import { decompress as zstdDecompress } from 'zstd-napi';
 import { QA_INTERNAL } from '../lib/input/presets';
 import { normalizeSplitKey } from '../lib/dataset/split';
+import { hubOptionsRecord, normalizeHubOptions } from '../lib/dataset/plan';
 import { useDuckDb } from './duckdb';
 import { listFiles, readJson, runCli } from './helpers';
 import { ALL_FORMATS, SPLIT, corpusLines } from './hub-corpus';
 
 const MIN_SCORE = 0.3;
+/**
+ * The options of the plain export of the whole corpus, and of the gzip and zstd exports that decompress to its bytes
+ * (sharegpt first: --format's order is not the written one). 300KB shards: several per format and
+ * split; a checkpoint every 1000 lines: several gzip members and zstd frames per shard.
+ */
+const ARGS = ['--format', 'sharegpt,' + ALL_FORMATS.replace(',sharegpt', ''), '--split', SPLIT, '--seed', '7', '--stratify-by', 'source', '--max-shard-size', '300KB',
+  '--min-score', String(MIN_SCORE), '--system-prompt', 'Du är en vårdassistent. 🩺', '--checkpoint-lines', '1000'];
+/** ARGS with --format FORMATS instead (without --system-prompt when they hold no chat format: it would be refused). */
+function withFormats(formats: string): string[] {
+  const args = ARGS.map((arg, i) => (ARGS[i - 1] === '--format' ? formats : arg));
+  if (!/messages|alpaca|sharegpt/.test(formats)) args.splice(args.indexOf('--system-prompt'), 2);
+  return args;
+}
 /** A gzip member's first bytes as zlib writes them: magic, deflate, no flags, no mtime (a false match inside compressed data is possible but not in these seeded files). */
 const GZIP_MEMBER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00]);
 
 let dir: string;
 let corpus: string;
+/** The plain export of the whole corpus with ARGS (written in the file's second beforeAll). */
+let out: string;
 const { query } = useDuckDb();
 
 interface Expected {
@@ -82,7 +100,8 @@ beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qa-hf-hub-'));
   corpus = path.join(dir, 'qa');
   await fs.mkdir(corpus);
-  const lines = corpusLines(15_000, 7);
+  // 6 000 records: train rolls over at 300KB; every count below is exact, the DuckDB reads grow with the corpus.
+  const lines = corpusLines(6000, 7);
   const half = Math.floor(lines.length / 2);
   await fs.writeFile(path.join(corpus, 'a.jsonl'), `${lines.slice(0, half).join('\n')}\n`);
   await fs.writeFile(path.join(corpus, 'b.jsonl'), `${lines.slice(half).join('\n')}\n`);
@@ -91,16 +110,16 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
+beforeAll(async () => {
+  out = path.join(dir, 'all', 'dataset');
+  const result = await runCli(['export', corpus, '--out', out, ...ARGS]);
+  expect(result.stderr).toMatch(/wrote .* shards in jsonl, parquet, csv, messages, alpaca, sharegpt/);
+  expect(result.code).toBe(0);
+});
+
 describe('one pass, every format, read back through the card', () => {
-  let out: string;
   let expected: Expected;
   beforeAll(async () => {
-    out = path.join(dir, 'all', 'dataset');
-    const args = ['export', corpus, '--out', out, '--format', 'sharegpt,' + ALL_FORMATS.replace(',sharegpt', ''), '--split', SPLIT];
-    args.push('--seed', '7', '--stratify-by', 'source', '--max-shard-size', '1MB', '--min-score', String(MIN_SCORE), '--system-prompt', 'Du är en vårdassistent. 🩺');
-    const result = await runCli(args);
-    expect(result.stderr).toMatch(/wrote .* shards in jsonl, parquet, csv, messages, alpaca, sharegpt/);
-    expect(result.code).toBe(0);
     const text = (await fs.readFile(path.join(corpus, 'a.jsonl'), 'utf8')) + (await fs.readFile(path.join(corpus, 'b.jsonl'), 'utf8'));
     expected = expectedRows(text.trimEnd().split('\n'), MIN_SCORE);
   });
@@ -111,7 +130,7 @@ describe('one pass, every format, read back through the card', () => {
     const shards = files.filter((name) => name.includes('/'));
     for (const name of shards) expect(name).toMatch(/^(rejected\/)?(jsonl|parquet|csv|messages|alpaca|sharegpt)\/(train|validation|test)-\d{5}-of-\d{5}\.(jsonl|parquet|csv)$/);
     expect(files.filter((name) => !name.includes('/'))).toEqual(['README.md', 'dataset_info.json', 'manifest.json', 'qa_errors.jsonl', 'report.html', 'report.json', 'stats.json']);
-    // Chat formats hold pairs only; 1MB shards roll over in train.
+    // Chat formats hold pairs only; 300KB shards roll over in train.
     expect(shards.some((name) => /^rejected\/(messages|alpaca|sharegpt)/.test(name))).toBe(false);
     expect(shards.filter((name) => name.startsWith('jsonl/train-')).length).toBeGreaterThan(1);
     for (const format of ['jsonl', 'csv', 'messages']) {
@@ -120,7 +139,7 @@ describe('one pass, every format, read back through the card', () => {
     }
     const manifest = await readJson(path.join(out, 'manifest.json'));
     expect(manifest.outputs.map((o: { path: string }) => o.path).sort()).toEqual(files.filter((name) => name !== 'manifest.json'));
-    expect(manifest.options.hub).toMatchObject({ formats: ALL_FORMATS.split(','), split: SPLIT, seed: 7, stratify_by: 'source', max_shard_bytes: 1_000_000 });
+    expect(manifest.options.hub).toMatchObject({ formats: ALL_FORMATS.split(','), split: SPLIT, seed: 7, stratify_by: 'source', max_shard_bytes: 300_000 });
     expect((await runCli(['verify', out])).code).toBe(0);
   });
 
@@ -219,12 +238,11 @@ describe('one pass, every format, read back through the card', () => {
 });
 
 describe('split stability', () => {
+  // The grown corpus is the plain export of both files (--stratify-by does not change the assignment: lib/dataset/split.ts).
   test('a grown corpus keeps every old record in its split', async () => {
     const small = path.join(dir, 'grow', 'small');
-    const grown = path.join(dir, 'grow', 'grown');
-    const first = ['export', path.join(corpus, 'a.jsonl'), '--out', small, '--split', SPLIT, '--seed', '3'];
-    expect((await runCli(first)).code).toBe(0);
-    expect((await runCli(['export', path.join(corpus, 'a.jsonl'), path.join(corpus, 'b.jsonl'), '--out', grown, '--split', SPLIT, '--seed', '3'])).code).toBe(0);
+    const grown = out;
+    expect((await runCli(['export', path.join(corpus, 'a.jsonl'), '--out', small, ...withFormats('jsonl')])).code).toBe(0);
     const splits = async (out: string) => {
       const rows = await query(`SELECT question, answer, regexp_extract(filename, '(train|validation|test)-', 1) AS split FROM ${reader('jsonl', path.join(out, 'jsonl', '*'))}`);
       return new Map(rows.map((row) => [`${row.question}\u0000${row.answer}`, row.split]));
@@ -239,10 +257,14 @@ describe('split stability', () => {
 });
 
 describe('gzip', () => {
+  // At --compress-level 9, of the plain export's corpus and options (4 of its formats): the levels' test below reads it too.
+  const gzipOut = () => path.join(dir, 'gzip', 'dataset');
+  beforeAll(async () => {
+    expect((await runCli(['export', corpus, '--out', gzipOut(), ...withFormats('jsonl,csv,messages,parquet'), '--compress', 'gzip', '--compress-level', '9'])).code).toBe(0);
+  });
+
   test('--compress gzip: .gz shards of several members that DuckDB reads back whole', async () => {
-    const out = path.join(dir, 'gzip', 'dataset');
-    const result = await runCli(['export', path.join(corpus, 'a.jsonl'), '--out', out, '--format', 'jsonl,csv,messages,parquet', '--split', SPLIT, '--compress', 'gzip', '--checkpoint-lines', '3000']);
-    expect(result.code).toBe(0);
+    const out = gzipOut();
     const files = await listFiles(out);
     expect(files.filter((name) => name.startsWith('jsonl/')).every((name) => name.endsWith('.jsonl.gz'))).toBe(true);
     expect(files.filter((name) => name.startsWith('parquet/')).every((name) => name.endsWith('.parquet'))).toBe(true);
@@ -258,36 +280,41 @@ describe('gzip', () => {
     }
   });
 
-  test.each([
-    [[], 0, 6],
-    [['--compress-level', '9'], 2, 9],
-    [['--compress-level', '1'], 4, 1],
-  ])('--compress gzip %j: every member at that level (XFL %d), the same text', async (extra, xfl, level) => {
-    const out = path.join(dir, `gzip-level-${level}`, 'dataset');
-    const result = await runCli(['export', path.join(corpus, 'b.jsonl'), '--out', out, '--format', 'jsonl', '--split', SPLIT, '--compress', 'gzip', '--checkpoint-lines', '3000', ...extra]);
-    expect(result.code).toBe(0);
-    const name = (await listFiles(out)).find((file) => file.startsWith('jsonl/train-'))!;
-    const bytes = await fs.readFile(path.join(out, name));
-    // RFC 1952 XFL: zlib writes 2 at level 9, 4 at level 1, 0 otherwise; the first member's header, then every later one's.
-    const members = [0];
-    for (let at = bytes.indexOf(GZIP_MEMBER, 10); at > 0; at = bytes.indexOf(GZIP_MEMBER, at + 10)) members.push(at);
-    expect(members.length).toBeGreaterThan(1);
-    expect(members.map((at) => bytes[at + 8])).toEqual(members.map(() => xfl));
-    expect(gunzipSync(bytes).equals(gunzipSync(await fs.readFile(path.join(dir, 'gzip-level-6', 'dataset', name))))).toBe(true);
-    expect((await readJson(path.join(out, 'manifest.json'))).options.hub).toMatchObject({ compress: 'gzip', compress_level: level });
+  // One level end to end (9); that each level reaches zlib (6 is zlib's 6, 1 is not) is test/compressors.test.ts's
+  // 'the level reaches the codec' (in-process), the default level (6) the plan's, below.
+  test('--compress gzip --compress-level 9: every member at that level (XFL 2), the text of the plain export', async () => {
+    const out = gzipOut();
+    const names = (await listFiles(out)).filter((file) => file.startsWith('jsonl/train-'));
+    expect(names.length).toBeGreaterThan(1);
+    let members = 0;
+    for (const name of names) {
+      const bytes = await fs.readFile(path.join(out, name));
+      // RFC 1952 XFL: zlib writes 2 at level 9, 4 at level 1, 0 otherwise; the first member's header, then every later one's.
+      const starts = [0];
+      for (let at = bytes.indexOf(GZIP_MEMBER, 10); at > 0; at = bytes.indexOf(GZIP_MEMBER, at + 10)) starts.push(at);
+      members += starts.length;
+      expect([name, starts.map((at) => bytes[at + 8])]).toEqual([name, starts.map(() => 2)]);
+      expect([name, gunzipSync(bytes).equals(await fs.readFile(path.join(dir, 'all', 'dataset', name.replace(/\.gz$/, ''))))]).toEqual([name, true]);
+    }
+    expect(members).toBeGreaterThan(names.length); // shards of several members
+    expect((await readJson(path.join(out, 'manifest.json'))).options.hub).toMatchObject({ compress: 'gzip', compress_level: 9 });
+  });
+
+  test('the default level: gzip 6, zstd 3 (the plan, as manifest.json records it)', () => {
+    const record = (compress: string) => hubOptionsRecord(normalizeHubOptions({ split: SPLIT, compress }, QA_INTERNAL)!, 'parquet');
+    expect(record('gzip')).toMatchObject({ compress: 'gzip', compress_level: 6 });
+    expect(record('zstd')).toMatchObject({ compress: 'zstd', compress_level: 3 });
   });
 });
 
 describe('zstd', () => {
-  const ARGS = ['--format', ALL_FORMATS, '--split', SPLIT, '--min-score', String(MIN_SCORE), '--checkpoint-lines', '3000'];
   let out: string;
+  /** The plain export of the same corpus and options. */
   let plain: string;
   beforeAll(async () => {
     out = path.join(dir, 'zstd', 'dataset');
-    plain = path.join(dir, 'zstd-plain', 'dataset');
-    const input = path.join(corpus, 'a.jsonl');
-    expect((await runCli(['export', input, '--out', out, ...ARGS, '--compress', 'zstd'])).code).toBe(0);
-    expect((await runCli(['export', input, '--out', plain, ...ARGS])).code).toBe(0);
+    plain = path.join(dir, 'all', 'dataset');
+    expect((await runCli(['export', corpus, '--out', out, ...ARGS, '--compress', 'zstd'])).code).toBe(0);
   });
 
   test('.jsonl.zst / .csv.zst shards of several frames that decompress to the plain export byte for byte; parquet is not wrapped', async () => {
@@ -361,8 +388,7 @@ describe('zstd', () => {
 
   test('--compress-level: the level shapes the bytes (12 is smaller than 3), the rows are the same', async () => {
     const high = path.join(dir, 'zstd-12', 'dataset');
-    const args = ARGS.map((arg) => (arg === ALL_FORMATS ? 'jsonl' : arg));
-    expect((await runCli(['export', path.join(corpus, 'a.jsonl'), '--out', high, ...args, '--compress', 'zstd', '--compress-level', '12'])).code).toBe(0);
+    expect((await runCli(['export', corpus, '--out', high, ...withFormats('jsonl'), '--compress', 'zstd', '--compress-level', '12'])).code).toBe(0);
     const name = (await listFiles(high)).find((file) => file.startsWith('jsonl/train-'))!;
     const bytes = await fs.readFile(path.join(high, name));
     expect(zstdDecompress(bytes).equals(await fs.readFile(path.join(plain, name.replace(/\.zst$/, ''))))).toBe(true);

@@ -12,7 +12,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { dataFiles, runExport } from './export-runner';
-import { ROOT, internalRecord, readJson, runCli, seeded } from './helpers';
+import { ROOT, internalRecord, planFor, readJson, runCli, seeded, thrown } from './helpers';
 import { makeSplitAssigner, parseSplitSpec } from '../lib/dataset/split';
 
 const SPLIT = 'train=0.7,test=0.3';
@@ -102,9 +102,10 @@ afterAll(async () => {
 
 test('kto and dpo rows equal the reference in every split, with --workers 0 and 2, and after a kill and a resume', async () => {
   const input = path.join(dir, 'qa.jsonl');
-  const lines = preferenceLines(6000, 7);
+  // 2 000 lines, a checkpoint every 100: a kill lands inside the input with committed dpo log lines.
+  const lines = preferenceLines(2000, 7);
   await fs.writeFile(input, `${lines.join('\n')}\n`);
-  const args = { inputs: [input], format: 'jsonl,kto,dpo', split: SPLIT, dedup: 'exact', checkpointLines: 300 };
+  const args = { inputs: [input], format: 'jsonl,kto,dpo', split: SPLIT, dedup: 'exact', checkpointLines: 100 };
   // Every run's folder is named `out` (the card's title and load path): their bytes compare whole.
   const whole = path.join(dir, 'whole', 'out');
   expect(await runExport({ ...args, out: whole })).toMatchObject({ code: 0, stderr: '' });
@@ -138,24 +139,22 @@ test('kto and dpo rows equal the reference in every split, with --workers 0 and 
   const checkpoint = await readJson(path.join(killed, '.qa-hf-checkpoint.json'));
   expect(checkpoint.position.offset).toBeGreaterThan(0);
   expect(checkpoint.preference.log_bytes).toBeGreaterThan(0);
+  // That resume is killed in turn after the dpo rows went to their shards, before the finalizing checkpoint (one run
+  // fewer than a fresh run to crash there): the last resume writes them again, the same.
+  expect(await runExport({ ...args, out: killed }, { env: { QA_HF_CRASH_AT: 'after-preference-rows' } })).toMatchObject({ signal: 'SIGKILL' });
+  expect((await fs.readdir(path.join(killed, 'dpo'))).sort()).toEqual(['.test-00000.jsonl.partial.open', '.train-00000.jsonl.partial.open']);
   expect(await runExport({ ...args, out: killed })).toMatchObject({ code: 0 });
   expect(await dataFiles(killed)).toEqual(await dataFiles(whole));
   await expect(fs.access(path.join(killed, '.qa-hf-preference.partial'))).rejects.toThrow();
-
-  // Killed after the dpo rows went to their shards, before the finalizing checkpoint: the resume writes them again, the same.
-  const late = path.join(dir, 'late', 'out');
-  expect(await runExport({ ...args, out: late }, { env: { QA_HF_CRASH_AT: 'after-preference-rows' } })).toMatchObject({ signal: 'SIGKILL' });
-  expect((await fs.readdir(path.join(late, 'dpo'))).sort()).toEqual(['.test-00000.jsonl.partial.open', '.train-00000.jsonl.partial.open']);
-  expect(await runExport({ ...args, out: late })).toMatchObject({ code: 0 });
-  expect(await dataFiles(late)).toEqual(await dataFiles(whole));
 }, 240_000);
 
-test('kto and dpo refuse a split key other than the question', async () => {
-  const input = path.join(dir, 'small.jsonl');
-  await fs.writeFile(input, `${preferenceLines(20, 3).join('\n')}\n`);
-  const run = await runExport({ inputs: [input], out: path.join(dir, 'refused'), format: 'dpo', split: SPLIT, splitKey: 'source' });
-  expect(run.code).toBe(2);
-  expect(run.stderr).toMatch(/--format dpo splits by the question \(a prompt never sits in two splits\), so --split-key must be question, got "source"/);
+// In-process: the plan refuses it (an ERR_USAGE: one line, exit 2, as every usage error).
+test('kto and dpo refuse a split key other than the question', () => {
+  const input = path.join(ROOT, 'samples', 'qa_mixed.jsonl');
+  for (const format of ['kto', 'dpo']) {
+    const error = thrown(() => planFor('export', { inputs: [input], out: path.join(dir, 'refused'), format, split: SPLIT, splitKey: 'source' }));
+    expect([error.code, error.message]).toEqual(['ERR_USAGE', `--format ${format} splits by the question (a prompt never sits in two splits), so --split-key must be question, got "source"`]);
+  }
 });
 
 /** The Python to run test/hf-load.py with (QA_HF_PYTHON, else python3), or why there is none. */
@@ -192,14 +191,15 @@ withPython('HF datasets loads kto and dpo with their declared features, as text 
   expect(result.stdout.split('\n').filter((line) => line.startsWith('ok: '))).toEqual(['ok: 4 configs, 8 splits, 4 LLaMA-Factory datasets', 'ok: 2 configs, 4 splits, 0 LLaMA-Factory datasets']);
 }, 240_000);
 
-test('the card says what is there: an empty dpo is called empty, and with kto alone no rejected config is claimed', async () => {
+// One run: the empty dpo beside kto, which (with dpo) declares no rejected config; the card of kto and dpo that hold
+// rows, beside jsonl's rejected configs, is the first test's export (below, its README).
+test('the card says what is there: an empty dpo is called empty, and with kto and dpo alone no rejected config is claimed', async () => {
   const input = path.join(ROOT, 'samples', 'qa_passed.jsonl'); // every pair passed: no question has both kinds
-  const card = async (format: string) => {
-    const out = path.join(dir, `card-${format.replace(/,/g, '-')}`);
-    const run = await runCli(['export', input, '--out', out, '--format', format, '--quiet']);
-    expect(run.code).toBe(0);
-    return fs.readFile(path.join(out, 'README.md'), 'utf8');
-  };
-  expect(await card('jsonl,dpo')).toContain('in `jsonl`, `dpo` (empty: no question had both a passed and a rejected answer). Pairs that failed validation are in the `rejected` configs');
-  expect(await card('kto')).toContain('in `kto`. Pairs that failed validation have no config of their own (`kto` holds them with `label` false);');
+  const out = path.join(dir, 'card-kto-dpo');
+  const run = await runCli(['export', input, '--out', out, '--format', 'kto,dpo', '--quiet']);
+  expect(run.code).toBe(0);
+  expect(await fs.readFile(path.join(out, 'README.md'), 'utf8')).toContain(
+    'in `kto`, `dpo` (empty: no question had both a passed and a rejected answer). Pairs that failed validation have no config of their own (`kto` holds them with `label` false);',
+  );
+  expect(await fs.readFile(path.join(dir, 'whole', 'out', 'README.md'), 'utf8')).toContain('in `jsonl`, `kto`, `dpo`. Pairs that failed validation are in the `rejected` configs');
 });

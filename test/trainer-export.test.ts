@@ -9,8 +9,10 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ROOT, internalRecord, listFiles, readJson, runCli, runCliKilledAtCheckpoint, seeded, snapshot, expectSame } from './helpers';
+import { ROOT, type RunResult, internalRecord, listFiles, planFor, readJson, runCli, runCliKilledAtCheckpoint, seeded, snapshot, expectSame, thrown } from './helpers';
 
+/** Records per input (two inputs): ~475 kB each, so the simple layout has a checkpoint inside each (input is read in 256 KiB chunks). */
+const PER_INPUT = 1200;
 const WORDS = 'feber huvudvärk patient läkare behandling dos tablett dag vecka sjukhus vård 🩺 blodtryck hjärta'.split(' ');
 
 let dir: string;
@@ -25,7 +27,7 @@ beforeAll(async () => {
   const random = seeded(20);
   const text = (n: number) => Array.from({ length: n }, () => WORDS[Math.floor(random() * WORDS.length)]).join(' ');
   const files: string[][] = [[], []];
-  for (let i = 0; i < 2400; i++) {
+  for (let i = 0; i < 2 * PER_INPUT; i++) {
     // Questions of 1–6 words, answers of 1–60: some below and some above the limits; 🩺 is one code point, two UTF-16 units.
     const erfarenhet = `år ${i % 23}`;
     let record = internalRecord({ question: `${text(1 + Math.floor(random() * 6))} (${i})?`, answer: text(1 + Math.floor(random() * 60)), erfarenhet, score: Math.round(random() * 1000) / 1000, passed: random() < 0.85 });
@@ -38,7 +40,7 @@ beforeAll(async () => {
       copies.push({ copy: i, original });
     }
     records.push(record);
-    files[i < 1200 ? 0 : 1].push(JSON.stringify(record));
+    files[i < PER_INPUT ? 0 : 1].push(JSON.stringify(record));
   }
   inputs = [path.join(dir, 'a.jsonl'), path.join(dir, 'b.jsonl')];
   await Promise.all(inputs.map((input, i) => fs.writeFile(input, `${files[i].join('\n')}\n`)));
@@ -61,11 +63,28 @@ async function exportTo(name: string, args: string[], code = 0): Promise<string>
   return out;
 }
 
-describe('--min-chars / --max-chars', () => {
-  const LIMITS = ['--min-chars', 'question=12,answer=40', '--max-chars', 'answer=300'];
+const LIMITS = ['--min-chars', 'question=12,answer=40', '--max-chars', 'answer=300'];
+/** The limits export (simple layout) also gates; its leaks>0 passes with one split (nothing can leak): 'split leaks' below. */
+const GATE = ['--fail-on', 'too_short>3,too_long>100000,leaks>0'];
+const limits = () => path.join(dir, 'limits', 'dataset');
+let limitsExport: Promise<RunResult> | undefined;
+/**
+ * One export with the limits and the gate, shared: the rows, metrics, gate and verify are checked on it; pipe mode,
+ * the config file, qa-hf report, the simple layout's kill and the one-split leaks gate compare with it or read it.
+ */
+const limitsRun = () => (limitsExport ??= runCli(['export', ...inputs, '--out', limits(), '-q', ...LIMITS, ...GATE]));
 
-  test('pairs outside the limits go to rejected as too_short / too_long, as counted from the input; metrics in report.json', async () => {
-    const out = await exportTo('limits', LIMITS);
+describe('--min-chars / --max-chars', () => {
+  beforeAll(async () => {
+    await limitsRun();
+  });
+
+  test('pairs outside the limits go to rejected as too_short / too_long, as counted from the input; metrics in report.json; --fail-on too_short>N gates (exit 4, every file written)', async () => {
+    const run = await limitsRun();
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/^qa-hf: threshold breached: too_short>3 \(value \d+\)$/m);
+    expect(run.stderr).not.toMatch(/too_long>100000/);
+    const out = limits();
     const passed = records.filter((record) => record.validation.passed);
     const short = passed.filter((record) => chars(record.question) < 12 || chars(record.answer) < 40);
     const long = passed.filter((record) => !short.includes(record) && chars(record.answer) > 300);
@@ -93,29 +112,25 @@ describe('--min-chars / --max-chars', () => {
     expect((await fs.readFile(rejected)).equals(await fs.readFile(path.join(out, 'qa_rejected.jsonl')))).toBe(true);
   });
 
-  test('--fail-on too_short>N gates (exit 4, every file written); the config file gives the flags\' bytes', async () => {
-    const gated = path.join(dir, 'gated');
-    const result = await runCli(['export', ...inputs, '--out', gated, ...LIMITS, '--fail-on', 'too_short>3,too_long>100000']);
-    expect(result.code).toBe(4);
-    expect(result.stderr).toMatch(/^qa-hf: threshold breached: too_short>3 \(value \d+\)$/m);
-    expect(result.stderr).not.toMatch(/too_long>100000/);
-    const flags = await snapshot(await exportTo('limits-flags', LIMITS));
+  test('the config file gives the flags\' bytes', async () => {
+    const flags = await snapshot(limits());
     const workdir = path.join(dir, 'config');
     await fs.mkdir(workdir);
-    await fs.writeFile(path.join(workdir, 'qa-hf.yaml'), 'min-chars:\n  question: 12\n  answer: 40\nmax-chars: {answer: 300}\n');
+    await fs.writeFile(path.join(workdir, 'qa-hf.yaml'), 'min-chars:\n  question: 12\n  answer: 40\nmax-chars: {answer: 300}\nfail-on: [too_short>3, too_long>100000, leaks>0]\n');
     const out = path.join(dir, 'limits-config', 'dataset');
     const fromFile = await runCli(['export', ...inputs, '--out', out, '-q'], undefined, { cwd: workdir });
-    expect([fromFile.code, fromFile.stderr]).toEqual([0, '']);
+    expect(fromFile.code).toBe(4);
     const config = await snapshot(out);
     expect([...config.files.keys()]).toEqual([...flags.files.keys()]);
     for (const name of ['qa_pairs.jsonl', 'qa_rejected.jsonl', 'report.json']) expect([name, config.files.get(name)!.equals(flags.files.get(name)!)]).toEqual([name, true]);
   });
 
-  test('a rule on a filter that is off, a column of no mapping: one line, exit 2', async () => {
+  test('a rule on a filter that is off: one line, exit 2; a column of no mapping: refused by the plan', async () => {
     const off = await runCli(['export', ...inputs, '--out', path.join(dir, 'off'), '--fail-on', 'too_long>0']);
     expect([off.code, off.stderr]).toEqual([2, 'qa-hf: ERR_OPTION: --fail-on too_long>0: too_long is not measured without --max-chars\n']);
-    const typo = await runCli(['export', ...inputs, '--out', path.join(dir, 'typo'), '--min-chars', 'answr=3']);
-    expect([typo.code, typo.stderr]).toEqual([2, 'qa-hf: ERR_OPTION: --min-chars names answr, which is no column of preset qa-internal (question, answer, source, persona, validation_score), got "answr"\n']);
+    // In-process: the plan refuses it (an ERR_OPTION: one line, exit 2, as the run above shows for its error).
+    const typo = thrown(() => planFor('export', { inputs, out: path.join(dir, 'typo'), minChars: 'answr=3' }));
+    expect([typo.code, typo.message]).toEqual(['ERR_OPTION', '--min-chars names answr, which is no column of preset qa-internal (question, answer, source, persona, validation_score), got "answr"']);
   });
 
   test('qa-hf report counts them as export does', async () => {
@@ -126,24 +141,29 @@ describe('--min-chars / --max-chars', () => {
     expect((await readJson(path.join(out, 'report.json'))).metrics).toEqual(exported.metrics);
   });
 
-  const HUB = ['--format', 'jsonl,parquet', '--split', 'train=0.8,test=0.2', '--checkpoint-lines', '300', ...LIMITS];
-
-  test('--workers 0 and 2 write the same bytes', async () => {
-    const zero = await snapshot(await exportTo('limits-w0', [...HUB, '--workers', '0']));
-    const two = await snapshot(await exportTo('limits-w2', [...HUB, '--workers', '2']));
-    expectSame(two, zero);
+  const HUB = ['--format', 'jsonl,parquet', '--split', 'train=0.8,test=0.2', '--checkpoint-lines', '200', ...LIMITS];
+  /** The Hub-layout export with --workers 0: the reference of --workers 2 and of the killed run. */
+  let hubZero: Awaited<ReturnType<typeof snapshot>>;
+  beforeAll(async () => {
+    hubZero = await snapshot(await exportTo('limits-w0', [...HUB, '--workers', '0']));
   });
 
+  test('--workers 0 and 2 write the same bytes', async () => {
+    const two = await snapshot(await exportTo('limits-w2', [...HUB, '--workers', '2']));
+    expectSame(two, hubZero);
+  });
+
+  // The simple layout's reference is the gated limits export (--checkpoint-bytes moves checkpoints, no byte).
   test.each([
-    ['simple', ['--checkpoint-bytes', '20000', ...LIMITS]],
-    ['hub', HUB],
-  ])('%s layout: SIGKILLed mid-file, then resumed: the bytes of an uninterrupted run', async (layout, args) => {
-    const reference = await snapshot(await exportTo(`limits-ref-${layout}`, args));
+    ['simple', ['--checkpoint-bytes', '20000', ...LIMITS, ...GATE], 4],
+    ['hub', [...HUB, '--workers', '0'], 0],
+  ])('%s layout: SIGKILLed mid-file, then resumed: the bytes of an uninterrupted run', async (layout, args, code) => {
+    const reference = layout === 'hub' ? hubZero : await snapshot(limits());
     const out = path.join(dir, `limits-killed-${layout}`, 'dataset');
     const command = ['export', ...inputs, '--out', out, '-q', ...args];
     expect(await runCliKilledAtCheckpoint(command, out, true)).toBe('SIGKILL');
     const resumed = await runCli(command);
-    expect(resumed.code).toBe(0);
+    expect(resumed.code).toBe(code);
     expectSame(await snapshot(out), reference);
   });
 });
@@ -152,7 +172,10 @@ describe('split leaks (--fail-on leaks)', () => {
   const SPLIT = ['--format', 'jsonl', '--split', 'train=0.5,test=0.5', '--split-key', 'persona'];
 
   test('duplicates whose first record sits in another split: counted as the written splits show, listed, gated', async () => {
-    const out = await exportTo('leaks', SPLIT);
+    // Gated in the same run: exit 4, every file written.
+    const out = path.join(dir, 'leaks', 'dataset');
+    const gated = await runCli(['export', ...inputs, '--out', out, '-q', ...SPLIT, '--fail-on', 'leaks>0']);
+    expect(gated.code).toBe(4);
     // Where each pair was written, from the files (the reference, apart from the dedup index).
     const splitOf = new Map<string, string>();
     for (const split of ['train', 'test']) {
@@ -170,16 +193,17 @@ describe('split leaks (--fail-on leaks)', () => {
     expect(report.metrics.leaks).toBe(leaks.length);
     expect(report.duplicates.leak_examples).toHaveLength(Math.min(10, leaks.length));
     for (const example of report.duplicates.leak_examples) expect(example.duplicate.split).not.toBe(example.kept.split);
-    // Lines per input of 1200 records.
-    expect(report.duplicates.leak_examples[0].duplicate.line).toBe((leaks[0].copy % 1200) + 1);
+    // Lines per input of PER_INPUT records.
+    expect(report.duplicates.leak_examples[0].duplicate.line).toBe((leaks[0].copy % PER_INPUT) + 1);
     expect(await fs.readFile(path.join(out, 'report.html'), 'utf8')).toContain('<h3>leak examples</h3>');
-
-    const gated = await runCli(['export', ...inputs, '--out', path.join(dir, 'leaks-gated'), ...SPLIT, '--fail-on', 'leaks>0']);
-    expect(gated.code).toBe(4);
     expect(gated.stderr).toContain(`qa-hf: threshold breached: leaks>0 (value ${leaks.length})\n`);
-    // One split: nothing can leak, the gate passes.
-    const one = await runCli(['export', ...inputs, '--out', path.join(dir, 'leaks-one'), '-q', '--fail-on', 'leaks>0']);
-    expect([one.code, one.stderr]).toEqual([0, '']);
+  });
+
+  test('one split (the limits export above): nothing can leak, its leaks>0 rule passes', async () => {
+    const run = await limitsRun();
+    expect(run.stderr).not.toMatch(/leaks>0/);
+    expect(run.stderr).toMatch(/ERR_THRESHOLD: 1 of 3 --fail-on rules breached/);
+    expect((await readJson(path.join(limits(), 'report.json'))).metrics.leaks).toBe(0);
   });
 });
 
@@ -187,15 +211,19 @@ describe('token budgets: --tokenizer MODEL_FOLDER, --max-tokens', () => {
   const MODEL = path.join(ROOT, 'test', 'fixtures', 'chat-model');
   const golden = JSON.parse(readFileSync(path.join(MODEL, 'golden.json'), 'utf8')) as { system_prompt: string; no_system_error: string; rows: Array<{ tokens: number; tokens_with_system: number }> };
   const fixture = readFileSync(path.join(MODEL, 'rows.jsonl'), 'utf8').trim().split('\n');
-  /** The fixture 30 times over (1800 lines, so a kill can land mid-file); golden row i is line i % 60. */
+  /** The fixture 10 times over (600 lines: checkpoints every 100 lines, so a kill can land mid-file); golden row i is line i % 60. */
   let many: string;
-  const TIMES = 30;
+  const TIMES = 10;
+  const passed = fixture.map((line) => (JSON.parse(line) as Record<string, any>).validation.passed as boolean);
+  const HUB = ['--format', 'jsonl,messages', '--split', 'train=0.8,test=0.2', '--checkpoint-lines', '100'];
+  const BUDGET = [...HUB, '--max-tokens', '300'];
+  /** --max-tokens 300 (--workers 0, the default), no system prompt: its own test below, and the reference of --workers 2, the config file, the kill and qa-hf report. */
+  let budget: string;
   beforeAll(async () => {
     many = path.join(dir, 'chat-rows.jsonl');
     await fs.writeFile(many, `${Array.from({ length: TIMES }, () => fixture.join('\n')).join('\n')}\n`);
+    budget = await tokenExport('tokens-tokens', [...BUDGET, '--workers', '0']);
   });
-  const passed = fixture.map((line) => (JSON.parse(line) as Record<string, any>).validation.passed as boolean);
-  const HUB = ['--format', 'jsonl,messages', '--split', 'train=0.8,test=0.2', '--checkpoint-lines', '300'];
 
   async function tokenExport(name: string, args: string[]): Promise<string> {
     const out = path.join(dir, name, 'dataset');
@@ -205,10 +233,10 @@ describe('token budgets: --tokenizer MODEL_FOLDER, --max-tokens', () => {
   }
 
   test.each([
-    ['without a system prompt', [], 'tokens'],
+    ['without a system prompt', null, 'tokens'],
     ['with --system-prompt', ['--system-prompt', 'Du är en vårdassistent.'], 'tokens_with_system'],
   ] as const)('%s: too_many_tokens exactly for the passed pairs over N by the Python reference’s counts; the report’s token lengths', async (name, extra, key) => {
-    const out = await tokenExport(`tokens-${key}`, [...HUB, '--max-tokens', '300', ...extra]);
+    const out = extra === null ? budget : await tokenExport(`tokens-${key}`, [...BUDGET, ...extra]);
     const over = golden.rows.filter((row, i) => passed[i] && row[key] > 300).length;
     const report = await readJson(path.join(out, 'report.json'));
     expect(report.metrics.too_many_tokens).toBe(over * TIMES);
@@ -233,8 +261,8 @@ describe('token budgets: --tokenizer MODEL_FOLDER, --max-tokens', () => {
   });
 
   test('--workers 0 and 2 write the same bytes; the config file (paths relative to it) gives the flags’ bytes', async () => {
-    const zero = await snapshot(await tokenExport('tokens-w0', [...HUB, '--max-tokens', '300', '--workers', '0']));
-    const two = await snapshot(await tokenExport('tokens-w2', [...HUB, '--max-tokens', '300', '--workers', '2']));
+    const zero = await snapshot(budget);
+    const two = await snapshot(await tokenExport('tokens-w2', [...BUDGET, '--workers', '2']));
     expectSame(two, zero);
     const workdir = path.join(dir, 'tokens-config');
     await fs.mkdir(workdir, { recursive: true });
@@ -247,10 +275,9 @@ describe('token budgets: --tokenizer MODEL_FOLDER, --max-tokens', () => {
   });
 
   test('SIGKILLed mid-file, then resumed: the bytes of an uninterrupted run', async () => {
-    const args = [...HUB, '--max-tokens', '300'];
-    const reference = await snapshot(await tokenExport('tokens-ref', args));
+    const reference = await snapshot(budget);
     const out = path.join(dir, 'tokens-killed', 'dataset');
-    const command = ['export', many, '--out', out, '-q', '--tokenizer', MODEL, ...args];
+    const command = ['export', many, '--out', out, '-q', '--tokenizer', MODEL, ...BUDGET, '--workers', '0'];
     expect(await runCliKilledAtCheckpoint(command, out, true)).toBe('SIGKILL');
     const resumed = await runCli(command);
     expect([resumed.code, resumed.stderr]).toEqual([0, '']);
@@ -268,7 +295,7 @@ describe('token budgets: --tokenizer MODEL_FOLDER, --max-tokens', () => {
     const out = path.join(dir, 'tokens-report');
     const result = await runCli(['report', many, '--out', out, '-q', '--tokenizer', MODEL, '--max-tokens', '300', '--split', 'train=0.8,test=0.2']);
     expect([result.code, result.stderr]).toEqual([0, '']);
-    const exported = await readJson(path.join(dir, 'tokens-tokens', 'dataset', 'report.json'));
+    const exported = await readJson(path.join(budget, 'report.json'));
     const report = await readJson(path.join(out, 'report.json'));
     expect(report.metrics).toEqual(exported.metrics);
     expect(report.groups.map((group: Record<string, unknown>) => group.conversation_tokens)).toEqual(exported.groups.map((group: Record<string, unknown>) => group.conversation_tokens));
