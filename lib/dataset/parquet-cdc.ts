@@ -13,12 +13,14 @@
  * min and max, 64-bit hash that is not reset at a boundary, cuts only between rows), but
  * gear tables of our own (splitmix64, below), so the cut points are not Arrow's; and one
  * chunker per column for all row groups of a shard (PageChunker, its state kept in a
- * checkpoint), where Arrow starts one per row group. Pure.
+ * checkpoint), where Arrow starts one per row group. Strings' bytes are hashed by a
+ * WebAssembly kernel (GearKernel, assembly/gear-hash.ts), rollBytes kept as the reference. Pure.
  *
  *   contentDefinedPages(['a', 'b', …], 'string')   // [0, 1873, 4409, …, n]: page starts, then n
  *   const chunker = new PageChunker();             // a shard's column: chunker.pages(rows, 'string') per row group
  */
 import type { ColumnType } from '../columns';
+import { GEAR_HASH_WASM } from './gear-hash-wasm.generated';
 
 /** Arrow's and `datasets`' defaults (datasets.config.DEFAULT_CDC_OPTIONS). */
 export const CDC_MIN_BYTES = 256 * 1024;
@@ -55,6 +57,79 @@ function gearTables(): { hi: Uint32Array[]; lo: Uint32Array[] } {
 const GEAR = gearTables();
 const ENCODER = new TextEncoder();
 
+/** The part of the WebAssembly JavaScript API used here (@types/node 20 declares none). */
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: object };
+};
+
+/** What assembly/gear-hash.ts exports. */
+interface GearExports {
+  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  GEAR: { readonly value: unknown };
+  HASH: { readonly value: unknown };
+  BYTES: { readonly value: unknown };
+  /** Rolls `length` bytes from BYTES with table `run`; 1 if the high half masked by `maskHigh` was 0 after one of them. */
+  roll(length: number, run: number, maskHigh: number): number;
+}
+
+/** WebAssembly's page: memory grows by whole pages. */
+const PAGE_BYTES = 65536;
+
+/**
+ * The gear hash in WebAssembly (assembly/gear-hash.ts, built by scripts/build-wasm.mjs): a
+ * string's UTF-8 is encoded straight into its memory and rolled there as one 64-bit hash:
+ * pages() over answers ~1.6 ns a byte, against ~5.7 with rollBytes' two int32 halves
+ * (bench/cdc.ts, bench/README.md). Short values (levels, numbers) stay in rollBytes. One per thread,
+ * made on first use; its memory grows to hold the longest value met and never shrinks.
+ */
+class GearKernel {
+  readonly exports: GearExports;
+  readonly start: number;
+  private readonly hash: number;
+  bytes!: Uint8Array;
+  private words!: Int32Array;
+
+  constructor() {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(GEAR_HASH_WASM, 'base64')), {});
+    this.exports = instance.exports as unknown as GearExports;
+    this.start = this.exports.BYTES.value as number;
+    this.hash = (this.exports.HASH.value as number) / 4;
+    this.remap();
+    // The tables as u64 little-endian: low half, then high half (run t at GEAR + t × 2 KiB).
+    const gear = (this.exports.GEAR.value as number) / 4;
+    GEAR.hi.forEach((hi, t) => hi.forEach((h, b) => {
+      this.words[gear + 512 * t + 2 * b] = GEAR.lo[t][b];
+      this.words[gear + 512 * t + 2 * b + 1] = h;
+    }));
+  }
+
+  private remap(): void {
+    const buffer = this.exports.memory.buffer;
+    this.bytes = new Uint8Array(buffer, this.start);
+    this.words = new Int32Array(buffer);
+  }
+
+  /** Room for `length` bytes at BYTES. */
+  reserve(length: number): void {
+    if (length <= this.bytes.length) return;
+    this.exports.memory.grow(Math.ceil((length - this.bytes.length) / PAGE_BYTES));
+    this.remap();
+  }
+
+  /** rollBytes over the `length` bytes at BYTES from hash [hi, lo] with table `run`: writes the new hash into `out`, returns whether the mask matched. */
+  roll(hi: number, lo: number, length: number, run: number, mask: number, out: Int32Array): boolean {
+    this.words[this.hash] = lo;
+    this.words[this.hash + 1] = hi;
+    const matched = this.exports.roll(length, run, mask) !== 0;
+    out[0] = this.words[this.hash + 1];
+    out[1] = this.words[this.hash];
+    return matched;
+  }
+}
+
+let kernel: GearKernel | null = null;
+
 /** The high 32 bits of Arrow's mask: `effective_bits` top bits of 64 set. */
 function highMask(minBytes: number, maxBytes: number): number {
   const target = (minBytes + maxBytes) / 2 - minBytes;
@@ -82,12 +157,17 @@ export class PageChunker {
   private readonly mask: number;
   private readonly scratch = Buffer.alloc(64 * 1024);
   private readonly word = Buffer.alloc(8);
+  private readonly kernel: GearKernel | null;
+  private readonly hash = new Int32Array(2);
 
+  /** `wasm`: strings' bytes rolled by the WebAssembly kernel (GearKernel), the same bits as rollBytes, the reference (false). */
   constructor(
     private readonly minBytes = CDC_MIN_BYTES,
     private readonly maxBytes = CDC_MAX_BYTES,
+    wasm = true,
   ) {
     this.mask = highMask(minBytes, maxBytes);
+    this.kernel = wasm ? (kernel ??= new GearKernel()) : null;
   }
 
   /** The state between two row groups (a cut() was the last call), for a checkpoint. */
@@ -96,8 +176,8 @@ export class PageChunker {
   }
 
   /** A chunker that goes on from `state` (from state()). */
-  static restore(state: PageChunkerState, minBytes = CDC_MIN_BYTES, maxBytes = CDC_MAX_BYTES): PageChunker {
-    const chunker = new PageChunker(minBytes, maxBytes);
+  static restore(state: PageChunkerState, minBytes = CDC_MIN_BYTES, maxBytes = CDC_MAX_BYTES, wasm = true): PageChunker {
+    const chunker = new PageChunker(minBytes, maxBytes, wasm);
     if (!Array.isArray(state) || state.length !== 4 || !state.every(Number.isSafeInteger)) throw new TypeError(`internal: not a page chunker state: ${JSON.stringify(state)}`);
     [chunker.hi, chunker.lo, chunker.size, chunker.run] = state;
     return chunker;
@@ -135,6 +215,18 @@ export class PageChunker {
   }
 
   text(value: string): void {
+    const kernel = this.kernel;
+    if (kernel !== null) {
+      // UTF-8 straight into the kernel's memory, rolled there.
+      kernel.reserve(value.length * 3);
+      const { written } = ENCODER.encodeInto(value, kernel.bytes);
+      this.size += written;
+      if (this.size < this.minBytes) return;
+      if (kernel.roll(this.hi, this.lo, written, this.run, this.mask, this.hash)) this.matched = true;
+      this.hi = this.hash[0];
+      this.lo = this.hash[1];
+      return;
+    }
     // One pass: UTF-8 into the scratch buffer, which also gives the length (4 bytes per UTF-16 unit at most).
     const bytes = value.length * 3 <= this.scratch.length ? this.scratch : Buffer.alloc(value.length * 3);
     const { written } = ENCODER.encodeInto(value, bytes);
