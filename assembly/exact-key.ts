@@ -147,17 +147,10 @@ export function key(questionLength: i32, answerLength: i32, latinOnly: i32): i32
   let h1 = seedA;
   let h2 = seedB;
   const pairs = UNITS + ((<usize>units >> 1) << 2);
-  for (let p: usize = UNITS; p < pairs; p += 4) {
-    const block = load<u32>(p);
-    let k = block * 0xcc9e2d51;
-    k = rotl<u32>(k, 15) * 0x1b873593;
-    h1 = rotl<u32>(h1 ^ k, 13) * 5 + 0xe6546b64;
-    let j = block * 0x85ebca6b;
-    j = rotl<u32>(j, 16) * 0xc2b2ae35;
-    h2 = rotl<u32>(h2 ^ j, 17) * 9 + 0x27d4eb2f;
-  }
-  if (units & 1) {
-    const block = <u32>load<u16>(pairs);
+  // Two units a block; an odd last unit is a block of its own (its high half 0).
+  const blocks = pairs + ((<usize>units & 1) << 2);
+  for (let p: usize = UNITS; p < blocks; p += 4) {
+    const block = p < pairs ? load<u32>(p) : <u32>load<u16>(p);
     let k = block * 0xcc9e2d51;
     k = rotl<u32>(k, 15) * 0x1b873593;
     h1 = rotl<u32>(h1 ^ k, 13) * 5 + 0xe6546b64;

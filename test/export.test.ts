@@ -6,14 +6,14 @@
  * test/signals.test.ts.)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateRecords } from '../bench/generate';
 import { discoverInputs } from '../lib/io/discover';
 import { verifyManifest } from '../lib/io/manifest';
 import type { QaHfError } from '../lib/errors';
-import { CLI, ROOT, listFiles, runCli, runCliKilledAfter, runCliKilledAtCheckpoint, seeded, statsWithoutRun } from './helpers';
+import { CLI, ROOT, listFiles, procState, runCli, runCliKilledAfter, runCliKilledAtCheckpoint, seeded, statsWithoutRun } from './helpers';
 
 const DATA_FILES = ['qa_pairs.jsonl', 'qa_rejected.jsonl', 'qa_errors.jsonl'];
 /** Frequent checkpoints so that kills land between many of them (several inside each input). */
@@ -48,15 +48,6 @@ async function readAll(out: string): Promise<Record<string, Buffer>> {
 }
 
 
-/** A process's state letter from /proc (T: stopped), '' once it is gone. */
-function procState(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return '';
-  }
-}
 
 async function hidden(out: string): Promise<string[]> {
   return (await fs.readdir(out)).filter((name) => name.startsWith('.'));

@@ -1,6 +1,6 @@
 /** Shared test helpers: a seeded PRNG, record builders and a CLI runner. */
 import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { Batch } from '../lib/batch';
@@ -284,4 +284,14 @@ export function expectSame(actual: Awaited<ReturnType<typeof snapshot>>, expecte
   expect([...actual.files.keys()]).toEqual([...expected.files.keys()]);
   for (const [name, bytes] of actual.files) expect([name, bytes.equals(expected.files.get(name)!)]).toEqual([name, true]);
   expect(actual.stats).toEqual(expected.stats);
+}
+
+/** A process's state letter from /proc (T: stopped), '' once it is gone. */
+export function procState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return '';
+  }
 }

@@ -8,12 +8,12 @@
  * them, so no signal races the end of a run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateRecords } from '../bench/generate';
 import { verifyManifest } from '../lib/io/manifest';
-import { CLI, ROOT, listFiles, runCli, statsWithoutRun } from './helpers';
+import { CLI, ROOT, listFiles, procState, runCli, statsWithoutRun } from './helpers';
 
 /** The issue's case: a Hub export with Parquet and gzip, where only fixed positions can be checkpoints. */
 const HUB = ['--format', 'jsonl,parquet', '--split', 'train=0.9,test=0.1', '--compress', 'gzip'];
@@ -51,14 +51,6 @@ function start(args: string[], pauseAt: string): Running {
   return { child, stderr: () => stderr, closed };
 }
 
-function procState(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return '';
-  }
-}
 
 /** Waits until the process has stopped itself at a seam (state T). */
 async function stopped(child: ChildProcess): Promise<void> {
