@@ -21,6 +21,7 @@
  */
 import type { ColumnType } from '../columns';
 import { GEAR_HASH_WASM } from './gear-hash-wasm.generated';
+import { type WasmGlobal, type WasmMemory, growMemory, instantiateKernel } from '../wasm';
 
 /** Arrow's and `datasets`' defaults (datasets.config.DEFAULT_CDC_OPTIONS). */
 export const CDC_MIN_BYTES = 256 * 1024;
@@ -57,24 +58,15 @@ function gearTables(): { hi: Uint32Array[]; lo: Uint32Array[] } {
 const GEAR = gearTables();
 const ENCODER = new TextEncoder();
 
-/** The part of the WebAssembly JavaScript API used here (@types/node 20 declares none). */
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: object };
-};
-
 /** What assembly/gear-hash.ts exports. */
 interface GearExports {
-  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  GEAR: { readonly value: unknown };
-  HASH: { readonly value: unknown };
-  BYTES: { readonly value: unknown };
+  memory: WasmMemory;
+  GEAR: WasmGlobal;
+  HASH: WasmGlobal;
+  BYTES: WasmGlobal;
   /** Rolls `length` bytes from BYTES with table `run`; 1 if the high half masked by `maskHigh` was 0 after one of them. */
   roll(length: number, run: number, maskHigh: number): number;
 }
-
-/** WebAssembly's page: memory grows by whole pages. */
-const PAGE_BYTES = 65536;
 
 /**
  * The gear hash in WebAssembly (assembly/gear-hash.ts, built by scripts/build-wasm.mjs): a
@@ -91,8 +83,7 @@ class GearKernel {
   private words!: Int32Array;
 
   constructor() {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(GEAR_HASH_WASM, 'base64')), {});
-    this.exports = instance.exports as unknown as GearExports;
+    this.exports = instantiateKernel<GearExports>(GEAR_HASH_WASM);
     this.start = this.exports.BYTES.value as number;
     this.hash = (this.exports.HASH.value as number) / 4;
     this.remap();
@@ -112,9 +103,7 @@ class GearKernel {
 
   /** Room for `length` bytes at BYTES. */
   reserve(length: number): void {
-    if (length <= this.bytes.length) return;
-    this.exports.memory.grow(Math.ceil((length - this.bytes.length) / PAGE_BYTES));
-    this.remap();
+    if (growMemory(this.exports.memory, this.start + length)) this.remap();
   }
 
   /** rollBytes over the `length` bytes at BYTES from hash [hi, lo] with table `run`: writes the new hash into `out`, returns whether the mask matched. */

@@ -18,19 +18,7 @@
  */
 import { FAST_UNITS, SEED_A, SEED_B } from './dedup-keys';
 import { EXACT_KEY_WASM } from './exact-key-wasm.generated';
-
-/** The part of the WebAssembly JavaScript API used here (@types/node 20 declares none; lib "dom" would bring a browser's globals). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmGlobal {
-  readonly value: unknown;
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: object };
-};
+import { type WasmGlobal, type WasmMemory, growMemory, instantiateKernel } from '../wasm';
 
 /** What assembly/exact-key.ts exports. */
 interface KernelExports {
@@ -47,9 +35,6 @@ interface KernelExports {
 const LATIN_LETTERS_START = 0xc0;
 const LATIN_LETTERS_END = 0x100;
 
-/** WebAssembly's page: memory grows by whole pages. */
-const PAGE_BYTES = 65536;
-
 /** The instantiated kernel and views of its memory (remade when the memory grows, which detaches its old buffer). */
 class Kernel {
   readonly exports: KernelExports;
@@ -59,8 +44,7 @@ class Kernel {
   private view!: DataView;
 
   constructor() {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(EXACT_KEY_WASM, 'base64')), {});
-    this.exports = instance.exports as unknown as KernelExports;
+    this.exports = instantiateKernel<KernelExports>(EXACT_KEY_WASM);
     const table = this.exports.TABLE.value as number;
     this.result = this.exports.RESULT.value as number;
     this.units = this.exports.UNITS.value as number;
@@ -82,10 +66,7 @@ class Kernel {
   load(question: string, answer: string): void {
     const start = this.units + 2;
     const end = start + 2 * (question.length + answer.length);
-    if (end > this.bytes.length) {
-      this.exports.memory.grow(Math.ceil((end - this.bytes.length) / PAGE_BYTES));
-      this.remap();
-    }
+    if (growMemory(this.exports.memory, end)) this.remap();
     this.bytes.write(question, start, 'utf16le');
     this.bytes.write(answer, start + 2 * question.length, 'utf16le');
   }
